@@ -1,0 +1,139 @@
+"""Plain data passed between the stages: config -> fetch -> parse -> store -> publish.
+
+Every stage takes and returns these types and nothing richer, so that a stage can be
+tested, replaced or benchmarked on its own.  All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str | None = None
+    email: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One normalized feed entry, as the parser hands it over.
+
+    ``published``/``updated`` are what the feed said, converted to UTC, or None;
+    the update stage turns them into the stored (adjusted) times, because only it
+    knows when the item was first seen and when it was fetched.
+    """
+
+    id: str  # stable: guid, else link, else a hash of title and content
+    title: str  # plain text, never HTML
+    link: str | None = None  # absolute http(s) URL or None
+    summary: str | None = None  # sanitized HTML
+    content: str | None = None  # sanitized HTML
+    published: datetime | None = None
+    updated: datetime | None = None
+    published_raw: str | None = None  # the feed's own spelling of the date
+    updated_raw: str | None = None
+    authors: tuple[Author, ...] = ()
+    categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What a feed document says about itself, plus its items."""
+
+    format: str  # e.g. "rss20", "rss10", "rss09x", "atom10", "atom03", "json10", "json11"
+    title: str | None = None
+    link: str | None = None  # the feed's home page (absolute)
+    description: str | None = None
+    language: str | None = None
+    updated: datetime | None = None
+    ttl_seconds: int | None = None  # RSS <ttl> (given in minutes) or similar, in seconds
+    items: tuple[Item, ...] = ()
+
+
+class FetchOutcome(enum.Enum):
+    OK = "ok"  # a body to parse
+    NOT_MODIFIED = "not_modified"  # 304: nothing to parse
+    GONE = "gone"  # 410: stop fetching this source
+    RETRY_LATER = "retry_later"  # 429/503: honour Retry-After
+    ERROR = "error"  # anything else: network, deadline, cap, SSRF refusal, 4xx/5xx
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    url: str  # http(s) URL, file:// URL or local path
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # extra per-source headers
+    timeout: float | None = None  # whole-request deadline in seconds; None = fetcher default
+    allow_networks: tuple[str, ...] = ()  # extra CIDRs this source may reach ("127.0.0.0/8")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    request: FetchRequest
+    outcome: FetchOutcome
+    final_url: str  # URL the body came from, after redirects
+    permanent_url: str | None = None  # set when every redirect hop was 301/308: adopt it
+    status_code: int | None = None
+    body: bytes | None = None  # decoded from Content-Encoding, at most the body cap
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, names lowercased
+    error: str | None = None  # human-readable: what went wrong, where
+    redirects: tuple[tuple[int, str], ...] = ()  # (status, location) for every hop
+    elapsed: float = 0.0  # seconds
+
+
+@dataclass
+class SourceState:
+    """What the store remembers about one source between runs."""
+
+    source_id: str
+    url: str  # the URL to fetch now (the configured one, or one adopted after a 301/308)
+    configured_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    title: str | None = None  # from the feed itself
+    link: str | None = None
+    feed_updated: datetime | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_due: datetime | None = None
+    backoff_until: datetime | None = None
+    gone: bool = False
+    item_count: int = 0
+    min_interval_seconds: int | None = None  # from the feed's ttl / Cache-Control max-age
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the store gives it back to the publish/match/relate stages."""
+
+    key: str  # the store's primary key; stable across runs and outputs
+    item: Item  # with adjusted published/updated times
+    source_ids: tuple[str, ...]  # every source it arrived through, first one first
+    first_seen: datetime
+    published: datetime  # adjusted: never None, never in the future of its fetch
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
