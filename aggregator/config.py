@@ -7,7 +7,19 @@ against their fields and type hints, so adding a key means adding a field here
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import ipaddress
+import os
+import re
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 
 class ConfigError(Exception):
@@ -131,3 +143,795 @@ class Config:
             if s.id == source_id:
                 return s
         raise KeyError(source_id)
+
+
+# --- loader ------------------------------------------------------------------
+#
+# Everything below turns a YAML document into the dataclasses above.  The schema
+# is read from the dataclasses themselves (fields, defaults, type hints); the
+# tables right below only add what a type hint cannot say (units, ranges, checks).
+
+
+_KeyPath = tuple[str | int, ...]
+
+# Integer seconds that may be written as "90s", "30m", "2h", "7d".
+_DURATIONS = {
+    (FetchConfig, "interval"),
+    (FetchConfig, "backoff_base"),
+    (FetchConfig, "backoff_max"),
+    (SourceConfig, "interval"),
+    (OutputConfig, "max_age"),
+}
+# Integer bytes that may be written as "512KB", "10MB", "1GiB".
+_SIZES = {(FetchConfig, "max_body_bytes")}
+# Numbers that must be > 0; every other number must be >= 0.
+_POSITIVE = {
+    (FetchConfig, "interval"),
+    (FetchConfig, "timeout"),
+    (FetchConfig, "max_body_bytes"),
+    (FetchConfig, "concurrency"),
+    (FetchConfig, "per_host"),
+    (FetchConfig, "backoff_base"),
+    (FetchConfig, "backoff_max"),
+    (StorageConfig, "retention_days"),
+    (SourceConfig, "interval"),
+    (SourceConfig, "timeout"),
+    (OutputConfig, "max_entries"),
+    (OutputConfig, "max_age"),
+}
+# Set by the loader, never written in the file.
+_COMPUTED = {(Config, "path")}
+# What to suggest when a required key is missing.
+_EXAMPLES = {
+    (SiteConfig, "title"): '"Евразия24"',
+    (SiteConfig, "link"): "https://eurasia24.media/",
+    (Config, "site"): "{title: ..., link: https://...}",
+    (Config, "sources"): "a list of {id: ..., name: ..., url: ...}",
+    (SourceConfig, "id"): "tengrinews",
+    (SourceConfig, "name"): "Tengrinews",
+    (SourceConfig, "url"): "https://tengrinews.kz/news.rss",
+    (OutputConfig, "name"): "all",
+}
+
+_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+_PER = ("source", "tag")
+_PER_PLACEHOLDERS = {"source": ("id", "name"), "tag": ("tag",)}
+_KINDS = ("source", "commentary")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
+_SIZE_UNITS = {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+_DURATION_FIX = 'write seconds (90) or a duration like "90s", "30m", "2h", "7d"'
+_SIZE_FIX = 'write bytes (1048576) or a size like "512KB", "10MB", "1GiB"'
+
+
+class _Invalid:
+    """Stands in for a value that failed validation (its problem is already recorded).
+
+    Conversion carries on past bad values, so that checks across the whole file
+    (duplicate ids, unknown source ids in outputs) still run and every problem is
+    reported at once; such checks skip anything that is _INVALID.
+    """
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+_INVALID: typing.Any = _Invalid()
+
+
+class _Problems:
+    """Collects every problem in one file, each with its key path and line."""
+
+    def __init__(self, filename: str, lines: dict[_KeyPath, int], raw: dict[_KeyPath, str]):
+        self.filename = filename
+        self.lines = lines
+        self.raw = raw  # the scalar as written, for "put it in quotes" advice
+        self.found: list[tuple[int, str]] = []
+
+    def add(self, path: _KeyPath, problem: str, fix: str = "", *, line: int | None = None) -> None:
+        line = line or self.line(path)
+        where = f"{self.filename}:{line}" if line else self.filename
+        key = _format_path(path)
+        message = f"{where}: {key}: {problem}" if key else f"{where}: {problem}"
+        if fix:
+            message += f"; {fix}"
+        self.found.append((line or 0, message))
+
+    def line(self, path: _KeyPath) -> int | None:
+        # A key that is missing or was defaulted has no line: use its parent's.
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            # Stable sort: top to bottom, and in check order within a line.
+            raise ConfigError("\n".join(m for _, m in sorted(self.found, key=lambda f: f[0])))
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read and validate a feeds.yaml file.
+
+    Every problem in the file is reported at once, in one :class:`ConfigError`
+    whose message has one line per problem: file, line, key path (``sources[3].url``),
+    what is wrong and what to write instead.  Bad input never produces a traceback.
+
+    Defaults filled in by the loader, beyond the dataclass defaults:
+
+    * ``Config.path`` is the absolute path of the file; relative paths in the file
+      (source paths, ``storage.path``, ``publish.dir``, ``house.commentary_dir``)
+      are kept as written — resolve them with :func:`resolve_path`;
+    * ``house.name`` defaults to ``site.house``;
+    * if ``outputs`` is absent (or empty), there are two outputs:
+      ``{name: all, title: <site.title>, description: <site.description>}`` carrying
+      everything, and ``{name: commentary, kinds: [commentary]}``.
+    """
+    filename = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{filename}: file not found; check the path, or copy examples/feeds.yaml to start"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{filename}: is a directory; give the path of a feeds.yaml file"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"{filename}: cannot read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{filename}: not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            "save the file as UTF-8"
+        ) from None
+
+    document, lines, raw = _parse_yaml(text, filename)
+    problems = _Problems(filename, lines, raw)
+    if document is None:
+        problems.add((), "the file is empty", "it needs at least 'site:' and 'sources:'")
+    elif not isinstance(document, dict):
+        problems.add(
+            (),
+            f"expected a mapping of keys at the top level, found {_describe(document)}",
+            "start with 'site:' and 'sources:'",
+        )
+    problems.raise_if_any()
+
+    config = _build_dataclass(Config, document, (), problems)
+    config = _fill_defaults(config, document)
+    _check_config(config, problems)
+    problems.raise_if_any()
+    return dataclasses.replace(config, path=str(Path(path).resolve()))
+
+
+def resolve_path(config: Config, relative: str | os.PathLike) -> Path:
+    """Resolve a path from the config file against the file's directory.
+
+    Absolute paths (and ``~/...``) are returned as they are; for a Config built in
+    code (``config.path == ""``) the current directory is the base.
+    """
+    p = Path(relative).expanduser()
+    if p.is_absolute():
+        return p
+    base = Path(config.path).parent if config.path else Path.cwd()
+    return base / p
+
+
+# --- YAML --------------------------------------------------------------------
+
+
+def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, int], dict]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        raise ConfigError(_yaml_error_message(e, filename)) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{filename}: YAML error: {e}") from None
+    finally:
+        loader.dispose()
+    lines: dict[_KeyPath, int] = {}
+    raw: dict[_KeyPath, str] = {}
+    duplicates: list[tuple[_KeyPath, int, int]] = []
+    if node is not None:
+        _index_nodes(node, (), lines, raw, duplicates)
+    if duplicates:
+        problems = _Problems(filename, lines, raw)
+        for key_path, first, again in duplicates:
+            # Plain YAML would silently keep the last one.
+            problems.add(
+                key_path,
+                f"duplicate key (first given at line {first})",
+                "keep only one",
+                line=again,
+            )
+        problems.raise_if_any()
+    return document, lines, raw
+
+
+def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str) -> str:
+    mark = e.problem_mark or e.context_mark
+    where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
+    what = e.problem or e.context or "invalid YAML"
+    if e.context and e.problem and e.context_mark and e.context_mark is not mark:
+        what += f" ({e.context} at line {e.context_mark.line + 1})"
+    return (
+        f"{where}: YAML syntax error: {what}; check the indentation there, and quote "
+        "values that contain ': ', ' #', or start with a special character"
+    )
+
+
+def _index_nodes(node, path, lines, raw, duplicates) -> None:
+    """Record the line of every key / list item, and the text of every scalar."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = key_node.value
+            sub = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in seen and key != "<<":
+                duplicates.append((sub, seen[key], line))
+                continue
+            seen[key] = line
+            lines[sub] = line
+            _index_nodes(value_node, sub, lines, raw, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _index_nodes(item, (*path, i), lines, raw, duplicates)
+    elif isinstance(node, yaml.ScalarNode):
+        raw[path] = node.value
+
+
+def _format_path(path: _KeyPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[\w-]+", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+# --- type-driven conversion --------------------------------------------------
+
+
+def _build_dataclass(cls: type, value: typing.Any, path: _KeyPath, problems: _Problems):
+    if value is None:
+        value = {}  # an empty section ("fetch:" with everything commented out)
+    if not isinstance(value, dict):
+        problems.add(
+            path,
+            f"expected a mapping (key: value lines), found {_describe(value)}",
+            _mapping_fix(cls),
+        )
+        return _INVALID
+    hints = typing.get_type_hints(cls)
+    fields = [f for f in dataclasses.fields(cls) if (cls, f.name) not in _COMPUTED]
+    names = [f.name for f in fields]
+    for key in value:
+        if not isinstance(key, str):
+            problems.add(path, f"key {key!r} is not a name", f"valid keys here: {', '.join(names)}")
+        elif key not in names:
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+            fix = f"did you mean '{close[0]}'?" if close else f"valid keys here: {', '.join(names)}"
+            problems.add((*path, key), "unknown key", fix)
+    kwargs = {}
+    for f in fields:
+        if f.name in value:
+            kwargs[f.name] = _convert(
+                value[f.name], hints[f.name], (*path, f.name), problems, cls, f.name
+            )
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            example = _EXAMPLES.get((cls, f.name), "...")
+            problems.add(
+                path, f"missing required key '{f.name}'", f"add e.g. '{f.name}: {example}'"
+            )
+            kwargs[f.name] = _INVALID
+    # Built even when some fields are _INVALID (see _Invalid); never returned then.
+    return cls(**kwargs)
+
+
+def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name: str):
+    if (owner, name) in _DURATIONS or (owner, name) in _SIZES:
+        if value is None and _is_optional(hint):
+            return None
+        parse, fix = (
+            (_parse_duration, _DURATION_FIX)
+            if (owner, name) in _DURATIONS
+            else (_parse_size, _SIZE_FIX)
+        )
+        result = parse(value)
+        if result is None:
+            kind = "a duration" if parse is _parse_duration else "a size"
+            problems.add(path, f"expected {kind}, found {_describe(value)}", fix)
+            return _INVALID
+        return _check_range(result, path, problems, owner, name)
+
+    if dataclasses.is_dataclass(hint):
+        return _build_dataclass(hint, value, path, problems)
+
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]  # only X | None is used
+        return _convert(value, inner, path, problems, owner, name)
+
+    if origin is tuple:
+        item_hint = args[0]
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            problems.add(
+                path,
+                f"expected {_type_name(hint)}, found {_describe(value)}",
+                _list_fix(value, item_hint),
+            )
+            return _INVALID
+        return tuple(
+            _convert(v, item_hint, (*path, i), problems, owner, name) for i, v in enumerate(value)
+        )
+
+    if origin is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            problems.add(
+                path,
+                f"expected {_type_name(hint)}, found {_describe(value)}",
+                "write one 'key: value' per line, indented under it",
+            )
+            return _INVALID
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                problems.add(path, f"key {k!r} is not text", f"put it in quotes: '{k}'")
+            elif not isinstance(v, str):
+                problems.add(
+                    (*path, k),
+                    f"expected a string, found {_describe(v)}",
+                    _quote_fix(problems, (*path, k), v),
+                )
+            else:
+                out[k] = v
+        return out
+
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        problems.add(
+            path, f"expected true or false, found {_describe(value)}", "write true or false"
+        )
+        return _INVALID
+
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _check_range(value, path, problems, owner, name)
+        problems.add(
+            path,
+            f"expected a whole number, found {_describe(value)}",
+            "write digits without quotes, e.g. 5",
+        )
+        return _INVALID
+
+    if hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return _check_range(float(value), path, problems, owner, name)
+        problems.add(
+            path,
+            f"expected a number, found {_describe(value)}",
+            "write a number of seconds without quotes, e.g. 30 or 7.5",
+        )
+        return _INVALID
+
+    if hint is str:
+        if isinstance(value, str):
+            check = _STRING_CHECKS.get((owner, name))
+            if check is not None and not check(value, path, problems):
+                return _INVALID
+            return value
+        problems.add(
+            path, f"expected a string, found {_describe(value)}", _quote_fix(problems, path, value)
+        )
+        return _INVALID
+
+    raise TypeError(f"config loader: unsupported type hint {hint!r} for {owner.__name__}.{name}")
+
+
+def _is_optional(hint) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(
+        None
+    ) in typing.get_args(hint)
+
+
+def _check_range(value, path, problems, owner, name):
+    if (owner, name) in _POSITIVE:
+        if value <= 0:
+            problems.add(path, f"must be greater than 0, found {value}", "write a positive value")
+            return _INVALID
+    elif value < 0:
+        problems.add(path, f"must not be negative, found {value}", "write 0 or more")
+        return _INVALID
+    return value
+
+
+def _parse_duration(value) -> int | None:
+    """Seconds from 90, "90", "90s", "30m", "2h", "7d", "1w" or "1h30m"; None if malformed."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    parts = _DURATION.findall(text)
+    if not parts or _DURATION.sub("", text).strip():
+        return None
+    return round(sum(float(n) * _DURATION_UNITS[unit.lower()] for n, unit in parts))
+
+
+def _parse_size(value) -> int | None:
+    """Bytes from 1048576, "512KB", "10MB", "10 MiB", "1G"; None if malformed.
+
+    KB/MB/GB are taken as 1024-based, like KiB/MiB/GiB: the unit people write in
+    a config means "about that much", and 10MB is 10 * 1024 * 1024 in our defaults.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        return None
+    m = _SIZE.fullmatch(value.strip())
+    if not m:
+        return None
+    unit = m.group(2).lower() if m.group(2) else None
+    return round(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def _type_name(hint) -> str:
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)[0]
+        if dataclasses.is_dataclass(inner):
+            return "a list of mappings"
+        return f"a list of {_type_name(inner)[2:]}s"  # "a string" -> "a list of strings"
+    if typing.get_origin(hint) is dict:
+        return "a mapping of names to strings"
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"'{shown}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _quote_fix(problems: _Problems, path: _KeyPath, value) -> str:
+    if value is None:
+        return "write a value, or '\"\"' for an empty string, or remove the key"
+    if isinstance(value, list | dict):
+        return "write a single value"
+    # YAML reads no/yes/on/off as booleans and 2026-01-01 as a date: quote them.
+    written = problems.raw.get(path, str(value))
+    return f'put it in quotes: "{written}"'
+
+
+def _list_fix(value, item_hint) -> str:
+    if dataclasses.is_dataclass(item_hint):
+        return "write one '- key: value' block per entry"
+    if isinstance(value, str):
+        return f"write a list: [{value}]"
+    return "write a list: [a, b] or one '- item' per line"
+
+
+def _mapping_fix(cls) -> str:
+    names = [f.name for f in dataclasses.fields(cls) if (cls, f.name) not in _COMPUTED]
+    return f"write 'key: value' lines indented under it (keys: {', '.join(names)})"
+
+
+# --- per-value checks --------------------------------------------------------
+# Each returns True if the value is fine, after recording any problem.
+
+
+def _check_source_id(value: str, path, problems) -> bool:
+    if _SOURCE_ID.fullmatch(value):
+        return True
+    slug = re.sub(r"[^a-z0-9._-]+", "-", value.lower()).strip("-._")
+    fix = f"for example '{slug}'" if slug else "for example 'kazinform-ru'"
+    problems.add(
+        path,
+        f"'{value}' is not a valid source id",
+        f"use lowercase Latin letters, digits, '.', '_' and '-', starting with a letter or digit; {fix}",
+    )
+    return False
+
+
+def _check_source_url(value: str, path, problems) -> bool:
+    fix = "write an http(s):// URL with a host, a file:// URL, or a path to a local file"
+    if not value.strip():
+        problems.add(path, "is empty", fix)
+        return False
+    # Spaces inside a path are fine; around a value, or in a URL, they are a typo.
+    if value != value.strip() or ("://" in value and any(c.isspace() for c in value)):
+        problems.add(path, f"'{value}' contains spaces", "remove them, or write %20 inside a URL")
+        return False
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", value)
+    if m is None or len(m.group(1)) == 1:  # no scheme, or a Windows drive letter: a path
+        if value.lower().startswith("www."):
+            problems.add(
+                path,
+                f"'{value}' looks like a web address without its scheme",
+                f"write 'https://{value}'",
+            )
+            return False
+        return True
+    scheme = m.group(1).lower()
+    if scheme == "file":
+        if not value[5:].startswith("//"):
+            problems.add(
+                path,
+                f"'{value}' is not a file:// URL",
+                "write file:///absolute/path, or just the path",
+            )
+            return False
+        return True
+    if scheme not in ("http", "https"):
+        close = difflib.get_close_matches(scheme, ["http", "https", "file"], n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.add(path, f"unsupported URL scheme '{scheme}:'", hint + fix)
+        return False
+    parts = urlsplit(value)
+    try:
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        problems.add(path, f"'{value}' has an invalid port", "write the host as host or host:port")
+        return False
+    if not value[len(scheme) + 1 :].startswith("//") or not host:
+        problems.add(path, f"'{value}' has no host name", f"write '{scheme}://host/path'")
+        return False
+    return True
+
+
+def _check_optional_http_url(value: str, path, problems) -> bool:
+    return value == "" or _check_http_url(value, path, problems)
+
+
+def _check_http_url(value: str, path, problems) -> bool:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return True
+    problems.add(
+        path,
+        f"'{value}' is not an http(s) URL",
+        "write it in full, e.g. 'https://eurasia24.media/'",
+    )
+    return False
+
+
+def _check_cidr(value: str, path, problems) -> bool:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError as e:
+        try:
+            fix = f"write '{ipaddress.ip_network(value, strict=False)}'"
+        except ValueError:
+            fix = "write a network like '10.0.0.0/8', '127.0.0.1' or 'fd00::/8'"
+        problems.add(path, f"'{value}' is not a network address: {e}", fix)
+        return False
+    return True
+
+
+def _check_regex(value: str, path, problems) -> bool:
+    try:
+        re.compile(value)
+    except re.error as e:
+        problems.add(
+            path,
+            f"'{value}' is not a valid regular expression: {e}",
+            "fix the pattern; escape special characters like ( [ + ? with a backslash",
+        )
+        return False
+    return True
+
+
+def _check_choice(choices: tuple[str, ...]) -> Callable[[str, _KeyPath, _Problems], bool]:
+    def check(value: str, path, problems) -> bool:
+        if value in choices:
+            return True
+        close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.add(path, f"'{value}' is not allowed", f"{hint}write one of: {', '.join(choices)}")
+        return False
+
+    return check
+
+
+_STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool]] = {
+    (SiteConfig, "link"): _check_http_url,
+    (SiteConfig, "feeds_url"): _check_optional_http_url,
+    (SourceConfig, "id"): _check_source_id,
+    (SourceConfig, "url"): _check_source_url,
+    (SourceConfig, "allow_private_networks"): _check_cidr,
+    (FetchConfig, "allow_private_networks"): _check_cidr,
+    (OutputConfig, "include"): _check_regex,
+    (OutputConfig, "exclude"): _check_regex,
+    (OutputConfig, "per"): _check_choice(_PER),
+    (OutputConfig, "kinds"): _check_choice(_KINDS),
+}
+
+
+# --- whole-config defaults and checks ----------------------------------------
+
+
+def _valid(*values) -> bool:
+    return all(v is not _INVALID for v in values)
+
+
+def _fill_defaults(config: Config, document: dict) -> Config:
+    changes: dict[str, typing.Any] = {}
+    site, house = config.site, config.house
+    if _valid(site, house) and _valid(house.name, site.house) and not house.name and site.house:
+        changes["house"] = dataclasses.replace(house, name=site.house)
+    if not document.get("outputs") and _valid(site) and _valid(site.title, site.description):
+        changes["outputs"] = (
+            OutputConfig(name="all", title=config.site.title, description=config.site.description),
+            OutputConfig(name="commentary", kinds=("commentary",)),
+        )
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def _check_config(config: Config, problems: _Problems) -> None:
+    sources = config.sources if _valid(config.sources) else ()
+    outputs = config.outputs if _valid(config.outputs) else ()
+    if config.sources == ():
+        problems.add(
+            ("sources",),
+            "no sources configured",
+            "add at least one '- id: ..., name: ..., url: ...'",
+        )
+
+    first_use: dict[str, int] = {}
+    for i, source in enumerate(sources):
+        if not _valid(source) or not _valid(source.id):
+            continue
+        if source.id in first_use:
+            j = first_use[source.id]
+            line = problems.line(("sources", j, "id"))
+            at = f" (line {line})" if line else ""
+            problems.add(
+                ("sources", i, "id"),
+                f"duplicate source id '{source.id}', already used by sources[{j}]{at}",
+                "give every source its own id",
+            )
+        else:
+            first_use[source.id] = i
+
+    source_ids = list(first_use)
+    names: dict[str, int] = {}  # output file stem -> position of the output that writes it
+    fixed: list[str] = []  # names of outputs that are not per-source/per-tag rules
+    all_named = all(_valid(o) for o in outputs)  # else main_output may name a broken one
+    for i, output in enumerate(outputs):
+        if not _valid(output):
+            continue
+        path: _KeyPath = ("outputs", i)
+        if output.kinds == ():
+            problems.add(
+                (*path, "kinds"),
+                "is empty, so the output would carry nothing",
+                f"list at least one of: {', '.join(_KINDS)}",
+            )
+        for k, source_id in enumerate(output.sources if _valid(output.sources) else ()):
+            if _valid(source_id) and source_id not in first_use:
+                close = difflib.get_close_matches(source_id, source_ids, n=1, cutoff=0.6)
+                fix = f"did you mean '{close[0]}'?" if close else "use an id from the sources list"
+                problems.add(
+                    (*path, "sources", k), f"'{source_id}' is not the id of any source", fix
+                )
+        if not _valid(output.name, output.per) or not _check_output_name(
+            output, (*path, "name"), problems
+        ):
+            all_named = False
+            continue
+        if output.per == "source" and "{id}" in output.name:
+            ids = [s for s in output.sources if _valid(s)] if _valid(output.sources) else []
+            stems = [output.name.replace("{id}", s) for s in ids or source_ids]
+        else:
+            stems = [output.name]  # per: tag -- the tags are only known at publish time
+        if output.per is None:
+            fixed.append(output.name)
+        for stem in stems:
+            if stem in names:
+                j = names[stem]
+                problems.add(
+                    (*path, "name"),
+                    f"output file name '{stem}' is already used by outputs[{j}]",
+                    "give every output its own name",
+                )
+                break
+            names[stem] = i
+
+    main = config.publish.main_output if _valid(config.publish) else _INVALID
+    # An output expanded from a per: tag rule (or a per: source rule named by {name})
+    # may be the main one; its name is only known at publish time.
+    open_rule = any(
+        _valid(o) and (o.per == "tag" or (o.per == "source" and "{id}" not in o.name))
+        for o in outputs
+    )
+    if _valid(main) and outputs and all_named and main not in names and not open_rule:
+        close = difflib.get_close_matches(main, list(names), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        shown = ", ".join(fixed) or "(none)"
+        written = ("publish", "main_output") in problems.lines
+        problems.add(
+            ("publish", "main_output"),
+            f"'{main}' is not the name of an output" + ("" if written else " (it is the default)"),
+            f"{hint}set it to one of: {shown}"
+            + ("" if written else f", or name an output '{main}'"),
+        )
+
+
+def _check_output_name(output: OutputConfig, path: _KeyPath, problems: _Problems) -> bool:
+    # publish substitutes the placeholders, slugified; a rule needs one that differs
+    # between the outputs it expands into.
+    allowed = _PER_PLACEHOLDERS.get(output.per, ()) if output.per else ()
+    used = _PLACEHOLDER.findall(output.name)
+    if not allowed and used:
+        problems.add(
+            path,
+            f"'{output.name}' has a placeholder but the output has no 'per:'",
+            "add 'per: source' (for {id}) or 'per: tag' (for {tag}), or remove the braces",
+        )
+        return False
+    if allowed and not set(used) & set(allowed):
+        problems.add(
+            path,
+            f"'{output.name}' must contain {{{allowed[0]}}}, so that every {output.per} gets its own file",
+            f"write e.g. '{output.per}-{{{allowed[0]}}}'",
+        )
+        return False
+    stem = output.name
+    for placeholder in allowed:
+        stem = stem.replace("{" + placeholder + "}", "x")
+    if not _OUTPUT_NAME.fullmatch(stem):
+        shown = " or ".join("{" + p + "}" for p in allowed)
+        problems.add(
+            path,
+            f"'{output.name}' cannot be used as a file name",
+            "use Latin letters, digits, '.', '_' and '-' only (starting with a letter or digit), "
+            "e.g. 'economy-ru'" + (f"; the placeholders here are {shown}" if allowed else ""),
+        )
+        return False
+    return True

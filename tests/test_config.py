@@ -1,0 +1,661 @@
+"""feeds.yaml: what the loader accepts, what it fills in, and how it reports mistakes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aggregator.config import (
+    Config,
+    ConfigError,
+    FetchConfig,
+    HouseConfig,
+    OutputConfig,
+    PublishConfig,
+    SiteConfig,
+    SourceConfig,
+    StorageConfig,
+    load_config,
+    resolve_path,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+SITE = """\
+site:
+  title: Евразия24
+  link: https://eurasia24.media/
+"""
+SOURCES = """\
+sources:
+  - id: tengrinews
+    name: Tengrinews
+    url: https://tengrinews.kz/news.rss
+  - id: kazinform-ru
+    name: Казинформ
+    url: https://www.inform.kz/rss/rus.xml
+"""
+MINIMAL = SITE + SOURCES
+
+
+def write(tmp_path: Path, text: str, name: str = "feeds.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str) -> Config:
+    return load_config(write(tmp_path, text))
+
+
+def errors(tmp_path: Path, text: str) -> list[str]:
+    """The lines of the ConfigError that loading `text` raises."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path)
+    lines = str(excinfo.value).splitlines()
+    assert all(line.startswith(str(path)) for line in lines), lines
+    return lines
+
+
+def one_error(tmp_path: Path, text: str) -> str:
+    lines = errors(tmp_path, text)
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+# --- the checked-in configurations ------------------------------------------------
+
+
+def test_the_production_feeds_yaml_loads():
+    config = load_config(REPO / "feeds.yaml")
+
+    assert config.site.title == "Евразия24"
+    assert config.site.link == "https://eurasia24.media/"
+    assert "eurasia24.media" in config.site.repost_notice
+    ids = {s.id for s in config.sources}
+    assert {"kazinform-ru", "kazinform-kk", "kazinform-en", "tengrinews"} <= ids
+    assert {
+        config.source(i).language for i in ("kazinform-ru", "kazinform-kk", "kazinform-en")
+    } == {
+        "ru",
+        "kk",
+        "en",
+    }
+    assert all(s.url.startswith("https://") for s in config.sources)
+    assert all(s.name and s.language and s.tags for s in config.sources)
+    outputs = {o.name: o for o in config.outputs}
+    assert outputs["commentary"].kinds == ("commentary",)
+    assert "all" in outputs
+    assert any(o.per == "source" for o in config.outputs)
+    assert any(o.per == "tag" or o.languages for o in config.outputs)
+    assert config.house.name == "Евразия24"  # from site.house
+    assert config.house.commentary_dir == "commentary"
+
+
+def test_the_offline_example_loads_and_points_at_its_own_sample_feeds():
+    config = load_config(REPO / "examples" / "feeds.yaml")
+
+    for source in config.sources:
+        assert resolve_path(config, source.url).is_file(), source.url
+    assert resolve_path(config, config.storage.path) == REPO / "examples" / "examples.sqlite"
+    assert resolve_path(config, config.publish.dir) == REPO / "examples" / "output"
+    assert {s.language for s in config.sources} == {"ru", "kk", "en"}
+
+
+def test_the_example_sample_feeds_are_in_the_promised_formats_and_encodings():
+    feeds = REPO / "examples" / "feeds"
+
+    cp1251 = (feeds / "stepnoy-vestnik-cp1251.xml").read_bytes()
+    assert cp1251.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    with pytest.raises(UnicodeDecodeError):
+        cp1251.decode("utf-8")
+    assert "Наурыз" in cp1251.decode("cp1251")
+
+    atom = (feeds / "dala-zhanalyktary.atom").read_text(encoding="utf-8")
+    assert 'xmlns="http://www.w3.org/2005/Atom"' in atom
+    assert set("әғқңөұүһі") <= set(atom)
+
+    jf = json.loads((feeds / "steppe-wire.json").read_text(encoding="utf-8"))
+    assert jf["version"] == "https://jsonfeed.org/version/1.1"
+    assert 5 <= len(jf["items"]) <= 8
+
+    rss = (feeds / "delovoy-almaty.xml").read_text(encoding="utf-8")
+    assert "<category>" in rss and "<enclosure " in rss
+
+
+# --- defaults and conversions -------------------------------------------------------
+
+
+def test_minimal_config_gets_dataclass_defaults_and_two_default_outputs(tmp_path):
+    config = load(tmp_path, MINIMAL)
+
+    assert config.fetch == FetchConfig()
+    assert config.storage == StorageConfig()
+    assert config.publish == PublishConfig()
+    assert config.house == HouseConfig()
+    assert config.sources[0] == SourceConfig(
+        id="tengrinews", name="Tengrinews", url="https://tengrinews.kz/news.rss"
+    )
+    assert config.outputs == (
+        OutputConfig(name="all", title="Евразия24"),
+        OutputConfig(name="commentary", kinds=("commentary",)),
+    )
+
+
+def test_default_all_output_takes_the_site_title_and_description(tmp_path):
+    config = load(tmp_path, SITE + "  description: Новости\n" + SOURCES)
+
+    assert config.outputs[0] == OutputConfig(name="all", title="Евразия24", description="Новости")
+
+
+def test_an_empty_outputs_list_gets_the_default_outputs_too(tmp_path):
+    assert [o.name for o in load(tmp_path, MINIMAL + "outputs: []\n").outputs] == [
+        "all",
+        "commentary",
+    ]
+
+
+def test_a_per_source_rule_may_name_its_files_by_source_name(tmp_path):
+    text = MINIMAL + "outputs: [{name: all}, {name: 'feed-{name}', per: source}]\n"
+    assert load(tmp_path, text).outputs[1].name == "feed-{name}"
+
+
+def test_house_name_defaults_to_site_house_unless_given(tmp_path):
+    site = SITE + "  house: Евразия24\n"
+    assert load(tmp_path, site + SOURCES).house.name == "Евразия24"
+    assert load(tmp_path, site + SOURCES + "house: {name: Редакция}\n").house.name == "Редакция"
+
+
+def test_an_empty_section_means_all_defaults(tmp_path):
+    config = load(tmp_path, MINIMAL + "fetch:\nstorage:\n")
+    assert config.fetch == FetchConfig()
+    assert config.storage == StorageConfig()
+
+
+def test_yaml_lists_become_tuples_and_headers_a_dict(tmp_path):
+    config = load(
+        tmp_path,
+        SITE
+        + """\
+sources:
+  - id: kursiv
+    name: Курсив
+    url: https://kz.kursiv.media/feed/
+    tags: [business, kazakhstan]
+    headers: {Accept-Language: ru, X-Token: abc}
+    allow_private_networks: [10.0.0.0/8, "::1"]
+""",
+    )
+    source = config.sources[0]
+    assert source.tags == ("business", "kazakhstan")
+    assert source.headers == {"Accept-Language": "ru", "X-Token": "abc"}
+    assert source.allow_private_networks == ("10.0.0.0/8", "::1")
+    assert isinstance(config.sources, tuple)
+
+
+@pytest.mark.parametrize(
+    "written, seconds",
+    [("90", 90), ('"90"', 90), ("90s", 90), ("30m", 1800), ("2h", 7200), ("7d", 604800),
+     ("1h30m", 5400), ("1w", 604800)],
+)  # fmt: skip
+def test_durations_are_seconds_or_number_with_unit(tmp_path, written, seconds):
+    config = load(
+        tmp_path,
+        MINIMAL
+        + f"fetch: {{interval: {written}}}\n"
+        + f"outputs: [{{name: all, max_age: {written}}}]\n",
+    )
+    assert config.fetch.interval == seconds
+    assert config.outputs[0].max_age == seconds
+
+
+def test_a_source_interval_is_a_duration_too(tmp_path):
+    text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    interval: 15m")
+    assert load(tmp_path, text).sources[0].interval == 900
+
+
+@pytest.mark.parametrize(
+    "written, size",
+    [("1048576", 1048576), ("512KB", 512 * 1024), ("10MB", 10 * 1024 * 1024),
+     ("10 MiB", 10 * 1024 * 1024), ("1GiB", 1024**3), ("1.5MB", 1572864), ("64k", 65536)],
+)  # fmt: skip
+def test_sizes_are_bytes_or_number_with_unit(tmp_path, written, size):
+    config = load(tmp_path, MINIMAL + f"fetch: {{max_body_bytes: {written}}}\n")
+    assert config.fetch.max_body_bytes == size
+
+
+def test_timeouts_are_floats_even_when_written_as_integers(tmp_path):
+    config = load(tmp_path, MINIMAL + "fetch: {timeout: 30}\n")
+    assert config.fetch.timeout == 30.0
+    assert isinstance(config.fetch.timeout, float)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://tengrinews.kz/news.rss",
+        "http://127.0.0.1:8080/feed.xml",
+        "file:///srv/feeds/local.xml",
+        "feeds/local.xml",
+        "../shared/feed.atom",
+        "/srv/feeds/local.json",
+    ],
+)
+def test_source_urls_may_be_http_urls_file_urls_or_paths(tmp_path, url):
+    text = MINIMAL.replace("https://tengrinews.kz/news.rss", url)
+    assert load(tmp_path, text).sources[0].url == url
+
+
+def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
+    # The loader reads the schema from the dataclasses: each field's default,
+    # written out as YAML, loads back to the same value.
+    def as_yaml(obj) -> dict:
+        out = dataclasses.asdict(obj)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    source = SourceConfig(id="a", name="A", url="https://a.kz/rss")
+    output = OutputConfig(name="all")
+    document = {
+        "site": as_yaml(SiteConfig(title="T", link="https://a.kz/")),
+        "sources": [as_yaml(source)],
+        "fetch": as_yaml(FetchConfig()),
+        "storage": as_yaml(StorageConfig()),
+        "house": as_yaml(HouseConfig(name="H")),
+        "publish": as_yaml(PublishConfig()),
+        "outputs": [as_yaml(output)],
+    }
+    assert set(document) == {f.name for f in dataclasses.fields(Config)} - {"path"}
+    config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
+
+    assert config.fetch == FetchConfig()
+    assert config.sources == (source,)
+    assert config.outputs == (output,)
+    assert config.house == HouseConfig(name="H")
+
+
+# --- paths ------------------------------------------------------------------------------
+
+
+def test_config_path_is_absolute_and_relative_paths_stay_as_written(tmp_path, monkeypatch):
+    (tmp_path / "site").mkdir()
+    write(
+        tmp_path / "site",
+        MINIMAL.replace("https://tengrinews.kz/news.rss", "feeds/local.xml")
+        + "storage: {path: data/agg.sqlite}\npublish: {dir: public}\n"
+        + "house: {commentary_dir: commentary}\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config("site/feeds.yaml")
+
+    assert config.path == str(tmp_path / "site" / "feeds.yaml")
+    assert config.sources[0].url == "feeds/local.xml"
+    assert config.storage.path == "data/agg.sqlite"
+    base = tmp_path / "site"
+    assert resolve_path(config, config.sources[0].url) == base / "feeds" / "local.xml"
+    assert resolve_path(config, config.storage.path) == base / "data" / "agg.sqlite"
+    assert resolve_path(config, config.publish.dir) == base / "public"
+    assert resolve_path(config, config.house.commentary_dir) == base / "commentary"
+
+
+def test_resolve_path_keeps_absolute_paths(tmp_path):
+    config = load(tmp_path, MINIMAL)
+    assert resolve_path(config, "/var/lib/agg.sqlite") == Path("/var/lib/agg.sqlite")
+
+
+def test_resolve_path_of_a_config_built_in_code_uses_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = Config(site=SiteConfig(title="T", link="https://a.kz/"), sources=())
+    assert resolve_path(config, "out") == tmp_path / "out"
+
+
+# --- error messages: file, line, key path, what is wrong, what to write -----------------
+
+
+def test_an_unknown_key_suggests_the_closest_known_one(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "pubish:\n  dir: out\n")
+    assert re.fullmatch(
+        r".*feeds\.yaml:\d+: pubish: unknown key; did you mean 'publish'\?", message
+    )
+
+    message = one_error(
+        tmp_path, MINIMAL.replace("    name: Tengrinews", "    nmae: Tengrinews\n    name: T")
+    )
+    assert "sources[0].nmae: unknown key; did you mean 'name'?" in message
+
+
+def test_an_unknown_key_without_a_close_match_lists_the_valid_keys(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "storage: {zzz: 1}\n")
+    assert "storage.zzz: unknown key; valid keys here: path, retention_days, keep_latest" in message
+
+
+def test_path_is_not_a_key_the_file_may_set(tmp_path):
+    assert "path: unknown key" in one_error(tmp_path, MINIMAL + "path: /elsewhere\n")
+
+
+def test_messages_carry_the_line_number(tmp_path):
+    text = MINIMAL + "fetch:\n  concurrency: many\n"
+    line = text.splitlines().index("  concurrency: many") + 1
+    assert f"feeds.yaml:{line}: fetch.concurrency:" in one_error(tmp_path, text)
+
+
+def test_a_wrong_type_names_the_expected_type_and_the_value_found(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "fetch: {concurrency: many}\n")
+    assert "fetch.concurrency: expected a whole number, found 'many'; write digits" in message
+
+    message = one_error(tmp_path, MINIMAL + "fetch: {timeout: fast}\n")
+    assert "fetch.timeout: expected a number, found 'fast'" in message
+
+    message = one_error(tmp_path, MINIMAL + "publish: [a, b]\n")
+    assert "publish: expected a mapping (key: value lines), found a list" in message
+
+
+def test_a_single_string_where_a_list_is_wanted_suggests_the_list(tmp_path):
+    text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    tags: economy")
+    message = one_error(tmp_path, text)
+    assert (
+        "sources[0].tags: expected a list of strings, found 'economy'; write a list: [economy]"
+        in message
+    )
+
+
+def test_a_yaml_boolean_where_text_is_wanted_suggests_quotes(tmp_path):
+    # YAML 1.1 reads a bare `no` (Norwegian) as false.
+    text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    language: no")
+    message = one_error(tmp_path, text)
+    assert (
+        'sources[0].language: expected a string, found false (a boolean); put it in quotes: "no"'
+        in message
+    )
+
+
+def test_true_or_false_fields_reject_other_values(tmp_path):
+    text = MINIMAL.replace(
+        "url: https://tengrinews.kz/news.rss", "url: x.xml\n    enabled: sometimes"
+    )
+    assert "sources[0].enabled: expected true or false, found 'sometimes'" in one_error(
+        tmp_path, text
+    )
+
+
+@pytest.mark.parametrize("written", ["30 minutes", "-5", "2x", "h"])
+def test_a_malformed_duration_says_how_to_write_one(tmp_path, written):
+    message = one_error(tmp_path, MINIMAL + f"fetch: {{interval: '{written}'}}\n")
+    assert f"fetch.interval: expected a duration, found '{written}'" in message
+    assert '"30m", "2h", "7d"' in message
+
+
+def test_a_malformed_size_says_how_to_write_one(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "fetch: {max_body_bytes: 10XB}\n")
+    assert "fetch.max_body_bytes: expected a size, found '10XB'" in message
+    assert '"10MB"' in message
+
+
+def test_numbers_out_of_range_are_rejected(tmp_path):
+    assert "fetch.concurrency: must be greater than 0, found 0" in one_error(
+        tmp_path, MINIMAL + "fetch: {concurrency: 0}\n"
+    )
+    assert "storage.keep_latest: must not be negative, found -1" in one_error(
+        tmp_path, MINIMAL + "storage: {keep_latest: -1}\n"
+    )
+
+
+def test_a_missing_required_key_is_named_with_an_example(tmp_path):
+    message = one_error(tmp_path, SITE + "sources:\n  - id: tengrinews\n    name: Tengrinews\n")
+    assert re.search(
+        r"feeds\.yaml:\d+: sources\[0\]: missing required key 'url'; add e\.g\. 'url: https://",
+        message,
+    )
+
+    assert "missing required key 'sources'" in one_error(tmp_path, SITE)
+    assert "missing required key 'link'" in one_error(tmp_path, "site: {title: T}\n" + SOURCES)
+
+
+def test_an_empty_sources_list_is_an_error(tmp_path):
+    assert "sources: no sources configured; add at least one" in one_error(
+        tmp_path, SITE + "sources: []\n"
+    )
+
+
+def test_a_duplicate_source_id_names_both_positions(tmp_path):
+    text = MINIMAL + "  - id: tengrinews\n    name: Again\n    url: https://tengrinews.kz/x.rss\n"
+    message = one_error(tmp_path, text)
+    first_line = text.splitlines().index("  - id: tengrinews") + 1
+    assert (
+        f"sources[2].id: duplicate source id 'tengrinews', already used by sources[0] (line {first_line})"
+        in message
+    )
+
+
+@pytest.mark.parametrize(
+    "bad, suggestion",
+    [("Tengri News", "'tengri-news'"), ("_private", "'private'"), ("Казинформ", "'kazinform-ru'")],
+)
+def test_a_source_id_must_be_a_lowercase_slug(tmp_path, bad, suggestion):
+    message = one_error(tmp_path, MINIMAL.replace("id: tengrinews", f"id: {bad}"))
+    assert f"sources[0].id: '{bad}' is not a valid source id" in message
+    assert f"for example {suggestion}" in message
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("htps://tengrinews.kz/news.rss", "unsupported URL scheme 'htps:'; did you mean 'https'?"),
+        ("ftp://example.kz/feed", "unsupported URL scheme 'ftp:'"),
+        ("https:///news.rss", "has no host name; write 'https://host/path'"),
+        ("https:/tengrinews.kz/news.rss", "has no host name"),
+        ("https://tengrinews.kz:port/", "has an invalid port"),
+        ("www.zakon.kz/rss.xml", "looks like a web address without its scheme; write 'https://www.zakon.kz/rss.xml'"),
+        ("https://tengrinews.kz/news .rss", "contains spaces"),
+        ("file:feeds/x.xml", "is not a file:// URL"),
+        ("''", "sources[0].url: is empty"),
+    ],
+)  # fmt: skip
+def test_a_malformed_source_url_is_rejected_with_advice(tmp_path, url, expected):
+    message = one_error(tmp_path, MINIMAL.replace("https://tengrinews.kz/news.rss", url))
+    assert "sources[0].url:" in message
+    assert expected in message
+
+
+def test_site_link_and_feeds_url_must_be_http_urls(tmp_path):
+    message = one_error(tmp_path, MINIMAL.replace("https://eurasia24.media/", "eurasia24.media"))
+    assert "site.link: 'eurasia24.media' is not an http(s) URL" in message
+    message = one_error(tmp_path, SITE + "  feeds_url: /feeds/\n" + SOURCES)
+    assert "site.feeds_url: '/feeds/' is not an http(s) URL" in message
+
+
+def test_private_network_cidrs_must_parse(tmp_path):
+    lines = errors(
+        tmp_path, MINIMAL + "fetch: {allow_private_networks: [10.0.0.1/8, localnet, 127.0.0.1]}\n"
+    )
+    assert len(lines) == 2
+    assert "fetch.allow_private_networks[0]: '10.0.0.1/8' is not a network address" in lines[0]
+    assert "write '10.0.0.0/8'" in lines[0]
+    assert "fetch.allow_private_networks[1]: 'localnet' is not a network address" in lines[1]
+
+
+def test_output_per_must_be_source_or_tag(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "outputs: [{name: 'x-{id}', per: sources}]\n")
+    assert (
+        "outputs[0].per: 'sources' is not allowed; did you mean 'source'? write one of: source, tag"
+        in message
+    )
+
+
+def test_output_kinds_must_be_source_or_commentary(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "outputs: [{name: all, kinds: [source, comentary]}]\n")
+    assert "outputs[0].kinds[1]: 'comentary' is not allowed; did you mean 'commentary'?" in message
+    message = one_error(tmp_path, MINIMAL + "outputs: [{name: all, kinds: []}]\n")
+    assert "outputs[0].kinds: is empty" in message
+
+
+def test_output_regexes_must_compile(tmp_path):
+    message = one_error(
+        tmp_path, MINIMAL + "outputs: [{name: all, exclude: ['(?i)реклам', '(unclosed']}]\n"
+    )
+    assert "outputs[0].exclude[1]: '(unclosed' is not a valid regular expression" in message
+
+
+def test_output_sources_must_be_known_source_ids(tmp_path):
+    message = one_error(
+        tmp_path, MINIMAL + "outputs: [{name: all, sources: [tengrinews, kazinfrom-ru]}]\n"
+    )
+    assert (
+        "outputs[0].sources[1]: 'kazinfrom-ru' is not the id of any source; did you mean 'kazinform-ru'?"
+        in message
+    )
+
+
+def test_output_names_must_be_unique(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "outputs: [{name: all}, {name: news}, {name: all}]\n")
+    assert "outputs[2].name: output file name 'all' is already used by outputs[0]" in message
+
+    text = (
+        MINIMAL
+        + "outputs: [{name: all}, {name: 'source-{id}', per: source}, {name: source-tengrinews}]\n"
+    )
+    assert (
+        "outputs[2].name: output file name 'source-tengrinews' is already used by outputs[1]"
+        in one_error(tmp_path, text)
+    )
+
+
+@pytest.mark.parametrize(
+    "name, per, expected",
+    [
+        ("all news", None, "'all news' cannot be used as a file name"),
+        ("../all", None, "cannot be used as a file name"),
+        ("новости", None, "cannot be used as a file name"),
+        (
+            "source",
+            "source",
+            "'source' must contain {id}, so that every source gets its own file; write e.g. 'source-{id}'",
+        ),
+        ("by-tag", "tag", "must contain {tag}"),
+        ("all-{id}", None, "has a placeholder but the output has no 'per:'"),
+        ("tag-{id}", "tag", "must contain {tag}"),
+        ("src-{id}-{tag}", "source", "cannot be used as a file name"),
+    ],
+)
+def test_output_names_must_be_safe_file_names_with_the_right_placeholder(
+    tmp_path, name, per, expected
+):
+    per_yaml = f", per: {per}" if per else ""
+    message = one_error(
+        tmp_path, MINIMAL + f"outputs: [{{name: all}}, {{name: '{name}'{per_yaml}}}]\n"
+    )
+    assert "outputs[1].name:" in message
+    assert expected in message
+
+
+def test_main_output_must_name_an_output(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "publish: {main_output: al}\n")
+    assert "publish.main_output: 'al' is not the name of an output; did you mean 'all'?" in message
+    assert "set it to one of: all, commentary" in message
+
+
+def test_main_output_may_be_a_per_source_output(tmp_path):
+    text = (
+        MINIMAL
+        + "publish: {main_output: source-tengrinews}\noutputs: [{name: 'source-{id}', per: source}]\n"
+    )
+    assert load(tmp_path, text).publish.main_output == "source-tengrinews"
+
+
+def test_all_problems_are_reported_at_once_in_file_order(tmp_path):
+    text = """\
+site:
+  title: Евразия24
+  link: eurasia24.media
+  langauge: ru
+fetch:
+  interval: soon
+sources:
+  - id: Tengri
+    name: Tengrinews
+    url: htps://tengrinews.kz/news.rss
+  - id: zakon
+    url: https://www.zakon.kz/rss.xml
+  - id: zakon
+    name: Zakon
+    url: https://www.zakon.kz/rss/
+outputs:
+  - name: all
+    sources: [zakn]
+"""
+    lines = errors(tmp_path, text)
+
+    expected = [
+        (3, "site.link"),
+        (4, "site.langauge"),
+        (6, "fetch.interval"),
+        (8, "sources[0].id"),
+        (10, "sources[0].url"),
+        (11, "sources[1]: missing required key 'name'"),
+        (13, "sources[2].id: duplicate"),
+        (18, "outputs[0].sources[0]"),
+    ]
+    assert len(lines) == len(expected), lines
+    for line, (number, start) in zip(lines, expected, strict=True):
+        assert f"feeds.yaml:{number}: {start}" in line
+        assert "; " in line  # every message says what to do
+
+
+# --- files that are not a config at all ---------------------------------------------------
+
+
+def test_a_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found; check the path"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_a_directory_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+
+
+def test_a_yaml_syntax_error_gives_line_and_column(tmp_path):
+    message = one_error(tmp_path, SITE + "sources:\n  - id: x\n     name: bad indent\n")
+    assert re.search(r"feeds\.yaml:\d+:\d+: YAML syntax error: .+; check the indentation", message)
+
+
+def test_a_duplicate_key_is_an_error_not_a_silent_override(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "fetch: {interval: 60}\nfetch: {interval: 90}\n")
+    assert re.search(
+        r"feeds\.yaml:\d+: fetch: duplicate key \(first given at line \d+\); keep only one", message
+    )
+
+
+def test_an_empty_file_says_what_it_needs(tmp_path):
+    assert "the file is empty; it needs at least 'site:' and 'sources:'" in one_error(
+        tmp_path, "# nothing\n"
+    )
+
+
+def test_a_top_level_list_is_an_error(tmp_path):
+    assert "expected a mapping of keys at the top level, found a list" in one_error(
+        tmp_path, "- a\n- b\n"
+    )
+
+
+def test_a_file_that_is_not_utf8_is_an_error(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_bytes(MINIMAL.encode("cp1251"))
+    with pytest.raises(ConfigError, match="not UTF-8 .*; save the file as UTF-8"):
+        load_config(path)
+
+
+def test_python_specific_yaml_tags_are_refused(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "fetch: !!python/object:os.system {}\n")
+    assert "YAML syntax error" in message
+
+
+def test_a_main_output_left_at_its_default_must_still_exist(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "outputs: [{name: news}]\n")
+    assert "publish.main_output: 'all' is not the name of an output (it is the default)" in message
+    assert "set it to one of: news, or name an output 'all'" in message
