@@ -53,7 +53,7 @@ class Item:
 class ParsedFeed:
     """What a feed document says about itself, plus its items."""
 
-    format: str  # e.g. "rss20", "rss10", "rss09x", "atom10", "atom03", "json10", "json11"
+    format: str  # e.g. "rss20", "rss10", "rss091u", "atom10", "atom03", "json10", "json11"
     title: str | None = None
     link: str | None = None  # the feed's home page (absolute)
     description: str | None = None

@@ -1,0 +1,151 @@
+"""Item HTML made safe to republish, and URLs made absolute.
+
+Feed content is untrusted HTML from third parties that we serve under our own
+domain, so it goes through an allowlist (nh3, i.e. Rust's ammonia, which parses
+HTML the way browsers do): unknown tags are unwrapped, script-like tags are
+removed with their content, only a few attributes survive, and URLs are parsed
+with the WHATWG rules a browser uses, so ``&#106;avascript:``, ``java\\tscript:``
+or `` JAVASCRIPT:`` are recognised for what they are and dropped.
+
+Links get no ``rel`` and no ``target``: without ``target`` there is no
+``window.opener`` to protect, and we want the sources we republish to see the
+referrer traffic we send them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+__all__ = ["absolute_http_url", "html_to_text", "sanitize_html"]
+
+# Ordinary article formatting; everything else is unwrapped (its text kept).
+_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col",
+        "colgroup", "dd", "del", "div", "dl", "dt", "em", "figcaption", "figure",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark",
+        "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup",
+        "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    }
+)  # fmt: skip
+
+# Removed together with their content: code, embedded documents, form controls.
+_CLEAN_CONTENT_TAGS = frozenset(
+    {
+        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+        "template", "svg", "math", "button", "select", "textarea", "option", "datalist",
+    }
+)  # fmt: skip
+
+# No style, class, id or on* attributes anywhere, and URLs only in a@href and
+# img@src, the attributes ammonia checks (it passes e.g. blockquote@cite as is).
+_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "abbr": {"title"},
+    "del": {"datetime"},
+    "ins": {"datetime"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start", "reversed"},
+    "time": {"datetime"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "*": {"lang", "dir"},
+}
+
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_HTTP_SCHEMES = ("http", "https")
+
+# WHATWG URL parsing removes these anywhere in a URL and C0/space at the ends.
+_URL_TABS_NEWLINES = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+# Inside <noscript> a browser-like parser sees raw text, which would show up as
+# escaped markup; lazy-loading pages put the real <img> there, so unwrap it.
+_NOSCRIPT_TAG = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)
+# nh3 output is normalized, so this reliably finds images whose src was dropped.
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+_TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[|\]\]>|</?[A-Za-z][^<>]*>", re.DOTALL)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def sanitize_html(fragment: str, base_url: str | None = None) -> str:
+    """Return ``fragment`` reduced to safe formatting HTML.
+
+    Relative ``href``/``src`` URLs are resolved against ``base_url``
+    (the item's xml:base or the feed's URL); without an http(s) base they are
+    dropped, because they would otherwise resolve against *our* site.
+    """
+    if not fragment:
+        return ""
+    if "noscript" in fragment:
+        fragment = _NOSCRIPT_TAG.sub("", fragment)
+    if base_url and base_url.startswith(_HTTP_SCHEMES):
+        url_relative: str | tuple[str, str] = ("rewrite_with_base", base_url)
+    else:
+        url_relative = "deny"
+    try:
+        cleaned = nh3.clean(
+            fragment,
+            tags=_TAGS,
+            clean_content_tags=_CLEAN_CONTENT_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            url_relative=url_relative,
+            link_rel=None,
+            strip_comments=True,
+        )
+    except ValueError:
+        # ammonia rejects a base it cannot parse ("http://[bad"); drop relatives instead.
+        cleaned = nh3.clean(
+            fragment,
+            tags=_TAGS,
+            clean_content_tags=_CLEAN_CONTENT_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            url_relative="deny",
+            link_rel=None,
+            strip_comments=True,
+        )
+    if "<img" in cleaned:
+        cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    return cleaned
+
+
+def html_to_text(value: str | None) -> str:
+    """Plain text from a title-like field: tags stripped, entities decoded,
+    whitespace collapsed.  The result is text, to be escaped by whoever outputs it."""
+    if not value:
+        return ""
+    if "<" in value:
+        value = _TAG.sub(" ", value)
+    if "&" in value:
+        value = html.unescape(value)
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def absolute_http_url(url: str | None, base_url: str | None = None) -> str | None:
+    """``url`` resolved against ``base_url`` if it is an http(s) URL with a host,
+    else None (javascript:, data:, mailto:, ftp:, garbage, relative without a base)."""
+    if not url:
+        return None
+    url = _URL_TABS_NEWLINES.sub("", url).strip(_C0_AND_SPACE)
+    if not url:
+        return None
+    try:
+        if base_url:
+            url = urljoin(_URL_TABS_NEWLINES.sub("", base_url).strip(_C0_AND_SPACE), url)
+        parts = urlsplit(url)
+        if parts.scheme not in _HTTP_SCHEMES or not parts.hostname:
+            return None
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None
+    if not url.startswith(_HTTP_SCHEMES):  # "HTTP://..." -> "http://..."
+        url = parts.scheme + url[len(parts.scheme) :]
+    return url
