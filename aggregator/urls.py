@@ -1,0 +1,137 @@
+"""URL canonicalization: one spelling per article, for dedupe and matching.
+
+Two links are taken to name the same article when their canonical forms are equal.
+The canonical form of an http(s) URL is:
+
+- scheme ``https`` (``http`` is treated the same: agencies serve both);
+- host lowercased, without a leading ``www.`` or a trailing dot, and in its ASCII
+  (IDNA / punycode) spelling: ``информ.кз`` becomes ``xn--h1aicekw.xn--g1af``,
+  because that is what goes over the wire and what most feeds already write;
+- no default port (80, 443), no fragment;
+- query without tracking parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``),
+  the rest sorted;
+- percent-encoding normalized (RFC 3986 section 6.2.2): escapes of unreserved
+  characters decoded, other escapes in upper case, non-ASCII characters encoded
+  as UTF-8 escapes -- so ``/ru/новость`` and ``/ru/%d0%bd%d0%be...`` agree;
+- path with ``.``/``..`` segments resolved, runs of slashes collapsed and the
+  trailing slash dropped (the root stays ``/``).
+
+Anything else (other schemes, no host, unparsable text) comes back stripped of
+surrounding whitespace and otherwise unchanged: it can still be compared, it just
+is not normalized.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+__all__ = ["TRACKING_PARAMS", "TRACKING_PREFIXES", "canonical_url"]
+
+# Query parameters that say how a reader arrived, not what they asked for.
+# Compared case-insensitively.
+TRACKING_PARAMS: tuple[str, ...] = (
+    "fbclid",  # Facebook
+    "gclid",  # Google Ads
+    "yclid",  # Yandex Direct
+    "_openstat",  # Yandex/Openstat campaigns
+    "from",  # Russian-language sites: ?from=rss, ?from=yandex
+    "ref",
+    "ref_src",  # Twitter/X
+    "mc_cid",  # Mailchimp
+    "mc_eid",
+    "igshid",  # Instagram
+    "si",  # YouTube / Spotify share links
+)
+TRACKING_PREFIXES: tuple[str, ...] = ("utm_",)
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SLASHES = re.compile(r"/{2,}")
+
+# Characters left as they are in each component (RFC 3986 pchar / query).
+# "%" is kept because escapes are normalized separately.
+_PATH_SAFE = "/:@!$&'()*+,;=%"
+_QUERY_KEY_SAFE = "/?:@!$'()*+,;%"
+_QUERY_VALUE_SAFE = _QUERY_KEY_SAFE + "="
+
+_DEFAULT_PORTS = {80, 443}
+
+
+def canonical_url(url: str) -> str:
+    """Return the canonical spelling of ``url`` (see the module docstring)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # e.g. "http://[::1" or a port that is not a number
+        return text
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return text
+
+    host = _canonical_host(parts.hostname)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port not in _DEFAULT_PORTS:
+        netloc = f"{netloc}:{port}"
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if at:
+        netloc = f"{_normalize_escapes(userinfo, ':!$&()*+,;=%')}@{netloc}"
+
+    return urlunsplit(
+        ("https", netloc, _canonical_path(parts.path), _canonical_query(parts.query), "")
+    )
+
+
+def _canonical_host(hostname: str) -> str:
+    host = hostname.lower().rstrip(".")
+    if host.startswith("www.") and len(host) > 4:
+        host = host[4:]
+    if not host.isascii():
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:  # not a valid IDN (label too long, ...): keep it as written
+            return host
+    return host
+
+
+def _canonical_path(path: str) -> str:
+    path = _normalize_escapes(path, _PATH_SAFE)
+    path = _SLASHES.sub("/", path)
+    if not path.startswith("/"):
+        path = "/" + path
+    # normpath resolves "." and ".." (never above the root) and drops the trailing slash.
+    path = posixpath.normpath(path)
+    return path
+
+
+def _canonical_query(query: str) -> str:
+    pairs: list[str] = []
+    for field in query.split("&"):
+        if not field:
+            continue
+        key, eq, value = field.partition("=")
+        key = _normalize_escapes(key, _QUERY_KEY_SAFE)
+        if not key or _is_tracking(key):
+            continue
+        pairs.append(key + eq + _normalize_escapes(value, _QUERY_VALUE_SAFE))
+    return "&".join(sorted(pairs))
+
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def _normalize_escapes(text: str, safe: str) -> str:
+    """Decode escaped unreserved characters, upper-case other escapes, encode the rest."""
+    text = _STRAY_PERCENT.sub("%25", text)
+    text = _ESCAPE.sub(_decode_if_unreserved, text)
+    return quote(text, safe=safe)
+
+
+def _decode_if_unreserved(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
