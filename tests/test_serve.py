@@ -1,0 +1,173 @@
+"""serve: output/ over HTTP for preview, with content types, ETag/304 and CORS."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import threading
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from aggregator.serve import make_server
+
+JSON_FEED = (
+    b'{\n  "version": "https://jsonfeed.org/version/1.1",\n  "title": "t",\n  "items": []\n}\n'
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    root = tmp_path / "output"
+    root.mkdir()
+    files = {
+        "all.atom": b"<feed/>",
+        "all.rss": b"<rss/>",
+        "all.json": JSON_FEED,
+        "related.json": b'{"related": {}}',
+        "health.json": b'{"sources": []}',
+        "sources.opml": b"<opml/>",
+        "index.html": "<p>Қазақ</p>".encode(),
+        ".aggregator-tmp-all.atom.x1": b"half",
+        "нов ости.json": JSON_FEED,
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    (tmp_path / "secret.txt").write_text("secret")
+    server = make_server(root, port=0)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield root, server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest(method, path, skip_accept_encoding=True)
+    for name, value in (headers or {}).items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/all.atom", "application/atom+xml; charset=utf-8"),
+        ("/all.rss", "application/rss+xml; charset=utf-8"),
+        ("/all.json", "application/feed+json; charset=utf-8"),
+        ("/related.json", "application/json; charset=utf-8"),
+        ("/health.json", "application/json; charset=utf-8"),
+        ("/sources.opml", "text/x-opml; charset=utf-8"),
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        (
+            "/%D0%BD%D0%BE%D0%B2%20%D0%BE%D1%81%D1%82%D0%B8.json",
+            "application/feed+json; charset=utf-8",
+        ),
+    ],
+)
+def test_files_are_served_with_their_content_type(site, path, content_type):
+    _, port = site
+    response, body = get(port, path)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == content_type
+    assert response.getheader("Access-Control-Allow-Origin") == "*"
+    assert int(response.getheader("Content-Length")) == len(body) > 0
+
+
+def test_a_strong_etag_answers_if_none_match_with_304(site):
+    root, port = site
+    response, body = get(port, "/all.json")
+    etag = response.getheader("ETag")
+    assert etag.startswith('"') and not etag.startswith("W/")
+    again, again_body = get(port, "/all.json", {"If-None-Match": etag})
+    assert (again.status, again_body) == (304, b"")
+    assert again.getheader("ETag") == etag
+    assert again.getheader("Access-Control-Allow-Origin") == "*"
+    other, _ = get(port, "/all.json", {"If-None-Match": '"something-else"'})
+    assert other.status == 200
+
+
+def test_a_changed_file_gets_a_new_etag(site):
+    root, port = site
+    etag = get(port, "/all.rss")[0].getheader("ETag")
+    (root / "all.rss").write_bytes(b"<rss version='2.0'/>")
+    response, body = get(port, "/all.rss", {"If-None-Match": etag})
+    assert response.status == 200 and body == b"<rss version='2.0'/>"
+    assert response.getheader("ETag") != etag
+
+
+def test_if_modified_since_answers_304_for_an_unchanged_file(site):
+    root, port = site
+    os.utime(root / "all.atom", (1_700_000_000, 1_700_000_000))
+    response, _ = get(port, "/all.atom")
+    assert response.getheader("Last-Modified") == formatdate(1_700_000_000, usegmt=True)
+    assert (
+        get(port, "/all.atom", {"If-Modified-Since": formatdate(1_700_000_000, usegmt=True)})[
+            0
+        ].status
+        == 304
+    )
+    assert (
+        get(port, "/all.atom", {"If-Modified-Since": formatdate(1_600_000_000, usegmt=True)})[
+            0
+        ].status
+        == 200
+    )
+    assert get(port, "/all.atom", {"If-Modified-Since": "yesterday"})[0].status == 200
+
+
+def test_if_none_match_takes_precedence_over_if_modified_since(site):
+    _, port = site
+    response, _ = get(port, "/all.atom")
+    headers = {"If-None-Match": '"stale"', "If-Modified-Since": response.getheader("Last-Modified")}
+    assert get(port, "/all.atom", headers)[0].status == 200
+
+
+def test_head_sends_headers_without_a_body(site):
+    _, port = site
+    response, body = get(port, "/all.atom", method="HEAD")
+    assert response.status == 200 and body == b""
+    assert response.getheader("Content-Length") == str(len(b"<feed/>"))
+
+
+def test_cors_preflight_is_allowed(site):
+    _, port = site
+    response, _ = get(port, "/all.json", {"Origin": "https://example.kz"}, method="OPTIONS")
+    assert response.status == 204
+    assert response.getheader("Access-Control-Allow-Origin") == "*"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/./../secret.txt",
+        "//etc/passwd",
+        "/..\\secret.txt",
+        "/.aggregator-tmp-all.atom.x1",
+        "/missing.atom",
+        "/all.atom%00.html",
+    ],
+)
+def test_nothing_outside_the_directory_nor_hidden_nor_missing_is_served(site, path):
+    _, port = site
+    response, body = get(port, path)
+    assert response.status == 404
+    assert b"secret" not in body and b"half" not in body
+
+
+def test_a_symlink_out_of_the_directory_is_not_followed(site):
+    root, port = site
+    (root / "link.txt").symlink_to(root.parent / "secret.txt")
+    assert get(port, "/link.txt")[0].status == 404
