@@ -108,9 +108,7 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     return now + timedelta(seconds=min(seconds, MAX_RETRY_AFTER))
 
 
-def backoff_seconds(
-    failures: int, fetch: FetchConfig, rng: random.Random | None = None
-) -> float:
+def backoff_seconds(failures: int, fetch: FetchConfig, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: base * 2**(failures-1), capped, times 0.5..1.0.
 
     The jitter spreads retries of many sources that failed together (a shared host

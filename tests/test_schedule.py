@@ -19,7 +19,9 @@ def source(sid="kazinform-ru", **kw):
 
 
 def state(sid="kazinform-ru", **kw):
-    return SourceState(source_id=sid, url="https://example.kz/x", configured_url="https://example.kz/x", **kw)
+    return SourceState(
+        source_id=sid, url="https://example.kz/x", configured_url="https://example.kz/x", **kw
+    )
 
 
 class TestDue:
