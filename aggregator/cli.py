@@ -1,0 +1,286 @@
+"""The command line: `aggregator fetch | publish | run | status | check-config | serve`.
+
+Exit codes (cron reads them):
+  0  the run worked, even if some sources failed (those are reported);
+  1  a fatal error: bad configuration, unusable store, unwritable output;
+  2  wrong command-line usage (click's own);
+  75 another run holds the lock (EX_TEMPFAIL: try again later).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from . import __version__, schedule, update
+from .config import Config, ConfigError, load_config, resolve_path
+from .storage import Storage, StorageError
+
+EXIT_FATAL = 1
+EXIT_LOCKED = 75
+
+DEFAULT_CONFIG = "feeds.yaml"
+
+
+class Fatal(click.ClickException):
+    exit_code = EXIT_FATAL
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class Locked(click.ClickException):
+    exit_code = EXIT_LOCKED
+
+
+class Context:
+    def __init__(self, config_path: str, db: str | None, verbosity: int) -> None:
+        self.config_path = config_path
+        self.db_override = db
+        self.verbosity = verbosity
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise Fatal(f"error: {exc}") from None
+        return self._config
+
+    @property
+    def db_path(self) -> Path:
+        if self.db_override:
+            return Path(self.db_override)
+        return resolve_path(self.config, self.config.storage.path)
+
+    @property
+    def output_dir(self) -> Path:
+        return resolve_path(self.config, self.config.publish.dir)
+
+    def echo(self, message: str = "", *, err: bool = False) -> None:
+        if self.verbosity >= 0:
+            click.echo(message, err=err)
+
+    @contextlib.contextmanager
+    def open_storage(self) -> Iterator[Storage]:
+        try:
+            storage = Storage(self.db_path)
+        except StorageError as exc:
+            raise Fatal(f"error: {exc}") from None
+        try:
+            yield storage
+        finally:
+            storage.close()
+
+    @contextlib.contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """One run at a time per store: cron may start a run while the last is still going."""
+        lock_path = self.db_path.with_name(self.db_path.name + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise Locked(
+                    f"another aggregator run ({holder}) is using {self.db_path}; "
+                    "this run exits without doing anything. If no run is active, "
+                    f"something else holds {lock_path}."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    default=lambda: os.environ.get("AGGREGATOR_CONFIG", DEFAULT_CONFIG),
+    show_default="feeds.yaml, or $AGGREGATOR_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="The configuration file.",
+)
+@click.option(
+    "--db",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The SQLite store. Default: storage.path in the config (aggregator.sqlite "
+    "beside the config file).",
+)
+@click.option("-v", "--verbose", count=True, help="More detail; -vv for debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (for cron).")
+@click.version_option(__version__, prog_name="aggregator")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quiet: bool) -> None:
+    """Fetch news feeds, store their items, and publish combined feeds."""
+    verbosity = -1 if quiet else verbose
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config_path, db, verbosity)
+
+
+@cli.command("check-config")
+@pass_ctx
+def check_config(ctx: Context) -> None:
+    """Validate the configuration and say what it contains."""
+    config = ctx.config
+    click.echo(
+        f"{config.path}: OK — {len(config.sources)} sources, {len(config.outputs)} outputs, "
+        f"store {ctx.db_path}"
+    )
+
+
+@cli.command()
+@click.option("--all", "select_all", is_flag=True, help="Ignore schedules and backoff.")
+@click.option(
+    "--source", "only", multiple=True, metavar="ID", help="Fetch only this source (repeatable)."
+)
+@pass_ctx
+def fetch(ctx: Context, select_all: bool, only: tuple[str, ...]) -> None:
+    """Fetch the sources that are due, and store their new items."""
+    with ctx.run_lock():
+        _fetch(ctx, select_all=select_all, only=only)
+
+
+def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
+    config = ctx.config
+    known = {s.id for s in config.sources}
+    unknown = [s for s in only if s not in known]
+    if unknown:
+        raise Fatal(
+            f"error: unknown source {', '.join(unknown)}; the sources in {config.path} are: "
+            + ", ".join(sorted(known))
+        )
+    with ctx.open_storage() as storage:
+        now = datetime.now(UTC)
+        due = update.plan(config, storage, now, select_all=select_all, only=only or None)
+        if not due:
+            ctx.echo("nothing is due; use --all to fetch every source now")
+            return
+        show_bar = ctx.verbosity >= 0 and sys.stderr.isatty()
+        with click.progressbar(
+            length=len(due), label="fetching", file=sys.stderr, hidden=not show_bar
+        ) as bar:
+            report = update.update(
+                config, storage, now=now, sources=due, on_result=lambda _run: bar.update(1)
+            )
+    failed = report.failed
+    ctx.echo(
+        f"fetched {len(report.runs)} sources: {report.new_items} new items, {len(failed)} failed"
+    )
+    for run in failed:
+        click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
+    if ctx.verbosity > 0:
+        for run in report.runs:
+            ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
+
+
+@cli.command()
+@pass_ctx
+def status(ctx: Context) -> None:
+    """A table of every source's health."""
+    config = ctx.config
+    with ctx.open_storage() as storage:
+        storage.sync_sources(config.sources)
+        states = {s.source_id: s for s in storage.source_states()}
+    now = datetime.now(UTC)
+    rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "LAST ERROR")]
+    for source in config.sources:
+        state = states.get(source.id)
+        if state is None:
+            continue
+        rows.append(
+            (
+                source.id,
+                schedule.health(state, now) if source.enabled else "disabled",
+                _when(state.last_success),
+                _when(state.backoff_until),
+                str(state.item_count),
+                (state.last_error or "")[:120],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@cli.command()
+@pass_ctx
+def publish(ctx: Context) -> None:
+    """Write every output (Atom, RSS, JSON Feed, HTML, OPML, health) from the store."""
+    with ctx.run_lock():
+        _publish(ctx)
+
+
+def _publish(ctx: Context) -> None:
+    from .publish import publish as publish_outputs
+
+    with ctx.open_storage() as storage:
+        try:
+            report = publish_outputs(ctx.config, storage, out_dir=ctx.output_dir)
+        except ConfigError as exc:
+            raise Fatal(f"error: {exc}") from None
+        except OSError as exc:
+            raise Fatal(
+                f"error: cannot write the outputs into {ctx.output_dir}: {exc.strerror or exc}; "
+                "check that the directory (publish.dir) is writable"
+            ) from None
+    ctx.echo(f"published into {ctx.output_dir}: {report}")
+
+
+@cli.command()
+@click.option("--all", "select_all", is_flag=True, help="Ignore schedules and backoff.")
+@pass_ctx
+def run(ctx: Context, select_all: bool) -> None:
+    """Fetch, then publish: the command cron runs."""
+    with ctx.run_lock():
+        _fetch(ctx, select_all=select_all, only=())
+        _publish(ctx)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@pass_ctx
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the output directory for preview (with ETag/304 and CORS)."""
+    from .serve import make_server
+
+    server = make_server(ctx.output_dir, host=host, port=port)
+    bound_host, bound_port = server.server_address[:2]
+    click.echo(f"serving {ctx.output_dir} on http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    cli(prog_name="aggregator")

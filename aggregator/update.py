@@ -1,0 +1,299 @@
+"""One ingest run: pick the due sources, fetch them, parse what changed, store it.
+
+This module only wires the stages together; every decision (what is due, how long
+to back off, how often a feed may be polled) is made by the pure functions in
+``schedule``, every HTTP detail by ``fetch``, every SQL detail by ``storage``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import schedule
+from .config import Config, SourceConfig
+from .fetch import Fetcher
+from .models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
+from .parse import ParseError, parse_feed
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Below this many bodies to parse, a process pool costs more to start than it saves.
+PARSE_POOL_THRESHOLD = 8
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """What happened to one source in one run."""
+
+    source_id: str
+    status: str  # "updated", "not modified", "unchanged", "error", "gone", "retry later"
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+
+
+@dataclass
+class UpdateReport:
+    started: datetime
+    runs: list[SourceRun] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceRun]:
+        return [r for r in self.runs if r.status in ("error", "gone", "retry later")]
+
+    @property
+    def new_items(self) -> int:
+        return sum(r.new for r in self.runs)
+
+
+def config_dir(config: Config) -> Path:
+    return Path(config.path).parent if config.path else Path.cwd()
+
+
+def update(
+    config: Config,
+    storage: Storage,
+    *,
+    now: datetime | None = None,
+    sources: Sequence[SourceConfig] | None = None,
+    select_all: bool = False,
+    only: Iterable[str] | None = None,
+    on_result: Callable[[SourceRun], None] | None = None,
+) -> UpdateReport:
+    """Fetch the due sources (or all, or the named ones) and store what changed.
+
+    ``sources``, when given, is the list :func:`plan` returned, so a caller that
+    showed a progress bar for them fetches exactly those.
+    """
+    return asyncio.run(
+        update_async(
+            config,
+            storage,
+            now=now,
+            sources=sources,
+            select_all=select_all,
+            only=only,
+            on_result=on_result,
+        )
+    )
+
+
+async def update_async(
+    config: Config,
+    storage: Storage,
+    *,
+    now: datetime | None = None,
+    sources: Sequence[SourceConfig] | None = None,
+    select_all: bool = False,
+    only: Iterable[str] | None = None,
+    on_result: Callable[[SourceRun], None] | None = None,
+) -> UpdateReport:
+    now = now or datetime.now(UTC)
+    if sources is None:
+        due = plan(config, storage, now, select_all=select_all, only=only)
+    else:
+        storage.sync_sources(config.sources)
+        due = list(sources)
+    states = {s.source_id: s for s in storage.source_states()}
+    report = UpdateReport(started=now)
+    if not due:
+        return report
+
+    pool = None
+    if len(due) >= PARSE_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        pool = _parse_pool()
+    try:
+        async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+            handled = [
+                _ingest_one(config, storage, fetcher, pool, source, states[source.id], now)
+                for source in due
+            ]
+            for next_done in asyncio.as_completed(handled):
+                run = await next_done
+                report.runs.append(run)
+                if on_result is not None:
+                    on_result(run)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    report.runs.sort(key=lambda r: r.source_id)
+    return report
+
+
+def _parse_pool() -> concurrent.futures.ProcessPoolExecutor:
+    """Parsing is CPU-bound, so it runs on every core while the event loop keeps fetching.
+
+    Workers come from a fork server, not a plain fork: a forked worker would inherit
+    the run lock's file descriptor and keep holding the lock after a kill -9 of
+    this process, refusing the next run.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["aggregator.parse"])
+    return concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context)
+
+
+def plan(
+    config: Config,
+    storage: Storage,
+    now: datetime,
+    *,
+    select_all: bool = False,
+    only: Iterable[str] | None = None,
+) -> list[SourceConfig]:
+    """The sources this run will fetch (registering new ones in the store first)."""
+    storage.sync_sources(config.sources)
+    states = {s.source_id: s for s in storage.source_states()}
+    return schedule.select_due(config.sources, states, now, select_all=select_all, only=only)
+
+
+def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:
+    return FetchRequest(
+        url=state.url,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        headers=dict(source.headers),
+        timeout=source.timeout,
+        allow_networks=tuple(source.allow_private_networks),
+    )
+
+
+async def _ingest_one(
+    config: Config,
+    storage: Storage,
+    fetcher: Fetcher,
+    pool: concurrent.futures.Executor | None,
+    source: SourceConfig,
+    state: SourceState,
+    now: datetime,
+) -> SourceRun:
+    try:
+        result = await fetcher.fetch(request_for(source, state))
+        return await _handle_result(config, storage, pool, source, state, result, now)
+    except Exception as exc:  # a bug must not stop the other sources
+        log.exception("unexpected failure on source %s", source.id)
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        storage.save_source_state(
+            schedule.after_failure(state, source, config.fetch, now, error=error)
+        )
+        return SourceRun(source.id, "error", error=error)
+
+
+async def _handle_result(
+    config: Config,
+    storage: Storage,
+    pool: concurrent.futures.Executor | None,
+    source: SourceConfig,
+    state: SourceState,
+    result: FetchResult,
+    now: datetime,
+) -> SourceRun:
+    fetch_config = config.fetch
+    where = f"{result.final_url}"
+
+    if result.permanent_url and result.permanent_url != state.url:
+        status = result.redirects[-1][0] if result.redirects else 301
+        storage.record_url_change(source.id, state.url, result.permanent_url, status, now)
+        log.info("%s moved permanently to %s", source.id, result.permanent_url)
+        state = replace(state, url=result.permanent_url)
+
+    outcome = result.outcome
+    if outcome is FetchOutcome.GONE:
+        error = f"410 Gone at {where}: the feed was removed; fix its url in feeds.yaml"
+        storage.save_source_state(schedule.after_gone(state, now, error=error))
+        return SourceRun(source.id, "gone", error=error)
+
+    if outcome is FetchOutcome.RETRY_LATER:
+        retry_at = schedule.parse_retry_after(result.headers.get("retry-after"), now)
+        error = f"HTTP {result.status_code} at {where}: the server asked us to retry later"
+        storage.save_source_state(
+            schedule.after_failure(state, source, fetch_config, now, error=error, retry_at=retry_at)
+        )
+        return SourceRun(source.id, "retry later", error=error)
+
+    if outcome is FetchOutcome.ERROR:
+        error = result.error or f"HTTP {result.status_code} at {where}"
+        storage.save_source_state(
+            schedule.after_failure(state, source, fetch_config, now, error=error)
+        )
+        return SourceRun(source.id, "error", error=error)
+
+    max_age = schedule.parse_max_age(result.headers.get("cache-control"))
+    if outcome is FetchOutcome.NOT_MODIFIED:
+        state = replace(
+            state,
+            etag=result.headers.get("etag") or state.etag,
+            last_modified=result.headers.get("last-modified") or state.last_modified,
+        )
+        storage.save_source_state(
+            schedule.after_success(state, source, fetch_config, now, min_interval_seconds=max_age)
+        )
+        return SourceRun(source.id, "not modified")
+
+    body = result.body or b""
+    body_hash = hashlib.sha256(body).hexdigest()
+    state = replace(
+        state,
+        etag=result.headers.get("etag"),
+        last_modified=result.headers.get("last-modified"),
+    )
+    if body_hash == state.body_hash:
+        storage.save_source_state(
+            schedule.after_success(state, source, fetch_config, now, min_interval_seconds=max_age)
+        )
+        return SourceRun(source.id, "unchanged")
+
+    try:
+        feed = await _parse(pool, body, result.final_url, result.headers)
+    except ParseError as exc:
+        error = f"{where}: {exc}"
+        # Forget the validators: the next fetch must bring the body again to re-check it.
+        state = replace(state, etag=None, last_modified=None, body_hash=None)
+        storage.save_source_state(
+            schedule.after_failure(state, source, fetch_config, now, error=error)
+        )
+        return SourceRun(source.id, "error", error=error)
+
+    feed_min_interval = max(filter(None, (feed.ttl_seconds, max_age)), default=None)
+    state = replace(
+        state,
+        body_hash=body_hash,
+        title=feed.title or state.title,
+        link=feed.link or state.link,
+        feed_updated=feed.updated or state.feed_updated,
+        last_error=None,
+        last_error_at=None,
+    )
+    state = schedule.after_success(
+        state, source, fetch_config, now, min_interval_seconds=feed_min_interval
+    )
+    items = _with_language(feed, source)
+    counts = storage.record_fetch(state, items, fetched_at=now)
+    status = "updated" if counts.new or counts.updated else "unchanged"
+    return SourceRun(source.id, status, new=counts.new, updated=counts.updated)
+
+
+async def _parse(
+    pool: concurrent.futures.Executor | None, body: bytes, url: str, headers: dict[str, str]
+) -> ParsedFeed:
+    if pool is None:
+        return parse_feed(body, url, headers)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, parse_feed, body, url, headers)
+
+
+def _with_language(feed: ParsedFeed, source: SourceConfig) -> list:
+    """Items keep their own language; else the feed's; else the configured source's."""
+    fallback = feed.language or source.language
+    if not fallback:
+        return list(feed.items)
+    return [it if it.language else replace(it, language=fallback) for it in feed.items]

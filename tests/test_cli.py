@@ -1,0 +1,217 @@
+"""The command line, run for real: click commands in-process, and whole processes for
+locking and kill -9 (a real SQLite file and a real HTTP server on loopback)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aggregator.cli import EXIT_LOCKED, cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rss(n: int, prefix: str = "Новость") -> bytes:
+    items = "".join(
+        f"<item><title>{prefix} {i}</title><link>https://kapital.kz/{prefix}/{i}</link>"
+        f"<description>Текст {i}</description>"
+        f"<pubDate>Wed, 25 Nov 2026 {i % 24:02d}:00:00 +0000</pubDate></item>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Kapital</title>'
+        f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+def write_config(tmp_path: Path, sources: list[tuple[str, str]], extra: str = "") -> Path:
+    lines = [
+        "site:",
+        "  title: Евразия24",
+        "  link: https://eurasia24.media/",
+        "fetch:",
+        "  allow_private_networks: [127.0.0.0/8]",
+        "  timeout: 5",
+        "sources:",
+    ]
+    for sid, url in sources:
+        lines += [f"  - id: {sid}", f"    name: {sid}", f"    url: {url}"]
+    path = tmp_path / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_check_config_reports_what_it_found(tmp_path):
+    config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")])
+    result = invoke("--config", str(config), "check-config")
+    assert result.exit_code == 0
+    assert "1 sources" in result.output
+
+
+def test_a_bad_config_is_one_clear_message_and_exit_1(tmp_path):
+    config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")], "fetch_:\n  x: 1\n")
+    result = invoke("--config", str(config), "fetch")
+    assert result.exit_code == 1
+    assert "feeds.yaml" in result.output and "fetch_" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_config_file_says_so(tmp_path):
+    result = invoke("--config", str(tmp_path / "nope.yaml"), "status")
+    assert result.exit_code == 1
+    assert "nope.yaml" in result.output
+
+
+def test_an_unusable_store_is_fatal_with_a_clear_message(tmp_path):
+    config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")])
+    db = tmp_path / "store.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    result = invoke("--config", str(config), "--db", str(db), "fetch")
+    assert result.exit_code == 1
+    assert str(db) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_fetch_then_status_shows_every_source(tmp_path, feed_server):
+    feed_server.route("/kapital.xml", body=rss(3))
+    feed_server.route("/broken.xml", status=500)
+    config = write_config(
+        tmp_path,
+        [("kapital", feed_server.url("/kapital.xml")), ("broken", feed_server.url("/broken.xml"))],
+    )
+
+    fetched = invoke("--config", str(config), "fetch")
+    assert fetched.exit_code == 0  # a failed source is reported, not fatal
+    assert "3 new items" in fetched.output
+    assert "broken: error" in fetched.output
+
+    status = invoke("--config", str(config), "status")
+    assert status.exit_code == 0
+    rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
+    assert rows["kapital"].split()[1] == "ok"
+    assert rows["broken"].split()[1] == "backoff"
+    assert "HTTP 500" in rows["broken"]
+
+
+def test_fetch_source_picks_one_and_rejects_unknown_ids(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(1, "a"))
+    feed_server.route("/b.xml", body=rss(1, "b"))
+    config = write_config(
+        tmp_path, [("a", feed_server.url("/a.xml")), ("b", feed_server.url("/b.xml"))]
+    )
+
+    assert invoke("--config", str(config), "fetch", "--source", "b").exit_code == 0
+    assert (feed_server.count("/a.xml"), feed_server.count("/b.xml")) == (0, 1)
+
+    unknown = invoke("--config", str(config), "fetch", "--source", "zzz")
+    assert unknown.exit_code == 1
+    assert "unknown source zzz" in unknown.output
+
+
+def test_nothing_due_says_so_and_all_overrides(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(1))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    invoke("--config", str(config), "fetch")
+    again = invoke("--config", str(config), "fetch")
+    assert "nothing is due" in again.output
+    assert invoke("--config", str(config), "fetch", "--all").exit_code == 0
+    assert feed_server.count("/a.xml") == 2
+
+
+def test_quiet_prints_nothing_when_all_is_well(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(1))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    result = invoke("--config", str(config), "-q", "fetch")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_run_fetches_then_publishes(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(2))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    result = invoke("--config", str(config), "run")
+    assert result.exit_code == 0, result.output
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert sorted(i["title"] for i in feed["items"]) == ["Новость 0", "Новость 1"]
+
+
+def test_a_second_run_exits_at_once_while_one_holds_the_lock(tmp_path):
+    config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
+    lock = tmp_path / "aggregator.sqlite.lock"
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write("pid 4242")
+        handle.flush()
+        started = time.monotonic()
+        result = invoke("--config", str(config), "fetch")
+        assert time.monotonic() - started < 5
+    assert result.exit_code == EXIT_LOCKED
+    assert "pid 4242" in result.output
+
+
+def aggregator(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aggregator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
+def test_a_run_killed_mid_way_leaves_a_consistent_store_and_the_next_run_carries_on(
+    tmp_path, feed_server, delay
+):
+    sources = []
+    for n in range(40):
+        # Some slow sources keep the run busy while the others are written.
+        feed_server.route(f"/f{n}.xml", body=rss(50, f"s{n}"), delay=0.5 if n % 4 == 0 else 0)
+        sources.append((f"s{n}", feed_server.url(f"/f{n}.xml", host=f"127.0.0.{2 + n % 4}")))
+    config = write_config(tmp_path, sources)
+    db = tmp_path / "store.sqlite"
+
+    victim = aggregator("--config", str(config), "--db", str(db), "fetch")
+    time.sleep(delay)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    again = aggregator("--config", str(config), "--db", str(db), "fetch", "--all")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err.decode()
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM items").fetchone() == (40 * 50,)
+    status = invoke("--config", str(config), "--db", str(db), "status")
+    assert status.output.count(" ok ") == 40
+
+
+def test_python_dash_m_aggregator_works(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "aggregator", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ},
+    )
+    assert result.returncode == 0
+    assert "aggregator" in result.stdout
