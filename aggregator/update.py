@@ -46,6 +46,7 @@ class SourceRun:
 class UpdateReport:
     started: datetime
     runs: list[SourceRun] = field(default_factory=list)
+    pruned: int = 0  # items removed by the retention rule
 
     @property
     def failed(self) -> list[SourceRun]:
@@ -127,6 +128,11 @@ async def update_async(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     report.runs.sort(key=lambda r: r.source_id)
+    report.pruned = storage.prune(
+        retention_days=config.storage.retention_days,
+        keep_latest=config.storage.keep_latest,
+        now=now,
+    )
     return report
 
 

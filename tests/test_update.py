@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aggregator import update
-from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
+from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
 from aggregator.storage import Storage
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -312,3 +312,23 @@ def test_the_many_sources_case_parses_in_a_process_pool(feed_server, storage):
     runs = run(make_config(*sources), storage)
     assert sum(r.new for r in runs.values()) == count
     assert storage.items_count() == count
+
+
+def test_items_past_retention_are_pruned_but_the_latest_per_source_stay(feed_server, storage):
+    old = rss(("Старая 1", "https://kapital.kz/o1"), ("Старая 2", "https://kapital.kz/o2"))
+    feed_server.route("/rus.xml", body=old.replace(b"Nov 2026", b"Nov 2020"))
+    config = Config(
+        site=SiteConfig(title="t", link="https://eurasia24.media/"),
+        sources=(src("kapital", feed_server.url("/rus.xml")),),
+        fetch=FetchConfig(allow_private_networks=LOOPBACK),
+        storage=StorageConfig(retention_days=1, keep_latest=1),
+    )
+    run(config, storage)
+    assert storage.items_count() == 2  # old, but the feed still lists them
+
+    feed_server.route("/rus.xml", body=rss(("Новая", "https://kapital.kz/n1")))
+    report = update.update(config, storage, now=NOW + timedelta(days=2), select_all=True)
+
+    assert report.pruned == 2
+    assert [s.item.title for s in storage.iter_items()] == ["Новая"]
+    assert storage.get_source_state("kapital").item_count == 1
