@@ -187,6 +187,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
     failed = report.failed
     ctx.echo(
         f"fetched {len(report.runs)} sources: {report.new_items} new items, {len(failed)} failed"
+        + (f", {report.pruned} old items pruned" if report.pruned else "")
     )
     for run in failed:
         click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
