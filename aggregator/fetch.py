@@ -14,9 +14,10 @@ Guards, each because a feed URL is input we do not control:
   of every connection, redirects included;
 * redirects followed by hand, at most ``max_redirects``, to http(s) only.
 
-Connections are pooled in several small httpx clients (chosen by a hash of the host)
-rather than one big one: httpcore scans every pooled connection for every request,
-which gets slow with a large pool.  Pools are also kept per network policy, so a
+Connections are pooled in one small httpx client per host, rather than one big
+client: httpcore scans every pooled connection for every request, which gets slow
+with a large pool.  A host's client is closed when its last queued fetch ends, so
+open sockets track requests in flight, not the number of hosts.  Pools are also kept per network policy, so a
 connection opened for a source allowed to reach a private network is never reused
 by one that is not.
 """
