@@ -64,6 +64,20 @@ _RETRY_LATER_STATUSES = frozenset({429, 503})
 _ORIGIN_ONLY_HEADERS = ("authorization", "cookie")
 
 
+# A response body read to its end lets httpcore keep the connection alive; one
+# closed half-read costs a new connection.  Redirect and 304 bodies are tiny, but
+# a hostile one could be endless: past this many bytes, dropping it is cheaper.
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(response: httpx.Response) -> None:
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > _DRAIN_LIMIT:
+            return
+
+
 class _Failure(Exception):
     """A fetch failed with a message ready for FetchResult.error."""
 
@@ -285,6 +299,7 @@ class Fetcher:
                     if response.status_code not in _REDIRECT_STATUSES:
                         return await self._result(request, response, progress, started)
                     url = self._redirect(request, response, progress, headers)
+                    await _drain(response)
                 finally:
                     await response.aclose()
 
@@ -327,6 +342,7 @@ class Fetcher:
             permanent_url = progress.url
         if status == 304:
             outcome, body, error = FetchOutcome.NOT_MODIFIED, None, None
+            await _drain(response)
         elif 200 <= status < 300 and status != 204:
             progress.phase = "reading"
             outcome, error = FetchOutcome.OK, None

@@ -495,6 +495,21 @@ def test_connections_are_kept_alive_across_sources_on_one_host(feed_server: Feed
     assert feed_server.connections() <= 2
 
 
+@pytest.mark.parametrize("answer", ["304", "redirect"])
+def test_304s_and_redirects_keep_the_connection_alive_too(
+    feed_server: FeedServer, answer: str
+) -> None:
+    # A warm run is all 304s: a new connection for each would double its cost.
+    feed_server.route("/feed", body=RSS, etag='"v1"')
+    feed_server.route("/moved", redirect="/feed", status=302)
+    path = "/feed" if answer == "304" else "/moved"
+    config = FetchConfig(per_host=2, allow_private_networks=("127.0.0.0/8",))
+    requests = [FetchRequest(feed_server.url(f"{path}?{i}"), etag='"v1"') for i in range(10)]
+    results = fetch_all(requests, config)
+    assert all(r.outcome is FetchOutcome.NOT_MODIFIED for r in results)
+    assert feed_server.connections() <= 2
+
+
 def test_global_limit_is_honoured(feed_server: FeedServer) -> None:
     feed_server.route("/feed", body=RSS, delay=0.1)
     config = FetchConfig(per_host=2, concurrency=3, allow_private_networks=("127.0.0.0/8",))
