@@ -1,0 +1,432 @@
+"""Language-aware text analysis for Russian, Kazakh and English news.
+
+Shared by commentary (quote) matching and the related-articles index. The
+pipeline is::
+
+    plain_text(html) -> detect_language -> tokenize -> drop STOP_WORDS -> stem_tokens
+
+``analyze(text)`` runs the last four steps; ``normalize_for_quote(text)`` is the
+separate, lossless-by-word normalization used to find a quoted passage verbatim.
+
+Tokens
+    Lowercase, ``ё`` -> ``е``, stress marks and soft hyphens dropped, split on
+    anything that is not a letter or a digit. Tokens of one character are dropped,
+    so numbers survive only from two digits up ("2026", "15") -- years and figures
+    are strong signals in news. A token that mixes Latin and Cyrillic letters
+    ("Kазахстан" typed with a Latin K) has its Latin look-alikes turned Cyrillic.
+
+Russian and English
+    Snowball stemmers (PyStemmer, C). Snowball's Russian stemmer reads the
+    nominative of nouns in ``-ан/-ал`` and of surnames in ``-ов/-ев`` as verb or
+    genitive-plural endings, which splits one word over two stems::
+
+        Казахстан -> казахста    Казахстана -> казахста    Казахстане -> казахстан
+        Токаев    -> тока        Токаева    -> токаев
+
+    Two post-rules merge them back (only inside Snowball's RV region, i.e. after
+    the first vowel, and never below 3 letters): a final ``н``/``л`` after
+    ``а``/``я`` is dropped (казахстан -> казахста, канал -> кана, астан -> аста),
+    and a final ``ов``/``ев`` is dropped (токаев -> тока, назарбаев -> назарба).
+    They only ever merge stems, never split them. Known limit: nouns in ``-ай``
+    keep one odd form (Китая -> кит, but Китай/Китае/Китаем -> кита).
+
+Kazakh
+    Kazakh is agglutinative and has no Snowball stemmer, and a dictionary
+    morphological analyser is a heavy dependency for a similarity index. So this is
+    a deliberate *light stemmer*: strip the longest known ending (plural, possessive,
+    case; see ``_KK_SUFFIXES``), repeat up to 3 times, never leave a stem shorter
+    than 3 letters or without a vowel, then truncate to ``KK_STEM_MAX`` (6)
+    letters as a final normalizer for what the rules miss::
+
+        Қазақстанның, Қазақстанда, Қазақстанға, Қазақстандағы -> қазақс
+        мектептерде -> мектептер -> мектеп
+        балаларының -> балалары -> балалар -> бала
+        бағасында  -> бағасы -> баға        (pronominal -нда only after -ы/-і)
+
+    Guards: the pronominal endings ``-н/-на/-не/-нда/-нде/-ндағы/-ндегі`` are
+    stripped only after the possessive ``ы``/``і`` (so "Астана" stays), ``-нан/-нен``
+    only after ``ы і м н ң``, and a stem ending in ``-стан`` (Қазақстан, Өзбекстан,
+    Түркістан) is never cut further (its ``-тан`` is not the ablative).
+    Known limits: words that merely end like a suffix are over-stemmed
+    (Алматы -> алма "apple", but consistently: Алматыда -> алма too;
+    алтын "gold" and алты "six" -> алт); derivational endings (-лық, -шы, -сыз) and verb forms other than -ды/-ді/-ты/-ті are kept;
+    truncation merges some related words (министр/министрлік -> минист) and, rarely,
+    unrelated ones sharing 6 letters. Kazakh texts typed without Kazakh letters
+    ("казакстан") are not recognised as Kazakh.
+
+Mixed scripts
+    Each token is stemmed by its own script: Latin -> English; Cyrillic -> the
+    document's language when that is ``ru`` or ``kk``, otherwise Kazakh when the
+    token has Kazakh letters and Russian when not; digits are kept as they are.
+
+Speed
+    Stems are memoized per (language, token); building an index of 100,000
+    documents sees each distinct word once.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+import threading
+import unicodedata
+
+import Stemmer
+
+__all__ = [
+    "KK_STEM_MAX",
+    "STOP_WORDS",
+    "analyze",
+    "detect_language",
+    "normalize_for_quote",
+    "plain_text",
+    "stem_tokens",
+    "tokenize",
+]
+
+# --- plain_text -------------------------------------------------------------
+
+_DROP_ELEMENTS = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
+_COMMENTS = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>", re.DOTALL)
+# Inline elements join their text to the neighbours ("Ка<b>зах</b>стан" renders as
+# one word); every other tag separates words ("<p>a</p><p>b</p>" is "a b").
+_INLINE_TAGS = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|mark|q|s|samp|small|span|"
+    r"strong|sub|sup|time|u|var|wbr)\b[^>]*>",
+    re.IGNORECASE,
+)
+# A tag starts with a letter, "/", "!" or "?" after "<"; "a < b" in text is not one.
+_OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def plain_text(html: str | None) -> str:
+    """Return the visible text of an HTML fragment, whitespace collapsed.
+
+    Fast and regex-based (this runs on every stored item): ``<script>``, ``<style>``,
+    ``<noscript>`` and ``<template>`` are dropped with their contents, comments are
+    dropped, tags are removed, entities are unescaped. Plain text passes through
+    (entities still unescaped). ``None`` gives ``""``.
+    """
+    if not html:
+        return ""
+    text = html
+    if "<" in text:
+        text = _DROP_ELEMENTS.sub(" ", text)
+        text = _COMMENTS.sub(" ", text)
+        text = _INLINE_TAGS.sub("", text)
+        text = _OTHER_TAGS.sub(" ", text)
+    if "&" in text:
+        text = _html.unescape(text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# --- characters -------------------------------------------------------------
+
+KAZAKH_LETTERS = "әғқңөұүһі"
+_CYRILLIC_CLASS = "а-яё" + KAZAKH_LETTERS
+_CYRILLIC = re.compile(f"[{_CYRILLIC_CLASS}]")
+_LATIN = re.compile("[a-z]")
+_KAZAKH = re.compile(f"[{KAZAKH_LETTERS}]")
+
+# Removed outright: they sit inside words. Soft hyphen, zero-width space/joiners,
+# word joiner, BOM, combining grave/acute (Russian stress marks: "за́мок").
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301]")
+
+# Latin letters that look like Cyrillic ones (upper or lower case), for repairing
+# tokens that mix the two scripts.
+_HOMOGLYPHS = str.maketrans("abcehikmoptxy", "авсенікмортху")
+# A token with letters of both scripts has one of each side by side somewhere.
+_MIXED_PAIR = f"[a-z][{_CYRILLIC_CLASS}]|[{_CYRILLIC_CLASS}][a-z]"
+_MIXED_HINT = re.compile(_MIXED_PAIR)
+_MIXED_TOKEN = re.compile(f"[^\\W_]*(?:{_MIXED_PAIR})[^\\W_]*")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _fold(text: str) -> str:
+    """Lowercase, NFC, ``ё`` -> ``е``, invisible characters and stress marks removed."""
+    if text.isascii():
+        return text.lower()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = text.lower().replace("ё", "е")
+    # str.translate is slow per character; these are rare, so look first.
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
+
+
+def _repair_mixed(match: re.Match[str]) -> str:
+    return match.group().translate(_HOMOGLYPHS)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lowercase word tokens; see the module docstring for the rules.
+
+    >>> tokenize("В 2026 году Ёлка-2 и «Қазақстан»!")
+    ['2026', 'году', 'елка', 'қазақстан']
+    """
+    if not text:
+        return []
+    folded = _fold(text)
+    if not folded.isascii() and _MIXED_HINT.search(folded):
+        folded = _MIXED_TOKEN.sub(_repair_mixed, folded)
+    return [token for token in _TOKEN.findall(folded) if len(token) > 1]
+
+
+# --- stop words -------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(word.replace("ё", "е") for word in text.split())
+
+
+_RU_STOP = _words(
+    """
+    а без более больше был была были было быть в вам вас весь во вот все всего всех вы
+    где да даже для до его ее ей ему если есть еще же за здесь и из или им их к как
+    какая какой когда кто ли между меня мне много может можно мой моя мы на над надо
+    наш не него нее нет ни них ничего но ну о об один он она они оно опять от перед
+    по под после потом потому почти при про раз с сам свою себе себя сейчас со совсем
+    так также такой там тебя тем теперь то тогда того тоже только том тот три тут ты
+    у уже хоть чего чем через что чтоб чтобы чуть эта эти этим этого этой этом этот
+    эту это я всегда конечно впрочем разве иногда нельзя лучше хорошо наконец никогда
+    зачем куда два другой вдруг будто будет будут ведь уж нибудь ним нам нас своей
+    свой своих своим который которая которое которые которого которой котором которых
+    которым которыми именно пока лишь однако поэтому кроме около вместе ряд всё её
+    этих тех та те ту сообщает сообщил сообщила сообщили сообщило сообщается заявил
+    заявила заявили заявляет отметил отметила отметили отмечается рассказал рассказала
+    говорится пояснил пояснила добавил добавила напомним ранее словам данным
+    информации год года году годом годы лет сегодня вчера завтра пресс фото видео
+    источник читайте подробнее
+    """
+)
+
+_KK_STOP = _words(
+    """
+    және мен бен пен бұл осы сол ол олар оны оның олардың біз біздің сіз сіздің сен
+    менің мені маған оған бізге үшін деп туралы бойынша жылы жылғы жыл да де та те
+    ғой ма ме ба бе па пе не немесе бірақ әрі яғни себебі сондай сондықтан сонымен
+    ақ тағы әр барлық бәрі өз өзі өзінің бар жоқ емес еді екен болып болды болады
+    болған болса бойы кейін дейін соң арқылы қарай басқа сияқты тек қана ғана әлі
+    енді қазір бүгін кеше ертең мұнда онда сонда қайда қашан неге қалай кім нені
+    неше алайда дегенмен бірге арасында атап айтқанда айтты айтқан деді деген
+    делінген мәлім етті етіп ету хабарлады хабарлайды жазады жатыр жатқан тиіс керек
+    мүмкін сәйкес қатысты байланысты ретінде шамамен сөзінше мәліметінше тұр
+    """
+)
+
+_EN_STOP = _words(
+    """
+    a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing don down during
+    each few for from further had has have having he her here hers herself him himself
+    his how i if in into is it its itself just me more most my myself no nor not now of
+    off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves also said says say told
+    according reported reports year years mr mrs ms may might must shall us per via
+    since yet still however already ago last new news photo video read more s t ve ll
+    re d m get got one two image caption getty
+    """
+)
+
+STOP_WORDS: dict[str, frozenset[str]] = {"ru": _RU_STOP, "kk": _KK_STOP, "en": _EN_STOP}
+
+# --- detect_language --------------------------------------------------------
+
+# Below this share of Kazakh letters among Cyrillic ones a text is Russian: a
+# Russian article quoting «Қоркыт ата» has 1 in ~100. Kazakh prose runs at 8-12%,
+# and a short Kazakh headline rarely below 4%.
+_KK_SHARE_MIN = 0.03
+# Function words that settle the borderline cases (3%+ Kazakh letters, e.g. a
+# Russian headline about Қызылорда). Each is in one language only.
+_RU_MARKERS = _words(
+    "и в во что это как для по от из с к о об при на за но а или уже также был была "
+    "были будет его ее их который которая которые"
+)
+_KK_MARKERS = _words(
+    "және мен бен пен бұл осы үшін деп туралы бойынша жылы емес ол олар біз арқылы "
+    "болып деген сәйкес"
+)
+_DETECT_CHARS = 3_000  # the head of a long text is enough (and this runs per document)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def detect_language(text: str) -> str:
+    """Return ``"kk"``, ``"ru"`` or ``"en"`` for a plain text; ``"ru"`` when unsure.
+
+    Latin letters outnumbering Cyrillic ones mean English. Otherwise the text is
+    Kazakh when Kazakh-only letters (ә ғ қ ң ө ұ ү һ і) are at least 3% of its
+    Cyrillic letters and Russian function words do not outnumber Kazakh ones.
+    """
+    folded = _fold(text[:_DETECT_CHARS])
+    cyrillic = len(_CYRILLIC.findall(folded))
+    latin = len(_LATIN.findall(folded))
+    if latin > cyrillic:
+        return "en"
+    if not cyrillic:
+        return "ru"
+    kazakh = sum(map(folded.count, KAZAKH_LETTERS))
+    if kazakh / cyrillic < _KK_SHARE_MIN:
+        return "ru"
+    ru_hits = kk_hits = 0
+    for word in _WORD.findall(folded):
+        if word in _RU_MARKERS:
+            ru_hits += 1
+        elif word in _KK_MARKERS:
+            kk_hits += 1
+    return "ru" if ru_hits > kk_hits else "kk"
+
+
+# --- stemming ---------------------------------------------------------------
+
+KK_STEM_MAX = 6
+
+_KK_SUFFIXES = _words(
+    # plural
+    "лар лер дар дер тар тер "
+    # possessive
+    "ым ім ың ің сы сі ы і мыз міз ымыз іміз ңыз ңіз ыңыз іңіз "
+    # genitive, dative, accusative
+    "ның нің дың дің тың тің ға ге қа ке на не ды ді ты ті ны ні н "
+    # locative (+ attributive -ғы/-гі), ablative, instrumental
+    "да де та те нда нде дағы дегі тағы тегі ндағы ндегі "
+    "дан ден тан тен нан нен мен бен пен"
+)
+_KK_SUFFIX_LENGTHS = sorted({len(s) for s in _KK_SUFFIXES}, reverse=True)
+# Pronominal endings follow the 3rd-person possessive -(с)ы/-(с)і only.
+_KK_AFTER_POSSESSIVE = _words("н на не нда нде ндағы ндегі")
+_KK_AFTER_NASAL = frozenset(("нан", "нен"))
+_KK_MIN_STEM = 3
+_VOWELS = frozenset("аәеёиоөуұүыіэюя")
+
+
+def _kk_strip_once(word: str) -> str:
+    if word.endswith("стан"):
+        return word
+    for length in _KK_SUFFIX_LENGTHS:
+        if len(word) - length < _KK_MIN_STEM:
+            continue
+        suffix = word[-length:]
+        if suffix not in _KK_SUFFIXES:
+            continue
+        stem = word[:-length]
+        before = stem[-1]
+        if suffix in _KK_AFTER_POSSESSIVE and before not in "ыі":
+            continue
+        if suffix in _KK_AFTER_NASAL and before not in "ыімнң":
+            continue
+        if not _VOWELS.intersection(stem):
+            continue
+        return stem
+    return word
+
+
+def _kk_stem(word: str) -> str:
+    for _ in range(3):
+        stripped = _kk_strip_once(word)
+        if stripped == word:
+            break
+        word = stripped
+    return word[:KK_STEM_MAX]
+
+
+def _ru_fix(stem: str) -> str:
+    """Merge the stems Snowball splits; see the module docstring."""
+    # RV: the part after the first vowel. Both rules act only inside it.
+    rv = next((i + 1 for i, ch in enumerate(stem) if ch in _VOWELS), len(stem))
+    if len(stem) > 3 and stem[-1] in "нл" and stem[-2] in "ая" and len(stem) - 2 >= rv:
+        return stem[:-1]
+    if len(stem) > 4 and stem[-2:] in ("ов", "ев") and len(stem) - 2 >= rv:
+        return stem[:-2]
+    return stem
+
+
+_local = threading.local()  # PyStemmer objects must not be shared between threads
+
+
+def _snowball(name: str) -> Stemmer.Stemmer:
+    stemmers = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    stemmer = stemmers.get(name)
+    if stemmer is None:
+        # Our own cache sits in front of it; PyStemmer's would only cost time.
+        stemmer = stemmers[name] = Stemmer.Stemmer(name, 0)
+    return stemmer
+
+
+def _normal_lang(lang: str | None) -> str:
+    """ "ru-RU" -> "ru"; "kz" (a common mistake for Kazakh) -> "kk"."""
+    if not lang:
+        return ""
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    return "kk" if code == "kz" else code
+
+
+def _stem_one(token: str, lang: str) -> str:
+    if token.isdigit():
+        return token
+    if _CYRILLIC.search(token) is None:
+        if _LATIN.search(token) is None:  # other scripts: keep as they are
+            return token
+        return _snowball("english").stemWord(token)
+    if lang == "kk" or (lang != "ru" and _KAZAKH.search(token)):
+        return _kk_stem(token)
+    return _ru_fix(_snowball("russian").stemWord(token))
+
+
+_CACHE_MAX = 500_000  # distinct tokens per language before the memo starts over
+_caches: dict[str, dict[str, str]] = {}
+
+
+def stem_tokens(tokens: list[str], lang: str) -> list[str]:
+    """Stem tokens from ``tokenize`` for a document in ``lang`` ("ru", "kk", "en").
+
+    Order and duplicates are kept. Each token is stemmed by its own script (see the
+    module docstring); an unknown ``lang`` stems Cyrillic as Russian, or as Kazakh
+    when the token has Kazakh letters.
+    """
+    lang = _normal_lang(lang)
+    cache = _caches.get(lang)
+    if cache is None:
+        cache = _caches[lang] = {}
+    elif len(cache) > _CACHE_MAX:
+        cache.clear()
+    stems = []
+    for token in tokens:
+        stem = cache.get(token)
+        if stem is None:
+            stem = cache[token] = _stem_one(token, lang)
+        stems.append(stem)
+    return stems
+
+
+def analyze(text: str, lang: str | None = None) -> list[str]:
+    """Tokenize, drop the stop words of ``lang`` (detected when None), stem.
+
+    Returns the stems in text order, duplicates kept.
+    """
+    lang = _normal_lang(lang) or detect_language(text)
+    stop = STOP_WORDS.get(lang, frozenset())
+    return stem_tokens([t for t in tokenize(text) if t not in stop], lang)
+
+
+# --- normalize_for_quote ----------------------------------------------------
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalize_for_quote(text: str) -> str:
+    """Normalize text for finding a quote verbatim: every word kept, in order.
+
+    Lowercase, ``ё`` -> ``е``, invisible characters and stress marks removed, and
+    every run of punctuation, quotes («» „“ "" ''), dashes, ellipses (… or ...)
+    and whitespace made one space. So ``«Мы придём…» — сказал он`` and
+    ``"Мы придем..." - сказал он`` both give ``мы придем сказал он``.
+    """
+    if not text:
+        return ""
+    return _NOT_WORD.sub(" ", _fold(text)).strip()
