@@ -161,6 +161,8 @@ def _decode(body: bytes, header_charset: str | None) -> str:
         text = _decode_strict(body, codec)
         if text is not None:
             score = _implausibility(text)
+            if score == 0:  # reads cleanly as declared: no guess can do better
+                return text
             if best is None or score < best[0]:
                 best = (score, text)
     # A declared charset wins unless a guess reads much better (a server-wide
@@ -199,7 +201,7 @@ _ACCENTED_RUN = re.compile(r"[\u00c0-\u00ff]{3,}")
 
 def _implausibility(text: str) -> float:
     """How much ``text`` looks like mojibake: 0 for clean text, higher is worse."""
-    text = text[:65536]  # plenty of evidence, bounded cost for big feeds
+    text = text[:16384]  # plenty of evidence, bounded cost for big feeds
     return (
         5 * len(_WRONG_CHARS.findall(text))
         + len(_MIXED_SCRIPT.findall(text))
@@ -336,7 +338,7 @@ def _xml_item(
         updated=_utc(get("updated_parsed")),
         published_raw=get("published"),
         updated_raw=get("updated"),
-        authors=_authors(get("authors"), base) or feed_authors,
+        authors=_repair_email(_authors(get("authors"), base), get("author")) or feed_authors,
         categories=_dedupe(
             html_to_text(t.get("term") or t.get("label")) for t in get("tags") or ()
         ),
@@ -420,6 +422,31 @@ def _authors(authors: Iterable[Mapping[str, Any]] | None, base: str) -> tuple[Au
         if (author.name or author.email or author.uri) and author not in result:
             result.append(author)
     return tuple(result)
+
+
+# "email (Name)" (RSS) and "Name <email>": feedparser's own pattern allows only 2-4
+# letters in the top-level domain, so "news@eurasia24.media (Редакция)" comes out as
+# name "a (Редакция", email "news@eurasia24.medi".  We reread the raw string.
+_EMAIL_THEN_NAME = re.compile(r"\A\s*([^\s()<>@]+@[^\s()<>@]+)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
+_NAME_THEN_EMAIL = re.compile(r"\A(.*?)\s*<([^\s<>@]+@[^\s<>@]+)>\s*\Z", re.DOTALL)
+
+
+def _repair_email(authors: tuple[Author, ...], raw: Any) -> tuple[Author, ...]:
+    if not authors or not isinstance(raw, str) or "@" not in raw:
+        return authors
+    match = _EMAIL_THEN_NAME.match(raw)
+    if match:
+        email, name = match.group(1), match.group(2)
+    else:
+        match = _NAME_THEN_EMAIL.match(raw)
+        if not match:
+            return authors
+        name, email = match.group(1), match.group(2)
+    first = authors[0]
+    if first.email == email:
+        return authors
+    repaired = Author(name=html_to_text(name) or None, email=email, uri=first.uri)
+    return (repaired, *authors[1:])
 
 
 def _ttl_seconds(value: Any) -> int | None:

@@ -773,3 +773,22 @@ def test_real_feed_ids_are_the_same_on_every_parse():
     first = [i.id for i in parse_feed(body, "https://dustri.org/b/feeds/atom.xml").items]
     again = [i.id for i in parse_feed(body, "https://dustri.org/b/feeds/atom.xml").items]
     assert first == again
+
+
+@pytest.mark.parametrize(
+    "raw, name, email",
+    [
+        ("news@eurasia24.media (Редакция)", "Редакция", "news@eurasia24.media"),
+        (
+            "redakciya@delovoy-almaty.example (Редакция)",
+            "Редакция",
+            "redakciya@delovoy-almaty.example",
+        ),
+        ("Иван Петров &lt;ivan@kapital.kz&gt;", "Иван Петров", "ivan@kapital.kz"),
+        ("ivan@kapital.kz", None, "ivan@kapital.kz"),
+    ],
+)
+def test_rss_author_emails_with_long_top_level_domains_are_kept_whole(raw, name, email):
+    feed = parse_feed(rss(f"<item><title>t</title><author>{raw}</author></item>"), URL)
+    [author] = feed.items[0].authors
+    assert (author.name, author.email) == (name, email)
