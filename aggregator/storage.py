@@ -365,19 +365,23 @@ class Storage:
             db.execute(_UPSERT_SOURCE, _source_row(state))
             seen = self._seen(db, state.source_id, items)
             touched: list[tuple[str, str, str]] = []
+            written: set[str] = set()
             for item in items:
                 item_hash = _content_hash(item)
-                previous = seen.get(item.id)
+                if item.id in written:  # the feed lists this id twice: see what we just wrote
+                    previous = self._seen_one(db, state.source_id, item.id)
+                else:
+                    previous = seen.get(item.id)
                 if previous is None:
                     self._attach_or_insert(db, state.source_id, item, item_hash, fetched)
-                    seen[item.id] = self._seen_one(db, state.source_id, item.id)
+                    written.add(item.id)
                     new += 1
                 elif previous.source_hash == item_hash:
                     touched.append((fetched, state.source_id, item.id))
                     unchanged += 1
                 else:
                     self._update_item(db, state.source_id, item, item_hash, previous, fetched)
-                    seen[item.id] = self._seen_one(db, state.source_id, item.id)
+                    written.add(item.id)
                     updated += 1
             db.executemany(
                 "UPDATE item_sources SET last_seen = ? WHERE source_id = ? AND item_id = ?",

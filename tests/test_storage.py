@@ -149,6 +149,18 @@ def test_record_fetch_counts_new_updated_and_unchanged_items(store):
     assert store.items_count() == 4
 
 
+def test_a_feed_listing_one_id_twice_stores_one_item_with_the_last_version(store):
+    twice = [
+        item(1),
+        item(1, title="Новость 1 (исправлено)"),
+        item(1, title="Новость 1 (исправлено)"),
+    ]
+    counts = store.record_fetch(state(), twice, fetched_at=T0)
+    assert counts == UpdateCounts(new=1, updated=1, unchanged=1)
+    (stored,) = store.iter_items()
+    assert stored.item.title == "Новость 1 (исправлено)"
+
+
 def test_record_fetch_saves_the_state_and_its_item_count(store):
     st = state(etag='"abc"', last_success=T0, consecutive_failures=0, title="Казинформ")
     store.record_fetch(st, [item(1), item(2)], fetched_at=T0)
