@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import schedule
-from .config import Config, SourceConfig
+from .config import Config, FetchConfig, SourceConfig
 from .fetch import Fetcher
 from .models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
 from .parse import ParseError, parse_feed
@@ -27,7 +27,8 @@ from .storage import Storage
 
 log = logging.getLogger(__name__)
 
-# Below this many bodies to parse, a process pool costs more to start than it saves.
+# Up to this many changed bodies in a run are parsed here: starting worker processes
+# costs more than it saves.
 PARSE_POOL_THRESHOLD = 8
 
 
@@ -110,13 +111,11 @@ async def update_async(
     if not due:
         return report
 
-    pool = None
-    if len(due) >= PARSE_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
-        pool = _parse_pool()
+    bodies = _BodyStore(storage)
     try:
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
             handled = [
-                _ingest_one(config, storage, fetcher, pool, source, states[source.id], now)
+                _ingest_one(config, storage, fetcher, bodies, source, states[source.id], now)
                 for source in due
             ]
             for next_done in asyncio.as_completed(handled):
@@ -125,8 +124,7 @@ async def update_async(
                 if on_result is not None:
                     on_result(run)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        bodies.close()
     report.runs.sort(key=lambda r: r.source_id)
     report.pruned = storage.prune(
         retention_days=config.storage.retention_days,
@@ -136,16 +134,102 @@ async def update_async(
     return report
 
 
-def _parse_pool() -> concurrent.futures.ProcessPoolExecutor:
-    """Parsing is CPU-bound, so it runs on every core while the event loop keeps fetching.
+@dataclass(frozen=True)
+class BodyJob:
+    """A fetched, changed body of one source, with what storing it needs (picklable)."""
 
-    Workers come from a fork server, not a plain fork: a forked worker would inherit
+    source: SourceConfig
+    fetch: FetchConfig
+    state: SourceState  # validators from this response already set
+    body: bytes
+    body_hash: str
+    url: str  # the final URL, base for relative links
+    headers: dict[str, str]
+    max_age: int | None
+    now: datetime
+
+
+def store_body(storage: Storage, job: BodyJob) -> SourceRun:
+    """Parse a changed body; store its items and the source's new state in one transaction."""
+    source, state, now = job.source, job.state, job.now
+    try:
+        feed = parse_feed(job.body, job.url, job.headers)
+    except ParseError as exc:
+        error = f"{job.url}: {exc}"
+        # Forget the validators: the next fetch must bring the body again to re-check it.
+        state = replace(state, etag=None, last_modified=None, body_hash=None)
+        storage.save_source_state(
+            schedule.after_failure(state, source, job.fetch, now, error=error)
+        )
+        return SourceRun(source.id, "error", error=error)
+
+    feed_min_interval = max(filter(None, (feed.ttl_seconds, job.max_age)), default=None)
+    state = replace(
+        state,
+        body_hash=job.body_hash,
+        title=feed.title or state.title,
+        link=feed.link or state.link,
+        feed_updated=feed.updated or state.feed_updated,
+        last_error=None,
+        last_error_at=None,
+    )
+    state = schedule.after_success(
+        state, source, job.fetch, now, min_interval_seconds=feed_min_interval
+    )
+    counts = storage.record_fetch(state, _with_language(feed, source), fetched_at=now)
+    status = "updated" if counts.new or counts.updated else "unchanged"
+    return SourceRun(source.id, status, new=counts.new, updated=counts.updated)
+
+
+class _BodyStore:
+    """Runs :func:`store_body` here for the first few bodies, then in a process pool.
+
+    Parsing and storing are the CPU-bound part of a run, so with many changed feeds
+    they go to one worker per core, each with its own connection to the store (SQLite
+    serializes their short transactions), while this process keeps fetching.  A run
+    with only a few changed feeds never pays for starting the workers.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.started = 0
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.can_pool = (os.cpu_count() or 1) > 1
+
+    async def store(self, job: BodyJob) -> SourceRun:
+        self.started += 1
+        if self.pool is None and self.can_pool and self.started > PARSE_POOL_THRESHOLD:
+            self.pool = _worker_pool()
+        if self.pool is None:
+            return store_body(self.storage, job)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.pool, _store_body_in_worker, str(self.storage.path.resolve()), job
+        )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
+    """Workers come from a fork server, not a plain fork: a forked worker would inherit
     the run lock's file descriptor and keep holding the lock after a kill -9 of
     this process, refusing the next run.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.parse"])
+    context.set_forkserver_preload(["aggregator.update"])
     return concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context)
+
+
+_worker_storage: dict[str, Storage] = {}
+
+
+def _store_body_in_worker(db_path: str, job: BodyJob) -> SourceRun:
+    storage = _worker_storage.get(db_path)
+    if storage is None:
+        storage = _worker_storage[db_path] = Storage(db_path)
+    return store_body(storage, job)
 
 
 def plan(
@@ -177,14 +261,14 @@ async def _ingest_one(
     config: Config,
     storage: Storage,
     fetcher: Fetcher,
-    pool: concurrent.futures.Executor | None,
+    bodies: _BodyStore,
     source: SourceConfig,
     state: SourceState,
     now: datetime,
 ) -> SourceRun:
     try:
         result = await fetcher.fetch(request_for(source, state))
-        return await _handle_result(config, storage, pool, source, state, result, now)
+        return await _handle_result(config, storage, bodies, source, state, result, now)
     except Exception as exc:  # a bug must not stop the other sources
         log.exception("unexpected failure on source %s", source.id)
         error = f"internal error: {type(exc).__name__}: {exc}"
@@ -197,7 +281,7 @@ async def _ingest_one(
 async def _handle_result(
     config: Config,
     storage: Storage,
-    pool: concurrent.futures.Executor | None,
+    bodies: _BodyStore,
     source: SourceConfig,
     state: SourceState,
     result: FetchResult,
@@ -258,43 +342,18 @@ async def _handle_result(
         )
         return SourceRun(source.id, "unchanged")
 
-    try:
-        feed = await _parse(pool, body, result.final_url, result.headers)
-    except ParseError as exc:
-        error = f"{where}: {exc}"
-        # Forget the validators: the next fetch must bring the body again to re-check it.
-        state = replace(state, etag=None, last_modified=None, body_hash=None)
-        storage.save_source_state(
-            schedule.after_failure(state, source, fetch_config, now, error=error)
-        )
-        return SourceRun(source.id, "error", error=error)
-
-    feed_min_interval = max(filter(None, (feed.ttl_seconds, max_age)), default=None)
-    state = replace(
-        state,
+    job = BodyJob(
+        source=source,
+        fetch=fetch_config,
+        state=state,
+        body=body,
         body_hash=body_hash,
-        title=feed.title or state.title,
-        link=feed.link or state.link,
-        feed_updated=feed.updated or state.feed_updated,
-        last_error=None,
-        last_error_at=None,
+        url=result.final_url,
+        headers=result.headers,
+        max_age=max_age,
+        now=now,
     )
-    state = schedule.after_success(
-        state, source, fetch_config, now, min_interval_seconds=feed_min_interval
-    )
-    items = _with_language(feed, source)
-    counts = storage.record_fetch(state, items, fetched_at=now)
-    status = "updated" if counts.new or counts.updated else "unchanged"
-    return SourceRun(source.id, status, new=counts.new, updated=counts.updated)
-
-
-async def _parse(
-    pool: concurrent.futures.Executor | None, body: bytes, url: str, headers: dict[str, str]
-) -> ParsedFeed:
-    if pool is None:
-        return parse_feed(body, url, headers)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, parse_feed, body, url, headers)
+    return await bodies.store(job)
 
 
 def _with_language(feed: ParsedFeed, source: SourceConfig) -> list:
