@@ -44,6 +44,8 @@ from .urls import canonical_url
 __all__ = ["Storage", "StorageError"]
 
 _BUSY_TIMEOUT_MS = 10_000
+_WAL_AUTOCHECKPOINT_PAGES = 8192  # of 4 KiB
+_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # The schema.  Each entry is one migration step; PRAGMA user_version says how many
 # have been applied.  Never edit a released step: append a new one.
@@ -192,6 +194,11 @@ class Storage:
             db.execute("PRAGMA journal_mode = WAL").fetchone()
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a damaged schema
             db.execute("PRAGMA synchronous = NORMAL")
+            # A cold run writes tens of MB; checkpointing every 4 MB (the default) rewrote
+            # the same index pages again and again and made commits as costly as the
+            # writes themselves.  The WAL may grow to 32 MB, and is cut back after.
+            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_AUTOCHECKPOINT_PAGES}")
+            db.execute(f"PRAGMA journal_size_limit = {_JOURNAL_SIZE_LIMIT}")
             version = self._user_version()
             self._check_version(version)
             if version < SCHEMA_VERSION:
