@@ -129,6 +129,19 @@ class EntryView:
     enclosures: tuple[Enclosure, ...]
     language: str | None
     source: SourceView | None
+    related: tuple[tuple[str, str], ...] = ()  # (href, title) of related entries
+    via: tuple[ViaView, ...] = ()  # house commentary: the source items it comments on
+
+
+@dataclass(frozen=True)
+class ViaView:
+    """A source item a house commentary comments on (Atom link rel="via", JSON _commentary)."""
+
+    id: str  # the item's entry id in our outputs
+    url: str | None  # its link (URI)
+    title: str
+    source: str  # the source's name
+    item_id: str  # the id the source gave it
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,11 @@ class _EntryExtension:
         _sub(entry, f"{{{DC_NS}}}identifier", view.original_id)
         if view.source is not None:
             _atom_source(entry, view.source)
+        for href, title in view.related:
+            _sub(entry, "link", href=href, rel="related", type="text/html", title=title)
+        for via in view.via:
+            if via.url:
+                _sub(entry, "link", href=via.url, rel="via", type="text/html", title=via.title)
         return entry
 
     def extend_rss(self, item):
@@ -368,6 +386,20 @@ def _json_item(view: EntryView) -> dict[str, object]:
             source["updated"] = iso(view.source.updated)
         source["item_id"] = view.original_id
         item["_source"] = source
+    if view.via:
+        # A JSON Feed extension object: what this house commentary comments on.
+        item["_commentary"] = {
+            "sources": [
+                {
+                    "id": via.id,
+                    **({"url": via.url} if via.url else {}),
+                    "title": via.title,
+                    "source": via.source,
+                    "item_id": via.item_id,
+                }
+                for via in view.via
+            ]
+        }
     return item
 
 

@@ -1,4 +1,4 @@
-"""The command line: `aggregator fetch | publish | run | status | check-config | serve`.
+"""The command line: `aggregator fetch | publish | related | run | status | check-config | serve`.
 
 Exit codes (cron reads them):
   0  the run worked, even if some sources failed (those are reported);
@@ -252,15 +252,46 @@ def _publish(ctx: Context) -> None:
                 "check that the directory (publish.dir) is writable"
             ) from None
     ctx.echo(f"published into {ctx.output_dir}: {report}")
+    for problem in report.problems:
+        click.echo(f"  commentary not published: {problem}", err=True)
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the index from scratch (fresh IDF).")
+@pass_ctx
+def related(ctx: Context, rebuild: bool) -> None:
+    """Update the related-entries index; write related.json, related/ and the widget."""
+    if not ctx.config.related.enabled:
+        ctx.echo(f"related.enabled is false in {ctx.config.path}: nothing to do")
+        return
+    with ctx.run_lock():
+        _relate(ctx, rebuild=rebuild)
+
+
+def _relate(ctx: Context, *, rebuild: bool = False) -> None:
+    from .related import relate
+
+    config, out_dir = ctx.config, ctx.output_dir
+    with ctx.open_storage() as storage:
+        try:
+            result = relate(config, storage, out_dir, rebuild=rebuild)
+        except OSError as exc:
+            raise Fatal(
+                f"error: cannot write the related index or its files ({exc.filename or out_dir}): "
+                f"{exc.strerror or exc}; check that the store's directory and publish.dir are writable"
+            ) from None
+    ctx.echo(f"related: {result.stats}; {len(result.index)} entries; files in {out_dir}")
 
 
 @cli.command()
 @click.option("--all", "select_all", is_flag=True, help="Ignore schedules and backoff.")
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
-    """Fetch, then publish: the command cron runs."""
+    """Fetch, update the related index, then publish: the command cron runs."""
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=())
+        if ctx.config.related.enabled:
+            _relate(ctx)
         _publish(ctx)
 
 
@@ -281,6 +312,88 @@ def serve(ctx: Context, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@cli.group()
+def comment() -> None:
+    """House commentary: start one on a stored item, see what each one matched."""
+
+
+@comment.command("new")
+@click.argument("source")
+@pass_ctx
+def comment_new(ctx: Context, source: str) -> None:
+    """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
+    from .commentary import CommentaryError, find_item, new_file
+
+    with ctx.open_storage() as storage:
+        stored = find_item(storage, source)
+    if stored is None:
+        raise Fatal(
+            f"error: no stored item has the URL, key or id {source!r}; "
+            "fetch its feed first (aggregator fetch), or check the link"
+        )
+    try:
+        path, text = new_file(ctx.config, stored, now=datetime.now(UTC))
+    except CommentaryError as exc:
+        raise Fatal(f"error: {exc}") from None
+    if path.exists():
+        raise Fatal(f"error: {path} already exists; edit it, or rename it to start another")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"created {path}: write the comment below the front matter, then publish")
+
+
+@comment.command("list")
+@pass_ctx
+def comment_list(ctx: Context) -> None:
+    """Every commentary with its matched source, method and confidence; flags what needs an editor."""
+    from .commentary import house_source_ids, load_all
+    from .match import match_all
+
+    config = ctx.config
+    with ctx.open_storage() as storage:
+        house = house_source_ids(config)
+        loaded = load_all(config, storage.iter_items(source_ids=house) if house else ())
+        matches = match_all(loaded.commentary, storage, config)
+        names = {s.id: s.name for s in config.sources}
+
+        def describe(key: str) -> str:
+            stored = storage.get_item(key)
+            if stored is None:
+                return key
+            source = next((names[s] for s in stored.source_ids if s in names), "?")
+            return f"{source} — {stored.item.title}  {stored.item.link or key}"
+
+        counts = {"ok": 0, "REVIEW": 0, "NO MATCH": 0, "ERROR": 0}
+        for commentary in sorted(loaded.commentary, key=lambda c: c.published, reverse=True):
+            match = matches[commentary.id]
+            flag = {"confident": "ok", "review": "REVIEW", "none": "NO MATCH"}.get(
+                match.status, "ERROR"
+            )
+            counts[flag] += 1
+            click.echo(f"{commentary.where}  «{commentary.title}»")
+            method = f"{match.method or '-'} {match.confidence:.2f}"
+            if flag == "ok":
+                for key in match.keys:
+                    click.echo(f"  {flag:<9}{method:<17}{describe(key)}")
+            elif flag == "REVIEW":
+                click.echo(f"  {flag:<9}{method:<17}{match.note}; is one of these the source?")
+                for key, confidence in match.candidates:
+                    click.echo(f"    {confidence:.2f}  {describe(key)}")
+            elif flag == "NO MATCH":
+                click.echo(f"  {flag:<9}{method:<17}{match.note}; add 'source:' if it is stored")
+            else:
+                line = f":{commentary.source_line}" if commentary.source_line else ""
+                click.echo(f"  {flag:<9}{commentary.where}{line}: {match.error}")
+        for problem in loaded.problems:
+            counts["ERROR"] += 1
+            click.echo(f"{problem.where}\n  {'ERROR':<9}{problem}")
+    total = len(loaded.commentary) + len(loaded.problems)
+    click.echo(
+        f"{total} commentary: {counts['ok']} matched, {counts['REVIEW']} to review, "
+        f"{counts['NO MATCH']} without a match, {counts['ERROR']} with errors"
+    )
 
 
 def main() -> None:

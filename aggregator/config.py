@@ -128,6 +128,22 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class RelatedConfig:
+    """The "Читать далее / Related" lists (see aggregator/related.py for the ranking)."""
+
+    enabled: bool = True
+    count: int = 4  # related entries per entry, at most
+    window: int = 30 * 86400  # candidates published within this long of the entry ("30d")
+    min_score: float = 0.12  # below this, an entry is left out: no list beats a bad list
+    title_weight: float = 2.0  # the title's share of an entry's text vector, vs. its text's
+    name_weight: float = 2.0  # weight of names and figures (capitalized words, numbers)
+    tag_weight: float = 0.2  # bonus factor for shared tags and categories (Jaccard)
+    recency_weight: float = 0.3  # how much an old candidate loses at most, 0..1
+    recency_half_life: int = 7 * 86400  # it loses half of that after this long ("7d")
+    duplicate_threshold: float = 0.92  # cosine from which two entries are one story (a reprint)
+
+
+@dataclass(frozen=True)
 class Config:
     site: SiteConfig
     sources: tuple[SourceConfig, ...]
@@ -135,6 +151,7 @@ class Config:
     storage: StorageConfig = StorageConfig()
     house: HouseConfig = HouseConfig()
     publish: PublishConfig = PublishConfig()
+    related: RelatedConfig = RelatedConfig()
     outputs: tuple[OutputConfig, ...] = ()
     path: str = ""  # the file it was loaded from (absolute), "" when built in code
 
@@ -161,6 +178,8 @@ _DURATIONS = {
     (FetchConfig, "backoff_max"),
     (SourceConfig, "interval"),
     (OutputConfig, "max_age"),
+    (RelatedConfig, "window"),
+    (RelatedConfig, "recency_half_life"),
 }
 # Integer bytes that may be written as "512KB", "10MB", "1GiB".
 _SIZES = {(FetchConfig, "max_body_bytes")}
@@ -178,6 +197,8 @@ _POSITIVE = {
     (SourceConfig, "timeout"),
     (OutputConfig, "max_entries"),
     (OutputConfig, "max_age"),
+    (RelatedConfig, "window"),
+    (RelatedConfig, "recency_half_life"),
 }
 # Set by the loader, never written in the file.
 _COMPUTED = {(Config, "path")}

@@ -25,7 +25,9 @@ Identity and determinism:
 from __future__ import annotations
 
 import contextlib
+import heapq
 import html
+import json
 import os
 import re
 import tempfile
@@ -42,6 +44,7 @@ from ._feeds import (
     EntryView,
     FeedView,
     SourceView,
+    ViaView,
     as_uri,
     clean_text,
     http_uri,
@@ -53,6 +56,7 @@ from ._feeds import (
     render_json,
     render_rss,
 )
+from .commentary import FILE_KEY_PREFIX, HouseCommentary, HouseEntry
 from .config import Config, ConfigError, OutputConfig, SourceConfig
 from .models import Author, Enclosure, SourceState, StoredItem
 from .sanitize import html_to_text, sanitize_html
@@ -81,6 +85,8 @@ class PublishReport:
     written: tuple[Path, ...] = ()  # files whose bytes changed (or are new)
     unchanged: tuple[Path, ...] = ()  # files left alone, mtime preserved
     entries: Mapping[str, int] = field(default_factory=dict)  # output name -> entries
+    # House commentary left out, each "file:line: what is wrong; what to do".
+    problems: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return (
@@ -109,10 +115,14 @@ def publish(config: Config, storage: Storage, *, out_dir: Path | None = None) ->
             f"(index.html shows it); the outputs are: {names}"
         )
     catalog = _Catalog(config, storage.source_states())
+    catalog.house = HouseCommentary.load(config, storage)
     newest = _newest_item(storage)
     selections = [_Selection.compile(output, catalog, newest) for output in outputs]
 
     picked = _select(storage, selections, catalog)
+    # Atom entries link to their related entries, as the relate stage last wrote them.
+    if config.related.enabled:
+        catalog.related_dir = out_dir / "related"
 
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out_dir)
@@ -138,6 +148,7 @@ def publish(config: Config, storage: Storage, *, out_dir: Path | None = None) ->
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),
         entries={name: len(view.entries) for name, view in views.items()},
+        problems=tuple(str(p) for p in catalog.house.problems),
     )
 
 
@@ -238,10 +249,47 @@ class _Catalog:
         self.host = urlsplit(config.site.link).hostname or "localhost"
         self.base_dir = Path(config.path).parent if config.path else Path.cwd()
         self._views: dict[str, SourceView] = {}
+        self.related_dir: Path | None = None  # output/related/, written by the relate stage
+        self.house = HouseCommentary()  # the house's commentary, matched to its sources
+
+    def commentary(self, stored: StoredItem) -> HouseEntry | None:
+        return self.house.entries.get(stored.key)
+
+    def with_commentary(
+        self, items: Iterable[StoredItem], source_ids: Sequence[str], since: datetime | None
+    ) -> Iterator[StoredItem]:
+        """Stored items merged, newest first, with the commentary files that pass the
+        store's filters (files come through no source, so a source filter drops them)."""
+        files = [] if source_ids else self.house.files()
+        if since is not None:
+            files = [f for f in files if f.published >= since]
+        if not files:
+            return iter(items)
+        return heapq.merge(items, files, key=lambda s: (s.published, s.key), reverse=True)
+
+    def related_links(self, key: str) -> tuple[tuple[str, str], ...]:
+        """(href, title) of an entry's related entries, from ``related/<key>.json``.
+
+        Reading the few files of the entries being published keeps publishing cheap
+        and the data flowing one way: ``aggregator related`` computes, publish reads.
+        """
+        if self.related_dir is None or not key.isalnum():
+            return ()
+        try:
+            data = json.loads((self.related_dir / f"{key}.json").read_bytes())
+        except (OSError, ValueError):
+            return ()  # not computed yet (or unreadable): no links rather than a failure
+        links = []
+        for entry in data.get("related", ()) if isinstance(data, dict) else ():
+            href = http_uri(entry.get("url")) if isinstance(entry, dict) else None
+            if href:
+                links.append((href, clean_text(entry.get("title"))))
+        return tuple(links)
 
     def kind(self, stored: StoredItem) -> str:
-        # The seam for the match stage: today an entry is commentary when it came
-        # from the house's own feed; later a match will say so.
+        # Commentary: a commentary file, or a post of the house's own feed.
+        if stored.key in self.house.entries:
+            return "commentary"
         for source_id in stored.source_ids:
             source = self.sources.get(source_id)
             if source is not None and source.house:
@@ -429,6 +477,7 @@ def _select(
         items = storage.iter_items(
             source_ids=list(source_ids) or None, since=since, limit=limit, newest_first=True
         )
+        items = catalog.with_commentary(items, source_ids, since)
         with contextlib.closing(iter(items)) as items:
             for stored in items:
                 text = _LazyText(stored)
@@ -464,13 +513,17 @@ def _entry_view(
     if view is None:
         view = cache[(stored.key, source_id)] = _base_entry_view(stored, source_id, catalog)
     notice = catalog.config.site.repost_notice
-    if selection.output.repost_notice and notice:
+    # Commentary carries the notice in its own content already.
+    if selection.output.repost_notice and notice and catalog.commentary(stored) is None:
         view = replace(view, content_html=view.content_html + _notice_html(notice, view))
     return view
 
 
 def _base_entry_view(stored: StoredItem, source_id: str | None, catalog: _Catalog) -> EntryView:
     item = stored.item
+    house = catalog.commentary(stored)
+    if house is not None:
+        return _commentary_view(house, source_id, catalog)
     # The parse stage sanitized already; cleaning again costs little and means
     # nothing in the store, whatever wrote it, reaches a reader unsanitized.
     content = _safe_html(item.content or item.summary, item.link)
@@ -489,6 +542,51 @@ def _base_entry_view(stored: StoredItem, source_id: str | None, catalog: _Catalo
         enclosures=tuple(_enclosures(item.enclosures)),
         language=language_tag(catalog.language(stored)),
         source=catalog.source_view(source_id) if source_id else None,
+        related=catalog.related_links(stored.key),
+    )
+
+
+def _commentary_view(house: HouseEntry, source_id: str | None, catalog: _Catalog) -> EntryView:
+    """A house commentary: its own title and link; content and via links from the match."""
+    stored, commentary = house.stored, house.commentary
+    if stored.key.startswith(FILE_KEY_PREFIX):
+        entry_id = f"tag:{catalog.host},{TAG_DATE}:{quote(stored.key, safe='/')}"
+        name = catalog.config.house.name or catalog.config.site.house or catalog.config.site.title
+        source = SourceView(
+            id=f"tag:{catalog.host},{TAG_DATE}:source/house",
+            name=clean_text(name),
+            feed_url=None,
+            home_url=http_uri(catalog.config.site.link),
+            updated=None,
+        )
+    else:
+        entry_id = f"tag:{catalog.host},{TAG_DATE}:item/{quote(stored.key, safe='')}"
+        source = catalog.source_view(source_id) if source_id else None
+    via = tuple(
+        ViaView(
+            id=f"tag:{catalog.host},{TAG_DATE}:item/{quote(ref.key, safe='')}",
+            url=http_uri(ref.link),
+            title=clean_text(ref.title),
+            source=clean_text(ref.name),
+            item_id=clean_text(ref.item_id),
+        )
+        for ref in house.sources
+    )
+    return EntryView(
+        id=entry_id,
+        original_id=clean_text(stored.item.id),
+        title=clean_text(commentary.title).strip(),
+        link=http_uri(commentary.link),
+        published=stored.published,
+        updated=max(stored.updated, stored.published),
+        summary_html=None,
+        content_html=_safe_html(house.content_html, commentary.link),
+        authors=tuple(_authors(commentary.authors)),
+        categories=tuple(dict.fromkeys(c for c in map(clean_text, commentary.tags) if c)),
+        enclosures=tuple(_enclosures(stored.item.enclosures)),
+        language=language_tag(commentary.language),
+        source=source,
+        via=via,
     )
 
 

@@ -17,6 +17,7 @@ from aggregator.config import (
     HouseConfig,
     OutputConfig,
     PublishConfig,
+    RelatedConfig,
     SiteConfig,
     SourceConfig,
     StorageConfig,
@@ -268,6 +269,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
         "storage": as_yaml(StorageConfig()),
         "house": as_yaml(HouseConfig(name="H")),
         "publish": as_yaml(PublishConfig()),
+        "related": as_yaml(RelatedConfig()),
         "outputs": [as_yaml(output)],
     }
     assert set(document) == {f.name for f in dataclasses.fields(Config)} - {"path"}
@@ -277,6 +279,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
     assert config.sources == (source,)
     assert config.outputs == (output,)
     assert config.house == HouseConfig(name="H")
+    assert config.related == RelatedConfig()
 
 
 # --- paths ------------------------------------------------------------------------------

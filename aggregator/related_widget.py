@@ -1,0 +1,238 @@
+"""The embeddable "Читать далее / Related" widget: ``output/related.js`` and ``related.css``.
+
+A page includes it with one tag (see the README)::
+
+    <script src="https://feeds.example.kz/related.js" async></script>
+
+It finds the article by ``data-article`` (an article URL, an entry id or a store
+key), else by the page's ``<link rel="canonical">``, else by ``location.href``;
+fetches ``related/<key>.json`` from beside the script (an article URL is first
+looked up in ``related/urls/<xx>.json``, see ``related.url_key``); and renders the
+list into ``data-target`` (a CSS selector) or a new element right after the tag.
+
+Safety: every text goes in through ``textContent`` (never ``innerHTML``), and only
+http(s) URLs become links.  No dependencies; the styles use ``:where()`` so that
+any rule of the host page wins; ``data-css="none"`` leaves styling to the page.
+"""
+
+from __future__ import annotations
+
+import json
+
+WIDGET_CSS = """\
+:where(.agg-related){margin:1.5em 0;font:inherit;color:inherit}
+:where(.agg-related__heading){font-size:1.15em;font-weight:700;margin:0 0 .6em}
+:where(.agg-related__list){list-style:none;margin:0;padding:0;display:grid;gap:1em;\
+grid-template-columns:repeat(auto-fill,minmax(14em,1fr))}
+:where(.agg-related__item){margin:0;padding:0}
+:where(.agg-related__link){font-weight:700;text-decoration:none;color:inherit}
+:where(a.agg-related__link:hover){text-decoration:underline}
+:where(.agg-related__lead){margin:.3em 0 0;font-size:.95em}
+:where(.agg-related__meta){margin:.3em 0 0;font-size:.8em;opacity:.7}
+"""
+
+_TEMPLATE = """\
+/* aggregator: "Читать далее / Related" widget. No dependencies.
+ * <script src="https://FEEDS/related.js" async
+ *         data-article="ARTICLE URL or entry id (optional: canonical link / page URL)"
+ *         data-target="#css-selector (optional: right after this tag)"
+ *         data-count="4" data-heading="Читать далее" data-lang="ru" data-css="none"></script>
+ * The container gets data-agg-related="loading|ready|empty|error".
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src || !window.fetch || !window.URL) {
+    return;
+  }
+  var HEADINGS = { ru: "Читать далее", kk: "Тағы оқыңыз", en: "Related" };
+  var CSS = __CSS__;
+
+  function attr(name) {
+    var value = script.getAttribute("data-" + name);
+    return value === null ? "" : value;
+  }
+
+  var base = new URL(attr("base") || "./", script.src);
+  var limit = parseInt(attr("count"), 10) || 0;
+  var lang = (attr("lang") || document.documentElement.lang || "ru").slice(0, 2).toLowerCase();
+  var heading = script.hasAttribute("data-heading")
+    ? attr("heading")
+    : HEADINGS[lang] || HEADINGS.ru;
+
+  function article() {
+    if (attr("article")) {
+      return attr("article");
+    }
+    var canonical = document.querySelector('link[rel="canonical"][href]');
+    return canonical ? canonical.href : location.href;
+  }
+
+  // The same spelling as aggregator.related.url_key (Python): keep them in step.
+  function urlKey(text) {
+    var url;
+    try {
+      url = new URL(text, location.href);
+    } catch (e) {
+      return null;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return null;
+    }
+    var path = url.pathname;
+    var query = url.search.slice(1);
+    try {
+      path = decodeURIComponent(path);
+    } catch (e) {}
+    try {
+      query = decodeURIComponent(query);
+    } catch (e) {}
+    var host = url.hostname.toLowerCase().replace(/^www\\./, "");
+    return host + (url.port ? ":" + url.port : "") + path.replace(/\\/+$/, "") +
+      (query ? "?" + query : "");
+  }
+
+  // FNV-1a over the UTF-8 bytes; the low byte names the shard (aggregator.related.url_shard).
+  function shard(key) {
+    var bytes = new TextEncoder().encode(key);
+    var hash = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+    }
+    return ("0" + (hash & 0xff).toString(16)).slice(-2);
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "omit" }).then(function (response) {
+      if (response.status === 404) {
+        return null;
+      }
+      if (!response.ok) {
+        throw new Error(url + ": HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
+
+  function keyOf(wanted) {
+    if (/^[0-9a-f]{20}$/.test(wanted)) {
+      return Promise.resolve(wanted);
+    }
+    var tag = /^tag:[^:]*:item\\/([^/]+)$/.exec(wanted);
+    if (tag) {
+      return Promise.resolve(decodeURIComponent(tag[1]));
+    }
+    var key = urlKey(wanted);
+    if (!key) {
+      return Promise.resolve(null);
+    }
+    return getJSON(new URL("related/urls/" + shard(key) + ".json", base)).then(function (map) {
+      return map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : null;
+    });
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) {
+      node.textContent = text; // never innerHTML: titles are data, not markup
+    }
+    return node;
+  }
+
+  function safeHref(url) {
+    try {
+      var parsed = new URL(String(url));
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function render(box, data) {
+    var items = data && Array.isArray(data.related) ? data.related : [];
+    if (limit > 0) {
+      items = items.slice(0, limit);
+    }
+    if (!items.length) {
+      return;
+    }
+    var section = element("section", "agg-related");
+    if (heading) {
+      section.appendChild(element("h2", "agg-related__heading", heading));
+    }
+    var list = element("ul", "agg-related__list");
+    items.forEach(function (item) {
+      var li = element("li", "agg-related__item");
+      var href = safeHref(item.url);
+      var link = element(href ? "a" : "span", "agg-related__link", String(item.title || ""));
+      if (href) {
+        link.setAttribute("href", href);
+      }
+      li.appendChild(link);
+      if (item.lead) {
+        li.appendChild(element("p", "agg-related__lead", String(item.lead)));
+      }
+      var meta = element("p", "agg-related__meta");
+      if (item.source) {
+        meta.appendChild(element("span", "agg-related__source", String(item.source)));
+      }
+      var date = new Date(item.published);
+      if (!isNaN(date.getTime())) {
+        if (meta.firstChild) {
+          meta.appendChild(document.createTextNode(" · "));
+        }
+        var time = element("time", "agg-related__date", date.toLocaleDateString(lang));
+        time.setAttribute("datetime", date.toISOString());
+        meta.appendChild(time);
+      }
+      if (meta.firstChild) {
+        li.appendChild(meta);
+      }
+      list.appendChild(li);
+    });
+    section.appendChild(list);
+    box.appendChild(section);
+  }
+
+  function start() {
+    var box = null;
+    if (attr("target")) {
+      box = document.querySelector(attr("target"));
+    }
+    if (!box) {
+      box = document.createElement("div");
+      script.parentNode.insertBefore(box, script.nextSibling);
+    }
+    if (attr("css") !== "none" && !document.getElementById("agg-related-css")) {
+      var style = document.createElement("style");
+      style.id = "agg-related-css";
+      style.textContent = CSS;
+      (document.head || document.documentElement).appendChild(style);
+    }
+    box.setAttribute("data-agg-related", "loading");
+    keyOf(article())
+      .then(function (key) {
+        return key ? getJSON(new URL("related/" + encodeURIComponent(key) + ".json", base)) : null;
+      })
+      .then(function (data) {
+        render(box, data);
+        box.setAttribute("data-agg-related", box.querySelector(".agg-related") ? "ready" : "empty");
+      })
+      .catch(function (error) {
+        box.setAttribute("data-agg-related", "error");
+        if (window.console) {
+          console.warn("related.js: " + (error && error.message ? error.message : error));
+        }
+      });
+  }
+
+  if (attr("target") && document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
+"""
+
+WIDGET_JS = _TEMPLATE.replace("__CSS__", json.dumps(WIDGET_CSS))

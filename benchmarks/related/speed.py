@@ -1,0 +1,379 @@
+"""Speed and memory of the related-entries index at 100,000 entries.
+
+    .venv/bin/python benchmarks/related/speed.py [--entries 100000] [--adds 1000] [--json]
+
+1. Makes (once; kept in benchmarks/_work/related-<N>/) a store of N synthetic
+   entries through ``Storage.record_fetch`` (2,000 sources × N/2,000 items): Russian-like
+   text over a Zipf-distributed vocabulary of 150,000 words with real Russian endings
+   (so the Snowball stemmer does real work), titles of ~9 words, leads of ~30 and
+   texts of ~250, categories, over 90 days; every entry belongs to a small "event" of
+   1-4 entries sharing a few rare words.  benchmarks/corpus.py's generator is not used
+   for this: its few hundred words put every stem in more than 1% of the entries,
+   which no real news corpus does, and would measure a degenerate case.
+2. **Full rebuild**: ``related.refresh(rebuild=True)`` in a fresh process (store scan,
+   analysis, matrices, every list, saving the index), then the whole
+   ``aggregator related --rebuild`` command (the same plus writing related.json,
+   N per-entry files and the URL map), each pinned to two cores (``taskset -c 0,1``
+   where available); wall time and peak RSS of the process.
+3. **Adding one entry**: loads the saved index and adds ``--adds`` new entries one
+   at a time with ``RelatedIndex.add`` (analysis, vector, candidates, its list, and
+   the lists it enters); median, 95th percentile and maximum per entry.  Then an
+   incremental run of ``aggregator related`` after 10 new items reached the store,
+   end to end (store scan included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(HERE.parent)]
+
+from run import measure  # noqa: E402  benchmarks/run.py: wall time and peak RSS of a child
+
+from aggregator.config import load_config  # noqa: E402
+from aggregator.models import Item, SourceState  # noqa: E402
+from aggregator.related import Document, RelatedIndex, index_path  # noqa: E402
+from aggregator.storage import Storage  # noqa: E402
+
+GENERATOR_VERSION = "2"
+SOURCES = 2000
+VOCABULARY = 150_000  # lemmas
+FORMS_PER_LEMMA = 4
+START = datetime(2026, 1, 1, tzinfo=UTC)
+DAYS = 90
+SYLLABLES = [
+    "ка",
+    "ро",
+    "ми",
+    "на",
+    "ст",
+    "ра",
+    "ле",
+    "то",
+    "ви",
+    "де",
+    "по",
+    "ко",
+    "ни",
+    "ли",
+    "за",
+    "бе",
+    "ра",
+    "ту",
+    "мо",
+    "ва",
+    "го",
+    "сы",
+    "жа",
+    "ре",
+    "ду",
+    "ла",
+    "те",
+    "пе",
+    "ры",
+    "зи",
+    "ку",
+    "шу",
+    "хо",
+    "ба",
+    "ма",
+    "са",
+    "гу",
+    "ло",
+    "тр",
+    "пр",
+    "кр",
+    "ск",
+    "вл",
+    "др",
+    "нт",
+    "рт",
+    "мс",
+    "лк",
+    "ба",
+    "ве",
+    "ча",
+    "щи",
+    "юр",
+]
+ENDINGS = [
+    "а",
+    "ы",
+    "е",
+    "у",
+    "ой",
+    "ом",
+    "ов",
+    "ами",
+    "ах",
+    "ий",
+    "ая",
+    "ое",
+    "ого",
+    "ому",
+    "ым",
+    "ии",
+    "ию",
+    "ей",
+    "ует",
+    "али",
+    "ить",
+]
+CATEGORIES = [
+    "Политика",
+    "Экономика",
+    "Общество",
+    "Спорт",
+    "Культура",
+    "Происшествия",
+    "В",
+    "мире",
+    "Регионы",
+    "Технологии",
+]
+
+
+class Words:
+    """A fixed pseudo-Russian vocabulary of word forms with Zipf frequencies.
+
+    150,000 lemmas of 2-4 syllables, each with 4 of 21 Russian endings: 600,000 forms,
+    about what 100,000 news texts show, drawn with frequency ~ 1 / rank.
+    """
+
+    def __init__(self, seed: int = 7) -> None:
+        rng = np.random.default_rng(seed)
+        stems: set[str] = set()
+        while len(stems) < VOCABULARY:
+            n = int(rng.integers(2, 5))
+            stems.add("".join(SYLLABLES[i] for i in rng.integers(0, len(SYLLABLES), n)))
+        lemmas = sorted(stems)
+        self.forms = [
+            lemma + ENDINGS[e]
+            for lemma in lemmas
+            for e in rng.choice(len(ENDINGS), FORMS_PER_LEMMA, replace=False).tolist()
+        ]
+        rng.shuffle(self.forms)
+        ranks = np.arange(1, len(self.forms) + 1)
+        p = 1.0 / ranks
+        self.cdf = np.cumsum(p / p.sum())
+        self.lemmas = lemmas
+        self.rng = rng
+
+    def draw(self, count: int) -> list[str]:
+        picks = np.searchsorted(self.cdf, self.rng.random(count))
+        return [self.forms[i] for i in picks.tolist()]
+
+    def rare(self, count: int) -> list[str]:
+        picks = self.rng.integers(VOCABULARY // 10, VOCABULARY, count)
+        return [self.lemmas[i].capitalize() + "а" for i in picks.tolist()]
+
+
+def synthetic_items(count: int, seed: int = 11) -> list[tuple[int, Item]]:
+    """(source number, item) pairs; same seed, same items."""
+    words = Words(seed)
+    rng = words.rng
+    items = []
+    event_words: list[str] = []
+    event_left = 0
+    for n in range(count):
+        if event_left == 0:
+            event_words = words.rare(int(rng.integers(3, 7)))
+            event_left = int(rng.integers(1, 5))
+        event_left -= 1
+        own = event_words + [f"{int(rng.integers(10, 99999))}"]
+        title = words.draw(7) + own[:2]
+        rng.shuffle(title)
+        lead = words.draw(26) + own
+        body = words.draw(int(rng.integers(180, 320))) + own
+        rng.shuffle(body)
+        paragraphs = [" ".join(body[i : i + 60]) for i in range(0, len(body), 60)]
+        published = START + timedelta(seconds=int(rng.integers(0, DAYS * 86400)))
+        source = n % SOURCES
+        items.append(
+            (
+                source,
+                Item(
+                    id=f"s{source}-{n}",
+                    title=" ".join(title).capitalize(),
+                    link=f"https://site{source:04d}.example.kz/news/{n}",
+                    summary=" ".join(lead).capitalize() + ".",
+                    content="".join(f"<p>{p.capitalize()}.</p>" for p in paragraphs),
+                    published=published,
+                    updated=published,
+                    categories=tuple(rng.choice(CATEGORIES, int(rng.integers(1, 3))).tolist()),
+                    language="ru",
+                ),
+            )
+        )
+    return items
+
+
+def prepare(work: Path, entries: int) -> Path:
+    """The config of a store with ``entries`` synthetic entries (made if missing)."""
+    config = work / "feeds.yaml"
+    stamp = work / "generator.stamp"
+    if stamp.exists() and stamp.read_text() == f"{GENERATOR_VERSION} {entries}":
+        return config
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    lines = ["site: {title: Bench, link: 'https://bench.example.kz/'}", "sources:"]
+    lines += [
+        f"  - {{id: s{i:04d}, name: Source {i}, url: 'https://site{i:04d}.example.kz/rss', "
+        f"tags: [t{i % 8}]}}"
+        for i in range(SOURCES)
+    ]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"making a store of {entries} synthetic entries in {work} ...", file=sys.stderr)
+    started = time.perf_counter()
+    by_source: dict[int, list[Item]] = {}
+    for source, item in synthetic_items(entries):
+        by_source.setdefault(source, []).append(item)
+    cfg = load_config(config)
+    fetched = START + timedelta(days=DAYS + 1)
+    with Storage(work / "aggregator.sqlite") as storage:
+        storage.sync_sources(cfg.sources)
+        for source, items in sorted(by_source.items()):
+            state = storage.get_source_state(f"s{source:04d}")
+            assert isinstance(state, SourceState)
+            storage.record_fetch(state, items, fetched_at=fetched)
+    stamp.write_text(f"{GENERATOR_VERSION} {entries}")
+    print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return config
+
+
+def _pinned(cmd: list[str]) -> list[str]:
+    taskset = shutil.which("taskset")
+    return [taskset, "-c", "0,1", *cmd] if taskset and (os.cpu_count() or 1) >= 2 else cmd
+
+
+_REBUILD = """
+import json, sys, time
+from aggregator.config import load_config
+from aggregator.related import refresh
+from aggregator.storage import Storage
+config = load_config(sys.argv[1])
+with Storage(sys.argv[2]) as storage:
+    result = refresh(config, storage, rebuild=True)
+print(json.dumps({"entries": len(result.index), "seconds": result.stats.seconds}))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--adds", type=int, default=1000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    work = ROOT / "benchmarks" / "_work" / f"related-{args.entries}"
+    config = prepare(work, args.entries)
+    db = work / "aggregator.sqlite"
+    python = sys.executable
+    aggregator = str(Path(python).with_name("aggregator"))
+    figures: dict[str, object] = {"entries": args.entries, "cpus": os.cpu_count()}
+
+    index_only = measure(_pinned([python, "-c", _REBUILD, str(config), str(db)]))
+    for m in (index_only,):
+        if m.exit_code:
+            sys.exit(f"the rebuild failed:\n{m.stderr}")
+    figures["rebuild_index"] = {
+        "wall_s": round(index_only.wall_seconds, 1),
+        "peak_rss_mb": index_only.peak_rss_mb,
+        "exit": index_only.exit_code,
+    }
+    full = measure(_pinned([aggregator, "--config", str(config), "-q", "related", "--rebuild"]))
+    figures["rebuild_command"] = {
+        "wall_s": round(full.wall_seconds, 1),
+        "peak_rss_mb": full.peak_rss_mb,
+        "exit": full.exit_code,
+    }
+
+    settings = load_config(config).related
+    started = time.perf_counter()
+    index = RelatedIndex.load(index_path(db), settings)
+    assert index is not None, "the rebuild left no index"
+    load_seconds = time.perf_counter() - started
+    fresh = synthetic_items(args.adds, seed=99)
+    docs = [
+        Document(
+            key=f"new{n:06d}",
+            published=item.published,
+            title=item.title,
+            text=f"{item.summary} {item.content}",
+            tags=tuple(c.casefold() for c in item.categories),
+            language="ru",
+            link=item.link,
+            version="1",
+        )
+        for n, (_, item) in enumerate(fresh)
+    ]
+    index.add(docs[0])  # the first add builds the inverted index of the loaded matrix
+    times = []
+    for doc in docs[1:]:
+        t = time.perf_counter()
+        index.add(doc)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    figures["add_one"] = {
+        "load_index_s": round(load_seconds, 2),
+        "median_ms": round(statistics.median(times), 3),
+        "p95_ms": round(times[int(0.95 * len(times))], 3),
+        "max_ms": round(times[-1], 3),
+        "adds": len(times),
+    }
+
+    # An incremental run: 10 new items in the store, then `aggregator related`.
+    with Storage(db) as storage:
+        state = storage.get_source_state("s0000")
+        extra = [item for _, item in synthetic_items(10, seed=int(time.time()))]
+        now = max(i.published for i in extra) + timedelta(hours=1)
+        extra = [
+            Item(**{**item.__dict__, "id": f"extra-{time.time_ns()}-{k}"})
+            for k, item in enumerate(extra)
+        ]
+        storage.record_fetch(state, extra, fetched_at=now)
+    run = measure(_pinned([aggregator, "--config", str(config), "related"]))
+    figures["incremental_run_10_new"] = {
+        "wall_s": round(run.wall_seconds, 1),
+        "peak_rss_mb": run.peak_rss_mb,
+        "exit": run.exit_code,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        r, c, a, i = (
+            figures["rebuild_index"],
+            figures["rebuild_command"],
+            figures["add_one"],
+            figures["incremental_run_10_new"],
+        )
+        print(f"{args.entries} entries, {os.cpu_count()} CPUs")
+        print(
+            f"full rebuild of the index: {r['wall_s']} s wall, {r['peak_rss_mb']} MB peak RSS (target <= 60 s, <= 1200 MB)"
+        )
+        print(
+            f"`aggregator related --rebuild` (index + all files): {c['wall_s']} s, {c['peak_rss_mb']} MB"
+        )
+        print(
+            f"adding one entry: median {a['median_ms']} ms, p95 {a['p95_ms']} ms, max {a['max_ms']} ms "
+            f"over {a['adds']} adds (target <= 2 ms); loading the index {a['load_index_s']} s"
+        )
+        print(
+            f"`aggregator related` after 10 new items (scan + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
