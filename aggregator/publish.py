@@ -704,12 +704,18 @@ def _index_html(config: Config, main: FeedView, feeds: Sequence[FeedView]) -> by
             meta.insert(0, e(entry.source.name))
         lines.append(f"<article><h3>{heading}</h3>")
         lines.append(f'<p class="meta">{" · ".join(meta)}</p>')
-        summary = html_to_text(entry.summary_html or entry.content_html)
+        # The lead is the article's own text, not the repost notice appended to it.
+        summary = html_to_text(
+            _NOTICE_PARAGRAPH.sub("", entry.summary_html or entry.content_html or "")
+        )
         if summary:
             lines.append(f"<p>{e(_shorten(summary, 300))}</p>")
         lines.append("</article>")
     lines += ["</body>", "</html>", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+_NOTICE_PARAGRAPH = re.compile(r'<p class="repost-notice">.*?</p>', re.DOTALL)
 
 
 def _shorten(text: str, limit: int) -> str:

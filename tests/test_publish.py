@@ -359,6 +359,8 @@ def test_the_repost_notice_is_appended_only_where_the_output_asks(out: Path):
     assert not any(notice in i["content_html"] for i in without)
     atom = (out / "all.atom").read_text(encoding="utf-8")
     assert atom.count(notice) == len(with_notice)
+    # index.html shows "all", but a lead is the article's own text, not the notice.
+    assert notice not in (out / "index.html").read_text(encoding="utf-8")
 
 
 # --- escaping ------------------------------------------------------------------------
