@@ -696,6 +696,7 @@ def _index_html(config: Config, main: FeedView, feeds: Sequence[FeedView]) -> by
         "</ul>",
         f"<h2>{e(main.title)}</h2>",
     ]
+    notice = clean_text(config.site.repost_notice).strip()
     for entry in main.entries[: max(config.publish.html_entries, 0)]:
         title = e(entry.title or "(untitled)")
         heading = f'<a href="{e(entry.link)}">{title}</a>' if entry.link else title
@@ -704,10 +705,12 @@ def _index_html(config: Config, main: FeedView, feeds: Sequence[FeedView]) -> by
             meta.insert(0, e(entry.source.name))
         lines.append(f"<article><h3>{heading}</h3>")
         lines.append(f'<p class="meta">{" · ".join(meta)}</p>')
-        # The lead is the article's own text, not the repost notice appended to it.
-        summary = html_to_text(
-            _NOTICE_PARAGRAPH.sub("", entry.summary_html or entry.content_html or "")
-        )
+        # The lead is the article's own text, not the repost notice appended to it
+        # (by an output, in its own paragraph, or by a commentary, as its last line).
+        body = _NOTICE_PARAGRAPH.sub("", entry.summary_html or entry.content_html or "")
+        summary = html_to_text(body)
+        if notice:
+            summary = summary.replace(notice, "").strip()
         if summary:
             lines.append(f"<p>{e(_shorten(summary, 300))}</p>")
         lines.append("</article>")
