@@ -22,7 +22,6 @@ from . import schedule
 from .config import Config, FetchConfig, SourceConfig
 from .fetch import Fetcher
 from .models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
-from .parse import ParseError, parse_feed
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -126,11 +125,12 @@ async def update_async(
     finally:
         bodies.close()
     report.runs.sort(key=lambda r: r.source_id)
-    report.pruned = storage.prune(
-        retention_days=config.storage.retention_days,
-        keep_latest=config.storage.keep_latest,
-        now=now,
-    )
+    if report.new_items:  # a store that did not grow can wait for its pruning
+        report.pruned = storage.prune(
+            retention_days=config.storage.retention_days,
+            keep_latest=config.storage.keep_latest,
+            now=now,
+        )
     return report
 
 
@@ -151,6 +151,9 @@ class BodyJob:
 
 def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     """Parse a changed body; store its items and the source's new state in one transaction."""
+    # Imported here: a warm run (all 304) never parses, and starts faster without it.
+    from .parse import ParseError, parse_feed
+
     source, state, now = job.source, job.state, job.now
     try:
         feed = parse_feed(job.body, job.url, job.headers)
@@ -218,7 +221,7 @@ def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
     this process, refusing the next run.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.update"])
+    context.set_forkserver_preload(["aggregator.update", "aggregator.parse"])
     return concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context)
 
 
