@@ -96,8 +96,9 @@ __all__ = [
     "document",
     "entry_id",
     "index_path",
+    "commentary_sources",
     "refresh",
-    "related_links",
+    "relate",
     "url_key",
     "url_shard",
     "write_outputs",
@@ -1247,12 +1248,32 @@ def relate(config: Config, storage: Storage, out_dir: Path, *, rebuild: bool = F
     """The relate stage: bring the index up to date with the store, then write
     ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
     for the sites that embed them."""
-    result = refresh(config, storage, rebuild=rebuild)
+    exclude = commentary_sources(config, storage)
+    result = refresh(config, storage, rebuild=rebuild, exclude=exclude)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(
-        config, result, out_dir, lambda name, data: write_if_changed(out_dir / name, data)
+        config,
+        result,
+        out_dir,
+        lambda name, data: write_if_changed(out_dir / name, data),
+        exclude=exclude,
     )
     return result
+
+
+def commentary_sources(config: Config, storage: Storage) -> dict[str, set[str]]:
+    """Each house commentary's key -> the keys of the source items it confidently
+    matched: they never fill its related list (they appear as its "source")."""
+    from .commentary import HouseCommentary, commentary_dir, house_source_ids
+
+    if not house_source_ids(config) and commentary_dir(config) is None:
+        return {}
+    house = HouseCommentary.load(config, storage)
+    return {
+        key: set(entry.match.keys)
+        for key, entry in house.entries.items()
+        if entry.match.confident and entry.match.keys
+    }
 
 
 def refresh(
@@ -1426,17 +1447,6 @@ def entry_id(config: Config, key: str) -> str:
 
     host = urlsplit(config.site.link).hostname or "localhost"
     return f"tag:{host},{TAG_DATE}:item/{quote(key, safe='')}"
-
-
-def related_links(result: Refresh, key: str) -> tuple[tuple[str, str], ...]:
-    """(href, title) of ``key``'s related entries that have an http(s) link."""
-    links = []
-    for other, _ in result.index.related(key):
-        entry = result.entries.get(other)
-        href = http_uri(entry.url) if entry is not None else None
-        if href:
-            links.append((href, clean_text(entry.title)))
-    return tuple(links)
 
 
 def write_outputs(

@@ -25,6 +25,7 @@ from aggregator.publish import publish
 from aggregator.related import (
     Document,
     RelatedIndex,
+    commentary_sources,
     entry_id,
     index_path,
     refresh,
@@ -504,3 +505,38 @@ def test_url_keys_keep_what_names_another_article():
     assert url_key("ftp://tengri.kz/news") is None
     assert url_shard("tengri.kz/news/1") == url_shard("tengri.kz/news/1")
     assert len(url_shard("tengri.kz/news/1")) == 2
+
+
+def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp_path: Path):
+    config = site_config(tmp_path)
+    house = SourceConfig(id="house", name="Евразия24", url="h.xml", language="ru", house=True)
+    config = replace(config, sources=(*config.sources, house))
+    quoted = NEWS[0][3]  # school-a's text, quoted whole
+    post = Item(
+        id="house-1",
+        title="Школа с бассейном",
+        link="https://eurasia24.kz/comment/1",
+        content=(
+            f"<p>Tengrinews сообщает: «{quoted}»</p>"
+            "<p>Евразия24 комментирует:</p>"
+            "<p>Хорошо, что в Караганде строят школы; теперь нужны учителя робототехники.</p>"
+        ),
+        published=T0 + timedelta(hours=8),
+        language="ru",
+    )
+    with Storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config)
+        storage.record_fetch(
+            storage.get_source_state("house"), [post], fetched_at=T0 + timedelta(days=3)
+        )
+        commentary = next(s.key for s in storage.iter_items() if s.item.id == "house-1")
+        source = key_of(storage, "school-a")
+        partner = key_of(storage, "school-b")
+        assert commentary_sources(config, storage) == {commentary: {source}}
+
+        relate(config, storage, tmp_path / "output")
+
+    page = json.loads((tmp_path / "output" / "related" / f"{commentary}.json").read_bytes())
+    assert entry_id(config, source) not in {e["id"] for e in page["related"]}
+    assert [e["id"] for e in page["source"]] == [entry_id(config, source)]
+    assert entry_id(config, partner) in {e["id"] for e in page["related"]}
