@@ -8,7 +8,14 @@ import pytest
 
 from aggregator.commentary import Commentary
 from aggregator.config import Config, SiteConfig, SourceConfig
-from aggregator.match import CONFIDENT, REVIEW, MatchIndex, match_all, match_commentary
+from aggregator.match import (
+    CONFIDENT,
+    REVIEW,
+    MatchIndex,
+    match_all,
+    match_commentary,
+    skeleton,
+)
 from aggregator.models import Item, StoredItem
 from aggregator.storage import Storage
 
@@ -233,6 +240,101 @@ def test_a_retelling_of_something_never_stored_is_no_match(index):
         index, commentary(text="Футбольный клуб Кайрат выиграл кубок страны в серии пенальти.")
     )
     assert found.status == "none" and found.keys == ()
+
+
+# --- similarity across languages ------------------------------------------------------
+
+BERLIN = (
+    "Kazakh and German companies signed 12 agreements worth about $4 billion at a business "
+    "forum in Berlin attended by President Kassym-Jomart Tokayev. The deals cover chemicals, "
+    "rare earth metals and logistics."
+)
+PARIS = (
+    "Kazakh and French companies signed 7 agreements worth 850 million euros at an investment "
+    "round table in Paris chaired by Prime Minister Olzhas Bektenov. The deals cover uranium, "
+    "aviation and agriculture."
+)
+
+
+@pytest.fixture(scope="module")
+def languages() -> MatchIndex:
+    items = [
+        stored("berlin", "astanatimes", "Kazakhstan and Germany sign business agreements", BERLIN),
+        stored("paris", "astanatimes", "Kazakhstan and France sign investment deals", PARIS, hours=1),
+        stored("forum", "kapital", "Инвесторы обсудили налоговую реформу",
+               "Участники форума иностранных инвесторов обсудили новый Налоговый кодекс и "
+               "льготы для обрабатывающей промышленности.", hours=2),
+        stored("aral", "azattyq", "Кіші Аралдағы су деңгейі көтерілді", KAZAKH, hours=3),
+        stored("corridor", "kazinform", "Middle Corridor cargo volumes up 63 percent", ENGLISH, hours=4),
+    ]  # fmt: skip
+    return MatchIndex.build(items)
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Токаев", "Тоқаев", "Токаева", "Tokayev"),
+        ("Астана", "Astana", "Астане"),
+        ("Актау", "Aktau"),
+        ("КЕГОК", "KEGOC"),
+        ("Джунгарский", "Жоңғар"),
+        ("терминал", "terminal"),
+    ],
+)
+def test_a_name_has_one_skeleton_in_cyrillic_latin_and_kazakh_spellings(spellings):
+    assert len({skeleton(word.lower()) for word in spellings}) == 1
+
+
+def test_different_names_have_different_skeletons():
+    assert skeleton("токаев") != skeleton("бектенов")
+    assert skeleton("berlin") != skeleton("paris")
+    assert skeleton("2029") != skeleton("2011")
+
+
+def test_a_russian_retelling_of_an_english_item_ranks_it_first_by_names_and_figures(languages):
+    retold = (
+        "В Берлине при участии Токаева казахстанские и немецкие компании подписали двенадцать "
+        "соглашений, от химии до логистики."
+    )
+    found = match(languages, commentary(text=retold, title="Ждем продолжения"))
+    ranked = list(found.keys) or [key for key, _ in found.candidates]
+    assert ranked[0] == "berlin"
+
+
+def test_a_same_topic_english_item_with_other_names_and_figures_is_not_ranked_first(languages):
+    retold = (
+        "В Париже на круглом столе под председательством Бектенова французские компании "
+        "подписали семь соглашений на 850 миллионов евро: уран, авиация, сельское хозяйство."
+    )
+    found = match(languages, commentary(text=retold, title="Ждем продолжения"))
+    ranked = list(found.keys) or [key for key, _ in found.candidates]
+    assert ranked[0] == "paris"
+
+
+def test_a_russian_retelling_of_a_kazakh_item_ranks_it_first(languages):
+    retold = (
+        "Благодаря Кокаральской плотине уровень Северного Арала дошел до сорока двух метров, "
+        "а до города Аральска вода подступила на двенадцать километров ближе."
+    )
+    found = match(languages, commentary(text=retold, title="Счет идет"))
+    ranked = list(found.keys) or [key for key, _ in found.candidates]
+    assert ranked[0] == "aral"
+
+
+def test_a_match_across_languages_is_shown_for_review_never_published(languages):
+    retold = (
+        "По Транскаспийскому маршруту за девять месяцев перевезли больше четырех миллионов "
+        "тонн, на шестьдесят три процента больше, чем годом ранее, через Актау."
+    )
+    found = match(languages, commentary(text=retold, title="Счет идет"))
+    assert found.candidates[0][0] == "corridor"
+    assert found.status != "confident"
+
+
+def test_a_retelling_sharing_one_word_with_a_foreign_item_is_not_matched_to_it(languages):
+    retold = "Футбольный клуб из Берлина выиграл кубок страны в серии пенальти."
+    found = match(languages, commentary(text=retold))
+    assert found.status == "none"
 
 
 def test_confidence_levels_are_ordered():
