@@ -17,12 +17,16 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__, schedule, update
 from .config import Config, ConfigError, load_config, resolve_path
 from .storage import Storage, StorageError
+
+if TYPE_CHECKING:
+    from .commentary import HouseCommentary
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -238,12 +242,12 @@ def publish(ctx: Context) -> None:
         _publish(ctx)
 
 
-def _publish(ctx: Context) -> None:
+def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
     from .publish import publish as publish_outputs
 
     with ctx.open_storage() as storage:
         try:
-            report = publish_outputs(ctx.config, storage, out_dir=ctx.output_dir)
+            report = publish_outputs(ctx.config, storage, out_dir=ctx.output_dir, house=house)
         except ConfigError as exc:
             raise Fatal(f"error: {exc}") from None
         except OSError as exc:
@@ -268,13 +272,13 @@ def related(ctx: Context, rebuild: bool) -> None:
         _relate(ctx, rebuild=rebuild)
 
 
-def _relate(ctx: Context, *, rebuild: bool = False) -> None:
+def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | None = None) -> None:
     from .related import relate
 
     config, out_dir = ctx.config, ctx.output_dir
     with ctx.open_storage() as storage:
         try:
-            result = relate(config, storage, out_dir, rebuild=rebuild)
+            result = relate(config, storage, out_dir, rebuild=rebuild, house=house)
         except OSError as exc:
             raise Fatal(
                 f"error: cannot write the related index or its files ({exc.filename or out_dir}): "
@@ -288,11 +292,16 @@ def _relate(ctx: Context, *, rebuild: bool = False) -> None:
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
+    from .commentary import HouseCommentary
+
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=())
+        # Matched once for both stages: matching may index the whole store.
+        with ctx.open_storage() as storage:
+            house = HouseCommentary.load(ctx.config, storage)
         if ctx.config.related.enabled:
-            _relate(ctx)
-        _publish(ctx)
+            _relate(ctx, house=house)
+        _publish(ctx, house=house)
 
 
 @cli.command()

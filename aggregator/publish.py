@@ -95,10 +95,18 @@ class PublishReport:
         )
 
 
-def publish(config: Config, storage: Storage, *, out_dir: Path | None = None) -> PublishReport:
+def publish(
+    config: Config,
+    storage: Storage,
+    *,
+    out_dir: Path | None = None,
+    house: HouseCommentary | None = None,
+) -> PublishReport:
     """Write every output of ``config`` from ``storage`` into ``out_dir``.
 
-    ``out_dir`` defaults to ``publish.dir`` relative to the config file.  Raises
+    ``out_dir`` defaults to ``publish.dir`` relative to the config file.  ``house`` is
+    the matched commentary, when the caller loaded it already for the relate stage
+    (matching may build an index over the whole store: once per run is enough).  Raises
     :class:`ConfigError` for an output configuration that cannot be published
     (a bad regex, a name that is not a file name) and ``OSError`` when the
     directory cannot be written.
@@ -115,7 +123,7 @@ def publish(config: Config, storage: Storage, *, out_dir: Path | None = None) ->
             f"(index.html shows it); the outputs are: {names}"
         )
     catalog = _Catalog(config, storage.source_states())
-    catalog.house = HouseCommentary.load(config, storage)
+    catalog.house = house if house is not None else HouseCommentary.load(config, storage)
     newest = _newest_item(storage)
     selections = [_Selection.compile(output, catalog, newest) for output in outputs]
 

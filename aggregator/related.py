@@ -82,6 +82,7 @@ from scipy.sparse.csgraph import connected_components
 
 from . import text as _text
 from ._feeds import clean_text, http_uri, iso
+from .commentary import HouseCommentary, commentary_dir, house_source_ids
 from .config import Config, RelatedConfig, SourceConfig
 from .models import StoredItem
 from .publish import write_if_changed
@@ -1244,11 +1245,18 @@ class Refresh:
     changed: set[str] = field(default_factory=set)  # keys whose lists changed
 
 
-def relate(config: Config, storage: Storage, out_dir: Path, *, rebuild: bool = False) -> Refresh:
+def relate(
+    config: Config,
+    storage: Storage,
+    out_dir: Path,
+    *,
+    rebuild: bool = False,
+    house: HouseCommentary | None = None,
+) -> Refresh:
     """The relate stage: bring the index up to date with the store, then write
     ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
-    for the sites that embed them."""
-    exclude = commentary_sources(config, storage)
+    for the sites that embed them.  ``house``: the matched commentary, if loaded."""
+    exclude = commentary_sources(config, storage, house)
     result = refresh(config, storage, rebuild=rebuild, exclude=exclude)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(
@@ -1261,14 +1269,15 @@ def relate(config: Config, storage: Storage, out_dir: Path, *, rebuild: bool = F
     return result
 
 
-def commentary_sources(config: Config, storage: Storage) -> dict[str, set[str]]:
+def commentary_sources(
+    config: Config, storage: Storage, house: HouseCommentary | None = None
+) -> dict[str, set[str]]:
     """Each house commentary's key -> the keys of the source items it confidently
     matched: they never fill its related list (they appear as its "source")."""
-    from .commentary import HouseCommentary, commentary_dir, house_source_ids
-
-    if not house_source_ids(config) and commentary_dir(config) is None:
-        return {}
-    house = HouseCommentary.load(config, storage)
+    if house is None:
+        if not house_source_ids(config) and commentary_dir(config) is None:
+            return {}
+        house = HouseCommentary.load(config, storage)
     return {
         key: set(entry.match.keys)
         for key, entry in house.entries.items()
