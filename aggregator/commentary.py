@@ -46,7 +46,7 @@ import lxml.html
 import markdown
 import yaml
 
-from .config import Config, resolve_path
+from .config import Config, config_dir, resolve_path
 from .models import Author, Item, StoredItem
 from .sanitize import html_to_text, sanitize_html
 
@@ -214,7 +214,7 @@ def load_dir(directory: Path, config: Config) -> Loaded:
                 Problem(str(directory), None, "house.commentary_dir is not a directory")
             )
         return loaded  # no commentary written yet
-    base = Path(config.path).parent if config.path else Path.cwd()
+    base = config_dir(config)
     seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.md")):
         shown = _shown(path, base)

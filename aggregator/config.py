@@ -334,6 +334,12 @@ def load_config(path: str | os.PathLike) -> Config:
     return dataclasses.replace(config, path=str(Path(path).resolve()))
 
 
+def config_dir(config: Config) -> Path:
+    """The directory relative paths in the config are relative to: the config file's,
+    or the current directory for a Config built in code (``config.path == ""``)."""
+    return Path(config.path).parent if config.path else Path.cwd()
+
+
 def resolve_path(config: Config, relative: str | os.PathLike) -> Path:
     """Resolve a path from the config file against the file's directory.
 
@@ -343,8 +349,7 @@ def resolve_path(config: Config, relative: str | os.PathLike) -> Path:
     p = Path(relative).expanduser()
     if p.is_absolute():
         return p
-    base = Path(config.path).parent if config.path else Path.cwd()
-    return base / p
+    return config_dir(config) / p
 
 
 # --- YAML --------------------------------------------------------------------

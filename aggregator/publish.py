@@ -57,7 +57,7 @@ from ._feeds import (
     render_rss,
 )
 from .commentary import FILE_KEY_PREFIX, HouseCommentary, HouseEntry
-from .config import Config, ConfigError, OutputConfig, SourceConfig
+from .config import Config, ConfigError, OutputConfig, SourceConfig, config_dir, resolve_path
 from .models import Author, Enclosure, SourceState, StoredItem
 from .sanitize import html_to_text, sanitize_html
 from .storage import Storage
@@ -111,10 +111,7 @@ def publish(
     (a bad regex, a name that is not a file name) and ``OSError`` when the
     directory cannot be written.
     """
-    if out_dir is None:
-        base = Path(config.path).parent if config.path else Path.cwd()
-        out_dir = base / config.publish.dir
-    out_dir = Path(out_dir)
+    out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
     outputs = expand_outputs(config)
     if config.publish.main_output not in {o.name for o in outputs}:
         names = ", ".join(o.name for o in outputs)
@@ -255,7 +252,7 @@ class _Catalog:
         self.sources: dict[str, SourceConfig] = {s.id: s for s in config.sources}
         self.states: dict[str, SourceState] = {s.source_id: s for s in states}
         self.host = urlsplit(config.site.link).hostname or "localhost"
-        self.base_dir = Path(config.path).parent if config.path else Path.cwd()
+        self.base_dir = config_dir(config)
         self._views: dict[str, SourceView] = {}
         self.related_dir: Path | None = None  # output/related/, written by the relate stage
         self.house = HouseCommentary()  # the house's commentary, matched to its sources

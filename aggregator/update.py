@@ -16,10 +16,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from . import schedule
-from .config import Config, FetchConfig, SourceConfig
+from .config import Config, FetchConfig, SourceConfig, config_dir
 from .fetch import Fetcher
 from .models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
 from .storage import Storage
@@ -55,10 +54,6 @@ class UpdateReport:
     @property
     def new_items(self) -> int:
         return sum(r.new for r in self.runs)
-
-
-def config_dir(config: Config) -> Path:
-    return Path(config.path).parent if config.path else Path.cwd()
 
 
 def update(
