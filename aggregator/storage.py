@@ -388,7 +388,7 @@ class Storage:
                     fresh.append((item, item_hash))
                     new += 1
                 elif previous is None:
-                    self._attach_or_insert(db, state.source_id, item, item_hash, fetched)
+                    self._insert_fresh(db, state.source_id, [(item, item_hash)], fetched)
                     written.add(item.id)
                     new += 1
                 elif previous.source_hash == item_hash:
@@ -425,33 +425,6 @@ class Storage:
         row = db.execute(f"{_SELECT_SEEN} AND s.item_id = ?", (source_id, item_id)).fetchone()
         return _Seen(*row[1:])
 
-    def _attach_or_insert(
-        self, db: sqlite3.Connection, source_id: str, item: Item, item_hash: str, fetched: str
-    ) -> None:
-        link = canonical_url(item.link) if item.link else None
-        key = None
-        if link and urlsplit(link).path not in ("", "/"):
-            # The same article, stored through another source: attach, don't duplicate.
-            row = db.execute(
-                """
-                SELECT key FROM items i
-                WHERE canonical_link = ? AND NOT EXISTS
-                    (SELECT 1 FROM item_sources WHERE item_key = i.key AND source_id = ?)
-                ORDER BY rowid LIMIT 1
-                """,
-                (link, source_id),
-            ).fetchone()
-            if row:
-                key = row[0]
-        if key is None:
-            key = self._new_key(db, source_id, item.id)
-            published, updated = _adjusted_times(item, fetched, fetched, None)
-            db.execute(
-                _INSERT_ITEM,
-                _item_row(item, key, link, published, updated, fetched, item_hash),
-            )
-        db.execute(_INSERT_ITEM_SOURCE, (key, source_id, item.id, fetched, fetched, item_hash))
-
     def _insert_fresh(
         self,
         db: sqlite3.Connection,
@@ -461,9 +434,9 @@ class Storage:
     ) -> None:
         """Attach or insert items this source never gave before, in a few statements.
 
-        The same as :meth:`_attach_or_insert` item by item, but one query finds every
-        article already stored through another source and two executemany calls
-        write the rest: a fetch of 50 new items is the common case of a run.
+        An item whose canonical link is already stored through *another* source is the
+        same article: the source is attached to it.  Everything else is inserted under
+        a new key.  One query finds the stored articles, two executemany calls write.
         """
         if not fresh:
             return
