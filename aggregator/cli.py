@@ -196,6 +196,9 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
     for run in failed:
         click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
     if ctx.verbosity > 0:
+        ctx.echo(
+            f"  {report.stored_by_workers} changed feeds parsed and stored by worker processes"
+        )
         for run in report.runs:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
 

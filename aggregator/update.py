@@ -35,7 +35,9 @@ class SourceRun:
     """What happened to one source in one run."""
 
     source_id: str
-    status: str  # "updated", "not modified", "unchanged", "error", "gone", "retry later"
+    # "updated", "no new items" (parsed, nothing changed), "unchanged" (same body as
+    # last time: not parsed), "not modified" (304), "error", "gone", "retry later"
+    status: str
     new: int = 0
     updated: int = 0
     error: str | None = None
@@ -46,6 +48,7 @@ class UpdateReport:
     started: datetime
     runs: list[SourceRun] = field(default_factory=list)
     pruned: int = 0  # items removed by the retention rule
+    stored_by_workers: int = 0  # changed feeds parsed and stored in worker processes
 
     @property
     def failed(self) -> list[SourceRun]:
@@ -119,6 +122,7 @@ async def update_async(
                     on_result(run)
     finally:
         bodies.close()
+    report.stored_by_workers = bodies.in_workers
     report.runs.sort(key=lambda r: r.source_id)
     if report.new_items:  # a store that did not grow can wait for its pruning
         report.pruned = storage.prune(
@@ -175,7 +179,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         state, source, job.fetch, now, min_interval_seconds=feed_min_interval
     )
     counts = storage.record_fetch(state, _with_language(feed, source), fetched_at=now)
-    status = "updated" if counts.new or counts.updated else "unchanged"
+    status = "updated" if counts.new or counts.updated else "no new items"
     return SourceRun(source.id, status, new=counts.new, updated=counts.updated)
 
 
@@ -191,6 +195,7 @@ class _BodyStore:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.started = 0
+        self.in_workers = 0
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.can_pool = (os.cpu_count() or 1) > 1
 
@@ -200,6 +205,7 @@ class _BodyStore:
             self.pool = _worker_pool()
         if self.pool is None:
             return store_body(self.storage, job)
+        self.in_workers += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self.pool, _store_body_in_worker, str(self.storage.path.resolve()), job

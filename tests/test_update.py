@@ -303,14 +303,15 @@ def test_local_files_are_sources_too(tmp_path, storage):
     assert storage.items_count() == 2  # the same articles through both
 
 
-def test_the_many_sources_case_parses_in_a_process_pool(feed_server, storage):
+def test_past_the_first_few_changed_feeds_workers_parse_and_store_the_rest(feed_server, storage):
     count = update.PARSE_POOL_THRESHOLD + 2
     sources = []
     for n in range(count):
         feed_server.route(f"/f{n}.xml", body=rss((f"Новость {n}", f"https://kapital.kz/n/{n}")))
         sources.append(src(f"s{n}", feed_server.url(f"/f{n}.xml", host=f"127.0.0.{2 + n % 3}")))
-    runs = run(make_config(*sources), storage)
-    assert sum(r.new for r in runs.values()) == count
+    report = update.update(make_config(*sources), storage, now=NOW)
+    assert report.new_items == count
+    assert report.stored_by_workers == count - update.PARSE_POOL_THRESHOLD
     assert storage.items_count() == count
 
 
