@@ -74,40 +74,35 @@ def update(
     ``sources``, when given, is the list :func:`plan` returned, so a caller that
     showed a progress bar for them fetches exactly those.
     """
-    return asyncio.run(
-        update_async(
-            config,
-            storage,
-            now=now,
-            sources=sources,
-            select_all=select_all,
-            only=only,
-            on_result=on_result,
-        )
-    )
-
-
-async def update_async(
-    config: Config,
-    storage: Storage,
-    *,
-    now: datetime | None = None,
-    sources: Sequence[SourceConfig] | None = None,
-    select_all: bool = False,
-    only: Iterable[str] | None = None,
-    on_result: Callable[[SourceRun], None] | None = None,
-) -> UpdateReport:
     now = now or datetime.now(UTC)
     if sources is None:
         due = plan(config, storage, now, select_all=select_all, only=only)
     else:
         storage.sync_sources(config.sources)
         due = list(sources)
-    states = {s.source_id: s for s in storage.source_states()}
     report = UpdateReport(started=now)
-    if not due:
-        return report
+    if due:
+        asyncio.run(_ingest(config, storage, due, now, report, on_result))
+        report.runs.sort(key=lambda r: r.source_id)
+    if report.new_items:  # a store that did not grow can wait for its pruning
+        report.pruned = storage.prune(
+            retention_days=config.storage.retention_days,
+            keep_latest=config.storage.keep_latest,
+            now=now,
+        )
+    return report
 
+
+async def _ingest(
+    config: Config,
+    storage: Storage,
+    due: Sequence[SourceConfig],
+    now: datetime,
+    report: UpdateReport,
+    on_result: Callable[[SourceRun], None] | None,
+) -> None:
+    """Fetch ``due`` concurrently; store each changed body as its fetch completes."""
+    states = {s.source_id: s for s in storage.source_states()}
     bodies = _BodyStore(storage)
     try:
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
@@ -123,14 +118,6 @@ async def update_async(
     finally:
         bodies.close()
     report.stored_by_workers = bodies.in_workers
-    report.runs.sort(key=lambda r: r.source_id)
-    if report.new_items:  # a store that did not grow can wait for its pruning
-        report.pruned = storage.prune(
-            retention_days=config.storage.retention_days,
-            keep_latest=config.storage.keep_latest,
-            now=now,
-        )
-    return report
 
 
 @dataclass(frozen=True)
