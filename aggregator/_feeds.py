@@ -131,6 +131,7 @@ class EntryView:
     source: SourceView | None
     related: tuple[tuple[str, str], ...] = ()  # (href, title) of related entries
     via: tuple[ViaView, ...] = ()  # house commentary: the source items it comments on
+    lead: str = ""  # plain text of the article's own words (no repost notice), for index.html
 
 
 @dataclass(frozen=True)

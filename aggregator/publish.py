@@ -548,6 +548,7 @@ def _base_entry_view(stored: StoredItem, source_id: str | None, catalog: _Catalo
         language=language_tag(catalog.language(stored)),
         source=catalog.source_view(source_id) if source_id else None,
         related=catalog.related_links(stored.key),
+        lead=html_to_text(summary or content),
     )
 
 
@@ -592,6 +593,7 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: _Catalog
         language=language_tag(commentary.language),
         source=source,
         via=via,
+        lead=html_to_text(commentary.comment_html),
     )
 
 
@@ -701,7 +703,6 @@ def _index_html(config: Config, main: FeedView, feeds: Sequence[FeedView]) -> by
         "</ul>",
         f"<h2>{e(main.title)}</h2>",
     ]
-    notice = clean_text(config.site.repost_notice).strip()
     for entry in main.entries[: max(config.publish.html_entries, 0)]:
         title = e(entry.title or "(untitled)")
         heading = f'<a href="{e(entry.link)}">{title}</a>' if entry.link else title
@@ -710,20 +711,11 @@ def _index_html(config: Config, main: FeedView, feeds: Sequence[FeedView]) -> by
             meta.insert(0, e(entry.source.name))
         lines.append(f"<article><h3>{heading}</h3>")
         lines.append(f'<p class="meta">{" · ".join(meta)}</p>')
-        # The lead is the article's own text, not the repost notice appended to it
-        # (by an output, in its own paragraph, or by a commentary, as its last line).
-        body = _NOTICE_PARAGRAPH.sub("", entry.summary_html or entry.content_html or "")
-        summary = html_to_text(body)
-        if notice:
-            summary = summary.replace(notice, "").strip()
-        if summary:
-            lines.append(f"<p>{e(_shorten(summary, 300))}</p>")
+        if entry.lead:
+            lines.append(f"<p>{e(_shorten(entry.lead, 300))}</p>")
         lines.append("</article>")
     lines += ["</body>", "</html>", ""]
     return "\n".join(lines).encode("utf-8")
-
-
-_NOTICE_PARAGRAPH = re.compile(r'<p class="repost-notice">.*?</p>', re.DOTALL)
 
 
 def _shorten(text: str, limit: int) -> str:
