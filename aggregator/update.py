@@ -75,11 +75,10 @@ def update(
     showed a progress bar for them fetches exactly those.
     """
     now = now or datetime.now(UTC)
-    if sources is None:
-        due = plan(config, storage, now, select_all=select_all, only=only)
-    else:
-        storage.sync_sources(config.sources)
-        due = list(sources)
+    # Given ``sources`` came from plan(), which registered them in the store already.
+    due = (
+        plan(config, storage, now, select_all=select_all, only=only) if sources is None else sources
+    )
     report = UpdateReport(started=now)
     if due:
         asyncio.run(_ingest(config, storage, due, now, report, on_result))
@@ -279,7 +278,7 @@ async def _handle_result(
     now: datetime,
 ) -> SourceRun:
     fetch_config = config.fetch
-    where = f"{result.final_url}"
+    where = result.final_url
 
     if result.permanent_url and result.permanent_url != state.url:
         status = result.redirects[-1][0] if result.redirects else 301
