@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, schedule, update
-from .config import Config, ConfigError, load_config, resolve_path
-from .storage import Storage, StorageError
+from aggregator import __version__
+from aggregator.config import Config, ConfigError, load_config, resolve_path
+from aggregator.ingest import schedule, update
+from aggregator.store.sqlite import Storage, StorageError
 
 if TYPE_CHECKING:
-    from .commentary import HouseCommentary
+    from aggregator.house.load import HouseCommentary
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -246,7 +247,7 @@ def publish(ctx: Context) -> None:
 
 
 def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
-    from .publish import publish as publish_outputs
+    from aggregator.publish import publish as publish_outputs
 
     with ctx.open_storage() as storage:
         try:
@@ -276,7 +277,7 @@ def related(ctx: Context, rebuild: bool) -> None:
 
 
 def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | None = None) -> None:
-    from .related import relate
+    from aggregator.related.index import relate
 
     config, out_dir = ctx.config, ctx.output_dir
     with ctx.open_storage() as storage:
@@ -295,7 +296,7 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
-    from .commentary import HouseCommentary
+    from aggregator.house.load import HouseCommentary
 
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=())
@@ -313,7 +314,7 @@ def run(ctx: Context, select_all: bool) -> None:
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the output directory for preview (with ETag/304 and CORS)."""
-    from .serve import make_server
+    from aggregator.serve import make_server
 
     server = make_server(ctx.output_dir, host=host, port=port)
     bound_host, bound_port = server.server_address[:2]
@@ -336,7 +337,7 @@ def comment() -> None:
 @pass_ctx
 def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
-    from .commentary import CommentaryError, find_item, new_file
+    from aggregator.house.load import CommentaryError, find_item, new_file
 
     with ctx.open_storage() as storage:
         stored = find_item(storage, source)
@@ -360,8 +361,8 @@ def comment_new(ctx: Context, source: str) -> None:
 @pass_ctx
 def comment_list(ctx: Context) -> None:
     """Every commentary with its matched source, method and confidence; flags what needs an editor."""
-    from .commentary import house_source_ids, load_all
-    from .match import match_all
+    from aggregator.house.load import house_source_ids, load_all
+    from aggregator.house.match import match_all
 
     config = ctx.config
     with ctx.open_storage() as storage:

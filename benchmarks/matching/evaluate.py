@@ -28,8 +28,8 @@ from collections import Counter, defaultdict
 
 from _common import OCTOBER, background, config_for, load_cases, merged, stored_items
 
-from aggregator.commentary import CommentaryError, parse_markdown
-from aggregator.match import MatchIndex, match_commentary
+from aggregator.house.load import CommentaryError, parse_markdown
+from aggregator.house.match import MatchIndex, match_commentary
 
 
 def main() -> int:

@@ -24,8 +24,8 @@ from datetime import timedelta
 
 from _common import background, config_for, load_cases, merged, stored_items
 
-from aggregator.commentary import parse_markdown
-from aggregator.match import MatchIndex, match_commentary
+from aggregator.house.load import parse_markdown
+from aggregator.house.match import MatchIndex, match_commentary
 
 
 def main() -> int:
@@ -39,7 +39,7 @@ def main() -> int:
     names = {s.id: s.name for s in config.sources}
     labelled = stored_items(document)
     if args.store:
-        from aggregator.storage import Storage
+        from aggregator.store.sqlite import Storage
 
         storage = Storage(args.store)
         items = storage.iter_items(newest_first=False)

@@ -1,0 +1,409 @@
+"""Rendering of one selected output as Atom 1.0, RSS 2.0 (feedgen) and JSON Feed 1.1.
+
+``publish`` decides *what* goes into a feed and hands over a :class:`FeedView`;
+this module only decides *how* it is spelled.  Every renderer is a pure function
+of its input, so the same view gives the same bytes (no clock, no randomness).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from feedgen.feed import FeedGenerator
+
+from aggregator import __version__
+from aggregator.models import Author, Enclosure
+from aggregator.parse.sanitize import html_to_text
+
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+GENERATOR = "aggregator"
+GENERATOR_URI = "https://github.com/eurasia24/aggregator"
+UNTITLED = "(untitled)"
+SELF_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+
+# Characters XML 1.0 cannot carry at all (lxml refuses them); removed everywhere,
+# so that a title reads the same in every format.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
+_MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")
+_EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\Z")
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PATH_SAFE = "/:@!$&'()*+,;=~-._%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text any of our formats can carry: no characters XML forbids."""
+    if not text:
+        return ""
+    return _NOT_XML_CHAR.sub("", text)
+
+
+def as_uri(url: str | None) -> str | None:
+    """An IRI as a URI (RFC 3987 §3.1): IDNA host, percent-encoded UTF-8 elsewhere.
+
+    Readers and the JSON Feed schema want URIs; sources hand us Cyrillic paths and
+    host names.  Returns None for anything without a scheme.
+    """
+    url = clean_text(url).strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme:
+        return None
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = quote(host, safe="")
+        netloc = f"{quote(userinfo, safe=':%')}{at}{host}{colon}{port}"
+    netloc = netloc.replace(" ", "%20")
+
+    def enc(part: str, safe: str) -> str:
+        return quote(_BARE_PERCENT.sub("%25", part), safe=safe)
+
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            enc(parts.path, _PATH_SAFE),
+            enc(parts.query, _QUERY_SAFE),
+            enc(parts.fragment, _QUERY_SAFE),
+        )
+    )
+
+
+def http_uri(url: str | None) -> str | None:
+    """Like :func:`as_uri`, but only http(s): what we dare to put into an HTML href."""
+    uri = as_uri(url)
+    if uri and urlsplit(uri).scheme in ("http", "https"):
+        return uri
+    return None
+
+
+def language_tag(value: str | None) -> str | None:
+    """A BCP 47-looking tag (what atom:xml:lang accepts), or None."""
+    value = (value or "").strip().replace("_", "-")
+    return value if _LANGUAGE_TAG.match(value) else None
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC, the form Atom and JSON Feed both accept."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """Where an entry came from: the source feed, for attribution."""
+
+    id: str  # the source feed's identifier (its feed URL as a URI)
+    name: str
+    feed_url: str | None
+    home_url: str | None
+    updated: datetime | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: str  # ours: the same in every output and run
+    original_id: str  # the id the source gave the item (guid / atom:id / url)
+    title: str  # plain text
+    link: str | None  # URI
+    published: datetime
+    updated: datetime
+    summary_html: str | None
+    content_html: str  # never None: Atom and JSON Feed need content or a link
+    authors: tuple[Author, ...]
+    categories: tuple[str, ...]
+    enclosures: tuple[Enclosure, ...]
+    language: str | None
+    source: SourceView | None
+    related: tuple[tuple[str, str], ...] = ()  # (href, title) of related entries
+    via: tuple[ViaView, ...] = ()  # house commentary: the source items it comments on
+    lead: str = ""  # plain text of the article's own words (no repost notice), for index.html
+
+
+@dataclass(frozen=True)
+class ViaView:
+    """A source item a house commentary comments on (Atom link rel="via", JSON _commentary)."""
+
+    id: str  # the item's entry id in our outputs
+    url: str | None  # its link (URI)
+    title: str
+    source: str  # the source's name
+    item_id: str  # the id the source gave it
+
+
+@dataclass(frozen=True)
+class FeedView:
+    name: str  # the file stem
+    id: str
+    title: str
+    description: str
+    home_url: str
+    language: str | None
+    author: str
+    updated: datetime
+    self_urls: dict[str, str]  # "atom"/"rss"/"json" -> absolute URL of that file
+    entries: tuple[EntryView, ...]
+
+
+# --- feedgen -------------------------------------------------------------------
+#
+# feedgen writes atom:source with only a title and a link, cannot put a
+# name-only author into RSS, and knows nothing of the original item id.  Its
+# extension mechanism is the supported way to add elements, so we add them there.
+
+
+class _NamespaceExtension:
+    """Feed-level half of our feedgen extension: declares dc: once, on the root."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": DC_NS}
+
+    def extend_atom(self, feed):
+        return feed
+
+    def extend_rss(self, rss):
+        return rss
+
+
+class _EntryExtension:
+    """Entry-level half: full atom:source, dc:identifier, dc:creator, xml:lang."""
+
+    view: EntryView
+
+    def extend_atom(self, entry):
+        view = self.view
+        if view.language:
+            entry.set(XML_LANG, view.language)
+        # feedgen 1.0 drops rel/type/length of entry links (its loop variable
+        # shadows the link data), which would turn enclosures into alternates.
+        for old in entry.findall("link") + entry.findall("source"):
+            entry.remove(old)
+        if view.link:
+            _sub(entry, "link", href=view.link, rel="alternate", type="text/html")
+        for enclosure in view.enclosures:
+            attrib = {"href": enclosure.url, "rel": "enclosure"}
+            if enclosure.type:
+                attrib["type"] = enclosure.type
+            if enclosure.length:
+                attrib["length"] = str(enclosure.length)
+            _sub(entry, "link", **attrib)
+        _sub(entry, f"{{{DC_NS}}}identifier", view.original_id)
+        if view.source is not None:
+            _atom_source(entry, view.source)
+        for href, title in view.related:
+            _sub(entry, "link", href=href, rel="related", type="text/html", title=title)
+        for via in view.via:
+            if via.url:
+                _sub(entry, "link", href=via.url, rel="via", type="text/html", title=via.title)
+        return entry
+
+    def extend_rss(self, item):
+        _sub(item, f"{{{DC_NS}}}identifier", self.view.original_id)
+        # RSS <author> must be an e-mail address ("email (name)"); a name alone
+        # goes to dc:creator.  feedgen would write "email (email)" for ours.
+        for old in item.findall("author"):
+            item.remove(old)
+        for author in self.view.authors:
+            if _valid_email(author.email):
+                text = f"{author.email} ({author.name})" if author.name else author.email
+                _sub(item, "author", text)
+            elif author.name:
+                _sub(item, f"{{{DC_NS}}}creator", author.name)
+        return item
+
+
+def _sub(parent, tag: str, text: str | None = None, **attrib: str):
+    from lxml import etree
+
+    element = etree.SubElement(parent, tag, **attrib)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _atom_source(entry, source: SourceView) -> None:
+    # feedgen builds Atom elements without a namespace (and a literal xmlns on
+    # the root), so ours must be un-namespaced too.
+    element = _sub(entry, "source")
+    _sub(element, "id", source.id)
+    _sub(element, "title", source.name)
+    if source.home_url:
+        _sub(element, "link", href=source.home_url, rel="alternate", type="text/html")
+    if source.feed_url:
+        _sub(element, "link", href=source.feed_url, rel="self")
+    if source.updated is not None:
+        _sub(element, "updated", iso(source.updated))
+
+
+def _valid_email(email: str | None) -> bool:
+    return bool(email and _EMAIL.match(email))
+
+
+def _feedgen(feed: FeedView, fmt: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.register_extension("aggregator", _NamespaceExtension, _EntryExtension)
+    fg.id(feed.id)
+    fg.title(feed.title or UNTITLED)
+    fg.subtitle(feed.description or feed.title or UNTITLED)  # also RSS <description>
+    # Self first: feedgen takes the *last* link as RSS <channel><link>.
+    fg.link(href=feed.self_urls[fmt], rel="self", type=SELF_TYPES[fmt])
+    fg.link(href=feed.home_url, rel="alternate", type="text/html")
+    if feed.language:
+        fg.language(feed.language)
+    if feed.author:
+        fg.author(name=feed.author)
+    fg.generator(GENERATOR, version=__version__, uri=GENERATOR_URI)
+    # Both atom:updated and RSS lastBuildDate; feedgen's default is the wall clock.
+    fg.updated(feed.updated)
+    for view in feed.entries:
+        fe = fg.add_entry(order="append")
+        fe.aggregator.view = view
+        fe.guid(view.id, permalink=False)  # a tag: URI is never a permalink
+        fe.title(view.title or UNTITLED)
+        if view.link:
+            fe.link(href=view.link, rel="alternate", type="text/html")
+        fe.published(view.published)
+        fe.updated(view.updated)
+        if view.summary_html:
+            fe.summary(view.summary_html, type="html")
+        fe.content(view.content_html, type="html")
+        for author in view.authors:
+            name = author.name or author.email or ""
+            if not name:
+                continue
+            data = {"name": name}
+            if _valid_email(author.email):
+                data["email"] = author.email
+            if author.uri:
+                data["uri"] = author.uri
+            fe.author(data)
+        for term in view.categories:
+            fe.category(term=term)
+        for enclosure in view.enclosures:
+            fe.enclosure(
+                enclosure.url,
+                str(enclosure.length if enclosure.length is not None else 0),
+                enclosure.type or "application/octet-stream",
+            )
+        if view.source is not None and view.source.feed_url:
+            fe.source(url=view.source.feed_url, title=view.source.name)
+    return fg
+
+
+def render_atom(feed: FeedView) -> bytes:
+    return _feedgen(feed, "atom").atom_str(pretty=True, encoding="UTF-8")
+
+
+def render_rss(feed: FeedView) -> bytes:
+    return _feedgen(feed, "rss").rss_str(pretty=True, encoding="UTF-8")
+
+
+# --- JSON Feed 1.1 (no library writes it; the format is small) -------------------
+
+
+def render_json(feed: FeedView) -> bytes:
+    document: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",  # first, so sniffers see it
+        "title": feed.title or UNTITLED,
+        "home_page_url": feed.home_url,
+        "feed_url": feed.self_urls["json"],
+    }
+    if feed.description:
+        document["description"] = feed.description
+    if feed.language:
+        document["language"] = feed.language
+    if feed.author:
+        document["authors"] = [{"name": feed.author}]
+    document["items"] = [_json_item(view) for view in feed.entries]
+    return json_bytes(document)
+
+
+def json_bytes(document: object) -> bytes:
+    """Pretty UTF-8 JSON, with <, > and & escaped: safe even inside someone's <script>."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
+
+
+def _json_item(view: EntryView) -> dict[str, object]:
+    item: dict[str, object] = {"id": view.id}
+    if view.link:
+        item["url"] = view.link
+    item["title"] = view.title or UNTITLED
+    item["content_html"] = view.content_html
+    summary = html_to_text(view.summary_html)
+    if summary:
+        item["summary"] = summary
+    item["date_published"] = iso(view.published)
+    item["date_modified"] = iso(view.updated)
+    authors = []
+    for author in view.authors:
+        person: dict[str, str] = {}
+        if author.name or author.email:
+            person["name"] = author.name or author.email or ""
+        uri = as_uri(author.uri)
+        if uri:
+            person["url"] = uri
+        if person:
+            authors.append(person)
+    if authors:
+        item["authors"] = authors
+    if view.categories:
+        item["tags"] = list(view.categories)
+    if view.language:
+        item["language"] = view.language
+    attachments = []
+    for enclosure in view.enclosures:
+        attachment: dict[str, object] = {
+            "url": enclosure.url,
+            "mime_type": enclosure.type or "application/octet-stream",
+        }
+        if enclosure.length:
+            attachment["size_in_bytes"] = enclosure.length
+        attachments.append(attachment)
+    if attachments:
+        item["attachments"] = attachments
+    if view.source is not None:
+        source: dict[str, str] = {"id": view.source.id, "name": view.source.name}
+        if view.source.home_url:
+            source["url"] = view.source.home_url
+        if view.source.feed_url:
+            source["feed_url"] = view.source.feed_url
+        if view.source.updated is not None:
+            source["updated"] = iso(view.source.updated)
+        source["item_id"] = view.original_id
+        item["_source"] = source
+    if view.via:
+        # A JSON Feed extension object: what this house commentary comments on.
+        item["_commentary"] = {
+            "sources": [
+                {
+                    "id": via.id,
+                    **({"url": via.url} if via.url else {}),
+                    "title": via.title,
+                    "source": via.source,
+                    "item_id": via.item_id,
+                }
+                for via in view.via
+            ]
+        }
+    return item
+
+
+def media_type(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value if _MEDIA_TYPE.match(value) else None

@@ -1,0 +1,1608 @@
+"""Related entries ("Читать далее / Related"): for every stored entry, the few others
+a reader should see next, kept in an index that a run updates incrementally.
+
+Ranking
+    Every entry is a TF-IDF vector over the stems of its title and the head of its
+    text (``text``: stop words dropped, Snowball for Russian and English, the light
+    Kazakh stemmer).  Title and text are weighted (``1 + ln tf`` times IDF; names and
+    figures -- capitalized words inside a sentence, numbers -- ``name_weight`` times
+    more, because same-event news share them while same-topic news share the words
+    around them) and L2-normalized separately, added with the title ``title_weight``
+    times as heavy, cut to the ``TERMS_PER_ENTRY`` heaviest stems and normalized
+    again.  The text similarity of two entries is the cosine of their vectors (a title
+    word matching the other's text counts too).  The score is::
+
+        cosine * (1 + tag_weight * jaccard(tags)) * recency
+
+    where tags are the item's categories and its sources' tags (casefolded), and
+    ``recency = 1 - recency_weight * (1 - 2 ** (-|Δt| / recency_half_life))``.
+    Only entries published within ``window`` of each other are compared.  Lists keep
+    at most ``count`` entries scoring at least ``min_score`` (an empty list is fine),
+    best first, ties (at 6 decimals) broken by key: the same input, the same lists.
+
+Near-duplicates
+    Entries whose cosine reaches ``duplicate_threshold`` (a reprint, lightly edited)
+    or that share a canonical link are one *story*: an entry never lists its own
+    story, and lists at most one entry of any other.  Entries the caller names in
+    ``exclude`` (a commentary and its source item) never list each other.
+
+Candidates, not all pairs
+    Comparing 100,000 entries pairwise is 10^10 cosines.  Instead each vector is
+    split by column into its *rare* stems (document frequency at most
+    ``max(MIN_PRUNE_DF, PRUNE_DF_FRACTION of the entries)``) and its *common* ones.
+    A sparse product of the rare parts (an inverted-index join: rare stems have short
+    posting lists) gives every entry its ``CANDIDATES`` best candidates sharing rare
+    stems worth at least ``CANDIDATE_FLOOR``; their exact cosine is that product plus
+    the dot product of their common parts, for those pairs only.  An entry sharing no
+    rare stem with another (only words like "Казахстан", "заявил") has no candidates:
+    no list rather than a bad one.  The full build goes through the entries in time
+    order, a block of rows at a time, each against the slice of entries inside the
+    window, so memory stays bounded (no n x n matrix, dense or sparse).  It analyzes
+    the texts in parallel, one process per core.
+
+Incremental updates and IDF drift
+    The index (stem hashes, IDF, the vectors as a CSR matrix, tags, stories, lists) is
+    saved beside the store as ``<store>.related.npz``.  A run compares each stored
+    entry's fingerprint with the index: new entries get vectors (with the saved IDF)
+    and lists, and enter the lists of the entries they beat (scores are symmetric);
+    removed or edited entries leave, and the lists that held them are recomputed.
+    Nothing else is touched.  IDF is frozen at the last full build (a stem first seen
+    later gets the IDF of a stem seen once), so after many updates weights drift; the
+    index is rebuilt from scratch when the entries added, removed or edited since the
+    last full build exceed ``REBUILD_DRIFT`` (10%) of the entries it was built from,
+    when the ``related`` settings or the index format change, when the file is
+    unreadable, and on ``aggregator related --rebuild``.  An incremental list can
+    differ a little from what a rebuild would give (IDF drift; stories merged later);
+    the rebuild settles it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import multiprocessing
+import os
+import pickle
+import re
+import tempfile
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from aggregator.config import Config, RelatedConfig, SourceConfig
+from aggregator.house.load import HouseCommentary, commentary_dir, house_source_ids
+from aggregator.models import StoredItem
+from aggregator.publish import write_if_changed
+from aggregator.publish.feeds import clean_text, http_uri, iso
+from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
+from aggregator.store.sqlite import Storage
+from aggregator.text import words as _text
+from aggregator.text.urls import canonical_url
+
+__all__ = [
+    "Document",
+    "RelatedIndex",
+    "Refresh",
+    "document",
+    "entry_id",
+    "index_path",
+    "commentary_sources",
+    "refresh",
+    "relate",
+    "url_key",
+    "url_shard",
+    "write_outputs",
+]
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = 1  # bump when the saved arrays change meaning: forces a rebuild
+REBUILD_DRIFT = 0.10
+CANDIDATES = 40  # exactly scored candidates per entry
+BODY_CHARS = 1500  # of an entry's text, the head is what it is about (and bounds the cost)
+BODY_TERMS = 150
+NAMES_CHARS = 600  # names are looked for in the title and the lead
+# A candidate must share rare stems worth this much cosine: sharing one rare word in
+# passing is no relation, and the cut keeps the candidate products small.
+CANDIDATE_FLOOR = 0.03
+TAGS_PER_ENTRY = 8
+TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
+MIN_PRUNE_DF = 100
+PRUNE_DF_FRACTION = 0.005
+_BLOCK_ROWS = 512
+_MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
+_SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
+_NO_LINK = -1
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index needs to know about one entry."""
+
+    key: str  # the store key
+    published: datetime
+    title: str  # plain text
+    text: str  # plain text of summary and content
+    tags: tuple[str, ...] = ()  # casefolded categories and source tags
+    language: str | None = None
+    link: str | None = None  # canonical link (same link: the same story)
+    version: str = ""  # fingerprint: a different one means the entry changed
+
+
+def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
+    """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
+    item = stored.item
+    tags = {c.strip().casefold() for c in item.categories if c.strip()}
+    language = item.language
+    for source_id in stored.source_ids:
+        source = sources.get(source_id)
+        if source is not None:
+            tags.update(t.casefold() for t in source.tags)
+            language = language or source.language
+    # The head is enough (BODY_CHARS), and cutting the HTML first saves the time.
+    body = _text.plain_text((item.summary or "")[: 2 * BODY_CHARS])
+    content = _text.plain_text((item.content or "")[: 2 * BODY_CHARS])
+    if content and not content.startswith(body[:200]):
+        body = f"{body} {content}" if body else content
+    elif content:
+        body = content
+    link = canonical_url(item.link) if item.link else None
+    if link and urlsplit(link).path in ("", "/"):
+        link = None  # feeds that give every entry their home page
+    return Document(
+        key=stored.key,
+        published=stored.published,
+        title=_text.plain_text(item.title),
+        text=body[:BODY_CHARS],
+        tags=tuple(sorted(tags)),
+        language=language,
+        link=link,
+        version=version_of(stored),
+    )
+
+
+def version_of(stored: StoredItem) -> str:
+    """A fingerprint of everything :func:`document` reads from a stored item (cheap:
+    a run computes it for every stored entry to find the edited ones)."""
+    item = stored.item
+    fields = [
+        item.title,
+        item.summary,
+        item.content,
+        item.categories,
+        item.language,
+        item.link,
+        stored.published.isoformat(),
+        stored.source_ids,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class _Parsed(NamedTuple):
+    """A document analyzed, its text dropped: (stem hashes, counts) of title and text,
+    and the hashes of its names.  Hashes, not stems: numpy arrays travel between
+    processes and sort (into a vocabulary) far faster than strings."""
+
+    doc: Document
+    title: tuple[np.ndarray, np.ndarray]
+    body: tuple[np.ndarray, np.ndarray]
+    names: np.ndarray
+
+
+def _parse(doc: Document) -> _Parsed:
+    title, body, names = _analyze(doc)
+    return _Parsed(replace(doc, text=""), _counted(title), _counted(body), _counted(names)[0])
+
+
+@dataclass
+class _Batch:
+    """Analyzed documents column-wise (cheap to send between processes): for title
+    and text, (stem hashes, counts, stems per document); for names, (hashes, hashes
+    per document, hashes per document) -- the last array is always the lengths."""
+
+    docs: list[Document]  # texts dropped
+    title: tuple[np.ndarray, np.ndarray, np.ndarray]
+    body: tuple[np.ndarray, np.ndarray, np.ndarray]
+    names: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, parsed: Sequence[_Parsed]) -> _Batch:
+        def column(parts: list[tuple[np.ndarray, np.ndarray]]):
+            lengths = np.array([len(h) for h, _ in parts], np.int32)
+            counts = _cat([c for _, c in parts]).astype(np.int16)  # a stem's count in a text
+            return _cat([h for h, _ in parts]), counts, lengths
+
+        names = [(p.names, p.names[:0]) for p in parsed]
+        return cls(
+            docs=[p.doc for p in parsed],
+            title=column([p.title for p in parsed]),
+            body=column([p.body for p in parsed]),
+            names=column(names),
+        )
+
+    @classmethod
+    def join(cls, batches: Sequence[_Batch], *, consume: bool = False) -> _Batch:
+        """One batch of several; ``consume``: free each column of theirs once copied."""
+
+        def column(name: str):
+            parts = [getattr(b, name) for b in batches]
+            if consume:
+                for b in batches:
+                    setattr(b, name, None)
+            joined = []
+            while parts and parts[0]:
+                joined.append(_cat([p[0] for p in parts]))
+                parts = [p[1:] for p in parts]
+            return tuple(joined)
+
+        return cls(
+            docs=[d for b in batches for d in b.docs],
+            title=column("title"),
+            body=column("body"),
+            names=column("names"),
+        )
+
+
+_HASHES: dict[str, int] = {}
+
+
+def _stem_hash(stem: str) -> int:
+    """A stable 64-bit id of a stem (Python's hash() changes between processes)."""
+    h = _HASHES.get(stem)
+    if h is None:
+        if len(_HASHES) > 2_000_000:
+            _HASHES.clear()
+        digest = hashlib.blake2b(stem.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        h = _HASHES[stem] = int.from_bytes(digest, "little", signed=True)
+    return h
+
+
+def _counted(stems: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct stem hashes, their counts)."""
+    hashes = np.fromiter(map(_stem_hash, stems), np.int64)
+    if not len(hashes):
+        return hashes, np.zeros(0, np.int64)
+    return np.unique(hashes, return_counts=True)
+
+
+def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
+    """Analyze every ``parts``-th stored entry from ``part`` on (a worker's share);
+    pickle (batch, entries) into the file ``out``, and return its name.
+
+    A file, not a return value: pickling a large result in memory would double the
+    worker's memory at its very peak, while the main process is receiving it."""
+    sources = {s.id: s for s in config.sources}
+    batches, parsed, entries = [], [], []
+    with Storage(store_path) as storage:
+        for n, stored in enumerate(storage.iter_items(newest_first=False)):
+            if n % parts == part:
+                parsed.append(_parse(document(stored, sources)))
+                entries.append(describe_entry(stored, sources))
+                if len(parsed) == 4096:  # small arrays cost ~100 bytes each: pack them
+                    batches.append(_Batch.of(parsed))
+                    parsed = []
+    batches.append(_Batch.of(parsed))
+    _HASHES.clear()
+    batch = _Batch.join(batches, consume=True)
+    del batches, parsed
+    with open(out, "wb") as f:
+        # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
+        for column in (batch.title, batch.body, batch.names):
+            for array in column:
+                np.save(f, array, allow_pickle=False)
+        pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return out
+
+
+def _read_share(name: str) -> tuple[_Batch, list[Entry]]:
+    """What _parse_store_part wrote."""
+    with open(name, "rb") as f:
+        columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
+        docs, entries = pickle.load(f)  # noqa: S301 - our own worker's file
+    return _Batch(docs, *columns), entries
+
+
+# A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
+_SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
+_CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
+
+
+def _analyze(doc: Document) -> tuple[list[str], list[str], set[str]]:
+    """(title stems, text stems, stems of names and figures) of a document."""
+    language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
+    language = "kk" if language == "kz" else language
+    if language not in _text.STOP_WORDS:
+        language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
+    title = _text.analyze(doc.title, language)
+    # analyze(), but cut to BODY_TERMS before stemming: stemming is the costly part.
+    stop = _text.STOP_WORDS[language]
+    tokens = [t for t in _text.tokenize(doc.text) if t not in stop][:BODY_TERMS]
+    body = _text.stem_tokens(tokens, language)
+    head = doc.text[:NAMES_CHARS]
+    return title, body, _names(f"{doc.title}. {head}", language, title + body)
+
+
+def _names(text: str, language: str, stems: list[str]) -> set[str]:
+    """Stems of what reads as a name: a capitalized word that does not start a sentence
+    (Караганда, Токаев, «Казтеплосеть»), and figures (2026, 1200).  Same-event news
+    share these; same-topic news share the common words around them."""
+    starts = {m.end() for m in _SENTENCE_START.finditer(text)}
+    words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
+    names = set(_text.analyze(" ".join(words), language)) if words else set()
+    names.update(stem for stem in stems if stem.isdigit())
+    return names
+
+
+@dataclass
+class UpdateStats:
+    rebuilt: bool = False
+    reason: str = ""
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    lists_changed: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        if self.rebuilt:
+            what = f"rebuilt ({self.reason})"
+        else:
+            what = f"+{self.added} -{self.removed} ~{self.changed}"
+        return f"related index {what}, {self.lists_changed} lists changed, {self.seconds:.1f}s"
+
+
+class RelatedIndex:
+    """The related-entries index; see the module docstring.
+
+    Rows are entries; ``related(key)`` gives a list.  Build with :meth:`build`,
+    change with :meth:`add` / :meth:`remove` / :meth:`update`, persist with
+    :meth:`save` / :meth:`load`.
+    """
+
+    def __init__(self, settings: RelatedConfig) -> None:
+        self.settings = settings
+        self.keys: list[str] = []
+        self.versions: list[str] = []
+        self.row_of: dict[str, int] = {}
+        self.term_hash = np.zeros(0, np.int64)  # column -> stem hash
+        self._term_id: dict[int, int] | None = None  # stem hash -> column, built when needed
+        self.idf = np.zeros(0, np.float32)
+        self.common = np.zeros(0, bool)  # per term: left out of candidate generation
+        self.built_from = 0  # entries at the last full build
+        self.drift = 0  # entries added, removed or edited since then
+        self.tag_names: list[str] = []
+        self.tag_id: dict[str, int] = {}
+        self.link_names: list[str] = []
+        self.link_id: dict[str, int] = {}
+        self.exclude: dict[str, tuple[str, ...]] = {}
+        n = 0
+        self._times = np.zeros(n, np.float64)
+        self._tags = np.full((n, TAGS_PER_ENTRY), -1, np.int32)
+        self._links = np.full(n, _NO_LINK, np.int64)
+        self._lists = np.full((n, max(settings.count, 1)), -1, np.int32)
+        self._scores = np.zeros((n, max(settings.count, 1)), np.float32)
+        self._group = np.zeros(n, np.int64)  # story number: near-duplicates share one
+        self._next_group = 0
+        self._matrix = sp.csr_matrix((0, 0), dtype=np.float32)  # rows 0..m-1 ("main")
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
+        self._new_terms: list[int] = []
+        self._term_buffers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._link_shared = False  # the last row added has a link another row has
+        # The rare stems of the pending rows, as (row, stem column, weight) columns.
+        self._postings = np.zeros((3, 0))
+        self._postings_used = 0
+        self._rare_t: sp.csr_matrix | None = None  # rare columns of main, transposed
+        self._exclude_codes = np.zeros(0, np.int64)  # row << 32 | row, both ways
+
+    # -- sizes and lookups -----------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.row_of
+
+    def related(self, key: str) -> list[tuple[str, float]]:
+        """The related entries of ``key`` as (key, score), best first; [] if unknown."""
+        row = self.row_of.get(key)
+        if row is None:
+            return []
+        return [
+            (self.keys[j], float(s))
+            for j, s in zip(self._lists[row], self._scores[row], strict=True)
+            if j >= 0
+        ]
+
+    def lists(self) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+        for key in self.keys:
+            yield key, self.related(key)
+
+    # -- building ----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        documents: Iterable[Document],
+        settings: RelatedConfig,
+        *,
+        exclude: Mapping[str, Collection[str]] | None = None,
+    ) -> RelatedIndex:
+        """A new index of ``documents`` (any order), with every list computed."""
+        return cls._build(_Batch.of([_parse(d) for d in documents]), settings, exclude=exclude)
+
+    @classmethod
+    def _build(
+        cls,
+        batch: _Batch,
+        settings: RelatedConfig,
+        *,
+        exclude: Mapping[str, Collection[str]] | None = None,
+    ) -> RelatedIndex:
+        index = cls(settings)
+        docs = batch.docs
+        order = sorted(range(len(docs)), key=lambda i: (docs[i].published, docs[i].key))
+        for i in order:
+            index._append_meta(docs[i])
+        n = len(docs)
+        # The vocabulary: every distinct stem hash, in hash order (deterministic).
+        columns = [batch.title, batch.body, batch.names]
+        batch.title = batch.body = batch.names = None  # consumed: memory is the limit here
+        vocabulary = np.zeros(0, np.int64)
+        for column in columns:  # one column at a time: a sorted copy of all is big
+            vocabulary = np.union1d(vocabulary, np.unique(column[0]))
+        index.term_hash = vocabulary
+        v = len(vocabulary)
+        matrices = []
+        while columns:
+            hashes, counts, lengths = columns.pop(0)
+            # Hashes are sorted within each document, so are their columns: CSR as is.
+            indices = np.empty(len(hashes), np.int32)
+            for at in range(0, len(hashes), 1 << 20):
+                indices[at : at + (1 << 20)] = np.searchsorted(
+                    vocabulary, hashes[at : at + (1 << 20)]
+                )
+            indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+            data = counts.astype(np.float32) if len(matrices) < 2 else np.ones(len(indices))
+            del hashes, counts
+            matrices.append(sp.csr_matrix((data.astype(np.float32), indices, indptr), (n, v)))
+        df = np.bincount((matrices[0] + matrices[1]).indices, minlength=v)
+        index.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
+        index.built_from = n
+        # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
+        index._matrix = index._weigh(matrices)[np.array(order, np.int64)]
+        index._set_exclude(exclude or {})
+        index._compute_all_lists()
+        return index
+
+    def _append_meta(self, doc: Document) -> int:
+        row = len(self.keys)
+        if row >= len(self._times):
+            self._grow(max(16, 2 * row))
+        self.keys.append(doc.key)
+        self.versions.append(doc.version)
+        self.row_of[doc.key] = row
+        self._times[row] = doc.published.timestamp()
+        tag_ids = sorted({self._intern_tag(t) for t in doc.tags})[:TAGS_PER_ENTRY]
+        self._tags[row] = -1
+        self._tags[row, : len(tag_ids)] = tag_ids
+        self._links[row] = self._intern_link(doc.link) if doc.link else _NO_LINK
+        self._lists[row] = -1
+        self._scores[row] = 0
+        self._group[row] = self._next_group
+        self._next_group += 1
+        return row
+
+    def _grow(self, capacity: int) -> None:
+        extra = capacity - len(self._times)
+        width = self._lists.shape[1]
+        self._times = np.concatenate([self._times, np.zeros(extra)])
+        self._tags = np.concatenate([self._tags, np.full((extra, TAGS_PER_ENTRY), -1, np.int32)])
+        self._links = np.concatenate([self._links, np.full(extra, _NO_LINK, np.int64)])
+        self._lists = np.concatenate([self._lists, np.full((extra, width), -1, np.int32)])
+        self._scores = np.concatenate([self._scores, np.zeros((extra, width), np.float32)])
+        self._group = np.concatenate([self._group, np.zeros(extra, np.int64)])
+
+    def _intern_tag(self, tag: str) -> int:
+        tid = self.tag_id.get(tag)
+        if tid is None:
+            tid = self.tag_id[tag] = len(self.tag_names)
+            self.tag_names.append(tag)
+        return tid
+
+    def _intern_link(self, link: str) -> int:
+        lid = self.link_id.get(link)
+        self._link_shared = lid is not None
+        if lid is None:
+            lid = self.link_id[link] = len(self.link_names)
+            self.link_names.append(link)
+        return lid
+
+    def _weigh(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
+        """[title counts, text counts, names] (consumed) -> the rows' combined,
+        L2-normalized TF-IDF vectors."""
+        boost = np.float32(self.settings.name_weight - 1.0)
+        names = matrices.pop()
+        parts = []
+        for weight in (self.settings.title_weight, 1.0):
+            tfidf = _tfidf(matrices.pop(0), self.idf)
+            tfidf = _normalized(tfidf + tfidf.multiply(names) * boost)
+            tfidf.data *= np.float32(weight)
+            parts.append(tfidf)
+        combined = (parts[0] + parts[1]).tocsr()
+        del parts
+        combined.sort_indices()
+        return _normalized(_keep_heaviest(combined, TERMS_PER_ENTRY))
+
+    def _set_exclude(self, exclude: Mapping[str, Collection[str]]) -> None:
+        self.exclude = {k: tuple(sorted(set(v))) for k, v in sorted(exclude.items()) if v}
+        codes = set()
+        for key, others in self.exclude.items():
+            i = self.row_of.get(key)
+            for other in others:
+                j = self.row_of.get(other)
+                if i is not None and j is not None:
+                    codes |= {i << 32 | j, j << 32 | i}
+        self._exclude_codes = np.array(sorted(codes), np.int64)
+
+    # -- full computation of the lists ------------------------------------------
+
+    def _compute_all_lists(self) -> None:
+        """Every row's list, a block of time-ordered rows against its window at a time.
+
+        Only valid right after :meth:`build` (rows sorted by time, nothing pending).
+        """
+        n = len(self.keys)
+        count = self.settings.count
+        self._lists[:n] = -1
+        self._scores[:n] = 0
+        self._group[:n] = np.arange(n)
+        self._next_group = n
+        if n < 2 or count <= 0:
+            return
+        rare, common = self._split(self._matrix)
+        times = self._times[:n]
+        window = float(self.settings.window)
+        key_rank = _ranks(self.keys)
+        same_story: list[np.ndarray] = [np.zeros((2, 0), np.int64)]
+        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for start in range(0, n, _BLOCK_ROWS):
+            stop = min(start + _BLOCK_ROWS, n)
+            lo = int(np.searchsorted(times, times[start] - window, side="left"))
+            hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
+            # Slice times block, transposed: only the small block gets transposed, and
+            # the entries come out in column order (the tie-break _query uses too).
+            product = (rare[lo:hi] @ rare[start:stop].T).T.tocoo()
+            rows = product.row.astype(np.int64) + start
+            cols = product.col.astype(np.int64) + lo
+            rare_scores = product.data
+            keep = (
+                (rare_scores >= CANDIDATE_FLOOR)
+                & (rows != cols)
+                & (np.abs(times[rows] - times[cols]) <= window)
+            )
+            rows, cols, rare_scores = rows[keep], cols[keep], rare_scores[keep]
+            rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
+            cosine = rare_scores.astype(np.float64) + _pair_dots(common, rows, cols)
+            score, usable, duplicate = self._score_pairs(rows, cols, cosine)
+            same_story.append(np.stack([rows[duplicate], cols[duplicate]]))
+            # Enough to fill each list even after dropping repeats of one story.
+            rows, cols, score = _top_per_row(
+                rows[usable], cols[usable], score[usable], 4 * count, key_rank
+            )
+            kept.append((rows, cols, score))
+        self._group_stories(np.concatenate(same_story, axis=1))
+        rows, cols, score = (np.concatenate(parts) for parts in zip(*kept, strict=True))
+        group = self._group[cols]
+        # The sort is (row, score, key) already: keep the first of each (row, story).
+        fresh = group != self._group[rows]
+        rows, cols, score, group = rows[fresh], cols[fresh], score[fresh], group[fresh]
+        _, first = np.unique(np.stack([rows, group]), axis=1, return_index=True)
+        first.sort()
+        rows, cols, score = rows[first], cols[first], score[first]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        keep = rank < count
+        self._lists[rows[keep], rank[keep]] = cols[keep]
+        self._scores[rows[keep], rank[keep]] = score[keep]
+
+    def _group_stories(self, pairs: np.ndarray) -> None:
+        """Number the stories: rows joined by near-duplicate pairs or a shared link."""
+        n = len(self.keys)
+        links = self._links[:n]
+        linked = np.flatnonzero(links != _NO_LINK)
+        order = linked[np.argsort(links[linked], kind="stable")]
+        same = links[order[1:]] == links[order[:-1]]
+        edges = np.concatenate([pairs, np.stack([order[:-1][same], order[1:][same]])], axis=1)
+        graph = sp.coo_matrix((np.ones(edges.shape[1]), (edges[0], edges[1])), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        self._group[:n] = labels
+        self._next_group = int(labels.max()) + 1 if n else 0
+
+    def _score_pairs(
+        self, rows: np.ndarray, cols: np.ndarray, cosine: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(score, usable, same story) for pairs of rows with their cosine; see the
+        module docstring."""
+        s = self.settings
+        delta = np.abs(self._times[rows] - self._times[cols])
+        recency = 1.0 - s.recency_weight * (1.0 - np.exp2(-delta / max(s.recency_half_life, 1)))
+        score = cosine * (1.0 + s.tag_weight * self._jaccard(rows, cols)) * recency
+        links = self._links[rows]
+        duplicate = (cosine >= s.duplicate_threshold) | (
+            (links != _NO_LINK) & (links == self._links[cols])
+        )
+        excluded = np.zeros(len(rows), bool)
+        if len(self._exclude_codes):
+            excluded = np.isin(rows.astype(np.int64) << 32 | cols, self._exclude_codes)
+        usable = ~duplicate & ~excluded & (delta <= s.window) & (score >= s.min_score)
+        return score, usable & (rows != cols), duplicate & (rows != cols)
+
+    def _jaccard(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        a, b = self._tags[rows], self._tags[cols]
+        size_a, size_b = (a >= 0).sum(axis=1), (b >= 0).sum(axis=1)
+        shared = np.zeros(len(rows), np.int64)
+        for k in range(TAGS_PER_ENTRY):
+            column = a[:, k : k + 1]
+            shared += ((column == b) & (column >= 0)).any(axis=1)
+        union = size_a + size_b - shared
+        return np.divide(shared, union, out=np.zeros(len(rows)), where=union > 0)
+
+    def _split(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(rare columns, common columns) of ``matrix``, same shape each."""
+        matrix = matrix.tocsr()
+        common = np.zeros(matrix.shape[1], bool)
+        common[: len(self.common)] = self.common[: matrix.shape[1]]
+        is_common = common[matrix.indices]
+        parts = []
+        for mask in (~is_common, is_common):
+            part = matrix.copy()
+            part.data = np.where(mask, part.data, 0).astype(np.float32)
+            part.eliminate_zeros()
+            parts.append(part)
+        return parts[0], parts[1]
+
+    # -- incremental changes ------------------------------------------------------
+
+    def diff(self, versions: Mapping[str, str]) -> tuple[list[str], list[str], list[str]]:
+        """(added, removed, changed) keys, comparing ``versions`` (key -> fingerprint)."""
+        added = sorted(k for k in versions if k not in self.row_of)
+        removed = sorted(k for k in self.row_of if k not in versions)
+        changed = sorted(
+            k
+            for k, v in versions.items()
+            if k in self.row_of and self.versions[self.row_of[k]] != v
+        )
+        return added, removed, changed
+
+    def update(
+        self,
+        documents: Iterable[Document],
+        removed: Iterable[str] = (),
+        *,
+        exclude: Mapping[str, Collection[str]] | None = None,
+    ) -> set[str]:
+        """Add ``documents`` (new or edited entries) and drop ``removed`` keys.
+
+        Returns the keys whose lists changed.  ``exclude``, when given, replaces the
+        exclusions; entries whose exclusions changed have their lists recomputed.
+        """
+        documents = list({d.key: d for d in documents}.values())  # the last one wins
+        gone = set(removed) | {d.key for d in documents if d.key in self.row_of}
+        touched: set[int] = set()
+        changed_rows: set[int] = set()
+        if gone:
+            touched |= self._remove(gone)
+            changed_rows |= touched  # they lost an entry
+        old_exclude = self.exclude
+        if exclude is not None:
+            self._set_exclude(exclude)
+            for key in set(old_exclude) | set(self.exclude):
+                if old_exclude.get(key) == self.exclude.get(key):
+                    continue
+                for other in (key, *old_exclude.get(key, ()), *self.exclude.get(key, ())):
+                    if other in self.row_of:
+                        touched.add(self.row_of[other])
+        before = {i: self._list_of(i) for i in touched}
+        for doc in sorted(documents, key=lambda d: (d.published, d.key)):
+            changed_rows |= self._add(doc)
+        for row in sorted(touched):
+            self._recompute(row)
+            if self._list_of(row) != before[row]:
+                changed_rows.add(row)
+        self.drift += len(gone) + len(documents) - len(gone & {d.key for d in documents})
+        return {self.keys[i] for i in changed_rows}
+
+    def add(self, doc: Document) -> set[str]:
+        """Add one new entry; returns the keys whose lists changed (its own included)."""
+        if doc.key in self.row_of:
+            return self.update([doc])
+        self.drift += 1
+        return {self.keys[i] for i in self._add(doc)}
+
+    def _list_of(self, row: int) -> list[tuple[int, float]]:
+        return list(zip(self._lists[row].tolist(), self._scores[row].tolist(), strict=True))
+
+    def _add(self, doc: Document) -> set[int]:
+        title, body, names = _analyze(doc)
+        indices, values = self._vector(title, body, names)
+        row = self._append_meta(doc)
+        self._pending.append((indices, values))
+        if self.exclude:
+            self._set_exclude(self.exclude)
+        cols, cosine = self._query(indices, values, row)
+        changed = {row}
+        if len(cols) and self.settings.count > 0:
+            rows = np.full(len(cols), row, np.int64)
+            score, usable, duplicate = self._score_pairs(rows, cols, cosine)
+            self._join_stories(row, cols[duplicate])
+            cols, score = cols[usable], score[usable]
+            self._set_list(row, list(zip(cols.tolist(), score.tolist(), strict=True)))
+            # Symmetric scores: the new entry may now belong in its candidates' lists
+            # (those not full, or whose last entry it may beat).
+            last = self._lists[cols, -1]
+            worst = np.round(self._scores[cols, -1], _SCORE_DECIMALS)
+            maybe = (last < 0) | (np.round(score, _SCORE_DECIMALS) >= worst)
+            for j, s in zip(cols[maybe].tolist(), score[maybe].tolist(), strict=True):
+                current = self._list_of(j)
+                worst = current[-1]
+                if worst[0] < 0 or self._better((row, s), worst):
+                    self._set_list(j, [*((i, x) for i, x in current if i >= 0), (row, s)])
+                    if self._list_of(j) != current:
+                        changed.add(j)
+        rare = ~self._is_common(indices)
+        self._post(row, indices[rare], values[rare])
+        if len(self._pending) >= _MERGE_PENDING:
+            self._merge_pending()
+        return changed
+
+    def _post(self, row: int, terms: np.ndarray, weights: np.ndarray) -> None:
+        used, size = self._postings_used, len(terms)
+        if used + size > self._postings.shape[1]:
+            grown = np.zeros((3, max(1024, 2 * (used + size))))
+            grown[:, :used] = self._postings[:, :used]
+            self._postings = grown
+        self._postings[:, used : used + size] = (np.full(size, row), terms, weights)
+        self._postings_used += size
+
+    def _is_common(self, indices: np.ndarray) -> np.ndarray:
+        inside = indices < len(self.common)
+        result = np.zeros(len(indices), bool)
+        result[inside] = self.common[indices[inside]]
+        return result
+
+    def _better(self, a: tuple[int, float], b: tuple[int, float]) -> bool:
+        return self._order(a) < self._order(b)
+
+    def _order(self, entry: tuple[int, float]) -> tuple[float, str]:
+        return (-round(entry[1], _SCORE_DECIMALS), self.keys[entry[0]])
+
+    def _join_stories(self, row: int, duplicates: np.ndarray) -> None:
+        """Put a new row into the story of its near-duplicates."""
+        self._group[row] = self._next_group
+        self._next_group += 1
+        n = len(self.keys)
+        links = self._links[:n]
+        if links[row] != _NO_LINK and self._link_shared:
+            duplicates = np.concatenate([duplicates, np.flatnonzero(links == links[row])])
+        if len(duplicates):
+            # Joins the oldest story; stories it bridges stay apart until a rebuild
+            # (relabelling them would cost a pass over every entry).
+            self._group[row] = self._group[duplicates].min()
+
+    def _set_list(self, row: int, entries: list[tuple[int, float]]) -> None:
+        """Keep the best entries, one per story, none of ``row``'s own story."""
+        group = self._group
+        stories = {int(group[row])}
+        best_rows, best_scores = [], []
+        for j, s in sorted(entries, key=self._order):
+            story = int(group[j])
+            if story not in stories:
+                stories.add(story)
+                best_rows.append(j)
+                best_scores.append(s)
+                if len(best_rows) == self.settings.count:
+                    break
+        k = len(best_rows)
+        self._lists[row, :k] = best_rows
+        self._lists[row, k:] = -1
+        self._scores[row, :k] = best_scores
+        self._scores[row, k:] = 0
+
+    def _recompute(self, row: int) -> None:
+        indices, values = self._row_vector(row)
+        cols, cosine = self._query(indices, values, row)
+        if len(cols):
+            rows = np.full(len(cols), row, np.int64)
+            score, usable, _ = self._score_pairs(rows, cols, cosine)
+            self._set_list(
+                row, list(zip(cols[usable].tolist(), score[usable].tolist(), strict=True))
+            )
+        else:
+            self._set_list(row, [])
+
+    def _row_vector(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        m = self._matrix.shape[0]
+        if row < m:
+            start, stop = self._matrix.indptr[row], self._matrix.indptr[row + 1]
+            return self._matrix.indices[start:stop], self._matrix.data[start:stop]
+        return self._pending[row - m]
+
+    def _vector(
+        self, title: list[str], body: list[str], names: set[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A new entry's vector, with the frozen IDF (new stems: as if seen once)."""
+        n = max(self.built_from, 1)
+        new_idf = np.float32(math.log((1.0 + n) / 2.0) + 1.0)
+        if self._term_id is None:
+            self._term_id = {h: i for i, h in enumerate(self.term_hash.tolist())}
+        term_id = self._term_id
+        name_hashes = set(_counted(names)[0].tolist())
+        parts = []
+        for hashes, counts in (_counted(title), _counted(body)):
+            ids = []
+            for h in hashes.tolist():
+                tid = term_id.get(h)
+                if tid is None:
+                    tid = term_id[h] = len(term_id)
+                    self._new_terms.append(h)
+                ids.append(tid)
+            named = np.array([h in name_hashes for h in hashes.tolist()], bool)
+            parts.append((np.array(ids, np.int64), counts, named))
+        if self._new_terms:
+            self._append_terms(np.array(self._new_terms, np.int64), new_idf)
+            self._new_terms = []
+        all_terms, all_weights = [], []
+        for (tids, tf, named), weight in zip(parts, (self.settings.title_weight, 1.0), strict=True):
+            if not len(tids):
+                continue
+            w = (1.0 + np.log(tf)) * self.idf[tids]
+            if named.any():
+                w[named] *= self.settings.name_weight
+            all_terms.append(tids)
+            all_weights.append(w * (weight / max(float(np.sqrt(w @ w)), 1e-12)))
+        if not all_terms:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        indices, where = np.unique(np.concatenate(all_terms), return_inverse=True)
+        values = np.bincount(where, weights=np.concatenate(all_weights))
+        if len(indices) > TERMS_PER_ENTRY:  # as _keep_heaviest: weight, then column
+            keep = np.sort(np.lexsort((indices, -values))[:TERMS_PER_ENTRY])
+            indices, values = indices[keep], values[keep]
+        values /= max(float(np.sqrt(values @ values)), 1e-12)
+        return indices.astype(np.int32), values.astype(np.float32)
+
+    def _append_terms(self, hashes: np.ndarray, idf: np.float32) -> None:
+        """New stems (not in the last full build): rare, with the given IDF.  The arrays
+        grow by doubling, so that adding one entry does not copy the vocabulary."""
+        old, new = len(self.term_hash), len(self.term_hash) + len(hashes)
+        if self._term_buffers is None or new > len(self._term_buffers[0]):
+            size = max(2 * new, 1024)
+            buffers = (np.zeros(size, np.int64), np.zeros(size, np.float32), np.zeros(size, bool))
+            for buffer, current in zip(
+                buffers, (self.term_hash, self.idf, self.common), strict=True
+            ):
+                buffer[: len(current)] = current
+            self._term_buffers = buffers
+        term_hash, idf_, common = self._term_buffers
+        term_hash[old:new] = hashes
+        idf_[len(self.idf) : new] = idf
+        common[len(self.common) : new] = False
+        self.term_hash, self.idf, self.common = term_hash[:new], idf_[:new], common[:new]
+
+    def _query(
+        self, indices: np.ndarray, values: np.ndarray, row: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best candidates of a vector (not ``row`` itself) and their exact cosines."""
+        if not len(indices):
+            return np.zeros(0, np.int64), np.zeros(0)
+        rare = ~self._is_common(indices)
+        m = self._matrix.shape[0]
+        found_cols: list[np.ndarray] = []
+        found_scores: list[np.ndarray] = []
+        rare_t = self._rare_transposed()
+        inside = rare & (indices < rare_t.shape[0])
+        if m and inside.any():
+            # q @ rare_t by hand: the posting lists of the query's rare stems, summed.
+            postings, sizes = _segments(rare_t.indptr, indices[inside])
+            weights = rare_t.data[postings] * np.repeat(values[inside], sizes)
+            found, where = np.unique(rare_t.indices[postings], return_inverse=True)
+            found_cols.append(found.astype(np.int64))
+            found_scores.append(np.bincount(where, weights=weights, minlength=len(found)))
+        if self._postings_used and rare.any():
+            rows, terms, weights = self._postings[:, : self._postings_used]
+            query_terms, query_weights = indices[rare], values[rare]  # sorted by term
+            at = np.minimum(np.searchsorted(query_terms, terms), len(query_terms) - 1)
+            hit = query_terms[at] == terms
+            scores = np.bincount(
+                rows[hit].astype(np.int64) - m,
+                weights=weights[hit] * query_weights[at[hit]],
+                minlength=len(self._pending),
+            )
+            found = np.flatnonzero(scores)
+            found_cols.append(found + m)
+            found_scores.append(scores[found])
+        if not found_cols:
+            return np.zeros(0, np.int64), np.zeros(0)
+        cols = np.concatenate(found_cols)
+        rare_scores = np.concatenate(found_scores)
+        keep = (
+            (rare_scores >= CANDIDATE_FLOOR)
+            & (cols != row)
+            & (np.abs(self._times[cols] - self._times[row]) <= self.settings.window)
+        )
+        cols, rare_scores = cols[keep], rare_scores[keep]
+        if len(cols) > CANDIDATES:
+            # The same choice as the full build: best rare scores, ties by row.
+            order = np.lexsort((cols, -rare_scores))[:CANDIDATES]
+            cols = cols[order]
+        cols = np.sort(cols)
+        dense = np.zeros(len(self.term_hash), np.float32)
+        dense[indices] = values
+        cosine = np.empty(len(cols))
+        main = cols < m
+        if main.any():
+            matrix = self._matrix
+            at, sizes = _segments(matrix.indptr, cols[main])
+            products = matrix.data[at] * dense[matrix.indices[at]]
+            owner = np.repeat(np.arange(len(sizes)), sizes)
+            cosine[main] = np.bincount(owner, weights=products, minlength=len(sizes))
+        for k in np.flatnonzero(~main).tolist():
+            idx, val = self._pending[int(cols[k]) - m]
+            cosine[k] = float(dense[idx] @ val)
+        return cols, cosine
+
+    def _rare_transposed(self) -> sp.csr_matrix:
+        if self._rare_t is None:
+            rare, _ = self._split(self._matrix)
+            self._rare_t = rare.T.tocsr()
+        return self._rare_t
+
+    def _remove(self, keys: set[str]) -> set[int]:
+        """Drop rows; return the (new) rows whose lists held one of them."""
+        self._merge_pending()
+        gone = np.array(sorted(self.row_of[k] for k in keys if k in self.row_of), np.int64)
+        n = len(self.keys)
+        if not len(gone):
+            return set()
+        keep = np.ones(n, bool)
+        keep[gone] = False
+        new_row = np.cumsum(keep) - 1
+        lists = self._lists[:n]
+        held = np.isin(lists, gone).any(axis=1) & keep
+        remap = np.where(lists >= 0, new_row[np.maximum(lists, 0)], -1)
+        remap[np.isin(lists, gone)] = -1
+        kept = np.flatnonzero(keep)
+        self._matrix = self._matrix[kept]
+        self._rare_t = None
+        self.keys = [self.keys[i] for i in kept.tolist()]
+        self.versions = [self.versions[i] for i in kept.tolist()]
+        self.row_of = {k: i for i, k in enumerate(self.keys)}
+        width = self._lists.shape[1]
+        self._times = self._times[kept]
+        self._tags = self._tags[kept]
+        self._links = self._links[kept]
+        self._lists = remap[kept].astype(np.int32).reshape(-1, width)
+        self._scores = self._scores[:n][kept]
+        self._group = self._group[:n][kept]
+        # Removed entries leave holes: close them up, keeping the order.
+        for row in np.flatnonzero(held[kept]).tolist():
+            entries = [
+                (int(j), float(s))
+                for j, s in zip(self._lists[row], self._scores[row], strict=True)
+                if j >= 0
+            ]
+            self._set_list(row, entries)
+        self._set_exclude(self.exclude)
+        return set(np.flatnonzero(held[kept]).tolist())
+
+    def _merge_pending(self) -> None:
+        if not self._pending:
+            return
+        rows = [self._matrix] if self._matrix.shape[0] else []
+        width = max(len(self.term_hash), self._matrix.shape[1])
+        indptr = np.zeros(len(self._pending) + 1, np.int64)
+        indptr[1:] = np.cumsum([len(i) for i, _ in self._pending])
+        pending = sp.csr_matrix(
+            (
+                np.concatenate([v for _, v in self._pending]).astype(np.float32),
+                np.concatenate([i for i, _ in self._pending]).astype(np.int32),
+                indptr,
+            ),
+            shape=(len(self._pending), width),
+        )
+        rows = [r if r.shape[1] == width else _widen(r, width) for r in rows]
+        self._matrix = sp.vstack([*rows, pending], format="csr", dtype=np.float32)
+        self._pending = []
+        self._postings_used = 0
+        self._rare_t = None
+
+    # -- persistence --------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path`` atomically (temporary file, then rename)."""
+        self._merge_pending()
+        n = len(self.keys)
+        matrix = self._matrix
+        if matrix.shape[1] < len(self.term_hash):
+            matrix = _widen(matrix, len(self.term_hash))
+        meta = {
+            "format": INDEX_FORMAT,
+            "settings": asdict(self.settings),
+            "built_from": self.built_from,
+            "drift": self.drift,
+            "exclude": self.exclude,
+        }
+        arrays = {
+            "meta": np.array(json.dumps(meta, ensure_ascii=False)),
+            "keys": np.array(self.keys, dtype="U"),
+            "versions": np.array(self.versions, dtype="U"),
+            "term_hash": self.term_hash,
+            "idf": self.idf,
+            "common": self.common,
+            "tag_names": np.array(self.tag_names, dtype="U"),
+            "link_names": np.array(self.link_names, dtype="U"),
+            "times": self._times[:n],
+            "tags": self._tags[:n],
+            "links": self._links[:n],
+            "lists": self._lists[:n],
+            "scores": self._scores[:n],
+            "groups": self._group[:n],
+            "data": matrix.data,
+            "indices": matrix.indices,
+            "indptr": matrix.indptr,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, settings: RelatedConfig) -> RelatedIndex | None:
+        """The saved index, or None when there is none, it is unreadable, or it was made
+        with other settings or another format (the caller then rebuilds)."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                meta = json.loads(str(saved["meta"]))
+                if meta.get("format") != INDEX_FORMAT or meta.get("settings") != asdict(settings):
+                    return None
+                index = cls(settings)
+                index.keys = saved["keys"].tolist()
+                index.versions = saved["versions"].tolist()
+                index.term_hash = saved["term_hash"]
+                index.idf = saved["idf"]
+                index.common = saved["common"]
+                index.tag_names = saved["tag_names"].tolist()
+                index.link_names = saved["link_names"].tolist()
+                index._times = saved["times"]
+                index._tags = saved["tags"]
+                index._links = saved["links"]
+                index._lists = saved["lists"]
+                index._scores = saved["scores"]
+                index._group = saved["groups"]
+                index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
+                n, v = len(index.keys), len(index.term_hash)
+                index._matrix = sp.csr_matrix(
+                    (saved["data"], saved["indices"], saved["indptr"]), shape=(n, v)
+                )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            log.warning("related index %s is unreadable (%s); rebuilding it", path, exc)
+            return None
+        index.built_from = meta["built_from"]
+        index.drift = meta["drift"]
+        index.row_of = {k: i for i, k in enumerate(index.keys)}
+        index.tag_id = {t: i for i, t in enumerate(index.tag_names)}
+        index.link_id = {t: i for i, t in enumerate(index.link_names)}
+        index._set_exclude(meta.get("exclude") or {})
+        return index
+
+
+# --- sparse helpers -------------------------------------------------------------
+
+
+def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in a CSR matrix's data/indices of the given rows, concatenated;
+    the rows' sizes)."""
+    starts = indptr[rows].astype(np.int64)
+    sizes = indptr[rows + 1].astype(np.int64) - starts
+    shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    return shift + np.arange(len(shift)), sizes
+
+
+def _cat(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
+    data = counts.data.astype(np.float32, copy=False)
+    np.log(data, out=data)
+    data += 1
+    data *= idf[counts.indices]
+    counts.data = data
+    return counts
+
+
+def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length, in place."""
+    matrix = matrix.tocsr()
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    squares = np.bincount(
+        rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]
+    )
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    matrix.data = (matrix.data / norms[rows]).astype(np.float32)
+    return matrix
+
+
+def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
+    """Each row's ``count`` largest values (ties: the lower column); the rest dropped."""
+    matrix = matrix.tocsr()
+    lengths = np.diff(matrix.indptr)
+    if not len(lengths) or lengths.max() <= count:
+        return matrix
+    keep = np.zeros(len(matrix.data), bool)
+    for start in range(0, matrix.shape[0], 8192):  # in blocks: bounded memory
+        stop = min(start + 8192, matrix.shape[0])
+        lo, hi = matrix.indptr[start], matrix.indptr[stop]
+        rows = np.repeat(np.arange(stop - start), lengths[start:stop])
+        order = np.argsort(rows * 4.0 + (2.0 - matrix.data[lo:hi]), kind="stable")
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order)) - (matrix.indptr[start + rows[order]] - lo)
+        keep[lo:hi] = rank < count
+    matrix.data = np.where(keep, matrix.data, 0).astype(np.float32)
+    matrix.eliminate_zeros()
+    return matrix
+
+
+def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width)
+    )
+
+
+def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    if not len(rows):
+        return np.zeros(0)
+    product = matrix[rows].multiply(matrix[cols])
+    return np.asarray(product.sum(axis=1), np.float64).ravel()
+
+
+def _top_per_row(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    key_rank: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` best (row, col, score) of each row, sorted by row then best first;
+    ties by col, or with ``key_rank``, at ``_SCORE_DECIMALS`` then by key."""
+    if key_rank is None:
+        # One float key sorts faster than three; scores are cosines (<= 1).
+        order = np.argsort(rows * 4.0 + (2.0 - scores), kind="stable")
+    else:
+        order = np.lexsort((key_rank[cols], -np.round(scores, _SCORE_DECIMALS), rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    keep = rank < k
+    return rows[keep], cols[keep], scores[keep]
+
+
+def _ranks(keys: Sequence[str]) -> np.ndarray:
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
+
+
+# --- refresh: the store -> the index, for publish and the CLI ----------------------
+
+
+def index_path(store_path: str | os.PathLike[str]) -> Path:
+    """Where the index of a store lives: beside it, as ``<store>.related.npz``."""
+    path = Path(store_path)
+    return path.with_name(path.name + ".related.npz")
+
+
+@dataclass(slots=True)
+class Entry:
+    """What an entry's list item shows."""
+
+    key: str
+    title: str
+    url: str | None
+    lead: str
+    published: datetime
+    source: str
+
+
+@dataclass
+class Refresh:
+    """An up-to-date index and what publishing its lists needs."""
+
+    index: RelatedIndex
+    entries: dict[str, Entry]  # every stored entry by key
+    stats: UpdateStats
+    changed: set[str] = field(default_factory=set)  # keys whose lists changed
+
+
+def relate(
+    config: Config,
+    storage: Storage,
+    out_dir: Path,
+    *,
+    rebuild: bool = False,
+    house: HouseCommentary | None = None,
+) -> Refresh:
+    """The relate stage: bring the index up to date with the store, then write
+    ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
+    for the sites that embed them.  ``house``: the matched commentary, if loaded."""
+    exclude = commentary_sources(config, storage, house)
+    result = refresh(config, storage, rebuild=rebuild, exclude=exclude)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_outputs(
+        config,
+        result,
+        out_dir,
+        lambda name, data: write_if_changed(out_dir / name, data),
+        exclude=exclude,
+    )
+    return result
+
+
+def commentary_sources(
+    config: Config, storage: Storage, house: HouseCommentary | None = None
+) -> dict[str, set[str]]:
+    """Each house commentary's key -> the keys of the source items it confidently
+    matched: they never fill its related list (they appear as its "source")."""
+    if house is None:
+        if not house_source_ids(config) and commentary_dir(config) is None:
+            return {}
+        house = HouseCommentary.load(config, storage)
+    return {
+        key: set(entry.match.keys)
+        for key, entry in house.entries.items()
+        if entry.match.confident and entry.match.keys
+    }
+
+
+def refresh(
+    config: Config,
+    storage: Storage,
+    *,
+    rebuild: bool = False,
+    exclude: Mapping[str, Collection[str]] | None = None,
+) -> Refresh:
+    """Bring the index beside ``storage`` up to date with it, and save it.
+
+    One scan of the store: every entry's fingerprint is compared with the index;
+    only new, edited and removed entries are analyzed (see the module docstring for
+    when a full rebuild happens instead; a full build analyzes in parallel, one
+    process per available core, up to ``MAX_PROCESSES``).
+    """
+    started = time.perf_counter()
+    settings = config.related
+    sources = {s.id: s for s in config.sources}
+    path = index_path(storage.path)
+    index = None if rebuild else RelatedIndex.load(path, settings)
+    stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
+    exclude = dict(exclude or {})
+    entries: dict[str, Entry] = {}
+    if index is not None:
+        docs: list[Document] = []
+        versions: dict[str, str] = {}
+        for stored in storage.iter_items(newest_first=False):
+            entries[stored.key] = describe_entry(stored, sources)
+            version = versions[stored.key] = version_of(stored)
+            row = index.row_of.get(stored.key)
+            if row is None or index.versions[row] != version:
+                docs.append(document(stored, sources))
+        added, removed, changed = index.diff(versions)
+        drift = index.drift + len(added) + len(removed) + len(changed)
+        if drift > REBUILD_DRIFT * max(index.built_from, 1):
+            stats.reason = f"{drift} entries changed since the last full build"
+            index = None
+    if index is None:
+        stats.rebuilt = True
+        parsed, entries = _parse_store(storage, config)
+        index = RelatedIndex._build(parsed, settings, exclude=exclude)
+        changed_keys = set(index.keys)
+    else:
+        stats.reason = ""
+        stats.added, stats.removed, stats.changed = len(added), len(removed), len(changed)
+        changed_keys = index.update(docs, removed, exclude=exclude)
+    index.save(path)
+    stats.lists_changed = len(changed_keys)
+    stats.seconds = time.perf_counter() - started
+    return Refresh(index=index, entries=entries, stats=stats, changed=changed_keys)
+
+
+MAX_PROCESSES = 4
+_PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it saves
+
+
+def _parse_store(storage: Storage, config: Config) -> tuple[_Batch, dict[str, Entry]]:
+    """Every stored entry analyzed, and described for the outputs."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    processes = min(cores, MAX_PROCESSES)
+    if processes < 2 or storage.items_count() < _PARALLEL_FROM:
+        sources = {s.id: s for s in config.sources}
+        stored_items = list(storage.iter_items(newest_first=False))
+        shares = [
+            (
+                _Batch.of([_parse(document(stored, sources)) for stored in stored_items]),
+                [describe_entry(stored, sources) for stored in stored_items],
+            )
+        ]
+    else:
+        # Each worker reads the store itself and analyzes its share: sending the
+        # texts over would cost the main process as much as analyzing them.
+        context = multiprocessing.get_context("forkserver")
+        with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
+            pool = context.Pool(processes)
+            try:
+                files = pool.starmap(
+                    _parse_store_part,
+                    [
+                        (str(storage.path), config, part, processes, f"{temp}/{part}.pickle")
+                        for part in range(processes)
+                    ],
+                )
+            finally:
+                pool.close()
+                pool.join()  # the workers' memory is free before the results are read
+            shares = []
+            for name in files:
+                shares.append(_read_share(name))
+                os.unlink(name)
+    entries = {e.key: e for _, share_entries in shares for e in share_entries}
+    batches = [b for b, _ in shares]
+    del shares
+    return _Batch.join(batches, consume=True), entries
+
+
+def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
+    item = stored.item
+    source = next((sources[s].name for s in stored.source_ids if s in sources), None)
+    return Entry(
+        key=stored.key,
+        title=" ".join(item.title.split()),
+        url=item.link,
+        lead=lead(item.summary or item.content),
+        published=stored.published.astimezone(UTC),
+        source=source or (stored.source_ids[0] if stored.source_ids else ""),
+    )
+
+
+def lead(html: str | None, limit: int = 200) -> str:
+    """The first ``limit`` characters of an entry's text, cut at a word."""
+    text = _text.plain_text(html)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+# --- URL keys (shared with related.js) --------------------------------------------
+
+
+def url_key(url: str) -> str | None:
+    """The spelling of an article URL the widget looks up: host without ``www.``,
+    port if not the default, decoded path without a trailing slash, decoded query.
+
+    ``related.js`` computes the same from ``new URL(...)``; keep the two in step.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    host = host.lower().removeprefix("www.")
+    default = {"http": 80, "https": 443}[parts.scheme]
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    path = unquote(parts.path).rstrip("/")
+    query = unquote(parts.query)
+    return netloc + path + (f"?{query}" if query else "")
+
+
+def url_shard(key: str) -> str:
+    """Which ``related/urls/<xx>.json`` holds a URL key: FNV-1a over its UTF-8, low byte."""
+    h = 0x811C9DC5
+    for byte in key.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h & 0xFF:02x}"
+
+
+# --- output/ -------------------------------------------------------------------------
+
+_FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
+_TEMP_PREFIX = ".aggregator-tmp-"  # as publish's: its clean-up of output/ knows it
+
+
+def entry_id(config: Config, key: str) -> str:
+    """The id publish gives the entry with store key ``key`` (``tag:`` URI)."""
+    from aggregator.publish import TAG_DATE  # publish imports this module
+
+    host = urlsplit(config.site.link).hostname or "localhost"
+    return f"tag:{host},{TAG_DATE}:item/{quote(key, safe='')}"
+
+
+def write_outputs(
+    config: Config,
+    result: Refresh,
+    out_dir: Path,
+    write: Callable[[str, bytes], object],
+    *,
+    exclude: Mapping[str, Collection[str]] | None = None,
+) -> None:
+    """Write ``related.json``, ``related/<key>.json``, ``related/urls/<xx>.json``,
+    ``related.js`` and ``related.css`` into ``out_dir``, and remove the per-entry and
+    URL-map files of entries no longer stored.
+
+    ``write(name, data)`` (publish's durable writer) writes the widget; the data files
+    are derived, many and rewritten by every run, so they are replaced atomically but
+    without an fsync each, and only when their bytes change.  ``related.json`` is
+    streamed, never held in memory whole.  ``exclude`` (a commentary's source items)
+    appears as ``"source"`` in the per-entry files.
+    """
+    exclude = exclude or {}
+    entries = result.entries
+    fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
+
+    def fragment(key: str) -> str:
+        cached = fragments.get(key)
+        if cached is None:
+            entry = entries[key]
+            cached = fragments[key] = _json_text(
+                {
+                    "id": entry_id(config, key),
+                    "title": clean_text(entry.title),
+                    "url": http_uri(entry.url),
+                    "lead": clean_text(entry.lead),
+                    "published": iso(entry.published),
+                    "source": clean_text(entry.source),
+                }
+            )
+        return cached
+
+    related_dir = out_dir / "related"
+    (related_dir / "urls").mkdir(parents=True, exist_ok=True)
+    for directory in (related_dir, related_dir / "urls"):  # left by a killed run
+        for temp in directory.glob(_TEMP_PREFIX + "*"):
+            with contextlib.suppress(OSError):
+                if temp.stat().st_mtime < time.time() - 600:
+                    temp.unlink()
+    files: set[str] = set()
+    urls: dict[str, dict[str, str]] = {}
+    with _StreamedFile(out_dir / "related.json") as everything:
+        everything.write("{")
+        first = True
+        for key in sorted(entries, key=lambda k: (entries[k].published, k)):
+            if not _FILE_KEY.fullmatch(key):
+                continue
+            listed = ",".join(
+                f'{fragment(other)[:-1]},"score":{round(score, 4)}}}'
+                for other, score in result.index.related(key)
+                if other in entries
+            )
+            entry = entries[key]
+            this_id = entry_id(config, key)
+            everything.write(f"{'' if first else ','}{_json_text(this_id)}:[{listed}]")
+            first = False
+            url = http_uri(entry.url)
+            head = _json_text({"id": this_id, "title": clean_text(entry.title), "url": url})
+            page = f'{head[:-1]},"related":[{listed}]'
+            sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
+            if sources:
+                page += f',"source":[{",".join(sources)}]'
+            _write_if_changed(related_dir / f"{key}.json", (page + "}\n").encode("utf-8"))
+            files.add(f"{key}.json")
+            link = url_key(url) if url else None
+            if link:
+                urls.setdefault(url_shard(link), {}).setdefault(link, key)  # the oldest wins
+        everything.write("}\n")
+    for shard, mapping in urls.items():
+        data = (_json_text(dict(sorted(mapping.items()))) + "\n").encode("utf-8")
+        _write_if_changed(related_dir / "urls" / f"{shard}.json", data)
+    write("related.js", WIDGET_JS.encode("utf-8"))
+    write("related.css", WIDGET_CSS.encode("utf-8"))
+    _remove_others(related_dir, files)
+    _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
+
+
+def _json_text(value: object) -> str:
+    # Like _feeds.json_bytes (<, >, & escaped: safe even inside a <script>), but
+    # compact: related.json holds every entry.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Replace ``path`` atomically if its bytes differ (no fsync: see write_outputs)."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}.{os.getpid()}")
+    try:
+        temp.write_bytes(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return True
+
+
+class _StreamedFile:
+    """A text file written piece by piece to a temporary file, then put in place
+    (atomically) only if its bytes differ from the file already there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.temp = path.with_name(f"{_TEMP_PREFIX}{path.name}.{os.getpid()}")
+
+    def __enter__(self):
+        self.file = open(self.temp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        return self.file
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.file.close()
+        try:
+            if exc_type is None and not _same_bytes(self.temp, self.path):
+                os.chmod(self.temp, 0o644)
+                os.replace(self.temp, self.path)
+        finally:
+            with contextlib.suppress(OSError):
+                self.temp.unlink()
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while chunk := fa.read(1 << 20):
+                if chunk != fb.read(1 << 20):
+                    return False
+        return True
+    except OSError:
+        return False
+
+
+def _remove_others(directory: Path, keep: set[str]) -> None:
+    for path in directory.glob("*.json"):
+        if path.name not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()

@@ -1,0 +1,898 @@
+"""SQLite store: the schema (defined once, in ``_MIGRATIONS``), migrations and every query.
+
+Design notes:
+
+- One file, WAL mode, ``synchronous=NORMAL``: a process killed at any moment loses at
+  most the transaction in flight, and every transaction leaves the store consistent,
+  so the next open simply carries on.
+- Every write that belongs together is one ``BEGIN IMMEDIATE ... COMMIT`` (rolled back
+  on any error), so readers (publish) never see half a fetch.
+- Times are stored as fixed-width ISO 8601 text in UTC
+  (``2024-05-01T09:30:00.000000+00:00``), which sorts correctly as text and stays
+  readable in the ``sqlite3`` shell.
+- An item's key is 20 hex digits derived from the (source id, item id) pair that first
+  stored it: ``sha1(source_id)[:8] + sha1(source_id + "\\0" + item_id)[:12]``.  It is
+  stored, never recomputed, so it stays the same in every run and every output; and
+  an item pruned and seen again gets its old key back.  The per-source prefix keeps
+  a fetch's new keys next to each other in the indexes, which keeps commits small.
+- Item dedupe: an item is the one already stored for (source id, item id); failing
+  that, an item *another* source stored with the same canonical link
+  (``urls.canonical_url``) -- the same article syndicated elsewhere; failing that,
+  a new item.  Links to a site's root page are not used for dedupe: some feeds give
+  every entry the home page as its link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aggregator.config import SourceConfig
+from aggregator.models import Author, Enclosure, Item, SourceState, StoredItem, UpdateCounts
+from aggregator.text.urls import canonical_url
+
+__all__ = ["Storage", "StorageError"]
+
+_BUSY_TIMEOUT_MS = 10_000
+_WAL_AUTOCHECKPOINT_PAGES = 8192  # of 4 KiB
+_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+# The schema.  Each entry is one migration step; PRAGMA user_version says how many
+# have been applied.  Never edit a released step: append a new one.
+_MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        configured_url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        title TEXT,
+        link TEXT,
+        feed_updated TEXT,
+        last_attempt TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_due TEXT,
+        backoff_until TEXT,
+        gone INTEGER NOT NULL DEFAULT 0,
+        item_count INTEGER NOT NULL DEFAULT 0,
+        min_interval_seconds INTEGER
+    );
+
+    -- Permanent redirects adopted, for the health page; kept after a source is dropped.
+    CREATE TABLE source_urls (
+        source_id TEXT NOT NULL,
+        old_url TEXT NOT NULL,
+        new_url TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX source_urls_by_source ON source_urls (source_id, at);
+
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,  -- the item id in the source that first stored it
+        canonical_link TEXT,
+        title TEXT NOT NULL,
+        link TEXT,
+        summary TEXT,
+        content TEXT,
+        published TEXT NOT NULL,  -- adjusted: never NULL, never after the fetch
+        updated TEXT NOT NULL,
+        published_original TEXT,  -- as the feed gave them, in UTC
+        updated_original TEXT,
+        published_raw TEXT,  -- the feed's own spelling
+        updated_raw TEXT,
+        first_seen TEXT NOT NULL,
+        authors TEXT NOT NULL DEFAULT '[]',  -- JSON
+        categories TEXT NOT NULL DEFAULT '[]',
+        enclosures TEXT NOT NULL DEFAULT '[]',
+        language TEXT,
+        content_hash TEXT NOT NULL
+    );
+    CREATE INDEX items_by_published ON items (published, key);
+    CREATE INDEX items_by_canonical_link ON items (canonical_link);
+
+    -- Every (source, item id) an item arrived through; rowid order = first one first.
+    CREATE TABLE item_sources (
+        item_key TEXT NOT NULL REFERENCES items (key) ON DELETE CASCADE,
+        source_id TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        -- Last fetch that listed it; kept here, not in items, so that refreshing it
+        -- does not rewrite whole articles.
+        last_seen TEXT NOT NULL,
+        content_hash TEXT NOT NULL,  -- of this source's version, to notice its edits
+        PRIMARY KEY (source_id, item_id)
+    );
+    CREATE INDEX item_sources_by_item ON item_sources (item_key);
+    """,
+]
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class StorageError(Exception):
+    """The store cannot be used (not a database, damaged, too new, locked...).
+
+    The message names the file and says what to do.
+    """
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What record_fetch needs to know about an item a source already gave."""
+
+    key: str
+    source_hash: str
+    published: str
+    published_original: str | None
+    first_seen: str
+
+
+class Storage:
+    """The aggregator's store: one SQLite file.
+
+    Not for concurrent use from several threads at once; other processes may read
+    (and wait to write) at the same time.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(
+                f"cannot create the directory for the store {self.path}: {e.strerror}; "
+                "check the storage.path setting and the directory's permissions"
+            ) from e
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise self._error(e) from e
+        try:
+            self._setup()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with suppress(sqlite3.Error):  # only a query-planner hint; closing matters more
+            self._db.execute("PRAGMA optimize")
+        self._db.close()
+
+    # -- opening and migrating -------------------------------------------------------
+
+    def _setup(self) -> None:
+        with self._errors():
+            db = self._db
+            db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA foreign_keys = ON")
+            # The first statement that reads the file: "not a database" shows up here.
+            db.execute("PRAGMA journal_mode = WAL").fetchone()
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a damaged schema
+            db.execute("PRAGMA synchronous = NORMAL")
+            # A cold run writes tens of MB; checkpointing every 4 MB (the default) rewrote
+            # the same index pages again and again and made commits as costly as the
+            # writes themselves.  The WAL may grow to 32 MB, and is cut back after.
+            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_AUTOCHECKPOINT_PAGES}")
+            db.execute(f"PRAGMA journal_size_limit = {_JOURNAL_SIZE_LIMIT}")
+            version = self._user_version()
+            self._check_version(version)
+            if version < SCHEMA_VERSION:
+                self._migrate()
+
+    def _user_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} was written by a newer version of aggregator "
+                f"(store schema {version}, this version knows up to {SCHEMA_VERSION}); "
+                "upgrade aggregator to use it"
+            )
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            # Read again under the write lock: another process may have just migrated.
+            version = self._user_version()
+            self._check_version(version)
+            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in _split_sql(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    # -- errors and transactions -----------------------------------------------------
+
+    def _error(self, e: sqlite3.Error) -> StorageError:
+        message = str(e)
+        if "locked" in message or "busy" in message:
+            hint = "another process is writing to it; try again when it has finished"
+        elif "not a database" in message or "malformed" in message or "corrupt" in message:
+            hint = (
+                "the file is not a SQLite database or is damaged; move it aside "
+                "(a new, empty store is created in its place) or restore it from a backup"
+            )
+        elif "unable to open" in message or "readonly" in message:
+            hint = "check the storage.path setting and the file's permissions"
+        elif "full" in message:
+            hint = "free some disk space"
+        else:
+            hint = "if this persists, check the file with `sqlite3 FILE 'PRAGMA integrity_check'`"
+        return StorageError(f"store {self.path}: {message}: {hint}")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        # Programming errors (ProgrammingError, IntegrityError...) are bugs: let them out.
+        try:
+            yield
+        except (sqlite3.OperationalError, sqlite3.NotSupportedError) as e:
+            raise self._error(e) from e
+        except sqlite3.DatabaseError as e:
+            if type(e) is not sqlite3.DatabaseError:
+                raise
+            raise self._error(e) from e
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._errors():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- sources ---------------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Make sure every configured source has a state.
+
+        A source whose configured URL changed in feeds.yaml starts over from the new
+        URL: any adopted redirect, validators and error state are dropped.  States of
+        sources no longer configured are kept (their items still need them).
+        """
+        with self._transaction() as db:
+            for source in sources:
+                row = db.execute(
+                    "SELECT configured_url FROM sources WHERE id = ?", (source.id,)
+                ).fetchone()
+                if row is None:
+                    db.execute(
+                        "INSERT INTO sources (id, url, configured_url) VALUES (?, ?, ?)",
+                        (source.id, source.url, source.url),
+                    )
+                elif row[0] != source.url:
+                    db.execute(
+                        """
+                        UPDATE sources SET
+                            url = :url, configured_url = :url,
+                            etag = NULL, last_modified = NULL, body_hash = NULL,
+                            consecutive_failures = 0, last_error = NULL, last_error_at = NULL,
+                            next_due = NULL, backoff_until = NULL, gone = 0,
+                            min_interval_seconds = NULL
+                        WHERE id = :id
+                        """,
+                        {"url": source.url, "id": source.id},
+                    )
+
+    def get_source_state(self, source_id: str) -> SourceState | None:
+        with self._errors():
+            row = self._db.execute(f"{_SELECT_SOURCE} WHERE id = ?", (source_id,)).fetchone()
+        return _source_state(row) if row else None
+
+    def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
+        """States of the given sources (those that exist), or of all, ordered by id."""
+        query = _SELECT_SOURCE
+        params: tuple[Any, ...] = ()
+        if ids is not None:
+            query += " WHERE id IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(list(ids)),)
+        with self._errors():
+            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+        return [_source_state(row) for row in rows]
+
+    def save_source_state(self, state: SourceState) -> None:
+        """Save every field of ``state`` except item_count, which the store keeps itself."""
+        with self._transaction() as db:
+            self._save_state(db, state)
+
+    def _save_state(self, db: sqlite3.Connection, state: SourceState) -> None:
+        db.execute(_UPSERT_SOURCE, _source_row(state))
+        state.item_count = db.execute(
+            "SELECT item_count FROM sources WHERE id = ?", (state.source_id,)
+        ).fetchone()[0]
+
+    def record_url_change(
+        self, source_id: str, old: str, new: str, status: int, at: datetime
+    ) -> None:
+        """Remember that ``source_id`` moved from ``old`` to ``new`` (HTTP ``status``)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO source_urls (source_id, old_url, new_url, status, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (source_id, old, new, status, _ts(at)),
+            )
+
+    def url_history(self, source_id: str) -> list[tuple[str, str, int, datetime]]:
+        """(old, new, status, at) for every URL change of ``source_id``, oldest first."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT old_url, new_url, status, at FROM source_urls "
+                "WHERE source_id = ? ORDER BY at, rowid",
+                (source_id,),
+            ).fetchall()
+        return [(old, new, status, _dt(at)) for old, new, status, at in rows]
+
+    # -- items -----------------------------------------------------------------------
+
+    def record_fetch(
+        self, state: SourceState, items: Sequence[Item], *, fetched_at: datetime
+    ) -> UpdateCounts:
+        """Store one successful fetch of a source, and its state, in one transaction.
+
+        Counts are per (source, item id): ``new`` for one this source never gave before
+        (even when the article was already stored through another source), ``updated``
+        when the source's version changed (the stored item is then replaced in place),
+        ``unchanged`` otherwise.  ``state.item_count`` is set to the source's new count.
+
+        Stored times: published = the feed's published, else its updated, else when the
+        item was first seen; updated = the feed's updated, else published; neither later
+        than ``fetched_at``, and updated never before published.  An item whose feed
+        date did not change keeps its stored published time across edits.
+        """
+        fetched = _ts(fetched_at)
+        new = updated = unchanged = 0
+        with self._transaction() as db:
+            # First, so that item_sources can refer to the source.
+            db.execute(_UPSERT_SOURCE, _source_row(state))
+            seen = self._seen(db, state.source_id, items)
+            touched: list[tuple[str, str, str]] = []
+            written: set[str] = set()
+            # New items whose id the feed lists once are inserted together at the end;
+            # an id listed twice takes the item-by-item path, in feed order.
+            listed = Counter(item.id for item in items)
+            fresh: list[tuple[Item, str]] = []
+            for item in items:
+                item_hash = _content_hash(item)
+                if item.id in written:  # the feed lists this id twice: see what we just wrote
+                    previous = self._seen_one(db, state.source_id, item.id)
+                else:
+                    previous = seen.get(item.id)
+                if previous is None and listed[item.id] == 1:
+                    fresh.append((item, item_hash))
+                    new += 1
+                elif previous is None:
+                    self._insert_fresh(db, state.source_id, [(item, item_hash)], fetched)
+                    written.add(item.id)
+                    new += 1
+                elif previous.source_hash == item_hash:
+                    touched.append((fetched, state.source_id, item.id))
+                    unchanged += 1
+                else:
+                    self._update_item(db, state.source_id, item, item_hash, previous, fetched)
+                    written.add(item.id)
+                    updated += 1
+            self._insert_fresh(db, state.source_id, fresh, fetched)
+            db.executemany(
+                "UPDATE item_sources SET last_seen = ? WHERE source_id = ? AND item_id = ?",
+                touched,
+            )
+            db.execute(
+                "UPDATE sources SET item_count = "
+                "(SELECT count(*) FROM item_sources WHERE source_id = :id) WHERE id = :id",
+                {"id": state.source_id},
+            )
+            self._save_state(db, state)
+        return UpdateCounts(new=new, updated=updated, unchanged=unchanged)
+
+    def _seen(
+        self, db: sqlite3.Connection, source_id: str, items: Sequence[Item]
+    ) -> dict[str, _Seen]:
+        ids = json.dumps([item.id for item in items], ensure_ascii=False)
+        rows = db.execute(
+            f"{_SELECT_SEEN} AND s.item_id IN (SELECT value FROM json_each(?))",
+            (source_id, ids),
+        )
+        return {row[0]: _Seen(*row[1:]) for row in rows}
+
+    def _seen_one(self, db: sqlite3.Connection, source_id: str, item_id: str) -> _Seen:
+        row = db.execute(f"{_SELECT_SEEN} AND s.item_id = ?", (source_id, item_id)).fetchone()
+        return _Seen(*row[1:])
+
+    def _insert_fresh(
+        self,
+        db: sqlite3.Connection,
+        source_id: str,
+        fresh: Sequence[tuple[Item, str]],
+        fetched: str,
+    ) -> None:
+        """Attach or insert items this source never gave before, in a few statements.
+
+        An item whose canonical link is already stored through *another* source is the
+        same article: the source is attached to it.  Everything else is inserted under
+        a new key.  One query finds the stored articles, two executemany calls write.
+        """
+        if not fresh:
+            return
+        links = [canonical_url(item.link) if item.link else None for item, _ in fresh]
+        mergeable = {link for link in links if link and urlsplit(link).path not in ("", "/")}
+        stored_as: dict[str, str] = {}
+        if mergeable:
+            rows = db.execute(
+                """
+                SELECT canonical_link, key FROM items i
+                WHERE canonical_link IN (SELECT value FROM json_each(?)) AND NOT EXISTS
+                    (SELECT 1 FROM item_sources WHERE item_key = i.key AND source_id = ?)
+                ORDER BY rowid
+                """,
+                (_json(sorted(mergeable)), source_id),
+            )
+            for link, key in rows:
+                stored_as.setdefault(link, key)
+        keys = [_first_key(source_id, item.id) for item, _ in fresh]
+        taken = {
+            row[0]
+            for row in db.execute(
+                "SELECT key FROM items WHERE key IN (SELECT value FROM json_each(?))",
+                (_json(keys),),
+            )
+        }
+        item_rows, source_rows = [], []
+        for (item, item_hash), link, key in zip(fresh, links, keys, strict=True):
+            existing = stored_as.pop(link, None) if link in mergeable else None
+            if existing is not None:  # the same article, stored through another source
+                key = existing
+            else:
+                if key in taken:
+                    key = self._new_key(db, source_id, item.id, taken)
+                taken.add(key)
+                published, updated = _adjusted_times(item, fetched, fetched, None)
+                item_rows.append(_item_row(item, key, link, published, updated, fetched, item_hash))
+            source_rows.append((key, source_id, item.id, fetched, fetched, item_hash))
+        db.executemany(_INSERT_ITEM, item_rows)
+        db.executemany(_INSERT_ITEM_SOURCE, source_rows)
+
+    def _new_key(
+        self, db: sqlite3.Connection, source_id: str, item_id: str, taken: Iterable[str] = ()
+    ) -> str:
+        key = _first_key(source_id, item_id)
+        attempt = 0
+        # Only a hash collision gets here (a pruned item's key is free again).
+        while key in taken or db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone():
+            attempt += 1
+            key = key[:8] + _sha1(f"{source_id}\0{item_id}\0{attempt}")[:12]
+        return key
+
+    def _update_item(
+        self,
+        db: sqlite3.Connection,
+        source_id: str,
+        item: Item,
+        item_hash: str,
+        previous: _Seen,
+        fetched: str,
+    ) -> None:
+        link = canonical_url(item.link) if item.link else None
+        published, updated = _adjusted_times(item, previous.first_seen, fetched, previous)
+        row = _item_row(item, previous.key, link, published, updated, fetched, item_hash)
+        db.execute(_UPDATE_ITEM, row)  # keeps key, the first source's item id, first_seen
+        db.execute(
+            "UPDATE item_sources SET content_hash = ?, last_seen = ? "
+            "WHERE source_id = ? AND item_id = ?",
+            (item_hash, fetched, source_id, item.id),
+        )
+
+    def iter_items(
+        self,
+        *,
+        source_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[StoredItem]:
+        """Stored items, by (adjusted) published time then key, streamed from a cursor.
+
+        ``source_ids``: only items that arrived through any of these sources.
+        ``since``: only items published at or after it.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if source_ids is not None:
+            where.append(
+                "i.key IN (SELECT item_key FROM item_sources "
+                "WHERE source_id IN (SELECT value FROM json_each(?)))"
+            )
+            params.append(json.dumps(list(source_ids)))
+        if since is not None:
+            where.append("i.published >= ?")
+            params.append(_ts(since))
+        query = _SELECT_ITEM
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        direction = "DESC" if newest_first else "ASC"
+        query += f" ORDER BY i.published {direction}, i.key {direction}"
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
+        return self._stream(query, params)
+
+    def _stream(self, query: str, params: Sequence[Any]) -> Iterator[StoredItem]:
+        with self._errors():
+            cursor = self._db.execute(query, params)
+            try:
+                while rows := cursor.fetchmany(500):
+                    for row in rows:
+                        yield _stored_item(row)
+            finally:
+                cursor.close()
+
+    def get_item(self, key: str) -> StoredItem | None:
+        with self._errors():
+            row = self._db.execute(f"{_SELECT_ITEM} WHERE i.key = ?", (key,)).fetchone()
+        return _stored_item(row) if row else None
+
+    def item_by_link(self, url: str) -> StoredItem | None:
+        """The (first stored) item whose link has the same canonical form as ``url``."""
+        with self._errors():
+            row = self._db.execute(
+                f"{_SELECT_ITEM} WHERE i.canonical_link = ? ORDER BY i.rowid LIMIT 1",
+                (canonical_url(url),),
+            ).fetchone()
+        return _stored_item(row) if row else None
+
+    def items_count(self) -> int:
+        with self._errors():
+            return self._db.execute("SELECT count(*) FROM items").fetchone()[0]
+
+    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+        """Delete items older than ``retention_days``; return how many were deleted.
+
+        Kept regardless of age: the ``keep_latest`` newest items of each source, and
+        items a feed still listed within the retention period (deleting those would
+        only bring them back as new on the next fetch).
+        """
+        cutoff = _ts(now - timedelta(days=retention_days))
+        with self._transaction() as db:
+            deleted = db.execute(
+                """
+                DELETE FROM items
+                WHERE published < :cutoff
+                AND NOT EXISTS (
+                    SELECT 1 FROM item_sources WHERE item_key = items.key AND last_seen >= :cutoff
+                )
+                AND key NOT IN (
+                    SELECT item_key FROM (
+                        SELECT s.item_key, row_number() OVER (
+                            PARTITION BY s.source_id ORDER BY i.published DESC, i.key DESC
+                        ) AS n
+                        FROM item_sources s JOIN items i ON i.key = s.item_key
+                    ) WHERE n <= :keep
+                )
+                """,
+                {"cutoff": cutoff, "keep": keep_latest},
+            ).rowcount
+            # Items no source refers to cannot be listed or updated: drop them too.
+            deleted += db.execute(
+                "DELETE FROM items WHERE key NOT IN (SELECT item_key FROM item_sources)"
+            ).rowcount
+            db.execute(
+                "UPDATE sources SET item_count = "
+                "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
+            )
+        return deleted
+
+
+# -- rows <-> types -------------------------------------------------------------------
+
+_SOURCE_COLUMNS = (
+    "id",
+    "url",
+    "configured_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "title",
+    "link",
+    "feed_updated",
+    "last_attempt",
+    "last_success",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "next_due",
+    "backoff_until",
+    "gone",
+    "item_count",
+    "min_interval_seconds",
+)
+_SOURCE_TIMES = (
+    "feed_updated",
+    "last_attempt",
+    "last_success",
+    "last_error_at",
+    "next_due",
+    "backoff_until",
+)
+_SELECT_SOURCE = f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM sources"
+_SAVED_SOURCE_COLUMNS = [c for c in _SOURCE_COLUMNS if c != "item_count"]
+_UPSERT_SOURCE = (
+    f"INSERT INTO sources ({', '.join(_SAVED_SOURCE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _SAVED_SOURCE_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SAVED_SOURCE_COLUMNS if c != "id")
+)
+
+
+def _source_row(state: SourceState) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": state.source_id,
+        "url": state.url,
+        "configured_url": state.configured_url,
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "title": state.title,
+        "link": state.link,
+        "last_error": state.last_error,
+        "consecutive_failures": state.consecutive_failures,
+        "gone": int(state.gone),
+        "min_interval_seconds": state.min_interval_seconds,
+    }
+    for name in _SOURCE_TIMES:
+        row[name] = _ts_or_none(getattr(state, name))
+    return row
+
+
+def _source_state(row: Sequence[Any]) -> SourceState:
+    values = dict(zip(_SOURCE_COLUMNS, row, strict=True))
+    for name in _SOURCE_TIMES:
+        values[name] = _dt_or_none(values[name])
+    values["source_id"] = values.pop("id")
+    values["gone"] = bool(values["gone"])
+    return SourceState(**values)
+
+
+_ITEM_COLUMNS = (
+    "key",
+    "id",
+    "canonical_link",
+    "title",
+    "link",
+    "summary",
+    "content",
+    "published",
+    "updated",
+    "published_original",
+    "updated_original",
+    "published_raw",
+    "updated_raw",
+    "first_seen",
+    "authors",
+    "categories",
+    "enclosures",
+    "language",
+    "content_hash",
+)
+_INSERT_ITEM = (
+    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _ITEM_COLUMNS)})"
+)
+_UPDATE_ITEM = (
+    "UPDATE items SET "
+    + ", ".join(f"{c} = :{c}" for c in _ITEM_COLUMNS if c not in ("key", "id", "first_seen"))
+    + " WHERE key = :key"
+)
+_SELECT_ITEM = (
+    "SELECT i.key, i.id, i.title, i.link, i.summary, i.content, i.published, i.updated, "
+    "i.published_raw, i.updated_raw, i.authors, i.categories, i.enclosures, i.language, "
+    "i.first_seen, "
+    # source ids in the order they were attached (rowid order of item_sources)
+    "(SELECT json_group_array(source_id) FROM "
+    "(SELECT source_id FROM item_sources WHERE item_key = i.key ORDER BY rowid)) "
+    "FROM items i"
+)
+_INSERT_ITEM_SOURCE = (
+    "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
+    "content_hash) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_SELECT_SEEN = (
+    "SELECT s.item_id, s.item_key, s.content_hash, i.published, i.published_original, "
+    "i.first_seen FROM item_sources s JOIN items i ON i.key = s.item_key "
+    "WHERE s.source_id = ?"
+)
+
+
+def _item_row(
+    item: Item,
+    key: str,
+    canonical_link: str | None,
+    published: str,
+    updated: str,
+    fetched: str,
+    content_hash: str,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "id": item.id,
+        "canonical_link": canonical_link,
+        "title": item.title,
+        "link": item.link,
+        "summary": item.summary,
+        "content": item.content,
+        "published": published,
+        "updated": updated,
+        "published_original": _ts_or_none(item.published),
+        "updated_original": _ts_or_none(item.updated),
+        "published_raw": item.published_raw,
+        "updated_raw": item.updated_raw,
+        "first_seen": fetched,
+        "authors": _json([_without_nones(vars(a)) for a in item.authors]),
+        "categories": _json(list(item.categories)),
+        "enclosures": _json([_without_nones(vars(e)) for e in item.enclosures]),
+        "language": item.language,
+        "content_hash": content_hash,
+    }
+
+
+def _stored_item(row: Sequence[Any]) -> StoredItem:
+    (
+        key,
+        item_id,
+        title,
+        link,
+        summary,
+        content,
+        published,
+        updated,
+        published_raw,
+        updated_raw,
+        authors,
+        categories,
+        enclosures,
+        language,
+        first_seen,
+        source_ids,
+    ) = row
+    published_dt, updated_dt = _dt(published), _dt(updated)
+    item = Item(
+        id=item_id,
+        title=title,
+        link=link,
+        summary=summary,
+        content=content,
+        published=published_dt,
+        updated=updated_dt,
+        published_raw=published_raw,
+        updated_raw=updated_raw,
+        authors=tuple(Author(**a) for a in json.loads(authors)),
+        categories=tuple(json.loads(categories)),
+        enclosures=tuple(Enclosure(**e) for e in json.loads(enclosures)),
+        language=language,
+    )
+    return StoredItem(
+        key=key,
+        item=item,
+        source_ids=tuple(json.loads(source_ids)),
+        first_seen=_dt(first_seen),
+        published=published_dt,
+        updated=updated_dt,
+    )
+
+
+def _adjusted_times(
+    item: Item, first_seen: str, fetched: str, previous: _Seen | None
+) -> tuple[str, str]:
+    """(published, updated) as stored; see Storage.record_fetch."""
+    original = _ts_or_none(item.published)
+    if previous is not None and (original is None or original == previous.published_original):
+        published = previous.published  # stable across edits
+    elif original is not None:
+        published = min(original, fetched)
+    elif item.updated is not None:
+        published = min(_ts(item.updated), fetched)
+    else:
+        published = first_seen
+    updated = min(_ts(item.updated), fetched) if item.updated is not None else published
+    return published, max(updated, published)
+
+
+def _content_hash(item: Item) -> str:
+    """Hash of everything the feed said about the item, to notice edits."""
+    fields = [
+        item.title,
+        item.link,
+        item.summary,
+        item.content,
+        _ts_or_none(item.published),
+        _ts_or_none(item.updated),
+        item.published_raw,
+        item.updated_raw,
+        [vars(a) for a in item.authors],
+        list(item.categories),
+        [vars(e) for e in item.enclosures],
+        item.language,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# -- small helpers --------------------------------------------------------------------
+
+
+def _ts(dt: datetime) -> str:
+    """Fixed-width UTC ISO 8601, so that text order is time order."""
+    if dt.tzinfo is None:  # the contract is aware UTC; don't let local time creep in
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _ts_or_none(dt: datetime | None) -> str | None:
+    return None if dt is None else _ts(dt)
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _dt_or_none(text: str | None) -> datetime | None:
+    return None if text is None else _dt(text)
+
+
+def _first_key(source_id: str, item_id: str) -> str:
+    """An item's key: 8 hex digits of its first source (so one fetch's inserts land
+    together in the indexes), 12 of that source's item id; see docs in record_fetch."""
+    return _sha1(source_id)[:8] + _sha1(f"{source_id}\0{item_id}")[:12]
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _json(value: Any) -> str:
+    if not value and isinstance(value, list):
+        return "[]"  # most items have no enclosures, many no authors
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _without_nones(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None}
+
+
+def _split_sql(script: str) -> Iterator[str]:
+    """The statements of a migration script (execute() takes one at a time;
+    executescript() would commit the migration's transaction)."""
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \t\n;"):
+                yield statement.strip()
+            statement = ""
+    if statement.strip(" \t\n;"):
+        yield statement.strip()

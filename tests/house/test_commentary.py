@@ -1,0 +1,456 @@
+"""House commentary: Markdown files and house-feed posts, read, matched and published."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from aggregator.cli import cli
+from aggregator.config import load_config
+from aggregator.house.load import (
+    CommentaryError,
+    extract_quotes,
+    from_house_item,
+    load_dir,
+    parse_markdown,
+    slugify,
+)
+from aggregator.models import Item, StoredItem
+from aggregator.publish import publish
+from aggregator.store.sqlite import Storage
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "commentary" / "2024-10-03-stop-sniato.md"
+ATOM = "{http://www.w3.org/2005/Atom}"
+FETCHED = datetime(2024, 10, 3, 6, 0, tzinfo=UTC)
+NOTICE = (
+    "Перепечатка и копирование материалов допускаются только с указанием ссылки на eurasia24.media"
+)
+LEAD = (
+    "В Актау в рамках международного кинофестиваля стран тюркского мира «Қоркыт ата» "
+    "Государственный центр поддержки национального кино Республики Казахстан заключил "
+    "меморандумы о сотрудничестве с государственными организациями в сфере кинематографии "
+    "Азербайджана, Кыргызстана, Туркменистана, Турции и Узбекистана."
+)
+SOURCE_LINK = "https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211"
+FEEDS_YAML = f"""
+site:
+  title: Евразия24
+  link: https://eurasia24.media/
+  house: Евразия24
+  feeds_url: https://eurasia24.media/feeds/
+  repost_notice: "{NOTICE}"
+house:
+  commentary_dir: commentary
+sources:
+  - id: kazinform-ru
+    name: Казинформ
+    url: https://www.inform.kz/rss/rus.xml
+    language: ru
+  - id: tengrinews
+    name: Tengrinews
+    url: https://tengrinews.kz/news.rss
+    language: ru
+  - id: eurasia24
+    name: Евразия24
+    url: https://eurasia24.media/rss.xml
+    house: true
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A fresh site: feeds.yaml, an empty commentary/ and a store with the source item."""
+    (tmp_path / "feeds.yaml").write_text(FEEDS_YAML, encoding="utf-8")
+    (tmp_path / "commentary").mkdir()
+    config = load_config(tmp_path / "feeds.yaml")
+    storage = Storage(tmp_path / "aggregator.sqlite")
+    try:
+        storage.sync_sources(config.sources)
+        record(storage, "kazinform-ru", source_item())
+        record(storage, "tengrinews", other_item())
+    finally:
+        storage.close()
+    return tmp_path
+
+
+def source_item() -> Item:
+    return Item(
+        id=SOURCE_LINK,
+        title="Казахстан подписал меморандумы о сотрудничестве в кино с тюркскими странами",
+        link=SOURCE_LINK,
+        summary=f"<p>{LEAD}</p>",
+        content=f"<p>{LEAD}</p><p>Фестиваль продлится до 6 октября, в конкурсе 42 картины.</p>",
+        published=FETCHED - timedelta(hours=2),
+        language="ru",
+    )
+
+
+def other_item() -> Item:
+    return Item(
+        id="tengri-1",
+        title="Нацбанк сохранил базовую ставку на уровне 14,25%",
+        link="https://tengrinews.kz/kazakhstan_news/stavka-1/",
+        summary="<p>Национальный банк Казахстана принял решение сохранить базовую ставку.</p>",
+        published=FETCHED - timedelta(hours=1),
+    )
+
+
+def record(storage: Storage, source_id: str, *items: Item) -> None:
+    state = storage.get_source_state(source_id)
+    storage.record_fetch(state, list(items), fetched_at=FETCHED)
+
+
+def write(site: Path, name: str, text: str) -> Path:
+    path = site / "commentary" / name
+    path.write_text(text.lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def publish_site(site: Path):
+    config = load_config(site / "feeds.yaml")
+    storage = Storage(site / "aggregator.sqlite")
+    try:
+        return publish(config, storage, out_dir=site / "output")
+    finally:
+        storage.close()
+
+
+def atom_entries(path: Path) -> list:
+    return etree.parse(str(path)).getroot().findall(f"{ATOM}entry")
+
+
+def json_items(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["items"]
+
+
+# --- the issue's example, end to end -------------------------------------------------------
+
+
+def test_the_issue_example_is_matched_by_its_quote_and_published_with_attribution(site):
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+
+    report = publish_site(site)
+
+    assert report.problems == ()
+    assert report.entries["commentary"] == 1
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    assert entry.findtext(f"{ATOM}title") == "Стоп, снято!"
+    via = [link.get("href") for link in entry.findall(f"{ATOM}link") if link.get("rel") == "via"]
+    assert via == [SOURCE_LINK]
+    content = entry.findtext(f"{ATOM}content")
+    quote_at = content.index(f'<a href="{SOURCE_LINK}">Kazinform</a> сообщает: «В Актау')
+    heading_at = content.index("<h3>Евразия24 комментирует:</h3>")
+    comment_at = content.index("Чуть больше недели назад в Париже")
+    notice_at = content.index(NOTICE)
+    assert quote_at < heading_at < comment_at < notice_at
+    assert content.count(NOTICE) == 1
+
+
+def test_the_json_feed_entry_names_the_source_items_id(site):
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+    publish_site(site)
+
+    (commentary,) = json_items(site / "output" / "commentary.json")
+    source_entry = next(
+        i for i in json_items(site / "output" / "all.json") if i.get("url") == SOURCE_LINK
+    )
+    (referenced,) = commentary["_commentary"]["sources"]
+    assert referenced["id"] == source_entry["id"]
+    assert referenced["url"] == SOURCE_LINK and referenced["item_id"] == SOURCE_LINK
+    assert commentary["id"] == "tag:eurasia24.media,2026:commentary/stop-sniato"
+
+
+def test_commentary_is_in_the_combined_output_and_only_commentary_is_in_its_own(site):
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+    publish_site(site)
+    titles = [e.findtext(f"{ATOM}title") for e in atom_entries(site / "output" / "all.atom")]
+    assert "Стоп, снято!" in titles and len(titles) == 3
+    assert [e["title"] for e in json_items(site / "output" / "commentary.json")] == ["Стоп, снято!"]
+
+
+def test_an_unmatched_commentary_is_published_without_a_source_link(site):
+    write(
+        site,
+        "a.md",
+        """
+---
+title: Без источника
+date: 2024-10-03 12:00
+agency: Azattyq
+quote: Этого текста нет ни в одной сохраненной новости, его источник еще не получен.
+---
+Комментарий редакции.
+""",
+    )
+    publish_site(site)
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    assert not [link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "via"]
+    content = entry.findtext(f"{ATOM}content")
+    assert "Azattyq сообщает: «Этого текста нет" in content and "<a href" not in content
+
+
+def test_attribution_and_heading_wording_follow_the_commentarys_language(site):
+    write(
+        site,
+        "kk.md",
+        """
+---
+title: Пікір
+date: 2024-10-03 12:00
+language: kk
+source: https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211/
+---
+Бұл жақсы жаңалық.
+""",
+    )
+    publish_site(site)
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    content = entry.findtext(f"{ATOM}content")
+    assert "</a> хабарлайды: «В Актау" in content and "<h3>Евразия24 пікірі:</h3>" in content
+
+
+# --- errors: clear, per file, and the rest still publishes -----------------------------------
+
+
+def test_a_bad_file_is_reported_with_file_and_line_and_the_others_still_publish(site):
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+    write(
+        site,
+        "broken.md",
+        """
+---
+title: Сломанный
+date: 2024-10-03
+tags: [a, b
+---
+Текст.
+""",
+    )
+    write(
+        site,
+        "unknown-source.md",
+        """
+---
+title: Неизвестный источник
+date: 2024-10-03
+source: https://example.kz/never-fetched
+---
+Текст.
+""",
+    )
+
+    report = publish_site(site)
+
+    assert report.entries["commentary"] == 1
+    problems = "\n".join(report.problems)
+    assert "commentary/broken.md:5: the front matter is not valid YAML" in problems
+    assert (
+        "commentary/unknown-source.md:4: source: 'https://example.kz/never-fetched' is not a stored item"
+        in problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("title: x\n---\nbody", "t.md:1: no front matter: the file must start with a line '---'"),
+        (
+            "---\ntitle: x\ndate: 2024-10-03\nbody",
+            "t.md:1: the front matter opened on this line is never closed",
+        ),
+        (
+            "---\ndate: 2024-10-03\n---\nbody",
+            "t.md:1: the front matter has no title; add a line 'title: ...'",
+        ),
+        ("---\ntitle: x\n---\nbody", "t.md:1: the front matter has no date"),
+        ("---\ntitle: x\ndate: 3 октября\n---\nbody", "t.md:3: date '3 октября' is not a date"),
+        (
+            "---\ntitle: x\ndate: 2024-10-03\ntitel: y\n---\nbody",
+            "t.md:4: unknown key 'titel' in the front matter; did you mean 'title'?",
+        ),
+        ("---\ntitle: x\ndate: 2024-10-03\n---\n\n", "t.md:5: the comment is empty"),
+        (
+            "---\ntitle: [x\ndate: 2024-10-03\n---\nbody",
+            "t.md:3: the front matter is not valid YAML",
+        ),
+    ],
+)
+def test_malformed_commentary_gets_a_clear_error_naming_file_and_line(site, text, message):
+    config = load_config(site / "feeds.yaml")
+    with pytest.raises(CommentaryError) as error:
+        parse_markdown(text, "t.md", config)
+    assert str(error.value).startswith(message)
+
+
+def test_two_files_with_one_slug_keep_the_first(site):
+    body = "---\ntitle: x\ndate: 2024-10-03\nslug: same\n---\nТекст.\n"
+    write(site, "a.md", body)
+    write(site, "b.md", body)
+    loaded = load_dir(site / "commentary", load_config(site / "feeds.yaml"))
+    assert [c.where for c in loaded.commentary] == ["commentary/a.md"]
+    assert "slug 'same' is already used by commentary/a.md" in str(loaded.problems[0])
+
+
+# --- reading a commentary file ------------------------------------------------------------------
+
+
+def test_front_matter_fields_are_read(site):
+    config = load_config(site / "feeds.yaml")
+    c = parse_markdown(
+        "---\ntitle: Стоп, снято!\ndate: 2024-10-03 14:00\ntags: [кино]\nauthor: Редакция\n"
+        "link: https://eurasia24.media/stop\nsource: https://inform.kz/x\n---\nТекст *комментария*.\n",
+        "commentary/2024-10-03-stop.md",
+        config,
+        default_slug="stop",
+    )
+    assert (c.title, c.slug, c.tags, c.sources, c.link) == (
+        "Стоп, снято!", "stop", ("кино",), ("https://inform.kz/x",), "https://eurasia24.media/stop"
+    )  # fmt: skip
+    assert c.published == datetime(2024, 10, 3, 9, 0, tzinfo=UTC)  # Astana time, UTC+5
+    assert (
+        c.comment_html == "<p>Текст <em>комментария</em>.</p>" and c.authors[0].name == "Редакция"
+    )
+
+
+def test_a_body_with_the_published_structure_is_split_into_quote_and_comment(site):
+    config = load_config(site / "feeds.yaml")
+    c = parse_markdown(
+        f"---\ntitle: t\ndate: 2024-10-03\n---\nKazinform сообщает: «{LEAD} …».\n\n"
+        "Евразия24 комментирует:\n\nЧуть больше недели назад в Париже…\n",
+        "t.md",
+        config,
+    )
+    assert c.agency == "Kazinform" and c.quotes == (LEAD + " …",)
+    assert c.comment_html == "<p>Чуть больше недели назад в Париже…</p>"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "quotes"),
+    [
+        ("Как пишет агентство, «в Актау подписали меморандумы о сотрудничестве в кино».",
+         ["в Актау подписали меморандумы о сотрудничестве в кино"]),
+        ("«В Актау на фестивале «Қоркыт ата» подписали меморандумы». А «Қоркыт ата» идет.",
+         ["В Актау на фестивале «Қоркыт ата» подписали меморандумы"]),
+        ("Он сказал: „Мы будем снимать фильмы вместе с соседями“, и ушел.",
+         ["Мы будем снимать фильмы вместе с соседями"]),
+        ("The Astana Times: “Cargo volumes rose by 63 percent this year” — good.",
+         ["Cargo volumes rose by 63 percent this year"]),
+        ('Сказано: "ставка останется на уровне четырнадцати процентов" - так.',
+         ["ставка останется на уровне четырнадцати процентов"]),
+        ("<blockquote><p>Документы предусматривают совместное производство фильмов.</p></blockquote><p>Хорошо.</p>",
+         ["Документы предусматривают совместное производство фильмов."]),
+        ("Только имя: «Қоркыт ата» и «Болашақ», короткие слова в кавычках.", []),
+    ],
+    ids=["guillemets", "nested guillemets", "German quotes", "English quotes", "straight quotes",
+         "blockquote", "names are not quotes"],
+)  # fmt: skip
+def test_quotes_are_extracted_in_every_form(fragment, quotes):
+    assert extract_quotes(fragment) == quotes
+
+
+def test_a_house_feed_post_is_split_into_quote_and_comment(site):
+    config = load_config(site / "feeds.yaml")
+    content = (
+        f'<p><a href="{SOURCE_LINK}">Kazinform</a> сообщает: «{LEAD} …».</p>'
+        "<p><strong>Евразия24 комментирует:</strong></p>"
+        "<p>Чуть больше недели назад в Париже Казахстан и Франция договорились.</p>"
+        f"<p>{NOTICE}</p>"
+    )
+    item = Item(
+        id="e24-1", title="Стоп, снято!", link="https://eurasia24.media/stop", content=content
+    )
+    stored = StoredItem("k1", item, ("eurasia24",), FETCHED, FETCHED, FETCHED)
+    c = from_house_item(stored, config)
+    assert (c.agency, c.quotes, c.links) == ("Kazinform", (LEAD + " …",), (SOURCE_LINK,))
+    assert (
+        c.comment_html
+        == "<p>Чуть больше недели назад в Париже Казахстан и Франция договорились.</p>"
+    )
+    assert c.link == "https://eurasia24.media/stop" and c.item_key == "k1"
+
+
+def test_a_house_feed_post_is_published_as_commentary_with_a_via_link(site):
+    config = load_config(site / "feeds.yaml")
+    storage = Storage(site / "aggregator.sqlite")
+    try:
+        post = Item(
+            id="e24-1",
+            title="Стоп, снято!",
+            link="https://eurasia24.media/stop",
+            content=f"<p>Казинформ сообщает: «{LEAD}»</p><p>Евразия24 комментирует:</p><p>Мнение.</p>",
+            published=FETCHED,
+        )
+        record(storage, "eurasia24", post)
+        publish(config, storage, out_dir=site / "output")
+    finally:
+        storage.close()
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    assert entry.findtext(f"{ATOM}title") == "Стоп, снято!"
+    links = {link.get("rel"): link.get("href") for link in entry.findall(f"{ATOM}link")}
+    assert links == {"alternate": "https://eurasia24.media/stop", "via": SOURCE_LINK}
+
+
+def test_slugs_are_latin_and_file_name_safe():
+    assert slugify("Стоп, снято!") == "stop-sniato"
+    assert slugify("Қазақстан: ә ғ қ ң ө ұ ү һ і") == "qazaqstan-a-g-q-n-o-u-u-h-i"
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(site, monkeypatch):
+    monkeypatch.chdir(site)
+    runner = CliRunner()
+
+    created = runner.invoke(cli, ["comment", "new", SOURCE_LINK + "?utm_source=telegram"])
+
+    assert created.exit_code == 0, created.output
+    (path,) = (site / "commentary").glob("*.md")
+    assert path.name.endswith("-kazakhstan-podpisal-memorandumy-o-sotrudnichestve-v-kino-s.md")
+    text = path.read_text(encoding="utf-8")
+    assert f'source: "{SOURCE_LINK}"' in text and 'agency: "Казинформ"' in text
+    assert 'quote: "В Актау в рамках международного кинофестиваля' in text
+    assert 'title: "Казахстан подписал меморандумы' in text
+
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert "ERROR" in listed.output and "the comment is empty" in listed.output
+
+    path.write_text(text + "\nНаш комментарий.\n", encoding="utf-8")
+    write(
+        site, "z.md", "---\ntitle: Ни о чем\ndate: 2024-10-03\n---\nФутбол и погода в Караганде.\n"
+    )
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert any(
+        line.split()[:3] == ["ok", "source", "1.00"] and SOURCE_LINK in line for line in lines
+    )
+    assert any(line.split()[:2] == ["NO", "MATCH"] for line in lines)
+    assert lines[-1] == "2 commentary: 1 matched, 0 to review, 1 without a match, 0 with errors"
+
+
+def test_publish_reports_commentary_it_left_out_and_still_succeeds(site, monkeypatch):
+    monkeypatch.chdir(site)
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+    write(site, "notitle.md", "---\ndate: 2024-10-03\n---\nТекст.\n")
+    result = CliRunner().invoke(cli, ["publish"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "commentary not published: commentary/notitle.md:1: the front matter has no title"
+        in result.output
+    )
+    assert len(json_items(site / "output" / "commentary.json")) == 1
+
+
+def test_comment_new_says_clearly_when_the_item_is_not_stored(site, monkeypatch):
+    monkeypatch.chdir(site)
+    result = CliRunner().invoke(cli, ["comment", "new", "https://example.kz/nothing"])
+    assert result.exit_code == 1
+    assert "no stored item has the URL, key or id 'https://example.kz/nothing'" in result.output

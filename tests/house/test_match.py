@@ -1,0 +1,382 @@
+"""match: which stored item a house commentary comments on, by source, link, quote or similarity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aggregator.config import Config, SiteConfig, SourceConfig
+from aggregator.house.load import Commentary
+from aggregator.house.match import (
+    CONFIDENT,
+    REVIEW,
+    MatchIndex,
+    match_all,
+    match_commentary,
+    skeleton,
+)
+from aggregator.models import Item, StoredItem
+from aggregator.store.sqlite import Storage
+
+DAY = datetime(2024, 10, 3, 5, 0, tzinfo=UTC)
+
+KORKYT = (
+    "В Актау в рамках международного кинофестиваля стран тюркского мира «Қоркыт ата» "
+    "Государственный центр поддержки национального кино Республики Казахстан заключил "
+    "меморандумы о сотрудничестве с государственными организациями в сфере кинематографии "
+    "Азербайджана, Кыргызстана, Туркменистана, Турции и Узбекистана."
+)
+KORKYT_2 = (
+    "Документы предусматривают совместное производство фильмов, обмен опытом и проведение "
+    "недель национального кино. По словам председателя правления центра, первые совместные "
+    "проекты могут стартовать уже в будущем году."
+)
+# The same event told by another outlet, in its own words.
+KORKYT_OTHER = (
+    "Соглашения о партнерстве подписаны на фестивале «Қоркыт ата», который проходит в "
+    "Мангистауской области. Со стороны Казахстана документы подписал центр поддержки "
+    "отечественного кино, партнерами выступили киноведомства пяти тюркских государств."
+)
+RATE = (
+    "Национальный банк Казахстана принял решение сохранить базовую ставку на уровне 14,25% "
+    "с коридором плюс-минус один процентный пункт. Регулятор объяснил решение ускорением "
+    "инфляции в сентябре и ростом инфляционных ожиданий населения."
+)
+TENGIZ = (
+    "Проект будущего расширения на месторождении Тенгиз завершен, и добыча в ближайшие месяцы "
+    "вырастет примерно на 260 тысяч баррелей в сутки, сообщили в компании."
+)
+KAZAKH = (
+    "Көкарал бөгетінің арқасында Солтүстік Арал теңізінің су деңгейі биыл 42 метрге жетті. "
+    "Теңізге балықтың 22 түрі оралды, Арал қаласына дейінгі қашықтық 12 шақырымға қысқарды."
+)
+ENGLISH = (
+    "Cargo transported along the Trans-Caspian International Transport Route reached 4.1 "
+    "million tonnes in the first nine months of the year, a 63 percent increase year on year."
+)
+NAMES = {"kazinform": "Kazinform", "24kz": "24KZ", "zakon": "Zakon.kz", "kapital": "Kapital.kz"}
+
+
+def stored(key, source, title, *paragraphs, hours=0, link=None, item_id=None) -> StoredItem:
+    when = DAY + timedelta(hours=hours)
+    item = Item(
+        id=item_id or f"{source}:{key}",
+        title=title,
+        link=link or f"https://{source}.example/news/{key}",
+        summary=paragraphs[0],
+        content="".join(f"<p>{p}</p>" for p in paragraphs),
+        published=when,
+    )
+    return StoredItem(key, item, (source,), when, when, when)
+
+
+def commentary(text="Редакция будет следить за тем, как это выполнят.", **fields) -> Commentary:
+    fields.setdefault("title", "Стоп, снято!")
+    fields.setdefault("published", DAY + timedelta(hours=5))
+    return Commentary(
+        id="file:test", slug="test", comment_html=f"<p>{text}</p>", where="test.md", **fields
+    )
+
+
+@pytest.fixture(scope="module")
+def index() -> MatchIndex:
+    items = [
+        stored("korkyt", "kazinform", "Казахстан подписал меморандумы о сотрудничестве в кино",
+               KORKYT, KORKYT_2, link="https://www.inform.kz/ru/memorandumy-a4211"),
+        stored("korkyt-other", "24kz", "Тюркские страны договорились о совместных съемках",
+               KORKYT_OTHER, hours=2),
+        stored("rate", "kapital", "Нацбанк сохранил базовую ставку на уровне 14,25%", RATE, hours=3),
+        stored("tengiz", "zakon", "Добыча на Тенгизе вырастет", TENGIZ, hours=4),
+        stored("aral", "kazinform", "Кіші Аралдағы су деңгейі көтерілді", KAZAKH, hours=5),
+        stored("corridor", "kazinform", "Middle Corridor cargo volumes up 63 percent", ENGLISH, hours=6),
+    ]  # fmt: skip
+    return MatchIndex.build(items)
+
+
+def match(index, c):
+    return match_commentary(c, index, source_names=NAMES)
+
+
+# --- quotes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        pytest.param(KORKYT, id="whole lead"),
+        pytest.param(KORKYT[:60] + " … " + KORKYT[-90:], id="shortened with an ellipsis"),
+        pytest.param("…" + KORKYT[40:], id="cut at the start"),
+        pytest.param(KORKYT[:150] + "…", id="cut at the end"),
+        pytest.param(
+            KORKYT.replace("заключил", "заключила").replace("Турции и ", "Турции, "),
+            id="lightly edited",
+        ),
+        pytest.param(
+            KORKYT.replace(",", "").replace("«", '"').replace("»", '"').upper(),
+            id="differently punctuated",
+        ),
+        pytest.param(KORKYT_2, id="from a later paragraph"),
+    ],
+)
+def test_a_quote_finds_its_item_however_it_was_trimmed(index, quote):
+    found = match(index, commentary(quotes=(quote,), agency="Kazinform"))
+    assert (found.keys, found.method, found.status) == (("korkyt",), "quote", "confident")
+    assert found.confidence >= CONFIDENT
+
+
+def test_a_quote_in_kazakh_or_english_finds_its_item(index):
+    assert match(index, commentary(quotes=(KAZAKH[:120],))).keys == ("aral",)
+    assert match(index, commentary(quotes=(ENGLISH,))).keys == ("corridor",)
+
+
+def test_two_quotes_match_two_items_in_order(index):
+    found = match(index, commentary(quotes=(RATE, TENGIZ)))
+    assert found.keys == ("rate", "tengiz") and found.quotes == (0, 1)
+
+
+def test_the_agency_named_need_not_be_the_items_source(index):
+    # Zakon.kz is named, but the text is Kazinform's, and only Kazinform's item is stored.
+    found = match(index, commentary(quotes=(KORKYT,), agency="Zakon.kz"))
+    assert found.keys == ("korkyt",) and found.confident
+
+
+def test_the_same_event_told_by_another_outlet_is_not_its_quote(index):
+    other = match(index, commentary(quotes=(KORKYT_OTHER,)))
+    assert other.keys == ("korkyt-other",)
+    found = match(index, commentary(quotes=(KORKYT,)))
+    assert found.keys == ("korkyt",)
+
+
+def test_a_reprinted_text_goes_to_the_named_agency_else_to_the_first_published():
+    original = stored("original", "kazinform", "Меморандумы в кино", KORKYT)
+    reprint = stored("reprint", "zakon", "Тюркские страны и кино", KORKYT, "Иной хвост.", hours=3)
+    index = MatchIndex.build([original, reprint])
+    assert match(index, commentary(quotes=(KORKYT,), agency="Zakon.kz")).keys == ("reprint",)
+    assert match(index, commentary(quotes=(KORKYT,), agency="Kazinform")).keys == ("original",)
+    assert match(index, commentary(quotes=(KORKYT,))).keys == ("original",)
+
+
+def test_a_quote_of_an_item_never_fetched_is_no_match_not_the_nearest_item(index):
+    # The same event, but a text no stored item has: its source was never fetched.
+    absent = (
+        "В первый день работы кинофестиваля «Қоркыт ата» в Актау зрители увидели двенадцать "
+        "короткометражных фильмов молодых режиссеров из Казахстана и Узбекистана."
+    )
+    found = match(index, commentary(quotes=(absent,), agency="24KZ"))
+    assert found.status == "none" and found.keys == ()
+
+
+def test_a_short_phrase_in_quote_marks_is_not_a_quote_to_match_on(index):
+    found = match(index, commentary(quotes=("Қоркыт ата",), text="Про кино и театр."))
+    assert found.method != "quote"
+
+
+# --- references ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "https://www.inform.kz/ru/memorandumy-a4211",
+        "http://inform.kz/ru/memorandumy-a4211/",
+        "https://inform.kz/ru/memorandumy-a4211?utm_source=telegram&utm_medium=social",
+        "kazinform:korkyt",  # the id the source gave it
+        "korkyt",  # the store key
+    ],
+)
+def test_the_editors_source_is_found_by_url_id_or_key(index, reference):
+    found = match(index, commentary(sources=(reference,)))
+    assert (found.keys, found.method, found.confidence) == (("korkyt",), "source", 1.0)
+
+
+def test_the_editors_source_wins_over_a_quote_of_another_item(index):
+    found = match(index, commentary(sources=("rate",), quotes=(KORKYT,)))
+    assert (found.keys, found.method) == (("rate",), "source")
+
+
+def test_an_unknown_source_reference_is_an_error_not_a_guess(index):
+    found = match(
+        index, commentary(sources=("https://example.kz/never-fetched",), quotes=(KORKYT,))
+    )
+    assert found.status == "error" and found.keys == ()
+    assert (
+        "https://example.kz/never-fetched" in found.error and "is not a stored item" in found.error
+    )
+
+
+def test_a_link_to_a_stored_item_matches_it_with_tracking_parameters_ignored(index):
+    link = "https://www.inform.kz/ru/memorandumy-a4211?utm_source=fb&fbclid=IwAR0"
+    found = match(index, commentary(links=(link, "https://example.com/unrelated")))
+    assert (found.keys, found.method, found.status) == (("korkyt",), "link", "confident")
+
+
+# --- similarity ------------------------------------------------------------------------
+
+
+def test_a_retelling_without_quote_or_link_finds_its_item_by_similarity(index):
+    retold = (
+        "Регулятор не стал трогать базовую ставку, сославшись на разгон инфляции в сентябре и "
+        "на то, что население ждет дальнейшего подорожания. Ставка остается 14,25 процента."
+    )
+    found = match(index, commentary(text=retold, title="Вопрос цены"))
+    assert found.method == "similarity" and found.keys == ("rate",)
+
+
+def test_similarity_only_looks_around_the_commentarys_date(index):
+    retold = "Регулятор не стал трогать базовую ставку, сославшись на инфляцию в сентябре."
+    late = commentary(text=retold, published=DAY + timedelta(days=10))
+    assert match(index, late).keys == ()
+
+
+def test_two_outlets_on_one_event_are_never_a_confident_similarity_match(index):
+    retold = "Тюркские страны подписали в Актау документы о сотрудничестве в кино на фестивале."
+    found = match(index, commentary(text=retold))
+    assert found.status != "confident"
+
+
+def test_a_retelling_of_something_never_stored_is_no_match(index):
+    found = match(
+        index, commentary(text="Футбольный клуб Кайрат выиграл кубок страны в серии пенальти.")
+    )
+    assert found.status == "none" and found.keys == ()
+
+
+# --- similarity across languages ------------------------------------------------------
+
+BERLIN = (
+    "Kazakh and German companies signed 12 agreements worth about $4 billion at a business "
+    "forum in Berlin attended by President Kassym-Jomart Tokayev. The deals cover chemicals, "
+    "rare earth metals and logistics."
+)
+PARIS = (
+    "Kazakh and French companies signed 7 agreements worth 850 million euros at an investment "
+    "round table in Paris chaired by Prime Minister Olzhas Bektenov. The deals cover uranium, "
+    "aviation and agriculture."
+)
+
+
+@pytest.fixture(scope="module")
+def languages() -> MatchIndex:
+    items = [
+        stored("berlin", "astanatimes", "Kazakhstan and Germany sign business agreements", BERLIN),
+        stored("paris", "astanatimes", "Kazakhstan and France sign investment deals", PARIS, hours=1),
+        stored("forum", "kapital", "Инвесторы обсудили налоговую реформу",
+               "Участники форума иностранных инвесторов обсудили новый Налоговый кодекс и "
+               "льготы для обрабатывающей промышленности.", hours=2),
+        stored("aral", "azattyq", "Кіші Аралдағы су деңгейі көтерілді", KAZAKH, hours=3),
+        stored("corridor", "kazinform", "Middle Corridor cargo volumes up 63 percent", ENGLISH, hours=4),
+    ]  # fmt: skip
+    return MatchIndex.build(items)
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Токаев", "Тоқаев", "Токаева", "Tokayev"),
+        ("Астана", "Astana", "Астане"),
+        ("Актау", "Aktau"),
+        ("КЕГОК", "KEGOC"),
+        ("Джунгарский", "Жоңғар"),
+        ("терминал", "terminal"),
+    ],
+)
+def test_a_name_has_one_skeleton_in_cyrillic_latin_and_kazakh_spellings(spellings):
+    assert len({skeleton(word.lower()) for word in spellings}) == 1
+
+
+def test_different_names_have_different_skeletons():
+    assert skeleton("токаев") != skeleton("бектенов")
+    assert skeleton("berlin") != skeleton("paris")
+    assert skeleton("2029") != skeleton("2011")
+
+
+def first_ranked(found):
+    """The item a retelling ranks first: its match, or else its best candidate."""
+    return (list(found.keys) or [key for key, _ in found.candidates])[0]
+
+
+def test_a_russian_retelling_of_an_english_item_ranks_it_first_by_names_and_figures(languages):
+    retold = (
+        "В Берлине при участии Токаева казахстанские и немецкие компании подписали двенадцать "
+        "соглашений, от химии до логистики."
+    )
+    found = match(languages, commentary(text=retold, title="Ждем продолжения"))
+    assert first_ranked(found) == "berlin"
+
+
+def test_a_same_topic_english_item_with_other_names_and_figures_is_not_ranked_first(languages):
+    retold = (
+        "В Париже на круглом столе под председательством Бектенова французские компании "
+        "подписали семь соглашений на 850 миллионов евро: уран, авиация, сельское хозяйство."
+    )
+    found = match(languages, commentary(text=retold, title="Ждем продолжения"))
+    assert first_ranked(found) == "paris"
+
+
+def test_a_russian_retelling_of_a_kazakh_item_ranks_it_first(languages):
+    retold = (
+        "Благодаря Кокаральской плотине уровень Северного Арала дошел до сорока двух метров, "
+        "а до города Аральска вода подступила на двенадцать километров ближе."
+    )
+    found = match(languages, commentary(text=retold, title="Счет идет"))
+    assert first_ranked(found) == "aral"
+
+
+def test_a_match_across_languages_is_shown_for_review_never_published(languages):
+    retold = (
+        "По Транскаспийскому маршруту за девять месяцев перевезли больше четырех миллионов "
+        "тонн, на шестьдесят три процента больше, чем годом ранее, через Актау."
+    )
+    found = match(languages, commentary(text=retold, title="Счет идет"))
+    assert found.candidates[0][0] == "corridor"
+    assert found.status != "confident"
+
+
+def test_a_retelling_sharing_one_word_with_a_foreign_item_is_not_matched_to_it(languages):
+    retold = "Футбольный клуб из Берлина выиграл кубок страны в серии пенальти."
+    found = match(languages, commentary(text=retold))
+    assert found.status == "none"
+
+
+def test_confidence_levels_are_ordered():
+    assert 0 < REVIEW < CONFIDENT < 1
+
+
+# --- against the store -------------------------------------------------------------------
+
+
+def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp_path):
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.media/", house="Евразия24"),
+        sources=(
+            SourceConfig(id="kazinform", name="Kazinform", url="https://inform.kz/rss"),
+            SourceConfig(
+                id="house", name="Евразия24", url="https://eurasia24.media/rss", house=True
+            ),
+        ),
+    )
+    storage = Storage(tmp_path / "store.sqlite")
+    try:
+        storage.sync_sources(config.sources)
+        source = stored("a", "kazinform", "Меморандумы в кино", KORKYT).item
+        # The house's own post quotes the same text: it must not match itself.
+        post = stored("p", "house", "Стоп, снято!", f"Kazinform сообщает: «{KORKYT}»").item
+        for source_id, item in (("kazinform", source), ("house", post)):
+            state = storage.get_source_state(source_id)
+            storage.record_fetch(state, [item], fetched_at=DAY + timedelta(hours=1))
+        key = storage.item_by_link(source.link).key
+        by_link = commentary(sources=(source.link + "?utm_source=x",))
+        by_quote = Commentary(
+            id="file:q",
+            title="t",
+            published=DAY,
+            slug="q",
+            comment_html="<p>c</p>",
+            quotes=(KORKYT,),
+        )
+        matches = match_all([by_link, by_quote], storage, config)
+    finally:
+        storage.close()
+    assert matches["file:test"].keys == (key,) and matches["file:test"].method == "source"
+    assert matches["file:q"].keys == (key,) and matches["file:q"].method == "quote"

@@ -1,0 +1,335 @@
+"""One ingest run end to end: a real HTTP server on loopback, real SQLite, no mocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
+from aggregator.ingest import update
+from aggregator.store.sqlite import Storage
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+LOOPBACK = ("127.0.0.0/8",)
+
+
+def rss(*items: tuple[str, str], title: str = "Казинформ") -> bytes:
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
+        f"<description>&lt;p&gt;{t}&lt;/p&gt;</description>"
+        "<pubDate>Wed, 25 Nov 2026 09:00:00 +0500</pubDate></item>"
+        for t, link in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><link>https://www.inform.kz/</link><description>d</description>"
+        f"{body}</channel></rss>"
+    ).encode()
+
+
+FEED = rss(
+    ("Токаев провёл встречу", "https://www.inform.kz/ru/a1"),
+    ("Қазақстан жаңалықтары", "https://www.inform.kz/kz/a2"),
+)
+
+
+def make_config(*sources: SourceConfig, **fetch) -> Config:
+    fetch.setdefault("backoff_base", 60)
+    return Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.media/"),
+        sources=tuple(sources),
+        fetch=FetchConfig(allow_private_networks=LOOPBACK, **fetch),
+    )
+
+
+def src(sid: str, url: str, **kw) -> SourceConfig:
+    return SourceConfig(id=sid, name=sid, url=url, **kw)
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage(tmp_path / "store.sqlite") as store:
+        yield store
+
+
+def run(config, storage, now=NOW, **kw):
+    return {r.source_id: r for r in update.update(config, storage, now=now, **kw).runs}
+
+
+def test_a_first_run_stores_every_item_and_the_feed_metadata(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+
+    runs = run(config, storage)
+
+    assert runs["kazinform-ru"].status == "updated"
+    assert runs["kazinform-ru"].new == 2
+    titles = sorted(s.item.title for s in storage.iter_items())
+    assert titles == ["Токаев провёл встречу", "Қазақстан жаңалықтары"]
+    state = storage.get_source_state("kazinform-ru")
+    assert state.title == "Казинформ"
+    assert state.last_success == NOW
+    assert state.item_count == 2
+    assert state.next_due == NOW + timedelta(seconds=config.fetch.interval)
+
+
+def test_conditional_get_turns_an_unchanged_feed_into_a_304_without_parsing(feed_server, storage):
+    feed_server.route(
+        "/rus.xml", body=FEED, etag='"v1"', last_modified="Wed, 25 Nov 2026 09:00:00 GMT"
+    )
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+
+    runs = run(config, storage, select_all=True)
+
+    second = feed_server.requests("/rus.xml")[-1]
+    assert second.headers["if-none-match"] == '"v1"'
+    assert second.headers["if-modified-since"] == "Wed, 25 Nov 2026 09:00:00 GMT"
+    assert runs["kazinform-ru"].status == "not modified"
+    assert storage.items_count() == 2
+
+
+def test_a_body_with_the_same_hash_is_not_parsed_again(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)  # no validators: the server always sends 200
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+    assert run(config, storage, select_all=True)["kazinform-ru"].status == "unchanged"
+
+
+def test_a_source_is_not_fetched_again_before_it_is_due(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml"), interval=600))
+    run(config, storage)
+    assert run(config, storage, now=NOW + timedelta(seconds=599)) == {}
+    assert "kazinform-ru" in run(config, storage, now=NOW + timedelta(seconds=600))
+    assert feed_server.count("/rus.xml") == 2
+
+
+def test_a_feed_ttl_raises_the_interval(feed_server, storage):
+    body = FEED.replace(
+        b"<description>d</description>", b"<description>d</description><ttl>120</ttl>"
+    )
+    feed_server.route("/rus.xml", body=body)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml"), interval=600))
+    run(config, storage)
+    assert storage.get_source_state("kazinform-ru").next_due == NOW + timedelta(hours=2)
+
+
+@pytest.mark.parametrize("status", [301, 308])
+def test_a_permanent_redirect_is_adopted_and_recorded(feed_server, storage, status):
+    feed_server.route("/old.xml", redirect="/new.xml", status=status)
+    feed_server.route("/new.xml", body=FEED)
+    old, new = feed_server.url("/old.xml"), feed_server.url("/new.xml")
+    config = make_config(src("kazinform-ru", old))
+
+    run(config, storage)
+    state = storage.get_source_state("kazinform-ru")
+    assert state.url == new
+    assert state.configured_url == old
+    assert [(h[0], h[1], h[2]) for h in storage.url_history("kazinform-ru")] == [(old, new, status)]
+
+    run(config, storage, select_all=True)
+    assert feed_server.count("/old.xml") == 1  # the next run goes straight to the new URL
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_temporary_redirect_keeps_the_configured_url(feed_server, storage, status):
+    feed_server.route("/old.xml", redirect="/new.xml", status=status)
+    feed_server.route("/new.xml", body=FEED)
+    old = feed_server.url("/old.xml")
+    config = make_config(src("kazinform-ru", old))
+    run(config, storage)
+    assert storage.get_source_state("kazinform-ru").url == old
+    assert storage.url_history("kazinform-ru") == []
+    assert storage.items_count() == 2
+
+
+def test_410_gone_stops_fetching_visibly(feed_server, storage):
+    feed_server.route("/rus.xml", status=410)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+
+    runs = run(config, storage)
+    assert runs["kazinform-ru"].status == "gone"
+    state = storage.get_source_state("kazinform-ru")
+    assert state.gone and "410" in state.last_error
+
+    assert run(config, storage, now=NOW + timedelta(days=30), select_all=True) == {}
+    assert feed_server.count("/rus.xml") == 1
+    # Asking for it by name fetches it anyway: the editor may know it is back.
+    assert "kazinform-ru" in run(config, storage, only=["kazinform-ru"])
+
+
+@pytest.mark.parametrize(
+    "retry_after, expected",
+    [
+        ("120", NOW + timedelta(seconds=120)),
+        ("Thu, 26 Nov 2026 15:00:00 GMT", NOW + timedelta(hours=3)),
+    ],
+)
+@pytest.mark.parametrize("status", [429, 503])
+def test_429_and_503_honour_retry_after(feed_server, storage, status, retry_after, expected):
+    feed_server.route("/rus.xml", status=status, headers={"Retry-After": retry_after})
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+
+    assert run(config, storage)["kazinform-ru"].status == "retry later"
+    state = storage.get_source_state("kazinform-ru")
+    assert state.backoff_until == expected
+    assert run(config, storage, now=expected - timedelta(seconds=1)) == {}
+
+
+def test_failures_back_off_exponentially_and_are_recorded(feed_server, storage):
+    feed_server.route("/rus.xml", status=500)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")), backoff_base=60)
+    delays = []
+    now = NOW
+    for _ in range(4):
+        run(config, storage, now=now, select_all=True)
+        state = storage.get_source_state("kazinform-ru")
+        delays.append((state.backoff_until - now).total_seconds())
+        now = state.backoff_until
+    assert state.consecutive_failures == 4
+    assert "500" in state.last_error
+    for n, delay in enumerate(delays):
+        assert 60 * 2**n / 2 <= delay <= 60 * 2**n
+
+
+def test_one_broken_source_does_not_stop_the_others(feed_server, storage):
+    feed_server.route("/good.xml", body=FEED)
+    feed_server.route("/page.html", body=b"<!DOCTYPE html><html><body>Not a feed</body></html>")
+    feed_server.route("/empty.xml", body=b"")
+    feed_server.route("/down.xml", status=500)
+    config = make_config(
+        src("good", feed_server.url("/good.xml")),
+        src("page", feed_server.url("/page.html")),
+        src("empty", feed_server.url("/empty.xml")),
+        src("down", feed_server.url("/down.xml")),
+        src("missing", "/nonexistent/feed.xml"),
+    )
+
+    runs = run(config, storage)
+
+    assert runs["good"].new == 2
+    assert "HTML page" in runs["page"].error
+    assert "empty" in runs["empty"].error
+    assert "500" in runs["down"].error
+    assert "not found" in runs["missing"].error
+    for sid in ("page", "empty", "down", "missing"):
+        assert storage.get_source_state(sid).consecutive_failures == 1
+
+
+def test_a_slow_source_does_not_delay_the_others(feed_server, storage):
+    feed_server.route("/slow.xml", body=FEED, drip=0.05)  # ~20 s for the whole body
+    for n in range(5):
+        feed_server.route(f"/fast{n}.xml", body=FEED)
+    config = make_config(
+        src("slow", feed_server.url("/slow.xml"), timeout=1.5),
+        *[src(f"fast{n}", feed_server.url(f"/fast{n}.xml")) for n in range(5)],
+    )
+    order = []
+    report = update.update(config, storage, now=NOW, on_result=lambda r: order.append(r.source_id))
+    assert order[-1] == "slow"
+    runs = {r.source_id: r for r in report.runs}
+    assert "deadline" in runs["slow"].error
+    assert all(runs[f"fast{n}"].status == "updated" for n in range(5))
+
+
+def test_the_same_article_through_two_feeds_is_stored_once(feed_server, storage):
+    feed_server.route("/a.xml", body=rss(("Новость", "https://www.inform.kz/ru/a1?utm_source=rss")))
+    feed_server.route("/b.xml", body=rss(("Новость", "http://inform.kz/ru/a1/")))
+    config = make_config(src("a", feed_server.url("/a.xml")), src("b", feed_server.url("/b.xml")))
+    run(config, storage)
+    [stored] = list(storage.iter_items())
+    assert set(stored.source_ids) == {"a", "b"}
+
+
+def test_an_item_seen_again_is_updated_in_place(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+    keys = sorted(s.key for s in storage.iter_items())
+    feed_server.route("/rus.xml", body=FEED.replace("встречу".encode(), "две встречи".encode()))
+
+    runs = run(config, storage, select_all=True)
+
+    assert (runs["kazinform-ru"].new, runs["kazinform-ru"].updated) == (0, 1)
+    assert sorted(s.key for s in storage.iter_items()) == keys
+    assert "Токаев провёл две встречи" in {s.item.title for s in storage.iter_items()}
+
+
+def test_an_item_without_a_date_gets_its_first_seen_time_and_keeps_it(feed_server, storage):
+    body = FEED.replace(b"<pubDate>Wed, 25 Nov 2026 09:00:00 +0500</pubDate>", b"")
+    feed_server.route("/rus.xml", body=body)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+    feed_server.route("/rus.xml", body=body + b" ")  # new hash: parsed again
+    run(config, storage, now=NOW + timedelta(hours=1), select_all=True)
+    assert {s.published for s in storage.iter_items()} == {NOW}
+
+
+def test_a_date_in_the_far_future_is_clamped_to_the_fetch_time(feed_server, storage):
+    body = FEED.replace(b"Wed, 25 Nov 2026", b"Sat, 25 Nov 2034")
+    feed_server.route("/rus.xml", body=body)
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+    stored = next(storage.iter_items())
+    assert stored.published == NOW
+    assert stored.item.published_raw == "Sat, 25 Nov 2034 09:00:00 +0500"
+
+
+def test_ssrf_guard_refuses_loopback_unless_allowed(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)
+    source = src("kazinform-ru", feed_server.url("/rus.xml"))
+    closed = Config(site=SiteConfig(title="t", link="https://eurasia24.media/"), sources=(source,))
+    runs = run(closed, storage)
+    assert "loopback" in runs["kazinform-ru"].error
+    assert feed_server.count("/rus.xml") == 0
+
+    per_source = Config(
+        site=closed.site,
+        sources=(
+            src("kazinform-ru", feed_server.url("/rus.xml"), allow_private_networks=LOOPBACK),
+        ),
+    )
+    assert run(per_source, storage, select_all=True)["kazinform-ru"].new == 2
+
+
+def test_local_files_are_sources_too(tmp_path, storage):
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    config = make_config(src("local", str(path)), src("file-url", path.as_uri()))
+    runs = run(config, storage)
+    assert runs["local"].new == 2
+    assert storage.items_count() == 2  # the same articles through both
+
+
+def test_past_the_first_few_changed_feeds_workers_parse_and_store_the_rest(feed_server, storage):
+    count = update.PARSE_POOL_THRESHOLD + 2
+    sources = []
+    for n in range(count):
+        feed_server.route(f"/f{n}.xml", body=rss((f"Новость {n}", f"https://kapital.kz/n/{n}")))
+        sources.append(src(f"s{n}", feed_server.url(f"/f{n}.xml", host=f"127.0.0.{2 + n % 3}")))
+    report = update.update(make_config(*sources), storage, now=NOW)
+    assert report.new_items == count
+    assert report.stored_by_workers == count - update.PARSE_POOL_THRESHOLD
+    assert storage.items_count() == count
+
+
+def test_items_past_retention_are_pruned_but_the_latest_per_source_stay(feed_server, storage):
+    old = rss(("Старая 1", "https://kapital.kz/o1"), ("Старая 2", "https://kapital.kz/o2"))
+    feed_server.route("/rus.xml", body=old.replace(b"Nov 2026", b"Nov 2020"))
+    config = Config(
+        site=SiteConfig(title="t", link="https://eurasia24.media/"),
+        sources=(src("kapital", feed_server.url("/rus.xml")),),
+        fetch=FetchConfig(allow_private_networks=LOOPBACK),
+        storage=StorageConfig(retention_days=1, keep_latest=1),
+    )
+    run(config, storage)
+    assert storage.items_count() == 2  # old, but the feed still lists them
+
+    feed_server.route("/rus.xml", body=rss(("Новая", "https://kapital.kz/n1")))
+    report = update.update(config, storage, now=NOW + timedelta(days=2), select_all=True)
+
+    assert report.pruned == 2
+    assert [s.item.title for s in storage.iter_items()] == ["Новая"]
+    assert storage.get_source_state("kapital").item_count == 1

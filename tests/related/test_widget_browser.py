@@ -1,0 +1,176 @@
+"""related.js in a real browser: a third-party page includes it with one tag.
+
+Debian's chromium (``apt-get install chromium``) loads a page served on one localhost
+port that includes the widget from output/ served on another (so the JSON is fetched
+cross-origin, as from a real partner site), and dumps the DOM after the scripts ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import lxml.html
+import pytest
+from test_related import HOSTILE, NEWS, key_of, site_config, store_items
+
+from aggregator.publish import publish
+from aggregator.related.index import entry_id, relate
+from aggregator.serve import make_server
+from aggregator.store.sqlite import Storage
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def browser() -> str:
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no headless Chromium: install Debian's 'chromium' package to run this test")
+
+
+@functools.lru_cache(maxsize=1)
+def _quiet_handler():
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # keep pytest output clean
+            pass
+
+    return Handler
+
+
+def serve(server: ThreadingHTTPServer) -> Iterator[str]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def output(tmp_path: Path):
+    config = site_config(tmp_path)
+    with Storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config, title_of={"fuel-b": HOSTILE + NEWS[4][2]})
+        relate(config, storage, tmp_path / "output")
+        publish(config, storage, out_dir=tmp_path / "output")
+        keys = {item_id: key_of(storage, item_id) for item_id in ("fuel-a", "school-a")}
+    return config, tmp_path / "output", keys
+
+
+@pytest.fixture
+def feeds_url(output) -> Iterator[str]:
+    """output/ on one origin (aggregator's preview server: it sends CORS headers)."""
+    yield from serve(make_server(output[1], host="127.0.0.1", port=0))
+
+
+@pytest.fixture
+def partner_site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A third-party site on another origin: (its directory, its URL)."""
+    site = tmp_path / "partner-site"
+    site.mkdir()
+    handler = functools.partial(_quiet_handler(), directory=str(site))
+    for base in serve(ThreadingHTTPServer(("127.0.0.1", 0), handler)):
+        yield site, base
+
+
+def page(partner_site: tuple[Path, str], html: str) -> str:
+    site, base = partner_site
+    (site / "article.html").write_text(html, encoding="utf-8")
+    return f"{base}/article.html"
+
+
+def rendered(url: str, tmp_path: Path) -> lxml.html.HtmlElement:
+    command = [
+        browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return lxml.html.fromstring(done.stdout)
+
+
+def blocks(dom: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
+    return {box.get("id") or "": box for box in dom.xpath("//*[@data-agg-related]")}
+
+
+def titles(box: lxml.html.HtmlElement) -> list[str]:
+    return [a.text_content() for a in box.xpath(".//*[contains(@class,'agg-related__link')]")]
+
+
+def test_one_tag_renders_the_related_block_of_an_article_by_url_id_or_key(
+    output, feeds_url: str, partner_site, tmp_path: Path
+):
+    config, _, keys = output
+    html = f"""<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Партнёр</title></head>
+<body>
+<article><h1>Бензин в Шымкенте подорожал</h1></article>
+<div id="by-url"><script src="{feeds_url}/related.js" async
+  data-article="https://www.tengri.example.kz/news/fuel-a/"></script></div>
+<div id="by-id"></div>
+<script src="{feeds_url}/related.js" async data-target="#by-id"
+  data-article="{entry_id(config, keys["school-a"])}" data-heading="Тоже о школах"></script>
+<div id="by-key"></div>
+<script src="{feeds_url}/related.js" async data-target="#by-key" data-article="{keys["school-a"]}"
+  data-count="1"></script>
+<div id="unknown"></div>
+<script src="{feeds_url}/related.js" async data-target="#unknown"
+  data-article="https://nowhere.example/none"></script>
+</body></html>"""
+    dom = rendered(page(partner_site, html), tmp_path)
+    found = blocks(dom)
+
+    by_url = dom.xpath("//div[@id='by-url']/div[@data-agg-related]")
+    assert len(by_url) == 1, lxml.html.tostring(dom, encoding="unicode")[:3000]
+    assert by_url[0].get("data-agg-related") == "ready"
+    assert titles(by_url[0])[0] == HOSTILE + NEWS[4][2]
+    assert by_url[0].xpath(".//h2")[0].text_content() == "Читать далее"
+    link = by_url[0].xpath(".//a[contains(@class,'agg-related__link')]")[0]
+    assert link.get("href") == "https://vlast.example.kz/news/fuel-b"
+
+    assert found["by-id"].get("data-agg-related") == "ready"
+    assert titles(found["by-id"])[0] == NEWS[1][2]
+    assert found["by-id"].xpath(".//h2")[0].text_content() == "Тоже о школах"
+    assert titles(found["by-key"]) == [NEWS[1][2]]  # data-count="1"
+    assert found["unknown"].get("data-agg-related") == "empty"
+    assert not found["unknown"].xpath(".//li")
+
+
+def test_markup_in_a_title_shows_as_text_and_never_runs(
+    output, feeds_url: str, partner_site, tmp_path: Path
+):
+    _, _, keys = output
+    html = f"""<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Партнёр</title></head><body>
+<div id="box"></div>
+<script src="{feeds_url}/related.js" async data-target="#box" data-article="{keys["fuel-a"]}"></script>
+</body></html>"""
+    dom = rendered(page(partner_site, html), tmp_path)
+    box = blocks(dom)["box"]
+    assert box.get("data-agg-related") == "ready"
+    assert titles(box)[0] == HOSTILE + NEWS[4][2]
+    assert not box.xpath(".//img")  # the title's <img onerror> was not parsed as markup
+    assert not dom.xpath("//img")
+    # The styles are zero-specificity (:where), so the partner's own CSS wins.
+    style = dom.xpath("//style[@id='agg-related-css']")[0].text_content()
+    assert ":where(.agg-related)" in style

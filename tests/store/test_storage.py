@@ -1,0 +1,590 @@
+import dataclasses
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import types
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aggregator.config import SourceConfig
+from aggregator.models import Author, Enclosure, Item, SourceState, UpdateCounts
+from aggregator.store import sqlite as storage_module
+from aggregator.store.sqlite import Storage, StorageError
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Storage(tmp_path / "store.sqlite") as s:
+        yield s
+
+
+def state(source_id="inform", **kwargs):
+    kwargs.setdefault("url", f"https://{source_id}.kz/rss")
+    kwargs.setdefault("configured_url", kwargs["url"])
+    return SourceState(source_id=source_id, **kwargs)
+
+
+def item(n, **kwargs):
+    kwargs.setdefault("title", f"Новость {n}")
+    kwargs.setdefault("link", f"https://inform.kz/ru/news/{n}")
+    kwargs.setdefault("published", T0 - timedelta(hours=n))
+    return Item(id=f"guid-{n}", **kwargs)
+
+
+def raw_column(path, key, column):
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT {column} FROM items WHERE key = ?", (key,)).fetchone()[0]
+
+
+# -- opening, schema, migrations ------------------------------------------------------
+
+
+def test_opening_creates_the_file_its_directory_and_the_current_schema(tmp_path):
+    path = tmp_path / "data" / "nested" / "store.sqlite"
+    Storage(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == storage_module.SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reopening_keeps_the_data(tmp_path):
+    path = tmp_path / "store.sqlite"
+    with Storage(path) as s:
+        s.record_fetch(state(), [item(1)], fetched_at=T0)
+    with Storage(path) as s:
+        assert s.items_count() == 1
+
+
+def test_store_of_an_older_schema_is_migrated_on_open(tmp_path, monkeypatch):
+    path = tmp_path / "store.sqlite"
+    with Storage(path) as s:
+        s.record_fetch(state(), [item(1)], fetched_at=T0)
+    step = "ALTER TABLE items ADD COLUMN score INTEGER NOT NULL DEFAULT 7;"
+    monkeypatch.setattr(storage_module, "_MIGRATIONS", [*storage_module._MIGRATIONS, step])
+    monkeypatch.setattr(storage_module, "SCHEMA_VERSION", len(storage_module._MIGRATIONS))
+
+    with Storage(path) as s:
+        assert s.items_count() == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT score FROM items").fetchone()[0] == 7
+
+
+def test_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "store.sqlite"
+    Storage(path).close()
+    steps = "CREATE TABLE half_done (x); SELECT * FROM no_such_table;"
+    monkeypatch.setattr(storage_module, "_MIGRATIONS", [*storage_module._MIGRATIONS, steps])
+    monkeypatch.setattr(storage_module, "SCHEMA_VERSION", 2)
+
+    with pytest.raises(StorageError, match="no such table"):
+        Storage(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        assert "half_done" not in tables
+
+
+def test_store_written_by_a_newer_version_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "store.sqlite"
+    Storage(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {storage_module.SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer version.*upgrade aggregator") as e:
+        Storage(path)
+    assert str(path) in str(e.value)
+
+
+def test_file_that_is_not_a_database_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text("sources:\n  - id: inform\n" * 200)
+    with pytest.raises(StorageError, match="not a SQLite database.*move it aside") as e:
+        Storage(path)
+    assert str(path) in str(e.value)
+    assert path.read_text().startswith("sources:")  # left alone
+
+
+def test_damaged_database_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "store.sqlite"
+    with Storage(path) as s:
+        s.record_fetch(state(), [item(n) for n in range(50)], fetched_at=T0)
+    data = bytearray(path.read_bytes())
+    data[100:4096] = os.urandom(3996)  # the schema page, after the header
+    path.write_bytes(bytes(data))
+    with pytest.raises(StorageError, match="move it aside") as e:
+        Storage(path)
+    assert str(path) in str(e.value)
+
+
+def test_directory_that_cannot_be_created_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="cannot create the directory"):
+        Storage(blocker / "store.sqlite")
+
+
+# -- record_fetch ---------------------------------------------------------------------
+
+
+def test_record_fetch_counts_new_updated_and_unchanged_items(store):
+    counts = store.record_fetch(state(), [item(1), item(2), item(3)], fetched_at=T0)
+    assert counts == UpdateCounts(new=3, updated=0, unchanged=0)
+
+    later = T0 + timedelta(minutes=30)
+    counts = store.record_fetch(
+        state(), [item(1), item(2, title="Новость 2 (обновлено)"), item(4)], fetched_at=later
+    )
+    assert counts == UpdateCounts(new=1, updated=1, unchanged=1)
+    assert store.items_count() == 4
+
+
+def test_a_feed_listing_one_id_twice_stores_one_item_with_the_last_version(store):
+    twice = [
+        item(1),
+        item(1, title="Новость 1 (исправлено)"),
+        item(1, title="Новость 1 (исправлено)"),
+    ]
+    counts = store.record_fetch(state(), twice, fetched_at=T0)
+    assert counts == UpdateCounts(new=1, updated=1, unchanged=1)
+    (stored,) = store.iter_items()
+    assert stored.item.title == "Новость 1 (исправлено)"
+
+
+def test_record_fetch_saves_the_state_and_its_item_count(store):
+    st = state(etag='"abc"', last_success=T0, consecutive_failures=0, title="Казинформ")
+    store.record_fetch(st, [item(1), item(2)], fetched_at=T0)
+    assert st.item_count == 2
+    assert store.get_source_state("inform") == st
+
+
+def test_item_seen_again_with_changes_is_updated_in_place(store):
+    store.record_fetch(state(), [item(1, summary="<p>Первая версия</p>")], fetched_at=T0)
+    (before,) = store.iter_items()
+
+    later = T0 + timedelta(hours=2)
+    edited = item(1, title="Исправлено", summary="<p>Вторая версия</p>", updated=later)
+    store.record_fetch(state(), [edited], fetched_at=later)
+
+    (after,) = store.iter_items()
+    assert after.key == before.key
+    assert after.item.title == "Исправлено"
+    assert after.item.summary == "<p>Вторая версия</p>"
+    assert after.first_seen == before.first_seen == T0
+    assert after.published == before.published
+    assert after.updated == later
+
+
+def test_every_item_field_round_trips(store):
+    full = Item(
+        id="urn:uuid:1",
+        title="Қазақстан жаңалықтары",
+        link="https://kaz.inform.kz/news/1",
+        summary="<p>Қысқаша</p>",
+        content="<p>Толық мәтін</p>",
+        published=T0 - timedelta(hours=1),
+        updated=T0 - timedelta(minutes=5),
+        published_raw="Wed, 01 May 2024 16:00:00 +0500",
+        updated_raw="2024-05-01T16:55:00+05:00",
+        authors=(Author(name="Әлия", email="a@inform.kz"), Author(uri="https://inform.kz/a")),
+        categories=("Саясат", "Экономика"),
+        enclosures=(Enclosure("https://inform.kz/1.jpg", "image/jpeg", 12345),),
+        language="kk",
+    )
+    store.record_fetch(state(), [full], fetched_at=T0)
+    (stored,) = store.iter_items()
+    assert stored.item == full
+    assert stored.source_ids == ("inform",)
+    assert stored.first_seen == T0
+
+
+def test_same_article_through_two_sources_is_stored_once_with_both_sources(store):
+    store.record_fetch(state("inform"), [item(1)], fetched_at=T0)
+    copy = Item(
+        id="https://www.tengrinews.kz/?p=77",
+        title="Перепечатка",
+        link="http://www.inform.kz/ru/news/1/?utm_source=tengri",
+    )
+    counts = store.record_fetch(state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=5))
+
+    assert counts == UpdateCounts(new=1)  # new for this source, not a new item
+    (stored,) = store.iter_items()
+    assert stored.source_ids == ("inform", "tengri")
+    assert stored.item.title == "Новость 1"  # the first source's version
+    assert [s.item_count for s in store.source_states()] == [1, 1]
+    assert [s.key for s in store.iter_items(source_ids=["tengri"])] == [stored.key]
+
+    counts = store.record_fetch(state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=35))
+    assert counts == UpdateCounts(unchanged=1)
+    assert store.items_count() == 1
+
+
+def test_items_of_one_source_sharing_a_link_stay_separate(store):
+    # some feeds give every entry the same link; only other sources' items are matched
+    same_link = "https://inform.kz/ru/live"
+    counts = store.record_fetch(
+        state(), [item(1, link=same_link), item(2, link=same_link)], fetched_at=T0
+    )
+    assert counts == UpdateCounts(new=2)
+    assert store.items_count() == 2
+
+
+def test_links_to_a_home_page_are_not_used_to_merge_sources(store):
+    store.record_fetch(state("inform"), [item(1, link="https://inform.kz/")], fetched_at=T0)
+    other = Item(id="x", title="Другое", link="http://www.inform.kz")
+    store.record_fetch(state("tengri"), [other], fetched_at=T0)
+    assert store.items_count() == 2
+
+
+def test_failed_record_fetch_stores_nothing(store):
+    store.record_fetch(state(), [item(1)], fetched_at=T0)
+    broken = dataclasses.replace(item(3), title=None)  # violates the schema mid-way
+    with pytest.raises(sqlite3.IntegrityError):
+        store.record_fetch(
+            state(etag='"new"'), [item(2), broken], fetched_at=T0 + timedelta(hours=1)
+        )
+    assert store.items_count() == 1
+    assert store.get_source_state("inform").etag is None
+    store.record_fetch(state(), [item(2)], fetched_at=T0 + timedelta(hours=2))  # still usable
+    assert store.items_count() == 2
+
+
+# -- time adjustment ------------------------------------------------------------------
+
+
+def test_item_without_dates_is_published_when_first_seen_and_stays_there(store, tmp_path):
+    undated = item(1, published=None)
+    store.record_fetch(state(), [undated], fetched_at=T0)
+    later = T0 + timedelta(days=1)
+    store.record_fetch(state(), [dataclasses.replace(undated, title="Edit")], fetched_at=later)
+
+    (stored,) = store.iter_items()
+    assert stored.published == stored.updated == stored.first_seen == T0
+    assert stored.item.title == "Edit"
+    assert raw_column(tmp_path / "store.sqlite", stored.key, "published_original") is None
+
+
+def test_item_with_only_an_updated_date_is_published_then(store):
+    store.record_fetch(
+        state(), [item(1, published=None, updated=T0 - timedelta(hours=3))], fetched_at=T0
+    )
+    (stored,) = store.iter_items()
+    assert stored.published == stored.updated == T0 - timedelta(hours=3)
+
+
+def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store, tmp_path):
+    future = T0 + timedelta(days=3)
+    store.record_fetch(
+        state(),
+        [item(1, published=future, updated=future, published_raw="Sat, 04 May 2024 12:00:00 GMT")],
+        fetched_at=T0,
+    )
+    (stored,) = store.iter_items()
+    assert stored.published == stored.updated == T0
+    assert stored.item.published_raw == "Sat, 04 May 2024 12:00:00 GMT"
+    path = tmp_path / "store.sqlite"
+    assert raw_column(path, stored.key, "published_original") == future.isoformat(
+        timespec="microseconds"
+    )
+    assert raw_column(path, stored.key, "updated_original") == future.isoformat(
+        timespec="microseconds"
+    )
+
+
+def test_updated_is_never_before_published(store):
+    store.record_fetch(state(), [item(1, updated=T0 - timedelta(days=400))], fetched_at=T0)
+    (stored,) = store.iter_items()
+    assert stored.updated == stored.published == T0 - timedelta(hours=1)
+
+
+def test_non_utc_datetimes_are_stored_as_utc(store):
+    almaty = datetime(2024, 5, 1, 17, 0, tzinfo=UTC).astimezone(ZoneInfo("Asia/Almaty"))
+    store.record_fetch(state(), [item(1, published=almaty)], fetched_at=T0 + timedelta(days=1))
+    (stored,) = store.iter_items()
+    assert stored.published == datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
+    assert stored.published.utcoffset() == timedelta(0)
+
+
+# -- keys -----------------------------------------------------------------------------
+
+
+def test_keys_are_stable_across_reopen_and_across_fresh_stores(tmp_path):
+    def keys(path):
+        with Storage(path) as s:
+            s.record_fetch(state(), [item(1), item(2)], fetched_at=T0)
+        with Storage(path) as s:
+            return {s_.item.id: s_.key for s_ in s.iter_items()}
+
+    first = keys(tmp_path / "a.sqlite")
+    assert first == keys(tmp_path / "b.sqlite")
+    # the documented derivation: per-source prefix, then the (source, item id) hash
+    prefix = hashlib.sha1(b"inform").hexdigest()[:8]
+    assert first["guid-1"] == prefix + hashlib.sha1(b"inform\0guid-1").hexdigest()[:12]
+    assert first["guid-2"].startswith(prefix) and first["guid-2"] != first["guid-1"]
+
+
+def test_get_item_and_item_by_link(store):
+    store.record_fetch(state(), [item(1), item(2)], fetched_at=T0)
+    by_link = store.item_by_link("http://www.inform.kz/ru/news/2/?utm_source=tg#top")
+    assert by_link is not None and by_link.item.id == "guid-2"
+    assert store.get_item(by_link.key) == by_link
+    assert store.get_item("no-such-key") is None
+    assert store.item_by_link("https://inform.kz/ru/news/999") is None
+
+
+# -- listing --------------------------------------------------------------------------
+
+
+def test_iter_items_lists_newest_first_by_published_then_key(store):
+    same_time = [item(n, published=T0) for n in range(3)]
+    store.record_fetch(state(), [item(5), *same_time, item(9)], fetched_at=T0)
+    listed = list(store.iter_items())
+    assert [s.published for s in listed] == sorted((s.published for s in listed), reverse=True)
+    tied = [s.key for s in listed if s.published == T0]
+    assert tied == sorted(tied, reverse=True)
+    assert list(store.iter_items(newest_first=False)) == listed[::-1]
+
+
+def test_iter_items_filters_by_source_since_and_limit(store):
+    store.record_fetch(state("inform"), [item(n) for n in range(1, 6)], fetched_at=T0)
+    store.record_fetch(
+        state("tengri"),
+        [Item(id=f"t{n}", title="t", published=T0 - timedelta(hours=n)) for n in range(1, 4)],
+        fetched_at=T0,
+    )
+    assert len(list(store.iter_items())) == 8
+    assert {s.source_ids for s in store.iter_items(source_ids=["tengri"])} == {("tengri",)}
+    assert len(list(store.iter_items(source_ids=["tengri", "inform"]))) == 8
+    assert list(store.iter_items(source_ids=[])) == []
+    since = list(store.iter_items(since=T0 - timedelta(hours=2)))
+    assert len(since) == 4 and all(s.published >= T0 - timedelta(hours=2) for s in since)
+    newest = list(store.iter_items(source_ids=["inform"], limit=2))
+    assert [s.item.id for s in newest] == ["guid-1", "guid-2"]
+
+
+def test_iter_items_is_lazy(store):
+    store.record_fetch(state(), [item(n) for n in range(1, 4)], fetched_at=T0)
+    listing = store.iter_items()
+    assert isinstance(listing, types.GeneratorType)
+    assert next(listing).item.id == "guid-1"
+    listing.close()
+
+
+# -- pruning --------------------------------------------------------------------------
+
+
+def test_prune_deletes_old_items_but_keeps_the_latest_of_each_source(store):
+    old = T0 - timedelta(days=200)
+    store.record_fetch(
+        state("inform"),
+        [item(n, published=old - timedelta(hours=n)) for n in range(10)],
+        fetched_at=old,
+    )
+    store.record_fetch(
+        state("tengri"),
+        [Item(id=f"t{n}", title="t", published=old - timedelta(hours=n)) for n in range(3)],
+        fetched_at=old,
+    )
+    store.record_fetch(state("inform"), [item(100, published=T0)], fetched_at=T0)
+
+    deleted = store.prune(retention_days=90, keep_latest=4, now=T0)
+
+    assert deleted == 7  # 11 inform items minus the latest 4; tengri has only 3
+    inform = [s.item.id for s in store.iter_items(source_ids=["inform"])]
+    assert inform == ["guid-100", "guid-0", "guid-1", "guid-2"]
+    assert len(list(store.iter_items(source_ids=["tengri"]))) == 3
+    assert {s.source_id: s.item_count for s in store.source_states()} == {
+        "inform": 4,
+        "tengri": 3,
+    }
+
+
+def test_prune_keeps_old_items_a_feed_still_lists(store):
+    old = T0 - timedelta(days=200)
+    evergreen = item(1, published=old)
+    store.record_fetch(state(), [evergreen], fetched_at=old)
+    store.record_fetch(state(), [evergreen], fetched_at=T0 - timedelta(days=1))
+    assert store.prune(retention_days=90, keep_latest=0, now=T0) == 0
+    assert store.prune(retention_days=90, keep_latest=0, now=T0 + timedelta(days=100)) == 1
+    assert store.items_count() == 0
+    assert store.get_source_state("inform").item_count == 0
+
+
+def test_item_pruned_and_seen_again_gets_its_old_key_back(store):
+    old = T0 - timedelta(days=200)
+    store.record_fetch(state(), [item(1, published=old)], fetched_at=old)
+    (before,) = store.iter_items()
+    store.prune(retention_days=90, keep_latest=0, now=T0)
+    store.record_fetch(state(), [item(1, published=old)], fetched_at=T0)
+    (after,) = store.iter_items()
+    assert after.key == before.key
+
+
+# -- sources --------------------------------------------------------------------------
+
+
+def test_sync_sources_creates_states_for_new_sources(store):
+    store.sync_sources([SourceConfig(id="inform", name="Kazinform", url="https://inform.kz/rss")])
+    assert store.get_source_state("inform") == SourceState(
+        source_id="inform", url="https://inform.kz/rss", configured_url="https://inform.kz/rss"
+    )
+    assert store.get_source_state("nope") is None
+
+
+def test_sync_sources_keeps_an_adopted_url_while_the_configured_one_is_unchanged(store):
+    config = SourceConfig(id="inform", name="Kazinform", url="http://inform.kz/rss")
+    store.sync_sources([config])
+    st = store.get_source_state("inform")
+    st.url, st.etag = "https://www.inform.kz/rss", '"v1"'
+    store.save_source_state(st)
+    store.sync_sources([config])
+    assert store.get_source_state("inform") == st
+
+
+def test_sync_sources_starts_over_when_the_configured_url_changes(store):
+    store.sync_sources([SourceConfig(id="inform", name="K", url="https://inform.kz/rss")])
+    st = store.get_source_state("inform")
+    st.url = "https://inform.kz/rss2"
+    st.etag, st.last_modified, st.body_hash = '"v1"', "Wed, 01 May 2024 10:00:00 GMT", "abc"
+    st.consecutive_failures, st.gone, st.title = 3, True, "Казинформ"
+    store.save_source_state(st)
+
+    store.sync_sources([SourceConfig(id="inform", name="K", url="https://inform.kz/ru/rss")])
+    after = store.get_source_state("inform")
+    assert after.url == after.configured_url == "https://inform.kz/ru/rss"
+    assert (after.etag, after.last_modified, after.body_hash) == (None, None, None)
+    assert (after.consecutive_failures, after.gone) == (0, False)
+    assert after.title == "Казинформ"
+
+
+def test_sources_removed_from_the_config_keep_their_state(store):
+    store.sync_sources([SourceConfig(id="a", name="A", url="https://a.kz/rss")])
+    store.sync_sources([SourceConfig(id="b", name="B", url="https://b.kz/rss")])
+    assert [s.source_id for s in store.source_states()] == ["a", "b"]
+    assert [s.source_id for s in store.source_states(["b", "zzz"])] == ["b"]
+
+
+def test_save_source_state_round_trips_every_field_but_item_count(store):
+    st = SourceState(
+        source_id="inform",
+        url="https://inform.kz/rss",
+        configured_url="http://inform.kz/rss",
+        etag='W/"1"',
+        last_modified="Wed, 01 May 2024 10:00:00 GMT",
+        body_hash="0123",
+        title="Казинформ",
+        link="https://inform.kz/",
+        feed_updated=T0 - timedelta(minutes=1),
+        last_attempt=T0,
+        last_success=T0 - timedelta(hours=1),
+        last_error="HTTP 503 from https://inform.kz/rss",
+        last_error_at=T0,
+        consecutive_failures=2,
+        next_due=T0 + timedelta(minutes=30),
+        backoff_until=T0 + timedelta(minutes=10),
+        gone=True,
+        item_count=999,  # the store counts items itself
+        min_interval_seconds=3600,
+    )
+    store.save_source_state(st)
+    assert st.item_count == 0
+    assert store.get_source_state("inform") == st
+
+
+def test_url_history_lists_changes_oldest_first(store):
+    store.sync_sources([SourceConfig(id="inform", name="K", url="http://inform.kz/rss")])
+    store.record_url_change("inform", "http://inform.kz/rss", "https://inform.kz/rss", 301, T0)
+    later = T0 + timedelta(days=2)
+    store.record_url_change(
+        "inform", "https://inform.kz/rss", "https://inform.kz/ru/rss", 308, later
+    )
+    assert store.url_history("inform") == [
+        ("http://inform.kz/rss", "https://inform.kz/rss", 301, T0),
+        ("https://inform.kz/rss", "https://inform.kz/ru/rss", 308, later),
+    ]
+    assert store.url_history("other") == []
+
+
+# -- crash safety and speed -----------------------------------------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from aggregator.models import Item, SourceState
+    from aggregator.store.sqlite import Storage
+
+    store = Storage(sys.argv[1])
+    t0 = datetime(2024, 5, 1, tzinfo=UTC)
+    run = 0
+    while True:
+        for n in range(6):
+            sid = f"s{n}"
+            st = store.get_source_state(sid) or SourceState(sid, f"https://{sid}.kz", f"https://{sid}.kz")
+            items = [
+                Item(id=f"{run}-{i}", title=f"Новость {run} {i}", link=f"https://shared.kz/{run}/{i % 20}",
+                     content="<p>Текст</p>" * 50, published=t0 + timedelta(minutes=run))
+                for i in range(50)
+            ]
+            store.record_fetch(st, items, fetched_at=t0 + timedelta(minutes=run))
+            if run % 7 == 0:
+                store.prune(retention_days=1, keep_latest=30, now=t0 + timedelta(minutes=run, days=1))
+        if run == 0:
+            print("ready", flush=True)
+        run += 1
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5])
+def test_store_killed_mid_write_reopens_consistent(tmp_path, delay):
+    path = tmp_path / "store.sqlite"
+    for attempt in range(2):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            assert writer.stdout.readline() == b"ready\n"
+            time.sleep(delay + attempt * 0.03)
+        finally:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+            writer.stdout.close()
+
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        with Storage(path) as s:
+            states = s.source_states()
+            assert states
+            for st in states:
+                assert st.item_count == sum(1 for _ in s.iter_items(source_ids=[st.source_id]))
+            before = s.items_count()
+            s.record_fetch(state("after"), [item(attempt, link=None)], fetched_at=T0)
+            assert s.items_count() == before + 1
+
+
+def test_record_fetch_of_fifty_items_is_fast(store):
+    def batch(run):
+        return [item(i, title=f"{run}-{i}", content="<p>Текст новости</p>" * 30) for i in range(50)]
+
+    store.record_fetch(state(), batch(0), fetched_at=T0)
+    start = time.perf_counter()
+    for run in range(1, 21):
+        store.record_fetch(state(), batch(run), fetched_at=T0 + timedelta(minutes=run))
+    per_fetch = (time.perf_counter() - start) / 20
+    # Generous bound for slow CI machines; typically a few milliseconds.
+    assert per_fetch < 0.05, f"{per_fetch * 1000:.1f} ms per fetch"
