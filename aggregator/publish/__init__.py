@@ -28,10 +28,7 @@ import contextlib
 import heapq
 import html
 import json
-import os
 import re
-import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -48,6 +45,7 @@ from aggregator.config import (
     config_dir,
     resolve_path,
 )
+from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house.load import FILE_KEY_PREFIX, HouseCommentary, HouseEntry
 from aggregator.models import Author, Enclosure, SourceState, StoredItem
 from aggregator.parse.sanitize import html_to_text, sanitize_html
@@ -81,8 +79,6 @@ KINDS = ("source", "commentary")
 # File stems that other files in output/ already use.
 RESERVED_NAMES = frozenset({"health", "related", "sources", "index"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TEMP_PREFIX = ".aggregator-tmp-"
-_STALE_TEMP_SECONDS = 600
 _HTML_TAG = re.compile(r"<[^>]*>")
 _UNSAFE_NAME_CHARS = re.compile(r"[/\\\s\x00-\x1f]+")
 
@@ -137,7 +133,7 @@ def publish(
         catalog.related_dir = out_dir / "related"
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temp_files(out_dir)
+    remove_stale_temp_files(out_dir)
     writer = _Writer(out_dir)
     views: dict[str, FeedView] = {}
     entries_cache: dict[tuple[str, str | None], EntryView] = {}
@@ -818,48 +814,3 @@ class _Writer:
             self.written.append(path)
         else:
             self.unchanged.append(path)
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Replace ``path`` with ``data`` atomically; False (and no write) if already equal.
-
-    The bytes go to a temporary file in the same directory, are fsynced, then
-    renamed over the target: a reader (or a crash) sees the old file or the new
-    one, never a part.
-    """
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX + path.name + ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes 0600; the files are for serving
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_directory(path.parent)
-    return True
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform lets us open a directory.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _remove_stale_temp_files(directory: Path) -> None:
-    """Temporary files left by a killed run (old enough not to be a live run's)."""
-    cutoff = time.time() - _STALE_TEMP_SECONDS
-    for temp in directory.glob(_TEMP_PREFIX + "*"):
-        with contextlib.suppress(OSError):
-            if temp.stat().st_mtime < cutoff:
-                temp.unlink()

@@ -81,9 +81,14 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from aggregator.config import Config, RelatedConfig, SourceConfig
+from aggregator.files import (
+    atomic_binary,
+    remove_stale_temp_files,
+    streamed_text_if_changed,
+    write_if_changed,
+)
 from aggregator.house.load import HouseCommentary, commentary_dir, house_source_ids
 from aggregator.models import StoredItem
-from aggregator.publish import write_if_changed
 from aggregator.publish.feeds import clean_text, http_uri, iso
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
 from aggregator.store.sqlite import Storage
@@ -1063,15 +1068,8 @@ class RelatedIndex:
             "indptr": matrix.indptr,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        with atomic_binary(path) as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: Path, settings: RelatedConfig) -> RelatedIndex | None:
@@ -1447,7 +1445,6 @@ def url_shard(key: str) -> str:
 # --- output/ -------------------------------------------------------------------------
 
 _FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
-_TEMP_PREFIX = ".aggregator-tmp-"  # as publish's: its clean-up of output/ knows it
 
 
 def entry_id(config: Config, key: str) -> str:
@@ -1499,13 +1496,10 @@ def write_outputs(
     related_dir = out_dir / "related"
     (related_dir / "urls").mkdir(parents=True, exist_ok=True)
     for directory in (related_dir, related_dir / "urls"):  # left by a killed run
-        for temp in directory.glob(_TEMP_PREFIX + "*"):
-            with contextlib.suppress(OSError):
-                if temp.stat().st_mtime < time.time() - 600:
-                    temp.unlink()
+        remove_stale_temp_files(directory)
     files: set[str] = set()
     urls: dict[str, dict[str, str]] = {}
-    with _StreamedFile(out_dir / "related.json") as everything:
+    with streamed_text_if_changed(out_dir / "related.json") as everything:
         everything.write("{")
         first = True
         for key in sorted(entries, key=lambda k: (entries[k].published, k)):
@@ -1526,7 +1520,9 @@ def write_outputs(
             sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
             if sources:
                 page += f',"source":[{",".join(sources)}]'
-            _write_if_changed(related_dir / f"{key}.json", (page + "}\n").encode("utf-8"))
+            write_if_changed(
+                related_dir / f"{key}.json", (page + "}\n").encode("utf-8"), durable=False
+            )
             files.add(f"{key}.json")
             link = url_key(url) if url else None
             if link:
@@ -1534,7 +1530,7 @@ def write_outputs(
         everything.write("}\n")
     for shard, mapping in urls.items():
         data = (_json_text(dict(sorted(mapping.items()))) + "\n").encode("utf-8")
-        _write_if_changed(related_dir / "urls" / f"{shard}.json", data)
+        write_if_changed(related_dir / "urls" / f"{shard}.json", data, durable=False)
     write("related.js", WIDGET_JS.encode("utf-8"))
     write("related.css", WIDGET_CSS.encode("utf-8"))
     _remove_others(related_dir, files)
@@ -1546,59 +1542,6 @@ def _json_text(value: object) -> str:
     # compact: related.json holds every entry.
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Replace ``path`` atomically if its bytes differ (no fsync: see write_outputs)."""
-    with contextlib.suppress(OSError):
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}.{os.getpid()}")
-    try:
-        temp.write_bytes(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    return True
-
-
-class _StreamedFile:
-    """A text file written piece by piece to a temporary file, then put in place
-    (atomically) only if its bytes differ from the file already there."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.temp = path.with_name(f"{_TEMP_PREFIX}{path.name}.{os.getpid()}")
-
-    def __enter__(self):
-        self.file = open(self.temp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-        return self.file
-
-    def __exit__(self, exc_type, *exc) -> None:
-        self.file.close()
-        try:
-            if exc_type is None and not _same_bytes(self.temp, self.path):
-                os.chmod(self.temp, 0o644)
-                os.replace(self.temp, self.path)
-        finally:
-            with contextlib.suppress(OSError):
-                self.temp.unlink()
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            while chunk := fa.read(1 << 20):
-                if chunk != fb.read(1 << 20):
-                    return False
-        return True
-    except OSError:
-        return False
 
 
 def _remove_others(directory: Path, keep: set[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from validators import (
 
 from aggregator.config import Config, ConfigError, OutputConfig
 from aggregator.models import Item, StoredItem
-from aggregator.publish import expand_outputs, publish, write_if_changed
+from aggregator.publish import expand_outputs, publish
 from aggregator.store.sqlite import Storage
 
 FEED_FILES = ("atom", "rss", "json")
@@ -509,42 +508,6 @@ def test_a_new_item_rewrites_only_the_files_it_appears_in(tmp_path, config, fres
 
 def test_publish_leaves_no_temporary_files(out: Path):
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
-
-
-def test_a_killed_writer_never_leaves_a_partial_file(tmp_path: Path):
-    # A child process rewrites one file with large payloads in a loop and is
-    # SIGKILLed mid-write; the file must always be one complete payload.
-    target = tmp_path / "feed.json"
-    script = (
-        "import sys; from pathlib import Path; from aggregator.publish import write_if_changed\n"
-        "target = Path(sys.argv[1]); i = 0\n"
-        "while True:\n"
-        "    i += 1; write_if_changed(target, (str(i % 10) * 3_000_000).encode())\n"
-        "    print(i, flush=True)\n"
-    )
-    for _ in range(3):
-        child = subprocess.Popen(
-            [sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE
-        )
-        assert child.stdout is not None
-        child.stdout.readline()  # at least one complete write happened
-        time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        data = target.read_bytes()
-        assert len(data) == 3_000_000 and data == data[:1] * 3_000_000
-    visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
-    assert visible == ["feed.json"]
-
-
-def test_write_if_changed_reports_whether_it_wrote(tmp_path: Path):
-    path = tmp_path / "a.txt"
-    assert write_if_changed(path, b"one") is True
-    mtime = path.stat().st_mtime_ns
-    assert write_if_changed(path, b"one") is False and path.stat().st_mtime_ns == mtime
-    assert write_if_changed(path, b"two") is True and path.read_bytes() == b"two"
-    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
-    assert os.listdir(tmp_path) == ["a.txt"]
 
 
 # --- validity, judged by third-party tools ----------------------------------------
