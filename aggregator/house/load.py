@@ -48,7 +48,8 @@ import yaml
 
 from aggregator.config import Config, config_dir, resolve_path
 from aggregator.models import Author, Item, StoredItem
-from aggregator.parse.sanitize import html_to_text, sanitize_html
+from aggregator.parse.sanitize import sanitize_html
+from aggregator.text.html import plain_text, shorten
 
 if TYPE_CHECKING:
     from aggregator.house.match import Match
@@ -158,7 +159,7 @@ class Commentary:
 
     @property
     def comment_text(self) -> str:
-        return html_to_text(self.comment_html)
+        return plain_text(self.comment_html)
 
     @property
     def text(self) -> str:
@@ -301,7 +302,7 @@ def parse_markdown(
         comment_html = parts.comment_html
     else:
         comment_html = body_html
-    if not html_to_text(comment_html):
+    if not plain_text(comment_html):
         raise CommentaryError(
             where,
             body_line,
@@ -593,14 +594,14 @@ def _blocks(fragment: str) -> list[tuple[str, str]]:
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (ValueError, lxml.etree.ParserError):
-        return [(fragment, html_to_text(fragment))]
+        return [(fragment, plain_text(fragment))]
     blocks: list[tuple[str, str]] = []
     loose: list[str] = []
 
     def flush() -> None:
         markup = "".join(loose).strip()
-        if html_to_text(markup):
-            blocks.append((f"<p>{markup}</p>", html_to_text(markup)))
+        if plain_text(markup):
+            blocks.append((f"<p>{markup}</p>", plain_text(markup)))
         loose.clear()
 
     if root.text:
@@ -667,7 +668,7 @@ def extract_quotes(fragment: str) -> list[str]:
                 quote.drop_tree()
             text = "\n".join(t for _, t in _blocks(lxml.html.tostring(root, encoding="unicode")))
         else:
-            text = html_to_text(fragment)
+            text = plain_text(fragment)
     return quotes + _marked_quotes(text)
 
 
@@ -699,7 +700,7 @@ def _quotes_in(fragment: str, config: Config) -> tuple[tuple[str, ...], str | No
     quotes = tuple(extract_quotes(fragment))
     agency = None
     if quotes:
-        found = _find(_attribution_pattern(config), html_to_text(fragment))
+        found = _find(_attribution_pattern(config), plain_text(fragment))
         if found is not None:
             agency = found[2] or None
     return quotes, agency
@@ -717,14 +718,14 @@ def _links(fragment: str) -> tuple[str, ...]:
             links += [a.get("href") for a in root.iter("a") if a.get("href")]
         except (ValueError, lxml.etree.ParserError):
             pass
-    links += _URL_IN_TEXT.findall(html_to_text(fragment))
+    links += _URL_IN_TEXT.findall(plain_text(fragment))
     return tuple(dict.fromkeys(u for u in links if u.startswith(("http://", "https://"))))
 
 
 def _language(fragment: str, config: Config) -> str:
     from aggregator.text.words import detect_language  # the shared text analysis
 
-    text = html_to_text(fragment)
+    text = plain_text(fragment)
     return detect_language(text) if text else (config.site.language or "ru")
 
 
@@ -837,7 +838,6 @@ def _stored(commentary: Commentary, storage: Storage) -> StoredItem | None:
 
 
 def _source_ref(stored: StoredItem, names: dict[str, str]) -> SourceRef:
-    from aggregator.text.words import plain_text
 
     item = stored.item
     first = next((names[s] for s in stored.source_ids if s in names), None)
@@ -847,9 +847,7 @@ def _source_ref(stored: StoredItem, names: dict[str, str]) -> SourceRef:
         if blocks:
             lead = blocks[0][1]
             break
-    lead = plain_text(lead)
-    if len(lead) > _LEAD_CHARS:
-        lead = lead[:_LEAD_CHARS].rsplit(" ", 1)[0] + " …"
+    lead = shorten(plain_text(lead), _LEAD_CHARS)
     return SourceRef(
         key=stored.key,
         name=first or (stored.source_ids[0] if stored.source_ids else ""),

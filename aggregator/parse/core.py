@@ -37,7 +37,8 @@ import feedparser
 
 from aggregator.models import Author, Enclosure, Item, ParsedFeed
 from aggregator.parse import fast as _fastparse
-from aggregator.parse.sanitize import absolute_http_url, html_to_text, sanitize_html
+from aggregator.parse.sanitize import absolute_http_url, sanitize_html
+from aggregator.text.html import plain_text
 
 __all__ = ["ParseError", "parse_feed"]
 
@@ -271,9 +272,9 @@ def _parse_xml_feed(text: str, url: str, headers: dict[str, str]) -> ParsedFeed:
     items = tuple(_xml_item(entry, url, feed_language, feed_authors) for entry in result["entries"])
     return ParsedFeed(
         format=fmt,
-        title=html_to_text(dict.get(feed, "title")) or None,
+        title=plain_text(dict.get(feed, "title")) or None,
         link=_alternate_link(feed, feed_base),
-        description=html_to_text(dict.get(feed, "subtitle")) or None,
+        description=plain_text(dict.get(feed, "subtitle")) or None,
         language=feed_language,
         updated=_utc(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed")),
         ttl_seconds=_ttl_seconds(dict.get(feed, "ttl")),
@@ -330,7 +331,7 @@ def _xml_item(
 
     return Item(
         id=guid,
-        title=html_to_text(title_raw),
+        title=plain_text(title_raw),
         link=link,
         summary=summary,
         content=content,
@@ -339,9 +340,7 @@ def _xml_item(
         published_raw=get("published"),
         updated_raw=get("updated"),
         authors=_repair_email(_authors(get("authors"), base), get("author")) or feed_authors,
-        categories=_dedupe(
-            html_to_text(t.get("term") or t.get("label")) for t in get("tags") or ()
-        ),
+        categories=_dedupe(plain_text(t.get("term") or t.get("label")) for t in get("tags") or ()),
         enclosures=_xml_enclosures(get("links") or (), base),
         language=language or feed_language,
     )
@@ -415,7 +414,7 @@ def _authors(authors: Iterable[Mapping[str, Any]] | None, base: str) -> tuple[Au
         if not isinstance(detail, Mapping):
             continue
         author = Author(
-            name=html_to_text(detail.get("name")) or None,
+            name=plain_text(detail.get("name")) or None,
             email=(detail.get("email") or "").strip() or None,
             uri=absolute_http_url(detail.get("href") or detail.get("url"), base),
         )
@@ -445,7 +444,7 @@ def _repair_email(authors: tuple[Author, ...], raw: Any) -> tuple[Author, ...]:
     first = authors[0]
     if first.email == email:
         return authors
-    repaired = Author(name=html_to_text(name) or None, email=email, uri=first.uri)
+    repaired = Author(name=plain_text(name) or None, email=email, uri=first.uri)
     return (repaired, *authors[1:])
 
 
@@ -490,9 +489,9 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
     feed_authors = _json_authors(document, url)
     return ParsedFeed(
         format=fmt,
-        title=html_to_text(_string(document.get("title"))) or None,
+        title=plain_text(_string(document.get("title"))) or None,
         link=absolute_http_url(_string(document.get("home_page_url")), url),
-        description=html_to_text(_string(document.get("description"))) or None,
+        description=plain_text(_string(document.get("description"))) or None,
         language=feed_language,
         items=tuple(
             _json_item(item, url, feed_language, feed_authors)
@@ -530,7 +529,7 @@ def _json_item(
     tags = item.get("tags")
     return Item(
         id=guid,
-        title=html_to_text(title_raw),
+        title=plain_text(title_raw),
         link=link,
         summary=summary,
         content=content,
@@ -540,7 +539,7 @@ def _json_item(
         updated_raw=updated_raw,
         authors=_json_authors(item, url) or feed_authors,
         categories=_dedupe(
-            html_to_text(tag)
+            plain_text(tag)
             for tag in (tags if isinstance(tags, list) else ())
             if isinstance(tag, str)
         ),

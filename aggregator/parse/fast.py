@@ -223,9 +223,9 @@ class _FastParser:
         )
         return ParsedFeed(
             format=fmt,
-            title=p.html_to_text(feed.get("title")) or None,
+            title=p.plain_text(feed.get("title")) or None,
             link=p._alternate_link(feed, feed_base),
-            description=p.html_to_text(feed.get("subtitle")) or None,
+            description=p.plain_text(feed.get("subtitle")) or None,
             language=feed_language,
             updated=p._utc(feed.get("updated_parsed") or feed.get("published_parsed")),
             ttl_seconds=p._ttl_seconds(feed.get("ttl")),

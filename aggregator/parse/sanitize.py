@@ -14,13 +14,12 @@ referrer traffic we send them.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-__all__ = ["absolute_http_url", "html_to_text", "sanitize_html"]
+__all__ = ["absolute_http_url", "sanitize_html"]
 
 # Ordinary article formatting; everything else is unwrapped (its text kept).
 _TAGS = frozenset(
@@ -71,7 +70,6 @@ _NOSCRIPT_TAG = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)
 # nh3 output is normalized, so this reliably finds images whose src was dropped.
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
-_TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[|\]\]>|</?[A-Za-z][^<>]*>", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -122,18 +120,6 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     if "<img" in cleaned:
         cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     return cleaned
-
-
-def html_to_text(value: str | None) -> str:
-    """Plain text from a title-like field: tags stripped, entities decoded,
-    whitespace collapsed.  The result is text, to be escaped by whoever outputs it."""
-    if not value:
-        return ""
-    if "<" in value:
-        value = _TAG.sub(" ", value)
-    if "&" in value:
-        value = html.unescape(value)
-    return _WHITESPACE.sub(" ", value).strip()
 
 
 def absolute_http_url(url: str | None, base_url: str | None = None) -> str | None:

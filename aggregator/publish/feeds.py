@@ -17,7 +17,7 @@ from feedgen.feed import FeedGenerator
 
 from aggregator import __version__
 from aggregator.models import Author, Enclosure
-from aggregator.parse.sanitize import html_to_text
+from aggregator.text.html import plain_text
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -345,7 +345,7 @@ def _json_item(view: EntryView) -> dict[str, object]:
         item["url"] = view.link
     item["title"] = view.title or UNTITLED
     item["content_html"] = view.content_html
-    summary = html_to_text(view.summary_html)
+    summary = plain_text(view.summary_html)
     if summary:
         item["summary"] = summary
     item["date_published"] = iso(view.published)

@@ -93,6 +93,7 @@ from aggregator.publish.feeds import clean_text, http_uri, iso
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
 from aggregator.store.sqlite import Storage
 from aggregator.text import words as _text
+from aggregator.text.html import lead, plain_text
 from aggregator.text.urls import canonical_url
 
 __all__ = [
@@ -156,8 +157,8 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
             tags.update(t.casefold() for t in source.tags)
             language = language or source.language
     # The head is enough (BODY_CHARS), and cutting the HTML first saves the time.
-    body = _text.plain_text((item.summary or "")[: 2 * BODY_CHARS])
-    content = _text.plain_text((item.content or "")[: 2 * BODY_CHARS])
+    body = plain_text((item.summary or "")[: 2 * BODY_CHARS])
+    content = plain_text((item.content or "")[: 2 * BODY_CHARS])
     if content and not content.startswith(body[:200]):
         body = f"{body} {content}" if body else content
     elif content:
@@ -168,7 +169,7 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
     return Document(
         key=stored.key,
         published=stored.published,
-        title=_text.plain_text(item.title),
+        title=plain_text(item.title),
         text=body[:BODY_CHARS],
         tags=tuple(sorted(tags)),
         language=language,
@@ -1392,17 +1393,6 @@ def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> E
         published=stored.published.astimezone(UTC),
         source=source or (stored.source_ids[0] if stored.source_ids else ""),
     )
-
-
-def lead(html: str | None, limit: int = 200) -> str:
-    """The first ``limit`` characters of an entry's text, cut at a word."""
-    text = _text.plain_text(html)
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:—-") + "…"
 
 
 # --- URL keys (shared with related.js) --------------------------------------------

@@ -3,7 +3,7 @@
 Shared by commentary (quote) matching and the related-articles index. The
 pipeline is::
 
-    plain_text(html) -> detect_language -> tokenize -> drop STOP_WORDS -> stem_tokens
+    text.html.plain_text(html) -> detect_language -> tokenize -> drop STOP_WORDS -> stem_tokens
 
 ``analyze(text)`` runs the last four steps; ``normalize_for_quote(text)`` is the
 separate, lossless-by-word normalization used to find a quoted passage verbatim.
@@ -66,7 +66,6 @@ Speed
 
 from __future__ import annotations
 
-import html as _html
 import re
 import threading
 import unicodedata
@@ -79,49 +78,9 @@ __all__ = [
     "analyze",
     "detect_language",
     "normalize_for_quote",
-    "plain_text",
     "stem_tokens",
     "tokenize",
 ]
-
-# --- plain_text -------------------------------------------------------------
-
-_DROP_ELEMENTS = re.compile(
-    r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
-)
-_COMMENTS = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>", re.DOTALL)
-# Inline elements join their text to the neighbours ("Ка<b>зах</b>стан" renders as
-# one word); every other tag separates words ("<p>a</p><p>b</p>" is "a b").
-_INLINE_TAGS = re.compile(
-    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|mark|q|s|samp|small|span|"
-    r"strong|sub|sup|time|u|var|wbr)\b[^>]*>",
-    re.IGNORECASE,
-)
-# A tag starts with a letter, "/", "!" or "?" after "<"; "a < b" in text is not one.
-_OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
-_WHITESPACE = re.compile(r"\s+")
-
-
-def plain_text(html: str | None) -> str:
-    """Return the visible text of an HTML fragment, whitespace collapsed.
-
-    Fast and regex-based (this runs on every stored item): ``<script>``, ``<style>``,
-    ``<noscript>`` and ``<template>`` are dropped with their contents, comments are
-    dropped, tags are removed, entities are unescaped. Plain text passes through
-    (entities still unescaped). ``None`` gives ``""``.
-    """
-    if not html:
-        return ""
-    text = html
-    if "<" in text:
-        text = _DROP_ELEMENTS.sub(" ", text)
-        text = _COMMENTS.sub(" ", text)
-        text = _INLINE_TAGS.sub("", text)
-        text = _OTHER_TAGS.sub(" ", text)
-    if "&" in text:
-        text = _html.unescape(text)
-    return _WHITESPACE.sub(" ", text).strip()
-
 
 # --- characters -------------------------------------------------------------
 

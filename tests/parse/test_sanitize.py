@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from aggregator.parse.sanitize import absolute_http_url, html_to_text, sanitize_html
+from aggregator.parse.sanitize import absolute_http_url, sanitize_html
+from aggregator.text.html import plain_text
 
 BASE = "https://news.example.kz/section/article.html"
 
@@ -156,7 +157,7 @@ def test_empty_fragment_stays_empty():
     ],
 )
 def test_html_to_text_gives_plain_text(value, expected):
-    assert html_to_text(value) == expected
+    assert plain_text(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from aggregator.text.html import lead, plain_text, shorten
 from aggregator.text.words import (
     KK_STEM_MAX,
     STOP_WORDS,
     analyze,
     detect_language,
     normalize_for_quote,
-    plain_text,
     stem_tokens,
     tokenize,
 )
@@ -267,3 +267,17 @@ def test_normalize_for_quote_ignores_quotes_dashes_ellipses_case_and_yo(variant)
 def test_normalize_for_quote_keeps_every_word_unstemmed():
     text = "И в 2026 году Казахстан и Қазақстан"
     assert normalize_for_quote(text) == "и в 2026 году казахстан и қазақстан"
+
+
+# --- the one lead rule -------------------------------------------------------------
+
+
+def test_lead_cuts_at_a_word_and_marks_the_cut():
+    text = "Национальный банк сохранил базовую ставку на уровне 14,25 процента годовых"
+    assert lead(f"<p>{text}</p>", 40) == "Национальный банк сохранил базовую…"
+    assert lead(f"<p>{text}</p>", 200) == text
+
+
+def test_shorten_never_exceeds_the_limit():
+    for limit in (5, 17, 40):
+        assert len(shorten("слово " * 20, limit)) <= limit

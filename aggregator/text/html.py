@@ -1,0 +1,60 @@
+"""HTML to text: the one conversion every stage uses, and the one lead rule."""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+_DROP_ELEMENTS = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
+_COMMENTS = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>", re.DOTALL)
+# Inline elements join their text to the neighbours ("Ка<b>зах</b>стан" renders as
+# one word); every other tag separates words ("<p>a</p><p>b</p>" is "a b").
+_INLINE_TAGS = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|mark|q|s|samp|small|span|"
+    r"strong|sub|sup|time|u|var|wbr)\b[^>]*>",
+    re.IGNORECASE,
+)
+# A tag starts with a letter, "/", "!" or "?" after "<"; "a < b" in text is not one.
+_OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def plain_text(html: str | None) -> str:
+    """Return the visible text of an HTML fragment, whitespace collapsed.
+
+    Fast and regex-based (this runs on every stored item): ``<script>``, ``<style>``,
+    ``<noscript>`` and ``<template>`` are dropped with their contents, comments are
+    dropped, tags are removed, entities are unescaped. Plain text passes through
+    (entities still unescaped). ``None`` gives ``""``.
+    """
+    if not html:
+        return ""
+    text = html
+    if "<" in text:
+        text = _DROP_ELEMENTS.sub(" ", text)
+        text = _COMMENTS.sub(" ", text)
+        text = _INLINE_TAGS.sub("", text)
+        text = _OTHER_TAGS.sub(" ", text)
+    if "&" in text:
+        text = _html.unescape(text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def lead(fragment: str | None, limit: int = 200) -> str:
+    """The first ``limit`` characters of an HTML fragment's text, cut at a word, with
+    "…" where it was cut: the teaser of index.html, the related lists and the house
+    commentary's source reference."""
+    text = plain_text(fragment)
+    return shorten(text, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, "…" appended."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:—-") + "…"
