@@ -369,13 +369,12 @@ def comment_list(ctx: Context) -> None:
         house = house_source_ids(config)
         loaded = load_all(config, storage.iter_items(source_ids=house) if house else ())
         matches = match_all(loaded.commentary, storage, config)
-        names = {s.id: s.name for s in config.sources}
 
         def describe(key: str) -> str:
             stored = storage.get_item(key)
             if stored is None:
                 return key
-            source = next((names[s] for s in stored.source_ids if s in names), "?")
+            source = config.source_name(stored.source_ids) or "?"
             return f"{source} — {stored.item.title}  {stored.item.link or key}"
 
         counts = {"ok": 0, "REVIEW": 0, "NO MATCH": 0, "ERROR": 0}

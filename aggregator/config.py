@@ -14,10 +14,11 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -37,6 +38,26 @@ class SiteConfig:
     feeds_url: str = ""
     repost_notice: str = ""  # appended to republished content where an output asks for it
     author: str = ""
+    # Where a person reads a time (index.html, commentary pages, commentary dates
+    # written without an offset): an IANA name. Kazakhstan is UTC+5 since 2024.
+    timezone: str = "Asia/Almaty"
+    # The date in our tag: URIs (RFC 4151). Every published id contains it: set it
+    # once when the site starts publishing and never change it.
+    tag_date: str = "2026"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def tag_uri(self, specific: str) -> str:
+        """``tag:<host of site.link>,<tag_date>:<specific>``: the ids of our feeds and
+        entries, stable across formats, runs and hosts."""
+        host = urlsplit(self.link).hostname or "localhost"
+        return f"tag:{host},{self.tag_date}:{specific}"
+
+    def item_id(self, key: str) -> str:
+        """The id of the entry with store key ``key``, in every output and index."""
+        return self.tag_uri(f"item/{quote(key, safe='')}")
 
 
 @dataclass(frozen=True)
@@ -160,6 +181,22 @@ class Config:
             if s.id == source_id:
                 return s
         raise KeyError(source_id)
+
+    def source_name(self, source_ids: Sequence[str]) -> str:
+        """The name an entry is credited to: the first of its sources that is
+        configured, else its first source id ("" for none)."""
+        names = self._names()
+        for source_id in source_ids:
+            if source_id in names:
+                return names[source_id]
+        return source_ids[0] if source_ids else ""
+
+    def _names(self) -> dict[str, str]:
+        names = self.__dict__.get("_names_cache")
+        if names is None:
+            names = {s.id: s.name for s in self.sources}
+            object.__setattr__(self, "_names_cache", names)  # frozen; a pure cache
+        return names
 
 
 # --- loader ------------------------------------------------------------------
@@ -805,8 +842,22 @@ def _check_choice(choices: tuple[str, ...]) -> Callable[[str, _KeyPath, _Problem
     return check
 
 
+def _check_timezone(value: str, path, problems) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add(
+            path,
+            f"'{value}' is not a time zone this machine knows",
+            'write an IANA name like "Asia/Almaty" or "Europe/Moscow"',
+        )
+        return False
+    return True
+
+
 _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool]] = {
     (SiteConfig, "link"): _check_http_url,
+    (SiteConfig, "timezone"): _check_timezone,
     (SiteConfig, "feeds_url"): _check_optional_http_url,
     (SourceConfig, "id"): _check_source_id,
     (SourceConfig, "url"): _check_source_url,

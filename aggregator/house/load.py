@@ -38,7 +38,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from aggregator.store.sqlite import Storage
 
 __all__ = [
-    "LOCAL_TIME",
     "Commentary",
     "CommentaryError",
     "HouseCommentary",
@@ -77,7 +76,6 @@ __all__ = [
 ]
 
 # A date or time in front matter without an offset is the house's (Astana, UTC+5).
-LOCAL_TIME = timezone(timedelta(hours=5), "Asia/Almaty")
 # Fewer words than this in quote marks is a name or a term («Қоркыт ата»), not a quote.
 MIN_QUOTE_WORDS = 5
 
@@ -280,7 +278,7 @@ def parse_markdown(
         raise CommentaryError(
             where, 1, "the front matter has no date; add a line like 'date: 2024-10-03 11:20'"
         )
-    published = _date(meta["date"], where, lines.get("date", 1))
+    published = _date(meta["date"], where, lines.get("date", 1), config.site.tz)
     slug = _string(meta, "slug", where, lines) or default_slug
     language = _string(meta, "language", where, lines)
     link = _string(meta, "link", where, lines) or None
@@ -441,7 +439,8 @@ def _strings(meta: dict, key: str, where: str, lines: dict[str, int]) -> tuple[s
     )
 
 
-def _date(value: object, where: str, line: int) -> datetime:
+def _date(value: object, where: str, line: int, local: tzinfo) -> datetime:
+    """A front-matter date; written without an offset, it is the site's local time."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -457,7 +456,7 @@ def _date(value: object, where: str, line: int) -> datetime:
                 f"date {text!r} is not a date; write e.g. 2024-10-03 or 2024-10-03 11:20",
             ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TIME)
+        moment = moment.replace(tzinfo=local)
     return moment.astimezone(UTC)
 
 
@@ -786,7 +785,6 @@ class HouseCommentary:
         posts = storage.iter_items(source_ids=house_ids) if house_ids else ()
         loaded = load_all(config, posts)
         matches = match_all(loaded.commentary, storage, config)
-        names = {s.id: s.name for s in config.sources}
         result = cls(problems=list(loaded.problems))
         for commentary in loaded.commentary:
             match = matches[commentary.id]
@@ -798,7 +796,7 @@ class HouseCommentary:
             sources = ()
             if match.confident:
                 sources = tuple(
-                    _source_ref(stored, names)
+                    _source_ref(stored, config)
                     for stored in map(storage.get_item, match.keys)
                     if stored is not None
                 )
@@ -837,10 +835,8 @@ def _stored(commentary: Commentary, storage: Storage) -> StoredItem | None:
     return StoredItem(FILE_KEY_PREFIX + commentary.slug, item, (), moment, moment, moment)
 
 
-def _source_ref(stored: StoredItem, names: dict[str, str]) -> SourceRef:
-
+def _source_ref(stored: StoredItem, config: Config) -> SourceRef:
     item = stored.item
-    first = next((names[s] for s in stored.source_ids if s in names), None)
     lead = ""
     for fragment in (item.summary, item.content):
         blocks = _blocks(fragment or "")
@@ -850,7 +846,7 @@ def _source_ref(stored: StoredItem, names: dict[str, str]) -> SourceRef:
     lead = shorten(plain_text(lead), _LEAD_CHARS)
     return SourceRef(
         key=stored.key,
-        name=first or (stored.source_ids[0] if stored.source_ids else ""),
+        name=config.source_name(stored.source_ids),
         title=item.title,
         link=item.link,
         item_id=item.id,
@@ -939,10 +935,9 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
             "house.commentary_dir is not set; add e.g. 'commentary_dir: commentary' under 'house:'",
         )
     item = stored.item
-    names = {s.id: s.name for s in config.sources}
-    agency = next((names[s] for s in stored.source_ids if s in names), "")
-    lead = _source_ref(stored, names).lead
-    local = now.astimezone(LOCAL_TIME)
+    agency = config.source_name(stored.source_ids)
+    lead = _source_ref(stored, config).lead
+    local = now.astimezone(config.site.tz)
     slug = slugify(item.title)
     path = directory / f"{local:%Y-%m-%d}-{slug}.md"
 

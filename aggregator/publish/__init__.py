@@ -68,8 +68,6 @@ from aggregator.publish.feeds import (
 from aggregator.store.sqlite import Storage
 from aggregator.text.html import plain_text, shorten
 
-# The date in our tag: URIs (RFC 4151).  Changing it changes every id: never do.
-TAG_DATE = "2026"
 FORMATS = {"atom": ".atom", "rss": ".rss", "json": ".json"}
 FEED_TYPES = {
     "atom": "application/atom+xml",
@@ -254,7 +252,6 @@ class _Catalog:
         self.config = config
         self.sources: dict[str, SourceConfig] = {s.id: s for s in config.sources}
         self.states: dict[str, SourceState] = {s.source_id: s for s in states}
-        self.host = urlsplit(config.site.link).hostname or "localhost"
         self.base_dir = config_dir(config)
         self._views: dict[str, SourceView] = {}
         self.related_dir: Path | None = None  # output/related/, written by the relate stage
@@ -334,7 +331,7 @@ class _Catalog:
         feed_url = self.feed_uri(url)
         name = config.name if config is not None else (state and state.title) or source_id
         return SourceView(
-            id=feed_url or f"tag:{self.host},{TAG_DATE}:source/{quote(source_id, safe='')}",
+            id=feed_url or self.config.site.tag_uri(f"source/{quote(source_id, safe='')}"),
             name=clean_text(name),
             feed_url=feed_url,
             home_url=http_uri(state.link) if state is not None else None,
@@ -524,7 +521,7 @@ def _base_entry_view(stored: StoredItem, source_id: str | None, catalog: _Catalo
     content = _safe_html(item.content or item.summary, item.link)
     summary = _safe_html(item.summary, item.link) if item.content and item.summary else None
     return EntryView(
-        id=f"tag:{catalog.host},{TAG_DATE}:item/{quote(stored.key, safe='')}",
+        id=catalog.config.site.item_id(stored.key),
         original_id=clean_text(item.id),
         title=clean_text(item.title).strip(),
         link=http_uri(item.link),
@@ -546,21 +543,21 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: _Catalog
     """A house commentary: its own title and link; content and via links from the match."""
     stored, commentary = house.stored, house.commentary
     if stored.key.startswith(FILE_KEY_PREFIX):
-        entry_id = f"tag:{catalog.host},{TAG_DATE}:{quote(stored.key, safe='/')}"
+        entry_id = catalog.config.site.tag_uri(quote(stored.key, safe="/"))
         name = catalog.config.house.name or catalog.config.site.house or catalog.config.site.title
         source = SourceView(
-            id=f"tag:{catalog.host},{TAG_DATE}:source/house",
+            id=catalog.config.site.tag_uri("source/house"),
             name=clean_text(name),
             feed_url=None,
             home_url=http_uri(catalog.config.site.link),
             updated=None,
         )
     else:
-        entry_id = f"tag:{catalog.host},{TAG_DATE}:item/{quote(stored.key, safe='')}"
+        entry_id = catalog.config.site.item_id(stored.key)
         source = catalog.source_view(source_id) if source_id else None
     via = tuple(
         ViaView(
-            id=f"tag:{catalog.host},{TAG_DATE}:item/{quote(ref.key, safe='')}",
+            id=catalog.config.site.item_id(ref.key),
             url=http_uri(ref.link),
             title=clean_text(ref.title),
             source=clean_text(ref.name),
@@ -626,7 +623,7 @@ def _feed_view(
     updated = max((e.updated for e in entries), default=newest or _EPOCH)
     return FeedView(
         name=output.name,
-        id=f"tag:{catalog.host},{TAG_DATE}:feed/{quote(output.name, safe='')}",
+        id=catalog.config.site.tag_uri(f"feed/{quote(output.name, safe='')}"),
         title=clean_text(output.title or site.title),
         description=clean_text(output.description or site.description),
         home_url=http_uri(site.link) or site.link,

@@ -74,7 +74,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import scipy.sparse as sp
@@ -101,7 +101,6 @@ __all__ = [
     "RelatedIndex",
     "Refresh",
     "document",
-    "entry_id",
     "index_path",
     "commentary_sources",
     "refresh",
@@ -1437,14 +1436,6 @@ def url_shard(key: str) -> str:
 _FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
 
 
-def entry_id(config: Config, key: str) -> str:
-    """The id publish gives the entry with store key ``key`` (``tag:`` URI)."""
-    from aggregator.publish import TAG_DATE  # publish imports this module
-
-    host = urlsplit(config.site.link).hostname or "localhost"
-    return f"tag:{host},{TAG_DATE}:item/{quote(key, safe='')}"
-
-
 def write_outputs(
     config: Config,
     result: Refresh,
@@ -1473,7 +1464,7 @@ def write_outputs(
             entry = entries[key]
             cached = fragments[key] = _json_text(
                 {
-                    "id": entry_id(config, key),
+                    "id": config.site.item_id(key),
                     "title": clean_text(entry.title),
                     "url": http_uri(entry.url),
                     "lead": clean_text(entry.lead),
@@ -1501,7 +1492,7 @@ def write_outputs(
                 if other in entries
             )
             entry = entries[key]
-            this_id = entry_id(config, key)
+            this_id = config.site.item_id(key)
             everything.write(f"{'' if first else ','}{_json_text(this_id)}:[{listed}]")
             first = False
             url = http_uri(entry.url)

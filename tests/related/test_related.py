@@ -26,7 +26,6 @@ from aggregator.related.index import (
     Document,
     RelatedIndex,
     commentary_sources,
-    entry_id,
     index_path,
     refresh,
     relate,
@@ -364,9 +363,9 @@ def test_publish_writes_every_entrys_list_under_the_entry_ids_of_the_feeds(publi
     atom = etree.parse(str(out / "all.atom"))
     feed_ids = {e.findtext(f"{ATOM}id") for e in atom.iter(f"{ATOM}entry")}
     assert set(everything) == feed_ids
-    school_a = everything[entry_id(config, key_of(storage, "school-a"))]
+    school_a = everything[config.site.item_id(key_of(storage, "school-a"))]
     first = school_a[0]
-    assert first["id"] == entry_id(config, key_of(storage, "school-b"))
+    assert first["id"] == config.site.item_id(key_of(storage, "school-b"))
     assert first["title"] == NEWS[1][2]
     assert first["url"] == "https://vlast.example.kz/news/school-b"
     assert first["source"] == "Власть <Vlast>"
@@ -380,7 +379,7 @@ def test_publish_writes_a_file_per_entry_and_the_url_map_the_widget_reads(publis
     config, storage, out = published
     key = key_of(storage, "fuel-a")
     page = json.loads((out / "related" / f"{key}.json").read_text(encoding="utf-8"))
-    assert page["id"] == entry_id(config, key)
+    assert page["id"] == config.site.item_id(key)
     assert page["related"][0]["title"] == HOSTILE + NEWS[4][2]
     url = "https://www.tengri.example.kz/news/fuel-a/"  # spelled differently
     shard = json.loads((out / "related" / "urls" / f"{url_shard(url_key(url))}.json").read_text())
@@ -450,7 +449,7 @@ def test_pruned_entries_lose_their_files(published, tmp_path: Path):
     relate(config, storage, out)
     assert not (out / "related" / f"{gone}.json").exists()
     everything = json.loads((out / "related.json").read_text(encoding="utf-8"))
-    assert entry_id(config, gone) not in everything
+    assert config.site.item_id(gone) not in everything
 
 
 def test_the_related_command_rebuilds_on_request(tmp_path: Path):
@@ -537,6 +536,6 @@ def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp
         relate(config, storage, tmp_path / "output")
 
     page = json.loads((tmp_path / "output" / "related" / f"{commentary}.json").read_bytes())
-    assert entry_id(config, source) not in {e["id"] for e in page["related"]}
-    assert [e["id"] for e in page["source"]] == [entry_id(config, source)]
-    assert entry_id(config, partner) in {e["id"] for e in page["related"]}
+    assert config.site.item_id(source) not in {e["id"] for e in page["related"]}
+    assert [e["id"] for e in page["source"]] == [config.site.item_id(source)]
+    assert config.site.item_id(partner) in {e["id"] for e in page["related"]}

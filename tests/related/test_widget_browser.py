@@ -20,7 +20,7 @@ import pytest
 from test_related import HOSTILE, NEWS, key_of, site_config, store_items
 
 from aggregator.publish import publish
-from aggregator.related.index import entry_id, relate
+from aggregator.related.index import relate
 from aggregator.serve import make_server
 from aggregator.store.sqlite import Storage
 
@@ -129,7 +129,7 @@ def test_one_tag_renders_the_related_block_of_an_article_by_url_id_or_key(
   data-article="https://www.tengri.example.kz/news/fuel-a/"></script></div>
 <div id="by-id"></div>
 <script src="{feeds_url}/related.js" async data-target="#by-id"
-  data-article="{entry_id(config, keys["school-a"])}" data-heading="Тоже о школах"></script>
+  data-article="{config.site.item_id(keys["school-a"])}" data-heading="Тоже о школах"></script>
 <div id="by-key"></div>
 <script src="{feeds_url}/related.js" async data-target="#by-key" data-article="{keys["school-a"]}"
   data-count="1"></script>
