@@ -24,7 +24,7 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, load_config, resolve_path
 from aggregator.ingest import schedule, update
-from aggregator.store.sqlite import Storage, StorageError
+from aggregator.store import Storage, StorageError
 
 if TYPE_CHECKING:
     from aggregator.house.load import HouseCommentary

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aggregator.config import load_config
 from aggregator.models import Author, Item
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402

@@ -20,7 +20,7 @@ from lxml import etree
 
 from aggregator.config import Config, OutputConfig, PublishConfig, SiteConfig, SourceConfig
 from aggregator.models import Author, Enclosure, Item
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 ATOM_RNG = SCHEMAS / "atom-rfc4287.rng"

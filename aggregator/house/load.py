@@ -53,7 +53,7 @@ from aggregator.text.html import plain_text, shorten
 
 if TYPE_CHECKING:
     from aggregator.house.match import Match
-    from aggregator.store.sqlite import Storage
+    from aggregator.store import Storage
 
 __all__ = [
     "Commentary",

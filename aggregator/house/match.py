@@ -61,7 +61,7 @@ from datetime import datetime, timedelta
 from aggregator.config import Config
 from aggregator.house.load import Commentary
 from aggregator.models import StoredItem
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 from aggregator.text.html import plain_text
 from aggregator.text.urls import canonical_url
 from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, tokenize

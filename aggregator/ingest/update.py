@@ -21,7 +21,7 @@ from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import schedule
 from aggregator.ingest.fetch import Fetcher
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class BodyJob:
 def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     """Parse a changed body; store its items and the source's new state in one transaction."""
     # Imported here: a warm run (all 304) never parses, and starts faster without it.
-    from aggregator.parse.core import ParseError, parse_feed
+    from aggregator.parse import ParseError, parse_feed
 
     source, state, now = job.source, job.state, job.now
     try:

@@ -65,7 +65,7 @@ from aggregator.publish.feeds import (
     render_json,
     render_rss,
 )
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 from aggregator.text.html import plain_text, shorten
 
 FORMATS = {"atom": ".atom", "rss": ".rss", "json": ".json"}

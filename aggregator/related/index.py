@@ -91,7 +91,7 @@ from aggregator.house.load import HouseCommentary, commentary_dir, house_source_
 from aggregator.models import StoredItem
 from aggregator.publish.feeds import clean_text, http_uri, iso
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 from aggregator.text import words as _text
 from aggregator.text.html import lead, plain_text
 from aggregator.text.urls import canonical_url

@@ -39,7 +39,7 @@ def main() -> int:
     names = {s.id: s.name for s in config.sources}
     labelled = stored_items(document)
     if args.store:
-        from aggregator.store.sqlite import Storage
+        from aggregator.store import Storage
 
         storage = Storage(args.store)
         items = storage.iter_items(newest_first=False)

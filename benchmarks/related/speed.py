@@ -45,7 +45,7 @@ from run import measure  # noqa: E402  benchmarks/run.py: wall time and peak RSS
 from aggregator.config import load_config  # noqa: E402
 from aggregator.models import Item, SourceState  # noqa: E402
 from aggregator.related.index import Document, RelatedIndex, index_path  # noqa: E402
-from aggregator.store.sqlite import Storage  # noqa: E402
+from aggregator.store import Storage  # noqa: E402
 
 GENERATOR_VERSION = "2"
 SOURCES = 2000
@@ -262,7 +262,7 @@ _REBUILD = """
 import json, sys, time
 from aggregator.config import load_config
 from aggregator.related.index import refresh
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 config = load_config(sys.argv[1])
 with Storage(sys.argv[2]) as storage:
     result = refresh(config, storage, rebuild=True)

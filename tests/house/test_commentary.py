@@ -23,7 +23,7 @@ from aggregator.house.load import (
 )
 from aggregator.models import Item, StoredItem
 from aggregator.publish import publish
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "commentary" / "2024-10-03-stop-sniato.md"

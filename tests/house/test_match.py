@@ -17,7 +17,7 @@ from aggregator.house.match import (
     skeleton,
 )
 from aggregator.models import Item, StoredItem
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 DAY = datetime(2024, 10, 3, 5, 0, tzinfo=UTC)
 

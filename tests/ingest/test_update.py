@@ -8,7 +8,7 @@ import pytest
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
 from aggregator.ingest import update
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LOOPBACK = ("127.0.0.0/8",)

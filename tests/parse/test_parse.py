@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.models import Author, Enclosure
-from aggregator.parse.core import ParseError, parse_feed
+from aggregator.parse import ParseError, parse_feed
 
 REALFEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "realfeeds"
 URL = "https://agency.example.kz/rss/news.xml"

@@ -34,7 +34,7 @@ from validators import (
 from aggregator.config import Config, ConfigError, OutputConfig
 from aggregator.models import Item, StoredItem
 from aggregator.publish import expand_outputs, publish
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 FEED_FILES = ("atom", "rss", "json")
 
@@ -588,7 +588,7 @@ BENCH_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
 from aggregator.publish import publish
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 from validators import bench_config
 with Storage(sys.argv[1]) as storage:
     started = time.perf_counter()
@@ -639,7 +639,7 @@ def test_real_world_feeds_republish_as_valid_feeds_that_round_trip(tmp_path: Pat
     if not REALFEEDS.is_dir():
         pytest.skip(f"{REALFEEDS} is absent (the shared sample feeds live next to the repository)")
     from aggregator.config import SourceConfig
-    from aggregator.parse.core import parse_feed
+    from aggregator.parse import parse_feed
 
     sources = tuple(
         SourceConfig(id=sid, name=sid, url=f"https://{sid}.example/feed") for sid in REAL_SAMPLES

@@ -32,7 +32,7 @@ from aggregator.related.index import (
     url_key,
     url_shard,
 )
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SETTINGS = RelatedConfig()

@@ -22,7 +22,7 @@ from test_related import HOSTILE, NEWS, key_of, site_config, store_items
 from aggregator.publish import publish
 from aggregator.related.index import relate
 from aggregator.serve import make_server
-from aggregator.store.sqlite import Storage
+from aggregator.store import Storage
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 

@@ -16,8 +16,8 @@ import pytest
 
 from aggregator.config import SourceConfig
 from aggregator.models import Author, Enclosure, Item, SourceState, UpdateCounts
+from aggregator.store import Storage, StorageError
 from aggregator.store import sqlite as storage_module
-from aggregator.store.sqlite import Storage, StorageError
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -522,7 +522,7 @@ WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime, timedelta
     from aggregator.models import Item, SourceState
-    from aggregator.store.sqlite import Storage
+    from aggregator.store import Storage
 
     store = Storage(sys.argv[1])
     t0 = datetime(2024, 5, 1, tzinfo=UTC)
