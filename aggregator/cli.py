@@ -277,7 +277,7 @@ def related(ctx: Context, rebuild: bool) -> None:
 
 
 def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | None = None) -> None:
-    from aggregator.related.index import relate
+    from aggregator.related import relate
 
     config, out_dir = ctx.config, ctx.output_dir
     with ctx.open_storage() as storage:

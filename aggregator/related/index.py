@@ -58,66 +58,35 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
 import math
-import multiprocessing
-import os
-import pickle
-import re
-import tempfile
-import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from aggregator.config import Config, RelatedConfig, SourceConfig
+from aggregator.config import RelatedConfig
 from aggregator.files import (
     atomic_binary,
-    remove_stale_temp_files,
-    streamed_text_if_changed,
-    write_if_changed,
 )
-from aggregator.house.load import HouseCommentary, commentary_dir, house_source_ids
-from aggregator.models import StoredItem
-from aggregator.publish.feeds import clean_text, http_uri, iso
-from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
-from aggregator.store import Storage
-from aggregator.text import words as _text
-from aggregator.text.html import lead, plain_text
-from aggregator.text.urls import canonical_url
-
-__all__ = [
-    "Document",
-    "RelatedIndex",
-    "Refresh",
-    "document",
-    "index_path",
-    "commentary_sources",
-    "refresh",
-    "relate",
-    "url_key",
-    "url_shard",
-    "write_outputs",
-]
+from aggregator.related.analyze import (
+    Batch,
+    Document,
+    Entry,
+    analyze_document,
+    counted,
+    parse_document,
+)
 
 log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 1  # bump when the saved arrays change meaning: forces a rebuild
 REBUILD_DRIFT = 0.10
 CANDIDATES = 40  # exactly scored candidates per entry
-BODY_CHARS = 1500  # of an entry's text, the head is what it is about (and bounds the cost)
-BODY_TERMS = 150
-NAMES_CHARS = 600  # names are looked for in the title and the lead
 # A candidate must share rare stems worth this much cosine: sharing one rare word in
 # passing is no relation, and the cut keeps the candidate products small.
 CANDIDATE_FLOOR = 0.03
@@ -129,225 +98,6 @@ _BLOCK_ROWS = 512
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
 _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
-
-
-@dataclass(frozen=True)
-class Document:
-    """What the index needs to know about one entry."""
-
-    key: str  # the store key
-    published: datetime
-    title: str  # plain text
-    text: str  # plain text of summary and content
-    tags: tuple[str, ...] = ()  # casefolded categories and source tags
-    language: str | None = None
-    link: str | None = None  # canonical link (same link: the same story)
-    version: str = ""  # fingerprint: a different one means the entry changed
-
-
-def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
-    """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
-    item = stored.item
-    tags = {c.strip().casefold() for c in item.categories if c.strip()}
-    language = item.language
-    for source_id in stored.source_ids:
-        source = sources.get(source_id)
-        if source is not None:
-            tags.update(t.casefold() for t in source.tags)
-            language = language or source.language
-    # The head is enough (BODY_CHARS), and cutting the HTML first saves the time.
-    body = plain_text((item.summary or "")[: 2 * BODY_CHARS])
-    content = plain_text((item.content or "")[: 2 * BODY_CHARS])
-    if content and not content.startswith(body[:200]):
-        body = f"{body} {content}" if body else content
-    elif content:
-        body = content
-    link = canonical_url(item.link) if item.link else None
-    if link and urlsplit(link).path in ("", "/"):
-        link = None  # feeds that give every entry their home page
-    return Document(
-        key=stored.key,
-        published=stored.published,
-        title=plain_text(item.title),
-        text=body[:BODY_CHARS],
-        tags=tuple(sorted(tags)),
-        language=language,
-        link=link,
-        version=version_of(stored),
-    )
-
-
-def version_of(stored: StoredItem) -> str:
-    """A fingerprint of everything :func:`document` reads from a stored item (cheap:
-    a run computes it for every stored entry to find the edited ones)."""
-    item = stored.item
-    fields = [
-        item.title,
-        item.summary,
-        item.content,
-        item.categories,
-        item.language,
-        item.link,
-        stored.published.isoformat(),
-        stored.source_ids,
-    ]
-    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-class _Parsed(NamedTuple):
-    """A document analyzed, its text dropped: (stem hashes, counts) of title and text,
-    and the hashes of its names.  Hashes, not stems: numpy arrays travel between
-    processes and sort (into a vocabulary) far faster than strings."""
-
-    doc: Document
-    title: tuple[np.ndarray, np.ndarray]
-    body: tuple[np.ndarray, np.ndarray]
-    names: np.ndarray
-
-
-def _parse(doc: Document) -> _Parsed:
-    title, body, names = _analyze(doc)
-    return _Parsed(replace(doc, text=""), _counted(title), _counted(body), _counted(names)[0])
-
-
-@dataclass
-class _Batch:
-    """Analyzed documents column-wise (cheap to send between processes): for title
-    and text, (stem hashes, counts, stems per document); for names, (hashes, hashes
-    per document, hashes per document) -- the last array is always the lengths."""
-
-    docs: list[Document]  # texts dropped
-    title: tuple[np.ndarray, np.ndarray, np.ndarray]
-    body: tuple[np.ndarray, np.ndarray, np.ndarray]
-    names: tuple[np.ndarray, np.ndarray, np.ndarray]
-
-    @classmethod
-    def of(cls, parsed: Sequence[_Parsed]) -> _Batch:
-        def column(parts: list[tuple[np.ndarray, np.ndarray]]):
-            lengths = np.array([len(h) for h, _ in parts], np.int32)
-            counts = _cat([c for _, c in parts]).astype(np.int16)  # a stem's count in a text
-            return _cat([h for h, _ in parts]), counts, lengths
-
-        names = [(p.names, p.names[:0]) for p in parsed]
-        return cls(
-            docs=[p.doc for p in parsed],
-            title=column([p.title for p in parsed]),
-            body=column([p.body for p in parsed]),
-            names=column(names),
-        )
-
-    @classmethod
-    def join(cls, batches: Sequence[_Batch], *, consume: bool = False) -> _Batch:
-        """One batch of several; ``consume``: free each column of theirs once copied."""
-
-        def column(name: str):
-            parts = [getattr(b, name) for b in batches]
-            if consume:
-                for b in batches:
-                    setattr(b, name, None)
-            joined = []
-            while parts and parts[0]:
-                joined.append(_cat([p[0] for p in parts]))
-                parts = [p[1:] for p in parts]
-            return tuple(joined)
-
-        return cls(
-            docs=[d for b in batches for d in b.docs],
-            title=column("title"),
-            body=column("body"),
-            names=column("names"),
-        )
-
-
-_HASHES: dict[str, int] = {}
-
-
-def _stem_hash(stem: str) -> int:
-    """A stable 64-bit id of a stem (Python's hash() changes between processes)."""
-    h = _HASHES.get(stem)
-    if h is None:
-        if len(_HASHES) > 2_000_000:
-            _HASHES.clear()
-        digest = hashlib.blake2b(stem.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        h = _HASHES[stem] = int.from_bytes(digest, "little", signed=True)
-    return h
-
-
-def _counted(stems: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct stem hashes, their counts)."""
-    hashes = np.fromiter(map(_stem_hash, stems), np.int64)
-    if not len(hashes):
-        return hashes, np.zeros(0, np.int64)
-    return np.unique(hashes, return_counts=True)
-
-
-def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
-    """Analyze every ``parts``-th stored entry from ``part`` on (a worker's share);
-    pickle (batch, entries) into the file ``out``, and return its name.
-
-    A file, not a return value: pickling a large result in memory would double the
-    worker's memory at its very peak, while the main process is receiving it."""
-    sources = {s.id: s for s in config.sources}
-    batches, parsed, entries = [], [], []
-    with Storage(store_path) as storage:
-        for n, stored in enumerate(storage.iter_items(newest_first=False)):
-            if n % parts == part:
-                parsed.append(_parse(document(stored, sources)))
-                entries.append(describe_entry(stored, sources))
-                if len(parsed) == 4096:  # small arrays cost ~100 bytes each: pack them
-                    batches.append(_Batch.of(parsed))
-                    parsed = []
-    batches.append(_Batch.of(parsed))
-    _HASHES.clear()
-    batch = _Batch.join(batches, consume=True)
-    del batches, parsed
-    with open(out, "wb") as f:
-        # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
-        for column in (batch.title, batch.body, batch.names):
-            for array in column:
-                np.save(f, array, allow_pickle=False)
-        pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
-    return out
-
-
-def _read_share(name: str) -> tuple[_Batch, list[Entry]]:
-    """What _parse_store_part wrote."""
-    with open(name, "rb") as f:
-        columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
-        docs, entries = pickle.load(f)  # noqa: S301 - our own worker's file
-    return _Batch(docs, *columns), entries
-
-
-# A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
-_SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
-_CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
-
-
-def _analyze(doc: Document) -> tuple[list[str], list[str], set[str]]:
-    """(title stems, text stems, stems of names and figures) of a document."""
-    language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
-    language = "kk" if language == "kz" else language
-    if language not in _text.STOP_WORDS:
-        language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
-    title = _text.analyze(doc.title, language)
-    # analyze(), but cut to BODY_TERMS before stemming: stemming is the costly part.
-    stop = _text.STOP_WORDS[language]
-    tokens = [t for t in _text.tokenize(doc.text) if t not in stop][:BODY_TERMS]
-    body = _text.stem_tokens(tokens, language)
-    head = doc.text[:NAMES_CHARS]
-    return title, body, _names(f"{doc.title}. {head}", language, title + body)
-
-
-def _names(text: str, language: str, stems: list[str]) -> set[str]:
-    """Stems of what reads as a name: a capitalized word that does not start a sentence
-    (Караганда, Токаев, «Казтеплосеть»), and figures (2026, 1200).  Same-event news
-    share these; same-topic news share the common words around them."""
-    starts = {m.end() for m in _SENTENCE_START.finditer(text)}
-    words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
-    names = set(_text.analyze(" ".join(words), language)) if words else set()
-    names.update(stem for stem in stems if stem.isdigit())
-    return names
 
 
 @dataclass
@@ -445,12 +195,14 @@ class RelatedIndex:
         exclude: Mapping[str, Collection[str]] | None = None,
     ) -> RelatedIndex:
         """A new index of ``documents`` (any order), with every list computed."""
-        return cls._build(_Batch.of([_parse(d) for d in documents]), settings, exclude=exclude)
+        return cls.from_batch(
+            Batch.of([parse_document(d) for d in documents]), settings, exclude=exclude
+        )
 
     @classmethod
-    def _build(
+    def from_batch(
         cls,
-        batch: _Batch,
+        batch: Batch,
         settings: RelatedConfig,
         *,
         exclude: Mapping[str, Collection[str]] | None = None,
@@ -740,7 +492,7 @@ class RelatedIndex:
         return list(zip(self._lists[row].tolist(), self._scores[row].tolist(), strict=True))
 
     def _add(self, doc: Document) -> set[int]:
-        title, body, names = _analyze(doc)
+        title, body, names = analyze_document(doc)
         indices, values = self._vector(title, body, names)
         row = self._append_meta(doc)
         self._pending.append((indices, values))
@@ -853,9 +605,9 @@ class RelatedIndex:
         if self._term_id is None:
             self._term_id = {h: i for i, h in enumerate(self.term_hash.tolist())}
         term_id = self._term_id
-        name_hashes = set(_counted(names)[0].tolist())
+        name_hashes = set(counted(names)[0].tolist())
         parts = []
-        for hashes, counts in (_counted(title), _counted(body)):
+        for hashes, counts in (counted(title), counted(body)):
             ids = []
             for h in hashes.tolist():
                 tid = term_id.get(h)
@@ -1125,10 +877,6 @@ def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     return shift + np.arange(len(shift)), sizes
 
 
-def _cat(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-
-
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
     data = counts.data.astype(np.float32, copy=False)
@@ -1212,27 +960,6 @@ def _ranks(keys: Sequence[str]) -> np.ndarray:
     return rank
 
 
-# --- refresh: the store -> the index, for publish and the CLI ----------------------
-
-
-def index_path(store_path: str | os.PathLike[str]) -> Path:
-    """Where the index of a store lives: beside it, as ``<store>.related.npz``."""
-    path = Path(store_path)
-    return path.with_name(path.name + ".related.npz")
-
-
-@dataclass(slots=True)
-class Entry:
-    """What an entry's list item shows."""
-
-    key: str
-    title: str
-    url: str | None
-    lead: str
-    published: datetime
-    source: str
-
-
 @dataclass
 class Refresh:
     """An up-to-date index and what publishing its lists needs."""
@@ -1241,292 +968,3 @@ class Refresh:
     entries: dict[str, Entry]  # every stored entry by key
     stats: UpdateStats
     changed: set[str] = field(default_factory=set)  # keys whose lists changed
-
-
-def relate(
-    config: Config,
-    storage: Storage,
-    out_dir: Path,
-    *,
-    rebuild: bool = False,
-    house: HouseCommentary | None = None,
-) -> Refresh:
-    """The relate stage: bring the index up to date with the store, then write
-    ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
-    for the sites that embed them.  ``house``: the matched commentary, if loaded."""
-    exclude = commentary_sources(config, storage, house)
-    result = refresh(config, storage, rebuild=rebuild, exclude=exclude)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_outputs(
-        config,
-        result,
-        out_dir,
-        lambda name, data: write_if_changed(out_dir / name, data),
-        exclude=exclude,
-    )
-    return result
-
-
-def commentary_sources(
-    config: Config, storage: Storage, house: HouseCommentary | None = None
-) -> dict[str, set[str]]:
-    """Each house commentary's key -> the keys of the source items it confidently
-    matched: they never fill its related list (they appear as its "source")."""
-    if house is None:
-        if not house_source_ids(config) and commentary_dir(config) is None:
-            return {}
-        house = HouseCommentary.load(config, storage)
-    return {
-        key: set(entry.match.keys)
-        for key, entry in house.entries.items()
-        if entry.match.confident and entry.match.keys
-    }
-
-
-def refresh(
-    config: Config,
-    storage: Storage,
-    *,
-    rebuild: bool = False,
-    exclude: Mapping[str, Collection[str]] | None = None,
-) -> Refresh:
-    """Bring the index beside ``storage`` up to date with it, and save it.
-
-    One scan of the store: every entry's fingerprint is compared with the index;
-    only new, edited and removed entries are analyzed (see the module docstring for
-    when a full rebuild happens instead; a full build analyzes in parallel, one
-    process per available core, up to ``MAX_PROCESSES``).
-    """
-    started = time.perf_counter()
-    settings = config.related
-    sources = {s.id: s for s in config.sources}
-    path = index_path(storage.path)
-    index = None if rebuild else RelatedIndex.load(path, settings)
-    stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
-    exclude = dict(exclude or {})
-    entries: dict[str, Entry] = {}
-    if index is not None:
-        docs: list[Document] = []
-        versions: dict[str, str] = {}
-        for stored in storage.iter_items(newest_first=False):
-            entries[stored.key] = describe_entry(stored, sources)
-            version = versions[stored.key] = version_of(stored)
-            row = index.row_of.get(stored.key)
-            if row is None or index.versions[row] != version:
-                docs.append(document(stored, sources))
-        added, removed, changed = index.diff(versions)
-        drift = index.drift + len(added) + len(removed) + len(changed)
-        if drift > REBUILD_DRIFT * max(index.built_from, 1):
-            stats.reason = f"{drift} entries changed since the last full build"
-            index = None
-    if index is None:
-        stats.rebuilt = True
-        parsed, entries = _parse_store(storage, config)
-        index = RelatedIndex._build(parsed, settings, exclude=exclude)
-        changed_keys = set(index.keys)
-    else:
-        stats.reason = ""
-        stats.added, stats.removed, stats.changed = len(added), len(removed), len(changed)
-        changed_keys = index.update(docs, removed, exclude=exclude)
-    index.save(path)
-    stats.lists_changed = len(changed_keys)
-    stats.seconds = time.perf_counter() - started
-    return Refresh(index=index, entries=entries, stats=stats, changed=changed_keys)
-
-
-MAX_PROCESSES = 4
-_PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it saves
-
-
-def _parse_store(storage: Storage, config: Config) -> tuple[_Batch, dict[str, Entry]]:
-    """Every stored entry analyzed, and described for the outputs."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    processes = min(cores, MAX_PROCESSES)
-    if processes < 2 or storage.items_count() < _PARALLEL_FROM:
-        sources = {s.id: s for s in config.sources}
-        stored_items = list(storage.iter_items(newest_first=False))
-        shares = [
-            (
-                _Batch.of([_parse(document(stored, sources)) for stored in stored_items]),
-                [describe_entry(stored, sources) for stored in stored_items],
-            )
-        ]
-    else:
-        # Each worker reads the store itself and analyzes its share: sending the
-        # texts over would cost the main process as much as analyzing them.
-        context = multiprocessing.get_context("forkserver")
-        with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
-            pool = context.Pool(processes)
-            try:
-                files = pool.starmap(
-                    _parse_store_part,
-                    [
-                        (str(storage.path), config, part, processes, f"{temp}/{part}.pickle")
-                        for part in range(processes)
-                    ],
-                )
-            finally:
-                pool.close()
-                pool.join()  # the workers' memory is free before the results are read
-            shares = []
-            for name in files:
-                shares.append(_read_share(name))
-                os.unlink(name)
-    entries = {e.key: e for _, share_entries in shares for e in share_entries}
-    batches = [b for b, _ in shares]
-    del shares
-    return _Batch.join(batches, consume=True), entries
-
-
-def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
-    item = stored.item
-    source = next((sources[s].name for s in stored.source_ids if s in sources), None)
-    return Entry(
-        key=stored.key,
-        title=" ".join(item.title.split()),
-        url=item.link,
-        lead=lead(item.summary or item.content),
-        published=stored.published.astimezone(UTC),
-        source=source or (stored.source_ids[0] if stored.source_ids else ""),
-    )
-
-
-# --- URL keys (shared with related.js) --------------------------------------------
-
-
-def url_key(url: str) -> str | None:
-    """The spelling of an article URL the widget looks up: host without ``www.``,
-    port if not the default, decoded path without a trailing slash, decoded query.
-
-    ``related.js`` computes the same from ``new URL(...)``; keep the two in step.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    try:
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return None
-    host = host.lower().removeprefix("www.")
-    default = {"http": 80, "https": 443}[parts.scheme]
-    netloc = host if port in (None, default) else f"{host}:{port}"
-    path = unquote(parts.path).rstrip("/")
-    query = unquote(parts.query)
-    return netloc + path + (f"?{query}" if query else "")
-
-
-def url_shard(key: str) -> str:
-    """Which ``related/urls/<xx>.json`` holds a URL key: FNV-1a over its UTF-8, low byte."""
-    h = 0x811C9DC5
-    for byte in key.encode("utf-8"):
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return f"{h & 0xFF:02x}"
-
-
-# --- output/ -------------------------------------------------------------------------
-
-_FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
-
-
-def write_outputs(
-    config: Config,
-    result: Refresh,
-    out_dir: Path,
-    write: Callable[[str, bytes], object],
-    *,
-    exclude: Mapping[str, Collection[str]] | None = None,
-) -> None:
-    """Write ``related.json``, ``related/<key>.json``, ``related/urls/<xx>.json``,
-    ``related.js`` and ``related.css`` into ``out_dir``, and remove the per-entry and
-    URL-map files of entries no longer stored.
-
-    ``write(name, data)`` (publish's durable writer) writes the widget; the data files
-    are derived, many and rewritten by every run, so they are replaced atomically but
-    without an fsync each, and only when their bytes change.  ``related.json`` is
-    streamed, never held in memory whole.  ``exclude`` (a commentary's source items)
-    appears as ``"source"`` in the per-entry files.
-    """
-    exclude = exclude or {}
-    entries = result.entries
-    fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
-
-    def fragment(key: str) -> str:
-        cached = fragments.get(key)
-        if cached is None:
-            entry = entries[key]
-            cached = fragments[key] = _json_text(
-                {
-                    "id": config.site.item_id(key),
-                    "title": clean_text(entry.title),
-                    "url": http_uri(entry.url),
-                    "lead": clean_text(entry.lead),
-                    "published": iso(entry.published),
-                    "source": clean_text(entry.source),
-                }
-            )
-        return cached
-
-    related_dir = out_dir / "related"
-    (related_dir / "urls").mkdir(parents=True, exist_ok=True)
-    for directory in (related_dir, related_dir / "urls"):  # left by a killed run
-        remove_stale_temp_files(directory)
-    files: set[str] = set()
-    urls: dict[str, dict[str, str]] = {}
-    with streamed_text_if_changed(out_dir / "related.json") as everything:
-        everything.write("{")
-        first = True
-        for key in sorted(entries, key=lambda k: (entries[k].published, k)):
-            if not _FILE_KEY.fullmatch(key):
-                continue
-            listed = ",".join(
-                f'{fragment(other)[:-1]},"score":{round(score, 4)}}}'
-                for other, score in result.index.related(key)
-                if other in entries
-            )
-            entry = entries[key]
-            this_id = config.site.item_id(key)
-            everything.write(f"{'' if first else ','}{_json_text(this_id)}:[{listed}]")
-            first = False
-            url = http_uri(entry.url)
-            head = _json_text({"id": this_id, "title": clean_text(entry.title), "url": url})
-            page = f'{head[:-1]},"related":[{listed}]'
-            sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
-            if sources:
-                page += f',"source":[{",".join(sources)}]'
-            write_if_changed(
-                related_dir / f"{key}.json", (page + "}\n").encode("utf-8"), durable=False
-            )
-            files.add(f"{key}.json")
-            link = url_key(url) if url else None
-            if link:
-                urls.setdefault(url_shard(link), {}).setdefault(link, key)  # the oldest wins
-        everything.write("}\n")
-    for shard, mapping in urls.items():
-        data = (_json_text(dict(sorted(mapping.items()))) + "\n").encode("utf-8")
-        write_if_changed(related_dir / "urls" / f"{shard}.json", data, durable=False)
-    write("related.js", WIDGET_JS.encode("utf-8"))
-    write("related.css", WIDGET_CSS.encode("utf-8"))
-    _remove_others(related_dir, files)
-    _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
-
-
-def _json_text(value: object) -> str:
-    # Like _feeds.json_bytes (<, >, & escaped: safe even inside a <script>), but
-    # compact: related.json holds every entry.
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _remove_others(directory: Path, keep: set[str]) -> None:
-    for path in directory.glob("*.json"):
-        if path.name not in keep:
-            with contextlib.suppress(OSError):
-                path.unlink()

@@ -36,7 +36,7 @@ import corpus  # noqa: E402  benchmarks/corpus.py
 import events_ru  # noqa: E402
 
 from aggregator.config import RelatedConfig  # noqa: E402
-from aggregator.related.index import Document, RelatedIndex  # noqa: E402
+from aggregator.related import Document, RelatedIndex  # noqa: E402
 from aggregator.text.words import plain_text  # noqa: E402
 
 

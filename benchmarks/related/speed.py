@@ -44,7 +44,7 @@ from run import measure  # noqa: E402  benchmarks/run.py: wall time and peak RSS
 
 from aggregator.config import load_config  # noqa: E402
 from aggregator.models import Item, SourceState  # noqa: E402
-from aggregator.related.index import Document, RelatedIndex, index_path  # noqa: E402
+from aggregator.related import Document, RelatedIndex, index_path  # noqa: E402
 from aggregator.store import Storage  # noqa: E402
 
 GENERATOR_VERSION = "2"
@@ -261,7 +261,7 @@ def _pinned(cmd: list[str]) -> list[str]:
 _REBUILD = """
 import json, sys, time
 from aggregator.config import load_config
-from aggregator.related.index import refresh
+from aggregator.related import refresh
 from aggregator.store import Storage
 config = load_config(sys.argv[1])
 with Storage(sys.argv[2]) as storage:

@@ -22,7 +22,7 @@ from aggregator.config import (
 )
 from aggregator.models import Item
 from aggregator.publish import publish
-from aggregator.related.index import (
+from aggregator.related import (
     Document,
     RelatedIndex,
     commentary_sources,

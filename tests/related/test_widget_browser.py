@@ -20,7 +20,7 @@ import pytest
 from test_related import HOSTILE, NEWS, key_of, site_config, store_items
 
 from aggregator.publish import publish
-from aggregator.related.index import relate
+from aggregator.related import relate
 from aggregator.serve import make_server
 from aggregator.store import Storage
 

@@ -1,0 +1,328 @@
+"""Text analysis for the related index: stored items -> documents -> stem hashes
+and counts (title, text, names), in parallel over the store for a full build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from aggregator.config import Config, SourceConfig
+from aggregator.models import StoredItem
+from aggregator.store import Storage
+from aggregator.text import words as _text
+from aggregator.text.html import lead, plain_text
+from aggregator.text.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+BODY_CHARS = 1500  # of an entry's text, the head is what it is about (and bounds the cost)
+BODY_TERMS = 150
+NAMES_CHARS = 600  # names are looked for in the title and the lead
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index needs to know about one entry."""
+
+    key: str  # the store key
+    published: datetime
+    title: str  # plain text
+    text: str  # plain text of summary and content
+    tags: tuple[str, ...] = ()  # casefolded categories and source tags
+    language: str | None = None
+    link: str | None = None  # canonical link (same link: the same story)
+    version: str = ""  # fingerprint: a different one means the entry changed
+
+
+def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
+    """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
+    item = stored.item
+    tags = {c.strip().casefold() for c in item.categories if c.strip()}
+    language = item.language
+    for source_id in stored.source_ids:
+        source = sources.get(source_id)
+        if source is not None:
+            tags.update(t.casefold() for t in source.tags)
+            language = language or source.language
+    # The head is enough (BODY_CHARS), and cutting the HTML first saves the time.
+    body = plain_text((item.summary or "")[: 2 * BODY_CHARS])
+    content = plain_text((item.content or "")[: 2 * BODY_CHARS])
+    if content and not content.startswith(body[:200]):
+        body = f"{body} {content}" if body else content
+    elif content:
+        body = content
+    link = canonical_url(item.link) if item.link else None
+    if link and urlsplit(link).path in ("", "/"):
+        link = None  # feeds that give every entry their home page
+    return Document(
+        key=stored.key,
+        published=stored.published,
+        title=plain_text(item.title),
+        text=body[:BODY_CHARS],
+        tags=tuple(sorted(tags)),
+        language=language,
+        link=link,
+        version=version_of(stored),
+    )
+
+
+def version_of(stored: StoredItem) -> str:
+    """A fingerprint of everything :func:`document` reads from a stored item (cheap:
+    a run computes it for every stored entry to find the edited ones)."""
+    item = stored.item
+    fields = [
+        item.title,
+        item.summary,
+        item.content,
+        item.categories,
+        item.language,
+        item.link,
+        stored.published.isoformat(),
+        stored.source_ids,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class Parsed(NamedTuple):
+    """A document analyzed, its text dropped: (stem hashes, counts) of title and text,
+    and the hashes of its names.  Hashes, not stems: numpy arrays travel between
+    processes and sort (into a vocabulary) far faster than strings."""
+
+    doc: Document
+    title: tuple[np.ndarray, np.ndarray]
+    body: tuple[np.ndarray, np.ndarray]
+    names: np.ndarray
+
+
+def parse_document(doc: Document) -> Parsed:
+    title, body, names = analyze_document(doc)
+    return Parsed(replace(doc, text=""), counted(title), counted(body), counted(names)[0])
+
+
+@dataclass
+class Batch:
+    """Analyzed documents column-wise (cheap to send between processes): for title
+    and text, (stem hashes, counts, stems per document); for names, (hashes, hashes
+    per document, hashes per document) -- the last array is always the lengths."""
+
+    docs: list[Document]  # texts dropped
+    title: tuple[np.ndarray, np.ndarray, np.ndarray]
+    body: tuple[np.ndarray, np.ndarray, np.ndarray]
+    names: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, parsed: Sequence[Parsed]) -> Batch:
+        def column(parts: list[tuple[np.ndarray, np.ndarray]]):
+            lengths = np.array([len(h) for h, _ in parts], np.int32)
+            counts = concat([c for _, c in parts]).astype(np.int16)  # a stem's count in a text
+            return concat([h for h, _ in parts]), counts, lengths
+
+        names = [(p.names, p.names[:0]) for p in parsed]
+        return cls(
+            docs=[p.doc for p in parsed],
+            title=column([p.title for p in parsed]),
+            body=column([p.body for p in parsed]),
+            names=column(names),
+        )
+
+    @classmethod
+    def join(cls, batches: Sequence[Batch], *, consume: bool = False) -> Batch:
+        """One batch of several; ``consume``: free each column of theirs once copied."""
+
+        def column(name: str):
+            parts = [getattr(b, name) for b in batches]
+            if consume:
+                for b in batches:
+                    setattr(b, name, None)
+            joined = []
+            while parts and parts[0]:
+                joined.append(concat([p[0] for p in parts]))
+                parts = [p[1:] for p in parts]
+            return tuple(joined)
+
+        return cls(
+            docs=[d for b in batches for d in b.docs],
+            title=column("title"),
+            body=column("body"),
+            names=column("names"),
+        )
+
+
+def concat(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+
+
+_HASHES: dict[str, int] = {}
+
+
+def _stem_hash(stem: str) -> int:
+    """A stable 64-bit id of a stem (Python's hash() changes between processes)."""
+    h = _HASHES.get(stem)
+    if h is None:
+        if len(_HASHES) > 2_000_000:
+            _HASHES.clear()
+        digest = hashlib.blake2b(stem.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        h = _HASHES[stem] = int.from_bytes(digest, "little", signed=True)
+    return h
+
+
+def counted(stems: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct stem hashes, their counts)."""
+    hashes = np.fromiter(map(_stem_hash, stems), np.int64)
+    if not len(hashes):
+        return hashes, np.zeros(0, np.int64)
+    return np.unique(hashes, return_counts=True)
+
+
+def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
+    """Analyze every ``parts``-th stored entry from ``part`` on (a worker's share);
+    pickle (batch, entries) into the file ``out``, and return its name.
+
+    A file, not a return value: pickling a large result in memory would double the
+    worker's memory at its very peak, while the main process is receiving it."""
+    sources = {s.id: s for s in config.sources}
+    batches, parsed, entries = [], [], []
+    with Storage(store_path) as storage:
+        for n, stored in enumerate(storage.iter_items(newest_first=False)):
+            if n % parts == part:
+                parsed.append(parse_document(document(stored, sources)))
+                entries.append(describe_entry(stored, sources))
+                if len(parsed) == 4096:  # small arrays cost ~100 bytes each: pack them
+                    batches.append(Batch.of(parsed))
+                    parsed = []
+    batches.append(Batch.of(parsed))
+    _HASHES.clear()
+    batch = Batch.join(batches, consume=True)
+    del batches, parsed
+    with open(out, "wb") as f:
+        # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
+        for column in (batch.title, batch.body, batch.names):
+            for array in column:
+                np.save(f, array, allow_pickle=False)
+        pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return out
+
+
+def _read_share(name: str) -> tuple[Batch, list[Entry]]:
+    """What _parse_store_part wrote."""
+    with open(name, "rb") as f:
+        columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
+        docs, entries = pickle.load(f)  # noqa: S301 - our own worker's file
+    return Batch(docs, *columns), entries
+
+
+# A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
+_SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
+_CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
+
+
+def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
+    """(title stems, text stems, stems of names and figures) of a document."""
+    language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
+    language = "kk" if language == "kz" else language
+    if language not in _text.STOP_WORDS:
+        language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
+    title = _text.analyze(doc.title, language)
+    # analyze(), but cut to BODY_TERMS before stemming: stemming is the costly part.
+    stop = _text.STOP_WORDS[language]
+    tokens = [t for t in _text.tokenize(doc.text) if t not in stop][:BODY_TERMS]
+    body = _text.stem_tokens(tokens, language)
+    head = doc.text[:NAMES_CHARS]
+    return title, body, _names(f"{doc.title}. {head}", language, title + body)
+
+
+def _names(text: str, language: str, stems: list[str]) -> set[str]:
+    """Stems of what reads as a name: a capitalized word that does not start a sentence
+    (Караганда, Токаев, «Казтеплосеть»), and figures (2026, 1200).  Same-event news
+    share these; same-topic news share the common words around them."""
+    starts = {m.end() for m in _SENTENCE_START.finditer(text)}
+    words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
+    names = set(_text.analyze(" ".join(words), language)) if words else set()
+    names.update(stem for stem in stems if stem.isdigit())
+    return names
+
+
+@dataclass(slots=True)
+class Entry:
+    """What an entry's list item shows."""
+
+    key: str
+    title: str
+    url: str | None
+    lead: str
+    published: datetime
+    source: str
+
+
+MAX_PROCESSES = 4
+_PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it saves
+
+
+def parse_store(storage: Storage, config: Config) -> tuple[Batch, dict[str, Entry]]:
+    """Every stored entry analyzed, and described for the outputs."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    processes = min(cores, MAX_PROCESSES)
+    if processes < 2 or storage.items_count() < _PARALLEL_FROM:
+        sources = {s.id: s for s in config.sources}
+        stored_items = list(storage.iter_items(newest_first=False))
+        shares = [
+            (
+                Batch.of([parse_document(document(stored, sources)) for stored in stored_items]),
+                [describe_entry(stored, sources) for stored in stored_items],
+            )
+        ]
+    else:
+        # Each worker reads the store itself and analyzes its share: sending the
+        # texts over would cost the main process as much as analyzing them.
+        context = multiprocessing.get_context("forkserver")
+        with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
+            pool = context.Pool(processes)
+            try:
+                files = pool.starmap(
+                    _parse_store_part,
+                    [
+                        (str(storage.path), config, part, processes, f"{temp}/{part}.pickle")
+                        for part in range(processes)
+                    ],
+                )
+            finally:
+                pool.close()
+                pool.join()  # the workers' memory is free before the results are read
+            shares = []
+            for name in files:
+                shares.append(_read_share(name))
+                os.unlink(name)
+    entries = {e.key: e for _, share_entries in shares for e in share_entries}
+    batches = [b for b, _ in shares]
+    del shares
+    return Batch.join(batches, consume=True), entries
+
+
+def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
+    item = stored.item
+    source = next((sources[s].name for s in stored.source_ids if s in sources), None)
+    return Entry(
+        key=stored.key,
+        title=" ".join(item.title.split()),
+        url=item.link,
+        lead=lead(item.summary or item.content),
+        published=stored.published.astimezone(UTC),
+        source=source or (stored.source_ids[0] if stored.source_ids else ""),
+    )
