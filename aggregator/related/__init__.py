@@ -4,7 +4,6 @@ See :mod:`aggregator.related.index` for how they are ranked and kept up to date.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ from aggregator.related.analyze import (
 )
 from aggregator.related.export import url_key, url_shard, write_outputs
 from aggregator.related.index import REBUILD_DRIFT, Refresh, RelatedIndex, UpdateStats
+from aggregator.related.persist import index_path, load_index, save_index
 from aggregator.store import Storage
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "Refresh",
     "document",
     "index_path",
+    "load_index",
+    "save_index",
     "commentary_sources",
     "refresh",
     "relate",
@@ -38,12 +40,6 @@ __all__ = [
     "url_shard",
     "write_outputs",
 ]
-
-
-def index_path(store_path: str | os.PathLike[str]) -> Path:
-    """Where the index of a store lives: beside it, as ``<store>.related.npz``."""
-    path = Path(store_path)
-    return path.with_name(path.name + ".related.npz")
 
 
 def relate(
@@ -104,7 +100,7 @@ def refresh(
     settings = config.related
     sources = {s.id: s for s in config.sources}
     path = index_path(storage.path)
-    index = None if rebuild else RelatedIndex.load(path, settings)
+    index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
     exclude = dict(exclude or {})
     entries: dict[str, Entry] = {}
@@ -131,7 +127,7 @@ def refresh(
         stats.reason = ""
         stats.added, stats.removed, stats.changed = len(added), len(removed), len(changed)
         changed_keys = index.update(docs, removed, exclude=exclude)
-    index.save(path)
+    save_index(index, path)
     stats.lists_changed = len(changed_keys)
     stats.seconds = time.perf_counter() - started
     return Refresh(index=index, entries=entries, stats=stats, changed=changed_keys)

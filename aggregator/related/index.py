@@ -58,21 +58,16 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from aggregator.config import RelatedConfig
-from aggregator.files import (
-    atomic_binary,
-)
 from aggregator.related.analyze import (
     Batch,
     Document,
@@ -84,7 +79,6 @@ from aggregator.related.analyze import (
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1  # bump when the saved arrays change meaning: forces a rebuild
 REBUILD_DRIFT = 0.10
 CANDIDATES = 40  # exactly scored candidates per entry
 # A candidate must share rare stems worth this much cosine: sharing one rare word in
@@ -784,24 +778,22 @@ class RelatedIndex:
         self._postings_used = 0
         self._rare_t = None
 
-    # -- persistence --------------------------------------------------------------
+    # -- persistence (the file itself: persist.py) ----------------------------------
 
-    def save(self, path: Path) -> None:
-        """Write the index to ``path`` atomically (temporary file, then rename)."""
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(meta, arrays): everything :meth:`from_state` needs to make this index again."""
         self._merge_pending()
         n = len(self.keys)
         matrix = self._matrix
         if matrix.shape[1] < len(self.term_hash):
             matrix = _widen(matrix, len(self.term_hash))
         meta = {
-            "format": INDEX_FORMAT,
             "settings": asdict(self.settings),
             "built_from": self.built_from,
             "drift": self.drift,
             "exclude": self.exclude,
         }
         arrays = {
-            "meta": np.array(json.dumps(meta, ensure_ascii=False)),
             "keys": np.array(self.keys, dtype="U"),
             "versions": np.array(self.versions, dtype="U"),
             "term_hash": self.term_hash,
@@ -819,43 +811,34 @@ class RelatedIndex:
             "indices": matrix.indices,
             "indptr": matrix.indptr,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_binary(path) as f:
-            np.savez(f, **arrays)
+        return meta, arrays
 
     @classmethod
-    def load(cls, path: Path, settings: RelatedConfig) -> RelatedIndex | None:
-        """The saved index, or None when there is none, it is unreadable, or it was made
-        with other settings or another format (the caller then rebuilds)."""
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                meta = json.loads(str(saved["meta"]))
-                if meta.get("format") != INDEX_FORMAT or meta.get("settings") != asdict(settings):
-                    return None
-                index = cls(settings)
-                index.keys = saved["keys"].tolist()
-                index.versions = saved["versions"].tolist()
-                index.term_hash = saved["term_hash"]
-                index.idf = saved["idf"]
-                index.common = saved["common"]
-                index.tag_names = saved["tag_names"].tolist()
-                index.link_names = saved["link_names"].tolist()
-                index._times = saved["times"]
-                index._tags = saved["tags"]
-                index._links = saved["links"]
-                index._lists = saved["lists"]
-                index._scores = saved["scores"]
-                index._group = saved["groups"]
-                index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
-                n, v = len(index.keys), len(index.term_hash)
-                index._matrix = sp.csr_matrix(
-                    (saved["data"], saved["indices"], saved["indptr"]), shape=(n, v)
-                )
-        except FileNotFoundError:
+    def from_state(
+        cls, settings: RelatedConfig, meta: Mapping, arrays: Mapping[str, np.ndarray]
+    ) -> RelatedIndex | None:
+        """The index :meth:`state` described, or None if it was made with other settings."""
+        if meta.get("settings") != asdict(settings):
             return None
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            log.warning("related index %s is unreadable (%s); rebuilding it", path, exc)
-            return None
+        index = cls(settings)
+        index.keys = arrays["keys"].tolist()
+        index.versions = arrays["versions"].tolist()
+        index.term_hash = arrays["term_hash"]
+        index.idf = arrays["idf"]
+        index.common = arrays["common"]
+        index.tag_names = arrays["tag_names"].tolist()
+        index.link_names = arrays["link_names"].tolist()
+        index._times = arrays["times"]
+        index._tags = arrays["tags"]
+        index._links = arrays["links"]
+        index._lists = arrays["lists"]
+        index._scores = arrays["scores"]
+        index._group = arrays["groups"]
+        index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
+        n, v = len(index.keys), len(index.term_hash)
+        index._matrix = sp.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, v)
+        )
         index.built_from = meta["built_from"]
         index.drift = meta["drift"]
         index.row_of = {k: i for i, k in enumerate(index.keys)}

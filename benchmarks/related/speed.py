@@ -44,7 +44,7 @@ from run import measure  # noqa: E402  benchmarks/run.py: wall time and peak RSS
 
 from aggregator.config import load_config  # noqa: E402
 from aggregator.models import Item, SourceState  # noqa: E402
-from aggregator.related import Document, RelatedIndex, index_path  # noqa: E402
+from aggregator.related import Document, index_path, load_index  # noqa: E402
 from aggregator.store import Storage  # noqa: E402
 
 GENERATOR_VERSION = "2"
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_config(config).related
     started = time.perf_counter()
-    index = RelatedIndex.load(index_path(db), settings)
+    index = load_index(index_path(db), settings)
     assert index is not None, "the rebuild left no index"
     load_seconds = time.perf_counter() - started
     fresh = synthetic_items(args.adds, seed=99)

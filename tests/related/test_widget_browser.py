@@ -17,7 +17,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from test_related import HOSTILE, NEWS, key_of, site_config, store_items
+from news import HOSTILE, NEWS, key_of, site_config, store_items
 
 from aggregator.publish import publish
 from aggregator.related import relate

@@ -1,0 +1,137 @@
+"""related.index: ranking, stories and incremental updates of the related index."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from news import (
+    NEWS,
+    SETTINGS,
+    T0,
+    corpus,
+    doc,
+    keys,
+)
+
+from aggregator.related import (
+    RelatedIndex,
+)
+
+# --- ranking -------------------------------------------------------------------------
+
+
+def test_the_same_event_in_other_words_is_related_first():
+    index = RelatedIndex.build(corpus(), SETTINGS)
+    assert keys(index, "school-a")[0] == "school-b"
+    assert keys(index, "school-b")[0] == "school-a"
+    assert keys(index, "fuel-a")[0] == "fuel-b"
+
+
+def test_kazakh_and_english_entries_find_their_partners():
+    index = RelatedIndex.build(corpus(), SETTINGS)
+    assert keys(index, "bridge-kk-a")[:1] == ["bridge-kk-b"]
+    assert keys(index, "quake-en-a")[:1] == ["quake-en-b"]
+
+
+def test_an_entry_with_nothing_related_gets_an_empty_list_not_a_bad_one():
+    index = RelatedIndex.build(corpus(), SETTINGS)
+    assert index.related("weather") == []
+    assert all(score >= SETTINGS.min_score for k in index.keys for _, score in index.related(k))
+
+
+def test_lists_hold_at_most_count_entries_best_first():
+    index = RelatedIndex.build(corpus(), replace(SETTINGS, count=2, min_score=0.0))
+    for key in index.keys:
+        scores = [s for _, s in index.related(key)]
+        assert len(scores) <= 2
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_a_lightly_edited_reprint_is_the_same_story_and_never_fills_a_list():
+    docs = corpus()
+    reprint = doc(
+        "school-reprint",
+        1,
+        NEWS[0][2],
+        "Как сообщает «Степной вестник»: " + NEWS[0][3],
+        NEWS[0][4],
+    )
+    index = RelatedIndex.build([*docs, reprint], SETTINGS)
+    assert "school-reprint" not in keys(index, "school-a")
+    assert "school-a" not in keys(index, "school-reprint")
+    # A third entry lists one telling of the story, not both.
+    assert len({"school-a", "school-reprint"} & set(keys(index, "school-b"))) == 1
+
+
+def test_entries_sharing_a_canonical_link_are_one_story():
+    docs = corpus()
+    docs[0] = replace(docs[0], link="https://example.kz/news/1")
+    docs[1] = replace(docs[1], link="https://example.kz/news/1")
+    index = RelatedIndex.build(docs, SETTINGS)
+    assert "school-b" not in keys(index, "school-a")
+
+
+def test_exclude_keeps_a_commentary_and_its_source_item_apart():
+    index = RelatedIndex.build(corpus(), SETTINGS, exclude={"fuel-b": {"fuel-a"}})
+    assert "fuel-a" not in keys(index, "fuel-b")
+    assert "fuel-b" not in keys(index, "fuel-a")
+
+
+def test_entries_further_apart_than_the_window_are_not_compared():
+    docs = corpus()
+    docs[1] = replace(docs[1], published=T0 + timedelta(days=40))
+    index = RelatedIndex.build(docs, replace(SETTINGS, window=30 * 86400))
+    assert "school-b" not in keys(index, "school-a")
+
+
+def test_shared_tags_raise_the_score():
+    plain = RelatedIndex.build(corpus(), replace(SETTINGS, tag_weight=0.0))
+    tagged = RelatedIndex.build(corpus(), replace(SETTINGS, tag_weight=0.5))
+    assert dict(tagged.related("fuel-a"))["fuel-b"] > dict(plain.related("fuel-a"))["fuel-b"]
+
+
+def test_a_recent_candidate_outranks_an_equal_older_one():
+    docs = corpus()
+    twin = replace(docs[1], key="school-b-old", published=T0 - timedelta(days=20))
+    index = RelatedIndex.build([*docs, twin], replace(SETTINGS, duplicate_threshold=1.01))
+    listed = keys(index, "school-a")
+    assert listed.index("school-b") < listed.index("school-b-old")
+
+
+def test_the_same_input_gives_the_same_lists():
+    first = RelatedIndex.build(corpus(), SETTINGS)
+    second = RelatedIndex.build(list(reversed(corpus())), SETTINGS)
+    assert list(first.lists()) == sorted(second.lists(), key=lambda kl: first.keys.index(kl[0]))
+
+
+# --- incremental updates ----------------------------------------------------------------
+
+
+def test_adding_an_entry_updates_its_list_and_the_lists_it_enters_only():
+    docs = corpus()
+    index = RelatedIndex.build([d for d in docs if d.key != "fuel-b"], SETTINGS)
+    before = dict(index.lists())
+    changed = index.add(next(d for d in docs if d.key == "fuel-b"))
+    assert keys(index, "fuel-b")[0] == "fuel-a"
+    assert keys(index, "fuel-a")[0] == "fuel-b"
+    assert changed >= {"fuel-a", "fuel-b"}
+    for key, listed in index.lists():
+        if key not in changed:
+            assert listed == before[key]
+
+
+def test_removing_entries_takes_them_out_of_every_list():
+    index = RelatedIndex.build(corpus(), SETTINGS)
+    changed = index.update([], removed=["school-b"])
+    assert "school-b" not in index
+    assert "school-a" in changed
+    assert all("school-b" not in keys(index, k) for k in index.keys)
+
+
+def test_an_edited_entry_is_reanalyzed():
+    index = RelatedIndex.build(corpus(), SETTINGS)
+    assert keys(index, "weather") == []
+    edited = doc("weather", 50, NEWS[3][2], NEWS[3][3], version="2")  # fuel-a, reprinted
+    index.update([edited])
+    assert keys(index, "weather") == ["fuel-b"]  # fuel-a is the same story
