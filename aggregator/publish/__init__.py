@@ -49,6 +49,7 @@ from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house.load import FILE_KEY_PREFIX, HouseCommentary, HouseEntry
 from aggregator.models import Author, Enclosure, SourceState, StoredItem
 from aggregator.parse.sanitize import sanitize_html
+from aggregator.publish.commentary import render_html
 from aggregator.publish.feeds import (
     EntryView,
     FeedView,
@@ -573,7 +574,9 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: _Catalog
         published=stored.published,
         updated=max(stored.updated, stored.published),
         summary_html=None,
-        content_html=_safe_html(house.content_html, commentary.link),
+        content_html=_safe_html(
+            render_html(commentary, house.match, house.sources, catalog.config), commentary.link
+        ),
         authors=tuple(_authors(commentary.authors)),
         categories=tuple(dict.fromkeys(c for c in map(clean_text, commentary.tags) if c)),
         enclosures=tuple(_enclosures(stored.item.enclosures)),
