@@ -20,11 +20,18 @@ Routes match the path exactly (the query string is ignored); anything else is a 
 Every address in 127.0.0.0/8 works on Linux, so several "hosts" are just several
 listeners (started on first use of ``url(host=...)``), all sharing one route table.
 The server speaks HTTP/1.1 with keep-alive, like a real one.
+
+HTTPS: ``FeedServer(tls=context)`` with a server-side ``ssl.SSLContext`` (the ``tls``
+fixtures of tests/ingest/test_tls.py make one from a test CA with trustme).  Its URLs
+start with https://; ``url(path, name="localhost")`` spells the host as a name, so a
+client sends SNI and checks the certificate for that name; ``server.sni()`` lists the
+names clients sent.  A failed handshake just closes that connection.
 """
 
 from __future__ import annotations
 
 import gzip as gzip_module
+import ssl
 import threading
 import time
 from collections import Counter
@@ -74,8 +81,12 @@ Handler = Callable[[Request], Response]
 class FeedServer:
     """Threaded HTTP server on 127.0.0.1 (port chosen by the OS) with routes."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls
+        self._sni: list[str | None] = []
+        if tls is not None:
+            tls.sni_callback = self._record_sni
         self._routes: dict[str, Handler] = {}
         self._requests: list[Request] = []
         self._lock = threading.Lock()
@@ -133,12 +144,23 @@ class FeedServer:
         else:
             self._routes[path] = response
 
-    def url(self, path: str = "/", host: str | None = None) -> str:
-        """The URL of ``path``; ``host`` is another loopback address to serve it on."""
+    def url(self, path: str = "/", host: str | None = None, name: str | None = None) -> str:
+        """The URL of ``path``; ``host`` is another loopback address to serve it on;
+        ``name`` a host name that resolves to it (e.g. "localhost") to put in the URL."""
         host = host or self.host
         self._listen(host)
         port = self._listeners[host].server_address[1]
-        return f"http://{host}:{port}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{name or host}:{port}{path}"
+
+    def sni(self) -> list[str | None]:
+        """The server names clients sent in their TLS handshakes (None: no SNI)."""
+        with self._lock:
+            return list(self._sni)
+
+    def _record_sni(self, sock: object, name: str | None, context: object) -> None:
+        with self._lock:
+            self._sni.append(name)
 
     # -- inspection ---------------------------------------------------------------
 
@@ -193,6 +215,9 @@ class _Listener(ThreadingHTTPServer):
     block_on_close = False
     feed_server: FeedServer
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that rejects our certificate or hangs up is part of the tests
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -202,6 +227,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass
 
     def setup(self) -> None:  # once per connection
+        tls = self.server.feed_server.tls
+        if tls is not None:  # handshake here, in the connection's own thread
+            self.request.settimeout(10)
+            self.request = tls.wrap_socket(self.request, server_side=True)
+            self.request.settimeout(None)
         super().setup()
         self.server.feed_server._connected(self.server.server_address[0])
 

@@ -209,7 +209,11 @@ class Fetcher:
             except (_Failure, AddressRefused) as exc:
                 message = str(exc)
             except httpx.ConnectError as exc:
-                message = f"could not connect to {progress.url}: {_describe(exc)}"
+                rejected = _certificate_error(exc)
+                if rejected is not None:
+                    message = _certificate_message(progress.url, rejected)
+                else:
+                    message = f"could not connect to {progress.url}: {_describe(exc)}"
             except httpx.ProtocolError as exc:
                 message = f"bad HTTP response from {progress.url}: {_describe(exc)}"
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
@@ -537,6 +541,26 @@ def _error(
         error=message,
         redirects=tuple(progress.redirects) if progress else (),
         elapsed=time.monotonic() - started,
+    )
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind a connection error, if that was it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _certificate_message(url: str, exc: ssl.SSLCertVerificationError) -> str:
+    host = urlsplit(url).hostname or url
+    reason = exc.verify_message or _describe(exc)
+    return (
+        f"TLS certificate of {host} rejected ({reason}) at {url}; "
+        "the server must present a certificate for that name from a trusted CA "
+        "(for a private CA, point SSL_CERT_FILE at a PEM bundle that includes it)"
     )
 
 
