@@ -262,6 +262,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
 _SIZE_UNITS = {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
+_IPV6_FIX = "write an IPv6 address in matching brackets, e.g. 'http://[::1]:8080/feed'"
 _DURATION_FIX = 'write seconds (90) or a duration like "90s", "30m", "2h", "7d"'
 _SIZE_FIX = 'write bytes (1048576) or a size like "512KB", "10MB", "1GiB"'
 
@@ -347,8 +348,10 @@ def load_config(path: str | os.PathLike) -> Config:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise ConfigError(
-            f"{filename}: not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            f"{filename}:{line}:{column}: not UTF-8 (byte 0x{data[e.start]:02x}); "
             "save the file as UTF-8"
         ) from None
 
@@ -396,6 +399,8 @@ def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, in
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, filename)  # before constructing: merges expand too
         document = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
         raise ConfigError(_yaml_error_message(e, filename)) from None
@@ -407,7 +412,7 @@ def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, in
     raw: dict[_KeyPath, str] = {}
     duplicates: list[tuple[_KeyPath, int, int]] = []
     if node is not None:
-        _index_nodes(node, (), lines, raw, duplicates)
+        _index_nodes(node, (), lines, raw, duplicates, set())
     if duplicates:
         problems = _Problems(filename, lines, raw)
         for key_path, first, again in duplicates:
@@ -434,8 +439,64 @@ def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str) -> str:
     )
 
 
-def _index_nodes(node, path, lines, raw, duplicates) -> None:
-    """Record the line of every key / list item, and the text of every scalar."""
+# Values a document may hold once its aliases are expanded.  A real feeds.yaml has a
+# few thousand even with hundreds of sources; a "billion laughs" document has 10^9.
+MAX_EXPANDED_VALUES = 200_000
+
+
+def _check_expansion(root: yaml.Node, filename: str) -> None:
+    """Refuse a document whose aliases (``*name``, ``<<: *name``) expand it past
+    MAX_EXPANDED_VALUES, naming the line of the anchor that makes it so large.
+
+    Each node is sized once (aliases share their node), so this takes time in
+    proportion to the file, not to its expansion.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # being sized: meeting one again is a cycle
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not children_done and id(node) in open_nodes:
+            raise ConfigError(
+                f"{filename}:{node.start_mark.line + 1}: this value contains an alias to "
+                "itself (*name inside its own &name); write the values out instead"
+            )
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+        )
+        if not children_done:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_EXPANDED_VALUES:
+            line = node.start_mark.line + 1
+            raise ConfigError(
+                f"{filename}:{line}: this value expands through its aliases (*name) to more "
+                f"than {MAX_EXPANDED_VALUES:,} values; refusing to read the file; "
+                "write the values out, or use fewer nested aliases"
+            )
+        sizes[id(node)] = size
+
+
+def _index_nodes(node, path, lines, raw, duplicates, visited: set[int]) -> None:
+    """Record the line of every key / list item, and the text of every scalar.
+
+    A node reached again through an alias is not walked again: the keys under the
+    alias take the line of the alias (see _Problems.line).
+    """
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -449,11 +510,11 @@ def _index_nodes(node, path, lines, raw, duplicates) -> None:
                 continue
             seen[key] = line
             lines[sub] = line
-            _index_nodes(value_node, sub, lines, raw, duplicates)
+            _index_nodes(value_node, sub, lines, raw, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _index_nodes(item, (*path, i), lines, raw, duplicates)
+            _index_nodes(item, (*path, i), lines, raw, duplicates, visited)
     elif isinstance(node, yaml.ScalarNode):
         raw[path] = node.value
 
@@ -776,7 +837,11 @@ def _check_source_url(value: str, path, problems) -> bool:
         hint = f"did you mean '{close[0]}'? " if close else ""
         problems.add(path, f"unsupported URL scheme '{scheme}:'", hint + fix)
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as e:  # "Invalid IPv6 URL": an unclosed or stray bracket
+        problems.add(path, f"'{value}' is not a valid URL: {e}", _IPV6_FIX)
+        return False
     try:
         host, _ = parts.hostname, parts.port
     except ValueError:
@@ -793,7 +858,11 @@ def _check_optional_http_url(value: str, path, problems) -> bool:
 
 
 def _check_http_url(value: str, path, problems) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as e:
+        problems.add(path, f"'{value}' is not a valid URL: {e}", _IPV6_FIX)
+        return False
     if parts.scheme in ("http", "https") and parts.netloc:
         return True
     problems.add(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -646,11 +649,83 @@ def test_a_top_level_list_is_an_error(tmp_path):
     )
 
 
-def test_a_file_that_is_not_utf8_is_an_error(tmp_path):
+def test_a_file_that_is_not_utf8_is_an_error_at_its_line(tmp_path):
     path = tmp_path / "feeds.yaml"
     path.write_bytes(MINIMAL.encode("cp1251"))
-    with pytest.raises(ConfigError, match="not UTF-8 .*; save the file as UTF-8"):
+    with pytest.raises(ConfigError) as excinfo:
         load_config(path)
+    # The first non-ASCII letter is the "Е" of "  title: Евразия24", line 2, column 10.
+    assert str(excinfo.value) == (
+        f"{path}:2:10: not UTF-8 (byte 0x{'Е'.encode('cp1251')[0]:02x}); save the file as UTF-8"
+    )
+
+
+def nested_aliases(levels: int, width: int = 10) -> str:
+    """A "billion laughs" document: each level lists the one below ``width`` times."""
+    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_fast_and_in_little_memory(tmp_path):
+    # 10^7 references in a few hundred bytes: expanding them took > 3 GB.
+    path = write(tmp_path, MINIMAL + nested_aliases(7))
+    assert path.stat().st_size < 1024
+    probe = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))\n"
+        "from aggregator.config import ConfigError, load_config\n"
+        "try:\n"
+        "    load_config(sys.argv[1])\n"
+        "except ConfigError as e:\n"
+        "    print(e)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert time.monotonic() - started < 10
+    assert done.returncode == 0, done.stderr[-2000:]
+    # The anchor whose expansion passes the limit: l5 holds 10^6 values, on line 16.
+    assert done.stdout.startswith(f"{path}:16: this value expands through its aliases")
+    assert "refusing to read the file" in done.stdout
+
+
+def test_a_few_aliases_are_fine_and_values_under_them_are_checked_at_each_use(tmp_path):
+    two_sources = (
+        SITE + "sources:\n"
+        "  - id: a\n    name: A\n    url: https://a.kz/rss\n    headers: &h {X-Site: e24}\n"
+        "  - id: b\n    name: B\n    url: https://b.kz/rss\n    headers: *h\n"
+    )
+    assert load(tmp_path, two_sources).sources[1].headers == {"X-Site": "e24"}
+
+    lines = errors(tmp_path, two_sources.replace("{X-Site: e24}", "{X-Site: 24}"))
+    # Once where the anchor is written, once at the line of the alias.
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [f"{tmp_path / 'feeds.yaml'}:8", "sources[0].headers.X-Site"],
+        [f"{tmp_path / 'feeds.yaml'}:12", "sources[1].headers.X-Site"],
+    ]
+
+
+def test_an_alias_to_itself_is_refused(tmp_path):
+    message = one_error(tmp_path, MINIMAL + "outputs: &o [{name: all}, *o]\n")
+    assert message == (
+        f"{tmp_path / 'feeds.yaml'}:11: this value contains an alias to itself "
+        "(*name inside its own &name); write the values out instead"
+    )
+
+
+@pytest.mark.parametrize("key", ["site.link", "sources[0].url", "site.feeds_url"])
+def test_a_malformed_ipv6_url_is_a_config_error(tmp_path, key):
+    bad = {
+        "site.link": ("https://eurasia24.media/", "http://[::1/"),
+        "sources[0].url": ("https://tengrinews.kz/news.rss", "http://[::1/feed"),
+        "site.feeds_url": ("  link:", "  feeds_url: 'http://[fe80::1/'\n  link:"),
+    }
+    message = one_error(tmp_path, MINIMAL.replace(*bad[key]))
+    assert f"{key}: '" in message and "is not a valid URL: Invalid IPv6 URL" in message
+    assert "write an IPv6 address in matching brackets" in message
 
 
 def test_python_specific_yaml_tags_are_refused(tmp_path):
