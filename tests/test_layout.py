@@ -44,7 +44,6 @@ KNOWN: set[str] = {
     "aggregator.parse.fast imports private feedparser.html._cp1252",
     "aggregator.parse.fast imports private feedparser.mixin._FeedParserMixin",
     "aggregator.parse.fast imports private feedparser.urls._urljoin",
-    "aggregator.related.export imports aggregator.publish.feeds (a layer above or beside it)",
     "import circle: aggregator.house.load -> aggregator.house.match",
     "import circle: aggregator.parse.core -> aggregator.parse.fast",
 }

@@ -55,10 +55,6 @@ from aggregator.publish.feeds import (
     FeedView,
     SourceView,
     ViaView,
-    as_uri,
-    clean_text,
-    http_uri,
-    iso,
     json_bytes,
     language_tag,
     media_type,
@@ -68,6 +64,8 @@ from aggregator.publish.feeds import (
 )
 from aggregator.store import Storage
 from aggregator.text.html import plain_text, shorten
+from aggregator.text.urls import as_uri, http_uri
+from aggregator.text.xml import clean_text, iso
 
 FORMATS = {"atom": ".atom", "rss": ".rss", "json": ".json"}
 FEED_TYPES = {

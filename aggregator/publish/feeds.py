@@ -11,13 +11,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from feedgen.feed import FeedGenerator
 
 from aggregator import __version__
 from aggregator.models import Author, Enclosure
 from aggregator.text.html import plain_text
+from aggregator.text.urls import as_uri
+from aggregator.text.xml import iso
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -26,81 +27,15 @@ GENERATOR_URI = "https://github.com/eurasia24/aggregator"
 UNTITLED = "(untitled)"
 SELF_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
-# Characters XML 1.0 cannot carry at all (lxml refuses them); removed everywhere,
-# so that a title reads the same in every format.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 _MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")
 _EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\Z")
-_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_PATH_SAFE = "/:@!$&'()*+,;=~-._%"
-_QUERY_SAFE = _PATH_SAFE + "?"
-
-
-def clean_text(text: str | None) -> str:
-    """Plain text any of our formats can carry: no characters XML forbids."""
-    if not text:
-        return ""
-    return _NOT_XML_CHAR.sub("", text)
-
-
-def as_uri(url: str | None) -> str | None:
-    """An IRI as a URI (RFC 3987 §3.1): IDNA host, percent-encoded UTF-8 elsewhere.
-
-    Readers and the JSON Feed schema want URIs; sources hand us Cyrillic paths and
-    host names.  Returns None for anything without a scheme.
-    """
-    url = clean_text(url).strip()
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if not parts.scheme:
-        return None
-    netloc = parts.netloc
-    if not netloc.isascii():
-        userinfo, at, hostport = netloc.rpartition("@")
-        host, colon, port = hostport.partition(":")
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            host = quote(host, safe="")
-        netloc = f"{quote(userinfo, safe=':%')}{at}{host}{colon}{port}"
-    netloc = netloc.replace(" ", "%20")
-
-    def enc(part: str, safe: str) -> str:
-        return quote(_BARE_PERCENT.sub("%25", part), safe=safe)
-
-    return urlunsplit(
-        (
-            parts.scheme.lower(),
-            netloc,
-            enc(parts.path, _PATH_SAFE),
-            enc(parts.query, _QUERY_SAFE),
-            enc(parts.fragment, _QUERY_SAFE),
-        )
-    )
-
-
-def http_uri(url: str | None) -> str | None:
-    """Like :func:`as_uri`, but only http(s): what we dare to put into an HTML href."""
-    uri = as_uri(url)
-    if uri and urlsplit(uri).scheme in ("http", "https"):
-        return uri
-    return None
 
 
 def language_tag(value: str | None) -> str | None:
     """A BCP 47-looking tag (what atom:xml:lang accepts), or None."""
     value = (value or "").strip().replace("_", "-")
     return value if _LANGUAGE_TAG.match(value) else None
-
-
-def iso(moment: datetime) -> str:
-    """RFC 3339 in UTC, the form Atom and JSON Feed both accept."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

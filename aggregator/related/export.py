@@ -15,9 +15,10 @@ from aggregator.files import (
     streamed_text_if_changed,
     write_if_changed,
 )
-from aggregator.publish.feeds import clean_text, http_uri, iso
 from aggregator.related.index import Refresh
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
+from aggregator.text.urls import http_uri
+from aggregator.text.xml import clean_text, iso
 
 # --- URL keys (shared with related.js) --------------------------------------------
 

@@ -27,7 +27,9 @@ import posixpath
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "TRACKING_PREFIXES", "canonical_url"]
+from aggregator.text.xml import clean_text
+
+__all__ = ["TRACKING_PARAMS", "TRACKING_PREFIXES", "as_uri", "canonical_url", "http_uri"]
 
 # Query parameters that say how a reader arrived, not what they asked for.
 # Compared case-insensitively.
@@ -135,3 +137,58 @@ def _normalize_escapes(text: str, safe: str) -> str:
 def _decode_if_unreserved(match: re.Match[str]) -> str:
     char = chr(int(match.group(1), 16))
     return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+# --- URIs for outputs ------------------------------------------------------------
+
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_URI_PATH_SAFE = "/:@!$&'()*+,;=~-._%"
+_URI_QUERY_SAFE = _URI_PATH_SAFE + "?"
+
+
+def as_uri(url: str | None) -> str | None:
+    """An IRI as a URI (RFC 3987 §3.1): IDNA host, percent-encoded UTF-8 elsewhere.
+
+    Readers and the JSON Feed schema want URIs; sources hand us Cyrillic paths and
+    host names.  Returns None for anything without a scheme.
+    """
+    url = clean_text(url).strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme:
+        return None
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = quote(host, safe="")
+        netloc = f"{quote(userinfo, safe=':%')}{at}{host}{colon}{port}"
+    netloc = netloc.replace(" ", "%20")
+
+    def enc(part: str, safe: str) -> str:
+        return quote(_BARE_PERCENT.sub("%25", part), safe=safe)
+
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            enc(parts.path, _URI_PATH_SAFE),
+            enc(parts.query, _URI_QUERY_SAFE),
+            enc(parts.fragment, _URI_QUERY_SAFE),
+        )
+    )
+
+
+def http_uri(url: str | None) -> str | None:
+    """Like :func:`as_uri`, but only http(s): what we dare to put into an HTML href."""
+    uri = as_uri(url)
+    if uri and urlsplit(uri).scheme in ("http", "https"):
+        return uri
+    return None
