@@ -26,6 +26,12 @@ GENERATOR = "aggregator"
 GENERATOR_URI = "https://github.com/eurasia24/aggregator"
 UNTITLED = "(untitled)"
 SELF_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+FORMATS = {"atom": ".atom", "rss": ".rss", "json": ".json"}  # format -> file extension
+FEED_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 _MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")

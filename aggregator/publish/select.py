@@ -1,0 +1,273 @@
+"""Which stored entries each output carries: the sources publish knows, the filters of
+an output, and the scans of the store that pick its entries, newest first."""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from aggregator.config import (
+    Config,
+    ConfigError,
+    OutputConfig,
+    SourceConfig,
+    config_dir,
+)
+from aggregator.house.load import HouseCommentary, HouseEntry
+from aggregator.models import SourceState, StoredItem
+from aggregator.publish.feeds import SourceView
+from aggregator.store import Storage
+from aggregator.text.html import plain_text
+from aggregator.text.urls import as_uri, http_uri
+from aggregator.text.xml import clean_text
+
+KINDS = ("source", "commentary")
+
+
+class Catalog:
+    """What publish knows about sources: their config and their stored state."""
+
+    def __init__(self, config: Config, states: Sequence[SourceState]) -> None:
+        self.config = config
+        self.sources: dict[str, SourceConfig] = {s.id: s for s in config.sources}
+        self.states: dict[str, SourceState] = {s.source_id: s for s in states}
+        self.base_dir = config_dir(config)
+        self._views: dict[str, SourceView] = {}
+        self.related_dir: Path | None = None  # output/related/, written by the relate stage
+        self.house = HouseCommentary()  # the house's commentary, matched to its sources
+
+    def commentary(self, stored: StoredItem) -> HouseEntry | None:
+        return self.house.entries.get(stored.key)
+
+    def with_commentary(
+        self, items: Iterable[StoredItem], source_ids: Sequence[str], since: datetime | None
+    ) -> Iterator[StoredItem]:
+        """Stored items merged, newest first, with the commentary files that pass the
+        store's filters (files come through no source, so a source filter drops them)."""
+        files = [] if source_ids else self.house.files()
+        if since is not None:
+            files = [f for f in files if f.published >= since]
+        if not files:
+            return iter(items)
+        return heapq.merge(items, files, key=lambda s: (s.published, s.key), reverse=True)
+
+    def related_links(self, key: str) -> tuple[tuple[str, str], ...]:
+        """(href, title) of an entry's related entries, from ``related/<key>.json``.
+
+        Reading the few files of the entries being published keeps publishing cheap
+        and the data flowing one way: ``aggregator related`` computes, publish reads.
+        """
+        if self.related_dir is None or not key.isalnum():
+            return ()
+        try:
+            data = json.loads((self.related_dir / f"{key}.json").read_bytes())
+        except (OSError, ValueError):
+            return ()  # not computed yet (or unreadable): no links rather than a failure
+        links = []
+        for entry in data.get("related", ()) if isinstance(data, dict) else ():
+            href = http_uri(entry.get("url")) if isinstance(entry, dict) else None
+            if href:
+                links.append((href, clean_text(entry.get("title"))))
+        return tuple(links)
+
+    def kind(self, stored: StoredItem) -> str:
+        # Commentary: a commentary file, or a post of the house's own feed.
+        if stored.key in self.house.entries:
+            return "commentary"
+        for source_id in stored.source_ids:
+            source = self.sources.get(source_id)
+            if source is not None and source.house:
+                return "commentary"
+        return "source"
+
+    def tags(self, stored: StoredItem) -> set[str]:
+        tags = {c.casefold() for c in stored.item.categories}
+        for source_id in stored.source_ids:
+            source = self.sources.get(source_id)
+            if source is not None:
+                tags.update(t.casefold() for t in source.tags)
+        return tags
+
+    def language(self, stored: StoredItem) -> str | None:
+        if stored.item.language:
+            return stored.item.language
+        for source_id in stored.source_ids:
+            source = self.sources.get(source_id)
+            if source is not None and source.language:
+                return source.language
+        return None
+
+    def source_view(self, source_id: str) -> SourceView:
+        view = self._views.get(source_id)
+        if view is None:
+            view = self._views[source_id] = self._make_source_view(source_id)
+        return view
+
+    def _make_source_view(self, source_id: str) -> SourceView:
+        config = self.sources.get(source_id)
+        state = self.states.get(source_id)
+        url = state.url if state is not None else config.url if config is not None else None
+        feed_url = self.feed_uri(url)
+        name = config.name if config is not None else (state and state.title) or source_id
+        return SourceView(
+            id=feed_url or self.config.site.tag_uri(f"source/{quote(source_id, safe='')}"),
+            name=clean_text(name),
+            feed_url=feed_url,
+            home_url=http_uri(state.link) if state is not None else None,
+            updated=state.feed_updated if state is not None else None,
+        )
+
+    def feed_uri(self, url: str | None) -> str | None:
+        """A source's URL as a URI: local paths (the offline example) become file: URIs."""
+        if not url:
+            return None
+        if urlsplit(url).scheme in ("http", "https", "file"):
+            return as_uri(url)
+        return (self.base_dir / url).resolve().as_uri()
+
+
+@dataclass(frozen=True)
+class Selection:
+    output: OutputConfig
+    sources: frozenset[str]  # empty: all
+    tags: frozenset[str]  # casefolded; empty: all
+    languages: tuple[str, ...]  # casefolded
+    include: tuple[re.Pattern[str], ...]
+    exclude: tuple[re.Pattern[str], ...]
+    kinds: frozenset[str]
+    since: datetime | None
+
+    @classmethod
+    def compile(cls, output: OutputConfig, catalog: Catalog, newest: datetime | None):
+        where = f"outputs: {output.name!r}"
+        unknown = [k for k in output.kinds if k not in KINDS]
+        if unknown:
+            raise ConfigError(f"{where}: kinds {unknown} unknown; use 'source' and/or 'commentary'")
+        since = None
+        if output.max_age is not None and newest is not None:
+            since = newest - timedelta(seconds=output.max_age)
+        return cls(
+            output=output,
+            sources=frozenset(output.sources),
+            tags=frozenset(t.casefold() for t in output.tags),
+            languages=tuple(lang.casefold() for lang in output.languages),
+            include=tuple(_regex(p, f"{where} include") for p in output.include),
+            exclude=tuple(_regex(p, f"{where} exclude") for p in output.exclude),
+            kinds=frozenset(output.kinds),
+            since=since,
+        )
+
+    @property
+    def scan_key(self) -> tuple[tuple[str, ...], datetime | None]:
+        """What the store can filter for us; selections with the same key share a scan."""
+        return tuple(sorted(self.sources)), self.since
+
+    @property
+    def store_filters_all(self) -> bool:
+        """True when the store's filters alone decide: the scan may stop at max_entries."""
+        return not (
+            self.tags or self.languages or self.include or self.exclude or len(self.kinds) < 2
+        )
+
+    def matches(self, stored: StoredItem, catalog: Catalog, text: _LazyText) -> bool:
+        if self.sources and self.sources.isdisjoint(stored.source_ids):
+            return False
+        if self.since is not None and stored.published < self.since:
+            return False
+        if len(self.kinds) < len(KINDS) and catalog.kind(stored) not in self.kinds:
+            return False
+        if self.tags and self.tags.isdisjoint(catalog.tags(stored)):
+            return False
+        if self.languages:
+            language = (catalog.language(stored) or "").casefold()
+            if not any(language == w or language.startswith(w + "-") for w in self.languages):
+                return False
+        if (
+            self.include
+            and not any(p.search(text.title) for p in self.include)
+            and not any(p.search(text.full) for p in self.include)
+        ):
+            return False
+        return not (self.exclude and any(p.search(text.full) for p in self.exclude))
+
+
+class _LazyText:
+    """The text include/exclude patterns see: the title, then the title plus the
+    text of summary and content, each computed once per item and only if asked."""
+
+    def __init__(self, stored: StoredItem) -> None:
+        self._item = stored.item
+        self._full: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self._item.title
+
+    @property
+    def full(self) -> str:
+        if self._full is None:
+            item = self._item
+            self._full = "\n".join((item.title, plain_text(item.summary), plain_text(item.content)))
+        return self._full
+
+
+def _regex(pattern: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"{where}: {pattern!r} is not a valid regular expression: {exc}"
+        ) from None
+
+
+def newest_item(storage: Storage) -> datetime | None:
+    with contextlib.closing(iter(storage.iter_items(limit=1, newest_first=True))) as items:
+        for stored in items:
+            return stored.published
+    return None
+
+
+def select_entries(
+    storage: Storage, selections: Sequence[Selection], catalog: Catalog
+) -> dict[str, list[StoredItem]]:
+    """Pick each output's entries, newest first, in as few store scans as possible.
+
+    Outputs whose store-side filters agree share one scan, which stops as soon as
+    every one of them is full, so memory stays bounded by the outputs' sizes.
+    """
+    picked: dict[str, list[StoredItem]] = {s.output.name: [] for s in selections}
+    groups: dict[tuple[tuple[str, ...], datetime | None], list[Selection]] = {}
+    for selection in selections:
+        if selection.output.max_entries > 0:
+            groups.setdefault(selection.scan_key, []).append(selection)
+    for (source_ids, since), group in groups.items():
+        limit = None
+        if all(s.store_filters_all for s in group):
+            limit = max(s.output.max_entries for s in group)
+        active = list(group)
+        items = storage.iter_items(
+            source_ids=list(source_ids) or None, since=since, limit=limit, newest_first=True
+        )
+        items = catalog.with_commentary(items, source_ids, since)
+        with contextlib.closing(iter(items)) as items:
+            for stored in items:
+                text = _LazyText(stored)
+                for selection in list(active):
+                    if selection.matches(stored, catalog, text):
+                        chosen = picked[selection.output.name]
+                        chosen.append(stored)
+                        if len(chosen) >= selection.output.max_entries:
+                            active.remove(selection)
+                if not active:
+                    break
+    for chosen in picked.values():
+        # The store's order may tie; ours must not.
+        chosen.sort(key=lambda s: (s.published, s.key), reverse=True)
+    return picked
