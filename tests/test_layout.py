@@ -38,14 +38,11 @@ RANKS = {
 
 # Left to remove by the packages' own splits (issue 9); this list only shrinks.
 KNOWN: set[str] = {
-    "aggregator.parse.fast imports private aggregator.parse.core._FORMATS",
-    "aggregator.parse.fast imports private aggregator.parse.core._decode",
     "aggregator.parse.fast imports private feedparser.datetimes._parse_date",
     "aggregator.parse.fast imports private feedparser.html._cp1252",
     "aggregator.parse.fast imports private feedparser.mixin._FeedParserMixin",
     "aggregator.parse.fast imports private feedparser.urls._urljoin",
     "import circle: aggregator.house.load -> aggregator.house.match",
-    "import circle: aggregator.parse.core -> aggregator.parse.fast",
 }
 
 

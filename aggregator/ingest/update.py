@@ -208,7 +208,7 @@ def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
     this process, refusing the next run.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.ingest.update", "aggregator.parse.core"])
+    context.set_forkserver_preload(["aggregator.ingest.update", "aggregator.parse"])
     return concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context)
 
 

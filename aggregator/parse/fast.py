@@ -2,23 +2,23 @@
 
 feedparser spends ~15 ms of a 50-item feed in its per-SAX-event Python code; lxml
 builds the tree of the same bytes in ~0.4 ms.  This module walks that tree and builds
-the dicts feedparser would have built (the keys parse.py reads), then hands them to
-parse.py's own code (``_xml_item``, ``_alternate_link``, ``_authors``...), so the
-normalization is literally shared.  What goes into those dicts follows feedparser's
+the dicts feedparser would have built (the keys normalize.py reads), then hands them
+to normalize.build_feed, as the feedparser adapter does, so the normalization is
+literally shared.  What goes into those dicts follows feedparser's
 rules, ported from its ``mixin.py`` and ``namespaces/_base.py`` quirks and all (an
 RSS ``<author>`` "mail (Name)", a permalink ``<guid>`` standing in for ``<link>``, a
 second ``<description>`` taken as content, Latin-1-looking text re-read as UTF-8, C1
 controls mapped to windows-1252, names lowercased); where feedparser has a small
 helper we call it (``_sync_author_detail``, ``_add_tag``, ``_parse_date``...).
 
-Anything else makes ``fast_parse`` return None and parse.py falls back to feedparser:
+Anything else makes ``fast_parse`` return None and parse_feed falls back to feedparser:
 a parse error, a DOCTYPE, ``xml:base`` or a ``base`` attribute, XHTML or base64
 content, markup inside a text element, RSS 1.0, Atom 0.3, namespaced attributes, an
 element feedparser maps into a field we use but that is not ported here (an Atom
 ``<source>``, ``media:title`` inside ``media:group``, ``<georss:where>``...).
 Elements feedparser only files under keys we never read (``media:content``,
 ``itunes:duration``, ``yandex:full-text``...) are checked and skipped.
-tests/test_fastparse.py checks the result against the feedparser path, field by field.
+tests/parse/test_fast.py checks the result against the feedparser path, field by field.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from feedparser.util import FeedParserDict
 from lxml import etree
 
 from aggregator.models import ParsedFeed
-from aggregator.parse import core as parse
+from aggregator.parse.normalize import build_feed
 
 __all__ = ["fallback_reason", "fast_parse"]
 
@@ -69,7 +69,7 @@ _FEEDPARSER_HANDLED = frozenset(
     for prefix in ("_start_", "_end_")
     if name.startswith(prefix)
 )
-# Keys parse.py (or the feedparser logic we port) reads from the feed and entry
+# Keys normalize.py (or the feedparser logic we port) reads from the feed and entry
 # dicts: an unhandled element filed under one of these would change the result.
 _READ_KEYS = frozenset(
     {
@@ -92,7 +92,7 @@ _HARMLESS = frozenset(
         "georss_line", "georss_polygon", "georss_box",
     }
 )  # fmt: skip
-# At the feed level these only add feed-level tags, which parse.py does not use.
+# At the feed level these only add feed-level tags, which normalize.py does not use.
 _HARMLESS_IN_FEED = frozenset({"itunes_category", "itunes_keywords", "media_keywords"})
 _IMAGE_CHILDREN = frozenset({"url", "title", "link", "width", "height", "description"})
 _TEXTINPUT_CHILDREN = frozenset({"title", "description", "name", "link"})
@@ -101,10 +101,10 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def fast_parse(text: str, url: str, headers: dict[str, str]) -> ParsedFeed | None:
-    """``text`` (a decoded XML document) as parse.py's feedparser path would return
+    """``text`` (a decoded XML document) as the feedparser adapter would return
     it, or None if the document is not one of the simple shapes handled here.
 
-    ``headers`` are the response headers with lowercased names, as parse.py has them.
+    ``headers`` are the response headers with lowercased names, as parse_feed has them.
     """
     try:
         return _FastParser(text, headers).parsed_feed(url, headers)
@@ -209,28 +209,7 @@ class _FastParser:
         return self._assemble(url, headers)
 
     def _assemble(self, url: str, headers: dict[str, str]) -> ParsedFeed:
-        # The tail of parse._parse_xml_feed, on our dicts instead of feedparser's.
-        p = parse
-        feed = self.feed
-        fmt = parse._FORMATS[self.version]
-        feed_language = p._language(feed.get("language")) or p._language(
-            headers.get("content-language")
-        )
-        feed_base = p._join_base(url, feed)
-        feed_authors = p._authors(feed.get("authors"), feed_base) if fmt.startswith("atom") else ()
-        items = tuple(
-            p._xml_item(entry, url, feed_language, feed_authors) for entry in self.entries
-        )
-        return ParsedFeed(
-            format=fmt,
-            title=p.plain_text(feed.get("title")) or None,
-            link=p._alternate_link(feed, feed_base),
-            description=p.plain_text(feed.get("subtitle")) or None,
-            language=feed_language,
-            updated=p._utc(feed.get("updated_parsed") or feed.get("published_parsed")),
-            ttl_seconds=p._ttl_seconds(feed.get("ttl")),
-            items=items,
-        )
+        return build_feed(self.version, self.feed, self.entries, url, headers)
 
     def _feed_children(self, container: Any, lang: str | None, depth: int) -> None:
         rss = self.version.startswith("rss")
@@ -297,7 +276,7 @@ class _FastParser:
         if handler is not None:
             handler(self, el, name, attrs, lang, ctx, in_entry, depth)
         elif name == "ttl":
-            # Unhandled by feedparser, so filed as is; parse.py reads it.
+            # Unhandled by feedparser, so filed as is; normalize.py reads it.
             text = _leaf(el)
             ctx["ttl"] = attrs if attrs else self._text(text, "ttl")
         else:
@@ -382,7 +361,7 @@ class _FastParser:
         attrs = _FeedParserMixin._enforce_href(attrs)
         if "href" in attrs:
             attrs["href"] = _urljoin("", attrs["href"])
-        # A plain dict: parse.py reads no key that FeedParserDict would remap.
+        # A plain dict: normalize.py reads no key that FeedParserDict would remap.
         link = attrs
         ctx.setdefault("links", []).append(link)
         if "href" in attrs:
@@ -661,9 +640,12 @@ _HANDLERS = {
 
 
 def _main(paths: list[str]) -> None:
-    """python -m aggregator._fastparse FEED...: time both paths, say why one falls back."""
+    """python -m aggregator.parse.fast FEED...: time both paths, say why one falls back."""
     import time
     from pathlib import Path
+
+    from aggregator import parse
+    from aggregator.parse.decode import decode
 
     def per_call(body: bytes) -> float:
         parse.parse_feed(body, "https://example.com/feed")
@@ -675,7 +657,7 @@ def _main(paths: list[str]) -> None:
 
     for path in paths:
         body = Path(path).read_bytes()
-        reason = fallback_reason(parse._decode(body, None), "https://example.com/feed", {})
+        reason = fallback_reason(decode(body, None), "https://example.com/feed", {})
         parse.FAST_PATH = True
         fast = per_call(body)
         parse.FAST_PATH = False

@@ -1,4 +1,4 @@
-"""_fastparse: the lxml fast path returns exactly what the feedparser path returns, or None.
+"""fast.py: the lxml fast path returns exactly what the feedparser path returns, or None.
 
 Every test is differential: the reference is parse_feed() with parse.FAST_PATH off, and
 fast_parse() must either decline (None, and feedparser runs) or produce an equal ParsedFeed.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from aggregator import parse
 from aggregator.models import ParsedFeed
-from aggregator.parse import core as parse
+from aggregator.parse.decode import charset_of, decode
 from aggregator.parse.fast import fallback_reason, fast_parse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,9 +62,9 @@ def reference(body: bytes, url: str = URL, headers: dict | None = None) -> Parse
 
 
 def decoded(body: bytes, headers: dict | None) -> tuple[str, dict[str, str]]:
-    """What parse_feed hands _parse_xml_feed: the decoded text and lowercased headers."""
+    """What parse_feed hands the XML paths: the decoded text and lowercased headers."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    return parse._decode(body, parse._charset(lowered.get("content-type", ""))), lowered
+    return decode(body, charset_of(lowered.get("content-type", ""))), lowered
 
 
 def check(

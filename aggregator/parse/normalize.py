@@ -1,0 +1,279 @@
+"""The normalizers both XML paths share, and the JSON Feed path uses in part.
+
+Everything that leaves the parse stage goes through here: titles are plain text,
+summary/content are sanitized HTML, links are absolute http(s), times are UTC.
+The feedparser adapter and the lxml fast path both build feedparser-shaped dicts
+(the feed's and each entry's) and hand them to :func:`build_feed`, so the
+normalization is literally shared and the two paths cannot drift apart here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aggregator.models import Author, Enclosure, Item, ParsedFeed
+from aggregator.parse.sanitize import absolute_http_url, sanitize_html
+from aggregator.text.html import plain_text
+
+__all__ = [
+    "ParseError",
+    "author_list",
+    "build_feed",
+    "clean_language",
+    "dedupe",
+    "enclosure_list",
+    "hash_id",
+]
+
+
+class ParseError(Exception):
+    """The document is not a feed we can read; the message says what it is instead."""
+
+
+_FORMATS = {
+    "rss090": "rss090",
+    "rss091n": "rss091n",
+    "rss091u": "rss091u",
+    "rss092": "rss092",
+    "rss093": "rss093",
+    "rss094": "rss094",
+    "rss20": "rss20",
+    "rss": "rss20",  # <rss> without a version attribute
+    "rss10": "rss10",
+    "atom01": "atom03",  # pre-1.0 Atom drafts parse the same way
+    "atom02": "atom03",
+    "atom03": "atom03",
+    "atom10": "atom10",
+    "atom": "atom10",  # <feed> without the Atom namespace
+}
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def build_feed(
+    version: str,
+    feed: Mapping[str, Any],
+    entries: Iterable[Mapping[str, Any]],
+    url: str,
+    headers: Mapping[str, str],
+) -> ParsedFeed:
+    """The ParsedFeed of feedparser-shaped dicts: ``feed`` (feedparser's ``result.feed``)
+    and ``entries``, of a document whose format feedparser calls ``version``.
+
+    ``headers`` are the response headers with lowercased names.
+    """
+    fmt = _FORMATS.get(version, version)
+    get = dict.get.__get__(feed)  # plain access: FeedParserDict's key fallbacks are not wanted
+    feed_language = clean_language(get("language")) or clean_language(
+        headers.get("content-language")
+    )
+    feed_base = _join_base(url, feed)
+    feed_authors = author_list(get("authors"), feed_base) if fmt.startswith("atom") else ()
+    return ParsedFeed(
+        format=fmt,
+        title=plain_text(get("title")) or None,
+        link=_alternate_link(feed, feed_base),
+        description=plain_text(get("subtitle")) or None,
+        language=feed_language,
+        updated=_utc(get("updated_parsed") or get("published_parsed")),
+        ttl_seconds=_ttl_seconds(get("ttl")),
+        items=tuple(_build_item(entry, url, feed_language, feed_authors) for entry in entries),
+    )
+
+
+def _build_item(
+    entry: dict[str, Any], url: str, feed_language: str | None, feed_authors: tuple[Author, ...]
+) -> Item:
+    # Plain dict access: FeedParserDict's key aliases and fallbacks are not wanted.
+    get = dict.get.__get__(entry)
+
+    title_raw = get("title") or ""
+    summary_detail = get("summary_detail")  # absent when feedparser copied content into summary
+    content_detail = _pick_content(get("content"))
+    base = _join_base(url, content_detail or summary_detail or get("title_detail") or {})
+
+    summary = _html_field(summary_detail, url)
+    content = _html_field(content_detail, url)
+    link = _alternate_link(entry, base)
+
+    guid = (get("id") or "").strip()
+    if not guid:
+        # No id: the link, else a hash of what the item says (raw, so a sanitizer
+        # change does not change ids).
+        raw_content = (content_detail or summary_detail or {}).get("value") or ""
+        guid = link or hash_id(title_raw, raw_content)
+
+    language = None
+    for detail in (content_detail, summary_detail, get("title_detail")):
+        if detail:
+            language = clean_language(detail.get("language"))
+            if language:
+                break
+
+    return Item(
+        id=guid,
+        title=plain_text(title_raw),
+        link=link,
+        summary=summary,
+        content=content,
+        published=_utc(get("published_parsed")),
+        updated=_utc(get("updated_parsed")),
+        published_raw=get("published"),
+        updated_raw=get("updated"),
+        authors=_repair_email(author_list(get("authors"), base), get("author")) or feed_authors,
+        categories=dedupe(plain_text(t.get("term") or t.get("label")) for t in get("tags") or ()),
+        enclosures=enclosure_list(get("links") or (), base),
+        language=language or feed_language,
+    )
+
+
+def _join_base(url: str, detail: Mapping[str, Any]) -> str:
+    """The URL relative references in ``detail`` resolve against: its xml:base
+    as feedparser computed it, else the feed URL."""
+    base = detail.get("base") if detail else None
+    if not base:
+        return url
+    return absolute_http_url(base, url) or url
+
+
+def _pick_content(contents: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    if not contents:
+        return None
+    for detail in contents:
+        if detail.get("type") in _HTML_TYPES and detail.get("value"):
+            return detail
+    return contents[0]
+
+
+def _html_field(detail: Mapping[str, Any] | None, url: str) -> str | None:
+    if not detail:
+        return None
+    value = detail.get("value") or ""
+    if not value.strip():
+        return None
+    if detail.get("type") not in _HTML_TYPES:
+        value = html.escape(value, quote=False)
+    return sanitize_html(value, _join_base(url, detail)) or None
+
+
+def _alternate_link(entry: Mapping[str, Any], base: str) -> str | None:
+    links = [link for link in entry.get("links") or () if link.get("href")]
+    alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    alternates.sort(key=lambda link: link.get("type") not in _HTML_TYPES)  # stable: HTML first
+    for link in alternates:
+        resolved = absolute_http_url(link["href"], base)
+        if resolved:
+            return resolved
+    href = (entry.get("link") or "").strip()
+    if not href or alternates:
+        return None
+    # feedparser copies a permalink <guid> here when there is no <link>; take it
+    # only if it looks like a URL or a path, not "12345" or "news-1".
+    if entry.get("guidislink") and not href.lower().startswith(("http:", "https:", "/")):
+        return None
+    return absolute_http_url(href, base)
+
+
+def enclosure_list(links: Iterable[Mapping[str, Any]], base: str) -> tuple[Enclosure, ...]:
+    enclosures: dict[str, Enclosure] = {}
+    for link in links:
+        if link.get("rel") != "enclosure":
+            continue
+        href = absolute_http_url(link.get("href"), base)
+        if not href or href in enclosures:
+            continue
+        mime = (link.get("type") or "").strip() or None
+        if mime == "text/html":  # feedparser's default for an Atom link without a type
+            mime = None
+        enclosures[href] = Enclosure(url=href, type=mime, length=_length(link.get("length")))
+    return tuple(enclosures.values())
+
+
+def author_list(authors: Iterable[Mapping[str, Any]] | None, base: str) -> tuple[Author, ...]:
+    result: list[Author] = []
+    for detail in authors or ():
+        if not isinstance(detail, Mapping):
+            continue
+        author = Author(
+            name=plain_text(detail.get("name")) or None,
+            email=(detail.get("email") or "").strip() or None,
+            uri=absolute_http_url(detail.get("href") or detail.get("url"), base),
+        )
+        if (author.name or author.email or author.uri) and author not in result:
+            result.append(author)
+    return tuple(result)
+
+
+# "email (Name)" (RSS) and "Name <email>": feedparser's own pattern allows only 2-4
+# letters in the top-level domain, so "news@eurasia24.media (Редакция)" comes out as
+# name "a (Редакция", email "news@eurasia24.medi".  We reread the raw string.
+_EMAIL_THEN_NAME = re.compile(r"\A\s*([^\s()<>@]+@[^\s()<>@]+)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
+_NAME_THEN_EMAIL = re.compile(r"\A(.*?)\s*<([^\s<>@]+@[^\s<>@]+)>\s*\Z", re.DOTALL)
+
+
+def _repair_email(authors: tuple[Author, ...], raw: Any) -> tuple[Author, ...]:
+    if not authors or not isinstance(raw, str) or "@" not in raw:
+        return authors
+    match = _EMAIL_THEN_NAME.match(raw)
+    if match:
+        email, name = match.group(1), match.group(2)
+    else:
+        match = _NAME_THEN_EMAIL.match(raw)
+        if not match:
+            return authors
+        name, email = match.group(1), match.group(2)
+    first = authors[0]
+    if first.email == email:
+        return authors
+    repaired = Author(name=plain_text(name) or None, email=email, uri=first.uri)
+    return (repaired, *authors[1:])
+
+
+def _ttl_seconds(value: Any) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+def _utc(struct: Any) -> datetime | None:
+    """feedparser's *_parsed values are UTC struct_times."""
+    if not struct:
+        return None
+    try:
+        return datetime(*struct[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _length(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    try:
+        length = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return length if length >= 0 else None
+
+
+def clean_language(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def hash_id(title: str, content: str) -> str:
+    digest = hashlib.sha256(f"{title}\x00{content}".encode("utf-8", "surrogatepass"))
+    return "sha256:" + digest.hexdigest()

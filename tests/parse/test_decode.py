@@ -1,0 +1,103 @@
+"""decode.py: the text comes out right whatever the encoding, declared or not, true or not."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.parse import parse_feed
+
+URL = "https://agency.example.kz/rss/news.xml"
+
+RU = "Президент подписал закон о бюджете, Ёжик и съезд"
+KK = "Қазақстан: әлем, ғылым, қала, өңір, өнер, ұлт, үміт, һәм, іс"
+
+
+# --- encodings --------------------------------------------------------------------
+
+
+def encoded_rss(text: str, encoding: str, *, declare: str | None = None) -> bytes:
+    decl = f'<?xml version="1.0" encoding="{declare}"?>\n' if declare else ""
+    doc = (
+        f'{decl}<rss version="2.0"><channel><title>{text}</title>'
+        f"<item><title>{text}</title><description>{text}</description></item></channel></rss>"
+    )
+    return doc.encode(encoding)
+
+
+def assert_text(body: bytes, expected: str, headers=None):
+    feed = parse_feed(body, URL, headers)
+    assert feed.title == expected
+    assert feed.items[0].title == expected
+    assert feed.items[0].summary == expected
+
+
+ENCODING_CASES = {
+    "windows-1251 declared": (encoded_rss(RU, "cp1251", declare="windows-1251"), RU, None),
+    "koi8-r declared": (encoded_rss(RU, "koi8-r", declare="KOI8-R"), RU, None),
+    "windows-1251 undeclared": (encoded_rss(RU, "cp1251"), RU, None),
+    "koi8-r undeclared": (encoded_rss(RU, "koi8-r"), RU, None),
+    "windows-1251 in the header only": (
+        encoded_rss(RU, "cp1251"),
+        RU,
+        {"Content-Type": "text/xml; charset=windows-1251"},
+    ),
+    "windows-1251 declared, header says utf-8": (
+        encoded_rss(RU, "cp1251", declare="windows-1251"),
+        RU,
+        {"Content-Type": "application/rss+xml; charset=UTF-8"},
+    ),
+    "windows-1251 declared, header says ISO-8859-1": (
+        encoded_rss(RU, "cp1251", declare="windows-1251"),
+        RU,
+        {"Content-Type": "text/xml; charset=ISO-8859-1"},
+    ),
+    "windows-1251 undeclared, header says ISO-8859-1": (
+        encoded_rss(RU, "cp1251"),
+        RU,
+        {"Content-Type": "text/xml; charset=ISO-8859-1"},
+    ),
+    "koi8-r declared, header says windows-1251": (
+        encoded_rss(RU, "koi8-r", declare="koi8-r"),
+        RU,
+        {"Content-Type": "text/xml; charset=windows-1251"},
+    ),
+    "utf-8, header says windows-1251": (
+        encoded_rss(KK, "utf-8", declare="utf-8"),
+        KK,
+        {"Content-Type": "text/xml; charset=windows-1251"},
+    ),
+    "utf-8 with BOM": (b"\xef\xbb\xbf" + encoded_rss(KK, "utf-8", declare="utf-8"), KK, None),
+    "utf-16 with BOM": (encoded_rss(KK, "utf-16", declare="UTF-16"), KK, None),
+    "utf-16-be with BOM": (b"\xfe\xff" + encoded_rss(KK, "utf-16-be", declare="UTF-16"), KK, None),
+    "utf-16 declared, no BOM": (
+        encoded_rss(KK, "utf-16-le", declare="UTF-16"),
+        KK,
+        {"Content-Type": "application/xml; charset=utf-16"},
+    ),
+    "kz-1048 declared": (encoded_rss(KK, "kz1048", declare="KZ-1048"), KK, None),
+    "ISO-8859-1 undeclared": (encoded_rss("Thérapie, être à côté", "latin-1"), "Thérapie, être à côté", None),
+    "ISO-8859-1, header says utf-8": (
+        encoded_rss("Müller über Größe", "latin-1"),
+        "Müller über Größe",
+        {"Content-Type": "text/xml; charset=utf-8"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ENCODING_CASES)
+def test_text_comes_out_right_whatever_the_encoding(case):
+    body, expected, headers = ENCODING_CASES[case]
+    assert_text(body, expected, headers)
+
+
+def test_utf8_with_a_few_broken_bytes_is_still_read_as_utf8():
+    body = encoded_rss(RU + " " + KK, "utf-8", declare="utf-8")
+    broken = body.replace("Ёжик".encode(), "Ёжик".encode()[:-1], 1)  # cut "к" in half
+    feed = parse_feed(broken, URL, {"Content-Type": "text/xml; charset=windows-1251"})
+    assert feed.title.startswith("Президент подписал закон о бюджете, Ёжи\ufffd")
+    assert feed.title.endswith(KK)
+
+
+def test_kazakh_letters_survive_every_unicode_encoding():
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        assert_text(encoded_rss(KK, encoding, declare=encoding.upper()), KK)
