@@ -72,6 +72,7 @@ class FetchConfig:
     backoff_max: int = 24 * 3600
     user_agent: str = ""  # empty: the project's own, naming its URL
     allow_private_networks: tuple[str, ...] = ()  # CIDRs every source may reach
+    parser: str = "auto"  # "auto": lxml for plain RSS/Atom, else feedparser; "feedparser"
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _PER = ("source", "tag")
 _PER_PLACEHOLDERS = {"source": ("id", "name"), "tag": ("tag",)}
 _KINDS = ("source", "commentary")
+_PARSERS = ("auto", "feedparser")  # aggregator.parse.PARSERS
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
@@ -936,6 +938,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (OutputConfig, "exclude"): _check_regex,
     (OutputConfig, "per"): _check_choice(_PER),
     (OutputConfig, "kinds"): _check_choice(_KINDS),
+    (FetchConfig, "parser"): _check_choice(_PARSERS),
 }
 
 

@@ -737,3 +737,9 @@ def test_a_main_output_left_at_its_default_must_still_exist(tmp_path):
     message = one_error(tmp_path, MINIMAL + "outputs: [{name: news}]\n")
     assert "publish.main_output: 'all' is not the name of an output (it is the default)" in message
     assert "set it to one of: news, or name an output 'all'" in message
+
+
+def test_fetch_parser_is_auto_or_feedparser(tmp_path):
+    assert load(tmp_path, MINIMAL + "fetch: {parser: feedparser}\n").fetch.parser == "feedparser"
+    message = one_error(tmp_path, MINIMAL + "fetch: {parser: feedparsr}\n")
+    assert "fetch.parser: 'feedparsr' is not allowed; did you mean 'feedparser'?" in message

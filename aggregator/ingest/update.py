@@ -141,7 +141,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
 
     source, state, now = job.source, job.state, job.now
     try:
-        feed = parse_feed(job.body, job.url, job.headers)
+        feed = parse_feed(job.body, job.url, job.headers, parser=job.fetch.parser)
     except ParseError as exc:
         error = f"{job.url}: {exc}"
         # Forget the validators: the next fetch must bring the body again to re-check it.

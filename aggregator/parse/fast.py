@@ -647,21 +647,19 @@ def _main(paths: list[str]) -> None:
     from aggregator import parse
     from aggregator.parse.decode import decode
 
-    def per_call(body: bytes) -> float:
-        parse.parse_feed(body, "https://example.com/feed")
+    def per_call(body: bytes, parser: str) -> float:
+        parse.parse_feed(body, "https://example.com/feed", parser=parser)
         start, runs = time.perf_counter(), 0
         while time.perf_counter() - start < 0.5:
-            parse.parse_feed(body, "https://example.com/feed")
+            parse.parse_feed(body, "https://example.com/feed", parser=parser)
             runs += 1
         return (time.perf_counter() - start) / runs * 1000
 
     for path in paths:
         body = Path(path).read_bytes()
         reason = fallback_reason(decode(body, None), "https://example.com/feed", {})
-        parse.FAST_PATH = True
-        fast = per_call(body)
-        parse.FAST_PATH = False
-        reference = per_call(body)
+        fast = per_call(body, "auto")
+        reference = per_call(body, "feedparser")
         items = len(parse.parse_feed(body, "https://example.com/feed").items)
         print(
             f"{path}: {items} items, fast path {fast:.1f} ms, feedparser {reference:.1f} ms"

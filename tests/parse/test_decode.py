@@ -6,6 +6,9 @@ import pytest
 
 from aggregator.parse import parse_feed
 
+# Every test runs on both parse paths (conftest.py), "auto" (lxml where it can) and "feedparser".
+pytestmark = pytest.mark.usefixtures("both_parse_paths")
+
 URL = "https://agency.example.kz/rss/news.xml"
 
 RU = "Президент подписал закон о бюджете, Ёжик и съезд"

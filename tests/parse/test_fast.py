@@ -1,6 +1,6 @@
 """fast.py: the lxml fast path returns exactly what the feedparser path returns, or None.
 
-Every test is differential: the reference is parse_feed() with parse.FAST_PATH off, and
+Every test is differential: the reference is parse_feed(parser="feedparser"), and
 fast_parse() must either decline (None, and feedparser runs) or produce an equal ParsedFeed.
 """
 
@@ -53,12 +53,7 @@ def atom(entries: str, feed: str = "", *, feed_attrs: str = "") -> str:
 
 
 def reference(body: bytes, url: str = URL, headers: dict | None = None) -> ParsedFeed:
-    saved = parse.FAST_PATH
-    parse.FAST_PATH = False
-    try:
-        return parse.parse_feed(body, url, headers)
-    finally:
-        parse.FAST_PATH = saved
+    return parse.parse_feed(body, url, headers, parser="feedparser")
 
 
 def decoded(body: bytes, headers: dict | None) -> tuple[str, dict[str, str]]:

@@ -10,6 +10,9 @@ import pytest
 from aggregator.models import Author, Enclosure
 from aggregator.parse import parse_feed
 
+# Every test runs on both parse paths (conftest.py), "auto" (lxml where it can) and "feedparser".
+pytestmark = pytest.mark.usefixtures("both_parse_paths")
+
 URL = "https://agency.example.kz/rss/news.xml"
 
 

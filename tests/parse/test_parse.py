@@ -10,6 +10,9 @@ import pytest
 
 from aggregator.parse import ParseError, parse_feed
 
+# Every test runs on both parse paths (conftest.py), "auto" (lxml where it can) and "feedparser".
+pytestmark = pytest.mark.usefixtures("both_parse_paths")
+
 REALFEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "realfeeds"
 URL = "https://agency.example.kz/rss/news.xml"
 
@@ -315,3 +318,8 @@ def test_rss_author_emails_with_long_top_level_domains_are_kept_whole(raw, name,
     feed = parse_feed(rss(f"<item><title>t</title><author>{raw}</author></item>"), URL)
     [author] = feed.items[0].authors
     assert (author.name, author.email) == (name, email)
+
+
+def test_an_unknown_parser_choice_is_refused():
+    with pytest.raises(ValueError, match="expected one of auto, feedparser"):
+        parse_feed(rss(""), URL, parser="lxml")
