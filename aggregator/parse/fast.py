@@ -28,14 +28,13 @@ import io
 import re
 from typing import Any
 
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
 from feedparser.util import FeedParserDict
 from lxml import etree
 
 from aggregator.models import ParsedFeed
+from aggregator.parse.feedparser import FeedParserRules as _FeedParserMixin
+from aggregator.parse.feedparser import parse_date as _parse_date
+from aggregator.parse.feedparser import urljoin as _urljoin
 from aggregator.parse.normalize import build_feed
 
 __all__ = ["fallback_reason", "fast_parse"]
@@ -60,6 +59,13 @@ _FIRST_ELEMENT = re.compile(r"<\w", re.ASCII)  # on bytes, as feedparser's
 _DECLARATION_IN_PROLOG = re.compile(r"<!(?!--)")  # DOCTYPE, ENTITY
 
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+# What feedparser maps C1 controls to: the windows-1252 characters of those bytes
+# (the five bytes windows-1252 leaves undefined stay as they are).
+_CP1252 = {
+    byte: bytes([byte]).decode("cp1252")
+    for byte in range(0x80, 0xA0)
+    if byte not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
 _LINK_ENTITY = re.compile(r"&([A-Za-z0-9_]+);")
 
 # Element names (after feedparser's prefix mapping) that feedparser gives a handler.
@@ -480,7 +486,7 @@ class _FastParser:
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             output = output.encode("iso-8859-1").decode("utf-8")  # UTF-8 read as Latin-1
         if _C1_CONTROLS.search(output):
-            output = output.translate(_cp1252)
+            output = output.translate(_CP1252)
         if detail is not None:
             detail["value"] = output
         return output

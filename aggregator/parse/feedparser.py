@@ -18,10 +18,20 @@ import re
 
 import feedparser
 
+# feedparser's own rules, for the fast path (fast.py), which must give feedparser's
+# result without running feedparser: its date parser (a dozen formats and time zone
+# names), its URL joining quirk, and its parser class (namespace table, element
+# handlers, helpers such as _add_tag).  Private names of a pinned feedparser
+# (pyproject.toml), taken here only, so that a feedparser upgrade that moves them
+# breaks one import line; tests/parse/test_fast.py tells whether the rules still hold.
+from feedparser.datetimes import _parse_date as parse_date
+from feedparser.mixin import _FeedParserMixin as FeedParserRules
+from feedparser.urls import _urljoin as urljoin
+
 from aggregator.models import ParsedFeed
 from aggregator.parse.normalize import ParseError, build_feed
 
-__all__ = ["parse_with_feedparser"]
+__all__ = ["FeedParserRules", "parse_date", "parse_with_feedparser", "urljoin"]
 
 _ROOT = re.compile(
     r"\A\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE\s+([^\s>\[]+)[^>\[]*(?:\[.*?\])?\s*>\s*)*<([A-Za-z_][\w:.-]*)",
