@@ -24,7 +24,7 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, load_config, resolve_path
 from aggregator.ingest import schedule, update
-from aggregator.store import Storage, StorageError
+from aggregator.store import Storage, StorageError, open_storage
 
 if TYPE_CHECKING:
     from aggregator.house.load import HouseCommentary
@@ -79,7 +79,7 @@ class Context:
     @contextlib.contextmanager
     def open_storage(self) -> Iterator[Storage]:
         try:
-            storage = Storage(self.db_path)
+            storage = open_storage(self.db_path)
         except StorageError as exc:
             raise Fatal(f"error: {exc}") from None
         try:

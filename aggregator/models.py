@@ -137,3 +137,37 @@ class UpdateCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class SeenItem:
+    """What the store holds of an item a source gave before (for deciding a fetch)."""
+
+    key: str | None  # None: written earlier in the same fetch, key not assigned yet
+    content_hash: str  # of this source's version, to notice its edits
+    published: datetime  # as stored (adjusted)
+    published_original: datetime | None  # as the feed gave it
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """One decided write of a fetch: insert a new item, replace a changed one, or only
+    note that the source still lists it ("unchanged")."""
+
+    kind: str  # "new" | "changed" | "unchanged"
+    item: Item
+    content_hash: str
+    published: datetime  # adjusted times to store
+    updated: datetime
+    key: str | None = None  # the stored item's key ("changed", "unchanged")
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """Everything one successful fetch writes, decided before any of it is written."""
+
+    state: SourceState  # the source's new state (item_count is the store's to set)
+    writes: tuple[ItemWrite, ...]
+    fetched_at: datetime
+    counts: UpdateCounts

@@ -20,8 +20,9 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from aggregator.config import load_config
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Author, Item
-from aggregator.store import Storage
+from aggregator.store import Storage, open_storage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
@@ -71,7 +72,7 @@ def build(config_path: Path, storage: Storage, seed: str) -> dict:
         index = int(re.sub(r"\D", "", source.id))
         state = storage.get_source_state(source.id)
         state.last_attempt = state.last_success = fetched_at.astimezone(UTC)
-        storage.record_fetch(state, corpus_items(seed, index), fetched_at=fetched_at)
+        record_fetch(storage, state, corpus_items(seed, index), fetched_at=fetched_at)
     return {"items": storage.items_count(), "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -82,7 +83,7 @@ def main() -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--seed", default="aggregator-bench-1")
     args = parser.parse_args()
-    storage = Storage(args.db)
+    storage = open_storage(args.db)
     try:
         result = (
             count(storage) if args.command == "count" else build(args.config, storage, args.seed)

@@ -19,8 +19,9 @@ import pytest
 from lxml import etree
 
 from aggregator.config import Config, OutputConfig, PublishConfig, SiteConfig, SourceConfig
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Author, Enclosure, Item
-from aggregator.store import Storage
+from aggregator.store import Storage, open_storage
 
 SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 ATOM_RNG = SCHEMAS / "atom-rfc4287.rng"
@@ -315,7 +316,7 @@ def sample_items(source_id: str) -> list[Item]:
 def build_store(path: Path, config: Config | None = None) -> Storage:
     """A real SQLite store holding :func:`sample_items` for every configured source."""
     config = config or sample_config()
-    storage = Storage(path)
+    storage = open_storage(path)
     storage.sync_sources(config.sources)
     for source in config.sources:
         state = storage.get_source_state(source.id)
@@ -324,7 +325,7 @@ def build_store(path: Path, config: Config | None = None) -> Storage:
         state.link = f"https://{source.id}.example/"
         state.feed_updated = FETCHED_AT - timedelta(minutes=30)
         state.last_attempt = state.last_success = FETCHED_AT
-        storage.record_fetch(state, sample_items(source.id), fetched_at=FETCHED_AT)
+        record_fetch(storage, state, sample_items(source.id), fetched_at=FETCHED_AT)
     return storage
 
 
@@ -357,7 +358,7 @@ def build_big_store(path: Path, items: int) -> None:
     config = bench_config()
     per_source = items // len(config.sources)
     body = "<p>" + "Текст новости, ә ғ қ ң ө ұ ү һ і. " * 30 + "</p>"
-    with Storage(path) as storage:
+    with open_storage(path) as storage:
         storage.sync_sources(config.sources)
         for j, source in enumerate(config.sources):
             state = storage.get_source_state(source.id)
@@ -374,4 +375,4 @@ def build_big_store(path: Path, items: int) -> None:
                 )
                 for i in range(per_source)
             ]
-            storage.record_fetch(state, batch, fetched_at=FETCHED_AT)
+            record_fetch(storage, state, batch, fetched_at=FETCHED_AT)

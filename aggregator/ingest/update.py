@@ -1,46 +1,34 @@
 """One ingest run: pick the due sources, fetch them, parse what changed, store it.
 
-This module only wires the stages together; every decision (what is due, how long
-to back off, how often a feed may be polled) is made by the pure functions in
-``schedule``, every HTTP detail by ``fetch``, every SQL detail by ``storage``.
+This module only wires the stages together and does their I/O; every decision is made
+by pure functions: what is due and how long to back off in ``schedule``, what a fetch
+result and a parsed feed mean for the store in ``decide``.  Every HTTP detail is
+``fetch``'s, every SQL detail the store's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
-from aggregator.ingest import schedule
+from aggregator.ingest import decide, schedule
+from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
-from aggregator.models import FetchOutcome, FetchRequest, FetchResult, ParsedFeed, SourceState
-from aggregator.store import Storage
+from aggregator.models import FetchPlan, FetchRequest, FetchResult, Item, SourceState, UpdateCounts
+from aggregator.store import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
 # Up to this many changed bodies in a run are parsed here: starting worker processes
 # costs more than it saves.
 PARSE_POOL_THRESHOLD = 8
-
-
-@dataclass(frozen=True)
-class SourceRun:
-    """What happened to one source in one run."""
-
-    source_id: str
-    # "updated", "no new items" (parsed, nothing changed), "unchanged" (same body as
-    # last time: not parsed), "not modified" (304), "error", "gone", "retry later"
-    status: str
-    new: int = 0
-    updated: int = 0
-    error: str | None = None
 
 
 @dataclass
@@ -139,34 +127,38 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     # Imported here: a warm run (all 304) never parses, and starts faster without it.
     from aggregator.parse import ParseError, parse_feed
 
-    source, state, now = job.source, job.state, job.now
     try:
         feed = parse_feed(job.body, job.url, job.headers, parser=job.fetch.parser)
     except ParseError as exc:
-        error = f"{job.url}: {exc}"
-        # Forget the validators: the next fetch must bring the body again to re-check it.
-        state = replace(state, etag=None, last_modified=None, body_hash=None)
-        storage.save_source_state(
-            schedule.after_failure(state, source, job.fetch, now, error=error)
+        state, run = decide.after_parse_error(
+            job.source, job.state, job.fetch, job.now, f"{job.url}: {exc}"
         )
-        return SourceRun(source.id, "error", error=error)
-
-    feed_min_interval = max(filter(None, (feed.ttl_seconds, job.max_age)), default=None)
-    state = replace(
-        state,
+        storage.save_source_state(state)
+        return run
+    seen = storage.seen_items(job.source.id, (item.id for item in feed.items))
+    plan, run = decide.plan_fetch(
+        job.source,
+        job.state,
+        feed,
+        seen,
         body_hash=job.body_hash,
-        title=feed.title or state.title,
-        link=feed.link or state.link,
-        feed_updated=feed.updated or state.feed_updated,
-        last_error=None,
-        last_error_at=None,
+        max_age=job.max_age,
+        fetch=job.fetch,
+        now=job.now,
     )
-    state = schedule.after_success(
-        state, source, job.fetch, now, min_interval_seconds=feed_min_interval
-    )
-    counts = storage.record_fetch(state, _with_language(feed, source), fetched_at=now)
-    status = "updated" if counts.new or counts.updated else "no new items"
-    return SourceRun(source.id, status, new=counts.new, updated=counts.updated)
+    storage.apply_fetch(plan)
+    return run
+
+
+def record_fetch(
+    storage: Storage, state: SourceState, items: Sequence[Item], *, fetched_at: datetime
+) -> UpdateCounts:
+    """Store ``items`` as one fetch of ``state``'s source (decide, then apply): for
+    callers that already have items, such as benchmarks and tests."""
+    seen = storage.seen_items(state.source_id, (item.id for item in items))
+    writes, counts = decide.plan_items(items, seen, fetched_at)
+    storage.apply_fetch(FetchPlan(state=state, writes=writes, fetched_at=fetched_at, counts=counts))
+    return counts
 
 
 class _BodyStore:
@@ -194,7 +186,7 @@ class _BodyStore:
         self.in_workers += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self.pool, _store_body_in_worker, str(self.storage.path.resolve()), job
+            self.pool, _store_body_in_worker, self.storage.location, job
         )
 
     def close(self) -> None:
@@ -215,10 +207,10 @@ def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
 _worker_storage: dict[str, Storage] = {}
 
 
-def _store_body_in_worker(db_path: str, job: BodyJob) -> SourceRun:
-    storage = _worker_storage.get(db_path)
+def _store_body_in_worker(location: str, job: BodyJob) -> SourceRun:
+    storage = _worker_storage.get(location)
     if storage is None:
-        storage = _worker_storage[db_path] = Storage(db_path)
+        storage = _worker_storage[location] = open_storage(location)
     return store_body(storage, job)
 
 
@@ -277,78 +269,24 @@ async def _handle_result(
     result: FetchResult,
     now: datetime,
 ) -> SourceRun:
-    fetch_config = config.fetch
-    where = result.final_url
-
-    if result.permanent_url and result.permanent_url != state.url:
-        status = result.redirects[-1][0] if result.redirects else 301
-        storage.record_url_change(source.id, state.url, result.permanent_url, status, now)
-        log.info("%s moved permanently to %s", source.id, result.permanent_url)
-        state = replace(state, url=result.permanent_url)
-
-    outcome = result.outcome
-    if outcome is FetchOutcome.GONE:
-        error = f"410 Gone at {where}: the feed was removed; fix its url in feeds.yaml"
-        storage.save_source_state(schedule.after_gone(state, now, error=error))
-        return SourceRun(source.id, "gone", error=error)
-
-    if outcome is FetchOutcome.RETRY_LATER:
-        retry_at = schedule.parse_retry_after(result.headers.get("retry-after"), now)
-        error = f"HTTP {result.status_code} at {where}: the server asked us to retry later"
-        storage.save_source_state(
-            schedule.after_failure(state, source, fetch_config, now, error=error, retry_at=retry_at)
-        )
-        return SourceRun(source.id, "retry later", error=error)
-
-    if outcome is FetchOutcome.ERROR:
-        error = result.error or f"HTTP {result.status_code} at {where}"
-        storage.save_source_state(
-            schedule.after_failure(state, source, fetch_config, now, error=error)
-        )
-        return SourceRun(source.id, "error", error=error)
-
-    max_age = schedule.parse_max_age(result.headers.get("cache-control"))
-    if outcome is FetchOutcome.NOT_MODIFIED:
-        state = replace(
-            state,
-            etag=result.headers.get("etag") or state.etag,
-            last_modified=result.headers.get("last-modified") or state.last_modified,
-        )
-        storage.save_source_state(
-            schedule.after_success(state, source, fetch_config, now, min_interval_seconds=max_age)
-        )
-        return SourceRun(source.id, "not modified")
-
-    body = result.body or b""
-    body_hash = hashlib.sha256(body).hexdigest()
-    state = replace(
-        state,
-        etag=result.headers.get("etag"),
-        last_modified=result.headers.get("last-modified"),
-    )
-    if body_hash == state.body_hash:
-        storage.save_source_state(
-            schedule.after_success(state, source, fetch_config, now, min_interval_seconds=max_age)
-        )
-        return SourceRun(source.id, "unchanged")
-
+    decision = decide.after_fetch(source, state, result, config.fetch, now)
+    if decision.url_change is not None:
+        old, new, status = decision.url_change
+        storage.record_url_change(source.id, old, new, status, now)
+        log.info("%s moved permanently to %s", source.id, new)
+    if decision.run is not None:
+        storage.save_source_state(decision.state)
+        return decision.run
+    assert decision.body_hash is not None
     job = BodyJob(
         source=source,
-        fetch=fetch_config,
-        state=state,
-        body=body,
-        body_hash=body_hash,
+        fetch=config.fetch,
+        state=decision.state,
+        body=result.body or b"",
+        body_hash=decision.body_hash,
         url=result.final_url,
         headers=result.headers,
-        max_age=max_age,
+        max_age=decision.max_age,
         now=now,
     )
     return await bodies.store(job)
-
-
-def _with_language(feed: ParsedFeed, source: SourceConfig) -> list:
-    """Items keep their own language; else the feed's; else the configured source's."""
-    fallback = feed.language or source.language
-    if not fallback:
-        return list(feed.items)
-    return [it if it.language else replace(it, language=fallback) for it in feed.items]

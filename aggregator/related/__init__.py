@@ -99,7 +99,7 @@ def refresh(
     started = time.perf_counter()
     settings = config.related
     sources = {s.id: s for s in config.sources}
-    path = index_path(storage.path)
+    path = index_path(storage.location)
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
     exclude = dict(exclude or {})

@@ -21,7 +21,7 @@ import numpy as np
 
 from aggregator.config import Config, SourceConfig
 from aggregator.models import StoredItem
-from aggregator.store import Storage
+from aggregator.store import Storage, open_storage
 from aggregator.text import words as _text
 from aggregator.text.html import lead, plain_text
 from aggregator.text.urls import canonical_url
@@ -196,7 +196,7 @@ def _parse_store_part(store_path: str, config: Config, part: int, parts: int, ou
     worker's memory at its very peak, while the main process is receiving it."""
     sources = {s.id: s for s in config.sources}
     batches, parsed, entries = [], [], []
-    with Storage(store_path) as storage:
+    with open_storage(store_path) as storage:
         for n, stored in enumerate(storage.iter_items(newest_first=False)):
             if n % parts == part:
                 parsed.append(parse_document(document(stored, sources)))
@@ -298,7 +298,7 @@ def parse_store(storage: Storage, config: Config) -> tuple[Batch, dict[str, Entr
                 files = pool.starmap(
                     _parse_store_part,
                     [
-                        (str(storage.path), config, part, processes, f"{temp}/{part}.pickle")
+                        (storage.location, config, part, processes, f"{temp}/{part}.pickle")
                         for part in range(processes)
                     ],
                 )

@@ -1,5 +1,90 @@
-"""The store: every stage that reads or writes items goes through ``Storage``."""
+"""The store: the one interface every other stage reads and writes items through.
 
-from aggregator.store.sqlite import Storage, StorageError
+``Storage`` is a protocol: ingest, house, related and publish depend on it, never on a
+backend's class (tests/store/test_protocol.py runs publish on an in-memory fake to keep
+it so).  ``open_storage`` picks the backend from the configured location.
+"""
 
-__all__ = ["Storage", "StorageError"]
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from aggregator.config import SourceConfig
+from aggregator.models import FetchPlan, SeenItem, SourceState, StoredItem
+from aggregator.store.errors import StorageError
+
+__all__ = ["Storage", "StorageError", "open_storage"]
+
+
+class Storage(Protocol):
+    """Sources, their fetch states and URL history, and the stored items."""
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages (a path; never a password)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Storage: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    # -- sources
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Every configured source gets a state; a changed URL starts it over."""
+        ...
+
+    def get_source_state(self, source_id: str) -> SourceState | None: ...
+
+    def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]: ...
+
+    def save_source_state(self, state: SourceState) -> None:
+        """Save every field of ``state`` except item_count, which the store keeps."""
+        ...
+
+    def record_url_change(
+        self, source_id: str, old: str, new: str, status: int, at: datetime
+    ) -> None: ...
+
+    def url_history(self, source_id: str) -> list[tuple[str, str, int, datetime]]: ...
+
+    # -- one fetch: read what the source gave before, then apply the decided plan
+    def seen_items(self, source_id: str, item_ids: Iterable[str]) -> Mapping[str, SeenItem]:
+        """What the store holds of the items ``source_id`` gave before, by item id."""
+        ...
+
+    def apply_fetch(self, plan: FetchPlan) -> None:
+        """Write one decided fetch (items and the source's state) in one transaction."""
+        ...
+
+    # -- items
+    def iter_items(
+        self,
+        *,
+        source_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> Generator[StoredItem, None, None]:
+        """Streamed, newest first by (adjusted) published time then key; closing the
+        generator releases what it holds (a cursor)."""
+        ...
+
+    def get_item(self, key: str) -> StoredItem | None: ...
+
+    def item_by_link(self, url: str) -> StoredItem | None: ...
+
+    def items_count(self) -> int: ...
+
+    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
+
+
+def open_storage(location: str | os.PathLike[str]) -> Storage:
+    """The store at ``location``: a SQLite file path (the default backend)."""
+    from aggregator.store.sqlite import SQLiteStorage
+
+    return SQLiteStorage(location)

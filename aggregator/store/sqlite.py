@@ -28,125 +28,37 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from aggregator.config import SourceConfig
-from aggregator.models import Author, Enclosure, Item, SourceState, StoredItem, UpdateCounts
+from aggregator.models import (
+    Author,
+    Enclosure,
+    FetchPlan,
+    Item,
+    ItemWrite,
+    SeenItem,
+    SourceState,
+    StoredItem,
+)
+from aggregator.store import schema
+from aggregator.store.errors import StorageError
 from aggregator.text.urls import canonical_url
 
-__all__ = ["Storage", "StorageError"]
+__all__ = ["SQLiteStorage"]
 
 _BUSY_TIMEOUT_MS = 10_000
 _WAL_AUTOCHECKPOINT_PAGES = 8192  # of 4 KiB
 _JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
-# The schema.  Each entry is one migration step; PRAGMA user_version says how many
-# have been applied.  Never edit a released step: append a new one.
-_MIGRATIONS: list[str] = [
-    # 1: initial schema
-    """
-    CREATE TABLE sources (
-        id TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        configured_url TEXT NOT NULL,
-        etag TEXT,
-        last_modified TEXT,
-        body_hash TEXT,
-        title TEXT,
-        link TEXT,
-        feed_updated TEXT,
-        last_attempt TEXT,
-        last_success TEXT,
-        last_error TEXT,
-        last_error_at TEXT,
-        consecutive_failures INTEGER NOT NULL DEFAULT 0,
-        next_due TEXT,
-        backoff_until TEXT,
-        gone INTEGER NOT NULL DEFAULT 0,
-        item_count INTEGER NOT NULL DEFAULT 0,
-        min_interval_seconds INTEGER
-    );
 
-    -- Permanent redirects adopted, for the health page; kept after a source is dropped.
-    CREATE TABLE source_urls (
-        source_id TEXT NOT NULL,
-        old_url TEXT NOT NULL,
-        new_url TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX source_urls_by_source ON source_urls (source_id, at);
-
-    CREATE TABLE items (
-        key TEXT PRIMARY KEY,
-        id TEXT NOT NULL,  -- the item id in the source that first stored it
-        canonical_link TEXT,
-        title TEXT NOT NULL,
-        link TEXT,
-        summary TEXT,
-        content TEXT,
-        published TEXT NOT NULL,  -- adjusted: never NULL, never after the fetch
-        updated TEXT NOT NULL,
-        published_original TEXT,  -- as the feed gave them, in UTC
-        updated_original TEXT,
-        published_raw TEXT,  -- the feed's own spelling
-        updated_raw TEXT,
-        first_seen TEXT NOT NULL,
-        authors TEXT NOT NULL DEFAULT '[]',  -- JSON
-        categories TEXT NOT NULL DEFAULT '[]',
-        enclosures TEXT NOT NULL DEFAULT '[]',
-        language TEXT,
-        content_hash TEXT NOT NULL
-    );
-    CREATE INDEX items_by_published ON items (published, key);
-    CREATE INDEX items_by_canonical_link ON items (canonical_link);
-
-    -- Every (source, item id) an item arrived through; rowid order = first one first.
-    CREATE TABLE item_sources (
-        item_key TEXT NOT NULL REFERENCES items (key) ON DELETE CASCADE,
-        source_id TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
-        item_id TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        -- Last fetch that listed it; kept here, not in items, so that refreshing it
-        -- does not rewrite whole articles.
-        last_seen TEXT NOT NULL,
-        content_hash TEXT NOT NULL,  -- of this source's version, to notice its edits
-        PRIMARY KEY (source_id, item_id)
-    );
-    CREATE INDEX item_sources_by_item ON item_sources (item_key);
-    """,
-]
-
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-class StorageError(Exception):
-    """The store cannot be used (not a database, damaged, too new, locked...).
-
-    The message names the file and says what to do.
-    """
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """What record_fetch needs to know about an item a source already gave."""
-
-    key: str
-    source_hash: str
-    published: str
-    published_original: str | None
-    first_seen: str
-
-
-class Storage:
-    """The aggregator's store: one SQLite file.
+class SQLiteStorage:
+    """The aggregator's store in one SQLite file (the default backend).
 
     Not for concurrent use from several threads at once; other processes may read
     (and wait to write) at the same time.
@@ -172,7 +84,11 @@ class Storage:
             self._db.close()
             raise
 
-    def __enter__(self) -> Storage:
+    @property
+    def location(self) -> str:
+        return str(self.path.resolve())
+
+    def __enter__(self) -> SQLiteStorage:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -201,17 +117,17 @@ class Storage:
             db.execute(f"PRAGMA journal_size_limit = {_JOURNAL_SIZE_LIMIT}")
             version = self._user_version()
             self._check_version(version)
-            if version < SCHEMA_VERSION:
+            if version < len(schema.SQLITE_MIGRATIONS):
                 self._migrate()
 
     def _user_version(self) -> int:
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def _check_version(self, version: int) -> None:
-        if version > SCHEMA_VERSION:
+        if version > len(schema.SQLITE_MIGRATIONS):
             raise StorageError(
                 f"{self.path} was written by a newer version of aggregator "
-                f"(store schema {version}, this version knows up to {SCHEMA_VERSION}); "
+                f"(store schema {version}, this version knows up to {len(schema.SQLITE_MIGRATIONS)}); "
                 "upgrade aggregator to use it"
             )
 
@@ -220,8 +136,8 @@ class Storage:
             # Read again under the write lock: another process may have just migrated.
             version = self._user_version()
             self._check_version(version)
-            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-                for statement in _split_sql(script):
+            for number, script in enumerate(schema.SQLITE_MIGRATIONS[version:], start=version + 1):
+                for statement in schema.split_sql(script):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
 
@@ -351,57 +267,43 @@ class Storage:
 
     # -- items -----------------------------------------------------------------------
 
-    def record_fetch(
-        self, state: SourceState, items: Sequence[Item], *, fetched_at: datetime
-    ) -> UpdateCounts:
-        """Store one successful fetch of a source, and its state, in one transaction.
+    def seen_items(self, source_id: str, item_ids: Iterable[str]) -> dict[str, SeenItem]:
+        """What the store holds of the items ``source_id`` gave before, by item id."""
+        ids = json.dumps(list(item_ids), ensure_ascii=False)
+        with self._errors():
+            rows = self._db.execute(
+                f"{_SELECT_SEEN} AND s.item_id IN (SELECT value FROM json_each(?))",
+                (source_id, ids),
+            ).fetchall()
+        return {
+            item_id: SeenItem(key, source_hash, _dt(published), _dt_or_none(original), _dt(first))
+            for item_id, key, source_hash, published, original, first in rows
+        }
 
-        Counts are per (source, item id): ``new`` for one this source never gave before
-        (even when the article was already stored through another source), ``updated``
-        when the source's version changed (the stored item is then replaced in place),
-        ``unchanged`` otherwise.  ``state.item_count`` is set to the source's new count.
+    def apply_fetch(self, plan: FetchPlan) -> None:
+        """Carry out one decided fetch in one transaction (see ingest/decide.py).
 
-        Stored times: published = the feed's published, else its updated, else when the
-        item was first seen; updated = the feed's updated, else published; neither later
-        than ``fetched_at``, and updated never before published.  An item whose feed
-        date did not change keeps its stored published time across edits.
+        New items whose canonical link another source already stored are attached to
+        that item (the same article syndicated elsewhere); ``plan.state.item_count`` is
+        set to the source's new count.
         """
-        fetched = _ts(fetched_at)
-        new = updated = unchanged = 0
+        state = plan.state
+        fetched = _ts(plan.fetched_at)
         with self._transaction() as db:
             # First, so that item_sources can refer to the source.
             db.execute(_UPSERT_SOURCE, _source_row(state))
-            seen = self._seen(db, state.source_id, items)
-            touched: list[tuple[str, str, str]] = []
-            written: set[str] = set()
-            # New items whose id the feed lists once are inserted together at the end;
-            # an id listed twice takes the item-by-item path, in feed order.
-            listed = Counter(item.id for item in items)
-            fresh: list[tuple[Item, str]] = []
-            for item in items:
-                item_hash = _content_hash(item)
-                if item.id in written:  # the feed lists this id twice: see what we just wrote
-                    previous = self._seen_one(db, state.source_id, item.id)
-                else:
-                    previous = seen.get(item.id)
-                if previous is None and listed[item.id] == 1:
-                    fresh.append((item, item_hash))
-                    new += 1
-                elif previous is None:
-                    self._insert_fresh(db, state.source_id, [(item, item_hash)], fetched)
-                    written.add(item.id)
-                    new += 1
-                elif previous.source_hash == item_hash:
-                    touched.append((fetched, state.source_id, item.id))
-                    unchanged += 1
-                else:
-                    self._update_item(db, state.source_id, item, item_hash, previous, fetched)
-                    written.add(item.id)
-                    updated += 1
+            fresh = [w for w in plan.writes if w.kind == "new"]
             self._insert_fresh(db, state.source_id, fresh, fetched)
+            for write in plan.writes:
+                if write.kind == "changed":
+                    self._update_item(db, state.source_id, write, fetched)
             db.executemany(
                 "UPDATE item_sources SET last_seen = ? WHERE source_id = ? AND item_id = ?",
-                touched,
+                [
+                    (fetched, state.source_id, w.item.id)
+                    for w in plan.writes
+                    if w.kind == "unchanged"
+                ],
             )
             db.execute(
                 "UPDATE sources SET item_count = "
@@ -409,27 +311,12 @@ class Storage:
                 {"id": state.source_id},
             )
             self._save_state(db, state)
-        return UpdateCounts(new=new, updated=updated, unchanged=unchanged)
-
-    def _seen(
-        self, db: sqlite3.Connection, source_id: str, items: Sequence[Item]
-    ) -> dict[str, _Seen]:
-        ids = json.dumps([item.id for item in items], ensure_ascii=False)
-        rows = db.execute(
-            f"{_SELECT_SEEN} AND s.item_id IN (SELECT value FROM json_each(?))",
-            (source_id, ids),
-        )
-        return {row[0]: _Seen(*row[1:]) for row in rows}
-
-    def _seen_one(self, db: sqlite3.Connection, source_id: str, item_id: str) -> _Seen:
-        row = db.execute(f"{_SELECT_SEEN} AND s.item_id = ?", (source_id, item_id)).fetchone()
-        return _Seen(*row[1:])
 
     def _insert_fresh(
         self,
         db: sqlite3.Connection,
         source_id: str,
-        fresh: Sequence[tuple[Item, str]],
+        fresh: Sequence[ItemWrite],
         fetched: str,
     ) -> None:
         """Attach or insert items this source never gave before, in a few statements.
@@ -440,7 +327,7 @@ class Storage:
         """
         if not fresh:
             return
-        links = [canonical_url(item.link) if item.link else None for item, _ in fresh]
+        links = [canonical_url(w.item.link) if w.item.link else None for w in fresh]
         mergeable = {link for link in links if link and urlsplit(link).path not in ("", "/")}
         stored_as: dict[str, str] = {}
         if mergeable:
@@ -455,7 +342,7 @@ class Storage:
             )
             for link, key in rows:
                 stored_as.setdefault(link, key)
-        keys = [_first_key(source_id, item.id) for item, _ in fresh]
+        keys = [_first_key(source_id, w.item.id) for w in fresh]
         taken = {
             row[0]
             for row in db.execute(
@@ -464,17 +351,18 @@ class Storage:
             )
         }
         item_rows, source_rows = [], []
-        for (item, item_hash), link, key in zip(fresh, links, keys, strict=True):
+        for write, link, key in zip(fresh, links, keys, strict=True):
             existing = stored_as.pop(link, None) if link in mergeable else None
             if existing is not None:  # the same article, stored through another source
                 key = existing
             else:
                 if key in taken:
-                    key = self._new_key(db, source_id, item.id, taken)
+                    key = self._new_key(db, source_id, write.item.id, taken)
                 taken.add(key)
-                published, updated = _adjusted_times(item, fetched, fetched, None)
-                item_rows.append(_item_row(item, key, link, published, updated, fetched, item_hash))
-            source_rows.append((key, source_id, item.id, fetched, fetched, item_hash))
+                item_rows.append(_item_row(write, key, link, fetched))
+            source_rows.append(
+                (key, source_id, write.item.id, fetched, fetched, write.content_hash)
+            )
         db.executemany(_INSERT_ITEM, item_rows)
         db.executemany(_INSERT_ITEM_SOURCE, source_rows)
 
@@ -490,22 +378,16 @@ class Storage:
         return key
 
     def _update_item(
-        self,
-        db: sqlite3.Connection,
-        source_id: str,
-        item: Item,
-        item_hash: str,
-        previous: _Seen,
-        fetched: str,
+        self, db: sqlite3.Connection, source_id: str, write: ItemWrite, fetched: str
     ) -> None:
-        link = canonical_url(item.link) if item.link else None
-        published, updated = _adjusted_times(item, previous.first_seen, fetched, previous)
-        row = _item_row(item, previous.key, link, published, updated, fetched, item_hash)
+        link = canonical_url(write.item.link) if write.item.link else None
+        assert write.key is not None
+        row = _item_row(write, write.key, link, fetched)
         db.execute(_UPDATE_ITEM, row)  # keeps key, the first source's item id, first_seen
         db.execute(
             "UPDATE item_sources SET content_hash = ?, last_seen = ? "
             "WHERE source_id = ? AND item_id = ?",
-            (item_hash, fetched, source_id, item.id),
+            (write.content_hash, fetched, source_id, write.item.id),
         )
 
     def iter_items(
@@ -729,14 +611,9 @@ _SELECT_SEEN = (
 
 
 def _item_row(
-    item: Item,
-    key: str,
-    canonical_link: str | None,
-    published: str,
-    updated: str,
-    fetched: str,
-    content_hash: str,
+    write: ItemWrite, key: str, canonical_link: str | None, fetched: str
 ) -> dict[str, Any]:
+    item = write.item
     return {
         "key": key,
         "id": item.id,
@@ -745,8 +622,8 @@ def _item_row(
         "link": item.link,
         "summary": item.summary,
         "content": item.content,
-        "published": published,
-        "updated": updated,
+        "published": _ts(write.published),
+        "updated": _ts(write.updated),
         "published_original": _ts_or_none(item.published),
         "updated_original": _ts_or_none(item.updated),
         "published_raw": item.published_raw,
@@ -756,7 +633,7 @@ def _item_row(
         "categories": _json(list(item.categories)),
         "enclosures": _json([_without_nones(vars(e)) for e in item.enclosures]),
         "language": item.language,
-        "content_hash": content_hash,
+        "content_hash": write.content_hash,
     }
 
 
@@ -805,43 +682,6 @@ def _stored_item(row: Sequence[Any]) -> StoredItem:
     )
 
 
-def _adjusted_times(
-    item: Item, first_seen: str, fetched: str, previous: _Seen | None
-) -> tuple[str, str]:
-    """(published, updated) as stored; see Storage.record_fetch."""
-    original = _ts_or_none(item.published)
-    if previous is not None and (original is None or original == previous.published_original):
-        published = previous.published  # stable across edits
-    elif original is not None:
-        published = min(original, fetched)
-    elif item.updated is not None:
-        published = min(_ts(item.updated), fetched)
-    else:
-        published = first_seen
-    updated = min(_ts(item.updated), fetched) if item.updated is not None else published
-    return published, max(updated, published)
-
-
-def _content_hash(item: Item) -> str:
-    """Hash of everything the feed said about the item, to notice edits."""
-    fields = [
-        item.title,
-        item.link,
-        item.summary,
-        item.content,
-        _ts_or_none(item.published),
-        _ts_or_none(item.updated),
-        item.published_raw,
-        item.updated_raw,
-        [vars(a) for a in item.authors],
-        list(item.categories),
-        [vars(e) for e in item.enclosures],
-        item.language,
-    ]
-    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 # -- small helpers --------------------------------------------------------------------
 
 
@@ -882,17 +722,3 @@ def _json(value: Any) -> str:
 
 def _without_nones(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
-
-
-def _split_sql(script: str) -> Iterator[str]:
-    """The statements of a migration script (execute() takes one at a time;
-    executescript() would commit the migration's transaction)."""
-    statement = ""
-    for part in script.split(";"):
-        statement += part + ";"
-        if sqlite3.complete_statement(statement):
-            if statement.strip(" \t\n;"):
-                yield statement.strip()
-            statement = ""
-    if statement.strip(" \t\n;"):
-        yield statement.strip()

@@ -39,9 +39,9 @@ def main() -> int:
     names = {s.id: s.name for s in config.sources}
     labelled = stored_items(document)
     if args.store:
-        from aggregator.store import Storage
+        from aggregator.store import open_storage
 
-        storage = Storage(args.store)
+        storage = open_storage(args.store)
         items = storage.iter_items(newest_first=False)
         count = storage.items_count()
         made = 0.0

@@ -43,9 +43,10 @@ sys.path[:0] = [str(HERE.parent)]
 from run import measure  # noqa: E402  benchmarks/run.py: wall time and peak RSS of a child
 
 from aggregator.config import load_config  # noqa: E402
+from aggregator.ingest.update import record_fetch  # noqa: E402
 from aggregator.models import Item, SourceState  # noqa: E402
 from aggregator.related import Document, index_path, load_index  # noqa: E402
-from aggregator.store import Storage  # noqa: E402
+from aggregator.store import open_storage  # noqa: E402
 
 GENERATOR_VERSION = "2"
 SOURCES = 2000
@@ -242,12 +243,12 @@ def prepare(work: Path, entries: int) -> Path:
         by_source.setdefault(source, []).append(item)
     cfg = load_config(config)
     fetched = START + timedelta(days=DAYS + 1)
-    with Storage(work / "aggregator.sqlite") as storage:
+    with open_storage(work / "aggregator.sqlite") as storage:
         storage.sync_sources(cfg.sources)
         for source, items in sorted(by_source.items()):
             state = storage.get_source_state(f"s{source:04d}")
             assert isinstance(state, SourceState)
-            storage.record_fetch(state, items, fetched_at=fetched)
+            record_fetch(storage, state, items, fetched_at=fetched)
     stamp.write_text(f"{GENERATOR_VERSION} {entries}")
     print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return config
@@ -262,9 +263,9 @@ _REBUILD = """
 import json, sys, time
 from aggregator.config import load_config
 from aggregator.related import refresh
-from aggregator.store import Storage
+from aggregator.store import open_storage
 config = load_config(sys.argv[1])
-with Storage(sys.argv[2]) as storage:
+with open_storage(sys.argv[2]) as storage:
     result = refresh(config, storage, rebuild=True)
 print(json.dumps({"entries": len(result.index), "seconds": result.stats.seconds}))
 """
@@ -334,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # An incremental run: 10 new items in the store, then `aggregator related`.
-    with Storage(db) as storage:
+    with open_storage(db) as storage:
         state = storage.get_source_state("s0000")
         extra = [item for _, item in synthetic_items(10, seed=int(time.time()))]
         now = max(i.published for i in extra) + timedelta(hours=1)
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             Item(**{**item.__dict__, "id": f"extra-{time.time_ns()}-{k}"})
             for k, item in enumerate(extra)
         ]
-        storage.record_fetch(state, extra, fetched_at=now)
+        record_fetch(storage, state, extra, fetched_at=now)
     run = measure(_pinned([aggregator, "--config", str(config), "related"]))
     figures["incremental_run_10_new"] = {
         "wall_s": round(run.wall_seconds, 1),

@@ -21,9 +21,10 @@ from aggregator.house.load import (
     parse_markdown,
     slugify,
 )
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
 from aggregator.publish import publish
-from aggregator.store import Storage
+from aggregator.store import Storage, open_storage
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "commentary" / "2024-10-03-stop-sniato.md"
@@ -70,7 +71,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "feeds.yaml").write_text(FEEDS_YAML, encoding="utf-8")
     (tmp_path / "commentary").mkdir()
     config = load_config(tmp_path / "feeds.yaml")
-    storage = Storage(tmp_path / "aggregator.sqlite")
+    storage = open_storage(tmp_path / "aggregator.sqlite")
     try:
         storage.sync_sources(config.sources)
         record(storage, "kazinform-ru", source_item())
@@ -104,7 +105,7 @@ def other_item() -> Item:
 
 def record(storage: Storage, source_id: str, *items: Item) -> None:
     state = storage.get_source_state(source_id)
-    storage.record_fetch(state, list(items), fetched_at=FETCHED)
+    record_fetch(storage, state, list(items), fetched_at=FETCHED)
 
 
 def write(site: Path, name: str, text: str) -> Path:
@@ -115,7 +116,7 @@ def write(site: Path, name: str, text: str) -> Path:
 
 def publish_site(site: Path):
     config = load_config(site / "feeds.yaml")
-    storage = Storage(site / "aggregator.sqlite")
+    storage = open_storage(site / "aggregator.sqlite")
     try:
         return publish(config, storage, out_dir=site / "output")
     finally:
@@ -378,7 +379,7 @@ def test_a_house_feed_post_is_split_into_quote_and_comment(site):
 
 def test_a_house_feed_post_is_published_as_commentary_with_a_via_link(site):
     config = load_config(site / "feeds.yaml")
-    storage = Storage(site / "aggregator.sqlite")
+    storage = open_storage(site / "aggregator.sqlite")
     try:
         post = Item(
             id="e24-1",

@@ -16,8 +16,9 @@ from aggregator.house.match import (
     match_commentary,
     skeleton,
 )
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
-from aggregator.store import Storage
+from aggregator.store import open_storage
 
 DAY = datetime(2024, 10, 3, 5, 0, tzinfo=UTC)
 
@@ -356,7 +357,7 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp
             ),
         ),
     )
-    storage = Storage(tmp_path / "store.sqlite")
+    storage = open_storage(tmp_path / "store.sqlite")
     try:
         storage.sync_sources(config.sources)
         source = stored("a", "kazinform", "Меморандумы в кино", KORKYT).item
@@ -364,7 +365,7 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp
         post = stored("p", "house", "Стоп, снято!", f"Kazinform сообщает: «{KORKYT}»").item
         for source_id, item in (("kazinform", source), ("house", post)):
             state = storage.get_source_state(source_id)
-            storage.record_fetch(state, [item], fetched_at=DAY + timedelta(hours=1))
+            record_fetch(storage, state, [item], fetched_at=DAY + timedelta(hours=1))
         key = storage.item_by_link(source.link).key
         by_link = commentary(sources=(source.link + "?utm_source=x",))
         by_quote = Commentary(

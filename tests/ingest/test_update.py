@@ -8,7 +8,7 @@ import pytest
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
 from aggregator.ingest import update
-from aggregator.store import Storage
+from aggregator.store import open_storage
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LOOPBACK = ("127.0.0.0/8",)
@@ -49,7 +49,7 @@ def src(sid: str, url: str, **kw) -> SourceConfig:
 
 @pytest.fixture
 def storage(tmp_path):
-    with Storage(tmp_path / "store.sqlite") as store:
+    with open_storage(tmp_path / "store.sqlite") as store:
         yield store
 
 

@@ -32,9 +32,10 @@ from validators import (
 )
 
 from aggregator.config import Config, ConfigError, OutputConfig
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
 from aggregator.publish import expand_outputs, publish
-from aggregator.store import Storage
+from aggregator.store import Storage, open_storage
 
 FEED_FILES = ("atom", "rss", "json")
 
@@ -209,7 +210,7 @@ def test_max_age_counts_back_from_the_newest_stored_item_not_the_clock(tmp_path,
 
 
 def test_an_empty_store_publishes_valid_empty_feeds(tmp_path, config):
-    with Storage(tmp_path / "empty.sqlite") as empty:
+    with open_storage(tmp_path / "empty.sqlite") as empty:
         report = publish(config, empty, out_dir=tmp_path / "o")
     assert set(report.entries.values()) == {0}
     assert relaxng_errors(tmp_path / "o/all.atom") == ""
@@ -386,7 +387,7 @@ def test_nothing_from_a_source_becomes_markup_in_index_html(out: Path):
 
 
 def test_script_in_stored_content_does_not_reach_any_feed(tmp_path, config):
-    with Storage(tmp_path / "s.sqlite") as storage:
+    with open_storage(tmp_path / "s.sqlite") as storage:
         storage.sync_sources(config.sources[:1])
         state = storage.get_source_state("tengri")
         evil = Item(
@@ -395,7 +396,7 @@ def test_script_in_stored_content_does_not_reach_any_feed(tmp_path, config):
             link="javascript:alert(1)",
             content='<p onclick="x()">hi<script>alert(1)</script><iframe src="https://evil"></iframe></p>',
         )
-        storage.record_fetch(state, [evil], fetched_at=FETCHED_AT)
+        record_fetch(storage, state, [evil], fetched_at=FETCHED_AT)
         publish(replace(config, outputs=()), storage, out_dir=tmp_path / "o")
     item = json.loads((tmp_path / "o/all.json").read_text(encoding="utf-8"))["items"][0]
     assert "url" not in item  # a javascript: link is no link
@@ -405,10 +406,11 @@ def test_script_in_stored_content_does_not_reach_any_feed(tmp_path, config):
 
 
 def test_characters_xml_cannot_carry_are_dropped_not_fatal(tmp_path, config):
-    with Storage(tmp_path / "s.sqlite") as storage:
+    with open_storage(tmp_path / "s.sqlite") as storage:
         storage.sync_sources(config.sources[:1])
         state = storage.get_source_state("tengri")
-        storage.record_fetch(
+        record_fetch(
+            storage,
             state,
             [Item(id="c", title="bell\x07 and\x00 nul", content="x\x0b")],
             fetched_at=FETCHED_AT,
@@ -497,8 +499,11 @@ def test_a_new_item_rewrites_only_the_files_it_appears_in(tmp_path, config, fres
     storage, out = fresh_storage, tmp_path / "output"
     publish(config, storage, out_dir=out)
     state = storage.get_source_state("bbc")
-    storage.record_fetch(
-        state, [Item(id="new", title="Breaking", published=FETCHED_AT)], fetched_at=FETCHED_AT
+    record_fetch(
+        storage,
+        state,
+        [Item(id="new", title="Breaking", published=FETCHED_AT)],
+        fetched_at=FETCHED_AT,
     )
     report = publish(config, storage, out_dir=out)
     written = {p.name for p in report.written}
@@ -588,9 +593,9 @@ BENCH_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
 from aggregator.publish import publish
-from aggregator.store import Storage
+from aggregator.store import open_storage
 from validators import bench_config
-with Storage(sys.argv[1]) as storage:
+with open_storage(sys.argv[1]) as storage:
     started = time.perf_counter()
     report = publish(bench_config(), storage, out_dir=Path(sys.argv[2]))
     seconds = time.perf_counter() - started
@@ -653,13 +658,13 @@ def test_real_world_feeds_republish_as_valid_feeds_that_round_trip(tmp_path: Pat
         ),
     )
     expected_titles: dict[str, set[str]] = {}
-    with Storage(tmp_path / "real.sqlite") as storage:
+    with open_storage(tmp_path / "real.sqlite") as storage:
         storage.sync_sources(sources)
         for source in sources:
             parsed = parse_feed((REALFEEDS / REAL_SAMPLES[source.id]).read_bytes(), source.url)
             state = storage.get_source_state(source.id)
             state.title, state.link = parsed.title, parsed.link
-            storage.record_fetch(state, parsed.items, fetched_at=FETCHED_AT)
+            record_fetch(storage, state, parsed.items, fetched_at=FETCHED_AT)
             expected_titles[source.id] = {i.title for i in parsed.items}
         counts = {
             s.id: min(100, sum(1 for _ in storage.iter_items(source_ids=[s.id]))) for s in sources

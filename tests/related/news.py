@@ -13,6 +13,7 @@ from aggregator.config import (
     SiteConfig,
     SourceConfig,
 )
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Item
 from aggregator.related import (
     Document,
@@ -188,7 +189,7 @@ def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None) -> N
         by_source.setdefault(SOURCE_OF[key], []).append(item)
     for source_id, items in by_source.items():
         state = storage.get_source_state(source_id)
-        storage.record_fetch(state, items, fetched_at=T0 + timedelta(days=3))
+        record_fetch(storage, state, items, fetched_at=T0 + timedelta(days=3))
 
 
 def key_of(storage: Storage, item_id: str) -> str:

@@ -25,6 +25,7 @@ from aggregator.cli import cli
 from aggregator.config import (
     SourceConfig,
 )
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Item
 from aggregator.publish import publish
 from aggregator.related import (
@@ -35,7 +36,7 @@ from aggregator.related import (
     url_key,
     url_shard,
 )
-from aggregator.store import Storage
+from aggregator.store import open_storage
 
 # --- the store, publish and the CLI ----------------------------------------------------
 
@@ -43,7 +44,7 @@ from aggregator.store import Storage
 @pytest.fixture
 def published(tmp_path: Path):
     config = site_config(tmp_path)
-    storage = Storage(tmp_path / "store.sqlite")
+    storage = open_storage(tmp_path / "store.sqlite")
     store_items(storage, config, title_of={"fuel-b": HOSTILE + NEWS[4][2]})
     relate(config, storage, tmp_path / "output")  # then publish, as `aggregator run` does
     publish(config, storage, out_dir=tmp_path / "output")
@@ -158,7 +159,7 @@ def test_the_related_command_rebuilds_on_request(tmp_path: Path):
     from aggregator.config import load_config
 
     config = load_config(tmp_path / "feeds.yaml")
-    with Storage(tmp_path / "aggregator.sqlite") as storage:
+    with open_storage(tmp_path / "aggregator.sqlite") as storage:
         store_items(storage, config, rows=NEWS)
     runner = CliRunner()
     args = ["--config", str(tmp_path / "feeds.yaml"), "related"]
@@ -190,10 +191,10 @@ def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp
         published=T0 + timedelta(hours=8),
         language="ru",
     )
-    with Storage(tmp_path / "store.sqlite") as storage:
+    with open_storage(tmp_path / "store.sqlite") as storage:
         store_items(storage, config)
-        storage.record_fetch(
-            storage.get_source_state("house"), [post], fetched_at=T0 + timedelta(days=3)
+        record_fetch(
+            storage, storage.get_source_state("house"), [post], fetched_at=T0 + timedelta(days=3)
         )
         commentary = next(s.key for s in storage.iter_items() if s.item.id == "house-1")
         source = key_of(storage, "school-a")

@@ -22,7 +22,7 @@ from news import HOSTILE, NEWS, key_of, site_config, store_items
 from aggregator.publish import publish
 from aggregator.related import relate
 from aggregator.serve import make_server
-from aggregator.store import Storage
+from aggregator.store import open_storage
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -58,7 +58,7 @@ def serve(server: ThreadingHTTPServer) -> Iterator[str]:
 @pytest.fixture
 def output(tmp_path: Path):
     config = site_config(tmp_path)
-    with Storage(tmp_path / "store.sqlite") as storage:
+    with open_storage(tmp_path / "store.sqlite") as storage:
         store_items(storage, config, title_of={"fuel-b": HOSTILE + NEWS[4][2]})
         relate(config, storage, tmp_path / "output")
         publish(config, storage, out_dir=tmp_path / "output")

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aggregator.config import SourceConfig
+from aggregator.ingest.update import record_fetch
 from aggregator.models import Author, Enclosure, Item, SourceState, UpdateCounts
-from aggregator.store import Storage, StorageError
-from aggregator.store import sqlite as storage_module
+from aggregator.store import StorageError, open_storage, schema
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def store(tmp_path):
-    with Storage(tmp_path / "store.sqlite") as s:
+    with open_storage(tmp_path / "store.sqlite") as s:
         yield s
 
 
@@ -52,29 +52,28 @@ def raw_column(path, key, column):
 
 def test_opening_creates_the_file_its_directory_and_the_current_schema(tmp_path):
     path = tmp_path / "data" / "nested" / "store.sqlite"
-    Storage(path).close()
+    open_storage(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == storage_module.SCHEMA_VERSION
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(schema.SQLITE_MIGRATIONS)
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_reopening_keeps_the_data(tmp_path):
     path = tmp_path / "store.sqlite"
-    with Storage(path) as s:
-        s.record_fetch(state(), [item(1)], fetched_at=T0)
-    with Storage(path) as s:
+    with open_storage(path) as s:
+        record_fetch(s, state(), [item(1)], fetched_at=T0)
+    with open_storage(path) as s:
         assert s.items_count() == 1
 
 
 def test_store_of_an_older_schema_is_migrated_on_open(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
-    with Storage(path) as s:
-        s.record_fetch(state(), [item(1)], fetched_at=T0)
+    with open_storage(path) as s:
+        record_fetch(s, state(), [item(1)], fetched_at=T0)
     step = "ALTER TABLE items ADD COLUMN score INTEGER NOT NULL DEFAULT 7;"
-    monkeypatch.setattr(storage_module, "_MIGRATIONS", [*storage_module._MIGRATIONS, step])
-    monkeypatch.setattr(storage_module, "SCHEMA_VERSION", len(storage_module._MIGRATIONS))
+    monkeypatch.setattr(schema, "SQLITE_MIGRATIONS", [*schema.SQLITE_MIGRATIONS, step])
 
-    with Storage(path) as s:
+    with open_storage(path) as s:
         assert s.items_count() == 1
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -83,13 +82,12 @@ def test_store_of_an_older_schema_is_migrated_on_open(tmp_path, monkeypatch):
 
 def test_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
-    Storage(path).close()
+    open_storage(path).close()
     steps = "CREATE TABLE half_done (x); SELECT * FROM no_such_table;"
-    monkeypatch.setattr(storage_module, "_MIGRATIONS", [*storage_module._MIGRATIONS, steps])
-    monkeypatch.setattr(storage_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SQLITE_MIGRATIONS", [*schema.SQLITE_MIGRATIONS, steps])
 
     with pytest.raises(StorageError, match="no such table"):
-        Storage(path)
+        open_storage(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
@@ -98,11 +96,11 @@ def test_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 
 def test_store_written_by_a_newer_version_is_refused_with_what_to_do(tmp_path):
     path = tmp_path / "store.sqlite"
-    Storage(path).close()
+    open_storage(path).close()
     with sqlite3.connect(path) as db:
-        db.execute(f"PRAGMA user_version = {storage_module.SCHEMA_VERSION + 1}")
+        db.execute(f"PRAGMA user_version = {len(schema.SQLITE_MIGRATIONS) + 1}")
     with pytest.raises(StorageError, match="newer version.*upgrade aggregator") as e:
-        Storage(path)
+        open_storage(path)
     assert str(path) in str(e.value)
 
 
@@ -110,20 +108,20 @@ def test_file_that_is_not_a_database_is_refused_with_what_to_do(tmp_path):
     path = tmp_path / "feeds.yaml"
     path.write_text("sources:\n  - id: inform\n" * 200)
     with pytest.raises(StorageError, match="not a SQLite database.*move it aside") as e:
-        Storage(path)
+        open_storage(path)
     assert str(path) in str(e.value)
     assert path.read_text().startswith("sources:")  # left alone
 
 
 def test_damaged_database_is_refused_with_what_to_do(tmp_path):
     path = tmp_path / "store.sqlite"
-    with Storage(path) as s:
-        s.record_fetch(state(), [item(n) for n in range(50)], fetched_at=T0)
+    with open_storage(path) as s:
+        record_fetch(s, state(), [item(n) for n in range(50)], fetched_at=T0)
     data = bytearray(path.read_bytes())
     data[100:4096] = os.urandom(3996)  # the schema page, after the header
     path.write_bytes(bytes(data))
     with pytest.raises(StorageError, match="move it aside") as e:
-        Storage(path)
+        open_storage(path)
     assert str(path) in str(e.value)
 
 
@@ -131,19 +129,19 @@ def test_directory_that_cannot_be_created_is_reported(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(StorageError, match="cannot create the directory"):
-        Storage(blocker / "store.sqlite")
+        open_storage(blocker / "store.sqlite")
 
 
 # -- record_fetch ---------------------------------------------------------------------
 
 
 def test_record_fetch_counts_new_updated_and_unchanged_items(store):
-    counts = store.record_fetch(state(), [item(1), item(2), item(3)], fetched_at=T0)
+    counts = record_fetch(store, state(), [item(1), item(2), item(3)], fetched_at=T0)
     assert counts == UpdateCounts(new=3, updated=0, unchanged=0)
 
     later = T0 + timedelta(minutes=30)
-    counts = store.record_fetch(
-        state(), [item(1), item(2, title="Новость 2 (обновлено)"), item(4)], fetched_at=later
+    counts = record_fetch(
+        store, state(), [item(1), item(2, title="Новость 2 (обновлено)"), item(4)], fetched_at=later
     )
     assert counts == UpdateCounts(new=1, updated=1, unchanged=1)
     assert store.items_count() == 4
@@ -155,7 +153,7 @@ def test_a_feed_listing_one_id_twice_stores_one_item_with_the_last_version(store
         item(1, title="Новость 1 (исправлено)"),
         item(1, title="Новость 1 (исправлено)"),
     ]
-    counts = store.record_fetch(state(), twice, fetched_at=T0)
+    counts = record_fetch(store, state(), twice, fetched_at=T0)
     assert counts == UpdateCounts(new=1, updated=1, unchanged=1)
     (stored,) = store.iter_items()
     assert stored.item.title == "Новость 1 (исправлено)"
@@ -163,18 +161,18 @@ def test_a_feed_listing_one_id_twice_stores_one_item_with_the_last_version(store
 
 def test_record_fetch_saves_the_state_and_its_item_count(store):
     st = state(etag='"abc"', last_success=T0, consecutive_failures=0, title="Казинформ")
-    store.record_fetch(st, [item(1), item(2)], fetched_at=T0)
+    record_fetch(store, st, [item(1), item(2)], fetched_at=T0)
     assert st.item_count == 2
     assert store.get_source_state("inform") == st
 
 
 def test_item_seen_again_with_changes_is_updated_in_place(store):
-    store.record_fetch(state(), [item(1, summary="<p>Первая версия</p>")], fetched_at=T0)
+    record_fetch(store, state(), [item(1, summary="<p>Первая версия</p>")], fetched_at=T0)
     (before,) = store.iter_items()
 
     later = T0 + timedelta(hours=2)
     edited = item(1, title="Исправлено", summary="<p>Вторая версия</p>", updated=later)
-    store.record_fetch(state(), [edited], fetched_at=later)
+    record_fetch(store, state(), [edited], fetched_at=later)
 
     (after,) = store.iter_items()
     assert after.key == before.key
@@ -201,7 +199,7 @@ def test_every_item_field_round_trips(store):
         enclosures=(Enclosure("https://inform.kz/1.jpg", "image/jpeg", 12345),),
         language="kk",
     )
-    store.record_fetch(state(), [full], fetched_at=T0)
+    record_fetch(store, state(), [full], fetched_at=T0)
     (stored,) = store.iter_items()
     assert stored.item == full
     assert stored.source_ids == ("inform",)
@@ -209,13 +207,13 @@ def test_every_item_field_round_trips(store):
 
 
 def test_same_article_through_two_sources_is_stored_once_with_both_sources(store):
-    store.record_fetch(state("inform"), [item(1)], fetched_at=T0)
+    record_fetch(store, state("inform"), [item(1)], fetched_at=T0)
     copy = Item(
         id="https://www.tengrinews.kz/?p=77",
         title="Перепечатка",
         link="http://www.inform.kz/ru/news/1/?utm_source=tengri",
     )
-    counts = store.record_fetch(state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=5))
+    counts = record_fetch(store, state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=5))
 
     assert counts == UpdateCounts(new=1)  # new for this source, not a new item
     (stored,) = store.iter_items()
@@ -224,7 +222,7 @@ def test_same_article_through_two_sources_is_stored_once_with_both_sources(store
     assert [s.item_count for s in store.source_states()] == [1, 1]
     assert [s.key for s in store.iter_items(source_ids=["tengri"])] == [stored.key]
 
-    counts = store.record_fetch(state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=35))
+    counts = record_fetch(store, state("tengri"), [copy], fetched_at=T0 + timedelta(minutes=35))
     assert counts == UpdateCounts(unchanged=1)
     assert store.items_count() == 1
 
@@ -232,30 +230,30 @@ def test_same_article_through_two_sources_is_stored_once_with_both_sources(store
 def test_items_of_one_source_sharing_a_link_stay_separate(store):
     # some feeds give every entry the same link; only other sources' items are matched
     same_link = "https://inform.kz/ru/live"
-    counts = store.record_fetch(
-        state(), [item(1, link=same_link), item(2, link=same_link)], fetched_at=T0
+    counts = record_fetch(
+        store, state(), [item(1, link=same_link), item(2, link=same_link)], fetched_at=T0
     )
     assert counts == UpdateCounts(new=2)
     assert store.items_count() == 2
 
 
 def test_links_to_a_home_page_are_not_used_to_merge_sources(store):
-    store.record_fetch(state("inform"), [item(1, link="https://inform.kz/")], fetched_at=T0)
+    record_fetch(store, state("inform"), [item(1, link="https://inform.kz/")], fetched_at=T0)
     other = Item(id="x", title="Другое", link="http://www.inform.kz")
-    store.record_fetch(state("tengri"), [other], fetched_at=T0)
+    record_fetch(store, state("tengri"), [other], fetched_at=T0)
     assert store.items_count() == 2
 
 
 def test_failed_record_fetch_stores_nothing(store):
-    store.record_fetch(state(), [item(1)], fetched_at=T0)
+    record_fetch(store, state(), [item(1)], fetched_at=T0)
     broken = dataclasses.replace(item(3), title=None)  # violates the schema mid-way
     with pytest.raises(sqlite3.IntegrityError):
-        store.record_fetch(
-            state(etag='"new"'), [item(2), broken], fetched_at=T0 + timedelta(hours=1)
+        record_fetch(
+            store, state(etag='"new"'), [item(2), broken], fetched_at=T0 + timedelta(hours=1)
         )
     assert store.items_count() == 1
     assert store.get_source_state("inform").etag is None
-    store.record_fetch(state(), [item(2)], fetched_at=T0 + timedelta(hours=2))  # still usable
+    record_fetch(store, state(), [item(2)], fetched_at=T0 + timedelta(hours=2))  # still usable
     assert store.items_count() == 2
 
 
@@ -264,9 +262,9 @@ def test_failed_record_fetch_stores_nothing(store):
 
 def test_item_without_dates_is_published_when_first_seen_and_stays_there(store, tmp_path):
     undated = item(1, published=None)
-    store.record_fetch(state(), [undated], fetched_at=T0)
+    record_fetch(store, state(), [undated], fetched_at=T0)
     later = T0 + timedelta(days=1)
-    store.record_fetch(state(), [dataclasses.replace(undated, title="Edit")], fetched_at=later)
+    record_fetch(store, state(), [dataclasses.replace(undated, title="Edit")], fetched_at=later)
 
     (stored,) = store.iter_items()
     assert stored.published == stored.updated == stored.first_seen == T0
@@ -275,8 +273,8 @@ def test_item_without_dates_is_published_when_first_seen_and_stays_there(store, 
 
 
 def test_item_with_only_an_updated_date_is_published_then(store):
-    store.record_fetch(
-        state(), [item(1, published=None, updated=T0 - timedelta(hours=3))], fetched_at=T0
+    record_fetch(
+        store, state(), [item(1, published=None, updated=T0 - timedelta(hours=3))], fetched_at=T0
     )
     (stored,) = store.iter_items()
     assert stored.published == stored.updated == T0 - timedelta(hours=3)
@@ -284,7 +282,8 @@ def test_item_with_only_an_updated_date_is_published_then(store):
 
 def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store, tmp_path):
     future = T0 + timedelta(days=3)
-    store.record_fetch(
+    record_fetch(
+        store,
         state(),
         [item(1, published=future, updated=future, published_raw="Sat, 04 May 2024 12:00:00 GMT")],
         fetched_at=T0,
@@ -302,14 +301,14 @@ def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store, 
 
 
 def test_updated_is_never_before_published(store):
-    store.record_fetch(state(), [item(1, updated=T0 - timedelta(days=400))], fetched_at=T0)
+    record_fetch(store, state(), [item(1, updated=T0 - timedelta(days=400))], fetched_at=T0)
     (stored,) = store.iter_items()
     assert stored.updated == stored.published == T0 - timedelta(hours=1)
 
 
 def test_non_utc_datetimes_are_stored_as_utc(store):
     almaty = datetime(2024, 5, 1, 17, 0, tzinfo=UTC).astimezone(ZoneInfo("Asia/Almaty"))
-    store.record_fetch(state(), [item(1, published=almaty)], fetched_at=T0 + timedelta(days=1))
+    record_fetch(store, state(), [item(1, published=almaty)], fetched_at=T0 + timedelta(days=1))
     (stored,) = store.iter_items()
     assert stored.published == datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
     assert stored.published.utcoffset() == timedelta(0)
@@ -320,9 +319,9 @@ def test_non_utc_datetimes_are_stored_as_utc(store):
 
 def test_keys_are_stable_across_reopen_and_across_fresh_stores(tmp_path):
     def keys(path):
-        with Storage(path) as s:
-            s.record_fetch(state(), [item(1), item(2)], fetched_at=T0)
-        with Storage(path) as s:
+        with open_storage(path) as s:
+            record_fetch(s, state(), [item(1), item(2)], fetched_at=T0)
+        with open_storage(path) as s:
             return {s_.item.id: s_.key for s_ in s.iter_items()}
 
     first = keys(tmp_path / "a.sqlite")
@@ -334,7 +333,7 @@ def test_keys_are_stable_across_reopen_and_across_fresh_stores(tmp_path):
 
 
 def test_get_item_and_item_by_link(store):
-    store.record_fetch(state(), [item(1), item(2)], fetched_at=T0)
+    record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
     by_link = store.item_by_link("http://www.inform.kz/ru/news/2/?utm_source=tg#top")
     assert by_link is not None and by_link.item.id == "guid-2"
     assert store.get_item(by_link.key) == by_link
@@ -347,7 +346,7 @@ def test_get_item_and_item_by_link(store):
 
 def test_iter_items_lists_newest_first_by_published_then_key(store):
     same_time = [item(n, published=T0) for n in range(3)]
-    store.record_fetch(state(), [item(5), *same_time, item(9)], fetched_at=T0)
+    record_fetch(store, state(), [item(5), *same_time, item(9)], fetched_at=T0)
     listed = list(store.iter_items())
     assert [s.published for s in listed] == sorted((s.published for s in listed), reverse=True)
     tied = [s.key for s in listed if s.published == T0]
@@ -356,8 +355,9 @@ def test_iter_items_lists_newest_first_by_published_then_key(store):
 
 
 def test_iter_items_filters_by_source_since_and_limit(store):
-    store.record_fetch(state("inform"), [item(n) for n in range(1, 6)], fetched_at=T0)
-    store.record_fetch(
+    record_fetch(store, state("inform"), [item(n) for n in range(1, 6)], fetched_at=T0)
+    record_fetch(
+        store,
         state("tengri"),
         [Item(id=f"t{n}", title="t", published=T0 - timedelta(hours=n)) for n in range(1, 4)],
         fetched_at=T0,
@@ -373,7 +373,7 @@ def test_iter_items_filters_by_source_since_and_limit(store):
 
 
 def test_iter_items_is_lazy(store):
-    store.record_fetch(state(), [item(n) for n in range(1, 4)], fetched_at=T0)
+    record_fetch(store, state(), [item(n) for n in range(1, 4)], fetched_at=T0)
     listing = store.iter_items()
     assert isinstance(listing, types.GeneratorType)
     assert next(listing).item.id == "guid-1"
@@ -385,17 +385,19 @@ def test_iter_items_is_lazy(store):
 
 def test_prune_deletes_old_items_but_keeps_the_latest_of_each_source(store):
     old = T0 - timedelta(days=200)
-    store.record_fetch(
+    record_fetch(
+        store,
         state("inform"),
         [item(n, published=old - timedelta(hours=n)) for n in range(10)],
         fetched_at=old,
     )
-    store.record_fetch(
+    record_fetch(
+        store,
         state("tengri"),
         [Item(id=f"t{n}", title="t", published=old - timedelta(hours=n)) for n in range(3)],
         fetched_at=old,
     )
-    store.record_fetch(state("inform"), [item(100, published=T0)], fetched_at=T0)
+    record_fetch(store, state("inform"), [item(100, published=T0)], fetched_at=T0)
 
     deleted = store.prune(retention_days=90, keep_latest=4, now=T0)
 
@@ -412,8 +414,8 @@ def test_prune_deletes_old_items_but_keeps_the_latest_of_each_source(store):
 def test_prune_keeps_old_items_a_feed_still_lists(store):
     old = T0 - timedelta(days=200)
     evergreen = item(1, published=old)
-    store.record_fetch(state(), [evergreen], fetched_at=old)
-    store.record_fetch(state(), [evergreen], fetched_at=T0 - timedelta(days=1))
+    record_fetch(store, state(), [evergreen], fetched_at=old)
+    record_fetch(store, state(), [evergreen], fetched_at=T0 - timedelta(days=1))
     assert store.prune(retention_days=90, keep_latest=0, now=T0) == 0
     assert store.prune(retention_days=90, keep_latest=0, now=T0 + timedelta(days=100)) == 1
     assert store.items_count() == 0
@@ -422,10 +424,10 @@ def test_prune_keeps_old_items_a_feed_still_lists(store):
 
 def test_item_pruned_and_seen_again_gets_its_old_key_back(store):
     old = T0 - timedelta(days=200)
-    store.record_fetch(state(), [item(1, published=old)], fetched_at=old)
+    record_fetch(store, state(), [item(1, published=old)], fetched_at=old)
     (before,) = store.iter_items()
     store.prune(retention_days=90, keep_latest=0, now=T0)
-    store.record_fetch(state(), [item(1, published=old)], fetched_at=T0)
+    record_fetch(store, state(), [item(1, published=old)], fetched_at=T0)
     (after,) = store.iter_items()
     assert after.key == before.key
 
@@ -522,9 +524,10 @@ WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime, timedelta
     from aggregator.models import Item, SourceState
-    from aggregator.store import Storage
+    from aggregator.ingest.update import record_fetch
+    from aggregator.store import open_storage
 
-    store = Storage(sys.argv[1])
+    store = open_storage(sys.argv[1])
     t0 = datetime(2024, 5, 1, tzinfo=UTC)
     run = 0
     while True:
@@ -536,7 +539,7 @@ WRITER = textwrap.dedent(
                      content="<p>Текст</p>" * 50, published=t0 + timedelta(minutes=run))
                 for i in range(50)
             ]
-            store.record_fetch(st, items, fetched_at=t0 + timedelta(minutes=run))
+            record_fetch(store, st, items, fetched_at=t0 + timedelta(minutes=run))
             if run % 7 == 0:
                 store.prune(retention_days=1, keep_latest=30, now=t0 + timedelta(minutes=run, days=1))
         if run == 0:
@@ -567,13 +570,13 @@ def test_store_killed_mid_write_reopens_consistent(tmp_path, delay):
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-        with Storage(path) as s:
+        with open_storage(path) as s:
             states = s.source_states()
             assert states
             for st in states:
                 assert st.item_count == sum(1 for _ in s.iter_items(source_ids=[st.source_id]))
             before = s.items_count()
-            s.record_fetch(state("after"), [item(attempt, link=None)], fetched_at=T0)
+            record_fetch(s, state("after"), [item(attempt, link=None)], fetched_at=T0)
             assert s.items_count() == before + 1
 
 
@@ -581,10 +584,10 @@ def test_record_fetch_of_fifty_items_is_fast(store):
     def batch(run):
         return [item(i, title=f"{run}-{i}", content="<p>Текст новости</p>" * 30) for i in range(50)]
 
-    store.record_fetch(state(), batch(0), fetched_at=T0)
+    record_fetch(store, state(), batch(0), fetched_at=T0)
     start = time.perf_counter()
     for run in range(1, 21):
-        store.record_fetch(state(), batch(run), fetched_at=T0 + timedelta(minutes=run))
+        record_fetch(store, state(), batch(run), fetched_at=T0 + timedelta(minutes=run))
     per_fetch = (time.perf_counter() - start) / 20
     # Generous bound for slow CI machines; typically a few milliseconds.
     assert per_fetch < 0.05, f"{per_fetch * 1000:.1f} ms per fetch"

@@ -1,0 +1,262 @@
+"""Pure decisions of one fetch: what to write, given what came back and what is stored.
+
+Nothing here does I/O or reads a clock: the pipeline (``update.py``) fetches, asks these
+functions, and carries out what they return.  Two steps:
+
+- ``after_fetch``: an HTTP outcome -> the source's new state, an adopted permanent URL,
+  and whether there is a body to parse;
+- ``plan_fetch``: a parsed feed + what the store holds of the items this source gave
+  before -> a ``FetchPlan``: every item write (new / changed / unchanged) with its
+  adjusted times, the counts, and the source's state.
+
+Item rules (the store carries them out, it does not decide them):
+
+- an item is "new" when this source never gave its id, "changed" when the source's
+  version differs (content hash of everything the feed said), else "unchanged";
+- stored published = the feed's published, else its updated, else when the item was
+  first seen; stored updated = the feed's updated, else published; neither later than the
+  fetch, updated never before published; an edit that keeps the feed's date keeps the
+  stored published time;
+- an id a feed lists twice: the later version wins, counted as an update of the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from aggregator.config import FetchConfig, SourceConfig
+from aggregator.ingest import schedule
+from aggregator.models import (
+    FetchOutcome,
+    FetchPlan,
+    FetchResult,
+    Item,
+    ItemWrite,
+    ParsedFeed,
+    SeenItem,
+    SourceState,
+    UpdateCounts,
+)
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """What happened to one source in one run."""
+
+    source_id: str
+    # "updated", "no new items" (parsed, nothing changed), "unchanged" (same body as
+    # last time: not parsed), "not modified" (304), "error", "gone", "retry later"
+    status: str
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AfterFetch:
+    """The decision on one HTTP outcome."""
+
+    state: SourceState  # to save now, or (with a body) to carry into the parse
+    run: SourceRun | None  # None: there is a changed body to parse
+    url_change: tuple[str, str, int] | None = None  # (old, new, status) to record first
+    body_hash: str | None = None
+    max_age: int | None = None  # Cache-Control max-age, seconds
+
+
+def after_fetch(
+    source: SourceConfig,
+    state: SourceState,
+    result: FetchResult,
+    fetch: FetchConfig,
+    now: datetime,
+) -> AfterFetch:
+    """What one fetch result means for the source: the state to save and what follows."""
+    where = result.final_url
+    url_change = None
+    if result.permanent_url and result.permanent_url != state.url:
+        status = result.redirects[-1][0] if result.redirects else 301
+        url_change = (state.url, result.permanent_url, status)
+        state = replace(state, url=result.permanent_url)
+
+    def failed(new_state: SourceState, status: str, error: str) -> AfterFetch:
+        return AfterFetch(new_state, SourceRun(source.id, status, error=error), url_change)
+
+    outcome = result.outcome
+    if outcome is FetchOutcome.GONE:
+        error = f"410 Gone at {where}: the feed was removed; fix its url in feeds.yaml"
+        return failed(schedule.after_gone(state, now, error=error), "gone", error)
+    if outcome is FetchOutcome.RETRY_LATER:
+        retry_at = schedule.parse_retry_after(result.headers.get("retry-after"), now)
+        error = f"HTTP {result.status_code} at {where}: the server asked us to retry later"
+        later = schedule.after_failure(state, source, fetch, now, error=error, retry_at=retry_at)
+        return failed(later, "retry later", error)
+    if outcome is FetchOutcome.ERROR:
+        error = result.error or f"HTTP {result.status_code} at {where}"
+        return failed(
+            schedule.after_failure(state, source, fetch, now, error=error), "error", error
+        )
+
+    max_age = schedule.parse_max_age(result.headers.get("cache-control"))
+    if outcome is FetchOutcome.NOT_MODIFIED:
+        state = replace(
+            state,
+            etag=result.headers.get("etag") or state.etag,
+            last_modified=result.headers.get("last-modified") or state.last_modified,
+        )
+        fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
+        return AfterFetch(fresh, SourceRun(source.id, "not modified"), url_change)
+
+    body_hash = hashlib.sha256(result.body or b"").hexdigest()
+    state = replace(
+        state,
+        etag=result.headers.get("etag"),
+        last_modified=result.headers.get("last-modified"),
+    )
+    if body_hash == state.body_hash:
+        fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
+        return AfterFetch(fresh, SourceRun(source.id, "unchanged"), url_change)
+    return AfterFetch(state, None, url_change, body_hash=body_hash, max_age=max_age)
+
+
+def after_parse_error(
+    source: SourceConfig, state: SourceState, fetch: FetchConfig, now: datetime, error: str
+) -> tuple[SourceState, SourceRun]:
+    """A body that is not a usable feed: a failure, and the validators are forgotten so
+    that the next fetch brings the body again to re-check it."""
+    state = replace(state, etag=None, last_modified=None, body_hash=None)
+    failed = schedule.after_failure(state, source, fetch, now, error=error)
+    return failed, SourceRun(source.id, "error", error=error)
+
+
+def plan_fetch(
+    source: SourceConfig,
+    state: SourceState,
+    feed: ParsedFeed,
+    seen: Mapping[str, SeenItem],
+    *,
+    body_hash: str,
+    max_age: int | None,
+    fetch: FetchConfig,
+    now: datetime,
+) -> tuple[FetchPlan, SourceRun]:
+    """A parsed feed -> every write of the fetch and the source's new state."""
+    min_interval = max(filter(None, (feed.ttl_seconds, max_age)), default=None)
+    state = replace(
+        state,
+        body_hash=body_hash,
+        title=feed.title or state.title,
+        link=feed.link or state.link,
+        feed_updated=feed.updated or state.feed_updated,
+        last_error=None,
+        last_error_at=None,
+    )
+    state = schedule.after_success(state, source, fetch, now, min_interval_seconds=min_interval)
+    writes, counts = plan_items(with_language(feed, source), seen, now)
+    plan = FetchPlan(state=state, writes=writes, fetched_at=now, counts=counts)
+    status = "updated" if counts.new or counts.updated else "no new items"
+    return plan, SourceRun(source.id, status, new=counts.new, updated=counts.updated)
+
+
+def plan_items(
+    items: Sequence[Item], seen: Mapping[str, SeenItem], fetched_at: datetime
+) -> tuple[tuple[ItemWrite, ...], UpdateCounts]:
+    """The writes for ``items`` (feed order), given what this source gave before."""
+    known = dict(seen)
+    writes: list[ItemWrite] = []
+    position: dict[str, int] = {}  # item id -> its write in this plan
+    new = changed = unchanged = 0
+    for item in items:
+        digest = content_hash(item)
+        previous = known.get(item.id)
+        if previous is None:
+            published, updated = adjusted_times(item, fetched_at, fetched_at, None)
+            write = ItemWrite("new", item, digest, published, updated)
+            new += 1
+        elif previous.content_hash == digest:
+            unchanged += 1
+            if item.id not in position:
+                writes.append(ItemWrite("unchanged", item, digest, *_times(previous), previous.key))
+                position[item.id] = len(writes) - 1
+            continue
+        else:
+            published, updated = adjusted_times(item, previous.first_seen, fetched_at, previous)
+            kind = writes[position[item.id]].kind if item.id in position else "changed"
+            if kind == "unchanged":
+                kind = "changed"
+            write = ItemWrite(kind, item, digest, published, updated, previous.key)
+            changed += 1
+        if item.id in position:
+            writes[position[item.id]] = write
+        else:
+            position[item.id] = len(writes)
+            writes.append(write)
+        known[item.id] = SeenItem(
+            key=previous.key if previous else None,
+            content_hash=digest,
+            published=write.published,
+            published_original=item.published,
+            first_seen=previous.first_seen if previous else fetched_at,
+        )
+    return tuple(writes), UpdateCounts(new=new, updated=changed, unchanged=unchanged)
+
+
+def _times(seen: SeenItem) -> tuple[datetime, datetime]:
+    return seen.published, seen.published  # not written for "unchanged"
+
+
+def adjusted_times(
+    item: Item, first_seen: datetime, fetched_at: datetime, previous: SeenItem | None
+) -> tuple[datetime, datetime]:
+    """(published, updated) as stored: see the module's item rules."""
+    original = item.published
+    if previous is not None and (original is None or original == previous.published_original):
+        published = previous.published  # stable across edits
+    elif original is not None:
+        published = min(original, fetched_at)
+    elif item.updated is not None:
+        published = min(item.updated, fetched_at)
+    else:
+        published = first_seen
+    updated = min(item.updated, fetched_at) if item.updated is not None else published
+    return published, max(updated, published)
+
+
+def content_hash(item: Item) -> str:
+    """Hash of everything the feed said about the item, to notice edits."""
+    fields = [
+        item.title,
+        item.link,
+        item.summary,
+        item.content,
+        _iso(item.published),
+        _iso(item.updated),
+        item.published_raw,
+        item.updated_raw,
+        [vars(a) for a in item.authors],
+        list(item.categories),
+        [vars(e) for e in item.enclosures],
+        item.language,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def with_language(feed: ParsedFeed, source: SourceConfig) -> list[Item]:
+    """Items keep their own language; else the feed's; else the configured source's."""
+    fallback = feed.language or source.language
+    if not fallback:
+        return list(feed.items)
+    return [it if it.language else replace(it, language=fallback) for it in feed.items]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    # The store's spelling of a time (fixed-width UTC): hashes already stored stay equal.
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,99 @@
+"""The store's schema, defined once: the migration steps of each backend.
+
+Each entry of a list is one migration step; the store records how many it has applied
+(SQLite: ``PRAGMA user_version``).  Never edit a released step: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+SQLITE_MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        configured_url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        title TEXT,
+        link TEXT,
+        feed_updated TEXT,
+        last_attempt TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_due TEXT,
+        backoff_until TEXT,
+        gone INTEGER NOT NULL DEFAULT 0,
+        item_count INTEGER NOT NULL DEFAULT 0,
+        min_interval_seconds INTEGER
+    );
+
+    -- Permanent redirects adopted, for the health page; kept after a source is dropped.
+    CREATE TABLE source_urls (
+        source_id TEXT NOT NULL,
+        old_url TEXT NOT NULL,
+        new_url TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX source_urls_by_source ON source_urls (source_id, at);
+
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,  -- the item id in the source that first stored it
+        canonical_link TEXT,
+        title TEXT NOT NULL,
+        link TEXT,
+        summary TEXT,
+        content TEXT,
+        published TEXT NOT NULL,  -- adjusted: never NULL, never after the fetch
+        updated TEXT NOT NULL,
+        published_original TEXT,  -- as the feed gave them, in UTC
+        updated_original TEXT,
+        published_raw TEXT,  -- the feed's own spelling
+        updated_raw TEXT,
+        first_seen TEXT NOT NULL,
+        authors TEXT NOT NULL DEFAULT '[]',  -- JSON
+        categories TEXT NOT NULL DEFAULT '[]',
+        enclosures TEXT NOT NULL DEFAULT '[]',
+        language TEXT,
+        content_hash TEXT NOT NULL
+    );
+    CREATE INDEX items_by_published ON items (published, key);
+    CREATE INDEX items_by_canonical_link ON items (canonical_link);
+
+    -- Every (source, item id) an item arrived through; rowid order = first one first.
+    CREATE TABLE item_sources (
+        item_key TEXT NOT NULL REFERENCES items (key) ON DELETE CASCADE,
+        source_id TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        -- Last fetch that listed it; kept here, not in items, so that refreshing it
+        -- does not rewrite whole articles.
+        last_seen TEXT NOT NULL,
+        content_hash TEXT NOT NULL,  -- of this source's version, to notice its edits
+        PRIMARY KEY (source_id, item_id)
+    );
+    CREATE INDEX item_sources_by_item ON item_sources (item_key);
+    """,
+]
+
+
+def split_sql(script: str) -> Iterator[str]:
+    """The statements of a migration script (execute() takes one at a time;
+    executescript() would commit the migration's transaction)."""
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \t\n;"):
+                yield statement.strip()
+            statement = ""
+    if statement.strip(" \t\n;"):
+        yield statement.strip()

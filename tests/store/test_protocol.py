@@ -1,0 +1,165 @@
+"""The stages above the store depend on the Storage protocol, not on a backend.
+
+An in-memory fake, written from the protocol alone, runs the pipeline's record step,
+the house commentary matching and publish; if a stage reached for SQLite specifics,
+these tests would fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+
+from aggregator.config import Config, OutputConfig, SiteConfig, SourceConfig
+from aggregator.ingest.update import record_fetch
+from aggregator.models import FetchPlan, Item, SeenItem, SourceState, StoredItem
+from aggregator.publish import publish
+from aggregator.store import Storage, open_storage
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class MemoryStorage:
+    """Every method of the Storage protocol over dicts (no dedupe by link, no history)."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, SourceState] = {}
+        self.items: dict[str, StoredItem] = {}
+        self.by_source: dict[tuple[str, str], tuple[str, str]] = {}  # -> (key, hash)
+        self.history: list[tuple[str, str, str, int, datetime]] = []
+        self._keys = (f"k{n:06d}" for n in itertools.count())
+
+    location = ":memory:"
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> MemoryStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        for s in sources:
+            if s.id not in self.states or self.states[s.id].configured_url != s.url:
+                self.states[s.id] = SourceState(s.id, s.url, s.url)
+
+    def get_source_state(self, source_id: str) -> SourceState | None:
+        return self.states.get(source_id)
+
+    def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
+        wanted = set(ids) if ids is not None else set(self.states)
+        return [self.states[i] for i in sorted(wanted & set(self.states))]
+
+    def save_source_state(self, state: SourceState) -> None:
+        count = sum(1 for source, _ in self.by_source if source == state.source_id)
+        self.states[state.source_id] = replace(state, item_count=count)
+
+    def record_url_change(self, source_id, old, new, status, at) -> None:
+        self.history.append((source_id, old, new, status, at))
+
+    def url_history(self, source_id: str):
+        return [h[1:] for h in self.history if h[0] == source_id]
+
+    def seen_items(self, source_id: str, item_ids: Iterable[str]) -> Mapping[str, SeenItem]:
+        seen = {}
+        for item_id in item_ids:
+            if (source_id, item_id) in self.by_source:
+                key, digest = self.by_source[(source_id, item_id)]
+                stored = self.items[key]
+                seen[item_id] = SeenItem(
+                    key, digest, stored.published, stored.item.published, stored.first_seen
+                )
+        return seen
+
+    def apply_fetch(self, plan: FetchPlan) -> None:
+        source = plan.state.source_id
+        for write in plan.writes:
+            if write.kind == "unchanged":
+                continue
+            key = write.key or next(self._keys)
+            first_seen = self.items[key].first_seen if key in self.items else plan.fetched_at
+            item = replace(write.item, published=write.published, updated=write.updated)
+            self.items[key] = StoredItem(
+                key, item, (source,), first_seen, write.published, write.updated
+            )
+            self.by_source[(source, write.item.id)] = (key, write.content_hash)
+        self.save_source_state(plan.state)
+
+    def iter_items(
+        self, *, source_ids=None, since=None, limit=None, newest_first=True
+    ) -> Generator[StoredItem, None, None]:
+        chosen = [
+            s
+            for s in self.items.values()
+            if (source_ids is None or set(s.source_ids) & set(source_ids))
+            and (since is None or s.published >= since)
+        ]
+        chosen.sort(key=lambda s: (s.published, s.key), reverse=newest_first)
+        yield from chosen[:limit] if limit is not None else chosen
+
+    def get_item(self, key: str) -> StoredItem | None:
+        return self.items.get(key)
+
+    def item_by_link(self, url: str) -> StoredItem | None:
+        return next((s for s in self.items.values() if s.item.link == url), None)
+
+    def items_count(self) -> int:
+        return len(self.items)
+
+    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+        return 0
+
+
+def _config(tmp_path: Path) -> Config:
+    return Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.example/", house="Евразия24"),
+        sources=(SourceConfig(id="kazinform", name="Казинформ", url="https://inform.example/rss"),),
+        outputs=(OutputConfig(name="all"),),
+        path=str(tmp_path / "feeds.yaml"),
+    )
+
+
+def _news(n: int) -> Item:
+    return Item(
+        id=f"https://inform.example/news/{n}",
+        title=f"Новость номер {n} о тенге и нефти",
+        link=f"https://inform.example/news/{n}",
+        summary=f"<p>Национальный банк сообщил о событии {n}.</p>",
+        published=T0 + timedelta(hours=n),
+    )
+
+
+def test_the_fake_satisfies_the_protocol_as_the_sqlite_store_does(tmp_path: Path):
+    fake: Storage = MemoryStorage()
+    real: Storage = open_storage(tmp_path / "s.sqlite")
+    for store in (fake, real):
+        store.sync_sources(_config(tmp_path).sources)
+        state = store.get_source_state("kazinform")
+        assert state is not None
+        first = record_fetch(store, state, [_news(1), _news(2)], fetched_at=T0 + timedelta(days=1))
+        again = record_fetch(store, state, [_news(2), _news(3)], fetched_at=T0 + timedelta(days=2))
+        assert (first.new, again.new, again.unchanged) == (2, 1, 1)
+        titles = [s.item.title for s in store.iter_items()]
+        assert titles == [_news(n).title for n in (3, 2, 1)]
+    real.close()
+
+
+def test_publish_runs_on_any_storage(tmp_path: Path):
+    config = _config(tmp_path)
+    store = MemoryStorage()
+    store.sync_sources(config.sources)
+    state = store.get_source_state("kazinform")
+    assert state is not None
+    record_fetch(store, state, [_news(n) for n in range(5)], fetched_at=T0 + timedelta(days=1))
+
+    publish(config, store, out_dir=tmp_path / "output")
+
+    feed = feedparser.parse((tmp_path / "output" / "all.atom").read_bytes())
+    assert [e.title for e in feed.entries] == [_news(n).title for n in (4, 3, 2, 1, 0)]
