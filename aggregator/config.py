@@ -14,7 +14,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -1084,3 +1084,97 @@ def _check_output_name(output: OutputConfig, path: _KeyPath, problems: _Problems
         )
         return False
     return True
+
+
+# --- outputs as publish writes them ---------------------------------------------
+
+# File stems that other files in output/ already use.
+RESERVED_NAMES = frozenset({"health", "related", "sources", "index"})
+_UNSAFE_NAME_CHARS = re.compile(r"[/\\\s\x00-\x1f]+")
+
+
+def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
+    """The configured outputs with ``per: source|tag`` rules expanded.
+
+    No ``outputs:`` at all means one output, ``all``, with everything in it.
+    """
+    site = config.site
+    rules = config.outputs or (
+        OutputConfig(name="all", title=site.title, description=site.description),
+    )
+    expanded: list[OutputConfig] = []
+    for index, rule in enumerate(rules):
+        where = f"outputs[{index}] ({rule.name!r})"
+        if rule.per is None:
+            expanded.append(dataclasses.replace(rule, title=rule.title or site.title))
+        elif rule.per == "source":
+            wanted = set(rule.sources)
+            for source in config.sources:
+                if wanted and source.id not in wanted:
+                    continue
+                values = {"id": source.id, "name": source.name, "tag": ""}
+                expanded.append(
+                    dataclasses.replace(
+                        rule,
+                        name=_substitute(rule.name, values, slug=True),
+                        title=_substitute(rule.title, values) or f"{site.title}: {source.name}",
+                        description=_substitute(rule.description, values),
+                        sources=(source.id,),
+                        per=None,
+                    )
+                )
+        elif rule.per == "tag":
+            tags = sorted({tag for source in config.sources for tag in source.tags})
+            if rule.tags:
+                tags = [tag for tag in tags if tag in rule.tags]
+            for tag in tags:
+                values = {"id": tag, "name": tag, "tag": tag}
+                expanded.append(
+                    dataclasses.replace(
+                        rule,
+                        name=_substitute(rule.name, values, slug=True),
+                        title=_substitute(rule.title, values) or f"{site.title}: {tag}",
+                        description=_substitute(rule.description, values),
+                        tags=(tag,),
+                        per=None,
+                    )
+                )
+        else:
+            raise ConfigError(f"{where}: per must be 'source' or 'tag', not {rule.per!r}")
+    seen: set[str] = set()
+    for output in expanded:
+        _check_name(output.name)
+        if output.name in seen:
+            raise ConfigError(
+                f"outputs: two outputs are named {output.name!r}; "
+                "give each a distinct name (use {id} or {tag} in per-rules)"
+            )
+        seen.add(output.name)
+    if config.publish.main_output not in seen:
+        names = ", ".join(o.name for o in expanded)
+        raise ConfigError(
+            f"publish.main_output: {config.publish.main_output!r} names no output "
+            f"(index.html shows it); the outputs are: {names}"
+        )
+    return tuple(expanded)
+
+
+def _substitute(template: str, values: Mapping[str, str], *, slug: bool = False) -> str:
+    # str.replace, not str.format: titles may contain other braces.
+    for key, value in values.items():
+        if slug:
+            value = _UNSAFE_NAME_CHARS.sub("-", value).strip("-.")
+        template = template.replace("{" + key + "}", value)
+    return template
+
+
+def _check_name(name: str) -> None:
+    if not name or name.startswith(".") or _UNSAFE_NAME_CHARS.search(name):
+        raise ConfigError(
+            f"outputs: name {name!r} is not usable as a file name; use letters, digits, "
+            "'-', '_' or '.', not starting with '.'"
+        )
+    if name in RESERVED_NAMES:
+        raise ConfigError(
+            f"outputs: name {name!r} clashes with {name}.* written by publish; choose another name"
+        )

@@ -24,12 +24,11 @@ Identity and determinism:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from aggregator.config import Config, ConfigError, OutputConfig, resolve_path
+from aggregator.config import Config, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house.load import HouseCommentary
 from aggregator.publish.feeds import EntryView, FeedView, render_atom, render_json, render_rss
@@ -39,10 +38,6 @@ from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import entry_view, feed_view
 from aggregator.store import Storage
-
-# File stems that other files in output/ already use.
-RESERVED_NAMES = frozenset({"health", "related", "sources", "index"})
-_UNSAFE_NAME_CHARS = re.compile(r"[/\\\s\x00-\x1f]+")
 
 
 @dataclass(frozen=True)
@@ -78,12 +73,6 @@ def publish(
     """
     out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
     outputs = expand_outputs(config)
-    if config.publish.main_output not in {o.name for o in outputs}:
-        names = ", ".join(o.name for o in outputs)
-        raise ConfigError(
-            f"publish.main_output: {config.publish.main_output!r} names no output "
-            f"(index.html shows it); the outputs are: {names}"
-        )
     catalog = Catalog(config, storage.source_states())
     catalog.house = house if house is not None else HouseCommentary.load(config, storage)
     newest = newest_item(storage)
@@ -120,90 +109,6 @@ def publish(
         entries={name: len(view.entries) for name, view in views.items()},
         problems=tuple(str(p) for p in catalog.house.problems),
     )
-
-
-# --- outputs -------------------------------------------------------------------
-
-
-def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
-    """The configured outputs with ``per: source|tag`` rules expanded.
-
-    No ``outputs:`` at all means one output, ``all``, with everything in it.
-    """
-    site = config.site
-    rules = config.outputs or (
-        OutputConfig(name="all", title=site.title, description=site.description),
-    )
-    expanded: list[OutputConfig] = []
-    for index, rule in enumerate(rules):
-        where = f"outputs[{index}] ({rule.name!r})"
-        if rule.per is None:
-            expanded.append(replace(rule, title=rule.title or site.title))
-        elif rule.per == "source":
-            wanted = set(rule.sources)
-            for source in config.sources:
-                if wanted and source.id not in wanted:
-                    continue
-                values = {"id": source.id, "name": source.name, "tag": ""}
-                expanded.append(
-                    replace(
-                        rule,
-                        name=_substitute(rule.name, values, slug=True),
-                        title=_substitute(rule.title, values) or f"{site.title}: {source.name}",
-                        description=_substitute(rule.description, values),
-                        sources=(source.id,),
-                        per=None,
-                    )
-                )
-        elif rule.per == "tag":
-            tags = sorted({tag for source in config.sources for tag in source.tags})
-            if rule.tags:
-                tags = [tag for tag in tags if tag in rule.tags]
-            for tag in tags:
-                values = {"id": tag, "name": tag, "tag": tag}
-                expanded.append(
-                    replace(
-                        rule,
-                        name=_substitute(rule.name, values, slug=True),
-                        title=_substitute(rule.title, values) or f"{site.title}: {tag}",
-                        description=_substitute(rule.description, values),
-                        tags=(tag,),
-                        per=None,
-                    )
-                )
-        else:
-            raise ConfigError(f"{where}: per must be 'source' or 'tag', not {rule.per!r}")
-    seen: set[str] = set()
-    for output in expanded:
-        _check_name(output.name)
-        if output.name in seen:
-            raise ConfigError(
-                f"outputs: two outputs are named {output.name!r}; "
-                "give each a distinct name (use {id} or {tag} in per-rules)"
-            )
-        seen.add(output.name)
-    return tuple(expanded)
-
-
-def _substitute(template: str, values: Mapping[str, str], *, slug: bool = False) -> str:
-    # str.replace, not str.format: titles may contain other braces.
-    for key, value in values.items():
-        if slug:
-            value = _UNSAFE_NAME_CHARS.sub("-", value).strip("-.")
-        template = template.replace("{" + key + "}", value)
-    return template
-
-
-def _check_name(name: str) -> None:
-    if not name or name.startswith(".") or _UNSAFE_NAME_CHARS.search(name):
-        raise ConfigError(
-            f"outputs: name {name!r} is not usable as a file name; use letters, digits, "
-            "'-', '_' or '.', not starting with '.'"
-        )
-    if name in RESERVED_NAMES:
-        raise ConfigError(
-            f"outputs: name {name!r} clashes with {name}.* written by publish; choose another name"
-        )
 
 
 # --- atomic writes -------------------------------------------------------------

@@ -31,10 +31,10 @@ from validators import (
     sample_config,
 )
 
-from aggregator.config import Config, ConfigError, OutputConfig
+from aggregator.config import Config, ConfigError, OutputConfig, expand_outputs
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
-from aggregator.publish import expand_outputs, publish
+from aggregator.publish import publish
 from aggregator.store import Storage, open_storage
 
 FEED_FILES = ("atom", "rss", "json")
