@@ -27,7 +27,7 @@ from aggregator.ingest import schedule, update
 from aggregator.store import Storage, StorageError, open_storage
 
 if TYPE_CHECKING:
-    from aggregator.house.load import HouseCommentary
+    from aggregator.house import HouseCommentary
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -296,7 +296,7 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
-    from aggregator.house.load import HouseCommentary
+    from aggregator.house import HouseCommentary
 
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=())
@@ -337,7 +337,7 @@ def comment() -> None:
 @pass_ctx
 def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
-    from aggregator.house.load import CommentaryError, find_item, new_file
+    from aggregator.house import CommentaryError, find_item, new_file
 
     with ctx.open_storage() as storage:
         stored = find_item(storage, source)
@@ -361,8 +361,7 @@ def comment_new(ctx: Context, source: str) -> None:
 @pass_ctx
 def comment_list(ctx: Context) -> None:
     """Every commentary with its matched source, method and confidence; flags what needs an editor."""
-    from aggregator.house.load import house_source_ids, load_all
-    from aggregator.house.match import match_all
+    from aggregator.house import house_source_ids, load_all, match_all
 
     config = ctx.config
     with ctx.open_storage() as storage:

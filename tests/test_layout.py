@@ -43,7 +43,6 @@ KNOWN: set[str] = {
     "aggregator.parse.feedparser imports private feedparser.datetimes._parse_date",
     "aggregator.parse.feedparser imports private feedparser.mixin._FeedParserMixin",
     "aggregator.parse.feedparser imports private feedparser.urls._urljoin",
-    "import circle: aggregator.house.load -> aggregator.house.match",
 }
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aggregator.config import Config, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
-from aggregator.house.load import HouseCommentary
+from aggregator.house import HouseCommentary
 from aggregator.publish.feeds import EntryView, FeedView, render_atom, render_json, render_rss
 from aggregator.publish.health import health_json
 from aggregator.publish.html import index_html

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aggregator.config import Config
-from aggregator.house.load import Commentary, SourceRef
+from aggregator.house import Commentary, SourceRef
 from aggregator.parse.sanitize import sanitize_html
 
 if TYPE_CHECKING:
-    from aggregator.house.match import Match
+    from aggregator.house import Match
 
 
 def _wording(templates: dict[str, str], language: str, fallback: str) -> str:

@@ -20,7 +20,7 @@ from aggregator.config import (
     SourceConfig,
     config_dir,
 )
-from aggregator.house.load import HouseCommentary, HouseEntry
+from aggregator.house import HouseCommentary, HouseEntry
 from aggregator.models import SourceState, StoredItem
 from aggregator.publish.feeds import SourceView
 from aggregator.store import Storage

@@ -14,7 +14,7 @@ from aggregator.config import (
     Config,
     OutputConfig,
 )
-from aggregator.house.load import FILE_KEY_PREFIX, HouseEntry
+from aggregator.house import FILE_KEY_PREFIX, HouseEntry
 from aggregator.models import Author, Enclosure, StoredItem
 from aggregator.parse.sanitize import sanitize_html
 from aggregator.publish.commentary import render_html

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aggregator.config import Config
 from aggregator.files import write_if_changed
-from aggregator.house.load import HouseCommentary, commentary_dir, house_source_ids
+from aggregator.house import HouseCommentary, commentary_dir, house_source_ids
 from aggregator.related.analyze import (
     Document,
     Entry,

@@ -40,7 +40,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from aggregator.house.load import slugify  # noqa: E402
+from aggregator.house import slugify  # noqa: E402
 from aggregator.text.words import normalize_for_quote  # noqa: E402
 
 ASTANA = timezone(timedelta(hours=5))

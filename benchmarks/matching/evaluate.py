@@ -28,8 +28,7 @@ from collections import Counter, defaultdict
 
 from _common import OCTOBER, background, config_for, load_cases, merged, stored_items
 
-from aggregator.house.load import CommentaryError, parse_markdown
-from aggregator.house.match import MatchIndex, match_commentary
+from aggregator.house import CommentaryError, MatchIndex, match_commentary, parse_markdown
 
 
 def main() -> int:

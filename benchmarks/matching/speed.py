@@ -24,8 +24,7 @@ from datetime import timedelta
 
 from _common import background, config_for, load_cases, merged, stored_items
 
-from aggregator.house.load import parse_markdown
-from aggregator.house.match import MatchIndex, match_commentary
+from aggregator.house import MatchIndex, match_commentary, parse_markdown
 
 
 def main() -> int:

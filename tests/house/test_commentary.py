@@ -15,11 +15,9 @@ from aggregator.cli import cli
 from aggregator.config import load_config
 from aggregator.house.load import (
     CommentaryError,
-    extract_quotes,
     from_house_item,
     load_dir,
     parse_markdown,
-    slugify,
 )
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
@@ -332,30 +330,6 @@ def test_a_body_with_the_published_structure_is_split_into_quote_and_comment(sit
     assert c.comment_html == "<p>Чуть больше недели назад в Париже…</p>"
 
 
-@pytest.mark.parametrize(
-    ("fragment", "quotes"),
-    [
-        ("Как пишет агентство, «в Актау подписали меморандумы о сотрудничестве в кино».",
-         ["в Актау подписали меморандумы о сотрудничестве в кино"]),
-        ("«В Актау на фестивале «Қоркыт ата» подписали меморандумы». А «Қоркыт ата» идет.",
-         ["В Актау на фестивале «Қоркыт ата» подписали меморандумы"]),
-        ("Он сказал: „Мы будем снимать фильмы вместе с соседями“, и ушел.",
-         ["Мы будем снимать фильмы вместе с соседями"]),
-        ("The Astana Times: “Cargo volumes rose by 63 percent this year” — good.",
-         ["Cargo volumes rose by 63 percent this year"]),
-        ('Сказано: "ставка останется на уровне четырнадцати процентов" - так.',
-         ["ставка останется на уровне четырнадцати процентов"]),
-        ("<blockquote><p>Документы предусматривают совместное производство фильмов.</p></blockquote><p>Хорошо.</p>",
-         ["Документы предусматривают совместное производство фильмов."]),
-        ("Только имя: «Қоркыт ата» и «Болашақ», короткие слова в кавычках.", []),
-    ],
-    ids=["guillemets", "nested guillemets", "German quotes", "English quotes", "straight quotes",
-         "blockquote", "names are not quotes"],
-)  # fmt: skip
-def test_quotes_are_extracted_in_every_form(fragment, quotes):
-    assert extract_quotes(fragment) == quotes
-
-
 def test_a_house_feed_post_is_split_into_quote_and_comment(site):
     config = load_config(site / "feeds.yaml")
     content = (
@@ -396,11 +370,6 @@ def test_a_house_feed_post_is_published_as_commentary_with_a_via_link(site):
     assert entry.findtext(f"{ATOM}title") == "Стоп, снято!"
     links = {link.get("rel"): link.get("href") for link in entry.findall(f"{ATOM}link")}
     assert links == {"alternate": "https://eurasia24.media/stop", "via": SOURCE_LINK}
-
-
-def test_slugs_are_latin_and_file_name_safe():
-    assert slugify("Стоп, снято!") == "stop-sniato"
-    assert slugify("Қазақстан: ә ғ қ ң ө ұ ү һ і") == "qazaqstan-a-g-q-n-o-u-u-h-i"
 
 
 # --- the command line ----------------------------------------------------------------------------

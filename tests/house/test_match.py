@@ -14,7 +14,6 @@ from aggregator.house.match import (
     MatchIndex,
     match_all,
     match_commentary,
-    skeleton,
 )
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
@@ -269,27 +268,6 @@ def languages() -> MatchIndex:
         stored("corridor", "kazinform", "Middle Corridor cargo volumes up 63 percent", ENGLISH, hours=4),
     ]  # fmt: skip
     return MatchIndex.build(items)
-
-
-@pytest.mark.parametrize(
-    "spellings",
-    [
-        ("Токаев", "Тоқаев", "Токаева", "Tokayev"),
-        ("Астана", "Astana", "Астане"),
-        ("Актау", "Aktau"),
-        ("КЕГОК", "KEGOC"),
-        ("Джунгарский", "Жоңғар"),
-        ("терминал", "terminal"),
-    ],
-)
-def test_a_name_has_one_skeleton_in_cyrillic_latin_and_kazakh_spellings(spellings):
-    assert len({skeleton(word.lower()) for word in spellings}) == 1
-
-
-def test_different_names_have_different_skeletons():
-    assert skeleton("токаев") != skeleton("бектенов")
-    assert skeleton("berlin") != skeleton("paris")
-    assert skeleton("2029") != skeleton("2011")
 
 
 def first_ranked(found):

@@ -1,0 +1,97 @@
+"""Authoring: `aggregator comment new` -- a commentary file pre-filled from a stored item."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from aggregator.config import Config
+from aggregator.house.entries import source_ref
+from aggregator.house.load import CommentaryError, commentary_dir
+from aggregator.models import StoredItem
+from aggregator.store import Storage
+
+__all__ = ["find_item", "new_file", "slugify"]
+
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+        "я": "ia", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
+        "һ": "h", "і": "i",
+    }
+)  # fmt: skip
+
+
+def slugify(text: str, *, limit: int = 60) -> str:
+    """A file-name-safe Latin slug: "Стоп, снято!" -> "stop-sniato"."""
+    latin = text.casefold().translate(_TRANSLIT)
+    slug = "-".join(re.findall(r"[a-z0-9]+", latin))
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0]
+    return slug or "commentary"
+
+
+# --- authoring ---------------------------------------------------------------------------
+
+
+def find_item(storage: Storage, reference: str) -> StoredItem | None:
+    """The stored item a reference names: its store key, its URL (canonical), or its id."""
+    reference = reference.strip()
+    found = storage.get_item(reference)
+    if found is None and "://" in reference:
+        found = storage.item_by_link(reference)
+    if found is None:
+        # By the id the source gave it: no index for that, so a scan (editors' use only).
+        found = next((s for s in storage.iter_items() if s.item.id == reference), None)
+    return found
+
+
+def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path, str]:
+    """(path, text) of a new commentary file on ``stored``, ready for an editor to fill in.
+
+    Pre-filled: the item's title (to be replaced by the house's own), the date, a slug,
+    the item as ``source:``, its source's name as ``agency:`` and its lead paragraph as
+    ``quote:``.  The body is left for the comment; until it is written, the file is
+    reported as an error and not published.
+    """
+    directory = commentary_dir(config)
+    if directory is None:
+        raise CommentaryError(
+            config.path or "feeds.yaml",
+            None,
+            "house.commentary_dir is not set; add e.g. 'commentary_dir: commentary' under 'house:'",
+        )
+    item = stored.item
+    agency = config.source_name(stored.source_ids)
+    lead = source_ref(stored, config).lead
+    local = now.astimezone(config.site.tz)
+    slug = slugify(item.title)
+    path = directory / f"{local:%Y-%m-%d}-{slug}.md"
+
+    def value(text: str) -> str:
+        return yaml.safe_dump(text, allow_unicode=True, width=10_000, default_style='"').strip()
+
+    text = "\n".join(
+        [
+            "---",
+            f"title: {value(item.title)}  # the house's own title",
+            f"date: {local:%Y-%m-%d %H:%M}",
+            f"slug: {slug}",
+            "tags: []",
+            'author: ""',
+            f"source: {value(item.link or stored.key)}",
+            f"agency: {value(agency)}",
+            f"quote: {value(lead)}",
+            "---",
+            "",
+            "<!-- Write the comment here, in Markdown; it is published below the quote. -->",
+            "",
+        ]
+    )
+    return path, text

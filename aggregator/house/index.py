@@ -1,0 +1,528 @@
+"""The match index: every stored item a commentary may comment on, searchable by quote,
+by similarity within a date window, and by language-independent evidence (skeletons of
+names and numbers).  How the index is used to decide is match.py's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import re
+from array import array
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from aggregator.models import StoredItem
+from aggregator.text.html import plain_text
+from aggregator.text.urls import canonical_url
+from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, tokenize
+
+__all__ = [
+    "MIN_QUOTE_PAIRS",
+    "WINDOW_AFTER",
+    "WINDOW_BEFORE",
+    "MatchIndex",
+    "skeleton",
+]
+
+MIN_QUOTE_PAIRS = 3  # fewer word pairs than this is too little text to match on
+# Quote matching.
+_ANCHORS = 8  # rarest stems of a quote used to find candidates
+_ANCHOR_POSTINGS = 8_000  # stop adding anchors (after two) once this many postings are read
+_QUOTE_CANDIDATES = 12
+
+# Similarity.
+WINDOW_BEFORE = timedelta(days=3)
+WINDOW_AFTER = timedelta(days=1)
+_QUERY_TERMS = 30
+_WINDOW_POSTINGS = 4_000  # a word in more items than this within the window says little
+_TITLE_BOOST = 2  # an item's title words count this many extra times
+_K1, _B = 1.2, 0.5
+
+# Similarity across languages (see ``skeleton``): an item in another language than the
+# commentary is also scored by the skeletons its words share with the commentary's.
+CROSS_WEIGHT = 1.0  # skeleton coverage counts this much for an item in another language
+SAME_WEIGHT = 0.0  # ... and this much for an item in the commentary's own language
+_SKELETON_LETTERS = 4  # a word's skeleton: its first letter and next consonants, this many
+_SKELETON_MIN = 3  # shorter skeletons ("Кения" -> "kn") match too many words to count
+_SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." -> "vrt")
+
+_ELLIPSIS = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
+_STOP = frozenset().union(*STOP_WORDS.values())
+
+
+class MatchIndex:
+    """Every stored item that a commentary may comment on, indexed for matching.
+
+    Add items oldest first (``storage.iter_items(newest_first=False)``): the date window
+    of the similarity step is then a range of document numbers.
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self._times: list[float] = []
+        self._sources: list[str] = []
+        self._seqs: list[array] = []  # stem ids of title + text, in order
+        self._lengths: list[int] = []  # content words (not stop words)
+        self._total_length = 0
+        self._ordered = True
+        # Stems: token -> stem id; per stem id its postings (doc << 4 | tf << 1 | title).
+        self._stem_of: dict[str, int] = {}
+        self._stem_ids: dict[str, int] = {}
+        self._stop_stems: set[int] = set()
+        self._postings: list[array] = []
+        self._by_key: dict[str, int] = {}
+        self._by_link: dict[str, int] = {}
+        self._by_item_id: dict[str, int] = {}
+        # Skeletons: token -> skeleton id (-1: none); per skeleton id the docs having it.
+        self._languages = bytearray()
+        self._skeleton_of: dict[str, int] = {}
+        self._skeleton_ids: dict[str, int] = {}
+        self._skeleton_postings: list[array] = []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def build(cls, items: Iterable[StoredItem]) -> MatchIndex:
+        index = cls()
+        for stored in items:
+            index.add(stored)
+        return index
+
+    def add(self, stored: StoredItem) -> None:
+        item = stored.item
+        doc = len(self.keys)
+        self.keys.append(stored.key)
+        when = stored.published.timestamp()
+        if self._times and when < self._times[-1]:
+            self._ordered = False
+        self._times.append(when)
+        self._sources.append(stored.source_ids[0] if stored.source_ids else "")
+        self._by_key[stored.key] = doc
+        if item.link:
+            self._by_link.setdefault(canonical_url(item.link), doc)
+        self._by_item_id.setdefault(item.id, doc)
+
+        text = _item_text(stored)
+        title_tokens, body_tokens = tokenize(item.title), tokenize(text)
+        title = self._stems(title_tokens)
+        body = self._stems(body_tokens)
+        language = item.language or detect_language(f"{item.title}\n{text[:600]}")
+        self._languages.append(_language_code(language))
+        skeleton_of = self._skeleton_of
+        skeletons = set()
+        for token in (*title_tokens, *body_tokens):
+            sid = skeleton_of.get(token)
+            if sid is None:
+                sid = skeleton_of[token] = self._new_skeleton(token)
+            skeletons.add(sid)
+        skeletons.discard(-1)
+        for sid in skeletons:
+            self._skeleton_postings[sid].append(doc)
+        seq = array("i", title)
+        seq.append(-1)  # no word pair spans the title's end
+        seq.extend(body)
+        self._seqs.append(seq)
+
+        stop = self._stop_stems
+        counts: dict[int, int] = {}
+        for stem in body:
+            if stem not in stop:
+                counts[stem] = counts.get(stem, 0) + 1
+        in_title = set(title) - stop
+        for stem in in_title:
+            counts.setdefault(stem, 0)
+        length = sum(counts.values()) + _TITLE_BOOST * len(in_title)
+        self._lengths.append(length)
+        self._total_length += length
+        postings = self._postings
+        base = doc << 4
+        for stem, tf in counts.items():
+            postings[stem].append(base | (min(tf, 7) << 1) | (stem in in_title))
+
+    def _stems(self, tokens: list[str]) -> list[int]:
+        ids = []
+        stem_of = self._stem_of
+        for token in tokens:
+            stem_id = stem_of.get(token)
+            if stem_id is None:
+                stem_id = stem_of[token] = self._new_token(token)
+            ids.append(stem_id)
+        return ids
+
+    def _new_token(self, token: str) -> int:
+        # Stemmed by its own script, not the document's language: a Russian quote of a
+        # Kazakh item (or a misdetected short quote) gets the same stems as the item.
+        stem = stem_tokens([token], "")[0]
+        stem_id = self._stem_ids.get(stem)
+        if stem_id is None:
+            stem_id = self._stem_ids[stem] = len(self._postings)
+            self._postings.append(array("i"))
+        if token in _STOP:
+            self._stop_stems.add(stem_id)
+        return stem_id
+
+    def _new_skeleton(self, token: str) -> int:
+        if token in _STOP:
+            return -1
+        key = skeleton(token)
+        if len(key) < _SKELETON_MIN:
+            return -1
+        sid = self._skeleton_ids.get(key)
+        if sid is None:
+            sid = self._skeleton_ids[key] = len(self._skeleton_postings)
+            self._skeleton_postings.append(array("i"))
+        return sid
+
+    def _known(self, tokens: list[str]) -> list[int]:
+        """Stem ids of a query's tokens; a word no item has gets -1."""
+        ids = []
+        for token in tokens:
+            stem_id = self._stem_of.get(token)
+            if stem_id is None:
+                stem_id = self._stem_ids.get(stem_tokens([token], "")[0], -1)
+            ids.append(stem_id)
+        return ids
+
+    # --- lookups --------------------------------------------------------------------
+
+    def find(self, reference: str) -> str | None:
+        """The key of the item a reference names: its store key, id or (canonical) URL."""
+        reference = reference.strip()
+        doc = self._by_key.get(reference)
+        if doc is None:
+            doc = self._by_item_id.get(reference)
+        if doc is None and "://" in reference:
+            doc = self._by_link.get(canonical_url(reference))
+        return self.keys[doc] if doc is not None else None
+
+    # --- quotes ---------------------------------------------------------------------
+
+    def quote_scores(self, quote: str) -> tuple[int, list[tuple[float, int]]]:
+        """(word pairs in the quote, [(containment, doc)] best first) for one quote."""
+        pieces = [self._known(tokenize(piece)) for piece in _ELLIPSIS.split(quote)]
+        # Pairs with a word no item has still count: no item can hold them.
+        pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
+        known = [(a, b) for a, b in pairs if a >= 0 and b >= 0]
+        total = len(pairs)
+        if total < MIN_QUOTE_PAIRS:
+            return total, []
+        anchors = sorted(
+            {s for ids in pieces for s in ids if s >= 0 and s not in self._stop_stems},
+            key=lambda s: (len(self._postings[s]), s),
+        )
+        hits: dict[int, int] = {}
+        read = read_anchors = 0
+        for stem in anchors[:_ANCHORS]:
+            postings = self._postings[stem]
+            if not postings:
+                continue
+            if read_anchors >= 2 and read + len(postings) > _ANCHOR_POSTINGS:
+                break
+            read_anchors += 1
+            read += len(postings)
+            for entry in postings:
+                doc = entry >> 4
+                hits[doc] = hits.get(doc, 0) + 1
+        if not hits:
+            return total, []
+        # Most anchors first, then the newest (tuples compare in C: no key function).
+        candidates = [
+            d for _, d in heapq.nlargest(_QUOTE_CANDIDATES, zip(hits.values(), hits, strict=True))
+        ]
+        scored = []
+        for doc in candidates:
+            seq = self._seqs[doc]
+            have = set(zip(seq, seq[1:], strict=False))
+            found = sum(1 for pair in known if pair in have)
+            scored.append((found / total, doc))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return total, scored
+
+    # --- similarity -----------------------------------------------------------------
+
+    def similar(
+        self,
+        text: str,
+        around: datetime | None,
+        *,
+        language: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[tuple[float, int]]:
+        """[(coverage, doc)] best first, among items published near ``around``.
+
+        Coverage is of the text's weighted stems; an item in another language than
+        ``language`` (the text's, detected when None) is also scored by shared skeletons.
+        """
+        tokens = tokenize(text)
+        tokens += _spelled_numbers(tokens)
+        counts: dict[int, int] = {}
+        unknown = 0
+        for token in tokens:
+            if token in _STOP:
+                continue
+            stem = self._known([token])[0]
+            if stem < 0:
+                if not token.isdigit():  # a number spelled out may be in no item as digits
+                    unknown += 1
+            elif stem not in self._stop_stems:
+                counts[stem] = counts.get(stem, 0) + 1
+        n = len(self.keys)
+        if not n or not counts:
+            return []
+        lo, hi = 0, n
+        if around is not None and self._ordered:
+            lo = bisect.bisect_left(self._times, (around - WINDOW_BEFORE).timestamp())
+            hi = bisect.bisect_right(self._times, (around + WINDOW_AFTER).timestamp())
+        since = (around - WINDOW_BEFORE).timestamp() if around is not None else None
+        until = (around + WINDOW_AFTER).timestamp() if around is not None else None
+        idf_max = math.log(n + 1)
+        weighted = []
+        for stem, tf in counts.items():
+            df = len(self._postings[stem])
+            if df:
+                idf = math.log((n - df + 0.5) / (df + 0.5) + 1)
+                weighted.append((math.sqrt(tf) * idf, stem))
+        weighted.sort(reverse=True)
+        # A word no stored item has still belongs to the commentary: an item it speaks
+        # of would have it.  Counted at the highest weight, and at most a few of them.
+        norm = sum(w for w, _ in weighted[:_QUERY_TERMS]) + min(unknown, 5) * idf_max * 0.5
+        if norm <= 0:
+            return []
+        average = self._total_length / n
+        scores: dict[int, float] = {}
+        times = self._times
+        start, stop = lo << 4, hi << 4
+        for weight, stem in weighted[:_QUERY_TERMS]:
+            postings = self._postings[stem]
+            if self._ordered:
+                a = bisect.bisect_left(postings, start)
+                b = bisect.bisect_left(postings, stop)
+            else:
+                a, b = 0, len(postings)
+            if b - a > _WINDOW_POSTINGS:
+                continue
+            for position in range(a, b):
+                entry = postings[position]
+                doc = entry >> 4
+                if not self._ordered and since is not None and not since <= times[doc] <= until:
+                    continue
+                tf = ((entry >> 1) & 7) + _TITLE_BOOST * (entry & 1)
+                saturation = (
+                    tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self._lengths[doc] / average))
+                )
+                scores[doc] = scores.get(doc, 0.0) + weight * saturation / (_K1 + 1)
+        for doc, coverage in self._skeleton_scores(
+            tokens, language or detect_language(text), lo, hi, since, until
+        ).items():
+            scores[doc] = max(scores.get(doc, 0.0) / norm, coverage) * norm
+        for key in exclude:
+            scores.pop(self._by_key.get(key, -1), None)
+        best = heapq.nlargest(10, zip(scores.values(), (-d for d in scores), strict=True))
+        return [(score / norm, -negative) for score, negative in best]
+
+    def _skeleton_scores(
+        self,
+        tokens: list[str],
+        language: str,
+        lo: int,
+        hi: int,
+        since: float | None,
+        until: float | None,
+    ) -> dict[int, float]:
+        """{doc: weighted share of the query's skeletons it has}, for docs lo..hi.
+
+        Names, numbers and loanwords are most of what a retelling shares with an item in
+        another language: "Токаев"/"Tokayev"/"Тоқаев", "Актау"/"Aktau", "терминал"/
+        "terminal", "2029".  Items in the query's own language are compared by stems.
+        """
+        cross, same = CROSS_WEIGHT, SAME_WEIGHT
+        if cross <= 0 and same <= 0:
+            return {}
+        query_language = _language_code(language)
+        n = len(self.keys)
+        keys: set[int] = set()
+        for token in tokens:
+            if token in _STOP:
+                continue
+            key = skeleton(token)
+            if len(key) >= _SKELETON_MIN:
+                sid = self._skeleton_ids.get(key)
+                if sid is not None:
+                    keys.add(sid)
+        weighted = []
+        for sid in keys:
+            df = len(self._skeleton_postings[sid])
+            weighted.append((math.log((n - df + 0.5) / (df + 0.5) + 1), sid))
+        weighted.sort(reverse=True)
+        weighted = weighted[:_QUERY_TERMS]
+        norm = sum(w for w, _ in weighted)
+        if norm <= 0:
+            return {}
+        languages, times = self._languages, self._times
+        found: dict[int, float] = {}
+        shared: dict[int, int] = {}
+        for weight, sid in weighted:
+            postings = self._skeleton_postings[sid]
+            if self._ordered:
+                a, b = bisect.bisect_left(postings, lo), bisect.bisect_left(postings, hi)
+            else:
+                a, b = 0, len(postings)
+            if b - a > _WINDOW_POSTINGS:
+                continue
+            for position in range(a, b):
+                doc = postings[position]
+                if not self._ordered and since is not None and not since <= times[doc] <= until:
+                    continue
+                found[doc] = found.get(doc, 0.0) + weight
+                shared[doc] = shared.get(doc, 0) + 1
+        return {
+            doc: total / norm * (same if languages[doc] == query_language else cross)
+            for doc, total in found.items()
+            if shared[doc] >= _SKELETON_SHARED
+        }
+
+    def source_of(self, doc: int) -> str:
+        """The id of the (first) source that gave item ``doc``."""
+        return self._sources[doc]
+
+    def time_of(self, doc: int) -> float:
+        """When item ``doc`` was published, as a POSIX timestamp."""
+        return self._times[doc]
+
+    def same_language(self, doc: int, language: str | None) -> bool:
+        """Whether item ``doc`` is in ``language`` (as given by its feed, else detected)."""
+        return self._languages[doc] == _language_code(language)
+
+
+def _item_text(stored: StoredItem) -> str:
+    item = stored.item
+    summary = plain_text(item.summary)
+    content = plain_text(item.content)
+    if summary and content and content.startswith(summary[:80]):
+        return content
+    return f"{summary}\n{content}" if summary and content else summary or content
+
+
+# --- language-independent evidence -------------------------------------------------
+
+_LANGUAGE_CODES = {"ru": 1, "kk": 2, "kz": 2, "en": 3}
+
+
+def _language_code(language: str | None) -> int:
+    """A small number per language ("ru-RU" is "ru"); 0 for any other or none."""
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    return _LANGUAGE_CODES.get(code, 0)
+
+
+# Russian and Kazakh letters in Latin, close to how their names are spelled in English.
+_CYRILLIC_TO_LATIN = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdeziiklmnoprstufhcie", strict=True)),
+        **dict(zip("әғқңөұүһі", "agknouuhi", strict=True)),
+        "ё": "e", "ж": "j", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ь": "",
+        "ю": "iu", "я": "ia",
+    }
+)  # fmt: skip
+_LATIN_DIGRAPHS = re.compile(r"dzh|zh|kh|ph|th|ck|sch|x|w|q|c(?![eiy])")
+_DIGRAPH_SOUNDS = {
+    "dzh": "j", "zh": "j", "kh": "h", "ph": "f", "th": "t", "ck": "k", "sch": "sh",
+    "x": "ks", "w": "v", "q": "k", "c": "k",
+}  # fmt: skip
+_SKELETON_VOWELS = re.compile(r"(?<=.)[aeiouy]+")
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def skeleton(token: str) -> str:
+    """The spelling-independent key of a word: Cyrillic and Latin spellings of a name meet.
+
+    Transliterated to Latin, sounds spelled several ways made one ("dzh"/"zh"/"j",
+    "kh"/"h", "c"/"k"), vowels after the first letter and doubled letters dropped, cut
+    to its first few letters so that inflected forms agree::
+
+        Токаев, Тоқаев, Токаева, Tokayev -> tkv      Актау, Aktau -> akt
+        КЕГОК, KEGOC -> kgk                          терминал, terminal -> trmn
+
+    A number is kept whole ("#2029"): it reads the same in every language.
+    """
+    if token.isdigit():
+        return "#" + token
+    word = token.replace("дж", "j").translate(_CYRILLIC_TO_LATIN)
+    word = _LATIN_DIGRAPHS.sub(lambda m: _DIGRAPH_SOUNDS[m.group()], word)
+    word = _DOUBLED.sub(r"\1", _SKELETON_VOWELS.sub("", word))
+    return word[:_SKELETON_LETTERS]
+
+
+# Russian number words, by the start of every form ("сорок", "сорока"; "двухсот").
+_NUMBER_WORDS = [
+    (re.compile(pattern), value)
+    for pattern, value in (
+        ("одиннадцат", 11), ("двенадцат", 12), ("тринадцат", 13), ("четырнадцат", 14),
+        ("пятнадцат", 15), ("шестнадцат", 16), ("семнадцат", 17), ("восемнадцат", 18),
+        ("девятнадцат", 19), ("десят[иь]?$", 10), ("двадцат", 20), ("тридцат", 30),
+        ("сорок", 40), ("пят[иь]десят", 50), ("шест[иь]десят", 60), ("сем[иь]десят", 70),
+        ("вос[еь]м[иь]десят", 80), ("девяност", 90), ("ст[оа]$", 100),
+        ("двест|двухсот|двумст", 200), ("трист|трехсот|тремст", 300),
+        ("четырест|четырехсот", 400), ("пятьсот|пятисот", 500), ("шестьсот|шестисот", 600),
+        ("семьсот|семисот", 700), ("восемьсот|восьмисот", 800), ("девятьсот|девятисот", 900),
+        ("(один|одна|одно|одного|одной|одному|одним)$", 1), ("(два|две|двух|двум|двумя)$", 2),
+        ("(три|трех|трем|тремя)$", 3), ("четыр(е|ех|ем|ьмя)$", 4), ("пят[иь]ю?$", 5),
+        ("шест[иь]ю?$", 6), ("сем[иь]ю?$", 7), ("вос[еь]м[иь]?ю?$", 8), ("девят[иь]ю?$", 9),
+        ("полтор|полутор", 1.5),
+    )
+]  # fmt: skip
+_THOUSAND = re.compile("тысяч")
+_MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
+
+
+def _number_value(token: str) -> float | None:
+    for pattern, value in _NUMBER_WORDS:
+        if pattern.match(token):
+            return value
+    return None
+
+
+def _spelled_numbers(tokens: list[str]) -> list[str]:
+    """Numbers written in Russian words, as digits: "сорока двух" -> "42".
+
+    Other languages write figures in digits, so a retelling's "двенадцать километров"
+    meets an item's "12 km".  A figure before "тысяч" gives both the figure and its
+    thousands ("двести тысяч" -> "200", "200000"); before "миллион"/"миллиард" only the
+    figure, as "4.1 million" is written.  One-digit numbers are left out, as tokenize
+    leaves them out.
+    """
+    found: list[str] = []
+    group = 0.0
+    for token in (*tokens, ""):
+        value = _number_value(token) if token and token[0] in "дтчпшсвон" else None
+        if value is not None:
+            # "сто двадцать": add; "два двадцать" (two numbers side by side): start anew.
+            if group and not (value < 10 <= group % 100 < 20) and value >= _magnitude(group):
+                _add_number(found, group)
+                group = 0.0
+            group += value
+            continue
+        if group:
+            if _THOUSAND.match(token):
+                _add_number(found, group)
+                _add_number(found, group * 1000)
+            else:
+                _add_number(found, group)
+            group = 0.0
+    return found
+
+
+def _magnitude(group: float) -> float:
+    """The smallest number that may not follow ``group`` in one spelled number."""
+    if group % 10:
+        return 1  # units are last
+    if group % 100:
+        return 10  # tens: only units may follow
+    return 100  # hundreds: tens and units may follow
+
+
+def _add_number(found: list[str], value: float) -> None:
+    if value == int(value) and value >= 10:
+        found.append(str(int(value)))
