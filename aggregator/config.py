@@ -162,7 +162,9 @@ class RelatedConfig:
     tag_weight: float = 0.2  # bonus factor for shared tags and categories (Jaccard)
     recency_weight: float = 0.3  # how much an old candidate loses at most, 0..1
     recency_half_life: int = 7 * 86400  # it loses half of that after this long ("7d")
-    duplicate_threshold: float = 0.92  # cosine from which two entries are one story (a reprint)
+    duplicate_threshold: float = (
+        0.6  # share of body word shingles from which two entries are one story (a reprint)
+    )
 
 
 @dataclass(frozen=True)

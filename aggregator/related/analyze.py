@@ -21,6 +21,13 @@ import numpy as np
 
 from aggregator.config import Config, SourceConfig
 from aggregator.models import StoredItem
+from aggregator.related.lexicon import (
+    expand_abbreviations,
+    figure_tokens,
+    is_figure,
+    mark_figures,
+    skeleton,
+)
 from aggregator.store import Storage, open_storage
 from aggregator.text import words as _text
 from aggregator.text.html import lead, plain_text
@@ -45,6 +52,9 @@ class Document:
     language: str | None = None
     link: str | None = None  # canonical link (same link: the same story)
     version: str = ""  # fingerprint: a different one means the entry changed
+    # Set by parse_document (the text is dropped after analysis): what tells a reprint.
+    text_hash: int = 0  # of the whole normalized text: equal -> the same text
+    sketch: bytes = b""  # the body's smallest word-shingle hashes (uint64), if it has one
 
 
 def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
@@ -110,7 +120,34 @@ class Parsed(NamedTuple):
 
 def parse_document(doc: Document) -> Parsed:
     title, body, names = analyze_document(doc)
-    return Parsed(replace(doc, text=""), counted(title), counted(body), counted(names)[0])
+    text_hash, sketch = reprint_signature(doc)
+    return Parsed(
+        replace(doc, text="", text_hash=text_hash, sketch=sketch),
+        counted(title),
+        counted(body),
+        counted(names)[0],
+    )
+
+
+SKETCH_SIZE = 16  # shingle hashes kept per body
+SKETCH_MIN_WORDS = 8  # a shorter text is no body: only the same whole text is a reprint
+_SHINGLE_A = np.uint64(0x9E3779B97F4A7C15)
+_SHINGLE_B = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def reprint_signature(doc: Document) -> tuple[int, bytes]:
+    """(hash of the whole normalized text, bottom-k sketch of the body's 3-word
+    shingles).  Two entries are the same text when the hashes are equal, or when
+    their bodies share most shingles (``index`` compares the sketches)."""
+    title_words = _text.tokenize(doc.title)
+    words = _text.tokenize(doc.text)
+    text_hash = _stem_hash(" ".join(title_words + ["|"] + words))
+    if len(words) < SKETCH_MIN_WORDS:
+        return text_hash, b""
+    h = np.fromiter(map(_stem_hash, words), np.int64).view(np.uint64)
+    with np.errstate(over="ignore"):
+        shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
+    return text_hash, np.unique(shingles)[:SKETCH_SIZE].tobytes()
 
 
 @dataclass
@@ -231,29 +268,66 @@ _CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
 
 
 def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
-    """(title stems, text stems, stems of names and figures) of a document."""
+    """(title terms, text terms, terms of names and figures) of a document.
+
+    Terms are stems, plus what bridges the variation of real news text (lexicon.py):
+    abbreviations spelled out, figures in one spelling (``n1500000``), for Russian
+    and Kazakh a word's first letters (``~франц``: Франции / французский), and for
+    names a Latin/Cyrillic skeleton (``~s:snrs``: Sunrise / Санрайз).
+    """
     language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
     language = "kk" if language == "kz" else language
     if language not in _text.STOP_WORDS:
         language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
-    title = _text.analyze(doc.title, language)
-    # analyze(), but cut to BODY_TERMS before stemming: stemming is the costly part.
+    title_text = expand_abbreviations(doc.title)
+    body_text = expand_abbreviations(doc.text)
+    names = _names(f"{title_text}. {body_text[:NAMES_CHARS]}", language)
+    title = _terms(title_text, language, names)
+    body = _terms(body_text, language, names, limit=BODY_TERMS)
+    names.update(t for t in title + body if is_figure(t))
+    return title, body, names
+
+
+_PREFIX_FROM = 6  # words this long also count by their first letters
+_PREFIX = 5
+
+
+def _terms(text: str, language: str, names: set[str], limit: int | None = None) -> list[str]:
     stop = _text.STOP_WORDS[language]
-    tokens = [t for t in _text.tokenize(doc.text) if t not in stop][:BODY_TERMS]
-    body = _text.stem_tokens(tokens, language)
-    head = doc.text[:NAMES_CHARS]
-    return title, body, _names(f"{doc.title}. {head}", language, title + body)
+    tokens = figure_tokens(_text.tokenize(mark_figures(text)))
+    tokens = [t for t in tokens if t not in stop][:limit]
+    terms = _text.stem_tokens(tokens, language)
+    if language != "en":
+        # Derivational grouping: Snowball splits Франции / французский, России /
+        # россиян, обвиняют / обвинили; their first letters do not.
+        terms += ["~" + t[:_PREFIX] for t in tokens if len(t) >= _PREFIX_FROM and not t.isascii()]
+    skeletons = [f"~s:{k}" for k in map(_name_skeleton, tokens) if k]
+    terms += [k for k in skeletons if k in names]
+    return terms
 
 
-def _names(text: str, language: str, stems: list[str]) -> set[str]:
-    """Stems of what reads as a name: a capitalized word that does not start a sentence
-    (Караганда, Токаев, «Казтеплосеть»), and figures (2026, 1200).  Same-event news
-    share these; same-topic news share the common words around them."""
+def _name_skeleton(token: str) -> str:
+    return "" if is_figure(token) or len(token) < 4 else skeleton(token)
+
+
+def _names(text: str, language: str) -> set[str]:
+    """Stems and skeletons of what reads as a name: a capitalized word that does not
+    start a sentence (Караганда, Токаев, «Казтеплосеть»), or a Latin word in
+    Cyrillic text (Lexus).  Same-event news share these; same-topic news share the
+    common words around them.  (Figures are added by the caller.)"""
     starts = {m.end() for m in _SENTENCE_START.finditer(text)}
     words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
-    names = set(_text.analyze(" ".join(words), language)) if words else set()
-    names.update(stem for stem in stems if stem.isdigit())
+    if language != "en":
+        words += [m.group() for m in _LATIN_WORD.finditer(text)]
+    if not words:
+        return set()
+    tokens = _text.tokenize(" ".join(words))
+    names = set(_text.stem_tokens(tokens, language))
+    names.update(f"~s:{k}" for k in map(_name_skeleton, tokens) if len(k) >= 2)
     return names
+
+
+_LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z]{2,}\b")
 
 
 @dataclass(slots=True)

@@ -61,7 +61,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,12 +69,14 @@ from scipy.sparse.csgraph import connected_components
 
 from aggregator.config import RelatedConfig
 from aggregator.related.analyze import (
+    SKETCH_SIZE,
     Batch,
     Document,
     Entry,
     analyze_document,
     counted,
     parse_document,
+    reprint_signature,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ CANDIDATES = 40  # exactly scored candidates per entry
 # A candidate must share rare stems worth this much cosine: sharing one rare word in
 # passing is no relation, and the cut keeps the candidate products small.
 CANDIDATE_FLOOR = 0.03
+# Names and figures count fully once the rest of two texts shares this much cosine.
+CONTENT_FLOOR = 0.12
 TAGS_PER_ENTRY = 8
 TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
@@ -129,6 +133,7 @@ class RelatedIndex:
         self._term_id: dict[int, int] | None = None  # stem hash -> column, built when needed
         self.idf = np.zeros(0, np.float32)
         self.common = np.zeros(0, bool)  # per term: left out of candidate generation
+        self.named = np.zeros(0, bool)  # per term: a name or a figure (mostly)
         self.built_from = 0  # entries at the last full build
         self.drift = 0  # entries added, removed or edited since then
         self.tag_names: list[str] = []
@@ -142,12 +147,15 @@ class RelatedIndex:
         self._links = np.full(n, _NO_LINK, np.int64)
         self._lists = np.full((n, max(settings.count, 1)), -1, np.int32)
         self._scores = np.zeros((n, max(settings.count, 1)), np.float32)
-        self._group = np.zeros(n, np.int64)  # story number: near-duplicates share one
+        self._group = np.zeros(n, np.int64)  # story number: reprints share one
+        self._text_hash = np.zeros(n, np.int64)  # of the whole text (analyze.reprint_signature)
+        self._sketch = np.zeros((n, SKETCH_SIZE), np.uint64)  # body shingles, smallest first
+        self._sketch_len = np.zeros(n, np.int8)
         self._next_group = 0
         self._matrix = sp.csr_matrix((0, 0), dtype=np.float32)  # rows 0..m-1 ("main")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
         self._new_terms: list[int] = []
-        self._term_buffers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._term_buffers: tuple[np.ndarray, ...] | None = None
         self._link_shared = False  # the last row added has a link another row has
         # The rare stems of the pending rows, as (row, stem column, weight) columns.
         self._postings = np.zeros((3, 0))
@@ -173,6 +181,26 @@ class RelatedIndex:
             for j, s in zip(self._lists[row], self._scores[row], strict=True)
             if j >= 0
         ]
+
+    def story_of(self, key: str) -> list[str]:
+        """The keys of ``key``'s story (itself and its reprints), sorted; [] if unknown."""
+        row = self.row_of.get(key)
+        if row is None:
+            return []
+        members = np.flatnonzero(self._group[: len(self.keys)] == self._group[row])
+        return sorted(self.keys[i] for i in members.tolist())
+
+    def stories(self) -> dict[str, list[str]]:
+        """Every entry that has reprints -> its whole story's keys (sorted)."""
+        n = len(self.keys)
+        groups, inverse, counts = np.unique(
+            self._group[:n], return_inverse=True, return_counts=True
+        )
+        shared = np.flatnonzero(counts[inverse] > 1)
+        members: dict[int, list[str]] = {}
+        for i in shared.tolist():
+            members.setdefault(int(inverse[i]), []).append(self.keys[i])
+        return {k: sorted(v) for v in members.values() for k in v}
 
     def lists(self) -> Iterator[tuple[str, list[tuple[str, float]]]]:
         for key in self.keys:
@@ -231,6 +259,7 @@ class RelatedIndex:
         df = np.bincount((matrices[0] + matrices[1]).indices, minlength=v)
         index.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
+        index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
         index._matrix = index._weigh(matrices)[np.array(order, np.int64)]
@@ -254,6 +283,11 @@ class RelatedIndex:
         self._scores[row] = 0
         self._group[row] = self._next_group
         self._next_group += 1
+        self._text_hash[row] = doc.text_hash
+        sketch = np.frombuffer(doc.sketch, np.uint64)[:SKETCH_SIZE]
+        self._sketch[row] = 0
+        self._sketch[row, : len(sketch)] = sketch
+        self._sketch_len[row] = len(sketch)
         return row
 
     def _grow(self, capacity: int) -> None:
@@ -265,6 +299,9 @@ class RelatedIndex:
         self._lists = np.concatenate([self._lists, np.full((extra, width), -1, np.int32)])
         self._scores = np.concatenate([self._scores, np.zeros((extra, width), np.float32)])
         self._group = np.concatenate([self._group, np.zeros(extra, np.int64)])
+        self._text_hash = np.concatenate([self._text_hash, np.zeros(extra, np.int64)])
+        self._sketch = np.concatenate([self._sketch, np.zeros((extra, SKETCH_SIZE), np.uint64)])
+        self._sketch_len = np.concatenate([self._sketch_len, np.zeros(extra, np.int8)])
 
     def _intern_tag(self, tag: str) -> int:
         tid = self.tag_id.get(tag)
@@ -324,6 +361,7 @@ class RelatedIndex:
         if n < 2 or count <= 0:
             return
         rare, common = self._split(self._matrix)
+        named = self._named_part(self._matrix)
         times = self._times[:n]
         window = float(self.settings.window)
         key_rank = _ranks(self.keys)
@@ -347,7 +385,8 @@ class RelatedIndex:
             rows, cols, rare_scores = rows[keep], cols[keep], rare_scores[keep]
             rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
             cosine = rare_scores.astype(np.float64) + _pair_dots(common, rows, cols)
-            score, usable, duplicate = self._score_pairs(rows, cols, cosine)
+            names = _pair_dots(named, rows, cols)
+            score, usable, duplicate = self._score_pairs(rows, cols, cosine, names)
             same_story.append(np.stack([rows[duplicate], cols[duplicate]]))
             # Enough to fill each list even after dropping repeats of one story.
             rows, cols, score = _top_per_row(
@@ -382,23 +421,53 @@ class RelatedIndex:
         self._next_group = int(labels.max()) + 1 if n else 0
 
     def _score_pairs(
-        self, rows: np.ndarray, cols: np.ndarray, cosine: np.ndarray
+        self, rows: np.ndarray, cols: np.ndarray, cosine: np.ndarray, names: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(score, usable, same story) for pairs of rows with their cosine; see the
-        module docstring."""
+        """(score, usable, same story) for pairs of rows with their cosine and the part
+        of it that names and figures make; see the module docstring."""
         s = self.settings
         delta = np.abs(self._times[rows] - self._times[cols])
         recency = 1.0 - s.recency_weight * (1.0 - np.exp2(-delta / max(s.recency_half_life, 1)))
-        score = cosine * (1.0 + s.tag_weight * self._jaccard(rows, cols)) * recency
-        links = self._links[rows]
-        duplicate = (cosine >= s.duplicate_threshold) | (
-            (links != _NO_LINK) & (links == self._links[cols])
-        )
+        # Names and figures count only together with other shared content: "35" alone
+        # (35-я экспедиция / 35 лидеров) or a city alone is no relation.
+        content = np.maximum(cosine - names, 0.0)
+        evidence = content + names * np.clip(content / CONTENT_FLOOR, 0.0, 1.0)
+        score = evidence * (1.0 + s.tag_weight * self._jaccard(rows, cols)) * recency
+        duplicate = self._same_text(rows, cols, cosine)
         excluded = np.zeros(len(rows), bool)
         if len(self._exclude_codes):
             excluded = np.isin(rows.astype(np.int64) << 32 | cols, self._exclude_codes)
         usable = ~duplicate & ~excluded & (delta <= s.window) & (score >= s.min_score)
         return score, usable & (rows != cols), duplicate & (rows != cols)
+
+    def _same_text(self, rows: np.ndarray, cols: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """Reprints: the same canonical link, the same whole text, or bodies sharing at
+        least ``duplicate_threshold`` of their word shingles.  Never headline
+        similarity: two outlets' headlines differing by a word are a retelling."""
+        links = self._links[rows]
+        same = (links != _NO_LINK) & (links == self._links[cols])
+        hashes = self._text_hash[rows]
+        same |= (hashes != 0) & (hashes == self._text_hash[cols])
+        both = (self._sketch_len[rows] > 0) & (self._sketch_len[cols] > 0) & (cosine >= 0.1)
+        at = np.flatnonzero(both & ~same)
+        if len(at):
+            a, b = self._sketch[rows[at]], self._sketch[cols[at]]
+            la, lb = self._sketch_len[rows[at]], self._sketch_len[cols[at]]
+            valid_a = np.arange(SKETCH_SIZE)[None, :] < la[:, None]
+            valid_b = np.arange(SKETCH_SIZE)[None, :] < lb[:, None]
+            shared = ((a[:, :, None] == b[:, None, :]) & valid_b[:, None, :]).any(axis=2)
+            resemblance = (shared & valid_a).sum(axis=1) / np.minimum(la, lb)
+            same[at] = resemblance >= self.settings.duplicate_threshold
+        return same
+
+    def _named_part(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """``matrix`` with only its name and figure columns."""
+        named = np.zeros(matrix.shape[1], bool)
+        named[: len(self.named)] = self.named[: matrix.shape[1]]
+        part = matrix.copy()
+        part.data = np.where(named[part.indices], part.data, 0).astype(np.float32)
+        part.eliminate_zeros()
+        return part
 
     def _jaccard(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         a, b = self._tags[rows], self._tags[cols]
@@ -487,16 +556,18 @@ class RelatedIndex:
 
     def _add(self, doc: Document) -> set[int]:
         title, body, names = analyze_document(doc)
+        text_hash, sketch = reprint_signature(doc)
+        doc = replace(doc, text="", text_hash=text_hash, sketch=sketch)
         indices, values = self._vector(title, body, names)
         row = self._append_meta(doc)
         self._pending.append((indices, values))
         if self.exclude:
             self._set_exclude(self.exclude)
-        cols, cosine = self._query(indices, values, row)
+        cols, cosine, names = self._query(indices, values, row)
         changed = {row}
         if len(cols) and self.settings.count > 0:
             rows = np.full(len(cols), row, np.int64)
-            score, usable, duplicate = self._score_pairs(rows, cols, cosine)
+            score, usable, duplicate = self._score_pairs(rows, cols, cosine, names)
             self._join_stories(row, cols[duplicate])
             cols, score = cols[usable], score[usable]
             self._set_list(row, list(zip(cols.tolist(), score.tolist(), strict=True)))
@@ -573,10 +644,10 @@ class RelatedIndex:
 
     def _recompute(self, row: int) -> None:
         indices, values = self._row_vector(row)
-        cols, cosine = self._query(indices, values, row)
+        cols, cosine, names = self._query(indices, values, row)
         if len(cols):
             rows = np.full(len(cols), row, np.int64)
-            score, usable, _ = self._score_pairs(rows, cols, cosine)
+            score, usable, _ = self._score_pairs(rows, cols, cosine, names)
             self._set_list(
                 row, list(zip(cols[usable].tolist(), score[usable].tolist(), strict=True))
             )
@@ -601,6 +672,7 @@ class RelatedIndex:
         term_id = self._term_id
         name_hashes = set(counted(names)[0].tolist())
         parts = []
+        new_named = []
         for hashes, counts in (counted(title), counted(body)):
             ids = []
             for h in hashes.tolist():
@@ -608,11 +680,14 @@ class RelatedIndex:
                 if tid is None:
                     tid = term_id[h] = len(term_id)
                     self._new_terms.append(h)
+                    new_named.append(h in name_hashes)
                 ids.append(tid)
             named = np.array([h in name_hashes for h in hashes.tolist()], bool)
             parts.append((np.array(ids, np.int64), counts, named))
         if self._new_terms:
-            self._append_terms(np.array(self._new_terms, np.int64), new_idf)
+            self._append_terms(
+                np.array(self._new_terms, np.int64), new_idf, np.array(new_named, bool)
+            )
             self._new_terms = []
         all_terms, all_weights = [], []
         for (tids, tf, named), weight in zip(parts, (self.settings.title_weight, 1.0), strict=True):
@@ -633,30 +708,38 @@ class RelatedIndex:
         values /= max(float(np.sqrt(values @ values)), 1e-12)
         return indices.astype(np.int32), values.astype(np.float32)
 
-    def _append_terms(self, hashes: np.ndarray, idf: np.float32) -> None:
+    def _append_terms(self, hashes: np.ndarray, idf: np.float32, named: np.ndarray) -> None:
         """New stems (not in the last full build): rare, with the given IDF.  The arrays
         grow by doubling, so that adding one entry does not copy the vocabulary."""
         old, new = len(self.term_hash), len(self.term_hash) + len(hashes)
         if self._term_buffers is None or new > len(self._term_buffers[0]):
             size = max(2 * new, 1024)
-            buffers = (np.zeros(size, np.int64), np.zeros(size, np.float32), np.zeros(size, bool))
+            buffers = (
+                np.zeros(size, np.int64),
+                np.zeros(size, np.float32),
+                np.zeros(size, bool),
+                np.zeros(size, bool),
+            )
             for buffer, current in zip(
-                buffers, (self.term_hash, self.idf, self.common), strict=True
+                buffers, (self.term_hash, self.idf, self.common, self.named), strict=True
             ):
                 buffer[: len(current)] = current
             self._term_buffers = buffers
-        term_hash, idf_, common = self._term_buffers
+        term_hash, idf_, common, named_ = self._term_buffers
         term_hash[old:new] = hashes
         idf_[len(self.idf) : new] = idf
         common[len(self.common) : new] = False
-        self.term_hash, self.idf, self.common = term_hash[:new], idf_[:new], common[:new]
+        named_[old:new] = named
+        self.term_hash, self.idf = term_hash[:new], idf_[:new]
+        self.common, self.named = common[:new], named_[:new]
 
     def _query(
         self, indices: np.ndarray, values: np.ndarray, row: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The best candidates of a vector (not ``row`` itself) and their exact cosines."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The best candidates of a vector (not ``row`` itself), their exact cosines and
+        the parts of those that names and figures make."""
         if not len(indices):
-            return np.zeros(0, np.int64), np.zeros(0)
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         rare = ~self._is_common(indices)
         m = self._matrix.shape[0]
         found_cols: list[np.ndarray] = []
@@ -684,7 +767,7 @@ class RelatedIndex:
             found_cols.append(found + m)
             found_scores.append(scores[found])
         if not found_cols:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         cols = np.concatenate(found_cols)
         rare_scores = np.concatenate(found_scores)
         keep = (
@@ -700,18 +783,22 @@ class RelatedIndex:
         cols = np.sort(cols)
         dense = np.zeros(len(self.term_hash), np.float32)
         dense[indices] = values
+        dense_names = np.where(self.named[: len(dense)], dense, np.float32(0))
         cosine = np.empty(len(cols))
+        names = np.empty(len(cols))
         main = cols < m
         if main.any():
             matrix = self._matrix
             at, sizes = _segments(matrix.indptr, cols[main])
-            products = matrix.data[at] * dense[matrix.indices[at]]
             owner = np.repeat(np.arange(len(sizes)), sizes)
-            cosine[main] = np.bincount(owner, weights=products, minlength=len(sizes))
+            for out, query in ((cosine, dense), (names, dense_names)):
+                products = matrix.data[at] * query[matrix.indices[at]]
+                out[main] = np.bincount(owner, weights=products, minlength=len(sizes))
         for k in np.flatnonzero(~main).tolist():
             idx, val = self._pending[int(cols[k]) - m]
             cosine[k] = float(dense[idx] @ val)
-        return cols, cosine
+            names[k] = float(dense_names[idx] @ val)
+        return cols, cosine, names
 
     def _rare_transposed(self) -> sp.csr_matrix:
         if self._rare_t is None:
@@ -746,6 +833,9 @@ class RelatedIndex:
         self._lists = remap[kept].astype(np.int32).reshape(-1, width)
         self._scores = self._scores[:n][kept]
         self._group = self._group[:n][kept]
+        self._text_hash = self._text_hash[:n][kept]
+        self._sketch = self._sketch[:n][kept]
+        self._sketch_len = self._sketch_len[:n][kept]
         # Removed entries leave holes: close them up, keeping the order.
         for row in np.flatnonzero(held[kept]).tolist():
             entries = [
@@ -799,6 +889,7 @@ class RelatedIndex:
             "term_hash": self.term_hash,
             "idf": self.idf,
             "common": self.common,
+            "named": self.named,
             "tag_names": np.array(self.tag_names, dtype="U"),
             "link_names": np.array(self.link_names, dtype="U"),
             "times": self._times[:n],
@@ -807,6 +898,9 @@ class RelatedIndex:
             "lists": self._lists[:n],
             "scores": self._scores[:n],
             "groups": self._group[:n],
+            "text_hash": self._text_hash[:n],
+            "sketch": self._sketch[:n],
+            "sketch_len": self._sketch_len[:n],
             "data": matrix.data,
             "indices": matrix.indices,
             "indptr": matrix.indptr,
@@ -826,6 +920,7 @@ class RelatedIndex:
         index.term_hash = arrays["term_hash"]
         index.idf = arrays["idf"]
         index.common = arrays["common"]
+        index.named = arrays["named"]
         index.tag_names = arrays["tag_names"].tolist()
         index.link_names = arrays["link_names"].tolist()
         index._times = arrays["times"]
@@ -834,6 +929,9 @@ class RelatedIndex:
         index._lists = arrays["lists"]
         index._scores = arrays["scores"]
         index._group = arrays["groups"]
+        index._text_hash = arrays["text_hash"]
+        index._sketch = arrays["sketch"]
+        index._sketch_len = arrays["sketch_len"]
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
         index._matrix = sp.csr_matrix(

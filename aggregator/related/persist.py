@@ -18,7 +18,7 @@ __all__ = ["INDEX_FORMAT", "index_path", "load_index", "save_index"]
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1  # bump when the saved arrays change meaning: forces a rebuild
+INDEX_FORMAT = 2  # bump when the saved arrays change meaning: forces a rebuild
 
 
 def index_path(store_path: str | os.PathLike[str]) -> Path:

@@ -93,7 +93,13 @@ def test_shared_tags_raise_the_score():
 
 def test_a_recent_candidate_outranks_an_equal_older_one():
     docs = corpus()
-    twin = replace(docs[1], key="school-b-old", published=T0 - timedelta(days=20))
+    # The same words in another order: not the same text (that would be a reprint).
+    twin = replace(
+        docs[1],
+        key="school-b-old",
+        published=T0 - timedelta(days=20),
+        text=" ".join(reversed(docs[1].text.split())),
+    )
     index = RelatedIndex.build([*docs, twin], replace(SETTINGS, duplicate_threshold=1.01))
     listed = keys(index, "school-a")
     assert listed.index("school-b") < listed.index("school-b-old")
@@ -135,3 +141,76 @@ def test_an_edited_entry_is_reanalyzed():
     edited = doc("weather", 50, NEWS[3][2], NEWS[3][3], version="2")  # fuel-a, reprinted
     index.update([edited])
     assert keys(index, "weather") == ["fuel-b"]  # fuel-a is the same story
+
+
+# --- reprints and retellings; what counts as evidence ----------------------------------
+
+DEATH_A = doc(
+    "death-a",
+    0,
+    "Скончалась народная артистка Казахстана Бибигуль Тулегенова",
+    "Певица ушла из жизни на 97-м году жизни, сообщили в министерстве культуры.",
+)
+DEATH_B = doc(
+    "death-b",
+    2,
+    "Умерла народная артистка Казахстана Бибигуль Тулегенова",
+    "Об уходе оперной певицы сообщили родственники. Прощание пройдет в Алматы.",
+)
+
+
+def test_a_retelling_differing_by_one_headline_word_is_listed_first():
+    index = RelatedIndex.build([*corpus(), DEATH_A, DEATH_B], SETTINGS)
+    assert keys(index, "death-a")[:1] == ["death-b"]
+    assert keys(index, "death-b")[:1] == ["death-a"]
+
+
+def test_a_reprint_of_the_same_body_is_grouped_even_under_another_headline():
+    body = NEWS[0][3] + " Торжественная линейка прошла утром."
+    a = doc("same-a", 0, "Новая школа открылась в Караганде", body)
+    b = doc("same-b", 1, "В Караганде заработала школа на 1200 мест", "Сообщает КазТАГ. " + body)
+    index = RelatedIndex.build([*corpus(), a, b], SETTINGS)
+    assert "same-b" not in keys(index, "same-a")
+    story = ["same-a", "same-b", "school-a"]  # school-a: the same body without the line
+    assert index.story_of("same-a") == index.story_of("same-b") == story
+    assert len(set(story) & set(keys(index, "school-b"))) == 1  # the story is listed once
+
+
+def test_a_shared_figure_or_name_alone_is_no_relation():
+    iss = doc(
+        "iss",
+        0,
+        "Экипаж 35-й экспедиции МКС вернулся на Землю",
+        "Спускаемый аппарат приземлился в степи под Жезказганом.",
+    )
+    leaders = doc(
+        "leaders",
+        3,
+        "На саммит в Астане приедут 35 мировых лидеров",
+        "Форум пройдет во Дворце Независимости, сообщили организаторы.",
+    )
+    index = RelatedIndex.build([*corpus(), iss, leaders], SETTINGS)
+    assert "leaders" not in keys(index, "iss")
+
+
+def test_an_abbreviation_and_its_words_are_one_concept():
+    wb = doc(
+        "wb-a",
+        0,
+        "ВБ улучшил прогноз роста экономики Казахстана",
+        "Эксперты банка ждут роста на 4,5% в 2026 году.",
+    )
+    words = doc(
+        "wb-b",
+        4,
+        "Всемирный банк повысил прогноз для экономики Казахстана",
+        "Рост составит 4,5 процента, считают аналитики.",
+    )
+    other = doc(
+        "imf",
+        3,
+        "МВФ сохранил прогноз инфляции в Казахстане",
+        "Фонд ожидает замедления роста цен во втором полугодии.",
+    )
+    index = RelatedIndex.build([*corpus(), wb, words, other], SETTINGS)
+    assert keys(index, "wb-a")[:1] == ["wb-b"]

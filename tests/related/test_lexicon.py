@@ -1,0 +1,57 @@
+"""related.lexicon: abbreviations, figures and name skeletons bridge real variation."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.related.lexicon import (
+    expand_abbreviations,
+    figure_tokens,
+    mark_figures,
+    skeleton,
+)
+from aggregator.text.words import tokenize
+
+
+def figures(text: str) -> list[str]:
+    return [
+        t for t in figure_tokens(tokenize(mark_figures(text))) if t[0] == "n" and t[1:2].isdigit()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("1,5 млн тенге", "1 500 000 тенге"),
+        ("35 тыс. человек", "35 тысяч человек"),
+        ("3 млрд долларов", "три миллиарда долларов"),
+        ("2 трлн тенге", "2 триллиона тенге"),
+        ("двадцать пять тысяч", "25 000"),
+        ("$2 billion", "two billion dollars"),
+        ("бес мың", "5000"),
+    ],
+)
+def test_one_figure_has_one_spelling(a: str, b: str):
+    assert figures(a) == figures(b) != []
+
+
+def test_small_and_decimal_figures_are_kept():
+    assert figures("8 ракет и 1,5 процента") == ["n8", "n1p5"]
+
+
+def test_abbreviations_are_spelled_out_only_as_whole_words():
+    assert expand_abbreviations("ВБ и МВФ") == "Всемирный банк и Международный валютный фонд"
+    assert expand_abbreviations("ЮВО") == "Южный военный округ"
+    assert expand_abbreviations("ВБх СШАх") == "ВБх СШАх"
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [("Arctic", "Арктик"), ("Sunrise", "Санрайз"), ("Lexus", "Лексус"), ("Tokayev", "Токаев")],
+)
+def test_a_name_in_latin_and_in_cyrillic_has_one_skeleton(latin: str, cyrillic: str):
+    assert skeleton(latin) == skeleton(cyrillic)
+
+
+def test_different_names_keep_different_skeletons():
+    assert skeleton("Астана") != skeleton("Алматы")
