@@ -156,15 +156,15 @@ class RelatedConfig:
     enabled: bool = True
     count: int = 4  # related entries per entry, at most
     window: int = 30 * 86400  # candidates published within this long of the entry ("30d")
-    min_score: float = 0.12  # below this, an entry is left out: no list beats a bad list
-    title_weight: float = 2.0  # the title's share of an entry's text vector, vs. its text's
+    min_score: float = 0.08  # below this, an entry is left out: no list beats a bad list
+    title_weight: float = 1.5  # the title's share of an entry's text vector, vs. its text's
     name_weight: float = 2.0  # weight of names and figures (capitalized words, numbers)
     tag_weight: float = 0.2  # bonus factor for shared tags and categories (Jaccard)
     recency_weight: float = 0.3  # how much an old candidate loses at most, 0..1
     recency_half_life: int = 7 * 86400  # it loses half of that after this long ("7d")
-    duplicate_threshold: float = (
-        0.6  # share of body word shingles from which two entries are one story (a reprint)
-    )
+    # Share of 3-word shingles (headline and text) two entries share when they are one
+    # story: a reprint, listed once with the other outlets as "также".
+    duplicate_threshold: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,8 @@ def parse_document(doc: Document) -> Parsed:
     )
 
 
-SKETCH_SIZE = 16  # shingle hashes kept per body
-SKETCH_MIN_WORDS = 8  # a shorter text is no body: only the same whole text is a reprint
+SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
+SKETCH_MIN_WORDS = 12  # shorter: only the same whole text is a reprint
 _SHINGLE_A = np.uint64(0x9E3779B97F4A7C15)
 _SHINGLE_B = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -142,6 +142,9 @@ def reprint_signature(doc: Document) -> tuple[int, bytes]:
     title_words = _text.tokenize(doc.title)
     words = _text.tokenize(doc.text)
     text_hash = _stem_hash(" ".join(title_words + ["|"] + words))
+    # The headline belongs to the text: a retelling that changes a word of it and one
+    # of a short lead is not the same text; a reprint keeps (nearly) both.
+    words = title_words + words
     if len(words) < SKETCH_MIN_WORDS:
         return text_hash, b""
     h = np.fromiter(map(_stem_hash, words), np.int64).view(np.uint64)
@@ -272,59 +275,73 @@ def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
 
     Terms are stems, plus what bridges the variation of real news text (lexicon.py):
     abbreviations spelled out, figures in one spelling (``n1500000``), for Russian
-    and Kazakh a word's first letters (``~франц``: Франции / французский), and for
-    names a Latin/Cyrillic skeleton (``~s:snrs``: Sunrise / Санрайз).
+    and Kazakh a word's first letters (``~франц``: Франции / французский), and names
+    as a Latin/Cyrillic skeleton (``~s:snrs``: Sunrise / Санрайз, Қарағанды /
+    Караганда), besides its stem.  A name is a capitalized word inside a sentence,
+    or a Latin word in Russian or Kazakh text.
     """
     language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
     language = "kk" if language == "kz" else language
     if language not in _text.STOP_WORDS:
         language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
-    title_text = expand_abbreviations(doc.title)
-    body_text = expand_abbreviations(doc.text)
-    names = _names(f"{title_text}. {body_text[:NAMES_CHARS]}", language)
-    title = _terms(title_text, language, names)
-    body = _terms(body_text, language, names, limit=BODY_TERMS)
-    names.update(t for t in title + body if is_figure(t))
-    return title, body, names
+    title_text = mark_figures(expand_abbreviations(doc.title))
+    body_text = mark_figures(expand_abbreviations(doc.text))
+    head = body_text[:NAMES_CHARS]
+    # English headlines capitalize every word: there, names come from the text.
+    names = _capitalized(head if language == "en" else f"{title_text}. {head}", language)
+    named: set[str] = set()
+    title = _terms(title_text, language, names, named)
+    body = _terms(body_text, language, names, named, limit=BODY_TERMS)
+    return title, body, named
 
 
 _PREFIX_FROM = 6  # words this long also count by their first letters
 _PREFIX = 5
+_SKELETON_MIN = 3  # consonants; shorter skeletons (Ялта: "lt") would join unrelated names
 
 
-def _terms(text: str, language: str, names: set[str], limit: int | None = None) -> list[str]:
+def _terms(
+    text: str,
+    language: str,
+    names: set[str],
+    named: set[str],
+    limit: int | None = None,
+) -> list[str]:
+    """The terms of one text; ``named`` collects those that are names or figures."""
     stop = _text.STOP_WORDS[language]
-    tokens = figure_tokens(_text.tokenize(mark_figures(text)))
-    tokens = [t for t in tokens if t not in stop][:limit]
-    terms = _text.stem_tokens(tokens, language)
-    if language != "en":
-        # Derivational grouping: Snowball splits Франции / французский, России /
-        # россиян, обвиняют / обвинили; their first letters do not.
-        terms += ["~" + t[:_PREFIX] for t in tokens if len(t) >= _PREFIX_FROM and not t.isascii()]
-    skeletons = [f"~s:{k}" for k in map(_name_skeleton, tokens) if k]
-    terms += [k for k in skeletons if k in names]
+    tokens = [t for t in figure_tokens(_text.tokenize(text)) if t not in stop][:limit]
+    stems = _text.stem_tokens(tokens, language)
+    terms = []
+    for token, stem in zip(tokens, stems, strict=True):
+        if is_figure(token):
+            named.add(token)
+            terms.append(token)
+            continue
+        if token in names:
+            # Latin words unstemmed: the skeleton must not depend on the stemmer's
+            # language (Wildberries / Вайлдберриз).
+            bone = skeleton(token if token.isascii() else stem)
+            if len(bone) >= _SKELETON_MIN:
+                named.add(f"~s:{bone}")
+                terms.append(f"~s:{bone}")
+            named.add(stem)
+        terms.append(stem)
+        if language != "en" and len(token) >= _PREFIX_FROM and not token.isascii():
+            # Derivational grouping: Snowball splits Франции / французский, России /
+            # россиян, обвиняют / обвинили; their first letters do not.
+            terms.append("~" + token[:_PREFIX])
     return terms
 
 
-def _name_skeleton(token: str) -> str:
-    return "" if is_figure(token) or len(token) < 4 else skeleton(token)
-
-
-def _names(text: str, language: str) -> set[str]:
-    """Stems and skeletons of what reads as a name: a capitalized word that does not
-    start a sentence (Караганда, Токаев, «Казтеплосеть»), or a Latin word in
-    Cyrillic text (Lexus).  Same-event news share these; same-topic news share the
-    common words around them.  (Figures are added by the caller.)"""
+def _capitalized(text: str, language: str) -> set[str]:
+    """Tokens of what reads as a name: a capitalized word inside a sentence
+    (Караганда, Токаев, «Казтеплосеть»), or a Latin word in Russian or Kazakh text
+    (Lexus).  Same-event news share these; same-topic news share the words around."""
     starts = {m.end() for m in _SENTENCE_START.finditer(text)}
     words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
     if language != "en":
         words += [m.group() for m in _LATIN_WORD.finditer(text)]
-    if not words:
-        return set()
-    tokens = _text.tokenize(" ".join(words))
-    names = set(_text.stem_tokens(tokens, language))
-    names.update(f"~s:{k}" for k in map(_name_skeleton, tokens) if len(k) >= 2)
-    return names
+    return set(_text.tokenize(" ".join(words)))
 
 
 _LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z]{2,}\b")

@@ -451,14 +451,27 @@ class RelatedIndex:
         both = (self._sketch_len[rows] > 0) & (self._sketch_len[cols] > 0) & (cosine >= 0.1)
         at = np.flatnonzero(both & ~same)
         if len(at):
-            a, b = self._sketch[rows[at]], self._sketch[cols[at]]
-            la, lb = self._sketch_len[rows[at]], self._sketch_len[cols[at]]
-            valid_a = np.arange(SKETCH_SIZE)[None, :] < la[:, None]
-            valid_b = np.arange(SKETCH_SIZE)[None, :] < lb[:, None]
-            shared = ((a[:, :, None] == b[:, None, :]) & valid_b[:, None, :]).any(axis=2)
-            resemblance = (shared & valid_a).sum(axis=1) / np.minimum(la, lb)
-            same[at] = resemblance >= self.settings.duplicate_threshold
+            same[at] = self._resemblance(rows[at], cols[at]) >= self.settings.duplicate_threshold
         return same
+
+    def _resemblance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Estimated Jaccard resemblance of pairs' shingle sets, from their bottom-k
+        sketches: of the k smallest hashes of both together, the share found in both."""
+        empty = np.iinfo(np.uint64).max
+        slots = np.arange(SKETCH_SIZE)[None, :]
+        a = np.where(slots < self._sketch_len[rows, None], self._sketch[rows], empty)
+        b = np.where(slots < self._sketch_len[cols, None], self._sketch[cols], empty)
+        both = np.sort(np.concatenate([a, b], axis=1), axis=1)
+        valid = both != empty
+        first = np.ones(both.shape, bool)
+        first[:, 1:] = both[:, 1:] != both[:, :-1]
+        first &= valid
+        shared = np.zeros(both.shape, bool)
+        shared[:, :-1] = first[:, :-1] & (both[:, 1:] == both[:, :-1])
+        rank = np.cumsum(first, axis=1) - 1
+        k = np.minimum(first.sum(axis=1), SKETCH_SIZE)
+        top = first & (rank < k[:, None])
+        return (shared & top).sum(axis=1) / np.maximum(k, 1)
 
     def _named_part(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
         """``matrix`` with only its name and figure columns."""

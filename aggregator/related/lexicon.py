@@ -213,7 +213,7 @@ _SCALES = {
     "trn": 1e12,
 }
 _DIGITS = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[\u00a0\u202f ]\d{3})+|\d+)(?:[.,](\d+))?(?!\w)"
+    r"(?<![\w.,])(\d{1,3}(?:[\u00a0\u202f ,]\d{3})+(?![.,]?\d)|\d+)(?:[.,](\d+))?(?!\w)"
     r"(?:[\s\u00a0]*(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\.?(?!\w))?",
     re.IGNORECASE,
 )
@@ -251,6 +251,9 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
+# Oblique forms of the numerals in -ь: пятнадцати, двадцати.
+_UNITS.update({w[:-1] + "и": v for w, v in list(_UNITS.items()) if w.endswith("ть")})
+_TENS.update({w[:-1] + "и": v for w, v in list(_TENS.items()) if w.endswith("ть")})
 _WORD_SCALES = {k: v for k, v in _SCALES.items() if k.isalpha() and len(k) > 1}
 
 
@@ -266,7 +269,7 @@ def mark_figures(text: str) -> str:
     "1,5 млн" and "1 500 000" both become " n1500000 "; "8" stays (as " n8 ")."""
 
     def replace(m: re.Match[str]) -> str:
-        whole = m.group(1).replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        whole = re.sub(r"[\u00a0\u202f ,]", "", m.group(1))
         value = float(f"{whole}.{m.group(2)}") if m.group(2) else float(whole)
         if m.group(3):
             value *= _SCALES[m.group(3).lower()]
