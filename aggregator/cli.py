@@ -2,7 +2,9 @@
 
 Exit codes (cron reads them):
   0  the run worked, even if some sources failed (those are reported);
-  1  a fatal error: bad configuration, unusable store, unwritable output;
+  1  a fatal error: bad configuration, unusable or damaged store, unwritable
+     directory, full disk, a bug: one line saying what, where and what to do
+     (the traceback only with -vv);
   2  wrong command-line usage (click's own);
   75 another run holds the lock (EX_TEMPFAIL: try again later).
 """
@@ -10,10 +12,13 @@ Exit codes (cron reads them):
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +51,66 @@ class Locked(click.ClickException):
     exit_code = EXIT_LOCKED
 
 
+class _Commands(click.Group):
+    """The command group: whatever goes wrong in a command ends as one message (what,
+    where, what to do) and exit code 1; the traceback only with -vv."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            state = ctx.find_object(Context)
+            if state is not None and state.verbosity >= 2:
+                traceback.print_exception(exc, file=sys.stderr)
+            raise Fatal(fatal_message(exc, state)) from None
+
+
+def fatal_message(exc: BaseException, ctx: Context | None = None) -> str:
+    """One line for an error that ends the run: what went wrong, where, what to do."""
+    if isinstance(exc, StorageError | ConfigError):
+        return str(exc)  # these say where and what to do already
+    if isinstance(exc, sqlite3.DatabaseError):
+        where = ctx.db_path if ctx is not None and ctx._config is not None else "the store"
+        return (
+            f"store {where}: {exc}: the store is damaged or unusable; move it aside (a new, "
+            "empty store is created in its place) or restore it from a backup"
+        )
+    if isinstance(exc, OSError):
+        return os_problem(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory; run it where more memory is free (-vv shows where it happened)"
+    return (
+        f"internal error: {type(exc).__name__}: {exc}; this is a bug: run the command again "
+        "with -vv to see where it happened, and report it"
+    )
+
+
+def os_problem(exc: OSError, where: str = "") -> str:
+    """``<file>: <what the system said>; <what to do>`` for a failed file operation."""
+    return f"{exc.filename or where or 'a file'}: {exc.strerror or exc}; {_os_fix(exc)}"
+
+
+_WRITABLE = (
+    "make it writable by the user running aggregator, or point the configuration "
+    "(storage.path, publish.dir, --db) somewhere that is"
+)
+_OS_FIXES = {
+    errno.ENOSPC: "free some disk space, then run again (what was written before is kept)",
+    errno.EDQUOT: "free some space in the user's disk quota, then run again",
+    errno.EACCES: _WRITABLE,
+    errno.EPERM: _WRITABLE,
+    errno.EROFS: "it is on a read-only file system: mount it writable, or point the "
+    "configuration (storage.path, publish.dir, --db) somewhere writable",
+    errno.ENOENT: "check that the path exists",
+}
+
+
+def _os_fix(exc: OSError) -> str:
+    return _OS_FIXES.get(exc.errno or 0, "check the path, its permissions and the disk")
+
+
 class Context:
     def __init__(self, config_path: str, db: str | None, verbosity: int) -> None:
         self.config_path = config_path
@@ -59,7 +124,7 @@ class Context:
             try:
                 self._config = load_config(self.config_path)
             except ConfigError as exc:
-                raise Fatal(f"error: {exc}") from None
+                raise Fatal(str(exc)) from None
         return self._config
 
     @property
@@ -81,7 +146,7 @@ class Context:
         try:
             storage = open_storage(self.db_path)
         except StorageError as exc:
-            raise Fatal(f"error: {exc}") from None
+            raise Fatal(str(exc)) from None
         try:
             yield storage
         finally:
@@ -91,8 +156,15 @@ class Context:
     def run_lock(self) -> Iterator[None]:
         """One run at a time per store: cron may start a run while the last is still going."""
         lock_path = self.db_path.with_name(self.db_path.name + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "a+") as handle:
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a+")  # noqa: SIM115 (closed by the with below)
+        except OSError as exc:
+            raise Fatal(
+                f"cannot create the run lock {lock_path} beside the store: "
+                f"{exc.strerror or exc}; {_os_fix(exc).replace('make it', 'make its directory')}"
+            ) from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -103,10 +175,10 @@ class Context:
                     "this run exits without doing anything. If no run is active, "
                     f"something else holds {lock_path}."
                 ) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+            # Who holds the lock, for people; unbuffered, so a full disk cannot fail the close.
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle.fileno(), 0)
+                os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
             try:
                 yield
             finally:
@@ -116,13 +188,14 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
     default=lambda: os.environ.get("AGGREGATOR_CONFIG", DEFAULT_CONFIG),
     show_default="feeds.yaml, or $AGGREGATOR_CONFIG",
-    type=click.Path(dir_okay=False),
+    # readable=False: the loader says what is wrong with the file, and exits 1.
+    type=click.Path(dir_okay=False, readable=False),
     help="The configuration file.",
 )
 @click.option(
@@ -150,8 +223,8 @@ def check_config(ctx: Context) -> None:
     """Validate the configuration and say what it contains."""
     config = ctx.config
     click.echo(
-        f"{config.path}: OK — {len(config.sources)} sources, {len(config.outputs)} outputs, "
-        f"store {ctx.db_path}"
+        f"{config.path}: OK — {_count(len(config.sources), 'source')}, "
+        f"{_count(len(config.outputs), 'output')}, store {ctx.db_path}"
     )
 
 
@@ -173,7 +246,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
     unknown = [s for s in only if s not in known]
     if unknown:
         raise Fatal(
-            f"error: unknown source {', '.join(unknown)}; the sources in {config.path} are: "
+            f"unknown source {', '.join(unknown)}; the sources in {config.path} are: "
             + ", ".join(sorted(known))
         )
     with ctx.open_storage() as storage:
@@ -191,14 +264,16 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
             )
     failed = report.failed
     ctx.echo(
-        f"fetched {len(report.runs)} sources: {report.new_items} new items, {len(failed)} failed"
-        + (f", {report.pruned} old items pruned" if report.pruned else "")
+        f"fetched {_count(len(report.runs), 'source')}: {_count(report.new_items, 'new item')}, "
+        f"{len(failed)} failed"
+        + (f", {_count(report.pruned, 'old item')} pruned" if report.pruned else "")
     )
     for run in failed:
         click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
     if ctx.verbosity > 0:
         ctx.echo(
-            f"  {report.stored_by_workers} changed feeds parsed and stored by worker processes"
+            f"  {_count(report.stored_by_workers, 'changed feed')} parsed and stored by worker "
+            "processes"
         )
         for run in report.runs:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
@@ -234,6 +309,13 @@ def status(ctx: Context) -> None:
         click.echo("  ".join([*cells, row[-1]]).rstrip())
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 source``, ``2 sources``, ``1 entry``, ``3 entries``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
@@ -253,13 +335,15 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
         try:
             report = publish_outputs(ctx.config, storage, out_dir=ctx.output_dir, house=house)
         except ConfigError as exc:
-            raise Fatal(f"error: {exc}") from None
+            raise Fatal(str(exc)) from None
         except OSError as exc:
             raise Fatal(
-                f"error: cannot write the outputs into {ctx.output_dir}: {exc.strerror or exc}; "
-                "check that the directory (publish.dir) is writable"
+                f"cannot write the outputs into {ctx.output_dir} (publish.dir): {os_problem(exc)}"
             ) from None
-    ctx.echo(f"published into {ctx.output_dir}: {report}")
+    ctx.echo(
+        f"published into {ctx.output_dir}: {_count(len(report.entries), 'output')}, "
+        f"{_count(len(report.written), 'file')} written, {len(report.unchanged)} unchanged"
+    )
     for problem in report.problems:
         click.echo(f"  commentary not published: {problem}", err=True)
 
@@ -285,10 +369,9 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
             result = relate(config, storage, out_dir, rebuild=rebuild, house=house)
         except OSError as exc:
             raise Fatal(
-                f"error: cannot write the related index or its files ({exc.filename or out_dir}): "
-                f"{exc.strerror or exc}; check that the store's directory and publish.dir are writable"
+                f"cannot write the related index or its files: {os_problem(exc, str(out_dir))}"
             ) from None
-    ctx.echo(f"related: {result.stats}; {len(result.index)} entries; files in {out_dir}")
+    ctx.echo(f"related: {result.stats}; {_count(len(result.index), 'entry')}; files in {out_dir}")
 
 
 @cli.command()
@@ -343,15 +426,15 @@ def comment_new(ctx: Context, source: str) -> None:
         stored = find_item(storage, source)
     if stored is None:
         raise Fatal(
-            f"error: no stored item has the URL, key or id {source!r}; "
+            f"no stored item has the URL, key or id {source!r}; "
             "fetch its feed first (aggregator fetch), or check the link"
         )
     try:
         path, text = new_file(ctx.config, stored, now=datetime.now(UTC))
     except CommentaryError as exc:
-        raise Fatal(f"error: {exc}") from None
+        raise Fatal(str(exc)) from None
     if path.exists():
-        raise Fatal(f"error: {path} already exists; edit it, or rename it to start another")
+        raise Fatal(f"{path} already exists; edit it, or rename it to start another")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"created {path}: write the comment below the front matter, then publish")
@@ -402,7 +485,7 @@ def comment_list(ctx: Context) -> None:
             click.echo(f"{problem.where}\n  {'ERROR':<9}{problem}")
     total = len(loaded.commentary) + len(loaded.problems)
     click.echo(
-        f"{total} commentary: {counts['ok']} matched, {counts['REVIEW']} to review, "
+        f"{_count(total, 'commentary')}: {counts['ok']} matched, {counts['REVIEW']} to review, "
         f"{counts['NO MATCH']} without a match, {counts['ERROR']} with errors"
     )
 

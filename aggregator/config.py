@@ -348,7 +348,10 @@ def load_config(path: str | os.PathLike) -> Config:
             f"{filename}: is a directory; give the path of a feeds.yaml file"
         ) from None
     except OSError as e:
-        raise ConfigError(f"{filename}: cannot read: {e.strerror or e}") from None
+        raise ConfigError(
+            f"{filename}: cannot read: {e.strerror or e}; "
+            "make it readable by the user running aggregator"
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -59,7 +59,7 @@ def test_check_config_reports_what_it_found(tmp_path):
     config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "check-config")
     assert result.exit_code == 0
-    assert "1 sources" in result.output
+    assert "1 source," in result.output
 
 
 def test_a_bad_config_is_one_clear_message_and_exit_1(tmp_path):
@@ -120,6 +120,17 @@ def test_fetch_source_picks_one_and_rejects_unknown_ids(tmp_path, feed_server):
     unknown = invoke("--config", str(config), "fetch", "--source", "zzz")
     assert unknown.exit_code == 1
     assert "unknown source zzz" in unknown.output
+
+
+def test_messages_count_in_good_english_and_say_error_once(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(1))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    assert "1 source, 2 outputs" in invoke("--config", str(config), "check-config").output
+    fetched = invoke("--config", str(config), "fetch")
+    assert fetched.output.startswith("fetched 1 source: 1 new item, 0 failed")
+
+    unknown = invoke("--config", str(config), "fetch", "--source", "zzz")
+    assert unknown.output.startswith("Error: unknown source zzz")
 
 
 def test_nothing_due_says_so_and_all_overrides(tmp_path, feed_server):

@@ -22,7 +22,7 @@ from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
 from aggregator.models import FetchPlan, FetchRequest, FetchResult, Item, SourceState, UpdateCounts
-from aggregator.store import Storage, open_storage
+from aggregator.store import Storage, StorageError, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,27 @@ async def _ingest(
     try:
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
             handled = [
-                _ingest_one(config, storage, fetcher, bodies, source, states[source.id], now)
+                asyncio.ensure_future(
+                    _ingest_one(config, storage, fetcher, bodies, source, states[source.id], now)
+                )
                 for source in due
             ]
-            for next_done in asyncio.as_completed(handled):
-                run = await next_done
-                report.runs.append(run)
-                if on_result is not None:
-                    on_result(run)
+            try:
+                for next_done in asyncio.as_completed(handled):
+                    run = await next_done
+                    report.runs.append(run)
+                    if on_result is not None:
+                        on_result(run)
+            except StorageError as exc:
+                # The store failed (a full disk, a damaged file), not a source: every
+                # other source would fail the same way, so the run stops here, once.
+                for task in handled:
+                    task.cancel()
+                await asyncio.gather(*handled, return_exceptions=True)
+                raise StorageError(
+                    f"{exc}; the run stopped after {len(report.runs)} of {len(due)} sources "
+                    "(what was stored is kept; the others are fetched on the next run)"
+                ) from exc
     finally:
         bodies.close()
     report.stored_by_workers = bodies.in_workers
@@ -251,6 +264,8 @@ async def _ingest_one(
     try:
         result = await fetcher.fetch(request_for(source, state))
         return await _handle_result(config, storage, bodies, source, state, result, now)
+    except StorageError:
+        raise  # not this source's fault: _ingest stops the run
     except Exception as exc:  # a bug must not stop the other sources
         log.exception("unexpected failure on source %s", source.id)
         error = f"internal error: {type(exc).__name__}: {exc}"

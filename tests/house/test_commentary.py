@@ -403,7 +403,7 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
         line.split()[:3] == ["ok", "source", "1.00"] and SOURCE_LINK in line for line in lines
     )
     assert any(line.split()[:2] == ["NO", "MATCH"] for line in lines)
-    assert lines[-1] == "2 commentary: 1 matched, 0 to review, 1 without a match, 0 with errors"
+    assert lines[-1] == "2 commentaries: 1 matched, 0 to review, 1 without a match, 0 with errors"
 
 
 def test_publish_reports_commentary_it_left_out_and_still_succeeds(site, monkeypatch):
