@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import click
 
 from aggregator import __version__
-from aggregator.config import Config, ConfigError, load_config, resolve_path
+from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.ingest import schedule, update
 from aggregator.store import Storage, StorageError, open_storage
 
@@ -488,6 +488,118 @@ def comment_list(ctx: Context) -> None:
         f"{_count(total, 'commentary')}: {counts['ok']} matched, {counts['REVIEW']} to review, "
         f"{counts['NO MATCH']} without a match, {counts['ERROR']} with errors"
     )
+
+
+# -- adding sources: `add` and `import-opml` edit feeds.yaml, keeping its comments ----
+
+
+def _editable_config(ctx: Context) -> Config:
+    """The config to add to; ``sources: []`` is fine here (a new file starts so)."""
+    try:
+        return load_config(ctx.config_path, require_sources=False)
+    except ConfigError as exc:
+        raise Fatal(f"error: {exc}") from None
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--id", "source_id", metavar="ID", help="The source's id (default: from its host).")
+@click.option("--name", help="The name shown in attribution (default: the feed's own title).")
+@click.option(
+    "--tags", multiple=True, metavar="TAG[,TAG]", help="Tags for the source (repeatable)."
+)
+@pass_ctx
+def add(
+    ctx: Context, url: str, source_id: str | None, name: str | None, tags: tuple[str, ...]
+) -> None:
+    """Add the feed at URL, or the feed a site's page at URL advertises, to feeds.yaml."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from aggregator.configedit import NewSource, append_sources, known_urls, source_id_for
+    from aggregator.ingest.discover import DiscoveryError, discover
+    from aggregator.ingest.fetch import Fetcher
+    from aggregator.text.urls import canonical_url
+
+    config = _editable_config(ctx)
+
+    async def find():
+        async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+            return await discover(url, fetcher)
+
+    try:
+        found = asyncio.run(find())
+    except DiscoveryError as exc:
+        raise Fatal(f"error: {exc}") from None
+    if found.page_url:
+        ctx.echo(f"{found.page_url} is a page; the feeds it leads to:")
+    for n, candidate in enumerate(found.feeds):
+        feed = candidate.feed
+        mark = "*" if n == 0 else " "
+        ctx.echo(
+            f" {mark} {candidate.url}\n     «{feed.title or '(no title)'}», "
+            f"{feed.format}, language {feed.language or '(not given)'}, {len(feed.items)} items"
+        )
+    for problem in found.problems:
+        ctx.echo(f"   not used: {problem}")
+    chosen = found.feeds[0]
+    known = known_urls(config)
+    for candidate_url in (chosen.url, url):
+        existing = known.get(canonical_url(candidate_url))
+        if existing:
+            raise Fatal(f"error: {chosen.url} is already configured as source '{existing}'")
+    taken = {s.id for s in config.sources}
+    if source_id and source_id in taken:
+        raise Fatal(f"error: the id '{source_id}' is taken; choose another with --id")
+    title = " ".join((chosen.feed.title or "").split())
+    new = NewSource(
+        id=source_id or source_id_for(name or title, chosen.url, taken),
+        name=name or title or (urlsplit(chosen.url).hostname or chosen.url),
+        url=chosen.url,
+        language=chosen.feed.language,
+        tags=tuple(t.strip() for value in tags for t in value.split(",") if t.strip()),
+    )
+    try:
+        append_sources(ctx.config_path, [new])
+    except ConfigError as exc:
+        raise Fatal(f"error: {exc}") from None
+    ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
+    if len(found.feeds) > 1:
+        ctx.echo("to add another of the feeds above: aggregator add URL")
+    ctx.echo("fetch and publish it: aggregator run")
+
+
+@cli.command("import-opml")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_ctx
+def import_opml(ctx: Context, file: str) -> None:
+    """Add every feed of an OPML subscription list (another reader's export) to feeds.yaml."""
+    from aggregator.configedit import OpmlError, append_sources, sources_from_opml
+
+    config = _editable_config(ctx)
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise Fatal(f"error: {file}: cannot read: {exc.strerror or exc}") from None
+    try:
+        found = sources_from_opml(data, config, file)
+    except OpmlError as exc:
+        raise Fatal(f"error: {exc}") from None
+    for line in found.broken:
+        ctx.echo(f"{file}: {line}", err=True)
+    if found.sources:
+        try:
+            append_sources(ctx.config_path, found.sources)
+        except ConfigError as exc:
+            raise Fatal(f"error: {exc}") from None
+    ctx.echo(
+        f"{file}: added {len(found.sources)} sources to {ctx.config_path}; "
+        f"skipped {len(found.duplicates)} already configured or listed twice, "
+        f"{len(found.broken)} broken"
+    )
+    if ctx.verbosity > 0:
+        for line in found.duplicates:
+            ctx.echo(f"  skipped {line}")
 
 
 def main() -> None:

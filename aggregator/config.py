@@ -85,8 +85,8 @@ class StorageConfig:
 @dataclass(frozen=True)
 class SourceConfig:
     id: str  # [a-z0-9][a-z0-9._-]*
-    name: str
     url: str  # http(s) URL, file:// URL or a path (relative to the config file)
+    name: str = ""  # "": the feed's own title where stored (publish), else the id
     language: str | None = None
     tags: tuple[str, ...] = ()
     interval: int | None = None  # overrides fetch.interval
@@ -197,7 +197,7 @@ class Config:
     def _names(self) -> dict[str, str]:
         names = self.__dict__.get("_names_cache")
         if names is None:
-            names = {s.id: s.name for s in self.sources}
+            names = {s.id: s.name or s.id for s in self.sources}
             object.__setattr__(self, "_names_cache", names)  # frozen; a pure cache
         return names
 
@@ -319,7 +319,7 @@ class _Problems:
             raise ConfigError("\n".join(m for _, m in sorted(self.found, key=lambda f: f[0])))
 
 
-def load_config(path: str | os.PathLike) -> Config:
+def load_config(path: str | os.PathLike, *, require_sources: bool = True) -> Config:
     """Read and validate a feeds.yaml file.
 
     Every problem in the file is reported at once, in one :class:`ConfigError`
@@ -335,6 +335,8 @@ def load_config(path: str | os.PathLike) -> Config:
     * if ``outputs`` is absent (or empty), there are two outputs:
       ``{name: all, title: <site.title>, description: <site.description>}`` carrying
       everything, and ``{name: commentary, kinds: [commentary]}``.
+
+    ``require_sources=False`` accepts ``sources: []`` (``aggregator add`` starts so).
     """
     filename = os.fspath(path)
     try:
@@ -376,7 +378,7 @@ def load_config(path: str | os.PathLike) -> Config:
 
     config = _build_dataclass(Config, document, (), problems)
     config = _fill_defaults(config, document)
-    _check_config(config, problems)
+    _check_config(config, problems, require_sources=require_sources)
     problems.raise_if_any()
     return dataclasses.replace(config, path=str(Path(path).resolve()))
 
@@ -967,10 +969,10 @@ def _fill_defaults(config: Config, document: dict) -> Config:
     return dataclasses.replace(config, **changes) if changes else config
 
 
-def _check_config(config: Config, problems: _Problems) -> None:
+def _check_config(config: Config, problems: _Problems, *, require_sources: bool = True) -> None:
     sources = config.sources if _valid(config.sources) else ()
     outputs = config.outputs if _valid(config.outputs) else ()
-    if config.sources == ():
+    if config.sources == () and require_sources:
         problems.add(
             ("sources",),
             "no sources configured",

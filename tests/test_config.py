@@ -586,7 +586,7 @@ sources:
     name: Tengrinews
     url: htps://tengrinews.kz/news.rss
   - id: zakon
-    url: https://www.zakon.kz/rss.xml
+    name: Zakon.kz
   - id: zakon
     name: Zakon
     url: https://www.zakon.kz/rss/
@@ -602,7 +602,7 @@ outputs:
         (6, "fetch.interval"),
         (8, "sources[0].id"),
         (10, "sources[0].url"),
-        (11, "sources[1]: missing required key 'name'"),
+        (11, "sources[1]: missing required key 'url'"),
         (13, "sources[2].id: duplicate"),
         (18, "outputs[0].sources[0]"),
     ]

@@ -25,6 +25,7 @@ RANKS = {
     "aggregator.config": 0,
     "aggregator.files": 0,
     "aggregator.text": 0,
+    "aggregator.configedit": 1,  # edits feeds.yaml: above config, files and text
     "aggregator.parse": 1,
     "aggregator.store": 2,
     "aggregator.ingest": 3,

@@ -143,9 +143,12 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     try:
         feed = parse_feed(job.body, job.url, job.headers, parser=job.fetch.parser)
     except ParseError as exc:
-        state, run = decide.after_parse_error(
-            job.source, job.state, job.fetch, job.now, f"{job.url}: {exc}"
-        )
+        error = f"{job.url}: {exc}"
+        if "HTML page" in str(exc):
+            from aggregator.ingest.discover import html_page_hint
+
+            error += html_page_hint(job.body, job.url, job.headers)
+        state, run = decide.after_parse_error(job.source, job.state, job.fetch, job.now, error)
         storage.save_source_state(state)
         return run
     seen = storage.seen_items(job.source.id, (item.id for item in feed.items))

@@ -1,0 +1,151 @@
+"""`aggregator add` and `aggregator import-opml`, run for real: a site on loopback,
+a feeds.yaml on disk, then `aggregator run` publishing what was added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner
+from feedserver import FeedServer
+
+from aggregator.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "feeds"
+RSS = (EXAMPLES / "delovoy-almaty.xml").read_bytes()
+ATOM = (EXAMPLES / "dala-zhanalyktary.atom").read_bytes()
+
+STARTER = """\
+# feeds.yaml of a new reader: a title, a home page, no sources yet.
+site:
+  title: "Дайджест"          # shown on every output
+  link: "https://digest.example/"
+fetch:
+  allow_private_networks: [127.0.0.1/32]   # the test's site is on loopback
+sources: []
+"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def site_page(feed_server: FeedServer) -> str:
+    feed_server.route(
+        "/",
+        body=b"<!DOCTYPE html><html><head><title>Delovoy</title>"
+        b'<link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+        b'<link rel="alternate" type="application/atom+xml" href="/kk.atom"></head></html>',
+        headers={"Content-Type": "text/html"},
+    )
+    feed_server.route("/rss.xml", body=RSS)
+    feed_server.route("/kk.atom", body=ATOM)
+    return feed_server.url("/")
+
+
+def test_from_a_sites_address_to_a_published_output(tmp_path: Path, feed_server: FeedServer):
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    added = invoke(
+        "--config", str(config), "add", site_page(feed_server), "--tags", "business,almaty"
+    )
+    assert added.exit_code == 0, added.output
+    assert f"{feed_server.url('/')} is a page; the feeds it leads to:" in added.output
+    assert f" * {feed_server.url('/rss.xml')}" in added.output
+    assert f"   {feed_server.url('/kk.atom')}" in added.output
+    assert "added source '127' (" in added.output  # an id from the host; the name: the feed's title
+    text = config.read_text(encoding="utf-8")
+    assert text.startswith(STARTER.replace("sources: []\n", "sources:\n"))  # comments kept
+    assert f"url: {feed_server.url('/rss.xml')}" in text
+    assert "tags: [business, almaty]" in text
+
+    ran = invoke("--config", str(config), "run")
+    assert ran.exit_code == 0, ran.output
+    published = feedparser.parse((tmp_path / "output" / "all.atom").read_bytes())
+    assert len(published.entries) == len(feedparser.parse(RSS).entries) > 0
+    assert published.entries[0].source.title == feedparser.parse(RSS).feed.title
+
+
+def test_adding_a_feed_twice_is_refused(tmp_path: Path, feed_server: FeedServer):
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    url = site_page(feed_server)
+    assert invoke("--config", str(config), "add", feed_server.url("/rss.xml")).exit_code == 0
+    before = config.read_text(encoding="utf-8")
+    again = invoke("--config", str(config), "add", url)
+    assert again.exit_code == 1
+    assert "is already configured as source" in again.output
+    assert config.read_text(encoding="utf-8") == before
+
+
+def test_id_name_and_a_taken_id(tmp_path: Path, feed_server: FeedServer):
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    site_page(feed_server)
+    args = ("--config", str(config), "add")
+    done = invoke(*args, feed_server.url("/kk.atom"), "--id", "dala", "--name", "Дала")
+    assert done.exit_code == 0, done.output
+    assert "added source 'dala' (Дала)" in done.output
+    taken = invoke(*args, feed_server.url("/rss.xml"), "--id", "dala")
+    assert taken.exit_code == 1 and "the id 'dala' is taken" in taken.output
+
+
+def test_an_address_that_leads_to_no_feed_changes_nothing(tmp_path: Path, feed_server: FeedServer):
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    feed_server.route("/", body=b"<html><body>just a page</body></html>")
+    result = invoke("--config", str(config), "add", feed_server.url("/"))
+    assert result.exit_code == 1
+    assert "advertises no feed" in result.output and "Traceback" not in result.output
+    assert config.read_text(encoding="utf-8") == STARTER
+
+
+def test_a_source_pointing_at_a_page_reports_the_feeds_it_advertises(
+    tmp_path: Path, feed_server: FeedServer
+):
+    url = site_page(feed_server)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        STARTER.replace("sources: []", f"sources:\n  - id: delovoy\n    url: {url}"),
+        encoding="utf-8",
+    )
+    invoke("--config", str(config), "fetch")
+    status = invoke("--config", str(config), "status")
+    assert "not a feed: the document is an HTML page" in status.output
+    health = invoke("--config", str(config), "publish")
+    assert health.exit_code == 0
+    text = (tmp_path / "output" / "health.json").read_text(encoding="utf-8")
+    assert f"the page advertises {feed_server.url('/rss.xml')} (RSS)" in text
+
+
+def test_import_opml_then_the_published_sources_opml_round_trips(tmp_path: Path):
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        """<?xml version="1.0"?><opml version="2.0"><head/><body>
+        <outline text="Новости"><outline text="Tengrinews" xmlUrl="https://tengrinews.kz/news.rss"
+          language="ru"/></outline>
+        <outline text="Kapital" xmlUrl="https://kapital.kz/rss" category="/business"/>
+        <outline text="Kapital" xmlUrl="https://www.kapital.kz/rss/"/>
+        <outline text="Broken" xmlUrl="kapital.kz"/>
+        </body></opml>""",
+        encoding="utf-8",
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    result = invoke("--config", str(config), "import-opml", str(opml))
+    assert result.exit_code == 0, result.output
+    assert "added 2 sources" in result.output
+    assert "skipped 1 already configured or listed twice, 1 broken" in result.output
+    assert "line 6: outline 'Broken' has xmlUrl 'kapital.kz': not an http(s) URL" in result.output
+
+    assert invoke("--config", str(config), "publish").exit_code == 0
+    exported = tmp_path / "output" / "sources.opml"
+    second = tmp_path / "second" / "feeds.yaml"
+    second.parent.mkdir()
+    second.write_text(STARTER, encoding="utf-8")
+    assert invoke("--config", str(second), "import-opml", str(exported)).exit_code == 0
+    first_text = config.read_text(encoding="utf-8")
+    assert second.read_text(encoding="utf-8") == first_text
+    again = invoke("--config", str(second), "import-opml", str(exported))
+    assert "added 0 sources" in again.output and "skipped 2 already configured" in again.output
+    assert second.read_text(encoding="utf-8") == first_text
