@@ -82,6 +82,35 @@ SQLITE_MIGRATIONS: list[str] = [
     );
     CREATE INDEX item_sources_by_item ON item_sources (item_key);
     """,
+    # 2: a change log, so that a stage that keeps derived data (the related index)
+    # reads only what changed since it last looked, not the whole store.  One row per
+    # key: its last change.
+    """
+    CREATE TABLE item_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        removed INTEGER NOT NULL
+    );
+    CREATE INDEX item_changes_by_key ON item_changes (key);
+    CREATE TRIGGER item_inserted AFTER INSERT ON items BEGIN
+        DELETE FROM item_changes WHERE key = NEW.key;
+        INSERT INTO item_changes (key, removed) VALUES (NEW.key, 0);
+    END;
+    CREATE TRIGGER item_updated
+    AFTER UPDATE OF title, link, summary, content, published, categories, language ON items
+    BEGIN
+        DELETE FROM item_changes WHERE key = NEW.key;
+        INSERT INTO item_changes (key, removed) VALUES (NEW.key, 0);
+    END;
+    CREATE TRIGGER item_deleted AFTER DELETE ON items BEGIN
+        DELETE FROM item_changes WHERE key = OLD.key;
+        INSERT INTO item_changes (key, removed) VALUES (OLD.key, 1);
+    END;
+    CREATE TRIGGER item_source_added AFTER INSERT ON item_sources BEGIN
+        DELETE FROM item_changes WHERE key = NEW.item_key;
+        INSERT INTO item_changes (key, removed) VALUES (NEW.item_key, 0);
+    END;
+    """,
 ]
 
 

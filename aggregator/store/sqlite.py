@@ -448,6 +448,19 @@ class SQLiteStorage:
             ).fetchone()
         return _stored_item(row) if row else None
 
+    def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
+        """(the store's change number now, keys stored or edited after change ``since``,
+        keys removed after it); ``since=None``: only the number (nothing listed)."""
+        with self._errors():
+            now = self._db.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
+            if since is None:
+                return now, [], []
+            rows = self._db.execute(
+                "SELECT key, removed FROM item_changes WHERE seq > ? AND seq <= ? ORDER BY seq",
+                (since, now),
+            ).fetchall()
+        return now, [k for k, r in rows if not r], [k for k, r in rows if r]
+
     def items_count(self) -> int:
         with self._errors():
             return self._db.execute("SELECT count(*) FROM items").fetchone()[0]

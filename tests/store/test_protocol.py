@@ -33,6 +33,8 @@ class MemoryStorage:
         self.by_source: dict[tuple[str, str], tuple[str, str]] = {}  # -> (key, hash)
         self.history: list[tuple[str, str, str, int, datetime]] = []
         self._keys = (f"k{n:06d}" for n in itertools.count())
+        self.changes: dict[str, tuple[int, bool]] = {}  # key -> (change number, removed)
+        self._change = itertools.count(1)
 
     location = ":memory:"
 
@@ -90,6 +92,7 @@ class MemoryStorage:
                 key, item, (source,), first_seen, write.published, write.updated
             )
             self.by_source[(source, write.item.id)] = (key, write.content_hash)
+            self.changes[key] = (next(self._change), False)
         self.save_source_state(plan.state)
 
     def iter_items(
@@ -109,6 +112,13 @@ class MemoryStorage:
 
     def item_by_link(self, url: str) -> StoredItem | None:
         return next((s for s in self.items.values() if s.item.link == url), None)
+
+    def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
+        now = max((n for n, _ in self.changes.values()), default=0)
+        if since is None:
+            return now, [], []
+        changed = sorted((n, k, removed) for k, (n, removed) in self.changes.items() if n > since)
+        return now, [k for _, k, r in changed if not r], [k for _, k, r in changed if r]
 
     def items_count(self) -> int:
         return len(self.items)

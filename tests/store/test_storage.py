@@ -76,20 +76,21 @@ def test_store_of_an_older_schema_is_migrated_on_open(tmp_path, monkeypatch):
     with open_storage(path) as s:
         assert s.items_count() == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(schema.SQLITE_MIGRATIONS)
         assert db.execute("SELECT score FROM items").fetchone()[0] == 7
 
 
 def test_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
     open_storage(path).close()
+    applied = len(schema.SQLITE_MIGRATIONS)
     steps = "CREATE TABLE half_done (x); SELECT * FROM no_such_table;"
     monkeypatch.setattr(schema, "SQLITE_MIGRATIONS", [*schema.SQLITE_MIGRATIONS, steps])
 
     with pytest.raises(StorageError, match="no such table"):
         open_storage(path)
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == applied
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         assert "half_done" not in tables
 
@@ -420,6 +421,24 @@ def test_prune_keeps_old_items_a_feed_still_lists(store):
     assert store.prune(retention_days=90, keep_latest=0, now=T0 + timedelta(days=100)) == 1
     assert store.items_count() == 0
     assert store.get_source_state("inform").item_count == 0
+
+
+def test_item_changes_lists_only_what_was_stored_edited_or_removed_since_a_mark(store):
+    record_fetch(store, state(), [item(1), item(2), item(3)], fetched_at=T0)
+    mark, changed, removed = store.item_changes(None)
+    assert (changed, removed) == ([], [])
+    assert store.item_changes(mark) == (mark, [], [])
+
+    later = T0 + timedelta(hours=1)
+    record_fetch(store, state(), [item(1), item(2, title="Исправлено"), item(4)], fetched_at=later)
+    keys = {s.item.id: s.key for s in store.iter_items()}
+    now, changed, removed = store.item_changes(mark)
+    assert now > mark and removed == []
+    assert sorted(changed) == sorted([keys["guid-2"], keys["guid-4"]])  # 1 was unchanged
+
+    store.prune(retention_days=1, keep_latest=0, now=T0 + timedelta(days=400))
+    _, changed, removed = store.item_changes(now)
+    assert changed == [] and sorted(removed) == sorted(keys.values())
 
 
 def test_item_pruned_and_seen_again_gets_its_old_key_back(store):
