@@ -140,6 +140,9 @@ class OutputConfig:
     max_age: int | None = None  # seconds ("7d"); None = no limit
     repost_notice: bool = False  # append site.repost_notice to each entry's content
     per: str | None = None  # None, "source" or "tag"
+    # The output's language (xml:lang, <language>); "": the one its entries share,
+    # else site.language.
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ Identity and determinism:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aggregator.config import Config, expand_outputs, resolve_path
+from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house import HouseCommentary
 from aggregator.publish.feeds import EntryView, FeedView, render_atom, render_json, render_rss
@@ -74,7 +74,10 @@ def publish(
     out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
     outputs = expand_outputs(config)
     catalog = Catalog(config, storage.source_states())
-    catalog.house = house if house is not None else HouseCommentary.load(config, storage)
+    catalog.use_house(
+        house if house is not None else HouseCommentary.load(config, storage),
+        _house_feed(config, outputs),
+    )
     newest = newest_item(storage)
     selections = [Selection.compile(output, catalog, newest) for output in outputs]
 
@@ -109,6 +112,14 @@ def publish(
         entries={name: len(view.entries) for name, view in views.items()},
         problems=tuple(str(p) for p in catalog.house.problems),
     )
+
+
+def _house_feed(config: Config, outputs: Sequence[OutputConfig]) -> str | None:
+    """The output that carries the house's commentary alone, else the main one."""
+    for output in outputs:
+        if tuple(output.kinds) == ("commentary",) and not output.sources:
+            return output.name
+    return config.publish.main_output
 
 
 # --- atomic writes -------------------------------------------------------------

@@ -7,14 +7,17 @@ of its input, so the same view gives the same bytes (no clock, no randomness).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote, urljoin
 
 from feedgen.feed import FeedGenerator
 
 from aggregator import __version__
+from aggregator.config import Config
 from aggregator.models import Author, Enclosure
 from aggregator.text.html import plain_text
 from aggregator.text.urls import as_uri
@@ -42,6 +45,22 @@ def language_tag(value: str | None) -> str | None:
     """A BCP 47-looking tag (what atom:xml:lang accepts), or None."""
     value = (value or "").strip().replace("_", "-")
     return value if _LANGUAGE_TAG.match(value) else None
+
+
+def feed_url(config: Config, name: str, fmt: str) -> str:
+    """The public URL of ``output/<name>.<fmt>``: ``site.feeds_url`` (or ``site.link``) + file."""
+    base = config.site.feeds_url or config.site.link
+    if not base.endswith("/"):
+        base += "/"
+    return as_uri(urljoin(base, quote(name) + FORMATS[fmt])) or ""
+
+
+def site_url(config: Config, path: str) -> str:
+    """The public URL of ``output/<path>`` (a page of ours)."""
+    base = config.site.feeds_url or config.site.link
+    if not base.endswith("/"):
+        base += "/"
+    return as_uri(urljoin(base, quote(path))) or ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,9 @@ class _EntryExtension:
 
     def extend_rss(self, item):
         _sub(item, f"{{{DC_NS}}}identifier", self.view.original_id)
+        if self.view.language:
+            # RSS has a language per channel only; Dublin Core gives one per item.
+            _sub(item, f"{{{DC_NS}}}language", self.view.language)
         # RSS <author> must be an e-mail address ("email (name)"); a name alone
         # goes to dc:creator.  feedgen would write "email (email)" for ours.
         for old in item.findall("author"):
@@ -221,7 +243,13 @@ def _feedgen(feed: FeedView, fmt: str) -> FeedGenerator:
         fe.updated(view.updated)
         if view.summary_html:
             fe.summary(view.summary_html, type="html")
-        fe.content(view.content_html, type="html")
+        if view.content_html:
+            fe.content(view.content_html, type="html")
+        elif not view.link:
+            # RFC 4287 4.1.1.1: content or an alternate link; never an empty <content/>.
+            fe.content(html.escape(view.title or UNTITLED), type="html")
+        elif not view.summary_html:
+            fe.summary(view.title or UNTITLED)  # a title alone: readers still get text
         for author in view.authors:
             name = author.name or author.email or ""
             if not name:
@@ -285,8 +313,11 @@ def _json_item(view: EntryView) -> dict[str, object]:
     if view.link:
         item["url"] = view.link
     item["title"] = view.title or UNTITLED
-    item["content_html"] = view.content_html
     summary = plain_text(view.summary_html)
+    if view.content_html:
+        item["content_html"] = view.content_html
+    else:
+        item["content_text"] = summary or view.title or UNTITLED  # one of the two is required
     if summary:
         item["summary"] = summary
     item["date_published"] = iso(view.published)

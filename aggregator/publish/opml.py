@@ -21,12 +21,10 @@ def sources_opml(config: Config, catalog: Catalog) -> bytes:
     body = etree.SubElement(opml, "body")
     for source in config.sources:
         state = catalog.states.get(source.id)
-        attrs = {
-            "type": "rss",
-            "text": clean_text(source.name),
-            "title": clean_text(source.name),
-            "xmlUrl": catalog.feed_uri(state.url if state else source.url) or "",
-        }
+        attrs = {"text": clean_text(source.name), "title": clean_text(source.name)}
+        xml_url = catalog.feed_uri(state.url if state else source.url)
+        if xml_url:  # a file read from this machine has no public address: a plain outline
+            attrs = {"type": "rss", **attrs, "xmlUrl": xml_url}
         home = http_uri(state.link) if state else None
         if home:
             attrs["htmlUrl"] = home

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from aggregator.config import (
     Config,
@@ -22,13 +22,35 @@ from aggregator.config import (
 )
 from aggregator.house import HouseCommentary, HouseEntry
 from aggregator.models import SourceState, StoredItem
-from aggregator.publish.feeds import SourceView
+from aggregator.publish.feeds import SourceView, feed_url, site_url
+from aggregator.publish.language import guess_language
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
-from aggregator.text.urls import as_uri, http_uri
+from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text
 
 KINDS = ("source", "commentary")
+PAGES_DIR = "commentary"  # output/commentary/<slug>.html: a page per house commentary
+
+
+def commentary_pages(house: HouseCommentary) -> dict[str, str]:
+    """Each commentary's page, ``commentary/<slug>.html``; a slug two commentaries share
+    (a file and a post of the house feed) gets ``-2``, ``-3`` in order of publication."""
+    pages: dict[str, str] = {}
+    taken: set[str] = set()
+    entries = sorted(house.entries.values(), key=lambda e: (e.stored.published, e.stored.key))
+    for entry in entries:
+        base = _SLUG_UNSAFE.sub("-", entry.commentary.slug).strip("-.") or "commentary"
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug)
+        pages[entry.stored.key] = f"{PAGES_DIR}/{slug}.html"
+    return pages
+
+
+_SLUG_UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
 
 
 class Catalog:
@@ -40,8 +62,26 @@ class Catalog:
         self.states: dict[str, SourceState] = {s.source_id: s for s in states}
         self.base_dir = config_dir(config)
         self._views: dict[str, SourceView] = {}
+        self._guessed: dict[str, str | None] = {}
         self.related_dir: Path | None = None  # output/related/, written by the relate stage
         self.house = HouseCommentary()  # the house's commentary, matched to its sources
+        self.house_feed: str | None = None
+        self.pages: dict[str, str] = {}  # commentary store key -> "commentary/<slug>.html"
+
+    def use_house(self, house: HouseCommentary, house_feed: str | None) -> None:
+        """The matched commentary, and the output that is the house's own feed (its
+        commentary entries' atom:source / RSS <source>)."""
+        self.house = house
+        self.house_feed = house_feed
+        self.pages = commentary_pages(house)
+
+    def page_url(self, key: str) -> str | None:
+        """The public URL of a commentary's page (output/commentary/<slug>.html)."""
+        page = self.pages.get(key)
+        return site_url(self.config, page) if page else None
+
+    def house_feed_url(self) -> str | None:
+        return feed_url(self.config, self.house_feed, "rss") if self.house_feed else None
 
     def commentary(self, stored: StoredItem) -> HouseEntry | None:
         return self.house.entries.get(stored.key)
@@ -96,13 +136,22 @@ class Catalog:
         return tags
 
     def language(self, stored: StoredItem) -> str | None:
+        """The item's own language, else its source's, else guessed from its text;
+        None when unsure (never the site's: a wrong label is worse than none)."""
+        house = self.house.entries.get(stored.key)
+        if house is not None:
+            return house.commentary.language  # what its entry view says, too
         if stored.item.language:
             return stored.item.language
         for source_id in stored.source_ids:
             source = self.sources.get(source_id)
             if source is not None and source.language:
                 return source.language
-        return None
+        if stored.key not in self._guessed:
+            item = stored.item
+            text = " ".join((item.title, plain_text(item.summary), plain_text(item.content)))
+            self._guessed[stored.key] = guess_language(text)
+        return self._guessed[stored.key]
 
     def source_view(self, source_id: str) -> SourceView:
         view = self._views.get(source_id)
@@ -116,21 +165,23 @@ class Catalog:
         url = state.url if state is not None else config.url if config is not None else None
         feed_url = self.feed_uri(url)
         name = config.name if config is not None else (state and state.title) or source_id
+        # RFC 4287 4.2.11: atom:source SHOULD carry updated; the feed's own time, else
+        # when we last read it.
+        updated = None
+        if state is not None:
+            updated = state.feed_updated or state.last_success or state.last_attempt
         return SourceView(
             id=feed_url or self.config.site.tag_uri(f"source/{quote(source_id, safe='')}"),
             name=clean_text(name),
             feed_url=feed_url,
             home_url=http_uri(state.link) if state is not None else None,
-            updated=state.feed_updated if state is not None else None,
+            updated=updated,
         )
 
     def feed_uri(self, url: str | None) -> str | None:
-        """A source's URL as a URI: local paths (the offline example) become file: URIs."""
-        if not url:
-            return None
-        if urlsplit(url).scheme in ("http", "https", "file"):
-            return as_uri(url)
-        return (self.base_dir / url).resolve().as_uri()
+        """A source's public URL as a URI; None for a file read from this machine (its
+        path means nothing to a reader and tells the world about our disk)."""
+        return http_uri(url)
 
 
 @dataclass(frozen=True)

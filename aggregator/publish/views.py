@@ -5,13 +5,13 @@ output."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from aggregator.config import (
-    Config,
     OutputConfig,
 )
 from aggregator.house import FILE_KEY_PREFIX, HouseEntry
@@ -24,15 +24,26 @@ from aggregator.publish.feeds import (
     FeedView,
     SourceView,
     ViaView,
+    feed_url,
     language_tag,
     media_type,
 )
+from aggregator.publish.language import shared_language
 from aggregator.publish.select import Catalog, Selection
 from aggregator.text.html import plain_text
-from aggregator.text.urls import as_uri, http_uri
+from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An image of 1x1 (or 0) pixels: a tracking beacon, not content.
+_TRACKING_PIXEL = re.compile(
+    r"<img\b(?=[^>]*\bwidth=[\"']?[01](?:px)?[\"'\s/>])"
+    r"(?=[^>]*\bheight=[\"']?[01](?:px)?[\"'\s/>])[^>]*>",
+    re.IGNORECASE,
+)
+_MEDIA = re.compile(r"<(?:img|video|audio|iframe|picture|svg)\b", re.IGNORECASE)
+# Before the link to the original, after the repost notice.
+_SOURCE_WORD = {"ru": "Источник", "kk": "Дереккөз", "en": "Source"}
 
 
 def entry_view(
@@ -93,9 +104,9 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: Catalog)
         source = SourceView(
             id=catalog.config.site.tag_uri("source/house"),
             name=clean_text(name),
-            feed_url=None,
+            feed_url=catalog.house_feed_url(),
             home_url=http_uri(catalog.config.site.link),
-            updated=None,
+            updated=stored.published,
         )
     else:
         entry_id = catalog.config.site.item_id(stored.key)
@@ -114,7 +125,8 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: Catalog)
         id=entry_id,
         original_id=clean_text(stored.item.id),
         title=clean_text(commentary.title).strip(),
-        link=http_uri(commentary.link),
+        # Its own page, unless the editor gave it one elsewhere.
+        link=http_uri(commentary.link) or catalog.page_url(stored.key),
         published=stored.published,
         updated=max(stored.updated, stored.published),
         summary_html=None,
@@ -132,14 +144,25 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: Catalog)
 
 
 def _safe_html(fragment: str | None, base_url: str | None) -> str:
-    return clean_text(sanitize_html(clean_text(fragment), base_url)) if fragment else ""
+    if not fragment:
+        return ""
+    cleaned = clean_text(sanitize_html(clean_text(fragment), base_url))
+    cleaned = _TRACKING_PIXEL.sub("", cleaned)
+    # Markup with no text and no media in it (what a pixel leaves) is no content.
+    if not plain_text(cleaned) and not _MEDIA.search(cleaned):
+        return ""
+    return cleaned
 
 
 def _notice_html(notice: str, view: EntryView) -> str:
-    text = html.escape(clean_text(notice))
+    text = html.escape(clean_text(notice).rstrip())
     if view.link and view.source is not None:
-        link = f' <a href="{html.escape(view.link)}">{html.escape(view.source.name)}</a>'
-        return f'\n<p class="repost-notice">{text}{link}</p>'
+        # The notice is a sentence; the link to the original is a separate one.
+        if not text.endswith((".", "!", "?", "…")):
+            text += "."
+        source = f'<a href="{html.escape(view.link)}">{html.escape(view.source.name)}</a>'
+        word = _SOURCE_WORD.get((view.language or "").split("-")[0].lower(), "Source")
+        return f'\n<p class="repost-notice">{text} {word}: {source}</p>'
     return f'\n<p class="repost-notice">{text}</p>'
 
 
@@ -168,23 +191,21 @@ def feed_view(
 ) -> FeedView:
     site = catalog.config.site
     updated = max((e.updated for e in entries), default=newest or _EPOCH)
+    language = (
+        language_tag(output.language)
+        or (language_tag(output.languages[0]) if len(output.languages) == 1 else None)
+        or shared_language(e.language for e in entries)
+        or language_tag(site.language)
+    )
     return FeedView(
         name=output.name,
         id=catalog.config.site.tag_uri(f"feed/{quote(output.name, safe='')}"),
         title=clean_text(output.title or site.title),
         description=clean_text(output.description or site.description),
         home_url=http_uri(site.link) or site.link,
-        language=language_tag(site.language),
+        language=language,
         author=clean_text(site.author or site.house or site.title),
         updated=updated,
         self_urls={fmt: feed_url(catalog.config, output.name, fmt) for fmt in FORMATS},
         entries=entries,
     )
-
-
-def feed_url(config: Config, name: str, fmt: str) -> str:
-    """The public URL of ``output/<name>.<fmt>``: ``site.feeds_url`` (or ``site.link``) + file."""
-    base = config.site.feeds_url or config.site.link
-    if not base.endswith("/"):
-        base += "/"
-    return as_uri(urljoin(base, quote(name) + FORMATS[fmt])) or ""
