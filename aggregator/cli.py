@@ -471,6 +471,8 @@ def comment_list(ctx: Context) -> None:
             if flag == "ok":
                 for key in match.keys:
                     click.echo(f"  {flag:<9}{method:<17}{describe(key)}")
+                for key in match.related:
+                    click.echo(f"  {'related':<26}{describe(key)}")
             elif flag == "REVIEW":
                 click.echo(f"  {flag:<9}{method:<17}{match.note}; is one of these the source?")
                 for key, confidence in match.candidates:
@@ -480,6 +482,11 @@ def comment_list(ctx: Context) -> None:
             else:
                 line = f":{commentary.source_line}" if commentary.source_line else ""
                 click.echo(f"  {flag:<9}{commentary.where}{line}: {match.error}")
+            if flag != "ERROR":
+                # Why: the quote found where, the names and numbers shared with the item.
+                for line in (match.note, *match.evidence):
+                    if line:
+                        click.echo(f"    evidence: {line}")
         for problem in loaded.problems:
             counts["ERROR"] += 1
             click.echo(f"{problem.where}\n  {'ERROR':<9}{problem}")
@@ -488,6 +495,8 @@ def comment_list(ctx: Context) -> None:
         f"{_count(total, 'commentary')}: {counts['ok']} matched, {counts['REVIEW']} to review, "
         f"{counts['NO MATCH']} without a match, {counts['ERROR']} with errors"
     )
+    if counts["ERROR"]:
+        raise Fatal(f"{counts['ERROR']} commentary with errors: fix the files named ERROR above")
 
 
 # -- adding sources: `add` and `import-opml` edit feeds.yaml, keeping its comments ----

@@ -116,6 +116,14 @@ class HouseConfig:
             "en": "{house} comments:",
         }
     )
+    # Credit for a retelling in the house's own words (never a quote).
+    retold: dict[str, str] = field(
+        default_factory=lambda: {
+            "ru": "По материалам {agency}.",
+            "kk": "{agency} материалдары бойынша.",
+            "en": "Based on reporting by {agency}.",
+        }
+    )
 
 
 @dataclass(frozen=True)

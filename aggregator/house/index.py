@@ -20,6 +20,8 @@ from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, toke
 
 __all__ = [
     "MIN_QUOTE_PAIRS",
+    "language_code",
+    "spelled_numbers",
     "WINDOW_AFTER",
     "WINDOW_BEFORE",
     "MatchIndex",
@@ -110,7 +112,7 @@ class MatchIndex:
         title = self._stems(title_tokens)
         body = self._stems(body_tokens)
         language = item.language or detect_language(f"{item.title}\n{text[:600]}")
-        self._languages.append(_language_code(language))
+        self._languages.append(language_code(language))
         skeleton_of = self._skeleton_of
         skeletons = set()
         for token in (*title_tokens, *body_tokens):
@@ -241,6 +243,16 @@ class MatchIndex:
         scored.sort(key=lambda s: (-s[0], s[1]))
         return total, scored
 
+    def quote_found(self, quote: str, doc: int) -> float:
+        """Containment of ``quote``'s word pairs in item ``doc`` (0 for too short a quote)."""
+        pieces = [self._known(tokenize(piece)) for piece in _ELLIPSIS.split(quote)]
+        pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
+        if len(pairs) < MIN_QUOTE_PAIRS:
+            return 0.0
+        seq = self._seqs[doc]
+        have = set(zip(seq, seq[1:], strict=False))
+        return sum(1 for pair in pairs if pair in have) / len(pairs)
+
     # --- similarity -----------------------------------------------------------------
 
     def similar(
@@ -257,7 +269,7 @@ class MatchIndex:
         ``language`` (the text's, detected when None) is also scored by shared skeletons.
         """
         tokens = tokenize(text)
-        tokens += _spelled_numbers(tokens)
+        tokens += spelled_numbers(tokens)
         counts: dict[int, int] = {}
         unknown = 0
         for token in tokens:
@@ -341,7 +353,7 @@ class MatchIndex:
         cross, same = CROSS_WEIGHT, SAME_WEIGHT
         if cross <= 0 and same <= 0:
             return {}
-        query_language = _language_code(language)
+        query_language = language_code(language)
         n = len(self.keys)
         keys: set[int] = set()
         for token in tokens:
@@ -384,6 +396,55 @@ class MatchIndex:
             if shared[doc] >= _SKELETON_SHARED
         }
 
+    def doc_of(self, key: str) -> int | None:
+        return self._by_key.get(key)
+
+    def coverage(self, text: str, doc: int) -> float:
+        """IDF-weighted share of ``text``'s content stems that item ``doc`` has."""
+        weights = self._weights(tokenize(text))
+        norm = sum(weights.values())
+        if norm <= 0:
+            return 0.0
+        have = set(self._seqs[doc])
+        return sum(w for stem, w in weights.items() if stem in have) / norm
+
+    def _weights(self, tokens: list[str]) -> dict[int, float]:
+        n = max(len(self.keys), 1)
+        weights: dict[int, float] = {}
+        for token, stem in zip(tokens, self._known(tokens), strict=True):
+            if stem < 0 or token in _STOP or stem in self._stop_stems:
+                continue
+            df = len(self._postings[stem])
+            weights[stem] = math.log((n - df + 0.5) / (df + 0.5) + 1)
+        return weights
+
+    def evidence(self, tokens: Iterable[str]) -> list[tuple[str, int]]:
+        """(token, skeleton id) of names and numbers that some stored item also has."""
+        found = []
+        for token in dict.fromkeys(tokens):
+            if token in _STOP:
+                continue
+            key = skeleton(token)
+            if len(key) < _SKELETON_MIN:
+                continue
+            sid = self._skeleton_ids.get(key)
+            if sid is not None:
+                found.append((token, sid))
+        return found
+
+    def has_skeleton(self, doc: int, sid: int) -> bool:
+        postings = self._skeleton_postings[sid]
+        if self._ordered:
+            at = bisect.bisect_left(postings, doc)
+            return at < len(postings) and postings[at] == doc
+        return doc in postings
+
+    def skeleton_df(self, sid: int) -> int:
+        return len(self._skeleton_postings[sid])
+
+    def language_of(self, doc: int) -> int:
+        return self._languages[doc]
+
     def source_of(self, doc: int) -> str:
         """The id of the (first) source that gave item ``doc``."""
         return self._sources[doc]
@@ -394,7 +455,7 @@ class MatchIndex:
 
     def same_language(self, doc: int, language: str | None) -> bool:
         """Whether item ``doc`` is in ``language`` (as given by its feed, else detected)."""
-        return self._languages[doc] == _language_code(language)
+        return self._languages[doc] == language_code(language)
 
 
 def _item_text(stored: StoredItem) -> str:
@@ -411,7 +472,7 @@ def _item_text(stored: StoredItem) -> str:
 _LANGUAGE_CODES = {"ru": 1, "kk": 2, "kz": 2, "en": 3}
 
 
-def _language_code(language: str | None) -> int:
+def language_code(language: str | None) -> int:
     """A small number per language ("ru-RU" is "ru"); 0 for any other or none."""
     code = (language or "").strip().lower().replace("_", "-").split("-")[0]
     return _LANGUAGE_CODES.get(code, 0)
@@ -484,7 +545,7 @@ def _number_value(token: str) -> float | None:
     return None
 
 
-def _spelled_numbers(tokens: list[str]) -> list[str]:
+def spelled_numbers(tokens: list[str]) -> list[str]:
     """Numbers written in Russian words, as digits: "сорока двух" -> "42".
 
     Other languages write figures in digits, so a retelling's "двенадцать километров"

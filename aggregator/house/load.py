@@ -116,6 +116,8 @@ class Commentary:
     source_line: int | None = None  # the line of `source:` in the file
     item_key: str | None = None  # a post of the house feed: its store key
     separate_quote: bool = False  # the quote stands apart from the comment (not inside it)
+    intro_html: str = ""  # the house's own retelling before its heading (not a quote)
+    background_links: tuple[str, ...] = ()  # links given as background ("ранее", "напомним")
 
     @property
     def comment_text(self) -> str:
@@ -123,8 +125,12 @@ class Commentary:
 
     @property
     def text(self) -> str:
-        """Everything said in it, for similarity: title, quotes, comment."""
-        return "\n".join((self.title, *self.quotes, self.comment_text))
+        """Everything said in it, for similarity: title, quotes, the house's intro, comment."""
+        return "\n".join((self.title, *self.quotes, self.intro_text, self.comment_text))
+
+    @property
+    def intro_text(self) -> str:
+        return plain_text(self.intro_html)
 
 
 @dataclass
@@ -260,8 +266,9 @@ def parse_markdown(
         agency = agency or parts.agency
         quotes = quotes or parts.quotes
         comment_html = parts.comment_html
+        intro_html = parts.intro_html
     else:
-        comment_html = body_html
+        comment_html, intro_html = body_html, ""
     if not plain_text(comment_html):
         raise CommentaryError(
             where,
@@ -282,6 +289,7 @@ def parse_markdown(
         agency=agency,
         sources=sources,
         links=_links(body_html),
+        background_links=_background_links(body_html),
         tags=tags,
         authors=(Author(name=author),) if author else (),
         link=link,
@@ -289,6 +297,7 @@ def parse_markdown(
         where=where,
         source_line=lines.get("source"),
         separate_quote=separate,
+        intro_html=intro_html,
     )
 
 
@@ -304,8 +313,9 @@ def from_house_item(stored: StoredItem, config: Config) -> Commentary:
             parts.agency,
             True,
         )
+        intro_html = parts.intro_html
     else:
-        comment_html, separate = without_notice(raw, config), False
+        comment_html, separate, intro_html = without_notice(raw, config), False, ""
         quotes, agency = quotes_in(comment_html, config)
     return Commentary(
         id=f"item:{stored.key}",
@@ -316,6 +326,7 @@ def from_house_item(stored: StoredItem, config: Config) -> Commentary:
         quotes=quotes,
         agency=agency,
         links=_links(raw),
+        background_links=_background_links(raw),
         tags=item.categories,
         authors=item.authors,
         link=item.link,
@@ -323,6 +334,7 @@ def from_house_item(stored: StoredItem, config: Config) -> Commentary:
         where=f"house feed item {item.link or stored.key}",
         item_key=stored.key,
         separate_quote=separate and bool(quotes),
+        intro_html=intro_html,
     )
 
 
@@ -432,6 +444,45 @@ def _links(fragment: str) -> tuple[str, ...]:
             pass
     links += _URL_IN_TEXT.findall(plain_text(fragment))
     return tuple(dict.fromkeys(u for u in links if u.startswith(("http://", "https://"))))
+
+
+# A link in a sentence with one of these is background, not what the post comments on.
+_BACKGROUND = re.compile(
+    r"(?<!\w)(ранее|напомним|напомню|как сообщалось|как писал|как мы писали|"
+    r"в прошлом (году|месяце)|прежде|бұған дейін|еске сал|earlier|previously|"
+    r"as reported|recall)",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _background_links(fragment: str) -> tuple[str, ...]:
+    """Links whose sentence marks them as background ("Ранее <a>сообщалось</a>…")."""
+    if "<a" not in fragment:
+        return ()
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return ()
+    found = []
+    marker = "\u2063"  # an invisible separator: where the link is in its block
+    for anchor in root.iter("a"):
+        href = anchor.get("href") or ""
+        if not href.startswith(("http://", "https://")):
+            continue
+        block = anchor.getparent()
+        while block is not None and block.tag not in ("p", "li", "div", "blockquote"):
+            block = block.getparent()
+        if block is None:
+            continue
+        saved = anchor.text
+        anchor.text = marker + (saved or "")
+        text = " ".join(block.text_content().split())
+        anchor.text = saved
+        sentence = next((s for s in _SENTENCES.split(text) if marker in s), "")
+        if _BACKGROUND.search(sentence.replace(marker, "")):
+            found.append(href)
+    return tuple(dict.fromkeys(found))
 
 
 def _language(fragment: str, config: Config) -> str:

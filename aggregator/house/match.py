@@ -49,13 +49,16 @@ is built), so nothing about matches is stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aggregator.config import Config
-from aggregator.house.index import MIN_QUOTE_PAIRS, MatchIndex
+from aggregator.house.index import MIN_QUOTE_PAIRS, MatchIndex, spelled_numbers
 from aggregator.house.load import Commentary
 from aggregator.store import Storage
+from aggregator.text.html import plain_text
+from aggregator.text.words import tokenize
 
 __all__ = [
     "CONFIDENT",
@@ -86,9 +89,14 @@ class Match:
     method: str | None = None  # "source", "link", "quote", "similarity" or None
     confidence: float = 0.0  # 0..1, on the scale of CONFIDENT / REVIEW
     candidates: tuple[tuple[str, float], ...] = ()  # (key, confidence) for review
-    quotes: tuple[int, ...] = ()  # method "quote": which quote found each of ``keys``
+    # Per key of ``keys``: the number of the commentary's quote found verbatim (within the
+    # editing tolerance) in that item, or -1: only such a quote may be published as the
+    # agency's words.
+    quotes: tuple[int, ...] = ()
     error: str | None = None  # the editor's reference names nothing stored
     note: str = ""  # why, in words, for `aggregator comment list`
+    related: tuple[str, ...] = ()  # other stored items it links (background, not sources)
+    evidence: tuple[str, ...] = ()  # what an editor sees: quote found where, shared names
 
     @property
     def status(self) -> str:
@@ -104,6 +112,14 @@ class Match:
     @property
     def confident(self) -> bool:
         return self.status == "confident"
+
+    def quote_of(self, key: str) -> int:
+        """The number of the commentary's quote verified in item ``key``, or -1."""
+        if key in self.keys:
+            position = self.keys.index(key)
+            if position < len(self.quotes):
+                return self.quotes[position]
+        return -1
 
 
 NO_MATCH = Match(note="no stored item matches")
@@ -126,6 +142,7 @@ def match_commentary(
     already resolved by the caller to store keys; others are looked up in ``index``.
     """
     resolve = resolve or {}
+    names = source_names or {}
     if commentary.sources:
         keys, missing = [], []
         for reference in commentary.sources:
@@ -138,23 +155,74 @@ def match_commentary(
                 "of an item `aggregator comment list` can see, or wait until its feed is fetched",
                 note="the editor's source is not stored",
             )
-        return Match(tuple(dict.fromkeys(keys)), "source", 1.0, note="the editor's source:")
+        keys = list(dict.fromkeys(keys))
+        return _verified(
+            Match(tuple(keys), "source", 1.0, note="the editor's source:"), commentary, index
+        )
 
+    background = {resolve.get(u) or index.find(u) for u in commentary.background_links}
     linked = [resolve.get(link) or index.find(link) for link in commentary.links]
     linked = [k for k in dict.fromkeys(linked) if k]
-    if linked:
-        return Match(tuple(linked), "link", 0.98, note="a link in the commentary")
+    sources = [k for k in linked if k not in background]
+    if sources:
+        best = _best_linked(sources, commentary, index)
+        related = tuple(k for k in linked if k != best)
+        note = "a link in the commentary"
+        if related:
+            note += " (the one it quotes or retells; the other links are related)"
+        return _verified(
+            Match((best,), "link", 0.98, note=note, related=related), commentary, index
+        )
+    related = tuple(linked)
 
+    quote_missing = False
     if commentary.quotes:
-        found, quote_failed = _match_quotes(commentary, index, source_names or {})
-        if found is not None:
-            return found
-        if quote_failed:
-            # The quote is in no stored item: its source was most likely never fetched,
-            # and the nearest item would be another outlet's report of the same event.
-            return Match(note="the quote is in no stored item")
+        found, quote_failed = _match_quotes(commentary, index, names)
+        if found is not None and (found.confident or not quote_failed):
+            return replace(found, related=related)
+        # A quote found in no item may still be the house's own words in quote marks, or
+        # a quote of an item never fetched: similarity decides, more strictly.
+        quote_missing = quote_failed
 
-    return _match_similar(commentary, index)
+    found = _match_similar(commentary, index, exclude=related, quote_missing=quote_missing)
+    return _verified(replace(found, related=related), commentary, index)
+
+
+def _verified(match: Match, commentary: Commentary, index: MatchIndex) -> Match:
+    """``match`` with, per key, which of the commentary's quotes is really in that item."""
+    if not match.keys:
+        return match
+    numbers = []
+    evidence = list(match.evidence)
+    for key in match.keys:
+        doc = index.doc_of(key)
+        number = -1
+        if doc is not None:
+            for position, quote in enumerate(commentary.quotes):
+                if index.quote_found(quote, doc) >= QUOTE_SURE:
+                    number = position
+                    evidence.append(f"quote {position + 1} is in {key}")
+                    break
+        numbers.append(number)
+    return replace(match, quotes=tuple(numbers), evidence=tuple(evidence))
+
+
+def _best_linked(keys: list[str], commentary: Commentary, index: MatchIndex) -> str:
+    """Of several linked items, the one whose text the commentary quotes or retells."""
+    if len(keys) == 1:
+        return keys[0]
+    text = "\n".join((commentary.title, *commentary.quotes, commentary.intro_text))
+    if len(text.split()) < 20:
+        text = commentary.text
+
+    def score(key: str) -> tuple[float, float]:
+        doc = index.doc_of(key)
+        if doc is None:
+            return (0.0, 0.0)
+        quoted = max((index.quote_found(q, doc) for q in commentary.quotes), default=0.0)
+        return (quoted, index.coverage(text, doc))
+
+    return max(keys, key=lambda k: (score(k), -keys.index(k)))
 
 
 def _match_quotes(
@@ -195,6 +263,7 @@ def _match_quotes(
             candidates=tuple((k, round(c, 3)) for k, c in zip(keys, confidences, strict=True)),
             quotes=tuple(quoted),
             note="the quoted text" + (" (two items)" if len(keys) > 1 else ""),
+            evidence=tuple(f"quote {n + 1} is in {k}" for n, k in zip(quoted, keys, strict=True)),
         ), False
     if review:
         best = max(review, key=lambda r: r[1])
@@ -221,14 +290,21 @@ def _quote_confidence(containment: float, pairs: int) -> float:
 def _tie_break(
     docs: Sequence[int], index: MatchIndex, commentary: Commentary, names: Mapping[str, str]
 ) -> int:
-    """Among items with the same text: the one from the agency named, else the first published."""
+    """Among items with the same text: the one from the agency named, else the first published.
+
+    The attribution phrase is compared whole ("Tengrinews со ссылкой на Kazinform"): the
+    source whose configured name comes first in it is the one named.
+    """
     if len(docs) > 1 and commentary.agency:
-        agency = _name_key(commentary.agency)
-        named = [
-            d for d in docs if agency and agency in _name_key(names.get(index.source_of(d), ""))
-        ]
-        if named:
-            docs = named
+        phrase = _name_key(commentary.agency)
+        where = {}
+        for d in docs:
+            name = _name_key(names.get(index.source_of(d), ""))
+            if name and name in phrase:
+                where[d] = phrase.index(name)
+        if where:
+            first = min(where.values())
+            docs = [d for d in docs if where.get(d) == first]
     return min(docs, key=lambda d: (index.time_of(d), d))
 
 
@@ -236,27 +312,112 @@ def _name_key(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
-def _match_similar(commentary: Commentary, index: MatchIndex) -> Match:
-    ranked = index.similar(commentary.text, commentary.published, language=commentary.language)
-    if not ranked:
+# --- retellings: passages, evidence, languages -----------------------------------------
+
+PASSAGE_WORDS = 25  # paragraphs shorter than this are joined with the next
+PASSAGE_WEIGHT = 0.85  # a passage's coverage counts this much against the whole post's
+EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not the runner-up
+_NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
+
+
+def _passages(commentary: Commentary) -> list[str]:
+    """The post in passages of at least PASSAGE_WORDS words: a news paragraph is found on
+    its own even when the comment around it is about something else."""
+    paragraphs = [p for p in (commentary.intro_text, *_paragraphs(commentary.comment_html)) if p]
+    passages: list[str] = []
+    current: list[str] = []
+    for paragraph in paragraphs:
+        current.append(paragraph)
+        if sum(len(p.split()) for p in current) >= PASSAGE_WORDS:
+            passages.append(" ".join(current))
+            current = []
+    if current:
+        if passages and sum(len(p.split()) for p in current) < PASSAGE_WORDS:
+            passages[-1] += " " + " ".join(current)
+        else:
+            passages.append(" ".join(current))
+    return passages[:4] if len(passages) > 1 else []
+
+
+def _paragraphs(fragment: str) -> list[str]:
+    return [p for p in (plain_text(b) for b in re.split(r"</p>|<br\s*/?>|\n\n", fragment)) if p]
+
+
+def _match_similar(
+    commentary: Commentary,
+    index: MatchIndex,
+    *,
+    exclude: Sequence[str] = (),
+    quote_missing: bool = False,
+) -> Match:
+    around, language = commentary.published, commentary.language
+    scores: dict[int, float] = {}
+    for score, doc in index.similar(commentary.text, around, language=language, exclude=exclude):
+        scores[doc] = score
+    for passage in _passages(commentary):
+        text = f"{commentary.title}\n{passage}"
+        for score, doc in index.similar(text, around, language=language, exclude=exclude):
+            scores[doc] = max(scores.get(doc, 0.0), score * PASSAGE_WEIGHT)
+    if not scores:
         return NO_MATCH
+    ranked = sorted(((s, d) for d, s in scores.items()), key=lambda sd: (-sd[0], sd[1]))
     best, doc = ranked[0]
     second = ranked[1][0] if len(ranked) > 1 else 0.0
     confidence = _similar_confidence(best, second)
-    if not index.same_language(doc, commentary.language):
-        # Names and numbers across languages rank the right item first, but chance
-        # skeleton overlaps come close enough that an editor should confirm it.
+    shared, runner_shared = _shared_evidence(commentary, index, doc, [d for _, d in ranked[1:4]])
+    evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
+    same = index.same_language(doc, language)
+    distinct = len(shared) - runner_shared
+    # Names and numbers agree with this item, not with the others: a retelling.
+    strong = best >= SIMILAR_SURE * 0.6 and distinct >= EVIDENCE_SURE and second <= best * 0.8
+    if same and strong:
+        confidence = max(confidence, CONFIDENT)
+    if not same:
+        # Across languages: confident only when names, numbers and dates agree with this
+        # item, not with the runner-up, and no item in the post's own language is close.
+        native = max((s for s, d in ranked if index.same_language(d, language)), default=0.0)
+        numbers = sum(1 for t in shared if t[:1].isdigit())
+        if distinct >= EVIDENCE_SURE and numbers >= 1 and native < best * 0.6:
+            confidence = max(confidence, CONFIDENT)
+        else:
+            confidence = min(confidence, CONFIDENT - 0.01)
+    if quote_missing:
+        # Its quote is in no stored item: the item found is most likely another outlet's
+        # report of the event, its source never fetched.  An editor decides.
         confidence = min(confidence, CONFIDENT - 0.01)
     candidates = tuple(
         (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
         for s, d in ranked[:3]
     )
-    note = "similar title and text"
     if confidence < REVIEW:
         return Match(candidates=candidates, note="no stored item is similar enough")
+    note = "similar title and text" if same else "names and numbers across languages"
     return Match(
-        (index.keys[doc],), "similarity", round(confidence, 3), candidates=candidates, note=note
+        (index.keys[doc],),
+        "similarity",
+        round(confidence, 3),
+        candidates=candidates,
+        note=note,
+        evidence=tuple(evidence),
     )
+
+
+def _shared_evidence(
+    commentary: Commentary, index: MatchIndex, doc: int, others: Sequence[int]
+) -> tuple[list[str], int]:
+    """(names/numbers of the post that item ``doc`` has, how many the best runner-up has).
+
+    Only distinctive ones count: a skeleton in more than 2% of the store says little."""
+    text = commentary.text
+    tokens = tokenize(" ".join(_NAME.findall(text)))
+    tokens += spelled_numbers(tokenize(text))
+    limit = max(20, len(index) // 50)
+    found = [(t, sid) for t, sid in index.evidence(tokens) if index.skeleton_df(sid) <= limit]
+    shared = [t for t, sid in found if index.has_skeleton(doc, sid)]
+    runner = max(
+        (sum(1 for _, sid in found if index.has_skeleton(o, sid)) for o in others), default=0
+    )
+    return shared, runner
 
 
 def _similar_confidence(best: float, second: float) -> float:

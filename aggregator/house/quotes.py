@@ -27,6 +27,7 @@ __all__ = [
     "Parts",
     "blocks",
     "extract_quotes",
+    "find_attribution",
     "quotes_in",
     "split_structure",
     "strip_quote_marks",
@@ -87,9 +88,10 @@ def _balanced(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Parts:
-    agency: str | None
+    agency: str | None  # the attribution phrase's words before the verb, as written
     quotes: tuple[str, ...]
     comment_html: str
+    intro_html: str = ""  # the house's own text before the heading, when it quotes nothing
 
 
 def _patterns(templates: Iterable[str], placeholder: str) -> re.Pattern[str]:
@@ -110,10 +112,6 @@ def _loose(words: str) -> str:
     if not words:
         return ""
     return r"\s+".join(re.escape(w) for w in words.split()).replace(":", r"\s*:")
-
-
-def _attribution_pattern(config: Config) -> re.Pattern[str]:
-    return _patterns([*config.house.attribution.values(), *_EXTRA_ATTRIBUTION], "agency")
 
 
 def _heading_pattern(config: Config) -> re.Pattern[str]:
@@ -148,7 +146,13 @@ def _find(pattern: re.Pattern[str], text: str) -> tuple[int, int, str] | None:
 
 
 def split_structure(fragment: str, config: Config) -> Parts | None:
-    """Split published structure into (agency, quotes, comment HTML); None if it has none."""
+    """Split published structure into agency, quotes, the house's own intro and the comment.
+
+    What stands before "<House> комментирует:" is a quote only where it is marked as one
+    (quote marks, a blockquote) or follows an explicit "<Agency> сообщает:"; otherwise it
+    is the house's own retelling of the news (``intro_html``), never a quote.  None if the
+    fragment has no heading.
+    """
     parts = blocks(fragment)
     heading = _heading_pattern(config)
     for index, (_, text) in enumerate(parts):
@@ -163,22 +167,68 @@ def split_structure(fragment: str, config: Config) -> Parts | None:
         if after:
             rest.insert(0, f"<p>{html.escape(after)}</p>")
         comment = without_notice("\n".join(rest), config)
-        agency, quotes = _quote_region(region, config)
-        return Parts(agency, quotes, comment)
+        quoted = [t for m, t in parts[:index] if m.startswith("<blockquote")]
+        agency, quotes = _quote_region(region, config, quoted)
+        intro = ""
+        if not quotes and region:
+            kept = [m for m, _ in parts[:index]]
+            if before:
+                kept.append(f"<p>{html.escape(before)}</p>")
+            intro = "\n".join(kept)
+        return Parts(agency, quotes, comment, intro)
     return None
 
 
-def _quote_region(region: str, config: Config) -> tuple[str | None, tuple[str, ...]]:
+def _quote_region(
+    region: str, config: Config, quoted: list[str]
+) -> tuple[str | None, tuple[str, ...]]:
     agency = None
-    found = _find(_attribution_pattern(config), region)
+    found = find_attribution(region, config)
     if found is not None:
         agency = found[2] or None
         region = region[found[1] :]
-    quotes = _marked_quotes(region)
-    if not quotes:
-        whole = strip_quote_marks(region.strip().rstrip("."))
+    quotes = [strip_quote_marks(q) for q in quoted if _words(q) >= MIN_QUOTE_WORDS]
+    quotes += [q for q in _marked_quotes(region) if q not in quotes]
+    if not quotes and found is not None:
+        # An explicit "<Agency> сообщает:" line: what follows it is the quote, marks or not.
+        whole = strip_quote_marks(region.strip())
         quotes = [whole] if _words(whole) >= MIN_QUOTE_WORDS else []
     return agency, tuple(quotes)
+
+
+_SENTENCE_END = re.compile(r"(?:[.!?…]\s|\n)")
+_CLAUSE_WORDS = 14
+
+
+def find_attribution(text: str, config: Config) -> tuple[int, int, str] | None:
+    """(start, end, phrase) of the first attribution ("<Agency> сообщает:") in ``text``.
+
+    The phrase is every word of the clause before the verb, as written: "МИА «Казинформ»",
+    "Tengrinews со ссылкой на пресс-службу МВД", "Kazinform (русская версия)".  Who it
+    names is decided against the configured source names by the matcher, never by
+    guessing which word is the name.
+    """
+    found = _verb_pattern(config).search(text)
+    if found is None:
+        return None
+    head = text[: found.start()]
+    starts = [m.end() for m in _SENTENCE_END.finditer(head)]
+    start = starts[-1] if starts else 0
+    words = head[start:].split()
+    if len(words) > _CLAUSE_WORDS:
+        words = words[-_CLAUSE_WORDS:]
+        start = found.start() - len(" ".join(words)) - 1
+    phrase = " ".join(words).strip(" ,;:—–-")
+    return max(start, 0), found.end(), phrase
+
+
+def _verb_pattern(config: Config) -> re.Pattern[str]:
+    verbs = []
+    for template in dict.fromkeys([*config.house.attribution.values(), *_EXTRA_ATTRIBUTION]):
+        before, placeholder, after = template.partition("{agency}")
+        if placeholder and not before.strip() and after.strip():
+            verbs.append(_loose(after))
+    return re.compile(r"(?<!\w)(?:" + "|".join(verbs) + ")", re.IGNORECASE)
 
 
 def blocks(fragment: str) -> list[tuple[str, str]]:
@@ -294,7 +344,7 @@ def quotes_in(fragment: str, config: Config) -> tuple[tuple[str, ...], str | Non
     quotes = tuple(extract_quotes(fragment))
     agency = None
     if quotes:
-        found = _find(_attribution_pattern(config), plain_text(fragment))
+        found = find_attribution(plain_text(fragment), config)
         if found is not None:
             agency = found[2] or None
     return quotes, agency

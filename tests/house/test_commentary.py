@@ -144,7 +144,8 @@ def test_the_issue_example_is_matched_by_its_quote_and_published_with_attributio
     via = [link.get("href") for link in entry.findall(f"{ATOM}link") if link.get("rel") == "via"]
     assert via == [SOURCE_LINK]
     content = entry.findtext(f"{ATOM}content")
-    quote_at = content.index(f'<a href="{SOURCE_LINK}">Kazinform</a> сообщает: «В Актау')
+    # The agency named is the matched source's configured name, whatever the file says.
+    quote_at = content.index(f'<a href="{SOURCE_LINK}">Казинформ</a> сообщает: «В Актау')
     heading_at = content.index("<h3>Евразия24 комментирует:</h3>")
     comment_at = content.index("Чуть больше недели назад в Париже")
     notice_at = content.index(NOTICE)
@@ -174,7 +175,7 @@ def test_commentary_is_in_the_combined_output_and_only_commentary_is_in_its_own(
     assert [e["title"] for e in json_items(site / "output" / "commentary.json")] == ["Стоп, снято!"]
 
 
-def test_an_unmatched_commentary_is_published_without_a_source_link(site):
+def test_an_unmatched_quote_is_published_without_a_source_link_and_attributed_to_nobody(site):
     write(
         site,
         "a.md",
@@ -192,7 +193,10 @@ quote: Этого текста нет ни в одной сохраненной 
     (entry,) = atom_entries(site / "output" / "commentary.atom")
     assert not [link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "via"]
     content = entry.findtext(f"{ATOM}content")
-    assert "Azattyq сообщает: «Этого текста нет" in content and "<a href" not in content
+    # Attribution is evidence: a quote found in no stored item names no agency, and is
+    # not shown as anybody's quote.
+    assert "<p>Этого текста нет ни в одной" in content and "<a href" not in content
+    assert "Azattyq" not in content and "«" not in content and "blockquote" not in content
 
 
 def test_attribution_and_heading_wording_follow_the_commentarys_language(site):
@@ -391,6 +395,7 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
 
     listed = runner.invoke(cli, ["comment", "list"])
     assert "ERROR" in listed.output and "the comment is empty" in listed.output
+    assert listed.exit_code == 1  # a cron job or a pre-commit hook sees it
 
     path.write_text(text + "\nНаш комментарий.\n", encoding="utf-8")
     write(
@@ -403,6 +408,7 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
         line.split()[:3] == ["ok", "source", "1.00"] and SOURCE_LINK in line for line in lines
     )
     assert any(line.split()[:2] == ["NO", "MATCH"] for line in lines)
+    assert "    evidence: the editor's source:" in lines
     assert lines[-1] == "2 commentaries: 1 matched, 0 to review, 1 without a match, 0 with errors"
 
 
@@ -424,3 +430,29 @@ def test_comment_new_says_clearly_when_the_item_is_not_stored(site, monkeypatch)
     result = CliRunner().invoke(cli, ["comment", "new", "https://example.kz/nothing"])
     assert result.exit_code == 1
     assert "no stored item has the URL, key or id 'https://example.kz/nothing'" in result.output
+
+
+def test_a_retelling_is_published_as_the_houses_text_credited_to_its_source(site):
+    config = load_config(site / "feeds.yaml")
+    storage = open_storage(site / "aggregator.sqlite")
+    try:
+        post = Item(
+            id="e24-2",
+            title="Кино без границ",
+            link="https://eurasia24.media/kino",
+            content=(
+                "<p>В Актау Казахстан подписал меморандумы о совместном кино с пятью странами.</p>"
+                "<p>Евразия24 комментирует:</p><p>Посмотрим, что из этого выйдет.</p>"
+                f'<p>Подробнее: <a href="{SOURCE_LINK}">здесь</a>.</p>'
+            ),
+            published=FETCHED,
+        )
+        record(storage, "eurasia24", post)
+        publish(config, storage, out_dir=site / "output")
+    finally:
+        storage.close()
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    content = entry.findtext(f"{ATOM}content")
+    assert "<p>В Актау Казахстан подписал меморандумы" in content
+    assert f'По материалам <a href="{SOURCE_LINK}">Казинформ</a>.' in content
+    assert "«В Актау Казахстан" not in content and "blockquote" not in content

@@ -157,14 +157,14 @@ def test_a_reprinted_text_goes_to_the_named_agency_else_to_the_first_published()
     assert match(index, commentary(quotes=(KORKYT,))).keys == ("original",)
 
 
-def test_a_quote_of_an_item_never_fetched_is_no_match_not_the_nearest_item(index):
+def test_a_quote_of_an_item_never_fetched_is_never_published_as_the_nearest_item(index):
     # The same event, but a text no stored item has: its source was never fetched.
     absent = (
         "В первый день работы кинофестиваля «Қоркыт ата» в Актау зрители увидели двенадцать "
         "короткометражных фильмов молодых режиссеров из Казахстана и Узбекистана."
     )
     found = match(index, commentary(quotes=(absent,), agency="24KZ"))
-    assert found.status == "none" and found.keys == ()
+    assert not found.confident  # at most shown to an editor for review
 
 
 def test_a_short_phrase_in_quote_marks_is_not_a_quote_to_match_on(index):
@@ -359,3 +359,51 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp
         storage.close()
     assert matches["file:test"].keys == (key,) and matches["file:test"].method == "source"
     assert matches["file:q"].keys == (key,) and matches["file:q"].method == "quote"
+
+
+# --- several links, background, evidence ---------------------------------------------
+
+
+def test_of_two_links_the_retold_item_is_the_source_and_the_background_link_is_related(index):
+    c = commentary(
+        text="Национальный банк сохранил ставку 14,25%: регулятор видит ускорение инфляции.",
+        links=("https://kapital.example/news/rate", "https://zakon.example/news/tengiz"),
+        background_links=("https://zakon.example/news/tengiz",),
+    )
+    found = match(index, c)
+    assert (found.keys, found.related, found.confident) == (("rate",), ("tengiz",), True)
+
+
+def test_a_link_given_only_as_background_is_not_the_source(index):
+    c = commentary(
+        text="Ранее сообщалось о Тенгизе. Погода в Караганде испортилась, снег идет.",
+        links=("https://zakon.example/news/tengiz",),
+        background_links=("https://zakon.example/news/tengiz",),
+    )
+    found = match(index, c)
+    assert "tengiz" not in found.keys and found.related == ("tengiz",)
+
+
+def test_a_quote_in_no_item_falls_through_to_similarity_and_is_never_confident(index):
+    c = commentary(
+        text="Нацбанк сохранил базовую ставку 14,25% из-за инфляции и ожиданий населения.",
+        quotes=("Мы продолжим внимательно следить за ценами на продовольствие и бензин",),
+    )
+    found = match(index, c)
+    assert found.method == "similarity" and found.keys == ("rate",) and not found.confident
+
+
+def test_only_a_quote_found_in_the_item_is_verified_for_attribution(index):
+    c = commentary(quotes=(KORKYT,), sources=("korkyt",))
+    assert match(index, c).quote_of("korkyt") == 0
+    c = commentary(quotes=("Это слова самой редакции, их нет ни в одной новости агентства",),
+                   sources=("korkyt",))  # fmt: skip
+    assert match(index, c).quote_of("korkyt") == -1
+
+
+def test_a_long_attribution_phrase_names_the_source_it_contains(index):
+    reprint = stored("reprint", "zakon", "Меморандумы в кино", KORKYT, hours=1)
+    original = stored("original", "kazinform", "Меморандумы", KORKYT)
+    two = MatchIndex.build([original, reprint])
+    phrase = "Zakon.kz со ссылкой на пресс-службу Минкультуры"
+    assert match(two, commentary(quotes=(KORKYT,), agency=phrase)).keys == ("reprint",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.house.quotes import extract_quotes
+from aggregator.house.quotes import extract_quotes, split_structure
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,59 @@ from aggregator.house.quotes import extract_quotes
 )  # fmt: skip
 def test_quotes_are_extracted_in_every_form(fragment, quotes):
     assert extract_quotes(fragment) == quotes
+
+
+FEEDS = {
+    "site": {"title": "Евразия24", "link": "https://eurasia24.media/", "house": "Евразия24"},
+    "sources": [{"id": "kazinform", "name": "Kazinform", "url": "https://inform.kz/rss"}],
+}
+
+
+@pytest.fixture
+def config(tmp_path):
+    import yaml
+
+    from aggregator.config import load_config
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text(yaml.safe_dump(FEEDS, allow_unicode=True), encoding="utf-8")
+    return load_config(path)
+
+
+def test_a_retelling_before_the_heading_is_the_houses_intro_not_a_quote(config):
+    parts = split_structure(
+        "<p>Нацбанк сохранил базовую ставку, объяснив это ростом цен.</p>"
+        "<p>Евразия24 комментирует:</p><p>Мнение.</p>",
+        config,
+    )
+    assert parts.quotes == () and "Нацбанк сохранил" in parts.intro_html
+    assert parts.comment_html == "<p>Мнение.</p>"
+
+
+@pytest.mark.parametrize(
+    ("line", "phrase"),
+    [
+        ("МИА «Казинформ» сообщает:", "МИА «Казинформ»"),
+        ("Tengrinews со ссылкой на пресс-службу МВД сообщает:",
+         "Tengrinews со ссылкой на пресс-службу МВД"),
+        ("Kazinform (русская версия) сообщает:", "Kazinform (русская версия)"),
+        ("Kazinform, рассказывая о фестивале, сообщает:", "Kazinform, рассказывая о фестивале"),
+    ],
+)  # fmt: skip
+def test_the_attribution_phrase_is_kept_whole(config, line, phrase):
+    parts = split_structure(
+        f"<p>{line} «Фестиваль откроется в Актау в пятницу вечером.»</p>"
+        "<p>Евразия24 комментирует:</p><p>Мнение.</p>",
+        config,
+    )
+    assert parts.agency == phrase
+    assert parts.quotes == ("Фестиваль откроется в Актау в пятницу вечером.",)
+
+
+def test_inner_quote_marks_and_the_final_stop_are_kept(config):
+    parts = split_structure(
+        "<p>Kazinform сообщает: «Министр заявил: «Фестиваль «Қоркыт ата» пройдет в срок».»</p>"
+        "<p>Евразия24 комментирует:</p><p>Мнение.</p>",
+        config,
+    )
+    assert parts.quotes == ("Министр заявил: «Фестиваль «Қоркыт ата» пройдет в срок».",)
