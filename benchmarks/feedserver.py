@@ -1,12 +1,14 @@
 """A fast loopback HTTP/1.1 server for the benchmark corpus.
 
-    python benchmarks/feedserver.py CORPUS_DIR [--port 0] [--changed]
+    python benchmarks/feedserver.py CORPUS_DIR [--port 0] [--changed] [--one-host]
 
 Serves ``/feeds/NNNN.xml`` of a corpus written by corpus.py, each on its own loopback
 address (127.0.0.2 .. 127.0.0.51, see manifest.json; one listening socket per address, all
 on one port), so that per-host limits work as they do against real sites. A request for a
 feed on an address other than its own gets 421.
 With ``--changed`` the feeds written by ``corpus.py --mutate`` replace their originals.
+With ``--one-host`` every feed is served on 127.0.0.2 (one site serving all the feeds, as a
+news agency with many rubric feeds does).
 
 It behaves as a well-configured news site: strong ETag, Last-Modified, 304 for If-None-Match
 or If-Modified-Since, gzip when the client accepts it, keep-alive. Bodies and their gzip forms
@@ -52,7 +54,10 @@ class Resource:
     content_type: str
 
 
-def load_resources(corpus: Path, *, changed: bool) -> dict[str, Resource]:
+ONE_HOST = "127.0.0.2"
+
+
+def load_resources(corpus: Path, *, changed: bool, one_host: bool = False) -> dict[str, Resource]:
     manifest = json.loads((corpus / "manifest.json").read_text())
     resources: dict[str, Resource] = {}
     for info in manifest["feeds"]:
@@ -60,7 +65,7 @@ def load_resources(corpus: Path, *, changed: bool) -> dict[str, Resource]:
         body = (corpus / (info["changed_file"] if use_changed else info["file"])).read_bytes()
         modified = LAST_MODIFIED_CHANGED if use_changed else LAST_MODIFIED
         resources[info["path"]] = Resource(
-            host=info["host"],
+            host=ONE_HOST if one_host else info["host"],
             body=body,
             # mtime=0: the same bytes on every start, as a cache in front of a site would keep.
             gzipped=gzip.compress(body, compresslevel=6, mtime=0),
@@ -222,8 +227,8 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(corpus: Path, port: int, *, changed: bool) -> None:
-    resources = load_resources(corpus, changed=changed)
+async def serve(corpus: Path, port: int, *, changed: bool, one_host: bool = False) -> None:
+    resources = load_resources(corpus, changed=changed, one_host=one_host)
     app = FeedServer(resources)
     # One listening socket per loopback address, all on one port; never a wildcard address,
     # so nothing outside this machine can reach the server.
@@ -251,12 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--port", type=int, default=0, help="0: any free port (printed on start)")
     parser.add_argument("--changed", action="store_true", help="serve the mutated feeds")
+    parser.add_argument("--one-host", action="store_true", help=f"serve every feed on {ONE_HOST}")
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.json").is_file():
         parser.error(
             f"{args.corpus}/manifest.json not found: generate a corpus with corpus.py first"
         )
-    asyncio.run(serve(args.corpus, args.port, changed=args.changed))
+    asyncio.run(serve(args.corpus, args.port, changed=args.changed, one_host=args.one_host))
     return 0
 
 

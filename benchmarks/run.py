@@ -39,7 +39,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -198,25 +198,35 @@ def ensure_py_spy() -> Path | None:
 # --- corpus and server ---------------------------------------------------------------------
 
 
-def ensure_corpus(feeds: int) -> tuple[Path, corpus.Manifest]:
+def ensure_corpus(
+    feeds: int, *, fraction: float = CHANGED_FRACTION, name: str = ""
+) -> tuple[Path, corpus.Manifest]:
     """The corpus for ``feeds`` feeds, regenerated only when corpus.py changed."""
-    directory = WORK / f"corpus-{feeds}"
+    directory = WORK / (name or f"corpus-{feeds}")
     stamp = hashlib.sha256((BENCH / "corpus.py").read_bytes()).hexdigest()[:16]
     stamp_file = directory / "generator.stamp"
-    if not (stamp_file.exists() and stamp_file.read_text() == f"{stamp} {SEED} {CHANGED_FRACTION}"):
+    if not (stamp_file.exists() and stamp_file.read_text() == f"{stamp} {SEED} {fraction}"):
         shutil.rmtree(directory, ignore_errors=True)
         print(f"generating {feeds} feeds into {directory} ...", file=sys.stderr)
         corpus.generate(directory, feeds, seed=SEED)
-        corpus.mutate(directory, CHANGED_FRACTION)
-        stamp_file.write_text(f"{stamp} {SEED} {CHANGED_FRACTION}")
+        corpus.mutate(directory, fraction)
+        stamp_file.write_text(f"{stamp} {SEED} {fraction}")
     return directory, corpus.Manifest.read(directory)
 
 
-class FeedServer:
-    """benchmarks/feedserver.py in its own process; restartable on the same port."""
+ONE_HOST = "127.0.0.2"  # feedserver.py --one-host serves every feed here
 
-    def __init__(self, corpus_dir: Path):
+
+class FeedServer:
+    """benchmarks/feedserver.py in its own process; restartable on the same port.
+
+    ``one_host``: every feed on one address (one site serving all the feeds) instead of
+    spread over 50.
+    """
+
+    def __init__(self, corpus_dir: Path, *, one_host: bool = False):
         self.corpus_dir = corpus_dir
+        self.one_host = one_host
         self.port = 0
         self.proc: subprocess.Popen | None = None
 
@@ -230,6 +240,8 @@ class FeedServer:
         ]
         if changed:
             cmd.append("--changed")
+        if self.one_host:
+            cmd.append("--one-host")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY "):
@@ -254,7 +266,8 @@ class FeedServer:
             return json.loads(response.read())
 
     def url(self, info: corpus.FeedInfo) -> str:
-        return f"http://{info.host}:{self.port}{info.path}"
+        host = ONE_HOST if self.one_host else info.host
+        return f"http://{host}:{self.port}{info.path}"
 
     def __enter__(self) -> FeedServer:
         self.start()
@@ -325,6 +338,7 @@ def write_config(
     *,
     concurrency: int | None = None,
     per_host: int | None = None,
+    commentary_dir: str | None = None,
 ) -> None:
     fetch: dict = {"timeout": 60, "allow_private_networks": ["127.0.0.0/8"]}
     if concurrency is not None:
@@ -341,6 +355,7 @@ def write_config(
         },
         "fetch": fetch,
         "storage": {"path": "aggregator.sqlite"},
+        **({"house": {"commentary_dir": commentary_dir}} if commentary_dir else {}),
         "publish": {"dir": "output"},
         "outputs": OUTPUTS,
         "sources": [
@@ -365,6 +380,7 @@ def write_config(
 class RunResult:
     side: str  # "ours" or "reader"
     run: str  # "cold", "warm", "changed", "publish"
+    setting: str  # ours: "c20/h2" (fetch.concurrency / per_host); reader: "w20" (workers)
     wall_seconds: float
     peak_rss_mb: float
     cpu_seconds: float
@@ -414,6 +430,7 @@ class Reader:
         result = RunResult(
             side="reader",
             run=label,
+            setting=f"w{workers}",
             wall_seconds=m.wall_seconds,
             peak_rss_mb=m.peak_rss_mb,
             cpu_seconds=m.cpu_seconds,
@@ -431,8 +448,9 @@ class Reader:
 class Ours:
     """Our product, driven through its CLI exactly as cron would run it."""
 
-    def __init__(self, exe: Path, config: Path):
+    def __init__(self, exe: Path, config: Path, setting: str = ""):
         self.exe = exe
+        self.setting = setting
         self.python = exe.parent / "python"
         self.config = config
         self.db = config.parent / "aggregator.sqlite"
@@ -469,6 +487,7 @@ class Ours:
         result = RunResult(
             side="ours",
             run=label,
+            setting=self.setting,
             wall_seconds=m.wall_seconds,
             peak_rss_mb=m.peak_rss_mb,
             cpu_seconds=m.cpu_seconds,
@@ -490,6 +509,7 @@ class Ours:
         return RunResult(
             side="ours",
             run="publish",
+            setting=self.setting,
             wall_seconds=m.wall_seconds,
             peak_rss_mb=m.peak_rss_mb,
             cpu_seconds=m.cpu_seconds,
@@ -503,8 +523,24 @@ class Ours:
             },
         )
 
-    def profile(self, out_stem: Path, *, use_py_spy: bool = True) -> Path:
-        """A cold ingest under py-spy (all threads and subprocesses); cProfile if py-spy fails."""
+    def profile_command(self, out_stem: Path, command: list[str]) -> Path | None:
+        """``aggregator <command>`` under py-spy; the summary in ``<stem>.txt``."""
+        py_spy = ensure_py_spy()
+        if py_spy is None:
+            return None
+        raw, summary = out_stem.with_suffix(".folded"), out_stem.with_suffix(".txt")
+        measure([str(py_spy), "record", "--subprocesses", "--rate", "250", "--format", "raw",
+                 "-o", str(raw), "--", *self.base(), *command])  # fmt: skip
+        if raw.exists():
+            summary.write_text(summarize_folded(raw.read_text()))
+            return summary
+        return None
+
+    def profile(self, out_stem: Path, *, use_py_spy: bool = True, warm_too: bool = False) -> Path:
+        """A cold ingest under py-spy (all threads and subprocesses); cProfile if py-spy fails.
+
+        ``warm_too``: then a warm one (every feed 304) into ``<stem>-warm.txt``.
+        """
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{self.db}{suffix}").unlink(missing_ok=True)
         py_spy = ensure_py_spy() if use_py_spy else None
@@ -516,6 +552,13 @@ class Ours:
             m = measure(cmd)
             if m.exit_code == 0 and raw.exists():
                 summary.write_text(summarize_folded(raw.read_text()))
+                if warm_too:
+                    warm = out_stem.with_name(out_stem.name.replace("cold", "warm"))
+                    cmd[cmd.index(str(raw))] = str(warm.with_suffix(".folded"))
+                    measure(cmd)
+                    folded = warm.with_suffix(".folded")
+                    if folded.exists():
+                        warm.with_suffix(".txt").write_text(summarize_folded(folded.read_text()))
                 return summary
             print(f"warning: py-spy failed ({m.stderr[-500:]}); using cProfile", file=sys.stderr)
             for suffix in ("", "-wal", "-shm", ".lock"):
@@ -632,9 +675,9 @@ def machine() -> dict:
 
 def median_runs(results: list[RunResult]) -> list[RunResult]:
     """Per (side, run), the repetition with the median wall time (the slower middle one)."""
-    groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[RunResult]] = defaultdict(list)
     for r in results:
-        groups[(r.side, r.run)].append(r)
+        groups[(r.side, r.run, r.setting)].append(r)
     return [sorted(g, key=lambda r: r.wall_seconds)[len(g) // 2] for g in groups.values()]
 
 
@@ -642,9 +685,43 @@ def _as_dict(r: RunResult) -> dict:
     return asdict(r) | {"feeds_per_second": round(r.feeds_per_second, 1)}
 
 
-def run_size(feeds: int, args: argparse.Namespace) -> dict:
+@dataclass(frozen=True)
+class Setting:
+    """Our fetch.concurrency / fetch.per_host; None: the product's default (no key written)."""
+
+    concurrency: int | None = None
+    per_host: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.concurrency is None and self.per_host is None:
+            return "default"
+        return f"c{self.concurrency or 'd'}/h{self.per_host or 'd'}"
+
+    @classmethod
+    def parse(cls, text: str) -> Setting:
+        """ "default", "20/20" (concurrency/per_host) or "100" (concurrency only)."""
+        text = text.strip()
+        if text == "default":
+            return cls()
+        c, _, h = text.partition("/")
+        return cls(int(c), int(h) if h else None)
+
+
+DEFAULT_SETTINGS = "default,20/20,100/100"
+
+
+def settings_of(args: argparse.Namespace) -> list[Setting]:
+    if args.concurrency is not None or args.per_host is not None:
+        return [Setting(args.concurrency, args.per_host)]
+    return [Setting.parse(t) for t in args.settings.split(",") if t.strip()]
+
+
+def run_size(feeds: int, args: argparse.Namespace, *, one_host: bool = False) -> dict:
+    """Every run for ``feeds`` feeds on one host layout: reader once, ours per setting."""
     corpus_dir, manifest = ensure_corpus(feeds)
-    workdir = WORK / f"run-{feeds}"
+    hosts = 1 if one_host else corpus.HOSTS
+    workdir = WORK / f"run-{feeds}-{hosts}host"
     results: list[RunResult] = []
     ours_exe = None if args.skip_ours else find_ours()
     if ours_exe is None and not args.skip_ours:
@@ -654,58 +731,69 @@ def run_size(feeds: int, args: argparse.Namespace) -> dict:
         )
     reader_python = None if args.skip_reader else ensure_reader_venv()
     changed = len(manifest.changed)
+    settings = settings_of(args)
 
     def note(r: RunResult) -> None:
         results.append(r)
-        print(f"  {r.side:6} {r.run:8} {r.wall_seconds:7.2f} s  {r.peak_rss_mb:6.1f} MB  "
+        print(f"  {r.side:6} {r.setting:9} {r.run:8} {r.wall_seconds:7.2f} s  {r.peak_rss_mb:6.1f} MB  "
               f"items {r.items_stored}  requests {r.requests}", file=sys.stderr)  # fmt: skip
 
-    with FeedServer(corpus_dir) as server:
+    with FeedServer(corpus_dir, one_host=one_host) as server:
         urls = [server.url(f) for f in manifest.feeds]
-        config = workdir / "ours" / "feeds.yaml"
-        write_config(
-            config, manifest, server.url, concurrency=args.concurrency, per_host=args.per_host
-        )
-        print(f"N={feeds}: server on port {server.port}, config {config}", file=sys.stderr)
+        configs = {}
+        for setting in settings:
+            configs[setting] = workdir / f"ours-{setting.label.replace('/', '-')}" / "feeds.yaml"
+            write_config(
+                configs[setting],
+                manifest,
+                server.url,
+                concurrency=setting.concurrency,
+                per_host=setting.per_host,
+            )
+        print(f"N={feeds}, {hosts} host(s): server on port {server.port}", file=sys.stderr)
+        ours = None
         for repetition in range(args.repeat):
             if repetition:
                 server.restart(changed=False)
             # New objects: each repetition starts from empty stores.
             reader = Reader(reader_python, workdir / "reader", urls) if reader_python else None
-            ours = Ours(ours_exe, config) if ours_exe else None
+            sides = [Ours(ours_exe, configs[s], s.label) for s in settings] if ours_exe else []
             if reader:
                 note(reader.run("cold", server, args.workers))
                 note(reader.run("warm", server, args.workers))
-            if ours:
+            for ours in sides:
                 note(ours.fetch("cold", server, feeds))
                 note(ours.fetch("warm", server, feeds))
             server.restart(changed=True)
             if reader:
                 note(reader.run("changed", server, args.workers))
-            if ours:
+            for ours in sides:
                 note(ours.fetch("changed", server, feeds))
                 note(ours.publish(feeds))
         profile = None
         if ours and args.profile:
             server.restart(changed=False)
-            profile = ours.profile(WORK / f"profile-cold-{feeds}")
-            print(f"profile of our cold ingest: {profile}", file=sys.stderr)
+            stem = WORK / f"profile-cold-{feeds}-{hosts}host"
+            profile = ours.profile(stem, warm_too=True)
+            print(f"profile of our cold and warm ingest: {profile}", file=sys.stderr)
 
     report = {
         "feeds": feeds,
+        "hosts": hosts,
         "items_per_feed": corpus.ITEMS_PER_FEED,
         "changed_feeds": changed,
         "corpus_mb": round(sum(f.bytes for f in manifest.feeds) / 1e6, 1),
         "reader_workers": args.workers,
-        "ours_fetch_settings": {"concurrency": args.concurrency, "per_host": args.per_host},
+        "ours_fetch_settings": [asdict(s) | {"label": s.label} for s in settings],
         "machine": machine(),
+        "load_before": os.getloadavg(),
         "command": " ".join(sys.argv),
         "repeat": args.repeat,
         "runs": [_as_dict(r) for r in median_runs(results)],
         "all_runs": [_as_dict(r) for r in results] if args.repeat > 1 else [],
         "profile": str(profile) if profile else None,
     }
-    out = WORK / f"results-{feeds}.json"
+    out = WORK / f"results-{feeds}-{hosts}host.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(f"results: {out}", file=sys.stderr)
     return report
@@ -716,46 +804,52 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def table(report: dict) -> str:
-    """Markdown: one row per run, ours beside reader, with reader/ours ratios."""
-    runs = {(r["side"], r["run"]): r for r in report["runs"]}
+    """Markdown: one row per run and setting, ours beside reader, with reader/ours ratios."""
+    runs = {(r["side"], r["run"], r["setting"]): r for r in report["runs"]}
+    readers = {run: r for (side, run, _), r in runs.items() if side == "reader"}
+    settings = [s["label"] for s in report["ours_fetch_settings"]]
     n = report["feeds"]
     lines = [
-        f"N = {n:,} feeds × {report['items_per_feed']} items ({report['corpus_mb']} MB; "
-        f"{report['changed_feeds']} changed; median of {report.get('repeat', 1)}), {report['machine']['cores']} cores, {report['machine']['date']}, "
-        f"revision {report['machine'].get('revision')}",
+        f"N = {n:,} feeds × {report['items_per_feed']} items on {report.get('hosts', 50)} host(s) "
+        f"({report['corpus_mb']} MB; {report['changed_feeds']} changed; median of "
+        f"{report.get('repeat', 1)}), {report['machine']['cores']} cores, "
+        f"{report['machine']['date']}, revision {report['machine'].get('revision')}; "
+        f"reader: {report['reader_workers']} workers; load average before: "
+        + ", ".join(f"{x:.2f}" for x in report.get("load_before", ())),
         "",
-        "| run | ours s | reader s | reader/ours time | ours feeds/s | ours items/s | ours peak RSS MB | reader peak RSS MB | server answers (ours) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| run | ours setting | ours s | reader s | reader/ours time | ours feeds/s | ours items/s | ours peak RSS MB | reader peak RSS MB | server answers (ours) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in ("cold", "warm", "changed", "publish"):
-        o, r = runs.get(("ours", run)), runs.get(("reader", run))
-        if not o and not r:
-            continue
-        ratio = (
-            f"{r['wall_seconds'] / o['wall_seconds']:.2f}×"
-            if o and r and o["wall_seconds"]
-            else "—"
-        )
-        items_s = None
-        if o and o.get("new_items") is not None and run != "publish":
-            items_s = o["new_items"] / o["wall_seconds"]
-        answers = ""
-        if o and o["requests"]:
-            q = o["requests"]
-            answers = (
-                f"{q.get('200_gzip', 0) + q.get('200_identity', 0)}×200, {q.get('304', 0)}×304"
+        for setting in settings or [""]:
+            o, r = runs.get(("ours", run, setting)), readers.get(run)
+            if not o and not r:
+                continue
+            ratio = (
+                f"{r['wall_seconds'] / o['wall_seconds']:.2f}×"
+                if o and r and o["wall_seconds"]
+                else "—"
             )
-        if run == "publish" and o:
-            answers = f"{o['detail'].get('files_written')} files written"
-        lines.append(
-            f"| {run} | {_fmt(o and o['wall_seconds'])} | {_fmt(r and r['wall_seconds'])} | {ratio} "
-            f"| {_fmt(o and o['feeds_per_second'], 0) if run != 'publish' else '—'} | {_fmt(items_s, 0)} "
-            f"| {_fmt(o and o['peak_rss_mb'], 0)} | {_fmt(r and r['peak_rss_mb'], 0)} | {answers} |"
-        )
+            items_s = None
+            if o and o.get("new_items") is not None and run != "publish":
+                items_s = o["new_items"] / o["wall_seconds"]
+            answers = ""
+            if o and o["requests"]:
+                q = o["requests"]
+                answers = (
+                    f"{q.get('200_gzip', 0) + q.get('200_identity', 0)}×200, {q.get('304', 0)}×304"
+                )
+            if run == "publish" and o:
+                answers = f"{o['detail'].get('files_written')} files written"
+            lines.append(
+                f"| {run} | {setting} | {_fmt(o and o['wall_seconds'])} | {_fmt(r and r['wall_seconds'])} | {ratio} "
+                f"| {_fmt(o and o['feeds_per_second'], 0) if run != 'publish' else '—'} | {_fmt(items_s, 0)} "
+                f"| {_fmt(o and o['peak_rss_mb'], 0)} | {_fmt(r and r['peak_rss_mb'], 0)} | {answers} |"
+            )
     reader_only = [
         f"{run} {r['detail'].get('update_seconds')} s"
         for run in ("cold", "warm", "changed")
-        if (r := runs.get(("reader", run))) and r["detail"]
+        if (r := readers.get(run)) and r["detail"]
     ]
     if reader_only:
         lines += [
@@ -764,8 +858,8 @@ def table(report: dict) -> str:
             + ", ".join(reader_only),
         ]
     stored = [
-        f"{side} {run}: {x['items_stored']}"
-        for (side, run), x in runs.items()
+        f"{side} {setting} {run}: {x['items_stored']}"
+        for (side, run, setting), x in runs.items()
         if run != "publish" and x["items_stored"] is not None
     ]
     if stored:
@@ -830,6 +924,159 @@ def publish_100k(args: argparse.Namespace) -> dict:
     return report
 
 
+CRON_FEEDS = 2000  # x 50 items = 100,000 stored
+CRON_NEW_ITEMS = 10
+CRON_COMMENTARY = 40
+
+
+def write_commentary(directory: Path, manifest: corpus.Manifest) -> None:
+    """House commentary files, each quoting the lead of a stored corpus item (for matching)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    for k in range(CRON_COMMENTARY):
+        index = (k * 47 + 5) % len(manifest.feeds)
+        plan = corpus.plan_feed(SEED, index)
+        item = corpus.feed_items(SEED, plan)[(k * 7) % corpus.ITEMS_PER_FEED]
+        when = item.published + timedelta(hours=6)  # read as Astana time: an hour after it
+        front = {
+            "title": f"Комментарий: {item.title}",
+            "date": when.strftime("%Y-%m-%d %H:%M"),
+            "slug": f"comment-{k:03d}",
+            "agency": plan.title,
+            "quote": item.summary_text,
+        }
+        body = (
+            f"Редакция следит за этой новостью. {item.title}. Что это значит для читателей, "
+            "станет ясно в ближайшие недели: мы вернёмся к теме, когда появятся подробности.\n"
+        )
+        text = "---\n" + to_yaml(front) + "\n---\n\n" + body
+        (directory / f"{when:%Y-%m-%d}-comment-{k:03d}.md").write_text(text, encoding="utf-8")
+
+
+def _mtimes(directory: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(directory)): p.stat().st_mtime_ns
+        for p in directory.rglob("*")
+        if p.is_file() and not p.name.startswith("aggregator.sqlite")
+    }
+
+
+def _restore(snapshot: Path, state: Path) -> None:
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(snapshot, state)  # copy2: modification times as they were
+
+
+def cron_100k(args: argparse.Namespace) -> dict:
+    """``aggregator run --all`` on a store of 100,000 items: nothing new, then 10 new items.
+
+    The store is made the way a user makes it (a cold ``fetch --all`` of 2,000 served feeds
+    of 50 items, then a first ``run`` that builds the related index and publishes); a
+    snapshot of that state is restored before every measured run.
+    """
+    exe = find_ours()
+    if exe is None:
+        raise SystemExit("aggregator's CLI has no run command yet: nothing to measure")
+    fraction = CRON_NEW_ITEMS / corpus.NEW_ITEMS_WHEN_CHANGED / CRON_FEEDS
+    corpus_dir, manifest = ensure_corpus(
+        CRON_FEEDS, fraction=fraction, name=f"corpus-cron-{CRON_FEEDS}"
+    )
+    workdir = WORK / "cron-100k"
+    state, snapshot = workdir / "state", workdir / "snapshot"
+    config = state / "feeds.yaml"
+    port_file = workdir / "port"
+    results: list[dict] = []
+
+    def note(label: str, m: Measured, before: dict[str, int] | None = None, **extra) -> dict:
+        _check(m, f"ours {label}")
+        row = {"run": label, "wall_seconds": m.wall_seconds, "peak_rss_mb": m.peak_rss_mb,
+               "cpu_seconds": m.cpu_seconds, "exit_code": m.exit_code,
+               "stdout": m.stdout.strip()[-800:], **extra}  # fmt: skip
+        if before is not None:
+            after = _mtimes(state)
+            row["files_rewritten"] = sorted(k for k, v in after.items() if before.get(k) != v)
+            row["files_removed"] = sorted(set(before) - set(after))
+        results.append(row)
+        rewritten = len(row.get("files_rewritten", ()))
+        print(f"  ours {label:12} {m.wall_seconds:7.2f} s  {m.peak_rss_mb:6.1f} MB  "
+              f"files rewritten {rewritten}  {extra}", file=sys.stderr)  # fmt: skip
+        return row
+
+    with FeedServer(corpus_dir) as server:
+        reuse = args.keep_store and (snapshot / "aggregator.sqlite").exists() and port_file.exists()
+        if reuse:
+            server.port = int(port_file.read_text())
+            server.restart(changed=False)
+        if not reuse:
+            shutil.rmtree(workdir, ignore_errors=True)
+            state.mkdir(parents=True)
+            port_file.write_text(str(server.port))
+            write_commentary(state / "commentary", manifest)
+            write_config(config, manifest, server.url, commentary_dir="commentary",
+                         concurrency=args.concurrency, per_host=args.per_host)  # fmt: skip
+            ours = Ours(exe, config)
+            print(f"building a store of {CRON_FEEDS * corpus.ITEMS_PER_FEED:,} items ...",
+                  file=sys.stderr)  # fmt: skip
+            note("cold fetch", measure([*ours.base(), "fetch", "--all"]), items=ours.count())
+            note("first run", measure([*ours.base(), "run", "--all"]))
+            shutil.copytree(state, snapshot)
+        ours = Ours.__new__(Ours)  # the stored state stays: no reset
+        ours.exe, ours.python, ours.config = exe, exe.parent / "python", config
+        ours.db, ours.setting, ours.items_before = state / "aggregator.sqlite", "", 0
+        for _ in range(args.repeat):
+            _restore(snapshot, state)
+            server.stats(reset=True)
+            before = _mtimes(state)
+            m = measure([*ours.base(), "run", "--all"])
+            note("nothing new", m, before, requests=server.stats())
+            _restore(snapshot, state)
+            server.restart(changed=True)
+            server.stats(reset=True)
+            before = _mtimes(state)
+            m = measure([*ours.base(), "run", "--all"])
+            note(f"{CRON_NEW_ITEMS} new", m, before, requests=server.stats(), items=ours.count())
+            server.restart(changed=False)
+        if args.profile:
+            for label, changed in (("nothing-new", False), (f"{CRON_NEW_ITEMS}-new", True)):
+                _restore(snapshot, state)
+                server.restart(changed=changed)
+                stem = WORK / f"profile-cron-100k-{label}"
+                ours.profile_command(stem, ["run", "--all"])
+                print(f"profile of run --all, {label}: {stem}.txt", file=sys.stderr)
+            server.restart(changed=False)
+
+    medians = {}
+    for label in ("nothing new", f"{CRON_NEW_ITEMS} new"):
+        runs = sorted((r for r in results if r["run"] == label), key=lambda r: r["wall_seconds"])
+        if runs:
+            medians[label] = runs[len(runs) // 2]
+    report = {
+        "items": CRON_FEEDS * corpus.ITEMS_PER_FEED,
+        "sources": CRON_FEEDS,
+        "commentary": CRON_COMMENTARY,
+        "machine": machine(),
+        "load_before": os.getloadavg(),
+        "command": " ".join(sys.argv),
+        "repeat": args.repeat,
+        "median": medians,
+        "all_runs": results,
+    }
+    (WORK / "results-cron-100k.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(
+        f"\n`aggregator run --all` on {report['items']:,} stored items from {CRON_FEEDS:,} feeds "
+        f"(all served; {CRON_COMMENTARY} commentary files), median of {args.repeat}, "
+        f"{report['machine']['date']}, revision {report['machine']['revision']}:"
+    )
+    print(
+        "\n| run | s | peak RSS MB | files rewritten | server answers |\n|---|---:|---:|---:|---|"
+    )
+    for label, r in medians.items():
+        q = r.get("requests", {})
+        answers = f"{q.get('200_gzip', 0) + q.get('200_identity', 0)}×200, {q.get('304', 0)}×304"
+        print(f"| {label} | {r['wall_seconds']:.2f} | {r['peak_rss_mb']:.0f} "
+              f"| {len(r['files_rewritten'])} | {answers} |")  # fmt: skip
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -842,9 +1089,19 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=READER_WORKERS, help="reader's update_feeds workers"
     )
     parser.add_argument(
-        "--concurrency", type=int, help="our fetch.concurrency (default: the product's)"
+        "--settings",
+        default=DEFAULT_SETTINGS,
+        help="our fetch settings to run, comma-separated: 'default' (the product's), "
+        f"'C/H' (concurrency/per_host) (default {DEFAULT_SETTINGS})",
     )
-    parser.add_argument("--per-host", type=int, help="our fetch.per_host (default: the product's)")
+    parser.add_argument(
+        "--hosts",
+        default="50,1",
+        help="host layouts, comma-separated: 50 (feed i on 127.0.0.(2 + i mod 50)), "
+        "1 (every feed on 127.0.0.2) (default 50,1)",
+    )
+    parser.add_argument("--concurrency", type=int, help="one setting: our fetch.concurrency")
+    parser.add_argument("--per-host", type=int, help="one setting: our fetch.per_host")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the sequence K times; report medians"
     )
@@ -856,6 +1113,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--publish-100k", action="store_true", help="only the 100,000-item publish benchmark"
     )
+    parser.add_argument(
+        "--cron-100k",
+        action="store_true",
+        help="only `aggregator run --all` on a 100,000-item store: nothing new, then 10 new items",
+    )
+    parser.add_argument(
+        "--keep-store",
+        action="store_true",
+        help="--cron-100k: reuse the store built by the last --cron-100k run",
+    )
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     # The feed server and the clients each hold one socket per connection; raise a low limit.
@@ -865,11 +1132,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.publish_100k:
         publish_100k(args)
         return 0
+    if args.cron_100k:
+        cron_100k(args)
+        return 0
     try:
         sizes = [100] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         parser.error(f"--sizes takes numbers separated by commas, not {args.sizes!r}")
-    reports = [run_size(n, args) for n in sizes]
+    layouts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+    if not set(layouts) <= {"1", str(corpus.HOSTS)}:
+        parser.error(f"--hosts takes 1 and/or {corpus.HOSTS}, not {args.hosts!r}")
+    reports = [run_size(n, args, one_host=h == "1") for n in sizes for h in layouts]
     print()
     for report in reports:
         print(table(report))
