@@ -14,12 +14,12 @@ Guards, each because a feed URL is input we do not control:
   of every connection, redirects included;
 * redirects followed by hand, at most ``max_redirects``, to http(s) only.
 
-Connections are pooled in one small httpx client per host, rather than one big
-client: httpcore scans every pooled connection for every request, which gets slow
-with a large pool.  A host's client is closed when its last queued fetch ends, so
-open sockets track requests in flight, not the number of hosts.  Pools are also kept per network policy, so a
-connection opened for a source allowed to reach a private network is never reused
-by one that is not.
+Requests and responses are httpx's; they travel over aiohttp (see
+:mod:`aggregator.ingest.transport`: its HTTP parser is C, httpcore's is Python).
+Connections are pooled per host: a host's pool is closed when its last queued
+fetch ends, so open sockets track requests in flight, not the number of hosts.
+Pools are also kept per network policy, so a connection opened for a source
+allowed to reach a private network is never reused by one that is not.
 """
 
 from __future__ import annotations
@@ -39,17 +39,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import httpcore
 import httpx
 
 from aggregator import __version__
 from aggregator.config import FetchConfig
-from aggregator.ingest.netguard import (
-    AddressRefused,
-    GuardedNetworkBackend,
-    NetworkPolicy,
-    parse_networks,
-)
+from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
+from aggregator.ingest.transport import AiohttpTransport, new_session, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 log = logging.getLogger(__name__)
@@ -69,7 +64,7 @@ _RETRY_LATER_STATUSES = frozenset({429, 503})
 _ORIGIN_ONLY_HEADERS = ("authorization", "cookie")
 
 
-# A response body read to its end lets httpcore keep the connection alive; one
+# A response body read to its end lets the pool keep the connection alive; one
 # closed half-read costs a new connection.  Redirect and 304 bodies are tiny, but
 # a hostile one could be endless: past this many bytes, dropping it is cheaper.
 _DRAIN_LIMIT = 64 * 1024
@@ -100,7 +95,7 @@ class _Progress:
 
 @dataclass
 class _HostPool:
-    client: httpx.AsyncClient
+    transport: AiohttpTransport
     users: int = 0  # fetches using or queued for this host
 
 
@@ -123,7 +118,7 @@ class Fetcher:
         self._global_slots = asyncio.Semaphore(max(1, config.concurrency))
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._pools: dict[tuple[NetworkPolicy, str], _HostPool] = {}
-        self._ssl_context: ssl.SSLContext | None = None
+        self._tls: ssl.SSLContext | bool | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -134,7 +129,7 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close every pooled connection."""
         pools, self._pools = list(self._pools.values()), {}
-        await asyncio.gather(*(p.client.aclose() for p in pools), return_exceptions=True)
+        await asyncio.gather(*(p.transport.aclose() for p in pools), return_exceptions=True)
 
     async def fetch_many(self, requests: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
         """Fetch all ``requests`` concurrently; yield results as they complete.
@@ -238,8 +233,8 @@ class Fetcher:
         return policy
 
     @contextlib.asynccontextmanager
-    async def _pool(self, policy: NetworkPolicy, host: str) -> AsyncIterator[httpx.AsyncClient]:
-        """The client for ``host``, closed when its last user is done.
+    async def _pool(self, policy: NetworkPolicy, host: str) -> AsyncIterator[AiohttpTransport]:
+        """The transport (connection pool) for ``host``, closed when its last user is done.
 
         Closing then bounds open sockets by what is in flight, not by the number
         of hosts in a run (1,000 idle keep-alive sockets would hit ulimit -n).
@@ -247,34 +242,23 @@ class Fetcher:
         key = (policy, host)
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = _HostPool(self._new_client(policy))
+            pool = self._pools[key] = _HostPool(
+                AiohttpTransport(new_session(policy), self._tls_for)
+            )
         pool.users += 1
         try:
-            yield pool.client
+            yield pool.transport
         finally:
             pool.users -= 1
             if pool.users == 0 and self._pools.get(key) is pool:
                 del self._pools[key]
-                await pool.client.aclose()
+                await pool.transport.aclose()
 
-    def _new_client(self, policy: NetworkPolicy) -> httpx.AsyncClient:
-        if self._ssl_context is None:  # loading the CA bundle is slow: once per run
-            self._ssl_context = httpx.create_ssl_context()
-        transport = httpx.AsyncHTTPTransport(verify=self._ssl_context, trust_env=False)
-        # httpx has no public hook for the network backend, so swap the pool for
-        # one connecting through the SSRF guard.  Its size never makes a request
-        # wait (the semaphores bound what is in flight); keep-alive is per_host.
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=self._ssl_context,
-            max_connections=max(1, self.config.concurrency),
-            max_keepalive_connections=max(1, self.config.per_host),
-            keepalive_expiry=30.0,
-            network_backend=GuardedNetworkBackend(policy),
-        )
-        # trust_env=False: a proxy would resolve names itself, past the guard.
-        return httpx.AsyncClient(
-            transport=transport, timeout=None, follow_redirects=False, trust_env=False
-        )
+    def _tls_for(self) -> ssl.SSLContext | bool:
+        """Certificate checking for https: made on the first https request of a run."""
+        if self._tls is None:
+            self._tls = tls_context()
+        return self._tls
 
     def _headers(self, request: FetchRequest) -> httpx.Headers:
         headers = httpx.Headers({"User-Agent": self.user_agent, "Accept": ACCEPT})
@@ -299,9 +283,12 @@ class Fetcher:
                 raise _Failure(f"refused redirect to {url}: only http and https URLs are fetched")
             host = _host(url)
             policy.check_literal(host)  # spellings like 0177.0.0.1 that URL parsers reject
-            async with self._pool(policy, host) as client:
-                http_request = client.build_request("GET", url, headers=headers)
-                response = await client.send(http_request, stream=True)
+            async with self._pool(policy, host) as transport:
+                # Straight to the transport: httpx's client would add a cookie jar
+                # shared by every source on a host, and costs more than the request.
+                response = await transport.handle_async_request(
+                    httpx.Request("GET", url, headers=headers)
+                )
                 try:
                     progress.status_code = response.status_code
                     progress.headers = {k.lower(): v for k, v in response.headers.items()}

@@ -11,19 +11,16 @@ other reserved ranges are refused, including when spelled as IPv4-mapped or
 otherwise embedded IPv6 addresses.  Networks listed in ``allow_private_networks``
 (config) or a source's own list are allowed on top.
 
-:class:`GuardedNetworkBackend` enforces a policy at the socket layer of httpcore
-(the library under httpx); the rest of this module is plain policy.
+This module is plain policy; :mod:`aggregator.ingest.transport` enforces it on
+every connection (its resolver and its socket factory).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import socket
 from collections.abc import Iterable
-
-import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -202,68 +199,3 @@ async def resolve(host: str, port: int, policy: NetworkPolicy) -> list[IPAddress
     if not allowed:
         raise AddressRefused(first_refusal or f"refused: {host} resolves to no address")
     return allowed
-
-
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that connects only to addresses a policy allows.
-
-    It resolves the host itself, checks every address, and hands the inner backend
-    an IP address, so the address checked is the address connected to.  TLS still
-    verifies against the host name, because httpcore takes the SNI / certificate
-    name from the request URL, not from the address connected to.
-    """
-
-    def __init__(
-        self, policy: NetworkPolicy, inner: httpcore.AsyncNetworkBackend | None = None
-    ) -> None:
-        self.policy = policy
-        self._inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = await resolve(host, port, self.policy)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from exc
-        errors = []
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                errors.append(f"{address} port {port}: {_os_reason(exc)}")
-        prefix = "" if parse_ip_literal(host) else f"{host}: "
-        raise httpcore.ConnectError(prefix + "; ".join(errors))
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused(f"refused: unix socket {path}")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def _os_reason(exc: BaseException) -> str:
-    """The innermost OS error's text ("Connection refused"), not a wrapper's."""
-    reason = str(exc) or type(exc).__name__
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno:
-            reason = os.strerror(seen.errno)
-        seen = seen.__cause__ or seen.__context__
-    return reason

@@ -11,13 +11,15 @@ import zlib
 from email.utils import formatdate
 from pathlib import Path
 
+import httpx
 import pytest
 from feedserver import FeedServer, Response
 
 from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.fetch import Fetcher
-from aggregator.ingest.netguard import NetworkPolicy, classify, parse_ip_literal
+from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, classify, parse_ip_literal
+from aggregator.ingest.transport import AiohttpTransport, new_session, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 # The test server lives on loopback, which the SSRF guard refuses by default.
@@ -400,6 +402,39 @@ def test_redirect_to_a_forbidden_address_is_refused_at_the_hop(feed_server: Feed
     assert result.redirects == ((302, feed_server.url("/secret")),)
     assert feed_server.count("/feed") == 1
     assert feed_server.count("/secret") == 0
+
+
+def _send_through_transport(url: str, policy: NetworkPolicy) -> int:
+    """One GET straight through the transport, past fetch.py's own checks of the URL."""
+
+    async def run() -> int:
+        transport = AiohttpTransport(new_session(policy), tls_context)
+        try:
+            response = await transport.handle_async_request(httpx.Request("GET", url))
+            await response.aclose()
+            return response.status_code
+        finally:
+            await transport.aclose()
+
+    return asyncio.run(run())
+
+
+def test_the_transport_refuses_an_address_literal_at_the_socket(feed_server: FeedServer) -> None:
+    # aiohttp does not send IP literals through the resolver: the socket factory checks them.
+    feed_server.route("/feed", body=RSS)
+    with pytest.raises(AddressRefused, match="127.0.0.1 is a loopback address"):
+        _send_through_transport(feed_server.url("/feed"), NetworkPolicy())
+    assert feed_server.count() == 0
+    allowed = NetworkPolicy(["127.0.0.0/8"])
+    assert _send_through_transport(feed_server.url("/feed"), allowed) == 200
+
+
+def test_the_transport_resolves_names_through_the_guard(feed_server: FeedServer) -> None:
+    feed_server.route("/feed", body=RSS)
+    url = feed_server.url("/feed").replace("127.0.0.1", "localhost")
+    with pytest.raises(AddressRefused, match="localhost resolves to"):
+        _send_through_transport(url, NetworkPolicy())
+    assert feed_server.count() == 0
 
 
 def test_bad_allow_network_is_an_error_not_an_exception() -> None:
