@@ -118,7 +118,7 @@ class Fetcher:
         self._global_slots = asyncio.Semaphore(max(1, config.concurrency))
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._pools: dict[tuple[NetworkPolicy, str], _HostPool] = {}
-        self._tls: ssl.SSLContext | bool | None = None
+        self._tls: ssl.SSLContext | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -254,7 +254,7 @@ class Fetcher:
                 del self._pools[key]
                 await pool.transport.aclose()
 
-    def _tls_for(self) -> ssl.SSLContext | bool:
+    def _tls_for(self) -> ssl.SSLContext:
         """Certificate checking for https: made on the first https request of a run."""
         if self._tls is None:
             self._tls = tls_context()
