@@ -68,6 +68,7 @@ def build_feed(
     ``headers`` are the response headers with lowercased names.
     """
     fmt = _FORMATS.get(version, version)
+    typed = fmt.startswith("atom")  # Atom says whether a title is text or HTML; RSS does not
     get = dict.get.__get__(feed)  # plain access: FeedParserDict's key fallbacks are not wanted
     feed_language = clean_language(get("language")) or clean_language(
         headers.get("content-language")
@@ -76,18 +77,24 @@ def build_feed(
     feed_authors = author_list(get("authors"), feed_base) if fmt.startswith("atom") else ()
     return ParsedFeed(
         format=fmt,
-        title=plain_text(get("title")) or None,
+        title=text_of(get("title"), get("title_detail"), typed=typed) or None,
         link=_alternate_link(feed, feed_base),
-        description=plain_text(get("subtitle")) or None,
+        description=text_of(get("subtitle"), get("subtitle_detail"), typed=typed) or None,
         language=feed_language,
         updated=_utc(get("updated_parsed") or get("published_parsed")),
         ttl_seconds=_ttl_seconds(get("ttl")),
-        items=tuple(_build_item(entry, url, feed_language, feed_authors) for entry in entries),
+        items=tuple(
+            _build_item(entry, url, feed_language, feed_authors, typed) for entry in entries
+        ),
     )
 
 
 def _build_item(
-    entry: dict[str, Any], url: str, feed_language: str | None, feed_authors: tuple[Author, ...]
+    entry: Mapping[str, Any],
+    url: str,
+    feed_language: str | None,
+    feed_authors: tuple[Author, ...],
+    typed: bool,
 ) -> Item:
     # Plain dict access: FeedParserDict's key aliases and fallbacks are not wanted.
     get = dict.get.__get__(entry)
@@ -117,7 +124,7 @@ def _build_item(
 
     return Item(
         id=guid,
-        title=plain_text(title_raw),
+        title=text_of(title_raw, get("title_detail"), typed=typed),
         link=link,
         summary=summary,
         content=content,
@@ -130,6 +137,41 @@ def _build_item(
         enclosures=enclosure_list(get("links") or (), base),
         language=language or feed_language,
     )
+
+
+# Markup that is never text: comments (a "<script>" inside one is no script), and in
+# text that came out of entity-escaped markup ("&amp;lt;script&amp;gt;"), script and
+# style elements and doctypes.
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_HIDDEN_MARKUP = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)|<!DOCTYPE\b[^>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def text_of(value: str | None, detail: Mapping[str, Any] | None, *, typed: bool) -> str:
+    """The text a reader should see of a title (or subtitle) ``value``.
+
+    ``typed``: the format says what the construct is (Atom's ``type``); RSS does not,
+    and feedparser calls an RSS title text/plain unless it looks like harmless HTML.
+    Atom text is text: its angle brackets are characters ("History of the <blink>
+    tag").  HTML is reduced to its visible text without script, style, comments or a
+    doctype, even where the markup was escaped twice and only shows up once
+    unescaped; an RSS title feedparser calls text loses those too.
+    """
+    if not value:
+        return ""
+    if detail and detail.get("type") == "text/plain":
+        if not typed and "<" in value:
+            value = _HIDDEN_MARKUP.sub(" ", value)
+        return _WHITESPACE.sub(" ", value).strip()
+    if "<!--" in value:
+        value = _COMMENT.sub("", value)  # as browsers render "a<!-- -->b": "ab"
+    text = plain_text(value)
+    if "<" in text:
+        text = _WHITESPACE.sub(" ", _HIDDEN_MARKUP.sub(" ", text)).strip()
+    return text
 
 
 def _join_base(url: str, detail: Mapping[str, Any]) -> str:

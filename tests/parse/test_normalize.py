@@ -289,3 +289,51 @@ def test_hostile_content_is_sanitized():
     )
     assert item.summary == "<p>ok</p><a>a</a>"
     assert "<" not in item.title
+
+
+# --- titles: the words a reader sees, never script ----------------------------------
+
+
+def atom03(entry: str) -> bytes:
+    return f'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry>{entry}</entry></feed>'.encode()
+
+
+SCRIPT = "<script type=\"text/javascript\">document.location='http:/'+'/evil.example/';</script>"
+ESCAPED_SCRIPT = SCRIPT.replace("<", "&lt;")
+
+TITLES = {
+    "rss, script in CDATA": (rss(f"<item><title><![CDATA[Новости{SCRIPT} дня]]></title></item>"), "Новости дня"),
+    "rss, escaped script": (rss(f"<item><title>Новости{ESCAPED_SCRIPT} дня</title></item>"), "Новости дня"),
+    "rss, escaped style": (rss("<item><title>&lt;style&gt;p{color:red}&lt;/style&gt;Новости</title></item>"), "Новости"),
+    "rss, unclosed comment": (rss("<item><title>Новости&lt;!--</title></item>"), "Новости"),
+    "atom html, script": (atom(f'<entry><title type="html">Новости{ESCAPED_SCRIPT} дня</title></entry>'), "Новости дня"),
+    "atom html, script in CDATA": (atom(f'<entry><title type="html"><![CDATA[Новости{SCRIPT} дня]]></title></entry>'), "Новости дня"),
+    "atom xhtml, script": (atom(f'<entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Новости{SCRIPT} дня</div></title></entry>'), "Новости дня"),
+    "atom 0.3 xhtml, script inline": (atom03(f'<title type="application/xhtml+xml" mode="xml"><div xmlns="http://www.w3.org/1999/xhtml">Новости{SCRIPT} дня</div></title>'), "Новости дня"),
+    "atom 0.3 xhtml, script in CDATA": (atom03(f'<title type="application/xhtml+xml" mode="escaped"><![CDATA[Новости{SCRIPT} дня]]></title>'), "Новости дня"),
+    "atom 0.3 html, comment with a script in it": (atom03('<title type="text/html" mode="escaped">Ново&lt;!-- &lt;script> -->сти&lt;script>alert(1);&lt;/script> дня</title>'), "Новости дня"),
+    "atom 0.3 html, malicious comment": (atom03('<title type="text/html" mode="escaped">Новости&lt;!-- -- nonwhitespace >&lt;script>alert(1);&lt;/script></title>'), "Новости"),
+    "atom 0.3 html, a whole document": (
+        atom03('<title type="text/html" mode="escaped">\n&lt;!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n&lt;html xmlns="http://www.w3.org/1999/xhtml">&lt;body onload="run();">\n&lt;!-- \n\t&lt;script> \n-->\n&lt;script\n\n>\nfunction run() { /* &lt;script> */ alert(1) }\n&lt;/script\n\n>\n&lt;h1>Главное за день&lt;/h1>&lt;/body>&lt;/html></title>'),
+        "Главное за день",
+    ),
+    "atom text keeps its angle brackets": (atom('<entry><title type="text">History of the &lt;blink&gt; tag</title></entry>'), "History of the <blink> tag"),
+    "atom default type is text": (atom("<entry><title>a &lt; b &amp;&amp; c &gt; d</title></entry>"), "a < b && c > d"),
+    "atom 0.3 text/plain keeps its angle brackets": (atom03('<title type="text/plain" mode="escaped">Тег &lt;blink&gt; и &lt;script&gt;</title>'), "Тег <blink> и <script>"),
+    "rss, plain text with an angle bracket": (rss("<item><title>Курс: 1 $ &lt; 500 тенге</title></item>"), "Курс: 1 $ < 500 тенге"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", TITLES)
+def test_titles_keep_their_words_and_never_carry_script(case):
+    body, expected = TITLES[case]
+    assert parse_feed(body, URL).items[0].title == expected
+
+
+def test_feed_titles_and_subtitles_follow_the_same_rules():
+    body = atom(
+        "",
+        f'<subtitle type="html">Лента{ESCAPED_SCRIPT} новостей</subtitle>',
+    ).replace(b"<title>Atom feed</title>", b'<title type="text">The &lt;b&gt; tag</title>')
+    feed = parse_feed(body, URL)
+    assert (feed.title, feed.description) == ("The <b> tag", "Лента новостей")
