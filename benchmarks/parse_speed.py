@@ -59,7 +59,9 @@ def _corpus(directory: Path, feeds: int) -> Path:
 
 def _time(tree: Path, listing: Path) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.check_output([sys.executable, "-c", _TIMER, str(listing)], env=env, text=True)
+    out = subprocess.check_output(
+        [sys.executable, "-c", _TIMER, str(listing)], env=env, cwd=tree, text=True
+    )
     return float(out)
 
 
