@@ -288,7 +288,7 @@ def status(ctx: Context) -> None:
         storage.sync_sources(config.sources)
         states = {s.source_id: s for s in storage.source_states()}
     now = datetime.now(UTC)
-    rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "LAST ERROR")]
+    rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.id)
         if state is None:
@@ -300,6 +300,7 @@ def status(ctx: Context) -> None:
                 _when(state.last_success),
                 _when(state.backoff_until),
                 str(state.item_count),
+                state.encoding or "-",
                 (state.last_error or "")[:120],
             )
         )

@@ -7,6 +7,7 @@ against their fields and type hints, so adding a key means adding a field here
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import functools
@@ -96,6 +97,7 @@ class SourceConfig:
     allow_private_networks: tuple[str, ...] = ()
     house: bool = False  # the house's own CMS feed (commentary posts)
     enabled: bool = True
+    encoding: str | None = None  # pins the character encoding; none: declared, else detected
 
 
 @dataclass(frozen=True)
@@ -939,6 +941,30 @@ def _check_choice(choices: tuple[str, ...]) -> Callable[[str, _KeyPath, _Problem
     return check
 
 
+def _check_encoding(value: str, path, problems) -> bool:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        windows = value.lower().startswith("windows-") and _known_codec("cp" + value[8:])
+        if not windows:
+            problems.add(
+                path,
+                f"'{value}' is not a character encoding this machine knows",
+                "write a name like windows-1251, koi8-r, big5 or shift_jis, as "
+                "`aggregator status` shows it",
+            )
+            return False
+    return True
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
 def _check_timezone(value: str, path, problems) -> bool:
     try:
         ZoneInfo(value)
@@ -965,6 +991,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (OutputConfig, "per"): _check_choice(_PER),
     (OutputConfig, "kinds"): _check_choice(_KINDS),
     (FetchConfig, "parser"): _check_choice(_PARSERS),
+    (SourceConfig, "encoding"): _check_encoding,
 }
 
 

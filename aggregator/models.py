@@ -61,6 +61,7 @@ class ParsedFeed:
     updated: datetime | None = None
     ttl_seconds: int | None = None  # RSS <ttl> (given in minutes) or similar, in seconds
     items: tuple[Item, ...] = ()
+    encoding: str | None = None  # how the bytes were decoded: "utf-8", "big5 (detected)"
 
 
 class FetchOutcome(enum.Enum):
@@ -118,6 +119,7 @@ class SourceState:
     gone: bool = False
     item_count: int = 0
     min_interval_seconds: int | None = None  # from the feed's ttl / Cache-Control max-age
+    encoding: str | None = None  # how its last body was decoded: "windows-1251 (detected)"
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,25 @@ def test_python_dash_m_aggregator_works(tmp_path):
     )
     assert result.returncode == 0
     assert "aggregator" in result.stdout
+
+
+def test_status_shows_how_each_feed_was_decoded_and_an_encoding_key_pins_it(tmp_path, feed_server):
+    # Big5, declared nowhere: detected.  KZ-1048 (Kazakh) is declared wrongly: pinned.
+    big5 = '<rss version="2.0"><channel><title>新聞</title><item><title>颱風預計週末登陸台灣東部</title><link>https://tw.example/1</link></item></channel></rss>'
+    kazakh = '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><title>Жаңалықтар</title><item><title>Қазақстан әлемі</title><link>https://kz.example/1</link></item></channel></rss>'
+    feed_server.route("/big5.xml", body=big5.encode("big5"))
+    feed_server.route("/kk.xml", body=kazakh.encode("kz1048"))
+    config = write_config(
+        tmp_path, [("tw", feed_server.url("/big5.xml")), ("kk", feed_server.url("/kk.xml"))]
+    )
+    config.write_text(
+        config.read_text(encoding="utf-8") + "    encoding: kz-1048\n", encoding="utf-8"
+    )
+    assert invoke("--config", str(config), "fetch").exit_code == 0
+
+    status = invoke("--config", str(config), "status")
+    lines = status.output.splitlines()
+    assert "ENCODING" in lines[0]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert "big5 (detected)" in rows["tw"]
+    assert "kz-1048 (pinned)" in rows["kk"]

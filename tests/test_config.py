@@ -743,3 +743,13 @@ def test_fetch_parser_is_auto_or_feedparser(tmp_path):
     assert load(tmp_path, MINIMAL + "fetch: {parser: feedparser}\n").fetch.parser == "feedparser"
     message = one_error(tmp_path, MINIMAL + "fetch: {parser: feedparsr}\n")
     assert "fetch.parser: 'feedparsr' is not allowed; did you mean 'feedparser'?" in message
+
+
+def test_a_source_encoding_must_be_one_this_machine_knows(tmp_path):
+    source = "sources: [{id: a, name: A, url: 'https://a.kz/rss', encoding: %s}]\n"
+    config = load(tmp_path, SITE + source % "windows-874")
+    assert config.sources[0].encoding == "windows-874"
+    message = one_error(tmp_path, SITE + source % "cp-1251")
+    assert (
+        "sources[0].encoding: 'cp-1251' is not a character encoding this machine knows" in message
+    )

@@ -151,6 +151,7 @@ def plan_fetch(
         title=feed.title or state.title,
         link=feed.link or state.link,
         feed_updated=feed.updated or state.feed_updated,
+        encoding=feed.encoding or state.encoding,
         last_error=None,
         last_error_at=None,
     )

@@ -141,7 +141,13 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     from aggregator.parse import ParseError, parse_feed
 
     try:
-        feed = parse_feed(job.body, job.url, job.headers, parser=job.fetch.parser)
+        feed = parse_feed(
+            job.body,
+            job.url,
+            job.headers,
+            parser=job.fetch.parser,
+            encoding=job.source.encoding,
+        )
     except ParseError as exc:
         error = f"{job.url}: {exc}"
         if "HTML page" in str(exc):

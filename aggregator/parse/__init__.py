@@ -9,6 +9,7 @@ paths normalize through normalize.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from aggregator.models import ParsedFeed
 from aggregator.parse.decode import charset_of, decode
@@ -31,12 +32,15 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     *,
     parser: str = "auto",
+    encoding: str | None = None,
 ) -> ParsedFeed:
     """Parse a feed document fetched from ``url`` (the final URL, after redirects).
 
     ``headers`` are the response headers (any case); Content-Type's charset and
-    Content-Language are used.  ``parser`` is one of PARSERS.  Raises ParseError
-    if ``body`` is not a feed.
+    Content-Language are used.  ``parser`` is one of PARSERS.  ``encoding`` (a
+    source's ``encoding:`` key) overrides what the document and headers declare.
+    The result's ``encoding`` says how the text was decoded.  Raises ParseError if
+    ``body`` is not a feed.
     """
     if parser not in PARSERS:
         raise ValueError(f"parser {parser!r}: expected one of {', '.join(PARSERS)}")
@@ -44,16 +48,16 @@ def parse_feed(
     content_type = headers.get("content-type", "")
     if not body or not body.strip():
         raise ParseError("empty document: the response body has no content")
-    text = decode(body, charset_of(content_type))
+    decoded = decode(body, charset_of(content_type), pinned=encoding)
+    text = decoded.text
     start = text.lstrip()[:1]
     if not start:
         raise ParseError("empty document: the response body is only whitespace")
     if start in "{[":
-        return parse_json_feed(text, url)
-    if "json" in content_type and start != "<":
+        parsed = parse_json_feed(text, url)
+    elif "json" in content_type and start != "<":
         raise ParseError(f"not a feed: Content-Type is {content_type!r} but the body is not JSON")
-    if parser == "auto":
-        parsed = fast_parse(text, url, headers)
-        if parsed is not None:
-            return parsed
-    return parse_with_feedparser(text, url, headers)
+    else:
+        fast = fast_parse(text, url, headers) if parser == "auto" else None
+        parsed = fast or parse_with_feedparser(text, url, headers)
+    return replace(parsed, encoding=decoded.note)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
-__all__ = ["charset_of", "decode"]
+__all__ = ["Decoded", "charset_of", "decode"]
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 _XML_DECLARED_ENCODING = re.compile(
@@ -37,10 +38,17 @@ def _codec(label: str | bytes | None) -> str | None:
         return None
     if isinstance(label, bytes):
         label = label.decode("ascii", "replace")
+    label = label.strip().strip("\"'")
     try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
+        name = codecs.lookup(label).name
     except (LookupError, ValueError):
-        return None
+        # WHATWG's "windows-874" (Thai) is Python's cp874
+        if not label.lower().startswith("windows-"):
+            return None
+        try:
+            name = codecs.lookup("cp" + label[8:]).name
+        except (LookupError, ValueError):
+            return None
     if name in _LATIN1_LABELS:
         return "cp1252"
     if name == "utf-7":  # an XSS vector, never a real feed encoding
@@ -58,38 +66,62 @@ def _decode_strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def decode(body: bytes, header_charset: str | None) -> str:
+@dataclass(frozen=True)
+class Decoded:
+    """A document's text and how its encoding was found."""
+
+    text: str
+    encoding: str  # a label people know: "utf-8", "windows-1251", "big5"
+    how: str  # "byte order mark", "valid", "declared", "detected", "pinned", ...
+
+    @property
+    def note(self) -> str:
+        """What an editor sees in ``aggregator status``: "windows-1251 (detected)"."""
+        return self.encoding if self.how == "valid" else f"{self.encoding} ({self.how})"
+
+
+def decode(
+    body: bytes,
+    header_charset: str | None,
+    *,
+    pinned: str | None = None,
+) -> Decoded:
+    """The text of ``body``: BOM, then valid UTF-8, then the declared charsets
+    (``header_charset`` and the XML declaration) if they read plausibly, then a
+    detector's answer, Cyrillic first where it points at a Cyrillic code page.
+
+    ``pinned`` (a source's ``encoding:`` key) beats everything but a BOM.
+    """
     # A byte order mark is the strongest signal there is (it wins in browsers too).
     if body.startswith(codecs.BOM_UTF8):
-        return body[3:].decode("utf-8", "replace")
+        return Decoded(body[3:].decode("utf-8", "replace"), "utf-8", "byte order mark")
     if body.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return body.decode("utf-32", "replace")
+        return Decoded(body.decode("utf-32", "replace"), "utf-32", "byte order mark")
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return body.decode("utf-16", "replace")
+        return Decoded(body.decode("utf-16", "replace"), "utf-16", "byte order mark")
+    codec = _codec(pinned)
+    if codec:
+        return Decoded(body.decode(codec, "replace"), _label(codec), "pinned")
     # UTF-16/32 without a BOM: zero bytes around the first "<" (XML 1.0 appendix F).
     head = body[:4]
     if b"\x00" in head and len(head) == 4:
-        if head[:3] == b"\x00\x00\x00":
-            return body.decode("utf-32-be", "replace")
-        if head[1:] == b"\x00\x00\x00":
-            return body.decode("utf-32-le", "replace")
-        if head[0] == 0 and head[2] == 0:
-            return body.decode("utf-16-be", "replace")
-        if head[1] == 0 and head[3] == 0:
-            return body.decode("utf-16-le", "replace")
+        for codec, pattern in _UTF_WITHOUT_BOM:
+            if all(head[k] == 0 if zero else True for k, zero in enumerate(pattern)):
+                return Decoded(body.decode(codec, "replace"), codec, "zero bytes")
     # Non-ASCII bytes that form valid UTF-8 are practically never an accident,
     # whatever the header or declaration claims.
     try:
-        return body.decode("utf-8")
+        return Decoded(body.decode("utf-8"), "utf-8", "valid")
     except UnicodeDecodeError:
         pass
     # Mostly valid UTF-8 with a few broken sequences (a truncated character, a
     # stray Latin-1 byte) is still UTF-8; read with a legacy table it would be
     # mojibake throughout.
     text = body.decode("utf-8", "replace")
+    broken = text.count("\ufffd")
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if text.count("\ufffd") * 20 < non_ascii:
-        return text
+    if broken * 20 < non_ascii:
+        return Decoded(text, "utf-8", f"{broken} invalid bytes replaced")
 
     declared_match = _XML_DECLARED_ENCODING.match(body[:200])
     declared = []
@@ -97,34 +129,85 @@ def decode(body: bytes, header_charset: str | None) -> str:
         codec = _codec(label)
         if codec and codec not in _UNICODE_FAMILY and codec not in declared:
             declared.append(codec)
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, str] | None = None  # (implausibility, text, codec)
     for codec in declared:
         text = _decode_strict(body, codec)
         if text is not None:
             score = _implausibility(text)
             if score == 0:  # reads cleanly as declared: no guess can do better
-                return text
+                return Decoded(text, _label(codec), "declared")
             if best is None or score < best[0]:
-                best = (score, text)
+                best = (score, text, codec)
+    how = "declared"
     # A declared charset wins unless a guess reads much better (a server-wide
     # "charset=ISO-8859-1" on a windows-1251 feed, say).
-    for codec in _GUESSES:
+    for codec in _guesses(_detect(body)):
         if codec in declared:
             continue
         text = _decode_strict(body, codec)
         if text is None:
             continue
         score = _implausibility(text)
-        if best is None:
-            best = (score, text)
-        elif declared:
-            if score * 2 + 5 < best[0]:
-                best = (score, text)
-        elif score < best[0]:
-            best = (score, text)
+        if best is None or (score * 2 + 5 < best[0] if declared else score < best[0]):
+            best, how = (score, text, codec), "detected"
     if best is None:
-        return body.decode("utf-8", "replace")
-    return best[1]
+        return Decoded(body.decode("utf-8", "replace"), "utf-8", "nothing else reads")
+    return Decoded(best[1], _label(best[2]), how)
+
+
+_UTF_WITHOUT_BOM = (
+    ("utf-32-be", (True, True, True, False)),
+    ("utf-32-le", (False, True, True, True)),
+    ("utf-16-be", (True, False, True, False)),
+    ("utf-16-le", (False, True, False, True)),
+)
+# The code pages our own plausibility score tells apart well; a detector's answer
+# among them is only where we start.  Cyrillic first when it says Cyrillic: our
+# sources are Russian and Kazakh, and short Cyrillic text fools detectors most.
+_CYRILLIC = frozenset({"cp1251", "koi8-r", "koi8-u", "cp866", "iso8859-5", "mac-cyrillic"})
+_WESTERN = frozenset({"cp1252", "iso8859-15", "mac-roman"})
+
+
+def _guesses(detected: str | None) -> tuple[str, ...]:
+    """The legacy encodings to try, in order of preference (first wins a tie)."""
+    if detected in _CYRILLIC:
+        return tuple(dict.fromkeys(("cp1251", "koi8-r", detected, "cp1252")))
+    if detected is None or detected in _WESTERN:
+        return _GUESSES
+    return (detected,)  # CJK, Thai, Hebrew, Greek, Central European...: trust it
+
+
+def _detect(body: bytes) -> str | None:
+    """The detector's codec for ``body`` (chardetng, Firefox's detector for
+    undeclared legacy web pages), or None.
+
+    Without the top-level domain hint chardetng can take: with "kz" it reads Big5 or
+    EUC-JP as windows-1251, and our own Cyrillic preference (_guesses) does better.
+    """
+    import chardetng_py  # only documents that are neither UTF-8 nor cleanly declared
+
+    try:
+        label = chardetng_py.detect(body, allow_utf8=False)
+    except ValueError:
+        return None
+    return _codec(label) or _codec(label.lower().removeprefix("x-"))
+
+
+def _label(codec: str) -> str:
+    """The label people know for a Python codec name: cp1251 -> windows-1251."""
+    if codec.startswith("cp125") or codec == "cp874":
+        return "windows-" + codec[2:]
+    return _LABELS.get(codec, codec)
+
+
+_LABELS = {
+    "iso8859-1": "iso-8859-1", "iso8859-2": "iso-8859-2", "iso8859-5": "iso-8859-5",
+    "iso8859-7": "iso-8859-7", "iso8859-8": "iso-8859-8", "iso8859-15": "iso-8859-15",
+    "cp866": "ibm866", "kz1048": "kz-1048", "mac-cyrillic": "x-mac-cyrillic",
+    "gb2312": "gb2312", "gbk": "gbk", "gb18030": "gb18030", "big5": "big5",
+    "euc_jp": "euc-jp", "shift_jis": "shift_jis", "cp932": "shift_jis", "euc_kr": "euc-kr",
+    "cp949": "euc-kr", "iso2022_jp": "iso-2022-jp", "tis-620": "tis-620",
+}  # fmt: skip
 
 
 # Signs of text decoded with the wrong single-byte table:

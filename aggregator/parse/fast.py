@@ -663,7 +663,7 @@ def _main(paths: list[str]) -> None:
 
     for path in paths:
         body = Path(path).read_bytes()
-        reason = fallback_reason(decode(body, None), "https://example.com/feed", {})
+        reason = fallback_reason(decode(body, None).text, "https://example.com/feed", {})
         fast = per_call(body, "auto")
         reference = per_call(body, "feedparser")
         items = len(parse.parse_feed(body, "https://example.com/feed").items)

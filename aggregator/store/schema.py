@@ -111,6 +111,10 @@ SQLITE_MIGRATIONS: list[str] = [
         INSERT INTO item_changes (key, removed) VALUES (NEW.item_key, 0);
     END;
     """,
+    # 3: how the source's last body was decoded ("windows-1251 (detected)")
+    """
+    ALTER TABLE sources ADD COLUMN encoding TEXT;
+    """,
 ]
 
 

@@ -525,6 +525,7 @@ _SOURCE_COLUMNS = (
     "gone",
     "item_count",
     "min_interval_seconds",
+    "encoding",
 )
 _SOURCE_TIMES = (
     "feed_updated",
@@ -558,6 +559,7 @@ def _source_row(state: SourceState) -> dict[str, Any]:
         "consecutive_failures": state.consecutive_failures,
         "gone": int(state.gone),
         "min_interval_seconds": state.min_interval_seconds,
+        "encoding": state.encoding,
     }
     for name in _SOURCE_TIMES:
         row[name] = _ts_or_none(getattr(state, name))

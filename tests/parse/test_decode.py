@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from legacy_texts import DEV, TEST, legacy_feed
 
 from aggregator.parse import parse_feed
 
@@ -104,3 +105,44 @@ def test_utf8_with_a_few_broken_bytes_is_still_read_as_utf8():
 def test_kazakh_letters_survive_every_unicode_encoding():
     for encoding in ("utf-8", "utf-16", "utf-32"):
         assert_text(encoded_rss(KK, encoding, declare=encoding.upper()), KK)
+
+
+# --- undeclared legacy encodings: detected, and said so -------------------------------
+
+LEGACY = {f"{encoding} ({language})": (encoding, language, text) for encoding, language, text in DEV + TEST}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", LEGACY)
+def test_undeclared_legacy_encodings_are_detected(case):
+    encoding, language, sentence = LEGACY[case]
+    feed = parse_feed(legacy_feed(encoding, language, sentence), URL)
+    assert feed.items[0].summary == sentence
+    assert feed.encoding.endswith(" (detected)")
+
+
+@pytest.mark.parametrize("case", LEGACY)
+def test_a_legacy_title_alone_is_enough_evidence(case):
+    encoding, language, sentence = LEGACY[case]
+    feed = parse_feed(legacy_feed(encoding, language, sentence, short=True), URL)
+    assert feed.items[0].title == sentence
+
+
+def test_short_cyrillic_text_is_read_as_cyrillic_not_western():
+    for encoding in ("cp1251", "koi8-r"):
+        assert_text(encoded_rss("Новости дня", encoding), "Новости дня")
+
+
+def test_how_the_text_was_decoded_is_reported():
+    assert parse_feed(encoded_rss(KK, "utf-8"), URL).encoding == "utf-8"
+    declared = encoded_rss(RU, "cp1251", declare="windows-1251")
+    assert parse_feed(declared, URL).encoding == "windows-1251 (declared)"
+    bom = b"\xef\xbb\xbf" + encoded_rss(KK, "utf-8")
+    assert parse_feed(bom, URL).encoding == "utf-8 (byte order mark)"
+
+
+def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
+    # Kazakh in KZ-1048, undeclared: no detector knows KZ-1048, so an editor pins it.
+    body = encoded_rss(KK, "kz1048", declare="windows-1251")
+    assert parse_feed(body, URL).title != KK
+    feed = parse_feed(body, URL, encoding="kz-1048")
+    assert (feed.title, feed.encoding) == (KK, "kz-1048 (pinned)")

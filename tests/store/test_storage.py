@@ -516,6 +516,7 @@ def test_save_source_state_round_trips_every_field_but_item_count(store):
         gone=True,
         item_count=999,  # the store counts items itself
         min_interval_seconds=3600,
+        encoding="windows-1251 (detected)",
     )
     store.save_source_state(st)
     assert st.item_count == 0
