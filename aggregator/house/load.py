@@ -46,6 +46,7 @@ import yaml
 
 from aggregator.config import Config, config_dir, resolve_path
 from aggregator.house.quotes import (
+    pull_attributed,
     quotes_in,
     split_structure,
     strip_quote_marks,
@@ -269,6 +270,9 @@ def parse_markdown(
         intro_html = parts.intro_html
     else:
         comment_html, intro_html = body_html, ""
+        pulled = None if quotes else pull_attributed(body_html, config)
+        if pulled is not None:
+            agency, quotes, comment_html = agency or pulled[0], pulled[1], pulled[2]
     if not plain_text(comment_html):
         raise CommentaryError(
             where,
@@ -316,7 +320,12 @@ def from_house_item(stored: StoredItem, config: Config) -> Commentary:
         intro_html = parts.intro_html
     else:
         comment_html, separate, intro_html = without_notice(raw, config), False, ""
-        quotes, agency = quotes_in(comment_html, config)
+        pulled = pull_attributed(comment_html, config)
+        if pulled is not None:
+            agency, quotes, comment_html = pulled
+            separate = True
+        else:
+            quotes, agency = quotes_in(comment_html, config)
     return Commentary(
         id=f"item:{stored.key}",
         title=item.title,

@@ -180,9 +180,10 @@ def match_commentary(
         found, quote_failed = _match_quotes(commentary, index, names)
         if found is not None and (found.confident or not quote_failed):
             return replace(found, related=related)
-        # A quote found in no item may still be the house's own words in quote marks, or
-        # a quote of an item never fetched: similarity decides, more strictly.
-        quote_missing = quote_failed
+        # A quote found in no item may be the house's own words in quote marks, or a
+        # quote of an item never fetched: similarity decides, and where the post presents
+        # it as the agency's quote, never confidently.
+        quote_missing = quote_failed and commentary.separate_quote
 
     found = _match_similar(commentary, index, exclude=related, quote_missing=quote_missing)
     return _verified(replace(found, related=related), commentary, index)
@@ -317,6 +318,9 @@ def _name_key(name: str) -> str:
 PASSAGE_WORDS = 25  # paragraphs shorter than this are joined with the next
 PASSAGE_WEIGHT = 0.85  # a passage's coverage counts this much against the whole post's
 EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not the runner-up
+EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
+CLEAR_SURE = 0.10  # a retelling this similar to one item ...
+CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
 
@@ -362,22 +366,34 @@ def _match_similar(
         return NO_MATCH
     ranked = sorted(((s, d) for d, s in scores.items()), key=lambda sd: (-sd[0], sd[1]))
     best, doc = ranked[0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    confidence = _similar_confidence(best, second)
-    shared, runner_shared = _shared_evidence(commentary, index, doc, [d for _, d in ranked[1:4]])
-    evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
     same = index.same_language(doc, language)
+    # An item in the post's own language is measured against its own-language rivals:
+    # the same event told in Kazakh or English is a translation, not a competitor.
+    rivals = [(s, d) for s, d in ranked[1:] if not same or index.same_language(d, language)]
+    second = rivals[0][0] if rivals else 0.0
+    confidence = _similar_confidence(best, second)
+    shared, runner_shared = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
+    evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
     distinct = len(shared) - runner_shared
-    # Names and numbers agree with this item, not with the others: a retelling.
-    strong = best >= SIMILAR_SURE * 0.6 and distinct >= EVIDENCE_SURE and second <= best * 0.8
-    if same and strong:
+    if same and (
+        # A clear winner: far ahead of every other item in the window ...
+        (best >= CLEAR_SURE and second <= best * CLEAR_MARGIN)
+        # ... or names and numbers agree with this item, not with the others.
+        or (best >= EVIDENCE_COVERAGE and distinct >= EVIDENCE_SURE and second <= best * 0.8)
+        or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
+    ):
         confidence = max(confidence, CONFIDENT)
     if not same:
         # Across languages: confident only when names, numbers and dates agree with this
         # item, not with the runner-up, and no item in the post's own language is close.
         native = max((s for s, d in ranked if index.same_language(d, language)), default=0.0)
         numbers = sum(1 for t in shared if t[:1].isdigit())
-        if distinct >= EVIDENCE_SURE and numbers >= 1 and native < best * 0.6:
+        unique = (
+            distinct >= EVIDENCE_SURE
+            or (distinct >= 2 and second <= best * 0.4)
+            or (len(shared) >= 3 and second <= best * 0.25)
+        )
+        if unique and (numbers >= 1 or len(shared) >= 3) and native < best * 0.6:
             confidence = max(confidence, CONFIDENT)
         else:
             confidence = min(confidence, CONFIDENT - 0.01)
@@ -458,7 +474,12 @@ def match_all(
         known = [r for r in c.sources if r in resolve]
         if c.sources and len(known) == len(c.sources):
             keys = tuple(dict.fromkeys(resolve[r] for r in c.sources))
-            matches[c.id] = Match(keys, "source", 1.0, note="the editor's source:")
+            found = Match(keys, "source", 1.0, note="the editor's source:")
+            if c.quotes:
+                # Which quote is in which source: an index of these items alone says it.
+                named = [s for s in map(storage.get_item, keys) if s is not None]
+                found = _verified(found, c, MatchIndex.build(named))
+            matches[c.id] = found
             continue
         if index is None:
             index = MatchIndex.build(

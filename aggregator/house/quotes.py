@@ -27,6 +27,7 @@ __all__ = [
     "Parts",
     "blocks",
     "extract_quotes",
+    "pull_attributed",
     "find_attribution",
     "quotes_in",
     "split_structure",
@@ -169,6 +170,11 @@ def split_structure(fragment: str, config: Config) -> Parts | None:
         comment = without_notice("\n".join(rest), config)
         quoted = [t for m, t in parts[:index] if m.startswith("<blockquote")]
         agency, quotes = _quote_region(region, config, quoted)
+        if not quotes and not region:
+            # The heading first: the attributed quote may follow the comment.
+            pulled = pull_attributed(comment, config)
+            if pulled is not None:
+                return Parts(pulled[0], pulled[1], pulled[2], "")
         intro = ""
         if not quotes and region:
             kept = [m for m, _ in parts[:index]]
@@ -176,6 +182,36 @@ def split_structure(fragment: str, config: Config) -> Parts | None:
                 kept.append(f"<p>{html.escape(before)}</p>")
             intro = "\n".join(kept)
         return Parts(agency, quotes, comment, intro)
+    return None
+
+
+def pull_attributed(
+    fragment: str, config: Config
+) -> tuple[str | None, tuple[str, ...], str] | None:
+    """(agency phrase, quotes, the rest) where a block of ``fragment`` is an attributed
+    quote ("Tengrinews сообщает: «…»", or a blockquote followed by "(Tengrinews)"); None
+    if no block is.  For posts with the heading first or without one."""
+    parts = blocks(fragment)
+    for number, (markup, text) in enumerate(parts):
+        if markup.startswith("<blockquote"):
+            quote = strip_quote_marks(text)
+            if _words(quote) < MIN_QUOTE_WORDS:
+                continue
+            agency = None
+            taken = {number}
+            following = parts[number + 1][1].strip() if number + 1 < len(parts) else ""
+            if following.startswith("(") and following.endswith(")") and len(following) < 60:
+                agency = following.strip("()")
+                taken.add(number + 1)
+            rest = "\n".join(m for n, (m, _) in enumerate(parts) if n not in taken)
+            return agency, (quote,), rest
+        found = find_attribution(text, config)
+        if found is None or found[0] > 0:
+            continue
+        agency, quotes = _quote_region(text, config, [])
+        if quotes:
+            rest = "\n".join(m for n, (m, _) in enumerate(parts) if n != number)
+            return agency, quotes, rest
     return None
 
 
@@ -333,7 +369,8 @@ def _marked_quotes(text: str) -> list[str]:
         masked = re.sub(r"«[^«»]*»", lambda m: " " * len(m.group()), masked)
     for pattern in (r"„([^“”„\n]+)[“”]", r"“([^“”\n]+)”", r'"([^"\n]+)"'):
         for match in re.finditer(pattern, masked):
-            found.append((match.start(1), match.group(1)))
+            # From the text itself: «…» inside „…“ was only masked to be skipped above.
+            found.append((match.start(1), text[match.start(1) : match.end(1)]))
         masked = re.sub(pattern, lambda m: " " * len(m.group()), masked)
     found.sort()
     return [q.strip() for _, q in found if _words(q) >= MIN_QUOTE_WORDS]

@@ -34,8 +34,7 @@ def render_html(
     - the house's own retelling is published as the house's text, followed by
       "По материалам <Agency>" (``house.retold``) linked to the source: never in «», never
       as a blockquote; so is a quote found in no source item (its marks dropped: nobody is
-      named as having said it);
-    - a confident source and nothing quoted or retold: the source's lead, attributed.
+      named as having said it); a post quoting nothing credits its source the same way.
     """
     house = config.house
     language = commentary.language
@@ -52,10 +51,8 @@ def render_html(
         if 0 <= number < len(quotes) and number not in verified:
             verified.add(number)
             lines.append(_attribution_line(attribution, source.name, source.link, quotes[number]))
-        elif quotes or commentary.intro_html:
-            credits.append(source)
         else:
-            lines.append(_attribution_line(attribution, source.name, source.link, source.lead))
+            credits.append(source)
     for number, quote in enumerate(quotes):
         if number not in verified:
             lines.append(f"<p>{html.escape(quote)}</p>")

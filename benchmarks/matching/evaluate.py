@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/matching/evaluate.py            # the table
     .venv/bin/python benchmarks/matching/evaluate.py -v         # and every case it got wrong
     .venv/bin/python benchmarks/matching/evaluate.py --background 0   # without noise items
+    .venv/bin/python benchmarks/matching/evaluate.py --real dev -v    # the hand-written set
+    .venv/bin/python benchmarks/matching/evaluate.py --real test      # ... its held-out split
 
 The store holds the cases' items plus ``--background`` (default 3,000) generated news items
 (benchmarks/corpus.py) spread over the same weeks, so that candidates are not only the
@@ -35,7 +37,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--background", type=int, default=3000)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--real",
+        choices=("dev", "test", "all"),
+        help="run the hand-written set in real/ (tune on dev, report on test) instead",
+    )
     args = parser.parse_args()
+    if args.real:
+        import real_set
+
+        split = None if args.real == "all" else args.real
+        outcomes, info = real_set.run(args.background, split)
+        real_set.report(outcomes, info, split, args.verbose)
+        return 0
 
     document = load_cases()
     config = config_for(document)

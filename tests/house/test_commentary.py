@@ -209,14 +209,31 @@ title: Пікір
 date: 2024-10-03 12:00
 language: kk
 source: https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211/
+quote: В Актау в рамках международного кинофестиваля стран тюркского мира
 ---
 Бұл жақсы жаңалық.
 """,
     )
+    write(
+        site,
+        "kk2.md",
+        """
+---
+title: Екінші пікір
+date: 2024-10-03 13:00
+language: kk
+source: https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211/
+---
+Бұл да жақсы жаңалық.
+""",
+    )
     publish_site(site)
-    (entry,) = atom_entries(site / "output" / "commentary.atom")
-    content = entry.findtext(f"{ATOM}content")
-    assert "</a> хабарлайды: «В Актау" in content and "<h3>Евразия24 пікірі:</h3>" in content
+    first, second = atom_entries(site / "output" / "commentary.atom")
+    quoted = second.findtext(f"{ATOM}content")
+    assert "</a> хабарлайды: «В Актау" in quoted and "<h3>Евразия24 пікірі:</h3>" in quoted
+    # Quoting nothing, it credits its source in Kazakh (house.retold), with no «».
+    credited = first.findtext(f"{ATOM}content")
+    assert "</a> материалдары бойынша." in credited and "«" not in credited
 
 
 # --- errors: clear, per file, and the rest still publishes -----------------------------------

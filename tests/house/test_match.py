@@ -163,7 +163,7 @@ def test_a_quote_of_an_item_never_fetched_is_never_published_as_the_nearest_item
         "В первый день работы кинофестиваля «Қоркыт ата» в Актау зрители увидели двенадцать "
         "короткометражных фильмов молодых режиссеров из Казахстана и Узбекистана."
     )
-    found = match(index, commentary(quotes=(absent,), agency="24KZ"))
+    found = match(index, commentary(quotes=(absent,), agency="24KZ", separate_quote=True))
     assert not found.confident  # at most shown to an editor for review
 
 
@@ -302,14 +302,34 @@ def test_a_russian_retelling_of_a_kazakh_item_ranks_it_first(languages):
     assert first_ranked(found) == "aral"
 
 
-def test_a_match_across_languages_is_shown_for_review_never_published(languages):
+def test_a_russian_retelling_of_an_english_only_item_is_confident_on_its_names_and_numbers(
+    languages,
+):
     retold = (
         "По Транскаспийскому маршруту за девять месяцев перевезли больше четырех миллионов "
         "тонн, на шестьдесят три процента больше, чем годом ранее, через Актау."
     )
     found = match(languages, commentary(text=retold, title="Счет идет"))
-    assert found.candidates[0][0] == "corridor"
-    assert found.status != "confident"
+    assert found.keys == ("corridor",) and found.confident
+    assert "63" in found.evidence[0]
+
+
+def test_a_match_across_languages_is_only_for_review_when_a_russian_item_competes():
+    russian = stored(
+        "corridor-ru", "kazinform", "Грузы по Среднему коридору",
+        "По Транскаспийскому международному транспортному маршруту за девять месяцев "
+        "перевезли 4,1 млн тонн грузов, на 63% больше, чем год назад.", hours=1,
+    )  # fmt: skip
+    english = stored(
+        "corridor", "kazinform", "Middle Corridor cargo volumes up 63 percent", ENGLISH
+    )
+    both = MatchIndex.build([english, russian])
+    retold = (
+        "По Транскаспийскому маршруту за девять месяцев перевезли больше четырех миллионов "
+        "тонн, на шестьдесят три процента больше, чем годом ранее."
+    )
+    found = match(both, commentary(text=retold, title="Счет идет"))
+    assert "corridor" not in (found.keys if found.confident else ())
 
 
 def test_a_retelling_sharing_one_word_with_a_foreign_item_is_not_matched_to_it(languages):
@@ -388,6 +408,7 @@ def test_a_quote_in_no_item_falls_through_to_similarity_and_is_never_confident(i
     c = commentary(
         text="Нацбанк сохранил базовую ставку 14,25% из-за инфляции и ожиданий населения.",
         quotes=("Мы продолжим внимательно следить за ценами на продовольствие и бензин",),
+        separate_quote=True,  # presented as the agency's quote
     )
     found = match(index, c)
     assert found.method == "similarity" and found.keys == ("rate",) and not found.confident
