@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from aggregator import procs
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
@@ -217,13 +217,9 @@ class _BodyStore:
 
 
 def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
-    """Workers come from a fork server, not a plain fork: a forked worker would inherit
-    the run lock's file descriptor and keep holding the lock after a kill -9 of
-    this process, refusing the next run.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.ingest.update", "aggregator.parse"])
-    return concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context)
+    """Workers that die with this process and inherit none of its descriptors (the run
+    lock above all): see aggregator/procs.py."""
+    return procs.executor(max_workers=os.cpu_count() or 1)
 
 
 _worker_storage: dict[str, Storage] = {}

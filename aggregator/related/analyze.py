@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import pickle
 import re
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from aggregator import procs
 from aggregator.config import Config, SourceConfig
 from aggregator.models import StoredItem
 from aggregator.related.lexicon import (
@@ -382,9 +382,8 @@ def parse_store(storage: Storage, config: Config) -> tuple[Batch, dict[str, Entr
     else:
         # Each worker reads the store itself and analyzes its share: sending the
         # texts over would cost the main process as much as analyzing them.
-        context = multiprocessing.get_context("forkserver")
         with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
-            pool = context.Pool(processes)
+            pool = procs.pool(processes)  # workers that die with this process
             try:
                 files = pool.starmap(
                     _parse_store_part,
