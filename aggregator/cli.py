@@ -28,6 +28,7 @@ import click
 
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
+from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
 from aggregator.ingest import schedule, update
 from aggregator.store import Storage, StorageError, open_storage
 
@@ -179,10 +180,25 @@ class Context:
             with contextlib.suppress(OSError):
                 os.ftruncate(handle.fileno(), 0)
                 os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
+            self._remove_temporary_files()
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _remove_temporary_files(self) -> None:
+        """Half-written files a killed run left: under the lock, none is a live run's.
+
+        In the output directory (and below) every temporary file is this store's; beside
+        the store, only those named after it (another store may share the directory).
+        """
+        store = self.db_path
+        for temp in store.parent.glob(TEMP_PREFIX + store.name + ".*"):
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        if self.output_dir.is_dir():
+            for directory, _, _ in os.walk(self.output_dir):
+                remove_stale_temp_files(Path(directory), older_than=0)
 
 
 pass_ctx = click.make_pass_decorator(Context)

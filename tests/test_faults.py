@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.cli import EXIT_FATAL, cli
+from aggregator.files import TEMP_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -281,3 +282,29 @@ def test_a_full_disk_during_publish_is_one_message(tmp_path, small_disk):
         result.output, str(small_disk), "No space left on device", "free some disk space"
     )
     assert not list(small_disk.glob(".aggregator-tmp-*"))  # no half-written file left
+
+
+# --- what a killed run leaves behind ---------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["publish"], ["related"], ["run"], ["fetch"]])
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(tmp_path, command):
+    config = site(tmp_path)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    output = tmp_path / "output"
+    # What a kill -9 in the middle of writing leaves: fresh, so no age rule removes them.
+    left = [
+        output / f"{TEMP_PREFIX}all.atom.x1y2",
+        output / "related" / f"{TEMP_PREFIX}k.json.a1b2",
+        output / "related" / "urls" / f"{TEMP_PREFIX}0a.json.c3d4",
+        tmp_path / f"{TEMP_PREFIX}aggregator.sqlite.related.npz.e5f6",
+    ]
+    for path in left:
+        path.write_bytes(b"half a file")
+    other_store = tmp_path / f"{TEMP_PREFIX}other.sqlite.related.npz.g7h8"  # not our lock's
+    other_store.write_bytes(b"another store's run is writing this")
+
+    assert invoke("--config", str(config), *command).exit_code == 0
+    assert [path for path in left if path.exists()] == []
+    assert other_store.exists()
+    assert (output / "all.atom").exists()
