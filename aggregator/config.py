@@ -161,6 +161,9 @@ class PublishConfig:
     dir: str = "output"  # relative to the config file
     html_entries: int = 50  # entries on output/index.html
     main_output: str = "all"  # the output index.html shows
+    # A directory of Jinja2 templates (index.html, commentary.html, commentary-index.html,
+    # base.html, strings.yaml) that replace the shipped ones; relative to the config file.
+    templates: str = ""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,27 @@ from pathlib import Path
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house import HouseCommentary
-from aggregator.publish.feeds import EntryView, FeedView, render_atom, render_json, render_rss
+from aggregator.publish.feeds import (
+    EntryView,
+    FeedView,
+    render_atom,
+    render_json,
+    render_rss,
+    site_url,
+)
 from aggregator.publish.health import health_json
-from aggregator.publish.html import index_html
+from aggregator.publish.html import (
+    Pages,
+    commentary_index,
+    commentary_page,
+    index_html,
+    related_items,
+)
 from aggregator.publish.opml import sources_opml
-from aggregator.publish.select import Catalog, Selection, newest_item, select_entries
-from aggregator.publish.views import entry_view, feed_view
+from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
+from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
 from aggregator.store import Storage
+from aggregator.text.urls import http_uri
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,18 @@ def publish(
         writer.write(f"{output.name}.json", render_json(view))
 
     main = views[config.publish.main_output]
-    writer.write("index.html", index_html(config, main, list(views.values())))
+    pages = Pages.load(config)
+    fetched = any(state.last_attempt is not None for state in catalog.states.values())
+    index = index_html(
+        config,
+        pages,
+        main,
+        list(views.values()),
+        fetched=fetched,
+        has_commentary=bool(catalog.pages),
+    )
+    writer.write("index.html", index)
+    _write_commentary_pages(config, catalog, pages, writer, out_dir)
     writer.write("sources.opml", sources_opml(config, catalog))
     writer.write("health.json", health_json(config, catalog))
     return PublishReport(
@@ -112,6 +137,40 @@ def publish(
         entries={name: len(view.entries) for name, view in views.items()},
         problems=tuple(str(p) for p in catalog.house.problems),
     )
+
+
+def _write_commentary_pages(
+    config: Config, catalog: Catalog, pages: Pages, writer: _Writer, out_dir: Path
+) -> None:
+    """output/commentary/<slug>.html for every commentary, and commentary/index.html."""
+    directory = out_dir / PAGES_DIR
+    directory.mkdir(exist_ok=True)
+    remove_stale_temp_files(directory)
+    listed = []
+    for key, page in sorted(catalog.pages.items(), key=lambda kv: kv[1]):
+        house = catalog.house.entries[key]
+        view = commentary_entry_view(house, catalog)
+        canonical = http_uri(house.commentary.link) or catalog.page_url(key) or page
+        # Its own list if the relate stage made one, else the list of what it comments on.
+        related = related_items(catalog.related_dir, [key, *(ref.key for ref in house.sources)])
+        html = commentary_page(
+            config,
+            pages,
+            house,
+            view,
+            canonical=canonical,
+            house_feed=catalog.house_feed,
+            related=related,
+        )
+        writer.write(page, html)
+        listed.append((page.removeprefix(PAGES_DIR + "/"), view))
+    listed.sort(key=lambda pair: (pair[1].published, pair[0]), reverse=True)
+    index_url = site_url(config, f"{PAGES_DIR}/index.html")
+    writer.write(f"{PAGES_DIR}/index.html", commentary_index(config, pages, listed, index_url))
+    keep = {Path(page).name for page in catalog.pages.values()} | {"index.html"}
+    for stale in directory.glob("*.html"):
+        if stale.name not in keep:  # a commentary removed or renamed
+            stale.unlink()
 
 
 def _house_feed(config: Config, outputs: Sequence[OutputConfig]) -> str | None:

@@ -117,6 +117,7 @@ class FeedView:
     updated: datetime
     self_urls: dict[str, str]  # "atom"/"rss"/"json" -> absolute URL of that file
     entries: tuple[EntryView, ...]
+    single_source: bool = False  # one source's feed (index.html folds these away)
 
 
 # --- feedgen -------------------------------------------------------------------

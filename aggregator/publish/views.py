@@ -143,6 +143,12 @@ def _commentary_view(house: HouseEntry, source_id: str | None, catalog: Catalog)
     )
 
 
+def commentary_entry_view(house: HouseEntry, catalog: Catalog) -> EntryView:
+    """A commentary as its own page shows it (no output's selection involved)."""
+    stored = house.stored
+    return _commentary_view(house, stored.source_ids[0] if stored.source_ids else None, catalog)
+
+
 def _safe_html(fragment: str | None, base_url: str | None) -> str:
     if not fragment:
         return ""
@@ -208,4 +214,5 @@ def feed_view(
         updated=updated,
         self_urls={fmt: feed_url(catalog.config, output.name, fmt) for fmt in FORMATS},
         entries=entries,
+        single_source=len(output.sources) == 1,
     )

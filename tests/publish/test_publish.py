@@ -105,6 +105,7 @@ def test_every_output_is_written_in_three_formats_next_to_the_site_files(out: Pa
         "index.html",
         "sources.opml",
         "health.json",
+        "commentary",  # a page per house commentary, and their index
     }
 
 
@@ -481,16 +482,20 @@ def test_health_json_reports_each_sources_state_in_utc(tmp_path, config, fresh_s
 def test_publishing_twice_gives_identical_bytes_and_leaves_files_alone(
     tmp_path, config, storage, out: Path
 ):
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    def files(directory: Path) -> list[Path]:
+        return [p for p in directory.rglob("*") if p.is_file()]
+
+    before = {p.relative_to(out): (p.read_bytes(), p.stat().st_mtime_ns) for p in files(out)}
     time.sleep(0.01)
     report = publish(config, storage, out_dir=out)
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    after = {p.relative_to(out): (p.read_bytes(), p.stat().st_mtime_ns) for p in files(out)}
     assert after == before
     assert report.written == () and len(report.unchanged) == len(before)
     # A second store with the same content gives the same bytes, too.
-    with build_store(tmp_path / "again.sqlite", config) as again:
-        publish(config, again, out_dir=tmp_path / "again")
-    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == {
+    again = tmp_path / "again"
+    with build_store(tmp_path / "again.sqlite", config) as store:
+        publish(config, store, out_dir=again)
+    assert {p.relative_to(again): p.read_bytes() for p in files(again)} == {
         n: b for n, (b, _) in before.items()
     }
 
