@@ -124,8 +124,14 @@ def decode(
         return Decoded(text, "utf-8", f"{broken} invalid bytes replaced")
 
     declared_match = _XML_DECLARED_ENCODING.match(body[:200])
+    labels = (header_charset, declared_match.group(1) if declared_match else None)
+    # Declared UTF-8 that reads with fewer broken sequences than good characters is
+    # damaged UTF-8, not a legacy encoding: a legacy code page read as UTF-8 makes
+    # almost no valid sequences at all.
+    if broken < non_ascii - broken and "utf-8" in {_codec(label) for label in labels}:
+        return Decoded(text, "utf-8", f"declared, {broken} invalid bytes replaced")
     declared = []
-    for label in (header_charset, declared_match.group(1) if declared_match else None):
+    for label in labels:
         codec = _codec(label)
         if codec and codec not in _UNICODE_FAMILY and codec not in declared:
             declared.append(codec)

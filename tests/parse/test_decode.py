@@ -146,3 +146,20 @@ def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
     assert parse_feed(body, URL).title != KK
     feed = parse_feed(body, URL, encoding="kz-1048")
     assert (feed.title, feed.encoding) == (KK, "kz-1048 (pinned)")
+
+
+def test_declared_utf8_with_a_few_invalid_bytes_stays_utf8():
+    # Issue 12, item 9: 5 bad bytes among ~14 non-ASCII characters were read whole as
+    # windows-1251 ("Р‘РёС‚С‹Р№"): a declared encoding that reads with few errors wins.
+    body = (
+        (
+            '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Лента</title>'
+            "<item><title>Битый файл</title><description>Текст: "
+        ).encode()
+        + b"\xff\xfe ok \xc3 \xfe\xfb"
+        + b"</description></item></channel></rss>"
+    )
+    feed = parse_feed(body, URL)
+    assert feed.items[0].title == "Битый файл"
+    assert feed.items[0].summary.startswith("Текст: \ufffd\ufffd ok")
+    assert feed.encoding == "utf-8 (declared, 5 invalid bytes replaced)"
