@@ -62,6 +62,7 @@ class ParsedFeed:
     ttl_seconds: int | None = None  # RSS <ttl> (given in minutes) or similar, in seconds
     items: tuple[Item, ...] = ()
     encoding: str | None = None  # how the bytes were decoded: "utf-8", "big5 (detected)"
+    problem: str | None = None  # what was wrong with a document read all the same
 
 
 class FetchOutcome(enum.Enum):

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.cli import EXIT_LOCKED, cli
+from aggregator.store import open_storage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -248,3 +249,20 @@ def test_status_shows_how_each_feed_was_decoded_and_an_encoding_key_pins_it(tmp_
     rows = {line.split()[0]: line for line in lines[1:]}
     assert "big5 (detected)" in rows["tw"]
     assert "kz-1048 (pinned)" in rows["kk"]
+
+
+def test_a_feed_cut_mid_item_adds_no_phantom_and_its_error_is_on_the_source(tmp_path, feed_server):
+    whole = rss(5)
+    feed_server.route("/kapital.xml", body=whole[:400])  # the connection dropped mid-item
+    config = write_config(tmp_path, [("kapital", feed_server.url("/kapital.xml"))])
+    db = tmp_path / "store.sqlite"
+    assert invoke("--config", str(config), "--db", str(db), "fetch").exit_code == 0
+    status = invoke("--config", str(config), "--db", str(db), "status").output
+    assert "not well-formed XML" in status and "incomplete item(s) left out" in status
+
+    feed_server.route("/kapital.xml", body=whole)
+    assert invoke("--config", str(config), "--db", str(db), "fetch", "--all").exit_code == 0
+    with open_storage(db) as storage:
+        titles = sorted(stored.item.title for stored in storage.iter_items())
+        assert storage.get_source_state("kapital").last_error is None
+    assert titles == [f"Новость {i}" for i in range(5)]

@@ -152,8 +152,9 @@ def plan_fetch(
         link=feed.link or state.link,
         feed_updated=feed.updated or state.feed_updated,
         encoding=feed.encoding or state.encoding,
-        last_error=None,
-        last_error_at=None,
+        # A feed read in part (not well-formed) is a success with an error to fix.
+        last_error=feed.problem and f"{state.url}: {feed.problem}",
+        last_error_at=now if feed.problem else None,
     )
     state = schedule.after_success(state, source, fetch, now, min_interval_seconds=min_interval)
     writes, counts = plan_items(with_language(feed, source), seen, now)

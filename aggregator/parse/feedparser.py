@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import feedparser
 
@@ -62,7 +63,33 @@ def parse_with_feedparser(text: str, url: str, headers: dict[str, str]) -> Parse
     version = result.get("version") or ""
     if not version:
         raise ParseError(_not_a_feed_reason(text))
-    return build_feed(version, result["feed"], result["entries"], url, headers)
+    entries = result["entries"]
+    problem = None
+    if result.get("bozo"):
+        # Not well-formed: feedparser's lenient parser read on past the error, and
+        # reads a cut item (a document cut mid-item, say) as one, without the id
+        # or link it never got to: a phantom under a hash id, stored for good.
+        # Only items whose end tag is in the document are complete.
+        complete = len(_ITEM_END.findall(text))
+        problem = f"not well-formed XML: {_where(result.get('bozo_exception'), text)}"
+        if len(entries) > complete:
+            problem += f"; {len(entries) - complete} incomplete item(s) left out"
+            entries = entries[:complete]
+    return replace(build_feed(version, result["feed"], entries, url, headers), problem=problem)
+
+
+_ITEM_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+
+
+def _where(exc: object, text: str) -> str:
+    """feedparser's parse error as "unclosed token at line 3"."""
+    message = getattr(exc, "getMessage", lambda: str(exc))()
+    line = getattr(exc, "getLineNumber", lambda: None)()
+    if not isinstance(line, int):
+        return str(message)
+    if not text.startswith("<?xml"):
+        line -= 1  # feedparser put an XML declaration line before the document
+    return f"{message} at line {max(line, 1)}"
 
 
 def _not_a_feed_reason(text: str) -> str:
