@@ -25,15 +25,44 @@ import ipaddress
 import os
 import socket
 import ssl
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
 import httpx
-from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
 
 from aggregator.ingest.netguard import NetworkPolicy, resolve
+
+
+def _import_aiohttp_without_its_default_contexts() -> None:
+    """Import aiohttp without loading a CA store for TLS contexts we never use.
+
+    On import, aiohttp makes two default SSL contexts from the system's CA store
+    (~0.1 s of a warm run's CPU).  Every https request here passes its own context
+    (tls_context()), so they are made over an empty store: were one ever used, it
+    would refuse every certificate, never accept one.
+    """
+    if "aiohttp" in sys.modules:
+        return
+    names = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        for name in names:
+            os.environ[name] = os.devnull
+        import aiohttp  # noqa: F401
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_import_aiohttp_without_its_default_contexts()
+
+import aiohttp  # noqa: E402
+from aiohttp.abc import AbstractResolver, ResolveResult  # noqa: E402
+from yarl import URL  # noqa: E402
 
 
 class GuardedResolver(AbstractResolver):
