@@ -473,3 +473,21 @@ def test_a_retelling_is_published_as_the_houses_text_credited_to_its_source(site
     assert "<p>В Актау Казахстан подписал меморандумы" in content
     assert f'По материалам <a href="{SOURCE_LINK}">Казинформ</a>.' in content
     assert "«В Актау Казахстан" not in content and "blockquote" not in content
+
+
+def test_a_run_with_nothing_new_does_no_matching(site, monkeypatch):
+    import aggregator.house.entries as entries
+
+    shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
+    first = publish_site(site)
+    matched = []
+    real = entries.match_all
+    monkeypatch.setattr(
+        entries, "match_all", lambda c, *a, **k: matched.append(len(c)) or real(c, *a, **k)
+    )
+    second = publish_site(site)
+    assert matched == [] and second.entries == first.entries
+
+    write(site, "z.md", "---\ntitle: Ни о чем\ndate: 2024-10-03\n---\nФутбол и погода.\n")
+    publish_site(site)
+    assert matched == [1]  # only the new commentary
