@@ -340,7 +340,7 @@ def _passages(commentary: Commentary) -> list[str]:
             passages[-1] += " " + " ".join(current)
         else:
             passages.append(" ".join(current))
-    return passages[:4] if len(passages) > 1 else []
+    return passages[:3] if len(passages) > 1 else []
 
 
 def _paragraphs(fragment: str) -> list[str]:
@@ -358,7 +358,10 @@ def _match_similar(
     scores: dict[int, float] = {}
     for score, doc in index.similar(commentary.text, around, language=language, exclude=exclude):
         scores[doc] = score
-    for passage in _passages(commentary):
+    ranked = sorted(scores.values(), reverse=True)
+    clear = ranked and _similar_confidence(ranked[0], ranked[1] if len(ranked) > 1 else 0.0)
+    # Passages only where the whole post leaves it open (each is one more search).
+    for passage in _passages(commentary) if not clear or clear < CONFIDENT else ():
         text = f"{commentary.title}\n{passage}"
         for score, doc in index.similar(text, around, language=language, exclude=exclude):
             scores[doc] = max(scores.get(doc, 0.0), score * PASSAGE_WEIGHT)
@@ -377,7 +380,9 @@ def _match_similar(
     distinct = len(shared) - runner_shared
     if same and (
         # A clear winner: far ahead of every other item in the window ...
-        (best >= CLEAR_SURE and second <= best * CLEAR_MARGIN)
+        # (and a name or number of the post only this item has, unless it is very similar:
+        # a follow-up of the same story shares the topic's words, not the new facts)
+        (best >= CLEAR_SURE and second <= best * CLEAR_MARGIN and (distinct >= 1 or best >= 0.2))
         # ... or names and numbers agree with this item, not with the others.
         or (best >= EVIDENCE_COVERAGE and distinct >= EVIDENCE_SURE and second <= best * 0.8)
         or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
