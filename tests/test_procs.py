@@ -69,12 +69,14 @@ def session_processes(sid: int) -> dict[int, str]:
     return found
 
 
-def start(*args: str) -> subprocess.Popen:
+def start(*args: str, tmp: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "aggregator", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A killed related stage leaves its temporary directory: in the test's, not /tmp.
+        env={**os.environ, "TMPDIR": str(tmp)},
         start_new_session=True,  # its session id is its pid; its children keep it
     )
 
@@ -109,7 +111,7 @@ def test_kill_9_during_fetch_leaves_no_process_behind(tmp_path):
     db = tmp_path / "store.sqlite"
     rng = random.Random(14)
     for trial in range(4):
-        victim = start("--config", str(config), "--db", str(db), "fetch", "--all")
+        victim = start("--config", str(config), "--db", str(db), "fetch", "--all", tmp=tmp_path)
         seen = kill_when_workers_run(victim, extra_delay=rng.uniform(0, 0.6))
         assert seen >= 3, f"trial {trial}: the workers ended before the kill"
         assert_nothing_survives(victim.pid)
@@ -118,7 +120,7 @@ def test_kill_9_during_fetch_leaves_no_process_behind(tmp_path):
     conn.close()
 
     # The next run is not refused by a lock a worker kept, and finishes the job.
-    done = start("--config", str(config), "--db", str(db), "fetch")
+    done = start("--config", str(config), "--db", str(db), "fetch", tmp=tmp_path)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
     assert not session_processes(done.pid)
@@ -128,13 +130,15 @@ def test_kill_9_during_fetch_leaves_no_process_behind(tmp_path):
 def test_kill_9_during_a_related_rebuild_leaves_no_process_behind(tmp_path):
     config = site(tmp_path, sources=40, items=130)  # 5,200 items: analyzed in parallel
     db = tmp_path / "store.sqlite"
-    fetched = start("--config", str(config), "--db", str(db), "fetch")
+    fetched = start("--config", str(config), "--db", str(db), "fetch", tmp=tmp_path)
     _, err = fetched.communicate(timeout=300)
     assert fetched.returncode == 0, err.decode()
 
     rng = random.Random(11)
     for _ in range(2):
-        victim = start("--config", str(config), "--db", str(db), "related", "--rebuild")
+        victim = start(
+            "--config", str(config), "--db", str(db), "related", "--rebuild", tmp=tmp_path
+        )
         kill_when_workers_run(victim, extra_delay=rng.uniform(0, 0.5))
         assert_nothing_survives(victim.pid)
 
