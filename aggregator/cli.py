@@ -90,7 +90,8 @@ def fatal_message(exc: BaseException, ctx: Context | None = None) -> str:
 
 def os_problem(exc: OSError, where: str = "") -> str:
     """``<file>: <what the system said>; <what to do>`` for a failed file operation."""
-    return f"{exc.filename or where or 'a file'}: {exc.strerror or exc}; {_os_fix(exc)}"
+    where = str(exc.filename or where)
+    return f"{where + ': ' if where else ''}{exc.strerror or exc}; {_os_fix(exc)}"
 
 
 _WRITABLE = (
@@ -109,7 +110,12 @@ _OS_FIXES = {
 
 
 def _os_fix(exc: OSError) -> str:
-    return _OS_FIXES.get(exc.errno or 0, "check the path, its permissions and the disk")
+    default = (
+        "check the path, its permissions and the disk"
+        if exc.filename
+        else "run the command again with -vv to see where it happened"
+    )
+    return _OS_FIXES.get(exc.errno or 0, default)
 
 
 class Context:
@@ -416,7 +422,13 @@ def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the output directory for preview (with ETag/304 and CORS)."""
     from aggregator.serve import make_server
 
-    server = make_server(ctx.output_dir, host=host, port=port)
+    try:
+        server = make_server(ctx.output_dir, host=host, port=port)
+    except OSError as exc:  # a port in use, a host name that does not resolve
+        raise Fatal(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}; "
+            "choose another --port (or --host), or stop what is using it"
+        ) from None
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"serving {ctx.output_dir} on http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
     try:

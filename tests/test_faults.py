@@ -308,3 +308,18 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(tmp_path, c
     assert [path for path in left if path.exists()] == []
     assert other_store.exists()
     assert (output / "all.atom").exists()
+
+
+def test_serve_on_a_port_in_use_is_one_message(tmp_path):
+    import socket
+
+    config = site(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("--config", str(config), "serve", "--port", str(port))
+    assert result.exit_code == EXIT_FATAL
+    assert_one_fatal_message(
+        result.output, f"cannot serve on 127.0.0.1:{port}", "in use", "choose another --port"
+    )
