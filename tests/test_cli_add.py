@@ -3,6 +3,7 @@ a feeds.yaml on disk, then `aggregator run` publishing what was added."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import feedparser
@@ -149,3 +150,24 @@ def test_import_opml_then_the_published_sources_opml_round_trips(tmp_path: Path)
     again = invoke("--config", str(second), "import-opml", str(exported))
     assert "added 0 sources" in again.output and "skipped 2 already configured" in again.output
     assert second.read_text(encoding="utf-8") == first_text
+
+
+def test_a_source_without_a_name_is_credited_with_its_feeds_title(
+    tmp_path: Path, feed_server: FeedServer
+):
+    feed_server.route("/rss.xml", body=RSS)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        STARTER.replace(
+            "sources: []", f"sources:\n  - id: delovoy\n    url: {feed_server.url('/rss.xml')}"
+        ),
+        encoding="utf-8",
+    )
+    assert invoke("--config", str(config), "run").exit_code == 0
+    title = feedparser.parse(RSS).feed.title
+    published = feedparser.parse((tmp_path / "output" / "all.atom").read_bytes())
+    assert {entry.source.title for entry in published.entries} == {title}
+    health = json.loads((tmp_path / "output" / "health.json").read_text(encoding="utf-8"))
+    assert health["sources"][0]["name"] == title
+    opml = (tmp_path / "output" / "sources.opml").read_text(encoding="utf-8")
+    assert f'text="{title}"' in opml

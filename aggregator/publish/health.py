@@ -24,7 +24,7 @@ def health_json(config: Config, catalog: Catalog) -> bytes:
         sources.append(
             {
                 "id": source.id,
-                "name": clean_text(source.name),
+                "name": catalog.source_view(source.id).name,
                 "url": catalog.feed_uri(state.url if state else source.url),
                 "state": status,
                 "last_attempt": _iso_or_none(state and state.last_attempt),

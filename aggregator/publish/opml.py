@@ -21,7 +21,8 @@ def sources_opml(config: Config, catalog: Catalog) -> bytes:
     body = etree.SubElement(opml, "body")
     for source in config.sources:
         state = catalog.states.get(source.id)
-        attrs = {"text": clean_text(source.name), "title": clean_text(source.name)}
+        name = catalog.source_view(source.id).name
+        attrs = {"text": name, "title": name}
         xml_url = catalog.feed_uri(state.url if state else source.url)
         if xml_url:  # a file read from this machine has no public address: a plain outline
             attrs = {"type": "rss", **attrs, "xmlUrl": xml_url}

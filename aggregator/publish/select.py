@@ -164,7 +164,7 @@ class Catalog:
         state = self.states.get(source_id)
         url = state.url if state is not None else config.url if config is not None else None
         feed_url = self.feed_uri(url)
-        name = config.name if config is not None else (state and state.title) or source_id
+        name = (config.name if config is not None else "") or (state and state.title) or source_id
         # RFC 4287 4.2.11: atom:source SHOULD carry updated; the feed's own time, else
         # when we last read it.
         updated = None
