@@ -330,6 +330,19 @@ def status(ctx: Context) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
+    _websub_status(ctx)
+
+
+def _websub_status(ctx: Context) -> None:
+    from aggregator.publish.websub import hub_statuses
+
+    for hub in hub_statuses(ctx.config, ctx.output_dir):
+        line = f"WebSub hub {hub.hub}: {hub.as_json()['state']}"
+        if hub.last_success:
+            line += f", last announced {hub.last_success}"
+        if hub.pending:
+            line += f", {len(hub.pending)} feeds to announce on the next run: {hub.last_error}"
+        click.echo(line)
 
 
 def _count(n: int, noun: str) -> str:

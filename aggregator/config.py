@@ -164,6 +164,7 @@ class PublishConfig:
     # A directory of Jinja2 templates (index.html, commentary.html, commentary-index.html,
     # base.html, strings.yaml) that replace the shipped ones; relative to the config file.
     templates: str = ""
+    websub_hubs: tuple[str, ...] = ()  # WebSub hubs told of every changed output
 
 
 @dataclass(frozen=True)
@@ -985,6 +986,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (SiteConfig, "link"): _check_http_url,
     (SiteConfig, "timezone"): _check_timezone,
     (SiteConfig, "feeds_url"): _check_optional_http_url,
+    (PublishConfig, "websub_hubs"): _check_http_url,
     (SourceConfig, "id"): _check_source_id,
     (SourceConfig, "url"): _check_source_url,
     (SourceConfig, "allow_private_networks"): _check_cidr,

@@ -81,6 +81,8 @@ class FetchRequest:
     headers: dict[str, str] = field(default_factory=dict)  # extra per-source headers
     timeout: float | None = None  # whole-request deadline in seconds; None = fetcher default
     allow_networks: tuple[str, ...] = ()  # extra CIDRs this source may reach ("127.0.0.0/8")
+    method: str = "GET"  # "POST" for WebSub pings (publish/websub.py); redirects are not followed
+    body: bytes | None = None  # the request body of a POST
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class Request:
     target: str  # as sent, with the query string
     headers: dict[str, str]  # names lowercased
     host: str  # the listener address it arrived on, e.g. "127.0.0.2"
+    body: bytes = b""  # of a POST
 
 
 Handler = Callable[[Request], Response]
@@ -241,6 +242,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
+    def do_POST(self) -> None:
+        self._serve()
+
     def _serve(self) -> None:
         server = self.server.feed_server
         request = Request(
@@ -249,6 +253,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             target=self.path,
             headers={k.lower(): v for k, v in self.headers.items()},
             host=self.server.server_address[0],
+            body=self.rfile.read(int(self.headers.get("Content-Length") or 0)),
         )
         keys = server._begin(request)
         try:

@@ -287,7 +287,7 @@ class Fetcher:
                 # Straight to the transport: httpx's client would add a cookie jar
                 # shared by every source on a host, and costs more than the request.
                 response = await transport.handle_async_request(
-                    httpx.Request("GET", url, headers=headers)
+                    httpx.Request(request.method, url, headers=headers, content=request.body)
                 )
                 try:
                     progress.status_code = response.status_code
@@ -315,6 +315,11 @@ class Fetcher:
             next_url = str(response.url.join(location.strip()))
         except httpx.InvalidURL as exc:
             raise _Failure(f"bad redirect Location {location!r} from {here}: {exc}") from None
+        if request.method != "GET":
+            raise _Failure(
+                f"HTTP {status} redirect from {here} to {next_url} not followed for a "
+                f"{request.method}; configure the final URL"
+            )
         progress.redirects.append((status, next_url))
         hops, cap = len(progress.redirects), self.config.max_redirects
         if hops > cap:

@@ -137,13 +137,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._tls = tls  # called for https requests only
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD", "POST"):  # POST: WebSub pings
             raise httpx.UnsupportedProtocol(f"{request.method} requests are not sent")
         try:
             response = await self.session.request(
                 request.method,
                 URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
+                data=request.content or None,
                 allow_redirects=False,
                 ssl=self._tls() if request.url.scheme == "https" else True,
             )

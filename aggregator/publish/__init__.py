@@ -25,7 +25,7 @@ Identity and determinism:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
@@ -50,6 +50,7 @@ from aggregator.publish.html import (
 from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
+from aggregator.publish.websub import announce, changed_feed_urls, hub_links
 from aggregator.store import Storage
 from aggregator.text.urls import http_uri
 
@@ -111,6 +112,8 @@ def publish(
             entry_view(stored, selection, catalog, entries_cache) for stored in picked[output.name]
         )
         view = feed_view(output, entries, catalog, newest)
+        if config.publish.websub_hubs:
+            view = replace(view, links=hub_links(config))
         views[output.name] = view
         writer.write(f"{output.name}.atom", render_atom(view))
         writer.write(f"{output.name}.rss", render_rss(view))
@@ -130,7 +133,10 @@ def publish(
     writer.write("index.html", index)
     _write_commentary_pages(config, catalog, pages, writer, out_dir)
     writer.write("sources.opml", sources_opml(config, catalog))
-    writer.write("health.json", health_json(config, catalog))
+    # The hubs fetch what they are told of: announce once the feeds are in place.
+    hubs = announce(config, out_dir, changed_feed_urls(views.values(), writer.written))
+    websub = [hub.as_json() for hub in hubs]
+    writer.write("health.json", health_json(config, catalog, websub))
     return PublishReport(
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),

@@ -24,6 +24,7 @@ from aggregator.text.urls import as_uri
 from aggregator.text.xml import iso
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = "aggregator"
 GENERATOR_URI = "https://github.com/eurasia24/aggregator"
@@ -118,6 +119,8 @@ class FeedView:
     self_urls: dict[str, str]  # "atom"/"rss"/"json" -> absolute URL of that file
     entries: tuple[EntryView, ...]
     single_source: bool = False  # one source's feed (index.html folds these away)
+    # Feed-level links beside self/alternate, (rel, href): WebSub "hub" (publish/websub.py).
+    links: tuple[tuple[str, str], ...] = ()
 
 
 # --- feedgen -------------------------------------------------------------------
@@ -133,10 +136,26 @@ class _NamespaceExtension:
     def extend_ns(self) -> dict[str, str]:
         return {"dc": DC_NS}
 
+    links: tuple[tuple[str, str], ...] = ()
+
     def extend_atom(self, feed):
+        from lxml import etree
+
+        first_entry = feed.find("entry")
+        at = feed.index(first_entry) if first_entry is not None else len(feed)
+        for offset, (rel, href) in enumerate(self.links):
+            feed.insert(at + offset, etree.Element("link", rel=rel, href=href))
         return feed
 
     def extend_rss(self, rss):
+        from lxml import etree
+
+        channel = rss.find("channel")
+        first_item = channel.find("item")
+        at = channel.index(first_item) if first_item is not None else len(channel)
+        for offset, (rel, href) in enumerate(self.links):
+            link = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
+            channel.insert(at + offset, link)
         return rss
 
 
@@ -220,6 +239,7 @@ def _valid_email(email: str | None) -> bool:
 def _feedgen(feed: FeedView, fmt: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("aggregator", _NamespaceExtension, _EntryExtension)
+    fg.aggregator.links = feed.links
     fg.id(feed.id)
     fg.title(feed.title or UNTITLED)
     fg.subtitle(feed.description or feed.title or UNTITLED)  # also RSS <description>
@@ -294,6 +314,9 @@ def render_json(feed: FeedView) -> bytes:
     }
     if feed.description:
         document["description"] = feed.description
+    hubs = [{"type": "WebSub", "url": href} for rel, href in feed.links if rel == "hub"]
+    if hubs:
+        document["hubs"] = hubs
     if feed.language:
         document["language"] = feed.language
     if feed.author:

@@ -14,7 +14,9 @@ from aggregator.publish.select import Catalog
 from aggregator.text.xml import clean_text, iso
 
 
-def health_json(config: Config, catalog: Catalog) -> bytes:
+def health_json(
+    config: Config, catalog: Catalog, websub: list[dict[str, object]] | None = None
+) -> bytes:
     sources = []
     counts: dict[str, int] = {}
     for source in config.sources:
@@ -39,6 +41,8 @@ def health_json(config: Config, catalog: Catalog) -> bytes:
         )
     document = {"sources_total": len(sources), "states": dict(sorted(counts.items()))}
     document["sources"] = sources
+    if websub:  # each hub's last announcement (publish/websub.py)
+        document["websub"] = websub
     return json_bytes(document)
 
 
