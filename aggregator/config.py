@@ -150,6 +150,7 @@ class OutputConfig:
     max_entries: int = 100
     max_age: int | None = None  # seconds ("7d"); None = no limit
     repost_notice: bool = False  # append site.repost_notice to each entry's content
+    archive: bool = False  # RFC 5005 monthly archives of older entries (publish/archive.py)
     per: str | None = None  # None, "source" or "tag"
     # The output's language (xml:lang, <language>); "": the one its entries share,
     # else site.language.

@@ -31,6 +31,7 @@ from pathlib import Path
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house import HouseCommentary
+from aggregator.publish.archive import archive_output
 from aggregator.publish.feeds import (
     EntryView,
     FeedView,
@@ -114,6 +115,19 @@ def publish(
         view = feed_view(output, entries, catalog, newest)
         if config.publish.websub_hubs:
             view = replace(view, links=hub_links(config))
+        if output.archive:
+            view = archive_output(
+                config,
+                storage,
+                selection,
+                catalog,
+                newest,
+                picked[output.name],
+                view,
+                lambda stored, s=selection: entry_view(stored, s, catalog, entries_cache),
+                out_dir,
+                writer.write,
+            )
         views[output.name] = view
         writer.write(f"{output.name}.atom", render_atom(view))
         writer.write(f"{output.name}.rss", render_rss(view))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urljoin
 
@@ -25,6 +26,7 @@ from aggregator.text.xml import iso
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = "aggregator"
 GENERATOR_URI = "https://github.com/eurasia24/aggregator"
@@ -121,6 +123,9 @@ class FeedView:
     single_source: bool = False  # one source's feed (index.html folds these away)
     # Feed-level links beside self/alternate, (rel, href): WebSub "hub" (publish/websub.py).
     links: tuple[tuple[str, str], ...] = ()
+    # Links of one format only, fmt -> (rel, href): RFC 5005 prev-archive (publish/archive.py).
+    format_links: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    archive: bool = False  # an RFC 5005 archive document: <fh:archive/>
 
 
 # --- feedgen -------------------------------------------------------------------
@@ -137,12 +142,16 @@ class _NamespaceExtension:
         return {"dc": DC_NS}
 
     links: tuple[tuple[str, str], ...] = ()
+    archive = False
 
     def extend_atom(self, feed):
         from lxml import etree
 
         first_entry = feed.find("entry")
         at = feed.index(first_entry) if first_entry is not None else len(feed)
+        if self.archive:
+            feed.insert(at, etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+            at += 1
         for offset, (rel, href) in enumerate(self.links):
             feed.insert(at + offset, etree.Element("link", rel=rel, href=href))
         return feed
@@ -153,6 +162,9 @@ class _NamespaceExtension:
         channel = rss.find("channel")
         first_item = channel.find("item")
         at = channel.index(first_item) if first_item is not None else len(channel)
+        if self.archive:
+            channel.insert(at, etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+            at += 1
         for offset, (rel, href) in enumerate(self.links):
             link = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
             channel.insert(at + offset, link)
@@ -239,7 +251,8 @@ def _valid_email(email: str | None) -> bool:
 def _feedgen(feed: FeedView, fmt: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("aggregator", _NamespaceExtension, _EntryExtension)
-    fg.aggregator.links = feed.links
+    fg.aggregator.links = (*feed.links, *feed.format_links.get(fmt, ()))
+    fg.aggregator.archive = feed.archive
     fg.id(feed.id)
     fg.title(feed.title or UNTITLED)
     fg.subtitle(feed.description or feed.title or UNTITLED)  # also RSS <description>
