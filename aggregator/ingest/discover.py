@@ -160,7 +160,8 @@ async def discover(
     first = await fetcher.fetch(FetchRequest(address, allow_networks=allow_networks))
     if first.outcome is not FetchOutcome.OK or first.body is None:
         raise DiscoveryError(f"{address}: {first.error or 'no content (HTTP 304)'}")
-    url = first.permanent_url or first.final_url
+    # A temporary redirect keeps the address the user gave; a permanent one moves it.
+    url = first.permanent_url or address
     try:
         feed = parse_feed(first.body, first.final_url, first.headers)
     except ParseError as exc:
@@ -207,4 +208,4 @@ async def _try(
         feed = parse_feed(result.body, result.final_url, result.headers)
     except ParseError as exc:
         return f"{link.url}: {exc}"
-    return FoundFeed(result.permanent_url or result.final_url, feed, link)
+    return FoundFeed(result.permanent_url or link.url, feed, link)

@@ -32,6 +32,7 @@ from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
 from aggregator.house import HouseCommentary
 from aggregator.publish.archive import archive_output
+from aggregator.publish.embed import EMBED_JS, embed_json
 from aggregator.publish.feeds import (
     EntryView,
     FeedView,
@@ -106,6 +107,7 @@ def publish(
     remove_stale_temp_files(out_dir)
     writer = _Writer(out_dir)
     views: dict[str, FeedView] = {}
+    (out_dir / "embed").mkdir(exist_ok=True)
     entries_cache: dict[tuple[str, str | None], EntryView] = {}
     for selection in selections:
         output = selection.output
@@ -132,6 +134,7 @@ def publish(
         writer.write(f"{output.name}.atom", render_atom(view))
         writer.write(f"{output.name}.rss", render_rss(view))
         writer.write(f"{output.name}.json", render_json(view))
+        writer.write(f"embed/{output.name}.json", embed_json(view))
 
     main = views[config.publish.main_output]
     pages = Pages.load(config)
@@ -147,6 +150,7 @@ def publish(
     writer.write("index.html", index)
     _write_commentary_pages(config, catalog, pages, writer, out_dir)
     writer.write("sources.opml", sources_opml(config, catalog))
+    writer.write("embed.js", EMBED_JS.encode("utf-8"))
     # The hubs fetch what they are told of: announce once the feeds are in place.
     hubs = announce(config, out_dir, changed_feed_urls(views.values(), writer.written))
     websub = [hub.as_json() for hub in hubs]

@@ -174,3 +174,12 @@ def test_the_html_page_error_of_a_source_lists_the_advertised_feeds() -> None:
         "https://delovoy.example.kz/atom/news.atom (Atom): set the source's url to one of them"
     )
     assert html_page_hint(b"<html><body></body></html>", "https://x.example/", {}) == ""
+
+
+def test_a_permanent_redirect_moves_the_address_and_a_temporary_one_keeps_it(
+    site: FeedServer,
+) -> None:
+    site.route("/moved", redirect="/rss.xml", status=301)
+    site.route("/today", redirect="/rss.xml", status=302)
+    assert [f.url for f in run(site.url("/moved")).feeds] == [site.url("/rss.xml")]
+    assert [f.url for f in run(site.url("/today")).feeds] == [site.url("/today")]

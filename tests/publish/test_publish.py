@@ -106,6 +106,8 @@ def test_every_output_is_written_in_three_formats_next_to_the_site_files(out: Pa
         "sources.opml",
         "health.json",
         "commentary",  # a page per house commentary, and their index
+        "embed.js",
+        "embed",
     }
 
 

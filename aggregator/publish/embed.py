@@ -1,0 +1,218 @@
+"""The embeddable news box: ``output/embed.js`` and one small JSON per output.
+
+Another site shows the latest entries of one of our outputs with one tag::
+
+    <script src="https://feeds.example.kz/embed.js" data-output="kk" data-count="5" async></script>
+
+The script fetches ``embed/<output>.json`` from beside itself (publish writes one per
+output: its title, home page, language and newest entries with title, link, source,
+published time and lead) and renders a list right after the tag, or into
+``data-target``.  It follows the rules of the related widget
+(:mod:`aggregator.related.widget`): every text goes in through ``textContent``, only
+http(s) URLs become links, the styles are zero-specificity (``:where()``), and
+``data-css="none"`` leaves styling to the page.  Dates are shown in the reader's own
+time zone, in the box's language (``data-lang``, else the page's ``lang``, else the
+output's); its strings come in Russian, Kazakh and English.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aggregator.publish.feeds import FeedView
+from aggregator.text.xml import iso
+
+__all__ = ["EMBED_CSS", "EMBED_ENTRIES", "EMBED_JS", "embed_json"]
+
+EMBED_ENTRIES = 20  # entries per output in embed/<name>.json; data-count picks fewer
+
+EMBED_CSS = """\
+:where(.agg-news){margin:1.5em 0;font:inherit;color:inherit}
+:where(.agg-news__heading){font-size:1.15em;font-weight:700;margin:0 0 .6em}
+:where(.agg-news__list){list-style:none;margin:0;padding:0}
+:where(.agg-news__item){margin:0 0 .8em;padding:0}
+:where(.agg-news__link){font-weight:700;text-decoration:none;color:inherit}
+:where(a.agg-news__link:hover){text-decoration:underline}
+:where(.agg-news__lead){margin:.3em 0 0;font-size:.95em}
+:where(.agg-news__meta){margin:.2em 0 0;font-size:.8em;opacity:.7}
+:where(.agg-news__more){display:inline-block;margin-top:.3em;font-size:.9em}
+"""
+
+
+def embed_json(view: FeedView, count: int = EMBED_ENTRIES) -> bytes:
+    """``embed/<name>.json``: what the news box shows of one output."""
+    document = {
+        "title": view.title,
+        "home_page_url": view.home_url,
+        "language": view.language,
+        "entries": [
+            {
+                "title": entry.title,
+                "url": entry.link,
+                "source": entry.source.name if entry.source is not None else "",
+                "published": iso(entry.published),
+                "lead": entry.lead,
+            }
+            for entry in view.entries[:count]
+        ],
+    }
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+_TEMPLATE = """\
+/* aggregator: the news box. No dependencies.
+ * <script src="https://FEEDS/embed.js" data-output="all" async
+ *         data-count="5" data-lead="true" data-target="#css-selector"
+ *         data-heading="Новости" data-lang="ru" data-css="none"></script>
+ * The container gets data-agg-news="loading|ready|empty|error".
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src || !window.fetch || !window.URL) {
+    return;
+  }
+  var STRINGS = {
+    ru: { more: "Все новости", empty: "Пока нет новостей" },
+    kk: { more: "Барлық жаңалықтар", empty: "Әзірге жаңалық жоқ" },
+    en: { more: "All news", empty: "No news yet" }
+  };
+  var CSS = __CSS__;
+
+  function attr(name) {
+    var value = script.getAttribute("data-" + name);
+    return value === null ? "" : value;
+  }
+
+  var base = new URL(attr("base") || "./", script.src);
+  var output = attr("output") || "all";
+  var limit = parseInt(attr("count"), 10) || 5;
+  var withLead = attr("lead") === "true";
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) {
+      node.textContent = text; // never innerHTML: titles are data, not markup
+    }
+    return node;
+  }
+
+  function safeHref(url) {
+    try {
+      var parsed = new URL(String(url));
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function language(data) {
+    var lang = attr("lang") || document.documentElement.lang || (data && data.language) || "ru";
+    lang = String(lang).slice(0, 2).toLowerCase();
+    return STRINGS[lang] ? lang : "en";
+  }
+
+  function render(box, data) {
+    var lang = language(data);
+    var strings = STRINGS[lang];
+    var entries = data && Array.isArray(data.entries) ? data.entries.slice(0, limit) : [];
+    var section = element("section", "agg-news");
+    section.setAttribute("lang", lang);
+    var heading = script.hasAttribute("data-heading") ? attr("heading") : String(data.title || "");
+    if (heading) {
+      section.appendChild(element("h2", "agg-news__heading", heading));
+    }
+    if (!entries.length) {
+      section.appendChild(element("p", "agg-news__empty", strings.empty));
+      box.appendChild(section);
+      return false;
+    }
+    var list = element("ul", "agg-news__list");
+    entries.forEach(function (entry) {
+      var li = element("li", "agg-news__item");
+      var href = safeHref(entry.url);
+      var link = element(href ? "a" : "span", "agg-news__link", String(entry.title || ""));
+      if (href) {
+        link.setAttribute("href", href);
+      }
+      li.appendChild(link);
+      if (withLead && entry.lead) {
+        li.appendChild(element("p", "agg-news__lead", String(entry.lead)));
+      }
+      var meta = element("p", "agg-news__meta");
+      if (entry.source) {
+        meta.appendChild(element("span", "agg-news__source", String(entry.source)));
+      }
+      var date = new Date(entry.published);
+      if (!isNaN(date.getTime())) {
+        if (meta.firstChild) {
+          meta.appendChild(document.createTextNode(" · "));
+        }
+        var time = element("time", "agg-news__date", date.toLocaleDateString(lang));
+        time.setAttribute("datetime", date.toISOString());
+        meta.appendChild(time);
+      }
+      if (meta.firstChild) {
+        li.appendChild(meta);
+      }
+      list.appendChild(li);
+    });
+    section.appendChild(list);
+    var home = safeHref(data.home_page_url);
+    if (home) {
+      var more = element("a", "agg-news__more", strings.more);
+      more.setAttribute("href", home);
+      section.appendChild(more);
+    }
+    box.appendChild(section);
+    return true;
+  }
+
+  function start() {
+    var box = null;
+    if (attr("target")) {
+      box = document.querySelector(attr("target"));
+    }
+    if (!box) {
+      box = document.createElement("div");
+      script.parentNode.insertBefore(box, script.nextSibling);
+    }
+    if (attr("css") !== "none" && !document.getElementById("agg-news-css")) {
+      var style = document.createElement("style");
+      style.id = "agg-news-css";
+      style.textContent = CSS;
+      (document.head || document.documentElement).appendChild(style);
+    }
+    box.setAttribute("data-agg-news", "loading");
+    if (!/^[A-Za-z0-9._-]+$/.test(output)) {
+      box.setAttribute("data-agg-news", "error");
+      return;
+    }
+    fetch(new URL("embed/" + output + ".json", base), { credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("embed/" + output + ".json: HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        box.setAttribute("data-agg-news", render(box, data) ? "ready" : "empty");
+      })
+      .catch(function (error) {
+        box.setAttribute("data-agg-news", "error");
+        if (window.console) {
+          console.warn("embed.js: " + (error && error.message ? error.message : error));
+        }
+      });
+  }
+
+  if (attr("target") && document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
+"""
+
+EMBED_JS = _TEMPLATE.replace("__CSS__", json.dumps(EMBED_CSS))
