@@ -6,6 +6,7 @@ caching the way the benchmark relies on. No timing is asserted.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import http.client
 import subprocess
@@ -138,3 +139,22 @@ def test_corpus_cli_says_what_to_do_without_arguments(tmp_path):
     )
     assert done.returncode == 2
     assert "give --feeds N" in done.stderr
+
+
+def test_one_host_mode_serves_every_feed_on_one_address(corpus_dir):
+    manifest = corpus.Manifest.read(corpus_dir)
+    with run.FeedServer(corpus_dir, one_host=True) as server:
+        for info in manifest.feeds[:3]:
+            assert server.url(info).startswith(f"http://{run.ONE_HOST}:")
+            assert _get(run.ONE_HOST, server.port, info.path).status == 200
+        other = manifest.feeds[1]  # on 127.0.0.3 in the 50-host layout: nothing listens there
+        with pytest.raises(ConnectionRefusedError):
+            _get(other.host, server.port, other.path)
+
+
+def test_fetch_settings_are_concurrency_and_per_host():
+    assert run.Setting.parse("default") == run.Setting()
+    assert run.Setting.parse("20/20") == run.Setting(20, 20)
+    assert run.Setting.parse("100").label == "c100/hd"
+    args = argparse.Namespace(concurrency=None, per_host=None, settings=run.DEFAULT_SETTINGS)
+    assert [s.label for s in run.settings_of(args)] == ["default", "c20/h20", "c100/h100"]
