@@ -66,9 +66,12 @@ class PublishReport:
     problems: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        def count(number: int, noun: str) -> str:
+            return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
         return (
-            f"{len(self.entries)} outputs, {len(self.written)} files written, "
-            f"{len(self.unchanged)} unchanged"
+            f"{count(len(self.entries), 'output')}, {count(len(self.written), 'file')} "
+            f"written, {len(self.unchanged)} unchanged"
         )
 
 

@@ -206,3 +206,17 @@ def test_the_repost_notice_and_the_source_link_are_separate_sentences(tmp_path):
     assert "на источник. Источник: <a href=" in russian["content_html"]
     english = next(i for i in items if i["_source"]["name"] == "BBC <World>")
     assert ". Source: <a href=" in english["content_html"]
+
+
+# --- 11. wording --------------------------------------------------------------------------
+
+
+def test_the_publish_report_counts_in_words_a_person_writes():
+    from aggregator.publish import PublishReport
+
+    one = PublishReport(written=(Path("a"),), unchanged=(), entries={"all": 3})
+    assert str(one) == "1 output, 1 file written, 0 unchanged"
+    two = PublishReport(
+        written=(Path("a"), Path("b")), unchanged=(Path("c"),), entries={"a": 1, "b": 2}
+    )
+    assert str(two) == "2 outputs, 2 files written, 1 unchanged"
