@@ -91,10 +91,14 @@ def refresh(
 ) -> Refresh:
     """Bring the index beside ``storage`` up to date with it, and save it.
 
-    One scan of the store: every entry's fingerprint is compared with the index;
-    only new, edited and removed entries are analyzed (see the module docstring for
-    when a full rebuild happens instead; a full build analyzes in parallel, one
-    process per available core, up to ``MAX_PROCESSES``).
+    Incremental by construction: the index remembers the store's change number it is
+    up to date with, and asks the store only for the entries stored, edited or
+    removed since (``Storage.item_changes``); those are analyzed and the lists they
+    touch recomputed, so a run costs in proportion to what changed, not to the store.
+    A full rebuild happens when asked, without a usable index, when the store's
+    change number went back (another store), and when the entries changed since the
+    last build exceed ``REBUILD_DRIFT`` of it; it analyzes in parallel, one process
+    per available core, up to ``MAX_PROCESSES``.
     """
     started = time.perf_counter()
     settings = config.related
@@ -105,29 +109,65 @@ def refresh(
     exclude = dict(exclude or {})
     entries: dict[str, Entry] = {}
     if index is not None:
+        mark, changed_keys, removed_keys = storage.item_changes(index.store_mark)
+        if index.store_mark is None or mark < index.store_mark:
+            stats.reason = "the store is not the one indexed"
+            index = None
+    if index is not None:
         docs: list[Document] = []
-        versions: dict[str, str] = {}
-        for stored in storage.iter_items(newest_first=False):
-            entries[stored.key] = describe_entry(stored, sources)
-            version = versions[stored.key] = version_of(stored)
-            row = index.row_of.get(stored.key)
-            if row is None or index.versions[row] != version:
+        for key in changed_keys:
+            stored = storage.get_item(key)
+            if stored is None:  # removed after item_changes answered
+                removed_keys.append(key)
+                continue
+            entries[key] = describe_entry(stored, sources)
+            row = index.row_of.get(key)
+            if row is None or index.versions[row] != version_of(stored):
                 docs.append(document(stored, sources))
-        added, removed, changed = index.diff(versions)
-        drift = index.drift + len(added) + len(removed) + len(changed)
+        removed = [k for k in removed_keys if k in index.row_of]
+        added = sum(d.key not in index.row_of for d in docs)
+        drift = index.drift + len(docs) + len(removed)
         if drift > REBUILD_DRIFT * max(index.built_from, 1):
             stats.reason = f"{drift} entries changed since the last full build"
             index = None
     if index is None:
         stats.rebuilt = True
+        mark = storage.item_changes(None)[0]  # before reading: later changes come again
         parsed, entries = parse_store(storage, config)
         index = RelatedIndex.from_batch(parsed, settings, exclude=exclude)
-        changed_keys = set(index.keys)
+        lists_changed = set(index.keys)
+        rewrite = None
+        removed = []
     else:
         stats.reason = ""
-        stats.added, stats.removed, stats.changed = len(added), len(removed), len(changed)
-        changed_keys = index.update(docs, removed, exclude=exclude)
+        stats.added, stats.removed, stats.changed = added, len(removed), len(docs) - added
+        touched = {d.key for d in docs}
+        stories = index.stories()
+        lists_changed = index.update(docs, removed, exclude=exclude)
+        # Files to render again: changed lists, changed entries, and the lists that
+        # show a changed entry or a story it joined (its "also").
+        stories = index.stories()
+        shown = touched | {k for t in touched for k in stories.get(t, ())}
+        rewrite = lists_changed | touched | index.holders(shown)
+        needed = set(rewrite)
+        for key in rewrite:
+            for other, _ in index.related(key):
+                needed.add(other)
+                needed.update(stories.get(other, ()))
+        needed.update(k for ks in exclude.values() for k in ks if k in index.row_of)
+        for key in sorted(needed - entries.keys()):
+            stored = storage.get_item(key)
+            if stored is not None:
+                entries[key] = describe_entry(stored, sources)
+    index.store_mark = mark
     save_index(index, path)
-    stats.lists_changed = len(changed_keys)
+    stats.lists_changed = len(lists_changed)
     stats.seconds = time.perf_counter() - started
-    return Refresh(index=index, entries=entries, stats=stats, changed=changed_keys)
+    return Refresh(
+        index=index,
+        entries=entries,
+        stats=stats,
+        changed=lists_changed,
+        rewrite=rewrite,
+        removed=removed,
+    )

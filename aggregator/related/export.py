@@ -7,7 +7,10 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlsplit
+
+import numpy as np
 
 from aggregator.config import Config
 from aggregator.files import (
@@ -15,7 +18,7 @@ from aggregator.files import (
     streamed_text_if_changed,
     write_if_changed,
 )
-from aggregator.related.index import Refresh
+from aggregator.related.index import Refresh, RelatedIndex
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
 from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text, iso
@@ -60,6 +63,7 @@ def url_shard(key: str) -> str:
 # --- output/ -------------------------------------------------------------------------
 
 _FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
+RELATED_FORMAT = "aggregator-related/2"
 
 
 def write_outputs(
@@ -71,82 +75,161 @@ def write_outputs(
     exclude: Mapping[str, Collection[str]] | None = None,
 ) -> None:
     """Write ``related.json``, ``related/<key>.json``, ``related/urls/<xx>.json``,
-    ``related.js`` and ``related.css`` into ``out_dir``, and remove the per-entry and
-    URL-map files of entries no longer stored.
+    ``related.js`` and ``related.css`` into ``out_dir``; remove the files of entries
+    no longer stored.
 
-    ``write(name, data)`` (publish's durable writer) writes the widget; the data files
-    are derived, many and rewritten by every run, so they are replaced atomically but
-    without an fsync each, and only when their bytes change.  ``related.json`` is
-    streamed, never held in memory whole.  ``exclude`` (a commentary's source items)
-    appears as ``"source"`` in the per-entry files.
+    ``related.json`` is small enough to embed (about 70 bytes an entry): the keys, and
+    each entry's list as rows into them with scores in thousandths (see
+    :func:`related_json`).  The per-entry files carry what a page shows: titles,
+    links, leads, sources, and for a listed story its reprints by other outlets
+    (``also``).  ``result.rewrite`` names the entries whose files may have changed
+    (None: all of them, after a rebuild); only those are rendered, and any file is
+    replaced only when its bytes change.  ``write(name, data)`` (the durable
+    writer) writes the widget.  ``exclude`` (a commentary's source items) appears as
+    ``"source"`` in the per-entry files.
     """
     exclude = exclude or {}
     entries = result.entries
+    index = result.index
+    stories = index.stories()
     fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
 
     def fragment(key: str) -> str:
         cached = fragments.get(key)
         if cached is None:
             entry = entries[key]
-            cached = fragments[key] = _json_text(
-                {
-                    "id": config.site.item_id(key),
-                    "title": clean_text(entry.title),
-                    "url": http_uri(entry.url),
-                    "lead": clean_text(entry.lead),
-                    "published": iso(entry.published),
-                    "source": clean_text(entry.source),
-                }
-            )
+            item = {
+                "id": config.site.item_id(key),
+                "title": clean_text(entry.title),
+                "url": http_uri(entry.url),
+                "lead": _lead_beyond_title(entry.lead, entry.title),
+                "published": iso(entry.published),
+                "source": clean_text(entry.source),
+            }
+            cached = fragments[key] = _json_text(item)
         return cached
+
+    def listed_item(key: str, other: str, score: float) -> str:
+        also = [
+            {"source": clean_text(entries[k].source), "url": http_uri(entries[k].url)}
+            for k in stories.get(other, ())
+            if k not in (other, key) and k in entries
+        ]
+        extra = f',"also":{_json_text(also)}' if also else ""
+        return f'{fragment(other)[:-1]},"score":{round(score, 4)}{extra}}}'
 
     related_dir = out_dir / "related"
     (related_dir / "urls").mkdir(parents=True, exist_ok=True)
     for directory in (related_dir, related_dir / "urls"):  # left by a killed run
         remove_stale_temp_files(directory)
-    files: set[str] = set()
+    with streamed_text_if_changed(out_dir / "related.json") as f:
+        related_json(config, index, f)
+    rewrite = set(index.keys) if result.rewrite is None else result.rewrite
     urls: dict[str, dict[str, str]] = {}
-    with streamed_text_if_changed(out_dir / "related.json") as everything:
-        everything.write("{")
-        first = True
-        for key in sorted(entries, key=lambda k: (entries[k].published, k)):
-            if not _FILE_KEY.fullmatch(key):
-                continue
-            listed = ",".join(
-                f'{fragment(other)[:-1]},"score":{round(score, 4)}}}'
-                for other, score in result.index.related(key)
-                if other in entries
-            )
-            entry = entries[key]
-            this_id = config.site.item_id(key)
-            everything.write(f"{'' if first else ','}{_json_text(this_id)}:[{listed}]")
-            first = False
-            url = http_uri(entry.url)
-            head = _json_text({"id": this_id, "title": clean_text(entry.title), "url": url})
-            page = f'{head[:-1]},"related":[{listed}]'
-            sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
-            if sources:
-                page += f',"source":[{",".join(sources)}]'
-            write_if_changed(
-                related_dir / f"{key}.json", (page + "}\n").encode("utf-8"), durable=False
-            )
-            files.add(f"{key}.json")
-            link = url_key(url) if url else None
-            if link:
-                urls.setdefault(url_shard(link), {}).setdefault(link, key)  # the oldest wins
-        everything.write("}\n")
-    for shard, mapping in urls.items():
-        data = (_json_text(dict(sorted(mapping.items()))) + "\n").encode("utf-8")
-        write_if_changed(related_dir / "urls" / f"{shard}.json", data, durable=False)
+    for key in sorted(rewrite & entries.keys(), key=lambda k: (entries[k].published, k)):
+        if not _FILE_KEY.fullmatch(key):
+            continue
+        entry = entries[key]
+        listed = ",".join(
+            listed_item(key, other, score)
+            for other, score in index.related(key)
+            if other in entries
+        )
+        url = http_uri(entry.url)
+        head = _json_text(
+            {"id": config.site.item_id(key), "title": clean_text(entry.title), "url": url}
+        )
+        page = f'{head[:-1]},"related":[{listed}]'
+        sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
+        if sources:
+            page += f',"source":[{",".join(sources)}]'
+        write_if_changed(related_dir / f"{key}.json", (page + "}\n").encode("utf-8"), durable=False)
+        link = url_key(url) if url else None
+        if link:
+            urls.setdefault(url_shard(link), {}).setdefault(link, key)  # the oldest wins
     write("related.js", WIDGET_JS.encode("utf-8"))
     write("related.css", WIDGET_CSS.encode("utf-8"))
-    _remove_others(related_dir, files)
-    _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
+    if result.rewrite is None:
+        for shard, mapping in urls.items():
+            _write_shard(related_dir / "urls" / f"{shard}.json", mapping)
+        _remove_others(related_dir, {f"{k}.json" for k in index.keys})
+        _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
+        return
+    for key in result.removed:
+        with contextlib.suppress(OSError):
+            (related_dir / f"{key}.json").unlink()
+    _update_shards(related_dir / "urls", urls, set(result.removed))
+
+
+def related_json(config: Config, index: RelatedIndex, out: IO[str]) -> None:
+    """``{"format", "ids": {"prefix", "suffix"}, "keys": [...], "lists": [[row,
+    score in thousandths, row, score, ...], ...], "stories": [[row, row, ...], ...]}``:
+    entry ``i`` is ``keys[i]`` (its id: prefix + key + suffix), its list is
+    ``lists[i]``, best first; a story's reprints are one list entry, and
+    ``stories`` names each story's rows."""
+    marker = "KEYMARKER"  # store keys are alphanumeric: item_id keeps them as they are
+    prefix, _, suffix = config.site.item_id(marker).partition(marker)
+    out.write(
+        f'{{"format":"{RELATED_FORMAT}","ids":'
+        f'{_json_text({"prefix": prefix, "suffix": suffix})},"keys":'
+    )
+    out.write(_json_text(index.keys))
+    out.write(',"lists":[')
+    rows, scores = index.list_arrays()
+    thousandths = np.rint(scores * 1000).astype(np.int64)
+    out.write(
+        ",".join(
+            "[" + ",".join(f"{j},{s}" for j, s in zip(r, t, strict=True) if j >= 0) + "]"
+            for r, t in zip(rows.tolist(), thousandths.tolist(), strict=True)
+        )
+    )
+    out.write('],"stories":')
+    groups: dict[str, list[int]] = {}
+    for members in index.stories().values():
+        groups.setdefault(members[0], [index.row_of[k] for k in members])
+    out.write(_json_text(sorted(groups.values())))
+    out.write("}\n")
+
+
+def _lead_beyond_title(lead: str, title: str) -> str:
+    """The lead, or "" where it only repeats the title."""
+    lead_text, title_text = clean_text(lead), clean_text(title)
+    folded = " ".join(lead_text.casefold().split()).rstrip(" .…")
+    if folded and folded == " ".join(title_text.casefold().split()).rstrip(" .…"):
+        return ""
+    return lead_text
+
+
+def _write_shard(path: Path, mapping: Mapping[str, str]) -> None:
+    data = (_json_text(dict(sorted(mapping.items()))) + "\n").encode("utf-8")
+    write_if_changed(path, data, durable=False)
+
+
+def _update_shards(directory: Path, added: dict[str, dict[str, str]], removed: set[str]) -> None:
+    """Add URL keys to their shards and drop those of removed entries (every shard is
+    read when entries were removed: their URLs are no longer known)."""
+    shards = {path.stem for path in directory.glob("*.json")} if removed else set()
+    for shard in sorted(shards | added.keys()):
+        path = directory / f"{shard}.json"
+        try:
+            mapping = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            mapping = {}
+        if not isinstance(mapping, dict):
+            mapping = {}
+        kept = {k: v for k, v in mapping.items() if v not in removed}
+        for link, key in added.get(shard, {}).items():
+            kept.setdefault(link, key)
+        if kept != mapping or not path.exists():
+            if kept:
+                _write_shard(path, kept)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 def _json_text(value: object) -> str:
-    # Like _feeds.json_bytes (<, >, & escaped: safe even inside a <script>), but
-    # compact: related.json holds every entry.
+    # Like publish's JSON (<, >, & escaped: safe even inside a <script>), but compact.
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

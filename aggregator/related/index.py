@@ -20,11 +20,20 @@ Ranking
     at most ``count`` entries scoring at least ``min_score`` (an empty list is fine),
     best first, ties (at 6 decimals) broken by key: the same input, the same lists.
 
-Near-duplicates
-    Entries whose cosine reaches ``duplicate_threshold`` (a reprint, lightly edited)
-    or that share a canonical link are one *story*: an entry never lists its own
-    story, and lists at most one entry of any other.  Entries the caller names in
-    ``exclude`` (a commentary and its source item) never list each other.
+Reprints and retellings
+    Entries with the same text are one *story*: the same canonical link, the same
+    whole normalized text, or headline and text sharing at least
+    ``duplicate_threshold`` of their 3-word shingles (Jaccard, estimated from bottom-k
+    sketches).  Headline similarity never makes a story: two outlets' headlines that
+    differ by one word are a retelling, the most related entry there is.  An entry
+    never lists its own story and lists at most one entry of any other (the export
+    names the others as ``also``).  Entries the caller names in ``exclude`` (a
+    commentary and its source item) never list each other.
+
+Evidence
+    Names and figures (terms ``analyze`` marks; see ``lexicon``) count only together
+    with other shared content: the part of the cosine they make is scaled by
+    ``min(1, rest / CONTENT_FLOOR)``.
 
 Candidates, not all pairs
     Comparing 100,000 entries pairwise is 10^10 cosines.  Instead each vector is
@@ -42,18 +51,18 @@ Candidates, not all pairs
 
 Incremental updates and IDF drift
     The index (stem hashes, IDF, the vectors as a CSR matrix, tags, stories, lists) is
-    saved beside the store as ``<store>.related.npz``.  A run compares each stored
-    entry's fingerprint with the index: new entries get vectors (with the saved IDF)
-    and lists, and enter the lists of the entries they beat (scores are symmetric);
-    removed or edited entries leave, and the lists that held them are recomputed.
-    Nothing else is touched.  IDF is frozen at the last full build (a stem first seen
-    later gets the IDF of a stem seen once), so after many updates weights drift; the
-    index is rebuilt from scratch when the entries added, removed or edited since the
-    last full build exceed ``REBUILD_DRIFT`` (10%) of the entries it was built from,
-    when the ``related`` settings or the index format change, when the file is
-    unreadable, and on ``aggregator related --rebuild``.  An incremental list can
-    differ a little from what a rebuild would give (IDF drift; stories merged later);
-    the rebuild settles it.
+    saved beside the store (``persist``) with the store's change number.  A run asks
+    the store for the entries stored, edited or removed since (``refresh``): new
+    entries get vectors (with the saved IDF) and lists, and enter the lists of the
+    entries they beat (scores are symmetric); removed or edited entries leave, and
+    the lists that held them are recomputed.  Nothing else is touched.  IDF is frozen
+    at the last full build (a stem first seen later gets the IDF of a stem seen once),
+    so after many updates weights drift; the index is rebuilt from scratch when the
+    entries added, removed or edited since the last full build exceed
+    ``REBUILD_DRIFT`` (10%) of the entries it was built from, when the ``related``
+    settings or the index format change, when the file is unreadable, and on
+    ``aggregator related --rebuild``.  An incremental list can differ a little from
+    what a rebuild would give (IDF drift; stories merged later); the rebuild settles it.
 """
 
 from __future__ import annotations
@@ -136,6 +145,7 @@ class RelatedIndex:
         self.named = np.zeros(0, bool)  # per term: a name or a figure (mostly)
         self.built_from = 0  # entries at the last full build
         self.drift = 0  # entries added, removed or edited since then
+        self.store_mark: int | None = None  # the store's change number it is up to date with
         self.tag_names: list[str] = []
         self.tag_id: dict[str, int] = {}
         self.link_names: list[str] = []
@@ -181,6 +191,20 @@ class RelatedIndex:
             for j, s in zip(self._lists[row], self._scores[row], strict=True)
             if j >= 0
         ]
+
+    def list_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores): every entry's list as rows of ``keys`` (-1: empty slot)."""
+        n = len(self.keys)
+        return self._lists[:n], self._scores[:n]
+
+    def holders(self, keys: Collection[str]) -> set[str]:
+        """The entries whose lists hold any of ``keys``."""
+        rows = [self.row_of[k] for k in keys if k in self.row_of]
+        if not rows:
+            return set()
+        n = len(self.keys)
+        held = np.isin(self._lists[:n], np.array(rows, np.int32)).any(axis=1)
+        return {self.keys[i] for i in np.flatnonzero(held).tolist()}
 
     def story_of(self, key: str) -> list[str]:
         """The keys of ``key``'s story (itself and its reprints), sorted; [] if unknown."""
@@ -894,6 +918,7 @@ class RelatedIndex:
             "settings": asdict(self.settings),
             "built_from": self.built_from,
             "drift": self.drift,
+            "store_mark": self.store_mark,
             "exclude": self.exclude,
         }
         arrays = {
@@ -952,6 +977,7 @@ class RelatedIndex:
         )
         index.built_from = meta["built_from"]
         index.drift = meta["drift"]
+        index.store_mark = meta.get("store_mark")
         index.row_of = {k: i for i, k in enumerate(index.keys)}
         index.tag_id = {t: i for i, t in enumerate(index.tag_names)}
         index.link_id = {t: i for i, t in enumerate(index.link_names)}
@@ -1059,6 +1085,8 @@ class Refresh:
     """An up-to-date index and what publishing its lists needs."""
 
     index: RelatedIndex
-    entries: dict[str, Entry]  # every stored entry by key
+    entries: dict[str, Entry]  # by key: every entry whose file is rewritten, and theirs
     stats: UpdateStats
     changed: set[str] = field(default_factory=set)  # keys whose lists changed
+    rewrite: set[str] | None = None  # keys whose files may have changed; None: all
+    removed: list[str] = field(default_factory=list)  # keys no longer stored

@@ -29,6 +29,7 @@ grid-template-columns:repeat(auto-fill,minmax(14em,1fr))}
 :where(a.agg-related__link:hover){text-decoration:underline}
 :where(.agg-related__lead){margin:.3em 0 0;font-size:.95em}
 :where(.agg-related__meta){margin:.3em 0 0;font-size:.8em;opacity:.7}
+:where(.agg-related__also){margin:.2em 0 0;font-size:.8em;opacity:.7}
 """
 
 _TEMPLATE = """\
@@ -46,6 +47,7 @@ _TEMPLATE = """\
     return;
   }
   var HEADINGS = { ru: "Читать далее", kk: "Тағы оқыңыз", en: "Related" };
+  var ALSO = { ru: "также: ", kk: "сондай-ақ: ", en: "also: " };
   var CSS = __CSS__;
 
   function attr(name) {
@@ -149,6 +151,14 @@ _TEMPLATE = """\
     }
   }
 
+  // A lead that only repeats the title is not shown (some feeds give no other).
+  function same(a, b) {
+    function fold(text) {
+      return String(text || "").toLowerCase().replace(/\\s+/g, " ").replace(/[\\s.…]+$/, "").trim();
+    }
+    return fold(a) === fold(b);
+  }
+
   function render(box, data) {
     var items = data && Array.isArray(data.related) ? data.related : [];
     if (limit > 0) {
@@ -170,7 +180,7 @@ _TEMPLATE = """\
         link.setAttribute("href", href);
       }
       li.appendChild(link);
-      if (item.lead) {
+      if (item.lead && !same(item.lead, item.title)) {
         li.appendChild(element("p", "agg-related__lead", String(item.lead)));
       }
       var meta = element("p", "agg-related__meta");
@@ -188,6 +198,24 @@ _TEMPLATE = """\
       }
       if (meta.firstChild) {
         li.appendChild(meta);
+      }
+      var also = Array.isArray(item.also) ? item.also : [];
+      if (also.length) {
+        // The same text reprinted by other outlets: one entry, their names after it.
+        var others = element("p", "agg-related__also", ALSO[lang] || ALSO.en);
+        also.forEach(function (other, n) {
+          if (n) {
+            others.appendChild(document.createTextNode(", "));
+          }
+          var otherHref = safeHref(other.url);
+          var name = element(otherHref ? "a" : "span", "agg-related__also-link",
+            String(other.source || other.url || ""));
+          if (otherHref) {
+            name.setAttribute("href", otherHref);
+          }
+          others.appendChild(name);
+        });
+        li.appendChild(others);
       }
       list.appendChild(li);
     });

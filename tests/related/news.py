@@ -168,7 +168,21 @@ SOURCE_OF = {
     "quake-en-a": "wire",
     "quake-en-b": "wire",
     "weather": "vlast",
+    "school-b-reprint": "wire",
+    "school-c": "kaz",
 }
+
+# The same text as school-b, reprinted by another outlet; and a retelling whose feed
+# gives its headline as its only text.
+REPRINT = ("school-b-reprint", 7, NEWS[1][2], NEWS[1][3], NEWS[1][4], "ru")
+HEADLINE_ONLY = (
+    "school-c",
+    9,
+    "В Караганде открылась школа на 1200 мест для учеников",
+    "",
+    (),
+    "ru",
+)
 
 
 def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None) -> None:
@@ -180,7 +194,7 @@ def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None) -> N
             id=key,
             title=(title_of or {}).get(key, title),
             link=f"https://{SOURCE_OF[key]}.example.kz/news/{key}",
-            summary=f"<p>{text}</p>",
+            summary=f"<p>{text or title}</p>",
             published=published,
             updated=published,
             categories=tags,

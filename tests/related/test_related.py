@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,10 @@ from click.testing import CliRunner
 from lxml import etree
 from news import (
     ATOM,
+    HEADLINE_ONLY,
     HOSTILE,
     NEWS,
+    REPRINT,
     SOURCE_OF,
     T0,
     key_of,
@@ -36,7 +39,7 @@ from aggregator.related import (
     url_key,
     url_shard,
 )
-from aggregator.store import open_storage
+from aggregator.store import Storage, open_storage
 
 # --- the store, publish and the CLI ----------------------------------------------------
 
@@ -52,14 +55,49 @@ def published(tmp_path: Path):
     storage.close()
 
 
-def test_publish_writes_every_entrys_list_under_the_entry_ids_of_the_feeds(published):
+def test_related_json_lists_every_entry_as_ids_and_scores_under_the_feeds_ids(published):
     config, storage, out = published
-    everything = json.loads((out / "related.json").read_text(encoding="utf-8"))
+    data = out / "related.json"
+    everything = json.loads(data.read_text(encoding="utf-8"))
+    assert everything["format"] == "aggregator-related/2"
+    ids = everything["ids"]
     atom = etree.parse(str(out / "all.atom"))
     feed_ids = {e.findtext(f"{ATOM}id") for e in atom.iter(f"{ATOM}entry")}
-    assert set(everything) == feed_ids
-    school_a = everything[config.site.item_id(key_of(storage, "school-a"))]
-    first = school_a[0]
+    assert {ids["prefix"] + k + ids["suffix"] for k in everything["keys"]} == feed_ids
+    keys = everything["keys"]
+    school_a = everything["lists"][keys.index(key_of(storage, "school-a"))]
+    assert keys[school_a[0]] == key_of(storage, "school-b")
+    assert 0 < school_a[1] <= 1500  # thousandths
+    assert data.stat().st_size <= 150 * len(keys)
+
+
+def test_a_reprint_is_listed_once_with_the_other_outlet_as_also(tmp_path: Path):
+    config = site_config(tmp_path)
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config, rows=[*NEWS, REPRINT, HEADLINE_ONLY])
+        relate(config, storage, tmp_path / "output")
+        key = key_of(storage, "school-a")
+        reprint = key_of(storage, "school-b-reprint")
+    page = json.loads((tmp_path / "output" / "related" / f"{key}.json").read_text())
+    listed = [item["url"] for item in page["related"]]
+    school_b = "https://vlast.example.kz/news/school-b"
+    assert school_b in listed and "https://wire.example.kz/news/school-b-reprint" not in listed
+    (item,) = [item for item in page["related"] if item["url"] == school_b]
+    assert item["also"] == [
+        {"source": "Steppe Wire", "url": "https://wire.example.kz/news/school-b-reprint"}
+    ]
+    everything = json.loads((tmp_path / "output" / "related.json").read_text())
+    keys = everything["keys"]
+    assert any(reprint in [keys[r] for r in story] for story in everything["stories"])
+    headline_only = [i for i in page["related"] if i["url"].endswith("/school-c")]
+    assert headline_only and headline_only[0]["lead"] == ""  # not the title again
+
+
+def test_the_per_entry_file_shows_what_a_page_lists(published):
+    config, storage, out = published
+    key = key_of(storage, "school-a")
+    page = json.loads((out / "related" / f"{key}.json").read_text(encoding="utf-8"))
+    first = page["related"][0]
     assert first["id"] == config.site.item_id(key_of(storage, "school-b"))
     assert first["title"] == NEWS[1][2]
     assert first["url"] == "https://vlast.example.kz/news/school-b"
@@ -88,7 +126,7 @@ def test_publish_writes_a_file_per_entry_and_the_url_map_the_widget_reads(publis
 
 def test_markup_in_titles_stays_data_in_the_json(published):
     _, storage, out = published
-    for path in (out / "related.json", out / "related" / f"{key_of(storage, 'fuel-a')}.json"):
+    for path in (out / "related" / f"{key_of(storage, 'fuel-a')}.json",):
         text = path.read_text(encoding="utf-8")
         assert "<img" not in text and "\\u003cimg src=x" in text
         document = json.loads(text)
@@ -127,6 +165,51 @@ def test_a_run_with_new_items_updates_the_index_without_rebuilding(published):
     assert not result.stats.rebuilt or "changed since" in result.stats.reason
     fuel_c = key_of(storage, "fuel-c")
     assert fuel_c in [k for k, _ in result.index.related(key_of(storage, "fuel-a"))]
+
+
+class NoScans:
+    """The store, except that reading every item fails: an incremental run must not."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.fetched: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.storage, name)
+
+    def iter_items(self, **kwargs):
+        raise AssertionError("an incremental run read the whole store")
+
+    def get_item(self, key: str):
+        self.fetched.append(key)
+        return self.storage.get_item(key)
+
+
+def test_an_update_reads_only_the_new_and_removed_entries_and_what_their_files_show(
+    published, tmp_path: Path
+):
+    config, storage, out = published
+    SOURCE_OF["fuel-c"] = "tengri"
+    late = ("fuel-c", 14, "Цена АИ-92 в Шымкенте — 245 тенге", NEWS[4][3], ("экономика",), "ru")
+    store_items(storage, config, rows=[late])
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "related").glob("*.json")}
+    watched = NoScans(storage)
+    result = relate(config, watched, out)
+    assert not result.stats.rebuilt and result.stats.added == 1
+    fuel_a, fuel_c = key_of(storage, "fuel-a"), key_of(storage, "fuel-c")
+    assert fuel_c in [k for k, _ in result.index.related(fuel_a)]
+    assert len(set(watched.fetched)) < len(NEWS)  # the new entry and the lists it entered
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "related").glob("*.json")}
+    rewritten = {name for name in before if after[name] != before[name]}
+    assert f"{key_of(storage, 'weather')}.json" not in rewritten
+    assert f"{fuel_c}.json" in after
+    page = json.loads((out / "related" / f"{fuel_c}.json").read_text(encoding="utf-8"))
+    assert page["related"]
+    # Expired entries leave: their files, and every list (so many here: a rebuild).
+    storage.prune(retention_days=1, keep_latest=0, now=T0 + timedelta(days=400))
+    result = relate(config, storage, out)
+    assert result.index.keys == []
+    assert not list((out / "related").glob("*.json"))
 
 
 def test_a_damaged_index_file_is_rebuilt(published):
@@ -207,3 +290,19 @@ def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp
     assert config.site.item_id(source) not in {e["id"] for e in page["related"]}
     assert [e["id"] for e in page["source"]] == [config.site.item_id(source)]
     assert config.site.item_id(partner) in {e["id"] for e in page["related"]}
+
+
+def test_an_entry_removed_from_the_store_leaves_every_list_file_and_url_shard(published):
+    config, storage, out = published
+    gone = key_of(storage, "school-b")
+    url = "https://vlast.example.kz/news/school-b"
+    shard = out / "related" / "urls" / f"{url_shard(url_key(url))}.json"
+    assert gone in json.loads(shard.read_text()).values()
+    with sqlite3.connect(storage.location) as db:  # as prune does, for one entry
+        db.execute("DELETE FROM items WHERE key = ?", (gone,))
+    result = relate(config, NoScans(storage), out)
+    assert not result.stats.rebuilt and result.stats.removed == 1
+    assert not (out / "related" / f"{gone}.json").exists()
+    assert gone not in json.loads(shard.read_text()).values() if shard.exists() else True
+    for page in (out / "related").glob("*.json"):
+        assert "/school-b" not in page.read_text()

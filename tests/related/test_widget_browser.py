@@ -17,7 +17,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from news import HOSTILE, NEWS, key_of, site_config, store_items
+from news import HEADLINE_ONLY, HOSTILE, NEWS, REPRINT, key_of, site_config, store_items
 
 from aggregator.publish import publish
 from aggregator.related import relate
@@ -174,3 +174,30 @@ def test_markup_in_a_title_shows_as_text_and_never_runs(
     # The styles are zero-specificity (:where), so the partner's own CSS wins.
     style = dom.xpath("//style[@id='agg-related-css']")[0].text_content()
     assert ":where(.agg-related)" in style
+
+
+def test_a_reprint_shows_its_other_outlets_and_a_lead_equal_to_the_title_is_not_repeated(
+    tmp_path: Path, partner_site
+):
+    config = site_config(tmp_path)
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config, rows=[*NEWS, REPRINT, HEADLINE_ONLY])
+        relate(config, storage, tmp_path / "output")
+        key = key_of(storage, "school-a")
+    for feeds_url in serve(make_server(tmp_path / "output", host="127.0.0.1", port=0)):
+        html = f"""<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Партнёр</title></head><body>
+<div id="box"></div>
+<script src="{feeds_url}/related.js" async data-target="#box" data-article="{key}"></script>
+</body></html>"""
+        dom = rendered(page(partner_site, html), tmp_path)
+    box = blocks(dom)["box"]
+    assert box.get("data-agg-related") == "ready"
+    items = box.xpath(".//li")
+    school_b = [li for li in items if titles(li) == [NEWS[1][2]]]
+    assert len(school_b) == 1  # the reprint is not a second entry
+    also = school_b[0].xpath(".//*[contains(@class,'agg-related__also')]")[0]
+    assert also.text_content() == "также: Steppe Wire"
+    assert also.xpath(".//a/@href") == ["https://wire.example.kz/news/school-b-reprint"]
+    (headline_only,) = [li for li in items if titles(li) == [HEADLINE_ONLY[2]]]
+    assert not headline_only.xpath(".//*[contains(@class,'agg-related__lead')]")
