@@ -5,17 +5,26 @@ See :mod:`aggregator.related.index` for how they are ranked and kept up to date.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from aggregator.config import Config
 from aggregator.files import write_if_changed
-from aggregator.house import HouseCommentary, commentary_dir, house_source_ids
+from aggregator.house import (
+    FILE_KEY_PREFIX,
+    HouseCommentary,
+    commentary_dir,
+    house_source_ids,
+)
+from aggregator.models import StoredItem
 from aggregator.related.analyze import (
+    Batch,
     Document,
     Entry,
     describe_entry,
     document,
+    parse_document,
     parse_store,
     version_of,
 )
@@ -53,8 +62,12 @@ def relate(
     """The relate stage: bring the index up to date with the store, then write
     ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
     for the sites that embed them.  ``house``: the matched commentary, if loaded."""
+    if house is None and (house_source_ids(config) or commentary_dir(config) is not None):
+        house = HouseCommentary.load(config, storage)
     exclude = commentary_sources(config, storage, house)
-    result = refresh(config, storage, rebuild=rebuild, exclude=exclude)
+    # Commentary files are not in the store: the house gives them as made-up items.
+    files = house.files() if house is not None else []
+    result = refresh(config, storage, rebuild=rebuild, exclude=exclude, extra=files)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(
         config,
@@ -88,8 +101,13 @@ def refresh(
     *,
     rebuild: bool = False,
     exclude: Mapping[str, Collection[str]] | None = None,
+    extra: Sequence[StoredItem] = (),
 ) -> Refresh:
     """Bring the index beside ``storage`` up to date with it, and save it.
+
+    ``extra``: entries that are not in the store (the house's commentary files, keyed
+    ``commentary/<slug>``), indexed like any other; all of them are given every run
+    (they are few), and those no longer given leave the index.
 
     Incremental by construction: the index remembers the store's change number it is
     up to date with, and asks the store only for the entries stored, edited or
@@ -107,7 +125,12 @@ def refresh(
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
     exclude = dict(exclude or {})
-    entries: dict[str, Entry] = {}
+    house_name = config.site.house or config.site.title
+    extras = {s.key: s for s in extra}
+    entries: dict[str, Entry] = {
+        key: replace(describe_entry(stored, sources), source=house_name)
+        for key, stored in extras.items()
+    }
     if index is not None:
         mark, changed_keys, removed_keys = storage.item_changes(index.store_mark)
         if index.store_mark is None or mark < index.store_mark:
@@ -124,7 +147,12 @@ def refresh(
             row = index.row_of.get(key)
             if row is None or index.versions[row] != version_of(stored):
                 docs.append(document(stored, sources))
+        for key, stored in extras.items():
+            row = index.row_of.get(key)
+            if row is None or index.versions[row] != version_of(stored):
+                docs.append(document(stored, sources))
         removed = [k for k in removed_keys if k in index.row_of]
+        removed += [k for k in index.keys if k.startswith(FILE_KEY_PREFIX) and k not in extras]
         added = sum(d.key not in index.row_of for d in docs)
         drift = index.drift + len(docs) + len(removed)
         if drift > REBUILD_DRIFT * max(index.built_from, 1):
@@ -133,7 +161,11 @@ def refresh(
     if index is None:
         stats.rebuilt = True
         mark = storage.item_changes(None)[0]  # before reading: later changes come again
-        parsed, entries = parse_store(storage, config)
+        parsed, stored_entries = parse_store(storage, config)
+        entries = {**stored_entries, **entries}
+        if extras:
+            files = Batch.of([parse_document(document(s, sources)) for s in extras.values()])
+            parsed = Batch.join([parsed, files], consume=True)
         index = RelatedIndex.from_batch(parsed, settings, exclude=exclude)
         lists_changed = set(index.keys)
         rewrite = None

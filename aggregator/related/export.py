@@ -127,7 +127,8 @@ def write_outputs(
     rewrite = set(index.keys) if result.rewrite is None else result.rewrite
     urls: dict[str, dict[str, str]] = {}
     for key in sorted(rewrite & entries.keys(), key=lambda k: (entries[k].published, k)):
-        if not _FILE_KEY.fullmatch(key):
+        name = file_key(key)
+        if not _FILE_KEY.fullmatch(name):
             continue
         entry = entries[key]
         listed = ",".join(
@@ -143,22 +144,29 @@ def write_outputs(
         sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
         if sources:
             page += f',"source":[{",".join(sources)}]'
-        write_if_changed(related_dir / f"{key}.json", (page + "}\n").encode("utf-8"), durable=False)
+        data = (page + "}\n").encode("utf-8")
+        write_if_changed(related_dir / f"{name}.json", data, durable=False)
         link = url_key(url) if url else None
         if link:
-            urls.setdefault(url_shard(link), {}).setdefault(link, key)  # the oldest wins
+            urls.setdefault(url_shard(link), {}).setdefault(link, name)  # the oldest wins
     write("related.js", WIDGET_JS.encode("utf-8"))
     write("related.css", WIDGET_CSS.encode("utf-8"))
     if result.rewrite is None:
         for shard, mapping in urls.items():
             _write_shard(related_dir / "urls" / f"{shard}.json", mapping)
-        _remove_others(related_dir, {f"{k}.json" for k in index.keys})
+        _remove_others(related_dir, {f"{file_key(k)}.json" for k in index.keys})
         _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
         return
     for key in result.removed:
         with contextlib.suppress(OSError):
-            (related_dir / f"{key}.json").unlink()
-    _update_shards(related_dir / "urls", urls, set(result.removed))
+            (related_dir / f"{file_key(key)}.json").unlink()
+    _update_shards(related_dir / "urls", urls, {file_key(k) for k in result.removed})
+
+
+def file_key(key: str) -> str:
+    """The name of an entry's file under related/ (and what the URL map gives): its
+    key, with a commentary file's "commentary/<slug>" as "commentary--<slug>"."""
+    return key.replace("/", "--")
 
 
 def related_json(config: Config, index: RelatedIndex, out: IO[str]) -> None:

@@ -306,3 +306,36 @@ def test_an_entry_removed_from_the_store_leaves_every_list_file_and_url_shard(pu
     assert gone not in json.loads(shard.read_text()).values() if shard.exists() else True
     for page in (out / "related").glob("*.json"):
         assert "/school-b" not in page.read_text()
+
+
+def test_a_commentary_file_is_indexed_like_any_entry_and_gets_its_list(tmp_path: Path):
+    config = site_config(tmp_path)
+    (tmp_path / "commentary").mkdir()
+    (tmp_path / "commentary" / "bridge.md").write_text(
+        "---\n"
+        "title: Бензин дорожает, проверки молчат\n"
+        "date: 2026-03-03 10:00\n"
+        "slug: bridge\n"
+        "link: https://eurasia24.kz/comment/bridge\n"
+        "---\n\n"
+        "Шымкентские АЗС «Оңтүстік Ойл» снова подняли цену АИ-92: топливо стало дороже "
+        "на 7 тенге. Проверка ценообразования, которую обещала Дина Ахметова, пока "
+        "ничего не изменила.\n",
+        encoding="utf-8",
+    )
+    config = replace(config, house=replace(config.house, commentary_dir="commentary"))
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config)
+        relate(config, storage, tmp_path / "output")
+        fuel = {key_of(storage, "fuel-a"), key_of(storage, "fuel-b")}
+        page = json.loads((tmp_path / "output" / "related" / "commentary--bridge.json").read_text())
+        assert {config.site.item_id(k) for k in fuel} & {e["id"] for e in page["related"]}, page
+        # The widget finds it by its page's URL.
+        link = url_key("https://eurasia24.kz/comment/bridge")
+        shard = tmp_path / "output" / "related" / "urls" / f"{url_shard(link)}.json"
+        assert json.loads(shard.read_text())[link] == "commentary--bridge"
+        # A file removed from the commentary folder leaves the index on the next run.
+        (tmp_path / "commentary" / "bridge.md").unlink()
+        result = relate(config, storage, tmp_path / "output")
+        assert "commentary/bridge" not in result.index
+        assert not (tmp_path / "output" / "related" / "commentary--bridge.json").exists()
