@@ -299,6 +299,16 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": full.peak_rss_mb,
         "exit": full.exit_code,
     }
+    output = Path(load_config(config).publish.dir)
+    if not output.is_absolute():
+        output = config.parent / output
+    related_json = output / "related.json"
+    figures["related_json"] = {
+        "bytes": related_json.stat().st_size if related_json.exists() else None,
+        "bytes_per_entry": round(related_json.stat().st_size / args.entries, 1)
+        if related_json.exists()
+        else None,
+    }
 
     settings = load_config(config).related
     started = time.perf_counter()
@@ -361,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{args.entries} entries, {os.cpu_count()} CPUs")
         print(
-            f"full rebuild of the index: {r['wall_s']} s wall, {r['peak_rss_mb']} MB peak RSS (target <= 60 s, <= 1200 MB)"
+            f"full rebuild of the index: {r['wall_s']} s wall, {r['peak_rss_mb']} MB peak RSS (target <= 30 s, <= 1000 MB)"
         )
         print(
             f"`aggregator related --rebuild` (index + all files): {c['wall_s']} s, {c['peak_rss_mb']} MB"
@@ -371,7 +381,11 @@ def main(argv: list[str] | None = None) -> int:
             f"over {a['adds']} adds (target <= 2 ms); loading the index {a['load_index_s']} s"
         )
         print(
-            f"`aggregator related` after 10 new items (scan + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB"
+            f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB (target <= 1 s)"
+        )
+        j = figures["related_json"]
+        print(
+            f"related.json: {j['bytes']} bytes, {j['bytes_per_entry']} per entry (target <= 15 MB, <= 150 per entry)"
         )
     return 0
 
