@@ -24,7 +24,6 @@ from aggregator.models import StoredItem
 from aggregator.related.lexicon import (
     expand_abbreviations,
     figure_tokens,
-    is_figure,
     mark_figures,
     skeleton,
 )
@@ -119,8 +118,7 @@ class Parsed(NamedTuple):
 
 
 def parse_document(doc: Document) -> Parsed:
-    title, body, names = analyze_document(doc)
-    text_hash, sketch = reprint_signature(doc)
+    title, body, names, text_hash, sketch = analyze_with_signature(doc)
     return Parsed(
         replace(doc, text="", text_hash=text_hash, sketch=sketch),
         counted(title),
@@ -139,8 +137,10 @@ def reprint_signature(doc: Document) -> tuple[int, bytes]:
     """(hash of the whole normalized text, bottom-k sketch of the body's 3-word
     shingles).  Two entries are the same text when the hashes are equal, or when
     their bodies share most shingles (``index`` compares the sketches)."""
-    title_words = _text.tokenize(doc.title)
-    words = _text.tokenize(doc.text)
+    return _signature(_text.tokenize(doc.title), _text.tokenize(doc.text))
+
+
+def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
     text_hash = _stem_hash(" ".join(title_words + ["|"] + words))
     # The headline belongs to the text: a retelling that changes a word of it and one
     # of a short lead is not the same text; a reprint keeps (nearly) both.
@@ -271,7 +271,15 @@ _CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
 
 
 def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
-    """(title terms, text terms, terms of names and figures) of a document.
+    """(title terms, text terms, terms of names and figures) of a document; see
+    :func:`analyze_with_signature`."""
+    return analyze_with_signature(doc)[:3]
+
+
+def analyze_with_signature(doc: Document) -> tuple[list[str], list[str], set[str], int, bytes]:
+    """(title terms, text terms, terms of names and figures) of a document, and its
+    :func:`reprint_signature` (over the same words, abbreviations spelled out and
+    figures in one spelling: both sides of a comparison get the same treatment).
 
     Terms are stems, plus what bridges the variation of real news text (lexicon.py):
     abbreviations spelled out, figures in one spelling (``n1500000``), for Russian
@@ -290,9 +298,11 @@ def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
     # English headlines capitalize every word: there, names come from the text.
     names = _capitalized(head if language == "en" else f"{title_text}. {head}", language)
     named: set[str] = set()
-    title = _terms(title_text, language, names, named)
-    body = _terms(body_text, language, names, named, limit=BODY_TERMS)
-    return title, body, named
+    title_words = figure_tokens(_text.tokenize(title_text))
+    body_words = figure_tokens(_text.tokenize(body_text))
+    title = _terms(title_words, language, names, named)
+    body = _terms(body_words, language, names, named, limit=BODY_TERMS)
+    return (title, body, named, *_signature(title_words, body_words))
 
 
 _PREFIX_FROM = 6  # words this long also count by their first letters
@@ -301,7 +311,7 @@ _SKELETON_MIN = 3  # consonants; shorter skeletons (Ялта: "lt") would join u
 
 
 def _terms(
-    text: str,
+    words: list[str],
     language: str,
     names: set[str],
     named: set[str],
@@ -309,27 +319,23 @@ def _terms(
 ) -> list[str]:
     """The terms of one text; ``named`` collects those that are names or figures."""
     stop = _text.STOP_WORDS[language]
-    tokens = [t for t in figure_tokens(_text.tokenize(text)) if t not in stop][:limit]
-    stems = _text.stem_tokens(tokens, language)
-    terms = []
-    for token, stem in zip(tokens, stems, strict=True):
-        if is_figure(token):
-            named.add(token)
-            terms.append(token)
-            continue
-        if token in names:
-            # Latin words unstemmed: the skeleton must not depend on the stemmer's
-            # language (Wildberries / Вайлдберриз).
-            bone = skeleton(token if token.isascii() else stem)
-            if len(bone) >= _SKELETON_MIN:
-                named.add(f"~s:{bone}")
-                terms.append(f"~s:{bone}")
-            named.add(stem)
-        terms.append(stem)
-        if language != "en" and len(token) >= _PREFIX_FROM and not token.isascii():
-            # Derivational grouping: Snowball splits Франции / французский, России /
-            # россиян, обвиняют / обвинили; their first letters do not.
-            terms.append("~" + token[:_PREFIX])
+    tokens = [t for t in words if t not in stop][:limit]
+    terms = _text.stem_tokens(tokens, language)  # figures stay as they are (digits)
+    named.update(t for t in tokens if t[0] == "n" and t[1:2].isdigit())
+    if not names.isdisjoint(tokens):
+        for token, stem in zip(tokens, list(terms), strict=True):
+            if token in names:
+                # Latin words unstemmed: the skeleton must not depend on the
+                # stemmer's language (Wildberries / Вайлдберриз).
+                bone = skeleton(token if token.isascii() else stem)
+                if len(bone) >= _SKELETON_MIN:
+                    named.add(f"~s:{bone}")
+                    terms.append(f"~s:{bone}")
+                named.add(stem)
+    if language != "en":
+        # Derivational grouping: Snowball splits Франции / французский, России /
+        # россиян, обвиняют / обвинили; their first letters do not.
+        terms += ["~" + t[:_PREFIX] for t in tokens if len(t) >= _PREFIX_FROM and not t.isascii()]
     return terms
 
 

@@ -82,10 +82,9 @@ from aggregator.related.analyze import (
     Batch,
     Document,
     Entry,
-    analyze_document,
+    analyze_with_signature,
     counted,
     parse_document,
-    reprint_signature,
 )
 
 log = logging.getLogger(__name__)
@@ -592,8 +591,7 @@ class RelatedIndex:
         return list(zip(self._lists[row].tolist(), self._scores[row].tolist(), strict=True))
 
     def _add(self, doc: Document) -> set[int]:
-        title, body, names = analyze_document(doc)
-        text_hash, sketch = reprint_signature(doc)
+        title, body, names, text_hash, sketch = analyze_with_signature(doc)
         doc = replace(doc, text="", text_hash=text_hash, sketch=sketch)
         indices, values = self._vector(title, body, names)
         row = self._append_meta(doc)

@@ -281,6 +281,9 @@ def mark_figures(text: str) -> str:
 def figure_tokens(tokens: Iterable[str]) -> list[str]:
     """Tokens with runs of number words made figures ("двадцать пять тысяч" -> n25000),
     and a scale word after a figure folded in ("n3", "миллиона" -> n3000000)."""
+    tokens = list(tokens)
+    if _NUMBER_WORDS.isdisjoint(tokens):
+        return tokens
     out: list[str] = []
     value: float | None = None
     for token in tokens:
@@ -303,6 +306,9 @@ def figure_tokens(tokens: Iterable[str]) -> list[str]:
     if value is not None:
         out.append(_figure(value))
     return out
+
+
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_WORD_SCALES)
 
 
 def _is_figure(token: str) -> bool:
