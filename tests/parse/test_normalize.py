@@ -6,37 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from parse_documents import URL, atom, only_item, rss
 
 from aggregator.models import Author, Enclosure
 from aggregator.parse import parse_feed
 
 # Every test runs on both parse paths (conftest.py), "auto" (lxml where it can) and "feedparser".
 pytestmark = pytest.mark.usefixtures("both_parse_paths")
-
-URL = "https://agency.example.kz/rss/news.xml"
-
-
-def rss(items: str, channel: str = "", *, version: str = "2.0", decl: str = "") -> bytes:
-    return (
-        f'{decl}<rss version="{version}" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
-        f' xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"<channel><title>Feed</title><link>https://agency.example.kz/</link>{channel}"
-        f"{items}</channel></rss>"
-    ).encode()
-
-
-def atom(entries: str, feed: str = "", *, base: str = "") -> bytes:
-    xml_base = f' xml:base="{base}"' if base else ""
-    return (
-        f'<feed xmlns="http://www.w3.org/2005/Atom"{xml_base}><title>Atom feed</title>'
-        f"<id>urn:feed</id><updated>2024-01-01T00:00:00Z</updated>{feed}{entries}</feed>"
-    ).encode()
-
-
-def only_item(body: bytes, url: str = URL, headers=None):
-    feed = parse_feed(body, url, headers)
-    assert len(feed.items) == 1
-    return feed.items[0]
 
 
 # --- items ---------------------------------------------------------------------
