@@ -24,7 +24,6 @@ Design notes:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -48,6 +47,7 @@ from aggregator.models import (
 )
 from aggregator.store import schema
 from aggregator.store.errors import StorageError
+from aggregator.store.rows import first_key, json_text, sha1, without_nones
 from aggregator.text.urls import canonical_url
 
 __all__ = ["SQLiteStorage"]
@@ -338,16 +338,16 @@ class SQLiteStorage:
                     (SELECT 1 FROM item_sources WHERE item_key = i.key AND source_id = ?)
                 ORDER BY rowid
                 """,
-                (_json(sorted(mergeable)), source_id),
+                (json_text(sorted(mergeable)), source_id),
             )
             for link, key in rows:
                 stored_as.setdefault(link, key)
-        keys = [_first_key(source_id, w.item.id) for w in fresh]
+        keys = [first_key(source_id, w.item.id) for w in fresh]
         taken = {
             row[0]
             for row in db.execute(
                 "SELECT key FROM items WHERE key IN (SELECT value FROM json_each(?))",
-                (_json(keys),),
+                (json_text(keys),),
             )
         }
         item_rows, source_rows = [], []
@@ -369,12 +369,12 @@ class SQLiteStorage:
     def _new_key(
         self, db: sqlite3.Connection, source_id: str, item_id: str, taken: Iterable[str] = ()
     ) -> str:
-        key = _first_key(source_id, item_id)
+        key = first_key(source_id, item_id)
         attempt = 0
         # Only a hash collision gets here (a pruned item's key is free again).
         while key in taken or db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone():
             attempt += 1
-            key = key[:8] + _sha1(f"{source_id}\0{item_id}\0{attempt}")[:12]
+            key = key[:8] + sha1(f"{source_id}\0{item_id}\0{attempt}")[:12]
         return key
 
     def _update_item(
@@ -644,9 +644,9 @@ def _item_row(
         "published_raw": item.published_raw,
         "updated_raw": item.updated_raw,
         "first_seen": fetched,
-        "authors": _json([_without_nones(vars(a)) for a in item.authors]),
-        "categories": _json(list(item.categories)),
-        "enclosures": _json([_without_nones(vars(e)) for e in item.enclosures]),
+        "authors": json_text([without_nones(vars(a)) for a in item.authors]),
+        "categories": json_text(list(item.categories)),
+        "enclosures": json_text([without_nones(vars(e)) for e in item.enclosures]),
         "language": item.language,
         "content_hash": write.content_hash,
     }
@@ -717,23 +717,3 @@ def _dt(text: str) -> datetime:
 
 def _dt_or_none(text: str | None) -> datetime | None:
     return None if text is None else _dt(text)
-
-
-def _first_key(source_id: str, item_id: str) -> str:
-    """An item's key: 8 hex digits of its first source (so one fetch's inserts land
-    together in the indexes), 12 of that source's item id; see docs in record_fetch."""
-    return _sha1(source_id)[:8] + _sha1(f"{source_id}\0{item_id}")[:12]
-
-
-def _sha1(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _json(value: Any) -> str:
-    if not value and isinstance(value, list):
-        return "[]"  # most items have no enclosures, many no authors
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _without_nones(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if v is not None}
