@@ -30,7 +30,14 @@ from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
 from aggregator.ingest import schedule, update
-from aggregator.store import Storage, StorageError, open_storage
+from aggregator.store import (
+    Storage,
+    StorageError,
+    describe_location,
+    is_postgres_url,
+    open_storage,
+    postgres_lock,
+)
 
 if TYPE_CHECKING:
     from aggregator.house import HouseCommentary
@@ -73,7 +80,7 @@ def fatal_message(exc: BaseException, ctx: Context | None = None) -> str:
     if isinstance(exc, StorageError | ConfigError):
         return str(exc)  # these say where and what to do already
     if isinstance(exc, sqlite3.DatabaseError):
-        where = ctx.db_path if ctx is not None and ctx._config is not None else "the store"
+        where = ctx.store_location if ctx is not None and ctx._config is not None else "the store"
         return (
             f"store {where}: {exc}: the store is damaged or unusable; move it aside (a new, "
             "empty store is created in its place) or restore it from a backup"
@@ -135,10 +142,15 @@ class Context:
         return self._config
 
     @property
-    def db_path(self) -> Path:
+    def store_location(self) -> str | Path:
+        """``--db``, else storage.url, else storage.path: a PostgreSQL URL, or a SQLite
+        path (relative to the config file's directory when it comes from the config)."""
         if self.db_override:
-            return Path(self.db_override)
-        return resolve_path(self.config, self.config.storage.path)
+            return self.db_override if is_postgres_url(self.db_override) else Path(self.db_override)
+        location = self.config.storage.url or self.config.storage.path
+        if is_postgres_url(location):
+            return location
+        return resolve_path(self.config, location.removeprefix("file://"))
 
     @property
     def output_dir(self) -> Path:
@@ -151,7 +163,7 @@ class Context:
     @contextlib.contextmanager
     def open_storage(self) -> Iterator[Storage]:
         try:
-            storage = open_storage(self.db_path)
+            storage = open_storage(self.store_location)
         except StorageError as exc:
             raise Fatal(str(exc)) from None
         try:
@@ -161,8 +173,21 @@ class Context:
 
     @contextlib.contextmanager
     def run_lock(self) -> Iterator[None]:
-        """One run at a time per store: cron may start a run while the last is still going."""
-        lock_path = self.db_path.with_name(self.db_path.name + ".lock")
+        """One run at a time per store: cron may start a run while the last is still going.
+
+        SQLite: a lock file beside the store.  PostgreSQL: an advisory lock in the
+        database, so that runs on several hosts exclude each other too."""
+        location = self.store_location
+        if not isinstance(location, Path):
+            with postgres_lock(location, "run") as held:
+                if not held:
+                    raise Locked(
+                        f"another aggregator run is using {describe_location(location)}; "
+                        "this run exits without doing anything"
+                    )
+                yield
+            return
+        lock_path = location.with_name(location.name + ".lock")
         try:
             lock_path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(lock_path, "a+")  # noqa: SIM115 (closed by the with below)
@@ -178,7 +203,7 @@ class Context:
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
                 raise Locked(
-                    f"another aggregator run ({holder}) is using {self.db_path}; "
+                    f"another aggregator run ({holder}) is using {location}; "
                     "this run exits without doing anything. If no run is active, "
                     f"something else holds {lock_path}."
                 ) from None
@@ -224,8 +249,8 @@ pass_ctx = click.make_pass_decorator(Context)
     "--db",
     default=None,
     type=click.Path(dir_okay=False),
-    help="The SQLite store. Default: storage.path in the config (aggregator.sqlite "
-    "beside the config file).",
+    help="The store: a SQLite file or postgresql://USER@HOST/DB. Default: storage.url "
+    "(or storage.path) in the config, aggregator.sqlite beside the config file.",
 )
 @click.option("-v", "--verbose", count=True, help="More detail; -vv for debug logs.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (for cron).")
@@ -246,7 +271,7 @@ def check_config(ctx: Context) -> None:
     config = ctx.config
     click.echo(
         f"{config.path}: OK — {_count(len(config.sources), 'source')}, "
-        f"{_count(len(config.outputs), 'output')}, store {ctx.db_path}"
+        f"{_count(len(config.outputs), 'output')}, store {describe_location(ctx.store_location)}"
     )
 
 
@@ -310,6 +335,7 @@ def status(ctx: Context) -> None:
         storage.sync_sources(config.sources)
         states = {s.source_id: s for s in storage.source_states()}
     now = datetime.now(UTC)
+    click.echo(f"store: {describe_location(ctx.store_location)}")
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.id)

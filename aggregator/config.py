@@ -79,6 +79,9 @@ class FetchConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    # A SQLite path (relative to the config file's directory) or a PostgreSQL URL
+    # (postgresql://user@host/db); empty: ``path``.
+    url: str = ""
     path: str = "aggregator.sqlite"  # relative to the config file's directory
     retention_days: int = 90
     keep_latest: int = 50  # never prune below this many items per source
@@ -983,6 +986,33 @@ def _check_timezone(value: str, path, problems) -> bool:
     return True
 
 
+def _check_storage_url(value: str, path, problems) -> bool:
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme in ("", "file") or scheme in ("postgresql", "postgres"):
+        if scheme.startswith("postgres") and not urlsplit(value).path.strip("/"):
+            problems.add(
+                path,
+                f"'{_mask(value)}' names no database",
+                "write postgresql://USER@HOST/DATABASE",
+            )
+            return False
+        return True
+    problems.add(
+        path,
+        f"'{_mask(value)}' is neither a SQLite path nor a postgresql:// URL",
+        "write a path such as data/aggregator.sqlite, or postgresql://USER@HOST/DATABASE",
+    )
+    return False
+
+
+def _mask(url: str) -> str:
+    """A URL without its password, for messages."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
 _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool]] = {
     (SiteConfig, "link"): _check_http_url,
     (SiteConfig, "timezone"): _check_timezone,
@@ -998,6 +1028,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (OutputConfig, "kinds"): _check_choice(_KINDS),
     (FetchConfig, "parser"): _check_choice(_PARSERS),
     (SourceConfig, "encoding"): _check_encoding,
+    (StorageConfig, "url"): _check_storage_url,
 }
 
 

@@ -337,7 +337,10 @@ def test_an_unknown_key_suggests_the_closest_known_one(tmp_path):
 
 def test_an_unknown_key_without_a_close_match_lists_the_valid_keys(tmp_path):
     message = one_error(tmp_path, MINIMAL + "storage: {zzz: 1}\n")
-    assert "storage.zzz: unknown key; valid keys here: path, retention_days, keep_latest" in message
+    assert (
+        "storage.zzz: unknown key; valid keys here: url, path, retention_days, keep_latest"
+        in message
+    )
 
 
 def test_path_is_not_a_key_the_file_may_set(tmp_path):

@@ -313,8 +313,8 @@ def sample_items(source_id: str) -> list[Item]:
     return items
 
 
-def build_store(path: Path, config: Config | None = None) -> Storage:
-    """A real SQLite store holding :func:`sample_items` for every configured source."""
+def build_store(path: str | Path, config: Config | None = None) -> Storage:
+    """A real store (a SQLite path or a PostgreSQL URL) holding :func:`sample_items` for every configured source."""
     config = config or sample_config()
     storage = open_storage(path)
     storage.sync_sources(config.sources)

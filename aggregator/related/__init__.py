@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from aggregator.config import Config
+from aggregator.config import Config, config_dir
 from aggregator.files import write_if_changed
 from aggregator.house import (
     FILE_KEY_PREFIX,
@@ -121,7 +121,7 @@ def refresh(
     started = time.perf_counter()
     settings = config.related
     sources = {s.id: s for s in config.sources}
-    path = index_path(storage.location)
+    path = index_path(storage.location, config_dir(config))
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
     exclude = dict(exclude or {})

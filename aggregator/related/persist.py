@@ -1,4 +1,5 @@
-"""The related index on disk: ``<store>.related.npz`` beside the store, written
+"""The related index on disk: ``<store>.related.npz`` beside the store (a PostgreSQL
+store's: in the config file's directory), written
 atomically; unreadable, of another format or of other settings -> None (rebuild)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -21,8 +23,13 @@ log = logging.getLogger(__name__)
 INDEX_FORMAT = 2  # bump when the saved arrays change meaning: forces a rebuild
 
 
-def index_path(store_path: str | os.PathLike[str]) -> Path:
-    """Where the index of a store lives: beside it, as ``<store>.related.npz``."""
+def index_path(store_path: str | os.PathLike[str], config_dir: Path | None = None) -> Path:
+    """Where the index of a store lives: beside a SQLite store, as ``<store>.related.npz``;
+    for a PostgreSQL store (a URL: no file to sit beside), in ``config_dir`` (the config
+    file's directory) as ``<database>.related.npz``."""
+    if "://" in str(store_path):
+        database = urlsplit(str(store_path)).path.strip("/") or "aggregator"
+        return (config_dir or Path.cwd()) / f"{database}.related.npz"
     path = Path(store_path)
     return path.with_name(path.name + ".related.npz")
 

@@ -7,16 +7,26 @@ it so).  ``open_storage`` picks the backend from the configured location.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, SeenItem, SourceState, StoredItem
 from aggregator.store.errors import StorageError
 
-__all__ = ["Storage", "StorageError", "open_storage"]
+__all__ = [
+    "Storage",
+    "StorageError",
+    "describe_location",
+    "is_postgres_url",
+    "mask_password",
+    "open_storage",
+    "postgres_lock",
+]
 
 
 class Storage(Protocol):
@@ -24,7 +34,8 @@ class Storage(Protocol):
 
     @property
     def location(self) -> str:
-        """Where the store is, for messages (a path; never a password)."""
+        """Where the store is, for messages and to reopen it in another process (a path
+        or a URL; never a password)."""
         ...
 
     def close(self) -> None: ...
@@ -88,8 +99,48 @@ class Storage(Protocol):
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
 
 
+def is_postgres_url(location: str | os.PathLike[str]) -> bool:
+    """Whether ``location`` names a PostgreSQL database (else it is a SQLite path)."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def mask_password(url: str) -> str:
+    """``url`` without its password (the user, host, port and database stay)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def describe_location(location: str | os.PathLike[str]) -> str:
+    """Which store ``location`` is, for people: the backend and where (no password)."""
+    if is_postgres_url(location):
+        return f"PostgreSQL {mask_password(str(location))}"
+    return f"SQLite {location}"
+
+
 def open_storage(location: str | os.PathLike[str]) -> Storage:
-    """The store at ``location``: a SQLite file path (the default backend)."""
+    """The store at ``location``: a ``postgresql://user@host/db`` URL, or a SQLite file
+    path (the default backend, nothing to install)."""
+    if is_postgres_url(location):
+        from aggregator.store.postgres import PostgresStorage
+
+        return PostgresStorage(str(location))
     from aggregator.store.sqlite import SQLiteStorage
 
     return SQLiteStorage(location)
+
+
+def postgres_lock(url: str, name: str) -> contextlib.AbstractContextManager[bool]:
+    """``with postgres_lock(url, "run") as held:`` one holder at a time across every host
+    using the database (a PostgreSQL advisory lock; released when the holder exits or
+    dies)."""
+    from aggregator.store.postgres import advisory_lock
+
+    return advisory_lock(url, name)

@@ -1,7 +1,10 @@
-"""The store's schema, defined once: the migration steps of each backend.
+"""The store's schema, defined once per backend: each backend's migration steps.
 
 Each entry of a list is one migration step; the store records how many it has applied
-(SQLite: ``PRAGMA user_version``).  Never edit a released step: append a new one.
+(SQLite: ``PRAGMA user_version``; PostgreSQL: the ``aggregator_schema`` table).  The two
+lists are versioned together: step N is the same change in both, so one schema version
+number means the same tables on either backend.  Never edit a released step: append a
+new one to both lists.
 """
 
 from __future__ import annotations
@@ -116,6 +119,90 @@ SQLITE_MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN encoding TEXT;
     """,
 ]
+
+
+# PostgreSQL: the same tables.  Times are timestamptz (microseconds, like SQLite's
+# text); identifiers collate as "C" so that ORDER BY id is byte order, as in SQLite;
+# ``seq`` columns stand in for SQLite's rowid where the order of insertion matters
+# (the first source an item arrived through, the first item stored with a link).
+POSTGRES_MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE sources (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        url TEXT NOT NULL,
+        configured_url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        title TEXT,
+        link TEXT,
+        feed_updated TIMESTAMPTZ,
+        last_attempt TIMESTAMPTZ,
+        last_success TIMESTAMPTZ,
+        last_error TEXT,
+        last_error_at TIMESTAMPTZ,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_due TIMESTAMPTZ,
+        backoff_until TIMESTAMPTZ,
+        gone BOOLEAN NOT NULL DEFAULT FALSE,
+        item_count INTEGER NOT NULL DEFAULT 0,
+        min_interval_seconds INTEGER
+    );
+
+    CREATE TABLE source_urls (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        source_id TEXT COLLATE "C" NOT NULL,
+        old_url TEXT NOT NULL,
+        new_url TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX source_urls_by_source ON source_urls (source_id, at, seq);
+
+    CREATE TABLE items (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        key TEXT COLLATE "C" PRIMARY KEY,
+        id TEXT NOT NULL,
+        canonical_link TEXT,
+        title TEXT NOT NULL,
+        link TEXT,
+        summary TEXT,
+        content TEXT,
+        published TIMESTAMPTZ NOT NULL,
+        updated TIMESTAMPTZ NOT NULL,
+        published_original TIMESTAMPTZ,
+        updated_original TIMESTAMPTZ,
+        published_raw TEXT,
+        updated_raw TEXT,
+        first_seen TIMESTAMPTZ NOT NULL,
+        authors TEXT NOT NULL DEFAULT '[]',
+        categories TEXT NOT NULL DEFAULT '[]',
+        enclosures TEXT NOT NULL DEFAULT '[]',
+        language TEXT,
+        content_hash TEXT NOT NULL
+    );
+    CREATE INDEX items_by_published ON items (published, key);
+    CREATE INDEX items_by_canonical_link ON items (canonical_link, seq);
+
+    CREATE TABLE item_sources (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        item_key TEXT COLLATE "C" NOT NULL REFERENCES items (key) ON DELETE CASCADE,
+        source_id TEXT COLLATE "C" NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        item_id TEXT COLLATE "C" NOT NULL,
+        first_seen TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL,
+        content_hash TEXT NOT NULL,
+        PRIMARY KEY (source_id, item_id)
+    );
+    CREATE INDEX item_sources_by_item ON item_sources (item_key, seq);
+    """,
+]
+
+if len(POSTGRES_MIGRATIONS) != len(SQLITE_MIGRATIONS):  # pragma: no cover - a dev's slip
+    raise AssertionError("schema steps must be added to both backends at once")
+
+SCHEMA_VERSION = len(SQLITE_MIGRATIONS)  # the one version number of both backends
 
 
 def split_sql(script: str) -> Iterator[str]:

@@ -64,12 +64,14 @@ sources:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    """A fresh site: feeds.yaml, an empty commentary/ and a store with the source item."""
-    (tmp_path / "feeds.yaml").write_text(FEEDS_YAML, encoding="utf-8")
+def site(tmp_path: Path, store_at) -> Path:
+    """A fresh site: feeds.yaml, an empty commentary/ and a store (of each backend in
+    turn, named by storage.url) with the source item."""
+    feeds_yaml = FEEDS_YAML + f"storage:\n  url: {store_at('aggregator')}\n"
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml, encoding="utf-8")
     (tmp_path / "commentary").mkdir()
     config = load_config(tmp_path / "feeds.yaml")
-    storage = open_storage(tmp_path / "aggregator.sqlite")
+    storage = open_storage(config.storage.url)
     try:
         storage.sync_sources(config.sources)
         record(storage, "kazinform-ru", source_item())
@@ -114,7 +116,7 @@ def write(site: Path, name: str, text: str) -> Path:
 
 def publish_site(site: Path):
     config = load_config(site / "feeds.yaml")
-    storage = open_storage(site / "aggregator.sqlite")
+    storage = open_storage(config.storage.url)
     try:
         return publish(config, storage, out_dir=site / "output")
     finally:
@@ -374,7 +376,7 @@ def test_a_house_feed_post_is_split_into_quote_and_comment(site):
 
 def test_a_house_feed_post_is_published_as_commentary_with_a_via_link(site):
     config = load_config(site / "feeds.yaml")
-    storage = open_storage(site / "aggregator.sqlite")
+    storage = open_storage(config.storage.url)
     try:
         post = Item(
             id="e24-1",

@@ -345,7 +345,7 @@ def test_confidence_levels_are_ordered():
 # --- against the store -------------------------------------------------------------------
 
 
-def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp_path):
+def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(store_at, tmp_path):
     config = Config(
         site=SiteConfig(title="Евразия24", link="https://eurasia24.media/", house="Евразия24"),
         sources=(
@@ -355,7 +355,7 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(tmp
             ),
         ),
     )
-    storage = open_storage(tmp_path / "store.sqlite")
+    storage = open_storage(store_at("store"))
     try:
         storage.sync_sources(config.sources)
         source = stored("a", "kazinform", "Меморандумы в кино", KORKYT).item

@@ -48,8 +48,8 @@ def src(sid: str, url: str, **kw) -> SourceConfig:
 
 
 @pytest.fixture
-def storage(tmp_path):
-    with open_storage(tmp_path / "store.sqlite") as store:
+def storage(store_at):
+    with open_storage(store_at()) as store:
         yield store
 
 

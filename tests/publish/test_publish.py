@@ -50,8 +50,8 @@ def config() -> Config:
 
 
 @pytest.fixture(scope="module")
-def storage(tmp_path_factory, config: Config):
-    storage = build_store(tmp_path_factory.mktemp("store") / "store.sqlite", config)
+def storage(module_store_at, config: Config):
+    storage = build_store(module_store_at("store"), config)
     yield storage
     storage.close()
 
@@ -64,8 +64,8 @@ def out(tmp_path_factory, config: Config, storage: Storage) -> Path:
 
 
 @pytest.fixture
-def fresh_storage(tmp_path: Path, config: Config):
-    storage = build_store(tmp_path / "fresh.sqlite", config)
+def fresh_storage(store_at, tmp_path: Path, config: Config):
+    storage = build_store(store_at("fresh"), config)
     yield storage
     storage.close()
 
@@ -212,8 +212,8 @@ def test_max_age_counts_back_from_the_newest_stored_item_not_the_clock(tmp_path,
     assert titles == [RUSSIAN, HOSTILE_TITLES[0], "Экономика: курс тенге", KAZAKH]
 
 
-def test_an_empty_store_publishes_valid_empty_feeds(tmp_path, config):
-    with open_storage(tmp_path / "empty.sqlite") as empty:
+def test_an_empty_store_publishes_valid_empty_feeds(store_at, tmp_path, config):
+    with open_storage(store_at("empty")) as empty:
         report = publish(config, empty, out_dir=tmp_path / "o")
     assert set(report.entries.values()) == {0}
     assert relaxng_errors(tmp_path / "o/all.atom") == ""
@@ -389,8 +389,8 @@ def test_nothing_from_a_source_becomes_markup_in_index_html(out: Path):
     assert set(HOSTILE_TITLES) <= set(headings)  # shown, as text
 
 
-def test_script_in_stored_content_does_not_reach_any_feed(tmp_path, config):
-    with open_storage(tmp_path / "s.sqlite") as storage:
+def test_script_in_stored_content_does_not_reach_any_feed(store_at, tmp_path, config):
+    with open_storage(store_at("s")) as storage:
         storage.sync_sources(config.sources[:1])
         state = storage.get_source_state("tengri")
         evil = Item(
@@ -408,8 +408,8 @@ def test_script_in_stored_content_does_not_reach_any_feed(tmp_path, config):
     assert "alert" not in (tmp_path / "o/all.atom").read_text(encoding="utf-8")
 
 
-def test_characters_xml_cannot_carry_are_dropped_not_fatal(tmp_path, config):
-    with open_storage(tmp_path / "s.sqlite") as storage:
+def test_characters_xml_cannot_carry_are_dropped_not_fatal(store_at, tmp_path, config):
+    with open_storage(store_at("s")) as storage:
         storage.sync_sources(config.sources[:1])
         state = storage.get_source_state("tengri")
         record_fetch(
@@ -482,7 +482,7 @@ def test_health_json_reports_each_sources_state_in_utc(tmp_path, config, fresh_s
 
 
 def test_publishing_twice_gives_identical_bytes_and_leaves_files_alone(
-    tmp_path, config, storage, out: Path
+    store_at, tmp_path, config, storage, out: Path
 ):
     def files(directory: Path) -> list[Path]:
         return [p for p in directory.rglob("*") if p.is_file()]
@@ -495,7 +495,7 @@ def test_publishing_twice_gives_identical_bytes_and_leaves_files_alone(
     assert report.written == () and len(report.unchanged) == len(before)
     # A second store with the same content gives the same bytes, too.
     again = tmp_path / "again"
-    with build_store(tmp_path / "again.sqlite", config) as store:
+    with build_store(store_at("again"), config) as store:
         publish(config, store, out_dir=again)
     assert {p.relative_to(again): p.read_bytes() for p in files(again)} == {
         n: b for n, (b, _) in before.items()
@@ -647,7 +647,7 @@ REAL_SAMPLES = {
 }
 
 
-def test_real_world_feeds_republish_as_valid_feeds_that_round_trip(tmp_path: Path):
+def test_real_world_feeds_republish_as_valid_feeds_that_round_trip(store_at, tmp_path: Path):
     if not REALFEEDS.is_dir():
         pytest.skip(f"{REALFEEDS} is absent (the shared sample feeds live next to the repository)")
     from aggregator.config import SourceConfig
@@ -665,7 +665,7 @@ def test_real_world_feeds_republish_as_valid_feeds_that_round_trip(tmp_path: Pat
         ),
     )
     expected_titles: dict[str, set[str]] = {}
-    with open_storage(tmp_path / "real.sqlite") as storage:
+    with open_storage(store_at("real")) as storage:
         storage.sync_sources(sources)
         for source in sources:
             parsed = parse_feed((REALFEEDS / REAL_SAMPLES[source.id]).read_bytes(), source.url)

@@ -45,9 +45,9 @@ from aggregator.store import Storage, open_storage
 
 
 @pytest.fixture
-def published(tmp_path: Path):
+def published(store_at, tmp_path: Path):
     config = site_config(tmp_path)
-    storage = open_storage(tmp_path / "store.sqlite")
+    storage = open_storage(store_at("store"))
     store_items(storage, config, title_of={"fuel-b": HOSTILE + NEWS[4][2]})
     relate(config, storage, tmp_path / "output")  # then publish, as `aggregator run` does
     publish(config, storage, out_dir=tmp_path / "output")
@@ -212,9 +212,13 @@ def test_an_update_reads_only_the_new_and_removed_entries_and_what_their_files_s
     assert not list((out / "related").glob("*.json"))
 
 
+def tmp_path_of(config):
+    return Path(config.path).parent
+
+
 def test_a_damaged_index_file_is_rebuilt(published):
     config, storage, _ = published
-    index_path(storage.path).write_bytes(b"not an index")
+    index_path(storage.location, tmp_path_of(config)).write_bytes(b"not an index")
     result = refresh(config, storage)
     assert result.stats.rebuilt
     assert len(result.index) == storage.items_count()
@@ -230,9 +234,10 @@ def test_pruned_entries_lose_their_files(published, tmp_path: Path):
     assert config.site.item_id(gone) not in everything
 
 
-def test_the_related_command_rebuilds_on_request(tmp_path: Path):
+def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
     (tmp_path / "feeds.yaml").write_text(
         "site: {title: Евразия24, link: 'https://eurasia24.kz/'}\n"
+        f"storage: {{url: '{store_at('aggregator')}'}}\n"
         "sources:\n"
         + "".join(
             f"  - {{id: {s}, name: {s}, url: {s}.xml}}\n" for s in sorted(set(SOURCE_OF.values()))
@@ -242,7 +247,7 @@ def test_the_related_command_rebuilds_on_request(tmp_path: Path):
     from aggregator.config import load_config
 
     config = load_config(tmp_path / "feeds.yaml")
-    with open_storage(tmp_path / "aggregator.sqlite") as storage:
+    with open_storage(store_at("aggregator")) as storage:
         store_items(storage, config, rows=NEWS)
     runner = CliRunner()
     args = ["--config", str(tmp_path / "feeds.yaml"), "related"]
@@ -254,10 +259,12 @@ def test_the_related_command_rebuilds_on_request(tmp_path: Path):
     rebuilt = runner.invoke(cli, [*args, "--rebuild"])
     assert "rebuilt (asked to)" in rebuilt.output
     assert (tmp_path / "output" / "related.js").exists()
-    assert index_path(tmp_path / "aggregator.sqlite").exists()
+    assert index_path(store_at("aggregator"), tmp_path).exists()
 
 
-def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp_path: Path):
+def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(
+    store_at, tmp_path: Path
+):
     config = site_config(tmp_path)
     house = SourceConfig(id="house", name="Евразия24", url="h.xml", language="ru", house=True)
     config = replace(config, sources=(*config.sources, house))
@@ -274,7 +281,7 @@ def test_a_commentarys_own_source_item_is_its_source_never_its_related_entry(tmp
         published=T0 + timedelta(hours=8),
         language="ru",
     )
-    with open_storage(tmp_path / "store.sqlite") as storage:
+    with open_storage(store_at("store")) as storage:
         store_items(storage, config)
         record_fetch(
             storage, storage.get_source_state("house"), [post], fetched_at=T0 + timedelta(days=3)

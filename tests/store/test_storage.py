@@ -12,20 +12,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from aggregator.config import SourceConfig
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Author, Enclosure, Item, SourceState, UpdateCounts
-from aggregator.store import StorageError, open_storage, schema
+from aggregator.store import StorageError, is_postgres_url, open_storage, schema
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def store(tmp_path):
-    with open_storage(tmp_path / "store.sqlite") as s:
+def store(store_at):
+    """A new store of each backend in turn (tests/conftest.py)."""
+    with open_storage(store_at()) as s:
         yield s
 
 
@@ -42,8 +44,14 @@ def item(n, **kwargs):
     return Item(id=f"guid-{n}", **kwargs)
 
 
-def raw_column(path, key, column):
-    with sqlite3.connect(path) as db:
+def raw_column(location, key, column):
+    """A column as the backend stores it; times as SQLite's fixed-width text."""
+    if is_postgres_url(location):
+        with psycopg.connect(location) as db:
+            db.execute("SET TIME ZONE 'UTC'")
+            value = db.execute(f"SELECT {column} FROM items WHERE key = %s", (key,)).fetchone()[0]
+        return value.isoformat(timespec="microseconds") if value is not None else None
+    with sqlite3.connect(location) as db:
         return db.execute(f"SELECT {column} FROM items WHERE key = ?", (key,)).fetchone()[0]
 
 
@@ -248,7 +256,7 @@ def test_links_to_a_home_page_are_not_used_to_merge_sources(store):
 def test_failed_record_fetch_stores_nothing(store):
     record_fetch(store, state(), [item(1)], fetched_at=T0)
     broken = dataclasses.replace(item(3), title=None)  # violates the schema mid-way
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         record_fetch(
             store, state(etag='"new"'), [item(2), broken], fetched_at=T0 + timedelta(hours=1)
         )
@@ -261,7 +269,7 @@ def test_failed_record_fetch_stores_nothing(store):
 # -- time adjustment ------------------------------------------------------------------
 
 
-def test_item_without_dates_is_published_when_first_seen_and_stays_there(store, tmp_path):
+def test_item_without_dates_is_published_when_first_seen_and_stays_there(store):
     undated = item(1, published=None)
     record_fetch(store, state(), [undated], fetched_at=T0)
     later = T0 + timedelta(days=1)
@@ -270,7 +278,7 @@ def test_item_without_dates_is_published_when_first_seen_and_stays_there(store, 
     (stored,) = store.iter_items()
     assert stored.published == stored.updated == stored.first_seen == T0
     assert stored.item.title == "Edit"
-    assert raw_column(tmp_path / "store.sqlite", stored.key, "published_original") is None
+    assert raw_column(store.location, stored.key, "published_original") is None
 
 
 def test_item_with_only_an_updated_date_is_published_then(store):
@@ -281,7 +289,7 @@ def test_item_with_only_an_updated_date_is_published_then(store):
     assert stored.published == stored.updated == T0 - timedelta(hours=3)
 
 
-def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store, tmp_path):
+def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store):
     future = T0 + timedelta(days=3)
     record_fetch(
         store,
@@ -292,7 +300,7 @@ def test_dates_in_the_future_are_clamped_to_the_fetch_and_originals_kept(store, 
     (stored,) = store.iter_items()
     assert stored.published == stored.updated == T0
     assert stored.item.published_raw == "Sat, 04 May 2024 12:00:00 GMT"
-    path = tmp_path / "store.sqlite"
+    path = store.location
     assert raw_column(path, stored.key, "published_original") == future.isoformat(
         timespec="microseconds"
     )
@@ -318,15 +326,15 @@ def test_non_utc_datetimes_are_stored_as_utc(store):
 # -- keys -----------------------------------------------------------------------------
 
 
-def test_keys_are_stable_across_reopen_and_across_fresh_stores(tmp_path):
+def test_keys_are_stable_across_reopen_and_across_fresh_stores(store_at):
     def keys(path):
         with open_storage(path) as s:
             record_fetch(s, state(), [item(1), item(2)], fetched_at=T0)
         with open_storage(path) as s:
             return {s_.item.id: s_.key for s_ in s.iter_items()}
 
-    first = keys(tmp_path / "a.sqlite")
-    assert first == keys(tmp_path / "b.sqlite")
+    first = keys(store_at("a"))
+    assert first == keys(store_at("b"))
     # the documented derivation: per-source prefix, then the (source, item id) hash
     prefix = hashlib.sha1(b"inform").hexdigest()[:8]
     assert first["guid-1"] == prefix + hashlib.sha1(b"inform\0guid-1").hexdigest()[:12]

@@ -1,0 +1,166 @@
+"""What only the PostgreSQL backend has: its schema versions, its connection errors, the
+password kept out of every message, and several writers at once.  Everything both
+backends share is in test_storage.py, which runs on both."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from aggregator.cli import EXIT_LOCKED, cli
+from aggregator.ingest.update import record_fetch
+from aggregator.models import Item, SourceState
+from aggregator.store import StorageError, describe_location, mask_password, open_storage, schema
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def state(source_id):
+    return SourceState(source_id, f"https://{source_id}.kz/rss", f"https://{source_id}.kz/rss")
+
+
+def version_of(url):
+    with psycopg.connect(url) as db:
+        return db.execute("SELECT version FROM aggregator_schema").fetchall()
+
+
+def test_a_new_database_gets_the_schema_at_the_one_version_both_backends_share(postgres):
+    url = postgres.new_store()
+    open_storage(url).close()
+    assert version_of(url) == [(schema.SCHEMA_VERSION,)]
+    assert len(schema.POSTGRES_MIGRATIONS) == len(schema.SQLITE_MIGRATIONS)
+
+
+def test_an_older_schema_is_migrated_on_open(postgres, monkeypatch):
+    url = postgres.new_store()
+    with open_storage(url) as s:
+        record_fetch(s, state("inform"), [Item(id="1", title="Новость")], fetched_at=T0)
+    step = "ALTER TABLE items ADD COLUMN score INTEGER NOT NULL DEFAULT 7;"
+    monkeypatch.setattr(schema, "POSTGRES_MIGRATIONS", [*schema.POSTGRES_MIGRATIONS, step])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+
+    with open_storage(url) as s:
+        assert s.items_count() == 1
+    assert version_of(url) == [(schema.SCHEMA_VERSION,)]
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT score FROM items").fetchone() == (7,)
+
+
+def test_a_failed_migration_leaves_the_store_as_it_was(postgres, monkeypatch):
+    url = postgres.new_store()
+    open_storage(url).close()
+    steps = ["CREATE TABLE half (x INTEGER);", "THIS IS NOT SQL;"]
+    monkeypatch.setattr(schema, "POSTGRES_MIGRATIONS", [*schema.POSTGRES_MIGRATIONS, *steps])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 2)
+    with pytest.raises(psycopg.errors.SyntaxError):
+        open_storage(url)
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT to_regclass('half')").fetchone() == (None,)
+    monkeypatch.undo()
+    assert version_of(url) == [(schema.SCHEMA_VERSION,)]
+
+
+def test_a_store_written_by_a_newer_version_is_refused_with_what_to_do(postgres):
+    url = postgres.new_store()
+    open_storage(url).close()
+    with psycopg.connect(url) as db:
+        db.execute("UPDATE aggregator_schema SET version = 99")
+    with pytest.raises(StorageError, match="newer version of aggregator.*upgrade"):
+        open_storage(url)
+
+
+def test_a_server_that_refuses_says_what_to_check_and_never_shows_the_password(postgres):
+    url = postgres.url("aggregator").replace("aggregator@", "nobody:s3cret-pw@")
+    with pytest.raises(StorageError) as caught:
+        open_storage(url)
+    message = str(caught.value)
+    assert "s3cret-pw" not in message
+    assert "postgresql://nobody@127.0.0.1" in message
+    assert "PGPASSWORD" in message
+
+
+def test_locations_and_descriptions_hide_the_password():
+    url = "postgresql://news:p%40ss@db.example.kz:5433/agg?sslmode=require"
+    assert mask_password(url) == "postgresql://news@db.example.kz:5433/agg?sslmode=require"
+    assert describe_location(url) == (
+        "PostgreSQL postgresql://news@db.example.kz:5433/agg?sslmode=require"
+    )
+    assert describe_location("/srv/agg/aggregator.sqlite") == "SQLite /srv/agg/aggregator.sqlite"
+
+
+def test_the_same_article_stored_by_two_writers_at_once_is_stored_once(postgres):
+    """Two connections (two workers) insert the same canonical link at the same moment:
+    the link locks make the second one attach to the first one's item."""
+    url = postgres.new_store()
+    stores = [open_storage(url), open_storage(url)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def fetch(n):
+        try:
+            barrier.wait()
+            for run in range(20):
+                items = [
+                    Item(id=f"{n}-{run}-{i}", title="Т", link=f"https://shared.kz/{run}/{i}")
+                    for i in range(10)
+                ]
+                record_fetch(
+                    stores[n], state(f"s{n}"), items, fetched_at=T0 + timedelta(minutes=run)
+                )
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert stores[0].items_count() == 200
+    assert all(len(s.source_ids) == 2 for s in stores[0].iter_items())
+    for s in stores:
+        s.close()
+
+
+def write_config(tmp_path, url):
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "site: {title: Евразия24, link: 'https://eurasia24.kz/'}\n"
+        f"storage: {{url: '{url}'}}\n"
+        f"sources:\n  - {{id: a, name: A, url: {tmp_path / 'a.xml'}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_check_config_and_status_say_which_store_is_used(postgres, tmp_path):
+    url = postgres.new_store()
+    config = write_config(tmp_path, url)
+    checked = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
+    assert checked.exit_code == 0, checked.output
+    assert f"store PostgreSQL {url}" in checked.output
+    status = CliRunner().invoke(cli, ["--config", str(config), "status"])
+    assert status.exit_code == 0, status.output
+    assert status.output.startswith(f"store: PostgreSQL {url}\n")
+    sqlite = CliRunner().invoke(
+        cli, ["--config", str(config), "--db", str(tmp_path / "x.sqlite"), "check-config"]
+    )
+    assert f"store SQLite {tmp_path / 'x.sqlite'}" in sqlite.output
+
+
+def test_a_run_on_another_host_holds_the_database_lock_so_this_one_waits(postgres, tmp_path):
+    from aggregator.store import postgres_lock
+
+    url = postgres.new_store()
+    config = write_config(tmp_path, url)
+    with postgres_lock(url, "run") as held:
+        assert held
+        result = CliRunner().invoke(cli, ["--config", str(config), "publish"])
+    assert result.exit_code == EXIT_LOCKED
+    assert "another aggregator run is using PostgreSQL" in result.output
+    after = CliRunner().invoke(cli, ["--config", str(config), "publish"])
+    assert after.exit_code == 0, after.output
