@@ -335,7 +335,6 @@ def status(ctx: Context) -> None:
         storage.sync_sources(config.sources)
         states = {s.source_id: s for s in storage.source_states()}
     now = datetime.now(UTC)
-    click.echo(f"store: {describe_location(ctx.store_location)}")
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.id)
@@ -356,6 +355,7 @@ def status(ctx: Context) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
+    click.echo(f"store: {describe_location(ctx.store_location)}")
     _websub_status(ctx)
 
 

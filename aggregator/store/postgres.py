@@ -415,6 +415,28 @@ class PostgresStorage:
             ).fetchone()
         return _stored_item(row) if row else None
 
+    def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
+        """(a change mark now, keys stored or edited after the mark ``since``, keys
+        removed after it); ``since=None``: only the mark.
+
+        The mark is the oldest transaction still running (every older one is visible);
+        rows of transactions from ``since`` on are listed, so a change committed late
+        by another writer is listed now or next time, never skipped (a key may be
+        listed twice; listing is idempotent)."""
+        with self._errors():
+            row = self._db.execute(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            ).fetchone()
+            assert row is not None
+            now = row[0]
+            if since is None:
+                return now, [], []
+            rows = self._db.execute(
+                "SELECT key, removed FROM item_changes WHERE xid >= %s ORDER BY xid, key",
+                (since,),
+            ).fetchall()
+        return now, [k for k, r in rows if not r], [k for k, r in rows if r]
+
     def items_count(self) -> int:
         with self._errors():
             row = self._db.execute("SELECT count(*) FROM items").fetchone()
@@ -477,6 +499,7 @@ _SOURCE_COLUMNS = (
     "gone",
     "item_count",
     "min_interval_seconds",
+    "encoding",
 )
 _SOURCE_TIMES = (
     "feed_updated",
@@ -511,6 +534,7 @@ def _source_row(state: SourceState) -> dict[str, Any]:
         "consecutive_failures": state.consecutive_failures,
         "gone": bool(state.gone),
         "min_interval_seconds": state.min_interval_seconds,
+        "encoding": state.encoding,
     }
     for name in _SOURCE_TIMES:
         row[name] = _utc_or_none(getattr(state, name))

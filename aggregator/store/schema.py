@@ -197,6 +197,48 @@ POSTGRES_MIGRATIONS: list[str] = [
     );
     CREATE INDEX item_sources_by_item ON item_sources (item_key, seq);
     """,
+    # 2: the change log (SQLite's step 2).  Several writers commit in any order, so a
+    # sequence number would let a reader skip a change committed late; each row keeps
+    # its writer's transaction id instead, and a reader's mark is the oldest transaction
+    # still running then (everything older is visible): see PostgresStorage.item_changes.
+    """
+    CREATE TABLE item_changes (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        removed BOOLEAN NOT NULL,
+        xid BIGINT NOT NULL
+    );
+    CREATE INDEX item_changes_by_xid ON item_changes (xid);
+    CREATE FUNCTION aggregator_item_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        changed TEXT;
+    BEGIN
+        IF TG_TABLE_NAME = 'item_sources' THEN
+            changed := NEW.item_key;
+        ELSIF TG_OP = 'DELETE' THEN
+            changed := OLD.key;
+        ELSE
+            changed := NEW.key;
+        END IF;
+        INSERT INTO item_changes (key, removed, xid)
+        VALUES (changed, TG_OP = 'DELETE', pg_current_xact_id()::text::bigint)
+        ON CONFLICT (key) DO UPDATE SET removed = excluded.removed, xid = excluded.xid;
+        RETURN NULL;
+    END;
+    $$;
+    CREATE TRIGGER item_inserted AFTER INSERT ON items
+        FOR EACH ROW EXECUTE FUNCTION aggregator_item_changed();
+    CREATE TRIGGER item_updated
+        AFTER UPDATE OF title, link, summary, content, published, categories, language ON items
+        FOR EACH ROW EXECUTE FUNCTION aggregator_item_changed();
+    CREATE TRIGGER item_deleted AFTER DELETE ON items
+        FOR EACH ROW EXECUTE FUNCTION aggregator_item_changed();
+    CREATE TRIGGER item_source_added AFTER INSERT ON item_sources
+        FOR EACH ROW EXECUTE FUNCTION aggregator_item_changed();
+    """,
+    # 3: how the source's last body was decoded ("windows-1251 (detected)")
+    """
+    ALTER TABLE sources ADD COLUMN encoding TEXT;
+    """,
 ]
 
 if len(POSTGRES_MIGRATIONS) != len(SQLITE_MIGRATIONS):  # pragma: no cover - a dev's slip

@@ -145,7 +145,7 @@ def test_check_config_and_status_say_which_store_is_used(postgres, tmp_path):
     assert f"store PostgreSQL {url}" in checked.output
     status = CliRunner().invoke(cli, ["--config", str(config), "status"])
     assert status.exit_code == 0, status.output
-    assert status.output.startswith(f"store: PostgreSQL {url}\n")
+    assert status.output.endswith(f"store: PostgreSQL {url}\n")
     sqlite = CliRunner().invoke(
         cli, ["--config", str(config), "--db", str(tmp_path / "x.sqlite"), "check-config"]
     )
