@@ -185,6 +185,7 @@ class Context:
                         f"another aggregator run is using {describe_location(location)}; "
                         "this run exits without doing anything"
                     )
+                self._remove_temporary_files()
                 yield
             return
         lock_path = location.with_name(location.name + ".lock")
@@ -223,10 +224,11 @@ class Context:
         In the output directory (and below) every temporary file is this store's; beside
         the store, only those named after it (another store may share the directory).
         """
-        store = self.db_path
-        for temp in store.parent.glob(TEMP_PREFIX + store.name + ".*"):
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        store = self.store_location
+        if isinstance(store, Path):  # a PostgreSQL store has no files beside it
+            for temp in store.parent.glob(TEMP_PREFIX + store.name + ".*"):
+                with contextlib.suppress(OSError):
+                    temp.unlink()
         if self.output_dir.is_dir():
             for directory, _, _ in os.walk(self.output_dir):
                 remove_stale_temp_files(Path(directory), older_than=0)

@@ -453,7 +453,7 @@ def test_comment_new_says_clearly_when_the_item_is_not_stored(site, monkeypatch)
 
 def test_a_retelling_is_published_as_the_houses_text_credited_to_its_source(site):
     config = load_config(site / "feeds.yaml")
-    storage = open_storage(site / "aggregator.sqlite")
+    storage = open_storage(config.storage.url)
     try:
         post = Item(
             id="e24-2",

@@ -20,9 +20,12 @@ from aggregator.publish.language import guess_language, shared_language
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def publish_with(tmp_path: Path, config, extra: dict[str, list[Item]] | None = None) -> Path:
-    """Publish the sample store (plus ``extra`` items per source id) into tmp_path/o."""
-    storage = build_store(tmp_path / "s.sqlite", sample_config())
+def publish_with(
+    store_at, tmp_path: Path, config, extra: dict[str, list[Item]] | None = None
+) -> Path:
+    """Publish the sample store (plus ``extra`` items per source id), in a store of
+    each backend in turn (``store_at``), into tmp_path/o."""
+    storage = build_store(store_at("s"), sample_config())
     try:
         storage.sync_sources(config.sources)
         for source_id, items in (extra or {}).items():
@@ -52,8 +55,8 @@ def item(source: str, n: int, title: str, content: str, **fields) -> Item:
 # --- 1. language labels --------------------------------------------------------------
 
 
-def test_a_kazakh_only_output_is_labelled_kazakh_in_every_format(tmp_path):
-    out = publish_with(tmp_path, sample_config())
+def test_a_kazakh_only_output_is_labelled_kazakh_in_every_format(store_at, tmp_path):
+    out = publish_with(store_at, tmp_path, sample_config())
     assert atom(out / "kazakh.atom").get(XML_LANG) == "kk"
     assert etree.parse(str(out / "kazakh.rss")).findtext("channel/language") == "kk"
     assert json.loads((out / "kazakh.json").read_bytes())["language"] == "kk"
@@ -64,17 +67,17 @@ def test_a_kazakh_only_output_is_labelled_kazakh_in_every_format(tmp_path):
     assert atom(out / "all.atom").get(XML_LANG) == "ru"
 
 
-def test_an_outputs_language_key_wins(tmp_path):
+def test_an_outputs_language_key_wins(store_at, tmp_path):
     config = sample_config()
     config = replace(
         config, outputs=(*config.outputs, OutputConfig(name="mixed-en", language="en"))
     )
-    out = publish_with(tmp_path, config)
+    out = publish_with(store_at, tmp_path, config)
     assert atom(out / "mixed-en.atom").get(XML_LANG) == "en"
     assert etree.parse(str(out / "mixed-en.rss")).findtext("channel/language") == "en"
 
 
-def test_entries_of_a_feed_that_declares_no_language_carry_their_texts_not_ru(tmp_path):
+def test_entries_of_a_feed_that_declares_no_language_carry_their_texts_not_ru(store_at, tmp_path):
     config = sample_config()
     source = SourceConfig(id="heise", name="heise", url="https://heise.example/rss")
     config = replace(config, sources=(*config.sources, source))
@@ -85,7 +88,7 @@ def test_entries_of_a_feed_that_declares_no_language_carry_their_texts_not_ru(tm
         "<p>Die Bundesregierung hat sich auf neue Regeln für die Cloud geeinigt, "
         "die ab dem nächsten Jahr für alle Anbieter gelten und nicht verhandelbar sind.</p>",
     )
-    out = publish_with(tmp_path, config, {"heise": [german]})
+    out = publish_with(store_at, tmp_path, config, {"heise": [german]})
     entry = next(
         e
         for e in atom(out / "all.atom").iter(f"{ATOM}entry")
@@ -133,12 +136,12 @@ def test_an_outputs_shared_language_needs_every_entry_to_share_it():
 # --- 2. no local paths ------------------------------------------------------------------
 
 
-def test_a_source_read_from_a_file_leaves_no_local_path_in_any_output(tmp_path):
+def test_a_source_read_from_a_file_leaves_no_local_path_in_any_output(store_at, tmp_path):
     config = sample_config()
     local = SourceConfig(id="local", name="Local", url="feeds/local.xml", language="ru")
     config = replace(config, sources=(*config.sources, local))
     extra = {"local": [item("local", 1, "Местная новость", "<p>Текст новости.</p>")]}
-    out = publish_with(tmp_path, config, extra)
+    out = publish_with(store_at, tmp_path, config, extra)
     for path in out.rglob("*"):
         if path.is_file():
             assert b"file:" not in path.read_bytes(), path.name
@@ -153,8 +156,8 @@ def test_a_source_read_from_a_file_leaves_no_local_path_in_any_output(tmp_path):
 # --- 3. atom:source is complete -----------------------------------------------------------
 
 
-def test_every_atom_source_carries_id_title_and_updated(tmp_path):
-    out = publish_with(tmp_path, sample_config())
+def test_every_atom_source_carries_id_title_and_updated(store_at, tmp_path):
+    out = publish_with(store_at, tmp_path, sample_config())
     for name in ("all.atom", "commentary.atom", "source-house.atom"):
         for source in atom(out / name).iter(f"{ATOM}source"):
             assert source.findtext(f"{ATOM}id")
@@ -165,7 +168,7 @@ def test_every_atom_source_carries_id_title_and_updated(tmp_path):
 # --- 6. content hygiene ------------------------------------------------------------------
 
 
-def test_tracking_pixels_go_and_an_empty_body_gives_no_empty_content(tmp_path):
+def test_tracking_pixels_go_and_an_empty_body_gives_no_empty_content(store_at, tmp_path):
     config = sample_config()
     extra = {
         "tengri": [
@@ -183,7 +186,7 @@ def test_tracking_pixels_go_and_an_empty_body_gives_no_empty_content(tmp_path):
             ),
         ]
     }
-    out = publish_with(tmp_path, config, extra)
+    out = publish_with(store_at, tmp_path, config, extra)
     data = (out / "all.atom").read_text(encoding="utf-8")
     assert "t.example" not in data
     for entry in atom(out / "all.atom").iter(f"{ATOM}entry"):
@@ -199,8 +202,8 @@ def test_tracking_pixels_go_and_an_empty_body_gives_no_empty_content(tmp_path):
     assert next(i for i in items if i["title"] == "Без текста")["content_text"] == "Без текста"
 
 
-def test_the_repost_notice_and_the_source_link_are_separate_sentences(tmp_path):
-    out = publish_with(tmp_path, sample_config())
+def test_the_repost_notice_and_the_source_link_are_separate_sentences(store_at, tmp_path):
+    out = publish_with(store_at, tmp_path, sample_config())
     items = json.loads((out / "all.json").read_bytes())["items"]
     russian = next(i for i in items if i["_source"]["name"] == "Tengrinews")
     assert "на источник. Источник: <a href=" in russian["content_html"]
