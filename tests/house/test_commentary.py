@@ -477,8 +477,11 @@ def test_a_retelling_is_published_as_the_houses_text_credited_to_its_source(site
     assert "«В Актау Казахстан" not in content and "blockquote" not in content
 
 
-def test_a_run_with_nothing_new_does_no_matching(site, monkeypatch):
+def test_a_run_with_nothing_new_does_no_matching(site, monkeypatch, backend):
     import aggregator.house.entries as entries
+
+    if backend == "postgresql":
+        pytest.skip("the match cache is kept beside a SQLite store only, for now")
 
     shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
     first = publish_site(site)
