@@ -456,6 +456,70 @@ def run(ctx: Context, select_all: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Sources this worker fetches at once.",
+)
+@click.option(
+    "--lease",
+    "lease_seconds",
+    default=None,
+    type=click.FloatRange(min=1),
+    help="Seconds a source stays leased to this worker (default: 4x the longest fetch "
+    "timeout, at least 120); a killed worker's sources wait this long for another.",
+)
+@click.option("--poll", "poll_seconds", default=5.0, hidden=True, type=click.FloatRange(min=0.05))
+@pass_ctx
+def worker(
+    ctx: Context, concurrency: int, lease_seconds: float | None, poll_seconds: float
+) -> None:
+    """Fetch due sources until stopped (PostgreSQL store; run any number, on any hosts).
+
+    SIGTERM or Ctrl-C: the fetches in flight finish and are stored, then it exits 0."""
+    import asyncio
+    import signal
+
+    from aggregator.ingest.worker import work
+
+    if isinstance(ctx.store_location, Path):
+        raise Fatal(
+            f"workers share a PostgreSQL store; {ctx.store_location} is SQLite: set "
+            "storage.url to postgresql://USER@HOST/DB (or pass --db), or fetch with "
+            "`aggregator run` from cron"
+        )
+
+    def show(run) -> None:  # a SourceRun
+        if ctx.verbosity > 0:
+            ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
+
+    async def until_stopped(storage: Storage):  # -> WorkerReport
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await work(
+            ctx.config,
+            storage,
+            stop,
+            concurrency=concurrency,
+            lease_seconds=lease_seconds,
+            poll_seconds=poll_seconds,
+            on_result=show,
+        )
+
+    with ctx.open_storage() as storage:
+        ctx.echo(f"worker: fetching due sources of {describe_location(ctx.store_location)}")
+        report = asyncio.run(until_stopped(storage))
+    ctx.echo(
+        f"worker stopped: fetched {report.fetched} sources, {report.new_items} new items, "
+        f"{report.failed} failed"
+    )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @pass_ctx

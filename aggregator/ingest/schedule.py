@@ -196,3 +196,10 @@ def health(state: SourceState, now: datetime) -> str:
     if state.backoff_until is not None and state.backoff_until > now:
         return "backoff"
     return "failing"
+
+
+def lease_seconds(fetch: FetchConfig, sources: Iterable[SourceConfig]) -> float:
+    """How long a fetcher holds a source: long enough for the slowest source's deadline
+    plus parsing and storing, short enough that a killed worker's sources wait little."""
+    slowest = max([fetch.timeout, *(s.timeout or 0 for s in sources)])
+    return max(120.0, 4 * slowest)

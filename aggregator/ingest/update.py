@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,7 +70,18 @@ def update(
     )
     report = UpdateReport(started=now)
     if due:
-        asyncio.run(_ingest(config, storage, due, now, report, on_result))
+        # A source a worker (or a run on another host) is fetching now is theirs; the
+        # leases also keep workers off the sources this run fetches (PostgreSQL).
+        holder = f"run on {socket.gethostname()} pid {os.getpid()}"
+        seconds = schedule.lease_seconds(config.fetch, due)
+        leased = {
+            s.source_id for s in storage.lease([s.id for s in due], holder=holder, seconds=seconds)
+        }
+        due = [s for s in due if s.id in leased]
+        try:
+            asyncio.run(_ingest(config, storage, due, now, report, on_result))
+        finally:
+            storage.release([s.id for s in due], holder=holder)
         report.runs.sort(key=lambda r: r.source_id)
     if report.new_items:  # a store that did not grow can wait for its pruning
         report.pruned = storage.prune(
@@ -310,3 +322,13 @@ async def _handle_result(
         now=now,
     )
     return await bodies.store(job)
+
+
+async def ingest_source(
+    config: Config, storage: Storage, fetcher: Fetcher, source: SourceConfig, state: SourceState
+) -> SourceRun:
+    """Fetch one source and store what changed, all in this process (a fetch worker's
+    unit of work: a worker scales by processes, not by a parse pool of its own)."""
+    bodies = _BodyStore(storage)
+    bodies.can_pool = False
+    return await _ingest_one(config, storage, fetcher, bodies, source, state, datetime.now(UTC))

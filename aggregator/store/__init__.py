@@ -63,6 +63,26 @@ class Storage(Protocol):
 
     def url_history(self, source_id: str) -> list[tuple[str, str, int, datetime]]: ...
 
+    # -- leases: several fetchers (workers, runs on other hosts) share the due sources
+    def lease(
+        self,
+        source_ids: Sequence[str],
+        *,
+        holder: str,
+        seconds: float,
+        limit: int | None = None,
+        due_at: datetime | None = None,
+    ) -> list[SourceState]:
+        """Lease those of ``source_ids`` no one else holds to ``holder`` for ``seconds``;
+        with ``due_at``, only those due then (``schedule.is_due``'s rule), most overdue
+        first, up to ``limit``.  Their states.  (SQLite: one host, one run at a time
+        under the run lock, so every asked source is granted and nothing is recorded.)"""
+        ...
+
+    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+        """End ``holder``'s leases of ``source_ids``."""
+        ...
+
     # -- one fetch: read what the source gave before, then apply the decided plan
     def seen_items(self, source_id: str, item_ids: Iterable[str]) -> Mapping[str, SeenItem]:
         """What the store holds of the items ``source_id`` gave before, by item id."""

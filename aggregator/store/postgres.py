@@ -253,6 +253,64 @@ class PostgresStorage:
             ).fetchall()
         return [(old, new, status, _utc(at)) for old, new, status, at in rows]
 
+    # -- leases ----------------------------------------------------------------------
+
+    def lease(
+        self,
+        source_ids: Sequence[str],
+        *,
+        holder: str,
+        seconds: float,
+        limit: int | None = None,
+        due_at: datetime | None = None,
+    ) -> list[SourceState]:
+        """Lease those of ``source_ids`` that no one holds (or whose lease expired) to
+        ``holder`` for ``seconds``; with ``due_at``, only those due then (not gone, no
+        backoff, next_due passed: ``schedule.is_due``'s rule), most overdue first, up to
+        ``limit``.  Rows another transaction is leasing are skipped, not waited for
+        (``FOR UPDATE SKIP LOCKED``); lease times are the server's clock, so hosts'
+        clocks need not agree."""
+        due = ""
+        if due_at is not None:
+            due = (
+                "AND NOT gone AND (backoff_until IS NULL OR backoff_until <= %(due)s) "
+                "AND (next_due IS NULL OR next_due <= %(due)s)"
+            )
+        query = f"""
+            WITH picked AS (
+                SELECT id FROM sources
+                WHERE id = ANY(%(ids)s) {due}
+                AND (lease_until IS NULL OR lease_until <= clock_timestamp())
+                ORDER BY next_due NULLS FIRST, id
+                {"LIMIT %(limit)s" if limit is not None else ""}
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE sources SET
+                lease_until = clock_timestamp() + make_interval(secs => %(seconds)s),
+                leased_by = %(holder)s
+            FROM picked WHERE sources.id = picked.id
+            RETURNING {", ".join(f"sources.{c}" for c in _SOURCE_COLUMNS)}
+        """
+        params = {
+            "ids": list(source_ids),
+            "due": _utc(due_at) if due_at is not None else None,
+            "limit": limit,
+            "seconds": float(seconds),
+            "holder": holder,
+        }
+        with self._transaction() as db:
+            rows = db.execute(query, params).fetchall()
+        return sorted((_source_state(row) for row in rows), key=_overdue)
+
+    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+        """End ``holder``'s leases of ``source_ids`` (others' leases stay)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE sources SET lease_until = NULL, leased_by = NULL "
+                "WHERE id = ANY(%s) AND leased_by = %s",
+                (list(source_ids), holder),
+            )
+
     # -- items -----------------------------------------------------------------------
 
     def seen_items(self, source_id: str, item_ids: Iterable[str]) -> dict[str, SeenItem]:
@@ -670,6 +728,15 @@ def _stored_item(row: Sequence[Any]) -> StoredItem:
 
 
 # -- small helpers --------------------------------------------------------------------
+
+
+def _overdue(state: SourceState) -> tuple[bool, datetime, str]:
+    """Sort key: never fetched first, then the longest overdue."""
+    return (
+        state.next_due is not None,
+        state.next_due or datetime.min.replace(tzinfo=UTC),
+        state.source_id,
+    )
 
 
 def _canonical(write: ItemWrite) -> str | None:

@@ -118,6 +118,12 @@ SQLITE_MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN encoding TEXT;
     """,
+    # 4: leases of sources to fetchers (unused by SQLite: one host, one run at a time;
+    # kept so that both schemas stay the same)
+    """
+    ALTER TABLE sources ADD COLUMN lease_until TEXT;
+    ALTER TABLE sources ADD COLUMN leased_by TEXT;
+    """,
 ]
 
 
@@ -238,6 +244,11 @@ POSTGRES_MIGRATIONS: list[str] = [
     # 3: how the source's last body was decoded ("windows-1251 (detected)")
     """
     ALTER TABLE sources ADD COLUMN encoding TEXT;
+    """,
+    # 4: leases: which fetcher (a worker, a run) fetches a source now, until when
+    """
+    ALTER TABLE sources ADD COLUMN lease_until TIMESTAMPTZ;
+    ALTER TABLE sources ADD COLUMN leased_by TEXT;
     """,
 ]
 

@@ -265,6 +265,34 @@ class SQLiteStorage:
             ).fetchall()
         return [(old, new, status, _dt(at)) for old, new, status, at in rows]
 
+    # -- leases ----------------------------------------------------------------------
+
+    def lease(
+        self,
+        source_ids: Sequence[str],
+        *,
+        holder: str,
+        seconds: float,
+        limit: int | None = None,
+        due_at: datetime | None = None,
+    ) -> list[SourceState]:
+        """Every asked source (due at ``due_at``, when given), up to ``limit``: a SQLite
+        store has one host and one run at a time (the run lock), so nothing is leased
+        for real; fetch workers need PostgreSQL."""
+        states = self.source_states(source_ids)
+        if due_at is not None:
+            states = [
+                s
+                for s in states
+                if not s.gone
+                and (s.backoff_until is None or s.backoff_until <= due_at)
+                and (s.next_due is None or s.next_due <= due_at)
+            ]
+        return states if limit is None else states[:limit]
+
+    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+        """Nothing to release (see :meth:`lease`)."""
+
     # -- items -----------------------------------------------------------------------
 
     def seen_items(self, source_id: str, item_ids: Iterable[str]) -> dict[str, SeenItem]:

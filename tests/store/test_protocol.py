@@ -113,6 +113,20 @@ class MemoryStorage:
     def item_by_link(self, url: str) -> StoredItem | None:
         return next((s for s in self.items.values() if s.item.link == url), None)
 
+    def lease(
+        self,
+        source_ids: Sequence[str],
+        *,
+        holder: str,
+        seconds: float,
+        limit: int | None = None,
+        due_at: datetime | None = None,
+    ) -> list[SourceState]:
+        return self.source_states(source_ids)[:limit]
+
+    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+        pass
+
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         now = max((n for n, _ in self.changes.values()), default=0)
         if since is None:

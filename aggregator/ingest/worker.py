@@ -1,0 +1,127 @@
+"""Fetch workers: processes on any hosts that fetch the due sources of one shared
+(PostgreSQL) store until they are stopped.
+
+Each worker leases due sources from the store (``Storage.lease``: ``SELECT ... FOR
+UPDATE SKIP LOCKED`` and a lease expiry), fetches and stores them as ``aggregator run``
+does, and releases each lease when its fetch is stored.  A source is leased by one
+worker at a time, and a leased source that was fetched is no longer due, so every due
+source is fetched once per due period however many workers run; a worker killed with
+-9 loses only its transactions in flight, and its leases expire for another worker to
+take the sources.  What is due is decided by ``schedule`` (the store narrows by the same
+rule, then each leased state is checked again here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aggregator.config import Config, config_dir
+from aggregator.ingest import schedule
+from aggregator.ingest.decide import SourceRun
+from aggregator.ingest.fetch import Fetcher
+from aggregator.ingest.update import ingest_source
+from aggregator.models import SourceState
+from aggregator.store import Storage
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 5.0  # how long an idle worker waits before it looks for due sources again
+
+
+def holder_name() -> str:
+    """Who holds a lease, for people reading the sources table."""
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+@dataclass
+class WorkerReport:
+    fetched: int = 0
+    new_items: int = 0
+    failed: int = 0
+    runs: list[SourceRun] = field(default_factory=list)
+
+    def add(self, run: SourceRun) -> None:
+        self.fetched += 1
+        self.new_items += run.new
+        self.failed += run.status in ("error", "gone", "retry later")
+
+
+async def work(
+    config: Config,
+    storage: Storage,
+    stop: asyncio.Event,
+    *,
+    concurrency: int = 8,
+    lease_seconds: float | None = None,
+    poll_seconds: float = POLL_SECONDS,
+    on_result: Callable[[SourceRun], None] | None = None,
+) -> WorkerReport:
+    """Fetch due sources, ``concurrency`` at a time, until ``stop`` is set; then finish
+    the fetches in flight and return."""
+    lease = lease_seconds or schedule.lease_seconds(config.fetch, config.sources)
+    holder = holder_name()
+    storage.sync_sources(config.sources)
+    sources = {s.id: s for s in config.sources if s.enabled}
+    ids = sorted(sources)
+    report = WorkerReport()
+    in_flight: set[asyncio.Task[SourceRun]] = set()
+    stopping = asyncio.ensure_future(stop.wait())
+
+    async def one(source_id: str, state: SourceState) -> SourceRun:
+        try:
+            return await ingest_source(config, storage, fetcher, sources[source_id], state)
+        finally:
+            storage.release([source_id], holder=holder)
+
+    async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+        try:
+            while not stop.is_set():
+                room = concurrency - len(in_flight)
+                leased = []
+                # Lease in batches (half the room at least): one query per batch, not per source.
+                if room and (not in_flight or room * 2 >= concurrency):
+                    now = datetime.now(UTC)
+                    leased = storage.lease(
+                        ids, holder=holder, seconds=lease, limit=room, due_at=now
+                    )
+                    for state in leased:
+                        if not schedule.is_due(state, now):  # the store's rule is schedule's
+                            storage.release([state.source_id], holder=holder)
+                            continue
+                        in_flight.add(asyncio.ensure_future(one(state.source_id, state)))
+                if not in_flight:
+                    await asyncio.wait([stopping], timeout=poll_seconds)
+                    continue
+                done, _ = await asyncio.wait(
+                    [*in_flight, stopping],
+                    timeout=None if leased or len(in_flight) >= concurrency else poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for task in done - {stopping}:
+                    in_flight.discard(task)
+                    _finish(task, report, on_result)
+        finally:
+            # Stopping (SIGTERM) or failing: the fetches in flight finish and are stored.
+            if in_flight:
+                done, _ = await asyncio.wait(in_flight)
+                for task in done:
+                    _finish(task, report, on_result)
+            stopping.cancel()
+    return report
+
+
+def _finish(
+    task: asyncio.Task[SourceRun],
+    report: WorkerReport,
+    on_result: Callable[[SourceRun], None] | None,
+) -> None:
+    run = task.result()  # a StorageError ends the worker: every source would fail alike
+    report.add(run)
+    if on_result is not None:
+        on_result(run)

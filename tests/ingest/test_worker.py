@@ -1,0 +1,133 @@
+"""Fetch workers against one PostgreSQL store: several processes, each source fetched
+once per due period, nothing lost when a worker is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from aggregator.store import open_storage
+
+ROOT = Path(__file__).resolve().parents[2]
+FEEDS = 300
+OWN = 4  # items only this feed has; plus one article every feed of its trio syndicates
+
+
+def rss(n: int) -> bytes:
+    items = [
+        f"<item><title>Новость {n}-{i}</title><link>https://s{n}.example.kz/news/{i}</link>"
+        f"<guid>s{n}-{i}</guid><description>Текст {n} {i}</description></item>"
+        for i in range(OWN)
+    ]
+    trio = n // 3
+    items.append(
+        f"<item><title>Общая новость {trio}</title><link>https://wire.example.kz/{trio}</link>"
+        f"<guid>shared-{n}</guid></item>"
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Лента {n}</title><link>https://s{n}.example.kz/</link>{''.join(items)}"
+        "</channel></rss>"
+    ).encode()
+
+
+def write_config(tmp_path: Path, url: str, feed_server) -> Path:
+    lines = [
+        "site: {title: Евразия24, link: 'https://eurasia24.kz/'}",
+        f"storage: {{url: '{url}'}}",
+        "fetch: {interval: 1h, allow_private_networks: [127.0.0.0/8], per_host: 64}",
+        "sources:",
+    ]
+    for n in range(FEEDS):
+        lines.append(f"  - {{id: s{n}, name: Лента {n}, url: '{feed_server.url(f'/f{n}.xml')}'}}")
+    path = tmp_path / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_worker(config: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "--config", str(config), "worker",
+         "--concurrency", "8", "--lease", "3", "--poll", "0.3"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def fetched(url: str) -> int:
+    with psycopg.connect(url) as db:
+        return db.execute("SELECT count(*) FROM sources WHERE last_success IS NOT NULL").fetchone()[
+            0
+        ]
+
+
+def wait_for(condition, workers, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for worker in workers:
+            if worker.poll() not in (None, -signal.SIGKILL):
+                raise AssertionError(f"a worker exited: {worker.stderr.read().decode()}")
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_three_workers_fetch_every_source_once_per_due_period_and_a_killed_one_loses_nothing(
+    postgres, feed_server, tmp_path
+):
+    for n in range(FEEDS):
+        feed_server.route(f"/f{n}.xml", body=rss(n), delay=0.1)
+    url = postgres.new_store("workers")
+    config = write_config(tmp_path, url, feed_server)
+    open_storage(url).close()  # the schema, before the workers race to create it
+    workers = [start_worker(config) for _ in range(3)]
+    try:
+        wait_for(lambda: fetched(url) >= FEEDS // 4, workers)
+        workers[0].send_signal(signal.SIGKILL)  # mid-run: up to 8 fetches in flight
+        workers[0].wait()
+        wait_for(lambda: fetched(url) == FEEDS, workers)
+
+        # The next due period: every source is due again; the two left fetch them all.
+        first_period = {n: feed_server.count(f"/f{n}.xml") for n in range(FEEDS)}
+        with psycopg.connect(url) as db:
+            db.execute(
+                "UPDATE sources SET next_due = now() - interval '1 second', last_success = NULL"
+            )
+        wait_for(lambda: fetched(url) == FEEDS, workers)
+        time.sleep(1)  # long enough for a wrong second fetch to show
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers[1:]:
+            _, err = worker.communicate(timeout=60)
+            assert worker.returncode == 0, err.decode()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    # Fetched once per period; only what the killed worker had in flight, again.
+    again = [n for n, count in first_period.items() if count > 1]
+    assert all(count <= 2 for count in first_period.values())
+    assert len(again) <= 8, again
+    second = {n: feed_server.count(f"/f{n}.xml") - first_period[n] for n in range(FEEDS)}
+    assert set(second.values()) == {1}
+    # Every item stored once: a trio's shared article is one item with three sources.
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM items").fetchone() == (FEEDS * OWN + FEEDS // 3,)
+        assert db.execute("SELECT count(*) FROM item_sources").fetchone() == (FEEDS * (OWN + 1),)
+        shared = db.execute(
+            "SELECT count(*) FROM item_sources s JOIN items i ON i.key = s.item_key "
+            "WHERE i.canonical_link LIKE 'https://wire.example.kz/%' GROUP BY i.key"
+        ).fetchall()
+        assert shared == [(3,)] * (FEEDS // 3)
+        assert db.execute("SELECT count(*) FROM sources WHERE lease_until > now()").fetchone() == (
+            0,
+        )
