@@ -305,8 +305,14 @@ def test_an_entry_removed_from_the_store_leaves_every_list_file_and_url_shard(pu
     url = "https://vlast.example.kz/news/school-b"
     shard = out / "related" / "urls" / f"{url_shard(url_key(url))}.json"
     assert gone in json.loads(shard.read_text()).values()
-    with sqlite3.connect(storage.location) as db:  # as prune does, for one entry
-        db.execute("DELETE FROM items WHERE key = ?", (gone,))
+    if storage.location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(storage.location) as pg:  # as prune does, for one entry
+            pg.execute("DELETE FROM items WHERE key = %s", (gone,))
+    else:
+        with sqlite3.connect(storage.location) as db:  # as prune does, for one entry
+            db.execute("DELETE FROM items WHERE key = ?", (gone,))
     result = relate(config, NoScans(storage), out)
     assert not result.stats.rebuilt and result.stats.removed == 1
     assert not (out / "related" / f"{gone}.json").exists()
