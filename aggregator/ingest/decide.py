@@ -17,16 +17,21 @@ Item rules (the store carries them out, it does not decide them):
   first seen; stored updated = the feed's updated, else published; neither later than the
   fetch, updated never before published; an edit that keeps the feed's date keeps the
   stored published time;
-- an id a feed lists twice: the later version wins, counted as an update of the first.
+- an id a feed lists twice: the later version wins, counted as an update of the first;
+  one article link listed under two ids: the newer listing is kept, the other dropped;
+- an item with no date at all, new in this fetch, is dated by the feed's own date (or
+  the fetch), whole seconds, one second apart in feed order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from aggregator.config import FetchConfig, SourceConfig
 from aggregator.ingest import schedule
@@ -41,6 +46,7 @@ from aggregator.models import (
     SourceState,
     UpdateCounts,
 )
+from aggregator.text.urls import canonical_url
 
 
 @dataclass(frozen=True)
@@ -157,25 +163,36 @@ def plan_fetch(
         last_error_at=now if feed.problem else None,
     )
     state = schedule.after_success(state, source, fetch, now, min_interval_seconds=min_interval)
-    writes, counts = plan_items(with_language(feed, source), seen, now)
+    writes, counts = plan_items(with_language(feed, source), seen, now, feed_updated=feed.updated)
     plan = FetchPlan(state=state, writes=writes, fetched_at=now, counts=counts)
     status = "updated" if counts.new or counts.updated else "no new items"
     return plan, SourceRun(source.id, status, new=counts.new, updated=counts.updated)
 
 
 def plan_items(
-    items: Sequence[Item], seen: Mapping[str, SeenItem], fetched_at: datetime
+    items: Sequence[Item],
+    seen: Mapping[str, SeenItem],
+    fetched_at: datetime,
+    *,
+    feed_updated: datetime | None = None,
 ) -> tuple[tuple[ItemWrite, ...], UpdateCounts]:
-    """The writes for ``items`` (feed order), given what this source gave before."""
+    """The writes for ``items`` (feed order), given what this source gave before.
+
+    ``feed_updated`` (the feed's own date) dates the items that carry none.
+    """
     known = dict(seen)
     writes: list[ItemWrite] = []
     position: dict[str, int] = {}  # item id -> its write in this plan
     new = changed = unchanged = 0
-    for item in items:
+    undated = undated_times(fetched_at, feed_updated)
+    for item in one_per_link(items):
         digest = content_hash(item)
         previous = known.get(item.id)
         if previous is None:
-            published, updated = adjusted_times(item, fetched_at, fetched_at, None)
+            first_seen = fetched_at
+            if item.published is None and item.updated is None:
+                first_seen = next(undated)
+            published, updated = adjusted_times(item, first_seen, fetched_at, None)
             write = ItemWrite("new", item, digest, published, updated)
             new += 1
         elif previous.content_hash == digest:
@@ -204,6 +221,51 @@ def plan_items(
             first_seen=previous.first_seen if previous else fetched_at,
         )
     return tuple(writes), UpdateCounts(new=new, updated=changed, unchanged=unchanged)
+
+
+def one_per_link(items: Sequence[Item]) -> list[Item]:
+    """``items`` with one id per article: a feed that lists one link with one title under
+    two ids lists one article twice, so the id of the newer listing is kept (the first
+    listed on a tie) and the other id's listings are dropped.  Listings of one id all
+    pass (the id rules handle them); so do items without a link or linking the site's
+    root page, and items that share a link but not a title (a live page or a section
+    that every entry links to)."""
+    chosen: dict[tuple[str, str], tuple[datetime, int, str]] = {}  # -> (date, -index, id)
+    links: list[tuple[str, str] | None] = []
+    for index, item in enumerate(items):
+        url = canonical_url(item.link) if item.link else None
+        link = None
+        if url is not None and urlsplit(url).path not in ("", "/"):
+            link = (url, " ".join((item.title or "").casefold().split()))
+        links.append(link)
+        if link is None:
+            continue
+        candidate = (_date_of(item), -index, item.id)
+        best = chosen.get(link)
+        if best is None or (best[2] != item.id and candidate[:2] > best[:2]):
+            chosen[link] = candidate
+        elif best[2] == item.id and candidate[0] > best[0]:
+            chosen[link] = (candidate[0], best[1], item.id)
+    return [
+        item
+        for item, link in zip(items, links, strict=True)
+        if link is None or chosen[link][2] == item.id
+    ]
+
+
+def _date_of(item: Item) -> datetime:
+    return item.updated or item.published or datetime.min.replace(tzinfo=UTC)
+
+
+def undated_times(fetched_at: datetime, feed_updated: datetime | None) -> Iterator[datetime]:
+    """Times for a fetch's new items that carry no date, in feed order: the feed's own
+    date (never after the fetch), else the fetch, whole seconds, one second apart
+    (first listed = newest), so that they neither share one time nor carry microseconds
+    of our clock."""
+    start = min(feed_updated, fetched_at) if feed_updated else fetched_at
+    start = start.replace(microsecond=0)
+    for offset in itertools.count():
+        yield start - timedelta(seconds=offset)
 
 
 def _times(seen: SeenItem) -> tuple[datetime, datetime]:

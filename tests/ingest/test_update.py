@@ -262,9 +262,13 @@ def test_an_item_without_a_date_gets_its_first_seen_time_and_keeps_it(feed_serve
     feed_server.route("/rus.xml", body=body)
     config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
     run(config, storage)
+    first = {s.key: s.published for s in storage.iter_items()}
     feed_server.route("/rus.xml", body=body + b" ")  # new hash: parsed again
     run(config, storage, now=NOW + timedelta(hours=1), select_all=True)
-    assert {s.published for s in storage.iter_items()} == {NOW}
+    assert {s.key: s.published for s in storage.iter_items()} == first
+    # whole seconds of the first fetch, one second apart: no two share a time
+    assert len(set(first.values())) == len(first)
+    assert all(NOW - timedelta(minutes=1) < t <= NOW and t.microsecond == 0 for t in first.values())
 
 
 def test_a_date_in_the_far_future_is_clamped_to_the_fetch_time(feed_server, storage):
