@@ -19,7 +19,6 @@ Design notes (sqlite.py's notes on keys, dedupe and times hold here too):
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,18 +30,16 @@ import psycopg
 
 from aggregator.config import SourceConfig
 from aggregator.models import (
-    Author,
-    Enclosure,
     FetchPlan,
-    Item,
     ItemWrite,
     SeenItem,
     SourceState,
     StoredItem,
 )
 from aggregator.store import mask_password, schema
+from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
-from aggregator.store.rows import first_key, json_text, sha1, without_nones
+from aggregator.store.rows import first_key, sha1
 from aggregator.text.urls import canonical_url
 
 __all__ = ["PostgresStorage", "advisory_lock"]
@@ -212,7 +209,7 @@ class PostgresStorage:
     def get_source_state(self, source_id: str) -> SourceState | None:
         with self._errors():
             row = self._db.execute(f"{_SELECT_SOURCE} WHERE id = %s", (source_id,)).fetchone()
-        return _source_state(row) if row else None
+        return rowmap.source_state(row, _CODEC) if row else None
 
     def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
         """States of the given sources (those that exist), or of all, ordered by id."""
@@ -222,7 +219,7 @@ class PostgresStorage:
             params = (list(ids),)
         with self._errors():
             rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [_source_state(row) for row in rows]
+        return [rowmap.source_state(row, _CODEC) for row in rows]
 
     def save_source_state(self, state: SourceState) -> None:
         """Save every field of ``state`` except item_count, which the store keeps itself."""
@@ -230,7 +227,7 @@ class PostgresStorage:
             self._save_state(db, state)
 
     def _save_state(self, db: psycopg.Connection, state: SourceState) -> None:
-        row = db.execute(_UPSERT_SOURCE, _source_row(state)).fetchone()
+        row = db.execute(_UPSERT_SOURCE, rowmap.source_row(state, _CODEC)).fetchone()
         assert row is not None
         state.item_count = row[0]
 
@@ -289,7 +286,7 @@ class PostgresStorage:
                 lease_until = clock_timestamp() + make_interval(secs => %(seconds)s),
                 leased_by = %(holder)s
             FROM picked WHERE sources.id = picked.id
-            RETURNING {", ".join(f"sources.{c}" for c in _SOURCE_COLUMNS)}
+            RETURNING {", ".join(f"sources.{c}" for c in rowmap.SOURCE_COLUMNS)}
         """
         params = {
             "ids": list(source_ids),
@@ -300,7 +297,7 @@ class PostgresStorage:
         }
         with self._transaction() as db:
             rows = db.execute(query, params).fetchall()
-        return sorted((_source_state(row) for row in rows), key=_overdue)
+        return sorted((rowmap.source_state(row, _CODEC) for row in rows), key=_overdue)
 
     def release(self, source_ids: Iterable[str], *, holder: str) -> None:
         """End ``holder``'s leases of ``source_ids`` (others' leases stay)."""
@@ -330,14 +327,17 @@ class PostgresStorage:
         state = plan.state
         fetched = _utc(plan.fetched_at)
         with self._transaction() as db, db.cursor() as cur:
-            cur.execute(_UPSERT_SOURCE, _source_row(state))
+            cur.execute(_UPSERT_SOURCE, rowmap.source_row(state, _CODEC))
             fresh = [w for w in plan.writes if w.kind == "new"]
             self._insert_fresh(cur, state.source_id, fresh, fetched)
             changed = [w for w in plan.writes if w.kind == "changed"]
             if changed:
                 cur.executemany(
                     _UPDATE_ITEM,
-                    [_item_row(w, w.key or "", _canonical(w), fetched) for w in changed],
+                    [
+                        rowmap.item_row(w, w.key or "", _canonical(w), fetched, _CODEC)
+                        for w in changed
+                    ],
                 )
                 cur.executemany(
                     "UPDATE item_sources SET content_hash = %s, last_seen = %s "
@@ -397,7 +397,7 @@ class PostgresStorage:
                 if key in taken:
                     key = self._new_key(cur, source_id, write.item.id, taken)
                 taken.add(key)
-                item_rows.append(_item_row(write, key, link, fetched))
+                item_rows.append(rowmap.item_row(write, key, link, fetched, _CODEC))
             source_rows.append(
                 (key, source_id, _text(write.item.id), fetched, fetched, write.content_hash)
             )
@@ -453,7 +453,7 @@ class PostgresStorage:
             with self._errors():
                 rows = self._db.execute(query, params).fetchall()
             for row in rows:
-                yield _stored_item(row)
+                yield rowmap.stored_item(row, _CODEC)
             if len(rows) < page:
                 return
             if left is not None:
@@ -463,7 +463,7 @@ class PostgresStorage:
     def get_item(self, key: str) -> StoredItem | None:
         with self._errors():
             row = self._db.execute(f"{_SELECT_ITEM} WHERE i.key = %s", (key,)).fetchone()
-        return _stored_item(row) if row else None
+        return rowmap.stored_item(row, _CODEC) if row else None
 
     def item_by_link(self, url: str) -> StoredItem | None:
         with self._errors():
@@ -471,7 +471,7 @@ class PostgresStorage:
                 f"{_SELECT_ITEM} WHERE i.canonical_link = %s ORDER BY i.seq LIMIT 1",
                 (_text(canonical_url(url)),),
             ).fetchone()
-        return _stored_item(row) if row else None
+        return rowmap.stored_item(row, _CODEC) if row else None
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(a change mark now, keys stored or edited after the mark ``since``, keys
@@ -537,104 +537,25 @@ class PostgresStorage:
 
 # -- rows <-> types -------------------------------------------------------------------
 
-_SOURCE_COLUMNS = (
-    "id",
-    "url",
-    "configured_url",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "title",
-    "link",
-    "feed_updated",
-    "last_attempt",
-    "last_success",
-    "last_error",
-    "last_error_at",
-    "consecutive_failures",
-    "next_due",
-    "backoff_until",
-    "gone",
-    "item_count",
-    "min_interval_seconds",
-    "encoding",
-)
-_SOURCE_TIMES = (
-    "feed_updated",
-    "last_attempt",
-    "last_success",
-    "last_error_at",
-    "next_due",
-    "backoff_until",
-)
-_SELECT_SOURCE = f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM sources"
-_SAVED_SOURCE_COLUMNS = [c for c in _SOURCE_COLUMNS if c != "item_count"]
+_SELECT_SOURCE = f"SELECT {', '.join(rowmap.SOURCE_COLUMNS)} FROM sources"
 _UPSERT_SOURCE = (
-    f"INSERT INTO sources ({', '.join(_SAVED_SOURCE_COLUMNS)}) "
-    f"VALUES ({', '.join(f'%({c})s' for c in _SAVED_SOURCE_COLUMNS)}) "
+    f"INSERT INTO sources ({', '.join(rowmap.SAVED_SOURCE_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%({c})s' for c in rowmap.SAVED_SOURCE_COLUMNS)}) "
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SAVED_SOURCE_COLUMNS if c != "id")
+    + ", ".join(f"{c} = excluded.{c}" for c in rowmap.SAVED_SOURCE_COLUMNS if c != "id")
     + " RETURNING item_count"
 )
 
 
-def _source_row(state: SourceState) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": state.source_id,
-        "url": _text(state.url),
-        "configured_url": _text(state.configured_url),
-        "etag": _text_or_none(state.etag),
-        "last_modified": _text_or_none(state.last_modified),
-        "body_hash": state.body_hash,
-        "title": _text_or_none(state.title),
-        "link": _text_or_none(state.link),
-        "last_error": _text_or_none(state.last_error),
-        "consecutive_failures": state.consecutive_failures,
-        "gone": bool(state.gone),
-        "min_interval_seconds": state.min_interval_seconds,
-        "encoding": state.encoding,
-    }
-    for name in _SOURCE_TIMES:
-        row[name] = _utc_or_none(getattr(state, name))
-    return row
-
-
-def _source_state(row: Sequence[Any]) -> SourceState:
-    values = dict(zip(_SOURCE_COLUMNS, row, strict=True))
-    for name in _SOURCE_TIMES:
-        values[name] = _utc_or_none(values[name])
-    values["source_id"] = values.pop("id")
-    return SourceState(**values)
-
-
-_ITEM_COLUMNS = (
-    "key",
-    "id",
-    "canonical_link",
-    "title",
-    "link",
-    "summary",
-    "content",
-    "published",
-    "updated",
-    "published_original",
-    "updated_original",
-    "published_raw",
-    "updated_raw",
-    "first_seen",
-    "authors",
-    "categories",
-    "enclosures",
-    "language",
-    "content_hash",
-)
 _INSERT_ITEM = (
-    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) "
-    f"VALUES ({', '.join(f'%({c})s' for c in _ITEM_COLUMNS)})"
+    f"INSERT INTO items ({', '.join(rowmap.ITEM_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%({c})s' for c in rowmap.ITEM_COLUMNS)})"
 )
 _UPDATE_ITEM = (
     "UPDATE items SET "
-    + ", ".join(f"{c} = %({c})s" for c in _ITEM_COLUMNS if c not in ("key", "id", "first_seen"))
+    + ", ".join(
+        f"{c} = %({c})s" for c in rowmap.ITEM_COLUMNS if c not in ("key", "id", "first_seen")
+    )
     + " WHERE key = %(key)s"
 )
 _SELECT_ITEM = (
@@ -653,81 +574,6 @@ _SELECT_SEEN = (
     "i.first_seen FROM item_sources s JOIN items i ON i.key = s.item_key "
     "WHERE s.source_id = %s AND s.item_id = ANY(%s)"
 )
-
-
-def _item_row(
-    write: ItemWrite, key: str, canonical_link: str | None, fetched: datetime
-) -> dict[str, Any]:
-    item = write.item
-    return {
-        "key": key,
-        "id": _text(item.id),
-        "canonical_link": canonical_link,
-        "title": _text(item.title),
-        "link": _text_or_none(item.link),
-        "summary": _text_or_none(item.summary),
-        "content": _text_or_none(item.content),
-        "published": _utc(write.published),
-        "updated": _utc(write.updated),
-        "published_original": _utc_or_none(item.published),
-        "updated_original": _utc_or_none(item.updated),
-        "published_raw": _text_or_none(item.published_raw),
-        "updated_raw": _text_or_none(item.updated_raw),
-        "first_seen": fetched,
-        "authors": _text(json_text([without_nones(vars(a)) for a in item.authors])),
-        "categories": _text(json_text(list(item.categories))),
-        "enclosures": _text(json_text([without_nones(vars(e)) for e in item.enclosures])),
-        "language": item.language,
-        "content_hash": write.content_hash,
-    }
-
-
-def _stored_item(row: Sequence[Any]) -> StoredItem:
-    (
-        key,
-        item_id,
-        title,
-        link,
-        summary,
-        content,
-        published,
-        updated,
-        published_raw,
-        updated_raw,
-        authors,
-        categories,
-        enclosures,
-        language,
-        first_seen,
-        source_ids,
-    ) = row
-    published_dt, updated_dt = _utc(published), _utc(updated)
-    item = Item(
-        id=item_id,
-        title=title,
-        link=link,
-        summary=summary,
-        content=content,
-        published=published_dt,
-        updated=updated_dt,
-        published_raw=published_raw,
-        updated_raw=updated_raw,
-        authors=tuple(Author(**a) for a in json.loads(authors)),
-        categories=tuple(json.loads(categories)),
-        enclosures=tuple(Enclosure(**e) for e in json.loads(enclosures)),
-        language=language,
-    )
-    return StoredItem(
-        key=key,
-        item=item,
-        source_ids=tuple(source_ids),
-        first_seen=_utc(first_seen),
-        published=published_dt,
-        updated=updated_dt,
-    )
-
-
-# -- small helpers --------------------------------------------------------------------
 
 
 def _overdue(state: SourceState) -> tuple[bool, datetime, str]:
@@ -766,3 +612,6 @@ def _text(value: str) -> str:
 
 def _text_or_none(value: str | None) -> str | None:
     return None if value is None else _text(value)
+
+
+_CODEC = rowmap.Codec(time=_utc, read_time=_utc, text=_text)

@@ -1,12 +1,32 @@
-"""What both backends derive the same way: item keys and the JSON of list columns."""
+"""What both backends derive the same way: item keys, the JSON of list columns, and
+the mapping between rows and our types (each backend passes its ``Codec``: how it
+stores times, text and flags)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-__all__ = ["first_key", "json_text", "sha1", "without_nones"]
+from aggregator.models import Author, Enclosure, Item, ItemWrite, SourceState, StoredItem
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "SAVED_SOURCE_COLUMNS",
+    "SOURCE_COLUMNS",
+    "Codec",
+    "first_key",
+    "item_row",
+    "json_text",
+    "sha1",
+    "source_row",
+    "source_state",
+    "stored_item",
+    "without_nones",
+]
 
 
 def first_key(source_id: str, item_id: str) -> str:
@@ -27,3 +47,190 @@ def json_text(value: Any) -> str:
 
 def without_nones(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
+
+
+# -- rows <-> types -------------------------------------------------------------------
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one backend stores what our types hold."""
+
+    time: Callable[[datetime], Any]  # an aware UTC datetime -> the stored value
+    read_time: Callable[[Any], datetime]
+    text: Callable[[str], str] = _same  # what the backend's text can hold
+    flag: Callable[[bool], Any] = _same
+    source_ids: Callable[[Any], Sequence[str]] = _same  # the aggregated column -> ids
+
+    def time_or_none(self, moment: datetime | None) -> Any:
+        return None if moment is None else self.time(moment)
+
+    def read_time_or_none(self, value: Any) -> datetime | None:
+        return None if value is None else self.read_time(value)
+
+    def text_or_none(self, value: str | None) -> str | None:
+        return None if value is None else self.text(value)
+
+
+SOURCE_COLUMNS = (
+    "id",
+    "url",
+    "configured_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "title",
+    "link",
+    "feed_updated",
+    "last_attempt",
+    "last_success",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "next_due",
+    "backoff_until",
+    "gone",
+    "item_count",
+    "min_interval_seconds",
+    "encoding",
+)
+SOURCE_TIMES = (
+    "feed_updated",
+    "last_attempt",
+    "last_success",
+    "last_error_at",
+    "next_due",
+    "backoff_until",
+)
+SAVED_SOURCE_COLUMNS = [c for c in SOURCE_COLUMNS if c != "item_count"]
+
+ITEM_COLUMNS = (
+    "key",
+    "id",
+    "canonical_link",
+    "title",
+    "link",
+    "summary",
+    "content",
+    "published",
+    "updated",
+    "published_original",
+    "updated_original",
+    "published_raw",
+    "updated_raw",
+    "first_seen",
+    "authors",
+    "categories",
+    "enclosures",
+    "language",
+    "content_hash",
+)
+
+
+def source_row(state: SourceState, codec: Codec) -> dict[str, Any]:
+    text = codec.text_or_none
+    row: dict[str, Any] = {
+        "id": state.source_id,
+        "url": codec.text(state.url),
+        "configured_url": codec.text(state.configured_url),
+        "etag": text(state.etag),
+        "last_modified": text(state.last_modified),
+        "body_hash": state.body_hash,
+        "title": text(state.title),
+        "link": text(state.link),
+        "last_error": text(state.last_error),
+        "consecutive_failures": state.consecutive_failures,
+        "gone": codec.flag(state.gone),
+        "min_interval_seconds": state.min_interval_seconds,
+        "encoding": text(state.encoding),
+    }
+    for name in SOURCE_TIMES:
+        row[name] = codec.time_or_none(getattr(state, name))
+    return row
+
+
+def source_state(row: Sequence[Any], codec: Codec) -> SourceState:
+    values = dict(zip(SOURCE_COLUMNS, row, strict=True))
+    for name in SOURCE_TIMES:
+        values[name] = codec.read_time_or_none(values[name])
+    values["source_id"] = values.pop("id")
+    values["gone"] = bool(values["gone"])
+    return SourceState(**values)
+
+
+def item_row(
+    write: ItemWrite, key: str, canonical_link: str | None, fetched: Any, codec: Codec
+) -> dict[str, Any]:
+    """The row of one item write; ``fetched`` is already in the backend's form."""
+    item = write.item
+    text = codec.text_or_none
+    return {
+        "key": key,
+        "id": codec.text(item.id),
+        "canonical_link": canonical_link,
+        "title": codec.text(item.title),
+        "link": text(item.link),
+        "summary": text(item.summary),
+        "content": text(item.content),
+        "published": codec.time(write.published),
+        "updated": codec.time(write.updated),
+        "published_original": codec.time_or_none(item.published),
+        "updated_original": codec.time_or_none(item.updated),
+        "published_raw": text(item.published_raw),
+        "updated_raw": text(item.updated_raw),
+        "first_seen": fetched,
+        "authors": codec.text(json_text([without_nones(vars(a)) for a in item.authors])),
+        "categories": codec.text(json_text(list(item.categories))),
+        "enclosures": codec.text(json_text([without_nones(vars(e)) for e in item.enclosures])),
+        "language": item.language,
+        "content_hash": write.content_hash,
+    }
+
+
+def stored_item(row: Sequence[Any], codec: Codec) -> StoredItem:
+    (
+        key,
+        item_id,
+        title,
+        link,
+        summary,
+        content,
+        published,
+        updated,
+        published_raw,
+        updated_raw,
+        authors,
+        categories,
+        enclosures,
+        language,
+        first_seen,
+        source_ids,
+    ) = row
+    published_dt, updated_dt = codec.read_time(published), codec.read_time(updated)
+    item = Item(
+        id=item_id,
+        title=title,
+        link=link,
+        summary=summary,
+        content=content,
+        published=published_dt,
+        updated=updated_dt,
+        published_raw=published_raw,
+        updated_raw=updated_raw,
+        authors=tuple(Author(**a) for a in json.loads(authors)),
+        categories=tuple(json.loads(categories)),
+        enclosures=tuple(Enclosure(**e) for e in json.loads(enclosures)),
+        language=language,
+    )
+    return StoredItem(
+        key=key,
+        item=item,
+        source_ids=tuple(codec.source_ids(source_ids)),
+        first_seen=codec.read_time(first_seen),
+        published=published_dt,
+        updated=updated_dt,
+    )

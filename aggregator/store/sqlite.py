@@ -36,18 +36,16 @@ from urllib.parse import urlsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import (
-    Author,
-    Enclosure,
     FetchPlan,
-    Item,
     ItemWrite,
     SeenItem,
     SourceState,
     StoredItem,
 )
+from aggregator.store import rows as rowmap
 from aggregator.store import schema
 from aggregator.store.errors import StorageError
-from aggregator.store.rows import first_key, json_text, sha1, without_nones
+from aggregator.store.rows import first_key, json_text, sha1
 from aggregator.text.urls import canonical_url
 
 __all__ = ["SQLiteStorage"]
@@ -220,7 +218,7 @@ class SQLiteStorage:
     def get_source_state(self, source_id: str) -> SourceState | None:
         with self._errors():
             row = self._db.execute(f"{_SELECT_SOURCE} WHERE id = ?", (source_id,)).fetchone()
-        return _source_state(row) if row else None
+        return rowmap.source_state(row, _CODEC) if row else None
 
     def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
         """States of the given sources (those that exist), or of all, ordered by id."""
@@ -231,7 +229,7 @@ class SQLiteStorage:
             params = (json.dumps(list(ids)),)
         with self._errors():
             rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [_source_state(row) for row in rows]
+        return [rowmap.source_state(row, _CODEC) for row in rows]
 
     def save_source_state(self, state: SourceState) -> None:
         """Save every field of ``state`` except item_count, which the store keeps itself."""
@@ -239,7 +237,7 @@ class SQLiteStorage:
             self._save_state(db, state)
 
     def _save_state(self, db: sqlite3.Connection, state: SourceState) -> None:
-        db.execute(_UPSERT_SOURCE, _source_row(state))
+        db.execute(_UPSERT_SOURCE, rowmap.source_row(state, _CODEC))
         state.item_count = db.execute(
             "SELECT item_count FROM sources WHERE id = ?", (state.source_id,)
         ).fetchone()[0]
@@ -319,7 +317,7 @@ class SQLiteStorage:
         fetched = _ts(plan.fetched_at)
         with self._transaction() as db:
             # First, so that item_sources can refer to the source.
-            db.execute(_UPSERT_SOURCE, _source_row(state))
+            db.execute(_UPSERT_SOURCE, rowmap.source_row(state, _CODEC))
             fresh = [w for w in plan.writes if w.kind == "new"]
             self._insert_fresh(db, state.source_id, fresh, fetched)
             for write in plan.writes:
@@ -387,7 +385,7 @@ class SQLiteStorage:
                 if key in taken:
                     key = self._new_key(db, source_id, write.item.id, taken)
                 taken.add(key)
-                item_rows.append(_item_row(write, key, link, fetched))
+                item_rows.append(rowmap.item_row(write, key, link, fetched, _CODEC))
             source_rows.append(
                 (key, source_id, write.item.id, fetched, fetched, write.content_hash)
             )
@@ -410,7 +408,7 @@ class SQLiteStorage:
     ) -> None:
         link = canonical_url(write.item.link) if write.item.link else None
         assert write.key is not None
-        row = _item_row(write, write.key, link, fetched)
+        row = rowmap.item_row(write, write.key, link, fetched, _CODEC)
         db.execute(_UPDATE_ITEM, row)  # keeps key, the first source's item id, first_seen
         db.execute(
             "UPDATE item_sources SET content_hash = ?, last_seen = ? "
@@ -458,14 +456,14 @@ class SQLiteStorage:
             try:
                 while rows := cursor.fetchmany(500):
                     for row in rows:
-                        yield _stored_item(row)
+                        yield rowmap.stored_item(row, _CODEC)
             finally:
                 cursor.close()
 
     def get_item(self, key: str) -> StoredItem | None:
         with self._errors():
             row = self._db.execute(f"{_SELECT_ITEM} WHERE i.key = ?", (key,)).fetchone()
-        return _stored_item(row) if row else None
+        return rowmap.stored_item(row, _CODEC) if row else None
 
     def item_by_link(self, url: str) -> StoredItem | None:
         """The (first stored) item whose link has the same canonical form as ``url``."""
@@ -474,7 +472,7 @@ class SQLiteStorage:
                 f"{_SELECT_ITEM} WHERE i.canonical_link = ? ORDER BY i.rowid LIMIT 1",
                 (canonical_url(url),),
             ).fetchone()
-        return _stored_item(row) if row else None
+        return rowmap.stored_item(row, _CODEC) if row else None
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(the store's change number now, keys stored or edited after change ``since``,
@@ -533,104 +531,22 @@ class SQLiteStorage:
 
 # -- rows <-> types -------------------------------------------------------------------
 
-_SOURCE_COLUMNS = (
-    "id",
-    "url",
-    "configured_url",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "title",
-    "link",
-    "feed_updated",
-    "last_attempt",
-    "last_success",
-    "last_error",
-    "last_error_at",
-    "consecutive_failures",
-    "next_due",
-    "backoff_until",
-    "gone",
-    "item_count",
-    "min_interval_seconds",
-    "encoding",
-)
-_SOURCE_TIMES = (
-    "feed_updated",
-    "last_attempt",
-    "last_success",
-    "last_error_at",
-    "next_due",
-    "backoff_until",
-)
-_SELECT_SOURCE = f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM sources"
-_SAVED_SOURCE_COLUMNS = [c for c in _SOURCE_COLUMNS if c != "item_count"]
+_SELECT_SOURCE = f"SELECT {', '.join(rowmap.SOURCE_COLUMNS)} FROM sources"
 _UPSERT_SOURCE = (
-    f"INSERT INTO sources ({', '.join(_SAVED_SOURCE_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _SAVED_SOURCE_COLUMNS)}) "
+    f"INSERT INTO sources ({', '.join(rowmap.SAVED_SOURCE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in rowmap.SAVED_SOURCE_COLUMNS)}) "
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SAVED_SOURCE_COLUMNS if c != "id")
+    + ", ".join(f"{c} = excluded.{c}" for c in rowmap.SAVED_SOURCE_COLUMNS if c != "id")
 )
 
 
-def _source_row(state: SourceState) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": state.source_id,
-        "url": state.url,
-        "configured_url": state.configured_url,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "body_hash": state.body_hash,
-        "title": state.title,
-        "link": state.link,
-        "last_error": state.last_error,
-        "consecutive_failures": state.consecutive_failures,
-        "gone": int(state.gone),
-        "min_interval_seconds": state.min_interval_seconds,
-        "encoding": state.encoding,
-    }
-    for name in _SOURCE_TIMES:
-        row[name] = _ts_or_none(getattr(state, name))
-    return row
-
-
-def _source_state(row: Sequence[Any]) -> SourceState:
-    values = dict(zip(_SOURCE_COLUMNS, row, strict=True))
-    for name in _SOURCE_TIMES:
-        values[name] = _dt_or_none(values[name])
-    values["source_id"] = values.pop("id")
-    values["gone"] = bool(values["gone"])
-    return SourceState(**values)
-
-
-_ITEM_COLUMNS = (
-    "key",
-    "id",
-    "canonical_link",
-    "title",
-    "link",
-    "summary",
-    "content",
-    "published",
-    "updated",
-    "published_original",
-    "updated_original",
-    "published_raw",
-    "updated_raw",
-    "first_seen",
-    "authors",
-    "categories",
-    "enclosures",
-    "language",
-    "content_hash",
-)
 _INSERT_ITEM = (
-    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _ITEM_COLUMNS)})"
+    f"INSERT INTO items ({', '.join(rowmap.ITEM_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in rowmap.ITEM_COLUMNS)})"
 )
 _UPDATE_ITEM = (
     "UPDATE items SET "
-    + ", ".join(f"{c} = :{c}" for c in _ITEM_COLUMNS if c not in ("key", "id", "first_seen"))
+    + ", ".join(f"{c} = :{c}" for c in rowmap.ITEM_COLUMNS if c not in ("key", "id", "first_seen"))
     + " WHERE key = :key"
 )
 _SELECT_ITEM = (
@@ -653,78 +569,6 @@ _SELECT_SEEN = (
 )
 
 
-def _item_row(
-    write: ItemWrite, key: str, canonical_link: str | None, fetched: str
-) -> dict[str, Any]:
-    item = write.item
-    return {
-        "key": key,
-        "id": item.id,
-        "canonical_link": canonical_link,
-        "title": item.title,
-        "link": item.link,
-        "summary": item.summary,
-        "content": item.content,
-        "published": _ts(write.published),
-        "updated": _ts(write.updated),
-        "published_original": _ts_or_none(item.published),
-        "updated_original": _ts_or_none(item.updated),
-        "published_raw": item.published_raw,
-        "updated_raw": item.updated_raw,
-        "first_seen": fetched,
-        "authors": json_text([without_nones(vars(a)) for a in item.authors]),
-        "categories": json_text(list(item.categories)),
-        "enclosures": json_text([without_nones(vars(e)) for e in item.enclosures]),
-        "language": item.language,
-        "content_hash": write.content_hash,
-    }
-
-
-def _stored_item(row: Sequence[Any]) -> StoredItem:
-    (
-        key,
-        item_id,
-        title,
-        link,
-        summary,
-        content,
-        published,
-        updated,
-        published_raw,
-        updated_raw,
-        authors,
-        categories,
-        enclosures,
-        language,
-        first_seen,
-        source_ids,
-    ) = row
-    published_dt, updated_dt = _dt(published), _dt(updated)
-    item = Item(
-        id=item_id,
-        title=title,
-        link=link,
-        summary=summary,
-        content=content,
-        published=published_dt,
-        updated=updated_dt,
-        published_raw=published_raw,
-        updated_raw=updated_raw,
-        authors=tuple(Author(**a) for a in json.loads(authors)),
-        categories=tuple(json.loads(categories)),
-        enclosures=tuple(Enclosure(**e) for e in json.loads(enclosures)),
-        language=language,
-    )
-    return StoredItem(
-        key=key,
-        item=item,
-        source_ids=tuple(json.loads(source_ids)),
-        first_seen=_dt(first_seen),
-        published=published_dt,
-        updated=updated_dt,
-    )
-
-
 # -- small helpers --------------------------------------------------------------------
 
 
@@ -745,3 +589,6 @@ def _dt(text: str) -> datetime:
 
 def _dt_or_none(text: str | None) -> datetime | None:
     return None if text is None else _dt(text)
+
+
+_CODEC = rowmap.Codec(time=_ts, read_time=_dt, flag=int, source_ids=json.loads)
