@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,6 +56,7 @@ def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
         return RelatedIndex.from_state(settings, meta, arrays)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        # BadZipFile: a file cut short (a full disk, a copy interrupted)
         log.warning("related index %s is unreadable (%s); rebuilding it", path, exc)
         return None
