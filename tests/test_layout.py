@@ -24,6 +24,7 @@ RANKS = {
     "aggregator.models": 0,
     "aggregator.config": 0,
     "aggregator.files": 0,
+    "aggregator.scripts": 0,
     "aggregator.text": 0,
     "aggregator.configedit": 1,  # edits feeds.yaml: above config, files and text
     "aggregator.parse": 1,

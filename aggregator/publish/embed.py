@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 
 from aggregator.publish.feeds import FeedView
+from aggregator.scripts import ENTRY_JS
 from aggregator.text.xml import iso
 
 __all__ = ["EMBED_CSS", "EMBED_ENTRIES", "EMBED_JS", "embed_json"]
@@ -89,23 +90,7 @@ _TEMPLATE = """\
   var limit = parseInt(attr("count"), 10) || 5;
   var withLead = attr("lead") === "true";
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) {
-      node.textContent = text; // never innerHTML: titles are data, not markup
-    }
-    return node;
-  }
-
-  function safeHref(url) {
-    try {
-      var parsed = new URL(String(url));
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
+__ENTRY__
 
   function language(data) {
     var lang = attr("lang") || document.documentElement.lang || (data && data.language) || "ru";
@@ -130,32 +115,7 @@ _TEMPLATE = """\
     }
     var list = element("ul", "agg-news__list");
     entries.forEach(function (entry) {
-      var li = element("li", "agg-news__item");
-      var href = safeHref(entry.url);
-      var link = element(href ? "a" : "span", "agg-news__link", String(entry.title || ""));
-      if (href) {
-        link.setAttribute("href", href);
-      }
-      li.appendChild(link);
-      if (withLead && entry.lead) {
-        li.appendChild(element("p", "agg-news__lead", String(entry.lead)));
-      }
-      var meta = element("p", "agg-news__meta");
-      if (entry.source) {
-        meta.appendChild(element("span", "agg-news__source", String(entry.source)));
-      }
-      var date = new Date(entry.published);
-      if (!isNaN(date.getTime())) {
-        if (meta.firstChild) {
-          meta.appendChild(document.createTextNode(" · "));
-        }
-        var time = element("time", "agg-news__date", date.toLocaleDateString(lang));
-        time.setAttribute("datetime", date.toISOString());
-        meta.appendChild(time);
-      }
-      if (meta.firstChild) {
-        li.appendChild(meta);
-      }
+      var li = entryItem(entry, "agg-news", lang, withLead);
       list.appendChild(li);
     });
     section.appendChild(list);
@@ -215,4 +175,4 @@ _TEMPLATE = """\
 })();
 """
 
-EMBED_JS = _TEMPLATE.replace("__CSS__", json.dumps(EMBED_CSS))
+EMBED_JS = _TEMPLATE.replace("__CSS__", json.dumps(EMBED_CSS)).replace("__ENTRY__", ENTRY_JS)

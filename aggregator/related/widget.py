@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 
+from aggregator.scripts import ENTRY_JS
+
 WIDGET_CSS = """\
 :where(.agg-related){margin:1.5em 0;font:inherit;color:inherit}
 :where(.agg-related__heading){font-size:1.15em;font-weight:700;margin:0 0 .6em}
@@ -133,23 +135,7 @@ _TEMPLATE = """\
     });
   }
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) {
-      node.textContent = text; // never innerHTML: titles are data, not markup
-    }
-    return node;
-  }
-
-  function safeHref(url) {
-    try {
-      var parsed = new URL(String(url));
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
+__ENTRY__
 
   // A lead that only repeats the title is not shown (some feeds give no other).
   function same(a, b) {
@@ -173,32 +159,7 @@ _TEMPLATE = """\
     }
     var list = element("ul", "agg-related__list");
     items.forEach(function (item) {
-      var li = element("li", "agg-related__item");
-      var href = safeHref(item.url);
-      var link = element(href ? "a" : "span", "agg-related__link", String(item.title || ""));
-      if (href) {
-        link.setAttribute("href", href);
-      }
-      li.appendChild(link);
-      if (item.lead && !same(item.lead, item.title)) {
-        li.appendChild(element("p", "agg-related__lead", String(item.lead)));
-      }
-      var meta = element("p", "agg-related__meta");
-      if (item.source) {
-        meta.appendChild(element("span", "agg-related__source", String(item.source)));
-      }
-      var date = new Date(item.published);
-      if (!isNaN(date.getTime())) {
-        if (meta.firstChild) {
-          meta.appendChild(document.createTextNode(" · "));
-        }
-        var time = element("time", "agg-related__date", date.toLocaleDateString(lang));
-        time.setAttribute("datetime", date.toISOString());
-        meta.appendChild(time);
-      }
-      if (meta.firstChild) {
-        li.appendChild(meta);
-      }
+      var li = entryItem(item, "agg-related", lang, !same(item.lead, item.title));
       var also = Array.isArray(item.also) ? item.also : [];
       if (also.length) {
         // The same text reprinted by other outlets: one entry, their names after it.
@@ -263,4 +224,4 @@ _TEMPLATE = """\
 })();
 """
 
-WIDGET_JS = _TEMPLATE.replace("__CSS__", json.dumps(WIDGET_CSS))
+WIDGET_JS = _TEMPLATE.replace("__CSS__", json.dumps(WIDGET_CSS)).replace("__ENTRY__", ENTRY_JS)
