@@ -52,14 +52,17 @@ def parse_json_feed(text: str, url: str) -> ParsedFeed:
 
     feed_language = clean_language(_string(document.get("language")))
     feed_authors = _json_authors(document, url)
+    home_page = absolute_http_url(_string(document.get("home_page_url")), url)
+    # A file source has no web address: its relative URLs resolve against the site's.
+    base = url if url.startswith(("http:", "https:")) else home_page or url
     return ParsedFeed(
         format=fmt,
         title=plain_text(_string(document.get("title"))) or None,
-        link=absolute_http_url(_string(document.get("home_page_url")), url),
+        link=home_page,
         description=plain_text(_string(document.get("description"))) or None,
         language=feed_language,
         items=tuple(
-            _json_item(item, url, feed_language, feed_authors)
+            _json_item(item, base, feed_language, feed_authors)
             for item in items
             if isinstance(item, dict)
         ),
@@ -67,16 +70,17 @@ def parse_json_feed(text: str, url: str) -> ParsedFeed:
 
 
 def _json_item(
-    item: dict[str, Any], url: str, feed_language: str | None, feed_authors: tuple[Author, ...]
+    item: dict[str, Any], base: str, feed_language: str | None, feed_authors: tuple[Author, ...]
 ) -> Item:
     title_raw = _string(item.get("title"))
-    link = absolute_http_url(_string(item.get("url")), url) or absolute_http_url(
-        _string(item.get("external_url")), url
+    link = absolute_http_url(_string(item.get("url")), base) or absolute_http_url(
+        _string(item.get("external_url")), base
     )
     content_html = _string(item.get("content_html"))
     content_text = _string(item.get("content_text"))
     if content_html.strip():
-        content = sanitize_html(content_html, url) or None
+        # The HTML is the article's: "/news/2" is a page of the article's site.
+        content = sanitize_html(content_html, link or base) or None
     elif content_text.strip():
         content = _text_to_html(content_text)
     else:
@@ -102,13 +106,13 @@ def _json_item(
         updated=_rfc3339(updated_raw),
         published_raw=published_raw,
         updated_raw=updated_raw,
-        authors=_json_authors(item, url) or feed_authors,
+        authors=_json_authors(item, base) or feed_authors,
         categories=dedupe(
             plain_text(tag)
             for tag in (tags if isinstance(tags, list) else ())
             if isinstance(tag, str)
         ),
-        enclosures=_json_attachments(item.get("attachments"), url),
+        enclosures=_json_attachments(item.get("attachments"), base),
         language=clean_language(_string(item.get("language"))) or feed_language,
     )
 

@@ -75,16 +75,20 @@ def build_feed(
     )
     feed_base = _join_base(url, feed)
     feed_authors = author_list(get("authors"), feed_base) if fmt.startswith("atom") else ()
+    site_link = _alternate_link(feed, feed_base)
+    # A file source has no web address: its relative links resolve against the site's.
+    fallback_base = url if _is_http(url) else site_link
     return ParsedFeed(
         format=fmt,
         title=text_of(get("title"), get("title_detail"), typed=typed) or None,
-        link=_alternate_link(feed, feed_base),
+        link=site_link,
         description=text_of(get("subtitle"), get("subtitle_detail"), typed=typed) or None,
         language=feed_language,
         updated=_utc(get("updated_parsed") or get("published_parsed")),
         ttl_seconds=_ttl_seconds(get("ttl")),
         items=tuple(
-            _build_item(entry, url, feed_language, feed_authors, typed) for entry in entries
+            _build_item(entry, url, fallback_base, feed_language, feed_authors, typed)
+            for entry in entries
         ),
     )
 
@@ -92,6 +96,7 @@ def build_feed(
 def _build_item(
     entry: Mapping[str, Any],
     url: str,
+    fallback_base: str | None,
     feed_language: str | None,
     feed_authors: tuple[Author, ...],
     typed: bool,
@@ -103,10 +108,12 @@ def _build_item(
     summary_detail = get("summary_detail")  # absent when feedparser copied content into summary
     content_detail = _pick_content(get("content"))
     base = _join_base(url, content_detail or summary_detail or get("title_detail") or {})
+    if not _is_http(base) and fallback_base:
+        base = fallback_base
 
-    summary = _html_field(summary_detail, url)
-    content = _html_field(content_detail, url)
     link = _alternate_link(entry, base)
+    summary = _html_field(summary_detail, url, link or base)
+    content = _html_field(content_detail, url, link or base)
 
     guid = (get("id") or "").strip()
     if not guid:
@@ -174,6 +181,10 @@ def text_of(value: str | None, detail: Mapping[str, Any] | None, *, typed: bool)
     return text
 
 
+def _is_http(url: str | None) -> bool:
+    return bool(url) and url.startswith(("http:", "https:"))
+
+
 def _join_base(url: str, detail: Mapping[str, Any]) -> str:
     """The URL relative references in ``detail`` resolve against: its xml:base
     as feedparser computed it, else the feed URL."""
@@ -192,7 +203,11 @@ def _pick_content(contents: list[dict[str, Any]] | None) -> dict[str, Any] | Non
     return contents[0]
 
 
-def _html_field(detail: Mapping[str, Any] | None, url: str) -> str | None:
+def _html_field(detail: Mapping[str, Any] | None, url: str, item_base: str) -> str | None:
+    """The sanitized HTML of ``detail``.  Its relative references resolve against an
+    xml:base the document sets, else ``item_base`` (the item's own link where it has
+    one): the HTML is the article's, so "/news/2" is a page of the article's site even
+    when the feed is served from another host or read from a file (as Miniflux does)."""
     if not detail:
         return None
     value = detail.get("value") or ""
@@ -200,7 +215,11 @@ def _html_field(detail: Mapping[str, Any] | None, url: str) -> str | None:
         return None
     if detail.get("type") not in _HTML_TYPES:
         value = html.escape(value, quote=False)
-    return sanitize_html(value, _join_base(url, detail)) or None
+    base = item_base
+    declared = detail.get("base")
+    if declared and declared != url:  # feedparser reports the feed URL where no xml:base is
+        base = absolute_http_url(declared, url) or item_base
+    return sanitize_html(value, base) or None
 
 
 def _alternate_link(entry: Mapping[str, Any], base: str) -> str | None:

@@ -145,3 +145,24 @@ def test_json_feed_dates_without_offset_are_utc_and_garbage_is_none():
 def test_json_feed_in_utf16_with_bom():
     body = json_feed("1.1", items=[{"id": "1", "title": KK}]).decode().encode("utf-16")
     assert parse_feed(body, URL).items[0].title == KK
+
+
+def test_json_feed_html_resolves_against_the_item_url_and_a_file_against_home_page_url():
+    items = [
+        {
+            "id": "1",
+            "url": "https://www.steppe.example/news/2024/1",
+            "content_html": '<a href="/news/2">more</a> <img src="p.jpg">',
+        },
+        {"id": "2", "url": "/news/3", "content_html": '<a href="foto">photo</a>'},
+    ]
+    body = json_feed("1.1", home_page_url="https://www.steppe.example/", items=items)
+    served = parse_feed(body, "https://feeds.steppe.example/feed.json").items
+    assert served[0].content == (
+        '<a href="https://www.steppe.example/news/2">more</a>'
+        ' <img src="https://www.steppe.example/news/2024/p.jpg">'
+    )
+    read_from_file = parse_feed(body, "file:///srv/feeds/steppe.json").items
+    assert read_from_file[0].content == served[0].content
+    assert read_from_file[1].link == "https://www.steppe.example/news/3"
+    assert read_from_file[1].content == '<a href="https://www.steppe.example/news/foto">photo</a>'

@@ -185,7 +185,7 @@ def test_id_falls_back_to_a_hash_of_title_and_content():
 # --- links and relative URLs ------------------------------------------------------
 
 
-def test_relative_links_resolve_against_the_feed_url():
+def test_relative_item_links_resolve_against_the_feed_url_and_html_against_the_item_link():
     item = only_item(
         rss(
             "<item><title>t</title><link>news/1.html</link>"
@@ -195,11 +195,83 @@ def test_relative_links_resolve_against_the_feed_url():
         url="https://agency.example.kz/rss/news.xml",
     )
     assert item.link == "https://agency.example.kz/rss/news/1.html"
+    # The HTML is the article's: its references mean what they mean on the article's page.
     assert (
         item.summary
-        == '<a href="https://agency.example.kz/x">x</a><img src="https://agency.example.kz/i.png">'
+        == '<a href="https://agency.example.kz/rss/x">x</a><img src="https://agency.example.kz/i.png">'
     )
     assert item.enclosures[0].url == "https://agency.example.kz/rss/m.mp3"
+
+
+def test_html_of_a_feed_served_from_another_host_resolves_against_the_article():
+    # FeedBurner-style: the feed lives on feeds.*, the articles on www.*; "/news/2"
+    # in an article is www's page, not a path on the feed host.
+    item = only_item(
+        rss(
+            "<item><title>t</title><link>https://www.agency.example.kz/news/2024/1.html</link>"
+            '<description>&lt;a href="/news/2"&gt;Ещё&lt;/a&gt; &lt;img src="pic.jpg"&gt;'
+            "</description></item>"
+        ),
+        url="https://feeds.agency.example.kz/rss.xml",
+    )
+    assert item.summary == (
+        '<a href="https://www.agency.example.kz/news/2">Ещё</a>'
+        ' <img src="https://www.agency.example.kz/news/2024/pic.jpg">'
+    )
+
+
+FILE_URL = "file:///srv/aggregator/feeds/agency.xml"
+
+
+def test_html_of_a_file_source_resolves_against_the_item_link_never_the_file():
+    item = only_item(
+        rss(
+            "<item><title>t</title><link>https://agency.example.kz/news/khorgos</link>"
+            '<description>&lt;p&gt;Порт. &lt;a href="/news/khorgos/foto"&gt;Фото&lt;/a&gt;&lt;/p&gt;'
+            "</description></item>"
+        ),
+        url=FILE_URL,
+    )
+    assert item.summary == (
+        '<p>Порт. <a href="https://agency.example.kz/news/khorgos/foto">Фото</a></p>'
+    )
+
+
+def test_relative_links_of_a_file_source_resolve_against_the_feeds_site_link():
+    # A file has no web address of its own; the channel's <link> is the site's.
+    item = only_item(
+        rss(
+            "<item><title>t</title><link>/news/1</link>"
+            '<description>&lt;a href="foto"&gt;Фото&lt;/a&gt;</description>'
+            '<enclosure url="/media/1.mp3" type="audio/mpeg" length="1"/></item>'
+        ),
+        url=FILE_URL,
+    )
+    assert item.link == "https://agency.example.kz/news/1"
+    assert item.summary == '<a href="https://agency.example.kz/news/foto">Фото</a>'
+    assert item.enclosures[0].url == "https://agency.example.kz/media/1.mp3"
+
+
+def test_a_file_source_with_no_web_address_at_all_keeps_the_text_and_drops_the_href():
+    body = (
+        b'<rss version="2.0"><channel><title>Feed</title>'
+        b"<item><title>t</title><guid>1</guid>"
+        b"<description>&lt;a href=&quot;/news/1&quot;&gt;text&lt;/a&gt;</description></item>"
+        b"</channel></rss>"
+    )
+    item = only_item(body, url=FILE_URL)
+    assert item.link is None
+    assert item.summary == "<a>text</a>"
+
+
+def test_atom_xml_base_wins_over_the_item_link():
+    body = atom(
+        """<entry><id>urn:1</id><title>t</title><link href="https://www.site.example/a/1"/>
+          <content type="html" xml:base="https://static.site.example/m/">&lt;img src="a.jpg"&gt;</content>
+        </entry>"""
+    )
+    item = only_item(body, url=FILE_URL)
+    assert item.content == '<img src="https://static.site.example/m/a.jpg">'
 
 
 def test_relative_links_resolve_against_xml_base():

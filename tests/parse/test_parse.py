@@ -300,3 +300,35 @@ def test_rss_author_emails_with_long_top_level_domains_are_kept_whole(raw, name,
 def test_an_unknown_parser_choice_is_refused():
     with pytest.raises(ValueError, match="expected one of auto, feedparser"):
         parse_feed(rss(""), URL, parser="lxml")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("path", "item_link", "href"),
+    [
+        # The example's business feed, read from a file as examples/feeds.yaml does.
+        (
+            REPO / "examples" / "feeds" / "delovoy-almaty.xml",
+            "https://delovoy-almaty.example/news/khorgos-hub",
+            "https://delovoy-almaty.example/news/khorgos-hub/foto",
+        ),
+        # craigslist's RSS 1.0: "show contact info" links are site-relative.
+        (
+            REALFEEDS / "rss-parser" / "craigslist.rss",
+            "http://sfbay.craigslist.org/pen/apa/6178016537.html",
+            "http://sfbay.craigslist.org/fb/sfo/apa/6178016537",
+        ),
+    ],
+)
+def test_site_relative_links_of_a_real_feed_read_from_a_file_lead_to_the_site(
+    path, item_link, href
+):
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (the shared sample feeds live next to the repository)")
+    feed = parse_feed(path.read_bytes(), path.as_uri())
+    (item,) = [item for item in feed.items if item.link == item_link]
+    assert f'href="{href}"' in (item.summary or "") + (item.content or "")
+    for item in feed.items:
+        assert "file:" not in (item.summary or "") + (item.content or ""), item.link

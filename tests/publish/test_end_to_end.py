@@ -149,6 +149,13 @@ def test_no_local_path_anywhere_in_the_output(output):
             assert b"file:" not in path.read_bytes(), path.relative_to(output)
 
 
+def test_site_relative_links_of_file_sources_lead_to_the_article_site(output):
+    delovoy = (output / "source-delovoy-almaty.atom").read_text(encoding="utf-8")
+    assert "https://delovoy-almaty.example/news/khorgos-hub/foto" in delovoy
+    craigslist = (output / "source-rss-parser-craigslist.atom").read_text(encoding="utf-8")
+    assert "http://sfbay.craigslist.org/fb/sfo/apa/6178016537" in craigslist
+
+
 def test_every_output_and_entry_of_a_known_language_says_it(output):
     for path in feeds(output, ".atom"):
         root = etree.parse(str(path)).getroot()
