@@ -516,6 +516,7 @@ def worker(
     ctx.echo(
         f"worker stopped: fetched {report.fetched} sources, {report.new_items} new items, "
         f"{report.failed} failed"
+        + (f", {report.leases_lost} leases lost (raise --lease)" if report.leases_lost else "")
     )
 
 

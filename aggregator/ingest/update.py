@@ -22,6 +22,7 @@ from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
+from aggregator.ingest.leases import LeaseKeeper
 from aggregator.models import FetchPlan, FetchRequest, FetchResult, Item, SourceState, UpdateCounts
 from aggregator.store import Storage, StorageError, open_storage
 
@@ -79,7 +80,10 @@ def update(
         }
         due = [s for s in due if s.id in leased]
         try:
-            asyncio.run(_ingest(config, storage, due, now, report, on_result))
+            # A run of many sources outlasts a lease: the keeper renews them meanwhile.
+            with LeaseKeeper(storage.location, holder, seconds) as keeper:
+                keeper.hold(leased)
+                asyncio.run(_ingest(config, storage, due, now, report, on_result))
         finally:
             storage.release([s.id for s in due], holder=holder)
         report.runs.sort(key=lambda r: r.source_id)

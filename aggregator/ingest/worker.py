@@ -7,7 +7,8 @@ does, and releases each lease when its fetch is stored.  A source is leased by o
 worker at a time, and a leased source that was fetched is no longer due, so every due
 source is fetched once per due period however many workers run; a worker killed with
 -9 loses only its transactions in flight, and its leases expire for another worker to
-take the sources.  What is due is decided by ``schedule`` (the store narrows by the same
+take the sources; a worker alive but slow keeps its leases (``leases.LeaseKeeper``
+renews them).  What is due is decided by ``schedule`` (the store narrows by the same
 rule, then each leased state is checked again here).
 """
 
@@ -25,6 +26,7 @@ from aggregator.config import Config, config_dir
 from aggregator.ingest import schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
+from aggregator.ingest.leases import LeaseKeeper
 from aggregator.ingest.update import ingest_source
 from aggregator.models import SourceState
 from aggregator.store import Storage
@@ -44,6 +46,7 @@ class WorkerReport:
     fetched: int = 0
     new_items: int = 0
     failed: int = 0
+    leases_lost: int = 0  # renewed too late: another fetcher took the source meanwhile
     runs: list[SourceRun] = field(default_factory=list)
 
     def add(self, run: SourceRun) -> None:
@@ -77,42 +80,48 @@ async def work(
         try:
             return await ingest_source(config, storage, fetcher, sources[source_id], state)
         finally:
+            keeper.drop([source_id])
             storage.release([source_id], holder=holder)
 
-    async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
-        try:
-            while not stop.is_set():
-                room = concurrency - len(in_flight)
-                leased = []
-                # Lease in batches (half the room at least): one query per batch, not per source.
-                if room and (not in_flight or room * 2 >= concurrency):
-                    now = datetime.now(UTC)
-                    leased = storage.lease(
-                        ids, holder=holder, seconds=lease, limit=room, due_at=now
+    # A fetch or a parse may outlast the lease: the keeper renews what is in flight.
+    with LeaseKeeper(storage.location, holder, lease) as keeper:
+        async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+            try:
+                while not stop.is_set():
+                    room = concurrency - len(in_flight)
+                    leased = []
+                    # Lease in batches (half the room at least): one query per batch.
+                    if room and (not in_flight or room * 2 >= concurrency):
+                        now = datetime.now(UTC)
+                        leased = storage.lease(
+                            ids, holder=holder, seconds=lease, limit=room, due_at=now
+                        )
+                        keeper.hold(state.source_id for state in leased)
+                        for state in leased:
+                            if not schedule.is_due(state, now):  # the store's rule is schedule's
+                                keeper.drop([state.source_id])
+                                storage.release([state.source_id], holder=holder)
+                                continue
+                            in_flight.add(asyncio.ensure_future(one(state.source_id, state)))
+                    if not in_flight:
+                        await asyncio.wait([stopping], timeout=poll_seconds)
+                        continue
+                    done, _ = await asyncio.wait(
+                        [*in_flight, stopping],
+                        timeout=None if leased or len(in_flight) >= concurrency else poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
                     )
-                    for state in leased:
-                        if not schedule.is_due(state, now):  # the store's rule is schedule's
-                            storage.release([state.source_id], holder=holder)
-                            continue
-                        in_flight.add(asyncio.ensure_future(one(state.source_id, state)))
-                if not in_flight:
-                    await asyncio.wait([stopping], timeout=poll_seconds)
-                    continue
-                done, _ = await asyncio.wait(
-                    [*in_flight, stopping],
-                    timeout=None if leased or len(in_flight) >= concurrency else poll_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for task in done - {stopping}:
-                    in_flight.discard(task)
-                    _finish(task, report, on_result)
-        finally:
-            # Stopping (SIGTERM) or failing: the fetches in flight finish and are stored.
-            if in_flight:
-                done, _ = await asyncio.wait(in_flight)
-                for task in done:
-                    _finish(task, report, on_result)
-            stopping.cancel()
+                    for task in done - {stopping}:
+                        in_flight.discard(task)
+                        _finish(task, report, on_result)
+            finally:
+                # Stopping (SIGTERM) or failing: the fetches in flight finish and are stored.
+                if in_flight:
+                    done, _ = await asyncio.wait(in_flight)
+                    for task in done:
+                        _finish(task, report, on_result)
+                stopping.cancel()
+    report.leases_lost = len(keeper.lost)
     return report
 
 

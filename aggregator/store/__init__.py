@@ -79,6 +79,11 @@ class Storage(Protocol):
         under the run lock, so every asked source is granted and nothing is recorded.)"""
         ...
 
+    def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
+        """Extend ``holder``'s leases of ``source_ids`` to ``seconds`` from now: those
+        it still holds (an expired lease no one else took is renewed too)."""
+        ...
+
     def release(self, source_ids: Iterable[str], *, holder: str) -> None:
         """End ``holder``'s leases of ``source_ids``."""
         ...

@@ -299,6 +299,17 @@ class PostgresStorage:
             rows = db.execute(query, params).fetchall()
         return sorted((rowmap.source_state(row, _CODEC) for row in rows), key=_overdue)
 
+    def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
+        """Extend ``holder``'s leases of ``source_ids`` (expired or not, while no one
+        else took them) to ``seconds`` from now; the ids it still holds."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE sources SET lease_until = clock_timestamp() + make_interval(secs => %s) "
+                "WHERE id = ANY(%s) AND leased_by = %s RETURNING id",
+                (float(seconds), list(source_ids), holder),
+            ).fetchall()
+        return sorted(row[0] for row in rows)
+
     def release(self, source_ids: Iterable[str], *, holder: str) -> None:
         """End ``holder``'s leases of ``source_ids`` (others' leases stay)."""
         with self._transaction() as db:

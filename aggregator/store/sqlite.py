@@ -288,6 +288,10 @@ class SQLiteStorage:
             ]
         return states if limit is None else states[:limit]
 
+    def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
+        """Nothing to renew: every lease holds (see :meth:`lease`)."""
+        return sorted(source_ids)
+
     def release(self, source_ids: Iterable[str], *, holder: str) -> None:
         """Nothing to release (see :meth:`lease`)."""
 

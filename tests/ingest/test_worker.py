@@ -37,24 +37,24 @@ def rss(n: int) -> bytes:
     ).encode()
 
 
-def write_config(tmp_path: Path, url: str, feed_server) -> Path:
+def write_config(tmp_path: Path, url: str, feed_server, feeds: int = FEEDS) -> Path:
     lines = [
         "site: {title: Евразия24, link: 'https://eurasia24.kz/'}",
         f"storage: {{url: '{url}'}}",
         "fetch: {interval: 1h, allow_private_networks: [127.0.0.0/8], per_host: 64}",
         "sources:",
     ]
-    for n in range(FEEDS):
+    for n in range(feeds):
         lines.append(f"  - {{id: s{n}, name: Лента {n}, url: '{feed_server.url(f'/f{n}.xml')}'}}")
     path = tmp_path / "feeds.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def start_worker(config: Path) -> subprocess.Popen:
+def start_worker(config: Path, lease: float = 3) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "aggregator", "--config", str(config), "worker",
-         "--concurrency", "8", "--lease", "3", "--poll", "0.3"],
+         "--concurrency", "8", "--lease", str(lease), "--poll", "0.3"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

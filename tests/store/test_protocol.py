@@ -124,6 +124,9 @@ class MemoryStorage:
     ) -> list[SourceState]:
         return self.source_states(source_ids)[:limit]
 
+    def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
+        return sorted(source_ids)
+
     def release(self, source_ids: Iterable[str], *, holder: str) -> None:
         pass
 
