@@ -20,6 +20,7 @@ from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, toke
 
 __all__ = [
     "MIN_QUOTE_PAIRS",
+    "words",
     "language_code",
     "spelled_numbers",
     "WINDOW_AFTER",
@@ -49,6 +50,17 @@ SAME_WEIGHT = 0.0  # ... and this much for an item in the commentary's own langu
 _SKELETON_LETTERS = 4  # a word's skeleton: its first letter and next consonants, this many
 _SKELETON_MIN = 3  # shorter skeletons ("Кения" -> "kn") match too many words to count
 _SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." -> "vrt")
+
+# "2 000", "12 000 000": one number, as "2000" is (tokenize drops one-digit words).
+_DIGIT_GROUPS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b")
+
+
+def words(text: str) -> list[str]:
+    """``tokenize``, with numbers written in digit groups ("2 000") kept whole."""
+    if any(ch.isdigit() for ch in text):
+        text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+    return tokenize(text)
+
 
 _ELLIPSIS = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
 _STOP = frozenset().union(*STOP_WORDS.values())
@@ -108,7 +120,7 @@ class MatchIndex:
         self._by_item_id.setdefault(item.id, doc)
 
         text = _item_text(stored)
-        title_tokens, body_tokens = tokenize(item.title), tokenize(text)
+        title_tokens, body_tokens = words(item.title), words(text)
         title = self._stems(title_tokens)
         body = self._stems(body_tokens)
         language = item.language or detect_language(f"{item.title}\n{text[:600]}")
@@ -204,7 +216,7 @@ class MatchIndex:
 
     def quote_scores(self, quote: str) -> tuple[int, list[tuple[float, int]]]:
         """(word pairs in the quote, [(containment, doc)] best first) for one quote."""
-        pieces = [self._known(tokenize(piece)) for piece in _ELLIPSIS.split(quote)]
+        pieces = [self._known(words(piece)) for piece in _ELLIPSIS.split(quote)]
         # Pairs with a word no item has still count: no item can hold them.
         pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
         known = [(a, b) for a, b in pairs if a >= 0 and b >= 0]
@@ -245,7 +257,7 @@ class MatchIndex:
 
     def quote_found(self, quote: str, doc: int) -> float:
         """Containment of ``quote``'s word pairs in item ``doc`` (0 for too short a quote)."""
-        pieces = [self._known(tokenize(piece)) for piece in _ELLIPSIS.split(quote)]
+        pieces = [self._known(words(piece)) for piece in _ELLIPSIS.split(quote)]
         pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
         if len(pairs) < MIN_QUOTE_PAIRS:
             return 0.0
@@ -268,7 +280,7 @@ class MatchIndex:
         Coverage is of the text's weighted stems; an item in another language than
         ``language`` (the text's, detected when None) is also scored by shared skeletons.
         """
-        tokens = tokenize(text)
+        tokens = words(text)
         tokens += spelled_numbers(tokens)
         counts: dict[int, int] = {}
         unknown = 0
@@ -401,7 +413,7 @@ class MatchIndex:
 
     def coverage(self, text: str, doc: int) -> float:
         """IDF-weighted share of ``text``'s content stems that item ``doc`` has."""
-        weights = self._weights(tokenize(text))
+        weights = self._weights(words(text))
         norm = sum(weights.values())
         if norm <= 0:
             return 0.0
@@ -487,10 +499,10 @@ _CYRILLIC_TO_LATIN = str.maketrans(
         "ю": "iu", "я": "ia",
     }
 )  # fmt: skip
-_LATIN_DIGRAPHS = re.compile(r"dzh|zh|kh|ph|th|ck|sch|x|w|q|c(?![eiy])")
+_LATIN_DIGRAPHS = re.compile(r"dzh|zh|kh|ph|th|ck|sch|ch|x|w|q|c(?![eiy])")
 _DIGRAPH_SOUNDS = {
     "dzh": "j", "zh": "j", "kh": "h", "ph": "f", "th": "t", "ck": "k", "sch": "sh",
-    "x": "ks", "w": "v", "q": "k", "c": "k",
+    "x": "ks", "w": "v", "q": "k", "c": "k", "ch": "sh",
 }  # fmt: skip
 _SKELETON_VOWELS = re.compile(r"(?<=.)[aeiouy]+")
 _DOUBLED = re.compile(r"(.)\1+")
@@ -505,6 +517,7 @@ def skeleton(token: str) -> str:
 
         Токаев, Тоқаев, Токаева, Tokayev -> tkv      Актау, Aktau -> akt
         КЕГОК, KEGOC -> kgk                          терминал, terminal -> trmn
+        Чарын, Шарын, Charyn -> shrn  (Kazakh writes ш for Russian ч: Шымкент, Шу)
 
     A number is kept whole ("#2029"): it reads the same in every language.
     """

@@ -54,11 +54,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from aggregator.config import Config
-from aggregator.house.index import MIN_QUOTE_PAIRS, MatchIndex, spelled_numbers
+from aggregator.house.index import MIN_QUOTE_PAIRS, MatchIndex, spelled_numbers, words
 from aggregator.house.load import Commentary
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
-from aggregator.text.words import tokenize
 
 __all__ = [
     "CONFIDENT",
@@ -321,6 +320,8 @@ EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not
 EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
 CLEAR_SURE = 0.10  # a retelling this similar to one item ...
 CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
+OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
+OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
 
@@ -375,9 +376,10 @@ def _match_similar(
     rivals = [(s, d) for s, d in ranked[1:] if not same or index.same_language(d, language)]
     second = rivals[0][0] if rivals else 0.0
     confidence = _similar_confidence(best, second)
-    shared, runner_shared = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
+    found = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
+    shared = found.shared
     evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
-    distinct = len(shared) - runner_shared
+    distinct = len(shared) - found.runner
     if same and (
         # A clear winner: far ahead of every other item in the window ...
         # (and a name or number of the post only this item has, unless it is very similar:
@@ -386,6 +388,8 @@ def _match_similar(
         # ... or names and numbers agree with this item, not with the others.
         or (best >= EVIDENCE_COVERAGE and distinct >= EVIDENCE_SURE and second <= best * 0.8)
         or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
+        # ... or several rare words of the post are in this item and in none of its rivals.
+        or (best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN)
     ):
         confidence = max(confidence, CONFIDENT)
     if not same:
@@ -398,7 +402,9 @@ def _match_similar(
             or (distinct >= 2 and second <= best * 0.4)
             or (len(shared) >= 3 and second <= best * 0.25)
         )
-        if unique and (numbers >= 1 or len(shared) >= 3) and native < best * 0.6:
+        if (unique and (numbers >= 1 or len(shared) >= 3) and native < best * 0.6) or (
+            found.own >= OWN_SURE and second <= best * OWN_MARGIN and native < best * 0.7
+        ):
             confidence = max(confidence, CONFIDENT)
         else:
             confidence = min(confidence, CONFIDENT - 0.01)
@@ -423,22 +429,61 @@ def _match_similar(
     )
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    shared: list[str]  # names/numbers of the post that the best item has
+    runner: int  # how many of them the runner-up with most of them has
+    own: int  # distinctive words (any) of the post the best item has and no rival has
+
+
 def _shared_evidence(
     commentary: Commentary, index: MatchIndex, doc: int, others: Sequence[int]
-) -> tuple[list[str], int]:
-    """(names/numbers of the post that item ``doc`` has, how many the best runner-up has).
+) -> _Evidence:
+    """What the post's names, numbers and rare words say about item ``doc`` and its rivals.
 
-    Only distinctive ones count: a skeleton in more than 2% of the store says little."""
+    Only distinctive words count: a name or number in more than 2% of the store, any
+    other word in more than 1% of it, says little (for words the best item alone has, a
+    figure counts up to 5%).  Words are compared by skeleton, so
+    a Russian retelling meets an item in Kazakh or English by its names and loanwords."""
     text = commentary.text
-    tokens = tokenize(" ".join(_NAME.findall(text)))
-    tokens += spelled_numbers(tokenize(text))
-    limit = max(20, len(index) // 50)
-    found = [(t, sid) for t, sid in index.evidence(tokens) if index.skeleton_df(sid) <= limit]
+    every = words(text)
+    numbers = spelled_numbers(every)
+    names = set(words(" ".join(_NAME.findall(text))))
+    name_limit = max(20, len(index) // 50)
+    word_limit = max(3, len(index) // 100)
+    found = [
+        (t, sid)
+        for t, sid in index.evidence([*names, *numbers])
+        if index.skeleton_df(sid) <= name_limit
+    ]
     shared = [t for t, sid in found if index.has_skeleton(doc, sid)]
     runner = max(
         (sum(1 for _, sid in found if index.has_skeleton(o, sid)) for o in others), default=0
     )
-    return shared, runner
+    rare = {sid for _, sid in found}
+    rare.update(sid for _, sid in index.evidence(every) if index.skeleton_df(sid) <= word_limit)
+    # A figure is a fact: one in up to 5% of the store still tells items apart.
+    figure_limit = max(20, len(index) // 20)
+    figures = {
+        sid
+        for t, sid in index.evidence([t for t in (*every, *numbers) if t.isdigit()])
+        if index.skeleton_df(sid) <= figure_limit
+    }
+    rare |= figures
+    only = {
+        sid
+        for sid in rare
+        if index.has_skeleton(doc, sid) and not any(index.has_skeleton(o, sid) for o in others)
+    }
+    # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
+    inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
+    named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
+    return _Evidence(shared, runner, len(only) if only & named else 0)
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    before = text[:at].rstrip(' \t\u00a0«"„“(—–-')
+    return not before or before[-1] in ".!?…:\n"
 
 
 def _similar_confidence(best: float, second: float) -> float:
