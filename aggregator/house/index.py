@@ -20,6 +20,7 @@ from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, toke
 
 __all__ = [
     "MIN_QUOTE_PAIRS",
+    "reference_url",
     "words",
     "language_code",
     "spelled_numbers",
@@ -60,6 +61,21 @@ def words(text: str) -> list[str]:
     if any(ch.isdigit() for ch in text):
         text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
     return tokenize(text)
+
+
+# "inform.kz/ru/...", "www.inform.kz/...", "//inform.kz/...": a web address without a scheme.
+_BARE_ADDRESS = re.compile(r"(?://)?(?:[\w-]+\.)+[^\W\d_]{2,}(?::\d+)?(?:[/?#]\S*)?", re.ASCII)
+
+
+def reference_url(reference: str) -> str | None:
+    """The URL an editor's reference means, or None: a full URL as it is, and an address
+    written without its scheme ("inform.kz/ru/...", "www.inform.kz/...") as https."""
+    reference = reference.strip()
+    if "://" in reference:
+        return reference
+    if _BARE_ADDRESS.fullmatch(reference):
+        return "https://" + reference.removeprefix("//")
+    return None
 
 
 _ELLIPSIS = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
@@ -208,8 +224,9 @@ class MatchIndex:
         doc = self._by_key.get(reference)
         if doc is None:
             doc = self._by_item_id.get(reference)
-        if doc is None and "://" in reference:
-            doc = self._by_link.get(canonical_url(reference))
+        url = reference_url(reference) if doc is None else None
+        if url is not None:
+            doc = self._by_link.get(canonical_url(url))
         return self.keys[doc] if doc is not None else None
 
     # --- quotes ---------------------------------------------------------------------

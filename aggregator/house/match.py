@@ -54,7 +54,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from aggregator.config import Config
-from aggregator.house.index import MIN_QUOTE_PAIRS, MatchIndex, spelled_numbers, words
+from aggregator.house.index import (
+    MIN_QUOTE_PAIRS,
+    MatchIndex,
+    reference_url,
+    spelled_numbers,
+    words,
+)
 from aggregator.house.load import Commentary
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
@@ -514,8 +520,9 @@ def match_all(
     for c in commentary:
         for reference in (*c.sources, *c.links):
             found = storage.get_item(reference.strip())
-            if found is None and "://" in reference:
-                found = storage.item_by_link(reference)
+            url = reference_url(reference) if found is None else None
+            if url is not None:
+                found = storage.item_by_link(url)
             if found is not None and not house.intersection(found.source_ids):
                 resolve[reference] = found.key
     index: MatchIndex | None = None

@@ -181,6 +181,8 @@ def test_a_short_phrase_in_quote_marks_is_not_a_quote_to_match_on(index):
         "https://www.inform.kz/ru/memorandumy-a4211",
         "http://inform.kz/ru/memorandumy-a4211/",
         "https://inform.kz/ru/memorandumy-a4211?utm_source=telegram&utm_medium=social",
+        "inform.kz/ru/memorandumy-a4211",  # written without its scheme
+        "www.inform.kz/ru/memorandumy-a4211/",
         "kazinform:korkyt",  # the id the source gave it
         "korkyt",  # the store key
     ],
@@ -407,10 +409,15 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(sto
             comment_html="<p>c</p>",
             quotes=(KORKYT,),
         )
-        matches = match_all([by_link, by_quote], storage, config)
+        bare = source.link.removeprefix("https://")  # "kazinform.example/news/a"
+        by_bare_address = Commentary(
+            id="file:b", title="t", published=DAY, slug="b", comment_html="", sources=(bare,)
+        )
+        matches = match_all([by_link, by_quote, by_bare_address], storage, config)
     finally:
         storage.close()
     assert matches["file:test"].keys == (key,) and matches["file:test"].method == "source"
+    assert matches["file:b"].keys == (key,) and matches["file:b"].method == "source"
     assert matches["file:q"].keys == (key,) and matches["file:q"].method == "quote"
 
 
