@@ -545,6 +545,51 @@ def serve(ctx: Context, host: str, port: int) -> None:
         server.server_close()
 
 
+@cli.group("store")
+def store_group() -> None:
+    """The store itself: copy it into another (SQLite <-> PostgreSQL)."""
+
+
+@store_group.command("copy")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL|PATH",
+    help="The store to copy into: postgresql://USER@HOST/DB or a SQLite file.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Delete what the target holds first (in the copy's transaction).",
+)
+@pass_ctx
+def store_copy(ctx: Context, target: str, replace: bool) -> None:
+    """Copy the configured store (sources, fetch states, URL history, items) into
+    another, then verify the counts of every table in both.
+
+    Stop cron and workers first: what they write after the copy begins is not copied."""
+    from aggregator.store.copy import copy_store
+
+    source = ctx.store_location
+    ctx.echo(f"copying {describe_location(source)} into {describe_location(target)}")
+
+    def show(label: str, rows: int) -> None:
+        ctx.echo(f"  {label}: {rows}")
+
+    try:
+        report = copy_store(source, target, replace=replace, on_table=show)
+    except StorageError as exc:
+        raise Fatal(str(exc)) from None
+    if report.replaced:
+        ctx.echo(f"replaced {report.replaced} rows the target held")
+    counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
+    ctx.echo(
+        f"verified: both stores hold {counts} ({report.seconds:.1f} s). "
+        f"Point storage.url (or --db) at {describe_location(target).split(' ', 1)[1]} to use it."
+    )
+
+
 @cli.group()
 def comment() -> None:
     """House commentary: start one on a stored item, see what each one matched."""
