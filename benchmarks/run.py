@@ -1123,6 +1123,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="--cron-100k: reuse the store built by the last --cron-100k run",
     )
+    parser.add_argument(
+        "--workers-pg",
+        metavar="N,N,...",
+        help="only fetch workers against one PostgreSQL, e.g. 1,2,4 processes, beside SQLite "
+        "(benchmarks/workers_pg.py)",
+    )
+    parser.add_argument(
+        "--pg-feeds", type=int, default=2000, help="--workers-pg: feeds (x 50 items; 2000)"
+    )
+    parser.add_argument(
+        "--pg-run", action="store_true", help="--workers-pg: also one fetch --all on PostgreSQL"
+    )
+    parser.add_argument(
+        "--pg-url", help="--workers-pg: a PostgreSQL server to use (default: a throw-away one)"
+    )
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     # The feed server and the clients each hold one socket per connection; raise a low limit.
@@ -1134,6 +1149,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cron_100k:
         cron_100k(args)
+        return 0
+    if args.workers_pg:
+        import workers_pg
+
+        workers_pg.run_workers_pg(args)
         return 0
     try:
         sizes = [100] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
