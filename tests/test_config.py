@@ -756,3 +756,56 @@ def test_a_source_encoding_must_be_one_this_machine_knows(tmp_path):
     assert (
         "sources[0].encoding: 'cp-1251' is not a character encoding this machine knows" in message
     )
+
+
+# --- validated configs kept between runs ------------------------------------------
+
+
+def test_a_config_loaded_again_comes_back_equal_and_an_edit_is_seen(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(tmp_path / "cache"))
+    path = write(tmp_path, MINIMAL)
+    first = load_config(path)
+    assert len(list((tmp_path / "cache").glob("config-*.pickle"))) == 1
+    assert load_config(path) == first
+    # The same size, a changed byte: validated again, not read back.
+    path.write_text(MINIMAL.replace("Tengrinews", "Tengrinewz"), encoding="utf-8")
+    assert load_config(path).sources[0].name == "Tengrinewz"
+
+
+def test_a_kept_config_is_reused_only_for_the_same_file_at_the_same_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(tmp_path / "cache"))
+    a = write(tmp_path, MINIMAL, "a.yaml")
+    b = write(tmp_path, MINIMAL, "b.yaml")
+    assert load_config(a).path == str(a.resolve())
+    assert load_config(b).path == str(b.resolve())
+    assert load_config(a).path == str(a.resolve())
+
+
+def test_a_config_with_problems_is_never_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(tmp_path / "cache"))
+    path = write(tmp_path, MINIMAL.replace("https://tengrinews.kz/news.rss", "ftp://x/"))
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="unsupported URL scheme"):
+            load_config(path)
+    assert not list((tmp_path / "cache").glob("config-*"))
+
+
+def test_a_damaged_or_foreign_cache_only_means_validating_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(tmp_path / "cache"))
+    path = write(tmp_path, MINIMAL)
+    expected = load_config(path)
+    (kept,) = (tmp_path / "cache").glob("config-*.pickle")
+    kept.write_bytes(kept.read_bytes()[:100])  # cut short
+    assert load_config(path) == expected
+    kept.write_bytes(b"not a pickle at all")
+    assert load_config(path) == expected
+    # A cache directory that cannot be made (a file in its place) is no error either.
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(path))
+    assert load_config(path) == expected
+
+
+def test_an_empty_cache_setting_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    load_config(write(tmp_path, MINIMAL))
+    assert not (tmp_path / "xdg").exists()
