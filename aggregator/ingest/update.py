@@ -13,7 +13,7 @@ import concurrent.futures
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -76,14 +76,15 @@ def update(
         holder = f"run on {socket.gethostname()} pid {os.getpid()}"
         seconds = schedule.lease_seconds(config.fetch, due)
         leased = {
-            s.source_id for s in storage.lease([s.id for s in due], holder=holder, seconds=seconds)
+            s.source_id: s
+            for s in storage.lease([s.id for s in due], holder=holder, seconds=seconds)
         }
         due = [s for s in due if s.id in leased]
         try:
             # A run of many sources outlasts a lease: the keeper renews them meanwhile.
             with LeaseKeeper(storage.location, holder, seconds) as keeper:
                 keeper.hold(leased)
-                asyncio.run(_ingest(config, storage, due, now, report, on_result))
+                asyncio.run(_ingest(config, storage, due, now, report, on_result, leased))
         finally:
             storage.release([s.id for s in due], holder=holder)
         report.runs.sort(key=lambda r: r.source_id)
@@ -103,15 +104,19 @@ async def _ingest(
     now: datetime,
     report: UpdateReport,
     on_result: Callable[[SourceRun], None] | None,
+    states: Mapping[str, SourceState],
 ) -> None:
-    """Fetch ``due`` concurrently; store each changed body as its fetch completes."""
-    states = {s.source_id: s for s in storage.source_states()}
+    """Fetch ``due`` concurrently (``states``: theirs, as leased); store each changed
+    body as its fetch completes."""
     bodies = _BodyStore(storage)
+    saved = _StateSaver(storage)
     try:
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
             handled = [
                 asyncio.ensure_future(
-                    _ingest_one(config, storage, fetcher, bodies, source, states[source.id], now)
+                    _ingest_one(
+                        config, storage, fetcher, bodies, source, states[source.id], now, saved.add
+                    )
                 )
                 for source in due
             ]
@@ -131,9 +136,32 @@ async def _ingest(
                     f"{exc}; the run stopped after {len(report.runs)} of {len(due)} sources "
                     "(what was stored is kept; the others are fetched on the next run)"
                 ) from exc
+            saved.flush()
     finally:
         bodies.close()
     report.stored_by_workers = bodies.in_workers
+
+
+class _StateSaver:
+    """Source states after a fetch that brought nothing to store (304, errors): saved a
+    batch per transaction, not one each.  A run killed in between loses only the
+    times of those attempts; their validators are the ones stored already."""
+
+    BATCH = 250
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.pending: list[SourceState] = []
+
+    def add(self, state: SourceState) -> None:
+        self.pending.append(state)
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending:
+            self.storage.save_source_states(pending)
 
 
 @dataclass(frozen=True)
@@ -281,10 +309,11 @@ async def _ingest_one(
     source: SourceConfig,
     state: SourceState,
     now: datetime,
+    save_state: Callable[[SourceState], None],
 ) -> SourceRun:
     try:
         result = await fetcher.fetch(request_for(source, state))
-        return await _handle_result(config, storage, bodies, source, state, result, now)
+        return await _handle_result(config, storage, bodies, source, state, result, now, save_state)
     except StorageError:
         raise  # not this source's fault: _ingest stops the run
     except Exception as exc:  # a bug must not stop the other sources
@@ -304,6 +333,7 @@ async def _handle_result(
     state: SourceState,
     result: FetchResult,
     now: datetime,
+    save_state: Callable[[SourceState], None],
 ) -> SourceRun:
     decision = decide.after_fetch(source, state, result, config.fetch, now)
     if decision.url_change is not None:
@@ -311,7 +341,7 @@ async def _handle_result(
         storage.record_url_change(source.id, old, new, status, now)
         log.info("%s moved permanently to %s", source.id, new)
     if decision.run is not None:
-        storage.save_source_state(decision.state)
+        save_state(decision.state)
         return decision.run
     assert decision.body_hash is not None
     job = BodyJob(
@@ -335,4 +365,13 @@ async def ingest_source(
     unit of work: a worker scales by processes, not by a parse pool of its own)."""
     bodies = _BodyStore(storage)
     bodies.can_pool = False
-    return await _ingest_one(config, storage, fetcher, bodies, source, state, datetime.now(UTC))
+    return await _ingest_one(
+        config,
+        storage,
+        fetcher,
+        bodies,
+        source,
+        state,
+        datetime.now(UTC),
+        storage.save_source_state,
+    )

@@ -57,6 +57,10 @@ class Storage(Protocol):
         """Save every field of ``state`` except item_count, which the store keeps."""
         ...
 
+    def save_source_states(self, states: Sequence[SourceState]) -> None:
+        """``save_source_state`` for each of ``states``, in one transaction."""
+        ...
+
     def record_url_change(
         self, source_id: str, old: str, new: str, status: int, at: datetime
     ) -> None: ...
