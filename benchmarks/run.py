@@ -176,6 +176,10 @@ def find_ours() -> Path | None:
             print(f"creating {venv} (pip install -e {REPO}) ...", file=sys.stderr)
             _run([sys.executable, "-m", "venv", venv])
             _run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-e", REPO])
+    # Byte-compiled as `pip install` leaves a package (and reader's venv is): with
+    # PYTHONDONTWRITEBYTECODE set, an editable tree would be compiled again every run.
+    subprocess.run([str(exe.parent / "python"), "-m", "compileall", "-q", str(REPO / "aggregator")],
+                   capture_output=True)  # fmt: skip
     helped = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     commands = helped.stdout
     if helped.returncode != 0 or "fetch" not in commands or "publish" not in commands:
