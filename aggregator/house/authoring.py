@@ -55,10 +55,15 @@ def find_item(storage: Storage, reference: str) -> StoredItem | None:
 def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path, str]:
     """(path, text) of a new commentary file on ``stored``, ready for an editor to fill in.
 
-    Pre-filled: the item's title (to be replaced by the house's own), the date, a slug,
-    the item as ``source:``, its source's name as ``agency:`` and its lead paragraph as
-    ``quote:``.  The body is left for the comment; until it is written, the file is
-    reported as an error and not published.
+    Pre-filled: a title of the house's own for the editor to rewrite (the heading's
+    wording in the item's language before the item's title, so that the outputs never
+    list the agency's title twice), the date, a slug, the item as ``source:``, its
+    source's name as ``agency:`` and its lead paragraph as ``quote:``.  No ``link:``:
+    the page publish derives (commentary/<slug>.html, under site.feeds_url) is the
+    entry's link, and a derived URL written into the file would go stale when the
+    slug or feeds_url changes; the line is there as a comment, for a house that
+    publishes the commentary on a page of its own.  The body is left for the comment;
+    until it is written, the file is reported as an error and not published.
     """
     directory = commentary_dir(config)
     if directory is None:
@@ -72,6 +77,7 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
     lead = source_ref(stored, config).lead
     local = now.astimezone(config.site.tz)
     slug = slugify(item.title)
+    title = f"{_heading(config, item.language)} {item.title}".strip()
     path = directory / f"{local:%Y-%m-%d}-{slug}.md"
 
     def value(text: str) -> str:
@@ -80,7 +86,7 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
     text = "\n".join(
         [
             "---",
-            f"title: {value(item.title)}  # the house's own title",
+            f"title: {value(title)}  # edit: the house's own title",
             f"date: {local:%Y-%m-%d %H:%M}",
             f"slug: {slug}",
             "tags: []",
@@ -88,6 +94,8 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
             f"source: {value(item.link or stored.key)}",
             f"agency: {value(agency)}",
             f"quote: {value(lead)}",
+            f"# link: the house's own page, if it has one; without it the entry links to"
+            f" its page commentary/{slug}.html",
             "---",
             "",
             "<!-- Write the comment here, in Markdown; it is published below the quote. -->",
@@ -95,3 +103,11 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
         ]
     )
     return path, text
+
+
+def _heading(config: Config, language: str | None) -> str:
+    """house.heading in ``language`` (else the site's), e.g. "Евразия24 комментирует:"."""
+    headings = config.house.heading
+    primary = (language or "").split("-")[0].lower()
+    wording = headings.get(primary) or headings.get(config.site.language) or ""
+    return wording.replace("{house}", config.house.name or config.site.house).strip()

@@ -410,13 +410,27 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
     text = path.read_text(encoding="utf-8")
     assert f'source: "{SOURCE_LINK}"' in text and 'agency: "Казинформ"' in text
     assert 'quote: "В Актау в рамках международного кинофестиваля' in text
-    assert 'title: "Казахстан подписал меморандумы' in text
+    # A title of the house's own (its heading's wording before the item's title, for the
+    # editor to rewrite), never the agency's title: a reader sees two entries, not one twice.
+    assert 'title: "Евразия24 комментирует: Казахстан подписал меморандумы' in text
+    # No link: line: the derived page (commentary/<slug>.html) is the entry's link.
+    assert not any(line.startswith("link:") for line in text.splitlines())
+    assert "commentary/kazakhstan-podpisal-memorandumy-o-sotrudnichestve-v-kino-s.html" in text
 
     listed = runner.invoke(cli, ["comment", "list"])
     assert "ERROR" in listed.output and "the comment is empty" in listed.output
     assert listed.exit_code == 1  # a cron job or a pre-commit hook sees it
 
     path.write_text(text + "\nНаш комментарий.\n", encoding="utf-8")
+    published = runner.invoke(cli, ["publish"])
+    assert published.exit_code == 0, published.output
+    titles = [item["title"] for item in json_items(site / "output" / "all.json")]
+    assert len(titles) == len(set(titles))
+    (entry,) = json_items(site / "output" / "commentary.json")
+    assert entry["url"] == (
+        "https://eurasia24.media/feeds/commentary/"
+        "kazakhstan-podpisal-memorandumy-o-sotrudnichestve-v-kino-s.html"
+    )
     write(
         site, "z.md", "---\ntitle: Ни о чем\ndate: 2024-10-03\n---\nФутбол и погода в Караганде.\n"
     )
