@@ -408,6 +408,11 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
         f"published into {ctx.output_dir}: {_count(len(report.entries), 'output')}, "
         f"{_count(len(report.written), 'file')} written, {len(report.unchanged)} unchanged"
     )
+    if not report.fetched:
+        ctx.echo(
+            "  nothing has been fetched yet: run 'aggregator fetch' (or 'aggregator run')"
+            " to fill the outputs"
+        )
     for problem in report.problems:
         click.echo(f"  commentary not published: {problem}", err=True)
 

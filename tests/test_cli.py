@@ -161,6 +161,16 @@ def test_run_fetches_then_publishes(tmp_path, feed_server):
     assert sorted(i["title"] for i in feed["items"]) == ["Новость 0", "Новость 1"]
 
 
+def test_publish_before_any_fetch_says_what_to_run(tmp_path):
+    config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
+    result = invoke("--config", str(config), "publish")
+    assert result.exit_code == 0, result.output
+    assert "nothing has been fetched yet: run 'aggregator fetch'" in result.output
+    page = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+    assert "запустите «aggregator fetch»" in page
+    assert "1970" not in (tmp_path / "output" / "all.atom").read_text(encoding="utf-8")
+
+
 def test_a_second_run_exits_at_once_while_one_holds_the_lock(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     lock = tmp_path / "aggregator.sqlite.lock"

@@ -20,12 +20,17 @@ Identity and determinism:
 - Nothing reads the wall clock: a feed's updated/lastBuildDate is its newest entry's
   time and ``max_age`` counts back from the newest stored item, so the same store
   gives byte-identical files, and a file is only rewritten when its bytes change.
+  The one exception is a feed with nothing to date it by (nothing stored and no
+  commentary, i.e. before the first fetch): its time is when it was first published,
+  kept from its own file on later runs so that it does not change every run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
@@ -64,6 +69,7 @@ class PublishReport:
     entries: Mapping[str, int] = field(default_factory=dict)  # output name -> entries
     # House commentary left out, each "file:line: what is wrong; what to do".
     problems: tuple[str, ...] = ()
+    fetched: bool = True  # False: no source was ever fetched, the outputs are empty
 
     def __str__(self) -> str:
         def count(number: int, noun: str) -> str:
@@ -81,12 +87,14 @@ def publish(
     *,
     out_dir: Path | None = None,
     house: HouseCommentary | None = None,
+    now: datetime | None = None,
 ) -> PublishReport:
     """Write every output of ``config`` from ``storage`` into ``out_dir``.
 
     ``out_dir`` defaults to ``publish.dir`` relative to the config file.  ``house`` is
     the matched commentary, when the caller loaded it already for the relate stage
-    (matching may build an index over the whole store: once per run is enough).  Raises
+    (matching may build an index over the whole store: once per run is enough).  ``now``
+    (default: the clock) dates a feed that has nothing else to date it by.  Raises
     :class:`ConfigError` for an output configuration that cannot be published
     (a bad regex, a name that is not a file name) and ``OSError`` when the
     directory cannot be written.
@@ -99,6 +107,8 @@ def publish(
         _house_feed(config, outputs),
     )
     newest = newest_item(storage)
+    files = catalog.house.files()
+    undated = newest or (files[0].published if files else None)
     selections = [Selection.compile(output, catalog, newest) for output in outputs]
 
     picked = select_entries(storage, selections, catalog)
@@ -117,7 +127,9 @@ def publish(
         entries = tuple(
             entry_view(stored, selection, catalog, entries_cache) for stored in picked[output.name]
         )
-        view = feed_view(output, entries, catalog, newest)
+        view = feed_view(
+            output, entries, catalog, undated or _first_published(out_dir, output.name, now)
+        )
         if config.publish.websub_hubs:
             view = replace(view, links=hub_links(config))
         if output.archive:
@@ -163,6 +175,7 @@ def publish(
         unchanged=tuple(writer.unchanged),
         entries={name: len(view.entries) for name, view in views.items()},
         problems=tuple(str(p) for p in catalog.house.problems),
+        fetched=fetched,
     )
 
 
@@ -198,6 +211,29 @@ def _write_commentary_pages(
     for stale in directory.glob("*.html"):
         if stale.name not in keep:  # a commentary removed or renamed
             stale.unlink()
+
+
+# The feed's own <updated> comes before any entry (and its atom:source).
+_FEED_UPDATED = re.compile(rb"<updated>([^<]{10,40})</updated>")
+
+
+def _first_published(out_dir: Path, name: str, now: datetime | None) -> datetime:
+    """When output ``name`` was first published: the time its Atom file already
+    carries, else ``now`` (the clock), in whole seconds."""
+    try:
+        with (out_dir / f"{name}.atom").open("rb") as file:
+            head = file.read(8192)
+    except OSError:
+        head = b""
+    found = _FEED_UPDATED.search(head.split(b"<entry", 1)[0])
+    if found:
+        try:
+            kept = datetime.fromisoformat(found.group(1).decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            kept = None
+        if kept is not None and kept.tzinfo is not None and kept.year > 1970:
+            return kept.astimezone(UTC)
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
 
 def _house_feed(config: Config, outputs: Sequence[OutputConfig]) -> str | None:

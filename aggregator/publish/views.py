@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from aggregator.config import (
@@ -34,7 +34,6 @@ from aggregator.text.html import plain_text
 from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # An image of 1x1 (or 0) pixels: a tracking beacon, not content.
 _TRACKING_PIXEL = re.compile(
     r"<img\b(?=[^>]*\bwidth=[\"']?[01](?:px)?[\"'\s/>])"
@@ -193,10 +192,11 @@ def feed_view(
     output: OutputConfig,
     entries: tuple[EntryView, ...],
     catalog: Catalog,
-    newest: datetime | None,
+    undated: datetime,
 ) -> FeedView:
+    """``undated``: the feed's time when it has no entries (the store's newest item)."""
     site = catalog.config.site
-    updated = max((e.updated for e in entries), default=newest or _EPOCH)
+    updated = max((e.updated for e in entries), default=undated)
     language = (
         language_tag(output.language)
         or (language_tag(output.languages[0]) if len(output.languages) == 1 else None)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -212,14 +212,29 @@ def test_max_age_counts_back_from_the_newest_stored_item_not_the_clock(tmp_path,
     assert titles == [RUSSIAN, HOSTILE_TITLES[0], "Экономика: курс тенге", KAZAKH]
 
 
-def test_an_empty_store_publishes_valid_empty_feeds(store_at, tmp_path, config):
+def test_an_empty_store_publishes_valid_empty_feeds_dated_by_their_first_publication(
+    store_at, tmp_path, config
+):
+    first = datetime(2026, 3, 20, 9, 15, 42, 123456, tzinfo=UTC)
     with open_storage(store_at("empty")) as empty:
-        report = publish(config, empty, out_dir=tmp_path / "o")
-    assert set(report.entries.values()) == {0}
-    assert relaxng_errors(tmp_path / "o/all.atom") == ""
-    assert jsonfeed_errors(tmp_path / "o/all.json") == []
-    assert rss_errors(tmp_path / "o/all.rss") == []
-    assert "1970-01-01T00:00:00" in (tmp_path / "o/all.atom").read_text(encoding="utf-8")
+        report = publish(config, empty, out_dir=tmp_path / "o", now=first)
+        assert set(report.entries.values()) == {0} and not report.fetched
+        assert relaxng_errors(tmp_path / "o/all.atom") == ""
+        assert jsonfeed_errors(tmp_path / "o/all.json") == []
+        assert rss_errors(tmp_path / "o/all.rss") == []
+        # Not 1970: the time the feed was first published, in whole seconds ...
+        (feed,) = atom_feed_updated(tmp_path / "o/all.atom")
+        assert feed == "2026-03-20T09:15:42+00:00"
+        rss = (tmp_path / "o/all.rss").read_text(encoding="utf-8")
+        assert "<lastBuildDate>Fri, 20 Mar 2026 09:15:42 +0000</lastBuildDate>" in rss
+        # ... kept on the next run, so the files do not change every run.
+        again = publish(config, empty, out_dir=tmp_path / "o", now=first + timedelta(hours=1))
+    assert not [p for p in again.written if p.suffix in (".atom", ".rss", ".json")]
+
+
+def atom_feed_updated(path: Path) -> list[str]:
+    root = etree.parse(str(path)).getroot()
+    return [element.text for element in root.findall("{http://www.w3.org/2005/Atom}updated")]
 
 
 @pytest.mark.parametrize(
