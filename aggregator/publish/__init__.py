@@ -101,7 +101,7 @@ def publish(
     """
     out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
     outputs = expand_outputs(config)
-    catalog = Catalog(config, storage.source_states())
+    catalog = Catalog(config, storage.source_states(), storage)
     catalog.use_house(
         house if house is not None else HouseCommentary.load(config, storage),
         _house_feed(config, outputs),

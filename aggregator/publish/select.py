@@ -21,7 +21,7 @@ from aggregator.config import (
     config_dir,
 )
 from aggregator.house import HouseCommentary, HouseEntry
-from aggregator.models import SourceState, StoredItem
+from aggregator.models import Item, SourceState, StoredItem
 from aggregator.publish.feeds import SourceView, feed_url, site_url
 from aggregator.publish.language import guess_language
 from aggregator.store import Storage
@@ -52,17 +52,30 @@ def commentary_pages(house: HouseCommentary) -> dict[str, str]:
 
 _SLUG_UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
 
+# A source's language is guessed from the start of each of its newest items, so that
+# every item has its say (guess_language reads the first few thousand characters).
+_SOURCE_SAMPLE = 30
+_SAMPLE_CHARS = 100
+
+
+def _item_text(item: Item) -> str:
+    return " ".join((item.title, plain_text(item.summary), plain_text(item.content)))
+
 
 class Catalog:
     """What publish knows about sources: their config and their stored state."""
 
-    def __init__(self, config: Config, states: Sequence[SourceState]) -> None:
+    def __init__(
+        self, config: Config, states: Sequence[SourceState], storage: Storage | None = None
+    ) -> None:
         self.config = config
+        self.storage = storage  # for a source's language, guessed from its newest items
         self.sources: dict[str, SourceConfig] = {s.id: s for s in config.sources}
         self.states: dict[str, SourceState] = {s.source_id: s for s in states}
         self.base_dir = config_dir(config)
         self._views: dict[str, SourceView] = {}
         self._guessed: dict[str, str | None] = {}
+        self._source_guessed: dict[str, str | None] = {}
         self.related_dir: Path | None = None  # output/related/, written by the relate stage
         self.house = HouseCommentary()  # the house's commentary, matched to its sources
         self.house_feed: str | None = None
@@ -148,10 +161,24 @@ class Catalog:
             if source is not None and source.language:
                 return source.language
         if stored.key not in self._guessed:
-            item = stored.item
-            text = " ".join((item.title, plain_text(item.summary), plain_text(item.content)))
-            self._guessed[stored.key] = guess_language(text)
+            guessed = guess_language(_item_text(stored.item))
+            if guessed is None:
+                # Too little text to tell (a headline, a link): the language its source
+                # writes in, as its newest items together show it.
+                guessed = next(filter(None, map(self._source_language, stored.source_ids)), None)
+            self._guessed[stored.key] = guessed
         return self._guessed[stored.key]
+
+    def _source_language(self, source_id: str) -> str | None:
+        if source_id not in self._source_guessed:
+            guessed = None
+            if self.storage is not None:
+                newest = self.storage.iter_items(source_ids=[source_id], limit=_SOURCE_SAMPLE)
+                with contextlib.closing(newest) as items:
+                    texts = [_item_text(stored.item)[:_SAMPLE_CHARS] for stored in items]
+                guessed = guess_language(" ".join(texts)) if len(texts) > 1 else None
+            self._source_guessed[source_id] = guessed
+        return self._source_guessed[source_id]
 
     def source_view(self, source_id: str) -> SourceView:
         view = self._views.get(source_id)

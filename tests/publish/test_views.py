@@ -105,6 +105,44 @@ def test_entries_of_a_feed_that_declares_no_language_carry_their_texts_not_ru(st
         assert entry.get(XML_LANG), entry.findtext(f"{ATOM}title")
 
 
+def test_an_item_too_short_to_tell_takes_the_language_its_sources_items_show(store_at, tmp_path):
+    # heise's RDF feed declares no language; some items are a headline and one line.
+    config = sample_config()
+    source = SourceConfig(id="heise", name="heise", url="https://heise.example/rss")
+    config = replace(
+        config,
+        sources=(*config.sources, source),
+        outputs=(*config.outputs, OutputConfig(name="heise", sources=("heise",))),
+    )
+    items = [
+        item("heise", 1, "Fujitsu schließt Werk in Augsburg", "<p>Fujitsu plant einen Umbau.</p>"),
+        item(
+            "heise",
+            2,
+            "Zahlen geschönt? FBI-Untersuchung gegen Tesla",
+            "<p>Es besteht der Verdacht, dass Tesla die Zahlen für das Jahr mit Absicht "
+            "überoptimistisch angegeben hat.</p>",
+        ),
+        item(
+            "heise",
+            3,
+            "Vorschau: Neue PC-Spiele im November",
+            "<p>Jeden Monat schicken die Hersteller zahlreiche neue Titel ins Rennen, "
+            "die wir für euch auf der Liste haben.</p>",
+        ),
+    ]
+    out = publish_with(store_at, tmp_path, config, {"heise": items})
+    root = atom(out / "heise.atom")
+    assert root.get(XML_LANG) == "de"
+    assert [e.get(XML_LANG, "(the feed's)") for e in root.iter(f"{ATOM}entry")] == ["de"] * 3
+    (short,) = [
+        e
+        for e in atom(out / "all.atom").iter(f"{ATOM}entry")
+        if "Fujitsu" in e.findtext(f"{ATOM}title")
+    ]
+    assert short.get(XML_LANG) == "de"
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [
