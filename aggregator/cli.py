@@ -474,7 +474,8 @@ def run(ctx: Context, select_all: bool) -> None:
     default=None,
     type=click.FloatRange(min=1),
     help="Seconds a source stays leased to this worker (default: 4x the longest fetch "
-    "timeout, at least 120); a killed worker's sources wait this long for another.",
+    "timeout, at least 120); renewed while its fetch runs, so a killed worker's sources "
+    "wait this long for another.",
 )
 @click.option("--poll", "poll_seconds", default=5.0, hidden=True, type=click.FloatRange(min=0.05))
 @pass_ctx
