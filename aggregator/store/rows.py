@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aggregator.models import Author, Enclosure, Item, ItemWrite, SourceState, StoredItem
@@ -25,6 +25,7 @@ __all__ = [
     "source_row",
     "source_state",
     "stored_item",
+    "utc",
     "without_nones",
 ]
 
@@ -43,6 +44,14 @@ def json_text(value: Any) -> str:
     if not value and isinstance(value, list):
         return "[]"  # most items have no enclosures, many no authors
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken as UTC (the contract is aware UTC: local
+    time must not creep in)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def without_nones(mapping: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,487 @@
+"""What the two backends do alike, written once: every query whose rule is the same on
+SQLite and PostgreSQL (sources, URL history, storing a fetch, reading items, pruning).
+
+A backend subclasses ``SQLStorage`` and keeps only what is its own: the connection,
+transactions and errors, how ``iter_items`` reads (SQLite streams a cursor, PostgreSQL
+pages), leases, change marks and the locks PostgreSQL needs.  What differs in the SQL
+itself is its ``Dialect``.  Queries here are written with psycopg's placeholders
+(``%s``, ``%(name)s``); the SQLite dialect rewrites them to ``?`` and ``:name``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from aggregator.config import SourceConfig
+from aggregator.models import FetchPlan, ItemWrite, SeenItem, SourceState, StoredItem
+from aggregator.store import rows as rowmap
+from aggregator.store.errors import StorageError
+from aggregator.store.rows import first_key, sha1
+from aggregator.text.urls import canonical_url
+
+__all__ = ["Dialect", "SQLStorage"]
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs in the SQL of the two backends."""
+
+    codec: rowmap.Codec  # how times, text and flags are stored
+    # A list of values as one parameter: "{column} IN ... {param}" and the value passed.
+    member_of: str
+    list_value: Callable[[list[str]], Any]
+    # The column that orders rows as they were inserted (SQLite's rowid, our seq).
+    insertion_order: str
+    # An item's source ids in the order they were attached, as one column.
+    source_ids: str
+    # Whether an upsert can say RETURNING (SQLite only from 3.35; we support older).
+    upsert_returns: bool
+    qmark: bool  # placeholders ? and :name instead of %s and %(name)s
+    _cache: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def sql(self, query: str) -> str:
+        """``query`` in this backend's placeholders."""
+        if not self.qmark:
+            return query
+        done = self._cache.get(query)
+        if done is None:
+            done = _PYFORMAT.sub(_qmark, query)
+            self._cache[query] = done
+        return done
+
+    def in_list(self, column: str, param: str = "%s") -> str:
+        return self.member_of.format(column=column, param=param)
+
+
+def _qmark(match: re.Match[str]) -> str:
+    if match.group(1):
+        return ":" + match.group(1)
+    return "?" if match.group(0) == "%s" else "%"
+
+
+class SQLStorage:
+    """The rules both backends share.  A subclass sets ``dialect``, opens ``_db`` and
+    provides ``close`` and the hooks below (which driver errors are about the store and
+    what to say, transactions, how items are read, locks before dedupe)."""
+
+    dialect: Dialect
+    _db: Any  # the backend's connection: ``execute(query, params)`` -> a cursor
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- hooks -----------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The driver's errors about the store become a ``StorageError`` that says what
+        to do; the others (bad SQL, a violated constraint) are bugs and stay as they are."""
+        try:
+            yield
+        except Exception as e:
+            if not self._about_the_store(e):
+                raise
+            raise self._error(e) from e
+
+    def _about_the_store(self, error: Exception) -> bool:
+        """Whether ``error`` is about the store (unreachable, locked, damaged, full)."""
+        raise NotImplementedError
+
+    def _error(self, error: Exception) -> StorageError:
+        """``error`` as a ``StorageError``: which store, what went wrong, what to do."""
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction (with ``_errors``); yields a cursor."""
+        raise NotImplementedError
+
+    def _select_items(
+        self, where: list[str], params: dict[str, Any], limit: int | None, newest_first: bool
+    ) -> Iterator[StoredItem]:
+        """The items matching ``where`` (conditions with ``params``), in order."""
+        raise NotImplementedError
+
+    def _lock_links(self, cur: Any, links: set[str]) -> None:
+        """Called before looking for stored articles with these canonical links, in the
+        transaction that will insert them (PostgreSQL: other writers wait)."""
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _rows(self, query: str, params: Any = ()) -> list[Any]:
+        with self._errors():
+            return self._db.execute(self.dialect.sql(query), params).fetchall()
+
+    def _row(self, query: str, params: Any = ()) -> Any:
+        with self._errors():
+            return self._db.execute(self.dialect.sql(query), params).fetchone()
+
+    # -- sources ---------------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Make sure every configured source has a state.
+
+        A source whose configured URL changed in feeds.yaml starts over from the new
+        URL: any adopted redirect, validators and error state are dropped.  States of
+        sources no longer configured are kept (their items still need them).
+        """
+        sql = self.dialect.sql
+        with self._transaction() as cur:
+            cur.executemany(
+                sql(
+                    "INSERT INTO sources (id, url, configured_url) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (id) DO NOTHING"
+                ),
+                [(s.id, s.url, s.url) for s in sources],
+            )
+            cur.executemany(
+                sql(
+                    """
+                    UPDATE sources SET
+                        url = %(url)s, configured_url = %(url)s,
+                        etag = NULL, last_modified = NULL, body_hash = NULL,
+                        consecutive_failures = 0, last_error = NULL, last_error_at = NULL,
+                        next_due = NULL, backoff_until = NULL, gone = FALSE,
+                        min_interval_seconds = NULL
+                    WHERE id = %(id)s AND configured_url <> %(url)s
+                    """
+                ),
+                [{"url": s.url, "id": s.id} for s in sources],
+            )
+
+    def get_source_state(self, source_id: str) -> SourceState | None:
+        row = self._row(f"{_SELECT_SOURCE} WHERE id = %s", (source_id,))
+        return rowmap.source_state(row, self.dialect.codec) if row else None
+
+    def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
+        """States of the given sources (those that exist), or of all, ordered by id."""
+        query, params = _SELECT_SOURCE, ()
+        if ids is not None:
+            query += " WHERE " + self.dialect.in_list("id")
+            params = (self.dialect.list_value(list(ids)),)
+        rows = self._rows(query + " ORDER BY id", params)
+        return [rowmap.source_state(row, self.dialect.codec) for row in rows]
+
+    def save_source_state(self, state: SourceState) -> None:
+        """Save every field of ``state`` except item_count, which the store keeps itself."""
+        with self._transaction() as cur:
+            self._save_state(cur, state)
+
+    def save_source_states(self, states: Sequence[SourceState]) -> None:
+        """``save_source_state`` for each of ``states``, in one transaction (a warm run
+        saves a thousand states that differ only in their times)."""
+        with self._transaction() as cur:
+            for state in states:
+                self._save_state(cur, state)
+
+    def _save_state(self, cur: Any, state: SourceState) -> None:
+        """Upsert ``state`` and read back the item count the store keeps."""
+        d = self.dialect
+        row = rowmap.source_row(state, d.codec)
+        if d.upsert_returns:
+            cur.execute(d.sql(_UPSERT_SOURCE + " RETURNING item_count"), row)
+        else:
+            cur.execute(d.sql(_UPSERT_SOURCE), row)
+            cur.execute(d.sql("SELECT item_count FROM sources WHERE id = %s"), (state.source_id,))
+        state.item_count = cur.fetchone()[0]
+
+    def record_url_change(
+        self, source_id: str, old: str, new: str, status: int, at: datetime
+    ) -> None:
+        """Remember that ``source_id`` moved from ``old`` to ``new`` (HTTP ``status``)."""
+        with self._transaction() as cur:
+            cur.execute(
+                self.dialect.sql(
+                    "INSERT INTO source_urls (source_id, old_url, new_url, status, at) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ),
+                (source_id, old, new, status, self.dialect.codec.time(at)),
+            )
+
+    def url_history(self, source_id: str) -> list[tuple[str, str, int, datetime]]:
+        """(old, new, status, at) for every URL change of ``source_id``, oldest first."""
+        rows = self._rows(
+            "SELECT old_url, new_url, status, at FROM source_urls "
+            f"WHERE source_id = %s ORDER BY at, {self.dialect.insertion_order}",
+            (source_id,),
+        )
+        read = self.dialect.codec.read_time
+        return [(old, new, status, read(at)) for old, new, status, at in rows]
+
+    # -- one fetch -------------------------------------------------------------------
+
+    def seen_items(self, source_id: str, item_ids: Iterable[str]) -> dict[str, SeenItem]:
+        """What the store holds of the items ``source_id`` gave before, by item id."""
+        d = self.dialect
+        asked = {d.codec.text(i): i for i in item_ids}  # as stored (PostgreSQL: no NULs)
+        rows = self._rows(
+            "SELECT s.item_id, s.item_key, s.content_hash, i.published, "
+            "i.published_original, i.first_seen "
+            "FROM item_sources s JOIN items i ON i.key = s.item_key "
+            f"WHERE s.source_id = %s AND {d.in_list('s.item_id')}",
+            (source_id, d.list_value(list(asked))),
+        )
+        read, read_or_none = d.codec.read_time, d.codec.read_time_or_none
+        return {
+            asked[item_id]: SeenItem(
+                key, source_hash, read(published), read_or_none(original), read(first)
+            )
+            for item_id, key, source_hash, published, original, first in rows
+        }
+
+    def apply_fetch(self, plan: FetchPlan) -> None:
+        """Carry out one decided fetch in one transaction (see ingest/decide.py).
+
+        New items whose canonical link another source already stored are attached to
+        that item (the same article syndicated elsewhere); ``plan.state.item_count`` is
+        set to the source's new count.
+        """
+        d = self.dialect
+        text = d.codec.text
+        state = plan.state
+        fetched = d.codec.time(plan.fetched_at)
+        with self._transaction() as cur:
+            # First, so that item_sources can refer to the source.
+            cur.execute(d.sql(_UPSERT_SOURCE), rowmap.source_row(state, d.codec))
+            fresh = [w for w in plan.writes if w.kind == "new"]
+            self._insert_fresh(cur, state.source_id, fresh, fetched)
+            changed = [w for w in plan.writes if w.kind == "changed"]
+            if changed:
+                # keeps key, the first source's item id, first_seen
+                cur.executemany(
+                    d.sql(_UPDATE_ITEM),
+                    [
+                        rowmap.item_row(w, _key(w), self._canonical(w), fetched, d.codec)
+                        for w in changed
+                    ],
+                )
+                cur.executemany(
+                    d.sql(
+                        "UPDATE item_sources SET content_hash = %s, last_seen = %s "
+                        "WHERE source_id = %s AND item_id = %s"
+                    ),
+                    [(w.content_hash, fetched, state.source_id, text(w.item.id)) for w in changed],
+                )
+            unchanged = [text(w.item.id) for w in plan.writes if w.kind == "unchanged"]
+            if unchanged:
+                cur.execute(
+                    d.sql(
+                        "UPDATE item_sources SET last_seen = %s "
+                        f"WHERE source_id = %s AND {d.in_list('item_id')}"
+                    ),
+                    (fetched, state.source_id, d.list_value(unchanged)),
+                )
+            cur.execute(
+                d.sql(
+                    "UPDATE sources SET item_count = (SELECT count(*) FROM item_sources "
+                    "WHERE source_id = %(id)s) WHERE id = %(id)s"
+                ),
+                {"id": state.source_id},
+            )
+            self._save_state(cur, state)
+
+    def _canonical(self, write: ItemWrite) -> str | None:
+        link = write.item.link
+        return self.dialect.codec.text(canonical_url(link)) if link else None
+
+    def _insert_fresh(
+        self, cur: Any, source_id: str, fresh: Sequence[ItemWrite], fetched: Any
+    ) -> None:
+        """Attach or insert items this source never gave before, in a few statements.
+
+        An item whose canonical link is already stored through *another* source is the
+        same article: the source is attached to it.  Everything else is inserted under
+        a new key.  One query finds the stored articles, two executemany calls write.
+        Links to a site's root page are not used: some feeds give every entry the home
+        page as its link.
+        """
+        if not fresh:
+            return
+        d = self.dialect
+        links = [self._canonical(w) for w in fresh]
+        mergeable = {link for link in links if link and urlsplit(link).path not in ("", "/")}
+        stored_as: dict[str, str] = {}
+        if mergeable:
+            self._lock_links(cur, mergeable)
+            cur.execute(
+                d.sql(
+                    f"""
+                    SELECT canonical_link, key FROM items i
+                    WHERE {d.in_list("canonical_link")} AND NOT EXISTS
+                        (SELECT 1 FROM item_sources WHERE item_key = i.key AND source_id = %s)
+                    ORDER BY {d.insertion_order}
+                    """
+                ),
+                (d.list_value(sorted(mergeable)), source_id),
+            )
+            for link, key in cur.fetchall():
+                stored_as.setdefault(link, key)
+        keys = [first_key(source_id, w.item.id) for w in fresh]
+        cur.execute(d.sql("SELECT key FROM items WHERE " + d.in_list("key")), (d.list_value(keys),))
+        taken = {row[0] for row in cur.fetchall()}
+        item_rows, source_rows = [], []
+        for write, link, key in zip(fresh, links, keys, strict=True):
+            existing = stored_as.pop(link, None) if link in mergeable else None
+            if existing is not None:  # the same article, stored through another source
+                key = existing
+            else:
+                if key in taken:
+                    key = self._new_key(cur, source_id, write.item.id, taken)
+                taken.add(key)
+                item_rows.append(rowmap.item_row(write, key, link, fetched, d.codec))
+            source_rows.append(
+                (key, source_id, d.codec.text(write.item.id), fetched, fetched, write.content_hash)
+            )
+        if item_rows:
+            cur.executemany(d.sql(_INSERT_ITEM), item_rows)
+        cur.executemany(d.sql(_INSERT_ITEM_SOURCE), source_rows)
+
+    def _new_key(self, cur: Any, source_id: str, item_id: str, taken: set[str]) -> str:
+        key = first_key(source_id, item_id)
+        attempt = 0
+        exists = self.dialect.sql("SELECT 1 FROM items WHERE key = %s")
+        # Only a hash collision gets here (a pruned item's key is free again).
+        while key in taken or cur.execute(exists, (key,)).fetchone():
+            attempt += 1
+            key = key[:8] + sha1(f"{source_id}\0{item_id}\0{attempt}")[:12]
+        return key
+
+    # -- items -----------------------------------------------------------------------
+
+    def iter_items(
+        self,
+        *,
+        source_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[StoredItem]:
+        """Stored items, by (adjusted) published time then key.
+
+        ``source_ids``: only items that arrived through any of these sources.
+        ``since``: only items published at or after it.
+        """
+        d = self.dialect
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if source_ids is not None:
+            where.append(
+                "i.key IN (SELECT item_key FROM item_sources WHERE "
+                f"{d.in_list('source_id', '%(sources)s')})"
+            )
+            params["sources"] = d.list_value(list(source_ids))
+        if since is not None:
+            where.append("i.published >= %(since)s")
+            params["since"] = d.codec.time(since)
+        return self._select_items(where, params, limit, newest_first)
+
+    def _select_item(self) -> str:
+        """The query of whole items (``WHERE`` and ``ORDER BY`` to be added)."""
+        return (
+            "SELECT i.key, i.id, i.title, i.link, i.summary, i.content, i.published, "
+            "i.updated, i.published_raw, i.updated_raw, i.authors, i.categories, "
+            f"i.enclosures, i.language, i.first_seen, {self.dialect.source_ids} FROM items i"
+        )
+
+    def get_item(self, key: str) -> StoredItem | None:
+        row = self._row(f"{self._select_item()} WHERE i.key = %s", (key,))
+        return rowmap.stored_item(row, self.dialect.codec) if row else None
+
+    def item_by_link(self, url: str) -> StoredItem | None:
+        """The (first stored) item whose link has the same canonical form as ``url``."""
+        d = self.dialect
+        row = self._row(
+            f"{self._select_item()} WHERE i.canonical_link = %s "
+            f"ORDER BY i.{d.insertion_order} LIMIT 1",
+            (d.codec.text(canonical_url(url)),),
+        )
+        return rowmap.stored_item(row, d.codec) if row else None
+
+    def items_count(self) -> int:
+        row = self._row("SELECT count(*) FROM items")
+        return row[0] if row else 0
+
+    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+        """Delete items older than ``retention_days``; return how many were deleted.
+
+        Kept regardless of age: the ``keep_latest`` newest items of each source, and
+        items a feed still listed within the retention period (deleting those would
+        only bring them back as new on the next fetch).
+        """
+        sql = self.dialect.sql
+        cutoff = self.dialect.codec.time(now - timedelta(days=retention_days))
+        with self._transaction() as cur:
+            deleted = cur.execute(
+                sql(
+                    """
+                    DELETE FROM items
+                    WHERE published < %(cutoff)s
+                    AND NOT EXISTS (
+                        SELECT 1 FROM item_sources
+                        WHERE item_key = items.key AND last_seen >= %(cutoff)s
+                    )
+                    AND key NOT IN (
+                        SELECT item_key FROM (
+                            SELECT s.item_key, row_number() OVER (
+                                PARTITION BY s.source_id ORDER BY i.published DESC, i.key DESC
+                            ) AS n
+                            FROM item_sources s JOIN items i ON i.key = s.item_key
+                        ) ranked WHERE n <= %(keep)s
+                    )
+                    """
+                ),
+                {"cutoff": cutoff, "keep": keep_latest},
+            ).rowcount
+            # Items no source refers to cannot be listed or updated: drop them too.
+            deleted += cur.execute(
+                "DELETE FROM items WHERE NOT EXISTS "
+                "(SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
+            ).rowcount
+            # Only the counts that changed: a row written is a row locked (PostgreSQL).
+            count = "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
+            cur.execute(f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}")
+        return deleted
+
+
+def _key(write: ItemWrite) -> str:
+    assert write.key is not None, "a changed item keeps its stored key"
+    return write.key
+
+
+# -- the queries both backends run as they are ----------------------------------------
+
+_SELECT_SOURCE = f"SELECT {', '.join(rowmap.SOURCE_COLUMNS)} FROM sources"
+_UPSERT_SOURCE = (
+    f"INSERT INTO sources ({', '.join(rowmap.SAVED_SOURCE_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%({c})s' for c in rowmap.SAVED_SOURCE_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in rowmap.SAVED_SOURCE_COLUMNS if c != "id")
+)
+_INSERT_ITEM = (
+    f"INSERT INTO items ({', '.join(rowmap.ITEM_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%({c})s' for c in rowmap.ITEM_COLUMNS)})"
+)
+_UPDATE_ITEM = (
+    "UPDATE items SET "
+    + ", ".join(
+        f"{c} = %({c})s" for c in rowmap.ITEM_COLUMNS if c not in ("key", "id", "first_seen")
+    )
+    + " WHERE key = %(key)s"
+)
+_INSERT_ITEM_SOURCE = (
+    "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
+    "content_hash) VALUES (%s, %s, %s, %s, %s, %s)"
+)
