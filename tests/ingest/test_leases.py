@@ -158,14 +158,25 @@ def test_a_run_longer_than_its_leases_keeps_its_sources_from_workers(
     taken = []
     stop = threading.Event()
 
+    released = threading.Event()  # from then on the source is free to take
+
     def rival() -> None:  # a worker polling all along
         with open_storage(url) as store:
             while not stop.is_set():
-                taken.extend(s.source_id for s in store.lease(["slow"], holder="w", seconds=60))
+                got = [s.source_id for s in store.lease(["slow"], holder="w", seconds=60)]
+                if not released.is_set():
+                    taken.extend(got)
                 time.sleep(0.05)
 
     with open_storage(url) as store:
         store.sync_sources(config.sources)
+        release = store.release
+
+        def release_then_free(source_ids, *, holder):
+            released.set()
+            release(source_ids, holder=holder)
+
+        monkeypatch.setattr(store, "release", release_then_free)
         thread = threading.Thread(target=rival)
         thread.start()
         try:
