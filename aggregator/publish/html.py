@@ -94,9 +94,13 @@ def reader_lead(text: str) -> str:
     return shorten(_SPACE_BEFORE_PUNCTUATION.sub(r"\1", text), _LEAD_CHARS)
 
 
+# The formats by their names: Atom is a name, not an acronym.
+_FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+
+
 def _feed_links(name: str, prefix: str = "") -> list[dict[str, str]]:
     return [
-        {"href": prefix + quote(name) + ext, "type": FEED_TYPES[fmt], "label": fmt.upper()}
+        {"href": prefix + quote(name) + ext, "type": FEED_TYPES[fmt], "label": _FORMAT_NAMES[fmt]}
         for fmt, ext in FORMATS.items()
     ]
 
@@ -133,7 +137,7 @@ def index_html(
     alternates = [
         {
             "type": FEED_TYPES[fmt],
-            "title": f"{main.title} ({fmt.upper()})",
+            "title": f"{main.title} ({_FORMAT_NAMES[fmt]})",
             "href": quote(main.name) + ext,
         }
         for fmt, ext in FORMATS.items()
@@ -173,7 +177,7 @@ def commentary_page(
         alternates = [
             {
                 "type": FEED_TYPES[fmt],
-                "title": f"{site.title} ({fmt.upper()})",
+                "title": f"{site.title} ({_FORMAT_NAMES[fmt]})",
                 "href": f"../{quote(house_feed)}{ext}",
             }
             for fmt, ext in FORMATS.items()

@@ -186,6 +186,10 @@ def test_index_html_reads_in_the_sites_language_and_astana_time(tmp_path, site):
     dom = seen(tmp_path, out / "index.html")
     assert dom.get("lang") == "ru"
     assert dom.xpath("//h2/text()")[:2] == ["Последние новости", "Ленты"]
+    # Formats by their names (Atom is not an acronym), on every feed line and in the head.
+    labels = dom.xpath("//li[1]/a/text()")
+    assert labels[:3] == ["Atom", "RSS", "JSON Feed"]
+    assert "ATOM" not in dom.xpath("string(/)") and "(ATOM)" not in str(dom.xpath("//link/@title"))
     articles = dom.xpath("//article")
     assert articles
     # Astana time (UTC+5) for every entry: 11:00 UTC reads 16:00.
