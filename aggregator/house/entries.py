@@ -11,9 +11,9 @@ import html
 from dataclasses import dataclass, field
 
 from aggregator.config import Config
-from aggregator.house.cache import MatchCache
+from aggregator.house.cache import match_changed
 from aggregator.house.load import Commentary, Problem, house_source_ids, load_all
-from aggregator.house.match import Match, match_all
+from aggregator.house.match import Match
 from aggregator.house.quotes import blocks
 from aggregator.models import Item, StoredItem
 from aggregator.store import Storage
@@ -68,21 +68,8 @@ class HouseCommentary:
         house_ids = house_source_ids(config)
         posts = storage.iter_items(source_ids=house_ids) if house_ids else ()
         loaded = load_all(config, posts)
-        # Unchanged commentary against an unchanged store: last run's results (cache.py).
-        cache = MatchCache.for_storage(storage)
-        matches: dict[str, Match] = {}
-        todo = []
-        for commentary in loaded.commentary:
-            kept = cache.get(commentary)
-            if kept is None:
-                todo.append(commentary)
-            else:
-                matches[commentary.id] = kept
-        if todo:
-            matches.update(match_all(todo, storage, config))
-            for commentary in todo:
-                cache.put(commentary, matches[commentary.id])
-        cache.save(loaded.commentary)
+        # Matched in proportion to what changed since the last run (cache.py).
+        matches: dict[str, Match] = match_changed(loaded.commentary, storage, config)
         result = cls(problems=list(loaded.problems))
         for commentary in loaded.commentary:
             match = matches[commentary.id]

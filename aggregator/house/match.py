@@ -102,6 +102,9 @@ class Match:
     note: str = ""  # why, in words, for `aggregator comment list`
     related: tuple[str, ...] = ()  # other stored items it links (background, not sources)
     evidence: tuple[str, ...] = ()  # what an editor sees: quote found where, shared names
+    # Other stored items the decision weighed (rivals, items holding the same quote): if one
+    # of them changes or goes, the commentary is matched again (cache.py).
+    considered: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -239,6 +242,7 @@ def _match_quotes(
     confidences: list[float] = []
     quoted: list[int] = []
     review: list[tuple[str, float]] = []
+    weighed: list[str] = []
     usable = 0
     for number, quote in enumerate(commentary.quotes):
         pairs, scored = index.quote_scores(quote)
@@ -253,6 +257,7 @@ def _match_quotes(
         if len(tied) > 1 and pairs < FULL_QUOTE_PAIRS:
             confidence = min(confidence, CONFIDENT - 0.01)  # a short phrase several items share
         doc = _tie_break(tied, index, commentary, names)
+        weighed.extend(index.keys[d] for d in tied)
         key = index.keys[doc]
         if confidence >= CONFIDENT:
             if key not in keys:
@@ -270,6 +275,7 @@ def _match_quotes(
             quotes=tuple(quoted),
             note="the quoted text" + (" (two items)" if len(keys) > 1 else ""),
             evidence=tuple(f"quote {n + 1} is in {k}" for n, k in zip(quoted, keys, strict=True)),
+            considered=tuple(dict.fromkeys(weighed)),
         ), False
     if review:
         best = max(review, key=lambda r: r[1])
@@ -279,6 +285,7 @@ def _match_quotes(
             best[1],
             candidates=tuple(sorted(review, key=lambda r: -r[1])),
             note="the quote is only partly found",
+            considered=tuple(dict.fromkeys(weighed)),
         ), False
     return None, usable > 0
 
@@ -422,8 +429,11 @@ def _match_similar(
         (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
         for s, d in ranked[:3]
     )
+    considered = tuple(dict.fromkeys(index.keys[d] for _, d in (*ranked[:5], *rivals[:3])))
     if confidence < REVIEW:
-        return Match(candidates=candidates, note="no stored item is similar enough")
+        return Match(
+            candidates=candidates, note="no stored item is similar enough", considered=considered
+        )
     note = "similar title and text" if same else "names and numbers across languages"
     return Match(
         (index.keys[doc],),
@@ -432,6 +442,7 @@ def _match_similar(
         candidates=candidates,
         note=note,
         evidence=tuple(evidence),
+        considered=considered,
     )
 
 

@@ -1,60 +1,172 @@
-"""Match results kept between runs, valid for one commentary and one store state."""
+"""Match results kept between runs: a run matches in proportion to what changed, and its
+results are those of a full re-match."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from aggregator.config import SourceConfig
-from aggregator.house.cache import MatchCache
+import pytest
+import yaml
+
+import aggregator.house.cache as cache
+from aggregator.config import load_config
+from aggregator.house import house_source_ids, load_all
+from aggregator.house.cache import MatchCache, match_changed
 from aggregator.house.load import Commentary
 from aggregator.house.match import Match
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item
 from aggregator.store import open_storage
 
+REAL = Path(__file__).resolve().parents[2] / "benchmarks" / "matching" / "real"
 WHEN = datetime(2025, 3, 7, 9, 0, tzinfo=UTC)
-SOURCES = [SourceConfig(id="kazinform", name="Казинформ", url="https://inform.kz/rss")]
 
 
-def item(n: int) -> Item:
-    return Item(id=f"i{n}", title=f"Новость {n}", link=f"https://inform.kz/{n}", published=WHEN)
+def feeds_yaml(sources: list[dict], store: str) -> str:
+    document = {
+        "site": {"title": "Евразия24", "link": "https://eurasia24.media/", "house": "Евразия24"},
+        "house": {"commentary_dir": "commentary"},
+        "storage": {"url": store},
+        "sources": [
+            {"id": s["id"], "name": s["name"], "url": f"https://{s['id']}.example/rss"}
+            for s in sources
+        ]
+        + [{"id": "house", "name": "Евразия24", "url": "https://e24.example/rss", "house": True}],
+    }
+    return yaml.safe_dump(document, allow_unicode=True)
 
 
-def test_a_result_is_reused_until_the_commentary_or_the_store_changes(tmp_path):
-    storage = open_storage(tmp_path / "aggregator.sqlite")
+def as_item(entry: dict, **changes) -> Item:
+    when = datetime.fromisoformat(entry["date"]).astimezone(UTC)
+    fields = dict(
+        id=entry["link"],
+        title=entry["title"],
+        link=entry["link"],
+        content=entry["html"],
+        published=when,
+        updated=when,
+        language=entry.get("language"),
+    )
+    return Item(**{**fields, **changes})
+
+
+def background(count: int) -> list[Item]:
+    """``count`` generated news items (benchmarks/corpus.py) over the labelled set's weeks."""
+    sys.path.insert(0, str(REAL.parent))
+    from _common import background as generated
+
+    weeks = datetime(2025, 2, 27, tzinfo=UTC), datetime(2025, 4, 27, tzinfo=UTC)
+    return [s.item for s in generated(count, start=weeks[0], end=weeks[1])]
+
+
+def decision(match: Match) -> tuple:
+    """What a match decides: what is published (or shown for review), how, and why not.
+
+    Its confidence and candidates' scores are not compared: they rest on store-wide word
+    frequencies, which every stored item moves a little (cache.py, REMATCH_DRIFT)."""
+    return (match.status, match.keys, match.method, match.quotes, match.related, match.error)
+
+
+def test_results_over_a_changing_store_are_those_of_a_full_rematch(tmp_path, store_at, monkeypatch):
+    """The hand-written labelled set (benchmarks/matching/real) and 2,000 generated items
+    are stored; then new items arrive, one is edited, old ones are pruned.  After each step
+    the kept-and-rechecked results equal matching everything again, and only commentary
+    the change may concern was matched again."""
+    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
+    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
+    (tmp_path / "feeds.yaml").write_text(
+        feeds_yaml(items["sources"], store_at("aggregator")), encoding="utf-8"
+    )
+    (tmp_path / "commentary").mkdir()
+    for post in posts:
+        if post["format"] == "markdown":
+            (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
+    config = load_config(tmp_path / "feeds.yaml")
+    entries = sorted(items["items"], key=lambda e: e["date"])
+    matched: list[int] = []
+    full_match = cache.match_all
+    monkeypatch.setattr(
+        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
+    )
+
+    def store(storage, source_id: str, its: list[Item], fetched_at: datetime) -> None:
+        state = storage.get_source_state(source_id)
+        record_fetch(storage, state, its, fetched_at=fetched_at)
+
+    def store_labelled(storage, batch: list[dict], fetched_at: datetime, **changes) -> None:
+        per_source = defaultdict(list)
+        for entry in batch:
+            per_source[entry["source"]].append(as_item(entry, **changes))
+        for source_id, its in per_source.items():
+            store(storage, source_id, its, fetched_at)
+
+    def check(storage) -> int:
+        """How many commentary were matched again; asserts the results are a full match's."""
+        commentary = load_all(config, storage.iter_items(source_ids=house_source_ids(config)))
+        assert not commentary.problems
+        before = len(matched)
+        kept = match_changed(commentary.commentary, storage, config)
+        full = full_match(commentary.commentary, storage, config)
+        assert {k: decision(m) for k, m in kept.items()} == {
+            k: decision(m) for k, m in full.items()
+        }
+        return sum(matched[before:])
+
+    storage = open_storage(config.storage.url)
     try:
-        storage.sync_sources(SOURCES)
-        record_fetch(storage, storage.get_source_state("kazinform"), [item(1)], fetched_at=WHEN)
-        commentary = Commentary(
-            id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Текст.</p>"
-        )
-        match = Match(("k1",), "similarity", 0.9, candidates=(("k1", 0.9),), quotes=(-1,),
-                      evidence=("shares 16 with k1",))  # fmt: skip
-        cache = MatchCache.for_storage(storage)
-        assert cache.get(commentary) is None
-        cache.put(commentary, match)
-        cache.save([commentary])
-
-        assert MatchCache.for_storage(storage).get(commentary) == match
-        edited = dataclasses.replace(commentary, comment_html="<p>Другой текст.</p>")
-        assert MatchCache.for_storage(storage).get(edited) is None
-
-        state = dataclasses.replace(storage.get_source_state("kazinform"), body_hash="new")
-        record_fetch(storage, state, [item(1), item(2)], fetched_at=WHEN)
-        assert MatchCache.for_storage(storage).get(commentary) is None
+        storage.sync_sources(config.sources)
+        store(storage, "kapital-kz", background(2000), datetime(2025, 4, 27, tzinfo=UTC))
+        # The oldest five were in their feeds only in early March; the rest until April.
+        store_labelled(storage, entries[:5], datetime(2025, 3, 5, tzinfo=UTC))
+        store_labelled(storage, entries[5:-10], datetime(2025, 4, 20, tzinfo=UTC))
+        assert check(storage) == 96  # the first run matches every commentary file
+        assert check(storage) == 0  # nothing changed: nothing is matched
+        # The ten newest items arrive: the posts of those days are matched again.
+        store_labelled(storage, entries[-10:], datetime(2025, 4, 23, tzinfo=UTC))
+        assert 0 < check(storage) < 30
+        # An edited item: the posts that matched it, or weighed it, are matched again.
+        edited = next(e for e in entries if e["id"] == "nbrate-kazinform")
+        store_labelled(storage, [edited], WHEN + timedelta(days=60), title="Ставка: 16,5%")
+        assert 0 < check(storage) < 10
+        # The five pruned: the posts built on them are matched again (and lose them).
+        now = datetime(2025, 4, 25, tzinfo=UTC)
+        assert storage.prune(retention_days=45, keep_latest=0, now=now) == 5
+        assert 0 < check(storage) < 30
     finally:
         storage.close()
 
 
-def test_an_unreadable_cache_file_only_means_matching_again(tmp_path):
-    storage = open_storage(tmp_path / "aggregator.sqlite")
-    try:
-        storage.sync_sources(SOURCES)
-        (tmp_path / "aggregator.sqlite.matches.json").write_text("{not json", encoding="utf-8")
-        commentary = Commentary(
-            id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Текст.</p>"
-        )
-        assert MatchCache.for_storage(storage).get(commentary) is None
-    finally:
-        storage.close()
+def test_a_result_is_kept_for_the_store_and_sources_it_was_computed_for(tmp_path):
+    commentary = Commentary(
+        id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Текст.</p>"
+    )
+    match = Match(("k1",), "similarity", 0.9, candidates=(("k1", 0.9),), quotes=(-1,),
+                  evidence=("shares 16 with k1",), considered=("k2",))  # fmt: skip
+    path = tmp_path / "aggregator.sqlite.matches.json"
+    kept = MatchCache(path, "aggregator.sqlite", "sources-1")
+    assert kept.get(commentary) is None and kept.mark is None
+    kept.put(commentary, match)
+    kept.save([commentary], mark=7)
+
+    again = MatchCache(path, "aggregator.sqlite", "sources-1")
+    assert again.get(commentary) == match and again.mark == 7
+    edited = Commentary(
+        id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Другой.</p>"
+    )
+    assert again.get(edited) is None
+    assert MatchCache(path, "other.sqlite", "sources-1").get(commentary) is None
+    assert MatchCache(path, "aggregator.sqlite", "sources-2").get(commentary) is None
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"format": 2}', ""])
+def test_an_unreadable_cache_file_only_means_matching_again(tmp_path, content):
+    path = tmp_path / "aggregator.sqlite.matches.json"
+    path.write_text(content, encoding="utf-8")
+    kept = MatchCache(path, "aggregator.sqlite")
+    assert kept.mark is None
+    assert (
+        kept.get(Commentary(id="a", title="A", published=WHEN, slug="a", comment_html="")) is None
+    )
