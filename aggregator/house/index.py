@@ -6,6 +6,7 @@ names and numbers).  How the index is used to decide is match.py's.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 import re
@@ -95,6 +96,7 @@ class MatchIndex:
         self._sources: list[str] = []
         self._seqs: list[array] = []  # stem ids of title + text, in order
         self._lengths: list[int] = []  # content words (not stop words)
+        self._arrays = None  # a numpy copy of the lengths, made on the first search
         self._total_length = 0
         self._ordered = True
         # Stems: token -> stem id; per stem id its postings (doc << 4 | tf << 1 | title).
@@ -166,6 +168,7 @@ class MatchIndex:
             counts.setdefault(stem, 0)
         length = sum(counts.values()) + _TITLE_BOOST * len(in_title)
         self._lengths.append(length)
+        self._arrays = None
         self._total_length += length
         postings = self._postings
         base = doc << 4
@@ -333,6 +336,11 @@ class MatchIndex:
         if norm <= 0:
             return []
         average = self._total_length / n
+        language = language or detect_language(text)
+        if self._ordered:
+            return self._similar_in_window(
+                tokens, weighted, norm, average, lo, hi, language, exclude
+            )
         scores: dict[int, float] = {}
         times = self._times
         start, stop = lo << 4, hi << 4
@@ -355,14 +363,58 @@ class MatchIndex:
                     tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self._lengths[doc] / average))
                 )
                 scores[doc] = scores.get(doc, 0.0) + weight * saturation / (_K1 + 1)
-        for doc, coverage in self._skeleton_scores(
-            tokens, language or detect_language(text), lo, hi, since, until
-        ).items():
+        for doc, coverage in self._skeleton_scores(tokens, language, lo, hi, since, until).items():
             scores[doc] = max(scores.get(doc, 0.0) / norm, coverage) * norm
         for key in exclude:
             scores.pop(self._by_key.get(key, -1), None)
         best = heapq.nlargest(10, zip(scores.values(), (-d for d in scores), strict=True))
         return [(score / norm, -negative) for score, negative in best]
+
+    def _similar_in_window(
+        self,
+        tokens: list[str],
+        weighted: list[tuple[float, int]],
+        norm: float,
+        average: float,
+        lo: int,
+        hi: int,
+        language: str,
+        exclude: Iterable[str],
+    ) -> list[tuple[float, int]]:
+        """``similar`` for items added oldest first: the window is docs lo..hi, and every
+        query word's postings there are scored at once (numpy, imported only when a
+        commentary is matched; the same arithmetic, in the same order, as one by one)."""
+        import numpy as np
+
+        if self._arrays is None:
+            self._arrays = np.array(self._lengths, dtype=np.float64)
+        lengths = self._arrays
+        scores = np.zeros(hi - lo)
+        touched = np.zeros(hi - lo, dtype=bool)
+        start, stop = lo << 4, hi << 4
+        for weight, stem in weighted[:_QUERY_TERMS]:
+            postings = self._postings[stem]
+            a = bisect.bisect_left(postings, start)
+            b = bisect.bisect_left(postings, stop)
+            if b - a > _WINDOW_POSTINGS or a == b:
+                continue
+            entries = np.frombuffer(postings, dtype=np.int32)[a:b]
+            docs = entries >> 4
+            tf = (((entries >> 1) & 7) + _TITLE_BOOST * (entries & 1)).astype(np.float64)
+            saturation = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * lengths[docs] / average))
+            scores[docs - lo] += weight * saturation / (_K1 + 1)
+            touched[docs - lo] = True
+        for doc, coverage in self._skeleton_scores(tokens, language, lo, hi, None, None).items():
+            scores[doc - lo] = max(scores[doc - lo] / norm, coverage) * norm
+            touched[doc - lo] = True
+        for key in exclude:
+            doc = self._by_key.get(key, -1)
+            if lo <= doc < hi:
+                touched[doc - lo] = False
+        found = np.flatnonzero(touched)
+        # Best first, ties to the older item (as heapq.nlargest over (score, -doc) orders).
+        order = np.argsort(-scores[found], kind="stable")[:10]
+        return [(float(scores[found[i]]) / norm, int(found[i]) + lo) for i in order]
 
     def _skeleton_scores(
         self,
@@ -403,6 +455,8 @@ class MatchIndex:
         if norm <= 0:
             return {}
         languages, times = self._languages, self._times
+        if self._ordered and hi > lo:
+            return self._skeletons_in_window(weighted, norm, query_language, lo, hi)
         found: dict[int, float] = {}
         shared: dict[int, int] = {}
         for weight, sid in weighted:
@@ -424,6 +478,30 @@ class MatchIndex:
             for doc, total in found.items()
             if shared[doc] >= _SKELETON_SHARED
         }
+
+    def _skeletons_in_window(
+        self, weighted: list[tuple[float, int]], norm: float, query_language: int, lo: int, hi: int
+    ) -> dict[int, float]:
+        """``_skeleton_scores`` over docs lo..hi, each skeleton's postings at once."""
+        import numpy as np
+
+        total = np.zeros(hi - lo)
+        shared = np.zeros(hi - lo, dtype=np.int32)
+        for weight, sid in weighted:
+            postings = self._skeleton_postings[sid]
+            a, b = bisect.bisect_left(postings, lo), bisect.bisect_left(postings, hi)
+            if b - a > _WINDOW_POSTINGS or a == b:
+                continue
+            docs = np.frombuffer(postings, dtype=np.int32)[a:b] - lo
+            total[docs] += weight
+            shared[docs] += 1
+        found = np.flatnonzero(shared >= _SKELETON_SHARED)
+        if not len(found):
+            return {}
+        languages = np.frombuffer(bytes(self._languages[lo:hi]), dtype=np.uint8)[found]
+        factor = np.where(languages == query_language, SAME_WEIGHT, CROSS_WEIGHT)
+        values = total[found] / norm * factor
+        return dict(zip((found + lo).tolist(), values.tolist(), strict=True))
 
     def doc_of(self, key: str) -> int | None:
         return self._by_key.get(key)
@@ -525,6 +603,7 @@ _SKELETON_VOWELS = re.compile(r"(?<=.)[aeiouy]+")
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """The spelling-independent key of a word: Cyrillic and Latin spellings of a name meet.
 
@@ -568,6 +647,7 @@ _THOUSAND = re.compile("тысяч")
 _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _number_value(token: str) -> float | None:
     for pattern, value in _NUMBER_WORDS:
         if pattern.match(token):
