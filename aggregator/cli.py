@@ -41,6 +41,7 @@ from aggregator.store import (
 
 if TYPE_CHECKING:
     from aggregator.house import HouseCommentary
+    from aggregator.publish import PublishReport
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -392,7 +393,7 @@ def publish(ctx: Context) -> None:
         _publish(ctx)
 
 
-def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
+def _publish(ctx: Context, house: HouseCommentary | None = None) -> PublishReport:
     from aggregator.publish import publish as publish_outputs
 
     with ctx.open_storage() as storage:
@@ -415,6 +416,7 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> None:
         )
     for problem in report.problems:
         click.echo(f"  commentary not published: {problem}", err=True)
+    return report
 
 
 @cli.command()
@@ -448,16 +450,46 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
-    from aggregator.house import HouseCommentary
-
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=())
-        # Matched once for both stages: matching may index the whole store.
-        with ctx.open_storage() as storage:
-            house = HouseCommentary.load(ctx.config, storage)
-        if ctx.config.related.enabled:
-            _relate(ctx, house=house)
-        _publish(ctx, house=house)
+        _relate_and_publish(ctx)
+
+
+def _relate_and_publish(ctx: Context) -> None:
+    """The relate and publish stages of ``run``, skipped when nothing they read changed
+    since the last run that ran them and what they wrote is in place (runstamp.py)."""
+    from aggregator import runstamp
+
+    out_dir = ctx.output_dir
+    with ctx.open_storage() as storage:
+        inputs = runstamp.current(ctx.config, storage, ctx.store_location)
+        last = runstamp.read(out_dir)
+        if runstamp.unchanged_since(last, inputs, storage, out_dir) and not _websub_pending(ctx):
+            ctx.echo(
+                "nothing changed since the last run: the related lists and outputs in "
+                f"{out_dir} are current"
+            )
+            return
+    runstamp.forget(out_dir)  # until this run has written everything
+    from aggregator.house import HouseCommentary
+
+    # Matched once for both stages: matching may index the whole store.
+    with ctx.open_storage() as storage:
+        house = HouseCommentary.load(ctx.config, storage)
+    if ctx.config.related.enabled:
+        _relate(ctx, house=house)
+    report = _publish(ctx, house=house)
+    inputs.outputs = runstamp.snapshot(out_dir, [*report.written, *report.unchanged])
+    runstamp.write(out_dir, inputs)
+
+
+def _websub_pending(ctx: Context) -> bool:
+    """Announcements a hub has still to get: publish retries them."""
+    if not ctx.config.publish.websub_hubs:
+        return False
+    from aggregator.publish.websub import hub_statuses
+
+    return any(hub.pending for hub in hub_statuses(ctx.config, ctx.output_dir))
 
 
 @cli.command()

@@ -111,7 +111,7 @@ class SourceState:
     body_hash: str | None = None
     title: str | None = None  # from the feed itself
     link: str | None = None
-    feed_updated: datetime | None = None
+    feed_updated: datetime | None = None  # the feed's own date, else when its body last changed
     last_attempt: datetime | None = None
     last_success: datetime | None = None
     last_error: str | None = None

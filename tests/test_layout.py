@@ -34,6 +34,7 @@ RANKS = {
     "aggregator.related": 5,
     "aggregator.publish": 6,
     "aggregator.serve": 7,
+    "aggregator.runstamp": 7,  # what the last run published from: reads config, store, outputs
     "aggregator.cli": 8,
     "aggregator.__main__": 9,
 }

@@ -156,7 +156,9 @@ def plan_fetch(
         body_hash=body_hash,
         title=feed.title or state.title,
         link=feed.link or state.link,
-        feed_updated=feed.updated or state.feed_updated,
+        # A feed without a date of its own was modified when its body changed (here):
+        # a fetch that finds it unchanged moves nothing publish shows.
+        feed_updated=feed.updated or now,
         encoding=feed.encoding or state.encoding,
         # A feed read in part (not well-formed) is a success with an error to fix.
         last_error=feed.problem and f"{state.url}: {feed.problem}",

@@ -117,3 +117,24 @@ def test_an_id_listed_twice_keeps_its_later_version():
     writes, counts = plan_items(items, {}, FETCHED)
     assert [(w.item.title, w.kind) for w in writes] == [("Второй", "new")]
     assert (counts.new, counts.updated) == (1, 1)
+
+
+def test_a_feed_without_a_date_of_its_own_is_dated_when_its_body_changed():
+    from aggregator.config import FetchConfig, SourceConfig
+    from aggregator.ingest.decide import plan_fetch
+    from aggregator.models import ParsedFeed, SourceState
+
+    source = SourceConfig(id="a", url="https://a.kz/rss")
+    state = SourceState(source_id="a", url=source.url, configured_url=source.url)
+    feed = ParsedFeed(format="rss20", title="A", items=(Item(id="1", title="Новость"),))
+    plan, _ = plan_fetch(
+        source, state, feed, {}, body_hash="h1", max_age=None, fetch=FetchConfig(), now=FETCHED
+    )
+    # What publish gives as its atom:source updated: moved only by a changed body, never
+    # by a fetch that finds the feed as it was.
+    assert plan.state.feed_updated == FETCHED
+    dated = ParsedFeed(format="rss20", updated=FETCHED - timedelta(days=2))
+    plan, _ = plan_fetch(
+        source, state, dated, {}, body_hash="h2", max_age=None, fetch=FetchConfig(), now=FETCHED
+    )
+    assert plan.state.feed_updated == FETCHED - timedelta(days=2)
