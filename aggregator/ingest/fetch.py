@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import ssl
 import time
 import zlib
@@ -286,8 +287,8 @@ class Fetcher:
             async with self._pool(policy, host) as transport:
                 # Straight to the transport: httpx's client would add a cookie jar
                 # shared by every source on a host, and costs more than the request.
-                response = await transport.handle_async_request(
-                    httpx.Request(request.method, url, headers=headers, content=request.body)
+                response = await transport.send(
+                    request.method, _encoded(url), headers.multi_items(), request.body
                 )
                 try:
                     progress.status_code = response.status_code
@@ -312,7 +313,8 @@ class Fetcher:
         if not location:
             raise _Failure(f"HTTP {status} without a Location header from {here}")
         try:
-            next_url = str(response.url.join(location.strip()))
+            here_url = httpx.URL(here)
+            next_url = str(here_url.join(location.strip()))
         except httpx.InvalidURL as exc:
             raise _Failure(f"bad redirect Location {location!r} from {here}: {exc}") from None
         if request.method != "GET":
@@ -324,7 +326,7 @@ class Fetcher:
         hops, cap = len(progress.redirects), self.config.max_redirects
         if hops > cap:
             raise _Failure(f"too many redirects ({hops} > {cap}) starting at {request.url}")
-        if httpx.URL(next_url).netloc != response.url.netloc:
+        if httpx.URL(next_url).netloc != here_url.netloc:
             for name in _ORIGIN_ONLY_HEADERS:
                 headers.pop(name, None)
         return next_url
@@ -347,7 +349,7 @@ class Fetcher:
         elif 200 <= status < 300 and status != 204:
             progress.phase = "reading"
             outcome, error = FetchOutcome.OK, None
-            body = await _read_body(response, self.config.max_body_bytes)
+            body = await _read_body(response, progress.url, self.config.max_body_bytes)
         else:
             permanent_url, body = None, None
             error = f"HTTP {status} {_reason(response)}"
@@ -489,8 +491,7 @@ class _Decoder:
         return out
 
 
-async def _read_body(response: httpx.Response, limit: int) -> bytes:
-    url = str(response.url)
+async def _read_body(response: httpx.Response, url: str, limit: int) -> bytes:
     decoder = _Decoder(response.headers.get("content-encoding", ""), url)
     compressed = decoder.coding not in ("", "identity")
     after = " after decompression" if compressed else ""
@@ -504,6 +505,16 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
         if len(body) > limit:
             raise _Failure(too_big)
     return bytes(body)
+
+
+# A URL of only these characters is sent as written; any other (non-ASCII, spaces, a
+# '%' that may not start an escape) is normalized by httpx first, as it always was.
+_PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*")
+
+
+def _encoded(url: str) -> str:
+    """``url`` as a request line carries it (percent-encoded), parsed only when needed."""
+    return url if _PLAIN_URL.fullmatch(url) else str(httpx.URL(url))
 
 
 def _host(url: str) -> str:

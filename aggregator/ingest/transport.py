@@ -26,7 +26,7 @@ import os
 import socket
 import ssl
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -137,16 +137,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._tls = tls  # called for https requests only
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method not in ("GET", "HEAD", "POST"):  # POST: WebSub pings
-            raise httpx.UnsupportedProtocol(f"{request.method} requests are not sent")
+        response = await self.send(
+            request.method, str(request.url), request.headers.multi_items(), request.content
+        )
+        response.request = request
+        return response
+
+    async def send(
+        self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None
+    ) -> httpx.Response:
+        """One request, without building an ``httpx.Request`` (its URL parsing costs
+        more than aiohttp's whole request): ``url`` must be in its encoded form, as
+        ``str(httpx.URL(...))`` gives it; the response has no ``.request``."""
+        if method not in ("GET", "HEAD", "POST"):  # POST: WebSub pings
+            raise httpx.UnsupportedProtocol(f"{method} requests are not sent")
         try:
             response = await self.session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
-                data=request.content or None,
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body or None,
                 allow_redirects=False,
-                ssl=self._tls() if request.url.scheme == "https" else True,
+                ssl=self._tls() if url[:6].lower() == "https:" else True,
             )
         except aiohttp.ClientConnectorCertificateError as exc:
             # From the ssl module's own error, whose verify_message says what was wrong.
@@ -165,7 +177,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             status_code=response.status,
             headers=response.raw_headers,
             stream=_ResponseStream(response),
-            request=request,
             extensions={
                 "http_version": b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
