@@ -43,7 +43,9 @@ TITLES = [
 @pytest.fixture
 def site(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(TITLES), etag='"v1"')
-    feed_server.route("/b.xml", body=rss(["Погода в Алматы: снег и ветер"], "pogoda.kz"), etag='"b1"')
+    feed_server.route(
+        "/b.xml", body=rss(["Погода в Алматы: снег и ветер"], "pogoda.kz"), etag='"b1"'
+    )
     config = tmp_path / "feeds.yaml"
     (tmp_path / "commentary").mkdir()
     config.write_text(
@@ -86,7 +88,9 @@ def files(site: Path) -> dict[str, tuple[int, bytes]]:
 
 
 def titles(site: Path, name: str = "all") -> list[str]:
-    return [e.title for e in feedparser.parse((site / "output" / f"{name}.atom").read_bytes()).entries]
+    return [
+        e.title for e in feedparser.parse((site / "output" / f"{name}.atom").read_bytes()).entries
+    ]
 
 
 SKIPPED = "nothing changed since the last run"
