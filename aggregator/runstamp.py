@@ -2,7 +2,7 @@
 new skips both stages, and never leaves an output stale.
 
 After a run that related and published, a stamp goes into the output directory
-(``.run-stamp.json``): fingerprints of everything those stages read, and the size and
+(``.run-stamp``): fingerprints of everything those stages read, and the size and
 modification time of what they wrote.  The next run skips them only when all of it is
 as it was:
 
@@ -41,7 +41,7 @@ from aggregator.files import write_if_changed
 from aggregator.models import SourceState
 from aggregator.store import Storage
 
-STAMP_FILE = ".run-stamp.json"
+STAMP_FILE = ".run-stamp"  # JSON, but not named *.json: it is no feed of the site
 FORMAT = 1
 
 # Moved by every fetch attempt, also one that brings nothing.  What they mean for a
