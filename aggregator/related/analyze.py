@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -141,13 +142,14 @@ def reprint_signature(doc: Document) -> tuple[int, bytes]:
 
 
 def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
-    text_hash = _stem_hash(" ".join(title_words + ["|"] + words))
+    # Not through the memo: every text is another string.
+    text_hash = _hash(" ".join(title_words + ["|"] + words))
     # The headline belongs to the text: a retelling that changes a word of it and one
     # of a short lead is not the same text; a reprint keeps (nearly) both.
     words = title_words + words
     if len(words) < SKETCH_MIN_WORDS:
         return text_hash, b""
-    h = np.fromiter(map(_stem_hash, words), np.int64).view(np.uint64)
+    h = _hashes(words).view(np.uint64)
     with np.errstate(over="ignore"):
         shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
     return text_hash, np.unique(shingles)[:SKETCH_SIZE].tobytes()
@@ -207,25 +209,50 @@ def concat(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 _HASHES: dict[str, int] = {}
+_HASHES_MAX = 2_000_000
+
+
+def _hash(text: str) -> int:
+    """A stable 64-bit id of a string (Python's hash() changes between processes)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def _stem_hash(stem: str) -> int:
-    """A stable 64-bit id of a stem (Python's hash() changes between processes)."""
+    """:func:`_hash`, memoized: stems and words repeat across documents."""
     h = _HASHES.get(stem)
     if h is None:
-        if len(_HASHES) > 2_000_000:
+        if len(_HASHES) > _HASHES_MAX:
             _HASHES.clear()
-        digest = hashlib.blake2b(stem.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        h = _HASHES[stem] = int.from_bytes(digest, "little", signed=True)
+        h = _HASHES[stem] = _hash(stem)
     return h
 
 
-def counted(stems: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct stem hashes, their counts)."""
-    hashes = np.fromiter(map(_stem_hash, stems), np.int64)
-    if not len(hashes):
-        return hashes, np.zeros(0, np.int64)
-    return np.unique(hashes, return_counts=True)
+def _hashes(words: Sequence[str]) -> np.ndarray:
+    """The :func:`_stem_hash` of each word, as an int64 array.  Only the words not yet
+    memoized are hashed; the rest is one lookup per word in C (no Python call each)."""
+    memo = _HASHES
+    missing = set(words).difference(memo)
+    if missing:
+        if len(memo) + len(missing) > _HASHES_MAX:
+            memo.clear()
+            missing = set(words)
+        for word in missing:
+            memo[word] = _hash(word)
+    return np.fromiter(map(memo.__getitem__, words), np.int64, len(words))
+
+
+def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct stem hashes, their counts), of terms given as a
+    term -> count mapping or as a sequence with repeats."""
+    if not isinstance(terms, Mapping):
+        terms = Counter(terms)
+    if not terms:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    hashes = _hashes(list(terms))
+    counts = np.fromiter(terms.values(), np.int64, len(terms))
+    order = np.argsort(hashes)
+    return hashes[order], counts[order]
 
 
 def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
@@ -270,14 +297,17 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILI
 _CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
 
 
-def analyze_document(doc: Document) -> tuple[list[str], list[str], set[str]]:
+def analyze_document(doc: Document) -> tuple[dict[str, int], dict[str, int], set[str]]:
     """(title terms, text terms, terms of names and figures) of a document; see
     :func:`analyze_with_signature`."""
     return analyze_with_signature(doc)[:3]
 
 
-def analyze_with_signature(doc: Document) -> tuple[list[str], list[str], set[str], int, bytes]:
-    """(title terms, text terms, terms of names and figures) of a document, and its
+def analyze_with_signature(
+    doc: Document,
+) -> tuple[dict[str, int], dict[str, int], set[str], int, bytes]:
+    """(title terms, text terms: each with its count; terms of names and figures) of a
+    document, and its
     :func:`reprint_signature` (over the same words, abbreviations spelled out and
     figures in one spelling: both sides of a comparison get the same treatment).
 
@@ -316,27 +346,55 @@ def _terms(
     names: set[str],
     named: set[str],
     limit: int | None = None,
-) -> list[str]:
-    """The terms of one text; ``named`` collects those that are names or figures."""
+) -> dict[str, int]:
+    """The terms of one text and their counts; ``named`` collects those that are
+    names or figures.  Worked out once per distinct word form (the memo of
+    :func:`_word_terms`), then counted: a text repeats its words."""
     stop = _text.STOP_WORDS[language]
-    tokens = [t for t in words if t not in stop][:limit]
-    terms = _text.stem_tokens(tokens, language)  # figures stay as they are (digits)
-    named.update(t for t in tokens if t[0] == "n" and t[1:2].isdigit())
-    if not names.isdisjoint(tokens):
-        for token, stem in zip(tokens, list(terms), strict=True):
+    counts = Counter([t for t in words if t not in stop][:limit])
+    distinct = list(counts)
+    memo = _word_terms(distinct, language)
+    terms: dict[str, int] = {}
+    get = terms.get
+    for token, count in counts.items():
+        for term in memo[token]:
+            terms[term] = get(term, 0) + count
+    named.update(t for t in distinct if t[0] == "n" and t[1:2].isdigit())
+    if not names.isdisjoint(distinct):
+        for token in distinct:
             if token in names:
+                stem = memo[token][0]
                 # Latin words unstemmed: the skeleton must not depend on the
                 # stemmer's language (Wildberries / Вайлдберриз).
                 bone = skeleton(token if token.isascii() else stem)
                 if len(bone) >= _SKELETON_MIN:
                     named.add(f"~s:{bone}")
-                    terms.append(f"~s:{bone}")
+                    terms[f"~s:{bone}"] = get(f"~s:{bone}", 0) + counts[token]
                 named.add(stem)
-    if language != "en":
-        # Derivational grouping: Snowball splits Франции / французский, России /
-        # россиян, обвиняют / обвинили; their first letters do not.
-        terms += ["~" + t[:_PREFIX] for t in tokens if len(t) >= _PREFIX_FROM and not t.isascii()]
     return terms
+
+
+_WORD_TERMS: dict[str, dict[str, tuple[str, ...]]] = {}
+_WORD_TERMS_MAX = 500_000  # word forms per language before the memo starts over
+
+
+def _word_terms(tokens: list[str], language: str) -> dict[str, tuple[str, ...]]:
+    """The memo of what each word form gives, whatever the text: its stem, and for
+    Russian and Kazakh its first letters (derivational grouping: Snowball splits
+    Франции / французский, России / россиян, обвиняют / обвинили; their first
+    letters do not)."""
+    memo = _WORD_TERMS.get(language)
+    if memo is None or len(memo) > _WORD_TERMS_MAX:
+        memo = _WORD_TERMS[language] = {}
+    missing = [t for t in tokens if t not in memo]
+    if missing:
+        prefixes = language != "en"
+        for token, stem in zip(missing, _text.stem_tokens(missing, language), strict=True):
+            if prefixes and len(token) >= _PREFIX_FROM and not token.isascii():
+                memo[token] = (stem, "~" + token[:_PREFIX])
+            else:
+                memo[token] = (stem,)
+    return memo
 
 
 def _capitalized(text: str, language: str) -> set[str]:
