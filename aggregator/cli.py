@@ -442,7 +442,7 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
             raise Fatal(
                 f"cannot write the related index or its files: {os_problem(exc, str(out_dir))}"
             ) from None
-    ctx.echo(f"related: {result.stats}; {_count(len(result.index), 'entry')}; files in {out_dir}")
+    ctx.echo(f"related: {result.stats}; {_count(result.entry_count, 'entry')}; files in {out_dir}")
 
 
 @cli.command()

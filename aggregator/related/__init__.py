@@ -30,7 +30,7 @@ from aggregator.related.analyze import (
 )
 from aggregator.related.export import url_key, url_shard, write_outputs
 from aggregator.related.index import REBUILD_DRIFT, Refresh, RelatedIndex, UpdateStats
-from aggregator.related.persist import index_path, load_index, save_index
+from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
 
 __all__ = [
@@ -68,6 +68,8 @@ def relate(
     # Commentary files are not in the store: the house gives them as made-up items.
     files = house.files() if house is not None else []
     result = refresh(config, storage, rebuild=rebuild, exclude=exclude, extra=files)
+    if result.unchanged and (out_dir / "related.json").exists():
+        return result  # nothing to write: every file is as the last run left it
     out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(
         config,
@@ -122,11 +124,26 @@ def refresh(
     settings = config.related
     sources = {s.id: s for s in config.sources}
     path = index_path(storage.location, config_dir(config))
+    exclude = dict(exclude or {})
+    extras = {s.key: s for s in extra}
+    extra_versions = {key: version_of(stored) for key, stored in extras.items()}
+    if not rebuild:
+        unchanged = _unchanged(storage, index_meta(path, settings), exclude, extra_versions)
+        if unchanged is not None:
+            stats = UpdateStats(reason="nothing changed")
+            stats.seconds = time.perf_counter() - started
+            return Refresh(
+                index_or_none=None,
+                entries={},
+                stats=stats,
+                rewrite=set(),
+                unchanged=True,
+                entry_count=unchanged,
+                load=lambda: load_index(path, settings),
+            )
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
-    exclude = dict(exclude or {})
     house_name = config.site.house or config.site.title
-    extras = {s.key: s for s in extra}
     entries: dict[str, Entry] = {
         key: replace(describe_entry(stored, sources), source=house_name)
         for key, stored in extras.items()
@@ -136,6 +153,7 @@ def refresh(
         if index.store_mark is None or mark < index.store_mark:
             stats.reason = "the store is not the one indexed"
             index = None
+    removed_ids: list[int] = []
     if index is not None:
         docs: list[Document] = []
         for key in changed_keys:
@@ -174,7 +192,7 @@ def refresh(
         stats.reason = ""
         stats.added, stats.removed, stats.changed = added, len(removed), len(docs) - added
         touched = {d.key for d in docs}
-        stories = index.stories()
+        removed_ids = [i for i in map(index.id_of, removed) if i is not None]
         lists_changed = index.update(docs, removed, exclude=exclude)
         # Files to render again: changed lists, changed entries, and the lists that
         # show a changed entry or a story it joined (its "also").
@@ -192,14 +210,39 @@ def refresh(
             if stored is not None:
                 entries[key] = describe_entry(stored, sources)
     index.store_mark = mark
+    index.notes = {"extras": extra_versions}
     save_index(index, path)
     stats.lists_changed = len(lists_changed)
     stats.seconds = time.perf_counter() - started
     return Refresh(
-        index=index,
+        index_or_none=index,
         entries=entries,
         stats=stats,
         changed=lists_changed,
         rewrite=rewrite,
         removed=removed,
+        removed_ids=removed_ids,
+        entry_count=len(index),
     )
+
+
+def _unchanged(
+    storage: Storage,
+    meta: dict | None,
+    exclude: Mapping[str, Collection[str]],
+    extra_versions: Mapping[str, str],
+) -> int | None:
+    """The saved index's entry count when nothing it depends on changed since it was
+    saved (no entry stored, edited or removed; the same commentary files and
+    exclusions), else None.  Reads the index's description only, not the index."""
+    if meta is None or meta.get("store_mark") is None:
+        return None
+    mark, changed, removed = storage.item_changes(meta["store_mark"])
+    if changed or removed or mark != meta["store_mark"]:
+        return None
+    if (meta.get("notes") or {}).get("extras", {}) != dict(extra_versions):
+        return None
+    wanted = {k: sorted(set(v)) for k, v in sorted(exclude.items()) if v}
+    if (meta.get("exclude") or {}) != wanted:
+        return None
+    return int(meta.get("entries", 0))

@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -150,7 +150,22 @@ class RelatedIndex:
         self.link_names: list[str] = []
         self.link_id: dict[str, int] = {}
         self.exclude: dict[str, tuple[str, ...]] = {}
+        # Entry numbers: stable while the entry stays (rows move up when others leave),
+        # never reused, in row order; a full build numbers the entries 0..n-1.
+        self.next_id = 0
+        # What the saved base file holds (persist): entries numbered below ``base_id``,
+        # the first ``base_terms`` stems and ``base_links`` links; since then, the base
+        # entries removed and the entries whose lists changed (by number).
+        self.base_id = 0
+        self.base_terms = 0
+        self.base_links = 0
+        self.base_removed: list[int] = []
+        self.dirty: set[int] = set()
+        self.base_generation: str | None = None
+        self.notes: dict = {}  # the caller's, saved with the index (JSON)
+        self._sorted_terms = 0  # term_hash[:this] is sorted (looked up by bisection)
         n = 0
+        self._ids = np.zeros(n, np.int64)
         self._times = np.zeros(n, np.float64)
         self._tags = np.full((n, TAGS_PER_ENTRY), -1, np.int32)
         self._links = np.full(n, _NO_LINK, np.int64)
@@ -190,6 +205,14 @@ class RelatedIndex:
             for j, s in zip(self._lists[row], self._scores[row], strict=True)
             if j >= 0
         ]
+
+    def ids(self) -> np.ndarray:
+        """Every entry's number (ascending, in row order); see ``next_id``."""
+        return self._ids[: len(self.keys)]
+
+    def id_of(self, key: str) -> int | None:
+        row = self.row_of.get(key)
+        return None if row is None else int(self._ids[row])
 
     def list_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores): every entry's list as rows of ``keys`` (-1: empty slot)."""
@@ -265,6 +288,7 @@ class RelatedIndex:
         for column in columns:  # one column at a time: a sorted copy of all is big
             vocabulary = np.union1d(vocabulary, np.unique(column[0]))
         index.term_hash = vocabulary
+        index._sorted_terms = len(vocabulary)
         v = len(vocabulary)
         matrices = []
         while columns:
@@ -291,23 +315,51 @@ class RelatedIndex:
         return index
 
     def _append_meta(self, doc: Document) -> int:
+        tag_ids = sorted({self._intern_tag(t) for t in doc.tags})[:TAGS_PER_ENTRY]
+        sketch = np.frombuffer(doc.sketch, np.uint64)[:SKETCH_SIZE]
+        row = self._append_row(
+            doc.key,
+            doc.version,
+            self.next_id,
+            doc.published.timestamp(),
+            tag_ids,
+            self._intern_link(doc.link) if doc.link else _NO_LINK,
+            self._next_group,
+            doc.text_hash,
+            sketch,
+        )
+        self._next_group += 1
+        return row
+
+    def _append_row(
+        self,
+        key: str,
+        version: str,
+        entry_id: int,
+        time: float,
+        tag_ids: Sequence[int] | np.ndarray,
+        link: int,
+        group: int,
+        text_hash: int,
+        sketch: np.ndarray,
+    ) -> int:
         row = len(self.keys)
         if row >= len(self._times):
             self._grow(max(16, 2 * row))
-        self.keys.append(doc.key)
-        self.versions.append(doc.version)
-        self.row_of[doc.key] = row
-        self._times[row] = doc.published.timestamp()
-        tag_ids = sorted({self._intern_tag(t) for t in doc.tags})[:TAGS_PER_ENTRY]
+        self.keys.append(key)
+        self.versions.append(version)
+        self.row_of[key] = row
+        self._ids[row] = entry_id
+        self.next_id = max(self.next_id, entry_id + 1)
+        self._times[row] = time
+        tag_ids = [t for t in tag_ids if t >= 0]
         self._tags[row] = -1
         self._tags[row, : len(tag_ids)] = tag_ids
-        self._links[row] = self._intern_link(doc.link) if doc.link else _NO_LINK
+        self._links[row] = link
         self._lists[row] = -1
         self._scores[row] = 0
-        self._group[row] = self._next_group
-        self._next_group += 1
-        self._text_hash[row] = doc.text_hash
-        sketch = np.frombuffer(doc.sketch, np.uint64)[:SKETCH_SIZE]
+        self._group[row] = group
+        self._text_hash[row] = text_hash
         self._sketch[row] = 0
         self._sketch[row, : len(sketch)] = sketch
         self._sketch_len[row] = len(sketch)
@@ -317,6 +369,7 @@ class RelatedIndex:
         extra = capacity - len(self._times)
         width = self._lists.shape[1]
         self._times = np.concatenate([self._times, np.zeros(extra)])
+        self._ids = np.concatenate([self._ids, np.zeros(extra, np.int64)])
         self._tags = np.concatenate([self._tags, np.full((extra, TAGS_PER_ENTRY), -1, np.int32)])
         self._links = np.concatenate([self._links, np.full(extra, _NO_LINK, np.int64)])
         self._lists = np.concatenate([self._lists, np.full((extra, width), -1, np.int32)])
@@ -672,6 +725,7 @@ class RelatedIndex:
                 if len(best_rows) == self.settings.count:
                     break
         k = len(best_rows)
+        self.dirty.add(int(self._ids[row]))
         self._lists[row, :k] = best_rows
         self._lists[row, k:] = -1
         self._scores[row, :k] = best_scores
@@ -703,17 +757,29 @@ class RelatedIndex:
         n = max(self.built_from, 1)
         new_idf = np.float32(math.log((1.0 + n) / 2.0) + 1.0)
         if self._term_id is None:
-            self._term_id = {h: i for i, h in enumerate(self.term_hash.tolist())}
+            # Only the stems after the sorted ones (those first seen since the build)
+            # go in a dict: building one of the whole vocabulary costs a run ~0.2 s.
+            tail = self.term_hash[self._sorted_terms :].tolist()
+            self._term_id = {h: self._sorted_terms + i for i, h in enumerate(tail)}
         term_id = self._term_id
+        sorted_terms = self.term_hash[: self._sorted_terms]
         name_hashes = set(counted(names)[0].tolist())
         parts = []
         new_named = []
         for hashes, counts in (counted(title), counted(body)):
+            if len(sorted_terms):
+                at = np.minimum(np.searchsorted(sorted_terms, hashes), len(sorted_terms) - 1)
+                found = sorted_terms[at] == hashes
+            else:
+                at, found = np.zeros(len(hashes), np.int64), np.zeros(len(hashes), bool)
             ids = []
-            for h in hashes.tolist():
+            for h, k, hit in zip(hashes.tolist(), at.tolist(), found.tolist(), strict=True):
+                if hit:
+                    ids.append(k)
+                    continue
                 tid = term_id.get(h)
                 if tid is None:
-                    tid = term_id[h] = len(term_id)
+                    tid = term_id[h] = len(self.term_hash) + len(self._new_terms)
                     self._new_terms.append(h)
                     new_named.append(h in name_hashes)
                 ids.append(tid)
@@ -743,7 +809,9 @@ class RelatedIndex:
         values /= max(float(np.sqrt(values @ values)), 1e-12)
         return indices.astype(np.int32), values.astype(np.float32)
 
-    def _append_terms(self, hashes: np.ndarray, idf: np.float32, named: np.ndarray) -> None:
+    def _append_terms(
+        self, hashes: np.ndarray, idf: np.float32 | np.ndarray, named: np.ndarray
+    ) -> None:
         """New stems (not in the last full build): rare, with the given IDF.  The arrays
         grow by doubling, so that adding one entry does not copy the vocabulary."""
         old, new = len(self.term_hash), len(self.term_hash) + len(hashes)
@@ -842,8 +910,12 @@ class RelatedIndex:
         return self._rare_t
 
     def _remove(self, keys: set[str]) -> set[int]:
-        """Drop rows; return the (new) rows whose lists held one of them."""
-        self._merge_pending()
+        """Drop rows; return the (new) rows whose lists held one of them.
+
+        The rows after them move up; the main matrix, its inverted index and the
+        pending rows' postings are renumbered in place (no rebuild of the inverted
+        index: a run that expires a few entries costs array copies, not a pass of
+        Python over the entries)."""
         gone = np.array(sorted(self.row_of[k] for k in keys if k in self.row_of), np.int64)
         n = len(self.keys)
         if not len(gone):
@@ -851,18 +923,37 @@ class RelatedIndex:
         keep = np.ones(n, bool)
         keep[gone] = False
         new_row = np.cumsum(keep) - 1
+        ids = self._ids[gone]
+        self.base_removed.extend(ids[ids < self.base_id].tolist())
+        self.dirty.difference_update(ids.tolist())
         lists = self._lists[:n]
         held = np.isin(lists, gone).any(axis=1) & keep
         remap = np.where(lists >= 0, new_row[np.maximum(lists, 0)], -1)
         remap[np.isin(lists, gone)] = -1
         kept = np.flatnonzero(keep)
-        self._matrix = self._matrix[kept]
-        self._rare_t = None
+        m = self._matrix.shape[0]
+        main_keep = keep[:m]
+        if not main_keep.all():
+            self._matrix = self._matrix[np.flatnonzero(main_keep)]
+            if self._rare_t is not None:
+                self._rare_t = _drop_columns(self._rare_t, main_keep, new_row[:m])
+        if self._pending:
+            pending_keep = keep[m:]
+            self._pending = [
+                p for p, k in zip(self._pending, pending_keep.tolist(), strict=True) if k
+            ]
+            used = self._postings_used
+            rows = self._postings[0, :used].astype(np.int64)
+            alive = keep[rows]
+            self._postings = self._postings[:, :used][:, alive].copy()
+            self._postings[0] = new_row[rows[alive]]
+            self._postings_used = self._postings.shape[1]
         self.keys = [self.keys[i] for i in kept.tolist()]
         self.versions = [self.versions[i] for i in kept.tolist()]
         self.row_of = {k: i for i, k in enumerate(self.keys)}
         width = self._lists.shape[1]
         self._times = self._times[kept]
+        self._ids = self._ids[:n][kept]
         self._tags = self._tags[kept]
         self._links = self._links[kept]
         self._lists = remap[kept].astype(np.int32).reshape(-1, width)
@@ -903,25 +994,25 @@ class RelatedIndex:
         self._postings_used = 0
         self._rare_t = None
 
-    # -- persistence (the file itself: persist.py) ----------------------------------
+    # -- persistence (the files themselves: persist.py) -------------------------------
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """(meta, arrays): everything :meth:`from_state` needs to make this index again."""
+        """(meta, arrays): the whole index, everything :meth:`from_state` needs to make
+        it again (the inverted index of the rare stems too: it costs a pass to make)."""
         self._merge_pending()
         n = len(self.keys)
         matrix = self._matrix
         if matrix.shape[1] < len(self.term_hash):
             matrix = _widen(matrix, len(self.term_hash))
+        rare_t = self._rare_transposed()
         meta = {
-            "settings": asdict(self.settings),
-            "built_from": self.built_from,
-            "drift": self.drift,
-            "store_mark": self.store_mark,
-            "exclude": self.exclude,
+            **self._meta(),
+            "sorted_terms": self._sorted_terms,
         }
         arrays = {
             "keys": np.array(self.keys, dtype="U"),
             "versions": np.array(self.versions, dtype="U"),
+            "ids": self._ids[:n],
             "term_hash": self.term_hash,
             "idf": self.idf,
             "common": self.common,
@@ -940,8 +1031,132 @@ class RelatedIndex:
             "data": matrix.data,
             "indices": matrix.indices,
             "indptr": matrix.indptr,
+            "rare_data": rare_t.data,
+            "rare_indices": rare_t.indices,
+            "rare_indptr": rare_t.indptr,
         }
         return meta, arrays
+
+    def _meta(self) -> dict:
+        return {
+            "settings": asdict(self.settings),
+            "built_from": self.built_from,
+            "drift": self.drift,
+            "store_mark": self.store_mark,
+            "exclude": self.exclude,
+            "entries": len(self.keys),
+            "next_id": self.next_id,
+            "notes": self.notes,
+        }
+
+    def based_on(self, generation: str) -> None:
+        """Everything in the index is now in the saved base file ``generation``."""
+        self.base_generation = generation
+        self.base_id = self.next_id
+        self.base_terms = len(self.term_hash)
+        self.base_links = len(self.link_names)
+        self.base_removed = []
+        self.dirty = set()
+
+    def delta_size(self) -> int:
+        """Entries added or removed since the base file: what the delta file holds."""
+        n = len(self.keys)
+        added = n - int(np.searchsorted(self._ids[:n], self.base_id))
+        return added + len(self.base_removed)
+
+    def delta_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(meta, arrays): what changed since the base file (``base_generation``): the
+        base entries removed, the entries added (rows, vectors, new stems and links),
+        and the lists changed (as entry numbers).  Its size follows the changes since
+        the base, not the index."""
+        n = len(self.keys)
+        ids = self._ids[:n]
+        first = int(np.searchsorted(ids, self.base_id))
+        vectors = [self._row_vector(row) for row in range(first, n)]
+        indptr = np.zeros(len(vectors) + 1, np.int64)
+        indptr[1:] = np.cumsum([len(i) for i, _ in vectors])
+        dirty = np.array(sorted(self.dirty), np.int64)
+        dirty_rows = np.searchsorted(ids, dirty)
+        lists = self._lists[dirty_rows]
+        meta = {**self._meta(), "generation": self.base_generation}
+        arrays = {
+            "removed": np.array(self.base_removed, np.int64),
+            "keys": np.array(self.keys[first:], dtype="U"),
+            "versions": np.array(self.versions[first:], dtype="U"),
+            "ids": ids[first:],
+            "times": self._times[first:n],
+            "tags": self._tags[first:n],
+            "links": self._links[first:n],
+            "groups": self._group[first:n],
+            "text_hash": self._text_hash[first:n],
+            "sketch": self._sketch[first:n],
+            "sketch_len": self._sketch_len[first:n],
+            "vector_indptr": indptr,
+            "vector_indices": _concat([i for i, _ in vectors], np.int32),
+            "vector_data": _concat([v for _, v in vectors], np.float32),
+            "term_hash": self.term_hash[self.base_terms :],
+            "idf": self.idf[self.base_terms :],
+            "named": self.named[self.base_terms :],
+            "tag_names": np.array(self.tag_names, dtype="U"),
+            "link_names": np.array(self.link_names[self.base_links :], dtype="U"),
+            "dirty": dirty,
+            "dirty_lists": np.where(lists >= 0, ids[np.maximum(lists, 0)], -1),
+            "dirty_scores": self._scores[dirty_rows],
+        }
+        return meta, arrays
+
+    def apply_delta(self, meta: Mapping, arrays: Mapping[str, np.ndarray]) -> None:
+        """Bring a base index (just loaded) to the state :meth:`delta_state` saved."""
+        ids = self.ids()
+        removed = arrays["removed"]
+        rows = np.searchsorted(ids, removed)
+        rows = rows[(rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == removed)]
+        self._remove({self.keys[r] for r in rows.tolist()})
+        self.base_removed = removed.tolist()
+        if len(arrays["term_hash"]):
+            self._append_terms(arrays["term_hash"], arrays["idf"], arrays["named"])
+            self._term_id = None
+        self.tag_names = arrays["tag_names"].tolist()
+        self.tag_id = {t: i for i, t in enumerate(self.tag_names)}
+        for link in arrays["link_names"].tolist():
+            self.link_id[link] = len(self.link_names)
+            self.link_names.append(link)
+        indptr, indices, data = (
+            arrays["vector_indptr"],
+            arrays["vector_indices"],
+            arrays["vector_data"],
+        )
+        for k, key in enumerate(arrays["keys"].tolist()):
+            row = self._append_row(
+                key,
+                str(arrays["versions"][k]),
+                int(arrays["ids"][k]),
+                float(arrays["times"][k]),
+                arrays["tags"][k],
+                int(arrays["links"][k]),
+                int(arrays["groups"][k]),
+                int(arrays["text_hash"][k]),
+                arrays["sketch"][k][: int(arrays["sketch_len"][k])],
+            )
+            vector = (indices[indptr[k] : indptr[k + 1]], data[indptr[k] : indptr[k + 1]])
+            self._pending.append(vector)
+            rare = ~self._is_common(vector[0])
+            self._post(row, vector[0][rare], vector[1][rare])
+        n = len(self.keys)
+        self._next_group = int(self._group[:n].max()) + 1 if n else 0
+        ids = self.ids()
+        dirty = arrays["dirty"]
+        if len(dirty):
+            rows = np.searchsorted(ids, dirty)
+            listed = arrays["dirty_lists"]
+            self._lists[rows] = np.where(listed >= 0, np.searchsorted(ids, listed), -1)
+            self._scores[rows] = arrays["dirty_scores"]
+        self.dirty = set(dirty.tolist())
+        self.next_id = int(meta["next_id"])
+        self.drift = meta["drift"]
+        self.store_mark = meta.get("store_mark")
+        self.notes = meta.get("notes") or {}
+        self._set_exclude(meta.get("exclude") or {})
 
     @classmethod
     def from_state(
@@ -959,6 +1174,7 @@ class RelatedIndex:
         index.named = arrays["named"]
         index.tag_names = arrays["tag_names"].tolist()
         index.link_names = arrays["link_names"].tolist()
+        index._ids = arrays["ids"]
         index._times = arrays["times"]
         index._tags = arrays["tags"]
         index._links = arrays["links"]
@@ -973,14 +1189,27 @@ class RelatedIndex:
         index._matrix = sp.csr_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, v)
         )
+        rare_indptr = arrays["rare_indptr"]
+        index._rare_t = sp.csr_matrix(
+            (arrays["rare_data"], arrays["rare_indices"], rare_indptr),
+            shape=(len(rare_indptr) - 1, n),
+        )
+        index._sorted_terms = int(meta["sorted_terms"])
         index.built_from = meta["built_from"]
         index.drift = meta["drift"]
         index.store_mark = meta.get("store_mark")
+        index.next_id = int(meta["next_id"])
+        index.notes = meta.get("notes") or {}
         index.row_of = {k: i for i, k in enumerate(index.keys)}
         index.tag_id = {t: i for i, t in enumerate(index.tag_names)}
         index.link_id = {t: i for i, t in enumerate(index.link_names)}
         index._set_exclude(meta.get("exclude") or {})
+        index.based_on(meta["generation"])
         return index
+
+
+def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
 
 
 # --- sparse helpers -------------------------------------------------------------
@@ -993,6 +1222,18 @@ def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     sizes = indptr[rows + 1].astype(np.int64) - starts
     shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
     return shift + np.arange(len(shift)), sizes
+
+
+def _drop_columns(matrix: sp.csr_matrix, keep: np.ndarray, new_col: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` without the columns not in ``keep``, the others renumbered."""
+    alive = keep[matrix.indices]
+    owner = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    indptr = np.zeros(matrix.shape[0] + 1, np.int64)
+    indptr[1:] = np.cumsum(np.bincount(owner[alive], minlength=matrix.shape[0]))
+    return sp.csr_matrix(
+        (matrix.data[alive], new_col[matrix.indices[alive]].astype(np.int32), indptr),
+        shape=(matrix.shape[0], int(keep.sum())),
+    )
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
@@ -1080,11 +1321,26 @@ def _ranks(keys: Sequence[str]) -> np.ndarray:
 
 @dataclass
 class Refresh:
-    """An up-to-date index and what publishing its lists needs."""
+    """An up-to-date index and what publishing its lists needs.
 
-    index: RelatedIndex
+    ``unchanged``: nothing changed since the saved index; it was not even loaded
+    (``index`` loads it when asked, with ``load``), and no file needs writing."""
+
+    index_or_none: RelatedIndex | None
     entries: dict[str, Entry]  # by key: every entry whose file is rewritten, and theirs
     stats: UpdateStats
     changed: set[str] = field(default_factory=set)  # keys whose lists changed
     rewrite: set[str] | None = None  # keys whose files may have changed; None: all
     removed: list[str] = field(default_factory=list)  # keys no longer stored
+    removed_ids: list[int] = field(default_factory=list)  # their entry numbers
+    unchanged: bool = False
+    entry_count: int = 0
+    load: Callable[[], RelatedIndex | None] | None = None
+
+    @property
+    def index(self) -> RelatedIndex:
+        if self.index_or_none is None and self.load is not None:
+            self.index_or_none = self.load()
+        if self.index_or_none is None:
+            raise RuntimeError("the related index is gone")
+        return self.index_or_none

@@ -1,13 +1,25 @@
-"""The related index on disk: ``<store>.related.npz`` beside the store (a PostgreSQL
-store's: in the config file's directory), written
-atomically; unreadable, of another format or of other settings -> None (rebuild)."""
+"""The related index on disk, beside the store (a PostgreSQL store's: in the config
+file's directory): a *base* file, ``<store>.related.npz``, with the whole index, and a
+*delta* file, ``<store>.related.delta.npz``, with what changed since (entries added and
+removed, lists changed).  A run that changes a few entries rewrites only the delta:
+its cost follows the changes since the base, not the index.  When the delta has grown
+past ``COMPACT_FRACTION`` of the entries (at least ``COMPACT_MIN``), the next save
+writes a new base and drops the delta.
+
+Both are written atomically (a temporary file, then a rename); the delta names its
+base (a random ``generation``), so a delta left beside a newer base (a run killed
+between the two) is ignored.  Unreadable, of another format or of other settings ->
+None (the caller rebuilds)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import uuid
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,17 +29,20 @@ from aggregator.config import RelatedConfig
 from aggregator.files import atomic_binary
 from aggregator.related.index import RelatedIndex
 
-__all__ = ["INDEX_FORMAT", "index_path", "load_index", "save_index"]
+__all__ = ["INDEX_FORMAT", "delta_path", "index_meta", "index_path", "load_index", "save_index"]
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2  # bump when the saved arrays change meaning: forces a rebuild
+INDEX_FORMAT = 3  # bump when the saved arrays change meaning: forces a rebuild
+COMPACT_MIN = 500
+COMPACT_FRACTION = 0.01
+_UNREADABLE = (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile)
 
 
 def index_path(store_path: str | os.PathLike[str], config_dir: Path | None = None) -> Path:
     """Where the index of a store lives: beside a SQLite store, as ``<store>.related.npz``;
     for a PostgreSQL store (a URL: no file to sit beside), in ``config_dir`` (the config
-    file's directory) as ``<database>.related.npz``."""
+    file's directory) as ``<database>.related.npz``.  The delta file sits beside it."""
     if "://" in str(store_path):
         database = urlsplit(str(store_path)).path.strip("/") or "aggregator"
         return (config_dir or Path.cwd()) / f"{database}.related.npz"
@@ -35,13 +50,54 @@ def index_path(store_path: str | os.PathLike[str], config_dir: Path | None = Non
     return path.with_name(path.name + ".related.npz")
 
 
+def delta_path(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".npz") + ".delta.npz")
+
+
 def save_index(index: RelatedIndex, path: Path) -> None:
-    """Write the index to ``path`` atomically (temporary file, then rename)."""
-    meta, arrays = index.state()
-    meta = {"format": INDEX_FORMAT, **meta}
+    """Save what changed since the base file (the delta), or a new base when there is
+    none yet or the delta has grown past its share."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    limit = max(COMPACT_MIN, COMPACT_FRACTION * len(index))
+    if index.base_generation is not None and index.delta_size() <= limit:
+        meta, arrays = index.delta_state()
+        _write(delta_path(path), meta, arrays)
+        return
+    generation = uuid.uuid4().hex
+    meta, arrays = index.state()
+    _write(path, {**meta, "generation": generation}, arrays)
+    index.based_on(generation)
+    with contextlib.suppress(FileNotFoundError):
+        delta_path(path).unlink()
+
+
+def _write(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    meta = {"format": INDEX_FORMAT, **meta}
     with atomic_binary(path) as f:
         np.savez(f, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+
+
+def _read_meta(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as saved:
+        return json.loads(str(saved["meta"]))
+
+
+def index_meta(path: Path, settings: RelatedConfig) -> dict | None:
+    """The saved index's description (its store mark, exclusions, entry count...)
+    without loading it: two small reads.  None where :func:`load_index` would be."""
+    try:
+        meta = _read_meta(path)
+        if meta.get("format") != INDEX_FORMAT or not _same_settings(meta, settings):
+            return None
+        try:
+            delta = _read_meta(delta_path(path))
+        except FileNotFoundError:
+            return meta
+        return delta if delta.get("generation") == meta["generation"] else meta
+    except FileNotFoundError:
+        return None
+    except _UNREADABLE:
+        return None
 
 
 def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
@@ -53,10 +109,26 @@ def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
             if meta.get("format") != INDEX_FORMAT:
                 return None
             arrays = {name: saved[name] for name in saved.files if name != "meta"}
-        return RelatedIndex.from_state(settings, meta, arrays)
+        index = RelatedIndex.from_state(settings, meta, arrays)
+        if index is None:
+            return None
+        del arrays
+        try:
+            with np.load(delta_path(path), allow_pickle=False) as saved:
+                delta = json.loads(str(saved["meta"]))
+                if delta.get("generation") == meta["generation"]:
+                    arrays = {name: saved[name] for name in saved.files if name != "meta"}
+                    index.apply_delta(delta, arrays)
+        except FileNotFoundError:
+            pass
+        return index
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+    except _UNREADABLE as exc:
         # BadZipFile: a file cut short (a full disk, a copy interrupted)
         log.warning("related index %s is unreadable (%s); rebuilding it", path, exc)
         return None
+
+
+def _same_settings(meta: dict, settings: RelatedConfig) -> bool:
+    return meta.get("settings") == asdict(settings)

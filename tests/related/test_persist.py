@@ -16,8 +16,10 @@ from news import (
 from aggregator.related import (
     RelatedIndex,
     load_index,
+    persist,
     save_index,
 )
+from aggregator.related.persist import delta_path
 
 
 def test_a_saved_index_loads_back_with_the_same_lists(tmp_path: Path):
@@ -43,3 +45,65 @@ def test_an_index_file_cut_short_or_garbled_is_not_loaded_and_the_caller_rebuild
     assert load_index(path, SETTINGS) is None
     path.write_bytes(b"not an index at all")
     assert load_index(path, SETTINGS) is None
+
+
+def same_index(a: RelatedIndex, b: RelatedIndex) -> None:
+    assert a.keys == b.keys
+    assert a.ids().tolist() == b.ids().tolist()
+    assert list(a.lists()) == list(b.lists())
+    assert a.stories() == b.stories()
+    assert (a.store_mark, a.drift, a.exclude) == (b.store_mark, b.drift, b.exclude)
+
+
+def test_a_run_saves_only_what_changed_and_loading_gives_the_same_index(tmp_path: Path):
+    path = tmp_path / "x.npz"
+    docs = corpus()
+    live = RelatedIndex.build(docs[::2], SETTINGS)
+    save_index(live, path)
+    base = path.read_bytes()
+    # A run: new entries, one expired, one edited; then another that drops a new one.
+    live.update(docs[1::2][:3], removed=[docs[0].key])
+    live.store_mark = 7
+    save_index(live, path)
+    assert path.read_bytes() == base  # only the delta file was written
+    assert delta_path(path).exists()
+    same_index(load_index(path, SETTINGS), live)
+    late = doc("late", 60, "Бензин в Шымкенте снова подорожал: 245 тенге", NEWS[4][3])
+    live.update([*docs[1::2][3:], late], removed=[docs[1].key, docs[2].key])
+    save_index(live, path)
+    loaded = load_index(path, SETTINGS)
+    same_index(loaded, live)
+    # The loaded index goes on exactly as the one that never left memory.
+    more = doc("later", 70, "В Шымкенте бензин АИ-92 подорожал до 252 тенге", NEWS[4][3])
+    assert loaded.update([more]) == live.update([more])
+    same_index(loaded, live)
+
+
+def test_a_grown_delta_is_folded_into_a_new_base(tmp_path: Path, monkeypatch):
+    path = tmp_path / "x.npz"
+    docs = corpus()
+    live = RelatedIndex.build(docs[:4], SETTINGS)
+    save_index(live, path)
+    monkeypatch.setattr(persist, "COMPACT_MIN", 2)
+    live.update(docs[4:])  # more than 2 entries: a new base
+    save_index(live, path)
+    assert not delta_path(path).exists()
+    same_index(load_index(path, SETTINGS), live)
+    live.update([], removed=[docs[5].key])
+    save_index(live, path)
+    assert delta_path(path).exists()
+    same_index(load_index(path, SETTINGS), live)
+
+
+def test_a_delta_left_beside_a_newer_base_is_ignored(tmp_path: Path):
+    path = tmp_path / "x.npz"
+    docs = corpus()
+    live = RelatedIndex.build(docs[:4], SETTINGS)
+    save_index(live, path)
+    live.update(docs[4:6])
+    save_index(live, path)
+    stale = delta_path(path).read_bytes()
+    rebuilt = RelatedIndex.build(docs, SETTINGS)
+    save_index(rebuilt, path)  # a run killed before it removed the old delta:
+    delta_path(path).write_bytes(stale)
+    same_index(load_index(path, SETTINGS), rebuilt)

@@ -212,6 +212,20 @@ def test_an_update_reads_only_the_new_and_removed_entries_and_what_their_files_s
     assert not list((out / "related").glob("*.json"))
 
 
+def test_a_run_with_nothing_new_reads_no_entry_and_writes_no_file(published):
+    config, storage, out = published
+    index_file = index_path(storage.location, tmp_path_of(config))
+    files = [p for p in [*out.rglob("*"), *index_file.parent.glob("*.npz")]]
+    before = {p: p.stat().st_mtime_ns for p in files if p.is_file()}
+    watched = NoScans(storage)
+    result = relate(config, watched, out)
+    assert result.unchanged and not result.stats.rebuilt
+    assert watched.fetched == []
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    # The index is still there for whoever asks, as the last run left it.
+    assert len(result.index) == result.entry_count == storage.items_count()
+
+
 def tmp_path_of(config):
     return Path(config.path).parent
 
