@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import IO
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -15,7 +14,6 @@ import numpy as np
 from aggregator.config import Config
 from aggregator.files import (
     remove_stale_temp_files,
-    streamed_text_if_changed,
     write_if_changed,
 )
 from aggregator.related.index import Refresh, RelatedIndex
@@ -63,7 +61,7 @@ def url_shard(key: str) -> str:
 # --- output/ -------------------------------------------------------------------------
 
 _FILE_KEY = re.compile(r"[0-9A-Za-z_-]+")
-RELATED_FORMAT = "aggregator-related/2"
+RELATED_FORMAT = "aggregator-related/3"
 
 
 def write_outputs(
@@ -74,13 +72,14 @@ def write_outputs(
     *,
     exclude: Mapping[str, Collection[str]] | None = None,
 ) -> None:
-    """Write ``related.json``, ``related/<key>.json``, ``related/urls/<xx>.json``,
-    ``related.js`` and ``related.css`` into ``out_dir``; remove the files of entries
-    no longer stored.
+    """Write ``related.json``, ``related/lists/<n>.json``, ``related/<key>.json``,
+    ``related/urls/<xx>.json``, ``related.js`` and ``related.css`` into ``out_dir``;
+    remove the files of entries no longer stored.
 
-    ``related.json`` is small enough to embed (about 70 bytes an entry): the keys, and
-    each entry's list as rows into them with scores in thousandths (see
-    :func:`related_json`).  The per-entry files carry what a page shows: titles,
+    ``related.json`` and ``related/lists/`` are small enough to embed (about 65 bytes
+    an entry): each entry's list as entry numbers with scores in thousandths, in files
+    of ``BLOCK`` entries (see :func:`related_json`, :func:`list_block`); a run rewrites
+    only the files of the entries whose lists, stories or presence changed.  The per-entry files carry what a page shows: titles,
     links, leads, sources, and for a listed story its reprints by other outlets
     (``also``).  ``result.rewrite`` names the entries whose files may have changed
     (None: all of them, after a rebuild); only those are rendered, and any file is
@@ -119,11 +118,27 @@ def write_outputs(
         return f'{fragment(other)[:-1]},"score":{round(score, 4)}{extra}}}'
 
     related_dir = out_dir / "related"
+    lists_dir = related_dir / "lists"
     (related_dir / "urls").mkdir(parents=True, exist_ok=True)
-    for directory in (related_dir, related_dir / "urls"):  # left by a killed run
+    lists_dir.mkdir(parents=True, exist_ok=True)
+    for directory in (related_dir, related_dir / "urls", lists_dir):  # left by a killed run
         remove_stale_temp_files(directory)
-    with streamed_text_if_changed(out_dir / "related.json") as f:
-        related_json(config, index, f)
+    present = np.unique(index.ids() // BLOCK).tolist()
+    if result.rewrite is None:
+        blocks = present
+    else:
+        shown = set(result.rewrite) | result.changed
+        shown.update(k for key in list(shown) for k in stories.get(key, ()))
+        numbers = [*map(index.id_of, shown), *result.removed_ids]
+        blocks = sorted({n // BLOCK for n in numbers if n is not None})
+    for block in blocks:
+        data = list_block(index, block, stories)
+        if data is None:
+            with contextlib.suppress(OSError):
+                (lists_dir / f"{block}.json").unlink()
+        else:
+            write_if_changed(lists_dir / f"{block}.json", data, durable=False)
+    write("related.json", related_json(config, index, present))
     rewrite = set(index.keys) if result.rewrite is None else result.rewrite
     urls: dict[str, dict[str, str]] = {}
     for key in sorted(rewrite & entries.keys(), key=lambda k: (entries[k].published, k)):
@@ -156,6 +171,7 @@ def write_outputs(
             _write_shard(related_dir / "urls" / f"{shard}.json", mapping)
         _remove_others(related_dir, {f"{file_key(k)}.json" for k in index.keys})
         _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
+        _remove_others(lists_dir, {f"{b}.json" for b in present})
         return
     for key in result.removed:
         with contextlib.suppress(OSError):
@@ -169,34 +185,58 @@ def file_key(key: str) -> str:
     return key.replace("/", "--")
 
 
-def related_json(config: Config, index: RelatedIndex, out: IO[str]) -> None:
-    """``{"format", "ids": {"prefix", "suffix"}, "keys": [...], "lists": [[row,
-    score in thousandths, row, score, ...], ...], "stories": [[row, row, ...], ...]}``:
-    entry ``i`` is ``keys[i]`` (its id: prefix + key + suffix), its list is
-    ``lists[i]``, best first; a story's reprints are one list entry, and
-    ``stories`` names each story's rows."""
+BLOCK = 1024  # entries a related/lists/<n>.json holds (by entry number)
+
+
+def related_json(config: Config, index: RelatedIndex, blocks: list[int]) -> bytes:
+    """``related.json``: ``{"format", "ids": {"prefix", "suffix"}, "block": B,
+    "blocks": [n, ...]}``; the lists are in ``related/lists/<n>.json`` (see
+    :func:`list_block`), entries numbered ``n*B`` to ``n*B + B - 1`` in file ``n``."""
     marker = "KEYMARKER"  # store keys are alphanumeric: item_id keeps them as they are
     prefix, _, suffix = config.site.item_id(marker).partition(marker)
-    out.write(
-        f'{{"format":"{RELATED_FORMAT}","ids":'
-        f'{_json_text({"prefix": prefix, "suffix": suffix})},"keys":'
-    )
-    out.write(_json_text(index.keys))
-    out.write(',"lists":[')
+    head = {
+        "format": RELATED_FORMAT,
+        "ids": {"prefix": prefix, "suffix": suffix},
+        "block": BLOCK,
+        "blocks": blocks,
+    }
+    return (_json_text(head) + "\n").encode("utf-8")
+
+
+def list_block(index: RelatedIndex, block: int, stories: Mapping[str, list[str]]) -> bytes | None:
+    """``related/lists/<block>.json``: ``{"keys": [...], "lists": [[number, score in
+    thousandths, number, score, ...], ...], "stories": [[number, ...], ...]}``: entry
+    number ``block*B + i`` is ``keys[i]`` (null: no longer stored) and its list is
+    ``lists[i]``, best first, naming entries by number; a story's reprints are one list
+    entry, and ``stories`` names the stories of this block's entries (all members).
+    None when no entry of the block is left."""
+    ids = index.ids()
+    lo, hi = np.searchsorted(ids, [block * BLOCK, (block + 1) * BLOCK])
+    if lo == hi:
+        return None
     rows, scores = index.list_arrays()
-    thousandths = np.rint(scores * 1000).astype(np.int64)
-    out.write(
-        ",".join(
-            "[" + ",".join(f"{j},{s}" for j, s in zip(r, t, strict=True) if j >= 0) + "]"
-            for r, t in zip(rows.tolist(), thousandths.tolist(), strict=True)
+    slots = (ids[lo:hi] - block * BLOCK).tolist()
+    width = slots[-1] + 1
+    keys: list[str | None] = [None] * width
+    lists = ["[]"] * width
+    thousandths = np.rint(scores[lo:hi] * 1000).astype(np.int64).tolist()
+    listed = np.where(rows[lo:hi] >= 0, ids[np.maximum(rows[lo:hi], 0)], -1).tolist()
+    groups: dict[tuple[int, ...], None] = {}
+    for k, slot in enumerate(slots):
+        key = index.keys[lo + k]
+        keys[slot] = key
+        pairs = ",".join(
+            f"{j},{s}" for j, s in zip(listed[k], thousandths[k], strict=True) if j >= 0
         )
+        lists[slot] = f"[{pairs}]"
+        members = stories.get(key)
+        if members:
+            groups[tuple(sorted(int(ids[index.row_of[m]]) for m in members))] = None
+    text = (
+        f'{{"keys":{_json_text(keys)},"lists":[{",".join(lists)}],'
+        f'"stories":{_json_text([list(g) for g in groups])}}}\n'
     )
-    out.write('],"stories":')
-    groups: dict[str, list[int]] = {}
-    for members in index.stories().values():
-        groups.setdefault(members[0], [index.row_of[k] for k in members])
-    out.write(_json_text(sorted(groups.values())))
-    out.write("}\n")
+    return text.encode("utf-8")
 
 
 def _lead_beyond_title(lead: str, title: str) -> str:

@@ -33,6 +33,7 @@ from aggregator.models import Item
 from aggregator.publish import publish
 from aggregator.related import (
     commentary_sources,
+    export,
     index_path,
     refresh,
     relate,
@@ -55,20 +56,55 @@ def published(store_at, tmp_path: Path):
     storage.close()
 
 
+def related_json(out: Path) -> tuple[dict, dict[int, str], dict[int, list], list[list[int]]]:
+    """related.json and its blocks, as an embedder reads them: (the head, entry number ->
+    key, entry number -> its list, the stories as lists of entry numbers)."""
+    head = json.loads((out / "related.json").read_text(encoding="utf-8"))
+    keys, lists, stories = {}, {}, []
+    for n in head["blocks"]:
+        block = json.loads((out / "related" / "lists" / f"{n}.json").read_text(encoding="utf-8"))
+        for i, key in enumerate(block["keys"]):
+            if key is not None:
+                keys[n * head["block"] + i] = key
+                lists[n * head["block"] + i] = block["lists"][i]
+        stories += block["stories"]
+    return head, keys, lists, stories
+
+
 def test_related_json_lists_every_entry_as_ids_and_scores_under_the_feeds_ids(published):
     config, storage, out = published
-    data = out / "related.json"
-    everything = json.loads(data.read_text(encoding="utf-8"))
-    assert everything["format"] == "aggregator-related/2"
-    ids = everything["ids"]
+    head, keys, lists, _ = related_json(out)
+    assert head["format"] == "aggregator-related/3"
+    ids = head["ids"]
     atom = etree.parse(str(out / "all.atom"))
     feed_ids = {e.findtext(f"{ATOM}id") for e in atom.iter(f"{ATOM}entry")}
-    assert {ids["prefix"] + k + ids["suffix"] for k in everything["keys"]} == feed_ids
-    keys = everything["keys"]
-    school_a = everything["lists"][keys.index(key_of(storage, "school-a"))]
+    assert {ids["prefix"] + k + ids["suffix"] for k in keys.values()} == feed_ids
+    number = {k: n for n, k in keys.items()}
+    school_a = lists[number[key_of(storage, "school-a")]]
     assert keys[school_a[0]] == key_of(storage, "school-b")
     assert 0 < school_a[1] <= 1500  # thousandths
-    assert data.stat().st_size <= 150 * len(keys)
+    size = sum(p.stat().st_size for p in [out / "related.json", *(out / "related/lists").iterdir()])
+    assert size <= 150 * len(keys)
+
+
+def test_a_run_rewrites_only_the_list_files_of_entries_whose_lists_changed(published, monkeypatch):
+    config, storage, out = published
+    monkeypatch.setattr(export, "BLOCK", 2)
+    relate(config, storage, out, rebuild=True)
+    before = {p.name: p.read_bytes() for p in (out / "related" / "lists").iterdir()}
+    SOURCE_OF["fuel-c"] = "tengri"
+    late = ("fuel-c", 14, "Цена АИ-92 в Шымкенте — 245 тенге", NEWS[4][3], ("экономика",), "ru")
+    store_items(storage, config, rows=[late])
+    result = relate(config, storage, out)
+    after = {p.name: p.read_bytes() for p in (out / "related" / "lists").iterdir()}
+    changed = {name for name in after if before.get(name) != after[name]}
+    index = result.index
+    expected = {f"{index.id_of(k) // 2}.json" for k in result.changed}
+    assert changed <= expected and f"{index.id_of(key_of(storage, 'fuel-c')) // 2}.json" in changed
+    assert len(changed) < len(after)
+    _, keys, lists, _ = related_json(out)
+    number = {k: n for n, k in keys.items()}
+    assert number[key_of(storage, "fuel-c")] in lists[number[key_of(storage, "fuel-a")]][::2]
 
 
 def test_a_reprint_is_listed_once_with_the_other_outlet_as_also(tmp_path: Path):
@@ -86,9 +122,8 @@ def test_a_reprint_is_listed_once_with_the_other_outlet_as_also(tmp_path: Path):
     assert item["also"] == [
         {"source": "Steppe Wire", "url": "https://wire.example.kz/news/school-b-reprint"}
     ]
-    everything = json.loads((tmp_path / "output" / "related.json").read_text())
-    keys = everything["keys"]
-    assert any(reprint in [keys[r] for r in story] for story in everything["stories"])
+    _, keys, _, stories = related_json(tmp_path / "output")
+    assert any(reprint in [keys[r] for r in story] for story in stories)
     headline_only = [i for i in page["related"] if i["url"].endswith("/school-c")]
     assert headline_only and headline_only[0]["lead"] == ""  # not the title again
 
@@ -244,8 +279,7 @@ def test_pruned_entries_lose_their_files(published, tmp_path: Path):
     storage.prune(retention_days=1, keep_latest=1, now=T0 + timedelta(days=30))
     relate(config, storage, out)
     assert not (out / "related" / f"{gone}.json").exists()
-    everything = json.loads((out / "related.json").read_text(encoding="utf-8"))
-    assert config.site.item_id(gone) not in everything
+    assert gone not in related_json(out)[1].values()
 
 
 def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
