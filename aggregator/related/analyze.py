@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -121,7 +121,7 @@ class Parsed(NamedTuple):
 def parse_document(doc: Document) -> Parsed:
     title, body, names, text_hash, sketch = analyze_with_signature(doc)
     return Parsed(
-        replace(doc, text="", text_hash=text_hash, sketch=sketch),
+        replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
         counted(title),
         counted(body),
         counted(names)[0],
@@ -257,39 +257,50 @@ def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.nd
 
 def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
     """Analyze every ``parts``-th stored entry from ``part`` on (a worker's share);
-    pickle (batch, entries) into the file ``out``, and return its name.
+    write the results into the file ``out`` a chunk at a time, and return its name.
 
-    A file, not a return value: pickling a large result in memory would double the
-    worker's memory at its very peak, while the main process is receiving it."""
+    A file, written as it goes: the worker keeps one chunk, not its whole share, and
+    pickling a large result in memory would double the worker's memory at its peak."""
     sources = {s.id: s for s in config.sources}
-    batches, parsed, entries = [], [], []
-    with open_storage(store_path) as storage:
+    parsed: list[Parsed] = []
+    entries: list[Entry] = []
+    with open(out, "wb") as f, open_storage(store_path) as storage:
         for n, stored in enumerate(storage.iter_items(newest_first=False)):
             if n % parts == part:
                 parsed.append(parse_document(document(stored, sources)))
                 entries.append(describe_entry(stored, sources))
-                if len(parsed) == 4096:  # small arrays cost ~100 bytes each: pack them
-                    batches.append(Batch.of(parsed))
-                    parsed = []
-    batches.append(Batch.of(parsed))
+                if len(parsed) == _CHUNK:
+                    _write_chunk(f, Batch.of(parsed), entries)
+                    parsed, entries = [], []
+        _write_chunk(f, Batch.of(parsed), entries)
     _HASHES.clear()
-    batch = Batch.join(batches, consume=True)
-    del batches, parsed
-    with open(out, "wb") as f:
-        # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
-        for column in (batch.title, batch.body, batch.names):
-            for array in column:
-                np.save(f, array, allow_pickle=False)
-        pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+    _WORD_TERMS.clear()
     return out
+
+
+_CHUNK = 4096  # documents: small arrays cost ~100 bytes each, so they go in chunks
+
+
+def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
+    # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
+    for column in (batch.title, batch.body, batch.names):
+        for array in column:
+            np.save(f, array, allow_pickle=False)
+    pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _read_share(name: str) -> tuple[Batch, list[Entry]]:
     """What _parse_store_part wrote."""
+    batches: list[Batch] = []
+    entries: list[Entry] = []
+    size = os.path.getsize(name)
     with open(name, "rb") as f:
-        columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
-        docs, entries = pickle.load(f)  # noqa: S301 - our own worker's file
-    return Batch(docs, *columns), entries
+        while f.tell() < size:
+            columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
+            docs, chunk_entries = pickle.load(f)  # noqa: S301 - our own worker's file
+            batches.append(Batch(docs, *columns))
+            entries.extend(chunk_entries)
+    return Batch.join(batches, consume=True), entries
 
 
 # A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).

@@ -101,6 +101,7 @@ TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
 PRUNE_DF_FRACTION = 0.005
 _BLOCK_ROWS = 512
+_WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
 _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
@@ -303,7 +304,12 @@ class RelatedIndex:
             data = counts.astype(np.float32) if len(matrices) < 2 else np.ones(len(indices))
             del hashes, counts
             matrices.append(sp.csr_matrix((data.astype(np.float32), indices, indptr), (n, v)))
-        df = np.bincount((matrices[0] + matrices[1]).indices, minlength=v)
+        df = np.zeros(v, np.int64)
+        for start in range(0, n, _WEIGH_ROWS):  # in blocks: a sum of the two is big
+            both = (
+                matrices[0][start : start + _WEIGH_ROWS] + matrices[1][start : start + _WEIGH_ROWS]
+            )
+            df += np.bincount(both.indices, minlength=v)
         index.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
@@ -396,7 +402,27 @@ class RelatedIndex:
 
     def _weigh(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
-        L2-normalized TF-IDF vectors."""
+        L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
+        row by row): the full intermediate matrices would be several times the
+        result, which keeps ``TERMS_PER_ENTRY`` stems a row."""
+        title, body, names = matrices
+        matrices.clear()
+        n = title.shape[0]
+        blocks = [
+            self._weigh_rows(
+                [
+                    title[start : start + _WEIGH_ROWS],
+                    body[start : start + _WEIGH_ROWS],
+                    names[start : start + _WEIGH_ROWS],
+                ]
+            )
+            for start in range(0, n, _WEIGH_ROWS)
+        ]
+        if not blocks:
+            return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
+        return sp.vstack(blocks, format="csr", dtype=np.float32)
+
+    def _weigh_rows(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
         boost = np.float32(self.settings.name_weight - 1.0)
         names = matrices.pop()
         parts = []
