@@ -194,6 +194,8 @@ def test_design_md_lists_every_module_of_the_tree():
         ("from aggregator import cli", ["numpy", "scipy", "feedparser", "lxml", "markdown"]),
         ("from aggregator.ingest import update", ["numpy", "scipy", "feedparser", "markdown"]),
         ("import aggregator.config", ["httpx", "numpy", "feedparser", "lxml"]),
+        # The relate stage with nothing new reads the index's description only.
+        ("from aggregator.related import relate, refresh", ["numpy", "scipy"]),
     ],
 )
 def test_heavy_libraries_are_imported_only_when_used(command, must_not_load):

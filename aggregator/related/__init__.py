@@ -4,10 +4,12 @@ See :mod:`aggregator.related.index` for how they are ranked and kept up to date.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aggregator.config import Config, config_dir
 from aggregator.files import write_if_changed
@@ -18,20 +20,33 @@ from aggregator.house import (
     house_source_ids,
 )
 from aggregator.models import StoredItem
-from aggregator.related.analyze import (
-    Batch,
-    Document,
-    Entry,
-    describe_entry,
-    document,
-    parse_document,
-    parse_store,
-    version_of,
-)
-from aggregator.related.export import url_key, url_shard, write_outputs
-from aggregator.related.index import REBUILD_DRIFT, Refresh, RelatedIndex, UpdateStats
+from aggregator.related.changes import Refresh, UpdateStats, version_of
 from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
+
+if TYPE_CHECKING:
+    from aggregator.related.analyze import Document, Entry
+    from aggregator.related.index import RelatedIndex
+
+# numpy and scipy load only when an index is built, changed or written: a run with
+# nothing new needs neither (these names come from their modules when first used).
+_LAZY = {
+    "Document": "aggregator.related.analyze",
+    "Entry": "aggregator.related.analyze",
+    "document": "aggregator.related.analyze",
+    "RelatedIndex": "aggregator.related.index",
+    "url_key": "aggregator.related.export",
+    "url_shard": "aggregator.related.export",
+    "write_outputs": "aggregator.related.export",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "Document",
@@ -70,6 +85,8 @@ def relate(
     result = refresh(config, storage, rebuild=rebuild, exclude=exclude, extra=files)
     if result.unchanged and (out_dir / "related.json").exists():
         return result  # nothing to write: every file is as the last run left it
+    from aggregator.related.export import write_outputs
+
     out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(
         config,
@@ -141,6 +158,15 @@ def refresh(
                 entry_count=unchanged,
                 load=lambda: load_index(path, settings),
             )
+    from aggregator.related.analyze import (
+        Batch,
+        describe_entry,
+        document,
+        parse_document,
+        parse_store,
+    )
+    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex
+
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
     house_name = config.site.house or config.site.title

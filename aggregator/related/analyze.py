@@ -4,7 +4,6 @@ and counts (title, text, names), in parallel over the store for a full build."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -22,6 +21,7 @@ import numpy as np
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
 from aggregator.models import StoredItem
+from aggregator.related.changes import version_of
 from aggregator.related.lexicon import (
     expand_abbreviations,
     figure_tokens,
@@ -87,24 +87,6 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
         link=link,
         version=version_of(stored),
     )
-
-
-def version_of(stored: StoredItem) -> str:
-    """A fingerprint of everything :func:`document` reads from a stored item (cheap:
-    a run computes it for every stored entry to find the edited ones)."""
-    item = stored.item
-    fields = [
-        item.title,
-        item.summary,
-        item.content,
-        item.categories,
-        item.language,
-        item.link,
-        stored.published.isoformat(),
-        stored.source_ids,
-    ]
-    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 class Parsed(NamedTuple):

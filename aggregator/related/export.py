@@ -16,7 +16,8 @@ from aggregator.files import (
     remove_stale_temp_files,
     write_if_changed,
 )
-from aggregator.related.index import Refresh, RelatedIndex
+from aggregator.related.changes import Refresh
+from aggregator.related.index import RelatedIndex
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
 from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text, iso

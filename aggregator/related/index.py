@@ -69,8 +69,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,7 +81,6 @@ from aggregator.related.analyze import (
     SKETCH_SIZE,
     Batch,
     Document,
-    Entry,
     analyze_with_signature,
     counted,
     parse_document,
@@ -105,24 +104,6 @@ _WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
 _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
-
-
-@dataclass
-class UpdateStats:
-    rebuilt: bool = False
-    reason: str = ""
-    added: int = 0
-    removed: int = 0
-    changed: int = 0
-    lists_changed: int = 0
-    seconds: float = 0.0
-
-    def __str__(self) -> str:
-        if self.rebuilt:
-            what = f"rebuilt ({self.reason})"
-        else:
-            what = f"+{self.added} -{self.removed} ~{self.changed}"
-        return f"related index {what}, {self.lists_changed} lists changed, {self.seconds:.1f}s"
 
 
 class RelatedIndex:
@@ -1343,30 +1324,3 @@ def _ranks(keys: Sequence[str]) -> np.ndarray:
     rank = np.empty(len(keys), np.int64)
     rank[order] = np.arange(len(keys))
     return rank
-
-
-@dataclass
-class Refresh:
-    """An up-to-date index and what publishing its lists needs.
-
-    ``unchanged``: nothing changed since the saved index; it was not even loaded
-    (``index`` loads it when asked, with ``load``), and no file needs writing."""
-
-    index_or_none: RelatedIndex | None
-    entries: dict[str, Entry]  # by key: every entry whose file is rewritten, and theirs
-    stats: UpdateStats
-    changed: set[str] = field(default_factory=set)  # keys whose lists changed
-    rewrite: set[str] | None = None  # keys whose files may have changed; None: all
-    removed: list[str] = field(default_factory=list)  # keys no longer stored
-    removed_ids: list[int] = field(default_factory=list)  # their entry numbers
-    unchanged: bool = False
-    entry_count: int = 0
-    load: Callable[[], RelatedIndex | None] | None = None
-
-    @property
-    def index(self) -> RelatedIndex:
-        if self.index_or_none is None and self.load is not None:
-            self.index_or_none = self.load()
-        if self.index_or_none is None:
-            raise RuntimeError("the related index is gone")
-        return self.index_or_none

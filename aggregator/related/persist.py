@@ -21,13 +21,16 @@ import uuid
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from aggregator.config import RelatedConfig
 from aggregator.files import atomic_binary
-from aggregator.related.index import RelatedIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from aggregator.related.index import RelatedIndex
 
 __all__ = ["INDEX_FORMAT", "delta_path", "index_meta", "index_path", "load_index", "save_index"]
 
@@ -72,14 +75,27 @@ def save_index(index: RelatedIndex, path: Path) -> None:
 
 
 def _write(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    import numpy as np
+
     meta = {"format": INDEX_FORMAT, **meta}
     with atomic_binary(path) as f:
         np.savez(f, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
 
 
 def _read_meta(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as saved:
-        return json.loads(str(saved["meta"]))
+    """The ``meta`` member of a saved file, read without numpy (a run with nothing new
+    needs nothing else): a .npy of one string, UTF-32 after a header."""
+    with zipfile.ZipFile(path) as saved, saved.open("meta.npy") as member:
+        data = member.read()
+    if data[:6] != b"\x93NUMPY":
+        raise ValueError("not a .npy member")
+    size_bytes = 2 if data[6] == 1 else 4
+    start = 8 + size_bytes
+    header = data[start : start + int.from_bytes(data[8:start], "little")].decode("latin-1")
+    if "'<U" not in header or "'shape': ()" not in header:
+        raise ValueError(f"unexpected meta header {header!r}")
+    text = data[start + int.from_bytes(data[8:start], "little") :].decode("utf-32-le")
+    return json.loads(text.rstrip("\x00"))
 
 
 def index_meta(path: Path, settings: RelatedConfig) -> dict | None:
@@ -103,6 +119,10 @@ def index_meta(path: Path, settings: RelatedConfig) -> dict | None:
 def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
     """The saved index, or None when there is none, it is unreadable, or it was made
     with other settings or another format (the caller then rebuilds)."""
+    import numpy as np
+
+    from aggregator.related.index import RelatedIndex
+
     try:
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))

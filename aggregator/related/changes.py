@@ -1,0 +1,83 @@
+"""What a relate run gives back (:class:`Refresh`, :class:`UpdateStats`) and the
+fingerprint that tells an edited entry (:func:`version_of`): light on imports, so that
+a run with nothing new loads neither numpy nor scipy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aggregator.models import StoredItem
+
+# The index and entry types live in modules that load numpy (index.py, analyze.py),
+# which import this one: typed loosely here, so that this module imports neither.
+RelatedIndex = Any
+Entry = Any
+
+__all__ = ["Refresh", "UpdateStats", "version_of"]
+
+
+def version_of(stored: StoredItem) -> str:
+    """A fingerprint of everything :func:`document` reads from a stored item (cheap:
+    a run computes it for every stored entry to find the edited ones)."""
+    item = stored.item
+    fields = [
+        item.title,
+        item.summary,
+        item.content,
+        item.categories,
+        item.language,
+        item.link,
+        stored.published.isoformat(),
+        stored.source_ids,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+@dataclass
+class UpdateStats:
+    rebuilt: bool = False
+    reason: str = ""
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    lists_changed: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        if self.rebuilt:
+            what = f"rebuilt ({self.reason})"
+        else:
+            what = f"+{self.added} -{self.removed} ~{self.changed}"
+        return f"related index {what}, {self.lists_changed} lists changed, {self.seconds:.1f}s"
+
+
+@dataclass
+class Refresh:
+    """An up-to-date index and what publishing its lists needs.
+
+    ``unchanged``: nothing changed since the saved index; it was not even loaded
+    (``index`` loads it when asked, with ``load``), and no file needs writing."""
+
+    index_or_none: RelatedIndex | None
+    entries: dict[str, Entry]  # by key: every entry whose file is rewritten, and theirs
+    stats: UpdateStats
+    changed: set[str] = field(default_factory=set)  # keys whose lists changed
+    rewrite: set[str] | None = None  # keys whose files may have changed; None: all
+    removed: list[str] = field(default_factory=list)  # keys no longer stored
+    removed_ids: list[int] = field(default_factory=list)  # their entry numbers
+    unchanged: bool = False
+    entry_count: int = 0
+    load: Callable[[], RelatedIndex | None] | None = None
+
+    @property
+    def index(self) -> RelatedIndex:
+        if self.index_or_none is None and self.load is not None:
+            self.index_or_none = self.load()
+        if self.index_or_none is None:
+            raise RuntimeError("the related index is gone")
+        return self.index_or_none
