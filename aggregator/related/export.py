@@ -219,22 +219,28 @@ def list_block(index: RelatedIndex, block: int, stories: Mapping[str, list[str]]
     slots = (ids[lo:hi] - block * BLOCK).tolist()
     width = slots[-1] + 1
     keys: list[str | None] = [None] * width
-    lists = ["[]"] * width
-    thousandths = np.rint(scores[lo:hi] * 1000).astype(np.int64).tolist()
-    listed = np.where(rows[lo:hi] >= 0, ids[np.maximum(rows[lo:hi], 0)], -1).tolist()
+    lists: list[list[int]] = [[] for _ in range(width)]
+    # Lists are filled from the left (-1 after the last entry): one array of
+    # (number, thousandths) pairs per row, cut at its length; json encodes it in C.
+    block_rows = rows[lo:hi]
+    pairs = np.stack(
+        [
+            np.where(block_rows >= 0, ids[np.maximum(block_rows, 0)], -1),
+            np.rint(scores[lo:hi] * 1000).astype(np.int64),
+        ],
+        axis=-1,
+    ).reshape(len(block_rows), -1)
+    lengths = (2 * (block_rows >= 0).sum(axis=1)).tolist()
     groups: dict[tuple[int, ...], None] = {}
-    for k, slot in enumerate(slots):
+    for k, (slot, row_pairs, length) in enumerate(zip(slots, pairs.tolist(), lengths, strict=True)):
         key = index.keys[lo + k]
         keys[slot] = key
-        pairs = ",".join(
-            f"{j},{s}" for j, s in zip(listed[k], thousandths[k], strict=True) if j >= 0
-        )
-        lists[slot] = f"[{pairs}]"
+        lists[slot] = row_pairs[:length]
         members = stories.get(key)
         if members:
             groups[tuple(sorted(int(ids[index.row_of[m]]) for m in members))] = None
     text = (
-        f'{{"keys":{_json_text(keys)},"lists":[{",".join(lists)}],'
+        f'{{"keys":{_json_text(keys)},"lists":{_json_text(lists)},'
         f'"stories":{_json_text([list(g) for g in groups])}}}\n'
     )
     return text.encode("utf-8")

@@ -1232,13 +1232,20 @@ def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _drop_columns(matrix: sp.csr_matrix, keep: np.ndarray, new_col: np.ndarray) -> sp.csr_matrix:
-    """``matrix`` without the columns not in ``keep``, the others renumbered."""
+    """``matrix`` without the columns not in ``keep``, the others renumbered.  A few
+    vector passes over the stored values; the rows' bounds move by the dropped
+    values before them (found by bisection: there are few)."""
     alive = keep[matrix.indices]
-    owner = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    indptr = np.zeros(matrix.shape[0] + 1, np.int64)
-    indptr[1:] = np.cumsum(np.bincount(owner[alive], minlength=matrix.shape[0]))
+    dead = np.flatnonzero(~alive)
+    rows = np.searchsorted(matrix.indptr, dead, side="right") - 1
+    dropped = np.zeros(matrix.shape[0] + 1, np.int64)
+    dropped[1:] = np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))
     return sp.csr_matrix(
-        (matrix.data[alive], new_col[matrix.indices[alive]].astype(np.int32), indptr),
+        (
+            matrix.data[alive],
+            new_col[matrix.indices[alive]].astype(np.int32),
+            matrix.indptr - dropped,
+        ),
         shape=(matrix.shape[0], int(keep.sum())),
     )
 

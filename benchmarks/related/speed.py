@@ -271,6 +271,23 @@ print(json.dumps({"entries": len(result.index), "seconds": result.stats.seconds}
 """
 
 
+def _mtimes(work: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.is_file()}
+
+
+def _written(before: dict[Path, int], after: dict[Path, int]) -> int:
+    """Files created or rewritten: the index's and the outputs (not the store's)."""
+    return sum(
+        1
+        for p, t in after.items()
+        if before.get(p) != t and p.name not in _STORE_FILES and not p.name.startswith(".")
+    )
+
+
+_STORE_FILES = {"aggregator.sqlite", "aggregator.sqlite-wal", "aggregator.sqlite-shm"}
+_STORE_FILES.add("aggregator.sqlite.lock")  # the run lock
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -302,12 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(load_config(config).publish.dir)
     if not output.is_absolute():
         output = config.parent / output
-    related_json = output / "related.json"
+    # related.json is a head; the lists are in its blocks, related/lists/<n>.json.
+    parts = [output / "related.json", *(output / "related" / "lists").glob("*.json")]
+    size = sum(p.stat().st_size for p in parts if p.exists())
     figures["related_json"] = {
-        "bytes": related_json.stat().st_size if related_json.exists() else None,
-        "bytes_per_entry": round(related_json.stat().st_size / args.entries, 1)
-        if related_json.exists()
-        else None,
+        "bytes": size,
+        "bytes_per_entry": round(size / args.entries, 1),
     }
 
     settings = load_config(config).related
@@ -354,11 +371,22 @@ def main(argv: list[str] | None = None) -> int:
             for k, item in enumerate(extra)
         ]
         record_fetch(storage, state, extra, fetched_at=now)
+    before = _mtimes(work)
     run = measure(_pinned([aggregator, "--config", str(config), "related"]))
     figures["incremental_run_10_new"] = {
-        "wall_s": round(run.wall_seconds, 1),
+        "wall_s": round(run.wall_seconds, 2),
         "peak_rss_mb": run.peak_rss_mb,
         "exit": run.exit_code,
+        "files_written": _written(before, _mtimes(work)),
+    }
+    # And again with nothing new: no index read, no file written.
+    before = _mtimes(work)
+    idle = measure(_pinned([aggregator, "--config", str(config), "related"]))
+    figures["incremental_run_nothing_new"] = {
+        "wall_s": round(idle.wall_seconds, 2),
+        "peak_rss_mb": idle.peak_rss_mb,
+        "exit": idle.exit_code,
+        "files_written": _written(before, _mtimes(work)),
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -381,7 +409,11 @@ def main(argv: list[str] | None = None) -> int:
             f"over {a['adds']} adds (target <= 2 ms); loading the index {a['load_index_s']} s"
         )
         print(
-            f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB (target <= 1 s)"
+            f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB, {i['files_written']} files written (target <= 1 s)"
+        )
+        z = figures["incremental_run_nothing_new"]
+        print(
+            f"`aggregator related` with nothing new: {z['wall_s']} s, {z['peak_rss_mb']} MB, {z['files_written']} files written"
         )
         j = figures["related_json"]
         print(
