@@ -677,6 +677,12 @@ def comment_list(ctx: Context) -> None:
             source = config.source_name(stored.source_ids) or "?"
             return f"{source} — {stored.item.title}  {stored.item.link or key}"
 
+        def short(key: str) -> str:
+            stored = storage.get_item(key)
+            if stored is None:
+                return key
+            return f"{config.source_name(stored.source_ids) or '?'} — {stored.item.title}"
+
         counts = {"ok": 0, "REVIEW": 0, "NO MATCH": 0, "ERROR": 0}
         for commentary in sorted(loaded.commentary, key=lambda c: c.published, reverse=True):
             match = matches[commentary.id]
@@ -703,6 +709,8 @@ def comment_list(ctx: Context) -> None:
             if flag != "ERROR":
                 # Why: the quote found where, the names and numbers shared with the item.
                 for line in (match.note, *match.evidence):
+                    for key in (*match.keys, *(k for k, _ in match.candidates)):
+                        line = line.replace(key, short(key))  # the item, not its store key
                     if line:
                         click.echo(f"    evidence: {line}")
         for problem in loaded.problems:

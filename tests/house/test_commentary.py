@@ -444,6 +444,14 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
     assert "    evidence: the editor's source:" in lines
     assert lines[-1] == "2 commentaries: 1 matched, 0 to review, 1 without a match, 0 with errors"
 
+    # A source: that names nothing stored is an ERROR too, and the exit status says so.
+    write(
+        site, "y.md", "---\ntitle: Не то\ndate: 2024-10-03\nsource: inform.kz/ru/net\n---\nТекст.\n"
+    )
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert listed.exit_code == 1
+    assert "source: 'inform.kz/ru/net' is not a stored item" in listed.output
+
 
 def test_publish_reports_commentary_it_left_out_and_still_succeeds(site, monkeypatch):
     monkeypatch.chdir(site)
