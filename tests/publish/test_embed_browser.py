@@ -8,68 +8,21 @@ dumps the DOM after the scripts ran.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.html
 import pytest
+from browser import rendered, serve, serve_directory
 from validators import HOSTILE_TITLES, build_store, sample_config
 
 from aggregator.publish import publish
 from aggregator.serve import make_server
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-def serve(server: ThreadingHTTPServer) -> Iterator[str]:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("no headless Chromium: install Debian's 'chromium' package to run this test")
-
-
-def rendered(url: str, tmp_path: Path) -> lxml.html.HtmlElement:
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--virtual-time-budget=15000",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={"TZ": "Asia/Almaty", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return lxml.html.fromstring(done.stdout)
+def shown(url: str, tmp_path: Path) -> lxml.html.HtmlElement:
+    """The partner's page as a reader in Almaty sees it."""
+    return rendered(url, tmp_path, timezone="Asia/Almaty")
 
 
 @pytest.fixture
@@ -85,14 +38,15 @@ def output(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def feeds_url(output: Path) -> Iterator[str]:
-    yield from serve(make_server(output, host="127.0.0.1", port=0))
+    with serve(make_server(output, host="127.0.0.1", port=0)) as base:
+        yield base
 
 
 @pytest.fixture
 def partner(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     site = tmp_path / "partner"
     site.mkdir()
-    for base in serve(ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))):
+    with serve_directory(site) as base:
         yield site, base
 
 
@@ -124,7 +78,7 @@ def test_one_tag_shows_the_latest_entries_of_an_output(output, feeds_url, partne
 <div id="hostile"></div>
 <script src="{feeds_url}/embed.js" async data-target="#hostile" data-output="../health"></script>
 """
-    dom = rendered(page(partner, body), tmp_path)
+    dom = shown(page(partner, body), tmp_path)
     found = boxes(dom)
     box = found["all"]
     assert box.get("data-agg-news") == "ready", lxml.html.tostring(dom, encoding="unicode")[:3000]
@@ -171,7 +125,7 @@ def test_markup_in_titles_stays_text_and_only_http_links_are_links(
     ]
     path.write_text(json.dumps(data), encoding="utf-8")
     body = f'<div id="box"></div><script src="{feeds_url}/embed.js" async data-target="#box" data-output="all" data-css="none"></script>'
-    dom = rendered(page(partner, body), tmp_path)
+    dom = shown(page(partner, body), tmp_path)
     box = boxes(dom)["box"]
     assert box.get("data-agg-news") == "ready"
     first = box.xpath(".//li")[0]

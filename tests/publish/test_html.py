@@ -10,10 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,6 +18,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from browser import chromium, serve
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "related"))
@@ -46,47 +44,12 @@ source: {key}
 """
 
 
-def browser() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no headless Chromium: install Debian's 'chromium' package to run this test")
-
-
-def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        browser(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        *args,
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
 @contextlib.contextmanager
 def served(page: Path) -> Iterator[str]:
     """The page's URL on aggregator's preview server for output/ (127.0.0.1)."""
     out = next(p for p in page.parents if p.name == "output")
-    server = make_server(out, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}/{page.relative_to(out).as_posix()}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(make_server(out, host="127.0.0.1", port=0)) as base:
+        yield f"{base}/{page.relative_to(out).as_posix()}"
 
 
 def seen(tmp_path: Path, page: Path) -> lxml.html.HtmlElement:

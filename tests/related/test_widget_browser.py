@@ -7,52 +7,18 @@ cross-origin, as from a real partner site), and dumps the DOM after the scripts 
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.html
 import pytest
+from browser import rendered, serve, serve_directory
 from news import HEADLINE_ONLY, HOSTILE, NEWS, REPRINT, key_of, site_config, store_items
 
 from aggregator.publish import publish
 from aggregator.related import relate
 from aggregator.serve import make_server
 from aggregator.store import open_storage
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-
-
-def browser() -> str:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no headless Chromium: install Debian's 'chromium' package to run this test")
-
-
-@functools.lru_cache(maxsize=1)
-def _quiet_handler():
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # keep pytest output clean
-            pass
-
-    return Handler
-
-
-def serve(server: ThreadingHTTPServer) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -69,7 +35,8 @@ def output(tmp_path: Path):
 @pytest.fixture
 def feeds_url(output) -> Iterator[str]:
     """output/ on one origin (aggregator's preview server: it sends CORS headers)."""
-    yield from serve(make_server(output[1], host="127.0.0.1", port=0))
+    with serve(make_server(output[1], host="127.0.0.1", port=0)) as base:
+        yield base
 
 
 @pytest.fixture
@@ -77,8 +44,7 @@ def partner_site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A third-party site on another origin: (its directory, its URL)."""
     site = tmp_path / "partner-site"
     site.mkdir()
-    handler = functools.partial(_quiet_handler(), directory=str(site))
-    for base in serve(ThreadingHTTPServer(("127.0.0.1", 0), handler)):
+    with serve_directory(site) as base:
         yield site, base
 
 
@@ -86,27 +52,6 @@ def page(partner_site: tuple[Path, str], html: str) -> str:
     site, base = partner_site
     (site / "article.html").write_text(html, encoding="utf-8")
     return f"{base}/article.html"
-
-
-def rendered(url: str, tmp_path: Path) -> lxml.html.HtmlElement:
-    command = [
-        browser(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--virtual-time-budget=15000",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return lxml.html.fromstring(done.stdout)
 
 
 def blocks(dom: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
@@ -184,7 +129,7 @@ def test_a_reprint_shows_its_other_outlets_and_a_lead_equal_to_the_title_is_not_
         store_items(storage, config, rows=[*NEWS, REPRINT, HEADLINE_ONLY])
         relate(config, storage, tmp_path / "output")
         key = key_of(storage, "school-a")
-    for feeds_url in serve(make_server(tmp_path / "output", host="127.0.0.1", port=0)):
+    with serve(make_server(tmp_path / "output", host="127.0.0.1", port=0)) as feeds_url:
         html = f"""<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Партнёр</title></head><body>
 <div id="box"></div>
