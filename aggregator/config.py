@@ -252,23 +252,19 @@ _DURATIONS = {
 }
 # Integer bytes that may be written as "512KB", "10MB", "1GiB".
 _SIZES = {(FetchConfig, "max_body_bytes")}
-# Numbers that must be > 0; every other number must be >= 0.
-_POSITIVE = {
-    (FetchConfig, "interval"),
-    (FetchConfig, "timeout"),
-    (FetchConfig, "max_body_bytes"),
-    (FetchConfig, "concurrency"),
-    (FetchConfig, "per_host"),
-    (FetchConfig, "backoff_base"),
-    (FetchConfig, "backoff_max"),
-    (StorageConfig, "retention_days"),
-    (SourceConfig, "interval"),
-    (SourceConfig, "timeout"),
-    (OutputConfig, "max_entries"),
-    (OutputConfig, "max_age"),
-    (RelatedConfig, "window"),
-    (RelatedConfig, "recency_half_life"),
-}
+# Numbers that must be > 0 (every duration and size too); every other number >= 0.
+_POSITIVE = (
+    _DURATIONS
+    | _SIZES
+    | {
+        (FetchConfig, "timeout"),
+        (FetchConfig, "concurrency"),
+        (FetchConfig, "per_host"),
+        (StorageConfig, "retention_days"),
+        (SourceConfig, "timeout"),
+        (OutputConfig, "max_entries"),
+    }
+)
 # Set by the loader, never written in the file.
 _COMPUTED = {(Config, "path")}
 # What to suggest when a required key is missing.
@@ -1288,40 +1284,34 @@ def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
         where = f"outputs[{index}] ({rule.name!r})"
         if rule.per is None:
             expanded.append(dataclasses.replace(rule, title=rule.title or site.title))
-        elif rule.per == "source":
+            continue
+        # One output for each source or tag: (placeholder values, what the title
+        # names, the output's narrowed selection).
+        if rule.per == "source":
             wanted = set(rule.sources)
-            for source in config.sources:
-                if wanted and source.id not in wanted:
-                    continue
-                values = {"id": source.id, "name": source.name, "tag": ""}
-                expanded.append(
-                    dataclasses.replace(
-                        rule,
-                        name=_substitute(rule.name, values, slug=True),
-                        title=_substitute(rule.title, values) or f"{site.title}: {source.name}",
-                        description=_substitute(rule.description, values),
-                        sources=(source.id,),
-                        per=None,
-                    )
-                )
+            each = [
+                ({"id": s.id, "name": s.name, "tag": ""}, s.name, {"sources": (s.id,)})
+                for s in config.sources
+                if not wanted or s.id in wanted
+            ]
         elif rule.per == "tag":
             tags = sorted({tag for source in config.sources for tag in source.tags})
             if rule.tags:
                 tags = [tag for tag in tags if tag in rule.tags]
-            for tag in tags:
-                values = {"id": tag, "name": tag, "tag": tag}
-                expanded.append(
-                    dataclasses.replace(
-                        rule,
-                        name=_substitute(rule.name, values, slug=True),
-                        title=_substitute(rule.title, values) or f"{site.title}: {tag}",
-                        description=_substitute(rule.description, values),
-                        tags=(tag,),
-                        per=None,
-                    )
-                )
+            each = [({"id": tag, "name": tag, "tag": tag}, tag, {"tags": (tag,)}) for tag in tags]
         else:
             raise ConfigError(f"{where}: per must be 'source' or 'tag', not {rule.per!r}")
+        for values, label, narrowed in each:
+            expanded.append(
+                dataclasses.replace(
+                    rule,
+                    name=_substitute(rule.name, values, slug=True),
+                    title=_substitute(rule.title, values) or f"{site.title}: {label}",
+                    description=_substitute(rule.description, values),
+                    per=None,
+                    **narrowed,
+                )
+            )
     seen: set[str] = set()
     for output in expanded:
         _check_name(output.name)
