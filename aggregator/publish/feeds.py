@@ -145,30 +145,23 @@ class _NamespaceExtension:
     archive = False
 
     def extend_atom(self, feed):
-        from lxml import etree
-
-        first_entry = feed.find("entry")
-        at = feed.index(first_entry) if first_entry is not None else len(feed)
-        if self.archive:
-            feed.insert(at, etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
-            at += 1
-        for offset, (rel, href) in enumerate(self.links):
-            feed.insert(at + offset, etree.Element("link", rel=rel, href=href))
+        self._insert_head(feed, "entry", "link")
         return feed
 
     def extend_rss(self, rss):
+        self._insert_head(rss.find("channel"), "item", f"{{{ATOM_NS}}}link")
+        return rss
+
+    def _insert_head(self, parent, entry_tag: str, link_tag: str) -> None:
+        """<fh:archive/> and the extra links, after the feed's own elements and before
+        its first entry."""
         from lxml import etree
 
-        channel = rss.find("channel")
-        first_item = channel.find("item")
-        at = channel.index(first_item) if first_item is not None else len(channel)
-        if self.archive:
-            channel.insert(at, etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
-            at += 1
-        for offset, (rel, href) in enumerate(self.links):
-            link = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
-            channel.insert(at + offset, link)
-        return rss
+        first_entry = parent.find(entry_tag)
+        at = parent.index(first_entry) if first_entry is not None else len(parent)
+        head = [etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})] if self.archive else []
+        head += [etree.Element(link_tag, rel=rel, href=href) for rel, href in self.links]
+        parent[at:at] = head
 
 
 class _EntryExtension:
