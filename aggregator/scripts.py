@@ -1,11 +1,16 @@
 """JavaScript shared by the scripts other sites embed (related.js and embed.js).
 
 Both are single self-contained files run in a closure on a foreign page; what they
-have in common is pasted into each closure: ``element`` (textContent only, never
-innerHTML), ``safeHref`` (http(s) links only) and ``entryItem`` (one list entry).
+have in common is pasted into each closure.  ``ENTRY_JS``: ``element`` (textContent
+only, never innerHTML), ``safeHref`` (http(s) links only) and ``entryItem`` (one list
+entry).  ``BOX_JS``, for a closure that has ``script`` (its tag) and ``CSS``: ``attr``
+(the tag's data-* attributes), ``mountBox`` (where it renders, with its styles),
+``failed`` (the box's error state) and ``whenReady`` (start once the target exists).
 """
 
 from __future__ import annotations
+
+import json
 
 ENTRY_JS = """\
   function element(tag, className, text) {
@@ -57,3 +62,65 @@ ENTRY_JS = """\
     return li;
   }
 """
+
+BOX_JS = """\
+  function attr(name) {
+    var value = script.getAttribute("data-" + name);
+    return value === null ? "" : value;
+  }
+
+  // The box to render into: data-target's element, else a new one right after the tag;
+  // the styles go in once per page (as <style id=cssId>) unless data-css="none".
+  function mountBox(cssId) {
+    var box = null;
+    if (attr("target")) {
+      box = document.querySelector(attr("target"));
+    }
+    if (!box) {
+      box = document.createElement("div");
+      script.parentNode.insertBefore(box, script.nextSibling);
+    }
+    if (attr("css") !== "none" && !document.getElementById(cssId)) {
+      var style = document.createElement("style");
+      style.id = cssId;
+      style.textContent = CSS;
+      (document.head || document.documentElement).appendChild(style);
+    }
+    return box;
+  }
+
+  // A failure: the box's state attribute says "error", the console says why.
+  function failed(box, state, name, error) {
+    box.setAttribute(state, "error");
+    if (window.console) {
+      console.warn(name + ": " + (error && error.message ? error.message : error));
+    }
+  }
+
+  // A data-target further down the page exists only once the page is parsed.
+  function whenReady(start) {
+    if (attr("target") && document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", start);
+    } else {
+      start();
+    }
+  }
+"""
+
+
+def embeddable_script(comment: str, css: str, body: str) -> str:
+    """A whole embeddable script: ``comment``, then one closure that gives up quietly in
+    a browser without fetch and URL, with ``script`` (its own tag), ``CSS``, ``BOX_JS``,
+    ``ENTRY_JS`` and ``body``, which defines ``start()``; ``whenReady`` runs it."""
+    return (
+        f"{comment}(function () {{\n"
+        '  "use strict";\n'
+        "  var script = document.currentScript;\n"
+        "  if (!script || !script.src || !window.fetch || !window.URL) {\n"
+        "    return;\n"
+        "  }\n"
+        f"  var CSS = {json.dumps(css)};\n\n"
+        f"{BOX_JS}\n{ENTRY_JS}\n{body}\n"
+        "  whenReady(start);\n"
+        "})();\n"
+    )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 
 from aggregator.publish.feeds import FeedView
-from aggregator.scripts import ENTRY_JS
+from aggregator.scripts import embeddable_script
 from aggregator.text.xml import iso
 
 __all__ = ["EMBED_CSS", "EMBED_ENTRIES", "EMBED_JS", "embed_json"]
@@ -60,37 +60,26 @@ def embed_json(view: FeedView, count: int = EMBED_ENTRIES) -> bytes:
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-_TEMPLATE = """\
+_COMMENT = """\
 /* aggregator: the news box. No dependencies.
  * <script src="https://FEEDS/embed.js" data-output="all" async
  *         data-count="5" data-lead="true" data-target="#css-selector"
  *         data-heading="Новости" data-lang="ru" data-css="none"></script>
  * The container gets data-agg-news="loading|ready|empty|error".
  */
-(function () {
-  "use strict";
-  var script = document.currentScript;
-  if (!script || !script.src || !window.fetch || !window.URL) {
-    return;
-  }
+"""
+
+_BODY = """\
   var STRINGS = {
     ru: { more: "Все новости", empty: "Пока нет новостей" },
     kk: { more: "Барлық жаңалықтар", empty: "Әзірге жаңалық жоқ" },
     en: { more: "All news", empty: "No news yet" }
   };
-  var CSS = __CSS__;
-
-  function attr(name) {
-    var value = script.getAttribute("data-" + name);
-    return value === null ? "" : value;
-  }
 
   var base = new URL(attr("base") || "./", script.src);
   var output = attr("output") || "all";
   var limit = parseInt(attr("count"), 10) || 5;
   var withLead = attr("lead") === "true";
-
-__ENTRY__
 
   function language(data) {
     var lang = attr("lang") || document.documentElement.lang || (data && data.language) || "ru";
@@ -130,20 +119,7 @@ __ENTRY__
   }
 
   function start() {
-    var box = null;
-    if (attr("target")) {
-      box = document.querySelector(attr("target"));
-    }
-    if (!box) {
-      box = document.createElement("div");
-      script.parentNode.insertBefore(box, script.nextSibling);
-    }
-    if (attr("css") !== "none" && !document.getElementById("agg-news-css")) {
-      var style = document.createElement("style");
-      style.id = "agg-news-css";
-      style.textContent = CSS;
-      (document.head || document.documentElement).appendChild(style);
-    }
+    var box = mountBox("agg-news-css");
     box.setAttribute("data-agg-news", "loading");
     if (!/^[A-Za-z0-9._-]+$/.test(output)) {
       box.setAttribute("data-agg-news", "error");
@@ -160,19 +136,9 @@ __ENTRY__
         box.setAttribute("data-agg-news", render(box, data) ? "ready" : "empty");
       })
       .catch(function (error) {
-        box.setAttribute("data-agg-news", "error");
-        if (window.console) {
-          console.warn("embed.js: " + (error && error.message ? error.message : error));
-        }
+        failed(box, "data-agg-news", "embed.js", error);
       });
   }
-
-  if (attr("target") && document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
-  }
-})();
 """
 
-EMBED_JS = _TEMPLATE.replace("__CSS__", json.dumps(EMBED_CSS)).replace("__ENTRY__", ENTRY_JS)
+EMBED_JS = embeddable_script(_COMMENT, EMBED_CSS, _BODY)

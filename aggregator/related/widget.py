@@ -17,9 +17,7 @@ any rule of the host page wins; ``data-css="none"`` leaves styling to the page.
 
 from __future__ import annotations
 
-import json
-
-from aggregator.scripts import ENTRY_JS
+from aggregator.scripts import embeddable_script
 
 WIDGET_CSS = """\
 :where(.agg-related){margin:1.5em 0;font:inherit;color:inherit}
@@ -34,7 +32,7 @@ grid-template-columns:repeat(auto-fill,minmax(14em,1fr))}
 :where(.agg-related__also){margin:.2em 0 0;font-size:.8em;opacity:.7}
 """
 
-_TEMPLATE = """\
+_COMMENT = """\
 /* aggregator: "Читать далее / Related" widget. No dependencies.
  * <script src="https://FEEDS/related.js" async
  *         data-article="ARTICLE URL or entry id (optional: canonical link / page URL)"
@@ -42,20 +40,11 @@ _TEMPLATE = """\
  *         data-count="4" data-heading="Читать далее" data-lang="ru" data-css="none"></script>
  * The container gets data-agg-related="loading|ready|empty|error".
  */
-(function () {
-  "use strict";
-  var script = document.currentScript;
-  if (!script || !script.src || !window.fetch || !window.URL) {
-    return;
-  }
+"""
+
+_BODY = """\
   var HEADINGS = { ru: "Читать далее", kk: "Тағы оқыңыз", en: "Related" };
   var ALSO = { ru: "также: ", kk: "сондай-ақ: ", en: "also: " };
-  var CSS = __CSS__;
-
-  function attr(name) {
-    var value = script.getAttribute("data-" + name);
-    return value === null ? "" : value;
-  }
 
   var base = new URL(attr("base") || "./", script.src);
   var limit = parseInt(attr("count"), 10) || 0;
@@ -135,8 +124,6 @@ _TEMPLATE = """\
     });
   }
 
-__ENTRY__
-
   // A lead that only repeats the title is not shown (some feeds give no other).
   function same(a, b) {
     function fold(text) {
@@ -185,20 +172,7 @@ __ENTRY__
   }
 
   function start() {
-    var box = null;
-    if (attr("target")) {
-      box = document.querySelector(attr("target"));
-    }
-    if (!box) {
-      box = document.createElement("div");
-      script.parentNode.insertBefore(box, script.nextSibling);
-    }
-    if (attr("css") !== "none" && !document.getElementById("agg-related-css")) {
-      var style = document.createElement("style");
-      style.id = "agg-related-css";
-      style.textContent = CSS;
-      (document.head || document.documentElement).appendChild(style);
-    }
+    var box = mountBox("agg-related-css");
     box.setAttribute("data-agg-related", "loading");
     keyOf(article())
       .then(function (key) {
@@ -209,19 +183,9 @@ __ENTRY__
         box.setAttribute("data-agg-related", box.querySelector(".agg-related") ? "ready" : "empty");
       })
       .catch(function (error) {
-        box.setAttribute("data-agg-related", "error");
-        if (window.console) {
-          console.warn("related.js: " + (error && error.message ? error.message : error));
-        }
+        failed(box, "data-agg-related", "related.js", error);
       });
   }
-
-  if (attr("target") && document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
-  }
-})();
 """
 
-WIDGET_JS = _TEMPLATE.replace("__CSS__", json.dumps(WIDGET_CSS)).replace("__ENTRY__", ENTRY_JS)
+WIDGET_JS = embeddable_script(_COMMENT, WIDGET_CSS, _BODY)
