@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from aggregator.store import describe_location, is_postgres_url, mask_password, open_storage
 from aggregator.store.errors import StorageError
-from aggregator.store.rows import ITEM_COLUMNS, SOURCE_COLUMNS
+from aggregator.store.rows import ITEM_COLUMNS, SOURCE_COLUMNS, SOURCE_TIMES
 
 __all__ = ["NOT_COPIED", "TABLES", "CopyReport", "Table", "copy_store"]
 
@@ -57,16 +57,7 @@ TABLES: tuple[Table, ...] = (
         "sources",
         "sources",
         tuple(SOURCE_COLUMNS),
-        times=frozenset(
-            (
-                "feed_updated",
-                "last_attempt",
-                "last_success",
-                "last_error_at",
-                "next_due",
-                "backoff_until",
-            )
-        ),
+        times=frozenset(SOURCE_TIMES),
         flags=frozenset(("gone",)),
         sqlite_order="id",
         postgres_order="id",
@@ -244,7 +235,26 @@ _TIMES: dict[tuple[str, str], Callable[[Any], Any]] = {
 # -- the two ends --------------------------------------------------------------------
 
 
-class _SQLiteEnd:
+class _End:
+    """What both ends do alike (each has ``db``, a DB-API connection, and ``errors``)."""
+
+    db: Any
+
+    def errors(self) -> _translate:
+        raise NotImplementedError
+
+    def count(self, table: Table) -> int:
+        with self.errors():
+            row = self.db.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+        return row[0] if row else 0
+
+    def clear(self) -> None:
+        with self.errors():
+            for table in reversed(TABLES):  # the referencing tables first
+                self.db.execute(f"DELETE FROM {table.name}")
+
+
+class _SQLiteEnd(_End):
     kind = "sqlite"
 
     def __init__(self, path: Path, reading: bool) -> None:
@@ -261,10 +271,6 @@ class _SQLiteEnd:
 
     def errors(self) -> _translate:
         return _translate(sqlite3.OperationalError, f"SQLite {self.where}")
-
-    def count(self, table: Table) -> int:
-        with self.errors():
-            return self.db.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
 
     def read(self, table: Table) -> Iterator[list[tuple[Any, ...]]]:
         with self.errors():
@@ -289,11 +295,6 @@ class _SQLiteEnd:
                 written += len(rows)
         return written
 
-    def clear(self) -> None:
-        with self.errors():
-            for table in reversed(TABLES):  # the referencing tables first
-                self.db.execute(f"DELETE FROM {table.name}")
-
     def commit(self) -> None:
         with self.errors():
             self.db.execute("COMMIT")
@@ -304,7 +305,7 @@ class _SQLiteEnd:
         self.db.close()
 
 
-class _PostgresEnd:
+class _PostgresEnd(_End):
     kind = "postgresql"
 
     def __init__(self, url: str, reading: bool) -> None:
@@ -323,11 +324,6 @@ class _PostgresEnd:
 
     def errors(self) -> _translate:
         return _translate(self.psycopg.OperationalError, describe_location(self.url), self.url)
-
-    def count(self, table: Table) -> int:
-        with self.errors():
-            row = self.db.execute(f"SELECT count(*) FROM {table.name}").fetchone()
-        return row[0] if row else 0
 
     def read(self, table: Table) -> Iterator[list[tuple[Any, ...]]]:
         with self.errors(), self.db.cursor(name=f"aggregator_copy_{table.name}") as cursor:
@@ -351,11 +347,6 @@ class _PostgresEnd:
                     copy.write_row(row)
                 written += len(rows)
         return written
-
-    def clear(self) -> None:
-        with self.errors():
-            for table in reversed(TABLES):  # the referencing tables first
-                self.db.execute(f"DELETE FROM {table.name}")
 
     def commit(self) -> None:
         with self.errors():
