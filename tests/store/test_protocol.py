@@ -63,6 +63,10 @@ class MemoryStorage:
         count = sum(1 for source, _ in self.by_source if source == state.source_id)
         self.states[state.source_id] = replace(state, item_count=count)
 
+    def save_source_states(self, states: Sequence[SourceState]) -> None:
+        for state in states:
+            self.save_source_state(state)
+
     def record_url_change(self, source_id, old, new, status, at) -> None:
         self.history.append((source_id, old, new, status, at))
 
@@ -190,3 +194,29 @@ def test_publish_runs_on_any_storage(tmp_path: Path):
 
     feed = feedparser.parse((tmp_path / "output" / "all.atom").read_bytes())
     assert [e.title for e in feed.entries] == [_news(n).title for n in (4, 3, 2, 1, 0)]
+
+
+def test_each_backend_takes_the_arguments_the_protocol_states():
+    # The protocol restates no body, only signatures; this keeps the backends' in step.
+    import inspect
+
+    from aggregator.store.postgres import PostgresStorage
+    from aggregator.store.sqlite import SQLiteStorage
+
+    methods = [
+        name
+        for name, value in vars(Storage).items()
+        if callable(value) and (not name.startswith("_") or name in ("__enter__", "__exit__"))
+    ]
+    assert "apply_fetch" in methods and "lease" in methods
+
+    def parameters(function):
+        return [
+            (p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+        ]
+
+    for backend in (SQLiteStorage, PostgresStorage, MemoryStorage):
+        for name in methods:
+            assert parameters(getattr(backend, name)) == parameters(getattr(Storage, name)), (
+                f"{backend.__name__}.{name}"
+            )
