@@ -247,25 +247,23 @@ class MatchIndex:
             {s for ids in pieces for s in ids if s >= 0 and s not in self._stop_stems},
             key=lambda s: (len(self._postings[s]), s),
         )
-        hits: dict[int, int] = {}
-        read = read_anchors = 0
+        import numpy as np
+
+        chosen = []
+        read = 0
         for stem in anchors[:_ANCHORS]:
             postings = self._postings[stem]
             if not postings:
                 continue
-            if read_anchors >= 2 and read + len(postings) > _ANCHOR_POSTINGS:
+            if len(chosen) >= 2 and read + len(postings) > _ANCHOR_POSTINGS:
                 break
-            read_anchors += 1
+            chosen.append(np.frombuffer(postings, dtype=np.int32) >> 4)
             read += len(postings)
-            for entry in postings:
-                doc = entry >> 4
-                hits[doc] = hits.get(doc, 0) + 1
-        if not hits:
+        if not chosen:
             return total, []
-        # Most anchors first, then the newest (tuples compare in C: no key function).
-        candidates = [
-            d for _, d in heapq.nlargest(_QUOTE_CANDIDATES, zip(hits.values(), hits, strict=True))
-        ]
+        # The docs most anchors point at, then the newest (each doc once per stem).
+        docs, hits = np.unique(np.concatenate(chosen), return_counts=True)
+        candidates = docs[np.lexsort((docs, hits))[::-1][:_QUOTE_CANDIDATES]].tolist()
         scored = []
         for doc in candidates:
             seq = self._seqs[doc]
