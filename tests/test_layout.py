@@ -192,8 +192,23 @@ def test_design_md_lists_every_module_of_the_tree():
     [
         # A warm cron run that finds nothing new must not pay for the heavy stages.
         ("from aggregator import cli", ["numpy", "scipy", "feedparser", "lxml", "markdown"]),
+        # A run that finds nothing new skips relate and publish (runstamp.py) and reads
+        # its config from the cache: none of their code, no YAML, no worker processes.
+        (
+            "from aggregator import cli, runstamp; from aggregator.ingest import update",
+            [
+                "aggregator.house",
+                "aggregator.related",
+                "aggregator.publish",
+                "aggregator.parse",
+                "jinja2",
+                "yaml",
+                "ruamel",
+                "multiprocessing",
+            ],
+        ),  # fmt: skip
         ("from aggregator.ingest import update", ["numpy", "scipy", "feedparser", "markdown"]),
-        ("import aggregator.config", ["httpx", "numpy", "feedparser", "lxml"]),
+        ("import aggregator.config", ["httpx", "numpy", "feedparser", "lxml", "yaml"]),
         # The relate stage with nothing new reads the index's description only.
         ("from aggregator.related import relate, refresh", ["numpy", "scipy"]),
     ],

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aggregator import procs
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
@@ -263,6 +262,8 @@ class _BodyStore:
 def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
     """Workers that die with this process and inherit none of its descriptors (the run
     lock above all): see aggregator/procs.py."""
+    from aggregator import procs  # here: a run with few changed feeds starts no workers
+
     return procs.executor(max_workers=os.cpu_count() or 1)
 
 
