@@ -106,6 +106,28 @@ _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
 
 
+# One array per entry row, by its name in the saved index -> the attribute holding it.
+# The delta file carries the rows it adds, but not their lists and scores: those of
+# changed entries travel apart (``dirty_lists``/``dirty_scores``).
+_ENTRY_ARRAYS = {
+    "ids": "_ids",
+    "times": "_times",
+    "tags": "_tags",
+    "links": "_links",
+    "lists": "_lists",
+    "scores": "_scores",
+    "groups": "_group",
+    "text_hash": "_text_hash",
+    "sketch": "_sketch",
+    "sketch_len": "_sketch_len",
+}
+# One value per stem, saved under the attribute's own name.
+_TERM_ARRAYS = ("term_hash", "idf", "common", "named")
+_DELTA_ENTRY_ARRAYS = {
+    name: attribute for name, attribute in _ENTRY_ARRAYS.items() if name not in ("lists", "scores")
+}
+
+
 class RelatedIndex:
     """The related-entries index; see the module docstring.
 
@@ -1019,22 +1041,10 @@ class RelatedIndex:
         arrays = {
             "keys": np.array(self.keys, dtype="U"),
             "versions": np.array(self.versions, dtype="U"),
-            "ids": self._ids[:n],
-            "term_hash": self.term_hash,
-            "idf": self.idf,
-            "common": self.common,
-            "named": self.named,
+            **self._entry_arrays(0, n, _ENTRY_ARRAYS),
+            **{name: getattr(self, name) for name in _TERM_ARRAYS},
             "tag_names": np.array(self.tag_names, dtype="U"),
             "link_names": np.array(self.link_names, dtype="U"),
-            "times": self._times[:n],
-            "tags": self._tags[:n],
-            "links": self._links[:n],
-            "lists": self._lists[:n],
-            "scores": self._scores[:n],
-            "groups": self._group[:n],
-            "text_hash": self._text_hash[:n],
-            "sketch": self._sketch[:n],
-            "sketch_len": self._sketch_len[:n],
             "data": matrix.data,
             "indices": matrix.indices,
             "indptr": matrix.indptr,
@@ -1043,6 +1053,10 @@ class RelatedIndex:
             "rare_indptr": rare_t.indptr,
         }
         return meta, arrays
+
+    def _entry_arrays(self, first: int, end: int, names: Mapping[str, str]) -> dict:
+        """The per-entry arrays of rows first..end, under their names in the file."""
+        return {name: getattr(self, attribute)[first:end] for name, attribute in names.items()}
 
     def _meta(self) -> dict:
         return {
@@ -1090,14 +1104,7 @@ class RelatedIndex:
             "removed": np.array(self.base_removed, np.int64),
             "keys": np.array(self.keys[first:], dtype="U"),
             "versions": np.array(self.versions[first:], dtype="U"),
-            "ids": ids[first:],
-            "times": self._times[first:n],
-            "tags": self._tags[first:n],
-            "links": self._links[first:n],
-            "groups": self._group[first:n],
-            "text_hash": self._text_hash[first:n],
-            "sketch": self._sketch[first:n],
-            "sketch_len": self._sketch_len[first:n],
+            **self._entry_arrays(first, n, _DELTA_ENTRY_ARRAYS),
             "vector_indptr": indptr,
             "vector_indices": _concat([i for i, _ in vectors], np.int32),
             "vector_data": _concat([v for _, v in vectors], np.float32),
@@ -1175,22 +1182,12 @@ class RelatedIndex:
         index = cls(settings)
         index.keys = arrays["keys"].tolist()
         index.versions = arrays["versions"].tolist()
-        index.term_hash = arrays["term_hash"]
-        index.idf = arrays["idf"]
-        index.common = arrays["common"]
-        index.named = arrays["named"]
+        for name in _TERM_ARRAYS:
+            setattr(index, name, arrays[name])
         index.tag_names = arrays["tag_names"].tolist()
         index.link_names = arrays["link_names"].tolist()
-        index._ids = arrays["ids"]
-        index._times = arrays["times"]
-        index._tags = arrays["tags"]
-        index._links = arrays["links"]
-        index._lists = arrays["lists"]
-        index._scores = arrays["scores"]
-        index._group = arrays["groups"]
-        index._text_hash = arrays["text_hash"]
-        index._sketch = arrays["sketch"]
-        index._sketch_len = arrays["sketch_len"]
+        for name, attribute in _ENTRY_ARRAYS.items():
+            setattr(index, attribute, arrays[name])
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
         index._matrix = sp.csr_matrix(
