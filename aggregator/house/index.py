@@ -11,7 +11,7 @@ import heapq
 import math
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from aggregator.models import StoredItem
@@ -340,22 +340,10 @@ class MatchIndex:
                 tokens, weighted, norm, average, lo, hi, language, exclude
             )
         scores: dict[int, float] = {}
-        times = self._times
         start, stop = lo << 4, hi << 4
         for weight, stem in weighted[:_QUERY_TERMS]:
-            postings = self._postings[stem]
-            if self._ordered:
-                a = bisect.bisect_left(postings, start)
-                b = bisect.bisect_left(postings, stop)
-            else:
-                a, b = 0, len(postings)
-            if b - a > _WINDOW_POSTINGS:
-                continue
-            for position in range(a, b):
-                entry = postings[position]
+            for entry in self._in_window(self._postings[stem], start, stop, 4, since, until):
                 doc = entry >> 4
-                if not self._ordered and since is not None and not since <= times[doc] <= until:
-                    continue
                 tf = ((entry >> 1) & 7) + _TITLE_BOOST * (entry & 1)
                 saturation = (
                     tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self._lengths[doc] / average))
@@ -452,23 +440,13 @@ class MatchIndex:
         norm = sum(w for w, _ in weighted)
         if norm <= 0:
             return {}
-        languages, times = self._languages, self._times
+        languages = self._languages
         if self._ordered and hi > lo:
             return self._skeletons_in_window(weighted, norm, query_language, lo, hi)
         found: dict[int, float] = {}
         shared: dict[int, int] = {}
         for weight, sid in weighted:
-            postings = self._skeleton_postings[sid]
-            if self._ordered:
-                a, b = bisect.bisect_left(postings, lo), bisect.bisect_left(postings, hi)
-            else:
-                a, b = 0, len(postings)
-            if b - a > _WINDOW_POSTINGS:
-                continue
-            for position in range(a, b):
-                doc = postings[position]
-                if not self._ordered and since is not None and not since <= times[doc] <= until:
-                    continue
+            for doc in self._in_window(self._skeleton_postings[sid], lo, hi, 0, since, until):
                 found[doc] = found.get(doc, 0.0) + weight
                 shared[doc] = shared.get(doc, 0) + 1
         return {
@@ -476,6 +454,24 @@ class MatchIndex:
             for doc, total in found.items()
             if shared[doc] >= _SKELETON_SHARED
         }
+
+    def _in_window(
+        self, postings: Sequence[int], start: int, stop: int, shift: int, since, until
+    ) -> Sequence[int]:
+        """The postings from start to stop (each is its document's number shifted left by
+        ``shift``); none where there are more than a word that common is worth ranking by.
+        Where the index is not ordered by time, all of them whose document's date is in
+        since..until."""
+        if self._ordered:
+            a, b = bisect.bisect_left(postings, start), bisect.bisect_left(postings, stop)
+        else:
+            a, b = 0, len(postings)
+        if b - a > _WINDOW_POSTINGS:
+            return ()
+        if self._ordered or since is None:
+            return postings[a:b]
+        times = self._times
+        return [p for p in postings[a:b] if since <= times[p >> shift] <= until]
 
     def _skeletons_in_window(
         self, weighted: list[tuple[float, int]], norm: float, query_language: int, lo: int, hi: int
