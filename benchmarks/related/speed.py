@@ -275,6 +275,18 @@ def _mtimes(work: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.is_file()}
 
 
+def _related_run(aggregator: str, config: Path, work: Path) -> dict:
+    """One `aggregator related` run, timed, with the files it wrote under work."""
+    before = _mtimes(work)
+    run = measure(_pinned([aggregator, "--config", str(config), "related"]))
+    return {
+        "wall_s": round(run.wall_seconds, 2),
+        "peak_rss_mb": run.peak_rss_mb,
+        "exit": run.exit_code,
+        "files_written": _written(before, _mtimes(work)),
+    }
+
+
 def _written(before: dict[Path, int], after: dict[Path, int]) -> int:
     """Files created or rewritten: the index's and the outputs (not the store's)."""
     return sum(
@@ -371,23 +383,9 @@ def main(argv: list[str] | None = None) -> int:
             for k, item in enumerate(extra)
         ]
         record_fetch(storage, state, extra, fetched_at=now)
-    before = _mtimes(work)
-    run = measure(_pinned([aggregator, "--config", str(config), "related"]))
-    figures["incremental_run_10_new"] = {
-        "wall_s": round(run.wall_seconds, 2),
-        "peak_rss_mb": run.peak_rss_mb,
-        "exit": run.exit_code,
-        "files_written": _written(before, _mtimes(work)),
-    }
+    figures["incremental_run_10_new"] = _related_run(aggregator, config, work)
     # And again with nothing new: no index read, no file written.
-    before = _mtimes(work)
-    idle = measure(_pinned([aggregator, "--config", str(config), "related"]))
-    figures["incremental_run_nothing_new"] = {
-        "wall_s": round(idle.wall_seconds, 2),
-        "peak_rss_mb": idle.peak_rss_mb,
-        "exit": idle.exit_code,
-        "files_written": _written(before, _mtimes(work)),
-    }
+    figures["incremental_run_nothing_new"] = _related_run(aggregator, config, work)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
