@@ -22,9 +22,12 @@ Tried in order, the first that answers wins:
 4. ``similarity`` -- BM25-weighted coverage of the commentary's stems (stop words
    removed; an item's title counts extra) by items published from three days before to
    a day after the commentary.  Only a clear winner (an absolute score and a margin over
-   the runner-up) is confident.  A commentary whose quote is in no stored item gets no
-   similarity match at all: its source was most likely never fetched, and the nearest
-   item would be another outlet's report of the same event.
+   the runner-up, or rare words, one a figure or a name, that the item shares and its
+   rivals do not) is confident.  A quote found in no stored item does not end matching:
+   it may be the house's own words in quote marks, so similarity runs; but where the post
+   presents it as the agency's quote, what similarity finds is only ever for review (its
+   source was most likely never fetched, and the nearest item would be another outlet's
+   report of the same event).
 
 Languages.  Every word is stemmed by ``text.stem_tokens`` with the language left open,
 so by its own letters: Latin by the English Snowball stemmer, Cyrillic with Kazakh letters
@@ -36,8 +39,9 @@ are left out of similarity.  A retelling in Russian of a Kazakh or English item 
 almost no stems with it, so an item in another language than the commentary is also scored
 by language-independent evidence: word skeletons (``skeleton``: names, loanwords and
 numbers in Cyrillic or Latin meet) and numbers the commentary spells out in Russian words.
-Such a match ranks the item but is only ever shown for review (see
-benchmarks/matching/README.md).
+Such a match is confident only where its names, numbers and dates agree with that one item
+and no item in the commentary's own language comes close; otherwise it is shown for review
+(see benchmarks/matching/README.md).
 
 Confidence is one scale for every method: at or above ``CONFIDENT`` (0.8) the match is
 published; from ``REVIEW`` up it is shown for an editor's decision; below it there is
