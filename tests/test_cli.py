@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from configs import write_config
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.store import open_storage
@@ -33,23 +34,6 @@ def rss(n: int, prefix: str = "Новость") -> bytes:
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Kapital</title>'
         f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
     ).encode()
-
-
-def write_config(tmp_path: Path, sources: list[tuple[str, str]], extra: str = "") -> Path:
-    lines = [
-        "site:",
-        "  title: Евразия24",
-        "  link: https://eurasia24.media/",
-        "fetch:",
-        "  allow_private_networks: [127.0.0.0/8]",
-        "  timeout: 5",
-        "sources:",
-    ]
-    for sid, url in sources:
-        lines += [f"  - id: {sid}", f"    name: {sid}", f"    url: {url}"]
-    path = tmp_path / "feeds.yaml"
-    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
-    return path
 
 
 def invoke(*args: str):

@@ -14,6 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
+from configs import write_config
 
 from aggregator.cli import cli
 from aggregator.runstamp import STAMP_FILE
@@ -46,26 +47,11 @@ def site(tmp_path, feed_server):
     feed_server.route(
         "/b.xml", body=rss(["Погода в Алматы: снег и ветер"], "pogoda.kz"), etag='"b1"'
     )
-    config = tmp_path / "feeds.yaml"
     (tmp_path / "commentary").mkdir()
-    config.write_text(
-        "\n".join(
-            [
-                "site:",
-                "  title: Евразия24",
-                "  link: https://eurasia24.media/",
-                "fetch:",
-                "  allow_private_networks: [127.0.0.0/8]",
-                "  timeout: 5",
-                "house:",
-                "  commentary_dir: commentary",
-                "sources:",
-                f"  - {{id: a, name: Kapital, url: '{feed_server.url('/a.xml')}'}}",
-                f"  - {{id: b, name: Погода, url: '{feed_server.url('/b.xml')}'}}",
-                "",
-            ]
-        ),
-        encoding="utf-8",
+    write_config(
+        tmp_path,
+        [("a", feed_server.url("/a.xml"), "Kapital"), ("b", feed_server.url("/b.xml"), "Погода")],
+        "house:\n  commentary_dir: commentary\n",
     )
     return tmp_path
 
