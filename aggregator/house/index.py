@@ -533,6 +533,13 @@ class MatchIndex:
                 found.append((token, sid))
         return found
 
+    def figures_between(self, low: int, high: int) -> list[tuple[int, int]]:
+        """(figure, skeleton id) of every whole number from ``low`` to ``high`` (inclusive)
+        that some stored item has."""
+        ids = self._skeleton_ids
+        keys = (f"#{n}" for n in range(low, high + 1))
+        return [(int(key[1:]), ids[key]) for key in keys if key in ids]
+
     def has_skeleton(self, doc: int, sid: int) -> bool:
         postings = self._skeleton_postings[sid]
         if self._ordered:
@@ -619,7 +626,11 @@ def skeleton(token: str) -> str:
     return word[:_SKELETON_LETTERS]
 
 
-# Russian number words, by the start of every form ("сорок", "сорока"; "двухсот").
+_ORDINAL = "(ый|ой|ая|ое|ого|ом|ому|ую|ые|ых|ым|ыми|ой)$"
+
+# Russian number words, by the start of every form ("сорок", "сорока"; "двухсот"), and
+# the ordinals that end a spelled date or year ("двадцать пятого", "две тысячи двадцать
+# пятом"): one-digit ones alone are left out as one-digit numbers are.
 _NUMBER_WORDS = [
     (re.compile(pattern), value)
     for pattern, value in (
@@ -635,9 +646,14 @@ _NUMBER_WORDS = [
         ("(три|трех|трем|тремя)$", 3), ("четыр(е|ех|ем|ьмя)$", 4), ("пят[иь]ю?$", 5),
         ("шест[иь]ю?$", 6), ("сем[иь]ю?$", 7), ("вос[еь]м[иь]?ю?$", 8), ("девят[иь]ю?$", 9),
         ("полтор|полутор", 1.5),
+        (f"перв{_ORDINAL}", 1), (f"втор{_ORDINAL}", 2), ("трет(ий|ья|ье|ьего|ьей|ьем|ьему|ьи|ьих)$", 3),
+        (f"четверт{_ORDINAL}", 4), (f"пят{_ORDINAL}", 5), (f"шест{_ORDINAL}", 6),
+        (f"седьм{_ORDINAL}", 7), (f"восьм{_ORDINAL}", 8), (f"девят{_ORDINAL}", 9),
+        (f"десят{_ORDINAL}", 10),
     )
 ]  # fmt: skip
 _THOUSAND = re.compile("тысяч")
+_TENS = re.compile("десят(ок|ка|ку|ком|ков)$")  # "три десятка": a group times ten
 _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
 
 
@@ -654,28 +670,37 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
 
     Other languages write figures in digits, so a retelling's "двенадцать километров"
     meets an item's "12 km".  A figure before "тысяч" gives both the figure and its
-    thousands ("двести тысяч" -> "200", "200000"); before "миллион"/"миллиард" only the
-    figure, as "4.1 million" is written.  One-digit numbers are left out, as tokenize
-    leaves them out.
+    thousands ("двести тысяч" -> "200", "200000"), and what follows is added to the
+    thousands ("две тысячи сто" -> "2100", "двух тысяч двадцать пятого года" -> "2025");
+    before "миллион"/"миллиард" only the figure, as "4.1 million" is written.  "Три
+    десятка" is thirty.  One-digit numbers are left out, as tokenize leaves them out.
     """
     found: list[str] = []
     group = 0.0
+    thousands = 0.0  # "две тысячи ...": the thousands of a number still being spelled
     for token in (*tokens, ""):
         value = _number_value(token) if token and token[0] in "дтчпшсвон" else None
         if value is not None:
             # "сто двадцать": add; "два двадцать" (two numbers side by side): start anew.
             if group and not (value < 10 <= group % 100 < 20) and value >= _magnitude(group):
-                _add_number(found, group)
-                group = 0.0
+                _add_number(found, thousands + group if thousands else group)
+                group = thousands = 0.0
             group += value
             continue
-        if group:
-            if _THOUSAND.match(token):
+        if group and _TENS.match(token) and group < 10:
+            group *= 10
+            continue
+        if group and _THOUSAND.match(token) and not thousands:
+            _add_number(found, group)
+            _add_number(found, group * 1000)
+            thousands, group = group * 1000, 0.0
+            continue
+        if group or thousands:
+            if group and thousands:
+                _add_number(found, thousands + group)
+            elif group:
                 _add_number(found, group)
-                _add_number(found, group * 1000)
-            else:
-                _add_number(found, group)
-            group = 0.0
+            group = thousands = 0.0
     return found
 
 

@@ -39,6 +39,8 @@ are left out of similarity.  A retelling in Russian of a Kazakh or English item 
 almost no stems with it, so an item in another language than the commentary is also scored
 by language-independent evidence: word skeletons (``skeleton``: names, loanwords and
 numbers in Cyrillic or Latin meet) and numbers the commentary spells out in Russian words.
+A round figure of the commentary ("около шестисот двенадцати тысяч") is evidence for the
+item with the exact figure it rounds.
 Such a match is confident only where its names, numbers and dates agree with that one item
 and no item in the commentary's own language comes close; otherwise it is shown for review
 (see benchmarks/matching/README.md).
@@ -477,9 +479,18 @@ def _shared_evidence(
         for t, sid in index.evidence([*names, *numbers])
         if index.skeleton_df(sid) <= name_limit
     ]
-    shared = [t for t, sid in found if index.has_skeleton(doc, sid)]
+    # A round figure ("больше двух тысяч ста", "около 600 тысяч") stands for the exact one
+    # an item gives (2 114, 612 000): it is shared with an item that has a figure it rounds.
+    approximate = [
+        (t, sid)
+        for t in dict.fromkeys(t for t in (*every, *numbers) if t.isdigit())
+        for sid in _rounded_from(t, index)
+        if index.skeleton_df(sid) <= name_limit
+    ]
+    found += approximate
+    shared = list(dict.fromkeys(t for t, sid in found if index.has_skeleton(doc, sid)))
     runner = max(
-        (sum(1 for _, sid in found if index.has_skeleton(o, sid)) for o in others), default=0
+        (len({t for t, sid in found if index.has_skeleton(o, sid)}) for o in others), default=0
     )
     rare = {sid for _, sid in found}
     rare.update(sid for _, sid in index.evidence(every) if index.skeleton_df(sid) <= word_limit)
@@ -490,6 +501,7 @@ def _shared_evidence(
         for t, sid in index.evidence([t for t in (*every, *numbers) if t.isdigit()])
         if index.skeleton_df(sid) <= figure_limit
     }
+    figures.update(sid for _, sid in approximate)
     rare |= figures
     only = {
         sid
@@ -500,6 +512,31 @@ def _shared_evidence(
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
     return _Evidence(shared, runner, len(only) if only & named else 0)
+
+
+ROUNDED_SPAN = 0.05  # a round figure stands for exact ones at most this far from it
+_YEARS = range(1900, 2100)  # never the exact figure a round one stands for
+
+
+def _rounded_from(number: str, index: MatchIndex) -> list[int]:
+    """Skeleton ids of the exact figures in the store that the round figure ``number``
+    may stand for: those it is the rounding of ("2100" for 2 114, "118000" for 117 960),
+    within ROUNDED_SPAN of it; a figure in thousands ("600000") also stands for the
+    thousands an item writes ("612" of "612 тысяч").  Years are never such a figure."""
+    value = int(number)
+    found = []
+    for scale, figure in ((1, value), (1000, value // 1000 if value % 1000 == 0 else 0)):
+        zeros = len(str(figure)) - len(str(figure).rstrip("0"))
+        if figure < 100 or not zeros or (scale == 1 and figure in _YEARS):
+            continue
+        # Figures that round to it: less than half its last digit's place away.
+        half = min(10**zeros // 2 - 1, int(figure * ROUNDED_SPAN))
+        if half > 1000:
+            continue
+        for exact, sid in index.figures_between(figure - half, figure + half):
+            if exact != figure and exact not in _YEARS:
+                found.append(sid)
+    return found
 
 
 def _sentence_start(text: str, at: int) -> bool:

@@ -277,6 +277,41 @@ def test_a_retelling_is_confident_when_its_figures_are_in_its_item_and_not_in_a_
     assert found.keys == ("fraud-national",) and found.confident
 
 
+def test_a_retelling_that_rounds_its_items_figures_is_confident_over_a_same_day_rival():
+    # "шестьсот двенадцать тысяч" for 612 340: the round figure is the exact one's, and
+    # the rival on the same topic, the same day, has other figures.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    resale = (
+        "Средняя стоимость квадратного метра на вторичном рынке жилья Астаны в первом квартале "
+        "составила 612 340 тенге, что на 9% больше, чем в конце прошлого года, следует из "
+        "данных бюро статистики. Аналитики связывают рост с ожиданием повышения НДС."
+    )
+    new_build = (
+        "Средняя стоимость квадратного метра в новостройках Астаны в первом квартале "
+        "составила 548 260 тенге, что на 4% больше, чем в конце прошлого года, следует из "
+        "данных бюро статистики. Застройщики объясняют рост ценами на стройматериалы."
+    )
+    items = [
+        *earlier,
+        stored("resale", "kapital", "Вторичное жилье в Астане подорожало за квартал", resale),
+        stored("new-build", "zakon", "Новостройки в Астане подорожали за квартал", new_build,
+               hours=2),
+    ]  # fmt: skip
+    retold = (
+        "Квартира с рук в Астане за квартал прибавила в цене девять процентов: метр стоит "
+        "в среднем шестьсот двенадцать тысяч. Аналитики кивают на будущий НДС. "
+        "Кто ждал, что жилье подешевеет после ставки, ждите дальше."
+    )
+    found = match(
+        MatchIndex.build(items), commentary(text=retold, title="Квадратный метр дорожает")
+    )
+    assert found.keys == ("resale",) and found.confident
+
+
 # --- similarity across languages ------------------------------------------------------
 
 BERLIN = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.house.index import skeleton, words
+from aggregator.house.index import skeleton, spelled_numbers, words
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,25 @@ def test_a_number_written_in_digit_groups_is_one_number():
         "1000", "до", "2000", "тенге", "12000000", "кубов"
     ]  # fmt: skip
     assert words("в 2025 году 150 человек") == ["2025", "году", "150", "человек"]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "figures"),
+    [
+        ("сорока двух", ["42"]),
+        ("двести тысяч тенге", ["200", "200000"]),
+        ("больше двух тысяч ста человек", ["2000", "2100"]),
+        ("в две тысячи двадцать пятом году", ["2000", "2025"]),
+        ("двадцать пятого марта", ["25"]),
+        ("до восемнадцатого апреля", ["18"]),
+        ("три десятка юрт", ["30"]),
+        ("от восемнадцати до двадцати пяти лет", ["18", "25"]),
+    ],
+)
+def test_a_number_spelled_in_russian_words_is_its_figure(spelled, figures):
+    """Thousands and what follows them make one number; an ordinal ends a spelled date."""
+    assert spelled_numbers(words(spelled)) == figures
+
+
+def test_a_one_digit_ordinal_alone_is_no_figure():
+    assert spelled_numbers(words("во вторник, на второй день, в пятом ряду")) == []
