@@ -301,6 +301,8 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(tmp_path, c
     ]
     for path in left:
         path.write_bytes(b"half a file")
+    # ... and its pid in the run lock (a run that ends empties it).
+    (tmp_path / "aggregator.sqlite.lock").write_text("pid 999999")
     other_store = tmp_path / f"{TEMP_PREFIX}other.sqlite.related.npz.g7h8"  # not our lock's
     other_store.write_bytes(b"another store's run is writing this")
 
@@ -308,6 +310,20 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(tmp_path, c
     assert [path for path in left if path.exists()] == []
     assert other_store.exists()
     assert (output / "all.atom").exists()
+
+
+def test_a_run_that_ends_leaves_the_lock_empty_so_the_next_lists_no_output(tmp_path):
+    config = site(tmp_path)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    lock = tmp_path / "aggregator.sqlite.lock"
+    assert lock.read_text() == ""  # nobody holds it; nothing to clean up
+    # A temporary file of no killed run (nothing said one died) is not looked for:
+    # the output is not listed, whatever its size.
+    unlisted = tmp_path / "output" / f"{TEMP_PREFIX}all.atom.x1y2"
+    unlisted.write_bytes(b"not ours to know")
+    assert invoke("--config", str(config), "related").exit_code == 0
+    assert unlisted.exists()
+    assert lock.read_text() == ""
 
 
 def test_serve_on_a_port_in_use_is_one_message(tmp_path):

@@ -12,10 +12,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from aggregator.config import Config
-from aggregator.files import (
-    remove_stale_temp_files,
-    write_if_changed,
-)
+from aggregator.files import write_if_changed
 from aggregator.related.changes import Refresh
 from aggregator.related.index import RelatedIndex
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
@@ -122,8 +119,8 @@ def write_outputs(
     lists_dir = related_dir / "lists"
     (related_dir / "urls").mkdir(parents=True, exist_ok=True)
     lists_dir.mkdir(parents=True, exist_ok=True)
-    for directory in (related_dir, related_dir / "urls", lists_dir):  # left by a killed run
-        remove_stale_temp_files(directory)
+    # Temporary files a killed run left are removed by the next run under the run lock
+    # (cli): listing related/ here would cost every run a pass over 100,000 names.
     present = np.unique(index.ids() // BLOCK).tolist()
     if result.rewrite is None:
         blocks = present
