@@ -29,7 +29,7 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
-from aggregator.ingest import schedule, update
+from aggregator.ingest import schedule
 from aggregator.store import (
     Storage,
     StorageError,
@@ -299,6 +299,10 @@ def fetch(ctx: Context, select_all: bool, only: tuple[str, ...]) -> None:
 
 
 def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
+    # Here, not at the top: the fetcher (httpx, aiohttp, the parsers) costs `related`
+    # and `publish` half a second of imports they do not use.
+    from aggregator.ingest import update
+
     config = ctx.config
     known = {s.id for s in config.sources}
     unknown = [s for s in only if s not in known]

@@ -13,18 +13,13 @@ from typing import TYPE_CHECKING
 
 from aggregator.config import Config, config_dir
 from aggregator.files import write_if_changed
-from aggregator.house import (
-    FILE_KEY_PREFIX,
-    HouseCommentary,
-    commentary_dir,
-    house_source_ids,
-)
 from aggregator.models import StoredItem
 from aggregator.related.changes import Refresh, UpdateStats, version_of
 from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
 
 if TYPE_CHECKING:
+    from aggregator.house import HouseCommentary
     from aggregator.related.analyze import Document, Entry
     from aggregator.related.index import RelatedIndex
 
@@ -77,7 +72,9 @@ def relate(
     """The relate stage: bring the index up to date with the store, then write
     ``related.json``, ``related/`` and the widget into ``out_dir`` for publish and
     for the sites that embed them.  ``house``: the matched commentary, if loaded."""
-    if house is None and (house_source_ids(config) or commentary_dir(config) is not None):
+    if house is None and _has_commentary(config):
+        from aggregator.house import HouseCommentary
+
         house = HouseCommentary.load(config, storage)
     exclude = commentary_sources(config, storage, house)
     # Commentary files are not in the store: the house gives them as made-up items.
@@ -104,14 +101,24 @@ def commentary_sources(
     """Each house commentary's key -> the keys of the source items it confidently
     matched: they never fill its related list (they appear as its "source")."""
     if house is None:
-        if not house_source_ids(config) and commentary_dir(config) is None:
+        if not _has_commentary(config):
             return {}
+        from aggregator.house import HouseCommentary
+
         house = HouseCommentary.load(config, storage)
     return {
         key: set(entry.match.keys)
         for key, entry in house.entries.items()
         if entry.match.confident and entry.match.keys
     }
+
+
+def _has_commentary(config: Config) -> bool:
+    """Whether the house writes commentary (files or a house feed): what
+    ``house.commentary_dir`` and ``house.house_source_ids`` say, read from the config
+    without importing the house stage (it loads Markdown, lxml, the fetcher: a run with
+    nothing new or a few new items needs none of them)."""
+    return bool(config.house.commentary_dir) or any(s.house for s in config.sources)
 
 
 def refresh(
@@ -196,7 +203,9 @@ def refresh(
             if row is None or index.versions[row] != version_of(stored):
                 docs.append(document(stored, sources))
         removed = [k for k in removed_keys if k in index.row_of]
-        removed += [k for k in index.keys if k.startswith(FILE_KEY_PREFIX) and k not in extras]
+        # Commentary files given last time and no longer (the index notes which).
+        given = (index.notes.get("extras") or {}).keys()
+        removed += [k for k in given if k not in extras and k in index.row_of]
         added = sum(d.key not in index.row_of for d in docs)
         drift = index.drift + len(docs) + len(removed)
         if drift > REBUILD_DRIFT * max(index.built_from, 1):
