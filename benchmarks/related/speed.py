@@ -1,6 +1,7 @@
 """Speed and memory of the related-entries index at 100,000 entries.
 
     .venv/bin/python benchmarks/related/speed.py [--entries 100000] [--adds 1000] [--json]
+        [--incremental]
 
 1. Makes (once; kept in benchmarks/_work/related-<N>/) a store of N synthetic
    entries through ``Storage.record_fetch`` (2,000 sources × N/2,000 items): Russian-like
@@ -19,7 +20,9 @@
    at a time with ``RelatedIndex.add`` (analysis, vector, candidates, its list, and
    the lists it enters); median, 95th percentile and maximum per entry.  Then an
    incremental run of ``aggregator related`` after 10 new items reached the store,
-   end to end (store scan included).
+   end to end (store scan included), and one more with nothing new.  The 10 items are
+   new stories (links of their own), as a cron run mostly finds.  ``--incremental``:
+   only these two runs, on the index and outputs the last full run left.
 """
 
 from __future__ import annotations
@@ -305,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--adds", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--incremental", action="store_true", help="only the 10-new and nothing-new runs"
+    )
     args = parser.parse_args(argv)
     work = ROOT / "benchmarks" / "_work" / f"related-{args.entries}"
     config = prepare(work, args.entries)
@@ -312,7 +318,20 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     aggregator = str(Path(python).with_name("aggregator"))
     figures: dict[str, object] = {"entries": args.entries, "cpus": os.cpu_count()}
+    if not args.incremental:
+        figures.update(_rebuild_and_adds(args, work, config, db, python, aggregator))
+    _incremental_runs(figures, aggregator, config, work, db)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        _report(args, figures)
+    return 0
 
+
+def _rebuild_and_adds(
+    args: argparse.Namespace, work: Path, config: Path, db: Path, python: str, aggregator: str
+) -> dict[str, object]:
+    figures: dict[str, object] = {}
     index_only = measure(_pinned([python, "-c", _REBUILD, str(config), str(db)]))
     for m in (index_only,):
         if m.exit_code:
@@ -372,30 +391,39 @@ def main(argv: list[str] | None = None) -> int:
         "max_ms": round(times[-1], 3),
         "adds": len(times),
     }
+    return figures
 
+
+def _incremental_runs(
+    figures: dict[str, object], aggregator: str, config: Path, work: Path, db: Path
+) -> None:
     # An incremental run: 10 new items in the store, then `aggregator related`.
     with open_storage(db) as storage:
         state = storage.get_source_state("s0000")
         extra = [item for _, item in synthetic_items(10, seed=int(time.time()))]
         now = max(i.published for i in extra) + timedelta(hours=1)
+        stamp = time.time_ns()
         extra = [
-            Item(**{**item.__dict__, "id": f"extra-{time.time_ns()}-{k}"})
+            Item(
+                **{
+                    **item.__dict__,
+                    "id": f"extra-{stamp}-{k}",
+                    "link": f"https://site0000.example.kz/news/extra-{stamp}-{k}",
+                }
+            )
             for k, item in enumerate(extra)
         ]
         record_fetch(storage, state, extra, fetched_at=now)
     figures["incremental_run_10_new"] = _related_run(aggregator, config, work)
     # And again with nothing new: no index read, no file written.
     figures["incremental_run_nothing_new"] = _related_run(aggregator, config, work)
-    if args.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        r, c, a, i = (
-            figures["rebuild_index"],
-            figures["rebuild_command"],
-            figures["add_one"],
-            figures["incremental_run_10_new"],
-        )
-        print(f"{args.entries} entries, {os.cpu_count()} CPUs")
+
+
+def _report(args: argparse.Namespace, figures: dict) -> None:
+    i = figures["incremental_run_10_new"]
+    print(f"{args.entries} entries, {os.cpu_count()} CPUs")
+    if not args.incremental:
+        r, c, a = figures["rebuild_index"], figures["rebuild_command"], figures["add_one"]
         print(
             f"full rebuild of the index: {r['wall_s']} s wall, {r['peak_rss_mb']} MB peak RSS (target <= 30 s, <= 1000 MB)"
         )
@@ -406,18 +434,18 @@ def main(argv: list[str] | None = None) -> int:
             f"adding one entry: median {a['median_ms']} ms, p95 {a['p95_ms']} ms, max {a['max_ms']} ms "
             f"over {a['adds']} adds (target <= 2 ms); loading the index {a['load_index_s']} s"
         )
-        print(
-            f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB, {i['files_written']} files written (target <= 1 s)"
-        )
-        z = figures["incremental_run_nothing_new"]
-        print(
-            f"`aggregator related` with nothing new: {z['wall_s']} s, {z['peak_rss_mb']} MB, {z['files_written']} files written"
-        )
+    print(
+        f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB, {i['files_written']} files written (target <= 1 s)"
+    )
+    z = figures["incremental_run_nothing_new"]
+    print(
+        f"`aggregator related` with nothing new: {z['wall_s']} s, {z['peak_rss_mb']} MB, {z['files_written']} files written"
+    )
+    if not args.incremental:
         j = figures["related_json"]
         print(
             f"related.json: {j['bytes']} bytes, {j['bytes_per_entry']} per entry (target <= 15 MB, <= 150 per entry)"
         )
-    return 0
 
 
 if __name__ == "__main__":
