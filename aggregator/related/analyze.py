@@ -237,9 +237,11 @@ def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.nd
     return hashes[order], counts[order]
 
 
-def _parse_store_part(store_path: str, config: Config, part: int, parts: int, out: str) -> str:
-    """Analyze every ``parts``-th stored entry from ``part`` on (a worker's share);
-    write the results into the file ``out`` a chunk at a time, and return its name.
+def _parse_store_part(
+    store_path: str, config: Config, key_range: tuple[str | None, str | None], out: str
+) -> str:
+    """Analyze the stored entries of ``key_range`` (a worker's share: it reads only
+    those); write the results into the file ``out`` a chunk at a time, and return its name.
 
     A file, written as it goes: the worker keeps one chunk, not its whole share, and
     pickling a large result in memory would double the worker's memory at its peak."""
@@ -247,13 +249,12 @@ def _parse_store_part(store_path: str, config: Config, part: int, parts: int, ou
     parsed: list[Parsed] = []
     entries: list[Entry] = []
     with open(out, "wb") as f, open_storage(store_path) as storage:
-        for n, stored in enumerate(storage.iter_items(newest_first=False)):
-            if n % parts == part:
-                parsed.append(parse_document(document(stored, sources)))
-                entries.append(describe_entry(stored, sources))
-                if len(parsed) == _CHUNK:
-                    _write_chunk(f, Batch.of(parsed), entries)
-                    parsed, entries = [], []
+        for stored in storage.iter_items(newest_first=False, key_range=key_range):
+            parsed.append(parse_document(document(stored, sources)))
+            entries.append(describe_entry(stored, sources))
+            if len(parsed) == _CHUNK:
+                _write_chunk(f, Batch.of(parsed), entries)
+                parsed, entries = [], []
         _write_chunk(f, Batch.of(parsed), entries)
     _HASHES.clear()
     _WORD_TERMS.clear()
@@ -420,14 +421,21 @@ MAX_PROCESSES = 4
 _PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it saves
 
 
-def parse_store(storage: Storage, config: Config) -> tuple[Batch, dict[str, Entry]]:
-    """Every stored entry analyzed, and described for the outputs."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    processes = min(cores, MAX_PROCESSES)
-    if processes < 2 or storage.items_count() < _PARALLEL_FROM:
+def parse_store(
+    storage: Storage, config: Config, *, processes: int | None = None
+) -> tuple[Batch, dict[str, Entry]]:
+    """Every stored entry analyzed, and described for the outputs; by ``processes``
+    worker processes (default: one per available core, up to ``MAX_PROCESSES``, and
+    none for a small store)."""
+    if processes is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        processes = min(cores, MAX_PROCESSES)
+        if storage.items_count() < _PARALLEL_FROM:
+            processes = 1
+    if processes < 2:
         sources = {s.id: s for s in config.sources}
         stored_items = list(storage.iter_items(newest_first=False))
         shares = [
@@ -437,16 +445,18 @@ def parse_store(storage: Storage, config: Config) -> tuple[Batch, dict[str, Entr
             )
         ]
     else:
-        # Each worker reads the store itself and analyzes its share: sending the
-        # texts over would cost the main process as much as analyzing them.
+        # Each worker reads its own part of the store (by key) and analyzes it:
+        # sending the texts over would cost the main process as much as analyzing them.
+        edges = [None, *storage.item_key_bounds(processes), None]
+        ranges = list(zip(edges, edges[1:], strict=False))
         with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
-            pool = procs.pool(processes)  # workers that die with this process
+            pool = procs.pool(len(ranges))  # workers that die with this process
             try:
                 files = pool.starmap(
                     _parse_store_part,
                     [
-                        (storage.location, config, part, processes, f"{temp}/{part}.pickle")
-                        for part in range(processes)
+                        (storage.location, config, key_range, f"{temp}/{part}.pickle")
+                        for part, key_range in enumerate(ranges)
                     ],
                 )
             finally:

@@ -109,9 +109,18 @@ class Storage(Protocol):
         since: datetime | None = None,
         limit: int | None = None,
         newest_first: bool = True,
+        key_range: tuple[str | None, str | None] | None = None,
     ) -> Generator[StoredItem, None, None]:
         """Streamed, newest first by (adjusted) published time then key; closing the
-        generator releases what it holds (a cursor)."""
+        generator releases what it holds (a cursor).  ``key_range`` (low, high): only
+        keys from low (included) up to high (excluded); None: that side is open."""
+        ...
+
+    def item_key_bounds(self, parts: int) -> list[str]:
+        """The keys that split the stored items into ``parts`` parts of nearly equal
+        size by key (ascending, ``parts - 1`` of them, fewer when there are fewer
+        items): with ``iter_items(key_range=...)`` each of several processes reads
+        its own part of the store instead of all of it."""
         ...
 
     def get_item(self, key: str) -> StoredItem | None: ...

@@ -368,11 +368,13 @@ class SQLStorage:
         since: datetime | None = None,
         limit: int | None = None,
         newest_first: bool = True,
+        key_range: tuple[str | None, str | None] | None = None,
     ) -> Iterator[StoredItem]:
         """Stored items, by (adjusted) published time then key.
 
         ``source_ids``: only items that arrived through any of these sources.
         ``since``: only items published at or after it.
+        ``key_range``: only keys from its first (included) to its second (excluded).
         """
         d = self.dialect
         where: list[str] = []
@@ -386,7 +388,28 @@ class SQLStorage:
         if since is not None:
             where.append("i.published >= %(since)s")
             params["since"] = d.codec.time(since)
+        low, high = key_range or (None, None)
+        if low is not None:
+            where.append("i.key >= %(key_low)s")
+            params["key_low"] = low
+        if high is not None:
+            where.append("i.key < %(key_high)s")
+            params["key_high"] = high
         return self._select_items(where, params, limit, newest_first)
+
+    def item_key_bounds(self, parts: int) -> list[str]:
+        """Keys splitting the items into ``parts`` nearly equal parts (see Storage)."""
+        count = self.items_count()
+        bounds: list[str] = []
+        for k in range(1, parts):
+            offset = k * count // parts
+            if offset == 0:
+                continue  # a part before the first key would be empty
+            # The key index walks to the offset: no item is read.
+            row = self._row("SELECT key FROM items ORDER BY key LIMIT 1 OFFSET %s", (offset,))
+            if row is not None and (not bounds or row[0] > bounds[-1]):
+                bounds.append(row[0])
+        return bounds
 
     def _select_item(self) -> str:
         """The query of whole items (``WHERE`` and ``ORDER BY`` to be added)."""

@@ -100,13 +100,16 @@ class MemoryStorage:
         self.save_source_state(plan.state)
 
     def iter_items(
-        self, *, source_ids=None, since=None, limit=None, newest_first=True
+        self, *, source_ids=None, since=None, limit=None, newest_first=True, key_range=None
     ) -> Generator[StoredItem, None, None]:
+        low, high = key_range or (None, None)
         chosen = [
             s
             for s in self.items.values()
             if (source_ids is None or set(s.source_ids) & set(source_ids))
             and (since is None or s.published >= since)
+            and (low is None or s.key >= low)
+            and (high is None or s.key < high)
         ]
         chosen.sort(key=lambda s: (s.published, s.key), reverse=newest_first)
         yield from chosen[:limit] if limit is not None else chosen
@@ -143,6 +146,12 @@ class MemoryStorage:
 
     def items_count(self) -> int:
         return len(self.items)
+
+    def item_key_bounds(self, parts: int) -> list[str]:
+        keys = sorted(self.items)
+        return sorted(
+            {keys[k * len(keys) // parts] for k in range(1, parts) if k * len(keys) >= parts}
+        )
 
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
         return 0

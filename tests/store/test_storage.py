@@ -363,6 +363,32 @@ def test_iter_items_lists_newest_first_by_published_then_key(store):
     assert list(store.iter_items(newest_first=False)) == listed[::-1]
 
 
+def test_key_bounds_split_the_items_into_parts_each_read_once(store):
+    record_fetch(store, state(), [item(n) for n in range(1, 11)], fetched_at=T0)
+    every = sorted(s.key for s in store.iter_items())
+    bounds = store.item_key_bounds(3)
+    assert bounds == sorted(bounds) and len(bounds) == 2
+    edges = [None, *bounds, None]
+    parts = [
+        [s.key for s in store.iter_items(key_range=(low, high))]
+        for low, high in zip(edges, edges[1:], strict=False)
+    ]
+    assert sorted(k for part in parts for k in part) == every  # each item in one part
+    assert [len(p) for p in parts] == [3, 3, 4]
+    assert [s.key for s in store.iter_items(key_range=(bounds[0], None))] == [
+        s.key for s in store.iter_items() if s.key >= bounds[0]
+    ]
+
+
+def test_key_bounds_of_a_store_with_fewer_items_than_parts(store):
+    assert store.item_key_bounds(4) == []
+    record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
+    bounds = store.item_key_bounds(4)
+    edges = [None, *bounds, None]
+    parts = [list(store.iter_items(key_range=r)) for r in zip(edges, edges[1:], strict=False)]
+    assert [len(p) for p in parts] == [1, 1]  # no empty part
+
+
 def test_iter_items_filters_by_source_since_and_limit(store):
     record_fetch(store, state("inform"), [item(n) for n in range(1, 6)], fetched_at=T0)
     record_fetch(
