@@ -14,7 +14,7 @@ Guards, each because a feed URL is input we do not control:
   of every connection, redirects included;
 * redirects followed by hand, at most ``max_redirects``, to http(s) only.
 
-Requests and responses are httpx's; they travel over aiohttp (see
+Requests and responses are httpx's; they travel over our own HTTP/1.1 transport (see
 :mod:`aggregator.ingest.transport`: its HTTP parser is C, httpcore's is Python).
 Connections are pooled per host: a host's pool is closed when its last queued
 fetch ends, so open sockets track requests in flight, not the number of hosts.
@@ -45,7 +45,7 @@ import httpx
 from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
-from aggregator.ingest.transport import AiohttpTransport, new_session, tls_context
+from aggregator.ingest.transport import GuardedTransport, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,20 @@ _DRAIN_LIMIT = 64 * 1024
 
 async def _drain(response: httpx.Response) -> None:
     read = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in response.stream:  # raw bytes; httpx's aiter_raw costs more than a 304
         read += len(chunk)
         if read > _DRAIN_LIMIT:
             return
+
+
+def _header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers by lowercased name; a repeated header's values joined by ", "
+    (as httpx.Headers.items() gives them)."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
 
 
 class _Failure(Exception):
@@ -96,7 +106,7 @@ class _Progress:
 
 @dataclass
 class _HostPool:
-    transport: AiohttpTransport
+    transport: GuardedTransport
     users: int = 0  # fetches using or queued for this host
 
 
@@ -120,6 +130,7 @@ class Fetcher:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._pools: dict[tuple[NetworkPolicy, str], _HostPool] = {}
         self._tls: ssl.SSLContext | None = None
+        self._fine_hosts: set[tuple[NetworkPolicy, str]] = set()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -234,7 +245,7 @@ class Fetcher:
         return policy
 
     @contextlib.asynccontextmanager
-    async def _pool(self, policy: NetworkPolicy, host: str) -> AsyncIterator[AiohttpTransport]:
+    async def _pool(self, policy: NetworkPolicy, host: str) -> AsyncIterator[GuardedTransport]:
         """The transport (connection pool) for ``host``, closed when its last user is done.
 
         Closing then bounds open sockets by what is in flight, not by the number
@@ -243,9 +254,7 @@ class Fetcher:
         key = (policy, host)
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = _HostPool(
-                AiohttpTransport(new_session(policy), self._tls_for)
-            )
+            pool = self._pools[key] = _HostPool(GuardedTransport(policy, self._tls_for))
         pool.users += 1
         try:
             yield pool.transport
@@ -261,16 +270,25 @@ class Fetcher:
             self._tls = tls_context()
         return self._tls
 
-    def _headers(self, request: FetchRequest) -> httpx.Headers:
-        headers = httpx.Headers({"User-Agent": self.user_agent, "Accept": ACCEPT})
+    def _headers(self, request: FetchRequest) -> list[tuple[str, str]]:
+        """The request's headers: a source's own ones replace ours of the same name,
+        except the encodings we can inflate and the validators of the stored state."""
+        headers = {"user-agent": ("User-Agent", self.user_agent), "accept": ("Accept", ACCEPT)}
         for name, value in request.headers.items():
-            headers[name] = value
-        headers["Accept-Encoding"] = ACCEPT_ENCODING
+            headers[name.lower()] = (name, value)
+        headers["accept-encoding"] = ("Accept-Encoding", ACCEPT_ENCODING)
         if request.etag:
-            headers["If-None-Match"] = request.etag
+            headers["if-none-match"] = ("If-None-Match", request.etag)
         if request.last_modified:
-            headers["If-Modified-Since"] = request.last_modified
-        return headers
+            headers["if-modified-since"] = ("If-Modified-Since", request.last_modified)
+        return list(headers.values())
+
+    def _check_literal(self, policy: NetworkPolicy, host: str) -> None:
+        """Refuse spellings like 0177.0.0.1 that URL parsers pass; a host once found
+        fine (a name, or an allowed address) is not parsed again."""
+        if (policy, host) not in self._fine_hosts:
+            policy.check_literal(host)
+            self._fine_hosts.add((policy, host))
 
     async def _follow(
         self, request: FetchRequest, policy: NetworkPolicy, progress: _Progress, started: float
@@ -283,16 +301,16 @@ class Fetcher:
             if urlsplit(url).scheme.lower() not in ("http", "https"):
                 raise _Failure(f"refused redirect to {url}: only http and https URLs are fetched")
             host = _host(url)
-            policy.check_literal(host)  # spellings like 0177.0.0.1 that URL parsers reject
+            self._check_literal(policy, host)
             async with self._pool(policy, host) as transport:
                 # Straight to the transport: httpx's client would add a cookie jar
                 # shared by every source on a host, and costs more than the request.
                 response = await transport.send(
-                    request.method, _encoded(url), headers.multi_items(), request.body
+                    request.method, _encoded(url), headers, request.body
                 )
                 try:
                     progress.status_code = response.status_code
-                    progress.headers = {k.lower(): v for k, v in response.headers.items()}
+                    progress.headers = _header_dict(response.headers.raw)
                     if response.status_code not in _REDIRECT_STATUSES:
                         return await self._result(request, response, progress, started)
                     url = self._redirect(request, response, progress, headers)
@@ -305,7 +323,7 @@ class Fetcher:
         request: FetchRequest,
         response: httpx.Response,
         progress: _Progress,
-        headers: httpx.Headers,
+        headers: list[tuple[str, str]],
     ) -> str:
         """Record a redirect hop and return where it leads; raise past the cap."""
         status, here = response.status_code, progress.url
@@ -327,8 +345,7 @@ class Fetcher:
         if hops > cap:
             raise _Failure(f"too many redirects ({hops} > {cap}) starting at {request.url}")
         if httpx.URL(next_url).netloc != here_url.netloc:
-            for name in _ORIGIN_ONLY_HEADERS:
-                headers.pop(name, None)
+            headers[:] = [(n, v) for n, v in headers if n.lower() not in _ORIGIN_ONLY_HEADERS]
         return next_url
 
     async def _result(

@@ -1,103 +1,47 @@
-"""An httpx transport over aiohttp, connecting only where the SSRF policy allows.
+"""An httpx transport that speaks HTTP/1.1 itself, connecting only where the SSRF policy allows.
 
 httpx stays the API that fetch.py speaks (requests, responses, streamed bodies);
-this module moves the bytes.  httpx's own transport (httpcore over h11) parses
-HTTP in pure Python and made a warm run (every feed answering 304) slower than a
-thread-per-feed peer; aiohttp parses in C and keeps its pool in a dict per host.
+this module moves the bytes.  httpx's own transport (httpcore over h11) parses HTTP
+in pure Python and made a warm run (every feed answering 304) slower than a
+thread-per-feed peer; aiohttp, tried next, costs ~0.25 s to import and ~0.3 ms a
+request of its own machinery.  Here a request is one write and the response is
+parsed by httptools (llhttp, the C parser of Node.js), so a conditional GET costs
+a few dozen microseconds of Python.
 
-The SSRF guarantees, kept at two points:
+The SSRF guarantees, kept in one place (:meth:`GuardedTransport._connect`): the name
+is resolved by :func:`aggregator.ingest.netguard.resolve`, which returns only the
+addresses the policy allows (and checks IP literals, in every spelling), and the
+socket connects to exactly such an address; nothing looks the name up again.
 
-* the connector's resolver (:class:`GuardedResolver`) resolves the name itself and
-  returns only the addresses the policy allows, so aiohttp connects to a checked
-  address and never looks the name up again;
-* every socket is made by :func:`_guarded_socket`, which checks the very address
-  it is about to connect to: this also covers IP literals, which aiohttp does not
-  send through the resolver.
-
-Nothing is decompressed here (``auto_decompress=False``): fetch.py inflates with a
-bound on every step.  No timeouts here either: fetch.py's deadline covers the
-whole request.
+Connections are kept alive per (scheme, host, port) while this transport lives;
+fetch.py keeps one transport per host and network policy.  Nothing is decompressed
+here: fetch.py inflates with a bound on every step.  No timeouts here either:
+fetch.py's deadline covers the whole request, and a cancelled request closes its
+connection.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
+import base64
+import collections
 import os
 import socket
 import ssl
-import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import httptools
 import httpx
 
 from aggregator.ingest.netguard import NetworkPolicy, resolve
 
-
-def _import_aiohttp_without_its_default_contexts() -> None:
-    """Import aiohttp without loading a CA store for TLS contexts we never use.
-
-    On import, aiohttp makes two default SSL contexts from the system's CA store
-    (~0.1 s of a warm run's CPU).  Every https request here passes its own context
-    (tls_context()), so they are made over an empty store: were one ever used, it
-    would refuse every certificate, never accept one.
-    """
-    if "aiohttp" in sys.modules:
-        return
-    names = ("SSL_CERT_FILE", "SSL_CERT_DIR")
-    saved = {name: os.environ.get(name) for name in names}
-    try:
-        for name in names:
-            os.environ[name] = os.devnull
-        import aiohttp  # noqa: F401
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-_import_aiohttp_without_its_default_contexts()
-
-import aiohttp  # noqa: E402
-from aiohttp.abc import AbstractResolver, ResolveResult  # noqa: E402
-from yarl import URL  # noqa: E402
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolves a name to the addresses ``policy`` allows (AddressRefused if none)."""
-
-    def __init__(self, policy: NetworkPolicy) -> None:
-        self.policy = policy
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        addresses = await resolve(host, port, self.policy)
-        return [
-            {
-                "hostname": host,
-                "host": str(address),
-                "port": port,
-                "family": socket.AF_INET6 if address.version == 6 else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-            for address in addresses
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-def _guarded_socket(policy: NetworkPolicy):
-    def make(addr_info: tuple[Any, ...]) -> socket.socket:
-        family, type_, proto, _, sockaddr = addr_info
-        policy.check(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
-        return socket.socket(family=family, type=type_, proto=proto)
-
-    return make
+# A server that sends endless headers is cut off here (aiohttp's and h11's limits are
+# of the same order); the body has fetch.py's own cap.
+MAX_HEADER_BYTES = 64 * 1024
+# Body bytes buffered before reading from the socket pauses until fetch.py catches up.
+_HIGH_WATER = 1024 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def tls_context() -> ssl.SSLContext:
@@ -106,35 +50,17 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def new_session(policy: NetworkPolicy) -> aiohttp.ClientSession:
-    """A session whose connections reach only what ``policy`` allows.
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over connections that reach only what ``policy`` allows.
 
+    ``tls`` is called for https requests only (loading a CA bundle costs ~70 ms).
     No connection limit of its own: the caller's semaphores bound what is in flight.
-    trust_env=False: a proxy would resolve names itself, past the guard.
     """
-    connector = aiohttp.TCPConnector(
-        resolver=GuardedResolver(policy),
-        socket_factory=_guarded_socket(policy),
-        limit=0,
-        keepalive_timeout=30.0,
-        ttl_dns_cache=10,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=None),
-        trust_env=False,
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    )
 
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """Sends httpx requests through an aiohttp session; the body is streamed."""
-
-    def __init__(self, session: aiohttp.ClientSession, tls: Callable[[], ssl.SSLContext]) -> None:
-        self.session = session
-        self._tls = tls  # called for https requests only
+    def __init__(self, policy: NetworkPolicy, tls: Callable[[], ssl.SSLContext]) -> None:
+        self.policy = policy
+        self._tls = tls
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.send(
@@ -147,71 +73,349 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None
     ) -> httpx.Response:
         """One request, without building an ``httpx.Request`` (its URL parsing costs
-        more than aiohttp's whole request): ``url`` must be in its encoded form, as
+        more than the whole request here): ``url`` must be in its encoded form, as
         ``str(httpx.URL(...))`` gives it; the response has no ``.request``."""
-        if method not in ("GET", "HEAD", "POST"):  # POST: WebSub pings
+        if method not in ("GET", "POST"):  # POST: WebSub pings
             raise httpx.UnsupportedProtocol(f"{method} requests are not sent")
         try:
-            response = await self.session.request(
-                method,
-                URL(url, encoded=True),
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-                ssl=self._tls() if url[:6].lower() == "https:" else True,
-            )
-        except aiohttp.ClientConnectorCertificateError as exc:
-            # From the ssl module's own error, whose verify_message says what was wrong.
-            raise httpx.ConnectError(_connect_reason(exc)) from exc.certificate_error
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(_connect_reason(exc)) from exc
-        except aiohttp.InvalidURL as exc:
-            raise httpx.InvalidURL(str(exc)) from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
-        except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
-            raise httpx.RemoteProtocolError(exc.message or str(exc)) from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.TransportError(str(exc) or type(exc).__name__) from exc
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_ResponseStream(response),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
-            },
-        )
+            split = urlsplit(url)
+            scheme = split.scheme.lower()
+            host = split.hostname
+            port = split.port or _DEFAULT_PORTS.get(scheme)
+        except ValueError as exc:
+            raise httpx.InvalidURL(f"{url}: {exc}") from None
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"{scheme!r} URLs are not fetched: {url}")
+        if not host or port is None:
+            raise httpx.InvalidURL(f"no host in {url}")
+        key = (scheme, host, port)
+        head = _request_head(method, split, headers, body)
+        while True:
+            connection = self._take_idle(key)
+            reused = connection is not None
+            if connection is None:
+                connection = await self._connect(scheme, host, port)
+            try:
+                return await connection.request(head, body, self, key)
+            except _Stale:
+                # The server closed a kept-alive connection as we sent on it: the
+                # request never reached it, so a new connection may send it again.
+                if not reused:
+                    raise httpx.ReadError("server disconnected without a response") from None
+
+    def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            if connection.reusable():
+                return connection
+            connection.close()
+        return None
+
+    def _release(self, key: tuple[str, str, int], connection: _Connection) -> None:
+        self._idle.setdefault(key, []).append(connection)
+
+    async def _connect(self, scheme: str, host: str, port: int) -> _Connection:
+        """A connection to ``host``, made to an address the policy allows."""
+        try:
+            addresses = await resolve(host, port, self.policy)  # AddressRefused, checked
+        except socket.gaierror as exc:
+            raise httpx.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from exc
+        loop = asyncio.get_running_loop()
+        failure: OSError | None = None
+        for address in addresses:
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, (str(address), port))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            tls = self._tls() if scheme == "https" else None
+            try:
+                _, connection = await loop.create_connection(
+                    _Connection, sock=sock, ssl=tls, server_hostname=host if tls else None
+                )
+            except ssl.SSLError as exc:  # a certificate's verify_message says what was wrong
+                sock.close()
+                raise httpx.ConnectError(f"{host} port {port}: {exc}") from exc
+            except OSError as exc:
+                sock.close()
+                raise httpx.ConnectError(f"{host} port {port}: {_reason(exc)}") from exc
+            except BaseException:
+                sock.close()
+                raise
+            return connection
+        assert failure is not None
+        raise httpx.ConnectError(f"{host} port {port}: {_reason(failure)}") from failure
 
     async def aclose(self) -> None:
-        await self.session.close()
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
+
+
+def _reason(exc: OSError) -> str:
+    """ "Connection refused", not "[Errno 111] Connect call failed (...)"."""
+    return os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+
+
+def _request_head(
+    method: str, split, headers: Sequence[tuple[str, str]], body: bytes | None
+) -> bytes:
+    target = split.path or "/"
+    if split.query:
+        target += "?" + split.query
+    host = split.netloc.rpartition("@")[2]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    names = set()
+    for name, value in headers:
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+            raise httpx.LocalProtocolError(f"line break in the request header {name!r}")
+        names.add(name.lower())
+        lines.append(f"{name}: {value}")
+    if split.username is not None and "authorization" not in names:
+        user = f"{unquote(split.username)}:{unquote(split.password or '')}"
+        lines.append("Authorization: Basic " + base64.b64encode(user.encode()).decode())
+    if body is not None or method == "POST":
+        lines.append(f"Content-Length: {len(body or b'')}")
+    text = "\r\n".join(lines) + "\r\n\r\n"
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+class _Stale(Exception):
+    """A reused connection was closed by the server before any response byte."""
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: one request at a time, the response parsed by llhttp."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self._exchange: _Exchange | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        exchange = self._exchange
+        if exchange is None:  # bytes nobody asked for: the connection is not reusable
+            self.close()
+            return
+        exchange.feed(data)
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._exchange is not None:
+            self._exchange.lost(exc)
+
+    def pause_writing(self) -> None:  # a request head is small: nothing to pace
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # -- for the transport ------------------------------------------------------
+
+    def reusable(self) -> bool:
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    async def request(
+        self, head: bytes, body: bytes | None, pool: GuardedTransport, key: tuple[str, str, int]
+    ) -> httpx.Response:
+        assert self.transport is not None
+        exchange = self._exchange = _Exchange(self, pool, key)
+        try:
+            self.transport.write(head + body if body else head)
+            await exchange.headers_done
+        except BaseException:
+            self._exchange = None
+            self.close()
+            raise
+        return httpx.Response(
+            status_code=exchange.status,
+            headers=exchange.headers,
+            stream=_ResponseStream(exchange),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": exchange.reason},
+        )
+
+    def finished(self, exchange: _Exchange, reuse: bool) -> None:
+        if exchange.ended:
+            return
+        exchange.ended = True
+        if self._exchange is exchange:
+            self._exchange = None
+        if reuse and self.reusable():
+            exchange.pool._release(exchange.key, self)
+        else:
+            self.close()
+
+
+class _Exchange:
+    """One response as it arrives: llhttp's callbacks fill it, the body stream drains it."""
+
+    def __init__(self, connection: _Connection, pool: GuardedTransport, key: tuple) -> None:
+        self.connection = connection
+        self.pool = pool
+        self.key = key
+        loop = asyncio.get_running_loop()
+        self.headers_done: asyncio.Future[None] = loop.create_future()
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
+        self.received = False  # any byte of the response
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.buffered = 0
+        self.complete = False
+        self.keep_alive = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+        self.ended = False  # handed back to the connection
+
+    # -- fed by the connection --------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        self.received = True
+        if not self.headers_done.done():
+            self.header_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.fail(httpx.RemoteProtocolError("the server switched protocols"))
+            return
+        except httptools.HttpParserError as exc:
+            self.fail(httpx.RemoteProtocolError(f"malformed response: {exc}"))
+            return
+        if not self.headers_done.done() and self.header_bytes > MAX_HEADER_BYTES:
+            self.fail(httpx.RemoteProtocolError(f"response headers over {MAX_HEADER_BYTES} bytes"))
+        elif self.buffered > _HIGH_WATER and not self.paused and not self.complete:
+            self.paused = True
+            self.connection.transport.pause_reading()
+
+    def lost(self, exc: Exception | None) -> None:
+        if self.complete:
+            return
+        if self.headers_done.done() and self._ends_at_close():
+            self.on_message_complete()  # a body delimited by the end of the connection
+            return
+        if not self.received:
+            self.fail(_Stale())
+        elif not self.headers_done.done():
+            self.fail(httpx.RemoteProtocolError("the server closed the connection mid-headers"))
+        else:
+            message = "incomplete body: the server closed the connection"
+            if exc is not None:
+                message += f" ({_describe(exc)})"
+            self.fail(httpx.RemoteProtocolError(message))
+
+    def _ends_at_close(self) -> bool:
+        names = {name.lower() for name, _ in self.headers}
+        return b"content-length" not in names and b"transfer-encoding" not in names
+
+    def fail(self, error: BaseException) -> None:
+        if self.error is None and not self.complete:
+            self.error = error
+        if not self.headers_done.done():
+            self.headers_done.set_exception(error)
+            self.headers_done.exception()  # retrieved: a cancelled waiter may never look
+        self._wake()
+        self.connection.finished(self, reuse=False)
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    # -- llhttp callbacks -------------------------------------------------------
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # an interim response: the real one follows
+            self.headers, self.reason = [], b""
+            return
+        self.status = status
+        if not self.headers_done.done():
+            self.headers_done.set_result(None)
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.buffered += len(body)
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if self.status == 0:  # the end of an interim response
+            return
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()
+        self._wake()
+
+    # -- drained by the body stream ---------------------------------------------
+
+    async def chunks_of_body(self) -> AsyncIterator[bytes]:
+        while True:
+            if self.chunks:
+                chunk = self.chunks.popleft()
+                self.buffered -= len(chunk)
+                if self.paused and self.buffered < _HIGH_WATER // 2:
+                    self.paused = False
+                    self.connection.transport.resume_reading()
+                yield chunk
+            elif self.error is not None:
+                raise self.error
+            elif self.complete:
+                return
+            else:
+                self.waiter = asyncio.get_running_loop().create_future()
+                await self.waiter
+                self.waiter = None
+
+    def close(self) -> None:
+        """The caller is done: a body read to its end leaves the connection for the
+        next request; one left half read closes it."""
+        done = self.complete and self.error is None and not self.chunks
+        self.connection.finished(self, reuse=done and self.keep_alive)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
+    def __init__(self, exchange: _Exchange) -> None:
+        self._exchange = exchange
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
-        except aiohttp.ClientPayloadError as exc:
-            raise httpx.RemoteProtocolError(str(exc) or "incomplete body") from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        async for chunk in self._exchange.chunks_of_body():
+            yield chunk
 
     async def aclose(self) -> None:
-        # A body read to its end returns the connection to the pool; one left half
-        # read closes it.
-        self._response.release()
-
-
-def _connect_reason(exc: aiohttp.ClientConnectorError) -> str:
-    """ "127.0.0.1 port 9: Connection refused", not aiohttp's wrapper text."""
-    cause = exc.os_error
-    if isinstance(cause, socket.gaierror) or isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"cannot resolve {exc.host}: {cause.strerror or cause}"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return f"{exc.host} port {exc.port}: {cause}"
-    reason = os.strerror(cause.errno) if cause.errno else str(cause) or type(cause).__name__
-    return f"{exc.host} port {exc.port}: {reason}"
+        self._exchange.close()

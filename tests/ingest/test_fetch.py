@@ -20,7 +20,7 @@ from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, classify, parse_ip_literal
-from aggregator.ingest.transport import AiohttpTransport, new_session, tls_context
+from aggregator.ingest.transport import GuardedTransport, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 # The test server lives on loopback, which the SSRF guard refuses by default.
@@ -409,7 +409,7 @@ def _send_through_transport(url: str, policy: NetworkPolicy) -> int:
     """One GET straight through the transport, past fetch.py's own checks of the URL."""
 
     async def run() -> int:
-        transport = AiohttpTransport(new_session(policy), tls_context)
+        transport = GuardedTransport(policy, tls_context)
         try:
             response = await transport.handle_async_request(httpx.Request("GET", url))
             await response.aclose()
@@ -420,8 +420,9 @@ def _send_through_transport(url: str, policy: NetworkPolicy) -> int:
     return asyncio.run(run())
 
 
-def test_the_transport_refuses_an_address_literal_at_the_socket(feed_server: FeedServer) -> None:
-    # aiohttp does not send IP literals through the resolver: the socket factory checks them.
+def test_the_transport_refuses_an_address_literal_before_connecting(
+    feed_server: FeedServer,
+) -> None:
     feed_server.route("/feed", body=RSS)
     with pytest.raises(AddressRefused, match="127.0.0.1 is a loopback address"):
         _send_through_transport(feed_server.url("/feed"), NetworkPolicy())
