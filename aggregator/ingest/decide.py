@@ -108,11 +108,10 @@ def after_fetch(
 
     max_age = schedule.parse_max_age(result.headers.get("cache-control"))
     if outcome is FetchOutcome.NOT_MODIFIED:
-        state = replace(
-            state,
-            etag=result.headers.get("etag") or state.etag,
-            last_modified=result.headers.get("last-modified") or state.last_modified,
-        )
+        etag = result.headers.get("etag") or state.etag
+        last_modified = result.headers.get("last-modified") or state.last_modified
+        if (etag, last_modified) != (state.etag, state.last_modified):  # mostly the same
+            state = replace(state, etag=etag, last_modified=last_modified)
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "not modified"), url_change)
 

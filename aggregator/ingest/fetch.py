@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -45,7 +46,7 @@ import httpx
 from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
-from aggregator.ingest.transport import GuardedTransport, tls_context
+from aggregator.ingest.transport import GuardedTransport, split_url, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class Fetcher:
         started = time.monotonic()
         try:
             try:
-                scheme = urlsplit(request.url).scheme.lower()
+                scheme = split_url(request.url).scheme.lower()
             except ValueError as exc:
                 return _error(request, f"invalid URL {request.url}: {exc}", started=started)
             if scheme in ("http", "https"):
@@ -199,14 +200,14 @@ class Fetcher:
         # Holding the host's pool while queued keeps its connections alive for the
         # next source on that host.  Host slot before global slot: waiting for a
         # busy host must not hold a global slot.
-        async with self._pool(policy, host), slot, self._global_slots:
+        async with self._pool(policy, host) as transport, slot, self._global_slots:
             started = time.monotonic()
             timeout = request.timeout if request.timeout is not None else self.config.timeout
             progress = _Progress(url=request.url)
             deadline = asyncio.timeout(timeout)
             try:
                 async with deadline:
-                    return await self._follow(request, policy, progress, started)
+                    return await self._follow(request, policy, progress, started, transport)
             except TimeoutError:
                 if not deadline.expired():
                     raise
@@ -291,32 +292,56 @@ class Fetcher:
             self._fine_hosts.add((policy, host))
 
     async def _follow(
-        self, request: FetchRequest, policy: NetworkPolicy, progress: _Progress, started: float
+        self,
+        request: FetchRequest,
+        policy: NetworkPolicy,
+        progress: _Progress,
+        started: float,
+        first: GuardedTransport,
     ) -> FetchResult:
-        """Request ``request.url``, following redirects; the deadline is the caller's."""
+        """Request ``request.url`` (over ``first``, its host's pool, held by the caller),
+        following redirects; the deadline is the caller's."""
         headers = self._headers(request)
         url = request.url
+        first_host = _host(url)
         while True:
             progress.url, progress.phase = url, "requesting"
-            if urlsplit(url).scheme.lower() not in ("http", "https"):
+            if split_url(url).scheme.lower() not in ("http", "https"):
                 raise _Failure(f"refused redirect to {url}: only http and https URLs are fetched")
             host = _host(url)
             self._check_literal(policy, host)
-            async with self._pool(policy, host) as transport:
-                # Straight to the transport: httpx's client would add a cookie jar
-                # shared by every source on a host, and costs more than the request.
-                response = await transport.send(
-                    request.method, _encoded(url), headers, request.body
-                )
-                try:
-                    progress.status_code = response.status_code
-                    progress.headers = _header_dict(response.headers.raw)
-                    if response.status_code not in _REDIRECT_STATUSES:
-                        return await self._result(request, response, progress, started)
-                    url = self._redirect(request, response, progress, headers)
-                    await _drain(response)
-                finally:
-                    await response.aclose()
+            if host == first_host:
+                outcome = await self._hop(request, first, url, headers, progress, started)
+            else:
+                async with self._pool(policy, host) as transport:
+                    outcome = await self._hop(request, transport, url, headers, progress, started)
+            if isinstance(outcome, FetchResult):
+                return outcome
+            url = outcome
+
+    async def _hop(
+        self,
+        request: FetchRequest,
+        transport: GuardedTransport,
+        url: str,
+        headers: list[tuple[str, str]],
+        progress: _Progress,
+        started: float,
+    ) -> FetchResult | str:
+        """One request of a fetch: its result, or where a redirect leads."""
+        # Straight to the transport: httpx's client would add a cookie jar shared by
+        # every source on a host, and costs more than the request.
+        response = await transport.send(request.method, _encoded(url), headers, request.body)
+        try:
+            progress.status_code = response.status_code
+            progress.headers = _header_dict(response.headers.raw)
+            if response.status_code not in _REDIRECT_STATUSES:
+                return await self._result(request, response, progress, started)
+            next_url = self._redirect(request, response, progress, headers)
+            await _drain(response)
+            return next_url
+        finally:
+            await response.aclose()
 
     def _redirect(
         self,
@@ -534,9 +559,10 @@ def _encoded(url: str) -> str:
     return url if _PLAIN_URL.fullmatch(url) else str(httpx.URL(url))
 
 
+@functools.lru_cache(maxsize=4096)
 def _host(url: str) -> str:
     try:
-        host = urlsplit(url).hostname
+        host = split_url(url).hostname
     except ValueError as exc:
         raise _Failure(f"invalid URL {url}: {exc}") from None
     if not host:

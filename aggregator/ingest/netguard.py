@@ -123,12 +123,13 @@ class NetworkPolicy:
     def __init__(self, allow: Iterable[str | IPNetwork] = ()) -> None:
         nets = [a if not isinstance(a, str) else parse_networks([a])[0] for a in allow]
         self.allow: frozenset[IPNetwork] = frozenset(nets)
+        self._hash = hash(self.allow)  # a key of every pool lookup
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NetworkPolicy) and other.allow == self.allow
+        return self is other or (isinstance(other, NetworkPolicy) and other.allow == self.allow)
 
     def __hash__(self) -> int:
-        return hash(self.allow)
+        return self._hash
 
     def __repr__(self) -> str:
         return f"NetworkPolicy(allow={sorted(map(str, self.allow))})"
