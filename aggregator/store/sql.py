@@ -182,10 +182,22 @@ class SQLStorage:
 
     def save_source_states(self, states: Sequence[SourceState]) -> None:
         """``save_source_state`` for each of ``states``, in one transaction (a warm run
-        saves a thousand states that differ only in their times)."""
+        saves a thousand states that differ only in their times): one statement for
+        all, then their item counts in one query."""
+        d = self.dialect
         with self._transaction() as cur:
-            for state in states:
-                self._save_state(cur, state)
+            if d.upsert_returns:
+                for state in states:
+                    self._save_state(cur, state)
+                return
+            cur.executemany(d.sql(_UPSERT_SOURCE), [rowmap.source_row(s, d.codec) for s in states])
+            cur.execute(
+                d.sql("SELECT id, item_count FROM sources WHERE " + d.in_list("id")),
+                (d.list_value([s.source_id for s in states]),),
+            )
+            counts = dict(cur.fetchall())
+        for state in states:
+            state.item_count = counts[state.source_id]
 
     def _save_state(self, cur: Any, state: SourceState) -> None:
         """Upsert ``state`` and read back the item count the store keeps."""

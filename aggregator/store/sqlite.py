@@ -27,6 +27,7 @@ Design notes:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -53,6 +54,7 @@ _JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # -- what differs in SQLite's SQL ------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # a warm run writes the same few times a thousand times
 def _ts(moment: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that text order is time order."""
     return utc(moment).isoformat(timespec="microseconds")
