@@ -33,6 +33,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 import aggregator
@@ -42,7 +43,7 @@ from aggregator.models import SourceState
 from aggregator.store import Storage
 
 STAMP_FILE = ".run-stamp"  # JSON, but not named *.json: it is no feed of the site
-FORMAT = 1
+FORMAT = 2  # 2: states fingerprinted as one list of field values
 
 # Moved by every fetch attempt, also one that brings nothing.  What they mean for a
 # reader stays in the comparison: whether a source failed (``consecutive_failures``
@@ -140,14 +141,18 @@ def _listing(directory: Path, recursive: bool) -> Iterable[str]:
     return sorted(lines)
 
 
+_SHOWN = tuple(sorted(f.name for f in dataclasses.fields(SourceState) if f.name not in PER_ATTEMPT))
+
+
 def states_fingerprint(states: Sequence[SourceState]) -> str:
-    digest = hashlib.sha256()
-    for state in sorted(states, key=lambda s: s.source_id):
-        shown = {k: v for k, v in vars(state).items() if k not in PER_ATTEMPT}
-        shown["failing"] = state.consecutive_failures > 0
-        shown["fetched"] = state.last_attempt is not None
-        digest.update(repr(sorted(shown.items())).encode())
-    return digest.hexdigest()
+    """One digest of every state's shown fields (``_SHOWN``, by name), whether it is
+    failing and whether it was ever fetched: one repr for all, not one per state."""
+    shown = attrgetter(*_SHOWN)
+    rows = [
+        (*shown(state), state.consecutive_failures > 0, state.last_attempt is not None)
+        for state in sorted(states, key=attrgetter("source_id"))
+    ]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def snapshot(out_dir: Path, written: Iterable[Path]) -> dict[str, list[int]]:
