@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import logging
 import os
 import sqlite3
@@ -850,4 +851,8 @@ def import_opml(ctx: Context, file: str) -> None:
 
 
 def main() -> None:
+    # What is imported by now lives as long as the process: left out of the cycle
+    # collector's passes, which a run's thousands of short-lived objects set off
+    # (~0.05 s of a warm run walking every module's objects again and again).
+    gc.freeze()
     cli(prog_name="aggregator")
