@@ -31,6 +31,7 @@ import platform
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -966,6 +967,17 @@ def _mtimes(directory: Path) -> dict[str, int]:
     }
 
 
+def _port_free(port: int) -> bool:
+    """Whether the feed server could listen on ``port`` (it binds 127.0.0.1 first)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _restore(snapshot: Path, state: Path) -> None:
     shutil.rmtree(state, ignore_errors=True)
     shutil.copytree(snapshot, state)  # copy2: modification times as they were
@@ -1008,6 +1020,12 @@ def cron_100k(args: argparse.Namespace) -> dict:
 
     with FeedServer(corpus_dir) as server:
         reuse = args.keep_store and (snapshot / "aggregator.sqlite").exists() and port_file.exists()
+        if reuse and not _port_free(int(port_file.read_text())):
+            # The kept store's URLs name that port; another process (another checkout's
+            # benchmark server) holds it now.
+            print(f"note: port {port_file.read_text()} of the kept store is taken: "
+                  "building the store anew", file=sys.stderr)  # fmt: skip
+            reuse = False
         if reuse:
             server.port = int(port_file.read_text())
             server.restart(changed=False)
