@@ -158,10 +158,12 @@ def test_a_run_longer_than_its_leases_keeps_its_sources_from_workers(
     taken = []
     stop = threading.Event()
 
+    leased = threading.Event()  # the run holds its lease: from then on a rival polls
     released = threading.Event()  # from then on the source is free to take
 
     def rival() -> None:  # a worker polling all along
         with open_storage(url) as store:
+            leased.wait(timeout=30)  # a rival first would simply win the source
             while not stop.is_set():
                 got = [s.source_id for s in store.lease(["slow"], holder="w", seconds=60)]
                 if not released.is_set():
@@ -177,6 +179,15 @@ def test_a_run_longer_than_its_leases_keeps_its_sources_from_workers(
             release(source_ids, holder=holder)
 
         monkeypatch.setattr(store, "release", release_then_free)
+        lease = store.lease
+
+        def lease_then_tell(*args, **kwargs):
+            try:
+                return lease(*args, **kwargs)
+            finally:
+                leased.set()
+
+        monkeypatch.setattr(store, "lease", lease_then_tell)
         thread = threading.Thread(target=rival)
         thread.start()
         try:
