@@ -11,7 +11,8 @@ a few dozen microseconds of Python.
 The SSRF guarantees, kept in one place (:meth:`GuardedTransport._connect`): the name
 is resolved by :func:`aggregator.ingest.netguard.resolve`, which returns only the
 addresses the policy allows (and checks IP literals, in every spelling), and the
-socket connects to exactly such an address; nothing looks the name up again.
+socket connects to exactly such an address; nothing looks the name up again.  A
+host's checked addresses serve its new connections for DNS_TTL seconds.
 
 Connections are kept alive per (scheme, host, port) while this transport lives;
 fetch.py keeps one transport per host and network policy.  Nothing is decompressed
@@ -35,13 +36,16 @@ from urllib.parse import SplitResult, unquote, urlsplit
 import httptools
 import httpx
 
-from aggregator.ingest.netguard import NetworkPolicy, resolve
+from aggregator.ingest.netguard import AddressRefused, IPAddress, NetworkPolicy, resolve
 
 # A server that sends endless headers is cut off here (aiohttp's and h11's limits are
 # of the same order); the body has fetch.py's own cap.
 MAX_HEADER_BYTES = 64 * 1024
 # Body bytes buffered before reading from the socket pauses until fetch.py catches up.
 _HIGH_WATER = 1024 * 1024
+# How long a host's checked addresses serve new connections (aiohttp's default too): a
+# burst of fetches from one site resolves its name once, not once per connection.
+DNS_TTL = 10.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -69,6 +73,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self.policy = policy
         self._tls = tls
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._resolved: dict[tuple[str, int], tuple[float, asyncio.Future[list[IPAddress]]]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.send(
@@ -123,10 +128,27 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     def _release(self, key: tuple[str, str, int], connection: _Connection) -> None:
         self._idle.setdefault(key, []).append(connection)
 
+    async def _addresses(self, host: str, port: int) -> list[IPAddress]:
+        """The addresses of ``host`` the policy allows (AddressRefused if none), resolved
+        at most once per DNS_TTL; callers at the same moment share one lookup."""
+        loop = asyncio.get_running_loop()
+        key = (host, port)
+        entry = self._resolved.get(key)
+        if entry is None or entry[0] < loop.time():
+            lookup = asyncio.ensure_future(resolve(host, port, self.policy))
+            lookup.add_done_callback(_retrieve)
+            entry = self._resolved[key] = (loop.time() + DNS_TTL, lookup)
+        try:
+            return await asyncio.shield(entry[1])
+        except (OSError, AddressRefused):
+            if self._resolved.get(key) is entry:  # a failure is asked again next time
+                del self._resolved[key]
+            raise
+
     async def _connect(self, scheme: str, host: str, port: int) -> _Connection:
         """A connection to ``host``, made to an address the policy allows."""
         try:
-            addresses = await resolve(host, port, self.policy)  # AddressRefused, checked
+            addresses = await self._addresses(host, port)  # AddressRefused, checked
         except socket.gaierror as exc:
             raise httpx.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from exc
         loop = asyncio.get_running_loop()
@@ -164,10 +186,19 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         raise httpx.ConnectError(f"{host} port {port}: {_reason(failure)}") from failure
 
     async def aclose(self) -> None:
+        for _, lookup in self._resolved.values():
+            lookup.cancel()
+        self._resolved = {}
         idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
                 connection.close()
+
+
+def _retrieve(lookup: asyncio.Future) -> None:
+    """A shared lookup's failure is its callers' to report; none left is no warning."""
+    if not lookup.cancelled():
+        lookup.exception()
 
 
 def _reason(exc: OSError) -> str:

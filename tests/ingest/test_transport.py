@@ -15,6 +15,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from aggregator.ingest import transport as transport_module
 from aggregator.ingest.netguard import NetworkPolicy
 from aggregator.ingest.transport import MAX_HEADER_BYTES, GuardedTransport, tls_context
 
@@ -179,3 +180,19 @@ def test_a_line_break_in_a_header_is_never_sent(raw_server) -> None:
     with pytest.raises(httpx.LocalProtocolError, match="line break"):
         asyncio.run(run())
     assert server.requests == []
+
+
+def test_a_name_is_resolved_once_for_connections_made_together(raw_server, monkeypatch) -> None:
+    server = raw_server(lambda n: (OK, True))  # every request needs a new connection
+    lookups = []
+    resolve = transport_module.resolve
+
+    async def counted(host, port, policy):
+        lookups.append(host)
+        return await resolve(host, port, policy)
+
+    monkeypatch.setattr(transport_module, "resolve", counted)
+    url = server.url().replace("127.0.0.1", "localhost")
+    assert get_all([url] * 3, NetworkPolicy(["127.0.0.0/8", "::1/128"])) == [(200, b"hello")] * 3
+    assert server.connections == 3
+    assert lookups == ["localhost"]
