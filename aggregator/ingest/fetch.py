@@ -196,7 +196,9 @@ class Fetcher:
             host = _host(request.url)
         except _Failure as exc:
             return _error(request, str(exc), started=started)
-        slot = self._host_slots.setdefault(host, asyncio.Semaphore(max(1, self.config.per_host)))
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(max(1, self.config.per_host))
         # Holding the host's pool while queued keeps its connections alive for the
         # next source on that host.  Host slot before global slot: waiting for a
         # busy host must not hold a global slot.
