@@ -227,13 +227,20 @@ def refresh(
         stats.reason = ""
         stats.added, stats.removed, stats.changed = added, len(removed), len(docs) - added
         touched = {d.key for d in docs}
-        removed_ids = [i for i in map(index.id_of, removed) if i is not None]
+        # Entries that leave: removed, or edited (they come back under a new number).
+        # Their old numbers' blocks change; their reprints stay behind, and so do the
+        # blocks naming the story and the lists showing them with the one that left
+        # as "also".
+        leaving = set(removed) | (touched & index.row_of.keys())
+        removed_ids = [i for i in map(index.id_of, sorted(leaving)) if i is not None]
+        before = index.stories() if leaving else {}
+        stayed = {k for key in leaving for k in before.get(key, ())} - set(removed)
         lists_changed = index.update(docs, removed, exclude=exclude)
         # Files to render again: changed lists, changed entries, and the lists that
-        # show a changed entry or a story it joined (its "also").
+        # show a changed entry or a story it joined or left (its "also").
         stories = index.stories()
-        shown = touched | {k for t in touched for k in stories.get(t, ())}
-        rewrite = lists_changed | touched | index.holders(shown)
+        shown = touched | {k for t in touched for k in stories.get(t, ())} | stayed
+        rewrite = lists_changed | shown | index.holders(shown)
         needed = set(rewrite)
         for key in rewrite:
             for other, _ in index.related(key):

@@ -69,7 +69,7 @@ class Refresh:
     changed: set[str] = field(default_factory=set)  # keys whose lists changed
     rewrite: set[str] | None = None  # keys whose files may have changed; None: all
     removed: list[str] = field(default_factory=list)  # keys no longer stored
-    removed_ids: list[int] = field(default_factory=list)  # their entry numbers
+    removed_ids: list[int] = field(default_factory=list)  # numbers left: removed, edited
     unchanged: bool = False
     entry_count: int = 0
     load: Callable[[], RelatedIndex | None] | None = None

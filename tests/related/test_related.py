@@ -370,6 +370,67 @@ def test_an_entry_removed_from_the_store_leaves_every_list_file_and_url_shard(pu
         assert "/school-b" not in page.read_text()
 
 
+def _delete(storage: Storage, key: str) -> None:
+    """Remove one item as prune does."""
+    if storage.location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(storage.location) as pg:
+            pg.execute("DELETE FROM items WHERE key = %s", (key,))
+    else:
+        with sqlite3.connect(storage.location) as db:
+            db.execute("DELETE FROM items WHERE key = ?", (key,))
+
+
+def _stories_and_also(out: Path) -> tuple[list[list], dict[str, list[str]]]:
+    """(every story of the blocks as keys, each per-entry file's listed url -> its also)."""
+    _, keys, _, stories = related_json(out)
+    also = {}
+    for page in (out / "related").glob("*.json"):
+        for item in json.loads(page.read_text(encoding="utf-8"))["related"]:
+            also[f"{page.stem} -> {item['url']}"] = [a["url"] for a in item.get("also", [])]
+    return [[keys.get(n) for n in story] for story in stories], also
+
+
+@pytest.mark.parametrize("leaves", ["removed", "edited"])
+def test_an_entry_leaving_its_reprint_group_leaves_no_trace_in_the_others_files(
+    store_at, tmp_path: Path, monkeypatch, leaves
+):
+    monkeypatch.setattr(export, "BLOCK", 2)  # the story's members in different blocks
+    config = site_config(tmp_path)
+    out = tmp_path / "output"
+    reprint_url = "https://wire.example.kz/news/school-b-reprint"
+    with open_storage(store_at("store")) as storage:
+        store_items(storage, config, rows=[*NEWS, REPRINT])
+        relate(config, storage, out)
+        reprint = key_of(storage, "school-b-reprint")
+        stories, also = _stories_and_also(out)
+        assert any(reprint in story for story in stories)
+        assert any(reprint_url in urls for urls in also.values())
+        if leaves == "removed":
+            _delete(storage, reprint)
+        else:  # rewritten into a text of its own: no longer a reprint
+            edited = (
+                "school-b-reprint",
+                7,
+                "В Актобе прошёл турнир по шахматам среди школьников",
+                "Победителями турнира стали ученики лицея номер три, сообщили организаторы.",
+                (),
+                "ru",
+            )
+            store_items(storage, config, rows=[edited])
+        result = relate(config, storage, out)
+        assert not result.stats.rebuilt
+        stories, also = _stories_and_also(out)
+        # Every story named in the blocks is of entries still there, with their keys
+        # (no null left where the reprint was), and of more than one entry.
+        assert all(None not in story and len(story) > 1 for story in stories), stories
+        assert not any(reprint in story for story in stories)
+        assert not any(reprint_url in urls for urls in also.values())
+        _, keys, _, _ = related_json(out)
+        assert len(keys) == len(set(keys.values())) == storage.items_count()  # one number each
+
+
 def test_a_commentary_file_is_indexed_like_any_entry_and_gets_its_list(tmp_path: Path):
     config = site_config(tmp_path)
     (tmp_path / "commentary").mkdir()
