@@ -483,6 +483,8 @@ def _relate_and_publish(ctx: Context) -> None:
                 f"{out_dir} are current"
             )
             return
+        # The next run asks what changed since this one's mark: kept in the change log.
+        storage.changes_read("run", inputs.store_mark)
     runstamp.forget(out_dir)  # until this run has written everything
     from aggregator.house import HouseCommentary
 

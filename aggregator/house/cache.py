@@ -179,6 +179,7 @@ def match_changed(
         for c in todo:
             cache.put(c, results[c.id])
     cache.save(commentary, mark)
+    storage.changes_read("house", mark)  # the store may drop what every reader has read
     return results
 
 

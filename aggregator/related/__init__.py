@@ -254,6 +254,7 @@ def refresh(
     index.store_mark = mark
     index.notes = {"extras": extra_versions}
     save_index(index, path)
+    storage.changes_read("related", mark)  # the store may drop what every reader has read
     stats.lists_changed = len(lists_changed)
     stats.seconds = time.perf_counter() - started
     return Refresh(
@@ -279,8 +280,9 @@ def _unchanged(
     exclusions), else None.  Reads the index's description only, not the index."""
     if meta is None or meta.get("store_mark") is None:
         return None
+    # Rows, not the mark: PostgreSQL's moves with any transaction (a fetch's, a reader's).
     mark, changed, removed = storage.item_changes(meta["store_mark"])
-    if changed or removed or mark != meta["store_mark"]:
+    if changed or removed or mark < meta["store_mark"]:
         return None
     if (meta.get("notes") or {}).get("extras", {}) != dict(extra_versions):
         return None

@@ -132,6 +132,14 @@ class Storage(Protocol):
         it): what a stage keeping derived data reads instead of every item."""
         ...
 
+    def changes_read(self, reader: str, mark: int) -> int:
+        """``reader`` (a stage keeping derived data) has read the changes up to ``mark``
+        and will ask for those after it next: record that, and drop from the change log
+        what every reader has read.  Returns how many changes were dropped.  A stage that
+        keeps a mark between runs says so after each run, or changes it has not read may
+        be dropped; one that stops reading holds the log back (nothing is lost)."""
+        ...
+
     def items_count(self) -> int: ...
 
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...

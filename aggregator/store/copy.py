@@ -91,6 +91,7 @@ NOT_COPIED: dict[str, str] = {
     "sources.leased_by": "a fetcher's lease belongs to the store it fetches for",
     "*.seq": "PostgreSQL numbers rows as they arrive, in the copied order",
     "item_changes": "the target's triggers log every copied item as changed",
+    "change_readers": "how far the source's readers read its change log; the target's own",
     "aggregator_schema": "the target's own schema version (the same: both are migrated)",
 }
 

@@ -297,6 +297,8 @@ class PostgresStorage(SQLStorage):
                 left -= len(rows)
             last = (rows[-1][6], rows[-1][0])
 
+    _CHANGES_READ_BY = "xid < %s"  # a reader at mark m asks for xid >= m
+
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(a change mark now, keys stored or edited after the mark ``since``, keys
         removed after it); ``since=None``: only the mark.

@@ -124,6 +124,14 @@ SQLITE_MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN lease_until TEXT;
     ALTER TABLE sources ADD COLUMN leased_by TEXT;
     """,
+    # 5: how far each stage keeping derived data has read the change log, so that what
+    # every one of them has read is dropped (Storage.changes_read)
+    """
+    CREATE TABLE change_readers (
+        reader TEXT PRIMARY KEY,
+        mark INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -249,6 +257,13 @@ POSTGRES_MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN lease_until TIMESTAMPTZ;
     ALTER TABLE sources ADD COLUMN leased_by TEXT;
+    """,
+    # 5: the change log's readers (SQLite's step 5); a mark is a transaction id here
+    """
+    CREATE TABLE change_readers (
+        reader TEXT COLLATE "C" PRIMARY KEY,
+        mark BIGINT NOT NULL
+    );
     """,
 ]
 

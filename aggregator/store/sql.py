@@ -121,6 +121,25 @@ class SQLStorage:
 
     # -- helpers ---------------------------------------------------------------------
 
+    # The change log's rows a reader at mark %s will never ask for again.
+    _CHANGES_READ_BY = ""
+
+    def changes_read(self, reader: str, mark: int) -> int:
+        """See ``Storage.changes_read``."""
+        sql = self.dialect.sql
+        with self._transaction() as cur:
+            cur.execute(
+                sql(
+                    "INSERT INTO change_readers (reader, mark) VALUES (%s, %s) "
+                    "ON CONFLICT (reader) DO UPDATE SET mark = excluded.mark"
+                ),
+                (reader, mark),
+            )
+            cur.execute(sql("SELECT min(mark) FROM change_readers"))
+            oldest = cur.fetchone()[0]
+            cur.execute(sql(f"DELETE FROM item_changes WHERE {self._CHANGES_READ_BY}"), (oldest,))
+            return max(cur.rowcount, 0)
+
     def _rows(self, query: str, params: Any = ()) -> list[Any]:
         with self._errors():
             return self._db.execute(self.dialect.sql(query), params).fetchall()

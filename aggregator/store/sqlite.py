@@ -257,11 +257,18 @@ class SQLiteStorage(SQLStorage):
             finally:
                 cursor.close()
 
+    _CHANGES_READ_BY = "seq <= %s"
+
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(the store's change number now, keys stored or edited after change ``since``,
-        keys removed after it); ``since=None``: only the number (nothing listed)."""
+        keys removed after it); ``since=None``: only the number (nothing listed).
+
+        The number is the last change's (AUTOINCREMENT keeps it in ``sqlite_sequence``):
+        it never goes back, even when every change was read and dropped."""
         with self._errors():
-            now = self._db.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
+            now = self._db.execute(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'item_changes'"
+            ).fetchone()[0]
             if since is None:
                 return now, [], []
             rows = self._db.execute(

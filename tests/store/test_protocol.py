@@ -32,6 +32,8 @@ class MemoryStorage:
         self.items: dict[str, StoredItem] = {}
         self.by_source: dict[tuple[str, str], tuple[str, str]] = {}  # -> (key, hash)
         self.history: list[tuple[str, str, str, int, datetime]] = []
+        self.readers: dict[str, int] = {}  # change log reader -> the mark it read up to
+        self.dropped = 0  # the last change dropped from the log
         self._keys = (f"k{n:06d}" for n in itertools.count())
         self.changes: dict[str, tuple[int, bool]] = {}  # key -> (change number, removed)
         self._change = itertools.count(1)
@@ -138,11 +140,19 @@ class MemoryStorage:
         pass
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
-        now = max((n for n, _ in self.changes.values()), default=0)
+        now = max((n for n, _ in self.changes.values()), default=self.dropped)
         if since is None:
             return now, [], []
         changed = sorted((n, k, removed) for k, (n, removed) in self.changes.items() if n > since)
         return now, [k for _, k, r in changed if not r], [k for _, k, r in changed if r]
+
+    def changes_read(self, reader: str, mark: int) -> int:
+        self.readers[reader] = mark
+        oldest = min(self.readers.values())
+        read = [k for k, (n, _) in self.changes.items() if n <= oldest]
+        for key in read:
+            self.dropped = max(self.dropped, self.changes.pop(key)[0])
+        return len(read)
 
     def items_count(self) -> int:
         return len(self.items)

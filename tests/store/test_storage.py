@@ -475,6 +475,29 @@ def test_item_changes_lists_only_what_was_stored_edited_or_removed_since_a_mark(
     assert changed == [] and sorted(removed) == sorted(keys.values())
 
 
+def test_the_change_log_drops_what_every_reader_has_read_and_nothing_else(store):
+    record_fetch(store, state(), [item(1), item(2), item(3)], fetched_at=T0)
+    first, changed, _ = store.item_changes(0)
+    assert len(changed) == 3
+    assert store.changes_read("related", first) == 3  # its only reader read them all
+    now, changed, removed = store.item_changes(0)
+    assert now >= first and (changed, removed) == ([], [])  # the mark never goes back
+
+    record_fetch(store, state(), [item(4)], fetched_at=T0 + timedelta(hours=1))
+    (new,) = [s.key for s in store.iter_items() if s.item.id == "guid-4"]
+    store.changes_read("house", first)  # a second reader, which has not read item 4
+    second = store.item_changes(first)[0]
+    assert store.changes_read("related", second) == 0  # kept for the house
+    assert store.item_changes(first)[1:] == ([new], [])
+    assert store.changes_read("house", second) == 1
+    assert store.item_changes(first)[1:] == ([], [])
+
+    store.prune(retention_days=1, keep_latest=0, now=T0 + timedelta(days=400))
+    now, changed, removed = store.item_changes(second)
+    assert changed == [] and len(removed) == 4 and now > second  # removals are listed too
+    assert store.changes_read("related", now) == 0 and store.changes_read("house", now) == 4
+
+
 def test_item_pruned_and_seen_again_gets_its_old_key_back(store):
     old = T0 - timedelta(days=200)
     record_fetch(store, state(), [item(1, published=old)], fetched_at=old)
