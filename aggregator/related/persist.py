@@ -124,11 +124,9 @@ def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
     from aggregator.related.index import RelatedIndex
 
     try:
-        with np.load(path, allow_pickle=False) as saved:
-            meta = json.loads(str(saved["meta"]))
-            if meta.get("format") != INDEX_FORMAT:
-                return None
-            arrays = {name: saved[name] for name in saved.files if name != "meta"}
+        meta, arrays = _mapped(path)
+        if meta.get("format") != INDEX_FORMAT:
+            return None
         index = RelatedIndex.from_state(settings, meta, arrays)
         if index is None:
             return None
@@ -148,6 +146,49 @@ def load_index(path: Path, settings: RelatedConfig) -> RelatedIndex | None:
         # BadZipFile: a file cut short (a full disk, a copy interrupted)
         log.warning("related index %s is unreadable (%s); rebuilding it", path, exc)
         return None
+
+
+def _mapped(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of a saved file, the arrays mapped from it rather than read: a run
+    that adds a few entries touches a few pages of the vectors, the inverted index and
+    the sketches (reading the whole base cost more than the update).  Copy-on-write: the
+    index changes its arrays in place, never the file (a new base replaces it by a
+    rename, so the mapped file stays as it was)."""
+    import mmap
+
+    import numpy as np
+    from numpy.lib import format as npy
+
+    arrays: dict[str, np.ndarray] = {}
+    with open(path, "rb") as f:
+        with zipfile.ZipFile(f) as saved:
+            members = saved.infolist()
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+        for member in members:
+            if member.compress_type != zipfile.ZIP_STORED or not member.filename.endswith(".npy"):
+                raise ValueError(f"{member.filename} is not a stored .npy member")
+            # The local header: 30 bytes, then the name and an extra field of its own size.
+            local = member.header_offset
+            if mapped[local : local + 4] != b"PK\x03\x04":
+                raise ValueError(f"no local header for {member.filename}")
+            name_size = int.from_bytes(mapped[local + 26 : local + 28], "little")
+            extra_size = int.from_bytes(mapped[local + 28 : local + 30], "little")
+            f.seek(local + 30 + name_size + extra_size)
+            version = npy.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(f)
+            else:
+                shape, fortran, dtype = npy.read_array_header_2_0(f)
+            if dtype.hasobject:
+                raise ValueError(f"{member.filename} holds Python objects")
+            try:
+                arrays[member.filename.removesuffix(".npy")] = np.ndarray(
+                    shape, dtype, buffer=mapped, offset=f.tell(), order="F" if fortran else "C"
+                )
+            except TypeError as exc:  # "buffer is too small": a file cut short
+                raise ValueError(f"{member.filename}: {exc}") from None
+    meta = json.loads(str(arrays.pop("meta")))
+    return meta, arrays
 
 
 def _same_settings(meta: dict, settings: RelatedConfig) -> bool:
