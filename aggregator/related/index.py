@@ -73,8 +73,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from aggregator.config import RelatedConfig
 from aggregator.related.analyze import (
@@ -87,6 +85,49 @@ from aggregator.related.analyze import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _SciPySparse:
+    """``scipy.sparse``, imported when first used: the full build needs it, while a run
+    adding a few entries to a loaded index reads and slices CSR arrays only
+    (:class:`_Rows`), and importing scipy would cost it more than its work."""
+
+    def __getattr__(self, name: str) -> object:
+        import scipy.sparse
+
+        return getattr(scipy.sparse, name)
+
+
+sp = _SciPySparse()
+
+
+class _Rows:
+    """Rows of a sparse matrix as CSR arrays (``data``, ``indices``, ``indptr``,
+    ``shape``, as scipy's ``csr_matrix`` names them): what the incremental path reads,
+    selects rows of and appends to.  :func:`_scipy` makes one a scipy matrix."""
+
+    def __init__(
+        self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+    ) -> None:
+        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, shape
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), (0, 0))
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        """These rows, in this order."""
+        at, sizes = _segments(self.indptr, rows)
+        indptr = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        return _Rows(self.data[at], self.indices[at], indptr, (len(rows), self.shape[1]))
+
+
+def _scipy(matrix: sp.csr_matrix | _Rows) -> sp.csr_matrix:
+    if isinstance(matrix, _Rows):
+        return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
+    return matrix
+
 
 REBUILD_DRIFT = 0.10
 CANDIDATES = 40  # exactly scored candidates per entry
@@ -180,7 +221,7 @@ class RelatedIndex:
         self._sketch = np.zeros((n, SKETCH_SIZE), np.uint64)  # body shingles, smallest first
         self._sketch_len = np.zeros(n, np.int8)
         self._next_group = 0
-        self._matrix = sp.csr_matrix((0, 0), dtype=np.float32)  # rows 0..m-1 ("main")
+        self._matrix: sp.csr_matrix | _Rows = _Rows.empty()  # rows 0..m-1 ("main")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
         self._new_terms: list[int] = []
         self._term_buffers: tuple[np.ndarray, ...] | None = None
@@ -188,7 +229,7 @@ class RelatedIndex:
         # The rare stems of the pending rows, as (row, stem column, weight) columns.
         self._postings = np.zeros((3, 0))
         self._postings_used = 0
-        self._rare_t: sp.csr_matrix | None = None  # rare columns of main, transposed
+        self._rare_t: sp.csr_matrix | _Rows | None = None  # rare columns of main, transposed
         self._exclude_codes = np.zeros(0, np.int64)  # row << 32 | row, both ways
 
     # -- sizes and lookups -----------------------------------------------------
@@ -520,6 +561,8 @@ class RelatedIndex:
         order = linked[np.argsort(links[linked], kind="stable")]
         same = links[order[1:]] == links[order[:-1]]
         edges = np.concatenate([pairs, np.stack([order[:-1][same], order[1:][same]])], axis=1)
+        from scipy.sparse.csgraph import connected_components
+
         graph = sp.coo_matrix((np.ones(edges.shape[1]), (edges[0], edges[1])), shape=(n, n))
         _, labels = connected_components(graph, directed=False)
         self._group[:n] = labels
@@ -599,7 +642,7 @@ class RelatedIndex:
 
     def _split(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(rare columns, common columns) of ``matrix``, same shape each."""
-        matrix = matrix.tocsr()
+        matrix = _scipy(matrix).tocsr()
         common = np.zeros(matrix.shape[1], bool)
         common[: len(self.common)] = self.common[: matrix.shape[1]]
         is_common = common[matrix.indices]
@@ -932,7 +975,7 @@ class RelatedIndex:
             names[k] = float(dense_names[idx] @ val)
         return cols, cosine, names
 
-    def _rare_transposed(self) -> sp.csr_matrix:
+    def _rare_transposed(self) -> sp.csr_matrix | _Rows:
         if self._rare_t is None:
             rare, _ = self._split(self._matrix)
             self._rare_t = rare.T.tocsr()
@@ -963,7 +1006,7 @@ class RelatedIndex:
         m = self._matrix.shape[0]
         main_keep = keep[:m]
         if not main_keep.all():
-            self._matrix = self._matrix[np.flatnonzero(main_keep)]
+            self._matrix = _take_rows(self._matrix, np.flatnonzero(main_keep))
             if self._rare_t is not None:
                 self._rare_t = _drop_columns(self._rare_t, main_keep, new_row[:m])
         if self._pending:
@@ -1005,20 +1048,15 @@ class RelatedIndex:
     def _merge_pending(self) -> None:
         if not self._pending:
             return
-        rows = [self._matrix] if self._matrix.shape[0] else []
-        width = max(len(self.term_hash), self._matrix.shape[1])
-        indptr = np.zeros(len(self._pending) + 1, np.int64)
-        indptr[1:] = np.cumsum([len(i) for i, _ in self._pending])
-        pending = sp.csr_matrix(
-            (
-                np.concatenate([v for _, v in self._pending]).astype(np.float32),
-                np.concatenate([i for i, _ in self._pending]).astype(np.int32),
-                indptr,
-            ),
-            shape=(len(self._pending), width),
+        main = self._matrix
+        width = max(len(self.term_hash), main.shape[1])
+        sizes = np.array([len(i) for i, _ in self._pending], np.int64)
+        self._matrix = _Rows(
+            np.concatenate([main.data, *(v for _, v in self._pending)]).astype(np.float32),
+            np.concatenate([main.indices, *(i for i, _ in self._pending)]).astype(np.int32),
+            np.concatenate([main.indptr, main.indptr[-1] + np.cumsum(sizes)]).astype(np.int64),
+            (main.shape[0] + len(sizes), width),
         )
-        rows = [r if r.shape[1] == width else _widen(r, width) for r in rows]
-        self._matrix = sp.vstack([*rows, pending], format="csr", dtype=np.float32)
         self._pending = []
         self._postings_used = 0
         self._rare_t = None
@@ -1030,9 +1068,7 @@ class RelatedIndex:
         it again (the inverted index of the rare stems too: it costs a pass to make)."""
         self._merge_pending()
         n = len(self.keys)
-        matrix = self._matrix
-        if matrix.shape[1] < len(self.term_hash):
-            matrix = _widen(matrix, len(self.term_hash))
+        matrix = self._matrix  # its width is the vocabulary's, as saved
         rare_t = self._rare_transposed()
         meta = {
             **self._meta(),
@@ -1190,13 +1226,13 @@ class RelatedIndex:
             setattr(index, attribute, arrays[name])
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
-        index._matrix = sp.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, v)
-        )
+        index._matrix = _Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
         rare_indptr = arrays["rare_indptr"]
-        index._rare_t = sp.csr_matrix(
-            (arrays["rare_data"], arrays["rare_indices"], rare_indptr),
-            shape=(len(rare_indptr) - 1, n),
+        index._rare_t = _Rows(
+            arrays["rare_data"],
+            arrays["rare_indices"],
+            rare_indptr,
+            (len(rare_indptr) - 1, n),
         )
         index._sorted_terms = int(meta["sorted_terms"])
         index.built_from = meta["built_from"]
@@ -1228,7 +1264,13 @@ def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     return shift + np.arange(len(shift)), sizes
 
 
-def _drop_columns(matrix: sp.csr_matrix, keep: np.ndarray, new_col: np.ndarray) -> sp.csr_matrix:
+def _take_rows(matrix: sp.csr_matrix | _Rows, rows: np.ndarray) -> _Rows:
+    if not isinstance(matrix, _Rows):
+        matrix = _Rows(matrix.data, matrix.indices, matrix.indptr, matrix.shape)
+    return matrix.take(rows)
+
+
+def _drop_columns(matrix: sp.csr_matrix | _Rows, keep: np.ndarray, new_col: np.ndarray) -> _Rows:
     """``matrix`` without the columns not in ``keep``, the others renumbered.  A few
     vector passes over the stored values; the rows' bounds move by the dropped
     values before them (found by bisection: there are few)."""
@@ -1237,13 +1279,11 @@ def _drop_columns(matrix: sp.csr_matrix, keep: np.ndarray, new_col: np.ndarray) 
     rows = np.searchsorted(matrix.indptr, dead, side="right") - 1
     dropped = np.zeros(matrix.shape[0] + 1, np.int64)
     dropped[1:] = np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))
-    return sp.csr_matrix(
-        (
-            matrix.data[alive],
-            new_col[matrix.indices[alive]].astype(np.int32),
-            matrix.indptr - dropped,
-        ),
-        shape=(matrix.shape[0], int(keep.sum())),
+    return _Rows(
+        matrix.data[alive],
+        new_col[matrix.indices[alive]].astype(np.int32),
+        matrix.indptr - dropped,
+        (matrix.shape[0], int(keep.sum())),
     )
 
 
@@ -1288,12 +1328,6 @@ def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
     matrix.data = np.where(keep, matrix.data, 0).astype(np.float32)
     matrix.eliminate_zeros()
     return matrix
-
-
-def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
-    return sp.csr_matrix(
-        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width)
-    )
 
 
 def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -201,6 +204,29 @@ def test_a_run_with_new_items_updates_the_index_without_rebuilding(published):
     assert not result.stats.rebuilt or "changed since" in result.stats.reason
     fuel_c = key_of(storage, "fuel-c")
     assert fuel_c in [k for k, _ in result.index.related(key_of(storage, "fuel-a"))]
+
+
+def test_an_update_maps_the_saved_index_and_imports_no_scipy(published):
+    """scipy's import costs a run adding a few entries more than its work: it builds."""
+    config, storage, out = published
+    SOURCE_OF["fuel-c"] = "tengri"
+    late = ("fuel-c", 14, "Цена АИ-92 в Шымкенте — 245 тенге", NEWS[4][3], ("экономика",), "ru")
+    store_items(storage, config, rows=[late])
+    code = (
+        "import pickle, sys; from pathlib import Path\n"
+        "from aggregator.related import relate\n"
+        "from aggregator.store import open_storage\n"
+        f"config = pickle.loads({pickle.dumps(config)!r})\n"
+        f"with open_storage({storage.location!r}) as storage:\n"
+        f"    result = relate(config, storage, Path({str(out)!r}))\n"
+        "print(result.stats.added, result.stats.rebuilt, any(m.startswith('scipy') for m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["1", "False", "False"], run.stderr
+    fuel_a, fuel_c = key_of(storage, "fuel-a"), key_of(storage, "fuel-c")
+    page = json.loads((out / "related" / f"{fuel_a}.json").read_text(encoding="utf-8"))
+    assert "https://tengri.example.kz/news/fuel-c" in [item["url"] for item in page["related"]]
+    assert fuel_c in [k for k, _ in refresh(config, storage).index.related(fuel_a)]
 
 
 class NoScans:
