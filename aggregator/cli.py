@@ -30,7 +30,6 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
-from aggregator.ingest import schedule
 from aggregator.store import (
     Storage,
     StorageError,
@@ -346,6 +345,8 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
 @pass_ctx
 def status(ctx: Context) -> None:
     """A table of every source's health."""
+    from aggregator.ingest import schedule  # email.utils: costs other commands' start
+
     config = ctx.config
     with ctx.open_storage() as storage:
         storage.sync_sources(config.sources)
