@@ -67,6 +67,7 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -192,18 +193,15 @@ class RelatedIndex:
         self.store_mark: int | None = None  # the store's change number it is up to date with
         self.tag_names: list[str] = []
         self.tag_id: dict[str, int] = {}
-        self.link_names: list[str] = []
-        self.link_id: dict[str, int] = {}
         self.exclude: dict[str, tuple[str, ...]] = {}
         # Entry numbers: stable while the entry stays (rows move up when others leave),
         # never reused, in row order; a full build numbers the entries 0..n-1.
         self.next_id = 0
         # What the saved base file holds (persist): entries numbered below ``base_id``,
-        # the first ``base_terms`` stems and ``base_links`` links; since then, the base
+        # the first ``base_terms`` stems; since then, the base
         # entries removed and the entries whose lists changed (by number).
         self.base_id = 0
         self.base_terms = 0
-        self.base_links = 0
         self.base_removed: list[int] = []
         self.dirty: set[int] = set()
         self.base_generation: str | None = None
@@ -225,7 +223,6 @@ class RelatedIndex:
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
         self._new_terms: list[int] = []
         self._term_buffers: tuple[np.ndarray, ...] | None = None
-        self._link_shared = False  # the last row added has a link another row has
         # The rare stems of the pending rows, as (row, stem column, weight) columns.
         self._postings = np.zeros((3, 0))
         self._postings_used = 0
@@ -373,7 +370,7 @@ class RelatedIndex:
             self.next_id,
             doc.published.timestamp(),
             tag_ids,
-            self._intern_link(doc.link) if doc.link else _NO_LINK,
+            _link_code(doc.link) if doc.link else _NO_LINK,
             self._next_group,
             doc.text_hash,
             sketch,
@@ -435,14 +432,6 @@ class RelatedIndex:
             tid = self.tag_id[tag] = len(self.tag_names)
             self.tag_names.append(tag)
         return tid
-
-    def _intern_link(self, link: str) -> int:
-        lid = self.link_id.get(link)
-        self._link_shared = lid is not None
-        if lid is None:
-            lid = self.link_id[link] = len(self.link_names)
-            self.link_names.append(link)
-        return lid
 
     def _weigh(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
@@ -776,7 +765,7 @@ class RelatedIndex:
         self._next_group += 1
         n = len(self.keys)
         links = self._links[:n]
-        if links[row] != _NO_LINK and self._link_shared:
+        if links[row] != _NO_LINK:
             duplicates = np.concatenate([duplicates, np.flatnonzero(links == links[row])])
         if len(duplicates):
             # Joins the oldest story; stories it bridges stay apart until a rebuild
@@ -1080,7 +1069,6 @@ class RelatedIndex:
             **self._entry_arrays(0, n, _ENTRY_ARRAYS),
             **{name: getattr(self, name) for name in _TERM_ARRAYS},
             "tag_names": np.array(self.tag_names, dtype="U"),
-            "link_names": np.array(self.link_names, dtype="U"),
             "data": matrix.data,
             "indices": matrix.indices,
             "indptr": matrix.indptr,
@@ -1111,7 +1099,6 @@ class RelatedIndex:
         self.base_generation = generation
         self.base_id = self.next_id
         self.base_terms = len(self.term_hash)
-        self.base_links = len(self.link_names)
         self.base_removed = []
         self.dirty = set()
 
@@ -1123,7 +1110,7 @@ class RelatedIndex:
 
     def delta_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(meta, arrays): what changed since the base file (``base_generation``): the
-        base entries removed, the entries added (rows, vectors, new stems and links),
+        base entries removed, the entries added (rows, vectors, new stems),
         and the lists changed (as entry numbers).  Its size follows the changes since
         the base, not the index."""
         n = len(self.keys)
@@ -1148,7 +1135,6 @@ class RelatedIndex:
             "idf": self.idf[self.base_terms :],
             "named": self.named[self.base_terms :],
             "tag_names": np.array(self.tag_names, dtype="U"),
-            "link_names": np.array(self.link_names[self.base_links :], dtype="U"),
             "dirty": dirty,
             "dirty_lists": np.where(lists >= 0, ids[np.maximum(lists, 0)], -1),
             "dirty_scores": self._scores[dirty_rows],
@@ -1168,9 +1154,6 @@ class RelatedIndex:
             self._term_id = None
         self.tag_names = arrays["tag_names"].tolist()
         self.tag_id = {t: i for i, t in enumerate(self.tag_names)}
-        for link in arrays["link_names"].tolist():
-            self.link_id[link] = len(self.link_names)
-            self.link_names.append(link)
         indptr, indices, data = (
             arrays["vector_indptr"],
             arrays["vector_indices"],
@@ -1221,7 +1204,6 @@ class RelatedIndex:
         for name in _TERM_ARRAYS:
             setattr(index, name, arrays[name])
         index.tag_names = arrays["tag_names"].tolist()
-        index.link_names = arrays["link_names"].tolist()
         for name, attribute in _ENTRY_ARRAYS.items():
             setattr(index, attribute, arrays[name])
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
@@ -1242,10 +1224,17 @@ class RelatedIndex:
         index.notes = meta.get("notes") or {}
         index.row_of = {k: i for i, k in enumerate(index.keys)}
         index.tag_id = {t: i for i, t in enumerate(index.tag_names)}
-        index.link_id = {t: i for i, t in enumerate(index.link_names)}
         index._set_exclude(meta.get("exclude") or {})
         index.based_on(meta["generation"])
         return index
+
+
+def _link_code(link: str) -> int:
+    """A canonical link as a number (63 bits of its hash, never ``_NO_LINK``): rows
+    compare links by it, and the index keeps no link text (100,000 of them were 15 MB
+    to save and load, and a dict to build, every run)."""
+    digest = hashlib.blake2b(link.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -36,7 +36,7 @@ __all__ = ["INDEX_FORMAT", "delta_path", "index_meta", "index_path", "load_index
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 3  # bump when the saved arrays change meaning: forces a rebuild
+INDEX_FORMAT = 4  # bump when the saved arrays change meaning: forces a rebuild
 COMPACT_MIN = 500
 COMPACT_FRACTION = 0.01
 _UNREADABLE = (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile)
