@@ -37,6 +37,8 @@ _ANCHORS = 8  # rarest stems of a quote used to find candidates
 _ANCHOR_POSTINGS = 8_000  # stop adding anchors (after two) once this many postings are read
 _QUOTE_CANDIDATES = 12
 
+REPRINT_WORDS = 40  # two items whose opening words are mostly the same ...
+REPRINT_SHARE = 0.6  # ... (this share of their word pairs) are one text, reprinted
 # Similarity.
 WINDOW_BEFORE = timedelta(days=3)
 WINDOW_AFTER = timedelta(days=1)
@@ -282,6 +284,20 @@ class MatchIndex:
         seq = self._seqs[doc]
         have = set(zip(seq, seq[1:], strict=False))
         return sum(1 for pair in pairs if pair in have) / len(pairs)
+
+    def same_text(self, a: int, b: int) -> bool:
+        """Whether items ``a`` and ``b`` are one text: most of the word pairs that open the
+        text of either (its first REPRINT_WORDS words, title apart) are in the other, as
+        when an outlet reprints an agency's lead word for word."""
+        seq_a, seq_b = self._seqs[a], self._seqs[b]
+        for one, other in ((seq_a, seq_b), (seq_b, seq_a)):
+            body = one[one.index(-1) + 1 :][:REPRINT_WORDS]
+            pairs = list(zip(body, body[1:], strict=False))
+            if len(pairs) >= MIN_QUOTE_PAIRS:
+                have = set(zip(other, other[1:], strict=False))
+                if sum(1 for pair in pairs if pair in have) >= REPRINT_SHARE * len(pairs):
+                    return True
+        return False
 
     # --- similarity -----------------------------------------------------------------
 

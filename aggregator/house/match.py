@@ -339,6 +339,7 @@ EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not
 EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
 CLEAR_SURE = 0.10  # a retelling this similar to one item ...
 CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
+SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
 OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
 OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
@@ -393,6 +394,10 @@ def _match_similar(
     # An item in the post's own language is measured against its own-language rivals:
     # the same event told in Kazakh or English is a translation, not a competitor.
     rivals = [(s, d) for s, d in ranked[1:] if not same or index.same_language(d, language)]
+    # A reprint of the best item (or the item it reprints) is the same text, not a rival:
+    # either is the source.
+    copies = {d for s, d in rivals[:3] if s >= best * 0.5 and index.same_text(doc, d)}
+    rivals = [(s, d) for s, d in rivals if d not in copies]
     second = rivals[0][0] if rivals else 0.0
     confidence = _similar_confidence(best, second)
     found = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
@@ -409,6 +414,13 @@ def _match_similar(
         or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
         # ... or several rare words of the post are in this item and in none of its rivals.
         or (best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN)
+        # ... or far ahead, as similar as a retelling is, and no figure of the post is
+        # missing from it (a follow-up or another event on the topic has figures of its own).
+        or (
+            best >= SETTLED_SURE
+            and second <= best * CLEAR_MARGIN
+            and not _unexplained_figures(commentary, index, doc)
+        )
     ):
         confidence = max(confidence, CONFIDENT)
     if not same:
@@ -537,6 +549,27 @@ def _rounded_from(number: str, index: MatchIndex) -> list[int]:
             if exact != figure and exact not in _YEARS:
                 found.append(sid)
     return found
+
+
+def _unexplained_figures(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
+    """The figures of the post (in digits or words, 10 and up) that item ``doc`` has
+    neither exactly, in thousands ("612 тысяч" for "612000") nor rounded."""
+    every = words(commentary.text)
+    figures = dict.fromkeys(
+        [t for t in every if t.isdigit() and int(t) >= 10] + spelled_numbers(every)
+    )
+    missing = []
+    for figure in figures:
+        value = int(figure)
+        forms = [figure, str(value * 1000)]
+        if value % 1000 == 0:
+            forms.append(str(value // 1000))
+        sids = [sid for _, sid in index.evidence(forms)]
+        for form in forms:
+            sids += _rounded_from(form, index)
+        if not any(index.has_skeleton(doc, sid) for sid in sids):
+            missing.append(figure)
+    return missing
 
 
 def _sentence_start(text: str, at: int) -> bool:
