@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
+import itertools
 import math
 import re
 from array import array
@@ -55,8 +56,9 @@ _SKELETON_LETTERS = 4  # a word's skeleton: its first letter and next consonants
 _SKELETON_MIN = 3  # shorter skeletons ("Кения" -> "kn") match too many words to count
 _SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." -> "vrt")
 
-# "2 000", "12 000 000": one number, as "2000" is (tokenize drops one-digit words).
-_DIGIT_GROUPS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b")
+# "2 000", "12 000 000", English "1,200": one number, as "2000" is (tokenize drops
+# one-digit words).
+_DIGIT_GROUPS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f,]\d{3})+\b")
 
 
 def words(text: str) -> list[str]:
@@ -114,6 +116,8 @@ class MatchIndex:
         self._skeleton_of: dict[str, int] = {}
         self._skeleton_ids: dict[str, int] = {}
         self._skeleton_postings: list[array] = []
+        # Whole numbers by value (see ``_figures``), made when first asked for.
+        self._figure_table: tuple[list[int], list[int], int] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -552,9 +556,25 @@ class MatchIndex:
     def figures_between(self, low: int, high: int) -> list[tuple[int, int]]:
         """(figure, skeleton id) of every whole number from ``low`` to ``high`` (inclusive)
         that some stored item has."""
-        ids = self._skeleton_ids
-        keys = (f"#{n}" for n in range(low, high + 1))
-        return [(int(key[1:]), ids[key]) for key in keys if key in ids]
+        figures, sids = self._figures()
+        a, b = bisect.bisect_left(figures, low), bisect.bisect_right(figures, high)
+        return list(zip(figures[a:b], sids[a:b], strict=True))
+
+    def _figures(self) -> tuple[list[int], list[int]]:
+        """Every whole number some item has, sorted, with its skeleton id; brought up to
+        date with the skeletons added since the last call (ids are given in order)."""
+        known = self._figure_table
+        if known is None or known[2] != len(self._skeleton_postings):
+            seen = known[2] if known else 0
+            new = sorted(
+                (int(key[1:]), sid)
+                for key, sid in itertools.islice(self._skeleton_ids.items(), seen, None)
+                if key[0] == "#"
+            )
+            pairs = sorted([*zip(*known[:2], strict=True), *new]) if known else new
+            known = ([f for f, _ in pairs], [sid for _, sid in pairs], len(self._skeleton_postings))
+            self._figure_table = known
+        return known[0], known[1]
 
     def has_skeleton(self, doc: int, sid: int) -> bool:
         postings = self._skeleton_postings[sid]
@@ -687,7 +707,8 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
     Other languages write figures in digits, so a retelling's "двенадцать километров"
     meets an item's "12 km".  A figure before "тысяч" gives both the figure and its
     thousands ("двести тысяч" -> "200", "200000"), and what follows is added to the
-    thousands ("две тысячи сто" -> "2100", "двух тысяч двадцать пятого года" -> "2025");
+    thousands ("две тысячи сто" -> "2100", "двух тысяч двадцать пятого года" -> "2025",
+    "тысячи ста" -> "1100");
     before "миллион"/"миллиард" only the figure, as "4.1 million" is written.  "Три
     десятка" is thirty.  One-digit numbers are left out, as tokenize leaves them out.
     """
@@ -706,10 +727,12 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
         if group and _TENS.match(token) and group < 10:
             group *= 10
             continue
-        if group and _THOUSAND.match(token) and not thousands:
-            _add_number(found, group)
-            _add_number(found, group * 1000)
-            thousands, group = group * 1000, 0.0
+        if _THOUSAND.match(token) and not thousands:
+            if group:
+                _add_number(found, group)
+                _add_number(found, group * 1000)
+            # "тысяча двести": a thousand, if number words follow
+            thousands, group = (group or 1) * 1000, 0.0
             continue
         if group or thousands:
             if group and thousands:
