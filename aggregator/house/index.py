@@ -61,10 +61,16 @@ _SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." 
 _DIGIT_GROUPS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f,]\d{3})+\b")
 
 
+# "16,5", "2.3": a whole part and one or two decimals (not a date "07.03.2025").
+_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,4})[.,](\d{1,2})(?![\d]|[.,]\d)")
+
+
 def words(text: str) -> list[str]:
-    """``tokenize``, with numbers written in digit groups ("2 000") kept whole."""
+    """``tokenize``, with numbers written in digit groups ("2 000") kept whole, and a
+    decimal ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5")."""
     if any(ch.isdigit() for ch in text):
         text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+        text = _DECIMAL.sub(r"\1 \1d\2", text)
     return tokenize(text)
 
 
@@ -569,7 +575,7 @@ class MatchIndex:
             new = sorted(
                 (int(key[1:]), sid)
                 for key, sid in itertools.islice(self._skeleton_ids.items(), seen, None)
-                if key[0] == "#"
+                if key[0] == "#" and key[1:].isdigit()
             )
             pairs = sorted([*zip(*known[:2], strict=True), *new]) if known else new
             known = ([f for f, _ in pairs], [sid for _, sid in pairs], len(self._skeleton_postings))
@@ -640,6 +646,9 @@ _SKELETON_VOWELS = re.compile(r"(?<=.)[aeiouy]+")
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+_DECIMAL_TOKEN = re.compile(r"\d+d\d+")
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """The spelling-independent key of a word: Cyrillic and Latin spellings of a name meet.
@@ -656,6 +665,8 @@ def skeleton(token: str) -> str:
     """
     if token.isdigit():
         return "#" + token
+    if _DECIMAL_TOKEN.fullmatch(token):
+        return "#" + token.replace("d", ".")
     word = token.replace("дж", "j").translate(_CYRILLIC_TO_LATIN)
     word = _LATIN_DIGRAPHS.sub(lambda m: _DIGRAPH_SOUNDS[m.group()], word)
     word = _DOUBLED.sub(r"\1", _SKELETON_VOWELS.sub("", word))

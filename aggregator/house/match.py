@@ -68,6 +68,7 @@ from aggregator.house.index import (
     words,
 )
 from aggregator.house.load import Commentary
+from aggregator.models import StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
 
@@ -555,13 +556,16 @@ def _shared_evidence(
     }
     # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
+    facts = set(words(" ".join(inside)))
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
     return _Evidence(
         shared,
         runner,
         len(only) if only & named else 0,
-        unique=sum(1 for t in shared if t not in in_others),
-        against=len(in_others.difference(shared)),
+        # Facts only: a figure, or a name inside a sentence (a sentence's first word is
+        # capitalized whatever it is: "Дорожники").
+        unique=sum(1 for t in shared if t not in in_others and _is_fact(t, facts)),
+        against=sum(1 for t in in_others.difference(shared) if _is_fact(t, facts)),
     )
 
 
@@ -611,6 +615,10 @@ def _unexplained_figures(commentary: Commentary, index: MatchIndex, doc: int) ->
     return missing
 
 
+def _is_fact(token: str, names: set[str]) -> bool:
+    return token[:1].isdigit() or token in names
+
+
 def _sentence_start(text: str, at: int) -> bool:
     before = text[:at].rstrip(' \t\u00a0«"„“(—–-')
     return not before or before[-1] in ".!?…:\n"
@@ -651,6 +659,7 @@ def match_all(
                 resolve[reference] = found.key
     index: MatchIndex | None = None
     matches: dict[str, Match] = {}
+    by_id = {c.id: c for c in commentary}
     for c in commentary:
         known = [r for r in c.sources if r in resolve]
         if c.sources and len(known) == len(c.sources):
@@ -669,4 +678,38 @@ def match_all(
                 if not house.intersection(s.source_ids)
             )
         matches[c.id] = match_commentary(c, index, source_names=names, resolve=resolve)
-    return matches
+    return {cid: _word_for_word(m, by_id[cid], storage) for cid, m in matches.items()}
+
+
+def _word_for_word(match: Match, commentary: Commentary, storage: Storage) -> Match:
+    """``match`` with a quote kept as the agency's words only where it is in its item word
+    for word: each piece of it between "…" as the item has it (spaces apart).  A quote
+    the editor reworded, reordered or re-punctuated still finds its item, but it is
+    published as the house's text, crediting the item, not in «» as the agency's."""
+    if not any(number >= 0 for number in match.quotes):
+        return match
+    numbers = []
+    for key, number in zip(match.keys, match.quotes, strict=False):
+        if number >= 0:
+            stored = storage.get_item(key)
+            if stored is None or not in_item_text(commentary.quotes[number], stored):
+                number = -1
+        numbers.append(number)
+    numbers += match.quotes[len(numbers) :]
+    if tuple(numbers) == match.quotes:
+        return match
+    evidence = (*match.evidence, "a quote is reworded: published as the house's text")
+    return replace(match, quotes=tuple(numbers), evidence=evidence)
+
+
+_CUT = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
+
+
+def in_item_text(quote: str, stored: StoredItem) -> bool:
+    """Whether every piece of ``quote`` between cut marks ("…") is in the item's title or
+    text as written (runs of spaces and the pieces' edge punctuation apart)."""
+    item = stored.item
+    text = "\n".join((item.title, plain_text(item.summary or ""), plain_text(item.content or "")))
+    body = " ".join(text.split())
+    pieces = [" ".join(piece.split()).strip(" .,;:") for piece in _CUT.split(quote)]
+    return all(piece in body for piece in pieces if piece)

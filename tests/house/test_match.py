@@ -583,6 +583,45 @@ def test_match_all_resolves_references_in_the_store_and_skips_the_house_feed(sto
     assert matches["file:q"].keys == (key,) and matches["file:q"].method == "quote"
 
 
+@pytest.mark.parametrize(
+    ("quote", "as_the_agencys_words"),
+    [
+        pytest.param(KORKYT, True, id="word for word"),
+        pytest.param(KORKYT[:70] + " … " + KORKYT[-80:], True, id="cut with an ellipsis"),
+        pytest.param(
+            KORKYT.replace("В Актау в рамках", "В рамках").replace(
+                "кинофестиваля", "кинофестиваля в Актау"
+            ),
+            False,
+            id="words moved",
+        ),
+        pytest.param(KORKYT.replace("«Қоркыт ата»", "„Қоркыт ата“"), False, id="marks changed"),
+    ],
+)
+def test_a_quote_is_the_agencys_words_only_where_its_item_has_it_word_for_word(
+    store_at, quote, as_the_agencys_words
+):
+    # Reworded, it still finds its item (the source is credited), but publishing it in «»
+    # would put the house's words in the agency's mouth.
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.media/", house="Евразия24"),
+        sources=(SourceConfig(id="kazinform", name="Kazinform", url="https://inform.kz/rss"),),
+    )
+    storage = open_storage(store_at("store"))
+    try:
+        storage.sync_sources(config.sources)
+        source = stored("a", "kazinform", "Меморандумы в кино", KORKYT, KORKYT_2).item
+        state = storage.get_source_state("kazinform")
+        record_fetch(storage, state, [source], fetched_at=DAY + timedelta(hours=1))
+        key = storage.item_by_link(source.link).key
+        quoting = commentary(quotes=(quote,), separate_quote=True)
+        found = match_all([quoting], storage, config)["file:test"]
+    finally:
+        storage.close()
+    assert found.keys == (key,) and found.confident
+    assert (found.quote_of(key) == 0) is as_the_agencys_words
+
+
 # --- several links, background, evidence ---------------------------------------------
 
 

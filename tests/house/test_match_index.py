@@ -38,7 +38,12 @@ def test_a_number_written_in_digit_groups_is_one_number():
     assert words("1,200 passengers, 3,500,000 tenge") == [
         "1200", "passengers", "3500000", "tenge"
     ]  # fmt: skip
-    assert words("ставка 16,5%") == ["ставка", "16"]
+
+
+def test_a_decimal_is_its_whole_part_and_the_decimal_in_either_notation():
+    assert words("ставка 16,5%") == ["ставка", "16", "16d5"]
+    assert skeleton(words("2,3 миллиона")[0]) == skeleton(words("2.3 million")[0]) == "#2.3"
+    assert words("07.03.2025") == ["07", "03", "2025"]  # a date is no decimal
 
 
 @pytest.mark.parametrize(
