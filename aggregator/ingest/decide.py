@@ -19,16 +19,18 @@ Item rules (the store carries them out, it does not decide them):
   stored published time;
 - an id a feed lists twice: the later version wins, counted as an update of the first;
   one article link listed under two ids: the newer listing is kept, the other dropped;
-- an item with no date at all, new in this fetch, is dated by the feed's own date (or
-  the fetch), whole seconds, one second apart in feed order.
+- an item with no date at all is dated by ``undated_times``: one that appears in a later
+  fetch when it was first seen (the fetch, or the feed's own date when that falls after
+  the previous fetch); the ones a source lists on its first fetch (its backlog, of
+  unknown age) below the item listed above them and below the newest item already
+  stored, so that they never top the news; whole seconds, one second apart in feed order.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -47,6 +49,25 @@ from aggregator.models import (
     UpdateCounts,
 )
 from aggregator.text.urls import canonical_url
+
+# The version of the rules by which parse turns a body into items (how relative links
+# resolve, what the sanitizer keeps, ...).  It is part of every stored body hash; bump it
+# when a change to them changes what gets stored: each source's next fetch is then
+# unconditional and parsed again, so the items it still lists are stored afresh (an
+# item whose stored version differs counts as changed), however long its feed stays
+# the same.  Items a feed no longer lists keep what they were stored with.
+PARSE_RULES = "r2"  # r2: relative links resolve against xml:base / the item's link
+
+
+def parsed_under_current_rules(state: SourceState) -> bool:
+    """Whether the source's last body was parsed under ``PARSE_RULES`` (or none was):
+    if not, its next fetch sends no validators, so that the body comes back to parse."""
+    return state.body_hash is None or state.body_hash.startswith(f"{PARSE_RULES}:")
+
+
+def body_hash(body: bytes) -> str:
+    """What tells an unchanged body (no need to parse it again) under the same rules."""
+    return f"{PARSE_RULES}:{hashlib.sha256(body).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -115,16 +136,16 @@ def after_fetch(
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "not modified"), url_change)
 
-    body_hash = hashlib.sha256(result.body or b"").hexdigest()
+    digest = body_hash(result.body or b"")
     state = replace(
         state,
         etag=result.headers.get("etag"),
         last_modified=result.headers.get("last-modified"),
     )
-    if body_hash == state.body_hash:
+    if digest == state.body_hash:
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "unchanged"), url_change)
-    return AfterFetch(state, None, url_change, body_hash=body_hash, max_age=max_age)
+    return AfterFetch(state, None, url_change, body_hash=digest, max_age=max_age)
 
 
 def after_parse_error(
@@ -147,8 +168,13 @@ def plan_fetch(
     max_age: int | None,
     fetch: FetchConfig,
     now: datetime,
+    stored_times: Sequence[datetime] = (),
 ) -> tuple[FetchPlan, SourceRun]:
-    """A parsed feed -> every write of the fetch and the source's new state."""
+    """A parsed feed -> every write of the fetch and the source's new state.
+
+    ``stored_times``: the times of the newest items the store holds, newest first (see
+    ``undated_times``; needed only when the feed has items without a date)."""
+    first_fetch, previous_fetch = state.last_success is None, state.last_success
     min_interval = max(filter(None, (feed.ttl_seconds, max_age)), default=None)
     state = replace(
         state,
@@ -164,7 +190,15 @@ def plan_fetch(
         last_error_at=now if feed.problem else None,
     )
     state = schedule.after_success(state, source, fetch, now, min_interval_seconds=min_interval)
-    writes, counts = plan_items(with_language(feed, source), seen, now, feed_updated=feed.updated)
+    writes, counts = plan_items(
+        with_language(feed, source),
+        seen,
+        now,
+        feed_updated=feed.updated,
+        first_fetch=first_fetch,
+        previous_fetch=previous_fetch,
+        stored_times=stored_times,
+    )
     plan = FetchPlan(state=state, writes=writes, fetched_at=now, counts=counts)
     status = "updated" if counts.new or counts.updated else "no new items"
     return plan, SourceRun(source.id, status, new=counts.new, updated=counts.updated)
@@ -176,23 +210,32 @@ def plan_items(
     fetched_at: datetime,
     *,
     feed_updated: datetime | None = None,
+    first_fetch: bool = False,
+    previous_fetch: datetime | None = None,
+    stored_times: Sequence[datetime] = (),
 ) -> tuple[tuple[ItemWrite, ...], UpdateCounts]:
     """The writes for ``items`` (feed order), given what this source gave before.
 
-    ``feed_updated`` (the feed's own date) dates the items that carry none.
+    The items that carry no date are dated by ``undated_times`` (the other keywords).
     """
     known = dict(seen)
     writes: list[ItemWrite] = []
     position: dict[str, int] = {}  # item id -> its write in this plan
     new = changed = unchanged = 0
-    undated = undated_times(fetched_at, feed_updated)
-    for item in one_per_link(items):
+    listed = one_per_link(items)
+    undated = undated_times(
+        [_own_date(item, known.get(item.id)) for item in listed],
+        fetched_at,
+        feed_updated=feed_updated,
+        first_fetch=first_fetch,
+        previous_fetch=previous_fetch,
+        stored_times=stored_times,
+    )
+    for item, undated_time in zip(listed, undated, strict=True):
         digest = content_hash(item)
         previous = known.get(item.id)
         if previous is None:
-            first_seen = fetched_at
-            if item.published is None and item.updated is None:
-                first_seen = next(undated)
+            first_seen = undated_time or fetched_at
             published, updated = adjusted_times(item, first_seen, fetched_at, None)
             write = ItemWrite("new", item, digest, published, updated)
             new += 1
@@ -254,19 +297,74 @@ def one_per_link(items: Sequence[Item]) -> list[Item]:
     ]
 
 
+def _own_date(item: Item, previous: SeenItem | None) -> datetime | None:
+    """The item's date, else the time stored for it, else None (to be dated)."""
+    own = item.published or item.updated
+    if own is None and previous is not None:
+        return previous.published
+    return own
+
+
 def _date_of(item: Item) -> datetime:
     return item.updated or item.published or datetime.min.replace(tzinfo=UTC)
 
 
-def undated_times(fetched_at: datetime, feed_updated: datetime | None) -> Iterator[datetime]:
-    """Times for a fetch's new items that carry no date, in feed order: the feed's own
-    date (never after the fetch), else the fetch, whole seconds, one second apart
-    (first listed = newest), so that they neither share one time nor carry microseconds
-    of our clock."""
-    start = min(feed_updated, fetched_at) if feed_updated else fetched_at
-    start = start.replace(microsecond=0)
-    for offset in itertools.count():
-        yield start - timedelta(seconds=offset)
+def undated_times(
+    dates: Sequence[datetime | None],
+    fetched_at: datetime,
+    *,
+    feed_updated: datetime | None = None,
+    first_fetch: bool = False,
+    previous_fetch: datetime | None = None,
+    stored_times: Sequence[datetime] = (),
+) -> list[datetime | None]:
+    """The time to date each item by, in feed order: None for an item with a date of its
+    own (``dates``: its date, or the time stored for it; None: it has none).
+
+    - An undated item that appears in a later fetch is new since the previous fetch: it
+      is dated when it was first seen, i.e. this fetch (or the feed's own date, when the
+      feed says it changed after the previous fetch).
+    - The undated items of a source's first fetch are its backlog: the feed listed them
+      before we followed it, we cannot tell how long before, so they must not top the
+      news that carries real dates.  Each is dated one second below the item listed
+      above it (dated or not), and never above the feed's own date, the fetch, or one
+      second below the newest item the store already holds (``stored_times[0]``).
+    - Whole seconds, one second apart, and never a time an item in ``stored_times``
+      (the newest stored items' times, newest first) already has: in an output that
+      combines sources, no two entries share a time because of us.
+    """
+    second = timedelta(seconds=1)
+    ceiling = fetched_at
+    if feed_updated is not None and (
+        first_fetch or previous_fetch is None or feed_updated > previous_fetch
+    ):
+        ceiling = min(ceiling, feed_updated)
+    if first_fetch and stored_times:
+        ceiling = min(ceiling, stored_times[0] - second)
+    ceiling = ceiling.replace(microsecond=0)
+    taken = set(stored_times)
+    above = ceiling + second  # the time of the item listed above the next one
+    times: list[datetime | None] = []
+    for date in dates:
+        if date is None:
+            above = min(above - second, ceiling)
+            while above in taken:
+                above -= second
+            times.append(above)
+        else:
+            times.append(None)
+            if first_fetch:  # a later fetch dates what is new by the fetch alone
+                above = min(above, date.replace(microsecond=0))
+    return times
+
+
+def more_stored_times_needed(undated: int, newest: Sequence[datetime]) -> bool:
+    """Whether ``newest`` (the times of the newest stored items, newest first, as many as
+    were asked for) may stop short of a time ``undated_times`` could give one of
+    ``undated`` items: then ask for more."""
+    if not newest:
+        return False
+    return newest[-1] >= newest[0] - timedelta(seconds=undated + len(newest) + 1)
 
 
 def _times(seen: SeenItem) -> tuple[datetime, datetime]:

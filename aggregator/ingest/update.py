@@ -201,6 +201,17 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         storage.save_source_state(state)
         return run
     seen = storage.seen_items(job.source.id, (item.id for item in feed.items))
+    undated = sum(item.published is None and item.updated is None for item in feed.items)
+    stored_times: list[datetime] = []
+    if undated:  # dated below the newest stored item / apart from its neighbours' times
+        limit = 2 * undated + 1
+        while True:
+            stored_times = [s.published for s in list(storage.iter_items(limit=limit))]
+            if len(stored_times) < limit or not decide.more_stored_times_needed(
+                undated, stored_times
+            ):
+                break
+            limit *= 2
     plan, run = decide.plan_fetch(
         job.source,
         job.state,
@@ -210,6 +221,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         max_age=job.max_age,
         fetch=job.fetch,
         now=job.now,
+        stored_times=stored_times,
     )
     storage.apply_fetch(plan)
     return run
@@ -292,10 +304,11 @@ def plan(
 
 
 def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:
+    conditional = decide.parsed_under_current_rules(state)
     return FetchRequest(
         url=state.url,
-        etag=state.etag,
-        last_modified=state.last_modified,
+        etag=state.etag if conditional else None,
+        last_modified=state.last_modified if conditional else None,
         headers=dict(source.headers),
         timeout=source.timeout,
         allow_networks=tuple(source.allow_private_networks),

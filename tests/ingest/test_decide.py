@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aggregator.ingest.decide import content_hash, plan_items
+from aggregator.ingest.decide import (
+    content_hash,
+    more_stored_times_needed,
+    plan_items,
+    undated_times,
+)
 from aggregator.models import Item, SeenItem
 
 FETCHED = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -70,6 +75,83 @@ def test_undated_items_of_a_feed_without_a_date_take_the_fetch_without_microseco
         FETCHED.replace(microsecond=0),
         FETCHED.replace(microsecond=0) - timedelta(seconds=1),
     ]
+
+
+# --- items without any date (undated_times) ------------------------------------------------
+
+SECOND = timedelta(seconds=1)
+WHOLE = FETCHED.replace(microsecond=0)
+
+
+def test_an_undated_item_that_appears_in_a_later_fetch_is_dated_when_first_seen():
+    # A source fetched before: what is new in this fetch appeared since the last one,
+    # whatever dates its neighbours carry.
+    dated = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    times = undated_times(
+        [dated, None, None], FETCHED, previous_fetch=FETCHED - timedelta(minutes=30)
+    )
+    assert times == [None, WHOLE, WHOLE - SECOND]
+
+
+def test_a_later_fetch_takes_the_feeds_date_only_when_the_feed_changed_after_the_last_fetch():
+    previous = FETCHED - timedelta(minutes=30)
+    fresh = WHOLE - timedelta(minutes=10)
+    assert undated_times([None], FETCHED, feed_updated=fresh, previous_fetch=previous) == [fresh]
+    stale = datetime(2002, 4, 3, 15, 0, tzinfo=UTC)  # a feed date nobody updates
+    assert undated_times([None], FETCHED, feed_updated=stale, previous_fetch=previous) == [WHOLE]
+
+
+def test_the_backlog_of_a_first_fetch_goes_below_the_newest_item_already_stored():
+    # A feed that dates nothing, added to a running site: its items are of unknown
+    # age and must not top the news that carries real dates.
+    newest_news = datetime(2026, 3, 2, 9, 0, 0, 500000, tzinfo=UTC)
+    times = undated_times([None, None, None], FETCHED, first_fetch=True, stored_times=[newest_news])
+    below = newest_news.replace(microsecond=0) - SECOND
+    assert times == [below, below - SECOND, below - 2 * SECOND]
+
+
+def test_undated_items_never_take_a_time_a_stored_item_has():
+    # A second feed without dates added beside the first: in a combined output no two
+    # entries share a time because of how we dated them.
+    news = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    first_backlog = [news - SECOND, news - 2 * SECOND]
+    times = undated_times(
+        [None, None], FETCHED, first_fetch=True, stored_times=[news, *first_backlog]
+    )
+    assert times == [news - 3 * SECOND, news - 4 * SECOND]
+    later = undated_times([None], FETCHED, previous_fetch=news, stored_times=[WHOLE])
+    assert later == [WHOLE - SECOND]
+
+
+def test_more_stored_times_are_asked_for_while_they_could_hide_a_time_in_between():
+    news = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    dense = [news - n * SECOND for n in range(5)]
+    assert more_stored_times_needed(3, dense)
+    assert not more_stored_times_needed(3, [news, news - timedelta(hours=1)])
+    assert not more_stored_times_needed(3, [])
+
+
+def test_in_a_first_fetch_an_undated_item_goes_just_below_the_item_listed_above_it():
+    first, second = datetime(2026, 3, 1, 18, 0, tzinfo=UTC), datetime(2026, 2, 27, 7, 0, tzinfo=UTC)
+    times = undated_times([first, None, None, second, None], FETCHED, first_fetch=True)
+    assert times == [None, first - SECOND, first - 2 * SECOND, None, second - SECOND]
+
+
+def test_a_first_fetch_into_an_empty_store_dates_its_backlog_by_the_feeds_date_else_the_fetch():
+    feed_date = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
+    assert undated_times([None, None], FETCHED, first_fetch=True, feed_updated=feed_date) == [
+        feed_date,
+        feed_date - SECOND,
+    ]
+    assert undated_times([None], FETCHED, first_fetch=True) == [WHOLE]
+
+
+def test_plan_items_gives_undated_new_items_those_times_and_keeps_stored_ones():
+    newest_news = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    items = [Item(id=str(n), title=f"Без даты {n}") for n in range(2)]
+    writes, _ = plan_items(items, {}, FETCHED, first_fetch=True, stored_times=[newest_news])
+    assert [w.published for w in writes] == [newest_news - SECOND, newest_news - 2 * SECOND]
+    assert all(w.updated == w.published for w in writes)
 
 
 def test_one_link_listed_under_two_ids_is_one_item_the_newer_listing():

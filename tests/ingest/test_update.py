@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -269,6 +271,61 @@ def test_an_item_without_a_date_gets_its_first_seen_time_and_keeps_it(feed_serve
     # whole seconds of the first fetch, one second apart: no two share a time
     assert len(set(first.values())) == len(first)
     assert all(NOW - timedelta(minutes=1) < t <= NOW and t.microsecond == 0 for t in first.values())
+
+
+def test_a_source_added_later_without_dates_lists_its_backlog_below_the_news(feed_server, storage):
+    feed_server.route("/rus.xml", body=FEED)  # dated: Wed, 25 Nov 2026 09:00 +0500
+    dated = src("kazinform-ru", feed_server.url("/rus.xml"))
+    run(make_config(dated), storage)
+    undated = FEED.replace(b"<pubDate>Wed, 25 Nov 2026 09:00:00 +0500</pubDate>", b"")
+    undated = undated.replace(b"inform.kz/", b"undated.kz/")
+    feed_server.route("/undated.xml", body=undated)
+    added = make_config(dated, src("undated", feed_server.url("/undated.xml")))
+
+    run(added, storage, now=NOW + timedelta(hours=1), only=["undated"])
+
+    news = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    backlog = [s.published for s in storage.iter_items(source_ids=["undated"])]
+    assert backlog == [news - timedelta(seconds=1), news - timedelta(seconds=2)]
+    # What appears in a later fetch is new: dated when first seen.
+    later = undated.replace(b"<item>", b"<item><title>Fresh</title><guid>f</guid></item><item>", 1)
+    feed_server.route("/undated.xml", body=later)
+    run(added, storage, now=NOW + timedelta(hours=2), only=["undated"])
+    (fresh,) = [s for s in storage.iter_items(source_ids=["undated"]) if s.item.id == "f"]
+    assert fresh.published == NOW + timedelta(hours=2)
+
+
+def test_items_stored_by_an_older_version_are_parsed_again_though_the_feed_is_unchanged(
+    feed_server, storage
+):
+    # An older version resolved an item's relative links against the feed's URL; the
+    # server answers 304 to the validators it kept, so only an unconditional fetch and a
+    # fresh parse can mend what it stored.
+    relative = "&lt;p&gt;&lt;a href=&quot;/ru/a1/photo&quot;&gt;Фото&lt;/a&gt;&lt;/p&gt;"
+    body = FEED.replace(b"&lt;p&gt;\xd0\xa2", relative.encode() + b"&lt;p&gt;\xd0\xa2", 1)
+    assert body != FEED
+    feed_server.route("/rus.xml", body=body, etag='"v1"')
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")))
+    run(config, storage)
+    state = storage.get_source_state("kazinform-ru")
+    (stored,) = [s for s in storage.iter_items() if s.item.link.endswith("/a1")]
+    assert 'href="https://www.inform.kz/ru/a1/photo"' in stored.item.summary
+    wrong = stored.item.summary.replace("https://www.inform.kz/", feed_server.url("/"))
+    old = replace(stored.item, summary=wrong)
+    update.record_fetch(storage, state, [old], fetched_at=NOW)
+    storage.save_source_state(replace(state, body_hash=hashlib.sha256(body).hexdigest()))
+
+    runs = run(config, storage, now=NOW + timedelta(hours=1), select_all=True)
+
+    assert "if-none-match" not in feed_server.requests("/rus.xml")[-1].headers
+    assert (runs["kazinform-ru"].status, runs["kazinform-ru"].updated) == ("updated", 1)
+    (mended,) = [s for s in storage.iter_items() if s.item.link.endswith("/a1")]
+    assert 'href="https://www.inform.kz/ru/a1/photo"' in mended.item.summary
+    # Parsed under the current rules now: the next fetch is conditional again (304).
+    assert (
+        run(config, storage, now=NOW + timedelta(hours=2), select_all=True)["kazinform-ru"].status
+        == "not modified"
+    )
 
 
 def test_a_date_in_the_far_future_is_clamped_to_the_fetch_time(feed_server, storage):
