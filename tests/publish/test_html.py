@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+import yaml
 from browser import chromium, serve
 from lxml import etree
 
@@ -26,6 +28,7 @@ from news import key_of, site_config, store_items  # noqa: E402
 
 from aggregator.config import HouseConfig, PublishConfig  # noqa: E402
 from aggregator.publish import publish  # noqa: E402
+from aggregator.publish.html import TEMPLATES  # noqa: E402
 from aggregator.related import relate  # noqa: E402
 from aggregator.serve import make_server  # noqa: E402
 from aggregator.store import open_storage  # noqa: E402
@@ -212,3 +215,15 @@ def test_leads_have_no_space_before_punctuation():
     assert reader_lead("rivers , from the north . Главные ») новости") == (
         "rivers, from the north. Главные») новости"
     )
+
+
+def test_the_shipped_strings_are_the_words_the_templates_use_in_every_language():
+    # A word no template shows is dead weight a translator would still keep up to date;
+    # a word missing in one language would show the English one on that page.
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"\bt\.([a-z_]+)", template.read_text(encoding="utf-8")))
+    strings = yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+    assert sorted(strings) == ["en", "kk", "ru"]
+    for language, words in strings.items():
+        assert sorted(words) == sorted(used), language
