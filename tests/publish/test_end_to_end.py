@@ -195,16 +195,43 @@ def test_every_output_and_entry_of_a_known_language_says_it(output):
 
 
 def test_every_commentary_has_a_page_and_its_entries_link_to_it(output):
-    atom = etree.parse(str(output / "commentary.atom")).getroot()
-    entries = list(atom.iter(f"{ATOM}entry"))
-    assert entries
+    feeds_url = "http://127.0.0.1:8000/"  # examples/feeds.yaml's site.feeds_url
     pages = {p.name for p in (output / "commentary").glob("*.html")} - {"index.html"}
-    assert len(pages) == len(entries)
-    for entry in entries:
-        link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
-        page = link.rsplit("/", 1)[-1]
-        assert page in pages or not link.startswith("http://127.0.0.1:8000/"), link
-    for item in json.loads((output / "commentary.json").read_bytes())["items"]:
-        assert item["url"]
+    assert pages
+
+    def its_page_or_its_own(link: str) -> str:
+        if link.startswith(feeds_url):  # ours: its page
+            assert link.startswith(f"{feeds_url}commentary/"), link
+            assert link.rsplit("/", 1)[-1] in pages, link
+        return link
+
+    atom = etree.parse(str(output / "commentary.atom")).getroot()
+    atom_links = [
+        its_page_or_its_own(e.find(f"{ATOM}link[@rel='alternate']").get("href"))
+        for e in atom.iter(f"{ATOM}entry")
+    ]
+    rss = etree.parse(str(output / "commentary.rss")).getroot()
+    rss_links = []
+    for item in rss.iter("item"):
+        rss_links.append(its_page_or_its_own(item.findtext("link")))
+        # Where it comes from: the house's own feed, as every other item names its source.
+        assert item.find("source").get("url") == f"{feeds_url}commentary.rss"
+    json_links = [
+        its_page_or_its_own(item["url"])
+        for item in json.loads((output / "commentary.json").read_bytes())["items"]
+    ]
+    assert len(pages) == len(atom_links)
+    assert sorted(atom_links) == sorted(rss_links) == sorted(json_links)
     listing = lxml.html.fromstring((output / "commentary" / "index.html").read_bytes())
     assert sorted(listing.xpath("//article//a/@href")) == sorted(pages)
+
+
+def test_index_html_shows_the_news_first_and_folds_the_per_source_feeds(output):
+    page = lxml.html.fromstring((output / "index.html").read_bytes())
+    assert len(page.xpath("//main//article")) == 50  # publish.html_entries
+    per_source = {p.stem for p in feeds(output, ".atom") if p.stem.startswith("source-")}
+    assert len(per_source) > 20
+    folded = page.xpath("//footer//details//li/a[1]/@href")
+    assert {href.removesuffix(".atom") for href in folded} == per_source
+    shown = page.xpath("//footer/ul[@class='feeds']/li/a[1]/@href")
+    assert shown and not any(href.startswith("source-") for href in shown)
