@@ -305,6 +305,18 @@ def _regex(pattern: str, where: str) -> re.Pattern[str]:
         ) from None
 
 
+def is_empty(item: Item) -> bool:
+    """A listing with nothing in it (no title, link, text or enclosure: feeds have such
+    placeholders): published, it would be an "(untitled)" entry leading nowhere."""
+    return not (
+        item.title.strip()
+        or item.link
+        or item.enclosures
+        or plain_text(item.summary).strip()
+        or plain_text(item.content).strip()
+    )
+
+
 def newest_item(storage: Storage) -> datetime | None:
     with contextlib.closing(iter(storage.iter_items(limit=1, newest_first=True))) as items:
         for stored in items:
@@ -336,6 +348,8 @@ def select_entries(
         items = catalog.with_commentary(items, source_ids, since)
         with contextlib.closing(iter(items)) as items:
             for stored in items:
+                if is_empty(stored.item):
+                    continue
                 text = _LazyText(stored)
                 for selection in list(active):
                     if selection.matches(stored, catalog, text):

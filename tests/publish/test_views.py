@@ -240,6 +240,17 @@ def test_tracking_pixels_go_and_an_empty_body_gives_no_empty_content(store_at, t
     assert next(i for i in items if i["title"] == "Без текста")["content_text"] == "Без текста"
 
 
+def test_a_listing_with_nothing_in_it_is_not_published(store_at, tmp_path):
+    # Le Cercle Psy's feed has an <item> with an empty title, link and description: an
+    # "(untitled)" entry leading nowhere, on which readers do not even agree.
+    empty = Item(id="placeholder", title="", link=None, published=FETCHED_AT.replace(hour=11))
+    only_a_title = replace(empty, id="headline", title="Заголовок без ссылки")
+    out = publish_with(store_at, tmp_path, sample_config(), {"tengri": [empty, only_a_title]})
+    for name in ("all.json", "source-tengri.json"):
+        titles = [i.get("title") for i in json.loads((out / name).read_bytes())["items"]]
+        assert "(untitled)" not in titles and "Заголовок без ссылки" in titles, name
+
+
 def test_the_repost_notice_and_the_source_link_are_separate_sentences(store_at, tmp_path):
     out = publish_with(store_at, tmp_path, sample_config())
     items = json.loads((out / "all.json").read_bytes())["items"]
