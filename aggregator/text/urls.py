@@ -189,6 +189,11 @@ def as_uri(url: str | None) -> str | None:
 def http_uri(url: str | None) -> str | None:
     """Like :func:`as_uri`, but only http(s): what we dare to put into an HTML href."""
     uri = as_uri(url)
-    if uri and urlsplit(uri).scheme in ("http", "https"):
-        return uri
-    return None
+    if not uri:
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return None
+    if not parts.path:  # "https://site.kz" is "https://site.kz/" (RFC 3986 6.2.3), as
+        uri = parts._replace(path="/").geturl()  # readers (newsboat) show it
+    return uri

@@ -103,3 +103,12 @@ def test_what_is_not_an_http_url_comes_back_unchanged(url):
 def test_canonical_form_is_a_fixed_point():
     url = "https://www.inform.kz/ru/новость/?b=1&a=%d0%b0&utm_source=x#x"
     assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+def test_a_link_we_publish_to_a_sites_root_ends_in_a_slash_as_readers_show_it():
+    from aggregator.text.urls import http_uri
+
+    assert http_uri("https://localhost:8000") == "https://localhost:8000/"
+    assert http_uri("https://site.kz?id=1") == "https://site.kz/?id=1"
+    assert http_uri("https://site.kz/news") == "https://site.kz/news"
+    assert http_uri("javascript:alert(1)") is None
