@@ -338,8 +338,6 @@ PASSAGE_WORDS = 25  # paragraphs shorter than this are joined with the next
 PASSAGE_WEIGHT = 0.85  # a passage's coverage counts this much against the whole post's
 EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not the runner-up
 EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
-EVIDENCE_AGREE = 2  # names/numbers of the post only the best item has, none only a rival has
-CONTEST_NEAR = 0.75  # ... decide between items this close in similarity
 CLEAR_SURE = 0.10  # a retelling this similar to one item ...
 CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
 SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
@@ -404,20 +402,6 @@ def _match_similar(
     second = rivals[0][0] if rivals else 0.0
     confidence = _similar_confidence(best, second)
     found = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
-    if same and found.against >= EVIDENCE_AGREE:
-        # Two outlets' reports of one event are worded about alike; the post's names and
-        # numbers tell them apart.  A close runner-up that has the ones the best item
-        # lacks, and lacks none the best item has, is the better answer.
-        for score, other in rivals[:2]:
-            if score < best * CONTEST_NEAR:
-                break
-            rest = [d for d in (doc, *(d for _, d in rivals[:3])) if d != other]
-            theirs = _shared_evidence(commentary, index, other, rest)
-            if theirs.unique >= EVIDENCE_AGREE and not theirs.against:
-                rivals = [(best, doc), *((s, d) for s, d in rivals if d != other)]
-                doc, best, found, second = other, score, theirs, best
-                confidence = _similar_confidence(best, second)
-                break
     shared = found.shared
     evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
     distinct = len(shared) - found.runner
@@ -431,15 +415,6 @@ def _match_similar(
         or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
         # ... or several rare words of the post are in this item and in none of its rivals.
         or (best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN)
-        # ... or, against the same event told by another outlet, names and numbers of the
-        # post that only this item has, none that only a rival has, and no figure missing.
-        or (
-            best >= EVIDENCE_COVERAGE
-            and found.unique >= EVIDENCE_AGREE
-            and not found.against
-            and second * CONTEST_NEAR <= best
-            and not _unexplained_figures(commentary, index, doc)
-        )
         # ... or far ahead, as similar as a retelling is, and no figure of the post is
         # missing from it (a follow-up or another event on the topic has figures of its own).
         or (
@@ -459,7 +434,10 @@ def _match_similar(
             or (distinct >= 2 and second <= best * 0.4)
             or (len(shared) >= 3 and second <= best * 0.25)
         )
-        if (unique and (numbers >= 1 or len(shared) >= 3) and native < best * 0.6) or (
+        # A native item sharing at most one of the post's names and numbers is another
+        # event on the topic, not its own-language telling: it may come closer.
+        native_limit = 0.8 if found.runner <= 1 and distinct >= EVIDENCE_SURE else 0.6
+        if (unique and (numbers >= 1 or len(shared) >= 3) and native < best * native_limit) or (
             found.own >= OWN_SURE and second <= best * OWN_MARGIN and native < best * 0.7
         ):
             confidence = max(confidence, CONFIDENT)
@@ -469,14 +447,9 @@ def _match_similar(
         # Its quote is in no stored item: the item found is most likely another outlet's
         # report of the event, its source never fetched.  An editor decides.
         confidence = min(confidence, CONFIDENT - 0.01)
-    # The item chosen first (names and numbers may have put it ahead of a closer wording).
-    shown = sorted(
-        ranked[:3] if doc in (d for _, d in ranked[:3]) else ranked[:2] + [(best, doc)],
-        key=lambda sd: sd[1] != doc,
-    )
     candidates = tuple(
-        (index.keys[d], round(confidence if d == doc else _similar_confidence(s, best), 3))
-        for s, d in shown
+        (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
+        for s, d in ranked[:3]
     )
     considered = tuple(dict.fromkeys(index.keys[d] for _, d in (*ranked[:5], *rivals[:3])))
     if confidence < REVIEW:
@@ -500,8 +473,6 @@ class _Evidence:
     shared: list[str]  # names/numbers of the post that the best item has
     runner: int  # how many of them the runner-up with most of them has
     own: int  # distinctive words (any) of the post the best item has and no rival has
-    unique: int = 0  # names/numbers of the post the best item has and none of its rivals
-    against: int = 0  # names/numbers of the post a rival has and the best item has not
 
 
 def _shared_evidence(
@@ -534,7 +505,6 @@ def _shared_evidence(
     ]
     found += approximate
     shared = list(dict.fromkeys(t for t, sid in found if index.has_skeleton(doc, sid)))
-    in_others = {t for t, sid in found for o in others if index.has_skeleton(o, sid)}
     runner = max(
         (len({t for t, sid in found if index.has_skeleton(o, sid)}) for o in others), default=0
     )
@@ -556,17 +526,8 @@ def _shared_evidence(
     }
     # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
-    facts = set(words(" ".join(inside)))
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
-    return _Evidence(
-        shared,
-        runner,
-        len(only) if only & named else 0,
-        # Facts only: a figure, or a name inside a sentence (a sentence's first word is
-        # capitalized whatever it is: "Дорожники").
-        unique=sum(1 for t in shared if t not in in_others and _is_fact(t, facts)),
-        against=sum(1 for t in in_others.difference(shared) if _is_fact(t, facts)),
-    )
+    return _Evidence(shared, runner, len(only) if only & named else 0)
 
 
 ROUNDED_SPAN = 0.05  # a round figure stands for exact ones at most this far from it
@@ -613,10 +574,6 @@ def _unexplained_figures(commentary: Commentary, index: MatchIndex, doc: int) ->
         if not any(index.has_skeleton(doc, sid) for sid in sids):
             missing.append(figure)
     return missing
-
-
-def _is_fact(token: str, names: set[str]) -> bool:
-    return token[:1].isdigit() or token in names
 
 
 def _sentence_start(text: str, at: int) -> bool:
@@ -692,7 +649,7 @@ def _word_for_word(match: Match, commentary: Commentary, storage: Storage) -> Ma
     for key, number in zip(match.keys, match.quotes, strict=False):
         if number >= 0:
             stored = storage.get_item(key)
-            if stored is None or not in_item_text(commentary.quotes[number], stored):
+            if stored is None or not _in_item_text(commentary.quotes[number], stored):
                 number = -1
         numbers.append(number)
     numbers += match.quotes[len(numbers) :]
@@ -705,7 +662,7 @@ def _word_for_word(match: Match, commentary: Commentary, storage: Storage) -> Ma
 _CUT = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
 
 
-def in_item_text(quote: str, stored: StoredItem) -> bool:
+def _in_item_text(quote: str, stored: StoredItem) -> bool:
     """Whether every piece of ``quote`` between cut marks ("…") is in the item's title or
     text as written (runs of spaces and the pieces' edge punctuation apart)."""
     item = stored.item
