@@ -110,16 +110,63 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     if "noscript" in fragment:
         fragment = _NOSCRIPT_TAG.sub("", fragment)
     if base_url and base_url.startswith(_HTTP_SCHEMES):
-        try:
-            cleaned = _cleaner(base_url).clean(fragment)
-        except ValueError:
-            # ammonia rejects a base it cannot parse ("http://[bad"); drop relatives instead.
-            cleaned = _cleaner(None).clean(fragment)
+        cleaned = _clean(fragment, base_url)
     else:
         cleaned = _cleaner(None).clean(fragment)
     if "<img" in cleaned:
         cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     return cleaned
+
+
+# The base of an item's HTML is its own link, so nearly every call has another base,
+# and a Cleaner per base cost three times the cleaning.  But the base shows in the
+# result only where a relative URL took its host: ammonia joins every URL attribute
+# onto the base, and an absolute URL comes out the same on any base, a
+# scheme-relative one ("//cdn/x") the same on any base of the same scheme.  So the
+# fragment is cleaned with a stand-in base of the base's scheme; only when the
+# stand-in's host shows in the result is it cleaned again with its own base.
+_STAND_IN_HOST = "relative-url.aggregator.invalid"
+_AUTHORITY_END = re.compile(r"[/?#\\]")
+_BASE_PARSES: dict[tuple[str, str], bool] = {}
+
+
+def _clean(fragment: str, base_url: str) -> str:
+    """``fragment`` cleaned against ``base_url`` (an http(s) URL), as
+    :func:`_clean_exactly` does, without building a Cleaner for each base."""
+    scheme, sep, rest = base_url.partition("://")
+    scheme = scheme.lower()
+    if sep and scheme in _HTTP_SCHEMES:
+        authority = _AUTHORITY_END.split(rest, 1)[0]
+        if _base_parses(scheme, authority):
+            cleaned = _cleaner(f"{scheme}://{_STAND_IN_HOST}/").clean(fragment)
+            if _STAND_IN_HOST not in cleaned:
+                return cleaned
+    return _clean_exactly(fragment, base_url)
+
+
+def _clean_exactly(fragment: str, base_url: str) -> str:
+    try:
+        return _cleaner(base_url).clean(fragment)
+    except ValueError:
+        # ammonia rejects a base it cannot parse ("http://[bad"); drop relatives instead.
+        return _cleaner(None).clean(fragment)
+
+
+def _base_parses(scheme: str, authority: str) -> bool:
+    """Whether ammonia accepts a base of this scheme and authority: for http(s), only
+    the host and port can make a URL fail to parse, never the path, query or fragment."""
+    key = (scheme, authority)
+    parses = _BASE_PARSES.get(key)
+    if parses is None:
+        if len(_BASE_PARSES) >= _CLEANERS_MAX:
+            _BASE_PARSES.clear()
+        try:
+            nh3.Cleaner(url_relative=("rewrite_with_base", f"{scheme}://{authority}/"))
+            parses = True
+        except ValueError:
+            parses = False
+        _BASE_PARSES[key] = parses
+    return parses
 
 
 def absolute_http_url(url: str | None, base_url: str | None = None) -> str | None:
