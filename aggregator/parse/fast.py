@@ -48,6 +48,7 @@ _XML_NS = "http://www.w3.org/XML/1998/namespace"
 # Declared on the root, these make feedparser call the document RSS 1.0 or 0.90.
 _RDF_VERSION_NS = frozenset({"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"})
 # feedparser's namespace URI -> prefix table (lowercased, as it matches them).
+_CAN_BE_RELATIVE_URI = frozenset(_FeedParserMixin.can_be_relative_uri)
 _KNOWN_NS = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _CANONICAL_PREFIXES = frozenset(p.lower() for p in _KNOWN_NS.values() if p)
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
@@ -59,6 +60,7 @@ _FIRST_ELEMENT = re.compile(r"<\w", re.ASCII)  # on bytes, as feedparser's
 _DECLARATION_IN_PROLOG = re.compile(r"<!(?!--)")  # DOCTYPE, ENTITY
 
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")  # text that cannot have been read as Latin-1
 # What feedparser maps C1 controls to: the windows-1252 characters of those bytes
 # (the five bytes windows-1252 leaves undefined stay as they are).
 _CP1252 = {
@@ -474,7 +476,8 @@ class _FastParser:
     ) -> str:
         """The value feedparser's pop() makes of an element's text."""
         output = text.strip()
-        if output and element in _FeedParserMixin.can_be_relative_uri and resolve:
+        # feedparser's _urljoin("", x) only removes slashes after "scheme://".
+        if ":///" in output and element in _CAN_BE_RELATIVE_URI and resolve:
             output = _urljoin("", output)
         if (
             detail is not None
@@ -483,10 +486,12 @@ class _FastParser:
             and _FeedParserMixin.looks_like_html(output)
         ):
             detail["type"] = "text/html"
-        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-            output = output.encode("iso-8859-1").decode("utf-8")  # UTF-8 read as Latin-1
-        if _C1_CONTROLS.search(output):
-            output = output.translate(_CP1252)
+        if not output.isascii():  # ASCII is left as it is by both steps
+            if not _BEYOND_LATIN1.search(output):
+                with contextlib.suppress(UnicodeDecodeError):
+                    output = output.encode("iso-8859-1").decode("utf-8")  # UTF-8 read as Latin-1
+            if _C1_CONTROLS.search(output):
+                output = output.translate(_CP1252)
         if detail is not None:
             detail["value"] = output
         return output
