@@ -177,6 +177,33 @@ def absolute_http_url(url: str | None, base_url: str | None = None) -> str | Non
     url = _URL_TABS_NEWLINES.sub("", url).strip(_C0_AND_SPACE)
     if not url:
         return None
+    if _PLAIN_HTTP_URL.match(url) and (not base_url or _base_splits(base_url)):
+        return url
+    return _resolve(url, base_url)
+
+
+# An absolute http(s) URL with a plain ASCII host and no query, fragment or ";" params:
+# urljoin onto any base that urlsplit accepts, and urlsplit, leave it as it is.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[^?#;]*)?\Z")
+_BASE_SPLITS: dict[str, bool] = {}
+
+
+def _base_splits(base_url: str) -> bool:
+    splits = _BASE_SPLITS.get(base_url)
+    if splits is None:
+        if len(_BASE_SPLITS) >= _CLEANERS_MAX:
+            _BASE_SPLITS.clear()
+        try:
+            urlsplit(_URL_TABS_NEWLINES.sub("", base_url).strip(_C0_AND_SPACE))
+            splits = True
+        except ValueError:
+            splits = False
+        _BASE_SPLITS[base_url] = splits
+    return splits
+
+
+def _resolve(url: str, base_url: str | None) -> str | None:
+    """absolute_http_url's long way, for every URL (``url`` is stripped already)."""
     try:
         if base_url:
             url = urljoin(_URL_TABS_NEWLINES.sub("", base_url).strip(_C0_AND_SPACE), url)

@@ -230,3 +230,37 @@ def test_cleaning_gives_what_a_cleaner_built_for_the_base_gives(base):
 
     for fragment in FRAGMENTS:
         assert sanitize._clean(fragment, base) == sanitize._clean_exactly(fragment, base)
+
+
+URLS = [
+    "https://news.example.kz/ru/news/1",
+    "http://news.example.kz",
+    "http://news.example.kz:8080/a b/новость",
+    "https://news.example.kz/a;b",
+    "https://news.example.kz/a;",
+    "https://news.example.kz/?",
+    "https://news.example.kz/a?b=1#c",
+    "https://news.example.kz/#",
+    "http:///path",
+    "http://:80/x",
+    "http://./x",
+    "https://user@news.example.kz/",
+    "https://[::1]/x",
+    "https://[bad/x",
+    "https://информ.кз/x",
+    "HTTP://NEWS.example.kz/x",
+    "//cdn.example/x",
+    "/ru/news/1",
+    "news/1",
+    "javascript:alert(1)",
+    "mailto:desk@example.kz",
+]
+
+
+@pytest.mark.parametrize("base", [None, "", BASE, "http://[bad/", "ftp://files.example/", "news/"])
+def test_absolute_urls_come_out_as_the_long_way_makes_them(base):
+    # absolute_http_url takes a shortcut for plain absolute URLs; it must never show.
+    from aggregator.parse import sanitize
+
+    for url in URLS:
+        assert absolute_http_url(url, base) == sanitize._resolve(url, base), url
