@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from feedparser.util import FeedParserDict
@@ -401,12 +402,12 @@ class _FastParser:
     def _published(self, el, name, attrs, lang, ctx, in_entry, depth):
         value = self._text(_leaf(el), "published")
         ctx["published"] = value
-        ctx["published_parsed"] = _parse_date(value)
+        ctx["published_parsed"] = _date(value)
 
     def _updated(self, el, name, attrs, lang, ctx, in_entry, depth):
         value = self._text(_leaf(el), "updated")
         ctx["updated"] = value
-        ctx["updated_parsed"] = _parse_date(value)
+        ctx["updated_parsed"] = _date(value)
 
     def _language(self, el, name, attrs, lang, ctx, in_entry, depth):
         ctx["language"] = self._text(_leaf(el), "language")
@@ -588,6 +589,54 @@ class _FastParser:
             if prefix in _CANONICAL_PREFIXES and prefix != canonical.lower():
                 raise _Fallback("a standard prefix for another namespace")
         self.unknown_prefixes = unknown
+
+
+# The two spellings nearly every feed uses, read as feedparser's _parse_date reads them
+# (its W3DTF handler; for RFC 822, its RFC 822 handler, after the W3DTF one declined)
+# at a tenth of the cost; anything else, or a value these cannot take, goes to it.
+_W3DTF = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|([+-])(\d\d):(\d\d))\Z"
+)
+_RFC822 = re.compile(
+    r"(?:mon|tue|wed|thu|fri|sat|sun), (\d\d?) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) "
+    r"(\d{4}) (\d\d):(\d\d):(\d\d) (?:gmt|([+-])(\d\d)(\d\d))\Z",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
+def _date(value: str) -> Any:
+    """feedparser's ``_parse_date(value)``: a UTC struct_time, or None."""
+    match = _W3DTF.match(value)
+    if match is not None:
+        year, month, day, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    else:
+        match = _RFC822.match(value)
+        if match is None:
+            return _parse_date(value)
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+        month = _MONTHS[month.lower()]
+    try:
+        stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+        if sign is not None:
+            offset = _OFFSETS.get((sign, zone_hours, zone_minutes))
+            if offset is None:
+                offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+                _OFFSETS[sign, zone_hours, zone_minutes] = offset = (
+                    offset if sign == "+" else -offset
+                )
+            stamp -= offset
+        return stamp.utctimetuple()
+    except (ValueError, OverflowError):
+        return _parse_date(value)
+
+
+_OFFSETS: dict[tuple[str, str, str], timedelta] = {}  # a handful of zones per run
 
 
 def _leaf(el: Any) -> str:

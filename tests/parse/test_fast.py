@@ -468,3 +468,61 @@ def test_namespace_prefixes_are_mapped_document_wide_as_feedparser_does() -> Non
 )
 def test_xml_declarations_are_rewritten_as_feedparser_does(prolog: str) -> None:
     check(prolog + rss("<item><title>t</title></item>"))
+
+
+# fast.py reads the two usual spellings of a date itself; feedparser reads the rest.
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DATES = [
+    "2024-05-20T12:39:00+05:00",
+    "2024-05-20T12:39:00Z",
+    "2024-05-20T12:39:00.999999-03:30",
+    "2024-05-20t12:39:00z",
+    "2024-02-30T12:00:00Z",
+    "2024-13-01T12:00:00Z",
+    "2024-05-20T24:00:00Z",
+    "2024-05-20T12:60:00Z",
+    "2024-05-20T12:00:60Z",
+    "2024-05-20T12:00:00+99:99",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2024-05-20T12:39:00+0500",
+    "2024-05-20 12:39:00",
+    "2024-05-20",
+    "Mon, 20 May 2024 12:39:00 +0500",
+    "Mon, 20 May 2024 12:39:00 -0330",
+    "Mon, 20 May 2024 07:39:00 GMT",
+    "mon, 20 may 2024 07:39:00 gmt",
+    "MON, 20 MAY 2024 07:39:00 GMT",
+    "Mon, 5 May 2024 07:39:00 +0000",
+    "Mon, 31 Feb 2024 07:39:00 +0000",
+    "Mon, 20 May 2024 24:39:00 +0000",
+    "Mon, 20 May 2024 07:39:60 +0000",
+    "Mon, 20 May 2024 07:39:00 +9999",
+    "Mon, 01 Jan 0001 00:00:00 +0100",
+    "Fri, 31 Dec 9999 23:59:59 -0100",
+    "Mon, 20 May 24 07:39:00 GMT",
+    "Mon,  20 May 2024 07:39:00 GMT",
+    "Mon 20 May 2024 07:39:00 GMT",
+    "Xyz, 20 May 2024 07:39:00 GMT",
+    "Mon, 20 May 2024 07:39:00 EST",
+    "Mon, 20 May 2024 07:39 GMT",
+    "20 May 2024 07:39:00 GMT",
+    *(f"{d}, {n:02} {m} 2024 0{n % 10}:{n:02}:0{n % 7} +0{n % 9}{n % 6}0" for n, (d, m)
+      in enumerate((d, m) for d in DAYS for m in MONTHS)),
+]  # fmt: skip
+
+
+def test_dates_parse_the_same_on_both_paths() -> None:
+    items = "".join(
+        f"<item><title>t{n}</title><guid>g{n}</guid><pubDate>{d}</pubDate>"
+        f"<dc:date>{d}</dc:date></item>"
+        for n, d in enumerate(DATES)
+    )
+    check(rss(items))
+    entries = "".join(
+        f"<entry><id>e{n}</id><title>t</title><published>{d}</published>"
+        f"<updated>{d}</updated></entry>"
+        for n, d in enumerate(DATES)
+    )
+    check(atom(entries))
