@@ -23,6 +23,7 @@ is not normalized.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -62,6 +63,9 @@ _QUERY_VALUE_SAFE = _QUERY_KEY_SAFE + "="
 _DEFAULT_PORTS = {80, 443}
 
 
+# Storing a fetch asks for each new item's canonical link twice (one article per link,
+# then the dedupe against stored items): the second time is a lookup.
+@functools.lru_cache(maxsize=1024)
 def canonical_url(url: str) -> str:
     """Return the canonical spelling of ``url`` (see the module docstring)."""
     text = url.strip()
