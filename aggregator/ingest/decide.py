@@ -404,8 +404,12 @@ def content_hash(item: Item) -> str:
         [vars(e) for e in item.enclosures],
         item.language,
     ]
-    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    data = _JSON.encode(fields)
     return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# json.dumps with these options builds an encoder per call; the output is the same.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def with_language(feed: ParsedFeed, source: SourceConfig) -> list[Item]:
@@ -420,6 +424,6 @@ def _iso(moment: datetime | None) -> str | None:
     # The store's spelling of a time (fixed-width UTC): hashes already stored stay equal.
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")

@@ -43,12 +43,18 @@ def sha1(text: str) -> str:
 def json_text(value: Any) -> str:
     if not value and isinstance(value, list):
         return "[]"  # most items have no enclosures, many no authors
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(value)
+
+
+# json.dumps with these options builds an encoder per call; the output is the same.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive one is taken as UTC (the contract is aware UTC: local
     time must not creep in)."""
+    if moment.tzinfo is UTC:  # nearly always: every time we make is
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
