@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from aggregator.ingest.decide import (
     content_hash,
@@ -10,7 +10,7 @@ from aggregator.ingest.decide import (
     plan_items,
     undated_times,
 )
-from aggregator.models import Item, SeenItem
+from aggregator.models import Author, Enclosure, Item, SeenItem
 
 FETCHED = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -220,3 +220,23 @@ def test_a_feed_without_a_date_of_its_own_is_dated_when_its_body_changed():
         source, state, dated, {}, body_hash="h2", max_age=None, fetch=FetchConfig(), now=FETCHED
     )
     assert plan.state.feed_updated == FETCHED - timedelta(days=2)
+
+
+def test_a_content_hash_stays_what_earlier_versions_stored():
+    # Stored hashes are compared with new ones: a changed spelling would make every
+    # stored item look edited on the next fetch.
+    item = Item(
+        id="a",
+        title="Заголовок «новости»",
+        link="https://inform.kz/ru/1",
+        summary="<p>Кратко</p>",
+        content="<p>Текст</p>",
+        published=datetime(2026, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=5))),
+        updated=datetime(2026, 3, 1, 3, 30, tzinfo=UTC),
+        published_raw="Sun, 01 Mar 2026 08:00:00 +0500",
+        authors=(Author(name="Редакция", email="news@inform.kz"),),
+        categories=("Политика", "Экономика"),
+        enclosures=(Enclosure(url="https://inform.kz/a.jpg", type="image/jpeg", length=1024),),
+        language="ru",
+    )
+    assert content_hash(item) == "9f95cfcded053228993a7e51aaf7dc959b759a09"
