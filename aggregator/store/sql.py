@@ -284,21 +284,29 @@ class SQLStorage:
         text = d.codec.text
         state = plan.state
         fetched = d.codec.time(plan.fetched_at)
+        # The rows are built before the write lock is taken: other writers (the other
+        # parse workers of a run) wait for the SQL only.
+        fresh = [
+            (
+                w.item.id,
+                rowmap.item_row(
+                    w, first_key(state.source_id, w.item.id), self._canonical(w), fetched, d.codec
+                ),
+            )
+            for w in plan.writes
+            if w.kind == "new"
+        ]
+        changed = [w for w in plan.writes if w.kind == "changed"]
+        changed_rows = [
+            rowmap.item_row(w, _key(w), self._canonical(w), fetched, d.codec) for w in changed
+        ]
         with self._transaction() as cur:
             # First, so that item_sources can refer to the source.
             cur.execute(d.sql(_UPSERT_SOURCE), rowmap.source_row(state, d.codec))
-            fresh = [w for w in plan.writes if w.kind == "new"]
             self._insert_fresh(cur, state.source_id, fresh, fetched)
-            changed = [w for w in plan.writes if w.kind == "changed"]
             if changed:
                 # keeps key, the first source's item id, first_seen
-                cur.executemany(
-                    d.sql(_UPDATE_ITEM),
-                    [
-                        rowmap.item_row(w, _key(w), self._canonical(w), fetched, d.codec)
-                        for w in changed
-                    ],
-                )
+                cur.executemany(d.sql(_UPDATE_ITEM), changed_rows)
                 cur.executemany(
                     d.sql(
                         "UPDATE item_sources SET content_hash = %s, last_seen = %s "
@@ -329,10 +337,12 @@ class SQLStorage:
         return self.dialect.codec.text(canonical_url(link)) if link else None
 
     def _insert_fresh(
-        self, cur: Any, source_id: str, fresh: Sequence[ItemWrite], fetched: Any
+        self, cur: Any, source_id: str, fresh: Sequence[tuple[str, dict[str, Any]]], fetched: Any
     ) -> None:
         """Attach or insert items this source never gave before, in a few statements.
 
+        ``fresh``: (item id, its row as rowmap.item_row makes it, keyed as if first stored
+        here) for each.
         An item whose canonical link is already stored through *another* source is the
         same article: the source is attached to it.  Everything else is inserted under
         a new key.  One query finds the stored articles, two executemany calls write.
@@ -342,7 +352,7 @@ class SQLStorage:
         if not fresh:
             return
         d = self.dialect
-        links = [self._canonical(w) for w in fresh]
+        links = [row["canonical_link"] for _, row in fresh]
         mergeable = {link for link in links if link and urlsplit(link).path not in ("", "/")}
         stored_as: dict[str, str] = {}
         if mergeable:
@@ -360,22 +370,20 @@ class SQLStorage:
             )
             for link, key in cur.fetchall():
                 stored_as.setdefault(link, key)
-        keys = [first_key(source_id, w.item.id) for w in fresh]
+        keys = [row["key"] for _, row in fresh]
         cur.execute(d.sql("SELECT key FROM items WHERE " + d.in_list("key")), (d.list_value(keys),))
         taken = {row[0] for row in cur.fetchall()}
         item_rows, source_rows = [], []
-        for write, link, key in zip(fresh, links, keys, strict=True):
+        for (item_id, row), link, key in zip(fresh, links, keys, strict=True):
             existing = stored_as.pop(link, None) if link in mergeable else None
             if existing is not None:  # the same article, stored through another source
                 key = existing
             else:
                 if key in taken:
-                    key = self._new_key(cur, source_id, write.item.id, taken)
+                    key = row["key"] = self._new_key(cur, source_id, item_id, taken)
                 taken.add(key)
-                item_rows.append(rowmap.item_row(write, key, link, fetched, d.codec))
-            source_rows.append(
-                (key, source_id, d.codec.text(write.item.id), fetched, fetched, write.content_hash)
-            )
+                item_rows.append(row)
+            source_rows.append((key, source_id, row["id"], fetched, fetched, row["content_hash"]))
         if item_rows:
             cur.executemany(d.sql(_INSERT_ITEM), item_rows)
         cur.executemany(d.sql(_INSERT_ITEM_SOURCE), source_rows)
