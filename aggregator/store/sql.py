@@ -485,16 +485,27 @@ class SQLStorage:
         """
         sql = self.dialect.sql
         cutoff = self.dialect.codec.time(now - timedelta(days=retention_days))
+        # Old and no longer listed: only such items can go.  Most runs find none (every
+        # item a feed still lists was just seen), and then the ranking of every stored
+        # item by source below, the costly part, is not computed.
+        old_and_unlisted = """
+            published < %(cutoff)s
+            AND NOT EXISTS (
+                SELECT 1 FROM item_sources
+                WHERE item_key = items.key AND last_seen >= %(cutoff)s
+            )
+        """
         with self._transaction() as cur:
-            deleted = cur.execute(
-                sql(
-                    """
+            deleted = 0
+            cur.execute(
+                sql(f"SELECT 1 FROM items WHERE {old_and_unlisted} LIMIT 1"), {"cutoff": cutoff}
+            )
+            if cur.fetchone() is not None:
+                deleted = cur.execute(
+                    sql(
+                        f"""
                     DELETE FROM items
-                    WHERE published < %(cutoff)s
-                    AND NOT EXISTS (
-                        SELECT 1 FROM item_sources
-                        WHERE item_key = items.key AND last_seen >= %(cutoff)s
-                    )
+                    WHERE {old_and_unlisted}
                     AND key NOT IN (
                         SELECT item_key FROM (
                             SELECT s.item_key, row_number() OVER (
@@ -504,9 +515,9 @@ class SQLStorage:
                         ) ranked WHERE n <= %(keep)s
                     )
                     """
-                ),
-                {"cutoff": cutoff, "keep": keep_latest},
-            ).rowcount
+                    ),
+                    {"cutoff": cutoff, "keep": keep_latest},
+                ).rowcount
             # Items no source refers to cannot be listed or updated: drop them too.
             deleted += cur.execute(
                 "DELETE FROM items WHERE NOT EXISTS "
