@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import bisect
 import functools
-import heapq
 import itertools
 import math
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aggregator.models import StoredItem
 from aggregator.text.html import plain_text
@@ -96,37 +97,57 @@ _STOP = frozenset().union(*STOP_WORDS.values())
 class MatchIndex:
     """Every stored item that a commentary may comment on, indexed for matching.
 
-    Add items oldest first (``storage.iter_items(newest_first=False)``): the date window
-    of the similarity step is then a range of document numbers.
+    Items may be added in any order and removed again (``remove``), so that an index kept
+    between runs is brought up to the store's changes (saved.py) instead of built anew.
+    Whatever the order, every answer is the one of an index built from the same items
+    oldest first: ties go by an item's place in (published, key) order (``order_of``),
+    never by when it was added; words are ordered by their text, never by when they were
+    first seen; a word or skeleton no item has any more is unknown again.  Items added
+    oldest first make the date window of similarity a range of document numbers; an item
+    added out of order joins a short "tail" that windows check one by one.
     """
 
     def __init__(self) -> None:
-        self.keys: list[str] = []
-        self._times: list[float] = []
+        self.keys: list[str] = []  # per document number (a removed item's stays, unused)
+        self._times = array("d")
+        self._ranks = array("d")  # per doc: its place in (published, key) order
+        self._in_order = 0  # docs below this number were added in (published, key) order
+        self._tail: list[tuple[float, str, int]] = []  # (time, key, doc) of the others, sorted
+        self._alive = bytearray()
+        self._count = 0
+        self._crowded = False  # two neighbours' places too close for another in between
         self._sources: list[str] = []
-        self._seqs: list[array] = []  # stem ids of title + text, in order
-        self._lengths: list[int] = []  # content words (not stop words)
-        self._arrays = None  # a numpy copy of the lengths, made on the first search
+        self._refs: list[tuple[str, str]] = []  # per doc: (canonical link, item id)
+        # Per doc, one after the other: stem ids of title + text, in order; skeleton ids.
+        self._seq_flat = array("i")
+        self._seq_at = array("q", [0])
+        self._skel_flat = array("i")
+        self._skel_at = array("q", [0])
+        self._lengths = array("i")  # content words (not stop words)
+        self._numpy: tuple | None = None  # numpy copies made on the first search
         self._total_length = 0
-        self._ordered = True
-        # Stems: token -> stem id; per stem id its postings (doc << 4 | tf << 1 | title).
+        # Stems: token -> stem id; per stem id its postings (doc << 4 | tf << 1 | title),
+        # in doc order, and how many items have it at all (stop stems have no postings).
         self._stem_of: dict[str, int] = {}
         self._stem_ids: dict[str, int] = {}
+        self._stem_names: list[str] = []
+        self._stem_docs = array("i")
         self._stop_stems: set[int] = set()
         self._postings: list[array] = []
         self._by_key: dict[str, int] = {}
-        self._by_link: dict[str, int] = {}
-        self._by_item_id: dict[str, int] = {}
+        self._by_link: dict[str, list[int]] = {}
+        self._by_item_id: dict[str, list[int]] = {}
         # Skeletons: token -> skeleton id (-1: none); per skeleton id the docs having it.
         self._languages = bytearray()
         self._skeleton_of: dict[str, int] = {}
         self._skeleton_ids: dict[str, int] = {}
+        self._skeleton_names: list[str] = []
         self._skeleton_postings: list[array] = []
         # Whole numbers by value (see ``_figures``), made when first asked for.
         self._figure_table: tuple[list[int], list[int], int] | None = None
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return self._count
 
     @classmethod
     def build(cls, items: Iterable[StoredItem]) -> MatchIndex:
@@ -135,19 +156,38 @@ class MatchIndex:
             index.add(stored)
         return index
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether enough was added out of order or removed that searches slow down: then
+        an index built anew (the same answers) is worth its time."""
+        limit = max(1000, self._count // 20)
+        holes = len(self.keys) - self._count
+        return self._crowded or len(self._tail) > limit or holes > 2 * limit
+
     def add(self, stored: StoredItem) -> None:
+        """Index ``stored``, an item not in the index (``remove`` an edited one first)."""
         item = stored.item
+        key = stored.key
+        if key in self._by_key:
+            raise ValueError(f"{key!r} is in the index already")
         doc = len(self.keys)
-        self.keys.append(stored.key)
         when = stored.published.timestamp()
-        if self._times and when < self._times[-1]:
-            self._ordered = False
+        rank = self._place(when, key, doc)
+        self.keys.append(key)
         self._times.append(when)
+        self._ranks.append(rank)
+        self._alive.append(1)
+        self._count += 1
         self._sources.append(stored.source_ids[0] if stored.source_ids else "")
-        self._by_key[stored.key] = doc
-        if item.link:
-            self._by_link.setdefault(canonical_url(item.link), doc)
-        self._by_item_id.setdefault(item.id, doc)
+        self._by_key[key] = doc
+        link = canonical_url(item.link) if item.link else ""
+        if link:
+            self._by_link.setdefault(link, []).append(doc)
+        self._by_item_id.setdefault(item.id, []).append(doc)
+        self._refs.append((link, item.id))
 
         text = _item_text(stored)
         title_tokens, body_tokens = words(item.title), words(text)
@@ -165,10 +205,15 @@ class MatchIndex:
         skeletons.discard(-1)
         for sid in skeletons:
             self._skeleton_postings[sid].append(doc)
-        seq = array("i", title)
-        seq.append(-1)  # no word pair spans the title's end
-        seq.extend(body)
-        self._seqs.append(seq)
+        self._skel_flat.extend(sorted(skeletons))
+        self._skel_at.append(len(self._skel_flat))
+        self._seq_flat.extend(title)
+        self._seq_flat.append(-1)  # no word pair spans the title's end
+        self._seq_flat.extend(body)
+        self._seq_at.append(len(self._seq_flat))
+        stem_docs = self._stem_docs
+        for stem in {*title, *body}:
+            stem_docs[stem] += 1
 
         stop = self._stop_stems
         counts: dict[int, int] = {}
@@ -180,12 +225,75 @@ class MatchIndex:
             counts.setdefault(stem, 0)
         length = sum(counts.values()) + _TITLE_BOOST * len(in_title)
         self._lengths.append(length)
-        self._arrays = None
+        self._numpy = None
         self._total_length += length
         postings = self._postings
         base = doc << 4
         for stem, tf in counts.items():
             postings[stem].append(base | (min(tf, 7) << 1) | (stem in in_title))
+
+    def remove(self, key: str) -> bool:
+        """Take the item ``key`` out of the index; False if it was not in it."""
+        doc = self._by_key.pop(key, None)
+        if doc is None:
+            return False
+        self._alive[doc] = 0
+        self._count -= 1
+        self._total_length -= self._lengths[doc]
+        self._lengths[doc] = 0
+        self._numpy = None
+        entry = doc << 4
+        stop = self._stop_stems
+        for stem in set(self._seq(doc)):
+            if stem < 0:
+                continue
+            self._stem_docs[stem] -= 1
+            if stem not in stop:
+                _drop(self._postings[stem], entry, 4)
+        for sid in self._skeletons(doc):
+            _drop(self._skeleton_postings[sid], doc, 0)
+        link, item_id = self._refs[doc]
+        for table, value in ((self._by_link, link), (self._by_item_id, item_id)):
+            docs = table.get(value)
+            if docs is not None and doc in docs:
+                docs.remove(doc)
+                if not docs:
+                    del table[value]
+        if doc >= self._in_order:
+            at = bisect.bisect_left(self._tail, (self._times[doc], key, doc))
+            del self._tail[at]
+        return True
+
+    def _place(self, when: float, key: str, doc: int) -> float:
+        """The place of a new item in (published, key) order: its doc number while items
+        come oldest first, else a number between its neighbours' (the item joins the tail)."""
+        times, keys, ranks = self._times, self.keys, self._ranks
+        settled = self._in_order
+        if not self._tail and doc == settled and (not doc or (times[-1], keys[-1]) < (when, key)):
+            self._in_order += 1
+            return float(doc)
+        end = bisect.bisect_right(times, when, 0, settled)
+        start = bisect.bisect_left(times, when, 0, end)
+        at = start + bisect.bisect_right(range(start, end), key, key=keys.__getitem__)
+        lower = ranks[at - 1] if at else -1.0
+        upper = ranks[at] if at < settled else math.inf
+        tail = self._tail
+        t = bisect.bisect_right(tail, (when, key, doc))
+        if t:
+            lower = max(lower, ranks[tail[t - 1][2]])
+        if t < len(tail):
+            upper = min(upper, ranks[tail[t][2]])
+        tail.insert(t, (when, key, doc))
+        rank = lower + 1.0 if upper == math.inf else (lower + upper) / 2
+        if not lower < rank < upper:
+            self._crowded = True
+        return rank
+
+    def _seq(self, doc: int) -> array:
+        return self._seq_flat[self._seq_at[doc] : self._seq_at[doc + 1]]
+
+    def _skeletons(self, doc: int) -> array:
+        return self._skel_flat[self._skel_at[doc] : self._skel_at[doc + 1]]
 
     def _stems(self, tokens: list[str]) -> list[int]:
         ids = []
@@ -205,8 +313,11 @@ class MatchIndex:
         if stem_id is None:
             stem_id = self._stem_ids[stem] = len(self._postings)
             self._postings.append(array("i"))
-        if token in _STOP:
-            self._stop_stems.add(stem_id)
+            self._stem_names.append(stem)
+            self._stem_docs.append(0)
+            # A stop word's stem, whichever word of it comes first.
+            if stem in _stop_stems():
+                self._stop_stems.add(stem_id)
         return stem_id
 
     def _new_skeleton(self, token: str) -> int:
@@ -219,17 +330,63 @@ class MatchIndex:
         if sid is None:
             sid = self._skeleton_ids[key] = len(self._skeleton_postings)
             self._skeleton_postings.append(array("i"))
+            self._skeleton_names.append(key)
         return sid
 
     def _known(self, tokens: list[str]) -> list[int]:
         """Stem ids of a query's tokens; a word no item has gets -1."""
         ids = []
+        stem_docs = self._stem_docs
         for token in tokens:
             stem_id = self._stem_of.get(token)
             if stem_id is None:
                 stem_id = self._stem_ids.get(stem_tokens([token], "")[0], -1)
+            if stem_id >= 0 and not stem_docs[stem_id]:
+                stem_id = -1
             ids.append(stem_id)
         return ids
+
+    def _skeleton_id(self, key: str) -> int | None:
+        """The id of a skeleton some item has, or None."""
+        sid = self._skeleton_ids.get(key)
+        if sid is None or not self._skeleton_postings[sid]:
+            return None
+        return sid
+
+    def _arrays(self) -> tuple:
+        """(lengths, places in order, languages) as numpy arrays, made once per change."""
+        if self._numpy is None:
+            import numpy as np
+
+            self._numpy = (
+                np.frombuffer(self._lengths, dtype=np.int32).astype(np.float64),
+                np.frombuffer(self._ranks, dtype=np.float64).copy(),
+                np.frombuffer(bytes(self._languages), dtype=np.uint8),
+            )
+        return self._numpy
+
+    # --- kept between runs (saved.py) ---------------------------------------------
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_numpy"] = None
+        for name in ("_postings", "_skeleton_postings"):
+            lists = state[name]
+            flat = array("i")
+            for postings in lists:
+                flat.extend(postings)
+            state[name] = (flat, array("q", map(len, lists)))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in ("_postings", "_skeleton_postings"):
+            flat, lengths = state[name]
+            lists, at = [], 0
+            for length in lengths:
+                lists.append(flat[at : at + length])
+                at += length
+            state[name] = lists
+        self.__dict__.update(state)
 
     # --- lookups --------------------------------------------------------------------
 
@@ -238,11 +395,15 @@ class MatchIndex:
         reference = reference.strip()
         doc = self._by_key.get(reference)
         if doc is None:
-            doc = self._by_item_id.get(reference)
+            doc = self._first(self._by_item_id.get(reference))
         url = reference_url(reference) if doc is None else None
         if url is not None:
-            doc = self._by_link.get(canonical_url(url))
+            doc = self._first(self._by_link.get(canonical_url(url)))
         return self.keys[doc] if doc is not None else None
+
+    def _first(self, docs: list[int] | None) -> int | None:
+        """The oldest (by published, key) of ``docs``."""
+        return min(docs, key=self._ranks.__getitem__) if docs else None
 
     # --- quotes ---------------------------------------------------------------------
 
@@ -255,9 +416,10 @@ class MatchIndex:
         total = len(pairs)
         if total < MIN_QUOTE_PAIRS:
             return total, []
+        names = self._stem_names
         anchors = sorted(
             {s for ids in pieces for s in ids if s >= 0 and s not in self._stop_stems},
-            key=lambda s: (len(self._postings[s]), s),
+            key=lambda s: (len(self._postings[s]), names[s]),
         )
         import numpy as np
 
@@ -265,8 +427,6 @@ class MatchIndex:
         read = 0
         for stem in anchors[:_ANCHORS]:
             postings = self._postings[stem]
-            if not postings:
-                continue
             if len(chosen) >= 2 and read + len(postings) > _ANCHOR_POSTINGS:
                 break
             chosen.append(np.frombuffer(postings, dtype=np.int32) >> 4)
@@ -274,15 +434,16 @@ class MatchIndex:
         if not chosen:
             return total, []
         # The docs most anchors point at, then the newest (each doc once per stem).
+        ranks = self._arrays()[1]
         docs, hits = np.unique(np.concatenate(chosen), return_counts=True)
-        candidates = docs[np.lexsort((docs, hits))[::-1][:_QUOTE_CANDIDATES]].tolist()
+        candidates = docs[np.lexsort((ranks[docs], hits))[::-1][:_QUOTE_CANDIDATES]].tolist()
         scored = []
         for doc in candidates:
-            seq = self._seqs[doc]
+            seq = self._seq(doc)
             have = set(zip(seq, seq[1:], strict=False))
             found = sum(1 for pair in known if pair in have)
             scored.append((found / total, doc))
-        scored.sort(key=lambda s: (-s[0], s[1]))
+        scored.sort(key=lambda s: (-s[0], self._ranks[s[1]]))
         return total, scored
 
     def quote_found(self, quote: str, doc: int) -> float:
@@ -291,7 +452,7 @@ class MatchIndex:
         pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
         if len(pairs) < MIN_QUOTE_PAIRS:
             return 0.0
-        seq = self._seqs[doc]
+        seq = self._seq(doc)
         have = set(zip(seq, seq[1:], strict=False))
         return sum(1 for pair in pairs if pair in have) / len(pairs)
 
@@ -299,7 +460,7 @@ class MatchIndex:
         """Whether items ``a`` and ``b`` are one text: most of the word pairs that open the
         text of either (its first REPRINT_WORDS words, title apart) are in the other, as
         when an outlet reprints an agency's lead word for word."""
-        seq_a, seq_b = self._seqs[a], self._seqs[b]
+        seq_a, seq_b = self._seq(a), self._seq(b)
         for one, other in ((seq_a, seq_b), (seq_b, seq_a)):
             body = one[one.index(-1) + 1 :][:REPRINT_WORDS]
             pairs = list(zip(body, body[1:], strict=False))
@@ -337,15 +498,9 @@ class MatchIndex:
                     unknown += 1
             elif stem not in self._stop_stems:
                 counts[stem] = counts.get(stem, 0) + 1
-        n = len(self.keys)
+        n = self._count
         if not n or not counts:
             return []
-        lo, hi = 0, n
-        if around is not None and self._ordered:
-            lo = bisect.bisect_left(self._times, (around - WINDOW_BEFORE).timestamp())
-            hi = bisect.bisect_right(self._times, (around + WINDOW_AFTER).timestamp())
-        since = (around - WINDOW_BEFORE).timestamp() if around is not None else None
-        until = (around + WINDOW_AFTER).timestamp() if around is not None else None
         idf_max = math.log(n + 1)
         weighted = []
         for stem, tf in counts.items():
@@ -353,34 +508,70 @@ class MatchIndex:
             if df:
                 idf = math.log((n - df + 0.5) / (df + 0.5) + 1)
                 weighted.append((math.sqrt(tf) * idf, stem))
-        weighted.sort(reverse=True)
+        names = self._stem_names
+        weighted.sort(key=lambda ws: (ws[0], names[ws[1]]), reverse=True)
+        weighted = weighted[:_QUERY_TERMS]
         # A word no stored item has still belongs to the commentary: an item it speaks
         # of would have it.  Counted at the highest weight, and at most a few of them.
-        norm = sum(w for w, _ in weighted[:_QUERY_TERMS]) + min(unknown, 5) * idf_max * 0.5
+        norm = sum(w for w, _ in weighted) + min(unknown, 5) * idf_max * 0.5
         if norm <= 0:
             return []
-        average = self._total_length / n
-        language = language or detect_language(text)
-        if self._ordered:
-            return self._similar_in_window(
-                tokens, weighted, norm, average, lo, hi, language, exclude
-            )
-        scores: dict[int, float] = {}
-        start, stop = lo << 4, hi << 4
-        for weight, stem in weighted[:_QUERY_TERMS]:
-            for entry in self._in_window(self._postings[stem], start, stop, 4, since, until):
-                doc = entry >> 4
-                tf = ((entry >> 1) & 7) + _TITLE_BOOST * (entry & 1)
-                saturation = (
-                    tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self._lengths[doc] / average))
-                )
-                scores[doc] = scores.get(doc, 0.0) + weight * saturation / (_K1 + 1)
-        for doc, coverage in self._skeleton_scores(tokens, language, lo, hi, since, until).items():
-            scores[doc] = max(scores.get(doc, 0.0) / norm, coverage) * norm
-        for key in exclude:
-            scores.pop(self._by_key.get(key, -1), None)
-        best = heapq.nlargest(10, zip(scores.values(), (-d for d in scores), strict=True))
-        return [(score / norm, -negative) for score, negative in best]
+        window = self._window(around)
+        return self._similar_in_window(
+            tokens,
+            weighted,
+            norm,
+            self._total_length / n,
+            window,
+            language or detect_language(text),
+            exclude,
+        )
+
+    def _window(self, around: datetime | None) -> _Window:
+        """The docs published from WINDOW_BEFORE before ``around`` to WINDOW_AFTER after
+        it (every doc for None): a range of the docs added in order, then the tail's."""
+        import numpy as np
+
+        settled = self._in_order
+        if around is None:
+            lo, hi = 0, settled
+            tail = [doc for _, _, doc in self._tail]
+        else:
+            since = (around - WINDOW_BEFORE).timestamp()
+            until = (around + WINDOW_AFTER).timestamp()
+            lo = bisect.bisect_left(self._times, since, 0, settled)
+            hi = bisect.bisect_right(self._times, until, 0, settled)
+            tail = [doc for when, _, doc in self._tail if since <= when <= until]
+        places = None
+        if tail:
+            places = np.full(len(self.keys) - settled, -1, dtype=np.int64)
+            places[np.array(tail) - settled] = np.arange(hi - lo, hi - lo + len(tail))
+        docs = np.concatenate((np.arange(lo, hi), np.array(tail, dtype=np.int64)))
+        return _Window(lo, hi, settled, docs, places)
+
+    def _postings_in(self, postings: array, shift: int, window: _Window) -> tuple | None:
+        """(entries, their places in the window) of one word's or skeleton's postings
+        (each is its doc's number shifted left by ``shift``); None where there are none
+        or more than a word that common is worth ranking by."""
+        import numpy as np
+
+        a = bisect.bisect_left(postings, window.lo << shift)
+        b = bisect.bisect_left(postings, window.hi << shift)
+        entries = np.frombuffer(postings, dtype=np.int32) if postings else None
+        if entries is None:
+            return None
+        found, places = entries[a:b], (entries[a:b] >> shift) - window.lo
+        if window.tail is not None:
+            c = bisect.bisect_left(postings, window.settled << shift)
+            later = entries[c:]
+            if len(later):
+                where = window.tail[(later >> shift) - window.settled]
+                keep = where >= 0
+                found = np.concatenate((found, later[keep]))
+                places = np.concatenate((places, where[keep]))
+        if not len(found) or len(found) > _WINDOW_POSTINGS:
+            return None
+        return found, places
 
     def _similar_in_window(
         self,
@@ -388,143 +579,100 @@ class MatchIndex:
         weighted: list[tuple[float, int]],
         norm: float,
         average: float,
-        lo: int,
-        hi: int,
+        window: _Window,
         language: str,
         exclude: Iterable[str],
     ) -> list[tuple[float, int]]:
-        """``similar`` for items added oldest first: the window is docs lo..hi, and every
-        query word's postings there are scored at once (numpy, imported only when a
-        commentary is matched; the same arithmetic, in the same order, as one by one)."""
+        """``similar`` over the docs of ``window``: every query word's postings there are
+        scored at once (numpy, imported only when a commentary is matched; the same
+        arithmetic, in the same order, as one by one)."""
         import numpy as np
 
-        if self._arrays is None:
-            self._arrays = np.array(self._lengths, dtype=np.float64)
-        lengths = self._arrays
-        scores = np.zeros(hi - lo)
-        touched = np.zeros(hi - lo, dtype=bool)
-        start, stop = lo << 4, hi << 4
-        for weight, stem in weighted[:_QUERY_TERMS]:
-            postings = self._postings[stem]
-            a = bisect.bisect_left(postings, start)
-            b = bisect.bisect_left(postings, stop)
-            if b - a > _WINDOW_POSTINGS or a == b:
+        lengths, ranks, _ = self._arrays()
+        size = len(window.docs)
+        scores = np.zeros(size)
+        touched = np.zeros(size, dtype=bool)
+        for weight, stem in weighted:
+            found = self._postings_in(self._postings[stem], 4, window)
+            if found is None:
                 continue
-            entries = np.frombuffer(postings, dtype=np.int32)[a:b]
+            entries, places = found
             docs = entries >> 4
             tf = (((entries >> 1) & 7) + _TITLE_BOOST * (entries & 1)).astype(np.float64)
             saturation = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * lengths[docs] / average))
-            scores[docs - lo] += weight * saturation / (_K1 + 1)
-            touched[docs - lo] = True
-        for doc, coverage in self._skeleton_scores(tokens, language, lo, hi, None, None).items():
-            scores[doc - lo] = max(scores[doc - lo] / norm, coverage) * norm
-            touched[doc - lo] = True
+            scores[places] += weight * saturation / (_K1 + 1)
+            touched[places] = True
+        places, coverage = self._skeleton_scores(tokens, language, window)
+        if len(places):
+            scores[places] = np.maximum(scores[places] / norm, coverage) * norm
+            touched[places] = True
         for key in exclude:
-            doc = self._by_key.get(key, -1)
-            if lo <= doc < hi:
-                touched[doc - lo] = False
+            place = window.place(self._by_key.get(key, -1))
+            if place is not None:
+                touched[place] = False
         found = np.flatnonzero(touched)
-        # Best first, ties to the older item (as heapq.nlargest over (score, -doc) orders).
-        order = np.argsort(-scores[found], kind="stable")[:10]
-        return [(float(scores[found[i]]) / norm, int(found[i]) + lo) for i in order]
+        # Best first, ties to the older item (by published, then key).
+        order = np.lexsort((ranks[window.docs[found]], -scores[found]))[:10]
+        return [(float(scores[found[i]]) / norm, int(window.docs[found[i]])) for i in order]
 
-    def _skeleton_scores(
-        self,
-        tokens: list[str],
-        language: str,
-        lo: int,
-        hi: int,
-        since: float | None,
-        until: float | None,
-    ) -> dict[int, float]:
-        """{doc: weighted share of the query's skeletons it has}, for docs lo..hi.
+    def _skeleton_scores(self, tokens: list[str], language: str, window: _Window) -> tuple:
+        """(places in ``window``, weighted share of the query's skeletons each has) for
+        the docs having at least _SKELETON_SHARED of them.
 
         Names, numbers and loanwords are most of what a retelling shares with an item in
         another language: "Токаев"/"Tokayev"/"Тоқаев", "Актау"/"Aktau", "терминал"/
         "terminal", "2029".  Items in the query's own language are compared by stems.
         """
+        import numpy as np
+
+        none = (np.zeros(0, dtype=np.int64), np.zeros(0))
         cross, same = CROSS_WEIGHT, SAME_WEIGHT
         if cross <= 0 and same <= 0:
-            return {}
+            return none
         query_language = language_code(language)
-        n = len(self.keys)
+        n = self._count
         keys: set[int] = set()
         for token in tokens:
             if token in _STOP:
                 continue
             key = skeleton(token)
             if len(key) >= _SKELETON_MIN:
-                sid = self._skeleton_ids.get(key)
+                sid = self._skeleton_id(key)
                 if sid is not None:
                     keys.add(sid)
         weighted = []
         for sid in keys:
             df = len(self._skeleton_postings[sid])
             weighted.append((math.log((n - df + 0.5) / (df + 0.5) + 1), sid))
-        weighted.sort(reverse=True)
+        names = self._skeleton_names
+        weighted.sort(key=lambda ws: (ws[0], names[ws[1]]), reverse=True)
         weighted = weighted[:_QUERY_TERMS]
         norm = sum(w for w, _ in weighted)
-        if norm <= 0:
-            return {}
-        languages = self._languages
-        if self._ordered and hi > lo:
-            return self._skeletons_in_window(weighted, norm, query_language, lo, hi)
-        found: dict[int, float] = {}
-        shared: dict[int, int] = {}
+        if norm <= 0 or not len(window.docs):
+            return none
+        size = len(window.docs)
+        total = np.zeros(size)
+        shared = np.zeros(size, dtype=np.int32)
         for weight, sid in weighted:
-            for doc in self._in_window(self._skeleton_postings[sid], lo, hi, 0, since, until):
-                found[doc] = found.get(doc, 0.0) + weight
-                shared[doc] = shared.get(doc, 0) + 1
-        return {
-            doc: total / norm * (same if languages[doc] == query_language else cross)
-            for doc, total in found.items()
-            if shared[doc] >= _SKELETON_SHARED
-        }
-
-    def _in_window(
-        self, postings: Sequence[int], start: int, stop: int, shift: int, since, until
-    ) -> Sequence[int]:
-        """The postings from start to stop (each is its document's number shifted left by
-        ``shift``); none where there are more than a word that common is worth ranking by.
-        Where the index is not ordered by time, all of them whose document's date is in
-        since..until."""
-        if self._ordered:
-            a, b = bisect.bisect_left(postings, start), bisect.bisect_left(postings, stop)
-        else:
-            a, b = 0, len(postings)
-        if b - a > _WINDOW_POSTINGS:
-            return ()
-        if self._ordered or since is None:
-            return postings[a:b]
-        times = self._times
-        return [p for p in postings[a:b] if since <= times[p >> shift] <= until]
-
-    def _skeletons_in_window(
-        self, weighted: list[tuple[float, int]], norm: float, query_language: int, lo: int, hi: int
-    ) -> dict[int, float]:
-        """``_skeleton_scores`` over docs lo..hi, each skeleton's postings at once."""
-        import numpy as np
-
-        total = np.zeros(hi - lo)
-        shared = np.zeros(hi - lo, dtype=np.int32)
-        for weight, sid in weighted:
-            postings = self._skeleton_postings[sid]
-            a, b = bisect.bisect_left(postings, lo), bisect.bisect_left(postings, hi)
-            if b - a > _WINDOW_POSTINGS or a == b:
+            found = self._postings_in(self._skeleton_postings[sid], 0, window)
+            if found is None:
                 continue
-            docs = np.frombuffer(postings, dtype=np.int32)[a:b] - lo
-            total[docs] += weight
-            shared[docs] += 1
-        found = np.flatnonzero(shared >= _SKELETON_SHARED)
-        if not len(found):
-            return {}
-        languages = np.frombuffer(bytes(self._languages[lo:hi]), dtype=np.uint8)[found]
-        factor = np.where(languages == query_language, SAME_WEIGHT, CROSS_WEIGHT)
-        values = total[found] / norm * factor
-        return dict(zip((found + lo).tolist(), values.tolist(), strict=True))
+            places = found[1]
+            total[places] += weight
+            shared[places] += 1
+        places = np.flatnonzero(shared >= _SKELETON_SHARED)
+        if not len(places):
+            return none
+        languages = self._arrays()[2][window.docs[places]]
+        factor = np.where(languages == query_language, same, cross)
+        return places, total[places] / norm * factor
 
     def doc_of(self, key: str) -> int | None:
         return self._by_key.get(key)
+
+    def order_of(self, doc: int) -> float:
+        """Item ``doc``'s place in (published, key) order: ties are broken by it."""
+        return self._ranks[doc]
 
     def coverage(self, text: str, doc: int) -> float:
         """IDF-weighted share of ``text``'s content stems that item ``doc`` has."""
@@ -532,11 +680,11 @@ class MatchIndex:
         norm = sum(weights.values())
         if norm <= 0:
             return 0.0
-        have = set(self._seqs[doc])
+        have = set(self._seq(doc))
         return sum(w for stem, w in weights.items() if stem in have) / norm
 
     def _weights(self, tokens: list[str]) -> dict[int, float]:
-        n = max(len(self.keys), 1)
+        n = max(self._count, 1)
         weights: dict[int, float] = {}
         for token, stem in zip(tokens, self._known(tokens), strict=True):
             if stem < 0 or token in _STOP or stem in self._stop_stems:
@@ -554,7 +702,7 @@ class MatchIndex:
             key = skeleton(token)
             if len(key) < _SKELETON_MIN:
                 continue
-            sid = self._skeleton_ids.get(key)
+            sid = self._skeleton_id(key)
             if sid is not None:
                 found.append((token, sid))
         return found
@@ -564,7 +712,8 @@ class MatchIndex:
         that some stored item has."""
         figures, sids = self._figures()
         a, b = bisect.bisect_left(figures, low), bisect.bisect_right(figures, high)
-        return list(zip(figures[a:b], sids[a:b], strict=True))
+        postings = self._skeleton_postings  # a figure of removed items only is none
+        return [(f, sid) for f, sid in zip(figures[a:b], sids[a:b], strict=True) if postings[sid]]
 
     def _figures(self) -> tuple[list[int], list[int]]:
         """Every whole number some item has, sorted, with its skeleton id; brought up to
@@ -584,10 +733,8 @@ class MatchIndex:
 
     def has_skeleton(self, doc: int, sid: int) -> bool:
         postings = self._skeleton_postings[sid]
-        if self._ordered:
-            at = bisect.bisect_left(postings, doc)
-            return at < len(postings) and postings[at] == doc
-        return doc in postings
+        at = bisect.bisect_left(postings, doc)
+        return at < len(postings) and postings[at] == doc
 
     def skeleton_df(self, sid: int) -> int:
         return len(self._skeleton_postings[sid])
@@ -606,6 +753,38 @@ class MatchIndex:
     def same_language(self, doc: int, language: str | None) -> bool:
         """Whether item ``doc`` is in ``language`` (as given by its feed, else detected)."""
         return self._languages[doc] == language_code(language)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The docs of a date window: numbers lo..hi of those added in order (below
+    ``settled``), then those of the tail whose places ``tail`` gives (-1: not in it)."""
+
+    lo: int
+    hi: int
+    settled: int
+    docs: Any  # numpy array: the doc at each place
+    tail: Any  # numpy array over docs from ``settled`` on, or None: no tail doc in it
+
+    def place(self, doc: int) -> int | None:
+        if self.lo <= doc < self.hi:
+            return doc - self.lo
+        if self.tail is not None and doc >= self.settled:
+            place = int(self.tail[doc - self.settled])
+            return place if place >= 0 else None
+        return None
+
+
+def _drop(postings: array, entry: int, shift: int) -> None:
+    """Remove the posting of doc ``entry >> shift`` from ``postings`` (sorted by doc)."""
+    at = bisect.bisect_left(postings, entry)
+    if at < len(postings) and postings[at] >> shift == entry >> shift:
+        del postings[at]
+
+
+@functools.cache
+def _stop_stems() -> frozenset[str]:
+    return frozenset(stem_tokens(sorted(_STOP), ""))
 
 
 def _item_text(stored: StoredItem) -> str:

@@ -56,7 +56,7 @@ is built), so nothing about matches is stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from aggregator.config import Config
@@ -325,7 +325,7 @@ def _tie_break(
         if where:
             first = min(where.values())
             docs = [d for d in docs if where.get(d) == first]
-    return min(docs, key=lambda d: (index.time_of(d), d))
+    return min(docs, key=index.order_of)
 
 
 def _name_key(name: str) -> str:
@@ -389,7 +389,9 @@ def _match_similar(
             scores[doc] = max(scores.get(doc, 0.0), score * PASSAGE_WEIGHT)
     if not scores:
         return NO_MATCH
-    ranked = sorted(((s, d) for d, s in scores.items()), key=lambda sd: (-sd[0], sd[1]))
+    ranked = sorted(
+        ((s, d) for d, s in scores.items()), key=lambda sd: (-sd[0], index.order_of(sd[1]))
+    )
     best, doc = ranked[0]
     same = index.same_language(doc, language)
     # An item in the post's own language is measured against its own-language rivals:
@@ -596,12 +598,17 @@ def _similar_confidence(best: float, second: float) -> float:
 
 
 def match_all(
-    commentary: Sequence[Commentary], storage: Storage, config: Config
+    commentary: Sequence[Commentary],
+    storage: Storage,
+    config: Config,
+    *,
+    index_of: Callable[[], MatchIndex] | None = None,
 ) -> dict[str, Match]:
     """Match every commentary (by ``Commentary.id``) against everything stored.
 
     References are looked up in the store first; the index (every item that is not a post
-    of the house feed, oldest first) is only built when a commentary needs it.
+    of the house feed, oldest first) is only built when a commentary needs it -- or got
+    from ``index_of`` (saved.py: the index kept between runs).
     """
     names = {s.id: s.name for s in config.sources}
     house = {s.id for s in config.sources if s.house}
@@ -628,6 +635,8 @@ def match_all(
                 found = _verified(found, c, MatchIndex.build(named))
             matches[c.id] = found
             continue
+        if index is None and index_of is not None:
+            index = index_of()
         if index is None:
             index = MatchIndex.build(
                 s
