@@ -42,6 +42,7 @@ from aggregator.files import write_if_changed
 from aggregator.house.index import WINDOW_AFTER, WINDOW_BEFORE, MatchIndex
 from aggregator.house.load import Commentary
 from aggregator.house.match import Match, match_all
+from aggregator.house.saved import load_index
 from aggregator.store import Storage, is_postgres_url
 
 __all__ = ["MatchCache", "cache_path", "commentary_key", "match_changed"]
@@ -175,7 +176,9 @@ def match_changed(
         else:
             results[c.id] = kept
     if todo:
-        results.update(match_all(todo, storage, config))
+        results.update(
+            match_all(todo, storage, config, index_of=lambda: load_index(storage, config))
+        )
         for c in todo:
             cache.put(c, results[c.id])
     cache.save(commentary, mark)

@@ -1,0 +1,131 @@
+"""The match index kept between runs: built once, then brought up to the store's changes.
+
+Building the index reads and analyses every stored item (about ten seconds at 100,000
+items); a run that stored ten items needs only those ten added.  So the index is saved
+with the store's change mark it reflects (``Storage.item_changes``), and the next run that
+needs it loads it, takes out what was removed or edited since, adds what was stored or
+edited, and has what a full build would give: ``MatchIndex`` answers the same whatever
+order its items came in and were removed (tests/house/test_saved.py compares the two on
+a real store).  It is written again only once ``SAVE_AFTER`` changes came since (until
+then a run re-applies them, a few milliseconds each), and built anew when items added out
+of order or removed would slow its searches (``MatchIndex.needs_rebuild``).
+
+Where: ``<store>.matchindex`` beside a SQLite store; for a PostgreSQL store, in the
+config file's directory as ``<database>-<hash of its URL>.matchindex`` -- derived data that each host keeps
+for itself (the change mark is the database's, so any host's index catches up).  The file
+records the store, the house feeds (their posts are never sources) and the code that
+made it; any other, a change mark that went back, a file that is not the user's own, or
+one that cannot be read only means a full build.  A pickle, as the validated-config cache
+is: written atomically by this program, beside the store it describes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aggregator.config import Config, config_dir
+from aggregator.files import atomic_binary
+from aggregator.house import index as index_module
+from aggregator.house.index import MatchIndex
+from aggregator.models import StoredItem
+from aggregator.store import Storage, is_postgres_url
+from aggregator.text import words as words_module
+
+__all__ = ["SAVE_AFTER", "index_path", "load_index", "update_index"]
+
+FORMAT = 1
+SAVE_AFTER = 300  # changes since the saved index before it is written again
+
+
+def index_path(location: str, directory: Path | None = None) -> Path | None:
+    """Where the match index of the store at ``location`` is kept (None: nowhere)."""
+    if is_postgres_url(location):
+        database = urlsplit(location).path.strip("/") or "aggregator"
+        which = hashlib.sha256(location.encode()).hexdigest()[:8]  # its schema, host, port
+        return (directory or Path.cwd()) / f"{database}-{which}.matchindex"
+    if not location or not Path(location).exists():
+        return None
+    return Path(f"{location}.matchindex")
+
+
+def load_index(storage: Storage, config: Config) -> MatchIndex:
+    """The index of every stored item matching may name (all but the house feeds'
+    posts), as a full build would give it now: the saved one brought up to date, or
+    built (and saved) when there is none to use."""
+    path = index_path(storage.location, config_dir(config))
+    house = frozenset(s.id for s in config.sources if s.house)
+    identity = _identity(storage.location, house)
+    saved = _read(path, identity) if path is not None else None
+    if path is not None and saved is not None:
+        index, mark = saved
+        now, changed, removed = storage.item_changes(mark)
+        if now >= mark:  # else another store, or one restored from an older copy
+            update_index(index, storage, changed, removed, house)
+            if not index.needs_rebuild:
+                if len({*changed, *removed}) >= SAVE_AFTER:
+                    _write(path, identity, index, now)
+                return index
+    mark = storage.item_changes(None)[0]  # before reading: what changes later comes again
+    index = MatchIndex.build(
+        s for s in storage.iter_items(newest_first=False) if house.isdisjoint(s.source_ids)
+    )
+    if path is not None:
+        _write(path, identity, index, mark)
+    return index
+
+
+def update_index(
+    index: MatchIndex,
+    storage: Storage,
+    changed: Iterable[str],
+    removed: Iterable[str],
+    house: frozenset[str],
+) -> None:
+    """Bring ``index`` up to the store: take out the ``removed`` and ``changed`` items,
+    then add the ``changed`` ones as they are stored now (oldest first)."""
+    for key in removed:
+        index.remove(key)
+    fresh: list[StoredItem] = []
+    for key in dict.fromkeys(changed):
+        index.remove(key)
+        stored = storage.get_item(key)
+        if stored is not None and house.isdisjoint(stored.source_ids):
+            fresh.append(stored)
+    fresh.sort(key=lambda s: (s.published, s.key))
+    for stored in fresh:
+        index.add(stored)
+
+
+def _identity(location: str, house: frozenset[str]) -> str:
+    code = []
+    for module in (index_module, words_module):
+        with contextlib.suppress(OSError, TypeError):
+            stat = Path(module.__file__ or "").stat()
+            code.append((module.__name__, stat.st_size, stat.st_mtime_ns))
+    return hashlib.sha256(repr((FORMAT, location, sorted(house), code)).encode()).hexdigest()
+
+
+def _read(path: Path, identity: str) -> tuple[MatchIndex, int] | None:
+    unreadable = (OSError, ValueError, TypeError, KeyError, EOFError, AttributeError)
+    with contextlib.suppress(*unreadable, pickle.UnpicklingError):
+        with path.open("rb") as f:
+            if os.fstat(f.fileno()).st_uid != os.geteuid():
+                return None  # only a file this user wrote is unpickled
+            document = pickle.load(f)
+        if document["identity"] == identity and isinstance(document["index"], MatchIndex):
+            return document["index"], int(document["mark"])
+    return None
+
+
+def _write(path: Path, identity: str, index: MatchIndex, mark: int) -> None:
+    document = {"identity": identity, "mark": mark, "index": index}
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_binary(path) as f:
+            pickle.dump(document, f, protocol=pickle.HIGHEST_PROTOCOL)
