@@ -17,14 +17,13 @@ removed since, and:
   of the store has changed since everything was last matched, everything is matched
   again.  tests/house/test_cache.py checks that results equal a full re-match.
 
-Where it is kept: a JSON file beside a SQLite store (``<store>.matches.json``); for a
-PostgreSQL store, which has no file to sit beside, in the config file's directory as
-``<database>.matches.json``, as the related index is.  The file records the store it is
-for (its location, password masked) and the configured sources matching reads (names and
-the house feed): another store, a change mark that went back or another source table
-means everything is matched again.  A derived file rather than a table, so a store stays
-the fetched data only and the cache can be deleted at any time; a missing, unreadable or
-outdated file only means matching runs in full.  Written atomically.
+Where it is kept: in the store itself (``Storage.put_derived``, a small JSON document),
+on SQLite and PostgreSQL alike, so that every host running against a PostgreSQL store
+shares one set of results.  The document records the configured sources matching reads
+(names and the house feed): another source table, or a change mark that went back (a
+store restored from an older copy), means everything is matched again.  Derived data
+only: a missing or unreadable document only means matching runs in full, and
+``store copy`` does not copy it (the target's marks are its own).
 """
 
 from __future__ import annotations
@@ -34,20 +33,18 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
-from urllib.parse import urlsplit
 
-from aggregator.config import Config, config_dir
-from aggregator.files import write_if_changed
+from aggregator.config import Config
 from aggregator.house.index import WINDOW_AFTER, WINDOW_BEFORE, MatchIndex
 from aggregator.house.load import Commentary
 from aggregator.house.match import Match, match_all
 from aggregator.house.saved import load_index
-from aggregator.store import Storage, is_postgres_url
+from aggregator.store import Storage, StorageError
 
-__all__ = ["MatchCache", "cache_path", "commentary_key", "match_changed"]
+__all__ = ["DOCUMENT", "MatchCache", "commentary_key", "match_changed"]
 
-FORMAT = 2
+FORMAT = 3
+DOCUMENT = "house.matches"  # its name among the store's derived documents
 # Store-wide word frequencies move with every item stored; a result kept while more than
 # this share of the store changed could differ from a full re-match, so then everything
 # is matched again.
@@ -59,16 +56,6 @@ def commentary_key(commentary: Commentary) -> str:
     return hashlib.sha256(repr(commentary).encode()).hexdigest()
 
 
-def cache_path(location: str, directory: Path | None = None) -> Path | None:
-    """Where the match cache of the store at ``location`` is kept (None: nowhere)."""
-    if is_postgres_url(location):
-        database = urlsplit(location).path.strip("/") or "aggregator"
-        return (directory or Path.cwd()) / f"{database}.matches.json"
-    if not location or not Path(location).exists():
-        return None
-    return Path(f"{location}.matches.json")
-
-
 def _sources_key(config: Config) -> str:
     sources = sorted((s.id, s.name, s.house) for s in config.sources)
     return hashlib.sha256(repr(sources).encode()).hexdigest()
@@ -77,31 +64,28 @@ def _sources_key(config: Config) -> str:
 class MatchCache:
     """Match results by commentary, with the store's change mark they are valid at."""
 
-    def __init__(self, path: Path | None, store: str, sources: str = "") -> None:
-        self.path = path
-        self.store = store
+    def __init__(self, document: str | None, sources: str = "") -> None:
         self.sources = sources
         self.mark: int | None = None  # the store's change mark of the results, if any
         self.base = 0  # items stored at the last full match
         self.drift = 0  # items changed since then
         self._entries: dict[str, dict] = {}
         self._changed = False
-        if path is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-                document = json.loads(path.read_text(encoding="utf-8"))
-                if (
-                    document["format"] == FORMAT
-                    and document["store"] == store
-                    and document["sources"] == sources
-                ):
-                    self._entries = dict(document["entries"])
-                    self.mark = int(document["mark"])
-                    self.base, self.drift = int(document["base"]), int(document["drift"])
+        if document:
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                kept = json.loads(document)
+                if kept["format"] == FORMAT and kept["sources"] == sources:
+                    self._entries = dict(kept["entries"])
+                    self.mark = int(kept["mark"])
+                    self.base, self.drift = int(kept["base"]), int(kept["drift"])
 
     @classmethod
     def for_storage(cls, storage: Storage, config: Config) -> MatchCache:
-        location = storage.location
-        return cls(cache_path(location, config_dir(config)), location, _sources_key(config))
+        try:
+            document = storage.get_derived(DOCUMENT)
+        except StorageError:
+            document = None  # a store not migrated yet (read-only): matched in full
+        return cls(document, _sources_key(config))
 
     def get(self, commentary: Commentary) -> Match | None:
         entry = self._entries.get(commentary_key(commentary))
@@ -120,27 +104,31 @@ class MatchCache:
         self._changed = True
         self._entries = {}
 
-    def save(self, keep: Sequence[Commentary], mark: int) -> None:
-        """Write the results of ``keep`` (the commentary of this run), valid at ``mark``."""
-        if self.path is None:
-            return
+    def document(self, keep: Sequence[Commentary], mark: int) -> str | None:
+        """The document of the results of ``keep`` (the commentary of this run), valid
+        at ``mark``; None when it would say what the stored one says."""
         wanted = {commentary_key(c) for c in keep}
         entries = {k: v for k, v in self._entries.items() if k in wanted}
         if not self._changed and len(entries) == len(self._entries) and mark == self.mark:
-            return
+            return None
         document = {
             "format": FORMAT,
-            "store": self.store,
             "sources": self.sources,
             "mark": mark,
             "base": self.base,
             "drift": self.drift,
             "entries": entries,
         }
-        with contextlib.suppress(OSError):
-            data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_if_changed(self.path, data, durable=False)
+        return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+    def save(self, storage: Storage, keep: Sequence[Commentary], mark: int) -> None:
+        """Keep the results of ``keep`` in the store, valid at ``mark``."""
+        document = self.document(keep, mark)
+        if document is not None:
+            storage.put_derived(DOCUMENT, document)
+            wanted = {commentary_key(c) for c in keep}
+            self._entries = {k: v for k, v in self._entries.items() if k in wanted}
+            self.mark, self._changed = mark, False
 
 
 def match_changed(
@@ -181,7 +169,7 @@ def match_changed(
         )
         for c in todo:
             cache.put(c, results[c.id])
-    cache.save(commentary, mark)
+    cache.save(storage, commentary, mark)
     storage.changes_read("house", mark)  # the store may drop what every reader has read
     return results
 

@@ -142,6 +142,15 @@ class Storage(Protocol):
 
     def items_count(self) -> int: ...
 
+    # -- what a stage derives from the items and keeps between runs (a small document)
+    def get_derived(self, name: str) -> str | None:
+        """The document saved as ``name``, or None."""
+        ...
+
+    def put_derived(self, name: str, value: str) -> None:
+        """Save ``value`` as ``name`` (replacing what was saved as it)."""
+        ...
+
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
 
 

@@ -132,6 +132,14 @@ SQLITE_MIGRATIONS: list[str] = [
         mark INTEGER NOT NULL
     );
     """,
+    # 6: small documents a stage derives from the items and keeps between runs (house's
+    # match results), here so that every host running against the store shares them
+    """
+    CREATE TABLE derived (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -263,6 +271,13 @@ POSTGRES_MIGRATIONS: list[str] = [
     CREATE TABLE change_readers (
         reader TEXT COLLATE "C" PRIMARY KEY,
         mark BIGINT NOT NULL
+    );
+    """,
+    # 6: documents derived from the items, kept between runs (SQLite's step 6)
+    """
+    CREATE TABLE derived (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT NOT NULL
     );
     """,
 ]

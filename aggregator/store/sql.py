@@ -476,6 +476,20 @@ class SQLStorage:
         row = self._row("SELECT count(*) FROM items")
         return row[0] if row else 0
 
+    def get_derived(self, name: str) -> str | None:
+        row = self._row("SELECT value FROM derived WHERE name = %s", (name,))
+        return row[0] if row else None
+
+    def put_derived(self, name: str, value: str) -> None:
+        with self._transaction() as cur:
+            cur.execute(
+                self.dialect.sql(
+                    "INSERT INTO derived (name, value) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                ),
+                (name, value),
+            )
+
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
         """Delete items older than ``retention_days``; return how many were deleted.
 

@@ -14,7 +14,7 @@ import yaml
 import aggregator.house.cache as cache
 from aggregator.config import load_config
 from aggregator.house import house_source_ids, load_all
-from aggregator.house.cache import MatchCache, match_changed
+from aggregator.house.cache import DOCUMENT, MatchCache, match_changed
 from aggregator.house.load import Commentary
 from aggregator.house.match import Match
 from aggregator.ingest.update import record_fetch
@@ -141,33 +141,34 @@ def test_results_over_a_changing_store_are_those_of_a_full_rematch(tmp_path, sto
         storage.close()
 
 
-def test_a_result_is_kept_for_the_store_and_sources_it_was_computed_for(tmp_path):
+def test_a_result_is_kept_in_the_store_for_the_sources_it_was_computed_for(tmp_path, store_at):
     commentary = Commentary(
         id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Текст.</p>"
     )
     match = Match(("k1",), "similarity", 0.9, candidates=(("k1", 0.9),), quotes=(-1,),
                   evidence=("shares 16 with k1",), considered=("k2",))  # fmt: skip
-    path = tmp_path / "aggregator.sqlite.matches.json"
-    kept = MatchCache(path, "aggregator.sqlite", "sources-1")
-    assert kept.get(commentary) is None and kept.mark is None
-    kept.put(commentary, match)
-    kept.save([commentary], mark=7)
+    with open_storage(store_at("aggregator")) as storage:
+        kept = MatchCache(storage.get_derived(DOCUMENT), "sources-1")
+        assert kept.get(commentary) is None and kept.mark is None
+        kept.put(commentary, match)
+        kept.save(storage, [commentary], mark=7)
+        saved = storage.get_derived(DOCUMENT)
+        assert kept.document([commentary], mark=7) is None  # nothing new to write
 
-    again = MatchCache(path, "aggregator.sqlite", "sources-1")
+    with open_storage(store_at("aggregator")) as storage:  # another run, or another host
+        assert storage.get_derived(DOCUMENT) == saved
+        again = MatchCache(storage.get_derived(DOCUMENT), "sources-1")
     assert again.get(commentary) == match and again.mark == 7
     edited = Commentary(
         id="file:a", title="A", published=WHEN, slug="a", comment_html="<p>Другой.</p>"
     )
     assert again.get(edited) is None
-    assert MatchCache(path, "other.sqlite", "sources-1").get(commentary) is None
-    assert MatchCache(path, "aggregator.sqlite", "sources-2").get(commentary) is None
+    assert MatchCache(saved, "sources-2").get(commentary) is None
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"format": 2}', ""])
-def test_an_unreadable_cache_file_only_means_matching_again(tmp_path, content):
-    path = tmp_path / "aggregator.sqlite.matches.json"
-    path.write_text(content, encoding="utf-8")
-    kept = MatchCache(path, "aggregator.sqlite")
+@pytest.mark.parametrize("content", ["{not json", '{"format": 3}', "", None])
+def test_an_unreadable_kept_document_only_means_matching_again(content):
+    kept = MatchCache(content, "sources-1")
     assert kept.mark is None
     assert (
         kept.get(Commentary(id="a", title="A", published=WHEN, slug="a", comment_html="")) is None

@@ -37,6 +37,7 @@ class MemoryStorage:
         self._keys = (f"k{n:06d}" for n in itertools.count())
         self.changes: dict[str, tuple[int, bool]] = {}  # key -> (change number, removed)
         self._change = itertools.count(1)
+        self.derived: dict[str, str] = {}
 
     location = ":memory:"
 
@@ -162,6 +163,12 @@ class MemoryStorage:
         return sorted(
             {keys[k * len(keys) // parts] for k in range(1, parts) if k * len(keys) >= parts}
         )
+
+    def get_derived(self, name: str) -> str | None:
+        return self.derived.get(name)
+
+    def put_derived(self, name: str, value: str) -> None:
+        self.derived[name] = value
 
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
         return 0
