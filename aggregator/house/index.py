@@ -117,7 +117,8 @@ class MatchIndex:
         self._count = 0
         self._crowded = False  # two neighbours' places too close for another in between
         self._sources: list[str] = []
-        self._refs: list[tuple[str, str]] = []  # per doc: (canonical link, item id)
+        self._links: list[str] = []  # per doc: its canonical link ("": none)
+        self._item_ids: list[str] = []  # per doc: the id its source gave it
         # Per doc, one after the other: stem ids of title + text, in order; skeleton ids.
         self._seq_flat = array("i")
         self._seq_at = array("q", [0])
@@ -135,8 +136,9 @@ class MatchIndex:
         self._stop_stems: set[int] = set()
         self._postings: list[array] = []
         self._by_key: dict[str, int] = {}
-        self._by_link: dict[str, list[int]] = {}
-        self._by_item_id: dict[str, list[int]] = {}
+        # Link and id -> docs, made on the first look-up (a loaded index may need none).
+        self._by_link: dict[str, list[int]] | None = {}
+        self._by_item_id: dict[str, list[int]] | None = {}
         # Skeletons: token -> skeleton id (-1: none); per skeleton id the docs having it.
         self._languages = bytearray()
         self._skeleton_of: dict[str, int] = {}
@@ -184,10 +186,12 @@ class MatchIndex:
         self._sources.append(stored.source_ids[0] if stored.source_ids else "")
         self._by_key[key] = doc
         link = canonical_url(item.link) if item.link else ""
-        if link:
+        self._links.append(link)
+        self._item_ids.append(item.id)
+        if self._by_link is not None and link:
             self._by_link.setdefault(link, []).append(doc)
-        self._by_item_id.setdefault(item.id, []).append(doc)
-        self._refs.append((link, item.id))
+        if self._by_item_id is not None:
+            self._by_item_id.setdefault(item.id, []).append(doc)
 
         text = _item_text(stored)
         title_tokens, body_tokens = words(item.title), words(text)
@@ -252,9 +256,11 @@ class MatchIndex:
                 _drop(self._postings[stem], entry, 4)
         for sid in self._skeletons(doc):
             _drop(self._skeleton_postings[sid], doc, 0)
-        link, item_id = self._refs[doc]
-        for table, value in ((self._by_link, link), (self._by_item_id, item_id)):
-            docs = table.get(value)
+        for table, value in (
+            (self._by_link, self._links[doc]),
+            (self._by_item_id, self._item_ids[doc]),
+        ):
+            docs = table.get(value) if table is not None else None
             if docs is not None and doc in docs:
                 docs.remove(doc)
                 if not docs:
@@ -368,8 +374,13 @@ class MatchIndex:
     # --- kept between runs (saved.py) ---------------------------------------------
 
     def __getstate__(self) -> dict:
+        # Strings packed into one, postings into one array: loading then costs little
+        # more than reading the bytes.  Look-up tables are made again from the rest.
         state = dict(self.__dict__)
-        state["_numpy"] = None
+        for name in _DERIVED:
+            state[name] = None
+        for name in _STRINGS:
+            state[name] = _pack(state[name])
         for name in ("_postings", "_skeleton_postings"):
             lists = state[name]
             flat = array("i")
@@ -386,7 +397,14 @@ class MatchIndex:
                 lists.append(flat[at : at + length])
                 at += length
             state[name] = lists
+        for name in _STRINGS:
+            state[name] = _unpack(state[name])
         self.__dict__.update(state)
+        alive = self._alive
+        self._by_key = {key: doc for doc, key in enumerate(self.keys) if alive[doc]}
+        self._stem_ids = {stem: i for i, stem in enumerate(self._stem_names)}
+        self._skeleton_ids = {key: i for i, key in enumerate(self._skeleton_names)}
+        self._stem_of, self._skeleton_of = {}, {}
 
     # --- lookups --------------------------------------------------------------------
 
@@ -395,11 +413,22 @@ class MatchIndex:
         reference = reference.strip()
         doc = self._by_key.get(reference)
         if doc is None:
-            doc = self._first(self._by_item_id.get(reference))
+            doc = self._first(self._lookup(self._item_ids, "_by_item_id").get(reference))
         url = reference_url(reference) if doc is None else None
         if url is not None:
-            doc = self._first(self._by_link.get(canonical_url(url)))
+            doc = self._first(self._lookup(self._links, "_by_link").get(canonical_url(url)))
         return self.keys[doc] if doc is not None else None
+
+    def _lookup(self, values: list[str], name: str) -> dict[str, list[int]]:
+        table = getattr(self, name)
+        if table is None:
+            table = {}
+            alive = self._alive
+            for doc, value in enumerate(values):
+                if value and alive[doc]:
+                    table.setdefault(value, []).append(doc)
+            setattr(self, name, table)
+        return table
 
     def _first(self, docs: list[int] | None) -> int | None:
         """The oldest (by published, key) of ``docs``."""
@@ -780,6 +809,22 @@ def _drop(postings: array, entry: int, shift: int) -> None:
     at = bisect.bisect_left(postings, entry)
     if at < len(postings) and postings[at] >> shift == entry >> shift:
         del postings[at]
+
+
+# What __getstate__ leaves out (made again on load or on first use), and packs.
+_DERIVED = ("_numpy", "_by_key", "_by_link", "_by_item_id", "_stem_of", "_stem_ids",
+            "_skeleton_of", "_skeleton_ids")  # fmt: skip
+_STRINGS = ("keys", "_sources", "_links", "_item_ids", "_stem_names", "_skeleton_names")
+
+
+def _pack(strings: list[str]) -> tuple[str, array]:
+    return "".join(strings), array("q", map(len, strings))
+
+
+def _unpack(packed: tuple[str, array]) -> list[str]:
+    text, lengths = packed
+    ends = list(itertools.accumulate(lengths))
+    return [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
 
 
 @functools.cache
