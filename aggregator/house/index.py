@@ -813,7 +813,7 @@ def _drop(postings: array, entry: int, shift: int) -> None:
 
 # What __getstate__ leaves out (made again on load or on first use), and packs.
 _DERIVED = ("_numpy", "_by_key", "_by_link", "_by_item_id", "_stem_of", "_stem_ids",
-            "_skeleton_of", "_skeleton_ids")  # fmt: skip
+            "_skeleton_of", "_skeleton_ids", "_figure_table")  # fmt: skip
 _STRINGS = ("keys", "_sources", "_links", "_item_ids", "_stem_names", "_skeleton_names")
 
 

@@ -41,6 +41,7 @@ __all__ = ["SAVE_AFTER", "index_path", "load_index", "update_index"]
 
 FORMAT = 1
 SAVE_AFTER = 300  # changes since the saved index before it is written again
+READER = "house.index"  # its name among the change log's readers
 
 
 def index_path(location: str, directory: Path | None = None) -> Path | None:
@@ -70,6 +71,8 @@ def load_index(storage: Storage, config: Config) -> MatchIndex:
             if not index.needs_rebuild:
                 if len({*changed, *removed}) >= SAVE_AFTER:
                     _write(path, identity, index, now)
+                    # The change log keeps what the saved index has not read yet.
+                    storage.changes_read(READER, now)
                 return index
     mark = storage.item_changes(None)[0]  # before reading: what changes later comes again
     index = MatchIndex.build(
@@ -77,6 +80,7 @@ def load_index(storage: Storage, config: Config) -> MatchIndex:
     )
     if path is not None:
         _write(path, identity, index, mark)
+        storage.changes_read(READER, mark)
     return index
 
 
