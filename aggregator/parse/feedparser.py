@@ -30,7 +30,13 @@ from feedparser.mixin import _FeedParserMixin as FeedParserRules
 from feedparser.urls import _urljoin as urljoin
 
 from aggregator.models import ParsedFeed
+from aggregator.parse.dates import localized_rfc822
 from aggregator.parse.normalize import ParseError, build_feed
+
+# Localized RFC 822 dates ("Пн, 24 сен 2018 ...") through feedparser's public hook, so
+# the fast path, which calls feedparser's date parser, reads them the same way.  A module
+# runs once per process, so the handler is registered once.
+feedparser.registerDateHandler(localized_rfc822)
 
 __all__ = ["FeedParserRules", "parse_date", "parse_with_feedparser", "urljoin"]
 

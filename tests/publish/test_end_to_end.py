@@ -55,6 +55,7 @@ JUSTIFIED_ONLY_IN = {
         "source-rss-parser-guardian.",
         "source-rss-parser-encoding.",
         "source-rss-parser-craigslist.",
+        "source-rss-parser-uolnoticias.",
         "source-miniflux-no-encoding-iso-8859-1.",
     ),
 }
