@@ -56,7 +56,8 @@ from aggregator.text.urls import canonical_url
 # unconditional and parsed again, so the items it still lists are stored afresh (an
 # item whose stored version differs counts as changed), however long its feed stays
 # the same.  Items a feed no longer lists keep what they were stored with.
-PARSE_RULES = "r2"  # r2: relative links resolve against xml:base / the item's link
+PARSE_RULES = "r3"  # r2: relative links resolve against xml:base / the item's link;
+# r3: localized RFC 822 dates are read (parse/dates.py)
 
 
 def parsed_under_current_rules(state: SourceState) -> bool:
