@@ -174,7 +174,20 @@ _ABBREVIATION = re.compile(
 
 def expand_abbreviations(text: str) -> str:
     """``text`` with every listed abbreviation spelled out (ВБ -> Всемирный банк)."""
-    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text) if text else text
+    if not text or (
+        _CAPITAL_KEYS.isdisjoint(_CAPITAL_RUN.findall(text))
+        and not any(a in text for a in _OTHER_KEYS)
+    ):
+        return text
+    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+
+
+# A quick look first (most texts hold none): an abbreviation is a whole run of
+# letters; those starting with a capital are among the runs this finds (a scan for
+# a capital is fast, the pattern above is not), the few others are looked for as is.
+_CAPITAL_RUN = re.compile(r"[A-ZА-ЯЁ][^\W\d_]*")
+_CAPITAL_KEYS = frozenset(a for a in ABBREVIATIONS if _CAPITAL_RUN.fullmatch(a))
+_OTHER_KEYS = tuple(a for a in ABBREVIATIONS if a not in _CAPITAL_KEYS)
 
 
 # --- numbers -------------------------------------------------------------------------
