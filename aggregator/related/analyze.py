@@ -10,8 +10,8 @@ import pickle
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
@@ -101,13 +101,267 @@ class Parsed(NamedTuple):
 
 
 def parse_document(doc: Document) -> Parsed:
-    title, body, names, text_hash, sketch = analyze_with_signature(doc)
+    """:func:`analyze_with_signature` as stem hashes and counts, the text dropped.
+
+    The same result (a test checks), worked out faster: each distinct word form is
+    analyzed once per process (:class:`_Words`: stem, prefix and skeleton hashes,
+    stop word, figure), and a text's terms are counted by numpy over word numbers,
+    not by Python over its words and terms."""
+    language, title_words, body_words, names = _words_of(doc)
+    table = _Words.of(language)
+    title_ids = table.ids(title_words)
+    body_ids = table.ids(body_words)
+    named: list[np.ndarray] = []
+    title = table.terms(title_ids, names, named)
+    body = table.terms(body_ids, names, named, limit=BODY_TERMS)
+    text_hash = _hash(" ".join(title_words + ["|"] + body_words))
+    sketch = _sketch(table.word_hash[np.concatenate([title_ids, body_ids])])
     return Parsed(
         replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
-        counted(title),
-        counted(body),
-        counted(names)[0],
+        title,
+        body,
+        np.unique(concat(named)),
     )
+
+
+def parse_batch(docs: Sequence[Document]) -> Batch:
+    """:func:`parse_document` of many documents at once, as a :class:`Batch` (the
+    documents grouped by language, in order within each): the same stems and counts
+    (a test checks), counted by numpy over the whole batch instead of text by text."""
+    groups: dict[str, list] = {}
+    for doc in docs:
+        language, title_words, body_words, names = _words_of(doc)
+        groups.setdefault(language, []).append((doc, title_words, body_words, names))
+    batches = [_Words.of(language).batch(texts) for language, texts in groups.items()]
+    if len(batches) == 1:
+        return batches[0]
+    return Batch.join(batches) if batches else Batch.of([])
+
+
+class _Words:
+    """What each distinct word form of one language gives, by word number: the hash
+    of the word itself, of its stem, of its first letters (0: none), of its name
+    skeleton (0: too short), and whether it is a stop word or a figure.  The table
+    starts over past ``_WORDS_MAX`` forms (a cache: only the speed changes)."""
+
+    _tables: dict[str, _Words] = {}
+    _ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "skeleton_hash", "has_skeleton")
+    _ARRAYS += ("stop", "figure")
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.number: dict[str, int] = {}
+        self.words: list[str] = []
+        self.stems: list[str] = []
+        self.stop_words = _text.STOP_WORDS[language]
+        size = 1024
+        self.word_hash = np.zeros(size, np.int64)
+        self.stem_hash = np.zeros(size, np.int64)
+        self.prefix_hash = np.zeros(size, np.int64)
+        self.skeleton_hash = np.zeros(size, np.int64)
+        self.has_skeleton = np.zeros(size, bool)
+        self.stop = np.zeros(size, bool)
+        self.figure = np.zeros(size, bool)
+
+    @classmethod
+    def of(cls, language: str) -> _Words:
+        table = cls._tables.get(language)
+        if table is None or len(table.number) > _WORDS_MAX:
+            table = cls._tables[language] = cls(language)
+        return table
+
+    def ids(self, words: list[str]) -> np.ndarray:
+        number = self.number
+        missing = set(words).difference(number)
+        if missing:
+            self._add(sorted(missing))
+        return np.fromiter(map(number.__getitem__, words), np.int64, len(words))
+
+    def _add(self, words: list[str]) -> None:
+        first = len(self.number)
+        end = first + len(words)
+        if end > len(self.word_hash):
+            size = max(2 * end, 1024)
+            for name in _Words._ARRAYS:
+                old = getattr(self, name)
+                grown = np.zeros(size, old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        prefixes = self.language != "en"
+        stems = _text.stem_tokens(words, self.language)
+        self.words += words
+        self.stems += stems
+        for n, (word, stem) in enumerate(zip(words, stems, strict=True), first):
+            self.number[word] = n
+            self.word_hash[n] = _hash(word)
+            self.stem_hash[n] = _hash(stem)
+            if prefixes and len(word) >= _PREFIX_FROM and not word.isascii():
+                self.prefix_hash[n] = _hash("~" + word[:_PREFIX])
+            self.stop[n] = word in self.stop_words
+            self.figure[n] = word[0] == "n" and word[1:2].isdigit()
+
+    def batch(self, texts: list[tuple[Document, list[str], list[str], set[str]]]) -> Batch:
+        """The :class:`Batch` of texts of this language: (document, title words,
+        text words, names) each."""
+        n = len(texts)
+        title_ids = [self.ids(title) for _, title, _, _ in texts]
+        body_ids = [self.ids(body) for _, _, body, _ in texts]
+        number = self.number
+        name_keys = np.array(
+            sorted(
+                d << 32 | number[t]
+                for d, (_, _, _, names) in enumerate(texts)
+                for t in names
+                if t in number
+            ),
+            np.int64,
+        )
+        named: list[tuple[np.ndarray, np.ndarray]] = []
+        title = self._column(title_ids, name_keys, named, None)
+        body = self._column(body_ids, name_keys, named, BODY_TERMS)
+        names_doc = concat([d for d, _ in named])
+        names_hash = concat([h for _, h in named])
+        names_doc, names_hash, _ = _summed(names_doc, names_hash, np.zeros(len(names_doc)))
+        sketches = self._sketches(
+            [np.concatenate(pair) for pair in zip(title_ids, body_ids, strict=True)]
+        )
+        docs = [
+            replace(
+                doc,
+                title="",
+                text="",
+                text_hash=_hash(" ".join(title + ["|"] + body)),
+                sketch=sketch,
+            )
+            for (doc, title, body, _), sketch in zip(texts, sketches, strict=True)
+        ]
+        return Batch.of_hashes(
+            docs, title, body, (names_hash, np.zeros(0, np.int16), _lengths(names_doc, n))
+        )
+
+    def _column(
+        self,
+        id_lists: list[np.ndarray],
+        name_keys: np.ndarray,
+        named: list[tuple[np.ndarray, np.ndarray]],
+        limit: int | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term hashes, counts, terms per text) of texts given as word numbers, as
+        :meth:`terms` gives them text by text; (text, hash) of names into ``named``."""
+        n = len(id_lists)
+        ids = concat(id_lists)
+        doc = np.repeat(np.arange(n, dtype=np.int64), [len(a) for a in id_lists])
+        keep = ~self.stop[ids]
+        ids, doc = ids[keep], doc[keep]
+        if limit is not None:
+            rank = np.arange(len(doc)) - np.searchsorted(doc, doc)
+            ids, doc = ids[rank < limit], doc[rank < limit]
+        keys, counts = np.unique(doc << 32 | ids, return_counts=True)
+        doc, ids = keys >> 32, keys & 0xFFFFFFFF
+        prefix = self.prefix_hash[ids]
+        has_prefix = prefix != 0
+        docs = [doc, doc[has_prefix]]
+        hashes = [self.stem_hash[ids], prefix[has_prefix]]
+        weights = [counts, counts[has_prefix]]
+        figure = self.figure[ids]
+        named.append((doc[figure], self.word_hash[ids[figure]]))
+        is_name = np.isin(keys, name_keys)
+        if is_name.any():
+            bones = self._skeletons(ids[is_name])
+            has_bone = bones != 0
+            docs.append(doc[is_name][has_bone])
+            hashes.append(bones[has_bone])
+            weights.append(counts[is_name][has_bone])
+            named.append((doc[is_name][has_bone], bones[has_bone]))
+            named.append((doc[is_name], self.stem_hash[ids[is_name]]))
+        doc, terms, total = _summed(concat(docs), concat(hashes), concat(weights))
+        return terms, total.astype(np.int16), _lengths(doc, n)
+
+    def _sketches(self, id_lists: list[np.ndarray]) -> list[bytes]:
+        """:func:`_sketch` of each text's words (given as word numbers)."""
+        n = len(id_lists)
+        sizes = np.array([len(a) for a in id_lists], np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
+        h = self.word_hash[concat(id_lists)].view(np.uint64)
+        if len(h) < 3:
+            return [b""] * n
+        with np.errstate(over="ignore"):
+            shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
+        owner = doc[:-2]
+        inside = (owner == doc[2:]) & (sizes[owner] >= SKETCH_MIN_WORDS)
+        shingles, owner = shingles[inside], owner[inside]
+        order = np.lexsort((shingles, owner))
+        shingles, owner = shingles[order], owner[order]
+        first = np.ones(len(owner), bool)
+        first[1:] = (owner[1:] != owner[:-1]) | (shingles[1:] != shingles[:-1])
+        shingles, owner = shingles[first], owner[first]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
+        shingles, owner = shingles[rank < SKETCH_SIZE], owner[rank < SKETCH_SIZE]
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))])
+        return [shingles[bounds[i] : bounds[i + 1]].tobytes() for i in range(n)]
+
+    def _skeletons(self, ids: np.ndarray) -> np.ndarray:
+        """The skeleton hashes of names (worked out when a word is first a name)."""
+        for n in ids[~self.has_skeleton[ids]].tolist():
+            word, stem = self.words[n], self.stems[n]
+            # Latin words unstemmed: the skeleton must not depend on the stemmer's
+            # language (Wildberries / Вайлдберриз).
+            bone = skeleton(word if word.isascii() else stem)
+            self.skeleton_hash[n] = _hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
+            self.has_skeleton[n] = True
+        return self.skeleton_hash[ids]
+
+    def terms(
+        self,
+        ids: np.ndarray,
+        names: set[str],
+        named: list[np.ndarray],
+        limit: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted term hashes, counts) of a text's words (as :func:`_terms`); the
+        hashes of its names and figures go into ``named``."""
+        ids = ids[~self.stop[ids]][:limit]
+        if not len(ids):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        distinct, counts = np.unique(ids, return_counts=True)
+        prefix = self.prefix_hash[distinct]
+        has_prefix = prefix != 0
+        hashes = [self.stem_hash[distinct], prefix[has_prefix]]
+        weights = [counts, counts[has_prefix]]
+        named.append(self.word_hash[distinct[self.figure[distinct]]])
+        number = self.number
+        name_ids = [number[t] for t in names if t in number]
+        if name_ids:
+            is_name = np.isin(distinct, name_ids)
+            if is_name.any():
+                bones = self._skeletons(distinct[is_name])
+                has_bone = bones != 0
+                hashes.append(bones[has_bone])
+                weights.append(counts[is_name][has_bone])
+                named += [bones[has_bone], self.stem_hash[distinct[is_name]]]
+        terms, where = np.unique(np.concatenate(hashes), return_inverse=True)
+        return terms, np.bincount(where, weights=np.concatenate(weights)).astype(np.int64)
+
+
+def _summed(
+    doc: np.ndarray, hashes: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text, hash, count) rows sorted by text then hash, equal pairs summed."""
+    if not len(doc):
+        return doc, hashes, counts.astype(np.int64)
+    order = np.lexsort((hashes, doc))
+    doc, hashes, counts = doc[order], hashes[order], counts[order]
+    first = np.ones(len(doc), bool)
+    first[1:] = (doc[1:] != doc[:-1]) | (hashes[1:] != hashes[:-1])
+    starts = np.flatnonzero(first)
+    return doc[starts], hashes[starts], np.add.reduceat(counts.astype(np.int64), starts)
+
+
+def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(doc, minlength=n).astype(np.int32)
+
+
+_WORDS_MAX = 2_000_000  # word forms per language before the table starts over
 
 
 SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
@@ -128,25 +382,33 @@ def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
     text_hash = _hash(" ".join(title_words + ["|"] + words))
     # The headline belongs to the text: a retelling that changes a word of it and one
     # of a short lead is not the same text; a reprint keeps (nearly) both.
-    words = title_words + words
-    if len(words) < SKETCH_MIN_WORDS:
-        return text_hash, b""
-    h = _hashes(words).view(np.uint64)
+    return text_hash, _sketch(_hashes(title_words + words))
+
+
+def _sketch(word_hashes: np.ndarray) -> bytes:
+    """The bottom-k sketch of the 3-word shingles of a text's word hashes."""
+    if len(word_hashes) < SKETCH_MIN_WORDS:
+        return b""
+    h = word_hashes.view(np.uint64)
     with np.errstate(over="ignore"):
         shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
-    return text_hash, np.unique(shingles)[:SKETCH_SIZE].tobytes()
+    return np.unique(shingles)[:SKETCH_SIZE].tobytes()
 
 
 @dataclass
 class Batch:
-    """Analyzed documents column-wise (cheap to send between processes): for title
-    and text, (stem hashes, counts, stems per document); for names, (hashes, hashes
-    per document, hashes per document) -- the last array is always the lengths."""
+    """Analyzed documents column-wise (cheap to send between processes): ``terms``,
+    the batch's distinct stem hashes (sorted); for title and text, (term numbers:
+    positions in ``terms``, counts, terms per document); for names, (term numbers,
+    nothing, terms per document) -- the last array is always the lengths.  Numbers,
+    not hashes: joining batches remaps their small term tables, and the index takes
+    the numbers as its columns, instead of sorting and searching every hash."""
 
     docs: list[Document]  # texts dropped
     title: tuple[np.ndarray, np.ndarray, np.ndarray]
     body: tuple[np.ndarray, np.ndarray, np.ndarray]
     names: tuple[np.ndarray, np.ndarray, np.ndarray]
+    terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def of(cls, parsed: Sequence[Parsed]) -> Batch:
@@ -156,26 +418,47 @@ class Batch:
             return concat([h for h, _ in parts]), counts, lengths
 
         names = [(p.names, p.names[:0]) for p in parsed]
-        return cls(
-            docs=[p.doc for p in parsed],
-            title=column([p.title for p in parsed]),
-            body=column([p.body for p in parsed]),
-            names=column(names),
+        return cls.of_hashes(
+            [p.doc for p in parsed],
+            column([p.title for p in parsed]),
+            column([p.body for p in parsed]),
+            column(names),
         )
+
+    @classmethod
+    def of_hashes(
+        cls,
+        docs: list[Document],
+        *columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> Batch:
+        """The batch of (stem hashes, counts, lengths) columns: title, text, names."""
+        terms = np.unique(concat([c[0] for c in columns]))
+        numbered = [
+            (np.searchsorted(terms, hashes).astype(np.int32), counts, lengths)
+            for hashes, counts, lengths in columns
+        ]
+        return cls(docs, *numbered, terms=terms)
+
+    def hashes(self, column: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        """A column's stem hashes (its term numbers looked up)."""
+        return self.terms[column[0]]
 
     @classmethod
     def join(cls, batches: Sequence[Batch], *, consume: bool = False) -> Batch:
         """One batch of several; ``consume``: free each column of theirs once copied."""
+        terms = np.unique(concat([b.terms for b in batches]))
+        # Each batch's term numbers -> the joined table's (both tables sorted).
+        renumber = [np.searchsorted(terms, b.terms).astype(np.int32) for b in batches]
 
         def column(name: str):
             parts = [getattr(b, name) for b in batches]
             if consume:
                 for b in batches:
                     setattr(b, name, None)
-            joined = []
-            while parts and parts[0]:
-                joined.append(concat([p[0] for p in parts]))
-                parts = [p[1:] for p in parts]
+            joined = [concat([new[p[0]] for p, new in zip(parts, renumber, strict=True)])]
+            joined[0] = joined[0].astype(np.int32)
+            for k in (1, 2):
+                joined.append(concat([p[k] for p in parts]))
             return tuple(joined)
 
         return cls(
@@ -183,6 +466,7 @@ class Batch:
             title=column("title"),
             body=column("body"),
             names=column("names"),
+            terms=terms,
         )
 
 
@@ -246,19 +530,27 @@ def _parse_store_part(
     A file, written as it goes: the worker keeps one chunk, not its whole share, and
     pickling a large result in memory would double the worker's memory at its peak."""
     sources = {s.id: s for s in config.sources}
-    parsed: list[Parsed] = []
-    entries: list[Entry] = []
     with open(out, "wb") as f, open_storage(store_path) as storage:
-        for stored in storage.iter_items(newest_first=False, key_range=key_range):
-            parsed.append(parse_document(document(stored, sources)))
-            entries.append(describe_entry(stored, sources))
-            if len(parsed) == _CHUNK:
-                _write_chunk(f, Batch.of(parsed), entries)
-                parsed, entries = [], []
-        _write_chunk(f, Batch.of(parsed), entries)
-    _HASHES.clear()
-    _WORD_TERMS.clear()
+        for batch, entries in _parsed_chunks(
+            storage.iter_items(newest_first=False, key_range=key_range), sources
+        ):
+            _write_chunk(f, batch, entries)
     return out
+
+
+def _parsed_chunks(
+    items: Iterable[StoredItem], sources: Mapping[str, SourceConfig]
+) -> Iterator[tuple[Batch, list[Entry]]]:
+    """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time."""
+    docs: list[Document] = []
+    entries: list[Entry] = []
+    for stored in items:
+        docs.append(document(stored, sources))
+        entries.append(describe_entry(stored, sources))
+        if len(docs) == _CHUNK:
+            yield parse_batch(docs), entries
+            docs, entries = [], []
+    yield parse_batch(docs), entries
 
 
 _CHUNK = 4096  # documents: small arrays cost ~100 bytes each, so they go in chunks
@@ -266,7 +558,7 @@ _CHUNK = 4096  # documents: small arrays cost ~100 bytes each, so they go in chu
 
 def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
     # The arrays with np.save (streamed from their buffers, no copy), the rest pickled.
-    for column in (batch.title, batch.body, batch.names):
+    for column in (batch.title, batch.body, batch.names, (batch.terms,)):
         for array in column:
             np.save(f, array, allow_pickle=False)
     pickle.dump((batch.docs, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -280,15 +572,16 @@ def _read_share(name: str) -> tuple[Batch, list[Entry]]:
     with open(name, "rb") as f:
         while f.tell() < size:
             columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
+            terms = np.load(f, allow_pickle=False)
             docs, chunk_entries = pickle.load(f)  # noqa: S301 - our own worker's file
-            batches.append(Batch(docs, *columns))
+            batches.append(Batch(docs, *columns, terms=terms))
             entries.extend(chunk_entries)
     return Batch.join(batches, consume=True), entries
 
 
 # A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
 _SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
-_CAPITALIZED = re.compile(r"\b[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
+_CAPITALIZED = re.compile(r"[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
 
 
 def analyze_document(doc: Document) -> tuple[dict[str, int], dict[str, int], set[str]]:
@@ -312,6 +605,16 @@ def analyze_with_signature(
     Караганда), besides its stem.  A name is a capitalized word inside a sentence,
     or a Latin word in Russian or Kazakh text.
     """
+    language, title_words, body_words, names = _words_of(doc)
+    named: set[str] = set()
+    title = _terms(title_words, language, names, named)
+    body = _terms(body_words, language, names, named, limit=BODY_TERMS)
+    return (title, body, named, *_signature(title_words, body_words))
+
+
+def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:
+    """(language, title words, text words, the words that are names): the tokens,
+    abbreviations spelled out and figures in one spelling."""
     language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
     language = "kk" if language == "kz" else language
     if language not in _text.STOP_WORDS:
@@ -321,12 +624,9 @@ def analyze_with_signature(
     head = body_text[:NAMES_CHARS]
     # English headlines capitalize every word: there, names come from the text.
     names = _capitalized(head if language == "en" else f"{title_text}. {head}", language)
-    named: set[str] = set()
     title_words = figure_tokens(_text.tokenize(title_text))
     body_words = figure_tokens(_text.tokenize(body_text))
-    title = _terms(title_words, language, names, named)
-    body = _terms(body_words, language, names, named, limit=BODY_TERMS)
-    return (title, body, named, *_signature(title_words, body_words))
+    return language, title_words, body_words, names
 
 
 _PREFIX_FROM = 6  # words this long also count by their first letters
@@ -396,13 +696,28 @@ def _capitalized(text: str, language: str) -> set[str]:
     (Караганда, Токаев, «Казтеплосеть»), or a Latin word in Russian or Kazakh text
     (Lexus).  Same-event news share these; same-topic news share the words around."""
     starts = {m.end() for m in _SENTENCE_START.finditer(text)}
-    words = [m.group() for m in _CAPITALIZED.finditer(text) if m.start() not in starts]
+    # The patterns start with a letter, not with a word boundary (a scan for a
+    # letter is fast): a match inside a word is dropped here, as \b would.
+    words = [
+        m.group()
+        for m in _CAPITALIZED.finditer(text)
+        if m.start() not in starts and not _after_word(text, m.start())
+    ]
     if language != "en":
-        words += [m.group() for m in _LATIN_WORD.finditer(text)]
+        words += [
+            m.group()
+            for m in _LATIN_WORD.finditer(text)
+            if not _after_word(text, m.start()) and not _WORD_CHAR.match(text, m.end())
+        ]
     return set(_text.tokenize(" ".join(words)))
 
 
-_LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z]{2,}\b")
+def _after_word(text: str, at: int) -> bool:
+    return at > 0 and _WORD_CHAR.match(text, at - 1) is not None
+
+
+_WORD_CHAR = re.compile(r"\w")
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 @dataclass(slots=True)
@@ -437,11 +752,11 @@ def parse_store(
             processes = 1
     if processes < 2:
         sources = {s.id: s for s in config.sources}
-        stored_items = list(storage.iter_items(newest_first=False))
+        chunks = list(_parsed_chunks(storage.iter_items(newest_first=False), sources))
         shares = [
             (
-                Batch.of([parse_document(document(stored, sources)) for stored in stored_items]),
-                [describe_entry(stored, sources) for stored in stored_items],
+                Batch.join([b for b, _ in chunks], consume=True),
+                [e for _, entries in chunks for e in entries],
             )
         ]
     else:

@@ -82,7 +82,7 @@ from aggregator.related.analyze import (
     Document,
     analyze_with_signature,
     counted,
-    parse_document,
+    parse_batch,
 )
 
 log = logging.getLogger(__name__)
@@ -305,9 +305,7 @@ class RelatedIndex:
         exclude: Mapping[str, Collection[str]] | None = None,
     ) -> RelatedIndex:
         """A new index of ``documents`` (any order), with every list computed."""
-        return cls.from_batch(
-            Batch.of([parse_document(d) for d in documents]), settings, exclude=exclude
-        )
+        return cls.from_batch(parse_batch(list(documents)), settings, exclude=exclude)
 
     @classmethod
     def from_batch(
@@ -323,27 +321,21 @@ class RelatedIndex:
         for i in order:
             index._append_meta(docs[i])
         n = len(docs)
-        # The vocabulary: every distinct stem hash, in hash order (deterministic).
+        # The vocabulary: every distinct stem hash, in hash order (deterministic); the
+        # batch's columns are numbers in it already.
         columns = [batch.title, batch.body, batch.names]
         batch.title = batch.body = batch.names = None  # consumed: memory is the limit here
-        vocabulary = np.zeros(0, np.int64)
-        for column in columns:  # one column at a time: a sorted copy of all is big
-            vocabulary = np.union1d(vocabulary, np.unique(column[0]))
+        vocabulary = batch.terms
         index.term_hash = vocabulary
         index._sorted_terms = len(vocabulary)
         v = len(vocabulary)
         matrices = []
         while columns:
-            hashes, counts, lengths = columns.pop(0)
-            # Hashes are sorted within each document, so are their columns: CSR as is.
-            indices = np.empty(len(hashes), np.int32)
-            for at in range(0, len(hashes), 1 << 20):
-                indices[at : at + (1 << 20)] = np.searchsorted(
-                    vocabulary, hashes[at : at + (1 << 20)]
-                )
+            # Hashes are sorted within each document, so are their numbers: CSR as is.
+            indices, counts, lengths = columns.pop(0)
             indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
             data = counts.astype(np.float32) if len(matrices) < 2 else np.ones(len(indices))
-            del hashes, counts
+            del counts
             matrices.append(sp.csr_matrix((data.astype(np.float32), indices, indptr), (n, v)))
         df = np.zeros(v, np.int64)
         for start in range(0, n, _WEIGH_ROWS):  # in blocks: a sum of the two is big
@@ -508,7 +500,7 @@ class RelatedIndex:
             hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
             # Slice times block, transposed: only the small block gets transposed, and
             # the entries come out in column order (the tie-break _query uses too).
-            product = (rare[lo:hi] @ rare[start:stop].T).T.tocoo()
+            product = (_row_slice(rare, lo, hi) @ _row_slice(rare, start, stop).T).T.tocoo()
             rows = product.row.astype(np.int64) + start
             cols = product.col.astype(np.int64) + lo
             rare_scores = product.data
@@ -1317,6 +1309,20 @@ def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
     matrix.data = np.where(keep, matrix.data, 0).astype(np.float32)
     matrix.eliminate_zeros()
     return matrix
+
+
+def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    """Rows start..stop of a CSR matrix as a view of its arrays (slicing copies them)."""
+    first, last = matrix.indptr[start], matrix.indptr[stop]
+    return sp.csr_matrix(
+        (
+            matrix.data[first:last],
+            matrix.indices[first:last],
+            matrix.indptr[start : stop + 1] - first,
+        ),
+        shape=(stop - start, matrix.shape[1]),
+        copy=False,
+    )
 
 
 def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

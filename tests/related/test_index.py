@@ -214,3 +214,51 @@ def test_an_abbreviation_and_its_words_are_one_concept():
     )
     index = RelatedIndex.build([*corpus(), wb, words, other], SETTINGS)
     assert keys(index, "wb-a")[:1] == ["wb-b"]
+
+
+# --- analysis: a batch at once, as each text alone -------------------------------------
+
+
+def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
+    """The rebuild analyzes texts a batch at a time (numpy over the batch); an added
+    entry is analyzed alone: both must give the same terms, counts, names and reprint
+    signature, or a rebuilt list would differ from an incrementally kept one."""
+    import numpy as np
+
+    from aggregator.related.analyze import analyze_with_signature, counted, parse_batch
+
+    odd = [
+        doc("empty", 1, "", ""),
+        doc("stops", 2, "И в на", "и в на по"),
+        doc(
+            "mixed",
+            3,
+            "Lexus и Arctic Sunrise: МВФ дал 1,5 млн",
+            "ҚР ІІМ и вузы: двадцать пять тысяч человек, 35 тыс. тенге. " * 30,
+        ),
+        replace(
+            doc("english", 4, "World Bank Cuts Forecast", "The IMF and Tengiz."), language="en"
+        ),
+    ]
+    docs = [*corpus(), DEATH_A, DEATH_B, *odd]
+    batch = parse_batch(docs)
+    assert sorted(d.key for d in batch.docs) == sorted(d.key for d in docs)
+    by_key = {d.key: d for d in docs}
+    ends = [np.cumsum(column[2]) for column in (batch.title, batch.body, batch.names)]
+    for i, parsed in enumerate(batch.docs):
+        title, body, names, text_hash, sketch = analyze_with_signature(by_key[parsed.key])
+        got = [
+            (
+                batch.hashes(column)[end[i] - column[2][i] : end[i]],
+                column[1][end[i] - column[2][i] : end[i]],
+            )
+            for column, end in zip((batch.title, batch.body), ends, strict=False)
+        ]
+        for (hashes, counts), terms in zip(got, (title, body), strict=True):
+            want_hashes, want_counts = counted(terms)
+            assert hashes.tolist() == want_hashes.tolist(), parsed.key
+            assert counts.tolist() == want_counts.tolist(), parsed.key
+        name_hashes = batch.hashes(batch.names)[ends[2][i] - batch.names[2][i] : ends[2][i]]
+        assert name_hashes.tolist() == counted(names)[0].tolist(), parsed.key
+        assert (parsed.text_hash, parsed.sketch) == (text_hash, sketch), parsed.key
+    assert any(len(p.sketch) for p in batch.docs) and len(batch.names[0])
