@@ -70,15 +70,18 @@ def decision(match: Match) -> tuple:
     return (match.status, match.keys, match.method, match.quotes, match.related, match.error)
 
 
-def test_results_over_a_changing_store_are_those_of_a_full_rematch(tmp_path, store_at, monkeypatch):
+@pytest.mark.parametrize("first_round", [True, False], ids=["first-round", "whole-set"])
+def test_results_over_a_changing_store_are_those_of_a_full_rematch(
+    tmp_path, store_at, monkeypatch, first_round
+):
     """The hand-written labelled set (benchmarks/matching/real) and 2,000 generated items
     are stored; then new items arrive, one is edited, old ones are pruned.  After each step
-    the kept-and-rechecked results equal matching everything again, and only commentary
-    the change may concern was matched again."""
+    the kept-and-rechecked results equal matching everything again (on the whole set), and
+    only commentary the change may concern was matched again (counted on the first round)."""
     items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
-    # The set's first round (150 items, 132 posts): the counts below are taken from it.
-    items["items"], posts = items["items"][:150], posts[:132]
+    if first_round:  # the counts below are taken from the set's first 150 items, 132 posts
+        items["items"], posts = items["items"][:150], posts[:132]
     (tmp_path / "feeds.yaml").write_text(
         feeds_yaml(items["sources"], store_at("aggregator")), encoding="utf-8"
     )
@@ -124,19 +127,20 @@ def test_results_over_a_changing_store_are_those_of_a_full_rematch(tmp_path, sto
         # The oldest five were in their feeds only in early March; the rest until April.
         store_labelled(storage, entries[:5], datetime(2025, 3, 5, tzinfo=UTC))
         store_labelled(storage, entries[5:-10], datetime(2025, 4, 20, tzinfo=UTC))
-        assert check(storage) == 96  # the first run matches every commentary file
+        first = check(storage)
+        assert first == 96 or not first_round  # the first run matches every commentary file
         assert check(storage) == 0  # nothing changed: nothing is matched
         # The ten newest items arrive: the posts of those days are matched again.
         store_labelled(storage, entries[-10:], datetime(2025, 4, 23, tzinfo=UTC))
-        assert 0 < check(storage) < 30
+        assert 0 < check(storage) < (30 if first_round else first)
         # An edited item: the posts that matched it, or weighed it, are matched again.
         edited = next(e for e in entries if e["id"] == "nbrate-kazinform")
         store_labelled(storage, [edited], WHEN + timedelta(days=60), title="Ставка: 16,5%")
-        assert 0 < check(storage) < 10
+        assert 0 < check(storage) < (10 if first_round else first)
         # The five pruned: the posts built on them are matched again (and lose them).
         now = datetime(2025, 4, 25, tzinfo=UTC)
         assert storage.prune(retention_days=45, keep_latest=0, now=now) == 5
-        assert 0 < check(storage) < 30
+        assert 0 < check(storage) < (30 if first_round else first)
     finally:
         storage.close()
 
