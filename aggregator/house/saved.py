@@ -45,11 +45,16 @@ READER = "house.index"  # its name among the change log's readers
 
 
 def index_path(location: str, directory: Path | None = None) -> Path | None:
-    """Where the match index of the store at ``location`` is kept (None: nowhere)."""
+    """Where the match index of the store at ``location`` is kept (None: nowhere).
+
+    A PostgreSQL store has no directory of its own: its index goes into ``directory``
+    (the config file's), and nowhere for a config built in code, which has none."""
     if is_postgres_url(location):
+        if directory is None:
+            return None
         database = urlsplit(location).path.strip("/") or "aggregator"
         which = hashlib.sha256(location.encode()).hexdigest()[:8]  # its schema, host, port
-        return (directory or Path.cwd()) / f"{database}-{which}.matchindex"
+        return directory / f"{database}-{which}.matchindex"
     if not location or not Path(location).exists():
         return None
     return Path(f"{location}.matchindex")
@@ -59,7 +64,7 @@ def load_index(storage: Storage, config: Config) -> MatchIndex:
     """The index of every stored item matching may name (all but the house feeds'
     posts), as a full build would give it now: the saved one brought up to date, or
     built (and saved) when there is none to use."""
-    path = index_path(storage.location, config_dir(config))
+    path = index_path(storage.location, config_dir(config) if config.path else None)
     house = frozenset(s.id for s in config.sources if s.house)
     identity = _identity(storage.location, house)
     saved = _read(path, identity) if path is not None else None

@@ -167,3 +167,16 @@ def test_a_saved_index_of_another_store_or_a_mark_that_went_back_is_built_anew(t
         assert len(load_index(storage, config)) == 30
     finally:
         storage.close()
+
+
+def test_where_the_index_is_kept(tmp_path):
+    """Beside a SQLite store; for PostgreSQL in the config file's directory, and nowhere
+    for a config built in code (never in whatever directory the process runs in)."""
+    sqlite = tmp_path / "aggregator.sqlite"
+    sqlite.touch()
+    assert index_path(str(sqlite)) == tmp_path / "aggregator.sqlite.matchindex"
+    assert index_path(str(tmp_path / "missing.sqlite")) is None
+    url = "postgresql://aggregator@db.example:5432/news"
+    kept = index_path(url, tmp_path)
+    assert kept is not None and kept.parent == tmp_path and kept.name.startswith("news-")
+    assert index_path(url, None) is None
