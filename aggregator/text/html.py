@@ -18,7 +18,6 @@ _INLINE_TAGS = re.compile(
 )
 # A tag starts with a letter, "/", "!" or "?" after "<"; "a < b" in text is not one.
 _OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def plain_text(html: str | None) -> str:
@@ -34,12 +33,15 @@ def plain_text(html: str | None) -> str:
     text = html
     if "<" in text:
         text = _DROP_ELEMENTS.sub(" ", text)
-        text = _COMMENTS.sub(" ", text)
+        if "<!" in text or "]]>" in text:  # the pattern is slow to try everywhere
+            text = _COMMENTS.sub(" ", text)
         text = _INLINE_TAGS.sub("", text)
         text = _OTHER_TAGS.sub(" ", text)
     if "&" in text:
         text = _html.unescape(text)
-    return _WHITESPACE.sub(" ", text).strip()
+    # split/join: the same whitespace as r"\s" (str.isspace), several times faster
+    # than a substitution that matches every single space.
+    return " ".join(text.split())
 
 
 def lead(fragment: str | None, limit: int = 200) -> str:
