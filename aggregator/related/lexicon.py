@@ -225,8 +225,12 @@ _SCALES = {
     "trillion": 1e12,
     "trn": 1e12,
 }
+# Starts with the digit, the look-behind after it: a pattern that starts with a
+# character class is scanned for it fast (one that starts with a look-behind is
+# tried at every position, ~3 times slower).
 _DIGITS = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[\u00a0\u202f ,]\d{3})+(?![.,]?\d)|\d+)(?:[.,](\d+))?(?!\w)"
+    r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:[\u00a0\u202f ,]\d{3})+(?![.,]?\d)|\d*))"
+    r"(?:[.,](\d+))?(?!\w)"
     r"(?:[\s\u00a0]*(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\.?(?!\w))?",
     re.IGNORECASE,
 )
