@@ -1,7 +1,7 @@
 """Speed and memory of the related-entries index at 100,000 entries.
 
     .venv/bin/python benchmarks/related/speed.py [--entries 100000] [--adds 1000] [--json]
-        [--incremental]
+        [--incremental] [--expire N]
 
 1. Makes (once; kept in benchmarks/_work/related-<N>/) a store of N synthetic
    entries through ``Storage.record_fetch`` (2,000 sources × N/2,000 items): Russian-like
@@ -23,6 +23,11 @@
    end to end (store scan included), and one more with nothing new.  The 10 items are
    new stories (links of their own), as a cron run mostly finds.  ``--incremental``:
    only these two runs, on the index and outputs the last full run left.
+   ``--expire N``: then N of the oldest entries leave the store (as prune deletes
+   expired items) and ``aggregator related`` runs, and once more after 10 new items
+   (the removals are still in the saved index's delta then: the load must not
+   cost in proportion to the index).  Each run's CPU time (user + sys) is given too:
+   the machine is often shared.
 """
 
 from __future__ import annotations
@@ -284,6 +289,7 @@ def _related_run(aggregator: str, config: Path, work: Path) -> dict:
     run = measure(_pinned([aggregator, "--config", str(config), "related"]))
     return {
         "wall_s": round(run.wall_seconds, 2),
+        "cpu_s": round(run.cpu_seconds, 2),
         "peak_rss_mb": run.peak_rss_mb,
         "exit": run.exit_code,
         "files_written": _written(before, _mtimes(work)),
@@ -311,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--incremental", action="store_true", help="only the 10-new and nothing-new runs"
     )
+    parser.add_argument(
+        "--expire", type=int, default=0, help="then remove this many of the oldest entries"
+    )
     args = parser.parse_args(argv)
     work = ROOT / "benchmarks" / "_work" / f"related-{args.entries}"
     config = prepare(work, args.entries)
@@ -321,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.incremental:
         figures.update(_rebuild_and_adds(args, work, config, db, python, aggregator))
     _incremental_runs(figures, aggregator, config, work, db)
+    if args.expire:
+        _expiry_runs(figures, args.expire, aggregator, config, work, db)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -398,6 +409,30 @@ def _incremental_runs(
     figures: dict[str, object], aggregator: str, config: Path, work: Path, db: Path
 ) -> None:
     # An incremental run: 10 new items in the store, then `aggregator related`.
+    _add_ten(db)
+    figures["incremental_run_10_new"] = _related_run(aggregator, config, work)
+    # And again with nothing new: no index read, no file written.
+    figures["incremental_run_nothing_new"] = _related_run(aggregator, config, work)
+
+
+def _expiry_runs(
+    figures: dict[str, object], count: int, aggregator: str, config: Path, work: Path, db: Path
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db) as store:  # as prune deletes expired items
+        store.execute("PRAGMA foreign_keys = ON")
+        store.execute(
+            "DELETE FROM items WHERE key IN (SELECT key FROM items ORDER BY published LIMIT ?)",
+            (count,),
+        )
+    figures["expiry_run"] = {"expired": count, **_related_run(aggregator, config, work)}
+    _add_ten(db)
+    figures["incremental_run_10_new_after_expiry"] = _related_run(aggregator, config, work)
+
+
+def _add_ten(db: Path) -> None:
+    """10 new items (new stories: links of their own) stored, as a cron run finds."""
     with open_storage(db) as storage:
         state = storage.get_source_state("s0000")
         extra = [item for _, item in synthetic_items(10, seed=int(time.time()))]
@@ -414,9 +449,6 @@ def _incremental_runs(
             for k, item in enumerate(extra)
         ]
         record_fetch(storage, state, extra, fetched_at=now)
-    figures["incremental_run_10_new"] = _related_run(aggregator, config, work)
-    # And again with nothing new: no index read, no file written.
-    figures["incremental_run_nothing_new"] = _related_run(aggregator, config, work)
 
 
 def _report(args: argparse.Namespace, figures: dict) -> None:
@@ -435,17 +467,27 @@ def _report(args: argparse.Namespace, figures: dict) -> None:
             f"over {a['adds']} adds (target <= 2 ms); loading the index {a['load_index_s']} s"
         )
     print(
-        f"`aggregator related` after 10 new items (changes + update + files): {i['wall_s']} s, {i['peak_rss_mb']} MB, {i['files_written']} files written (target <= 1 s)"
+        f"`aggregator related` after 10 new items (changes + update + files): {_run_figures(i)} (target <= 1 s)"
     )
     z = figures["incremental_run_nothing_new"]
-    print(
-        f"`aggregator related` with nothing new: {z['wall_s']} s, {z['peak_rss_mb']} MB, {z['files_written']} files written"
-    )
+    print(f"`aggregator related` with nothing new: {_run_figures(z)}")
+    if "expiry_run" in figures:
+        e = figures["expiry_run"]
+        print(f"`aggregator related` after {e['expired']} entries expired: {_run_figures(e)}")
+        a = figures["incremental_run_10_new_after_expiry"]
+        print(f"`aggregator related` after 10 new items, removals pending: {_run_figures(a)}")
     if not args.incremental:
         j = figures["related_json"]
         print(
             f"related.json: {j['bytes']} bytes, {j['bytes_per_entry']} per entry (target <= 15 MB, <= 150 per entry)"
         )
+
+
+def _run_figures(run: dict) -> str:
+    return (
+        f"{run['wall_s']} s wall, {run['cpu_s']} s CPU, {run['peak_rss_mb']} MB, "
+        f"{run['files_written']} files written"
+    )
 
 
 if __name__ == "__main__":
