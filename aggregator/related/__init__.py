@@ -220,7 +220,7 @@ def refresh(
             files = Batch.of([parse_document(document(s, sources)) for s in extras.values()])
             parsed = Batch.join([parsed, files], consume=True)
         index = RelatedIndex.from_batch(parsed, settings, exclude=exclude)
-        lists_changed = set(index.keys)
+        lists_changed = set(index.row_of)
         rewrite = None
         removed = []
     else:

@@ -137,7 +137,7 @@ def write_outputs(
         else:
             write_if_changed(lists_dir / f"{block}.json", data, durable=False)
     write("related.json", related_json(config, index, present))
-    rewrite = set(index.keys) if result.rewrite is None else result.rewrite
+    rewrite = set(index.row_of) if result.rewrite is None else result.rewrite
     urls: dict[str, dict[str, str]] = {}
     for key in sorted(rewrite & entries.keys(), key=lambda k: (entries[k].published, k)):
         name = file_key(key)
@@ -167,7 +167,7 @@ def write_outputs(
     if result.rewrite is None:
         for shard, mapping in urls.items():
             _write_shard(related_dir / "urls" / f"{shard}.json", mapping)
-        _remove_others(related_dir, {f"{file_key(k)}.json" for k in index.keys})
+        _remove_others(related_dir, {f"{file_key(k)}.json" for k in index.row_of})
         _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
         _remove_others(lists_dir, {f"{b}.json" for b in present})
         return
@@ -208,34 +208,28 @@ def list_block(index: RelatedIndex, block: int, stories: Mapping[str, list[str]]
     ``lists[i]``, best first, naming entries by number; a story's reprints are one list
     entry, and ``stories`` names the stories of this block's entries (all members).
     None when no entry of the block is left."""
-    ids = index.ids()
-    lo, hi = np.searchsorted(ids, [block * BLOCK, (block + 1) * BLOCK])
-    if lo == hi:
+    numbers, block_keys, listed, scores = index.numbered(block * BLOCK, (block + 1) * BLOCK)
+    if not len(numbers):
         return None
-    rows, scores = index.list_arrays()
-    slots = (ids[lo:hi] - block * BLOCK).tolist()
+    slots = (numbers - block * BLOCK).tolist()
     width = slots[-1] + 1
     keys: list[str | None] = [None] * width
     lists: list[list[int]] = [[] for _ in range(width)]
     # Lists are filled from the left (-1 after the last entry): one array of
     # (number, thousandths) pairs per row, cut at its length; json encodes it in C.
-    block_rows = rows[lo:hi]
-    pairs = np.stack(
-        [
-            np.where(block_rows >= 0, ids[np.maximum(block_rows, 0)], -1),
-            np.rint(scores[lo:hi] * 1000).astype(np.int64),
-        ],
-        axis=-1,
-    ).reshape(len(block_rows), -1)
-    lengths = (2 * (block_rows >= 0).sum(axis=1)).tolist()
+    pairs = np.stack([listed, np.rint(scores * 1000).astype(np.int64)], axis=-1)
+    pairs = pairs.reshape(len(listed), -1)
+    lengths = (2 * (listed >= 0).sum(axis=1)).tolist()
     groups: dict[tuple[int, ...], None] = {}
-    for k, (slot, row_pairs, length) in enumerate(zip(slots, pairs.tolist(), lengths, strict=True)):
-        key = index.keys[lo + k]
+    for key, slot, row_pairs, length in zip(
+        block_keys, slots, pairs.tolist(), lengths, strict=True
+    ):
         keys[slot] = key
         lists[slot] = row_pairs[:length]
         members = stories.get(key)
         if members:
-            groups[tuple(sorted(int(ids[index.row_of[m]]) for m in members))] = None
+            numbered = (index.id_of(m) for m in members)
+            groups[tuple(sorted(n for n in numbered if n is not None))] = None
     text = (
         f'{{"keys":{_json_text(keys)},"lists":{_json_text(lists)},'
         f'"stories":{_json_text([list(g) for g in groups])}}}\n'

@@ -55,7 +55,10 @@ Incremental updates and IDF drift
     the store for the entries stored, edited or removed since (``refresh``): new
     entries get vectors (with the saved IDF) and lists, and enter the lists of the
     entries they beat (scores are symmetric); removed or edited entries leave, and
-    the lists that held them are recomputed.  Nothing else is touched.  IDF is frozen
+    the lists that held them are recomputed.  Nothing else is touched: a removed
+    entry's row stays as a *tombstone* (marked dead, never a candidate, listed or
+    exported) until the next base file is written, so neither a run nor loading the
+    saved removals renumbers the rows (that cost a pass over every array).  IDF is frozen
     at the last full build (a stem first seen later gets the IDF of a stem seen once),
     so after many updates weights drift; the index is rebuilt from scratch when the
     entries added, removed or edited since the last full build exceed
@@ -218,6 +221,9 @@ class RelatedIndex:
         self._text_hash = np.zeros(n, np.int64)  # of the whole text (analyze.reprint_signature)
         self._sketch = np.zeros((n, SKETCH_SIZE), np.uint64)  # body shingles, smallest first
         self._sketch_len = np.zeros(n, np.int8)
+        # Per row: removed (a tombstone).  Rows stay where they are until the index is
+        # saved as a new base (``state``); ``row_of`` names the live rows only.
+        self._dead = np.zeros(n, bool)
         self._next_group = 0
         self._matrix: sp.csr_matrix | _Rows = _Rows.empty()  # rows 0..m-1 ("main")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
@@ -232,7 +238,7 @@ class RelatedIndex:
     # -- sizes and lookups -----------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.row_of)  # live entries (``keys`` holds every row's key)
 
     def __contains__(self, key: str) -> bool:
         return key in self.row_of
@@ -250,16 +256,28 @@ class RelatedIndex:
 
     def ids(self) -> np.ndarray:
         """Every entry's number (ascending, in row order); see ``next_id``."""
-        return self._ids[: len(self.keys)]
+        n = len(self.keys)
+        return self._ids[:n][~self._dead[:n]]
+
+    def live_keys(self) -> list[str]:
+        """Every entry's key, in row order."""
+        return list(self.row_of)  # rows are only ever appended: its order is theirs
+
+    def numbered(
+        self, first: int, end: int
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """The entries numbered ``first`` to ``end - 1``: (their numbers, keys, lists as
+        entry numbers, -1 after the last, and scores), in number order."""
+        n = len(self.keys)
+        lo, hi = np.searchsorted(self._ids[:n], [first, end])
+        rows = lo + np.flatnonzero(~self._dead[lo:hi])
+        lists = self._lists[rows]
+        listed = np.where(lists >= 0, self._ids[np.maximum(lists, 0)], -1)
+        return self._ids[rows], [self.keys[r] for r in rows.tolist()], listed, self._scores[rows]
 
     def id_of(self, key: str) -> int | None:
         row = self.row_of.get(key)
         return None if row is None else int(self._ids[row])
-
-    def list_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, scores): every entry's list as rows of ``keys`` (-1: empty slot)."""
-        n = len(self.keys)
-        return self._lists[:n], self._scores[:n]
 
     def holders(self, keys: Collection[str]) -> set[str]:
         """The entries whose lists hold any of ``keys``."""
@@ -275,23 +293,25 @@ class RelatedIndex:
         row = self.row_of.get(key)
         if row is None:
             return []
-        members = np.flatnonzero(self._group[: len(self.keys)] == self._group[row])
+        n = len(self.keys)
+        members = np.flatnonzero((self._group[:n] == self._group[row]) & ~self._dead[:n])
         return sorted(self.keys[i] for i in members.tolist())
 
     def stories(self) -> dict[str, list[str]]:
         """Every entry that has reprints -> its whole story's keys (sorted)."""
         n = len(self.keys)
+        live = np.flatnonzero(~self._dead[:n])
         groups, inverse, counts = np.unique(
-            self._group[:n], return_inverse=True, return_counts=True
+            self._group[live], return_inverse=True, return_counts=True
         )
         shared = np.flatnonzero(counts[inverse] > 1)
         members: dict[int, list[str]] = {}
         for i in shared.tolist():
-            members.setdefault(int(inverse[i]), []).append(self.keys[i])
+            members.setdefault(int(inverse[i]), []).append(self.keys[int(live[i])])
         return {k: sorted(v) for v in members.values() for k in v}
 
     def lists(self) -> Iterator[tuple[str, list[tuple[str, float]]]]:
-        for key in self.keys:
+        for key in self.live_keys():
             yield key, self.related(key)
 
     # -- building ----------------------------------------------------------------
@@ -402,6 +422,7 @@ class RelatedIndex:
         self._sketch[row] = 0
         self._sketch[row, : len(sketch)] = sketch
         self._sketch_len[row] = len(sketch)
+        self._dead[row] = False
         return row
 
     def _grow(self, capacity: int) -> None:
@@ -417,6 +438,7 @@ class RelatedIndex:
         self._text_hash = np.concatenate([self._text_hash, np.zeros(extra, np.int64)])
         self._sketch = np.concatenate([self._sketch, np.zeros((extra, SKETCH_SIZE), np.uint64)])
         self._sketch_len = np.concatenate([self._sketch_len, np.zeros(extra, np.int8)])
+        self._dead = np.concatenate([self._dead, np.zeros(extra, bool)])
 
     def _intern_tag(self, tag: str) -> int:
         tid = self.tag_id.get(tag)
@@ -758,7 +780,8 @@ class RelatedIndex:
         n = len(self.keys)
         links = self._links[:n]
         if links[row] != _NO_LINK:
-            duplicates = np.concatenate([duplicates, np.flatnonzero(links == links[row])])
+            same_link = np.flatnonzero((links == links[row]) & ~self._dead[:n])
+            duplicates = np.concatenate([duplicates, same_link])
         if len(duplicates):
             # Joins the oldest story; stories it bridges stay apart until a rebuild
             # (relabelling them would cost a pass over every entry).
@@ -929,6 +952,7 @@ class RelatedIndex:
         keep = (
             (rare_scores >= CANDIDATE_FLOOR)
             & (cols != row)
+            & ~self._dead[cols]
             & (np.abs(self._times[cols] - self._times[row]) <= self.settings.window)
         )
         cols, rare_scores = cols[keep], rare_scores[keep]
@@ -962,27 +986,51 @@ class RelatedIndex:
             self._rare_t = rare.T.tocsr()
         return self._rare_t
 
-    def _remove(self, keys: set[str]) -> set[int]:
-        """Drop rows; return the (new) rows whose lists held one of them.
+    def _remove(self, keys: Collection[str], *, close_holes: bool = True) -> set[int]:
+        """Mark rows dead (tombstones); return the rows whose lists held one of them.
 
-        The rows after them move up; the main matrix, its inverted index and the
-        pending rows' postings are renumbered in place (no rebuild of the inverted
-        index: a run that expires a few entries costs array copies, not a pass of
-        Python over the entries)."""
+        No row moves: the dead rows' vectors stay in the matrix and the inverted index
+        (``_query`` passes them over) until the index is saved as a new base
+        (:meth:`_drop_dead`), so a run that expires a few entries costs in proportion to
+        them.  ``close_holes=False``: the lists that held them are left as they are (the
+        caller sets them, as a saved delta does)."""
         gone = np.array(sorted(self.row_of[k] for k in keys if k in self.row_of), np.int64)
-        n = len(self.keys)
         if not len(gone):
             return set()
-        keep = np.ones(n, bool)
-        keep[gone] = False
-        new_row = np.cumsum(keep) - 1
         ids = self._ids[gone]
         self.base_removed.extend(ids[ids < self.base_id].tolist())
         self.dirty.difference_update(ids.tolist())
+        for row in gone.tolist():
+            del self.row_of[self.keys[row]]
+        self._dead[gone] = True
+        self._lists[gone] = -1
+        self._scores[gone] = 0
+        self._set_exclude(self.exclude)
+        if not close_holes:
+            return set()
+        n = len(self.keys)
+        held = np.flatnonzero(np.isin(self._lists[:n], gone).any(axis=1))
+        # Removed entries leave holes: close them up, keeping the order.
+        for row in held.tolist():
+            entries = [
+                (int(j), float(s))
+                for j, s in zip(self._lists[row], self._scores[row], strict=True)
+                if j >= 0 and not self._dead[j]
+            ]
+            self._set_list(row, entries)
+        return set(held.tolist())
+
+    def _drop_dead(self) -> None:
+        """Drop the dead rows for good: the rows after them move up; the main matrix,
+        its inverted index, the pending rows' postings and the lists are renumbered (a
+        few vector passes over every array: done when a new base is written)."""
+        n = len(self.keys)
+        keep = ~self._dead[:n]
+        if keep.all():
+            return
+        new_row = np.cumsum(keep) - 1
         lists = self._lists[:n]
-        held = np.isin(lists, gone).any(axis=1) & keep
         remap = np.where(lists >= 0, new_row[np.maximum(lists, 0)], -1)
-        remap[np.isin(lists, gone)] = -1
         kept = np.flatnonzero(keep)
         m = self._matrix.shape[0]
         main_keep = keep[:m]
@@ -1005,26 +1053,18 @@ class RelatedIndex:
         self.versions = [self.versions[i] for i in kept.tolist()]
         self.row_of = {k: i for i, k in enumerate(self.keys)}
         width = self._lists.shape[1]
-        self._times = self._times[kept]
+        self._times = self._times[:n][kept]
         self._ids = self._ids[:n][kept]
-        self._tags = self._tags[kept]
-        self._links = self._links[kept]
+        self._tags = self._tags[:n][kept]
+        self._links = self._links[:n][kept]
         self._lists = remap[kept].astype(np.int32).reshape(-1, width)
         self._scores = self._scores[:n][kept]
         self._group = self._group[:n][kept]
         self._text_hash = self._text_hash[:n][kept]
         self._sketch = self._sketch[:n][kept]
         self._sketch_len = self._sketch_len[:n][kept]
-        # Removed entries leave holes: close them up, keeping the order.
-        for row in np.flatnonzero(held[kept]).tolist():
-            entries = [
-                (int(j), float(s))
-                for j, s in zip(self._lists[row], self._scores[row], strict=True)
-                if j >= 0
-            ]
-            self._set_list(row, entries)
+        self._dead = np.zeros(len(kept), bool)
         self._set_exclude(self.exclude)
-        return set(np.flatnonzero(held[kept]).tolist())
 
     def _merge_pending(self) -> None:
         if not self._pending:
@@ -1046,7 +1086,9 @@ class RelatedIndex:
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(meta, arrays): the whole index, everything :meth:`from_state` needs to make
-        it again (the inverted index of the rare stems too: it costs a pass to make)."""
+        it again (the inverted index of the rare stems too: it costs a pass to make).
+        Dead rows are dropped first: a base holds none."""
+        self._drop_dead()
         self._merge_pending()
         n = len(self.keys)
         matrix = self._matrix  # its width is the vocabulary's, as saved
@@ -1096,9 +1138,14 @@ class RelatedIndex:
 
     def delta_size(self) -> int:
         """Entries added or removed since the base file: what the delta file holds."""
+        return len(self._added_rows()) + len(self.base_removed)
+
+    def _added_rows(self) -> np.ndarray:
+        """The live rows added since the base file (those added and removed since are
+        in neither file)."""
         n = len(self.keys)
-        added = n - int(np.searchsorted(self._ids[:n], self.base_id))
-        return added + len(self.base_removed)
+        first = int(np.searchsorted(self._ids[:n], self.base_id))
+        return first + np.flatnonzero(~self._dead[first:n])
 
     def delta_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(meta, arrays): what changed since the base file (``base_generation``): the
@@ -1107,8 +1154,8 @@ class RelatedIndex:
         the base, not the index."""
         n = len(self.keys)
         ids = self._ids[:n]
-        first = int(np.searchsorted(ids, self.base_id))
-        vectors = [self._row_vector(row) for row in range(first, n)]
+        added = self._added_rows()
+        vectors = [self._row_vector(row) for row in added.tolist()]
         indptr = np.zeros(len(vectors) + 1, np.int64)
         indptr[1:] = np.cumsum([len(i) for i, _ in vectors])
         dirty = np.array(sorted(self.dirty), np.int64)
@@ -1117,9 +1164,12 @@ class RelatedIndex:
         meta = {**self._meta(), "generation": self.base_generation}
         arrays = {
             "removed": np.array(self.base_removed, np.int64),
-            "keys": np.array(self.keys[first:], dtype="U"),
-            "versions": np.array(self.versions[first:], dtype="U"),
-            **self._entry_arrays(first, n, _DELTA_ENTRY_ARRAYS),
+            "keys": np.array([self.keys[r] for r in added.tolist()], dtype="U"),
+            "versions": np.array([self.versions[r] for r in added.tolist()], dtype="U"),
+            **{
+                name: getattr(self, attribute)[added]
+                for name, attribute in _DELTA_ENTRY_ARRAYS.items()
+            },
             "vector_indptr": indptr,
             "vector_indices": _concat([i for i, _ in vectors], np.int32),
             "vector_data": _concat([v for _, v in vectors], np.float32),
@@ -1134,12 +1184,13 @@ class RelatedIndex:
         return meta, arrays
 
     def apply_delta(self, meta: Mapping, arrays: Mapping[str, np.ndarray]) -> None:
-        """Bring a base index (just loaded) to the state :meth:`delta_state` saved."""
-        ids = self.ids()
+        """Bring a base index (just loaded) to the state :meth:`delta_state` saved: the
+        removed entries become tombstones (the saved lists already leave them out)."""
+        ids = self._ids[: len(self.keys)]
         removed = arrays["removed"]
         rows = np.searchsorted(ids, removed)
         rows = rows[(rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == removed)]
-        self._remove({self.keys[r] for r in rows.tolist()})
+        self._remove([self.keys[r] for r in rows.tolist()], close_holes=False)
         self.base_removed = removed.tolist()
         if len(arrays["term_hash"]):
             self._append_terms(arrays["term_hash"], arrays["idf"], arrays["named"])
@@ -1169,7 +1220,7 @@ class RelatedIndex:
             self._post(row, vector[0][rare], vector[1][rare])
         n = len(self.keys)
         self._next_group = int(self._group[:n].max()) + 1 if n else 0
-        ids = self.ids()
+        ids = self._ids[:n]
         dirty = arrays["dirty"]
         if len(dirty):
             rows = np.searchsorted(ids, dirty)
@@ -1198,6 +1249,7 @@ class RelatedIndex:
         index.tag_names = arrays["tag_names"].tolist()
         for name, attribute in _ENTRY_ARRAYS.items():
             setattr(index, attribute, arrays[name])
+        index._dead = np.zeros(len(index.keys), bool)
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
         index._matrix = _Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
