@@ -489,7 +489,7 @@ def _shared_evidence(
     text = commentary.text
     every = words(text)
     numbers = spelled_numbers(every)
-    names = set(words(" ".join(_NAME.findall(text))))
+    names = list(dict.fromkeys(words(" ".join(_NAME.findall(text)))))  # in the text's order
     name_limit = max(20, len(index) // 50)
     word_limit = max(3, len(index) // 100)
     found = [
