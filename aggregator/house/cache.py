@@ -20,8 +20,10 @@ removed since, and:
 Where it is kept: in the store itself (``Storage.put_derived``, a small JSON document),
 on SQLite and PostgreSQL alike, so that every host running against a PostgreSQL store
 shares one set of results.  The document records the configured sources matching reads
-(names and the house feed): another source table, or a change mark that went back (a
-store restored from an older copy), means everything is matched again.  Derived data
+(names and the house feed) and the version of the matching rules (``match.rules_version``:
+a hash of the matcher's source): another source table, other rules (an upgrade), or a
+change mark that went back (a store restored from an older copy), means everything is
+matched again.  Derived data
 only: a missing or unreadable document only means matching runs in full, and
 ``store copy`` does not copy it (the target's marks are its own).
 """
@@ -37,13 +39,13 @@ from collections.abc import Sequence
 from aggregator.config import Config
 from aggregator.house.index import WINDOW_AFTER, WINDOW_BEFORE, MatchIndex
 from aggregator.house.load import Commentary
-from aggregator.house.match import Match, match_all
+from aggregator.house.match import Match, match_all, rules_version
 from aggregator.house.saved import load_index
 from aggregator.store import Storage, StorageError
 
 __all__ = ["DOCUMENT", "MatchCache", "commentary_key", "match_changed"]
 
-FORMAT = 3
+FORMAT = 4
 DOCUMENT = "house.matches"  # its name among the store's derived documents
 # Store-wide word frequencies move with every item stored; a result kept while more than
 # this share of the store changed could differ from a full re-match, so then everything
@@ -64,8 +66,9 @@ def _sources_key(config: Config) -> str:
 class MatchCache:
     """Match results by commentary, with the store's change mark they are valid at."""
 
-    def __init__(self, document: str | None, sources: str = "") -> None:
+    def __init__(self, document: str | None, sources: str = "", rules: str = "") -> None:
         self.sources = sources
+        self.rules = rules  # the matching rules' version the results must come from
         self.mark: int | None = None  # the store's change mark of the results, if any
         self.base = 0  # items stored at the last full match
         self.drift = 0  # items changed since then
@@ -74,7 +77,7 @@ class MatchCache:
         if document:
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 kept = json.loads(document)
-                if kept["format"] == FORMAT and kept["sources"] == sources:
+                if (kept["format"], kept["sources"], kept["rules"]) == (FORMAT, sources, rules):
                     self._entries = dict(kept["entries"])
                     self.mark = int(kept["mark"])
                     self.base, self.drift = int(kept["base"]), int(kept["drift"])
@@ -85,7 +88,7 @@ class MatchCache:
             document = storage.get_derived(DOCUMENT)
         except StorageError:
             document = None  # a store not migrated yet (read-only): matched in full
-        return cls(document, _sources_key(config))
+        return cls(document, _sources_key(config), rules_version())
 
     def get(self, commentary: Commentary) -> Match | None:
         entry = self._entries.get(commentary_key(commentary))
@@ -114,6 +117,7 @@ class MatchCache:
         document = {
             "format": FORMAT,
             "sources": self.sources,
+            "rules": self.rules,
             "mark": mark,
             "base": self.base,
             "drift": self.drift,
@@ -132,10 +136,12 @@ class MatchCache:
 
 
 def match_changed(
-    commentary: Sequence[Commentary], storage: Storage, config: Config
+    commentary: Sequence[Commentary], storage: Storage, config: Config, *, keep: bool = True
 ) -> dict[str, Match]:
     """``match_all``'s results (by ``Commentary.id``), matching only what may have changed
-    since the last run (see the module docstring)."""
+    since the last run (see the module docstring).  ``keep=False``: the results and the
+    saved index are used but nothing is written (``aggregator comment list``, which may
+    run beside a run that is writing them)."""
     cache = MatchCache.for_storage(storage, config)
     if cache.mark is None:
         mark, changed, removed = storage.item_changes(None)
@@ -144,7 +150,8 @@ def match_changed(
     touched = {*changed, *removed}
     cache.drift += len(touched)
     if cache.mark is None or mark < cache.mark or cache.drift > REMATCH_DRIFT * cache.base:
-        # First run, another store (its mark went back), or much changed: match all.
+        # First run, other matching rules, another store (its mark went back), or much
+        # changed: match all.
         cache.forget()
         cache.base, cache.drift = storage.items_count(), 0
     house = {s.id for s in config.sources if s.house}
@@ -165,12 +172,15 @@ def match_changed(
             results[c.id] = kept
     if todo:
         results.update(
-            match_all(todo, storage, config, index_of=lambda: load_index(storage, config))
+            match_all(
+                todo, storage, config, index_of=lambda: load_index(storage, config, save=keep)
+            )
         )
         for c in todo:
             cache.put(c, results[c.id])
-    cache.save(storage, commentary, mark)
-    storage.changes_read("house", mark)  # the store may drop what every reader has read
+    if keep:
+        cache.save(storage, commentary, mark)
+        storage.changes_read("house", mark)  # the store may drop what every reader has read
     return results
 
 

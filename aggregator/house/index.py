@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import itertools
 import math
 import re
@@ -22,7 +23,9 @@ from aggregator.text.urls import canonical_url
 from aggregator.text.words import STOP_WORDS, detect_language, stem_tokens, tokenize
 
 __all__ = [
+    "INDEX_MODULES",
     "MIN_QUOTE_PAIRS",
+    "code_version",
     "reference_url",
     "words",
     "language_code",
@@ -56,6 +59,35 @@ SAME_WEIGHT = 0.0  # ... and this much for an item in the commentary's own langu
 _SKELETON_LETTERS = 4  # a word's skeleton: its first letter and next consonants, this many
 _SKELETON_MIN = 3  # shorter skeletons ("Кения" -> "kn") match too many words to count
 _SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." -> "vrt")
+
+# The code an index's content rests on: another version of any of these may index the
+# same items otherwise, so an index kept between runs by other code is not used.
+INDEX_MODULES = (
+    "aggregator.house.index",
+    "aggregator.text.words",
+    "aggregator.text.urls",
+    "aggregator.text.html",
+)
+
+
+@functools.cache
+def code_version(modules: tuple[str, ...]) -> str:
+    """A hash of the source of ``modules`` (dotted names): another whenever any of them
+    changes, whatever its file's size or time says.  A module whose source cannot be
+    read counts by its name and file alone."""
+    import importlib
+
+    digest = hashlib.sha256()
+    for name in modules:
+        module = importlib.import_module(name)
+        digest.update(name.encode() + b"\0")
+        try:
+            with open(module.__file__ or "", "rb") as f:
+                digest.update(f.read())
+        except (OSError, TypeError):
+            digest.update(repr(module.__file__).encode())
+    return digest.hexdigest()
+
 
 # "2 000", "12 000 000", English "1,200": one number, as "2000" is (tokenize drops
 # one-digit words).

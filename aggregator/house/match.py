@@ -49,8 +49,9 @@ Confidence is one scale for every method: at or above ``CONFIDENT`` (0.8) the ma
 published; from ``REVIEW`` up it is shown for an editor's decision; below it there is
 no match.  The calibration comes from ``benchmarks/matching/`` (see its README).
 
-Matching is recomputed on every publish (it is deterministic, and fast once the index
-is built), so nothing about matches is stored.
+Matching is deterministic, so its results are kept between runs (cache.py) with the
+version of these rules (``rules_version``): a result stands until its commentary, an item
+it weighed or the rules change.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ from dataclasses import dataclass, replace
 
 from aggregator.config import Config
 from aggregator.house.index import (
+    INDEX_MODULES,
     MIN_QUOTE_PAIRS,
     MatchIndex,
+    code_version,
     reference_url,
     spelled_numbers,
     words,
@@ -79,6 +82,7 @@ __all__ = [
     "MatchIndex",
     "match_all",
     "match_commentary",
+    "rules_version",
 ]
 
 CONFIDENT = 0.8  # at or above: published as the source
@@ -138,6 +142,12 @@ class Match:
 
 
 NO_MATCH = Match(note="no stored item matches")
+
+
+def rules_version() -> str:
+    """The version of the matching rules: a hash of this module's and the index's source.
+    Results kept from other rules (cache.py) are not used: everything is matched again."""
+    return code_version((*INDEX_MODULES, __name__))
 
 
 # --- matching one commentary ---------------------------------------------------------

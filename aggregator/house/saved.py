@@ -31,11 +31,9 @@ from urllib.parse import urlsplit
 
 from aggregator.config import Config, config_dir
 from aggregator.files import atomic_binary
-from aggregator.house import index as index_module
-from aggregator.house.index import MatchIndex
+from aggregator.house.index import INDEX_MODULES, MatchIndex, code_version
 from aggregator.models import StoredItem
 from aggregator.store import Storage, is_postgres_url
-from aggregator.text import words as words_module
 
 __all__ = ["SAVE_AFTER", "index_path", "load_index", "update_index"]
 
@@ -60,10 +58,11 @@ def index_path(location: str, directory: Path | None = None) -> Path | None:
     return Path(f"{location}.matchindex")
 
 
-def load_index(storage: Storage, config: Config) -> MatchIndex:
+def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchIndex:
     """The index of every stored item matching may name (all but the house feeds'
     posts), as a full build would give it now: the saved one brought up to date, or
-    built (and saved) when there is none to use."""
+    built (and saved) when there is none to use.  ``save=False``: nothing is written (a
+    command that only looks, run beside a run that may be saving it)."""
     path = index_path(storage.location, config_dir(config) if config.path else None)
     house = frozenset(s.id for s in config.sources if s.house)
     identity = _identity(storage.location, house)
@@ -74,7 +73,7 @@ def load_index(storage: Storage, config: Config) -> MatchIndex:
         if now >= mark:  # else another store, or one restored from an older copy
             update_index(index, storage, changed, removed, house)
             if not index.needs_rebuild:
-                if len({*changed, *removed}) >= SAVE_AFTER:
+                if save and len({*changed, *removed}) >= SAVE_AFTER:
                     _write(path, identity, index, now)
                     # The change log keeps what the saved index has not read yet.
                     storage.changes_read(READER, now)
@@ -83,7 +82,7 @@ def load_index(storage: Storage, config: Config) -> MatchIndex:
     index = MatchIndex.build(
         s for s in storage.iter_items(newest_first=False) if house.isdisjoint(s.source_ids)
     )
-    if path is not None:
+    if path is not None and save:
         _write(path, identity, index, mark)
         storage.changes_read(READER, mark)
     return index
@@ -112,11 +111,7 @@ def update_index(
 
 
 def _identity(location: str, house: frozenset[str]) -> str:
-    code = []
-    for module in (index_module, words_module):
-        with contextlib.suppress(OSError, TypeError):
-            stat = Path(module.__file__ or "").stat()
-            code.append((module.__name__, stat.st_size, stat.st_mtime_ns))
+    code = code_version(INDEX_MODULES)  # the source of the code that makes its content
     return hashlib.sha256(repr((FORMAT, location, sorted(house), code)).encode()).hexdigest()
 
 

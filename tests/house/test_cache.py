@@ -3,6 +3,7 @@ results are those of a full re-match."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from aggregator.config import load_config
 from aggregator.house import house_source_ids, load_all
 from aggregator.house.cache import DOCUMENT, MatchCache, match_changed
 from aggregator.house.load import Commentary
-from aggregator.house.match import Match
+from aggregator.house.match import Match, rules_version
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item
 from aggregator.store import open_storage
@@ -182,3 +183,48 @@ def test_an_unreadable_kept_document_only_means_matching_again(content):
     assert (
         kept.get(Commentary(id="a", title="A", published=WHEN, slug="a", comment_html="")) is None
     )
+
+
+def test_results_of_other_matching_rules_are_matched_again(tmp_path, store_at, monkeypatch):
+    """Kept results name the version of the matching rules they came from (a hash of the
+    matcher's source): after an upgrade every commentary is matched again, never served
+    from what the old rules decided."""
+    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
+    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
+    (tmp_path / "feeds.yaml").write_text(
+        feeds_yaml(items["sources"], store_at("aggregator")), encoding="utf-8"
+    )
+    (tmp_path / "commentary").mkdir()
+    files = [p for p in posts[:40] if p["format"] == "markdown"]
+    for post in files:
+        (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
+    config = load_config(tmp_path / "feeds.yaml")
+    matched: list[int] = []
+    full_match = cache.match_all
+    monkeypatch.setattr(
+        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
+    )
+    with open_storage(config.storage.url) as storage:
+        storage.sync_sources(config.sources)
+        per_source = defaultdict(list)
+        for entry in items["items"][:60]:
+            per_source[entry["source"]].append(as_item(entry))
+        for source_id, its in per_source.items():
+            state = storage.get_source_state(source_id)
+            record_fetch(storage, state, its, fetched_at=datetime(2025, 4, 20, tzinfo=UTC))
+        commentary = load_all(config).commentary
+        assert len(commentary) == len(files)
+        first = match_changed(commentary, storage, config)
+        assert sum(matched) == len(files)
+        match_changed(commentary, storage, config)
+        assert sum(matched) == len(files)  # the same rules, nothing changed: all kept
+        assert json.loads(storage.get_derived(DOCUMENT))["rules"] == rules_version()
+
+        monkeypatch.setattr(cache, "rules_version", lambda: "the next release's rules")
+        again = match_changed(commentary, storage, config)
+        assert sum(matched) == 2 * len(files)  # every commentary matched again
+        assert {k: decision(m) for k, m in again.items()} == {
+            k: decision(m) for k, m in first.items()
+        }
+        match_changed(commentary, storage, config)
+        assert sum(matched) == 2 * len(files)  # kept under the new rules from then on

@@ -180,3 +180,25 @@ def test_where_the_index_is_kept(tmp_path):
     kept = index_path(url, tmp_path)
     assert kept is not None and kept.parent == tmp_path and kept.name.startswith("news-")
     assert index_path(url, None) is None
+
+
+def test_an_index_saved_by_other_index_code_is_built_anew(tmp_path, store_at, monkeypatch):
+    """The file names the code that made it (a hash of the index's and the text
+    analysis' source): another version of it may index the same items otherwise."""
+    (tmp_path / "feeds.yaml").write_text(
+        feeds_yaml([{"id": "kapital-kz", "name": "Капитал"}], store_at("aggregator")), "utf-8"
+    )
+    config = load_config(tmp_path / "feeds.yaml")
+    built: list[int] = []
+    build = MatchIndex.build
+    monkeypatch.setattr(MatchIndex, "build", lambda items: built.append(1) or build(items))
+    with open_storage(config.storage.url) as storage:
+        storage.sync_sources(config.sources)
+        items = background(20)
+        state = storage.get_source_state("kapital-kz")
+        record_fetch(storage, state, items, fetched_at=items[-1].published)
+        assert len(load_index(storage, config)) == 20 and len(built) == 1
+        assert len(load_index(storage, config)) == 20 and len(built) == 1  # the saved one
+        monkeypatch.setattr(saved, "code_version", lambda modules: "the next release's")
+        assert len(load_index(storage, config)) == 20 and len(built) == 2
+        assert len(load_index(storage, config)) == 20 and len(built) == 2
