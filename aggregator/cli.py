@@ -678,13 +678,15 @@ def comment_new(ctx: Context, source: str) -> None:
 @pass_ctx
 def comment_list(ctx: Context) -> None:
     """Every commentary with its matched source, method and confidence; flags what needs an editor."""
-    from aggregator.house import house_source_ids, load_all, match_all
+    from aggregator.house import house_source_ids, load_all, match_changed
 
     config = ctx.config
     with ctx.open_storage() as storage:
         house = house_source_ids(config)
         loaded = load_all(config, storage.iter_items(source_ids=house) if house else ())
-        matches = match_all(loaded.commentary, storage, config)
+        # The results the last run kept (and its saved index for what changed since), as
+        # publish has them; read only: a run may be writing them meanwhile.
+        matches = match_changed(loaded.commentary, storage, config, keep=False)
 
         def describe(key: str) -> str:
             stored = storage.get_item(key)

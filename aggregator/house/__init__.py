@@ -6,6 +6,7 @@ comments on; entries.py puts both together for publish; authoring.py writes new 
 """
 
 from aggregator.house.authoring import find_item, new_file, slugify
+from aggregator.house.cache import match_changed
 from aggregator.house.entries import FILE_KEY_PREFIX, HouseCommentary, HouseEntry, SourceRef
 from aggregator.house.load import (
     Commentary,
@@ -33,6 +34,7 @@ __all__ = [
     "house_source_ids",
     "load_all",
     "match_all",
+    "match_changed",
     "match_commentary",
     "new_file",
     "parse_markdown",

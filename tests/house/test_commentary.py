@@ -453,6 +453,39 @@ def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(s
     assert "source: 'inform.kz/ru/net' is not a stored item" in listed.output
 
 
+def test_comment_list_shows_the_results_the_last_run_kept_and_writes_nothing(site, monkeypatch):
+    """What publish matched and kept is what `comment list` shows, without matching it
+    again or building the index; it writes nothing (a run may be writing meanwhile)."""
+    import aggregator.house.cache as cache
+    from aggregator.house.cache import DOCUMENT
+
+    monkeypatch.chdir(site)
+    body = f"Казинформ сообщает: «{LEAD}»\n\nЕвразия24 комментирует: кино снимут у моря.\n"
+    write(site, "kino.md", f"---\ntitle: Кино у моря\ndate: 2024-10-03\n---\n{body}")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["publish"]).exit_code == 0
+    matched: list[int] = []
+    full_match = cache.match_all
+    monkeypatch.setattr(
+        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
+    )
+
+    def kept() -> str | None:
+        with open_storage(load_config(site / "feeds.yaml").storage.url) as storage:
+            return storage.get_derived(DOCUMENT)
+
+    before = kept()
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert any(line.split()[:2] == ["ok", "quote"] for line in listed.output.splitlines())
+    assert matched == [] and kept() == before
+
+    write(site, "kino.md", f"---\ntitle: Кино у моря!\ndate: 2024-10-03\n---\n{body}")
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert any(line.split()[:2] == ["ok", "quote"] for line in listed.output.splitlines())
+    assert matched == [1] and kept() == before  # the edited one matched, nothing kept
+
+
 def test_publish_reports_commentary_it_left_out_and_still_succeeds(site, monkeypatch):
     monkeypatch.chdir(site)
     shutil.copy(EXAMPLE, site / "commentary" / EXAMPLE.name)
