@@ -42,12 +42,17 @@ def main() -> int:
         choices=("dev", "test", "all"),
         help="run the hand-written set in real/ (tune on dev, report on test) instead",
     )
+    parser.add_argument(
+        "--withhold",
+        action="store_true",
+        help="with --real: also match each post with its event taken out of the store",
+    )
     args = parser.parse_args()
     if args.real:
         import real_set
 
         split = None if args.real == "all" else args.real
-        outcomes, info = real_set.run(args.background, split)
+        outcomes, info = real_set.run(args.background, split, withhold=args.withhold)
         real_set.report(outcomes, info, split, args.verbose)
         return 0
 

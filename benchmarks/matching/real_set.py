@@ -25,7 +25,7 @@ import yaml
 from _common import background
 
 from aggregator.config import load_config
-from aggregator.house import HouseCommentary
+from aggregator.house import HouseCommentary, MatchIndex, load_all, match_commentary
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item
 from aggregator.publish.commentary import render_html
@@ -94,7 +94,9 @@ def _feeds_yaml(sources: list[dict]) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
 
 
-def run(background_count: int, split: str | None) -> tuple[list[Outcome], dict]:
+def run(
+    background_count: int, split: str | None, *, withhold: bool = False
+) -> tuple[list[Outcome], dict]:
     items_doc = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
     items = {i["id"]: i for i in items_doc["items"]}
@@ -169,9 +171,82 @@ def run(background_count: int, split: str | None) -> tuple[list[Outcome], dict]:
                     continue
                 content = render_html(entry.commentary, entry.match, entry.sources, config)
                 outcomes.append(_score(post, entry, content, storage, items, by_link, names))
+            if withhold:
+                info["withheld"] = _withheld(posts, split, items, config, storage)
         finally:
             storage.close()
     return outcomes, info
+
+
+def _withheld(posts, split, items, config, storage) -> list[tuple[str, str, str]]:
+    """Each post with a source, matched again with its event taken out of the store (the
+    source, its reprints and other outlets' tellings): the store then holds only what a
+    post about an event never fetched meets -- the same topic's other events, follow-ups,
+    background.  Whatever is published confidently is wrong.  [(post, item, relation)]"""
+    house = {s.id for s in config.sources if s.house}
+    index = MatchIndex.build(
+        s for s in storage.iter_items(newest_first=False) if not house.intersection(s.source_ids)
+    )
+    names = {s.id: s.name for s in config.sources}
+    loaded = load_all(config, storage.iter_items(source_ids=sorted(house)))
+    by_post = {}
+    for c in loaded.commentary:
+        by_post[Path(c.where).stem if c.item_key is None else c.link] = c
+    key_of = {}
+    for label, entry in items.items():
+        stored = storage.item_by_link(entry["link"])
+        if stored is not None:
+            key_of[label] = stored.key
+    label_of = {key: label for label, key in key_of.items()}
+    same = defaultdict(set)  # the same event: other tellings and reprints, both ways
+    for label, entry in items.items():
+        for relation in ("same_event_as", "reprint_of"):
+            other = entry.get(relation)
+            if other:
+                same[label].add(other)
+                same[other].add(label)
+    wrong = []
+    for post in posts:
+        if (split and post["split"] != split) or not post["expected"]:
+            continue
+        commentary = by_post.get(post["id"] if post["format"] == "markdown" else post["link"])
+        if commentary is None or commentary.sources:
+            continue
+        event = set(post["expected"]) | set(post.get("acceptable_alternatives") or ())
+        todo = list(event)
+        while todo:
+            for other in same[todo.pop()] - event:
+                event.add(other)
+                todo.append(other)
+        taken = [storage.get_item(key_of[label]) for label in event if label in key_of]
+        for stored in taken:
+            index.remove(stored.key)
+        match = match_commentary(commentary, index, source_names=names)
+        for stored in taken:
+            index.add(stored)
+        if match.confident:
+            label = label_of.get(match.keys[0], match.keys[0])
+            source = items.get(label, {})
+            relation = next(
+                (
+                    f"{r} {source[r]}"
+                    for r in ("follow_up_of", "same_topic_as", "same_event_as")
+                    if source.get(r)
+                ),
+                "",
+            )
+            if not relation:
+                relation = next(
+                    (
+                        f"{label} is {r} of it"
+                        for lbl in post["expected"]
+                        for r in ("follow_up_of", "same_topic_as")
+                        if any(items[x].get(r) == lbl for x in [label] if x in items)
+                    ),
+                    "",
+                )
+            wrong.append((post["id"], label, f"{match.method} {match.confidence} {relation}"))
+    return wrong
 
 
 def _store_background(storage, config, count: int) -> None:
@@ -343,6 +418,14 @@ def report(outcomes: list[Outcome], info: dict, split: str | None, verbose: bool
         f" quotes altered {sum(o.altered_quote for o in outcomes)}"
     )
     print(f"  statuses: {dict(Counter(o.status for o in outcomes))}")
+    if "withheld" in info:
+        withheld = info["withheld"]
+        print(
+            f"  withheld sources (the post's event taken out of the store): {len(withheld)} "
+            "confident on another item (= 0)"
+        )
+        for post_id, label, why in withheld if verbose else ():
+            print(f"      {post_id}: {label} ({why})")
     if verbose:
         print("\nnot right / HTML problems:")
         for o in outcomes:
