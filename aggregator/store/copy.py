@@ -90,7 +90,7 @@ NOT_COPIED: dict[str, str] = {
     "sources.lease_until": "a fetcher's lease belongs to the store it fetches for",
     "sources.leased_by": "a fetcher's lease belongs to the store it fetches for",
     "*.seq": "PostgreSQL numbers rows as they arrive, in the copied order",
-    "item_changes": "the target's triggers log every copied item as changed",
+    "item_changes": "the target logs every copied item as changed",
     "change_readers": "how far the source's readers read its change log; the target's own",
     "derived": "derived from the items at the source's change marks; the target's own",
     "aggregator_schema": "the target's own schema version (the same: both are migrated)",
@@ -151,6 +151,7 @@ def copy_store(
             if on_table is not None:
                 on_table(table.label, written)
             report.counts[table.label] = written
+        writer.log_items()
         found = {t.label: writer.count(t) for t in TABLES}
         if not (found == expected == report.counts):
             raise StorageError(
@@ -255,9 +256,21 @@ class _End:
             for table in reversed(TABLES):  # the referencing tables first
                 self.db.execute(f"DELETE FROM {table.name}")
 
+    # Every copied item logged as stored, as storing a fetch logs it (store/schema.py, 7).
+    LOG_ITEMS: tuple[str, ...] = ()
+
+    def log_items(self) -> None:
+        with self.errors():
+            for statement in self.LOG_ITEMS:
+                self.db.execute(statement)
+
 
 class _SQLiteEnd(_End):
     kind = "sqlite"
+    LOG_ITEMS = (
+        "DELETE FROM item_changes WHERE key IN (SELECT key FROM items)",
+        "INSERT INTO item_changes (key, removed) SELECT key, 0 FROM items ORDER BY rowid",
+    )
 
     def __init__(self, path: Path, reading: bool) -> None:
         self.where = str(path)
@@ -309,6 +322,11 @@ class _SQLiteEnd(_End):
 
 class _PostgresEnd(_End):
     kind = "postgresql"
+    LOG_ITEMS = (
+        "INSERT INTO item_changes (key, removed, xid) "
+        "SELECT key, FALSE, pg_current_xact_id()::text::bigint FROM items ORDER BY key "
+        "ON CONFLICT (key) DO UPDATE SET removed = excluded.removed, xid = excluded.xid",
+    )
 
     def __init__(self, url: str, reading: bool) -> None:
         import psycopg

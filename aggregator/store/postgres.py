@@ -298,6 +298,11 @@ class PostgresStorage(SQLStorage):
             last = (rows[-1][6], rows[-1][0])
 
     _CHANGES_READ_BY = "xid < %s"  # a reader at mark m asks for xid >= m
+    _LOG_STORED = (
+        "INSERT INTO item_changes (key, removed, xid) "
+        "SELECT key, FALSE, pg_current_xact_id()::text::bigint FROM unnest(%s::text[]) AS key "
+        "ORDER BY key ON CONFLICT (key) DO UPDATE SET removed = excluded.removed, xid = excluded.xid",
+    )
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(a change mark now, keys stored or edited after the mark ``since``, keys

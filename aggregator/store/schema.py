@@ -140,6 +140,14 @@ SQLITE_MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 7: items stored (inserted, or attached to another source) are logged by the
+    # statement that stores them, one change row per item and batch
+    # (SQLStorage._LOG_STORED), not by two row triggers each: a cold fetch spent ~15% of its store
+    # writes in them.  Edits and removals keep their triggers.
+    """
+    DROP TRIGGER item_inserted;
+    DROP TRIGGER item_source_added;
+    """,
 ]
 
 
@@ -279,6 +287,11 @@ POSTGRES_MIGRATIONS: list[str] = [
         name TEXT COLLATE "C" PRIMARY KEY,
         value TEXT NOT NULL
     );
+    """,
+    # 7: items stored are logged by the statement that stores them (SQLite's step 7)
+    """
+    DROP TRIGGER item_inserted ON items;
+    DROP TRIGGER item_source_added ON item_sources;
     """,
 ]
 

@@ -123,6 +123,9 @@ class SQLStorage:
 
     # The change log's rows a reader at mark %s will never ask for again.
     _CHANGES_READ_BY = ""
+    # Log the keys in list %s as stored (one change row per key: its last change), in
+    # the transaction that stores them; edits and removals are logged by triggers.
+    _LOG_STORED: tuple[str, ...] = ()
 
     def changes_read(self, reader: str, mark: int) -> int:
         """See ``Storage.changes_read``."""
@@ -387,6 +390,10 @@ class SQLStorage:
         if item_rows:
             cur.executemany(d.sql(_INSERT_ITEM), item_rows)
         cur.executemany(d.sql(_INSERT_ITEM_SOURCE), source_rows)
+        # Every key stored or attached to: one statement per batch, not a trigger per row.
+        stored = d.list_value(list(dict.fromkeys(row[0] for row in source_rows)))
+        for statement in self._LOG_STORED:
+            cur.execute(d.sql(statement), (stored,))
 
     def _new_key(self, cur: Any, source_id: str, item_id: str, taken: set[str]) -> str:
         key = first_key(source_id, item_id)

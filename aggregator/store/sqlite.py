@@ -258,6 +258,10 @@ class SQLiteStorage(SQLStorage):
                 cursor.close()
 
     _CHANGES_READ_BY = "seq <= %s"
+    _LOG_STORED = (
+        "DELETE FROM item_changes WHERE key IN (SELECT value FROM json_each(%s))",
+        "INSERT INTO item_changes (key, removed) SELECT value, 0 FROM json_each(%s)",
+    )
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(the store's change number now, keys stored or edited after change ``since``,

@@ -143,6 +143,14 @@ def test_leases_are_not_copied_and_the_targets_change_log_lists_every_item(fille
         assert sorted(changed) == sorted(s.key for s in store.iter_items()) and removed == []
 
 
+def test_a_sqlite_targets_change_log_lists_every_item(filled_sqlite, tmp_path):
+    copied = str(tmp_path / "copy.sqlite")
+    copy_store(filled_sqlite, copied)
+    with open_storage(copied) as store:
+        _, changed, removed = store.item_changes(0)
+        assert sorted(changed) == sorted(s.key for s in store.iter_items()) and removed == []
+
+
 def test_postgresql_to_postgresql_and_sqlite_to_sqlite_work_too(filled_sqlite, postgres, tmp_path):
     original = contents(filled_sqlite)
     copied = str(tmp_path / "copy.sqlite")

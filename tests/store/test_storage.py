@@ -475,6 +475,21 @@ def test_item_changes_lists_only_what_was_stored_edited_or_removed_since_a_mark(
     assert changed == [] and sorted(removed) == sorted(keys.values())
 
 
+def test_an_item_another_source_attaches_to_is_logged_as_changed_once(store):
+    record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
+    mark = store.item_changes(None)[0]
+    (first,) = [s.key for s in store.iter_items() if s.item.id == "guid-1"]
+    # tengri gives the same article (its link) under its own id, and a new one
+    syndicated = dataclasses.replace(item(1), id="tengri-1")
+    own = dataclasses.replace(item(9, link="https://tengrinews.kz/9"), id="tengri-9")
+    record_fetch(store, state("tengri"), [syndicated, own], fetched_at=T0 + timedelta(hours=1))
+    (new,) = [s.key for s in store.iter_items() if s.item.id == "tengri-9"]
+    now, changed, removed = store.item_changes(mark)
+    assert now > mark and removed == []
+    assert sorted(changed) == sorted([first, new])  # each key once: its last change
+    assert store.item_changes(now)[1:] == ([], [])
+
+
 def test_the_change_log_drops_what_every_reader_has_read_and_nothing_else(store):
     record_fetch(store, state(), [item(1), item(2), item(3)], fetched_at=T0)
     first, changed, _ = store.item_changes(0)
