@@ -63,12 +63,25 @@ _QUERY_VALUE_SAFE = _QUERY_KEY_SAFE + "="
 _DEFAULT_PORTS = {80, 443}
 
 
+# A URL already in its canonical spelling but for the scheme and a "www.": lowercase
+# ASCII host without a port, user, trailing dot or empty label; a path of segments
+# that need no escaping, none empty, "." or ".." (no segment starts with a dot), a
+# trailing slash at most (dropped); no query, no fragment.  Nearly every article link.
+_PLAIN = re.compile(
+    r"https?://(www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+    r"((?:/[A-Za-z0-9_~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@-]*)*)/?\Z"
+)
+
+
 # Storing a fetch asks for each new item's canonical link twice (one article per link,
 # then the dedupe against stored items): the second time is a lookup.
 @functools.lru_cache(maxsize=1024)
 def canonical_url(url: str) -> str:
     """Return the canonical spelling of ``url`` (see the module docstring)."""
     text = url.strip()
+    plain = _PLAIN.match(text)
+    if plain is not None:  # the long way below gives the same, at five times the cost
+        return f"https://{plain.group(2)}{plain.group(3) or '/'}"
     try:
         parts = urlsplit(text)
         port = parts.port

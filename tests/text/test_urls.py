@@ -89,6 +89,31 @@ def test_only_a_leading_www_label_is_stripped():
     assert canonical_url("https://news.www.a.kz/") == "https://news.www.a.kz/"
 
 
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        # plain links (the usual article link) and their near misses, which need the
+        # full rules: each comes out as those rules say
+        ("http://www.a.kz/ru/news/1-2", "https://a.kz/ru/news/1-2"),
+        ("https://www.kz", "https://kz/"),
+        ("https://www/x/", "https://www/x"),
+        ("https://www.www.a.kz/x", "https://www.a.kz/x"),
+        ("https://a.kz/x:y@z;w=1,(2)!$*+~_", "https://a.kz/x:y@z;w=1,(2)!$*+~_"),
+        ("https://a.kz/x/./y/../z", "https://a.kz/x/z"),
+        ("https://a.kz/.well-known/x", "https://a.kz/.well-known/x"),
+        ("https://a.kz//x//y/", "https://a.kz/x/y"),
+        ("https://a.kz./x", "https://a.kz/x"),
+        ("https://a.kz:8080/x", "https://a.kz:8080/x"),
+        ("https://user@a.kz/x", "https://user@a.kz/x"),
+        ("https://a.kz/x%7e", "https://a.kz/x~"),
+        ("https://a.kz/x y", "https://a.kz/x%20y"),
+        ("HTTP://a.kz/x", "https://a.kz/x"),
+    ],
+)
+def test_plain_links_and_their_near_misses(url, canonical):
+    assert canonical_url(url) == canonical
+
+
 def test_ipv6_host_keeps_its_brackets():
     assert canonical_url("http://[2001:DB8::1]:443/x") == "https://[2001:db8::1]/x"
 
