@@ -445,6 +445,32 @@ class _FastParser:
                 self.shim._add_tag(term.strip(), "http://www.itunes.com/", None)
 
     def _author(self, el, name, attrs, lang, ctx, in_entry, depth):
+        # feedparser's bookkeeping of an author costs more than the rest of an item's
+        # elements; an entry's first author element of a shape seen before is filed
+        # as that one was (what it files depends on nothing else).
+        key = None
+        if "authors" not in ctx and "author" not in ctx and "author_detail" not in ctx:
+            key = (
+                el.text,
+                *((self._name(c.tag), tuple(c.items()), c.text, c.tail, len(c)) for c in el),
+            )
+            filed = _AUTHORS_FILED.get(key)
+            if filed is not None:
+                _file_author(ctx, *filed)
+                return
+        self._author_the_long_way(el, ctx)
+        if key is not None:
+            if len(_AUTHORS_FILED) >= _AUTHORS_FILED_MAX:
+                _AUTHORS_FILED.clear()
+            detail = ctx.get("author_detail")
+            (first,) = ctx["authors"]
+            _AUTHORS_FILED[key] = (
+                dict(first),
+                ctx.get("author"),
+                None if detail is None else True if detail is first else dict(detail),
+            )
+
+    def _author_the_long_way(self, el, ctx):
         shim = self.shim
         shim.context = ctx
         ctx.setdefault("authors", []).append(FeedParserDict())
@@ -637,6 +663,25 @@ def _date(value: str) -> Any:
 
 
 _OFFSETS: dict[tuple[str, str, str], timedelta] = {}  # a handful of zones per run
+
+
+# An author element's shape -> what it files: its "authors" entry, "author" and
+# "author_detail" (None: not filed; True: the same dict as the "authors" entry).
+_AUTHORS_FILED: dict[tuple[Any, ...], tuple[dict[str, Any], str | None, Any]] = {}
+_AUTHORS_FILED_MAX = 4096
+
+
+def _file_author(
+    ctx: dict[str, Any], first: dict[str, Any], author: str | None, detail: Any
+) -> None:
+    entry = FeedParserDict(first)
+    ctx["authors"] = [entry]
+    if author is not None:
+        ctx["author"] = author
+    if detail is True:
+        ctx["author_detail"] = entry
+    elif detail is not None:
+        ctx["author_detail"] = FeedParserDict(detail)
 
 
 def _leaf(el: Any) -> str:

@@ -256,6 +256,32 @@ def enclosure_list(links: Iterable[Mapping[str, Any]], base: str) -> tuple[Enclo
 
 
 def author_list(authors: Iterable[Mapping[str, Any]] | None, base: str) -> tuple[Author, ...]:
+    if not isinstance(authors, list | tuple):
+        authors = list(authors or ())
+    if not authors:
+        return ()
+    # Most items of a feed name one of a few authors, without a URL (so the base does
+    # not matter): those are worked out once.
+    try:
+        key = tuple((type(d), *d.items()) for d in authors)  # type: ignore[attr-defined]
+        known = _AUTHOR_LISTS.get(key)
+    except (AttributeError, TypeError):  # not dicts, or unhashable values: the long way
+        return _author_list(authors, base)
+    if known is None:
+        known = _author_list(authors, base)
+        if not any(a.uri for a in known) and all(
+            "href" not in d and "url" not in d for d in authors
+        ):
+            if len(_AUTHOR_LISTS) >= 4096:
+                _AUTHOR_LISTS.clear()
+            _AUTHOR_LISTS[key] = known
+    return known
+
+
+_AUTHOR_LISTS: dict[tuple[Any, ...], tuple[Author, ...]] = {}
+
+
+def _author_list(authors: Iterable[Mapping[str, Any]], base: str) -> tuple[Author, ...]:
     result: list[Author] = []
     for detail in authors or ():
         if not isinstance(detail, Mapping):

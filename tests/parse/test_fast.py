@@ -408,6 +408,22 @@ def test_documents_outside_the_simple_shapes_fall_back_to_feedparser(body: str) 
     assert parse.parse_feed(body.encode(), URL) == reference(body.encode())
 
 
+def test_authors_repeated_across_items_and_feeds_parse_the_same() -> None:
+    # The fast path files an author element of a shape it has seen once as it did
+    # then: every repetition must still come out as feedparser has it.
+    rss_authors = [v for k, v in RSS_ITEMS.items() if "author" in k]
+    atom_authors = [v for k, v in ATOM_ENTRIES.items() if "author" in k]
+    for _ in range(2):
+        check(
+            rss(
+                "".join(
+                    f"<item>{a}</item><item>{b}{a}</item>" for a in rss_authors for b in rss_authors
+                )
+            )
+        )
+        check(atom("".join(f"<entry><title>t</title>{a}</entry>" for a in atom_authors * 3)))
+
+
 # --- random combinations ----------------------------------------------------------
 
 
