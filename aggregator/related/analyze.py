@@ -187,18 +187,27 @@ class _Words:
                 grown = np.zeros(size, old.dtype)
                 grown[: len(old)] = old
                 setattr(self, name, grown)
-        prefixes = self.language != "en"
-        stems = _text.stem_tokens(words, self.language)
+        stems = _text.stem_words(words, self.language)
         self.words += words
         self.stems += stems
-        for n, (word, stem) in enumerate(zip(words, stems, strict=True), first):
-            self.number[word] = n
-            self.word_hash[n] = _hash(word)
-            self.stem_hash[n] = _hash(stem)
-            if prefixes and len(word) >= _PREFIX_FROM and not word.isascii():
-                self.prefix_hash[n] = _hash("~" + word[:_PREFIX])
-            self.stop[n] = word in self.stop_words
-            self.figure[n] = word[0] == "n" and word[1:2].isdigit()
+        self.number.update(zip(words, range(first, end), strict=True))
+        self.word_hash[first:end] = _hash_all(words)
+        # Forms share stems and first letters: each distinct one is hashed once.
+        self.stem_hash[first:end] = _hash_all(stems, distinct=True)
+        if self.language != "en":
+            prefixed = [
+                i
+                for i, word in enumerate(words)
+                if len(word) >= _PREFIX_FROM and not word.isascii()
+            ]
+            if prefixed:
+                prefixes = ["~" + words[i][:_PREFIX] for i in prefixed]
+                self.prefix_hash[np.array(prefixed) + first] = _hash_all(prefixes, distinct=True)
+        stop = self.stop_words
+        self.stop[first:end] = np.fromiter(map(stop.__contains__, words), bool, len(words))
+        self.figure[first:end] = np.fromiter(
+            (word[0] == "n" and word[1:2].isdigit() for word in words), bool, len(words)
+        )
 
     def batch(self, texts: list[tuple[Document, list[str], list[str], set[str]]]) -> Batch:
         """The :class:`Batch` of texts of this language: (document, title words,
@@ -482,6 +491,22 @@ def _hash(text: str) -> int:
     """A stable 64-bit id of a string (Python's hash() changes between processes)."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
+
+
+def _hash_all(texts: Sequence[str], *, distinct: bool = False) -> np.ndarray:
+    """:func:`_hash` of each text, as an int64 array (the digests joined and read as
+    little-endian int64: the same numbers, without a Python int each); ``distinct``:
+    the texts repeat, hash each once."""
+    if distinct:
+        first = dict.fromkeys(texts)
+        hashes = _hash_all(list(first))
+        number = dict(zip(first, range(len(first)), strict=True))
+        return hashes[np.fromiter(map(number.__getitem__, texts), np.int64, len(texts))]
+    blake2b = hashlib.blake2b
+    digests = b"".join(
+        [blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts]
+    )
+    return np.frombuffer(digests, "<i8").astype(np.int64)
 
 
 def _stem_hash(stem: str) -> int:

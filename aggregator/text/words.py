@@ -69,6 +69,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 
 import Stemmer
 
@@ -79,6 +80,7 @@ __all__ = [
     "detect_language",
     "normalize_for_quote",
     "stem_tokens",
+    "stem_words",
     "tokenize",
 ]
 
@@ -316,6 +318,8 @@ def _kk_stem(word: str) -> str:
 
 def _ru_fix(stem: str) -> str:
     """Merge the stems Snowball splits; see the module docstring."""
+    if len(stem) <= 3 or not ((stem[-1] in "нл" and stem[-2] in "ая") or stem[-2:] in ("ов", "ев")):
+        return stem  # neither rule can apply (most stems): skip looking for RV
     # RV: the part after the first vowel. Both rules act only inside it.
     rv = next((i + 1 for i, ch in enumerate(stem) if ch in _VOWELS), len(stem))
     if len(stem) > 3 and stem[-1] in "нл" and stem[-2] in "ая" and len(stem) - 2 >= rv:
@@ -382,6 +386,36 @@ def stem_tokens(tokens: list[str], lang: str) -> list[str]:
         if stem is None:
             stem = cache[token] = _stem_one(token, lang)
         stems.append(stem)
+    return stems
+
+
+def stem_words(words: Sequence[str], lang: str) -> list[str]:
+    """:func:`stem_tokens` of distinct tokens, not memoized (for a caller that keeps
+    its own table of word forms): the same stems, the Snowball ones stemmed in one
+    call per language instead of one call per token."""
+    lang = _normal_lang(lang)
+    stems = list(words)
+    russian: list[int] = []
+    english: list[int] = []
+    for i, token in enumerate(words):
+        if token.isascii():
+            if token.isdigit():
+                continue
+            if _LATIN.search(token) is None:
+                stems[i] = _stem_one(token, lang)
+            else:
+                english.append(i)
+        elif _CYRILLIC.search(token) is None:
+            stems[i] = _stem_one(token, lang)
+        elif lang == "kk" or (lang != "ru" and _KAZAKH.search(token)):
+            stems[i] = _kk_stem(token)
+        else:
+            russian.append(i)
+    for name, at, fix in (("russian", russian, _ru_fix), ("english", english, None)):
+        if at:
+            stemmed = _snowball(name).stemWords([words[i] for i in at])
+            for i, stem in zip(at, stemmed, strict=True):
+                stems[i] = fix(stem) if fix else stem
     return stems
 
 

@@ -12,6 +12,7 @@ from aggregator.text.words import (
     detect_language,
     normalize_for_quote,
     stem_tokens,
+    stem_words,
     tokenize,
 )
 
@@ -197,6 +198,15 @@ def test_each_token_is_stemmed_by_its_own_script():
 
 def test_stem_tokens_keeps_order_and_duplicates():
     assert stem_tokens(["встреча", "2026", "встречи"], "ru") == ["встреч", "2026", "встреч"]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en", "kz", "fr", ""])
+def test_stem_words_gives_the_stems_stem_tokens_gives(lang):
+    words = tokenize(
+        "Казахстана Токаев Токаева канал мектептерде қазақстанда meetings running 2026 "
+        "n1500 café 東京 Kазахстан iPhone ёлка элементов изолятор"
+    )
+    assert stem_words(words, lang) == stem_tokens(words, lang)
 
 
 def test_stem_tokens_accepts_region_tags_and_the_common_kz_code():
