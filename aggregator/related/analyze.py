@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import chain
 from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
@@ -211,10 +212,14 @@ class _Words:
 
     def batch(self, texts: list[tuple[Document, list[str], list[str], set[str]]]) -> Batch:
         """The :class:`Batch` of texts of this language: (document, title words,
-        text words, names) each."""
+        text words, names) each.
+
+        All at once: the batch's new word forms go into the table in one go, its words
+        become word numbers in one pass, and terms are numbered in the batch's table
+        (``terms``, sorted hashes) by word form, not by hash row by row."""
         n = len(texts)
-        title_ids = [self.ids(title) for _, title, _, _ in texts]
-        body_ids = [self.ids(body) for _, _, body, _ in texts]
+        title_ids, title_doc = self._numbered([title for _, title, _, _ in texts])
+        body_ids, body_doc = self._numbered([body for _, _, body, _ in texts])
         number = self.number
         name_keys = np.array(
             sorted(
@@ -225,73 +230,136 @@ class _Words:
             ),
             np.int64,
         )
-        named: list[tuple[np.ndarray, np.ndarray]] = []
-        title = self._column(title_ids, name_keys, named, None)
-        body = self._column(body_ids, name_keys, named, BODY_TERMS)
-        names_doc = concat([d for d, _ in named])
-        names_hash = concat([h for _, h in named])
-        names_doc, names_hash, _ = _summed(names_doc, names_hash, np.zeros(len(names_doc)))
-        sketches = self._sketches(
-            [np.concatenate(pair) for pair in zip(title_ids, body_ids, strict=True)]
-        )
-        docs = [
-            replace(
-                doc,
-                title="",
-                text="",
-                text_hash=_hash(" ".join(title + ["|"] + body)),
-                sketch=sketch,
-            )
-            for (doc, title, body, _), sketch in zip(texts, sketches, strict=True)
+        columns = [
+            self._counted(title_ids, title_doc, name_keys, None),
+            self._counted(body_ids, body_doc, name_keys, BODY_TERMS),
         ]
-        return Batch.of_hashes(
-            docs, title, body, (names_hash, np.zeros(0, np.int16), _lengths(names_doc, n))
+        terms, numbers = self._term_table(columns)
+        named: list[np.ndarray] = []  # doc << 32 | term number
+        title, body = (
+            (nums, counts, _lengths(doc, n))
+            for nums, counts, doc in (self._column(*c, numbers, terms, named) for c in columns)
+        )
+        names = np.unique(concat(named))
+        names_doc = names >> 32
+        sketches = self._sketches(
+            np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
+        )
+        text_hashes = _hash_all([" ".join(title + ["|"] + body) for _, title, body, _ in texts])
+        docs = [
+            replace(doc, title="", text="", text_hash=text_hash, sketch=sketch)
+            for (doc, _, _, _), text_hash, sketch in zip(
+                texts, text_hashes.tolist(), sketches, strict=True
+            )
+        ]
+        return Batch(
+            docs,
+            title,
+            body,
+            (
+                (names & 0xFFFFFFFF).astype(np.int32),
+                np.zeros(0, np.int16),
+                _lengths(names_doc, n),
+            ),
+            terms=terms,
         )
 
-    def _column(
-        self,
-        id_lists: list[np.ndarray],
-        name_keys: np.ndarray,
-        named: list[tuple[np.ndarray, np.ndarray]],
-        limit: int | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(term hashes, counts, terms per text) of texts given as word numbers, as
-        :meth:`terms` gives them text by text; (text, hash) of names into ``named``."""
-        n = len(id_lists)
-        ids = concat(id_lists)
-        doc = np.repeat(np.arange(n, dtype=np.int64), [len(a) for a in id_lists])
+    def _numbered(self, texts: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(word numbers, text number of each) of texts' words, all in a row."""
+        words = list(chain.from_iterable(texts))
+        number = self.number
+        missing = set(words).difference(number)
+        if missing:
+            self._add(sorted(missing))
+        ids = np.fromiter(map(number.__getitem__, words), np.int64, len(words))
+        sizes = np.fromiter(map(len, texts), np.int64, len(texts))
+        return ids, np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+
+    def _counted(
+        self, ids: np.ndarray, doc: np.ndarray, name_keys: np.ndarray, limit: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(text, word number, count, is a name) of each distinct word of each text,
+        stop words dropped, the first ``limit`` words of a text counted."""
         keep = ~self.stop[ids]
         ids, doc = ids[keep], doc[keep]
         if limit is not None:
             rank = np.arange(len(doc)) - np.searchsorted(doc, doc)
             ids, doc = ids[rank < limit], doc[rank < limit]
         keys, counts = np.unique(doc << 32 | ids, return_counts=True)
-        doc, ids = keys >> 32, keys & 0xFFFFFFFF
-        prefix = self.prefix_hash[ids]
-        has_prefix = prefix != 0
+        is_name = np.zeros(len(keys), bool)
+        if len(keys) and len(name_keys):
+            at = np.minimum(np.searchsorted(keys, name_keys), len(keys) - 1)
+            is_name[at[keys[at] == name_keys]] = True
+        return keys >> 32, keys & 0xFFFFFFFF, counts, is_name
+
+    def _term_table(self, columns: list[tuple]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The batch's terms (sorted hashes: every stem, prefix and figure of the words
+        it counts, and the skeletons of its names), and each word form's term numbers
+        in it (stem, prefix, figure: arrays by word number, -1 where none)."""
+        used = np.zeros(len(self.number), bool)
+        for _, ids, _, _ in columns:
+            used[ids] = True
+        forms = np.flatnonzero(used)
+        prefix = self.prefix_hash[forms]
+        figures = forms[self.figure[forms]]
+        bones = [self._skeletons(ids[is_name]) for _, ids, _, is_name in columns]
+        terms = np.unique(
+            np.concatenate(
+                [self.stem_hash[forms], prefix[prefix != 0], self.word_hash[figures], *bones]
+            )
+        )
+        numbers = {}
+        for name, hashes, at in (
+            ("stem", self.stem_hash[forms], forms),
+            ("prefix", prefix[prefix != 0], forms[prefix != 0]),
+            ("figure", self.word_hash[figures], figures),
+        ):
+            number = np.full(len(self.number), -1, np.int64)
+            number[at] = np.searchsorted(terms, hashes)
+            numbers[name] = number
+        return terms, numbers
+
+    def _column(
+        self,
+        doc: np.ndarray,
+        ids: np.ndarray,
+        counts: np.ndarray,
+        is_name: np.ndarray,
+        numbers: dict[str, np.ndarray],
+        terms: np.ndarray,
+        named: list[np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term numbers, counts, terms per text) of a column's distinct words (see
+        :meth:`_counted`), as :meth:`terms` gives them text by text; its names and
+        figures (text << 32 | term number) into ``named``."""
+        prefix = numbers["prefix"][ids]
+        has_prefix = prefix >= 0
         docs = [doc, doc[has_prefix]]
-        hashes = [self.stem_hash[ids], prefix[has_prefix]]
+        nums = [numbers["stem"][ids], prefix[has_prefix]]
         weights = [counts, counts[has_prefix]]
         figure = self.figure[ids]
-        named.append((doc[figure], self.word_hash[ids[figure]]))
-        is_name = np.isin(keys, name_keys)
+        named.append(doc[figure] << 32 | numbers["figure"][ids[figure]])
         if is_name.any():
             bones = self._skeletons(ids[is_name])
             has_bone = bones != 0
-            docs.append(doc[is_name][has_bone])
-            hashes.append(bones[has_bone])
+            bone_nums = np.searchsorted(terms, bones[has_bone])
+            name_doc = doc[is_name]
+            docs.append(name_doc[has_bone])
+            nums.append(bone_nums)
             weights.append(counts[is_name][has_bone])
-            named.append((doc[is_name][has_bone], bones[has_bone]))
-            named.append((doc[is_name], self.stem_hash[ids[is_name]]))
-        doc, terms, total = _summed(concat(docs), concat(hashes), concat(weights))
-        return terms, total.astype(np.int16), _lengths(doc, n)
+            named.append(name_doc[has_bone] << 32 | bone_nums)
+            named.append(name_doc << 32 | numbers["stem"][ids[is_name]])
+        keys, where = np.unique(concat(docs) << 32 | concat(nums), return_inverse=True)
+        total = np.bincount(where, weights=concat(weights), minlength=len(keys))
+        return (keys & 0xFFFFFFFF).astype(np.int32), total.astype(np.int16), keys >> 32
 
-    def _sketches(self, id_lists: list[np.ndarray]) -> list[bytes]:
-        """:func:`_sketch` of each text's words (given as word numbers)."""
-        n = len(id_lists)
-        sizes = np.array([len(a) for a in id_lists], np.int64)
-        doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
-        h = self.word_hash[concat(id_lists)].view(np.uint64)
+    def _sketches(self, ids: np.ndarray, doc: np.ndarray, n: int) -> list[bytes]:
+        """:func:`_sketch` of each text's words (word numbers, text numbers: each
+        text's words in order, texts in any order)."""
+        order = np.argsort(doc, kind="stable")
+        ids, doc = ids[order], doc[order]
+        sizes = np.bincount(doc, minlength=n)
+        h = self.word_hash[ids].view(np.uint64)
         if len(h) < 3:
             return [b""] * n
         with np.errstate(over="ignore"):
