@@ -788,13 +788,12 @@ def _capitalized(text: str, language: str) -> set[str]:
     """Tokens of what reads as a name: a capitalized word inside a sentence
     (Караганда, Токаев, «Казтеплосеть»), or a Latin word in Russian or Kazakh text
     (Lexus).  Same-event news share these; same-topic news share the words around."""
-    starts = {m.end() for m in _SENTENCE_START.finditer(text)}
     # The patterns start with a letter, not with a word boundary (a scan for a
     # letter is fast): a match inside a word is dropped here, as \b would.
     words = [
         m.group()
         for m in _CAPITALIZED.finditer(text)
-        if m.start() not in starts and not _after_word(text, m.start())
+        if not _after_word(text, m.start()) and not _sentence_starts_at(text, m.start())
     ]
     if language != "en":
         words += [
@@ -803,6 +802,22 @@ def _capitalized(text: str, language: str) -> set[str]:
             if not _after_word(text, m.start()) and not _WORD_CHAR.match(text, m.end())
         ]
     return set(_text.tokenize(" ".join(words)))
+
+
+def _sentence_starts_at(text: str, at: int) -> bool:
+    """Whether a sentence starts at ``at``, a letter: where a match of
+    ``_SENTENCE_START`` ends (the start of a line, or after . ! ? … and spaces or
+    quotes).  Looked at backwards from the few capitalized words, not by running
+    that pattern over the whole text (it is slow to try at every position)."""
+    if at == 0 or text[at - 1] == "\n":
+        return True
+    i = at - 1
+    while i >= 0 and (text[i] in _SPACE_QUOTES or text[i].isspace()):
+        i -= 1
+    return i < at - 1 and i >= 0 and text[i] in ".!?…"
+
+
+_SPACE_QUOTES = frozenset("«»\"'“”„")
 
 
 def _after_word(text: str, at: int) -> bool:
