@@ -103,7 +103,7 @@ _HOMOGLYPHS = str.maketrans("abcehikmoptxy", "авсенікмортху")
 _MIXED_PAIR = f"[a-z][{_CYRILLIC_CLASS}]|[{_CYRILLIC_CLASS}][a-z]"
 _MIXED_TOKEN = re.compile(f"[^\\W_]*(?:{_MIXED_PAIR})[^\\W_]*")
 _TOKENS = re.compile(r"\w{2,}")  # tokens of one character are dropped
-_LATIN_RUN = re.compile("[a-z]+")
+_LATIN_CODES = frozenset(range(ord("a"), ord("z") + 1))
 _CYRILLIC_LETTERS = frozenset(
     [chr(c) for c in range(ord("а"), ord("я") + 1)] + ["ё", *KAZAKH_LETTERS]
 )
@@ -143,17 +143,19 @@ def tokenize(text: str) -> list[str]:
 
 
 def _has_mixed_pair(folded: str) -> bool:
-    """Whether a Latin letter stands beside a Cyrillic one (``_MIXED_PAIR``; searched
-    for as Latin runs, several times faster: they are few in Cyrillic text)."""
-    ascii_part = folded.encode("ascii", "ignore")
-    if ascii_part.upper() == ascii_part:  # no Latin letter at all
-        return False
-    for match in _LATIN_RUN.finditer(folded):
-        start, end = match.span()
-        if (start and folded[start - 1] in _CYRILLIC_LETTERS) or folded[end : end + 1] in (
-            _CYRILLIC_LETTERS
-        ):
-            return True
+    """Whether a Latin letter stands beside a Cyrillic one (``_MIXED_PAIR``), found
+    from the Latin letters: few in Cyrillic text (often only the "n" of figure
+    tokens), each found by ``str.find``, not by a pattern tried at every position."""
+    latin = _LATIN_CODES.intersection(folded.encode("ascii", "ignore"))
+    for code in latin:
+        letter = chr(code)
+        at = folded.find(letter)
+        while at >= 0:
+            if (at and folded[at - 1] in _CYRILLIC_LETTERS) or folded[at + 1 : at + 2] in (
+                _CYRILLIC_LETTERS
+            ):
+                return True
+            at = folded.find(letter, at + 1)
     return False
 
 
