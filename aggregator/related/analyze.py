@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
@@ -268,10 +269,13 @@ class _Words:
         """(word numbers, text number of each) of texts' words, all in a row."""
         words = list(chain.from_iterable(texts))
         number = self.number
-        missing = set(words).difference(number)
-        if missing:
-            self._add(sorted(missing))
-        ids = np.fromiter(map(number.__getitem__, words), np.int64, len(words))
+        found = list(map(number.get, words))  # one look-up a word, new forms: None
+        if None in found:
+            new = list(compress(range(len(words)), map(is_, found, repeat(None))))
+            self._add(sorted({words[i] for i in new}))
+            for i in new:
+                found[i] = number[words[i]]
+        ids = np.array(found, np.int64)
         sizes = np.fromiter(map(len, texts), np.int64, len(texts))
         return ids, np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
 
@@ -367,7 +371,11 @@ class _Words:
         owner = doc[:-2]
         inside = (owner == doc[2:]) & (sizes[owner] >= SKETCH_MIN_WORDS)
         shingles, owner = shingles[inside], owner[inside]
-        order = np.lexsort((shingles, owner))
+        # By text, then shingle: sorted by shingle, then (stable) by text number, a
+        # radix sort for 16 bits -- what np.lexsort gives, several times faster.
+        order = np.argsort(shingles)
+        small = np.uint16 if n <= 0xFFFF else np.int64
+        order = order[np.argsort(owner[order].astype(small), kind="stable")]
         shingles, owner = shingles[order], owner[order]
         first = np.ones(len(owner), bool)
         first[1:] = (owner[1:] != owner[:-1]) | (shingles[1:] != shingles[:-1])
