@@ -338,8 +338,7 @@ class RelatedIndex:
         index = cls(settings)
         docs = batch.docs
         order = sorted(range(len(docs)), key=lambda i: (docs[i].published, docs[i].key))
-        for i in order:
-            index._append_meta(docs[i])
+        index._append_all([docs[i] for i in order])
         n = len(docs)
         # The vocabulary: every distinct stem hash, in hash order (deterministic); the
         # batch's columns are numbers in it already.
@@ -372,6 +371,34 @@ class RelatedIndex:
         index._set_exclude(exclude or {})
         index._compute_all_lists()
         return index
+
+    def _append_all(self, docs: Sequence[Document]) -> None:
+        """:meth:`_append_meta` of each document, into an empty index: the same rows,
+        filled column by column."""
+        n = len(docs)
+        self._grow(max(16, n))
+        self.keys = [d.key for d in docs]
+        self.versions = [d.version for d in docs]
+        self.row_of = {key: row for row, key in enumerate(self.keys)}
+        self._ids[:n] = np.arange(n)
+        self.next_id = n
+        self._times[:n] = [d.published.timestamp() for d in docs]
+        for row, doc in enumerate(docs):
+            if doc.tags:
+                tag_ids = sorted({self._intern_tag(t) for t in doc.tags})[:TAGS_PER_ENTRY]
+                self._tags[row, : len(tag_ids)] = tag_ids
+        linked = [row for row, d in enumerate(docs) if d.link]
+        if linked:
+            self._links[linked] = _link_codes([docs[row].link for row in linked])
+        self._group[:n] = np.arange(n)
+        self._next_group = n
+        self._text_hash[:n] = np.fromiter((d.text_hash for d in docs), np.int64, n)
+        sketches = [d.sketch[: 8 * SKETCH_SIZE] for d in docs]
+        lengths = np.fromiter(map(len, sketches), np.int64, n) // 8
+        rows = np.repeat(np.arange(n), lengths)
+        slots = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        self._sketch[rows, slots] = np.frombuffer(b"".join(sketches), np.uint64)
+        self._sketch_len[:n] = lengths
 
     def _append_meta(self, doc: Document) -> int:
         tag_ids = sorted({self._intern_tag(t) for t in doc.tags})[:TAGS_PER_ENTRY]
@@ -1279,6 +1306,15 @@ def _link_code(link: str) -> int:
     to save and load, and a dict to build, every run)."""
     digest = hashlib.blake2b(link.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
+
+
+def _link_codes(links: Sequence[str]) -> np.ndarray:
+    """:func:`_link_code` of each link (the digests read as one array)."""
+    blake2b = hashlib.blake2b
+    digests = b"".join(
+        [blake2b(link.encode("utf-8", "surrogatepass"), digest_size=8).digest() for link in links]
+    )
+    return (np.frombuffer(digests, "<u8") >> np.uint64(1)).astype(np.int64)
 
 
 def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
