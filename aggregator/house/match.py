@@ -353,6 +353,7 @@ CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
 SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
 OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
 OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
+NATIVE_TIE = 0.9  # an own-language item this close to a better translation comes first
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
 
@@ -402,6 +403,13 @@ def _match_similar(
     ranked = sorted(
         ((s, d) for d, s in scores.items()), key=lambda sd: (-sd[0], index.order_of(sd[1]))
     )
+    # The post's own-language telling comes first when a translation is about as close:
+    # which of the two leads by a hair is store-wide word weights, not evidence, and a
+    # Russian post told in Russian is sourced from the Russian item.
+    native = next(((s, d) for s, d in ranked if index.same_language(d, language)), None)
+    if native is not None and native is not ranked[0] and native[0] >= ranked[0][0] * NATIVE_TIE:
+        ranked.remove(native)
+        ranked.insert(0, native)
     best, doc = ranked[0]
     same = index.same_language(doc, language)
     # An item in the post's own language is measured against its own-language rivals:
