@@ -46,7 +46,7 @@ import httpx
 from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
-from aggregator.ingest.transport import GuardedTransport, split_url, tls_context
+from aggregator.ingest.transport import BodyStream, GuardedTransport, split_url, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ _DRAIN_LIMIT = 64 * 1024
 
 
 async def _drain(response: httpx.Response) -> None:
+    if isinstance(response.stream, BodyStream) and response.stream.at_end():
+        return
     read = 0
     async for chunk in response.stream:  # raw bytes; httpx's aiter_raw costs more than a 304
         read += len(chunk)
@@ -202,39 +204,45 @@ class Fetcher:
         # Holding the host's pool while queued keeps its connections alive for the
         # next source on that host.  Host slot before global slot: waiting for a
         # busy host must not hold a global slot.
-        async with self._pool(policy, host) as transport, slot, self._global_slots:
-            started = time.monotonic()
-            timeout = request.timeout if request.timeout is not None else self.config.timeout
-            progress = _Progress(url=request.url)
-            deadline = asyncio.timeout(timeout)
-            try:
-                async with deadline:
-                    return await self._follow(request, policy, progress, started, transport)
-            except TimeoutError:
-                if not deadline.expired():
-                    raise
-                message = (
-                    f"deadline of {timeout:g} s exceeded while {progress.phase} {progress.url}"
-                )
-            except (_Failure, AddressRefused) as exc:
-                message = str(exc)
-            except httpx.ConnectError as exc:
-                rejected = _certificate_error(exc)
-                if rejected is not None:
-                    message = _certificate_message(progress.url, rejected)
-                else:
-                    message = f"could not connect to {progress.url}: {_describe(exc)}"
-            except httpx.ProtocolError as exc:
-                message = f"bad HTTP response from {progress.url}: {_describe(exc)}"
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-                message = f"invalid URL {progress.url}: {_describe(exc)}"
-            except httpx.TransportError as exc:
-                message = (
-                    f"connection failed while {progress.phase} {progress.url}: {_describe(exc)}"
-                )
-            except zlib.error as exc:
-                message = f"could not decompress the body of {progress.url}: {exc}"
-            return _error(request, message, started=started, progress=progress)
+        pool = self._enter_pool(policy, host)
+        try:
+            async with slot, self._global_slots:
+                started = time.monotonic()
+                timeout = request.timeout if request.timeout is not None else self.config.timeout
+                progress = _Progress(url=request.url)
+                deadline = asyncio.timeout(timeout)
+                try:
+                    async with deadline:
+                        return await self._follow(
+                            request, policy, progress, started, pool.transport
+                        )
+                except TimeoutError:
+                    if not deadline.expired():
+                        raise
+                    message = (
+                        f"deadline of {timeout:g} s exceeded while {progress.phase} {progress.url}"
+                    )
+                except (_Failure, AddressRefused) as exc:
+                    message = str(exc)
+                except httpx.ConnectError as exc:
+                    rejected = _certificate_error(exc)
+                    if rejected is not None:
+                        message = _certificate_message(progress.url, rejected)
+                    else:
+                        message = f"could not connect to {progress.url}: {_describe(exc)}"
+                except httpx.ProtocolError as exc:
+                    message = f"bad HTTP response from {progress.url}: {_describe(exc)}"
+                except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                    message = f"invalid URL {progress.url}: {_describe(exc)}"
+                except httpx.TransportError as exc:
+                    message = (
+                        f"connection failed while {progress.phase} {progress.url}: {_describe(exc)}"
+                    )
+                except zlib.error as exc:
+                    message = f"could not decompress the body of {progress.url}: {exc}"
+                return _error(request, message, started=started, progress=progress)
+        finally:
+            await self._leave_pool(policy, host, pool)
 
     def _policy(self, allow_networks: tuple[str, ...]) -> NetworkPolicy:
         key = tuple(sorted(allow_networks))
@@ -254,18 +262,27 @@ class Fetcher:
         Closing then bounds open sockets by what is in flight, not by the number
         of hosts in a run (1,000 idle keep-alive sockets would hit ulimit -n).
         """
+        pool = self._enter_pool(policy, host)
+        try:
+            yield pool.transport
+        finally:
+            await self._leave_pool(policy, host, pool)
+
+    def _enter_pool(self, policy: NetworkPolicy, host: str) -> _HostPool:
+        """``_pool`` without the context manager, for the path every fetch takes."""
         key = (policy, host)
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = _HostPool(GuardedTransport(policy, self._tls_for))
         pool.users += 1
-        try:
-            yield pool.transport
-        finally:
-            pool.users -= 1
-            if pool.users == 0 and self._pools.get(key) is pool:
-                del self._pools[key]
-                await pool.transport.aclose()
+        return pool
+
+    async def _leave_pool(self, policy: NetworkPolicy, host: str, pool: _HostPool) -> None:
+        pool.users -= 1
+        key = (policy, host)
+        if pool.users == 0 and self._pools.get(key) is pool:
+            del self._pools[key]
+            await pool.transport.aclose()
 
     def _tls_for(self) -> ssl.SSLContext:
         """Certificate checking for https: made on the first https request of a run."""
@@ -343,7 +360,10 @@ class Fetcher:
             await _drain(response)
             return next_url
         finally:
-            await response.aclose()
+            if isinstance(response.stream, BodyStream):  # httpx's aclose costs more than a 304
+                response.stream.close()
+            else:
+                await response.aclose()
 
     def _redirect(
         self,

@@ -295,7 +295,7 @@ class _Connection(asyncio.Protocol):
         return httpx.Response(
             status_code=exchange.status,
             headers=exchange.headers,
-            stream=_ResponseStream(exchange),
+            stream=BodyStream(exchange),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": exchange.reason},
         )
 
@@ -448,9 +448,21 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class _ResponseStream(httpx.AsyncByteStream):
+class BodyStream(httpx.AsyncByteStream):
+    """A response body as it arrives on its connection."""
+
     def __init__(self, exchange: _Exchange) -> None:
         self._exchange = exchange
+
+    def at_end(self) -> bool:
+        """Whether the whole body has arrived and been read: nothing left to drain (a
+        304's empty body, mostly)."""
+        exchange = self._exchange
+        return exchange.complete and not exchange.chunks
+
+    def close(self) -> None:
+        """``aclose`` without a coroutine: ending an exchange never waits."""
+        self._exchange.close()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._exchange.chunks_of_body():

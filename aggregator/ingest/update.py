@@ -109,32 +109,35 @@ async def _ingest(
     body as its fetch completes."""
     bodies = _BodyStore(storage)
     saved = _StateSaver(storage)
+
+    async def ingest(source: SourceConfig) -> None:
+        run = await _ingest_one(
+            config, storage, fetcher, bodies, source, states[source.id], now, saved.add
+        )
+        report.runs.append(run)
+        if on_result is not None:
+            on_result(run)
+
     try:
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
-            handled = [
-                asyncio.ensure_future(
-                    _ingest_one(
-                        config, storage, fetcher, bodies, source, states[source.id], now, saved.add
-                    )
-                )
-                for source in due
-            ]
             try:
-                for next_done in asyncio.as_completed(handled):
-                    run = await next_done
-                    report.runs.append(run)
-                    if on_result is not None:
-                        on_result(run)
-            except StorageError as exc:
-                # The store failed (a full disk, a damaged file), not a source: every
-                # other source would fail the same way, so the run stops here, once.
-                for task in handled:
-                    task.cancel()
-                await asyncio.gather(*handled, return_exceptions=True)
-                raise StorageError(
-                    f"{exc}; the run stopped after {len(report.runs)} of {len(due)} sources "
-                    "(what was stored is kept; the others are fetched on the next run)"
-                ) from exc
+                # A task group, not as_completed: each fetch reports itself as it ends,
+                # and the first failure (only the store's: _ingest_one keeps every
+                # source's own) cancels the rest.
+                async with asyncio.TaskGroup() as group:
+                    for source in due:
+                        group.create_task(ingest(source))
+            except BaseExceptionGroup as failures:
+                exc = failures.exceptions[0]
+                if isinstance(exc, StorageError):
+                    # The store failed (a full disk, a damaged file), not a source: every
+                    # other source would fail the same way, so the run stops here, once.
+                    raise StorageError(
+                        f"{exc}; the run stopped after {len(report.runs)} of {len(due)} "
+                        "sources (what was stored is kept; the others are fetched on the "
+                        "next run)"
+                    ) from exc
+                raise exc from None
             saved.flush()
     finally:
         bodies.close()

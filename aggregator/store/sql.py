@@ -161,6 +161,13 @@ class SQLStorage:
         sources no longer configured are kept (their items still need them).
         """
         sql = self.dialect.sql
+        # Most runs change nothing here: reading first spares them a write transaction
+        # of two statements per source.  The writes keep their own conditions, so a
+        # source another process registers meanwhile is left as it is.
+        stored = dict(self._rows("SELECT id, configured_url FROM sources"))
+        sources = [s for s in sources if stored.get(s.id) != s.url]
+        if not sources:
+            return
         with self._transaction() as cur:
             cur.executemany(
                 sql(

@@ -100,6 +100,7 @@ class SQLiteStorage(SQLStorage):
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise self._error(e) from e
+        self._last_states: tuple[tuple[int, int], dict[str, SourceState]] | None = None
         try:
             self._setup()
         except BaseException:
@@ -213,7 +214,9 @@ class SQLiteStorage(SQLStorage):
         """Every asked source (due at ``due_at``, when given), up to ``limit``: a SQLite
         store has one host and one run at a time (the run lock), so nothing is leased
         for real; fetch workers need PostgreSQL."""
-        states = self.source_states(source_ids)
+        states = self._states_read_last(source_ids)
+        if states is None:
+            states = self.source_states(source_ids)
         if due_at is not None:
             states = [
                 s
@@ -223,6 +226,27 @@ class SQLiteStorage(SQLStorage):
                 and (s.next_due is None or s.next_due <= due_at)
             ]
         return states if limit is None else states[:limit]
+
+    def source_states(self, ids: Iterable[str] | None = None) -> list[SourceState]:
+        states = super().source_states(ids)
+        if ids is None:  # what a run's plan reads: its lease needs the same states again
+            self._last_states = (self._data_version(), {s.source_id: s for s in states})
+        return states
+
+    def _states_read_last(self, ids: Sequence[str]) -> list[SourceState] | None:
+        """The states of ``ids`` as the last read of all states gave them, when nothing
+        has written the store since (this connection or another); else None.  Once."""
+        last, self._last_states = self._last_states, None
+        if last is None or last[0] != self._data_version():
+            return None
+        states = last[1]
+        return [states[i] for i in sorted(set(ids)) if i in states]
+
+    def _data_version(self) -> tuple[int, int]:
+        """Changes by other connections (``data_version``), then by this one."""
+        with self._errors():
+            other = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return other, self._db.total_changes
 
     def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
         """Nothing to renew: every lease holds (see :meth:`lease`)."""
