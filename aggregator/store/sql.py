@@ -523,11 +523,22 @@ class SQLStorage:
                 WHERE item_key = items.key AND last_seen >= %(cutoff)s
             )
         """
+        # The probe starts from the listings: a scan of item_sources finds no listing
+        # older than the cutoff in one pass, where starting from the old items (every
+        # one of them, when feeds keep listing them) cost an index lookup each.
+        any_old_and_unlisted = """
+            SELECT 1 FROM item_sources s
+            WHERE s.last_seen < %(cutoff)s
+            AND NOT EXISTS (
+                SELECT 1 FROM item_sources t
+                WHERE t.item_key = s.item_key AND t.last_seen >= %(cutoff)s
+            )
+            AND EXISTS (SELECT 1 FROM items WHERE key = s.item_key AND published < %(cutoff)s)
+            LIMIT 1
+        """
         with self._transaction() as cur:
             deleted = 0
-            cur.execute(
-                sql(f"SELECT 1 FROM items WHERE {old_and_unlisted} LIMIT 1"), {"cutoff": cutoff}
-            )
+            cur.execute(sql(any_old_and_unlisted), {"cutoff": cutoff})
             if cur.fetchone() is not None:
                 deleted = cur.execute(
                     sql(
@@ -546,11 +557,18 @@ class SQLStorage:
                     ),
                     {"cutoff": cutoff, "keep": keep_latest},
                 ).rowcount
-            # Items no source refers to cannot be listed or updated: drop them too.
-            deleted += cur.execute(
-                "DELETE FROM items WHERE NOT EXISTS "
-                "(SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
-            ).rowcount
+            # Items no source refers to cannot be listed or updated: drop them too.  Every
+            # listing names a stored item (a foreign key), so there are such items only
+            # when there are more items than listed ones: two counts, not a lookup each.
+            cur.execute(
+                "SELECT (SELECT count(*) FROM items) "
+                "> (SELECT count(DISTINCT item_key) FROM item_sources)"
+            )
+            if cur.fetchone()[0]:
+                deleted += cur.execute(
+                    "DELETE FROM items WHERE NOT EXISTS "
+                    "(SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
+                ).rowcount
             # Only the counts that changed: a row written is a row locked (PostgreSQL).
             count = "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
             cur.execute(f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}")
