@@ -163,6 +163,7 @@ _URI_PATH_SAFE = "/:@!$&'()*+,;=~-._%"
 _URI_QUERY_SAFE = _URI_PATH_SAFE + "?"
 
 
+@functools.lru_cache(maxsize=16384)  # publish asks again for every entry of a source
 def as_uri(url: str | None) -> str | None:
     """An IRI as a URI (RFC 3987 §3.1): IDNA host, percent-encoded UTF-8 elsewhere.
 
@@ -203,6 +204,7 @@ def as_uri(url: str | None) -> str | None:
     )
 
 
+@functools.lru_cache(maxsize=16384)
 def http_uri(url: str | None) -> str | None:
     """Like :func:`as_uri`, but only http(s): what we dare to put into an HTML href."""
     uri = as_uri(url)
