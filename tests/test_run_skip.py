@@ -79,7 +79,8 @@ def titles(site: Path, name: str = "all") -> list[str]:
     ]
 
 
-SKIPPED = "nothing changed since the last run"
+# The run's own line, not the related stage's "index unchanged (nothing changed since ...)".
+SKIPPED = "nothing changed since the last run: the related lists and outputs"
 
 
 def test_a_run_that_finds_nothing_new_rewrites_no_file(site, feed_server):
