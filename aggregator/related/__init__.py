@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from aggregator.config import Config, config_dir
 from aggregator.files import write_if_changed
 from aggregator.models import StoredItem
-from aggregator.related.changes import Refresh, UpdateStats, version_of
+from aggregator.related.changes import NOTHING_CHANGED, Refresh, UpdateStats, version_of
 from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
 
@@ -154,7 +154,7 @@ def refresh(
     if not rebuild:
         unchanged = _unchanged(storage, index_meta(path, settings), exclude, extra_versions)
         if unchanged is not None:
-            stats = UpdateStats(reason="nothing changed")
+            stats = UpdateStats(reason=NOTHING_CHANGED)
             stats.seconds = time.perf_counter() - started
             return Refresh(
                 index_or_none=None,

@@ -17,7 +17,9 @@ from aggregator.models import StoredItem
 RelatedIndex = Any
 Entry = Any
 
-__all__ = ["Refresh", "UpdateStats", "version_of"]
+__all__ = ["NOTHING_CHANGED", "Refresh", "UpdateStats", "version_of"]
+
+NOTHING_CHANGED = "nothing changed"  # the reason of a run that left the index as it was
 
 
 def version_of(stored: StoredItem) -> str:
@@ -49,6 +51,8 @@ class UpdateStats:
     seconds: float = 0.0
 
     def __str__(self) -> str:
+        if self.reason == NOTHING_CHANGED:
+            return f"related index unchanged ({NOTHING_CHANGED} since the last run)"
         if self.rebuilt:
             what = f"rebuilt ({self.reason})"
         else:
