@@ -40,6 +40,8 @@ from aggregator.store import (
 )
 
 if TYPE_CHECKING:
+    from typing import IO
+
     from aggregator.house import HouseCommentary
     from aggregator.publish import PublishReport
 
@@ -177,7 +179,9 @@ class Context:
         """One run at a time per store: cron may start a run while the last is still going.
 
         SQLite: a lock file beside the store.  PostgreSQL: an advisory lock in the
-        database, so that runs on several hosts exclude each other too."""
+        database, so that runs on several hosts exclude each other too, and a file of
+        the same use as the lock file's content in the config's directory (see
+        ``_holding``)."""
         location = self.store_location
         if not isinstance(location, Path):
             with postgres_lock(location, "run") as held:
@@ -186,8 +190,19 @@ class Context:
                         f"another aggregator run is using {describe_location(location)}; "
                         "this run exits without doing anything"
                     )
-                self._remove_temporary_files()
-                yield
+                from aggregator.related.persist import index_path
+
+                # Beside the related index of this database: "<database>.run".
+                marker = index_path(location, config_dir(self.config)).with_suffix("")
+                marker = marker.with_suffix(".run")
+                try:
+                    handle = open(marker, "a+")  # noqa: SIM115 (closed by the with below)
+                except OSError:  # cannot tell whether a run was killed: clean every time
+                    self._remove_temporary_files()
+                    yield
+                    return
+                with handle, self._holding(handle):
+                    yield
             return
         lock_path = location.with_name(location.name + ".lock")
         try:
@@ -209,23 +224,30 @@ class Context:
                     "this run exits without doing anything. If no run is active, "
                     f"something else holds {lock_path}."
                 ) from None
-            # Who holds the lock, for people; unbuffered, so a full disk cannot fail the close.
-            # A run that ends empties it: a holder's pid found here is a run that was
-            # killed, and only then is there anything to clean (listing an output of
-            # 100,000 files costs a second).
-            handle.seek(0)
-            killed = bool(handle.read().strip())
+            try:
+                with self._holding(handle):
+                    yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _holding(self, handle: IO[str]) -> Iterator[None]:
+        """Who holds the lock, in ``handle``'s file, for people; unbuffered, so a full
+        disk cannot fail the close.  A run that ends empties it: a holder's pid found
+        there is a run that was killed, and only then is there anything to clean
+        (listing an output of 100,000 files costs a second)."""
+        handle.seek(0)
+        killed = bool(handle.read().strip())
+        with contextlib.suppress(OSError):
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
+        if killed:
+            self._remove_temporary_files()
+        try:
+            yield
+        finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(handle.fileno(), 0)
-                os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
-            if killed:
-                self._remove_temporary_files()
-            try:
-                yield
-            finally:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(handle.fileno(), 0)
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _remove_temporary_files(self) -> None:
         """Half-written files a killed run left: under the lock, none is a live run's.
@@ -234,10 +256,15 @@ class Context:
         the store, only those named after it (another store may share the directory).
         """
         store = self.store_location
-        if isinstance(store, Path):  # a PostgreSQL store has no files beside it
-            for temp in store.parent.glob(TEMP_PREFIX + store.name + ".*"):
-                with contextlib.suppress(OSError):
-                    temp.unlink()
+        if isinstance(store, Path):
+            beside = store
+        else:  # a PostgreSQL store's files (its related index) are in the config's directory
+            from aggregator.related.persist import index_path
+
+            beside = index_path(store, config_dir(self.config)).with_suffix("")
+        for temp in beside.parent.glob(TEMP_PREFIX + beside.name + ".*"):
+            with contextlib.suppress(OSError):
+                temp.unlink()
         if self.output_dir.is_dir():
             for directory, _, _ in os.walk(self.output_dir):
                 remove_stale_temp_files(Path(directory), older_than=0)

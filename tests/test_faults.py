@@ -326,6 +326,29 @@ def test_a_run_that_ends_leaves_the_lock_empty_so_the_next_lists_no_output(tmp_p
     assert lock.read_text() == ""
 
 
+def test_on_postgresql_a_file_in_the_configs_directory_tells_whether_a_run_was_killed(
+    tmp_path, postgres
+):
+    """No lock file beside a PostgreSQL store (an advisory lock instead): a marker file
+    beside its related index does the lock file's other job, so a run after one that
+    ended lists no output, and a run after a killed one removes what it left."""
+    config = site(tmp_path, extra=f"storage: {{url: '{postgres.new_store('marker')}'}}\n")
+    assert invoke("--config", str(config), "run").exit_code == 0
+    [marker] = tmp_path.glob("*.run")
+    assert marker.read_text() == ""
+    unlisted = tmp_path / "output" / f"{TEMP_PREFIX}all.atom.x1y2"
+    unlisted.write_bytes(b"not ours to know")
+    assert invoke("--config", str(config), "related").exit_code == 0
+    assert unlisted.exists() and marker.read_text() == ""
+    [index] = tmp_path.glob("*.related.npz")
+    left = [unlisted, tmp_path / f"{TEMP_PREFIX}{index.name}.e5f6"]
+    left[1].write_bytes(b"half an index")
+    marker.write_text("pid 999999")  # what a kill -9 leaves
+    assert invoke("--config", str(config), "related").exit_code == 0
+    assert [path for path in left if path.exists()] == []
+    assert marker.read_text() == ""
+
+
 def test_serve_on_a_port_in_use_is_one_message(tmp_path):
     import socket
 
