@@ -73,7 +73,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -125,6 +132,80 @@ class _Rows:
         indptr = np.zeros(len(rows) + 1, np.int64)
         np.cumsum(sizes, out=indptr[1:])
         return _Rows(self.data[at], self.indices[at], indptr, (len(rows), self.shape[1]))
+
+
+class _Strings(Sequence[str]):
+    """A column of strings as loaded: the base file's (an array mapped from it) and
+    those appended since.  Turning 100,000 keys into a list cost every run more than
+    the few it reads."""
+
+    def __init__(self, base: np.ndarray) -> None:
+        self._base = base
+        self._tail: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._tail)
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]  (no slices)
+        if i < 0:
+            i += len(self)
+        at = i - len(self._base)
+        return str(self._base[i]) if at < 0 else self._tail[at]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._base.tolist()
+        yield from self._tail
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def append(self, value: str) -> None:
+        self._tail.append(value)
+
+
+class _RowOf(MutableMapping[str, int]):
+    """Key -> row of the live entries, as loaded: the base file's keys are found by
+    bisection in their saved sorted order (``key_order``), the keys added or removed
+    since in a dict.  Building a dict of 100,000 keys cost every run ~20 ms."""
+
+    def __init__(self, keys: np.ndarray, order: np.ndarray) -> None:
+        self._keys, self._order = keys, order
+        self._changed: dict[str, int | None] = {}  # None: removed
+        self._size = len(keys)
+
+    def _base_row(self, key: str) -> int | None:
+        at = int(np.searchsorted(self._keys, key, sorter=self._order))
+        if at < len(self._order):
+            row = int(self._order[at])
+            if self._keys[row] == key:
+                return row
+        return None
+
+    def __getitem__(self, key: str) -> int:
+        row = self._changed[key] if key in self._changed else self._base_row(key)
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __setitem__(self, key: str, row: int) -> None:
+        if key not in self:
+            self._size += 1
+        self._changed[key] = row
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 (KeyError when absent)
+        self._changed[key] = None
+        self._size -= 1
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[str]:
+        """In row order (the base file's rows, then those appended)."""
+        changed = self._changed
+        yield from (k for k in self._keys.tolist() if k not in changed)
+        added = sorted((row, k) for k, row in changed.items() if row is not None)
+        yield from (k for _, k in added)
 
 
 def _scipy(matrix: sp.csr_matrix | _Rows) -> sp.csr_matrix:
@@ -183,9 +264,11 @@ class RelatedIndex:
 
     def __init__(self, settings: RelatedConfig) -> None:
         self.settings = settings
-        self.keys: list[str] = []
-        self.versions: list[str] = []
-        self.row_of: dict[str, int] = {}
+        # Every row's key and version (a removed entry's too, until ``_drop_dead``);
+        # ``row_of``: the live entries' rows.  Loaded: lazy (``_Strings``, ``_RowOf``).
+        self.keys: list[str] | _Strings = []
+        self.versions: list[str] | _Strings = []
+        self.row_of: dict[str, int] | _RowOf = {}
         self.term_hash = np.zeros(0, np.int64)  # column -> stem hash
         self._term_id: dict[int, int] | None = None  # stem hash -> column, built when needed
         self.idf = np.zeros(0, np.float32)
@@ -1111,13 +1194,16 @@ class RelatedIndex:
 
     # -- persistence (the files themselves: persist.py) -------------------------------
 
-    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+    def state(self, spare: int = 0) -> tuple[dict, dict[str, np.ndarray]]:
         """(meta, arrays): the whole index, everything :meth:`from_state` needs to make
         it again (the inverted index of the rare stems too: it costs a pass to make).
-        Dead rows are dropped first: a base holds none."""
+        Dead rows are dropped first: a base holds none.  ``spare``: empty rows saved
+        after the entries' (a run appends entries there: growing every per-entry array
+        copied them all), and the keys' sorted order (see :class:`_RowOf`)."""
         self._drop_dead()
         self._merge_pending()
         n = len(self.keys)
+        keys = np.array(list(self.keys), dtype="U")
         matrix = self._matrix  # its width is the vocabulary's, as saved
         rare_t = self._rare_transposed()
         meta = {
@@ -1125,9 +1211,13 @@ class RelatedIndex:
             "sorted_terms": self._sorted_terms,
         }
         arrays = {
-            "keys": np.array(self.keys, dtype="U"),
-            "versions": np.array(self.versions, dtype="U"),
-            **self._entry_arrays(0, n, _ENTRY_ARRAYS),
+            "keys": keys,
+            "key_order": np.argsort(keys, kind="stable").astype(np.int32),
+            "versions": np.array(list(self.versions), dtype="U"),
+            **{
+                name: _padded(array, spare)
+                for name, array in self._entry_arrays(0, n, _ENTRY_ARRAYS).items()
+            },
             **{name: getattr(self, name) for name in _TERM_ARRAYS},
             "tag_names": np.array(self.tag_names, dtype="U"),
             "data": matrix.data,
@@ -1269,14 +1359,18 @@ class RelatedIndex:
         if meta.get("settings") != asdict(settings):
             return None
         index = cls(settings)
-        index.keys = arrays["keys"].tolist()
-        index.versions = arrays["versions"].tolist()
+        keys = arrays["keys"]
+        index.keys = _Strings(keys)
+        index.versions = _Strings(arrays["versions"])
+        order = arrays.get("key_order")
+        index.row_of = _RowOf(keys, np.argsort(keys) if order is None else order)
         for name in _TERM_ARRAYS:
             setattr(index, name, arrays[name])
         index.tag_names = arrays["tag_names"].tolist()
         for name, attribute in _ENTRY_ARRAYS.items():
             setattr(index, attribute, arrays[name])
-        index._dead = np.zeros(len(index.keys), bool)
+        # Per-entry arrays may hold spare rows (``state``): rows up to len(keys) are used.
+        index._dead = np.zeros(len(index._times), bool)
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
         index._matrix = _Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
@@ -1293,11 +1387,19 @@ class RelatedIndex:
         index.store_mark = meta.get("store_mark")
         index.next_id = int(meta["next_id"])
         index.notes = meta.get("notes") or {}
-        index.row_of = {k: i for i, k in enumerate(index.keys)}
         index.tag_id = {t: i for i, t in enumerate(index.tag_names)}
         index._set_exclude(meta.get("exclude") or {})
         index.based_on(meta["generation"])
         return index
+
+
+def _padded(array: np.ndarray, spare: int) -> np.ndarray:
+    """``array`` with ``spare`` more rows (zeros) after its own."""
+    if not spare:
+        return array
+    padded = np.zeros((len(array) + spare, *array.shape[1:]), array.dtype)
+    padded[: len(array)] = array
+    return padded
 
 
 def _link_code(link: str) -> int:

@@ -67,7 +67,8 @@ def save_index(index: RelatedIndex, path: Path) -> None:
         _write(delta_path(path), meta, arrays)
         return
     generation = uuid.uuid4().hex
-    meta, arrays = index.state()
+    # Room for the entries the runs until the next base add: they go in place.
+    meta, arrays = index.state(spare=int(limit) + 64)
     _write(path, {**meta, "generation": generation}, arrays)
     index.based_on(generation)
     with contextlib.suppress(FileNotFoundError):
