@@ -14,9 +14,11 @@ None (the caller rebuilds)."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
+import struct
 import uuid
 import zipfile
 from dataclasses import asdict
@@ -75,12 +77,39 @@ def save_index(index: RelatedIndex, path: Path) -> None:
         delta_path(path).unlink()
 
 
+_ALIGN = 64  # bytes: where each array's data starts in the file (as .npy aligns it)
+_PADDING_FIELD = 0xD935  # a zip extra field that only pads (the ID zipalign uses)
+
+
 def _write(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz file (uncompressed) whose arrays' data start at multiples of ``_ALIGN``
+    bytes: mapped from the file (``_mapped``), they are aligned, and numpy works on
+    them in place (np.savez leaves them unaligned: a search in the vocabulary then
+    copied it first, 0.4 ms a lookup)."""
     import numpy as np
+    from numpy.lib import format as npy
 
     meta = {"format": INDEX_FORMAT, **meta}
-    with atomic_binary(path) as f:
-        np.savez(f, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+    members = {"meta": np.array(json.dumps(meta, ensure_ascii=False)), **arrays}
+    with atomic_binary(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as saved:
+        for name, value in members.items():
+            array = np.asarray(value)  # (ascontiguousarray would make 0-d arrays 1-d)
+            if not array.flags.c_contiguous:
+                array = array.copy(order="C")
+            header = io.BytesIO()
+            npy.write_array_header_1_0(header, npy.header_data_from_array_1_0(array))
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = len(header.getvalue()) + array.nbytes
+            # The local header: 30 bytes, the name, the extra field; the .npy header
+            # is a multiple of 64 bytes long, so the data are aligned when this is.
+            start = f.tell() + 30 + len(info.filename.encode())
+            pad = -start % _ALIGN
+            pad += _ALIGN if pad < 4 else 0  # an extra field is 4 bytes at least
+            info.extra = struct.pack("<HH", _PADDING_FIELD, pad - 4) + bytes(pad - 4)
+            with saved.open(info, "w") as member:
+                member.write(header.getvalue())
+                member.write(array.data if array.size else b"")
 
 
 def _read_meta(path: Path) -> dict:

@@ -28,6 +28,8 @@ def test_a_saved_index_loads_back_with_the_same_lists(tmp_path: Path):
     loaded = load_index(tmp_path / "x.npz", SETTINGS)
     assert loaded is not None
     assert list(loaded.lists()) == list(index.lists())
+    # Mapped from the file, aligned (numpy copies an unaligned array to search it).
+    assert loaded.term_hash.flags.aligned and loaded.term_hash.ctypes.data % 64 == 0
     loaded.add(doc("late", 60, "Бензин в Шымкенте снова подорожал: 245 тенге", NEWS[4][3]))
     assert "late" in keys(loaded, "fuel-a") or "late" in keys(loaded, "fuel-b")
 
