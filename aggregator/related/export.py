@@ -171,10 +171,31 @@ def write_outputs(
         _remove_others(related_dir / "urls", {f"{s}.json" for s in urls})
         _remove_others(lists_dir, {f"{b}.json" for b in present})
         return
+    # The URL map's shards that name a removed entry: found from the URL in its file,
+    # read before it goes (None: some file did not say; every shard is read then).
+    removed_shards: set[str] | None = set()
     for key in result.removed:
+        path = related_dir / f"{file_key(key)}.json"
+        link = _url_of(path)
+        if link is None:
+            removed_shards = None
+        elif removed_shards is not None:
+            removed_shards.add(url_shard(link))
         with contextlib.suppress(OSError):
-            (related_dir / f"{file_key(key)}.json").unlink()
-    _update_shards(related_dir / "urls", urls, {file_key(k) for k in result.removed})
+            path.unlink()
+    _update_shards(
+        related_dir / "urls", urls, {file_key(k) for k in result.removed}, removed_shards
+    )
+
+
+def _url_of(path: Path) -> str | None:
+    """The URL key of the entry whose file is ``path``; None when unknown (no file, a
+    damaged one, an entry without a URL)."""
+    try:
+        url = json.loads(path.read_bytes()).get("url")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return url_key(url) if isinstance(url, str) and url else None
 
 
 def file_key(key: str) -> str:
@@ -251,10 +272,20 @@ def _write_shard(path: Path, mapping: Mapping[str, str]) -> None:
     write_if_changed(path, data, durable=False)
 
 
-def _update_shards(directory: Path, added: dict[str, dict[str, str]], removed: set[str]) -> None:
-    """Add URL keys to their shards and drop those of removed entries (every shard is
-    read when entries were removed: their URLs are no longer known)."""
-    shards = {path.stem for path in directory.glob("*.json")} if removed else set()
+def _update_shards(
+    directory: Path,
+    added: dict[str, dict[str, str]],
+    removed: set[str],
+    removed_shards: set[str] | None,
+) -> None:
+    """Add URL keys to their shards and drop those of removed entries from
+    ``removed_shards`` (None: from every shard, the removed entries' URLs unknown)."""
+    if not removed:
+        shards: set[str] = set()
+    elif removed_shards is None:
+        shards = {path.stem for path in directory.glob("*.json")}
+    else:
+        shards = removed_shards
     for shard in sorted(shards | added.keys()):
         path = directory / f"{shard}.json"
         try:

@@ -396,6 +396,20 @@ def test_an_entry_removed_from_the_store_leaves_every_list_file_and_url_shard(pu
         assert "/school-b" not in page.read_text()
 
 
+def test_a_removed_entry_with_a_damaged_file_still_leaves_the_url_map(published):
+    """The shard naming a removed entry is found from the URL in its file; without one,
+    every shard is looked through."""
+    config, storage, out = published
+    gone = key_of(storage, "school-b")
+    url = "https://vlast.example.kz/news/school-b"
+    shard = out / "related" / "urls" / f"{url_shard(url_key(url))}.json"
+    (out / "related" / f"{gone}.json").write_text("{damaged", encoding="utf-8")
+    _delete(storage, gone)
+    relate(config, storage, out)
+    assert not shard.exists() or gone not in json.loads(shard.read_text()).values()
+    assert not (out / "related" / f"{gone}.json").exists()
+
+
 def _delete(storage: Storage, key: str) -> None:
     """Remove one item as prune does."""
     if storage.location.startswith("postgresql://"):
