@@ -194,6 +194,10 @@ class _RowOf(MutableMapping[str, int]):
 
     def __delitem__(self, key: str) -> None:
         self[key]  # noqa: B018 (KeyError when absent)
+        self.drop(key)
+
+    def drop(self, key: str) -> None:
+        """``del self[key]`` of a key known to be here (no lookup)."""
         self._changed[key] = None
         self._size -= 1
 
@@ -1104,14 +1108,23 @@ class RelatedIndex:
         (:meth:`_drop_dead`), so a run that expires a few entries costs in proportion to
         them.  ``close_holes=False``: the lists that held them are left as they are (the
         caller sets them, as a saved delta does)."""
-        gone = np.array(sorted(self.row_of[k] for k in keys if k in self.row_of), np.int64)
+        rows = (self.row_of.get(k) for k in keys)
+        gone = np.array(sorted(r for r in rows if r is not None), np.int64)
+        return self._remove_rows(gone, close_holes=close_holes)
+
+    def _remove_rows(self, gone: np.ndarray, *, close_holes: bool = True) -> set[int]:
+        """:meth:`_remove` of live rows (sorted)."""
         if not len(gone):
             return set()
         ids = self._ids[gone]
         self.base_removed.extend(ids[ids < self.base_id].tolist())
         self.dirty.difference_update(ids.tolist())
+        row_of = self.row_of
         for row in gone.tolist():
-            del self.row_of[self.keys[row]]
+            if isinstance(row_of, _RowOf):
+                row_of.drop(self.keys[row])
+            else:
+                del row_of[self.keys[row]]
         self._dead[gone] = True
         self._lists[gone] = -1
         self._scores[gone] = 0
@@ -1307,7 +1320,8 @@ class RelatedIndex:
         removed = arrays["removed"]
         rows = np.searchsorted(ids, removed)
         rows = rows[(rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == removed)]
-        self._remove([self.keys[r] for r in rows.tolist()], close_holes=False)
+        rows = rows[~self._dead[rows]]
+        self._remove_rows(np.sort(rows), close_holes=False)
         self.base_removed = removed.tolist()
         if len(arrays["term_hash"]):
             self._append_terms(arrays["term_hash"], arrays["idf"], arrays["named"])
