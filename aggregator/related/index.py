@@ -1075,9 +1075,24 @@ class RelatedIndex:
             order = np.lexsort((cols, -rare_scores))[:CANDIDATES]
             cols = cols[order]
         cols = np.sort(cols)
-        dense = np.zeros(len(self.term_hash), np.float32)
-        dense[indices] = values
-        dense_names = np.where(self.named[: len(dense)], dense, np.float32(0))
+        # The query's weights at the candidates' stems, found by bisection in its own
+        # (sorted) stems: no dense vector of the vocabulary to fill and mask per query.
+        order = np.argsort(indices, kind="stable")
+        stems, weights = indices[order], values[order].astype(np.float32)
+        named = np.zeros(len(stems), bool)
+        inside = stems < len(self.named)
+        named[inside] = self.named[stems[inside]]
+        named_weights = np.where(named, weights, np.float32(0))
+
+        def at_stems(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(the query's weight, its name/figure weight) at each of ``columns``."""
+            where = np.minimum(np.searchsorted(stems, columns), len(stems) - 1)
+            hit = stems[where] == columns
+            return (
+                np.where(hit, weights[where], np.float32(0)),
+                np.where(hit, named_weights[where], np.float32(0)),
+            )
+
         cosine = np.empty(len(cols))
         names = np.empty(len(cols))
         main = cols < m
@@ -1085,13 +1100,14 @@ class RelatedIndex:
             matrix = self._matrix
             at, sizes = _segments(matrix.indptr, cols[main])
             owner = np.repeat(np.arange(len(sizes)), sizes)
-            for out, query in ((cosine, dense), (names, dense_names)):
-                products = matrix.data[at] * query[matrix.indices[at]]
+            for out, query in zip((cosine, names), at_stems(matrix.indices[at]), strict=True):
+                products = matrix.data[at] * query
                 out[main] = np.bincount(owner, weights=products, minlength=len(sizes))
         for k in np.flatnonzero(~main).tolist():
             idx, val = self._pending[int(cols[k]) - m]
-            cosine[k] = float(dense[idx] @ val)
-            names[k] = float(dense_names[idx] @ val)
+            query, query_names = at_stems(idx)
+            cosine[k] = float(query @ val)
+            names[k] = float(query_names @ val)
         return cols, cosine, names
 
     def _rare_transposed(self) -> sp.csr_matrix | _Rows:
