@@ -223,6 +223,7 @@ def refresh(
         lists_changed = set(index.row_of)
         rewrite = None
         removed = []
+        stories = None
     else:
         stats.reason = ""
         stats.added, stats.removed, stats.changed = added, len(removed), len(docs) - added
@@ -266,6 +267,7 @@ def refresh(
         removed=removed,
         removed_ids=removed_ids,
         entry_count=len(index),
+        stories=stories,
     )
 
 

@@ -77,6 +77,9 @@ class Refresh:
     unchanged: bool = False
     entry_count: int = 0
     load: Callable[[], RelatedIndex | None] | None = None
+    # Every entry that has reprints -> its story's keys (``RelatedIndex.stories``), when
+    # the run worked it out already; None: ask the index.
+    stories: dict[str, list[str]] | None = None
 
     @property
     def index(self) -> RelatedIndex:

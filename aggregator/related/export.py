@@ -88,7 +88,7 @@ def write_outputs(
     exclude = exclude or {}
     entries = result.entries
     index = result.index
-    stories = index.stories()
+    stories = index.stories() if result.stories is None else result.stories
     fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
 
     def fragment(key: str) -> str:
