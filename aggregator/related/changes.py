@@ -52,7 +52,7 @@ class UpdateStats:
 
     def __str__(self) -> str:
         if self.reason == NOTHING_CHANGED:
-            return f"related index unchanged ({NOTHING_CHANGED} since the last run)"
+            return "related index up to date: no entry stored, edited or removed since it was saved"
         if self.rebuilt:
             what = f"rebuilt ({self.reason})"
         else:

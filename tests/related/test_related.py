@@ -330,7 +330,7 @@ def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
     assert first.exit_code == 0, first.output
     assert "rebuilt (no usable index)" in first.output
     again = runner.invoke(cli, args)
-    assert "related index unchanged (nothing changed since the last run)" in again.output
+    assert "related index up to date: no entry stored, edited or removed" in again.output
     rebuilt = runner.invoke(cli, [*args, "--rebuild"])
     assert "rebuilt (asked to)" in rebuilt.output
     assert (tmp_path / "output" / "related.js").exists()
@@ -581,5 +581,5 @@ def test_the_related_command_with_nothing_new_touches_no_file_nor_the_index(
     for _ in range(2):
         again = CliRunner().invoke(cli, args)
         assert again.exit_code == 0, again.output
-        assert "nothing changed" in again.output
+        assert "related index up to date" in again.output
         assert files() == before
