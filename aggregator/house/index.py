@@ -957,6 +957,7 @@ _NUMBER_WORDS = [
 ]  # fmt: skip
 _THOUSAND = re.compile("тысяч")
 _TENS = re.compile("десят(ок|ка|ку|ком|ков)$")  # "три десятка": a group times ten
+_HUNDREDS = re.compile("сот(ня|ни|ен|ню|нями|нях)$")
 _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
 
 
@@ -977,7 +978,7 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
     thousands ("две тысячи сто" -> "2100", "двух тысяч двадцать пятого года" -> "2025",
     "тысячи ста" -> "1100");
     before "миллион"/"миллиард" only the figure, as "4.1 million" is written.  "Три
-    десятка" is thirty.  One-digit numbers are left out, as tokenize leaves them out.
+    десятка" is thirty, "шесть сотен" six hundred.  One-digit numbers are left out, as tokenize leaves them out.
     """
     found: list[str] = []
     group = 0.0
@@ -993,6 +994,9 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
             continue
         if group and _TENS.match(token) and group < 10:
             group *= 10
+            continue
+        if group and _HUNDREDS.match(token) and group < 10:
+            group *= 100  # "шесть сотен", "полторы сотни": 600, 150
             continue
         if _THOUSAND.match(token) and not thousands:
             if group:

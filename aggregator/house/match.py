@@ -350,6 +350,7 @@ EVIDENCE_SURE = 3  # distinctive names/numbers shared with the best item and not
 EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
 CLEAR_SURE = 0.10  # a retelling this similar to one item ...
 CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
+CLEAR_WINNER = 0.15  # ... with only one name or figure only it has: this similar
 SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
 OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
 OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
@@ -425,26 +426,44 @@ def _match_similar(
     shared = found.shared
     evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
     distinct = len(shared) - found.runner
-    if same and (
-        # A clear winner: far ahead of every other item in the window ...
-        # (and a name or number of the post only this item has, unless it is very similar:
-        # a follow-up of the same story shares the topic's words, not the new facts)
-        (best >= CLEAR_SURE and second <= best * CLEAR_MARGIN and (distinct >= 1 or best >= 0.2))
-        # ... or names and numbers agree with this item, not with the others.
-        or (best >= EVIDENCE_COVERAGE and distinct >= EVIDENCE_SURE and second <= best * 0.8)
-        or (best >= EVIDENCE_COVERAGE and distinct >= 2 and second <= best * 0.6)
-        # ... or several rare words of the post are in this item and in none of its rivals.
-        or (best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN)
-        # ... or far ahead, as similar as a retelling is, and no figure of the post is
-        # missing from it (a follow-up or another event on the topic has figures of its own).
-        or (
-            best >= SETTLED_SURE
-            and second <= best * CLEAR_MARGIN
-            and not _unexplained_figures(commentary, index, doc)
-        )
-    ):
-        confidence = max(confidence, CONFIDENT)
-    if not same:
+    # Each way of being sure, in words (shown as evidence when it is what decided).
+    rules: list[tuple[str, bool]] = []
+    if same:
+        rules = [
+            ("far more similar than any other item", confidence >= CONFIDENT),
+            # A clear winner: far ahead of every other item in the window (and a name or
+            # number of the post only this item has, unless it is very similar: a
+            # follow-up of the same story shares the topic's words, not the new facts).
+            (
+                "a clear winner with a name or figure of the post only it has",
+                best >= CLEAR_WINNER
+                and second <= best * CLEAR_MARGIN
+                and (distinct >= 1 or best >= 0.2),
+            ),
+            # Names and numbers agree with this item, not with the others.
+            (
+                "its names and figures agree with it, not with the others",
+                best >= EVIDENCE_COVERAGE
+                and (
+                    (distinct >= EVIDENCE_SURE and second <= best * 0.8)
+                    or (distinct >= 2 and second <= best * 0.6)
+                ),
+            ),
+            # Several rare words of the post are in this item and in none of its rivals.
+            (
+                "rare words of the post only it has",
+                best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN,
+            ),
+        ]
+        if not any(holds for _, holds in rules):  # (the figures are looked up only then)
+            # Far ahead, as similar as a retelling is, and no figure of the post missing
+            # from it (a follow-up or another event on the topic has figures of its own).
+            # (and at least one figure: a post without any says nothing of the event's)
+            settled = best >= SETTLED_SURE and second <= best * CLEAR_MARGIN
+            settled = settled and any(t[:1].isdigit() for t in shared)
+            settled = settled and not _unexplained_figures(commentary.text, index, doc)
+            rules.append(("far ahead, with every figure of the post", settled))
+    else:
         # Across languages: confident only when names, numbers and dates agree with this
         # item, not with the runner-up, and no item in the post's own language is close.
         native = max((s for s, d in ranked if index.same_language(d, language)), default=0.0)
@@ -457,16 +476,30 @@ def _match_similar(
         # A native item sharing at most one of the post's names and numbers is another
         # event on the topic, not its own-language telling: it may come closer.
         native_limit = 0.8 if found.runner <= 1 and distinct >= EVIDENCE_SURE else 0.6
-        if (unique and (numbers >= 1 or len(shared) >= 3) and native < best * native_limit) or (
-            found.own >= OWN_SURE and second <= best * OWN_MARGIN and native < best * 0.7
-        ):
-            confidence = max(confidence, CONFIDENT)
-        else:
-            confidence = min(confidence, CONFIDENT - 0.01)
+        rules = [
+            (
+                "its names and figures agree with it across languages, with no other item",
+                unique and (numbers >= 1 or len(shared) >= 3) and native < best * native_limit,
+            ),
+            # Its names and figures (a figure among them) are in this item and in none
+            # of the items closest to it: the event told in another language.
+            (
+                "its names and figures are in it alone, across languages",
+                found.runner == 0 and len(shared) >= 2 and numbers >= 1 and native < best * 0.8,
+            ),
+            (
+                "rare words of the post only it has, across languages",
+                found.own >= OWN_SURE and second <= best * OWN_MARGIN and native < best * 0.7,
+            ),
+        ]
+    sure = next((label for label, holds in rules if holds), None)
+    confidence = max(confidence, CONFIDENT) if sure else min(confidence, CONFIDENT - 0.01)
     if quote_missing:
         # Its quote is in no stored item: the item found is most likely another outlet's
         # report of the event, its source never fetched.  An editor decides.
         confidence = min(confidence, CONFIDENT - 0.01)
+    if sure and confidence >= CONFIDENT:
+        evidence.append(f"sure: {sure}")
     candidates = tuple(
         (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
         for s, d in ranked[:3]
@@ -507,13 +540,18 @@ def _shared_evidence(
     text = commentary.text
     every = words(text)
     numbers = spelled_numbers(every)
-    names = list(dict.fromkeys(words(" ".join(_NAME.findall(text)))))  # in the text's order
+    # Names: capitalized words inside a sentence ("Напоминаем, ..." or "Комиссия ..."
+    # opening one is no name), and figures; in the text's order.
+    inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
+    names = list(dict.fromkeys(words(" ".join(inside))))
     name_limit = max(20, len(index) // 50)
     word_limit = max(3, len(index) // 100)
+    # The year of the post is no fact of its event: every item of the season has it.
+    year = str(commentary.published.year)
     found = [
         (t, sid)
         for t, sid in index.evidence([*names, *numbers])
-        if index.skeleton_df(sid) <= name_limit
+        if index.skeleton_df(sid) <= name_limit and t != year
     ]
     # A round figure ("больше двух тысяч ста", "около 600 тысяч") stands for the exact one
     # an item gives (2 114, 612 000): it is shared with an item that has a figure it rounds.
@@ -524,9 +562,15 @@ def _shared_evidence(
         if index.skeleton_df(sid) <= name_limit
     ]
     found += approximate
+    # One fact counts once: a name in two forms ("Хлебодаровку", "Хлебодаровки": one
+    # skeleton), a figure and its thousands ("двести тысяч": 200 and 200000), a decimal
+    # and its whole part ("16,5": 16 and 16.5).
+    facts = {t: _fact(t, sid) for t, sid in found}
     shared = list(dict.fromkeys(t for t, sid in found if index.has_skeleton(doc, sid)))
+    shared = list({facts[t]: t for t in reversed(shared)}.values())[::-1]
     runner = max(
-        (len({t for t, sid in found if index.has_skeleton(o, sid)}) for o in others), default=0
+        (len({facts[t] for t, sid in found if index.has_skeleton(o, sid)}) for o in others),
+        default=0,
     )
     rare = {sid for _, sid in found}
     rare.update(sid for _, sid in index.evidence(every) if index.skeleton_df(sid) <= word_limit)
@@ -545,9 +589,20 @@ def _shared_evidence(
         if index.has_skeleton(doc, sid) and not any(index.has_skeleton(o, sid) for o in others)
     }
     # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
-    inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
     return _Evidence(shared, runner, len(only) if only & named else 0)
+
+
+def _fact(token: str, sid: int) -> str | int:
+    """What ``token`` (of skeleton ``sid``) says: a figure by its value in thousands or
+    its whole part, any other word by its skeleton."""
+    whole = token.split("d")[0]
+    if whole.isdigit():
+        value = int(whole)
+        while value and value % 1000 == 0:
+            value //= 1000
+        return str(value)
+    return sid
 
 
 ROUNDED_SPAN = 0.05  # a round figure stands for exact ones at most this far from it
@@ -575,12 +630,12 @@ def _rounded_from(number: str, index: MatchIndex) -> list[int]:
     return found
 
 
-def _unexplained_figures(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
-    """The figures of the post (in digits or words, 10 and up) that item ``doc`` has
+def _unexplained_figures(text: str, index: MatchIndex, doc: int) -> list[str]:
+    """The figures of ``text`` (in digits or words, 10 and up) that item ``doc`` has
     neither exactly, in thousands ("612 тысяч" for "612000") nor rounded."""
-    every = words(commentary.text)
+    every = words(text)
     figures = dict.fromkeys(
-        [t for t in every if t.isdigit() and int(t) >= 10] + spelled_numbers(every)
+        t for t in (*every, *spelled_numbers(every)) if t.isdigit() and int(t) >= 10
     )
     missing = []
     for figure in figures:
@@ -598,7 +653,12 @@ def _unexplained_figures(commentary: Commentary, index: MatchIndex, doc: int) ->
 
 def _sentence_start(text: str, at: int) -> bool:
     before = text[:at].rstrip(' \t\u00a0«"„“(—–-')
+    if _INITIAL.search(before):
+        return False  # "Т. Сулейменов": an initial's period ends no sentence
     return not before or before[-1] in ".!?…:\n"
+
+
+_INITIAL = re.compile(r"(?<!\w)[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]\.$")
 
 
 def _similar_confidence(best: float, second: float) -> float:

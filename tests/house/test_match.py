@@ -376,9 +376,15 @@ RESCUE_RETOLD = (
 )
 
 
-def test_a_moderately_similar_retelling_far_ahead_of_every_rival_is_confident(rescue):
-    found = match(rescue, commentary(text=RESCUE_RETOLD, title="Горы не прощают"))
+def test_a_retelling_far_ahead_of_every_rival_is_confident_with_a_fact_of_its_event(rescue):
+    # Topic words alone ("спасатели", "поход", "горы") are what another rescue on another
+    # glacier would share too: for review.  The glacier's name is the event's: confident.
+    vague = match(rescue, commentary(text=RESCUE_RETOLD, title="Горы не прощают"))
+    assert vague.status == "review" and first_ranked(vague) == "rescue"
+    named = RESCUE_RETOLD.replace("со льда", "с ледника Богдановича")
+    found = match(rescue, commentary(text=named, title="Горы не прощают"))
     assert found.keys == ("rescue",) and found.confident
+    assert "sure: a clear winner with a name or figure of the post only it has" in found.evidence
 
 
 def test_a_post_with_figures_its_best_item_lacks_is_left_for_review(rescue):
@@ -534,6 +540,12 @@ def test_a_russian_item_on_another_event_does_not_keep_a_kazakh_source_from_bein
     )
     found = match(MatchIndex.build(items), commentary(text=retold, title="Чарын подорожал"))
     assert found.keys == ("charyn",) and found.confident
+    # The evidence is the event's names and figures, each once ("Чарын", "Чарынский": one
+    # name); a word opening a sentence ("Напоминаем") is no name, the post's year no fact.
+    reminded = "Напоминаем: в 2024 году Чарын подорожал уже дважды. " + retold
+    found = match(MatchIndex.build(items), commentary(text=reminded, title="Чарын подорожал"))
+    assert found.keys == ("charyn",) and found.confident
+    assert found.evidence[0] == "shares чарын, 2000 with charyn"
 
 
 def test_a_match_across_languages_is_only_for_review_when_a_russian_item_competes():

@@ -59,6 +59,8 @@ def test_a_decimal_is_its_whole_part_and_the_decimal_in_either_notation():
         ("больше тысячи ста человек", ["1100"]),
         ("тысячи людей", []),
         ("от восемнадцати до двадцати пяти лет", ["18", "25"]),
+        ("шесть сотен шахтеров", ["600"]),
+        ("за полторы сотни миллионов", ["150"]),
     ],
 )
 def test_a_number_spelled_in_russian_words_is_its_figure(spelled, figures):
