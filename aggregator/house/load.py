@@ -67,6 +67,7 @@ __all__ = [
     "load_all",
     "load_dir",
     "parse_markdown",
+    "without_background",
 ]
 
 _KEYS = ("title", "date", "slug", "tags", "author", "source", "quote", "agency", "link", "language")
@@ -463,6 +464,25 @@ _BACKGROUND = re.compile(
     re.IGNORECASE,
 )
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+")
+# What a post says it repeats from earlier reports ("как и сообщалось", "мы писали"): the
+# sentence is background, not the news it tells.
+_REPORTED = re.compile(
+    r"(?<!\w)(как (и |уже )?сообщалось|(как )?мы (уже )?писали|напомним|напомню|"
+    r"как (уже )?писал|уже сообщалось|as (previously )?reported)",
+    re.IGNORECASE,
+)
+
+
+def without_background(text: str) -> str:
+    """``text`` without the sentences that say they repeat an earlier report ("Как и
+    сообщалось, …", "Мы писали о …", "Напомним, …"): what is left is the post's news."""
+    if not _REPORTED.search(text):
+        return text
+    lines = []
+    for line in text.split("\n"):
+        kept = [s for s in _SENTENCES.split(line) if not _REPORTED.search(s)]
+        lines.append(" ".join(kept))
+    return "\n".join(lines)
 
 
 def _background_links(fragment: str) -> tuple[str, ...]:

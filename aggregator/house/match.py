@@ -67,10 +67,11 @@ from aggregator.house.index import (
     MatchIndex,
     code_version,
     reference_url,
+    skeleton,
     spelled_numbers,
     words,
 )
-from aggregator.house.load import Commentary
+from aggregator.house.load import Commentary, without_background
 from aggregator.models import StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
@@ -449,10 +450,15 @@ def _match_similar(
                     or (distinct >= 2 and second <= best * 0.6)
                 ),
             ),
-            # Several rare words of the post are in this item and in none of its rivals.
+            # Several rare words of the post are in this item and in none of its rivals,
+            # and so are most of its names and figures (rare words may be the topic's: a
+            # neighbour on it has them too, but not the facts of the post's event).
             (
-                "rare words of the post only it has",
-                best >= CLEAR_SURE and found.own >= OWN_SURE and second <= best * OWN_MARGIN,
+                "rare words of the post only it has, with most of its names and figures",
+                best >= CLEAR_SURE
+                and found.own >= OWN_SURE
+                and second <= best * OWN_MARGIN
+                and 2 * len(shared) >= found.facts,
             ),
         ]
         if not any(holds for _, holds in rules):  # (the figures are looked up only then)
@@ -526,6 +532,7 @@ class _Evidence:
     shared: list[str]  # names/numbers of the post that the best item has
     runner: int  # how many of them the runner-up with most of them has
     own: int  # distinctive words (any) of the post the best item has and no rival has
+    facts: int = 0  # the post's names and figures (once each), known to the store or not
 
 
 def _shared_evidence(
@@ -536,8 +543,10 @@ def _shared_evidence(
     Only distinctive words count: a name or number in more than 2% of the store, any
     other word in more than 1% of it, says little (for words the best item alone has, a
     figure counts up to 5%).  Words are compared by skeleton, so
-    a Russian retelling meets an item in Kazakh or English by its names and loanwords."""
-    text = commentary.text
+    a Russian retelling meets an item in Kazakh or English by its names and loanwords.
+    Sentences the post says repeat an earlier report are left out: their facts are the
+    background's, not the news it tells."""
+    text = without_background(commentary.text)
     every = words(text)
     numbers = spelled_numbers(every)
     # Names: capitalized words inside a sentence ("Напоминаем, ..." or "Комиссия ..."
@@ -590,7 +599,12 @@ def _shared_evidence(
     }
     # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
-    return _Evidence(shared, runner, len(only) if only & named else 0)
+    known = {t for t, _ in index.evidence([*names, *numbers])}
+    unknown = {
+        t for t in (*names, *numbers) if t not in known and len(skeleton(t)) >= 3 and t != year
+    }
+    total = len(set(facts.values())) + len({_fact(t, -1) for t in unknown})
+    return _Evidence(shared, runner, len(only) if only & named else 0, total)
 
 
 def _fact(token: str, sid: int) -> str | int:

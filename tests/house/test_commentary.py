@@ -18,6 +18,7 @@ from aggregator.house.load import (
     from_house_item,
     load_dir,
     parse_markdown,
+    without_background,
 )
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
@@ -548,3 +549,16 @@ def test_a_run_with_nothing_new_does_no_matching(site, monkeypatch):
     write(site, "z.md", "---\ntitle: Ни о чем\ndate: 2024-10-03\n---\nФутбол и погода.\n")
     publish_site(site)
     assert matched == [1]  # only the new commentary
+
+
+def test_sentences_that_repeat_an_earlier_report_are_background_not_the_news():
+    text = (
+        "Наш корреспондент побывал на Шардаринской плотине. Водохранилище, как и "
+        "сообщалось, заполнено на 94%. У посёлка Кызылкум засыпают пятно фильтрации.\n"
+        "Евразия24 комментирует: мы писали об этом вчера. Напомним, дамбу чинили в 2019-м."
+    )
+    assert without_background(text) == (
+        "Наш корреспондент побывал на Шардаринской плотине. У посёлка Кызылкум засыпают "
+        "пятно фильтрации.\n"
+    )
+    assert without_background("Ранее здесь был пустырь.") == "Ранее здесь был пустырь."
