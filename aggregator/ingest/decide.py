@@ -28,12 +28,12 @@ Item rules (the store carries them out, it does not decide them):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from aggregator.config import FetchConfig, SourceConfig
 from aggregator.ingest import schedule
@@ -48,7 +48,7 @@ from aggregator.models import (
     SourceState,
     UpdateCounts,
 )
-from aggregator.text.urls import canonical_url
+from aggregator.text.urls import canonical_url, is_site_root
 
 # The version of the rules by which parse turns a body into items (how relative links
 # resolve, what the sanitizer keeps, ...).  It is part of every stored body hash; bump it
@@ -280,7 +280,7 @@ def one_per_link(items: Sequence[Item]) -> list[Item]:
     for index, item in enumerate(items):
         url = canonical_url(item.link) if item.link else None
         link = None
-        if url is not None and urlsplit(url).path not in ("", "/"):
+        if url is not None and not is_site_root(url):
             link = (url, " ".join((item.title or "").casefold().split()))
         links.append(link)
         if link is None:
@@ -425,6 +425,11 @@ def _iso(moment: datetime | None) -> str | None:
     # The store's spelling of a time (fixed-width UTC): hashes already stored stay equal.
     if moment is None:
         return None
+    return _iso_of(moment)
+
+
+@functools.lru_cache(maxsize=1024)  # an item's two times are often one, and feeds repeat them
+def _iso_of(moment: datetime) -> str:
     if moment.tzinfo is not UTC:
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment.isoformat(timespec="microseconds")

@@ -256,6 +256,7 @@ class _BodyStore:
         self.in_workers = 0
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.can_pool = (os.cpu_count() or 1) > 1
+        self.location = ""  # the store's, for the workers: looked up once (a path resolves)
 
     async def store(self, job: BodyJob) -> SourceRun:
         self.started += 1
@@ -264,10 +265,9 @@ class _BodyStore:
         if self.pool is None:
             return store_body(self.storage, job)
         self.in_workers += 1
+        self.location = self.location or self.storage.location
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.pool, _store_body_in_worker, self.storage.location, job
-        )
+        return await loop.run_in_executor(self.pool, _store_body_in_worker, self.location, job)
 
     def close(self) -> None:
         if self.pool is not None:

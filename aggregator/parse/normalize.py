@@ -140,7 +140,7 @@ def _build_item(
         published_raw=get("published"),
         updated_raw=get("updated"),
         authors=_repair_email(author_list(get("authors"), base), get("author")) or feed_authors,
-        categories=dedupe(plain_text(t.get("term") or t.get("label")) for t in get("tags") or ()),
+        categories=category_list(get("tags")),
         enclosures=enclosure_list(get("links") or (), base),
         language=language or feed_language,
     )
@@ -355,6 +355,30 @@ def clean_language(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
+
+
+def category_list(tags: Any) -> tuple[str, ...]:
+    """The categories of feedparser's ``tags`` (term, else label, as text), each once."""
+    if not tags:
+        return ()
+    # Items of a feed mostly repeat a few combinations of rubrics: each worked out once.
+    try:
+        key = tuple((type(t), *t.items()) for t in tags)
+        known = _CATEGORY_LISTS.get(key)
+    except (AttributeError, TypeError):  # not dicts, or unhashable values: the long way
+        return _category_list(tags)
+    if known is None:
+        if len(_CATEGORY_LISTS) >= 4096:
+            _CATEGORY_LISTS.clear()
+        known = _CATEGORY_LISTS[key] = _category_list(tags)
+    return known
+
+
+_CATEGORY_LISTS: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _category_list(tags: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    return dedupe(plain_text(t.get("term") or t.get("label")) for t in tags)
 
 
 def dedupe(values: Iterable[str]) -> tuple[str, ...]:

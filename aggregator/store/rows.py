@@ -4,6 +4,7 @@ stores times, text and flags)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -209,12 +210,31 @@ def item_row(
         "published_raw": text(item.published_raw),
         "updated_raw": text(item.updated_raw),
         "first_seen": fetched,
-        "authors": codec.text(json_text([without_nones(vars(a)) for a in item.authors])),
-        "categories": codec.text(json_text(list(item.categories))),
+        "authors": codec.text(_authors_json(item.authors)),
+        "categories": codec.text(_categories_json(item.categories)),
         "enclosures": codec.text(json_text([without_nones(vars(e)) for e in item.enclosures])),
         "language": item.language,
         "content_hash": write.content_hash,
     }
+
+
+# A feed's items repeat a few authors and rubrics: each list's JSON is written once.
+def _authors_json(authors: Sequence[Author]) -> str:
+    if isinstance(authors, tuple):
+        return _tuple_json(authors)
+    return json_text([without_nones(vars(a)) for a in authors])
+
+
+def _categories_json(categories: Sequence[str]) -> str:
+    if isinstance(categories, tuple):
+        return _tuple_json(categories)
+    return json_text(list(categories))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tuple_json(values: tuple[Any, ...]) -> str:
+    """Authors (frozen) or category names as the stored JSON list."""
+    return json_text([without_nones(vars(v)) if isinstance(v, Author) else v for v in values])
 
 
 def stored_item(row: Sequence[Any], codec: Codec) -> StoredItem:

@@ -16,14 +16,13 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, ItemWrite, SeenItem, SourceState, StoredItem
 from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
 from aggregator.store.rows import first_key, sha1
-from aggregator.text.urls import canonical_url
+from aggregator.text.urls import canonical_url, is_site_root
 
 __all__ = ["Dialect", "SQLStorage"]
 
@@ -363,7 +362,7 @@ class SQLStorage:
             return
         d = self.dialect
         links = [row["canonical_link"] for _, row in fresh]
-        mergeable = {link for link in links if link and urlsplit(link).path not in ("", "/")}
+        mergeable = {link for link in links if link and not is_site_root(link)}
         stored_as: dict[str, str] = {}
         if mergeable:
             self._lock_links(cur, mergeable)

@@ -30,7 +30,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from aggregator.text.xml import clean_text
 
-__all__ = ["TRACKING_PARAMS", "TRACKING_PREFIXES", "as_uri", "canonical_url", "http_uri"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "as_uri",
+    "canonical_url",
+    "http_uri",
+    "is_site_root",
+]
 
 # Query parameters that say how a reader arrived, not what they asked for.
 # Compared case-insensitively.
@@ -102,6 +109,25 @@ def canonical_url(url: str) -> str:
     return urlunsplit(
         ("https", netloc, _canonical_path(parts.path), _canonical_query(parts.query), "")
     )
+
+
+def is_site_root(url: str) -> bool:
+    """Whether ``url``'s path (as ``urlsplit`` reads it) is "" or "/": a link to a site's
+    home page.  Read without urlsplit for a canonical https URL (canonical_url's)."""
+    if url.startswith("https://") and not _SPLIT_BY_URLSPLIT.search(url):
+        rest = url[8:]
+        start = _AUTHORITY_END.search(rest)
+        if start is None:
+            return True
+        end = _PATH_END.search(rest, start.start())
+        path = rest[start.start() : end.start() if end else len(rest)]
+        return path in ("", "/")
+    return urlsplit(url).path in ("", "/")
+
+
+_SPLIT_BY_URLSPLIT = re.compile(r"[\t\n\r\[\]]")  # stripped, or an IPv6 host checked
+_AUTHORITY_END = re.compile(r"[/?#]")
+_PATH_END = re.compile(r"[?#]")
 
 
 def _canonical_host(hostname: str) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from aggregator.text.urls import TRACKING_PARAMS, canonical_url
+from aggregator.text.urls import TRACKING_PARAMS, canonical_url, is_site_root
 
 INFORM_NEWS = "https://inform.kz/ru/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C"
 
@@ -137,3 +137,25 @@ def test_a_link_we_publish_to_a_sites_root_ends_in_a_slash_as_readers_show_it():
     assert http_uri("https://site.kz?id=1") == "https://site.kz/?id=1"
     assert http_uri("https://site.kz/news") == "https://site.kz/news"
     assert http_uri("javascript:alert(1)") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("https://a.kz", True),
+        ("https://a.kz/", True),
+        ("https://a.kz/?page=2", True),
+        ("https://a.kz#top", True),
+        ("https://user@a.kz:8080/", True),
+        ("https://a.kz/ru", False),
+        ("https://a.kz//", False),
+        ("https://a.kz/?x#/y", True),
+        ("http://a.kz/x", False),
+        ("HTTPS://a.kz/", True),
+        ("https://[::1]/", True),
+        ("https://a.kz\t/x", False),
+        ("mailto:news@a.kz", False),
+    ],
+)
+def test_a_link_to_a_sites_root_is_told_by_its_path_as_urlsplit_reads_it(url, root):
+    assert is_site_root(url) is root
