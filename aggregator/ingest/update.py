@@ -107,7 +107,8 @@ async def _ingest(
 ) -> None:
     """Fetch ``due`` concurrently (``states``: theirs, as leased); store each changed
     body as its fetch completes."""
-    bodies = _BodyStore(storage)
+    # Sources never fetched before: each will bring a body to parse (a first fetch).
+    bodies = _BodyStore(storage, first_fetches=sum(states[s.id].body_hash is None for s in due))
     saved = _StateSaver(storage)
 
     async def ingest(source: SourceConfig) -> None:
@@ -250,8 +251,12 @@ class _BodyStore:
     with only a few changed feeds never pays for starting the workers.
     """
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, first_fetches: int = 0) -> None:
         self.storage = storage
+        # A run with many first fetches (a new store, a batch of new sources) starts the
+        # workers with its first body: they start up while this process fetches on,
+        # instead of after it parsed the first few bodies itself.
+        self.many_bodies = first_fetches > PARSE_POOL_THRESHOLD
         self.started = 0
         self.in_workers = 0
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -260,7 +265,11 @@ class _BodyStore:
 
     async def store(self, job: BodyJob) -> SourceRun:
         self.started += 1
-        if self.pool is None and self.can_pool and self.started > PARSE_POOL_THRESHOLD:
+        if (
+            self.pool is None
+            and self.can_pool
+            and (self.many_bodies or self.started > PARSE_POOL_THRESHOLD)
+        ):
             self.pool = _worker_pool()
         if self.pool is None:
             return store_body(self.storage, job)

@@ -370,10 +370,19 @@ def test_past_the_first_few_changed_feeds_workers_parse_and_store_the_rest(feed_
     for n in range(count):
         feed_server.route(f"/f{n}.xml", body=rss((f"Новость {n}", f"https://kapital.kz/n/{n}")))
         sources.append(src(f"s{n}", feed_server.url(f"/f{n}.xml", host=f"127.0.0.{2 + n % 3}")))
-    report = update.update(make_config(*sources), storage, now=NOW)
+    config = make_config(*sources)
+    report = update.update(config, storage, now=NOW)
+    # More first fetches than a run parses itself: every body goes to the workers.
+    assert report.new_items == count
+    assert report.stored_by_workers == count
+    assert storage.items_count() == count
+
+    for n in range(count):  # every feed changes: the first few are parsed in the run itself
+        feed_server.route(f"/f{n}.xml", body=rss((f"Ещё {n}", f"https://kapital.kz/m/{n}")))
+    report = update.update(config, storage, now=NOW + timedelta(hours=1), select_all=True)
     assert report.new_items == count
     assert report.stored_by_workers == count - update.PARSE_POOL_THRESHOLD
-    assert storage.items_count() == count
+    assert storage.items_count() == 2 * count
 
 
 def test_items_past_retention_are_pruned_but_the_latest_per_source_stay(feed_server, storage):
