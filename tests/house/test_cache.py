@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import aggregator.house.cache as cache
-from aggregator.config import load_config
+from aggregator.config import Config, load_config
 from aggregator.house import house_source_ids, load_all
 from aggregator.house.cache import DOCUMENT, MatchCache, match_changed
 from aggregator.house.load import Commentary
@@ -54,6 +54,31 @@ def as_item(entry: dict, **changes) -> Item:
     return Item(**{**fields, **changes})
 
 
+def real_site(tmp_path: Path, store: str, sources: list[dict], posts: list[dict]) -> Config:
+    """A site in ``tmp_path`` over the labelled set's sources, its Markdown posts as
+    commentary files, storing into ``store``."""
+    (tmp_path / "feeds.yaml").write_text(feeds_yaml(sources, store), encoding="utf-8")
+    (tmp_path / "commentary").mkdir()
+    for post in posts:
+        if post["format"] == "markdown":
+            (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
+    return load_config(tmp_path / "feeds.yaml")
+
+
+def store(storage, source_id: str, its: list[Item], fetched_at: datetime) -> None:
+    """``its`` fetched from ``source_id`` at ``fetched_at``."""
+    record_fetch(storage, storage.get_source_state(source_id), its, fetched_at=fetched_at)
+
+
+def store_labelled(storage, batch: list[dict], fetched_at: datetime, **changes) -> None:
+    """Labelled items (``items.yaml`` entries, with ``changes``), each from its source."""
+    per_source = defaultdict(list)
+    for entry in batch:
+        per_source[entry["source"]].append(as_item(entry, **changes))
+    for source_id, its in per_source.items():
+        store(storage, source_id, its, fetched_at)
+
+
 def background(count: int) -> list[Item]:
     """``count`` generated news items (benchmarks/corpus.py) over the labelled set's weeks."""
     sys.path.insert(0, str(REAL.parent))
@@ -83,31 +108,13 @@ def test_results_over_a_changing_store_are_those_of_a_full_rematch(
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
     if first_round:  # the counts below are taken from the set's first 150 items, 132 posts
         items["items"], posts = items["items"][:150], posts[:132]
-    (tmp_path / "feeds.yaml").write_text(
-        feeds_yaml(items["sources"], store_at("aggregator")), encoding="utf-8"
-    )
-    (tmp_path / "commentary").mkdir()
-    for post in posts:
-        if post["format"] == "markdown":
-            (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
-    config = load_config(tmp_path / "feeds.yaml")
+    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
     entries = sorted(items["items"], key=lambda e: e["date"])
     matched: list[int] = []
     full_match = cache.match_all
     monkeypatch.setattr(
         cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
     )
-
-    def store(storage, source_id: str, its: list[Item], fetched_at: datetime) -> None:
-        state = storage.get_source_state(source_id)
-        record_fetch(storage, state, its, fetched_at=fetched_at)
-
-    def store_labelled(storage, batch: list[dict], fetched_at: datetime, **changes) -> None:
-        per_source = defaultdict(list)
-        for entry in batch:
-            per_source[entry["source"]].append(as_item(entry, **changes))
-        for source_id, its in per_source.items():
-            store(storage, source_id, its, fetched_at)
 
     def check(storage) -> int:
         """How many commentary were matched again; asserts the results are a full match's."""

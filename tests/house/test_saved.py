@@ -3,12 +3,11 @@ exactly as an index built from scratch on the same store."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from test_cache import REAL, as_item, background, feeds_yaml
+from test_cache import REAL, background, feeds_yaml, real_site, store, store_labelled
 
 import aggregator.house.saved as saved
 from aggregator.config import load_config
@@ -63,26 +62,9 @@ def test_an_index_kept_between_runs_answers_as_one_built_from_scratch(
     monkeypatch.setattr(saved, "SAVE_AFTER", save_after)
     items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
-    (tmp_path / "feeds.yaml").write_text(
-        feeds_yaml(items["sources"], store_at("aggregator")), encoding="utf-8"
-    )
-    (tmp_path / "commentary").mkdir()
-    for post in posts:
-        if post["format"] == "markdown":
-            (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
-    config = load_config(tmp_path / "feeds.yaml")
+    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
     names = {s.id: s.name for s in config.sources}
     entries = sorted(items["items"], key=lambda e: e["date"])
-
-    def store(storage, source_id: str, its: list[Item], fetched_at: datetime) -> None:
-        record_fetch(storage, storage.get_source_state(source_id), its, fetched_at=fetched_at)
-
-    def store_labelled(storage, batch: list[dict], fetched_at: datetime, **changes) -> None:
-        per_source = defaultdict(list)
-        for entry in batch:
-            per_source[entry["source"]].append(as_item(entry, **changes))
-        for source_id, its in per_source.items():
-            store(storage, source_id, its, fetched_at)
 
     def check(storage) -> MatchIndex:
         kept = load_index(storage, config)

@@ -309,16 +309,18 @@ def test_pruned_entries_lose_their_files(published, tmp_path: Path):
     assert gone not in related_json(out)[1].values()
 
 
-def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
-    (tmp_path / "feeds.yaml").write_text(
+def site_yaml(store: str) -> str:
+    """feeds.yaml of a site storing into ``store``, with the labelled set's sources."""
+    sources = sorted(set(SOURCE_OF.values()))
+    return (
         "site: {title: Евразия24, link: 'https://eurasia24.kz/'}\n"
-        f"storage: {{url: '{store_at('aggregator')}'}}\n"
-        "sources:\n"
-        + "".join(
-            f"  - {{id: {s}, name: {s}, url: {s}.xml}}\n" for s in sorted(set(SOURCE_OF.values()))
-        ),
-        encoding="utf-8",
+        f"storage: {{url: '{store}'}}\n"
+        "sources:\n" + "".join(f"  - {{id: {s}, name: {s}, url: {s}.xml}}\n" for s in sources)
     )
+
+
+def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
+    (tmp_path / "feeds.yaml").write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
     from aggregator.config import load_config
 
     config = load_config(tmp_path / "feeds.yaml")
@@ -548,15 +550,7 @@ def test_the_related_command_with_nothing_new_touches_no_file_nor_the_index(
     writes nothing, and neither does the next (PostgreSQL's change marks are transaction
     ids, not a sequence: a change seen once must not come back as new)."""
     config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(
-        "site: {title: Евразия24, link: 'https://eurasia24.kz/'}\n"
-        f"storage: {{url: '{store_at('aggregator')}'}}\n"
-        "sources:\n"
-        + "".join(
-            f"  - {{id: {s}, name: {s}, url: {s}.xml}}\n" for s in sorted(set(SOURCE_OF.values()))
-        ),
-        encoding="utf-8",
-    )
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
     from aggregator.config import load_config
 
     config = load_config(config_file)
