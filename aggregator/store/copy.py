@@ -56,8 +56,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "sources",
         "sources",
-        tuple(SOURCE_COLUMNS),
-        times=frozenset(SOURCE_TIMES),
+        (*SOURCE_COLUMNS, "listed_at"),  # listed_at: the store's own, not in SourceState
+        times=frozenset((*SOURCE_TIMES, "listed_at")),
         flags=frozenset(("gone",)),
         sqlite_order="id",
         postgres_order="id",

@@ -148,6 +148,16 @@ SQLITE_MIGRATIONS: list[str] = [
     DROP TRIGGER item_inserted;
     DROP TRIGGER item_source_added;
     """,
+    # 8: when each source last listed its items (the fetch that last parsed its feed:
+    # the items of that listing have item_sources.last_seen = listed_at).  While the
+    # source answers 304 or the same body, its last_success confirms that listing, and
+    # prune counts those items as seen then, without a write per item per fetch.
+    # Stores from before: the last fetch that listed any item.
+    """
+    ALTER TABLE sources ADD COLUMN listed_at TEXT;
+    UPDATE sources SET listed_at =
+        (SELECT max(last_seen) FROM item_sources WHERE source_id = sources.id);
+    """,
 ]
 
 
@@ -292,6 +302,12 @@ POSTGRES_MIGRATIONS: list[str] = [
     """
     DROP TRIGGER item_inserted ON items;
     DROP TRIGGER item_source_added ON item_sources;
+    """,
+    # 8: when each source last listed its items (SQLite's step 8)
+    """
+    ALTER TABLE sources ADD COLUMN listed_at TIMESTAMPTZ;
+    UPDATE sources SET listed_at =
+        (SELECT max(last_seen) FROM item_sources WHERE source_id = sources.id);
     """,
 ]
 

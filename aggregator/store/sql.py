@@ -19,6 +19,7 @@ from typing import Any, Self
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, ItemWrite, SeenItem, SourceState, StoredItem
+from aggregator.store import retention
 from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
 from aggregator.store.rows import first_key, sha1
@@ -335,9 +336,10 @@ class SQLStorage:
             cur.execute(
                 d.sql(
                     "UPDATE sources SET item_count = (SELECT count(*) FROM item_sources "
-                    "WHERE source_id = %(id)s) WHERE id = %(id)s"
+                    "WHERE source_id = %(id)s), listed_at = %(listed)s WHERE id = %(id)s"
                 ),
-                {"id": state.source_id},
+                # The items this fetch listed were last seen now (retention.py).
+                {"id": state.source_id, "listed": fetched},
             )
             self._save_state(cur, state)
 
@@ -507,55 +509,34 @@ class SQLStorage:
         """Delete items older than ``retention_days``; return how many were deleted.
 
         Kept regardless of age: the ``keep_latest`` newest items of each source, and
-        items a feed still listed within the retention period (deleting those would
-        only bring them back as new on the next fetch).
+        items a feed still listed within the retention period, including those of its
+        last listing while it answers that its feed has not changed (deleting those
+        would only bring them back as new on the next fetch).  What goes is decided by
+        ``store/retention.py``; this reads what it needs and deletes.
         """
-        sql = self.dialect.sql
-        cutoff = self.dialect.codec.time(now - timedelta(days=retention_days))
-        # Old and no longer listed: only such items can go.  Most runs find none (every
-        # item a feed still lists was just seen), and then the ranking of every stored
-        # item by source below, the costly part, is not computed.
-        old_and_unlisted = """
-            published < %(cutoff)s
-            AND NOT EXISTS (
-                SELECT 1 FROM item_sources
-                WHERE item_key = items.key AND last_seen >= %(cutoff)s
-            )
-        """
-        # The probe starts from the listings: a scan of item_sources finds no listing
-        # older than the cutoff in one pass, where starting from the old items (every
-        # one of them, when feeds keep listing them) cost an index lookup each.
-        any_old_and_unlisted = """
-            SELECT 1 FROM item_sources s
-            WHERE s.last_seen < %(cutoff)s
-            AND NOT EXISTS (
-                SELECT 1 FROM item_sources t
-                WHERE t.item_key = s.item_key AND t.last_seen >= %(cutoff)s
-            )
-            AND EXISTS (SELECT 1 FROM items WHERE key = s.item_key AND published < %(cutoff)s)
-            LIMIT 1
-        """
+        d = self.dialect
+        read, read_or_none = d.codec.read_time, d.codec.read_time_or_none
+        limit = now - timedelta(days=retention_days)
+        cutoff = d.codec.time(limit)
         with self._transaction() as cur:
             deleted = 0
-            cur.execute(sql(any_old_and_unlisted), {"cutoff": cutoff})
-            if cur.fetchone() is not None:
-                deleted = cur.execute(
-                    sql(
-                        f"""
-                    DELETE FROM items
-                    WHERE {old_and_unlisted}
-                    AND key NOT IN (
-                        SELECT item_key FROM (
-                            SELECT s.item_key, row_number() OVER (
-                                PARTITION BY s.source_id ORDER BY i.published DESC, i.key DESC
-                            ) AS n
-                            FROM item_sources s JOIN items i ON i.key = s.item_key
-                        ) ranked WHERE n <= %(keep)s
-                    )
-                    """
-                    ),
-                    {"cutoff": cutoff, "keep": keep_latest},
-                ).rowcount
+            # Most runs find no listing older than the cutoff (every item a feed still
+            # lists was just seen) and read nothing more; a quiet feed's last listing is
+            # read once it is older, and kept by its confirmations.
+            cur.execute(d.sql(_OLD_LISTINGS), {"cutoff": cutoff})
+            listings = [
+                retention.Listing(key, source, read(published), read(seen), read_or_none(listed),
+                                  read_or_none(confirmed))
+                for key, source, published, seen, listed, confirmed in cur.fetchall()
+            ]  # fmt: skip
+            unlisted = retention.unlisted_since(listings, limit)
+            if unlisted:
+                listed_by = {s for ids in unlisted.values() for s in ids}
+                gone = retention.expired(unlisted, self._newest(cur, listed_by, keep_latest))
+                delete = f"DELETE FROM items WHERE {d.in_list('key', '%(keys)s')} {_STILL_UNLISTED}"
+                for start in range(0, len(gone), _DELETE_BATCH):
+                    keys = d.list_value(gone[start : start + _DELETE_BATCH])
+                    deleted += cur.execute(d.sql(delete), {"keys": keys, "cutoff": cutoff}).rowcount
             # Items no source refers to cannot be listed or updated: drop them too.  Every
             # listing names a stored item (a foreign key), so there are such items only
             # when there are more items than listed ones: two counts, not a lookup each.
@@ -572,6 +553,30 @@ class SQLStorage:
             count = "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
             cur.execute(f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}")
         return deleted
+
+    def _newest(self, cur: Any, source_ids: set[str], keep_latest: int) -> dict[str, set[str]]:
+        """The keys of the ``keep_latest`` newest items of each of ``source_ids``."""
+        if keep_latest <= 0:
+            return {}
+        d = self.dialect
+        cur.execute(
+            d.sql(
+                f"""
+                SELECT source_id, item_key FROM (
+                    SELECT s.source_id, s.item_key, row_number() OVER (
+                        PARTITION BY s.source_id ORDER BY i.published DESC, i.key DESC
+                    ) AS n
+                    FROM item_sources s JOIN items i ON i.key = s.item_key
+                    WHERE {d.in_list("s.source_id", "%(sources)s")}
+                ) ranked WHERE n <= %(keep)s
+                """
+            ),
+            {"sources": d.list_value(sorted(source_ids)), "keep": keep_latest},
+        )
+        newest: dict[str, set[str]] = {}
+        for source_id, key in cur.fetchall():
+            newest.setdefault(source_id, set()).add(key)
+        return newest
 
 
 def _key(write: ItemWrite) -> str:
@@ -599,6 +604,29 @@ _UPDATE_ITEM = (
     )
     + " WHERE key = %(key)s"
 )
+# Every listing of each item that is older than the cutoff and that some listing last
+# saw before it (retention.Listing's fields).  The scan of item_sources for old
+# listings finds none in one pass on most runs.
+_OLD_LISTINGS = """
+    SELECT s.item_key, s.source_id, i.published, s.last_seen, src.listed_at, src.last_success
+    FROM (SELECT DISTINCT item_key FROM item_sources WHERE last_seen < %(cutoff)s) o
+    JOIN items i ON i.key = o.item_key
+    JOIN item_sources s ON s.item_key = o.item_key
+    JOIN sources src ON src.id = s.source_id
+    WHERE i.published < %(cutoff)s
+"""
+# retention.py's rule again at the delete: a writer that committed since prune read
+# the listings (another host's fetch, PostgreSQL) may have listed the item again.
+_STILL_UNLISTED = """
+    AND published < %(cutoff)s AND NOT EXISTS (
+        SELECT 1 FROM item_sources s JOIN sources src ON src.id = s.source_id
+        WHERE s.item_key = items.key AND (
+            s.last_seen >= %(cutoff)s
+            OR (s.last_seen = src.listed_at AND src.last_success >= %(cutoff)s)
+        )
+    )
+"""
+_DELETE_BATCH = 500
 _INSERT_ITEM_SOURCE = (
     "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
     "content_hash) VALUES (%s, %s, %s, %s, %s, %s)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -403,3 +404,105 @@ def test_items_past_retention_are_pruned_but_the_latest_per_source_stay(feed_ser
     assert report.pruned == 2
     assert [s.item.title for s in storage.iter_items()] == ["Новая"]
     assert storage.get_source_state("kapital").item_count == 1
+
+
+# -- retention: what a quiet feed keeps listing is kept ---------------------------------
+
+RETENTION = StorageConfig(retention_days=90, keep_latest=50)
+
+
+def dated_feed(numbers, *, newest: datetime | None = None) -> bytes:
+    """A feed listing item n of ``numbers`` dated n hours before a day before NOW (and,
+    with ``newest``, one more item dated then, on top)."""
+    entries = [(f"Новость {n}", NOW - timedelta(days=1, hours=n)) for n in numbers]
+    if newest is not None:
+        entries.insert(0, ("Свежая новость", newest))
+    body = "".join(
+        f"<item><title>{title}</title><link>https://kapital.kz/{sha(title)}</link>"
+        f"<guid>https://kapital.kz/{sha(title)}</guid>"
+        f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate></item>"
+        for title, when in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Капитал</title><link>https://kapital.kz/</link><description>d</description>"
+        f"{body}</channel></rss>"
+    ).encode()
+
+
+def sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def quiet_and_busy(feed_server) -> Config:
+    """A quiet source and a busy one, whose news every run makes the run prune."""
+    return replace(
+        make_config(
+            src("quiet", feed_server.url("/quiet.xml")), src("busy", feed_server.url("/busy.xml"))
+        ),
+        storage=RETENTION,
+    )
+
+
+def run_on(config, storage, feed_server, day: int) -> dict:
+    """A run ``day`` days after NOW in which the busy source brings one new item."""
+    feed_server.route("/busy.xml", body=rss((f"Новость дня {day}", f"https://busy.kz/{day}")))
+    report = update.update(config, storage, now=NOW + timedelta(days=day), select_all=True)
+    assert {r.source_id: r.new for r in report.runs}["busy"] == 1  # so the run prunes
+    return {r.source_id: r for r in report.runs}
+
+
+def stored(storage, source_id="quiet") -> dict:
+    return {s.item.title: (s.key, s.first_seen) for s in storage.iter_items(source_ids=[source_id])}
+
+
+@pytest.mark.parametrize(
+    ("validators", "answer"), [({"etag": '"v1"'}, "not modified"), ({}, "unchanged")]
+)
+def test_a_feed_unchanged_for_longer_than_retention_days_keeps_every_item_it_lists(
+    feed_server, storage, validators, answer
+):
+    # 60 items, more than keep_latest protects; the feed then answers 304 (or sends the
+    # same body) for 120 days: each such answer says it still lists all 60.
+    feed_server.route("/quiet.xml", body=dated_feed(range(60)), **validators)
+    config = quiet_and_busy(feed_server)
+    run_on(config, storage, feed_server, 0)
+    first = stored(storage)
+    assert len(first) == 60
+
+    for day in range(10, 130, 10):
+        assert run_on(config, storage, feed_server, day)["quiet"].status == answer
+    assert stored(storage) == first
+
+    # When the feed changes at last, only its new item is new: none of the 60 comes
+    # back as new (re-published, re-matched) under a new key.
+    feed_server.route(
+        "/quiet.xml", body=dated_feed(range(60), newest=NOW + timedelta(days=129)), etag='"v2"'
+    )
+    quiet = run_on(config, storage, feed_server, 130)["quiet"]
+    assert (quiet.status, quiet.new, quiet.updated) == ("updated", 1, 0)
+    now = stored(storage)
+    assert len(now) == 61 and {title: now[title] for title in first} == first
+
+
+def test_an_item_a_feed_drops_is_pruned_retention_days_after_it_was_last_listed(
+    feed_server, storage
+):
+    feed_server.route("/quiet.xml", body=dated_feed(range(60)), etag='"v1"')
+    config = quiet_and_busy(feed_server)
+    run_on(config, storage, feed_server, 0)
+    # A day later the feed drops its oldest item (beyond the newest 50 kept in any
+    # case), then answers 304: that answer confirms the 59 it lists, not the one it
+    # dropped.
+    feed_server.route("/quiet.xml", body=dated_feed(range(59)), etag='"v2"')
+    assert run_on(config, storage, feed_server, 1)["quiet"].status == "no new items"
+    for day in range(10, 100, 10):
+        assert run_on(config, storage, feed_server, day)["quiet"].status == "not modified"
+    assert len(stored(storage)) == 60  # day 90: last listed 90 days ago, not before
+
+    assert run_on(config, storage, feed_server, 91)["quiet"].status == "not modified"
+    assert set(first := stored(storage)) == {f"Новость {n}" for n in range(59)}
+    assert storage.get_source_state("quiet").item_count == 59
+    for day in range(100, 200, 10):  # the 59 it still lists stay
+        run_on(config, storage, feed_server, day)
+    assert stored(storage) == first

@@ -457,6 +457,50 @@ def test_prune_keeps_old_items_a_feed_still_lists(store):
     assert store.get_source_state("inform").item_count == 0
 
 
+def test_prune_keeps_the_last_listing_of_a_source_that_answers_it_has_not_changed(store):
+    old = T0 - timedelta(days=200)
+    listed = state(last_success=old)
+    record_fetch(store, listed, [item(n, published=old) for n in range(3)], fetched_at=old)
+    dropped = state(last_success=old + timedelta(hours=1))  # the feed drops item 2
+    record_fetch(store, dropped, [item(0, published=old), item(1, published=old)],
+                 fetched_at=old + timedelta(hours=1))  # fmt: skip
+    # Then a 304 (or the same body) every day: the fetch saves only the source's state.
+    store.save_source_state(dataclasses.replace(dropped, last_success=T0 - timedelta(days=1)))
+
+    assert store.prune(retention_days=90, keep_latest=0, now=T0) == 1
+    assert sorted(s.item.id for s in store.iter_items()) == ["guid-0", "guid-1"]
+    assert store.get_source_state("inform").item_count == 2
+    # When the answers stop (the source fails, or is no longer fetched), its last
+    # listing ages like any other.
+    assert store.prune(retention_days=90, keep_latest=0, now=T0 + timedelta(days=90)) == 2
+
+
+def test_a_store_from_before_listings_were_recorded_counts_each_source_s_last_fetch(
+    store_at,
+):
+    location = store_at()
+    old = T0 - timedelta(days=200)
+    with open_storage(location) as s:
+        record_fetch(s, state(), [item(n, published=old) for n in range(3)], fetched_at=old)
+        later = old + timedelta(hours=1)
+        record_fetch(s, state(), [item(0, published=old)], fetched_at=later)
+        s.save_source_state(state(last_success=T0 - timedelta(days=1)))  # 304s since
+    # As the version before schema step 8 left it: no sources.listed_at.
+    step = len(schema.SQLITE_MIGRATIONS) - 1
+    if is_postgres_url(location):
+        with psycopg.connect(location) as db:
+            db.execute("ALTER TABLE sources DROP COLUMN listed_at")
+            db.execute("UPDATE aggregator_schema SET version = %s", (step,))
+    else:
+        with sqlite3.connect(location) as db:
+            db.execute("ALTER TABLE sources DROP COLUMN listed_at")
+            db.execute(f"PRAGMA user_version = {step}")
+
+    with open_storage(location) as s:  # migrated: the last fetch that listed items
+        assert s.prune(retention_days=90, keep_latest=0, now=T0) == 2
+        assert [i.item.id for i in s.iter_items()] == ["guid-0"]
+
+
 def test_prune_drops_items_no_source_lists_any_more(store):
     record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
     keys = {s.item.id: s.key for s in store.iter_items()}
