@@ -13,10 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import chain, compress, repeat
-from operator import is_
+from itertools import chain, repeat
 from typing import BinaryIO, NamedTuple
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -32,8 +30,8 @@ from aggregator.related.lexicon import (
 )
 from aggregator.store import Storage, open_storage
 from aggregator.text import words as _text
-from aggregator.text.html import lead, plain_text
-from aggregator.text.urls import canonical_url
+from aggregator.text.html import lead, plain_text, shorten
+from aggregator.text.urls import canonical_url, is_site_root
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +59,22 @@ class Document:
 
 def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
     """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
+    return _document(stored, sources, *_summary_and_content(stored))
+
+
+def _summary_and_content(stored: StoredItem) -> tuple[str, str]:
+    """The plain text of an item's summary and content, each of its HTML's head: the
+    head is enough (``BODY_CHARS``), and cutting the HTML first saves the time."""
+    item = stored.item
+    return (
+        plain_text((item.summary or "")[: 2 * BODY_CHARS]),
+        plain_text((item.content or "")[: 2 * BODY_CHARS]),
+    )
+
+
+def _document(
+    stored: StoredItem, sources: Mapping[str, SourceConfig], body: str, content: str
+) -> Document:
     item = stored.item
     tags = {c.strip().casefold() for c in item.categories if c.strip()}
     language = item.language
@@ -69,15 +83,12 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
         if source is not None:
             tags.update(t.casefold() for t in source.tags)
             language = language or source.language
-    # The head is enough (BODY_CHARS), and cutting the HTML first saves the time.
-    body = plain_text((item.summary or "")[: 2 * BODY_CHARS])
-    content = plain_text((item.content or "")[: 2 * BODY_CHARS])
     if content and not content.startswith(body[:200]):
         body = f"{body} {content}" if body else content
     elif content:
         body = content
     link = canonical_url(item.link) if item.link else None
-    if link and urlsplit(link).path in ("", "/"):
+    if link and is_site_root(link):
         link = None  # feeds that give every entry their home page
     return Document(
         key=stored.key,
@@ -89,6 +100,22 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
         link=link,
         version=version_of(stored),
     )
+
+
+def _document_and_entry(
+    stored: StoredItem, sources: Mapping[str, SourceConfig]
+) -> tuple[Document, Entry]:
+    """:func:`document` and :func:`describe_entry` of one item, the plain text of its
+    summary (or content) worked out once for both when the lead's HTML is the head
+    the document reads."""
+    item = stored.item
+    summary, content = _summary_and_content(stored)
+    fragment = item.summary or item.content
+    if fragment and len(fragment) <= 2 * BODY_CHARS:
+        teaser = shorten(summary if item.summary else content, LEAD_CHARS)
+    else:
+        teaser = lead(fragment, LEAD_CHARS)
+    return _document(stored, sources, summary, content), _entry(stored, sources, teaser)
 
 
 class Parsed(NamedTuple):
@@ -176,7 +203,7 @@ class _Words:
         number = self.number
         missing = set(words).difference(number)
         if missing:
-            self._add(sorted(missing))
+            self._add([w for w in dict.fromkeys(words) if w in missing])
         return np.fromiter(map(number.__getitem__, words), np.int64, len(words))
 
     def _add(self, words: list[str]) -> None:
@@ -247,11 +274,10 @@ class _Words:
             np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
         )
         text_hashes = _hash_all([" ".join(title + ["|"] + body) for _, title, body, _ in texts])
+        # Made anew, not by dataclasses.replace (several times slower).
         docs = [
-            replace(doc, title="", text="", text_hash=text_hash, sketch=sketch)
-            for (doc, _, _, _), text_hash, sketch in zip(
-                texts, text_hashes.tolist(), sketches, strict=True
-            )
+            Document(d.key, d.published, "", "", d.tags, d.language, d.link, d.version, h, sketch)
+            for (d, _, _, _), h, sketch in zip(texts, text_hashes.tolist(), sketches, strict=True)
         ]
         return Batch(
             docs,
@@ -269,13 +295,15 @@ class _Words:
         """(word numbers, text number of each) of texts' words, all in a row."""
         words = list(chain.from_iterable(texts))
         number = self.number
-        found = list(map(number.get, words))  # one look-up a word, new forms: None
-        if None in found:
-            new = list(compress(range(len(words)), map(is_, found, repeat(None))))
-            self._add(sorted({words[i] for i in new}))
-            for i in new:
-                found[i] = number[words[i]]
-        ids = np.array(found, np.int64)
+        # One look-up a word, new forms -1; then the new forms, in the order first
+        # seen (a form's number only needs to be the same within this process).
+        ids = np.fromiter(map(number.get, words, repeat(-1)), np.int64, len(words))
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            self._add(list(dict.fromkeys(map(words.__getitem__, new.tolist()))))
+            ids[new] = np.fromiter(
+                map(number.__getitem__, map(words.__getitem__, new.tolist())), np.int64, len(new)
+            )
         sizes = np.fromiter(map(len, texts), np.int64, len(texts))
         return ids, np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
 
@@ -646,8 +674,9 @@ def _parsed_chunks(
     docs: list[Document] = []
     entries: list[Entry] = []
     for stored in items:
-        docs.append(document(stored, sources))
-        entries.append(describe_entry(stored, sources))
+        doc, entry = _document_and_entry(stored, sources)
+        docs.append(doc)
+        entries.append(entry)
         if len(docs) == _CHUNK:
             yield parse_batch(docs), entries
             docs, entries = [], []
@@ -905,12 +934,20 @@ def parse_store(
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
     item = stored.item
+    return _entry(stored, sources, lead(item.summary or item.content, LEAD_CHARS))
+
+
+LEAD_CHARS = 200  # of an entry's summary (or content) in its list item
+
+
+def _entry(stored: StoredItem, sources: Mapping[str, SourceConfig], teaser: str) -> Entry:
+    item = stored.item
     source = next((sources[s].name for s in stored.source_ids if s in sources), None)
     return Entry(
         key=stored.key,
         title=" ".join(item.title.split()),
         url=item.link,
-        lead=lead(item.summary or item.content),
+        lead=teaser,
         published=stored.published.astimezone(UTC),
         source=source or (stored.source_ids[0] if stored.source_ids else ""),
     )

@@ -543,6 +543,52 @@ def test_a_rebuild_by_worker_processes_equals_one_process_and_adding_each_entry(
             assert [s for _, s in listed] == pytest.approx([s for _, s in rebuilt[k]], abs=1e-6)
 
 
+def test_the_store_analysis_describes_each_entry_as_document_and_describe_entry_do(
+    tmp_path: Path,
+):
+    """A rebuild works out an entry's document and its list item together (the plain
+    text of its summary once for both): the same as each alone, whatever the lengths
+    and markup of summary and content."""
+    from aggregator.related.analyze import describe_entry, document, parse_store
+
+    config = site_config(tmp_path)
+    long_html = "<p>" + "Длинный абзац о событии в Астане, 35 тыс. тенге. " * 90 + "</p>"
+    shapes = {
+        "short-summary": ("<p>Короткое <b>резюме</b> &amp; всё</p>", "<p>Текст статьи.</p>"),
+        "long-summary": (long_html, None),
+        "no-summary": (None, "<div>Только <i>содержание</i> статьи</div>"),
+        "empty-summary-long-content": ("", long_html),
+        "markup-only-summary": ("<br/>", "<p>Содержание после пустого резюме.</p>"),
+        "nothing": (None, None),
+    }
+    items = [
+        Item(
+            id=name,
+            title=f"  Заголовок   {name} ",
+            link=f"https://tengri.example.kz/news/{name}" if n % 2 else "https://tengri.example.kz/",
+            summary=summary,
+            content=content,
+            published=T0 + timedelta(hours=n),
+            categories=("Общество",),
+        )
+        for n, (name, (summary, content)) in enumerate(shapes.items())
+    ]
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        storage.sync_sources(config.sources)
+        record_fetch(storage, storage.get_source_state("tengri"), items, fetched_at=T0)
+        batch, entries = parse_store(storage, config, processes=1)
+        sources = {s.id: s for s in config.sources}
+        stored = list(storage.iter_items())
+    assert len(stored) == len(shapes) and len(entries) == len(shapes)
+    parsed = {d.key: d for d in batch.docs}
+    for item in stored:
+        assert entries[item.key] == describe_entry(item, sources), item.item.id
+        want = document(item, sources)
+        got = parsed[item.key]
+        assert replace(got, text_hash=0, sketch=b"") == replace(want, title="", text=""), item.key
+    assert any(len(e.lead) > 150 for e in entries.values())
+
+
 def test_the_related_command_with_nothing_new_touches_no_file_nor_the_index(
     store_at, tmp_path: Path
 ):
