@@ -565,7 +565,9 @@ def test_the_store_analysis_describes_each_entry_as_document_and_describe_entry_
         Item(
             id=name,
             title=f"  Заголовок   {name} ",
-            link=f"https://tengri.example.kz/news/{name}" if n % 2 else "https://tengri.example.kz/",
+            link=f"https://tengri.example.kz/news/{name}"
+            if n % 2
+            else "https://tengri.example.kz/",
             summary=summary,
             content=content,
             published=T0 + timedelta(hours=n),
