@@ -30,6 +30,9 @@ __all__ = [
     "words",
     "language_code",
     "spelled_numbers",
+    "spelled_in",
+    "quantities",
+    "Quantity",
     "WINDOW_AFTER",
     "WINDOW_BEFORE",
     "MatchIndex",
@@ -547,7 +550,7 @@ class MatchIndex:
         ``language`` (the text's, detected when None) is also scored by shared skeletons.
         """
         tokens = words(text)
-        tokens += spelled_numbers(tokens)
+        tokens += spelled_in(text)
         counts: dict[int, int] = {}
         unknown = 0
         for token in tokens:
@@ -815,6 +818,19 @@ class MatchIndex:
         """Whether item ``doc`` is in ``language`` (as given by its feed, else detected)."""
         return self._languages[doc] == language_code(language)
 
+    def quantities(self, doc: int) -> list[Quantity]:
+        """The figures of item ``doc`` with what they count (``quantities``), read from its
+        indexed words: an agency writes its figures in digits."""
+        names = self._stem_names
+        seq = self._seq(doc)
+        found: list[Quantity] = []
+        start = 0
+        for end in (*(i for i, stem in enumerate(seq) if stem < 0), len(seq)):
+            stems = [names[stem] for stem in seq[start:end]]
+            found += _quantities_of(stems, stems, spelled=False)
+            start = end + 1
+        return list(dict.fromkeys(found))  # the title's figure is the text's
+
 
 @dataclass(frozen=True)
 class _Window:
@@ -942,9 +958,10 @@ _NUMBER_WORDS = [
         ("девятнадцат", 19), ("десят[иь]?$", 10), ("двадцат", 20), ("тридцат", 30),
         ("сорок", 40), ("пят[иь]десят", 50), ("шест[иь]десят", 60), ("сем[иь]десят", 70),
         ("вос[еь]м[иь]десят", 80), ("девяност", 90), ("ст[оа]$", 100),
-        ("двест|двухсот|двумст", 200), ("трист|трехсот|тремст", 300),
-        ("четырест|четырехсот", 400), ("пятьсот|пятисот", 500), ("шестьсот|шестисот", 600),
-        ("семьсот|семисот", 700), ("восемьсот|восьмисот", 800), ("девятьсот|девятисот", 900),
+        ("двест|двухс[о]?т|двумст", 200), ("трист|трехс[о]?т|тремст", 300),
+        ("четырест|четырехс[о]?т", 400), ("пятьсот|пятис[о]?т", 500),
+        ("шестьсот|шестис[о]?т", 600), ("семьсот|семис[о]?т", 700),
+        ("восемьсот|восьмис[о]?т", 800), ("девятьсот|девятис[о]?т", 900),
         ("(один|одна|одно|одного|одной|одному|одним)$", 1), ("(два|две|двух|двум|двумя)$", 2),
         ("(три|трех|трем|тремя)$", 3), ("четыр(е|ех|ем|ьмя)$", 4), ("пят[иь]ю?$", 5),
         ("шест[иь]ю?$", 6), ("сем[иь]ю?$", 7), ("вос[еь]м[иь]?ю?$", 8), ("девят[иь]ю?$", 9),
@@ -1012,6 +1029,143 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
                 _add_number(found, group)
             group = thousands = 0.0
     return found
+
+
+# Where a sentence (or a line: a title, a quote) ends: punctuation or a line break before
+# a capital letter.  No spelled number runs on across it.
+_SENTENCE_BREAK = re.compile(r"(?:[.!?…]+[»\"”)]*\s+|\s*\n\s*)(?=[«\"„“(]?[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+
+
+def spelled_in(text: str) -> list[str]:
+    """``spelled_numbers`` of each sentence of ``text`` in turn: "…заплачу десять тысяч.
+    Двенадцать тысяч человек…" is 10 000 and 12 000, never 10 012."""
+    if not _SENTENCE_BREAK.search(text):
+        return spelled_numbers(words(text))
+    return [n for sentence in _SENTENCE_BREAK.split(text) for n in spelled_numbers(words(sentence))]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A figure and what it counts: "1 200 гектаров" is (1200, "гектар"), "23 мая" is
+    (23, "ма"), "446,8 тысячи человек" is (446800, "человек")."""
+
+    value: float
+    unit: str  # the stem of the word after the figure (and its "тысяч", "млн", ...)
+
+    def __str__(self) -> str:
+        value = int(self.value) if self.value == int(self.value) else self.value
+        return f"{value} {self.unit}"
+
+
+# Words that scale the figure before them, by stem.
+_SCALES = {
+    "тыс": 1e3, "тысяч": 1e3, "млн": 1e6, "миллион": 1e6, "млрд": 1e9, "миллиард": 1e9,
+    "трлн": 1e12, "триллион": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
+    "мың": 1e3,
+}  # fmt: skip
+
+
+def quantities(text: str) -> list[Quantity]:
+    """The figures of ``text`` (in digits or in Russian words) with the word each counts:
+    what two reports of one kind of quantity can be compared by ("800 гектаров" against
+    "1 200 гектаров", "23 мая" against "30 мая").  A year is no quantity."""
+    found: list[Quantity] = []
+    for sentence in _SENTENCE_BREAK.split(text):
+        tokens = words(sentence)
+        found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True)
+    return found
+
+
+def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> list[Quantity]:
+    found = []
+    n = len(tokens)
+    i = 0
+    values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
+    while i < n:
+        value, j = _figure_at(tokens, stems, i, spelled)
+        if value is None:
+            i, values = j, []
+            continue
+        if j < n and stems[j] == "половин":  # "шестнадцать с половиной" ("с" is no token)
+            value, j = value + 0.5, j + 1
+        # A year is no quantity; nor is a one-digit whole figure, which the words of an
+        # item never hold (tokenize leaves them out): there is nothing to compare it with.
+        if value != int(value) or 10 <= value < 1900 or value >= 2100:
+            values.append(value)
+        if j < n and tokens[j][:1].isdigit():
+            i = j
+            continue
+        if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
+            found += [Quantity(v, stems[j]) for v in values]
+        i, values = j, []
+    return found
+
+
+# "миллиард тенге", "от миллиарда трехсот миллионов": a scale word alone is one of it.
+_ONE_OF = frozenset(("миллиард", "миллиарда", "миллион", "миллиона", "триллион", "триллиона"))
+
+
+def _figure_at(
+    tokens: list[str], stems: list[str], i: int, spelled: bool
+) -> tuple[float | None, int]:
+    """The figure that starts at token ``i`` with its scale words ("1,3 млрд", "миллиарда
+    трехсот миллионов", "два миллиона сто тысяч") and the token after it; (None, i + 1)
+    when no figure starts there."""
+    n = len(tokens)
+    total, last, any_part, skip = 0.0, math.inf, False, i + 1
+    while i < n:
+        value, j = _bare_figure(tokens, i, spelled)
+        if value is None and spelled and tokens[i] in _ONE_OF:
+            value, j = 1.0, i
+        if value is None:
+            skip = max(skip, j) if not any_part else skip  # past words that make no figure
+            break
+        scale = 1.0
+        while j < n and stems[j] in _SCALES:
+            scale *= _SCALES[stems[j]]
+            j += 1
+        if j == i or (any_part and scale >= last):
+            break
+        total, last, any_part, i = total + value * scale, scale, True, j
+        if scale == 1.0:
+            break
+    return (total, i) if any_part else (None, skip)
+
+
+def _bare_figure(tokens: list[str], i: int, spelled: bool) -> tuple[float | None, int]:
+    """A figure in digits ("16", "16d5") or in words at token ``i``, without its scale."""
+    token = tokens[i]
+    j = i + 1
+    if token[:1].isdigit():
+        if _DECIMAL_TOKEN.fullmatch(token):
+            return float(token.replace("d", ".")), j
+        if token.isdigit():
+            if j < len(tokens) and tokens[j].startswith(token + "d"):  # "16", "16d5"
+                return float(tokens[j].replace("d", ".")), j + 1
+            return float(token), j
+        return None, j
+    if not (spelled and _spelled_part(token)):
+        return None, j
+    while j < len(tokens) and _spelled_part(tokens[j]):
+        j += 1
+    if j == i + 1:
+        value = _number_value(token)
+        return (float(value), j) if value is not None else (None, j)
+    if _FRACTION.match(tokens[j - 1]):
+        return None, j  # "четыре и семь десятых", "одна десятая": no figure of ours
+    figures = [float(v) for v in spelled_numbers(tokens[i:j])]
+    # "двести тысяч" gives 200 and 200000, "две тысячи сто" 2000 and 2100: the last is it.
+    return (figures[-1], j) if figures else (None, j)
+
+
+_FRACTION = re.compile("(десят|сот)(ая|ых|ой|ую|ые)$")
+
+
+def _spelled_part(token: str) -> bool:
+    """Whether ``token`` may be part of a number spelled in words."""
+    if token[0] in "дтчпшсвон" and _number_value(token) is not None:
+        return True
+    return bool(_THOUSAND.match(token) or _TENS.match(token) or _HUNDREDS.match(token))
 
 
 def _magnitude(group: float) -> float:

@@ -23,7 +23,10 @@ Tried in order, the first that answers wins:
    removed; an item's title counts extra) by items published from three days before to
    a day after the commentary.  Only a clear winner (an absolute score and a margin over
    the runner-up, or rare words, one a figure or a name, that the item shares and its
-   rivals do not) is confident.  A quote found in no stored item does not end matching:
+   rivals do not) is confident -- unless the post reports its event otherwise: figures
+   of the same kind of quantity that the item gives with other values ("800 гектаров"
+   where the item's fire burnt "1 200 гектаров") count against it ("against:" in the
+   evidence).  A quote found in no stored item does not end matching:
    it may be the house's own words in quote marks, so similarity runs; but where the post
    presents it as the agency's quote, what similarity finds is only ever for review (its
    source was most likely never fetched, and the nearest item would be another outlet's
@@ -65,10 +68,12 @@ from aggregator.house.index import (
     INDEX_MODULES,
     MIN_QUOTE_PAIRS,
     MatchIndex,
+    Quantity,
     code_version,
+    quantities,
     reference_url,
     skeleton,
-    spelled_numbers,
+    spelled_in,
     words,
 )
 from aggregator.house.load import Commentary, without_background
@@ -499,6 +504,11 @@ def _match_similar(
             ),
         ]
     sure = next((label for label, holds in rules if holds), None)
+    # Evidence against: what the post reports of its event that the item reports otherwise.
+    against = _contradictions(commentary, index, doc)
+    if against:
+        evidence.append("against: " + "; ".join(against))
+        sure = None
     confidence = max(confidence, CONFIDENT) if sure else min(confidence, CONFIDENT - 0.01)
     if quote_missing:
         # Its quote is in no stored item: the item found is most likely another outlet's
@@ -527,6 +537,55 @@ def _match_similar(
     )
 
 
+def _news_text(commentary: Commentary) -> str:
+    """What the post reports: its title, quotes and the retelling before its heading (the
+    whole post when it has no heading), without what it says repeats earlier reports."""
+    news = commentary.intro_text or commentary.text
+    if commentary.intro_text:
+        news = "\n".join((commentary.title, *commentary.quotes, news))
+    return without_background(news)
+
+
+FIGURE_TOLERANCE = 0.05  # two figures this close (relatively) are one, rounded
+# Spans of time are often told from another figure ("за двенадцать минут до конца" for
+# "на 78-й минуте", "полсуток" for "12 часов"): no evidence against an item.
+_DURATIONS = frozenset(
+    ("секунд", "минут", "час", "суток", "сутк", "ден", "дне", "дня", "недел", "месяц",
+     "лет", "год", "раз")
+)  # fmt: skip
+
+
+def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
+    """The post's figures that item ``doc`` gives otherwise, in words, when they are at
+    least as many as those it gives alike: the post reports another event than the item
+    ("800 гектаров" where the item's fire burnt "1 200 гектаров", "23 мая" where it says
+    "30 мая").  A figure counts where the item has figures of the same kind (the word
+    after it), and one the item does not have at all says nothing either way."""
+    theirs: dict[str, list[float]] = {}
+    for quantity in index.quantities(doc):
+        theirs.setdefault(quantity.unit, []).append(quantity.value)
+    alike, otherwise = set(), {}
+    for quantity in dict.fromkeys(quantities(_news_text(commentary))):
+        values = theirs.get(quantity.unit)
+        if not values or quantity.unit in _DURATIONS:
+            continue
+        if any(_same_figure(quantity, value) for value in values):
+            alike.add(quantity.unit)
+        else:
+            otherwise[quantity] = values
+    otherwise = {q: v for q, v in otherwise.items() if q.unit not in alike}
+    if len(otherwise) < max(1, len(alike)):
+        return []
+    return [
+        f"the post's {q}, the item's {', '.join(str(Quantity(v, q.unit)) for v in values[:3])}"
+        for q, values in otherwise.items()
+    ]
+
+
+def _same_figure(quantity: Quantity, value: float) -> bool:
+    return abs(quantity.value - value) <= FIGURE_TOLERANCE * max(quantity.value, value)
+
+
 @dataclass(frozen=True)
 class _Evidence:
     shared: list[str]  # names/numbers of the post that the best item has
@@ -548,7 +607,7 @@ def _shared_evidence(
     background's, not the news it tells."""
     text = without_background(commentary.text)
     every = words(text)
-    numbers = spelled_numbers(every)
+    numbers = spelled_in(text)
     # Names: capitalized words inside a sentence ("Напоминаем, ..." or "Комиссия ..."
     # opening one is no name), and figures; in the text's order.
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
@@ -648,9 +707,7 @@ def _unexplained_figures(text: str, index: MatchIndex, doc: int) -> list[str]:
     """The figures of ``text`` (in digits or words, 10 and up) that item ``doc`` has
     neither exactly, in thousands ("612 тысяч" for "612000") nor rounded."""
     every = words(text)
-    figures = dict.fromkeys(
-        t for t in (*every, *spelled_numbers(every)) if t.isdigit() and int(t) >= 10
-    )
+    figures = dict.fromkeys(t for t in (*every, *spelled_in(text)) if t.isdigit() and int(t) >= 10)
     missing = []
     for figure in figures:
         value = int(figure)

@@ -706,3 +706,81 @@ def test_a_long_attribution_phrase_names_the_source_it_contains(index):
     two = MatchIndex.build([original, reprint])
     phrase = "Zakon.kz со ссылкой на пресс-службу Минкультуры"
     assert match(two, commentary(quotes=(KORKYT,), agency=phrase)).keys == ("reprint",)
+
+
+# --- evidence against: the post reports its event otherwise than the item --------------
+
+FIRE = (
+    "В Аулиекольском районе Костанайской области потушен степной пожар на площади около "
+    "1 200 гектаров. Огонь подошел на расстояние 300 метров к поселку Диевский, но жилые "
+    "дома не пострадали, сообщили в ДЧС региона. С пожаром боролись 95 человек и 26 единиц "
+    "техники, трактора местных хозяйств опахивали поселок. Виновнику грозит штраф до 100 МРП."
+)
+
+
+@pytest.fixture(scope="module")
+def fire() -> MatchIndex:
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    items = [
+        *earlier,
+        stored("fire", "24kz", "В Костанайской области горело 1 200 гектаров степи", FIRE),
+        stored("tariff", "kapital", "Тарифы на воду вырастут",
+               "С апреля тарифы на холодную воду для жителей Шымкента вырастут, решение "
+               "принял антимонопольный комитет.", hours=1),
+    ]  # fmt: skip
+    return MatchIndex.build(items)
+
+
+FIRE_RETOLD = (
+    "Под Аулиеколем Костанайской области потушили степной пожар: огонь прошел около тысячи "
+    "двухсот гектаров и остановился в трехстах метрах от Диевского. Поселок отстояли "
+    "трактора фермеров, которые опахали его, а виновнику грозит до ста МРП."
+)
+
+
+def test_a_retelling_with_its_items_figures_in_words_is_confident(fire):
+    found = match(fire, commentary(text=FIRE_RETOLD, title="Опахали и отстояли"))
+    assert found.keys == ("fire",) and found.confident
+    assert not any(line.startswith("against:") for line in found.evidence)
+
+
+def test_a_post_on_another_fire_with_the_same_places_is_not_confident(fire):
+    # Another fire in the same district, days later: the same places and the same topic,
+    # but the post's area and distance are not the stored fire's.
+    other = FIRE_RETOLD.replace("тысячи двухсот", "восьмисот").replace("трехстах", "пятистах")
+    found = match(fire, commentary(text=other, title="Опахали и отстояли"))
+    assert not found.confident and first_ranked(found) == "fire"
+    assert found.evidence[-1] == (
+        "against: the post's 800 гектар, the item's 1200 гектар; "
+        "the post's 500 метр, the item's 300 метр"
+    )
+
+
+def test_one_figure_of_another_event_beside_the_items_own_is_no_evidence_against(fire):
+    # The post mentions another fire's area first, then tells the stored one with its figures.
+    both = "Три дня назад в области Абай выгорело восемьсот гектаров степи. " + FIRE_RETOLD
+    found = match(fire, commentary(text=both, title="Опахали и отстояли"))
+    assert found.keys == ("fire",) and found.confident
+
+
+def test_a_span_of_time_told_otherwise_is_no_evidence_against():
+    # "за двенадцать часов" may be the item's "с 6 до 18 часов": spans of time are retold,
+    # areas and distances are not.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    timed = FIRE.replace("потушен", "с 6 до 18 часов тушили")
+    items = [*earlier, stored("fire", "24kz", "В Костанайской области горела степь", timed)]
+    retold = (
+        "Под Аулиеколем Костанайской области за двенадцать часов потушили степной пожар, "
+        "который подошел к поселку Диевский. Трактора фермеров опахали поселок, а "
+        "виновнику пала сухой травы грозит штраф."
+    )
+    found = match(MatchIndex.build(items), commentary(text=retold, title="Опахали и отстояли"))
+    assert found.keys == ("fire",) and found.confident

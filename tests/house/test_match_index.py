@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.house.index import skeleton, spelled_numbers, words
+from aggregator.house.index import quantities, skeleton, spelled_in, spelled_numbers, words
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,36 @@ def test_a_number_spelled_in_russian_words_is_its_figure(spelled, figures):
 
 def test_a_one_digit_ordinal_alone_is_no_figure():
     assert spelled_numbers(words("во вторник, на второй день, в пятом ряду")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("заплачу десять тысяч. Двенадцать тысяч человек", ["10", "10000", "12", "12000"]),
+        ("«заплачу десять тысяч»\nДвенадцать человек", ["10", "10000", "12"]),
+        ("Тираж двести тысяч! Сто школ", ["200", "200000", "100"]),
+        ("двести\nтысяч тенге", ["200", "200000"]),  # a wrapped line is no sentence's end
+    ],
+)
+def test_a_spelled_number_never_runs_on_across_a_sentences_end(text, figures):
+    assert spelled_in(text) == figures
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("около 1 200 гектаров, в 300 метрах", ["1200 гектар", "300 метр"]),
+        ("около тысячи двухсот гектаров, в трехстах метрах", ["1200 гектар", "300 метр"]),
+        ("446,8 тысячи человек", ["446800 человек"]),
+        ("от миллиарда до миллиарда трехсот миллионов долларов", ["1300000000 доллар"]),
+        ("тираж два миллиона сто тысяч экземпляров", ["2100000 экземпляр"]),
+        ("шестнадцать с половиной процентов", ["16.5 процент"]),
+        ("собрание двадцать третьего мая", ["23 ма"]),
+        ("вместо нынешних 16–18 часов", ["16 час", "18 час"]),
+        ("в 2025 году пять домов и четыре и семь десятых процента", []),
+    ],
+)
+def test_a_figure_is_read_with_what_it_counts(text, found):
+    """Scale words and halves are part of a figure; a year, a one-digit figure and a
+    fraction in words are no quantity to compare."""
+    assert [str(q) for q in quantities(text)] == found
