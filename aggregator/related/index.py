@@ -627,25 +627,13 @@ class RelatedIndex:
         named = self._named_part(self._matrix)
         times = self._times[:n]
         window = float(self.settings.window)
+        postings = _TimeSlices(rare, times, window)
         key_rank = _ranks(self.keys)
         same_story: list[np.ndarray] = [np.zeros((2, 0), np.int64)]
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, n, _BLOCK_ROWS):
             stop = min(start + _BLOCK_ROWS, n)
-            lo = int(np.searchsorted(times, times[start] - window, side="left"))
-            hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
-            # Slice times block, transposed: only the small block gets transposed, and
-            # the entries come out in column order (the tie-break _query uses too).
-            product = (_row_slice(rare, lo, hi) @ _row_slice(rare, start, stop).T).T.tocoo()
-            rows = product.row.astype(np.int64) + start
-            cols = product.col.astype(np.int64) + lo
-            rare_scores = product.data
-            keep = (
-                (rare_scores >= CANDIDATE_FLOOR)
-                & (rows != cols)
-                & (np.abs(times[rows] - times[cols]) <= window)
-            )
-            rows, cols, rare_scores = rows[keep], cols[keep], rare_scores[keep]
+            rows, cols, rare_scores = postings.candidates(start, stop)
             rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
             cosine = rare_scores.astype(np.float64) + _pair_dots(common, rows, cols)
             names = _pair_dots(named, rows, cols)
@@ -750,8 +738,11 @@ class RelatedIndex:
     def _jaccard(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         a, b = self._tags[rows], self._tags[cols]
         size_a, size_b = (a >= 0).sum(axis=1), (b >= 0).sum(axis=1)
+        # Tags fill each row from the left: past the most any of these has, only -1.
+        width = int(max(size_a.max(initial=0), size_b.max(initial=0)))
+        a, b = a[:, :width], b[:, :width]
         shared = np.zeros(len(rows), np.int64)
-        for k in range(TAGS_PER_ENTRY):
+        for k in range(width):
             column = a[:, k : k + 1]
             shared += ((column == b) & (column >= 0)).any(axis=1)
         union = size_a + size_b - shared
@@ -1531,6 +1522,58 @@ def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
     return matrix
 
 
+_SLICES_PER_WINDOW = 4
+_MAX_SLICES = 64
+
+
+class _TimeSlices:
+    """The rare parts of the vectors transposed (stem -> the entries having it: posting
+    lists), in slices of entries by time, ``window / _SLICES_PER_WINDOW`` long, so that
+    a block of rows is multiplied with the postings of the entries in its window only
+    (and the slices' edges), never with every entry of the store's whole time span.
+
+    Block rows times postings, not the window's rows times the block transposed: each
+    window row visited each of its stems for each block, whether the block had it or
+    not (most of that product's cost).  Both orders add the same products in the same
+    order (by stem) for a pair: the candidates' rare scores are the same, bit for bit.
+    """
+
+    def __init__(self, rare: sp.csr_matrix, times: np.ndarray, window: float) -> None:
+        self.rare, self.times, self.window = rare, times, window
+        n = len(times)
+        span = float(times[-1] - times[0])
+        width = max(window / _SLICES_PER_WINDOW, span / _MAX_SLICES, 1.0)
+        inner = np.searchsorted(times, times[0] + width * np.arange(1, span // width + 1))
+        edges = np.unique(np.concatenate([[0], inner, [n]])).tolist()
+        self.slices = [
+            (first, last, _row_slice(rare, first, last).T.tocsr())
+            for first, last in zip(edges, edges[1:], strict=False)
+        ]
+
+    def candidates(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, rare scores) of the pairs of rows start..stop-1 with any other
+        entry inside the window whose rare scores reach ``CANDIDATE_FLOOR``, sorted by
+        row, then col."""
+        times, window = self.times, self.window
+        lo = int(np.searchsorted(times, times[start] - window, side="left"))
+        hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
+        block = _row_slice(self.rare, start, stop)
+        found = []
+        for first, last, postings in self.slices:
+            if last <= lo or first >= hi:
+                continue
+            product = (block @ postings).tocoo()
+            keep = np.flatnonzero(product.data >= CANDIDATE_FLOOR)
+            rows = product.row[keep].astype(np.int64) + start
+            cols = product.col[keep].astype(np.int64) + first
+            scores = product.data[keep]
+            keep = (rows != cols) & (np.abs(times[rows] - times[cols]) <= window)
+            found.append((rows[keep], cols[keep], scores[keep]))
+        rows, cols, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        order = np.argsort(rows * len(times) + cols)
+        return rows[order], cols[order], scores[order]
+
+
 def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
     """Rows start..stop of a CSR matrix as a view of its arrays (slicing copies them)."""
     first, last = matrix.indptr[start], matrix.indptr[stop]
@@ -1546,10 +1589,33 @@ def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
 
 
 def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The dot products of pairs of rows of a CSR matrix with sorted indices.
+
+    The same values, bit for bit, as ``matrix[rows].multiply(matrix[cols]).sum(axis=1)``
+    (the lists must not change with the way they are computed): float32 products of the
+    stems both rows have, in column order, summed by ``np.add.reduceat`` per pair as
+    scipy's row sum does; without its two fancy-indexed copies and product matrix."""
     if not len(rows):
         return np.zeros(0)
-    product = matrix[rows].multiply(matrix[cols])
-    return np.asarray(product.sum(axis=1), np.float64).ravel()
+    at_a, sizes_a = _segments(matrix.indptr, rows)
+    at_b, sizes_b = _segments(matrix.indptr, cols)
+    pairs = np.arange(len(rows), dtype=np.int64)
+    width = max(matrix.shape[1], 1)
+    # (pair, column) as one number per stored value of each side, ascending.
+    key_a = np.repeat(pairs, sizes_a) * width + matrix.indices[at_a]
+    key_b = np.repeat(pairs, sizes_b) * width + matrix.indices[at_b]
+    result = np.zeros(len(rows), np.float32)
+    if len(key_a) and len(key_b):
+        where = np.minimum(np.searchsorted(key_b, key_a), len(key_b) - 1)
+        hit = np.flatnonzero(key_b[where] == key_a)
+        products = matrix.data[at_a[hit]] * matrix.data[at_b[where[hit]]]
+        owner = key_a[hit] // width
+        nonzero = products != 0  # scipy's product keeps no zeros
+        products, owner = products[nonzero], owner[nonzero]
+        if len(products):
+            starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+            result[owner[starts]] = np.add.reduceat(products, starts)
+    return result.astype(np.float64)
 
 
 def _top_per_row(
