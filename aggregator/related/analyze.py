@@ -10,7 +10,7 @@ import pickle
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain, repeat
@@ -169,13 +169,14 @@ def parse_batch(docs: Sequence[Document]) -> Batch:
 
 class _Words:
     """What each distinct word form of one language gives, by word number: the hash
-    of the word itself, of its stem, of its first letters (0: none), of its name
-    skeleton (0: too short), and whether it is a stop word or a figure.  The table
+    of the word itself (for reprint sketches), the term hashes of its stem, of its
+    first letters (0: none), of its name skeleton (0: too short) and of itself if it
+    is a figure (0: not one), and whether it is a stop word or a figure.  The table
     starts over past ``_WORDS_MAX`` forms (a cache: only the speed changes)."""
 
     _tables: dict[str, _Words] = {}
     _ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "skeleton_hash", "has_skeleton")
-    _ARRAYS += ("stop", "figure")
+    _ARRAYS += ("stop", "figure", "figure_hash")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -191,6 +192,7 @@ class _Words:
         self.has_skeleton = np.zeros(size, bool)
         self.stop = np.zeros(size, bool)
         self.figure = np.zeros(size, bool)
+        self.figure_hash = np.zeros(size, np.int64)
 
     @classmethod
     def of(cls, language: str) -> _Words:
@@ -221,8 +223,7 @@ class _Words:
         self.stems += stems
         self.number.update(zip(words, range(first, end), strict=True))
         self.word_hash[first:end] = _hash_all(words)
-        # Forms share stems and first letters: each distinct one is hashed once.
-        self.stem_hash[first:end] = _hash_all(stems, distinct=True)
+        self.stem_hash[first:end] = _term_hashes(stems)
         if self.language != "en":
             prefixed = [
                 i
@@ -231,12 +232,16 @@ class _Words:
             ]
             if prefixed:
                 prefixes = ["~" + words[i][:_PREFIX] for i in prefixed]
-                self.prefix_hash[np.array(prefixed) + first] = _hash_all(prefixes, distinct=True)
+                self.prefix_hash[np.array(prefixed) + first] = _term_hashes(prefixes)
         stop = self.stop_words
         self.stop[first:end] = np.fromiter(map(stop.__contains__, words), bool, len(words))
-        self.figure[first:end] = np.fromiter(
+        figure = self.figure[first:end]
+        figure[:] = np.fromiter(
             (word[0] == "n" and word[1:2].isdigit() for word in words), bool, len(words)
         )
+        if figure.any():
+            at = np.flatnonzero(figure)
+            self.figure_hash[at + first] = _term_hashes([words[i] for i in at.tolist()])
 
     def batch(self, texts: list[tuple[Document, list[str], list[str], set[str]]]) -> Batch:
         """The :class:`Batch` of texts of this language: (document, title words,
@@ -337,14 +342,14 @@ class _Words:
         bones = [self._skeletons(ids[is_name]) for _, ids, _, is_name in columns]
         terms = np.unique(
             np.concatenate(
-                [self.stem_hash[forms], prefix[prefix != 0], self.word_hash[figures], *bones]
+                [self.stem_hash[forms], prefix[prefix != 0], self.figure_hash[figures], *bones]
             )
         )
         numbers = {}
         for name, hashes, at in (
             ("stem", self.stem_hash[forms], forms),
             ("prefix", prefix[prefix != 0], forms[prefix != 0]),
-            ("figure", self.word_hash[figures], figures),
+            ("figure", self.figure_hash[figures], figures),
         ):
             number = np.full(len(self.number), -1, np.int64)
             number[at] = np.searchsorted(terms, hashes)
@@ -420,7 +425,7 @@ class _Words:
             # Latin words unstemmed: the skeleton must not depend on the stemmer's
             # language (Wildberries / Вайлдберриз).
             bone = skeleton(word if word.isascii() else stem)
-            self.skeleton_hash[n] = _hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
+            self.skeleton_hash[n] = _term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
             self.has_skeleton[n] = True
         return self.skeleton_hash[ids]
 
@@ -441,7 +446,7 @@ class _Words:
         has_prefix = prefix != 0
         hashes = [self.stem_hash[distinct], prefix[has_prefix]]
         weights = [counts, counts[has_prefix]]
-        named.append(self.word_hash[distinct[self.figure[distinct]]])
+        named.append(self.figure_hash[distinct[self.figure[distinct]]])
         number = self.number
         name_ids = [number[t] for t in names if t in number]
         if name_ids:
@@ -495,7 +500,7 @@ def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
     text_hash = _hash(" ".join(title_words + ["|"] + words))
     # The headline belongs to the text: a retelling that changes a word of it and one
     # of a short lead is not the same text; a reprint keeps (nearly) both.
-    return text_hash, _sketch(_hashes(title_words + words))
+    return text_hash, _sketch(_hashes(title_words + words, _WORD_HASHES, _hash_all))
 
 
 def _sketch(word_hashes: np.ndarray) -> bytes:
@@ -592,20 +597,16 @@ _HASHES_MAX = 2_000_000
 
 
 def _hash(text: str) -> int:
-    """A stable 64-bit id of a string (Python's hash() changes between processes)."""
+    """A stable 64-bit id of a text, by blake2b (Python's hash() changes between
+    processes): of a whole text (reprints) and of the words reprint sketches are
+    made of.  Terms have their own, cheaper hash (:func:`_term_hash`)."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _hash_all(texts: Sequence[str], *, distinct: bool = False) -> np.ndarray:
+def _hash_all(texts: Sequence[str]) -> np.ndarray:
     """:func:`_hash` of each text, as an int64 array (the digests joined and read as
-    little-endian int64: the same numbers, without a Python int each); ``distinct``:
-    the texts repeat, hash each once."""
-    if distinct:
-        first = dict.fromkeys(texts)
-        hashes = _hash_all(list(first))
-        number = dict(zip(first, range(len(first)), strict=True))
-        return hashes[np.fromiter(map(number.__getitem__, texts), np.int64, len(texts))]
+    little-endian int64: the same numbers, without a Python int each)."""
     blake2b = hashlib.blake2b
     digests = b"".join(
         [blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts]
@@ -613,28 +614,92 @@ def _hash_all(texts: Sequence[str], *, distinct: bool = False) -> np.ndarray:
     return np.frombuffer(digests, "<i8").astype(np.int64)
 
 
-def _stem_hash(stem: str) -> int:
-    """:func:`_hash`, memoized: stems and words repeat across documents."""
-    h = _HASHES.get(stem)
-    if h is None:
-        if len(_HASHES) > _HASHES_MAX:
-            _HASHES.clear()
-        h = _HASHES[stem] = _hash(stem)
-    return h
+# The hash of a term (a word form, stem, first letters, skeleton): stable across
+# processes, and worked out for a whole list of words at once by numpy (a call of
+# blake2b a word cost more than the rest of the word's table row).  Horner's
+# polynomial of the UTF-8 bytes modulo 2**64 with an odd multiplier, the byte
+# length mixed in, then MurmurHash3's finalizer (every bit of the sum moves every
+# bit of the hash).  No collision among the 855,331 distinct words, stems and
+# first letters of half of speed.py's store (checked); the known weakness of such
+# polynomials modulo 2**64 needs texts of thousands of bytes, not words.
+_MULTIPLIER = 0x9E3779B97F4A7C15
+_INVERSE = pow(_MULTIPLIER, -1, 1 << 64)  # odd, so invertible modulo 2**64
+_MIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
+_MASK = (1 << 64) - 1
+_POWERS = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # _MULTIPLIER**i, _INVERSE**i
 
 
-def _hashes(words: Sequence[str]) -> np.ndarray:
-    """The :func:`_stem_hash` of each word, as an int64 array.  Only the words not yet
-    memoized are hashed; the rest is one lookup per word in C (no Python call each)."""
-    memo = _HASHES
+def _term_hash(text: str) -> int:
+    """The stable 64-bit hash of a term (:func:`_term_hashes` of one, in Python)."""
+    data = text.encode("utf-8", "surrogatepass")
+    h = 0
+    for byte in data:
+        h = (h * _MULTIPLIER + byte) & _MASK
+    h ^= len(data)
+    h ^= h >> 33
+    h = (h * _MIX[0]) & _MASK
+    h ^= h >> 33
+    h = (h * _MIX[1]) & _MASK
+    h ^= h >> 33
+    return h - (1 << 64) if h >> 63 else h
+
+
+def _term_hashes(texts: Sequence[str]) -> np.ndarray:
+    """:func:`_term_hash` of each text (none holding a NUL character), as an int64
+    array: the texts are joined by NUL into one buffer, and each byte at ``i`` is
+    weighed by M**(size - 1 - i); the sum over a text, brought down by
+    M**-(size - end), is its polynomial sum of byte * M**(end - 1 - i)."""
+    n = len(texts)
+    if not n:
+        return np.zeros(0, np.int64)
+    data = ("\0".join(texts) + "\0").encode("utf-8", "surrogatepass")
+    buffer = np.frombuffer(data, np.uint8)
+    size = len(buffer)
+    ends = np.flatnonzero(buffer == 0)
+    if len(ends) != n:
+        raise ValueError("a term holds a NUL character")
+    if len(_POWERS[0]) <= size:
+        grown = max(size + 1, 2 * len(_POWERS[0]))
+        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
+            powers = np.full(grown, base, np.uint64)
+            powers[0] = 1
+            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
+    power, inverse = _POWERS
+    starts = np.zeros(n, np.int64)
+    starts[1:] = ends[:-1] + 1
+    # Each slice ends with its NUL (weighed 0): none is empty.
+    h = np.add.reduceat(power[size - 1 :: -1] * buffer, starts)
+    h *= inverse[size - ends]
+    h ^= (ends - starts).astype(np.uint64)
+    shift = np.uint64(33)
+    h ^= h >> shift
+    h *= np.uint64(_MIX[0])
+    h ^= h >> shift
+    h *= np.uint64(_MIX[1])
+    h ^= h >> shift
+    return h.view(np.int64)
+
+
+def _hashes(
+    words: Sequence[str],
+    memo: dict[str, int] | None = None,
+    hash_all: Callable[[Sequence[str]], np.ndarray] = _term_hashes,
+) -> np.ndarray:
+    """The hash of each word (:func:`_term_hash`; or ``hash_all``'s, memoized in
+    ``memo``), as an int64 array.  Only the words not yet memoized are hashed; the
+    rest is one lookup per word in C (no Python call each)."""
+    memo = _HASHES if memo is None else memo
     missing = set(words).difference(memo)
     if missing:
         if len(memo) + len(missing) > _HASHES_MAX:
             memo.clear()
             missing = set(words)
-        for word in missing:
-            memo[word] = _hash(word)
+        missing_words = list(missing)
+        memo.update(zip(missing_words, hash_all(missing_words).tolist(), strict=True))
     return np.fromiter(map(memo.__getitem__, words), np.int64, len(words))
+
+
+_WORD_HASHES: dict[str, int] = {}  # words -> _hash (what reprint sketches are made of)
 
 
 def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,6 @@ a run with nothing new loads neither numpy nor scipy."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,20 +23,28 @@ NOTHING_CHANGED = "nothing changed"  # the reason of a run that left the index a
 
 def version_of(stored: StoredItem) -> str:
     """A fingerprint of everything :func:`document` reads from a stored item (cheap:
-    a run computes it for every stored entry to find the edited ones)."""
+    a run computes it for every stored entry to find the edited ones).
+
+    Each field length-prefixed (``None`` apart from ""), so that different items give
+    different texts; the text as UTF-16 (a copy for most text, where UTF-8 must
+    encode each Cyrillic letter) into SHA-1 (in hardware on current x86 CPUs: about
+    twice as fast as blake2b here), 64 bits of it."""
     item = stored.item
-    fields = [
+    parts = []
+    for value in (
         item.title,
         item.summary,
         item.content,
-        item.categories,
         item.language,
         item.link,
         stored.published.isoformat(),
-        stored.source_ids,
-    ]
-    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    ):
+        parts.append("-" if value is None else f"{len(value)}:{value}")
+    for values in (item.categories, stored.source_ids):
+        parts.append(f"{len(values)}[")
+        parts.extend([f"{len(v)}:{v}" for v in values])
+    data = "".join(parts).encode("utf-16-le", "surrogatepass")
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
 
 
 @dataclass

@@ -239,6 +239,8 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
         replace(
             doc("english", 4, "World Bank Cuts Forecast", "The IMF and Tengiz."), language="en"
         ),
+        # Letters beyond the BMP (4 bytes in UTF-8), ligatures, titlecase digraphs.
+        doc("astral", 5, "𝔸𝕝𝕞𝕒𝕥𝕪 и ǅилас", "Слово 𐐷𐐸 и ﬁnal Ǆemal: 𝔸𝕝𝕞𝕒𝕥𝕪 снова. " * 5),
     ]
     docs = [*corpus(), DEATH_A, DEATH_B, *odd]
     batch = parse_batch(docs)
@@ -262,3 +264,41 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
         assert name_hashes.tolist() == counted(names)[0].tolist(), parsed.key
         assert (parsed.text_hash, parsed.sketch) == (text_hash, sketch), parsed.key
     assert any(len(p.sketch) for p in batch.docs) and len(batch.names[0])
+
+
+def test_an_entrys_version_changes_with_anything_its_document_reads():
+    """The fingerprint tells an edited entry: each field the analysis reads changes
+    it (an absent summary is not an empty one), and an equal entry keeps it."""
+    from aggregator.models import Item, StoredItem
+    from aggregator.related.changes import version_of
+
+    item = Item(
+        id="a",
+        title="Заголовок",
+        link="https://tengri.example.kz/news/a",
+        summary="<p>Кратко</p>",
+        content=None,
+        categories=("Общество", "Экономика"),
+        language="ru",
+    )
+    base = StoredItem(
+        key="k", item=item, source_ids=("tengri",), first_seen=T0, published=T0, updated=T0
+    )
+    edits = [
+        replace(base, item=replace(item, title="Заголовок!")),
+        replace(base, item=replace(item, summary="")),
+        replace(base, item=replace(item, summary=None)),
+        replace(base, item=replace(item, content="")),
+        replace(base, item=replace(item, categories=("Общество",))),
+        replace(base, item=replace(item, categories=("ОбществоЭкономика",))),
+        replace(base, item=replace(item, language=None)),
+        replace(base, item=replace(item, link="https://tengri.example.kz/news/b")),
+        replace(base, published=T0 + timedelta(seconds=1)),
+        replace(base, source_ids=("tengri", "vlast")),
+        # The same letters, moved from one field to the next.
+        replace(base, item=replace(item, title="Заголовок<p>", summary="Кратко</p>")),
+    ]
+    versions = [version_of(s) for s in [base, *edits]]
+    assert len(set(versions)) == len(versions)
+    assert version_of(replace(base, item=replace(item))) == versions[0]
+    assert all(len(v) == 16 and int(v, 16) >= 0 for v in versions)
