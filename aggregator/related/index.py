@@ -47,7 +47,8 @@ Candidates, not all pairs
     no list rather than a bad one.  The full build goes through the entries in time
     order, a block of rows at a time, each against the slice of entries inside the
     window, so memory stays bounded (no n x n matrix, dense or sparse).  It analyzes
-    the texts in parallel, one process per core.
+    the texts in parallel, one process per core, and so computes the blocks' lists
+    (worker processes mapping the vectors from files; the same lists as alone).
 
 Incremental updates and IDF drift
     The index (stem hashes, IDF, the vectors as a CSR matrix, tags, stories, lists) is
@@ -73,6 +74,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
+import tempfile
 from collections.abc import (
     Collection,
     Iterable,
@@ -85,8 +88,10 @@ from dataclasses import asdict, replace
 
 import numpy as np
 
+from aggregator import procs
 from aggregator.config import RelatedConfig
 from aggregator.related.analyze import (
+    MAX_PROCESSES,
     SKETCH_SIZE,
     Batch,
     Document,
@@ -230,6 +235,9 @@ TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
 PRUNE_DF_FRACTION = 0.005
 _BLOCK_ROWS = 512
+# Entries from which the full build computes the lists in worker processes: below,
+# starting them costs more than it saves.
+_PARALLEL_LISTS_FROM = 20_000
 _WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
 _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
@@ -421,7 +429,10 @@ class RelatedIndex:
         settings: RelatedConfig,
         *,
         exclude: Mapping[str, Collection[str]] | None = None,
+        processes: int | None = None,
     ) -> RelatedIndex:
+        """A new index of an analyzed batch, with every list computed (``processes``:
+        see :meth:`_compute_all_lists`)."""
         index = cls(settings)
         docs = batch.docs
         order = sorted(range(len(docs)), key=lambda i: (docs[i].published, docs[i].key))
@@ -456,7 +467,7 @@ class RelatedIndex:
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
         index._matrix = index._weigh(matrices)[np.array(order, np.int64)]
         index._set_exclude(exclude or {})
-        index._compute_all_lists()
+        index._compute_all_lists(processes)
         return index
 
     def _append_all(self, docs: Sequence[Document]) -> None:
@@ -610,10 +621,13 @@ class RelatedIndex:
 
     # -- full computation of the lists ------------------------------------------
 
-    def _compute_all_lists(self) -> None:
+    def _compute_all_lists(self, processes: int | None = None) -> None:
         """Every row's list, a block of time-ordered rows against its window at a time.
 
         Only valid right after :meth:`build` (rows sorted by time, nothing pending).
+        ``processes``: worker processes computing blocks (default: one per available
+        core, up to ``MAX_PROCESSES``, and none for fewer than ``_PARALLEL_LISTS_FROM``
+        entries); the lists are the same either way.
         """
         n = len(self.keys)
         count = self.settings.count
@@ -624,26 +638,29 @@ class RelatedIndex:
         if n < 2 or count <= 0:
             return
         rare, common = self._split(self._matrix)
-        named = self._named_part(self._matrix)
-        times = self._times[:n]
-        window = float(self.settings.window)
-        postings = _TimeSlices(rare, times, window)
-        key_rank = _ranks(self.keys)
-        same_story: list[np.ndarray] = [np.zeros((2, 0), np.int64)]
-        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for start in range(0, n, _BLOCK_ROWS):
-            stop = min(start + _BLOCK_ROWS, n)
-            rows, cols, rare_scores = postings.candidates(start, stop)
-            rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
-            cosine = rare_scores.astype(np.float64) + _pair_dots(common, rows, cols)
-            names = _pair_dots(named, rows, cols)
-            score, usable, duplicate = self._score_pairs(rows, cols, cosine, names)
-            same_story.append(np.stack([rows[duplicate], cols[duplicate]]))
-            # Enough to fill each list even after dropping repeats of one story.
-            rows, cols, score = _top_per_row(
-                rows[usable], cols[usable], score[usable], 4 * count, key_rank
-            )
-            kept.append((rows, cols, score))
+        inputs = _ListInputs(
+            self,
+            _TimeSlices(rare, self._times[:n], float(self.settings.window)),
+            common,
+            self._named_part(self._matrix),
+            _ranks(self.keys),
+        )
+        del rare
+        starts = list(range(0, n, _BLOCK_ROWS))
+        if processes is None:
+            processes = min(_cores(), MAX_PROCESSES) if n >= _PARALLEL_LISTS_FROM else 1
+        if processes < 2:
+            results = [inputs.block(start, min(start + _BLOCK_ROWS, n)) for start in starts]
+            del inputs
+        else:
+            with tempfile.TemporaryDirectory(prefix="aggregator-lists-") as folder:
+                manifest = inputs.save(folder)
+                del inputs  # the workers map the files: this process needs none of it
+                blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in starts]
+                results = _blocks_in_workers(folder, manifest, blocks, processes)
+        same_story = [np.zeros((2, 0), np.int64)] + [pairs for _, pairs in results]
+        kept = [lists for lists, _ in results]
+        del results
         self._group_stories(np.concatenate(same_story, axis=1))
         rows, cols, score = (np.concatenate(parts) for parts in zip(*kept, strict=True))
         group = self._group[cols]
@@ -1538,8 +1555,17 @@ class _TimeSlices:
     order (by stem) for a pair: the candidates' rare scores are the same, bit for bit.
     """
 
-    def __init__(self, rare: sp.csr_matrix, times: np.ndarray, window: float) -> None:
+    def __init__(
+        self,
+        rare: sp.csr_matrix,
+        times: np.ndarray,
+        window: float,
+        slices: list[tuple[int, int, sp.csr_matrix]] | None = None,
+    ) -> None:
         self.rare, self.times, self.window = rare, times, window
+        if slices is not None:  # made before (in another process)
+            self.slices = slices
+            return
         n = len(times)
         span = float(times[-1] - times[0])
         width = max(window / _SLICES_PER_WINDOW, span / _MAX_SLICES, 1.0)
@@ -1572,6 +1598,121 @@ class _TimeSlices:
         rows, cols, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
         order = np.argsort(rows * len(times) + cols)
         return rows[order], cols[order], scores[order]
+
+
+class _ListInputs:
+    """What the lists of a block of rows need: the index (its per-row arrays that
+    scoring reads), the candidates' postings, the common and the name/figure parts of
+    the vectors, the keys' ranks (ties); saved to files that worker processes map."""
+
+    # The index's per-row arrays that scoring a pair reads (``_score_pairs``).
+    _SCORED = ("_times", "_tags", "_links", "_text_hash", "_sketch", "_sketch_len")
+
+    def __init__(
+        self,
+        index: RelatedIndex,
+        postings: _TimeSlices,
+        common: sp.csr_matrix,
+        named: sp.csr_matrix,
+        key_rank: np.ndarray,
+    ) -> None:
+        self.index, self.postings = index, postings
+        self.common, self.named, self.key_rank = common, named, key_rank
+
+    def block(self, start: int, stop: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """((rows, cols, scores) of the best ``4 * count`` usable pairs of each row
+        start..stop-1, by row, best first; the pairs of reprints found, 2 x k)."""
+        rows, cols, rare_scores = self.postings.candidates(start, stop)
+        rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
+        cosine = rare_scores.astype(np.float64) + _pair_dots(self.common, rows, cols)
+        names = _pair_dots(self.named, rows, cols)
+        score, usable, duplicate = self.index._score_pairs(rows, cols, cosine, names)
+        reprints = np.stack([rows[duplicate], cols[duplicate]])
+        # Enough to fill each list even after dropping repeats of one story.
+        count = 4 * self.index.settings.count
+        kept = _top_per_row(rows[usable], cols[usable], score[usable], count, self.key_rank)
+        return kept, reprints
+
+    def save(self, folder: str) -> dict:
+        """Every array into ``folder`` (one .npy file each); returns the manifest that
+        :meth:`load` needs with it."""
+        n = len(self.postings.times)
+        arrays: dict[str, np.ndarray] = {
+            name: getattr(self.index, name)[:n] for name in self._SCORED
+        }
+        arrays["exclude_codes"] = self.index._exclude_codes
+        arrays["key_rank"] = self.key_rank
+        shapes = {}
+        matrices = {"rare": self.postings.rare, "common": self.common, "named": self.named}
+        for k, (_, _, postings) in enumerate(self.postings.slices):
+            matrices[f"slice{k}"] = postings
+        for name, matrix in matrices.items():
+            shapes[name] = matrix.shape
+            for part in ("data", "indices", "indptr"):
+                arrays[f"{name}.{part}"] = getattr(matrix, part)
+        for name, array in arrays.items():
+            np.save(os.path.join(folder, f"{name}.npy"), array, allow_pickle=False)
+        return {
+            "settings": self.index.settings,
+            "window": self.postings.window,
+            "bounds": [(first, last) for first, last, _ in self.postings.slices],
+            "shapes": shapes,
+        }
+
+    @classmethod
+    def load(cls, folder: str, manifest: dict) -> _ListInputs:
+        """The inputs :meth:`save` wrote, mapped from its files (read-only)."""
+
+        def array(name: str) -> np.ndarray:
+            return np.load(os.path.join(folder, f"{name}.npy"), mmap_mode="r")
+
+        def matrix(name: str) -> sp.csr_matrix:
+            parts = (array(f"{name}.{part}") for part in ("data", "indices", "indptr"))
+            return sp.csr_matrix(tuple(parts), shape=manifest["shapes"][name], copy=False)
+
+        index = RelatedIndex(manifest["settings"])
+        for name in cls._SCORED:
+            setattr(index, name, array(name))
+        index._exclude_codes = array("exclude_codes")
+        slices = [
+            (first, last, matrix(f"slice{k}")) for k, (first, last) in enumerate(manifest["bounds"])
+        ]
+        postings = _TimeSlices(matrix("rare"), index._times, manifest["window"], slices)
+        return cls(index, postings, matrix("common"), matrix("named"), array("key_rank"))
+
+
+# A worker's inputs, mapped once (by folder) for every chunk of blocks it is given.
+_WORKER_INPUTS: dict[str, _ListInputs] = {}
+
+
+def _list_blocks(folder: str, manifest: dict, blocks: list[tuple[int, int]]) -> list:
+    """In a worker process: :meth:`_ListInputs.block` of each of ``blocks``."""
+    inputs = _WORKER_INPUTS.get(folder)
+    if inputs is None:
+        _WORKER_INPUTS.clear()
+        inputs = _WORKER_INPUTS[folder] = _ListInputs.load(folder, manifest)
+    return [inputs.block(start, stop) for start, stop in blocks]
+
+
+def _blocks_in_workers(
+    folder: str, manifest: dict, blocks: list[tuple[int, int]], processes: int
+) -> list:
+    """:func:`_list_blocks` of every block by ``processes`` workers, in chunks of
+    consecutive blocks (a few per worker: one slow worker does not hold up the rest);
+    the results in block order."""
+    chunks = max(1, min(len(blocks), 4 * processes))
+    edges = [len(blocks) * k // chunks for k in range(chunks + 1)]
+    work = [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    with procs.executor(processes) as pool:
+        done = pool.map(_list_blocks, [folder] * len(work), [manifest] * len(work), work)
+        return [result for chunk in done for result in chunk]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:

@@ -17,6 +17,7 @@ from news import (
 from aggregator.related import (
     RelatedIndex,
 )
+from aggregator.related.analyze import parse_batch
 
 # --- ranking -------------------------------------------------------------------------
 
@@ -109,6 +110,28 @@ def test_the_same_input_gives_the_same_lists():
     first = RelatedIndex.build(corpus(), SETTINGS)
     second = RelatedIndex.build(list(reversed(corpus())), SETTINGS)
     assert list(first.lists()) == sorted(second.lists(), key=lambda kl: first.keys.index(kl[0]))
+
+
+def test_lists_computed_by_worker_processes_are_the_ones_computed_alone(monkeypatch):
+    # Blocks of 8 rows: the build hands several chunks of blocks to each worker.
+    monkeypatch.setattr("aggregator.related.index._BLOCK_ROWS", 8)
+    docs = [
+        replace(d, key=f"{d.key}-{copy}", published=d.published + timedelta(days=9 * copy))
+        for copy in range(3)
+        for d in corpus()
+    ]
+    exclude = {"fuel-b-1": {"fuel-a-1"}}
+
+    def built(processes: int) -> RelatedIndex:
+        return RelatedIndex.from_batch(
+            parse_batch(docs), SETTINGS, exclude=exclude, processes=processes
+        )
+
+    alone, workers = built(1), built(2)
+    assert list(workers.lists()) == list(alone.lists())
+    assert workers.stories() == alone.stories()
+    assert workers.stories()  # the copies of a text are one story
+    assert "fuel-a-1" not in keys(workers, "fuel-b-1")
 
 
 # --- incremental updates ----------------------------------------------------------------
