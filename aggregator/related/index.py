@@ -71,12 +71,16 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import contextlib
 import hashlib
 import logging
 import math
 import os
 import tempfile
 from collections.abc import (
+    Callable,
     Collection,
     Iterable,
     Iterator,
@@ -235,9 +239,10 @@ TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
 PRUNE_DF_FRACTION = 0.005
 _BLOCK_ROWS = 512
-# Entries from which the full build computes the lists in worker processes: below,
-# starting them costs more than it saves.
-_PARALLEL_LISTS_FROM = 20_000
+# Entries from which the full build weighs the vectors and computes the lists in
+# worker processes: below, starting them costs more than it saves.
+_PARALLEL_FROM = 20_000
+_LIST_CHUNKS = 16  # of consecutive blocks, handed to the workers
 _WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
 _SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
@@ -431,8 +436,27 @@ class RelatedIndex:
         exclude: Mapping[str, Collection[str]] | None = None,
         processes: int | None = None,
     ) -> RelatedIndex:
-        """A new index of an analyzed batch, with every list computed (``processes``:
-        see :meth:`_compute_all_lists`)."""
+        """A new index of an analyzed batch, with every list computed.
+
+        ``processes``: worker processes weighing the vectors and computing the lists,
+        a block of rows at a time (default: one per available core, up to
+        ``MAX_PROCESSES``, and none below ``_PARALLEL_FROM`` entries); the index is the
+        same either way."""
+        n = len(batch.docs)
+        if processes is None:
+            processes = min(_cores(), MAX_PROCESSES) if n >= _PARALLEL_FROM else 1
+        with _workers(processes) as pool:
+            return cls._from_batch(batch, settings, exclude or {}, pool, processes)
+
+    @classmethod
+    def _from_batch(
+        cls,
+        batch: Batch,
+        settings: RelatedConfig,
+        exclude: Mapping[str, Collection[str]],
+        pool: concurrent.futures.Executor | None,
+        processes: int,
+    ) -> RelatedIndex:
         index = cls(settings)
         docs = batch.docs
         order = sorted(range(len(docs)), key=lambda i: (docs[i].published, docs[i].key))
@@ -465,9 +489,9 @@ class RelatedIndex:
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = index._weigh(matrices)[np.array(order, np.int64)]
-        index._set_exclude(exclude or {})
-        index._compute_all_lists(processes)
+        index._matrix = index._weigh(matrices, pool, processes)[np.array(order, np.int64)]
+        index._set_exclude(exclude)
+        index._compute_all_lists(pool)
         return index
 
     def _append_all(self, docs: Sequence[Document]) -> None:
@@ -572,24 +596,33 @@ class RelatedIndex:
             self.tag_names.append(tag)
         return tid
 
-    def _weigh(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
+    def _weigh(
+        self,
+        matrices: list[sp.csr_matrix],
+        pool: concurrent.futures.Executor | None = None,
+        processes: int = 1,
+    ) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
         L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
         row by row): the full intermediate matrices would be several times the
-        result, which keeps ``TERMS_PER_ENTRY`` stems a row."""
+        result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool`` (of
+        ``processes`` workers), its workers weigh the blocks."""
         title, body, names = matrices
         matrices.clear()
         n = title.shape[0]
-        blocks = [
-            self._weigh_rows(
-                [
-                    title[start : start + _WEIGH_ROWS],
-                    body[start : start + _WEIGH_ROWS],
-                    names[start : start + _WEIGH_ROWS],
-                ]
-            )
-            for start in range(0, n, _WEIGH_ROWS)
-        ]
+        # Workers weigh smaller blocks: each holds a block's intermediate matrices.
+        rows = _WEIGH_ROWS if pool is None else _WEIGH_ROWS // 4
+        parts = (
+            [title[start : start + rows], body[start : start + rows], names[start : start + rows]]
+            for start in range(0, n, rows)
+        )
+        if pool is None:
+            blocks = [self._weigh_rows(part) for part in parts]
+        else:
+            # One block ahead per worker, not all: each is a copy of its rows' counts.
+            inputs = (self.settings, self.idf)
+            tasks = ((inputs, part) for part in parts)
+            blocks = list(_in_order(pool, _weigh_block, tasks, processes + 1))
         if not blocks:
             return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
         return sp.vstack(blocks, format="csr", dtype=np.float32)
@@ -621,13 +654,12 @@ class RelatedIndex:
 
     # -- full computation of the lists ------------------------------------------
 
-    def _compute_all_lists(self, processes: int | None = None) -> None:
+    def _compute_all_lists(self, pool: concurrent.futures.Executor | None = None) -> None:
         """Every row's list, a block of time-ordered rows against its window at a time.
 
         Only valid right after :meth:`build` (rows sorted by time, nothing pending).
-        ``processes``: worker processes computing blocks (default: one per available
-        core, up to ``MAX_PROCESSES``, and none for fewer than ``_PARALLEL_LISTS_FROM``
-        entries); the lists are the same either way.
+        With a ``pool``, its workers compute the blocks (the same lists), and it is
+        shut down after.
         """
         n = len(self.keys)
         count = self.settings.count
@@ -645,19 +677,18 @@ class RelatedIndex:
             self._named_part(self._matrix),
             _ranks(self.keys),
         )
-        del rare
-        starts = list(range(0, n, _BLOCK_ROWS))
-        if processes is None:
-            processes = min(_cores(), MAX_PROCESSES) if n >= _PARALLEL_LISTS_FROM else 1
-        if processes < 2:
-            results = [inputs.block(start, min(start + _BLOCK_ROWS, n)) for start in starts]
+        del rare, common
+        blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
+        if pool is None:
+            results = [inputs.block(start, stop) for start, stop in blocks]
             del inputs
         else:
             with tempfile.TemporaryDirectory(prefix="aggregator-lists-") as folder:
                 manifest = inputs.save(folder)
                 del inputs  # the workers map the files: this process needs none of it
-                blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in starts]
-                results = _blocks_in_workers(folder, manifest, blocks, processes)
+                results = _blocks_in_workers(pool, folder, manifest, blocks)
+            # Its last use: the workers' memory is free before the lists are put together.
+            pool.shutdown()
         same_story = [np.zeros((2, 0), np.int64)] + [pairs for _, pairs in results]
         kept = [lists for lists, _ in results]
         del results
@@ -1695,17 +1726,53 @@ def _list_blocks(folder: str, manifest: dict, blocks: list[tuple[int, int]]) -> 
 
 
 def _blocks_in_workers(
-    folder: str, manifest: dict, blocks: list[tuple[int, int]], processes: int
+    pool: concurrent.futures.Executor, folder: str, manifest: dict, blocks: list[tuple[int, int]]
 ) -> list:
-    """:func:`_list_blocks` of every block by ``processes`` workers, in chunks of
-    consecutive blocks (a few per worker: one slow worker does not hold up the rest);
-    the results in block order."""
-    chunks = max(1, min(len(blocks), 4 * processes))
+    """:func:`_list_blocks` of every block by the ``pool``'s workers, in chunks of
+    consecutive blocks (several per worker: one slow worker does not hold up the
+    rest); the results in block order."""
+    chunks = max(1, min(len(blocks), _LIST_CHUNKS))
     edges = [len(blocks) * k // chunks for k in range(chunks + 1)]
     work = [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    done = pool.map(_list_blocks, [folder] * len(work), [manifest] * len(work), work)
+    return [result for chunk in done for result in chunk]
+
+
+def _weigh_block(
+    inputs: tuple[RelatedConfig, np.ndarray], matrices: list[sp.csr_matrix]
+) -> sp.csr_matrix:
+    """In a worker process: :meth:`RelatedIndex._weigh_rows` of a block of rows."""
+    settings, idf = inputs
+    index = RelatedIndex(settings)
+    index.idf = idf
+    return index._weigh_rows(matrices)
+
+
+@contextlib.contextmanager
+def _workers(processes: int) -> Iterator[concurrent.futures.Executor | None]:
+    """``processes`` workers (None below 2), started at once: they import numpy, scipy
+    and this module while the build fills the entries' rows."""
+    if processes < 2:
+        yield None
+        return
     with procs.executor(processes) as pool:
-        done = pool.map(_list_blocks, [folder] * len(work), [manifest] * len(work), work)
-        return [result for chunk in done for result in chunk]
+        for _ in range(processes):
+            pool.submit(_cores)  # any task: each starts a worker
+        yield pool
+
+
+def _in_order(
+    pool: concurrent.futures.Executor, function: Callable, tasks: Iterable[tuple], ahead: int
+) -> Iterator:
+    """``function(*task)`` of each task by the pool's workers, the results in order;
+    the tasks are made as the workers take them (``ahead`` submitted at most)."""
+    pending: collections.deque[concurrent.futures.Future] = collections.deque()
+    for task in tasks:
+        pending.append(pool.submit(function, *task))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _cores() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 from news import (
     NEWS,
     SETTINGS,
@@ -112,9 +113,10 @@ def test_the_same_input_gives_the_same_lists():
     assert list(first.lists()) == sorted(second.lists(), key=lambda kl: first.keys.index(kl[0]))
 
 
-def test_lists_computed_by_worker_processes_are_the_ones_computed_alone(monkeypatch):
+def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
     # Blocks of 8 rows: the build hands several chunks of blocks to each worker.
     monkeypatch.setattr("aggregator.related.index._BLOCK_ROWS", 8)
+    monkeypatch.setattr("aggregator.related.index._WEIGH_ROWS", 16)
     docs = [
         replace(d, key=f"{d.key}-{copy}", published=d.published + timedelta(days=9 * copy))
         for copy in range(3)
@@ -132,6 +134,11 @@ def test_lists_computed_by_worker_processes_are_the_ones_computed_alone(monkeypa
     assert workers.stories() == alone.stories()
     assert workers.stories()  # the copies of a text are one story
     assert "fuel-a-1" not in keys(workers, "fuel-b-1")
+    # Everything saved: the vectors the workers weighed too, bit for bit.
+    saved_alone, saved_workers = alone.state()[1], workers.state()[1]
+    assert saved_alone.keys() == saved_workers.keys()
+    for name, array in saved_alone.items():
+        assert np.array_equal(saved_workers[name], array), name
 
 
 # --- incremental updates ----------------------------------------------------------------
