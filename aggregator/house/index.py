@@ -101,10 +101,13 @@ _DIGIT_GROUPS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f,]\d{3})+\b")
 _DECIMAL = re.compile(r"(?<![\d.,])(\d{1,4})[.,](\d{1,2})(?![\d]|[.,]\d)")
 
 
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def words(text: str) -> list[str]:
     """``tokenize``, with numbers written in digit groups ("2 000") kept whole, and a
     decimal ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5")."""
-    if any(ch.isdigit() for ch in text):
+    if _ANY_DIGIT.search(text):
         text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
         text = _DECIMAL.sub(r"\1 \1d\2", text)
     return tokenize(text)
@@ -1039,22 +1042,31 @@ _SENTENCE_BREAK = re.compile(r"(?:[.!?…]+[»\"”)]*\s+|\s*\n\s*)(?=[«\"„�
 def spelled_in(text: str) -> list[str]:
     """``spelled_numbers`` of each sentence of ``text`` in turn: "…заплачу десять тысяч.
     Двенадцать тысяч человек…" is 10 000 and 12 000, never 10 012."""
-    if not _SENTENCE_BREAK.search(text):
-        return spelled_numbers(words(text))
-    return [n for sentence in _SENTENCE_BREAK.split(text) for n in spelled_numbers(words(sentence))]
+    return [n for tokens in _sentence_words(text) for n in spelled_numbers(tokens)]
+
+
+@functools.lru_cache(maxsize=64)
+def _sentence_words(text: str) -> tuple[list[str], ...]:
+    """``words`` of each sentence of ``text`` (a post's text is read several times over:
+    the lists are shared, never to be changed)."""
+    return tuple(words(sentence) for sentence in _SENTENCE_BREAK.split(text))
 
 
 @dataclass(frozen=True)
 class Quantity:
     """A figure and what it counts: "1 200 гектаров" is (1200, "гектар"), "23 мая" is
-    (23, "ма"), "446,8 тысячи человек" is (446800, "человек")."""
+    (23, "ма"), "446,8 тысячи человек" is (446800, "человек"); a figure after a short
+    name is also that name's ("АИ-92": (92, "аи-")).  A place fills its slot the same
+    way: "в Костанайской области" is ("костанайск", "област")."""
 
-    value: float
+    value: float | str
     unit: str  # the stem of the word after the figure (and its "тысяч", "млн", ...)
 
     def __str__(self) -> str:
-        value = int(self.value) if self.value == int(self.value) else self.value
-        return f"{value} {self.unit}"
+        value = self.value
+        if isinstance(value, float) and value == int(value):
+            value = int(value)
+        return f"{value} {self.unit}" if self.unit[-1:] != "-" else f"{self.unit}{value}"
 
 
 # Words that scale the figure before them, by stem.
@@ -1065,15 +1077,15 @@ _SCALES = {
 }  # fmt: skip
 
 
-def quantities(text: str) -> list[Quantity]:
+@functools.lru_cache(maxsize=64)
+def quantities(text: str) -> tuple[Quantity, ...]:
     """The figures of ``text`` (in digits or in Russian words) with the word each counts:
     what two reports of one kind of quantity can be compared by ("800 гектаров" against
     "1 200 гектаров", "23 мая" against "30 мая").  A year is no quantity."""
     found: list[Quantity] = []
-    for sentence in _SENTENCE_BREAK.split(text):
-        tokens = words(sentence)
+    for tokens in _sentence_words(text):
         found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True)
-    return found
+    return tuple(found)
 
 
 def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> list[Quantity]:
@@ -1082,6 +1094,12 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
     i = 0
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     while i < n:
+        if stems[i][-2:] in ("ск", "цк") and i + 1 < n and stems[i + 1] in _PLACE_HEADS:
+            found.append(Quantity(stems[i], stems[i + 1]))  # "Костанайской области"
+        token = tokens[i]
+        if not (token[0].isdigit() or (spelled and token[0] in _SPELLED_START)):
+            i, values = i + 1, []
+            continue
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None:
             i, values = j, []
@@ -1092,14 +1110,34 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
         # item never hold (tokenize leaves them out): there is nothing to compare it with.
         if value != int(value) or 10 <= value < 1900 or value >= 2100:
             values.append(value)
+            label = stems[i - 1] if i else ""
+            if len(label) <= 3 and label.isalpha() and label not in _label_stop():
+                found.append(Quantity(value, label + "-"))  # "АИ-92", "Ту-154"
         if j < n and tokens[j][:1].isdigit():
             i = j
             continue
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
-            found += [Quantity(v, stems[j]) for v in values]
+            unit = _UNITS.get(stems[j], stems[j])
+            found += [Quantity(v, unit) for v in values]
         i, values = j, []
     return found
 
+
+@functools.cache
+def _label_stop() -> frozenset[str]:
+    """Stems of the short words before a figure that name nothing ("на 92", "до 100"):
+    a stop word's, a scale's, a month's.  (Compared by stem: an item's words are.)"""
+    short = [w for w in _STOP if len(w) >= 2]
+    months = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+    return frozenset(stem_tokens([*short, *months.split()], "")).union(_SCALES)
+
+
+# A unit written short is the unit written out (by stem).
+_UNITS = {"км": "километр", "га": "гектар", "кг": "килограмм", "тг": "тенг", "куб": "кубометр",
+          "мвт": "мегаватт"}  # fmt: skip
+
+# What a place name before it is the name of: its slot ("Костанайской области").
+_PLACE_HEADS = frozenset(("област", "район", "округ"))
 
 # "миллиард тенге", "от миллиарда трехсот миллионов": a scale word alone is one of it.
 _ONE_OF = frozenset(("миллиард", "миллиарда", "миллион", "миллиона", "триллион", "триллиона"))
@@ -1159,6 +1197,9 @@ def _bare_figure(tokens: list[str], i: int, spelled: bool) -> tuple[float | None
 
 
 _FRACTION = re.compile("(десят|сот)(ая|ых|ой|ую|ые)$")
+
+
+_SPELLED_START = frozenset("дтчпшсвонм")  # first letters of number words, "тысяч", "миллион"
 
 
 def _spelled_part(token: str) -> bool:

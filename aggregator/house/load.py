@@ -67,6 +67,7 @@ __all__ = [
     "load_all",
     "load_dir",
     "parse_markdown",
+    "background_sentences",
     "without_background",
 ]
 
@@ -471,6 +472,14 @@ _REPORTED = re.compile(
     r"как (уже )?писал|уже сообщалось|as (previously )?reported)",
     re.IGNORECASE,
 )
+
+
+def background_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that say they repeat an earlier report (``without_background``
+    leaves them out)."""
+    if not _REPORTED.search(text):
+        return []
+    return [s for line in text.split("\n") for s in _SENTENCES.split(line) if _REPORTED.search(s)]
 
 
 def without_background(text: str) -> str:

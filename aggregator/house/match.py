@@ -62,6 +62,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from aggregator.config import Config
 from aggregator.house.index import (
@@ -76,7 +77,7 @@ from aggregator.house.index import (
     spelled_in,
     words,
 )
-from aggregator.house.load import Commentary, without_background
+from aggregator.house.load import Commentary, background_sentences, without_background
 from aggregator.models import StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
@@ -426,6 +427,63 @@ def _match_similar(
     # either is the source.
     copies = {d for s, d in rivals[:3] if s >= best * 0.5 and index.same_text(doc, d)}
     rivals = [(s, d) for s, d in rivals if d not in copies]
+    sure, confidence, second, evidence = _sure_rule(commentary, index, ranked, rivals)
+    if not sure:
+        # A rival the post reports otherwise (figures of the same kind, another place) is
+        # another event on the topic, not a competitor: without it the best may be sure.
+        natives = [(s, d) for s, d in ranked[1:] if index.same_language(d, language)][:1]
+        other = {d for _, d in (*rivals[:2], *natives) if _against(commentary, index, d)}
+        if other:
+            kept = [(s, d) for s, d in ranked if d not in other]
+            without = [(s, d) for s, d in rivals if d not in other]
+            rule, raised, runner, shown = _sure_rule(commentary, index, kept, without)
+            if rule:
+                sure, confidence, second, evidence = rule, raised, runner, shown
+                told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
+                evidence.append(f"the post tells {told} otherwise: another event")
+    against = _against(commentary, index, doc) if sure else []
+    if against:
+        evidence.append("against: " + "; ".join(against))
+        sure = None
+    confidence = max(confidence, CONFIDENT) if sure else min(confidence, CONFIDENT - 0.01)
+    if quote_missing:
+        # Its quote is in no stored item: the item found is most likely another outlet's
+        # report of the event, its source never fetched.  An editor decides.
+        confidence = min(confidence, CONFIDENT - 0.01)
+    if sure and confidence >= CONFIDENT:
+        evidence.append(f"sure: {sure}")
+    candidates = tuple(
+        (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
+        for s, d in ranked[:3]
+    )
+    considered = tuple(dict.fromkeys(index.keys[d] for _, d in (*ranked[:5], *rivals[:3])))
+    if confidence < REVIEW:
+        return Match(
+            candidates=candidates, note="no stored item is similar enough", considered=considered
+        )
+    note = "similar title and text" if same else "names and numbers across languages"
+    return Match(
+        (index.keys[doc],),
+        "similarity",
+        round(confidence, 3),
+        candidates=candidates,
+        note=note,
+        evidence=tuple(evidence),
+        considered=considered,
+    )
+
+
+def _sure_rule(
+    commentary: Commentary,
+    index: MatchIndex,
+    ranked: list[tuple[float, int]],
+    rivals: list[tuple[float, int]],
+) -> tuple[str | None, float, float, list[str]]:
+    """(the rule that makes the best of ``ranked`` sure, or None; its confidence; the
+    runner-up's score; the evidence shown) against ``rivals``."""
+    best, doc = ranked[0]
+    language = commentary.language
+    same = index.same_language(doc, language)
     second = rivals[0][0] if rivals else 0.0
     confidence = _similar_confidence(best, second)
     found = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
@@ -474,6 +532,12 @@ def _match_similar(
             settled = settled and any(t[:1].isdigit() for t in shared)
             settled = settled and not _unexplained_figures(commentary.text, index, doc)
             rules.append(("far ahead, with every figure of the post", settled))
+            # Ahead, and the figures of its news are all in it together, not in a rival.
+            together = best >= CLEAR_SURE and second <= best * OWN_MARGIN
+            together = together and _figures_together(
+                commentary, index, doc, [d for _, d in rivals[:3]]
+            )
+            rules.append(("the figures of its news together in it alone", together))
     else:
         # Across languages: confident only when names, numbers and dates agree with this
         # item, not with the runner-up, and no item in the post's own language is close.
@@ -504,37 +568,16 @@ def _match_similar(
             ),
         ]
     sure = next((label for label, holds in rules if holds), None)
-    # Evidence against: what the post reports of its event that the item reports otherwise.
+    return sure, confidence, second, evidence
+
+
+def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
+    """Evidence, in words, that item ``doc`` is not what the post reports: the post gives
+    its figures or places otherwise, or the item is the earlier report the post says it
+    repeats."""
     against = _contradictions(commentary, index, doc)
-    if against:
-        evidence.append("against: " + "; ".join(against))
-        sure = None
-    confidence = max(confidence, CONFIDENT) if sure else min(confidence, CONFIDENT - 0.01)
-    if quote_missing:
-        # Its quote is in no stored item: the item found is most likely another outlet's
-        # report of the event, its source never fetched.  An editor decides.
-        confidence = min(confidence, CONFIDENT - 0.01)
-    if sure and confidence >= CONFIDENT:
-        evidence.append(f"sure: {sure}")
-    candidates = tuple(
-        (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
-        for s, d in ranked[:3]
-    )
-    considered = tuple(dict.fromkeys(index.keys[d] for _, d in (*ranked[:5], *rivals[:3])))
-    if confidence < REVIEW:
-        return Match(
-            candidates=candidates, note="no stored item is similar enough", considered=considered
-        )
-    note = "similar title and text" if same else "names and numbers across languages"
-    return Match(
-        (index.keys[doc],),
-        "similarity",
-        round(confidence, 3),
-        candidates=candidates,
-        note=note,
-        evidence=tuple(evidence),
-        considered=considered,
-    )
+    earlier = _reported_before(commentary, index, doc)
+    return [*against, earlier] if earlier else against
 
 
 def _news_text(commentary: Commentary) -> str:
@@ -542,11 +585,12 @@ def _news_text(commentary: Commentary) -> str:
     whole post when it has no heading), without what it says repeats earlier reports."""
     news = commentary.intro_text or commentary.text
     if commentary.intro_text:
-        news = "\n".join((commentary.title, *commentary.quotes, news))
+        # (quotes inside the comment are the comment's, not the news)
+        quotes = commentary.quotes if commentary.separate_quote else ()
+        news = "\n".join((commentary.title, *quotes, news))
     return without_background(news)
 
 
-FIGURE_TOLERANCE = 0.05  # two figures this close (relatively) are one, rounded
 # Spans of time are often told from another figure ("за двенадцать минут до конца" for
 # "на 78-й минуте", "полсуток" for "12 часов"): no evidence against an item.
 _DURATIONS = frozenset(
@@ -561,7 +605,7 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
     ("800 гектаров" where the item's fire burnt "1 200 гектаров", "23 мая" where it says
     "30 мая").  A figure counts where the item has figures of the same kind (the word
     after it), and one the item does not have at all says nothing either way."""
-    theirs: dict[str, list[float]] = {}
+    theirs: dict[str, list[float | str]] = {}
     for quantity in index.quantities(doc):
         theirs.setdefault(quantity.unit, []).append(quantity.value)
     alike, otherwise = set(), {}
@@ -582,8 +626,49 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
     ]
 
 
-def _same_figure(quantity: Quantity, value: float) -> bool:
-    return abs(quantity.value - value) <= FIGURE_TOLERANCE * max(quantity.value, value)
+REPORTED_GAP = timedelta(hours=12)  # an item this much older than a post may be its background
+
+
+def _reported_before(commentary: Commentary, index: MatchIndex, doc: int) -> str | None:
+    """In words, when item ``doc`` is the earlier report the post says it repeats: the
+    post's sentences marked as such ("как сообщалось", "мы писали о … ещё вчера") have
+    figures, the item (published well before the post) has them all, and it lacks
+    figures the rest of the post reports -- the news after that report."""
+    if index.time_of(doc) > (commentary.published - REPORTED_GAP).timestamp():
+        return None
+    told = " ".join(background_sentences(commentary.text))
+    every = words(told)
+    figures = [t for t in dict.fromkeys((*every, *spelled_in(told))) if t.isdigit()]
+    figures = [t for t in figures if int(t) >= 10 and int(t) not in _YEARS]
+    if not figures or _unexplained_figures(told, index, doc):
+        return None
+    new = _unexplained_figures(_news_text(commentary), index, doc)
+    new = [t for t in new if str(int(t) * 1000) not in new]  # "196 тысяч": 196000 once
+    if not new:
+        return None
+    return (
+        f"it has what the post says was reported before ({', '.join(figures[:3])}), "
+        f"not the post's {', '.join(new[:3])}"
+    )
+
+
+def _same_figure(quantity: Quantity, value: float | str) -> bool:
+    """Whether the post's figure is the item's ``value``, or either is the other rounded
+    ("446" for 445,9; "тысяча гектаров" for 1 200; 95 is not 92)."""
+    if isinstance(quantity.value, str) or isinstance(value, str):
+        return quantity.value == value  # a place
+    return _rounds_to(quantity.value, value) or _rounds_to(value, quantity.value)
+
+
+def _rounds_to(rounded: float, exact: float) -> bool:
+    """Whether ``exact`` rounded to the last significant place of ``rounded`` is it."""
+    text = f"{rounded:f}".rstrip("0").rstrip(".") if rounded != int(rounded) else ""
+    if text:
+        place = 10.0 ** -len(text.split(".")[1])
+    else:
+        whole = str(int(rounded))
+        place = 10.0 ** (len(whole) - len(whole.rstrip("0"))) if int(rounded) else 1.0
+    return abs(round(exact / place) * place - rounded) < place / 1000
 
 
 @dataclass(frozen=True)
@@ -706,20 +791,53 @@ def _rounded_from(number: str, index: MatchIndex) -> list[int]:
 def _unexplained_figures(text: str, index: MatchIndex, doc: int) -> list[str]:
     """The figures of ``text`` (in digits or words, 10 and up) that item ``doc`` has
     neither exactly, in thousands ("612 тысяч" for "612000") nor rounded."""
+    return [f for f in _figures_of(text) if not _has_figure(index, doc, _figure_sids(f, index))]
+
+
+def _figures_of(text: str) -> list[str]:
+    """The figures of ``text``, in digits or words, 10 and up, once each."""
     every = words(text)
-    figures = dict.fromkeys(t for t in (*every, *spelled_in(text)) if t.isdigit() and int(t) >= 10)
-    missing = []
-    for figure in figures:
-        value = int(figure)
-        forms = [figure, str(value * 1000)]
-        if value % 1000 == 0:
-            forms.append(str(value // 1000))
-        sids = [sid for _, sid in index.evidence(forms)]
-        for form in forms:
-            sids += _rounded_from(form, index)
-        if not any(index.has_skeleton(doc, sid) for sid in sids):
-            missing.append(figure)
-    return missing
+    return list(
+        dict.fromkeys(t for t in (*every, *spelled_in(text)) if t.isdigit() and int(t) >= 10)
+    )
+
+
+def _figure_sids(figure: str, index: MatchIndex) -> list[int]:
+    """Skeleton ids of the forms an item may give ``figure`` in: exactly, in thousands
+    ("612 тысяч" for "612000") or rounded."""
+    value = int(figure)
+    forms = [figure, str(value * 1000)]
+    if value % 1000 == 0:
+        forms.append(str(value // 1000))
+    sids = [sid for _, sid in index.evidence(forms)]
+    for form in forms:
+        sids += _rounded_from(form, index)
+    return sids
+
+
+def _has_figure(index: MatchIndex, doc: int, sids: list[int]) -> bool:
+    return any(index.has_skeleton(doc, sid) for sid in sids)
+
+
+FIGURES_TOGETHER = 3  # this many figures of the post's news, all in one item ...
+
+
+def _figures_together(
+    commentary: Commentary, index: MatchIndex, doc: int, rivals: Sequence[int]
+) -> bool:
+    """Whether item ``doc`` has every figure of the post's news (its year apart), at least
+    FIGURES_TOGETHER of them, and no rival more than one: each figure may be common
+    ("12 тысяч", "от 18 до 25 лет"), all of them in one item are its event."""
+    year = commentary.published.year
+    facts: dict[str | int, list[int]] = {}
+    for figure in _figures_of(_news_text(commentary)):
+        if int(figure) not in _YEARS or abs(int(figure) - year) > 1:
+            facts.setdefault(_fact(figure, -1), []).extend(_figure_sids(figure, index))
+    if len(facts) < FIGURES_TOGETHER:
+        return False
+    if not all(_has_figure(index, doc, sids) for sids in facts.values()):
+        return False
+    return all(sum(_has_figure(index, r, sids) for sids in facts.values()) <= 1 for r in rivals)
 
 
 def _sentence_start(text: str, at: int) -> bool:

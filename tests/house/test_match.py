@@ -784,3 +784,186 @@ def test_a_span_of_time_told_otherwise_is_no_evidence_against():
     )
     found = match(MatchIndex.build(items), commentary(text=retold, title="Опахали и отстояли"))
     assert found.keys == ("fire",) and found.confident
+
+
+def test_a_post_on_a_fire_in_another_district_of_the_region_is_not_confident(fire):
+    # The same region, the same kind of fire, no figures: the district is the event's.
+    other = (
+        "В Житикаринском районе Костанайской области потушили степной пожар, который "
+        "подошел к поселку. Трактора фермеров опахали поселок, а виновнику пала сухой "
+        "травы грозит штраф, его ищет полиция."
+    )
+    found = match(fire, commentary(text=other, title="Опахали и отстояли"))
+    assert not found.confident
+    assert "the post's житикаринск район, the item's аулиекольск район" in found.evidence[-1]
+
+
+def test_a_post_on_another_grade_of_fuel_is_not_confident_on_the_first_grades_item():
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    ai92 = (
+        "С 14 апреля на автозаправочных станциях Костанайской области бензин АИ-92 подорожал "
+        "до 215 тенге за литр, сообщили в департаменте Агентства по защите и развитию "
+        "конкуренции. Рост цен на АЗС связывают с ремонтом на Павлодарском НПЗ."
+    )
+    items = [*earlier, stored("ai92", "kapital", "Бензин АИ-92 подорожал в Костанае", ai92)]
+    index = MatchIndex.build(items)
+    told = (
+        "Бензин АИ-92 на заправках Костанайской области теперь стоит двести пятнадцать тенге "
+        "за литр: дорожает из-за ремонта Павлодарского НПЗ, объясняет антимонопольный "
+        "департамент."
+    )
+    found = match(index, commentary(text=told, title="Бензин дорожает"))
+    assert found.keys == ("ai92",) and found.confident
+    other = told.replace("АИ-92", "АИ-95").replace("двести пятнадцать", "двести шестьдесят")
+    found = match(index, commentary(text=other, title="Бензин дорожает"))
+    assert not found.confident and "against: the post's а-95, the item's а-92" in found.evidence[-1]
+
+
+RETURN_HOME = (
+    "Вода в реке Илек у села Хлебодаровка опустилась ниже критической отметки, и "
+    "эвакуированные жители начали возвращаться домой, сообщили в ДЧС Актюбинской области. "
+    "Комиссия обследовала 19 подтопленных домов, пять из них признаны непригодными для "
+    "жилья. Семьи, чьи дома пострадали, уже получили единовременную выплату в 50 МРП."
+)
+
+
+@pytest.fixture(scope="module")
+def return_home() -> MatchIndex:
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    items = [
+        *earlier,
+        stored("return", "zakon", "Жители Хлебодаровки возвращаются домой", RETURN_HOME),
+    ]
+    return MatchIndex.build(items)
+
+
+def test_a_post_whose_background_is_the_stored_item_and_whose_news_is_not_is_not_confident(
+    return_home,
+):
+    # The day after: the villagers find 50 MRP too little.  The post says the 50 MRP were
+    # reported before; the stored item is that report, and lacks the post's new figure.
+    later = (
+        "Жители Хлебодаровки, чьи дома залил Илек, недовольны: пятьдесят МРП, около ста "
+        "девяноста шести тысяч тенге на семью, не покроют ремонта подтопленных домов, и они "
+        "требуют возместить ущерб полностью. Мы писали о пятидесяти МРП еще вчера."
+    )
+    c = commentary(text=later, title="Пятьдесят МРП на стену", published=DAY + timedelta(days=1))
+    found = match(return_home, c)
+    assert not found.confident and first_ranked(found) == "return"
+    assert found.evidence[-1] == (
+        "against: it has what the post says was reported before (50), not the post's 196000"
+    )
+
+
+def test_a_retelling_that_recalls_a_figure_of_its_own_item_stays_confident(return_home):
+    # The same words about an earlier report, but the post's news is in the item too.
+    retold = (
+        "Вода в Илеке у Хлебодаровки спала, жители возвращаются домой; из девятнадцати "
+        "обследованных домов пять жить нельзя. Как сообщалось, семьям выплатили по "
+        "пятьдесят МРП."
+    )
+    c = commentary(text=retold, title="Домой", published=DAY + timedelta(days=1))
+    found = match(return_home, c)
+    assert found.keys == ("return",) and found.confident
+
+
+def test_a_rival_the_post_reports_otherwise_is_another_event_not_a_competitor():
+    # The post retells the Burabay fire, told in English only; the Russian item of the day
+    # before is another fire (other hectares, other crews): it does not stand in the way.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    burabay = (
+        "Firefighters have contained a forest fire that burned 42 hectares of pine forest in "
+        "the Burabay national park. More than 300 people, 48 vehicles and a Be-200 "
+        "amphibious aircraft were involved. The fire started from an unattended campfire "
+        "near Lake Bolshoye Chebachye."
+    )
+    items = [
+        *earlier,
+        stored("kostanay", "24kz", "В Костанайской области горело 1 200 гектаров степи", FIRE),
+        stored("burabay", "astanatimes", "Forest fire in Burabay contained", burabay, hours=20),
+    ]
+    retold = (
+        "Пожар в Бурабае потушен на площади сорок два гектара, огонь не подошел к поселкам, "
+        "жилые дома не пострадали, сообщили в ДЧС. С пожаром боролись больше трехсот "
+        "человек и самолет Бе-200, причиной стал костер у Большого Чебачьего."
+    )
+    c = commentary(text=retold, title="Бурабай", published=DAY + timedelta(hours=26))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("burabay",) and found.confident
+    assert "the post tells kostanay otherwise: another event" in found.evidence
+
+
+def test_a_rival_that_is_the_earlier_report_the_post_recalls_does_not_compete():
+    # The news is told in Kazakh only; the Russian item of the day before is the report
+    # the post says it wrote about yesterday.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    compensation = (
+        "Ақтөбе облысы Хлебодаровка ауылында су басқан үйлердің иелері әкімдік берген 50 АЕК "
+        "көмек тым аз екенін айтып, шығынды толық өтеуді талап етіп отыр. «Үйдің қабырғасы "
+        "жарылды, пеш құлады. 196 мың теңгеге оны қалай жөндейміз?» – дейді ауыл тұрғыны."
+    )
+    items = [
+        *earlier,
+        stored("return", "zakon", "Жители Хлебодаровки возвращаются домой", RETURN_HOME),
+        stored("compensation", "kazakh", "Хлебодаровка тұрғындары өтемақы талап етуде",
+               compensation, hours=25),
+    ]  # fmt: skip
+    later = (
+        "Жители Хлебодаровки, чьи подтопленные дома залил Илек, недовольны: единовременная "
+        "выплата в пятьдесят МРП, около ста девяноста шести тысяч тенге на семью, не покроет "
+        "ремонта. Комиссия обследовала дома, в ДЧС разводят руками. Мы писали о "
+        "пятидесяти МРП еще вчера."
+    )
+    c = commentary(text=later, title="Пятьдесят МРП на стену", published=DAY + timedelta(hours=29))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("compensation",) and found.confident
+    assert "the post tells return otherwise: another event" in found.evidence
+
+
+def test_a_retelling_whose_common_figures_are_all_in_its_item_together_is_confident():
+    # "12 тысяч", "18" and "25" are each in many items of the store: none tells items
+    # apart alone.  All three in one item, and in no rival, are the post's event.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {(12, 18, 25)[n % 3]} событий недели, выпуск {n}."
+               if n % 4 == 0 else f"Обзор {n}: {n + 100} событий недели.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    items = [
+        *earlier,
+        stored("droppers", "kapital", "С начала года выявлено 12 тысяч дропперов",
+               "Банки с начала года выявили около 12 тысяч дропперов, передавших свои "
+               "банковские карты мошенникам, сообщил финансовый регулятор. Большинство из них "
+               "студенты и безработные в возрасте от 18 до 25 лет.",
+               "Регулятор напоминает, что закон об уголовной ответственности одобрен "
+               "парламентом и подписан главой государства. Банки обязаны блокировать "
+               "подозрительные переводы, а клиенты могут установить лимиты на операции.",
+               "Агентство также ведет реестр номеров телефонов, с которых звонят мошенники, и "
+               "делится им с операторами связи, а полиция раскрыла сотни схем."),
+        stored("arrests", "zakon", "В Караганде задержали дропперов",
+               "Полицейские Карагандинской области задержали дропперов, которые передавали "
+               "карты мошенникам за вознаграждение; среди них студенты.", hours=2),
+    ]  # fmt: skip
+    retold = (
+        "Двенадцать тысяч человек с начала года отдали карточку аферистам. В основном это "
+        "молодежь от восемнадцати до двадцати пяти, студенты и безработные."
+    )
+    found = match(MatchIndex.build(items), commentary(text=retold, title="Карта в чужих руках"))
+    assert found.keys == ("droppers",) and found.confident
+    assert found.evidence[-1] == "sure: the figures of its news together in it alone"
