@@ -13,7 +13,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -1061,6 +1061,9 @@ class Quantity:
 
     value: float | str
     unit: str  # the stem of the word after the figure (and its "тысяч", "млн", ...)
+    # Given as approximate ("почти двести", "около 1 200"): a rounding, maybe of a figure
+    # of its own ("почти двести километров" for the stretch from km 19 to km 214).
+    approximate: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         value = self.value
@@ -1104,8 +1107,6 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
         if value is None:
             i, values = j, []
             continue
-        if j < n and stems[j] == "половин":  # "шестнадцать с половиной" ("с" is no token)
-            value, j = value + 0.5, j + 1
         # A year is no quantity; nor is a one-digit whole figure, which the words of an
         # item never hold (tokenize leaves them out): there is nothing to compare it with.
         if value != int(value) or 10 <= value < 1900 or value >= 2100:
@@ -1118,7 +1119,8 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
             continue
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
-            found += [Quantity(v, unit) for v in values]
+            approximate = i > 0 and stems[i - 1] in _APPROXIMATE
+            found += [Quantity(v, unit, approximate) for v in values]
         i, values = j, []
     return found
 
@@ -1131,6 +1133,27 @@ def _label_stop() -> frozenset[str]:
     months = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
     return frozenset(stem_tokens([*short, *months.split()], "")).union(_SCALES)
 
+
+# Words that make the figure after them approximate (by stem; "без малого": "малого").
+_APPROXIMATE = frozenset(
+    stem_tokens(
+        [
+            "почти",
+            "около",
+            "свыше",
+            "более",
+            "больше",
+            "примерно",
+            "порядка",
+            "приблизительно",
+            "малого",
+            "менее",
+            "меньше",
+            "ориентировочно",
+        ],
+        "",
+    )
+)
 
 # A unit written short is the unit written out (by stem).
 _UNITS = {"км": "километр", "га": "гектар", "кг": "килограмм", "тг": "тенг", "куб": "кубометр",
@@ -1158,6 +1181,8 @@ def _figure_at(
         if value is None:
             skip = max(skip, j) if not any_part else skip  # past words that make no figure
             break
+        if j < n and stems[j] == "половин":  # "шесть с половиной" ("с" is no token)
+            value, j = value + 0.5, j + 1
         scale = 1.0
         while j < n and stems[j] in _SCALES:
             scale *= _SCALES[stems[j]]

@@ -59,6 +59,7 @@ it weighed or the rules change.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -81,6 +82,7 @@ from aggregator.house.load import Commentary, background_sentences, without_back
 from aggregator.models import StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
+from aggregator.text.words import stem_tokens
 
 __all__ = [
     "CONFIDENT",
@@ -361,6 +363,8 @@ CLEAR_WINNER = 0.15  # ... with only one name or figure only it has: this simila
 SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
 OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
 OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
+FOREIGN_FACTS = 2  # an item in another language with this many of the post's facts, twice
+# the best's, is its source rather than a translation of the best
 NATIVE_TIE = 0.9  # an own-language item this close to a better translation comes first
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
@@ -427,8 +431,9 @@ def _match_similar(
     # either is the source.
     copies = {d for s, d in rivals[:3] if s >= best * 0.5 and index.same_text(doc, d)}
     rivals = [(s, d) for s, d in rivals if d not in copies]
-    sure, confidence, second, evidence = _sure_rule(commentary, index, ranked, rivals)
-    if not sure:
+    sure, confidence, second, evidence, found = _sure_rule(commentary, index, ranked, rivals)
+    # (an own-language item this little similar is sure by no rule, whatever its rivals)
+    if not sure and (best >= CLEAR_SURE or not same):
         # A rival the post reports otherwise (figures of the same kind, another place) is
         # another event on the topic, not a competitor: without it the best may be sure.
         natives = [(s, d) for s, d in ranked[1:] if index.same_language(d, language)][:1]
@@ -436,12 +441,20 @@ def _match_similar(
         if other:
             kept = [(s, d) for s, d in ranked if d not in other]
             without = [(s, d) for s, d in rivals if d not in other]
-            rule, raised, runner, shown = _sure_rule(commentary, index, kept, without)
+            rule, raised, runner, shown, facts = _sure_rule(commentary, index, kept, without)
             if rule:
-                sure, confidence, second, evidence = rule, raised, runner, shown
+                sure, confidence, second, evidence, found = rule, raised, runner, shown, facts
                 told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
                 evidence.append(f"the post tells {told} otherwise: another event")
     against = _against(commentary, index, doc) if sure else []
+    if sure and same:
+        # An item in another language with far more of the post's names and figures is
+        # what it retells, not a translation of the best: the best is another event.
+        foreign = next((d for _, d in ranked[1:4] if not index.same_language(d, language)), None)
+        if foreign is not None:
+            theirs = _shared_evidence(commentary, index, foreign, [doc]).shared
+            if len(theirs) >= max(FOREIGN_FACTS, 2 * len(found.shared)):
+                against.append(f"{index.keys[foreign]} has more of its names and figures")
     if against:
         evidence.append("against: " + "; ".join(against))
         sure = None
@@ -478,9 +491,10 @@ def _sure_rule(
     index: MatchIndex,
     ranked: list[tuple[float, int]],
     rivals: list[tuple[float, int]],
-) -> tuple[str | None, float, float, list[str]]:
+) -> tuple[str | None, float, float, list[str], _Evidence]:
     """(the rule that makes the best of ``ranked`` sure, or None; its confidence; the
-    runner-up's score; the evidence shown) against ``rivals``."""
+    runner-up's score; the evidence shown; the names and figures weighed) against
+    ``rivals``."""
     best, doc = ranked[0]
     language = commentary.language
     same = index.same_language(doc, language)
@@ -502,7 +516,7 @@ def _sure_rule(
                 "a clear winner with a name or figure of the post only it has",
                 best >= CLEAR_WINNER
                 and second <= best * CLEAR_MARGIN
-                and (distinct >= 1 or best >= 0.2),
+                and ((distinct >= 1 and _in_news(shared, commentary)) or best >= 0.2),
             ),
             # Names and numbers agree with this item, not with the others.
             (
@@ -568,7 +582,7 @@ def _sure_rule(
             ),
         ]
     sure = next((label for label, holds in rules if holds), None)
-    return sure, confidence, second, evidence
+    return sure, confidence, second, evidence, found
 
 
 def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
@@ -580,6 +594,13 @@ def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
     return [*against, earlier] if earlier else against
 
 
+def _in_news(tokens: Sequence[str], commentary: Commentary) -> bool:
+    """Whether some of ``tokens`` are in what the post reports, not only in its comment
+    (which may name the story's earlier events: "трансформатор «Южной»")."""
+    news = _news_text(commentary)
+    return news == commentary.text or bool(set(tokens).intersection(words(news)))
+
+
 def _news_text(commentary: Commentary) -> str:
     """What the post reports: its title, quotes and the retelling before its heading (the
     whole post when it has no heading), without what it says repeats earlier reports."""
@@ -588,7 +609,16 @@ def _news_text(commentary: Commentary) -> str:
         # (quotes inside the comment are the comment's, not the news)
         quotes = commentary.quotes if commentary.separate_quote else ()
         news = "\n".join((commentary.title, *quotes, news))
-    return without_background(news)
+    return _without_neighbours(without_background(news))
+
+
+# A phrase naming another event the post sets its news beside ("Кроме Мюнхена, …",
+# "Вслед за АИ-92 …", "В отличие от Алматы …"): its names are the neighbour's.
+_BESIDE = re.compile(r"(?<!\w)(?:кроме|помимо|вслед за|в отличие от)\s[^,.;:!?—–()\n]*", re.I)
+
+
+def _without_neighbours(text: str) -> str:
+    return _BESIDE.sub(" ", text)
 
 
 # Spans of time are often told from another figure ("за двенадцать минут до конца" for
@@ -604,20 +634,25 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
     least as many as those it gives alike: the post reports another event than the item
     ("800 гектаров" where the item's fire burnt "1 200 гектаров", "23 мая" where it says
     "30 мая").  A figure counts where the item has figures of the same kind (the word
-    after it), and one the item does not have at all says nothing either way."""
+    after it), and one the item does not have at all says nothing either way; a post
+    that tells another event in passing has fewer of its figures than of its own."""
+    ours = [
+        q for q in dict.fromkeys(quantities(_news_text(commentary))) if q.unit not in _DURATIONS
+    ]
+    if not ours:
+        return []
     theirs: dict[str, list[float | str]] = {}
     for quantity in index.quantities(doc):
         theirs.setdefault(quantity.unit, []).append(quantity.value)
     alike, otherwise = set(), {}
-    for quantity in dict.fromkeys(quantities(_news_text(commentary))):
+    for quantity in ours:
         values = theirs.get(quantity.unit)
-        if not values or quantity.unit in _DURATIONS:
+        if not values:
             continue
         if any(_same_figure(quantity, value) for value in values):
-            alike.add(quantity.unit)
+            alike.add(quantity)
         else:
             otherwise[quantity] = values
-    otherwise = {q: v for q, v in otherwise.items() if q.unit not in alike}
     if len(otherwise) < max(1, len(alike)):
         return []
     return [
@@ -654,10 +689,28 @@ def _reported_before(commentary: Commentary, index: MatchIndex, doc: int) -> str
 
 def _same_figure(quantity: Quantity, value: float | str) -> bool:
     """Whether the post's figure is the item's ``value``, or either is the other rounded
-    ("446" for 445,9; "тысяча гектаров" for 1 200; 95 is not 92)."""
+    ("446" for 445,9; "447 тысяч" for 446 800; 95 is not 92, 1 000 not 1 200); a day of
+    the month is never rounded."""
     if isinstance(quantity.value, str) or isinstance(value, str):
         return quantity.value == value  # a place
+    if quantity.value == value:
+        return True
+    span = APPROXIMATE_SPAN if quantity.approximate else ROUNDED_SPAN
+    if quantity.unit in _months() or abs(quantity.value - value) > span * max(
+        quantity.value, value
+    ):
+        return False
     return _rounds_to(quantity.value, value) or _rounds_to(value, quantity.value)
+
+
+APPROXIMATE_SPAN = 0.15  # "почти двести" may stand for a figure this far from 200
+
+
+@functools.cache
+def _months() -> frozenset[str]:
+    """The stems of the months' names as a date writes them ("20 марта")."""
+    names = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+    return frozenset(stem_tokens(names.split(), ""))
 
 
 def _rounds_to(rounded: float, exact: float) -> bool:
@@ -690,7 +743,7 @@ def _shared_evidence(
     a Russian retelling meets an item in Kazakh or English by its names and loanwords.
     Sentences the post says repeat an earlier report are left out: their facts are the
     background's, not the news it tells."""
-    text = without_background(commentary.text)
+    text = _without_neighbours(without_background(commentary.text))
     every = words(text)
     numbers = spelled_in(text)
     # Names: capitalized words inside a sentence ("Напоминаем, ..." or "Комиссия ..."

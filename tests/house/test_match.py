@@ -967,3 +967,71 @@ def test_a_retelling_whose_common_figures_are_all_in_its_item_together_is_confid
     found = match(MatchIndex.build(items), commentary(text=retold, title="Карта в чужих руках"))
     assert found.keys == ("droppers",) and found.confident
     assert found.evidence[-1] == "sure: the figures of its news together in it alone"
+
+
+def filler() -> list[StoredItem]:
+    return [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+
+
+BREAD = (
+    "С 17 марта цена социального хлеба в Костанайской области выросла со 150 до 170 тенге за "
+    "буханку, сообщили в управлении предпринимательства. Повышение объясняют подорожанием "
+    "муки первого сорта: за зиму она выросла в цене с 205 до 240 тенге за килограмм. Чтобы "
+    "сдержать цены, акимат направит в стабилизационный фонд 500 млн тенге на закуп муки."
+)
+
+
+def test_a_post_on_the_next_regions_price_rise_is_not_confident_though_some_figures_agree():
+    # The same old price and the same flour price, but another date, another new price
+    # and another sum: more of the post's figures are otherwise than alike.
+    index = MatchIndex.build([*filler(), stored("bread", "kapital", "Хлеб подорожал", BREAD)])
+    told = (
+        "С 17 марта социальный хлеб в Костанайской области стоит 170 тенге вместо 150: мука "
+        "первого сорта за зиму подорожала до 240 тенге за килограмм, объясняют в управлении "
+        "предпринимательства. Акимат добавит в стабилизационный фонд 500 млн тенге."
+    )
+    found = match(index, commentary(text=told, title="Хлеб дорожает"))
+    assert found.keys == ("bread",) and found.confident
+    other = (
+        "Вслед за Костанайской областью дорожает хлеб в СКО: с 20 марта буханка стоит 165 "
+        "тенге вместо 150, мука первого сорта за зиму подорожала до 240 тенге за килограмм, "
+        "объясняют в управлении предпринимательства. Акимат добавит в стабилизационный фонд "
+        "300 млн тенге."
+    )
+    found = match(
+        index, commentary(text=other, title="Хлеб дорожает", published=DAY + timedelta(days=3))
+    )
+    assert not found.confident
+    assert "the post's 20 март, the item's 17 март" in found.evidence[-1]
+
+
+def test_a_name_the_post_sets_beside_its_news_is_no_evidence_for_that_items_event():
+    # "Кроме Мюнхена, …": the post names the stored route only to set its own beside it.
+    munich = (
+        "Авиакомпания Air Astana со 2 июня запустит прямые рейсы по маршруту Алматы – Мюнхен. "
+        "Полеты будут выполняться два раза в неделю, по понедельникам и пятницам, на "
+        "самолетах Airbus A321LR. Стоимость билетов начинается от 189 тысяч тенге."
+    )
+    index = MatchIndex.build(
+        [
+            *filler(),
+            stored("munich", "kursiv", "Air Astana полетит в Мюнхен", munich),
+            stored(
+                "istanbul",
+                "zakon",
+                "SCAT полетит в Стамбул",
+                "Из Шымкента в Стамбул откроют рейсы.",
+            ),
+        ]
+    )
+    seoul = (
+        "У Air Astana сегодня второй анонс за день. Кроме Мюнхена, авиакомпания собралась в "
+        "Сеул: первый рейс двадцатого мая, летать будут по вторникам и субботам на тех же "
+        "A321LR, в пути около шести с половиной часов. Корейских фирм в Казахстане больше семисот."
+    )
+    found = match(index, commentary(text=seoul, title="В Сеул без пересадки"))
+    assert found.evidence[0] == "shares astana, a321lr with munich"
