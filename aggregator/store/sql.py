@@ -520,6 +520,7 @@ class SQLStorage:
         cutoff = d.codec.time(limit)
         with self._transaction() as cur:
             deleted = 0
+            listed_by: set[str] = set()  # the sources of the items that may go
             # Most runs find no listing older than the cutoff (every item a feed still
             # lists was just seen) and read nothing more; a quiet feed's last listing is
             # read once it is older, and kept by its confirmations.
@@ -544,14 +545,22 @@ class SQLStorage:
                 "SELECT (SELECT count(*) FROM items) "
                 "> (SELECT count(DISTINCT item_key) FROM item_sources)"
             )
-            if cur.fetchone()[0]:
+            hand_edited = cur.fetchone()[0]
+            if hand_edited:
                 deleted += cur.execute(
                     "DELETE FROM items WHERE NOT EXISTS "
                     "(SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
                 ).rowcount
-            # Only the counts that changed: a row written is a row locked (PostgreSQL).
+            # The counts of the sources whose items went (of every source after a hand
+            # edit); only those that changed: a row written is a row locked (PostgreSQL).
             count = "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
-            cur.execute(f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}")
+            recount = f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}"
+            if hand_edited:
+                cur.execute(recount)
+            elif deleted:
+                cur.execute(
+                    d.sql(f"{recount} AND {d.in_list('id')}"), (d.list_value(sorted(listed_by)),)
+                )
         return deleted
 
     def _newest(self, cur: Any, source_ids: set[str], keep_latest: int) -> dict[str, set[str]]:
@@ -604,16 +613,21 @@ _UPDATE_ITEM = (
     )
     + " WHERE key = %(key)s"
 )
-# Every listing of each item that is older than the cutoff and that some listing last
-# saw before it (retention.Listing's fields).  The scan of item_sources for old
-# listings finds none in one pass on most runs.
+# Every listing of each item that is older than the cutoff and that some source last
+# listed before it (retention.Listing's fields).  The scan of item_sources finds no
+# such listing in one pass on most runs; the listings a quiet source confirmed since
+# the cutoff (retention.last_listed) are not read.
 _OLD_LISTINGS = """
     SELECT s.item_key, s.source_id, i.published, s.last_seen, src.listed_at, src.last_success
-    FROM (SELECT DISTINCT item_key FROM item_sources WHERE last_seen < %(cutoff)s) o
-    JOIN items i ON i.key = o.item_key
-    JOIN item_sources s ON s.item_key = o.item_key
+    FROM item_sources s
+    JOIN items i ON i.key = s.item_key
     JOIN sources src ON src.id = s.source_id
-    WHERE i.published < %(cutoff)s
+    WHERE i.published < %(cutoff)s AND s.item_key IN (
+        SELECT o.item_key FROM item_sources o JOIN sources os ON os.id = o.source_id
+        WHERE o.last_seen < %(cutoff)s AND CASE
+            WHEN o.last_seen = os.listed_at AND os.last_success >= %(cutoff)s THEN 0 ELSE 1
+        END = 1
+    )
 """
 # retention.py's rule again at the delete: a writer that committed since prune read
 # the listings (another host's fetch, PostgreSQL) may have listed the item again.
