@@ -1562,20 +1562,33 @@ def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
-    """Each row's ``count`` largest values (ties: the lower column); the rest dropped."""
+    """Each row's ``count`` largest values (ties: the lower column); the rest dropped.
+
+    No sort: each row longer than ``count`` finds its ``count``-th largest value (a
+    partition of the rows as a padded table), keeps the values above it and, of
+    those equal to it, the first in column order that still fit (half the time of
+    sorting every value by row and value)."""
     matrix = matrix.tocsr()
     lengths = np.diff(matrix.indptr)
     if not len(lengths) or lengths.max() <= count:
         return matrix
-    keep = np.zeros(len(matrix.data), bool)
-    for start in range(0, matrix.shape[0], 8192):  # in blocks: bounded memory
-        stop = min(start + 8192, matrix.shape[0])
-        lo, hi = matrix.indptr[start], matrix.indptr[stop]
-        rows = np.repeat(np.arange(stop - start), lengths[start:stop])
-        order = np.argsort(rows * 4.0 + (2.0 - matrix.data[lo:hi]), kind="stable")
-        rank = np.empty(len(order), np.int64)
-        rank[order] = np.arange(len(order)) - (matrix.indptr[start + rows[order]] - lo)
-        keep[lo:hi] = rank < count
+    keep = np.ones(len(matrix.data), bool)
+    long_rows = np.flatnonzero(lengths > count)
+    for first in range(0, len(long_rows), 4096):  # in blocks: bounded memory
+        rows = long_rows[first : first + 4096]
+        at, sizes = _segments(matrix.indptr, rows)
+        owner = np.repeat(np.arange(len(rows)), sizes)
+        starts = np.cumsum(sizes) - sizes
+        values = matrix.data[at]
+        table = np.full((len(rows), int(sizes.max())), -np.inf, values.dtype)
+        table[owner, np.arange(len(at)) - np.repeat(starts, sizes)] = values
+        width = table.shape[1]
+        cut = np.partition(table, width - count, axis=1)[:, width - count][owner]
+        above, tied = values > cut, values == cut
+        room = count - np.bincount(owner[above], minlength=len(rows))
+        ties_before = np.cumsum(tied) - tied  # tied values before each, in all rows
+        tie_rank = ties_before - np.repeat(ties_before[starts], sizes)
+        keep[at] = above | (tied & (tie_rank < room[owner]))
     matrix.data = np.where(keep, matrix.data, 0).astype(np.float32)
     matrix.eliminate_zeros()
     return matrix

@@ -141,6 +141,29 @@ def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
         assert np.array_equal(saved_workers[name], array), name
 
 
+def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns():
+    import scipy.sparse as sp
+
+    from aggregator.related.index import _keep_heaviest
+
+    weights = np.array(
+        [
+            [0.5, 0.2, 0.9, 0.2, 0.2],  # one of three equal weights fits: the first
+            [0.1, 0.0, 0.3, 0.0, 0.0],  # fewer than three: all stay
+            [0.4, 0.4, 0.4, 0.4, 0.1],  # four equal: the first three
+        ],
+        np.float32,
+    )
+    kept = _keep_heaviest(sp.csr_matrix(weights), 3).toarray()
+    assert (
+        kept.tolist()
+        == np.array(
+            [[0.5, 0.2, 0.9, 0.0, 0.0], [0.1, 0.0, 0.3, 0.0, 0.0], [0.4, 0.4, 0.4, 0.0, 0.0]],
+            np.float32,
+        ).tolist()
+    )
+
+
 # --- incremental updates ----------------------------------------------------------------
 
 
