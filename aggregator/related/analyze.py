@@ -676,6 +676,7 @@ _INVERSE = pow(_MULTIPLIER, -1, 1 << 64)  # odd, so invertible modulo 2**64
 _MIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
 _MASK = (1 << 64) - 1
 _POWERS = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # _MULTIPLIER**i, _INVERSE**i
+_HASH_SLICE = 8192  # terms hashed together (~200 KB of UTF-8 for words)
 
 
 def _term_hash(text: str) -> int:
@@ -701,6 +702,10 @@ def _term_hashes(texts: Sequence[str]) -> np.ndarray:
     n = len(texts)
     if not n:
         return np.zeros(0, np.int64)
+    if n > _HASH_SLICE:  # a slice at a time: the buffer and its powers stay small
+        return np.concatenate(
+            [_term_hashes(texts[i : i + _HASH_SLICE]) for i in range(0, n, _HASH_SLICE)]
+        )
     data = ("\0".join(texts) + "\0").encode("utf-8", "surrogatepass")
     buffer = np.frombuffer(data, np.uint8)
     size = len(buffer)
