@@ -185,6 +185,7 @@ class MatchIndex:
         self._skeleton_postings: list[array] = []
         # Whole numbers by value (see ``_figures``), made when first asked for.
         self._figure_table: tuple[list[int], list[int], int] | None = None
+        self._marks: bytearray | None = None  # see ``_quantity_marks``
 
     def __len__(self) -> int:
         return self._count
@@ -552,8 +553,9 @@ class MatchIndex:
         Coverage is of the text's weighted stems; an item in another language than
         ``language`` (the text's, detected when None) is also scored by shared skeletons.
         """
-        tokens = words(text)
-        tokens += spelled_in(text)
+        sentences = _sentence_words(text)  # (one tokenization for both)
+        tokens = [token for sentence in sentences for token in sentence]
+        tokens += [n for sentence in sentences for n in spelled_numbers(sentence)]
         counts: dict[int, int] = {}
         unknown = 0
         for token in tokens:
@@ -825,14 +827,35 @@ class MatchIndex:
         """The figures of item ``doc`` with what they count (``quantities``), read from its
         indexed words: an agency writes its figures in digits."""
         names = self._stem_names
+        marks = self._quantity_marks()
         seq = self._seq(doc)
         found: list[Quantity] = []
-        start = 0
-        for end in (*(i for i, stem in enumerate(seq) if stem < 0), len(seq)):
-            stems = [names[stem] for stem in seq[start:end]]
+        # Only the words around a figure or a place name are read: a stretch from the
+        # word before it to a few after (a scale, a range's second figure, the unit).
+        for at, stem in enumerate(seq):
+            if stem < 0 or not marks[stem]:
+                continue
+            start, end = max(at - 1, 0), at + _QUANTITY_REACH
+            while end < len(seq) and seq[end - 1] >= 0 and marks[seq[end - 1]] == 1:
+                end += 2  # a range or list of figures runs on
+            stretch = seq[start:end]
+            if -1 in stretch:  # no stretch spans the title's end
+                cut = stretch.index(-1)
+                stretch = stretch[cut + 1 :] if cut < at - start else stretch[:cut]
+            stems = [names[s] for s in stretch]
             found += _quantities_of(stems, stems, spelled=False)
-            start = end + 1
         return list(dict.fromkeys(found))  # the title's figure is the text's
+
+    def _quantity_marks(self) -> bytearray:
+        """Per stem id: 1 for a figure, 2 for a place name's stem ("костанайск"), else 0."""
+        marks = getattr(self, "_marks", None)
+        names = self._stem_names
+        if marks is None or len(marks) < len(names):
+            marks = marks if marks is not None else bytearray()
+            for name in names[len(marks) :]:
+                marks.append(1 if name[:1].isdigit() else 2 if name[-2:] in _PLACE_ENDS else 0)
+            self._marks = marks
+        return marks
 
 
 @dataclass(frozen=True)
@@ -864,7 +887,7 @@ def _drop(postings: array, entry: int, shift: int) -> None:
 
 # What __getstate__ leaves out (made again on load or on first use), and packs.
 _DERIVED = ("_numpy", "_by_key", "_by_link", "_by_item_id", "_stem_of", "_stem_ids",
-            "_skeleton_of", "_skeleton_ids", "_figure_table")  # fmt: skip
+            "_skeleton_of", "_skeleton_ids", "_figure_table", "_marks")  # fmt: skip
 _STRINGS = ("keys", "_sources", "_links", "_item_ids", "_stem_names", "_skeleton_names")
 
 
@@ -1097,10 +1120,10 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
     i = 0
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     while i < n:
-        if stems[i][-2:] in ("ск", "цк") and i + 1 < n and stems[i + 1] in _PLACE_HEADS:
+        if stems[i][-2:] in _PLACE_ENDS and i + 1 < n and stems[i + 1] in _PLACE_HEADS:
             found.append(Quantity(stems[i], stems[i + 1]))  # "Костанайской области"
         token = tokens[i]
-        if not (token[0].isdigit() or (spelled and token[0] in _SPELLED_START)):
+        if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
             i, values = i + 1, []
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
@@ -1116,6 +1139,14 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
                 found.append(Quantity(value, label + "-"))  # "АИ-92", "Ту-154"
         if j < n and tokens[j][:1].isdigit():
             i = j
+            continue
+        # "с 52 372 до 65 465 тенге", "с 19 по 214 км", "14 и 15 домов": one word for both.
+        if (
+            j + 1 < n
+            and tokens[j] in _RANGE
+            and (tokens[j + 1][:1].isdigit() or (spelled and _spelled_part(tokens[j + 1])))
+        ):
+            i = j + 1
             continue
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
@@ -1155,12 +1186,16 @@ _APPROXIMATE = frozenset(
     )
 )
 
+_RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list
+
 # A unit written short is the unit written out (by stem).
 _UNITS = {"км": "километр", "га": "гектар", "кг": "килограмм", "тг": "тенг", "куб": "кубометр",
           "мвт": "мегаватт"}  # fmt: skip
 
 # What a place name before it is the name of: its slot ("Костанайской области").
 _PLACE_HEADS = frozenset(("област", "район", "округ"))
+_PLACE_ENDS = ("ск", "цк")  # how the stem of a place's adjective ends
+_QUANTITY_REACH = 6  # words read after a figure: its scale, a range's end, its unit
 
 # "миллиард тенге", "от миллиарда трехсот миллионов": a scale word alone is one of it.
 _ONE_OF = frozenset(("миллиард", "миллиарда", "миллион", "миллиона", "триллион", "триллиона"))
@@ -1224,9 +1259,7 @@ def _bare_figure(tokens: list[str], i: int, spelled: bool) -> tuple[float | None
 _FRACTION = re.compile("(десят|сот)(ая|ых|ой|ую|ые)$")
 
 
-_SPELLED_START = frozenset("дтчпшсвонм")  # first letters of number words, "тысяч", "миллион"
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def _spelled_part(token: str) -> bool:
     """Whether ``token`` may be part of a number spelled in words."""
     if token[0] in "дтчпшсвон" and _number_value(token) is not None:

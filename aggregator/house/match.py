@@ -436,8 +436,14 @@ def _match_similar(
     if not sure and (best >= CLEAR_SURE or not same):
         # A rival the post reports otherwise (figures of the same kind, another place) is
         # another event on the topic, not a competitor: without it the best may be sure.
+        # (in rank order, up to the first real competitor: it blocks whatever is behind it)
         natives = [(s, d) for s, d in ranked[1:] if index.same_language(d, language)][:1]
-        other = {d for _, d in (*rivals[:2], *natives) if _against(commentary, index, d)}
+        close = [d for s, d in (*rivals[:2], *natives) if s >= best * CLEAR_MARGIN]
+        other: set[int] = set()
+        for d in dict.fromkeys(sorted(close, key=lambda d: -scores[d])):
+            if not _against(commentary, index, d):
+                break
+            other.add(d)
         if other:
             kept = [(s, d) for s, d in ranked if d not in other]
             without = [(s, d) for s, d in rivals if d not in other]
@@ -547,9 +553,9 @@ def _sure_rule(
             settled = settled and not _unexplained_figures(commentary.text, index, doc)
             rules.append(("far ahead, with every figure of the post", settled))
             # Ahead, and the figures of its news are all in it together, not in a rival.
-            together = best >= CLEAR_SURE and second <= best * OWN_MARGIN
+            together = best >= CLEAR_SURE and second <= best * TOGETHER_MARGIN
             together = together and _figures_together(
-                commentary, index, doc, [d for _, d in rivals[:3]]
+                commentary, index, doc, [(s / best, d) for s, d in rivals[:3]]
             )
             rules.append(("the figures of its news together in it alone", together))
     else:
@@ -591,7 +597,8 @@ def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
     repeats."""
     against = _contradictions(commentary, index, doc)
     earlier = _reported_before(commentary, index, doc)
-    return [*against, earlier] if earlier else against
+    beside = _named_beside(commentary, index, doc)
+    return [*against, *(reason for reason in (earlier, beside) if reason)]
 
 
 def _in_news(tokens: Sequence[str], commentary: Commentary) -> bool:
@@ -604,21 +611,42 @@ def _in_news(tokens: Sequence[str], commentary: Commentary) -> bool:
 def _news_text(commentary: Commentary) -> str:
     """What the post reports: its title, quotes and the retelling before its heading (the
     whole post when it has no heading), without what it says repeats earlier reports."""
-    news = commentary.intro_text or commentary.text
-    if commentary.intro_text:
-        # (quotes inside the comment are the comment's, not the news)
-        quotes = commentary.quotes if commentary.separate_quote else ()
-        news = "\n".join((commentary.title, *quotes, news))
-    return _without_neighbours(without_background(news))
+    intro = commentary.intro_text
+    if not intro:
+        return _news_of(commentary.text)
+    # (quotes inside the comment are the comment's, not the news)
+    quotes = commentary.quotes if commentary.separate_quote else ()
+    return _news_of("\n".join((commentary.title, *quotes, intro)))
+
+
+@functools.lru_cache(maxsize=64)
+def _news_of(text: str) -> str:
+    return _without_neighbours(without_background(text))
 
 
 # A phrase naming another event the post sets its news beside ("Кроме Мюнхена, …",
 # "Вслед за АИ-92 …", "В отличие от Алматы …"): its names are the neighbour's.
-_BESIDE = re.compile(r"(?<!\w)(?:кроме|помимо|вслед за|в отличие от)\s[^,.;:!?—–()\n]*", re.I)
+_CAPITAL = "[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\\w-]*"
+_BESIDE = re.compile(
+    rf"(?<!\w)(?:[Кк]роме|[Пп]омимо|[Вв]след за|[Вв] отличие от)\s+"
+    rf"{_CAPITAL}(?:(?:\s*,\s*|\s+и\s+|\s+){_CAPITAL})*"
+)
 
 
 def _without_neighbours(text: str) -> str:
     return _BESIDE.sub(" ", text)
+
+
+def _named_beside(commentary: Commentary, index: MatchIndex, doc: int) -> str | None:
+    """In words, when the post names item ``doc``'s event only to set its news beside it
+    ("Кроме Мюнхена, авиакомпания собралась в Сеул")."""
+    text = without_background(commentary.text)
+    phrases = [m.group() for m in _BESIDE.finditer(text)]
+    names = [m.group() for phrase in phrases for m in _NAME.finditer(phrase)]
+    for token, sid in index.evidence(words(" ".join(names))):
+        if index.has_skeleton(doc, sid):
+            return f"the post sets {token} beside its news"
+    return None
 
 
 # Spans of time are often told from another figure ("за двенадцать минут до конца" for
@@ -873,24 +901,34 @@ def _has_figure(index: MatchIndex, doc: int, sids: list[int]) -> bool:
 
 
 FIGURES_TOGETHER = 3  # this many figures of the post's news, all in one item ...
+TOGETHER_MARGIN = 0.8  # ... (two: none of them in a rival) and no rival this close
 
 
 def _figures_together(
-    commentary: Commentary, index: MatchIndex, doc: int, rivals: Sequence[int]
+    commentary: Commentary, index: MatchIndex, doc: int, rivals: Sequence[tuple[float, int]]
 ) -> bool:
-    """Whether item ``doc`` has every figure of the post's news (its year apart), at least
-    FIGURES_TOGETHER of them, and no rival more than one: each figure may be common
-    ("12 тысяч", "от 18 до 25 лет"), all of them in one item are its event."""
+    """Whether item ``doc`` has every figure of the post's news (its year apart), and the
+    rivals (share of the best's score, doc) do not: each figure may be common ("12
+    тысяч", "от 18 до 25 лет"), all of them in one item are its event.  Three or more:
+    no rival may have more than one, nor come within OWN_MARGIN of it; two: no rival
+    within TOGETHER_MARGIN may have either."""
     year = commentary.published.year
-    facts: dict[str | int, list[int]] = {}
+    figures: dict[str | int, list[str]] = {}
     for figure in _figures_of(_news_text(commentary)):
         if int(figure) not in _YEARS or abs(int(figure) - year) > 1:
-            facts.setdefault(_fact(figure, -1), []).extend(_figure_sids(figure, index))
-    if len(facts) < FIGURES_TOGETHER:
+            figures.setdefault(_fact(figure, -1), []).append(figure)
+    if len(figures) < 2:
         return False
-    if not all(_has_figure(index, doc, sids) for sids in facts.values()):
-        return False
-    return all(sum(_has_figure(index, r, sids) for sids in facts.values()) <= 1 for r in rivals)
+    facts: dict[str | int, list[int]] = {}
+    for fact, forms in figures.items():  # (looked up one by one: the first missing ends it)
+        facts[fact] = [sid for figure in forms for sid in _figure_sids(figure, index)]
+        if not _has_figure(index, doc, facts[fact]):
+            return False
+    if len(facts) >= FIGURES_TOGETHER and all(share <= OWN_MARGIN for share, _ in rivals):
+        return all(
+            sum(_has_figure(index, r, sids) for sids in facts.values()) <= 1 for _, r in rivals
+        )
+    return not any(_has_figure(index, r, sids) for _, r in rivals for sids in facts.values())
 
 
 def _sentence_start(text: str, at: int) -> bool:

@@ -1035,3 +1035,37 @@ def test_a_name_the_post_sets_beside_its_news_is_no_evidence_for_that_items_even
     )
     found = match(index, commentary(text=seoul, title="В Сеул без пересадки"))
     assert found.evidence[0] == "shares astana, a321lr with munich"
+    assert not found.confident
+    assert found.evidence[-1] == "against: the post sets мюнхена beside its news"
+
+
+def test_a_retellings_two_figures_in_its_item_and_in_no_close_rival_make_it_sure():
+    # "14" and "60" are each in many items; both in the Karaganda arrests, neither in the
+    # national count of the same day, which is close in words: the arrests are the event.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {(14, 60)[n % 2]} событий недели, выпуск {n}."
+               if n % 4 == 0 else f"Обзор {n}: {n + 100} событий недели.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    items = [
+        *earlier,
+        stored("national", "kapital", "С начала года выявлено 12 тысяч дропперов",
+               "Банки с начала года выявили около 12 тысяч дропперов, передавших свои "
+               "банковские карты мошенникам, сообщил финансовый регулятор. Большинство из них "
+               "студенты и безработные в возрасте от 18 до 25 лет."),
+        stored("arrests", "zakon", "В Караганде задержали 14 дропперов",
+               "Полицейские Карагандинской области задержали 14 человек, которые за "
+               "вознаграждение передавали свои банковские карты интернет-мошенникам. Через их "
+               "счета прошло более 60 млн тенге, похищенных у жителей разных регионов.",
+               hours=2),
+    ]  # fmt: skip
+    retold = (
+        "Полиция отчиталась о четырнадцати задержанных, которые сдавали свои банковские карты "
+        "мошенникам. Через их счета прошли больше шестидесяти миллионов тенге. Среди "
+        "дропперов с начала года много студентов."
+    )
+    c = commentary(text=retold, title="Карточка внаём", published=DAY + timedelta(hours=8))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("arrests",) and found.confident
+    assert found.evidence[-1] == "sure: the figures of its news together in it alone"
