@@ -433,7 +433,8 @@ def _match_similar(
     rivals = [(s, d) for s, d in rivals if d not in copies]
     sure, confidence, second, evidence, found = _sure_rule(commentary, index, ranked, rivals)
     # (an own-language item this little similar is sure by no rule, whatever its rivals)
-    if not sure and (best >= CLEAR_SURE or not same):
+    # (a post whose quote is in no item is only ever for review: nothing more to weigh)
+    if not sure and not quote_missing and (best >= CLEAR_SURE or not same):
         # A rival the post reports otherwise (figures of the same kind, another place) is
         # another event on the topic, not a competitor: without it the best may be sure.
         # (in rank order, up to the first real competitor: it blocks whatever is behind it)
@@ -452,8 +453,8 @@ def _match_similar(
                 sure, confidence, second, evidence, found = rule, raised, runner, shown, facts
                 told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
                 evidence.append(f"the post tells {told} otherwise: another event")
-    against = _against(commentary, index, doc) if sure else []
-    if sure and same:
+    against = _against(commentary, index, doc) if sure and not quote_missing else []
+    if sure and same and not quote_missing:
         # An item in another language with far more of the post's names and figures is
         # what it retells, not a translation of the best: the best is another event.
         foreign = next((d for _, d in ranked[1:4] if not index.same_language(d, language)), None)
