@@ -873,8 +873,8 @@ def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:
     head = body_text[:NAMES_CHARS]
     # English headlines capitalize every word: there, names come from the text.
     names = _capitalized(head if language == "en" else f"{title_text}. {head}", language)
-    title_words = figure_tokens(_text.tokenize(title_text))
-    body_words = figure_tokens(_text.tokenize(body_text))
+    title_words = figure_tokens(_text.tokenize(title_text), language)
+    body_words = figure_tokens(_text.tokenize(body_text), language)
     return language, title_words, body_words, names
 
 

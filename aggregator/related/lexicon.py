@@ -235,8 +235,10 @@ _DIGITS = re.compile(
     re.IGNORECASE,
 )
 
-_UNITS = {
-    # ru
+# Number words per language: a word that is a numeral in one language can be a common
+# word in another (Kazakh "он", ten, is the Russian pronoun "he"), so a text's words are
+# read as figures only in its own language.
+_RU_NUMBERS = {
     "ноль": 0, "один": 1, "одна": 1, "одно": 1, "одного": 1, "одной": 1, "одному": 1,
     "два": 2, "две": 2, "двух": 2, "двум": 2, "двумя": 2,
     "три": 3, "трех": 3, "трем": 3, "тремя": 3,
@@ -246,16 +248,6 @@ _UNITS = {
     "одиннадцать": 11, "двенадцать": 12, "тринадцать": 13, "четырнадцать": 14,
     "пятнадцать": 15, "шестнадцать": 16, "семнадцать": 17, "восемнадцать": 18,
     "девятнадцать": 19, "полтора": 1.5, "полторы": 1.5, "полутора": 1.5,
-    # kk
-    "бір": 1, "екі": 2, "үш": 3, "төрт": 4, "бес": 5, "алты": 6, "жеті": 7, "сегіз": 8,
-    "тоғыз": 9, "он": 10,
-    # en
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {
     "двадцать": 20, "двадцати": 20, "тридцать": 30, "тридцати": 30, "сорок": 40,
     "сорока": 40, "пятьдесят": 50, "пятидесяти": 50, "шестьдесят": 60, "шестидесяти": 60,
     "семьдесят": 70, "семидесяти": 70, "восемьдесят": 80, "восьмидесяти": 80,
@@ -263,14 +255,25 @@ _TENS = {
     "сто": 100, "ста": 100, "двести": 200, "двухсот": 200, "триста": 300, "трехсот": 300,
     "четыреста": 400, "четырехсот": 400, "пятьсот": 500, "пятисот": 500,
     "шестьсот": 600, "семьсот": 700, "восемьсот": 800, "девятьсот": 900,
+}  # fmt: skip
+# Oblique forms of the numerals in -ь: пятнадцати, двадцати.
+_RU_NUMBERS.update({w[:-1] + "и": v for w, v in list(_RU_NUMBERS.items()) if w.endswith("ть")})
+_KK_NUMBERS = {
+    "бір": 1, "екі": 2, "үш": 3, "төрт": 4, "бес": 5, "алты": 6, "жеті": 7, "сегіз": 8,
+    "тоғыз": 9, "он": 10,
     "жиырма": 20, "отыз": 30, "қырық": 40, "елу": 50, "алпыс": 60, "жетпіс": 70,
     "сексен": 80, "тоқсан": 90, "жүз": 100,
+}  # fmt: skip
+_EN_NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
-# Oblique forms of the numerals in -ь: пятнадцати, двадцати.
-_UNITS.update({w[:-1] + "и": v for w, v in list(_UNITS.items()) if w.endswith("ть")})
-_TENS.update({w[:-1] + "и": v for w, v in list(_TENS.items()) if w.endswith("ть")})
+_ALL_NUMBERS = {**_RU_NUMBERS, **_KK_NUMBERS, **_EN_NUMBERS}  # language unknown
+_NUMBERS = {"ru": _RU_NUMBERS, "kk": _KK_NUMBERS, "en": _EN_NUMBERS}
 _WORD_SCALES = {k: v for k, v in _SCALES.items() if k.isalpha() and len(k) > 1}
 
 
@@ -295,20 +298,22 @@ def mark_figures(text: str) -> str:
     return _DIGITS.sub(replace, text) if text else text
 
 
-def figure_tokens(tokens: Iterable[str]) -> list[str]:
+def figure_tokens(tokens: Iterable[str], language: str | None = None) -> list[str]:
     """Tokens with runs of number words made figures ("двадцать пять тысяч" -> n25000),
-    and a scale word after a figure folded in ("n3", "миллиона" -> n3000000)."""
+    and a scale word after a figure folded in ("n3", "миллиона" -> n3000000).
+    ``language`` (ru, kk, en): read only that language's number words; any other or
+    None: every language's."""
     tokens = list(tokens)
-    if _NUMBER_WORDS.isdisjoint(tokens):
+    numbers = _NUMBERS.get(language or "", _ALL_NUMBERS)
+    if numbers.keys().isdisjoint(tokens) and _WORD_SCALES.keys().isdisjoint(tokens):
         return tokens
     out: list[str] = []
     value: float | None = None
     for token in tokens:
-        unit = _UNITS.get(token)
-        tens = _TENS.get(token)
+        number = numbers.get(token)
         scale = _WORD_SCALES.get(token)
-        if unit is not None or tens is not None:
-            value = (value or 0) + (unit if unit is not None else tens)
+        if number is not None:
+            value = (value or 0) + number
             continue
         if scale is not None and (value is not None or (out and _is_figure(out[-1]))):
             if value is None:
@@ -323,9 +328,6 @@ def figure_tokens(tokens: Iterable[str]) -> list[str]:
     if value is not None:
         out.append(_figure(value))
     return out
-
-
-_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_WORD_SCALES)
 
 
 def _is_figure(token: str) -> bool:

@@ -35,6 +35,14 @@ def test_one_figure_has_one_spelling(a: str, b: str):
     assert figures(a) == figures(b) != []
 
 
+def test_a_number_word_is_a_figure_only_in_its_own_language():
+    # Kazakh "он" is ten; in Russian it is "he", in every other sentence.
+    assert figure_tokens(tokenize("он сказал"), "ru") == ["он", "сказал"]
+    assert figure_tokens(tokenize("он мың теңге"), "kk") == ["n10000", "теңге"]
+    assert figure_tokens(tokenize("one of two"), "en") == ["n1", "of", "n2"]
+    assert figure_tokens(tokenize("пять тысяч"), "ru") == ["n5000"]
+
+
 def test_small_and_decimal_figures_are_kept():
     assert figures("8 ракет и 1,5 процента") == ["n8", "n1p5"]
 
