@@ -71,6 +71,16 @@ def stored(key, source, title, *paragraphs, hours=0, link=None, item_id=None) ->
     return StoredItem(key, item, (source,), when, when, when)
 
 
+def filler() -> list[StoredItem]:
+    """A thousand earlier agency items, each with its own small figures: the store a
+    similarity match has to stand out from."""
+    return [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+
+
 def commentary(text="Редакция будет следить за тем, как это выполнят.", **fields) -> Commentary:
     fields.setdefault("title", "Стоп, снято!")
     fields.setdefault("published", DAY + timedelta(hours=5))
@@ -280,11 +290,7 @@ def test_a_retelling_is_confident_when_its_figures_are_in_its_item_and_not_in_a_
 def test_a_retelling_that_rounds_its_items_figures_is_confident_over_a_same_day_rival():
     # "шестьсот двенадцать тысяч" for 612 340: the round figure is the exact one's, and
     # the rival on the same topic, the same day, has other figures.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     resale = (
         "Средняя стоимость квадратного метра на вторичном рынке жилья Астаны в первом квартале "
         "составила 612 340 тенге, что на 9% больше, чем в конце прошлого года, следует из "
@@ -314,11 +320,7 @@ def test_a_retelling_that_rounds_its_items_figures_is_confident_over_a_same_day_
 
 def test_a_retelling_of_a_reprinted_item_is_confident_and_names_either_copy():
     # Another outlet reprinted the lead word for word: the two are one text, not rivals.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     boxing = (
         "Казахстанский боксер Данияр Елеусинов нокаутировал американца Маркуса Брауна в "
         "девятом раунде и завоевал пояс чемпиона мира по версии WBA в полусреднем весе. Бой "
@@ -344,11 +346,7 @@ def test_a_retelling_of_a_reprinted_item_is_confident_and_names_either_copy():
 
 @pytest.fixture(scope="module")
 def rescue() -> MatchIndex:
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     rescue = (
         "Спасатели эвакуировали группу туристов, застрявших на леднике Богдановича в горах "
         "Заилийского Алатау. Их спускали всю ночь, пострадавших нет, сообщили в ДЧС Алматы. "
@@ -414,11 +412,7 @@ FLOOD_RETOLD = (
 
 @pytest.fixture(scope="module")
 def flood() -> MatchIndex:
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     items = [
         *earlier,
         stored("flood-kazinform", "kazinform", "Паводок в Атбасарском районе: подтоплены 312 домов",
@@ -513,11 +507,7 @@ def test_a_russian_retelling_of_an_english_only_item_is_confident_on_its_names_a
 def test_a_russian_item_on_another_event_does_not_keep_a_kazakh_source_from_being_confident():
     # The Russian item is about the same kind of news (a park's tickets) and worded close to
     # the post, but has none of its names and figures: it is not the event told in Russian.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     charyn = (
         "Шарын ұлттық табиғи паркіне кіру ақысы 1 сәуірден бастап ересектер үшін 2000 теңгеге "
         "дейін өсті, деп хабарлады парк әкімшілігі. Қаражат Күл шатқалындағы жолдарды жөндеуге "
@@ -720,11 +710,7 @@ FIRE = (
 
 @pytest.fixture(scope="module")
 def fire() -> MatchIndex:
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     items = [
         *earlier,
         stored("fire", "24kz", "В Костанайской области горело 1 200 гектаров степи", FIRE),
@@ -770,11 +756,7 @@ def test_one_figure_of_another_event_beside_the_items_own_is_no_evidence_against
 def test_a_span_of_time_told_otherwise_is_no_evidence_against():
     # "за двенадцать часов" may be the item's "с 6 до 18 часов": spans of time are retold,
     # areas and distances are not.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     timed = FIRE.replace("потушен", "с 6 до 18 часов тушили")
     items = [*earlier, stored("fire", "24kz", "В Костанайской области горела степь", timed)]
     retold = (
@@ -799,11 +781,7 @@ def test_a_post_on_a_fire_in_another_district_of_the_region_is_not_confident(fir
 
 
 def test_a_post_on_another_grade_of_fuel_is_not_confident_on_the_first_grades_item():
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     ai92 = (
         "С 14 апреля на автозаправочных станциях Костанайской области бензин АИ-92 подорожал "
         "до 215 тенге за литр, сообщили в департаменте Агентства по защите и развитию "
@@ -833,11 +811,7 @@ RETURN_HOME = (
 
 @pytest.fixture(scope="module")
 def return_home() -> MatchIndex:
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     items = [
         *earlier,
         stored("return", "zakon", "Жители Хлебодаровки возвращаются домой", RETURN_HOME),
@@ -878,11 +852,7 @@ def test_a_retelling_that_recalls_a_figure_of_its_own_item_stays_confident(retur
 def test_a_rival_the_post_reports_otherwise_is_another_event_not_a_competitor():
     # The post retells the Burabay fire, told in English only; the Russian item of the day
     # before is another fire (other hectares, other crews): it does not stand in the way.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     burabay = (
         "Firefighters have contained a forest fire that burned 42 hectares of pine forest in "
         "the Burabay national park. More than 300 people, 48 vehicles and a Be-200 "
@@ -908,11 +878,7 @@ def test_a_rival_the_post_reports_otherwise_is_another_event_not_a_competitor():
 def test_a_rival_that_is_the_earlier_report_the_post_recalls_does_not_compete():
     # The news is told in Kazakh only; the Russian item of the day before is the report
     # the post says it wrote about yesterday.
-    earlier = [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
+    earlier = filler()
     compensation = (
         "Ақтөбе облысы Хлебодаровка ауылында су басқан үйлердің иелері әкімдік берген 50 АЕК "
         "көмек тым аз екенін айтып, шығынды толық өтеуді талап етіп отыр. «Үйдің қабырғасы "
@@ -967,14 +933,6 @@ def test_a_retelling_whose_common_figures_are_all_in_its_item_together_is_confid
     found = match(MatchIndex.build(items), commentary(text=retold, title="Карта в чужих руках"))
     assert found.keys == ("droppers",) and found.confident
     assert found.evidence[-1] == "sure: the figures of its news together in it alone"
-
-
-def filler() -> list[StoredItem]:
-    return [
-        stored(f"report-{n}", "zakon", f"Сводка {n}",
-               f"Обзор {n}: {n + 100} событий недели, квартал {n % 40}.", hours=-240 - n)
-        for n in range(1000)
-    ]  # fmt: skip
 
 
 BREAD = (
