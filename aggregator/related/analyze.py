@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import chain, repeat
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -25,6 +24,7 @@ from aggregator.related.changes import version_of
 from aggregator.related.lexicon import (
     expand_abbreviations,
     figure_tokens,
+    figure_words,
     mark_figures,
     skeleton,
 )
@@ -159,8 +159,8 @@ def parse_batch(docs: Sequence[Document]) -> Batch:
     (a test checks), counted by numpy over the whole batch instead of text by text."""
     groups: dict[str, list] = {}
     for doc in docs:
-        language, title_words, body_words, names = _words_of(doc)
-        groups.setdefault(language, []).append((doc, title_words, body_words, names))
+        language, title_text, body_text, names = _texts_of(doc)
+        groups.setdefault(language, []).append((doc, title_text, body_text, names))
     batches = [_Words.of(language).batch(texts) for language, texts in groups.items()]
     if len(batches) == 1:
         return batches[0]
@@ -176,7 +176,7 @@ class _Words:
 
     _tables: dict[str, _Words] = {}
     _ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "skeleton_hash", "has_skeleton")
-    _ARRAYS += ("stop", "figure", "figure_hash")
+    _ARRAYS += ("stop", "figure", "figure_hash", "numeric")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -193,6 +193,12 @@ class _Words:
         self.stop = np.zeros(size, bool)
         self.figure = np.zeros(size, bool)
         self.figure_hash = np.zeros(size, np.int64)
+        self.numeric = np.zeros(size, bool)  # a word figure_tokens reads
+        self.figure_words = figure_words(language)
+        # The forms' token hashes (text.words.token_hashes), sorted, and their numbers:
+        # a batch's tokens are looked up by hash (tokenize_batch), not by string.
+        self.known = np.zeros(0, np.int64)
+        self.known_number = np.zeros(0, np.int64)
 
     @classmethod
     def of(cls, language: str) -> _Words:
@@ -208,7 +214,8 @@ class _Words:
             self._add([w for w in dict.fromkeys(words) if w in missing])
         return np.fromiter(map(number.__getitem__, words), np.int64, len(words))
 
-    def _add(self, words: list[str]) -> None:
+    def _add(self, words: list[str], hashes: np.ndarray | None = None) -> None:
+        """New word forms into the table (``hashes``: their token hashes, if known)."""
         first = len(self.number)
         end = first + len(words)
         if end > len(self.word_hash):
@@ -235,6 +242,14 @@ class _Words:
                 self.prefix_hash[np.array(prefixed) + first] = _term_hashes(prefixes)
         stop = self.stop_words
         self.stop[first:end] = np.fromiter(map(stop.__contains__, words), bool, len(words))
+        numeric = self.figure_words
+        self.numeric[first:end] = np.fromiter(map(numeric.__contains__, words), bool, len(words))
+        if hashes is None:
+            hashes = _text.token_hashes(words)
+        order = np.argsort(hashes)
+        at = np.searchsorted(self.known, hashes[order])
+        self.known = np.insert(self.known, at, hashes[order])
+        self.known_number = np.insert(self.known_number, at, order + first)
         figure = self.figure[first:end]
         figure[:] = np.fromiter(
             (word[0] == "n" and word[1:2].isdigit() for word in words), bool, len(words)
@@ -243,16 +258,18 @@ class _Words:
             at = np.flatnonzero(figure)
             self.figure_hash[at + first] = _term_hashes([words[i] for i in at.tolist()])
 
-    def batch(self, texts: list[tuple[Document, list[str], list[str], set[str]]]) -> Batch:
-        """The :class:`Batch` of texts of this language: (document, title words,
-        text words, names) each.
+    def batch(self, texts: list[tuple[Document, str, str, set[str]]]) -> Batch:
+        """The :class:`Batch` of texts of this language: (document, title, text,
+        names: :func:`_texts_of`) each.
 
-        All at once: the batch's new word forms go into the table in one go, its words
-        become word numbers in one pass, and terms are numbered in the batch's table
-        (``terms``, sorted hashes) by word form, not by hash row by row."""
+        All at once: the batch's texts are tokenized together, its new word forms go
+        into the table in one go, its words become word numbers in one pass, and
+        terms are numbered in the batch's table (``terms``, sorted hashes) by word
+        form, not by hash row by row."""
         n = len(texts)
-        title_ids, title_doc = self._numbered([title for _, title, _, _ in texts])
-        body_ids, body_doc = self._numbered([body for _, _, body, _ in texts])
+        (title_ids, title_doc), (body_ids, body_doc) = self._numbered(
+            [text for _, title, body, _ in texts for text in (title, body)]
+        )
         number = self.number
         name_keys = np.array(
             sorted(
@@ -278,7 +295,7 @@ class _Words:
         sketches = self._sketches(
             np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
         )
-        text_hashes = _hash_all([" ".join(title + ["|"] + body) for _, title, body, _ in texts])
+        text_hashes = _hash_all(self._joined(title_ids, title_doc, body_ids, body_doc, n))
         # Made anew, not by dataclasses.replace (several times slower).
         docs = [
             Document(d.key, d.published, "", "", d.tags, d.language, d.link, d.version, h, sketch)
@@ -296,21 +313,79 @@ class _Words:
             terms=terms,
         )
 
-    def _numbered(self, texts: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """(word numbers, text number of each) of texts' words, all in a row."""
-        words = list(chain.from_iterable(texts))
-        number = self.number
-        # One look-up a word, new forms -1; then the new forms, in the order first
-        # seen (a form's number only needs to be the same within this process).
-        ids = np.fromiter(map(number.get, words, repeat(-1)), np.int64, len(words))
-        new = np.flatnonzero(ids < 0)
+    def _numbered(
+        self, texts: list[str]
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """(word numbers, text number of each) of the words of titles and of texts, all
+        in a row: ``texts`` is title, text, title, text... of each document.  Tokenized
+        all at once (text.words.tokenize_batch), the tokens looked up by hash; a text
+        holding number words goes through figure_tokens, as _words_of does."""
+        tokens = _text.tokenize_batch(texts)
+        order = np.argsort(tokens.hashes)
+        hashes = tokens.hashes[order]
+        first = np.ones(len(hashes), bool)
+        np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
+        distinct = hashes[first]
+        at = np.minimum(np.searchsorted(self.known, distinct), len(self.known) - 1)
+        numbers = np.full(len(distinct), -1, np.int64)
+        if len(self.known):
+            found = self.known[at] == distinct
+            numbers[found] = self.known_number[at[found]]
+        new = np.flatnonzero(numbers < 0)
         if len(new):
-            self._add(list(dict.fromkeys(map(words.__getitem__, new.tolist()))))
-            ids[new] = np.fromiter(
-                map(number.__getitem__, map(words.__getitem__, new.tolist())), np.int64, len(new)
-            )
-        sizes = np.fromiter(map(len, texts), np.int64, len(texts))
-        return ids, np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+            end = len(self.number) + len(new)
+            self._add(tokens.words(order[first][new]), distinct[new])
+            numbers[new] = np.arange(end - len(new), end)
+        ids = np.empty(len(hashes), np.int64)
+        ids[order] = numbers[np.cumsum(first) - 1]
+        text = tokens.text
+        numeric = np.flatnonzero(self.numeric[ids])
+        if len(numeric):
+            ids, text = self._figures(ids, text, np.unique(text[numeric]))
+        title = (text & 1) == 0
+        return (ids[title], text[title] >> 1), (ids[~title], text[~title] >> 1)
+
+    def _figures(
+        self, ids: np.ndarray, text: np.ndarray, numeric: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(word numbers, text numbers) with the texts ``numeric`` (their numbers,
+        sorted) read by figure_tokens: number words made figures."""
+        bounds = np.searchsorted(text, np.stack([numeric, numeric + 1]))
+        words = self.words
+        ids_parts, text_parts = [], []
+        done = 0
+        for t, start, stop in zip(numeric.tolist(), *bounds.tolist(), strict=True):
+            tokens = [words[i] for i in ids[start:stop].tolist()]
+            figured = figure_tokens(tokens, self.language)
+            if figured == tokens:
+                continue
+            ids_parts += [ids[done:start], self.ids(figured)]
+            text_parts += [text[done:start], np.full(len(figured), t, np.int64)]
+            done = stop
+        if not done:
+            return ids, text
+        return concat([*ids_parts, ids[done:]]), concat([*text_parts, text[done:]])
+
+    def _joined(
+        self,
+        title_ids: np.ndarray,
+        title_doc: np.ndarray,
+        body_ids: np.ndarray,
+        body_doc: np.ndarray,
+        n: int,
+    ) -> list[str]:
+        """Each document's words joined as _signature joins them (title, "|", text)."""
+        words = self.words
+        title = [words[i] for i in title_ids.tolist()]
+        body = [words[i] for i in body_ids.tolist()]
+        title_ends = np.cumsum(np.bincount(title_doc, minlength=n)).tolist()
+        body_ends = np.cumsum(np.bincount(body_doc, minlength=n)).tolist()
+        joined = []
+        t = b = 0
+        for title_end, body_end in zip(title_ends, body_ends, strict=True):
+            joined.append(" ".join(title[t:title_end] + ["|"] + body[b:body_end]))
+            t, b = title_end, body_end
+        return joined
 
     def _counted(
         self, ids: np.ndarray, doc: np.ndarray, name_keys: np.ndarray, limit: int | None
@@ -864,6 +939,15 @@ def analyze_with_signature(
 def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:
     """(language, title words, text words, the words that are names): the tokens,
     abbreviations spelled out and figures in one spelling."""
+    language, title_text, body_text, names = _texts_of(doc)
+    title_words = figure_tokens(_text.tokenize(title_text), language)
+    body_words = figure_tokens(_text.tokenize(body_text), language)
+    return language, title_words, body_words, names
+
+
+def _texts_of(doc: Document) -> tuple[str, str, str, set[str]]:
+    """(language, title, text, the words that are names) before tokenizing: the
+    abbreviations spelled out and the figures in digits marked."""
     language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
     language = "kk" if language == "kz" else language
     if language not in _text.STOP_WORDS:
@@ -873,9 +957,7 @@ def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:
     head = body_text[:NAMES_CHARS]
     # English headlines capitalize every word: there, names come from the text.
     names = _capitalized(head if language == "en" else f"{title_text}. {head}", language)
-    title_words = figure_tokens(_text.tokenize(title_text), language)
-    body_words = figure_tokens(_text.tokenize(body_text), language)
-    return language, title_words, body_words, names
+    return language, title_text, body_text, names
 
 
 _PREFIX_FROM = 6  # words this long also count by their first letters

@@ -15,6 +15,7 @@ __all__ = [
     "ABBREVIATIONS",
     "expand_abbreviations",
     "figure_tokens",
+    "figure_words",
     "is_figure",
     "mark_figures",
     "skeleton",
@@ -328,6 +329,13 @@ def figure_tokens(tokens: Iterable[str], language: str | None = None) -> list[st
     if value is not None:
         out.append(_figure(value))
     return out
+
+
+def figure_words(language: str | None = None) -> frozenset[str]:
+    """The words :func:`figure_tokens` reads for ``language`` (its number words and the
+    scale words): tokens holding none of them come back from it unchanged."""
+    numbers = _NUMBERS.get(language or "", _ALL_NUMBERS)
+    return frozenset(numbers.keys() | _WORD_SCALES.keys())
 
 
 def _is_figure(token: str) -> bool:

@@ -94,7 +94,8 @@ _KAZAKH = re.compile(f"[{KAZAKH_LETTERS}]")
 
 # Removed outright: they sit inside words. Soft hyphen, zero-width space/joiners,
 # word joiner, BOM, combining grave/acute (Russian stress marks: "за́мок").
-_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301]")
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 
 # Latin letters that look like Cyrillic ones (upper or lower case), for repairing
 # tokens that mix the two scripts.
@@ -447,3 +448,247 @@ def normalize_for_quote(text: str) -> str:
     if not text:
         return ""
     return _NOT_WORD.sub(" ", _fold(text)).strip()
+
+
+# --- many texts at once ---------------------------------------------------------
+
+
+class TokenBatch:
+    """The tokens of many texts (:func:`tokenize_batch`): for each, its hash
+    (:func:`token_hashes`: equal tokens, equal hashes) and its text's number, the texts
+    in order and each text's tokens in order; :meth:`words` gives tokens as strings."""
+
+    def __init__(self, hashes, text, where, parts: list) -> None:
+        self.hashes = hashes  # int64
+        self.text = text  # int64, ascending
+        # Where each token's string is: part << 40 | its number in that part; a part
+        # is (folded code units, starts, lengths) or a list of strings.
+        self._where = where
+        self._parts = parts
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def words(self, at) -> list[str]:
+        """The tokens at positions ``at`` (an integer array), as strings."""
+        import numpy as np
+
+        where = self._where[at]
+        part = where >> 40
+        words: list[str] = [""] * len(where)
+        for p in np.unique(part).tolist():
+            picked = np.flatnonzero(part == p)
+            local = (where[picked] & _LOW40).tolist()
+            source = self._parts[p]
+            if isinstance(source, list):
+                found = [source[i] for i in local]
+            else:
+                units, starts, lengths = source
+                if not isinstance(units, str):
+                    # Surrogates (only in texts left to tokenize) made spaces, so that
+                    # one code unit stays one character.
+                    units = np.where((units >> 11) == 0x1B, 32, units).astype(np.uint16)
+                    units = units.tobytes().decode("utf-16-le")
+                    self._parts[p] = (units, starts, lengths)
+                found = [
+                    units[start : start + size]
+                    for start, size in zip(
+                        starts[local].tolist(), lengths[local].tolist(), strict=True
+                    )
+                ]
+            for i, word in zip(picked.tolist(), found, strict=True):
+                words[i] = word
+        return words
+
+
+_LOW40 = (1 << 40) - 1
+
+
+def tokenize_batch(texts: Sequence[str]) -> TokenBatch:
+    """:func:`tokenize` of each text, as one :class:`TokenBatch`: the same tokens (a
+    test checks), found by numpy over the texts' code units (folded by a table, word
+    characters told by a table) instead of by a pattern and a string each.  Texts the
+    tables cannot fold alone (not in NFC; with a character past the BMP, İ or Σ,
+    whose lowercase depends on more than itself, a character folding removes, or
+    Latin and Cyrillic letters side by side) are tokenized by :func:`tokenize`."""
+    import numpy as np
+
+    n = len(texts)
+    # Not in NFC: tokenize normalizes such a text first.
+    slow = {
+        i
+        for i, text in enumerate(texts)
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text)
+    }
+    hashes: list = []
+    numbers: list = []
+    where: list = []
+    parts: list = []
+    first = 0
+    while first < n:  # slices of ~1,000,000 characters: the arrays stay small
+        last, size = first, 0
+        while last < n and (last == first or size + len(texts[last]) < _SLICE_CHARS):
+            size += len(texts[last]) + 1
+            last += 1
+        h, text, starts, lengths, units = _fast_tokens(texts, first, last, slow)
+        hashes.append(h)
+        numbers.append(text)
+        where.append(len(parts) << 40 | np.arange(len(h), dtype=np.int64))
+        parts.append((units, starts, lengths))
+        first = last
+    if slow:
+        words: list[str] = []
+        owners: list[int] = []
+        for i in sorted(slow):
+            tokens = tokenize(texts[i])
+            words += tokens
+            owners += [i] * len(tokens)
+        hashes.append(token_hashes(words))
+        numbers.append(np.array(owners, np.int64))
+        where.append(len(parts) << 40 | np.arange(len(words), dtype=np.int64))
+        parts.append(words)
+    joined = [concatenated(a) for a in (hashes, numbers, where)]
+    if slow:
+        order = np.argsort(joined[1], kind="stable")
+        joined = [a[order] for a in joined]
+    return TokenBatch(*joined, parts)
+
+
+def concatenated(arrays: list):
+    import numpy as np
+
+    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+
+
+_SLICE_CHARS = 1_000_000
+
+
+def _fast_tokens(texts: Sequence[str], first: int, last: int, slow: set[int]):
+    """(hashes, text numbers, starts, lengths, folded code units) of the tokens of
+    ``texts[first:last]`` (see :func:`tokenize_batch`), but those of the texts in
+    ``slow`` and of the texts it adds there (the tables cannot fold them alone)."""
+    import numpy as np
+
+    fold, kind = _code_tables()
+    chosen = texts[first:last]
+    joined = "\0".join(chosen)
+    data = joined.encode("utf-16-le", "surrogatepass")
+    sizes = np.fromiter(map(len, chosen), np.int64, len(chosen)) + 1
+    offsets = np.cumsum(sizes) - sizes  # where each text starts
+    flagged = {i for i in slow if first <= i < last}
+    if len(data) == 2 * len(joined):
+        codes = np.frombuffer(data, np.uint16)
+    else:  # characters past the BMP: their texts are tokenize's
+        wide = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).copy()
+        past = np.flatnonzero(wide > 0xFFFF)
+        flagged.update((first + np.searchsorted(offsets, past, "right") - 1).tolist())
+        wide[past] = 0
+        codes = wide.astype(np.uint16)
+    kinds = kind[codes]
+    odd = np.flatnonzero(kinds & (_IS_SPECIAL | _IS_REMOVED))
+    before, after = kinds[:-1], kinds[1:]
+    # A Latin letter (bit 2, shifted to 4) beside a Cyrillic one (bit 4).
+    pairs = np.flatnonzero((((before << 1) & after) | ((after << 1) & before)) & _IS_CYRILLIC)
+    if len(odd) or len(pairs):
+        at = np.concatenate([odd, pairs])
+        flagged.update((first + np.searchsorted(offsets, at, "right") - 1).tolist())
+    inside = (kinds & _IS_WORD).view(bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], inside, [False]]).view(np.int8)))
+    starts, lengths = edges[::2], edges[1::2] - edges[::2]
+    long = lengths >= 2
+    starts, lengths = starts[long], lengths[long]
+    text = first + np.searchsorted(offsets, starts, "right") - 1
+    if flagged:
+        keep = ~np.isin(text, list(flagged))
+        starts, lengths, text = starts[keep], lengths[keep], text[keep]
+        slow.update(flagged)
+    folded = fold[codes]
+    return _span_hashes(folded, starts, lengths), text, starts, lengths, folded
+
+
+def token_hashes(words: Sequence[str]):
+    """The hash of each token (none holding a NUL character), as an int64 array: a
+    polynomial of its code points modulo 2**64, its length and MurmurHash3's
+    finalizer mixed in; what :class:`TokenBatch` gives for the same token."""
+    import numpy as np
+
+    if not words:
+        return np.zeros(0, np.int64)
+    codes = np.frombuffer(("\0".join(words)).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lengths = np.fromiter(map(len, words), np.int64, len(words))
+    starts = np.cumsum(lengths + 1) - lengths - 1
+    return _span_hashes(codes, starts, lengths)
+
+
+def _span_hashes(codes, starts, lengths):
+    """The hashes of the spans (starts, lengths) of code units: sum of c * M**i over a
+    span's units, by differences of one running sum over all of them (each weighed
+    by M**position) brought down by M**-start."""
+    import numpy as np
+
+    if not len(starts):
+        return np.zeros(0, np.int64)
+    size = len(codes)
+    if len(_POWERS[0]) <= size:
+        grown = max(size + 1, 2 * len(_POWERS[0]))
+        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
+            powers = np.full(grown, base, np.uint64)
+            powers[0] = 1
+            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
+    power, inverse = _POWERS
+    running = np.zeros(size + 1, np.uint64)
+    np.multiply(codes, power[:size], out=running[1:])
+    np.cumsum(running, out=running)
+    h = running[starts + lengths] - running[starts]
+    h *= inverse[starts]
+    h ^= lengths.astype(np.uint64)
+    shift = np.uint64(33)
+    h ^= h >> shift
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> shift
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> shift
+    return h.view(np.int64)
+
+
+_MULTIPLIER = 0x9E3779B97F4A7C15
+_INVERSE = pow(_MULTIPLIER, -1, 1 << 64)
+_POWERS: list = [[], []]  # _MULTIPLIER**i, _INVERSE**i
+# A code unit's kind, bits: a word character (\w but "_") once folded, a Latin
+# letter a-z once folded, a Cyrillic one, removed by folding, folded differently in
+# its text than alone.
+_IS_WORD, _IS_LATIN, _IS_CYRILLIC, _IS_REMOVED, _IS_SPECIAL = 1, 2, 4, 8, 16
+
+
+def _code_tables():
+    """By code unit (of the BMP): its folded one (lowercase, ``ё`` -> ``е``), and its
+    kind (bits above).  Made when first needed (~0.1 s)."""
+    if _TABLES:
+        return _TABLES
+    import numpy as np
+
+    size = 0x10000
+    fold = np.arange(size, dtype=np.uint16)
+    kind = np.zeros(size, np.uint8)
+    for code in range(size):
+        char = chr(code)
+        lower = char.lower()
+        if len(lower) != 1 or 0xD800 <= code < 0xE000:
+            kind[code] = _IS_SPECIAL
+            continue
+        folded = lower.replace("ё", "е")
+        fold[code] = ord(folded)
+        if folded.isalnum():  # what \w matches, but "_" (a separator here)
+            kind[code] |= _IS_WORD
+        if "a" <= folded <= "z":
+            kind[code] |= _IS_LATIN
+        elif folded in _CYRILLIC_LETTERS:
+            kind[code] |= _IS_CYRILLIC
+    kind[ord("Σ")] = _IS_SPECIAL  # final or not: its lowercase depends on the next letter
+    for char in _INVISIBLE:
+        kind[ord(char)] = _IS_REMOVED
+    _TABLES.extend([fold, kind])
+    return _TABLES
+
+
+_TABLES: list = []

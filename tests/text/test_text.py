@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from aggregator.text.html import lead, plain_text, shorten
@@ -13,7 +15,9 @@ from aggregator.text.words import (
     normalize_for_quote,
     stem_tokens,
     stem_words,
+    token_hashes,
     tokenize,
+    tokenize_batch,
 )
 
 
@@ -82,6 +86,35 @@ def test_tokenize_removes_soft_hyphens_and_stress_marks_inside_words():
 def test_tokenize_repairs_latin_look_alikes_inside_cyrillic_words():
     # "Kазахстан" with a Latin K, "Aстана" with a Latin A.
     assert tokenize("Kазахстан Aстана iPhone") == ["казахстан", "астана", "iphone"]
+
+
+def test_tokenize_batch_gives_each_texts_tokens_as_tokenize_does():
+    # Among them what the batch's tables cannot fold alone: İ and Σ (their lowercase
+    # depends on more than the letter), a letter past the BMP, stress marks, a text
+    # not in NFC, Latin beside Cyrillic; and NUL, the batch's own separator.
+    texts = [
+        "В 2026 году Ёлка-2 и «Қазақстан»!",
+        "",
+        "Kазахстан Aстана iPhone",
+        "İstanbul ΣΟΦΙΑΣ σοφίας",
+        "𝐀lpha 😀 word",
+        "Пре\u00adзидент за\u0301мок",
+        "e\u0301cole cafe\u0301",
+        "foo_bar\x00baz Ⅻ ǅemal \u212aelvin",
+    ]
+    rng = random.Random(11)
+    alphabet = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБЁЖЯәғқңөұүһіӘabcxyzABXYZ019 _.,-«»"
+    alphabet += "\u00ad\u0301İΣσς😀é\x00"
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(3000)]
+    batch = tokenize_batch(texts)
+    words = batch.words(range(len(batch)))
+    by_text: list[list[str]] = [[] for _ in texts]
+    for text, word in zip(batch.text.tolist(), words, strict=True):
+        by_text[text].append(word)
+    assert by_text == [tokenize(text) for text in texts]
+    # Equal tokens, equal hashes, whichever way they were found.
+    assert token_hashes(words).tolist() == batch.hashes.tolist()
+    assert len(set(batch.hashes.tolist())) == len(set(words))
 
 
 # --- detect_language ----------------------------------------------------------
