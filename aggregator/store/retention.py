@@ -12,6 +12,12 @@ fetch since that found the feed unchanged (a 304, or the same body: the source's
 success), because such a fetch is the source saying it still lists them.  Counting
 only parsed fetches would prune what a quiet feed keeps listing, and bring it back as
 new items when the feed next changes.
+
+The store applies the same rule in SQL (``listed_since_sql``, and the read and the
+re-check built from it, ``OLD_LISTINGS`` and ``STILL_UNLISTED``): they are here beside
+the Python so that the two are read and changed together, and
+tests/store/test_retention.py checks on a table of cases, against real stores of both
+backends, that they decide alike.
 """
 
 from __future__ import annotations
@@ -20,7 +26,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Listing", "expired", "last_listed", "unlisted_since"]
+__all__ = [
+    "OLD_LISTINGS",
+    "STILL_UNLISTED",
+    "Listing",
+    "expired",
+    "last_listed",
+    "listed_since_sql",
+    "unlisted_since",
+]
 
 
 @dataclass(frozen=True)
@@ -70,3 +84,44 @@ def expired(
         for key, source_ids in unlisted.items()
         if not any(key in newest.get(source_id, ()) for source_id in source_ids)
     )
+
+
+# -- the same rule in SQL (placeholders in pyformat: the store's dialect converts them) --
+
+
+def listed_since_sql(listing: str, source: str, cutoff: str = "%(cutoff)s") -> str:
+    """``last_listed(listing) >= cutoff`` as an SQL condition, for ``listing`` a row of
+    item_sources and ``source`` its source's row of sources: true when the source has
+    listed the item since the cutoff; false or NULL (a NULL listed_at or last_success
+    counts as no confirmation, as None does in ``last_listed``) when not."""
+    return (
+        f"({listing}.last_seen >= {cutoff} OR ({listing}.last_seen = {source}.listed_at "
+        f"AND {source}.last_success >= {cutoff}))"
+    )
+
+
+# Every listing (``Listing``'s fields, in order) of each item published before the
+# cutoff that some source has not listed since it: what ``unlisted_since`` needs.  The
+# scan of item_sources finds no such listing in one pass on most runs (every item a
+# feed lists was seen at its last parsed fetch); those a quiet source confirmed since
+# the cutoff are not read.
+OLD_LISTINGS = f"""
+    SELECT s.item_key, s.source_id, i.published, s.last_seen, src.listed_at, src.last_success
+    FROM item_sources s
+    JOIN items i ON i.key = s.item_key
+    JOIN sources src ON src.id = s.source_id
+    WHERE i.published < %(cutoff)s AND s.item_key IN (
+        SELECT o.item_key FROM item_sources o JOIN sources os ON os.id = o.source_id
+        WHERE o.last_seen < %(cutoff)s
+        AND CASE WHEN {listed_since_sql("o", "os")} THEN 0 ELSE 1 END = 1
+    )
+"""
+# ``unlisted_since`` again, as the condition of a DELETE FROM items: at the delete, a
+# writer that committed since prune read the listings (another host's fetch,
+# PostgreSQL) may have listed the item again.
+STILL_UNLISTED = f"""
+    published < %(cutoff)s AND NOT EXISTS (
+        SELECT 1 FROM item_sources s JOIN sources src ON src.id = s.source_id
+        WHERE s.item_key = items.key AND {listed_since_sql("s", "src")}
+    )
+"""

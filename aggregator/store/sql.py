@@ -524,7 +524,7 @@ class SQLStorage:
             # Most runs find no listing older than the cutoff (every item a feed still
             # lists was just seen) and read nothing more; a quiet feed's last listing is
             # read once it is older, and kept by its confirmations.
-            cur.execute(d.sql(_OLD_LISTINGS), {"cutoff": cutoff})
+            cur.execute(d.sql(retention.OLD_LISTINGS), {"cutoff": cutoff})
             listings = [
                 retention.Listing(key, source, read(published), read(seen), read_or_none(listed),
                                   read_or_none(confirmed))
@@ -534,7 +534,10 @@ class SQLStorage:
             if unlisted:
                 listed_by = {s for ids in unlisted.values() for s in ids}
                 gone = retention.expired(unlisted, self._newest(cur, listed_by, keep_latest))
-                delete = f"DELETE FROM items WHERE {d.in_list('key', '%(keys)s')} {_STILL_UNLISTED}"
+                delete = (
+                    f"DELETE FROM items WHERE {d.in_list('key', '%(keys)s')} "
+                    f"AND {retention.STILL_UNLISTED}"
+                )
                 for start in range(0, len(gone), _DELETE_BATCH):
                     keys = d.list_value(gone[start : start + _DELETE_BATCH])
                     deleted += cur.execute(d.sql(delete), {"keys": keys, "cutoff": cutoff}).rowcount
@@ -613,33 +616,6 @@ _UPDATE_ITEM = (
     )
     + " WHERE key = %(key)s"
 )
-# Every listing of each item that is older than the cutoff and that some source last
-# listed before it (retention.Listing's fields).  The scan of item_sources finds no
-# such listing in one pass on most runs; the listings a quiet source confirmed since
-# the cutoff (retention.last_listed) are not read.
-_OLD_LISTINGS = """
-    SELECT s.item_key, s.source_id, i.published, s.last_seen, src.listed_at, src.last_success
-    FROM item_sources s
-    JOIN items i ON i.key = s.item_key
-    JOIN sources src ON src.id = s.source_id
-    WHERE i.published < %(cutoff)s AND s.item_key IN (
-        SELECT o.item_key FROM item_sources o JOIN sources os ON os.id = o.source_id
-        WHERE o.last_seen < %(cutoff)s AND CASE
-            WHEN o.last_seen = os.listed_at AND os.last_success >= %(cutoff)s THEN 0 ELSE 1
-        END = 1
-    )
-"""
-# retention.py's rule again at the delete: a writer that committed since prune read
-# the listings (another host's fetch, PostgreSQL) may have listed the item again.
-_STILL_UNLISTED = """
-    AND published < %(cutoff)s AND NOT EXISTS (
-        SELECT 1 FROM item_sources s JOIN sources src ON src.id = s.source_id
-        WHERE s.item_key = items.key AND (
-            s.last_seen >= %(cutoff)s
-            OR (s.last_seen = src.listed_at AND src.last_success >= %(cutoff)s)
-        )
-    )
-"""
 _DELETE_BATCH = 500
 _INSERT_ITEM_SOURCE = (
     "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
