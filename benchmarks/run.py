@@ -468,6 +468,11 @@ class Ours:
     def base(self) -> list[str]:
         return [str(self.exe), "--config", str(self.config), "--db", str(self.db)]
 
+    def timed(self, out: Path, command: list[str]) -> list[str]:
+        """``aggregator <command>`` through stages.py: the same process, with the time of
+        each stage of a run written to ``out`` (JSON)."""
+        return [str(self.python), str(BENCH / "stages.py"), str(out), *self.base()[1:], *command]
+
     def count(self) -> dict:
         cmd = [
             self.python,
@@ -1025,8 +1030,12 @@ def cron_100k(args: argparse.Namespace) -> dict:
             row["files_removed"] = sorted(set(before) - set(after))
         results.append(row)
         rewritten = len(row.get("files_rewritten", ()))
-        print(f"  ours {label:12} {m.wall_seconds:7.2f} s  {m.peak_rss_mb:6.1f} MB  "
-              f"files rewritten {rewritten}  {extra}", file=sys.stderr)  # fmt: skip
+        shown = {k: v for k, v in extra.items() if k != "stages"}
+        print(f"  ours {label:12} {m.wall_seconds:7.2f} s  {m.cpu_seconds:6.2f} s CPU  "
+              f"{m.peak_rss_mb:6.1f} MB  files rewritten {rewritten}  {shown}",
+              file=sys.stderr)  # fmt: skip
+        if extra.get("stages"):
+            print("    " + _stage_line(extra["stages"]), file=sys.stderr)
         return row
 
     with FeedServer(corpus_dir) as server:
@@ -1067,18 +1076,20 @@ def cron_100k(args: argparse.Namespace) -> dict:
             note("first run", measure([*ours.base(), "run", "--all"]))
             shutil.copytree(state, snapshot)
         ours = Ours(exe, config, keep=True)  # the stored state stays
+        stages = workdir / "stages.json"
         for _ in range(args.repeat):
             _restore(snapshot, state)
             server.stats(reset=True)
             before = _mtimes(state)
-            m = measure([*ours.base(), "run", "--all"])
-            note("nothing new", m, before, requests=server.stats())
+            m = measure(ours.timed(stages, ["run", "--all"]))
+            note("nothing new", m, before, requests=server.stats(), stages=_stages(stages))
             _restore(snapshot, state)
             server.restart(changed=True)
             server.stats(reset=True)
             before = _mtimes(state)
-            m = measure([*ours.base(), "run", "--all"])
-            note(f"{CRON_NEW_ITEMS} new", m, before, requests=server.stats(), items=ours.count())
+            m = measure(ours.timed(stages, ["run", "--all"]))
+            note(f"{CRON_NEW_ITEMS} new", m, before, requests=server.stats(),
+                 stages=_stages(stages), items=ours.count())  # fmt: skip
             server.restart(changed=False)
         if args.profile:
             for label, changed in (("nothing-new", False), (f"{CRON_NEW_ITEMS}-new", True)):
@@ -1119,7 +1130,67 @@ def cron_100k(args: argparse.Namespace) -> dict:
         answers = f"{q.get('200_gzip', 0) + q.get('200_identity', 0)}×200, {q.get('304', 0)}×304"
         print(f"| {label} | {r['wall_seconds']:.2f} | {r['peak_rss_mb']:.0f} "
               f"| {len(r['files_rewritten'])} | {answers} |")  # fmt: skip
+    print(stage_table(medians))
     return report
+
+
+# The stages of a run as stages.py names them: fetch contains parse, store and prune.
+STAGE_ORDER = ("start", "fetch", "parse", "store", "prune", "runstamp", "match", "related",
+               "publish", "other", "total")  # fmt: skip
+_PARTS_OF_FETCH = ("parse", "store", "prune")
+
+
+def _stages(path: Path) -> dict[str, dict[str, float]]:
+    """stages.py's table of the run just measured, with "other": the total's time outside
+    every top-level stage (the store's opening and closing, the run lock, config)."""
+    try:
+        stages = json.loads(path.read_text())
+        path.unlink()
+    except (OSError, ValueError):
+        return {}
+    total = stages.get("total")
+    if total:
+        top = [v for k, v in stages.items() if k not in (*_PARTS_OF_FETCH, "plan", "total")]
+        stages["other"] = {
+            what: total[what] - sum(v[what] for v in top) for what in ("wall", "cpu")
+        }
+    return stages
+
+
+def _stage_line(stages: dict) -> str:
+    return (
+        "  ".join(
+            f"{name} {stages[name]['wall']:.2f}/{stages[name]['cpu']:.2f}"
+            for name in STAGE_ORDER
+            if name in stages
+        )
+        + "  (wall/CPU s; fetch includes parse, store, prune)"
+    )
+
+
+def stage_table(medians: dict[str, dict]) -> str:
+    """Per stage, wall and CPU seconds of each median run (CPU: this process only, plus
+    the worker processes it waited for, shown apart)."""
+    labels = [label for label, r in medians.items() if r.get("stages")]
+    if not labels:
+        return ""
+    head = "| stage | " + " | ".join(f"{label}: wall s | CPU s" for label in labels) + " |"
+    rule = "|---|" + "---:|---:|" * len(labels)
+    lines = ["", "Where each run's time went (`benchmarks/stages.py`; fetch includes parse, "
+             "store and prune; workers' CPU in brackets):", "", head, rule]  # fmt: skip
+    for name in STAGE_ORDER:
+        cells = []
+        for label in labels:
+            row = medians[label]["stages"].get(name)
+            if row is None:
+                cells += ["", ""]
+                continue
+            cpu = f"{row['cpu']:.3f}"
+            if row.get("cpu_children", 0) >= 0.0005 and name != "total":
+                cpu += f" (+{row['cpu_children']:.3f})"
+            cells += [f"{row['wall']:.3f}", cpu]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
