@@ -642,6 +642,39 @@ class MatchIndex:
             return None
         return found, places
 
+    def _gather(self, lists: list[array], shift: int, window: _Window) -> tuple:
+        """(entries, places, counts): ``_postings_in`` of each of ``lists`` one after the
+        other, and how many entries each gave (0: none, or too common).  Read with one
+        numpy operation for all of them where the window has no tail."""
+        import numpy as np
+
+        counts: list[int] = []
+        if window.tail is None:
+            parts = []
+            lo, hi = window.lo << shift, window.hi << shift
+            for postings in lists:
+                a = bisect.bisect_left(postings, lo)
+                n = bisect.bisect_left(postings, hi, a) - a
+                if not n or n > _WINDOW_POSTINGS:
+                    counts.append(0)
+                    continue
+                parts.append(np.frombuffer(postings, dtype=np.int32, count=n, offset=4 * a))
+                counts.append(n)
+            if not parts:
+                return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), counts
+            entries = np.concatenate(parts)
+            return entries, (entries >> shift) - window.lo, counts
+        found, where = [], []
+        for postings in lists:
+            got = self._postings_in(postings, shift, window)
+            counts.append(len(got[0]) if got is not None else 0)
+            if got is not None:
+                found.append(got[0])
+                where.append(got[1])
+        if not found:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), counts
+        return np.concatenate(found), np.concatenate(where), counts
+
     def _similar_in_window(
         self,
         tokens: list[str],
@@ -652,25 +685,24 @@ class MatchIndex:
         language: str,
         exclude: Iterable[str],
     ) -> list[tuple[float, int]]:
-        """``similar`` over the docs of ``window``: every query word's postings there are
-        scored at once (numpy, imported only when a commentary is matched; the same
-        arithmetic, in the same order, as one by one)."""
+        """``similar`` over the docs of ``window``: the query words' postings there are
+        gathered and scored at once (numpy, imported only when a commentary is matched;
+        the same arithmetic, summed per doc in the same order, as one word after another)."""
         import numpy as np
 
         lengths, ranks, _ = self._arrays()
         size = len(window.docs)
-        scores = np.zeros(size)
+        entries, places, counts = self._gather(
+            [self._postings[stem] for _, stem in weighted], 4, window
+        )
+        docs = entries >> 4
+        tf = (((entries >> 1) & 7) + _TITLE_BOOST * (entries & 1)).astype(np.float64)
+        saturation = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * lengths[docs] / average))
+        weights = np.repeat(np.array([w for w, _ in weighted], dtype=np.float64), counts)
+        # (bincount adds each doc's terms in the order given: the query's, best first)
+        scores = np.bincount(places, weights=weights * saturation / (_K1 + 1), minlength=size)
         touched = np.zeros(size, dtype=bool)
-        for weight, stem in weighted:
-            found = self._postings_in(self._postings[stem], 4, window)
-            if found is None:
-                continue
-            entries, places = found
-            docs = entries >> 4
-            tf = (((entries >> 1) & 7) + _TITLE_BOOST * (entries & 1)).astype(np.float64)
-            saturation = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * lengths[docs] / average))
-            scores[places] += weight * saturation / (_K1 + 1)
-            touched[places] = True
+        touched[places] = True
         places, coverage = self._skeleton_scores(tokens, language, window)
         if len(places):
             scores[places] = np.maximum(scores[places] / norm, coverage) * norm
@@ -720,15 +752,12 @@ class MatchIndex:
         if norm <= 0 or not len(window.docs):
             return none
         size = len(window.docs)
-        total = np.zeros(size)
-        shared = np.zeros(size, dtype=np.int32)
-        for weight, sid in weighted:
-            found = self._postings_in(self._skeleton_postings[sid], 0, window)
-            if found is None:
-                continue
-            places = found[1]
-            total[places] += weight
-            shared[places] += 1
+        _, places, counts = self._gather(
+            [self._skeleton_postings[sid] for _, sid in weighted], 0, window
+        )
+        weights = np.repeat(np.array([w for w, _ in weighted], dtype=np.float64), counts)
+        total = np.bincount(places, weights=weights, minlength=size)
+        shared = np.bincount(places, minlength=size)
         places = np.flatnonzero(shared >= _SKELETON_SHARED)
         if not len(places):
             return none
