@@ -180,7 +180,6 @@ class _Words:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.number: dict[str, int] = {}
         self.words: list[str] = []
         self.stems: list[str] = []
         self.stop_words = _text.STOP_WORDS[language]
@@ -203,20 +202,35 @@ class _Words:
     @classmethod
     def of(cls, language: str) -> _Words:
         table = cls._tables.get(language)
-        if table is None or len(table.number) > _WORDS_MAX:
+        if table is None or len(table.words) > _WORDS_MAX:
             table = cls._tables[language] = cls(language)
         return table
 
     def ids(self, words: list[str]) -> np.ndarray:
-        number = self.number
-        missing = set(words).difference(number)
-        if missing:
-            self._add([w for w in dict.fromkeys(words) if w in missing])
-        return np.fromiter(map(number.__getitem__, words), np.int64, len(words))
+        """The word numbers of ``words`` (tokens), new forms added."""
+        hashes = _text.token_hashes(words)
+        ids = self.find(hashes)
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            new_words = list(map(words.__getitem__, new.tolist()))
+            forms = dict(zip(new_words, hashes[new].tolist(), strict=True))
+            self._add(list(forms), np.fromiter(forms.values(), np.int64, len(forms)))
+            ids[new] = self.find(hashes[new])
+        return ids
+
+    def find(self, hashes: np.ndarray) -> np.ndarray:
+        """The word numbers of forms by token hash (text.words.token_hashes); -1: not
+        in the table."""
+        found = np.full(len(hashes), -1, np.int64)
+        if len(self.known) and len(hashes):
+            at = np.minimum(_search(self.known, hashes), len(self.known) - 1)
+            hit = self.known[at] == hashes
+            found[hit] = self.known_number[at[hit]]
+        return found
 
     def _add(self, words: list[str], hashes: np.ndarray | None = None) -> None:
         """New word forms into the table (``hashes``: their token hashes, if known)."""
-        first = len(self.number)
+        first = len(self.words)
         end = first + len(words)
         if end > len(self.word_hash):
             size = max(2 * end, 1024)
@@ -228,7 +242,6 @@ class _Words:
         stems = _text.stem_words(words, self.language)
         self.words += words
         self.stems += stems
-        self.number.update(zip(words, range(first, end), strict=True))
         self.word_hash[first:end] = _hash_all(words)
         self.stem_hash[first:end] = _term_hashes(stems)
         if self.language != "en":
@@ -270,16 +283,10 @@ class _Words:
         (title_ids, title_doc), (body_ids, body_doc) = self._numbered(
             [text for _, title, body, _ in texts for text in (title, body)]
         )
-        number = self.number
-        name_keys = np.array(
-            sorted(
-                d << 32 | number[t]
-                for d, (_, _, _, names) in enumerate(texts)
-                for t in names
-                if t in number
-            ),
-            np.int64,
-        )
+        name_words = [t for _, _, _, names in texts for t in names]
+        name_doc = np.repeat(np.arange(n), [len(names) for _, _, _, names in texts])
+        name_ids = self.find(_text.token_hashes(name_words))
+        name_keys = np.sort(name_doc[name_ids >= 0] << 32 | name_ids[name_ids >= 0])
         columns = [
             self._counted(title_ids, title_doc, name_keys, None),
             self._counted(body_ids, body_doc, name_keys, BODY_TERMS),
@@ -326,14 +333,10 @@ class _Words:
         first = np.ones(len(hashes), bool)
         np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
         distinct = hashes[first]
-        at = np.minimum(np.searchsorted(self.known, distinct), len(self.known) - 1)
-        numbers = np.full(len(distinct), -1, np.int64)
-        if len(self.known):
-            found = self.known[at] == distinct
-            numbers[found] = self.known_number[at[found]]
+        numbers = self.find(distinct)
         new = np.flatnonzero(numbers < 0)
         if len(new):
-            end = len(self.number) + len(new)
+            end = len(self.words) + len(new)
             self._add(tokens.words(order[first][new]), distinct[new])
             numbers[new] = np.arange(end - len(new), end)
         ids = np.empty(len(hashes), np.int64)
@@ -375,9 +378,9 @@ class _Words:
         n: int,
     ) -> list[str]:
         """Each document's words joined as _signature joins them (title, "|", text)."""
-        words = self.words
-        title = [words[i] for i in title_ids.tolist()]
-        body = [words[i] for i in body_ids.tolist()]
+        word = self.words.__getitem__
+        title = list(map(word, title_ids.tolist()))
+        body = list(map(word, body_ids.tolist()))
         title_ends = np.cumsum(np.bincount(title_doc, minlength=n)).tolist()
         body_ends = np.cumsum(np.bincount(body_doc, minlength=n)).tolist()
         joined = []
@@ -408,7 +411,7 @@ class _Words:
         """The batch's terms (sorted hashes: every stem, prefix and figure of the words
         it counts, and the skeletons of its names), and each word form's term numbers
         in it (stem, prefix, figure: arrays by word number, -1 where none)."""
-        used = np.zeros(len(self.number), bool)
+        used = np.zeros(len(self.words), bool)
         for _, ids, _, _ in columns:
             used[ids] = True
         forms = np.flatnonzero(used)
@@ -426,7 +429,7 @@ class _Words:
             ("prefix", prefix[prefix != 0], forms[prefix != 0]),
             ("figure", self.figure_hash[figures], figures),
         ):
-            number = np.full(len(self.number), -1, np.int64)
+            number = np.full(len(self.words), -1, np.int64)
             number[at] = _search(terms, hashes)
             numbers[name] = number
         return terms, numbers
@@ -527,9 +530,9 @@ class _Words:
         hashes = [self.stem_hash[distinct], prefix[has_prefix]]
         weights = [counts, counts[has_prefix]]
         named.append(self.figure_hash[distinct[self.figure[distinct]]])
-        number = self.number
-        name_ids = [number[t] for t in names if t in number]
-        if name_ids:
+        name_ids = self.find(_text.token_hashes(list(names)))
+        name_ids = name_ids[name_ids >= 0]
+        if len(name_ids):
             is_name = np.isin(distinct, name_ids)
             if is_name.any():
                 bones = self._skeletons(distinct[is_name])
@@ -1033,7 +1036,9 @@ def _capitalized(text: str, language: str) -> set[str]:
         for m in _CAPITALIZED.finditer(text)
         if not _after_word(text, m.start()) and not _sentence_starts_at(text, m.start())
     ]
-    if language != "en":
+    # A run of Latin letters is one among the text's ASCII characters too (a scan of
+    # those few is fast; of the whole text for a Latin letter, slow).
+    if language != "en" and _LATIN_BYTES.search(text.encode("ascii", "ignore")):
         words += [
             m.group()
             for m in _LATIN_WORD.finditer(text)
@@ -1064,6 +1069,7 @@ def _after_word(text: str, at: int) -> bool:
 
 _WORD_CHAR = re.compile(r"\w")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+_LATIN_BYTES = re.compile(rb"[A-Za-z]{3}")
 
 
 @dataclass(slots=True)

@@ -177,7 +177,7 @@ def expand_abbreviations(text: str) -> str:
     """``text`` with every listed abbreviation spelled out (ВБ -> Всемирный банк)."""
     if not text or (
         _CAPITAL_KEYS.isdisjoint(_CAPITAL_RUN.findall(text))
-        and not any(a in text for a in _OTHER_KEYS)
+        and not any(map(text.__contains__, _OTHER_KEYS))
     ):
         return text
     return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
@@ -189,6 +189,8 @@ def expand_abbreviations(text: str) -> str:
 _CAPITAL_RUN = re.compile(r"[A-ZА-ЯЁ][^\W\d_]*")
 _CAPITAL_KEYS = frozenset(a for a in ABBREVIATIONS if _CAPITAL_RUN.fullmatch(a))
 _OTHER_KEYS = tuple(a for a in ABBREVIATIONS if a not in _CAPITAL_KEYS)
+# Those holding no other one (вуз finds вузы and вузов too).
+_OTHER_KEYS = tuple(a for a in _OTHER_KEYS if not any(b != a and b in a for b in _OTHER_KEYS))
 
 
 # --- numbers -------------------------------------------------------------------------
