@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 
@@ -90,15 +90,26 @@ def write_outputs(
     index = result.index
     stories = index.stories() if result.stories is None else result.stories
     fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
+    item_id = _item_ids(config)
+    # key -> its entry's URL as a URI: each is asked for by the entry's own file and by
+    # every list showing it, and 100,000 of them are far past http_uri's cache.
+    uris: dict[str, str | None] = {}
+
+    def uri(key: str) -> str | None:
+        try:
+            return uris[key]
+        except KeyError:
+            found = uris[key] = http_uri(entries[key].url)
+            return found
 
     def fragment(key: str) -> str:
         cached = fragments.get(key)
         if cached is None:
             entry = entries[key]
             item = {
-                "id": config.site.item_id(key),
+                "id": item_id(key),
                 "title": clean_text(entry.title),
-                "url": http_uri(entry.url),
+                "url": uri(key),
                 "lead": _lead_beyond_title(entry.lead, entry.title),
                 "published": iso(entry.published),
                 "source": clean_text(entry.source),
@@ -108,7 +119,7 @@ def write_outputs(
 
     def listed_item(key: str, other: str, score: float) -> str:
         also = [
-            {"source": clean_text(entries[k].source), "url": http_uri(entries[k].url)}
+            {"source": clean_text(entries[k].source), "url": uri(k)}
             for k in stories.get(other, ())
             if k not in (other, key) and k in entries
         ]
@@ -149,10 +160,8 @@ def write_outputs(
             for other, score in index.related(key)
             if other in entries
         )
-        url = http_uri(entry.url)
-        head = _json_text(
-            {"id": config.site.item_id(key), "title": clean_text(entry.title), "url": url}
-        )
+        url = uri(key)
+        head = _json_text({"id": item_id(key), "title": clean_text(entry.title), "url": url})
         page = f'{head[:-1]},"related":[{listed}]'
         sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
         if sources:
@@ -205,6 +214,14 @@ def file_key(key: str) -> str:
 
 
 BLOCK = 1024  # entries a related/lists/<n>.json holds (by entry number)
+
+
+def _item_ids(config: Config) -> Callable[[str], str]:
+    """``config.site.item_id`` with its fixed part worked out once (it parses the
+    site's link on every call: 100,000 times in a rebuild's export)."""
+    marker = "KEYMARKER"  # alphanumeric: item_id keeps it as it is
+    prefix, _, suffix = config.site.item_id(marker).partition(marker)
+    return lambda key: f"{prefix}{quote(key, safe='')}{suffix}"
 
 
 def related_json(config: Config, index: RelatedIndex, blocks: list[int]) -> bytes:
