@@ -351,8 +351,14 @@ def _check_html(outcome: Outcome, content: str, items, by_link, names) -> None:
         for quote in quotes:
             if not _in_item(quote, item):
                 outcome.bad_quotes.append(quote[:80])
-            elif post.get("quote") and _norm(quote).rstrip(".") != _norm(post["quote"]).rstrip("."):
+            elif post.get("quote") and _as_written(quote) != _as_written(post["quote"]):
                 outcome.altered_quote = True
+
+
+def _as_written(quote: str) -> str:
+    """A quote to compare with the label: the label leaves out the editor's cut marks at
+    either end ("«…вагоны … тенге.»" is labelled "вагоны … тенге."), and its final period."""
+    return re.sub(r"^(?:…|\.{3})\s*|\s*(?:…|\.{3})$", "", _norm(quote).rstrip(".")).rstrip(".")
 
 
 def report(outcomes: list[Outcome], info: dict, split: str | None, verbose: bool) -> None:
