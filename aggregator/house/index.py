@@ -103,13 +103,22 @@ _DECIMAL = re.compile(r"(?<![\d.,])(\d{1,4})[.,](\d{1,2})(?![\d]|[.,]\d)")
 
 _ANY_DIGIT = re.compile(r"\d")
 
+# "16,5%": the sign is a word (tokenize drops it), "pct", which counts what "процентов",
+# "percent" and "пайыз" count (``_UNITS``): "шестнадцать с половиной процентов" and
+# "16,5%" are one quantity.  (Not the word "процент" itself: items with "%" would then
+# share it with every post on a share of anything, and similarity would move.)
+_PERCENT = re.compile(r"(?<=\d)[ \u00a0\u202f]?%")
+
 
 def words(text: str) -> list[str]:
-    """``tokenize``, with numbers written in digit groups ("2 000") kept whole, and a
-    decimal ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5")."""
+    """``tokenize``, with numbers written in digit groups ("2 000") kept whole, a decimal
+    ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5"), and a per cent
+    sign after a figure as the word "pct"."""
     if _ANY_DIGIT.search(text):
         text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
         text = _DECIMAL.sub(r"\1 \1d\2", text)
+        if "%" in text:
+            text = _PERCENT.sub(" pct", text)
     return tokenize(text)
 
 
@@ -1219,7 +1228,7 @@ _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a
 
 # A unit written short is the unit written out (by stem).
 _UNITS = {"км": "километр", "га": "гектар", "кг": "килограмм", "тг": "тенг", "куб": "кубометр",
-          "мвт": "мегаватт"}  # fmt: skip
+          "мвт": "мегаватт", "pct": "процент", "percent": "процент", "пайыз": "процент"}  # fmt: skip
 
 # What a place name before it is the name of: its slot ("Костанайской области").
 _PLACE_HEADS = frozenset(("област", "район", "округ"))

@@ -1027,3 +1027,37 @@ def test_a_retellings_two_figures_in_its_item_and_in_no_close_rival_make_it_sure
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("arrests",) and found.confident
     assert found.evidence[-1] == "sure: the figures of its news together in it alone"
+
+
+def test_an_item_in_another_language_with_the_posts_facts_keeps_an_own_language_best_unsure():
+    # The post is worded like the Russian outage report, but its names and figures (14
+    # substations by 2026, Кайтпас, Нурсат) are the Kazakh item's: that is what it retells.
+    items = [
+        *filler(),
+        stored("outage", "kazinform", "В Шымкенте обесточены три микрорайона",
+               "В Шымкенте после аварии на подстанции «Южная» без электричества остались жители "
+               "трех микрорайонов, сообщили в энергокомпании города. Аварийные бригады "
+               "восстановили подачу электроэнергии к вечеру, причины аварии выясняют."),
+        stored("substations", "kazinform", "Шымкентте 14 жаңа қосалқы станция салынады",
+               "Шымкентте 2026 жылға дейін 14 жаңа қосалқы станция салынады, оған 32 млрд теңге "
+               "бөлінді, деп хабарлады «Оңтүстік Жарық Транзит» компаниясы. Алғашқы төрт станция "
+               "Қайтпас және Нұрсат шағын аудандарында биыл іске қосылады.", hours=2),
+    ]  # fmt: skip
+    index = MatchIndex.build(items)
+    when = DAY + timedelta(hours=6)
+    told = (
+        "В Шымкенте энергокомпания города после аварии на подстанции, когда без электричества "
+        "остались жители трех микрорайонов, обещает: аварийные бригады больше не понадобятся, "
+        "построят четырнадцать подстанций к 2026 году, первые в Кайтпасе и Нурсате."
+    )
+    found = match(index, commentary(text=told, title="Свет в Шымкенте", published=when))
+    assert found.keys == ("outage",) and not found.confident
+    assert found.evidence[-1] == "against: substations has more of its names and figures"
+    # The same words without the Kazakh item's facts: the outage is what it retells.
+    outage = (
+        "В Шымкенте энергокомпания города после аварии на подстанции «Южная», когда без "
+        "электричества остались жители трех микрорайонов, обещает: аварийные бригады "
+        "разберутся, причины выясняют."
+    )
+    found = match(index, commentary(text=outage, title="Свет в Шымкенте", published=when))
+    assert found.keys == ("outage",) and found.confident

@@ -41,7 +41,7 @@ def test_a_number_written_in_digit_groups_is_one_number():
 
 
 def test_a_decimal_is_its_whole_part_and_the_decimal_in_either_notation():
-    assert words("ставка 16,5%") == ["ставка", "16", "16d5"]
+    assert words("ставка 16,5") == ["ставка", "16", "16d5"]
     assert skeleton(words("2,3 миллиона")[0]) == skeleton(words("2.3 million")[0]) == "#2.3"
     assert words("07.03.2025") == ["07", "03", "2025"]  # a date is no decimal
 
@@ -105,3 +105,12 @@ def test_a_figure_is_read_with_what_it_counts(text, found):
     """Scale words and halves are part of a figure; a year, a one-digit figure and a
     fraction in words are no quantity to compare."""
     assert [str(q) for q in quantities(text)] == found
+
+
+def test_a_per_cent_sign_after_a_figure_is_the_word_per_cent():
+    # "16,5%" and "шестнадцать с половиной процентов" count the same thing, and so do
+    # the English and Kazakh words for it.
+    assert quantities("ставка 16,5% годовых") == quantities("шестнадцать с половиной процентов")
+    assert quantities("рост на 63 %") == quantities("up 63 percent") == quantities("63 пайыз")
+    assert words("инфляция 9,4%") == ["инфляция", "9d4", "pct"]
+    assert words("скидка в % от суммы") == ["скидка", "от", "суммы"]  # no figure: no sign
