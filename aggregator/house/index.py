@@ -62,6 +62,7 @@ SAME_WEIGHT = 0.0  # ... and this much for an item in the commentary's own langu
 _SKELETON_LETTERS = 4  # a word's skeleton: its first letter and next consonants, this many
 _SKELETON_MIN = 3  # shorter skeletons ("Кения" -> "kn") match too many words to count
 _SKELETON_SHARED = 2  # one shared skeleton is chance ("верить"/"over..." -> "vrt")
+_FIGURES_INSERTED = 256  # new figures put in place one by one; more: sorted in at once
 
 # The code an index's content rests on: another version of any of these may index the
 # same items otherwise, so an index kept between runs by other code is not used.
@@ -192,18 +193,24 @@ class MatchIndex:
         self._skeleton_ids: dict[str, int] = {}
         self._skeleton_names: list[str] = []
         self._skeleton_postings: list[array] = []
-        # Whole numbers by value (see ``_figures``), made when first asked for.
+        # Whole numbers by value (see ``_figures``): made by ``build``, brought up to date
+        # when asked for after items are added.
         self._figure_table: tuple[list[int], list[int], int] | None = None
-        self._marks: bytearray | None = None  # see ``_quantity_marks``
+        # Per stem id: 1 for a figure, 2 for a place name's stem ("костанайск"), else 0.
+        self._marks = bytearray()
 
     def __len__(self) -> int:
         return self._count
 
     @classmethod
     def build(cls, items: Iterable[StoredItem]) -> MatchIndex:
+        """The index of ``items``, with what searches read made ready: the first
+        commentary matched pays for none of it."""
         index = cls()
         for stored in items:
             index.add(stored)
+        index._figures()
+        index._arrays()
         return index
 
     def __contains__(self, key: str) -> bool:
@@ -369,6 +376,7 @@ class MatchIndex:
             self._postings.append(array("i"))
             self._stem_names.append(stem)
             self._stem_docs.append(0)
+            self._marks.append(1 if stem[:1].isdigit() else 2 if stem[-2:] in _PLACE_ENDS else 0)
             # A stop word's stem, whichever word of it comes first.
             if stem in _stop_stems():
                 self._stop_stems.add(stem_id)
@@ -399,6 +407,18 @@ class MatchIndex:
                 stem_id = -1
             ids.append(stem_id)
         return ids
+
+    def _token_skeleton(self, token: str) -> int | None:
+        """The id of ``token``'s skeleton if some item has it; None for a stop word or a
+        skeleton too short to count.  A word some item has was read at ``add``: its
+        skeleton is looked up, not worked out again."""
+        sid = self._skeleton_of.get(token)
+        if sid is None:
+            if token in _STOP:
+                return None
+            key = skeleton(token)
+            return self._skeleton_id(key) if len(key) >= _SKELETON_MIN else None
+        return sid if sid >= 0 and self._skeleton_postings[sid] else None
 
     def _skeleton_id(self, key: str) -> int | None:
         """The id of a skeleton some item has, or None."""
@@ -567,10 +587,8 @@ class MatchIndex:
         tokens += [n for sentence in sentences for n in spelled_numbers(sentence)]
         counts: dict[int, int] = {}
         unknown = 0
-        for token in tokens:
-            if token in _STOP:
-                continue
-            stem = self._known([token])[0]
+        content = [token for token in tokens if token not in _STOP]
+        for token, stem in zip(content, self._known(content), strict=True):
             if stem < 0:
                 if not token.isdigit():  # a number spelled out may be in no item as digits
                     unknown += 1
@@ -743,13 +761,9 @@ class MatchIndex:
         n = self._count
         keys: set[int] = set()
         for token in tokens:
-            if token in _STOP:
-                continue
-            key = skeleton(token)
-            if len(key) >= _SKELETON_MIN:
-                sid = self._skeleton_id(key)
-                if sid is not None:
-                    keys.add(sid)
+            sid = self._token_skeleton(token)
+            if sid is not None:
+                keys.add(sid)
         weighted = []
         for sid in keys:
             df = len(self._skeleton_postings[sid])
@@ -804,12 +818,7 @@ class MatchIndex:
         """(token, skeleton id) of names and numbers that some stored item also has."""
         found = []
         for token in dict.fromkeys(tokens):
-            if token in _STOP:
-                continue
-            key = skeleton(token)
-            if len(key) < _SKELETON_MIN:
-                continue
-            sid = self._skeleton_id(key)
+            sid = self._token_skeleton(token)
             if sid is not None:
                 found.append((token, sid))
         return found
@@ -824,7 +833,8 @@ class MatchIndex:
 
     def _figures(self) -> tuple[list[int], list[int]]:
         """Every whole number some item has, sorted, with its skeleton id; brought up to
-        date with the skeletons added since the last call (ids are given in order)."""
+        date with the skeletons added since the last call (ids are given in order): a
+        few are put in their places, more sorted in with the rest."""
         known = self._figure_table
         if known is None or known[2] != len(self._skeleton_postings):
             seen = known[2] if known else 0
@@ -833,8 +843,18 @@ class MatchIndex:
                 for key, sid in itertools.islice(self._skeleton_ids.items(), seen, None)
                 if key[0] == "#" and key[1:].isdigit()
             )
-            pairs = sorted([*zip(*known[:2], strict=True), *new]) if known else new
-            known = ([f for f, _ in pairs], [sid for _, sid in pairs], len(self._skeleton_postings))
+            if known and len(new) <= _FIGURES_INSERTED:
+                figures, sids = known[0], known[1]
+                for figure, sid in new:
+                    lo = bisect.bisect_left(figures, figure)
+                    at = bisect.bisect_left(sids, sid, lo, bisect.bisect_right(figures, figure))
+                    figures.insert(at, figure)
+                    sids.insert(at, sid)
+            else:
+                pairs = sorted([*zip(*known[:2], strict=True), *new]) if known else new
+                figures = [f for f, _ in pairs]  # (a figure may be longer than 64 bits)
+                sids = [sid for _, sid in pairs]
+            known = (figures, sids, len(self._skeleton_postings))
             self._figure_table = known
         return known[0], known[1]
 
@@ -865,7 +885,7 @@ class MatchIndex:
         """The figures of item ``doc`` with what they count (``quantities``), read from its
         indexed words: an agency writes its figures in digits."""
         names = self._stem_names
-        marks = self._quantity_marks()
+        marks = self._marks
         seq = self._seq(doc)
         found: list[Quantity] = []
         # Only the words around a figure or a place name are read: a stretch from the
@@ -883,17 +903,6 @@ class MatchIndex:
             stems = [names[s] for s in stretch]
             found += _quantities_of(stems, stems, spelled=False)
         return list(dict.fromkeys(found))  # the title's figure is the text's
-
-    def _quantity_marks(self) -> bytearray:
-        """Per stem id: 1 for a figure, 2 for a place name's stem ("костанайск"), else 0."""
-        marks = getattr(self, "_marks", None)
-        names = self._stem_names
-        if marks is None or len(marks) < len(names):
-            marks = marks if marks is not None else bytearray()
-            for name in names[len(marks) :]:
-                marks.append(1 if name[:1].isdigit() else 2 if name[-2:] in _PLACE_ENDS else 0)
-            self._marks = marks
-        return marks
 
 
 @dataclass(frozen=True)
@@ -925,7 +934,7 @@ def _drop(postings: array, entry: int, shift: int) -> None:
 
 # What __getstate__ leaves out (made again on load or on first use), and packs.
 _DERIVED = ("_numpy", "_by_key", "_by_link", "_by_item_id", "_stem_of", "_stem_ids",
-            "_skeleton_of", "_skeleton_ids", "_figure_table", "_marks")  # fmt: skip
+            "_skeleton_of", "_skeleton_ids")  # fmt: skip
 _STRINGS = ("keys", "_sources", "_links", "_item_ids", "_stem_names", "_skeleton_names")
 
 
@@ -1042,8 +1051,14 @@ _HUNDREDS = re.compile("сот(ня|ни|ен|ню|нями|нях)$")
 _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
 
 
+# Any of them: most words are none, and one match tells so (not one per pattern).
+_ANY_NUMBER_WORD = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _NUMBER_WORDS))
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _number_value(token: str) -> float | None:
+    if not _ANY_NUMBER_WORD.match(token):
+        return None
     for pattern, value in _NUMBER_WORDS:
         if pattern.match(token):
             return value

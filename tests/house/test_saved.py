@@ -46,6 +46,15 @@ def contents(index: MatchIndex) -> dict:
             if index._skeleton_postings[sid]
         },
         "stop": sorted(index._stem_names[s] for s in index._stop_stems if index._stem_docs[s]),
+        # made by the build, kept with the index and brought up to date with it
+        "figures": sorted(
+            (f, index._skeleton_names[s]) for f, s in index.figures_between(0, 10**30)
+        ),
+        "marks": {
+            name: index._marks[stem]
+            for stem, name in enumerate(index._stem_names)
+            if index._stem_docs[stem]
+        },
         "total": (len(index), index._total_length),
     }
 
