@@ -984,8 +984,21 @@ def _port_free(port: int) -> bool:
 
 
 def _restore(snapshot: Path, state: Path) -> None:
+    """``state`` as ``snapshot`` (modification times as they were).  Every file a run
+    writes but the store is replaced by a rename (aggregator/files.py), never written in
+    place, so the ~100,000 files of a run's directory are hard links to the snapshot's
+    (a copy of each took minutes on a loaded machine); the store's files are copied."""
     shutil.rmtree(state, ignore_errors=True)
-    shutil.copytree(snapshot, state)  # copy2: modification times as they were
+
+    def link_or_copy(source: str, target: str) -> None:
+        if Path(source).name.startswith("aggregator.sqlite") and not source.endswith(
+            (".matchindex", ".npz")
+        ):
+            shutil.copy2(source, target)
+        else:
+            os.link(source, target)
+
+    shutil.copytree(snapshot, state, copy_function=link_or_copy)
 
 
 _LOAD_MATCH_INDEX = """
@@ -1061,7 +1074,7 @@ def cron_100k(args: argparse.Namespace) -> dict:
             note("match index", measure([str(kept.python), "-c", _LOAD_MATCH_INDEX,
                                          str(config), str(kept.db)]))  # fmt: skip
             shutil.rmtree(snapshot)
-            shutil.copytree(state, snapshot)
+            _restore(state, snapshot)
         if not reuse:
             shutil.rmtree(workdir, ignore_errors=True)
             state.mkdir(parents=True)
@@ -1074,7 +1087,7 @@ def cron_100k(args: argparse.Namespace) -> dict:
                   file=sys.stderr)  # fmt: skip
             note("cold fetch", measure([*ours.base(), "fetch", "--all"]), items=ours.count())
             note("first run", measure([*ours.base(), "run", "--all"]))
-            shutil.copytree(state, snapshot)
+            _restore(state, snapshot)
         ours = Ours(exe, config, keep=True)  # the stored state stays
         stages = workdir / "stages.json"
         for _ in range(args.repeat):
