@@ -176,7 +176,7 @@ class _Words:
 
     _tables: dict[str, _Words] = {}
     _ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "skeleton_hash", "has_skeleton")
-    _ARRAYS += ("stop", "figure", "figure_hash", "numeric")
+    _ARRAYS += ("stop", "figure", "figure_hash", "numeric", "utf8_start", "utf8_size")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -193,6 +193,13 @@ class _Words:
         self.figure = np.zeros(size, bool)
         self.figure_hash = np.zeros(size, np.int64)
         self.numeric = np.zeros(size, bool)  # a word figure_tokens reads
+        # Each form's UTF-8 followed by a space, in one buffer ("| " first): what
+        # a text's hash is made of (_text_hashes), without a string a word.
+        self.utf8 = np.zeros(1 << 16, np.uint8)
+        self.utf8[:2] = np.frombuffer(b"| ", np.uint8)
+        self.utf8_used = 2
+        self.utf8_start = np.zeros(size, np.int64)
+        self.utf8_size = np.zeros(size, np.int64)
         self.figure_words = figure_words(language)
         # The forms' token hashes (text.words.token_hashes), sorted, and their numbers:
         # a batch's tokens are looked up by hash (tokenize_batch), not by string.
@@ -242,6 +249,18 @@ class _Words:
         stems = _text.stem_words(words, self.language)
         self.words += words
         self.stems += stems
+        data = np.frombuffer((" ".join(words) + " ").encode("utf-8", "surrogatepass"), np.uint8)
+        ends = np.flatnonzero(data == 32)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        used = self.utf8_used
+        if used + len(data) > len(self.utf8):
+            grown = np.zeros(max(2 * len(self.utf8), used + len(data)), np.uint8)
+            grown[:used] = self.utf8[:used]
+            self.utf8 = grown
+        self.utf8[used : used + len(data)] = data
+        self.utf8_used += len(data)
+        self.utf8_start[first:end] = starts + used
+        self.utf8_size[first:end] = ends - starts
         self.word_hash[first:end] = _hash_all(words)
         self.stem_hash[first:end] = _term_hashes(stems)
         if self.language != "en":
@@ -302,7 +321,7 @@ class _Words:
         sketches = self._sketches(
             np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
         )
-        text_hashes = _hash_all(self._joined(title_ids, title_doc, body_ids, body_doc, n))
+        text_hashes = self._text_hashes(title_ids, title_doc, body_ids, body_doc, n)
         # Made anew, not by dataclasses.replace (several times slower).
         docs = [
             Document(d.key, d.published, "", "", d.tags, d.language, d.link, d.version, h, sketch)
@@ -369,26 +388,53 @@ class _Words:
             return ids, text
         return concat([*ids_parts, ids[done:]]), concat([*text_parts, text[done:]])
 
-    def _joined(
+    def _text_hashes(
         self,
         title_ids: np.ndarray,
         title_doc: np.ndarray,
         body_ids: np.ndarray,
         body_doc: np.ndarray,
         n: int,
-    ) -> list[str]:
-        """Each document's words joined as _signature joins them (title, "|", text)."""
-        word = self.words.__getitem__
-        title = list(map(word, title_ids.tolist()))
-        body = list(map(word, body_ids.tolist()))
-        title_ends = np.cumsum(np.bincount(title_doc, minlength=n)).tolist()
-        body_ends = np.cumsum(np.bincount(body_doc, minlength=n)).tolist()
-        joined = []
-        t = b = 0
-        for title_end, body_end in zip(title_ends, body_ends, strict=True):
-            joined.append(" ".join(title[t:title_end] + ["|"] + body[b:body_end]))
-            t, b = title_end, body_end
-        return joined
+    ) -> np.ndarray:
+        """:func:`_hash` of each document's words joined as _signature joins them
+        (title, "|", text), the UTF-8 of the joined words gathered by numpy from the
+        table's buffer (each form followed by a space), some documents at a time."""
+        title_sizes = np.bincount(title_doc, minlength=n)
+        body_sizes = np.bincount(body_doc, minlength=n)
+        block = title_sizes + body_sizes + 1  # words, and the "|"
+        offset = np.cumsum(block) - block
+        pipe_at = offset + title_sizes
+        title_at = (
+            np.arange(len(title_doc)) + (offset - np.cumsum(title_sizes) + title_sizes)[title_doc]
+        )
+        body_at = (
+            np.arange(len(body_doc)) + (pipe_at + 1 - np.cumsum(body_sizes) + body_sizes)[body_doc]
+        )
+        starts = np.zeros(int(block.sum()), np.int64)  # "| " is at 0
+        sizes = np.ones(len(starts), np.int64)
+        starts[title_at] = self.utf8_start[title_ids]
+        sizes[title_at] = self.utf8_size[title_ids]
+        starts[body_at] = self.utf8_start[body_ids]
+        sizes[body_at] = self.utf8_size[body_ids]
+        sizes += 1  # the space after each
+        ends = np.cumsum(sizes)
+        blake2b = hashlib.blake2b
+        digests = []
+        for first in range(0, n, _HASHED_TOGETHER):
+            last = min(first + _HASHED_TOGETHER, n)
+            low, high = offset[first], offset[last - 1] + block[last - 1]  # items
+            base = ends[low] - sizes[low]
+            at = np.arange(ends[high - 1] - base)
+            at += np.repeat(
+                starts[low:high] - (ends[low:high] - sizes[low:high] - base), sizes[low:high]
+            )
+            view = memoryview(self.utf8[at])
+            bounds = (ends[offset[first:last] + block[first:last] - 1] - base).tolist()
+            start = 0
+            for stop in bounds:  # without the last space
+                digests.append(blake2b(view[start : stop - 1], digest_size=8).digest())
+                start = stop
+        return np.frombuffer(b"".join(digests), "<i8").astype(np.int64)
 
     def _counted(
         self, ids: np.ndarray, doc: np.ndarray, name_keys: np.ndarray, limit: int | None
@@ -582,6 +628,7 @@ def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
 
 
 _WORDS_MAX = 2_000_000  # word forms per language before the table starts over
+_HASHED_TOGETHER = 256  # documents whose texts are gathered at once (~1 MB)
 
 
 SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
