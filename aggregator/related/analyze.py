@@ -180,8 +180,7 @@ class _Words:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.words: list[str] = []
-        self.stems: list[str] = []
+        self.size = 0  # forms in the table
         self.stop_words = _text.STOP_WORDS[language]
         size = 1024
         self.word_hash = np.zeros(size, np.int64)
@@ -209,7 +208,7 @@ class _Words:
     @classmethod
     def of(cls, language: str) -> _Words:
         table = cls._tables.get(language)
-        if table is None or len(table.words) > _WORDS_MAX:
+        if table is None or table.size > _WORDS_MAX:
             table = cls._tables[language] = cls(language)
         return table
 
@@ -237,8 +236,8 @@ class _Words:
 
     def _add(self, words: list[str], hashes: np.ndarray | None = None) -> None:
         """New word forms into the table (``hashes``: their token hashes, if known)."""
-        first = len(self.words)
-        end = first + len(words)
+        first = self.size
+        end = self.size = first + len(words)
         if end > len(self.word_hash):
             size = max(2 * end, 1024)
             for name in _Words._ARRAYS:
@@ -247,8 +246,6 @@ class _Words:
                 grown[: len(old)] = old
                 setattr(self, name, grown)
         stems = _text.stem_words(words, self.language)
-        self.words += words
-        self.stems += stems
         data = np.frombuffer((" ".join(words) + " ").encode("utf-8", "surrogatepass"), np.uint8)
         ends = np.flatnonzero(data == 32)
         starts = np.concatenate([[0], ends[:-1] + 1])
@@ -355,7 +352,7 @@ class _Words:
         numbers = self.find(distinct)
         new = np.flatnonzero(numbers < 0)
         if len(new):
-            end = len(self.words) + len(new)
+            end = self.size + len(new)
             self._add(tokens.words(order[first][new]), distinct[new])
             numbers[new] = np.arange(end - len(new), end)
         ids = np.empty(len(hashes), np.int64)
@@ -373,11 +370,10 @@ class _Words:
         """(word numbers, text numbers) with the texts ``numeric`` (their numbers,
         sorted) read by figure_tokens: number words made figures."""
         bounds = np.searchsorted(text, np.stack([numeric, numeric + 1]))
-        words = self.words
         ids_parts, text_parts = [], []
         done = 0
         for t, start, stop in zip(numeric.tolist(), *bounds.tolist(), strict=True):
-            tokens = [words[i] for i in ids[start:stop].tolist()]
+            tokens = self.strings(ids[start:stop])
             figured = figure_tokens(tokens, self.language)
             if figured == tokens:
                 continue
@@ -457,7 +453,7 @@ class _Words:
         """The batch's terms (sorted hashes: every stem, prefix and figure of the words
         it counts, and the skeletons of its names), and each word form's term numbers
         in it (stem, prefix, figure: arrays by word number, -1 where none)."""
-        used = np.zeros(len(self.words), bool)
+        used = np.zeros(self.size, bool)
         for _, ids, _, _ in columns:
             used[ids] = True
         forms = np.flatnonzero(used)
@@ -475,7 +471,7 @@ class _Words:
             ("prefix", prefix[prefix != 0], forms[prefix != 0]),
             ("figure", self.figure_hash[figures], figures),
         ):
-            number = np.full(len(self.words), -1, np.int64)
+            number = np.full(self.size, -1, np.int64)
             number[at] = _search(terms, hashes)
             numbers[name] = number
         return terms, numbers
@@ -549,14 +545,28 @@ class _Words:
 
     def _skeletons(self, ids: np.ndarray) -> np.ndarray:
         """The skeleton hashes of names (worked out when a word is first a name)."""
-        for n in ids[~self.has_skeleton[ids]].tolist():
-            word, stem = self.words[n], self.stems[n]
-            # Latin words unstemmed: the skeleton must not depend on the stemmer's
-            # language (Wildberries / Вайлдберриз).
-            bone = skeleton(word if word.isascii() else stem)
-            self.skeleton_hash[n] = _term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
-            self.has_skeleton[n] = True
+        new = np.unique(ids[~self.has_skeleton[ids]])
+        if len(new):
+            words = self.strings(new)
+            stems = _text.stem_words(words, self.language)
+            for n, word, stem in zip(new.tolist(), words, stems, strict=True):
+                # Latin words unstemmed: the skeleton must not depend on the stemmer's
+                # language (Wildberries / Вайлдберриз).
+                bone = skeleton(word if word.isascii() else stem)
+                self.skeleton_hash[n] = (
+                    _term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
+                )
+            self.has_skeleton[new] = True
         return self.skeleton_hash[ids]
+
+    def strings(self, ids: np.ndarray) -> list[str]:
+        """The word forms of word numbers, as strings (from the UTF-8 buffer)."""
+        if not len(ids):
+            return []
+        sizes = self.utf8_size[ids] + 1  # with the space after each
+        ends = np.cumsum(sizes)
+        at = np.arange(ends[-1]) + np.repeat(self.utf8_start[ids] - ends + sizes, sizes)
+        return self.utf8[at].tobytes().decode("utf-8", "surrogatepass").split(" ")[:-1]
 
     def terms(
         self,
