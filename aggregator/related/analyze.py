@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -204,6 +205,9 @@ class _Words:
         # a batch's tokens are looked up by hash (tokenize_batch), not by string.
         self.known = np.zeros(0, np.int64)
         self.known_number = np.zeros(0, np.int64)
+        # Forms added a few at a time (an added entry's): merged into the sorted
+        # arrays only once there are many, or each add would copy them.
+        self.recent: dict[int, int] = {}
 
     @classmethod
     def of(cls, language: str) -> _Words:
@@ -232,6 +236,11 @@ class _Words:
             at = np.minimum(_search(self.known, hashes), len(self.known) - 1)
             hit = self.known[at] == hashes
             found[hit] = self.known_number[at[hit]]
+        if self.recent:
+            missing = np.flatnonzero(found < 0)
+            found[missing] = np.fromiter(
+                map(self.recent.get, hashes[missing].tolist(), repeat(-1)), np.int64, len(missing)
+            )
         return found
 
     def _add(self, words: list[str], hashes: np.ndarray | None = None) -> None:
@@ -275,10 +284,15 @@ class _Words:
         self.numeric[first:end] = np.fromiter(map(numeric.__contains__, words), bool, len(words))
         if hashes is None:
             hashes = _text.token_hashes(words)
-        order = np.argsort(hashes)
-        at = np.searchsorted(self.known, hashes[order])
-        self.known = np.insert(self.known, at, hashes[order])
-        self.known_number = np.insert(self.known_number, at, order + first)
+        self.recent.update(zip(hashes.tolist(), range(first, end), strict=True))
+        if len(self.recent) >= _RECENT_MAX or len(words) >= _RECENT_MAX // 16:
+            hashes = np.fromiter(self.recent, np.int64, len(self.recent))
+            numbers = np.fromiter(self.recent.values(), np.int64, len(self.recent))
+            self.recent = {}
+            order = np.argsort(hashes)
+            at = np.searchsorted(self.known, hashes[order])
+            self.known = np.insert(self.known, at, hashes[order])
+            self.known_number = np.insert(self.known_number, at, numbers[order])
         figure = self.figure[first:end]
         figure[:] = np.fromiter(
             (word[0] == "n" and word[1:2].isdigit() for word in words), bool, len(words)
@@ -638,6 +652,7 @@ def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
 
 
 _WORDS_MAX = 2_000_000  # word forms per language before the table starts over
+_RECENT_MAX = 65_536  # forms added apart before they join the sorted arrays
 _HASHED_TOGETHER = 256  # documents whose texts are gathered at once (~1 MB)
 
 
