@@ -881,9 +881,10 @@ class MatchIndex:
         """Whether item ``doc`` is in ``language`` (as given by its feed, else detected)."""
         return self._languages[doc] == language_code(language)
 
-    def quantities(self, doc: int) -> list[Quantity]:
-        """The figures of item ``doc`` with what they count (``quantities``), read from its
-        indexed words: an agency writes its figures in digits."""
+    def quantities(self, doc: int, *, bare: bool = False) -> list[Quantity]:
+        """The figures of item ``doc`` with what they count (``quantities``; with ``bare``
+        also those no word follows), read from its indexed words: an agency writes its
+        figures in digits."""
         names = self._stem_names
         marks = self._marks
         seq = self._seq(doc)
@@ -901,7 +902,7 @@ class MatchIndex:
                 cut = stretch.index(-1)
                 stretch = stretch[cut + 1 :] if cut < at - start else stretch[:cut]
             stems = [names[s] for s in stretch]
-            found += _quantities_of(stems, stems, spelled=False)
+            found += _quantities_of(stems, stems, spelled=False, bare=bare)
         return list(dict.fromkeys(found))  # the title's figure is the text's
 
 
@@ -1157,17 +1158,21 @@ _SCALES = {
 
 
 @functools.lru_cache(maxsize=64)
-def quantities(text: str) -> tuple[Quantity, ...]:
+def quantities(text: str, *, bare: bool = False) -> tuple[Quantity, ...]:
     """The figures of ``text`` (in digits or in Russian words) with the word each counts:
     what two reports of one kind of quantity can be compared by ("800 гектаров" against
-    "1 200 гектаров", "23 мая" against "30 мая").  A year is no quantity."""
+    "1 200 гектаров", "23 мая" against "30 мая").  A year is no quantity.  With ``bare``,
+    also the figures no word follows (unit ""): every figure of the text by its value,
+    however written ("2,1 млн", "два миллиона сто тысяч", "2 100 000")."""
     found: list[Quantity] = []
     for tokens in _sentence_words(text):
-        found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True)
+        found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True, bare=bare)
     return tuple(found)
 
 
-def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> list[Quantity]:
+def _quantities_of(
+    tokens: list[str], stems: list[str], *, spelled: bool, bare: bool = False
+) -> list[Quantity]:
     found = []
     n = len(tokens)
     i = 0
@@ -1201,10 +1206,12 @@ def _quantities_of(tokens: list[str], stems: list[str], *, spelled: bool) -> lis
         ):
             i = j + 1
             continue
+        approximate = i > 0 and stems[i - 1] in _APPROXIMATE
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
-            approximate = i > 0 and stems[i - 1] in _APPROXIMATE
             found += [Quantity(v, unit, approximate) for v in values]
+        elif bare:
+            found += [Quantity(v, "", approximate) for v in values]
         i, values = j, []
     return found
 
@@ -1234,6 +1241,7 @@ _APPROXIMATE = frozenset(
             "менее",
             "меньше",
             "ориентировочно",
+            "четверть",  # "четверть миллиона"
         ],
         "",
     )
@@ -1265,7 +1273,8 @@ def _figure_at(
     while i < n:
         value, j = _bare_figure(tokens, i, spelled)
         if value is None and spelled and tokens[i] in _ONE_OF:
-            value, j = 1.0, i
+            # "четверть миллиона": a quarter of one
+            value, j = (0.25 if i and tokens[i - 1] == "четверть" else 1.0), i
         if value is None:
             skip = max(skip, j) if not any_part else skip  # past words that make no figure
             break

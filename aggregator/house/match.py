@@ -60,6 +60,7 @@ it weighed or the rules change.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -551,7 +552,7 @@ def _sure_rule(
             # (and at least one figure: a post without any says nothing of the event's)
             settled = best >= SETTLED_SURE and second <= best * CLEAR_MARGIN
             settled = settled and any(t[:1].isdigit() for t in shared)
-            settled = settled and not _unexplained_figures(commentary.text, index, doc)
+            settled = settled and not _unexplained(commentary.text, commentary, index, doc)
             rules.append(("far ahead, with every figure of the post", settled))
             # Ahead, and the figures of its news are all in it together, not in a rival.
             together = best >= CLEAR_SURE and second <= best * TOGETHER_MARGIN
@@ -701,18 +702,15 @@ def _reported_before(commentary: Commentary, index: MatchIndex, doc: int) -> str
     if index.time_of(doc) > (commentary.published - REPORTED_GAP).timestamp():
         return None
     told = " ".join(background_sentences(commentary.text))
-    every = words(told)
-    figures = [t for t in dict.fromkeys((*every, *spelled_in(told))) if t.isdigit()]
-    figures = [t for t in figures if int(t) >= 10 and int(t) not in _YEARS]
-    if not figures or _unexplained_figures(told, index, doc):
+    figures = [q for q in _figures_in(told, None) if q.value >= 10]
+    if not figures or _unexplained(told, commentary, index, doc):
         return None
-    new = _unexplained_figures(_news_text(commentary), index, doc)
-    new = [t for t in new if str(int(t) * 1000) not in new]  # "196 тысяч": 196000 once
+    new = _unexplained(_news_text(commentary), commentary, index, doc)
     if not new:
         return None
     return (
-        f"it has what the post says was reported before ({', '.join(figures[:3])}), "
-        f"not the post's {', '.join(new[:3])}"
+        f"it has what the post says was reported before ({', '.join(map(_figure, figures[:3]))}), "
+        f"not the post's {', '.join(map(_figure, new[:3]))}"
     )
 
 
@@ -729,7 +727,11 @@ def _same_figure(quantity: Quantity, value: float | str) -> bool:
         quantity.value, value
     ):
         return False
-    return _rounds_to(quantity.value, value) or _rounds_to(value, quantity.value)
+    # A figure the post gives as approximate is the item's rounded half up ("четверть
+    # миллиона" for 245 000); an exact-looking one only as round() does it (165 is no 170).
+    if _rounds_to(quantity.value, value, half_up=quantity.approximate):
+        return True
+    return _rounds_to(value, quantity.value)
 
 
 APPROXIMATE_SPAN = 0.15  # "почти двести" may stand for a figure this far from 200
@@ -742,15 +744,17 @@ def _months() -> frozenset[str]:
     return frozenset(stem_tokens(names.split(), ""))
 
 
-def _rounds_to(rounded: float, exact: float) -> bool:
-    """Whether ``exact`` rounded to the last significant place of ``rounded`` is it."""
+def _rounds_to(rounded: float, exact: float, *, half_up: bool = False) -> bool:
+    """Whether ``exact`` rounded to the last significant place of ``rounded`` is it
+    (halves to the even place, or ``half_up``)."""
     text = f"{rounded:f}".rstrip("0").rstrip(".") if rounded != int(rounded) else ""
     if text:
         place = 10.0 ** -len(text.split(".")[1])
     else:
         whole = str(int(rounded))
         place = 10.0 ** (len(whole) - len(whole.rstrip("0"))) if int(rounded) else 1.0
-    return abs(round(exact / place) * place - rounded) < place / 1000
+    steps = math.floor(exact / place + 0.5) if half_up else round(exact / place)
+    return abs(steps * place - rounded) < place / 1000
 
 
 @dataclass(frozen=True)
@@ -774,7 +778,10 @@ def _shared_evidence(
     background's, not the news it tells."""
     text = _without_neighbours(without_background(commentary.text))
     every = words(text)
-    numbers = spelled_in(text)
+    # Figures by value, in every form an item may write them: "два миллиона сто тысяч"
+    # meets "2,1 млн", "2 100 000" and "2100 тыс." (each form one fact: ``forms``).
+    forms = _written_forms(text)
+    numbers = [*spelled_in(text), *forms]
     # Names: capitalized words inside a sentence ("Напоминаем, ..." or "Комиссия ..."
     # opening one is no name), and figures; in the text's order.
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
@@ -800,7 +807,7 @@ def _shared_evidence(
     # One fact counts once: a name in two forms ("Хлебодаровку", "Хлебодаровки": one
     # skeleton), a figure and its thousands ("двести тысяч": 200 and 200000), a decimal
     # and its whole part ("16,5": 16 and 16.5).
-    facts = {t: _fact(t, sid) for t, sid in found}
+    facts = {t: forms.get(t) or _fact(t, sid) for t, sid in found}
     shared = list(dict.fromkeys(t for t, sid in found if index.has_skeleton(doc, sid)))
     shared = list({facts[t]: t for t in reversed(shared)}.values())[::-1]
     runner = max(
@@ -831,6 +838,26 @@ def _shared_evidence(
     }
     total = len(set(facts.values())) + len({_fact(t, -1) for t in unknown})
     return _Evidence(shared, runner, len(only) if only & named else 0, total)
+
+
+@functools.lru_cache(maxsize=64)
+def _written_forms(text: str) -> dict[str, str]:
+    """The word forms (as ``words`` makes them) an item may write each figure of ``text``
+    in, by value -- whole ("2100000"), or in thousands, millions or billions ("2100",
+    "2d1") -- each to its fact (``_fact`` of the whole value)."""
+    forms: dict[str, str] = {}
+    for quantity in _figures_in(text, None):
+        value = quantity.value
+        whole = f"{value:.2f}".rstrip("0").rstrip(".").replace(".", "d")
+        fact = str(_fact(whole, -1))
+        for scale in (1, 1e3, 1e6, 1e9):
+            part = round(value / scale, 2)
+            if part < 1 or (scale > 1 and part >= 1000) or abs(part * scale - value) > 1e-6 * value:
+                continue
+            form = f"{part:.2f}".rstrip("0").rstrip(".").replace(".", "d")
+            if "d" in form or int(part) >= 10:
+                forms.setdefault(form, fact)
+    return forms
 
 
 def _fact(token: str, sid: int) -> str | int:
@@ -870,18 +897,51 @@ def _rounded_from(number: str, index: MatchIndex) -> list[int]:
     return found
 
 
-def _unexplained_figures(text: str, index: MatchIndex, doc: int) -> list[str]:
-    """The figures of ``text`` (in digits or words, 10 and up) that item ``doc`` has
-    neither exactly, in thousands ("612 тысяч" for "612000") nor rounded."""
-    return [f for f in _figures_of(text) if not _has_figure(index, doc, _figure_sids(f, index))]
+def _unexplained(text: str, commentary: Commentary, index: MatchIndex, doc: int) -> list[Quantity]:
+    """The figures of ``text`` (``_figures_in``) that item ``doc`` has neither exactly
+    nor rounded, however either writes them ("2,1 млн" for "два миллиона сто тысяч")."""
+    values = _item_values(index, doc)
+    year = commentary.published.year
+    return [q for q in _figures_in(text, year) if not _has_value(index, doc, values, q)]
 
 
-def _figures_of(text: str) -> list[str]:
-    """The figures of ``text``, in digits or words, 10 and up, once each."""
-    every = words(text)
-    return list(
-        dict.fromkeys(t for t in (*every, *spelled_in(text)) if t.isdigit() and int(t) >= 10)
-    )
+@functools.lru_cache(maxsize=64)
+def _figures_in(text: str, year: int | None) -> tuple[Quantity, ...]:
+    """The figures of ``text`` by value, however written ("2,1 млн", "два миллиона сто
+    тысяч", "2 100 000", "16,5%"), each once: not a one-digit whole number (an item's
+    words never hold one), and a year only when it is no year around ``year``, the
+    post's (every item of the season has those; None: no year at all)."""
+    found: dict[float, Quantity] = {}
+    for quantity in quantities(text, bare=True):
+        value = quantity.value
+        if isinstance(value, str):
+            continue
+        if value >= 10 or value != int(value):
+            found.setdefault(value, quantity)
+    if year is not None:
+        for token in words(text):
+            if token.isdigit() and int(token) in _YEARS and abs(int(token) - year) > 1:
+                found.setdefault(float(token), Quantity(float(token), ""))
+    return tuple(found.values())
+
+
+def _item_values(index: MatchIndex, doc: int) -> list[float]:
+    """The values of item ``doc``'s figures, as ``quantities`` reads them."""
+    return [q.value for q in index.quantities(doc, bare=True) if not isinstance(q.value, str)]
+
+
+def _has_value(index: MatchIndex, doc: int, values: list[float], quantity: Quantity) -> bool:
+    """Whether item ``doc`` (whose figures' values are ``values``) has the post's figure:
+    by value, exactly or rounded, or as a word of its text (a year, a figure in a name)."""
+    if any(_same_figure(quantity, value) for value in values):
+        return True
+    value = quantity.value
+    return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
+
+
+def _figure(quantity: Quantity) -> str:
+    value = quantity.value
+    return str(int(value)) if value == int(value) else str(value)
 
 
 def _figure_sids(figure: str, index: MatchIndex) -> list[int]:
@@ -913,23 +973,18 @@ def _figures_together(
     тысяч", "от 18 до 25 лет"), all of them in one item are its event.  Three or more:
     no rival may have more than one, nor come within OWN_MARGIN of it; two: no rival
     within TOGETHER_MARGIN may have either."""
-    year = commentary.published.year
-    figures: dict[str | int, list[str]] = {}
-    for figure in _figures_of(_news_text(commentary)):
-        if int(figure) not in _YEARS or abs(int(figure) - year) > 1:
-            figures.setdefault(_fact(figure, -1), []).append(figure)
+    figures = _figures_in(_news_text(commentary), commentary.published.year)
     if len(figures) < 2:
         return False
-    facts: dict[str | int, list[int]] = {}
-    for fact, forms in figures.items():  # (looked up one by one: the first missing ends it)
-        facts[fact] = [sid for figure in forms for sid in _figure_sids(figure, index)]
-        if not _has_figure(index, doc, facts[fact]):
-            return False
-    if len(facts) >= FIGURES_TOGETHER and all(share <= OWN_MARGIN for share, _ in rivals):
-        return all(
-            sum(_has_figure(index, r, sids) for sids in facts.values()) <= 1 for _, r in rivals
-        )
-    return not any(_has_figure(index, r, sids) for _, r in rivals for sids in facts.values())
+    values = _item_values(index, doc)
+    if not all(_has_value(index, doc, values, q) for q in figures):
+        return False
+    held = [
+        sum(_has_value(index, r, _item_values(index, r), q) for q in figures) for _, r in rivals
+    ]
+    if len(figures) >= FIGURES_TOGETHER and all(share <= OWN_MARGIN for share, _ in rivals):
+        return all(count <= 1 for count in held)
+    return not any(held)
 
 
 def _sentence_start(text: str, at: int) -> bool:

@@ -1061,3 +1061,26 @@ def test_an_item_in_another_language_with_the_posts_facts_keeps_an_own_language_
     )
     found = match(index, commentary(text=outage, title="Свет в Шымкенте", published=when))
     assert found.keys == ("outage",) and found.confident
+
+
+def test_a_figure_is_one_fact_however_the_post_and_the_item_write_it():
+    # "два миллиона сто тысяч" is the item's "2,1 млн", "шестидесяти" its "60": figures are
+    # compared by value, in any of the forms an item writes them.
+    books = (
+        "К новому учебному году для учеников 5-х классов будут изданы обновленные учебники по 9 "
+        "предметам общим тиражом 2,1 млн экземпляров, сообщили в Министерстве просвещения. "
+        "Учебники прошли апробацию в 60 школах, основная часть тиража будет напечатана в "
+        "издательствах «Атамұра» и «Мектеп»."
+    )
+    index = MatchIndex.build(
+        [*filler(), stored("books", "kazinform", "Пятиклассники получат новые учебники", books)]
+    )
+    told = (
+        "Пятиклашки в сентябре откроют новые книги: Минпросвещения переиздаёт учебники по "
+        "девяти дисциплинам, тираж — два миллиона сто тысяч. Их уже опробовали в шестидесяти "
+        "школах, печатать будут в основном Атамұра и Мектеп."
+    )
+    c = commentary(text=told, title="Меньше зубрить", published=DAY + timedelta(hours=6))
+    found = match(index, c)
+    assert found.keys == ("books",) and found.confident
+    assert found.evidence[0] == "shares атамұра, мектеп, 60, 2d1 with books"

@@ -114,3 +114,17 @@ def test_a_per_cent_sign_after_a_figure_is_the_word_per_cent():
     assert quantities("рост на 63 %") == quantities("up 63 percent") == quantities("63 пайыз")
     assert words("инфляция 9,4%") == ["инфляция", "9d4", "pct"]
     assert words("скидка в % от суммы") == ["скидка", "от", "суммы"]  # no figure: no sign
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["тираж 2,1 млн", "тираж два миллиона сто тысяч", "тираж 2 100 000", "2100 тыс. — тираж"],
+)
+def test_every_figure_is_read_by_its_value_with_or_without_a_word_after_it(text):
+    assert [q.value for q in quantities(text, bare=True)] == [2_100_000]
+    assert quantities("тираж 2,1 млн") == ()  # no word after it: no kind of quantity
+
+
+def test_a_quarter_of_a_million_is_an_approximate_250_000():
+    (quarter,) = quantities("однушка — четверть миллиона", bare=True)
+    assert quarter.value == 250_000 and quarter.approximate
