@@ -455,6 +455,10 @@ def _match_similar(
                 told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
                 evidence.append(f"the post tells {told} otherwise: another event")
     against = _against(commentary, index, doc) if sure and not quote_missing else []
+    if sure and not same and not quote_missing:
+        missing = _figures_missing(commentary, index, doc)
+        if missing:
+            against.append(missing)
     if sure and same and not quote_missing:
         # An item in another language with far more of the post's names and figures is
         # what it retells, not a translation of the best: the best is another event.
@@ -601,6 +605,24 @@ def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
     earlier = _reported_before(commentary, index, doc)
     beside = _named_beside(commentary, index, doc)
     return [*against, *(reason for reason in (earlier, beside) if reason)]
+
+
+MISSING_FIGURES = 2  # a post's news with this many figures, none of them in an item ...
+
+
+def _figures_missing(commentary: Commentary, index: MatchIndex, doc: int) -> str | None:
+    """In words, when the post's news has figures (MISSING_FIGURES or more) and item
+    ``doc`` has none of them, in any form: across languages, names and loanwords meet
+    whatever the event, and only agreeing figures tell its source from another item on
+    the topic (the spans of time a post tells from any other figure apart)."""
+    news = _news_text(commentary)
+    figures = [q for q in _figures_in(news, commentary.published.year) if q.unit not in _DURATIONS]
+    if len(figures) < MISSING_FIGURES:
+        return None
+    values = _item_values(index, doc)
+    if any(_has_value(index, doc, values, q) for q in figures):
+        return None
+    return f"none of its figures ({', '.join(map(_figure, figures[:3]))}) is in it"
 
 
 def _in_news(tokens: Sequence[str], commentary: Commentary) -> bool:
