@@ -65,11 +65,13 @@ def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Documen
 
 def _summary_and_content(stored: StoredItem) -> tuple[str, str]:
     """The plain text of an item's summary and content, each of its HTML's head: the
-    head is enough (``BODY_CHARS``), and cutting the HTML first saves the time."""
+    head is enough (``BODY_CHARS``), and cutting the HTML first saves the time; of
+    each text, its first ``BODY_CHARS`` characters (all that a document and a list
+    item read of it)."""
     item = stored.item
     return (
-        plain_text((item.summary or "")[: 2 * BODY_CHARS]),
-        plain_text((item.content or "")[: 2 * BODY_CHARS]),
+        plain_text((item.summary or "")[: 2 * BODY_CHARS], BODY_CHARS),
+        plain_text((item.content or "")[: 2 * BODY_CHARS], BODY_CHARS),
     )
 
 

@@ -20,8 +20,9 @@ _INLINE_TAGS = re.compile(
 _OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
 
 
-def plain_text(html: str | None) -> str:
-    """Return the visible text of an HTML fragment, whitespace collapsed.
+def plain_text(html: str | None, limit: int | None = None) -> str:
+    """Return the visible text of an HTML fragment, whitespace collapsed; ``limit``:
+    only its first ``limit`` characters (``plain_text(html)[:limit]``, cheaper).
 
     Fast and regex-based (this runs on every stored item): ``<script>``, ``<style>``,
     ``<noscript>`` and ``<template>`` are dropped with their contents, comments are
@@ -41,7 +42,21 @@ def plain_text(html: str | None) -> str:
         text = _html.unescape(text)
     # split/join: the same whitespace as r"\s" (str.isspace), several times faster
     # than a substitution that matches every single space.
+    if limit is not None:
+        return _collapsed_head(text, limit)
     return " ".join(text.split())
+
+
+def _collapsed_head(text: str, limit: int) -> str:
+    """``" ".join(text.split())[:limit]``, collapsing a head of the text only when
+    that gives ``limit`` characters: whitespace collapsed in a prefix of a text is
+    always a prefix of it collapsed in the whole text."""
+    size = limit + limit // 4 + 64
+    if len(text) > size:
+        head = " ".join(text[:size].split())
+        if len(head) >= limit:
+            return head[:limit]
+    return " ".join(text.split())[:limit]
 
 
 def lead(fragment: str | None, limit: int = 200) -> str:

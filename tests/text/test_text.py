@@ -28,6 +28,16 @@ def stems(words: str, lang: str) -> set[str]:
 # --- plain_text -------------------------------------------------------------
 
 
+def test_plain_text_with_a_limit_is_the_head_of_the_whole_text():
+    rng = random.Random(5)
+    pieces = ["<p>", "</p>", "  ", "\n\t", "слово", "Word", "&nbsp;", "\u3000", "a", " "]
+    for _ in range(300):
+        html = "".join(rng.choices(pieces, k=rng.randint(0, 600)))
+        whole = plain_text(html)
+        for limit in (0, 1, 7, 100, 1500):
+            assert plain_text(html, limit) == whole[:limit]
+
+
 def test_plain_text_strips_tags_unescapes_entities_and_collapses_whitespace():
     html = "<p>Токаев &laquo;поручил&raquo;</p>\n<p>ускорить&nbsp;&nbsp;работу &amp; отчёт</p>"
     assert plain_text(html) == "Токаев «поручил» ускорить работу & отчёт"
