@@ -51,6 +51,7 @@ REPRINT_SHARE = 0.6  # ... (this share of their word pairs) are one text, reprin
 WINDOW_BEFORE = timedelta(days=3)
 WINDOW_AFTER = timedelta(days=1)
 _QUERY_TERMS = 30
+_RANKED = 10  # items a search returns
 _WINDOW_POSTINGS = 4_000  # a word in more items than this within the window says little
 _TITLE_BOOST = 2  # an item's title words count this many extra times
 _K1, _B = 1.2, 0.5
@@ -588,7 +589,10 @@ class MatchIndex:
         counts: dict[int, int] = {}
         unknown = 0
         content = [token for token in tokens if token not in _STOP]
-        for token, stem in zip(content, self._known(content), strict=True):
+        distinct = list(dict.fromkeys(content))
+        stem_of = dict(zip(distinct, self._known(distinct), strict=True))
+        for token in content:
+            stem = stem_of[token]
             if stem < 0:
                 if not token.isdigit():  # a number spelled out may be in no item as digits
                     unknown += 1
@@ -739,9 +743,13 @@ class MatchIndex:
             if place is not None:
                 touched[place] = False
         found = np.flatnonzero(touched)
+        values = scores[found]
+        if len(found) > _RANKED:  # only those up to the tenth best score are ordered
+            keep = values >= np.partition(values, len(values) - _RANKED)[len(values) - _RANKED]
+            found, values = found[keep], values[keep]
         # Best first, ties to the older item (by published, then key).
-        order = np.lexsort((ranks[window.docs[found]], -scores[found]))[:10]
-        return [(float(scores[found[i]]) / norm, int(window.docs[found[i]])) for i in order]
+        order = np.lexsort((ranks[window.docs[found]], -values))[:_RANKED]
+        return [(float(values[i]) / norm, int(window.docs[found[i]])) for i in order]
 
     def _skeleton_scores(self, tokens: list[str], language: str, window: _Window) -> tuple:
         """(places in ``window``, weighted share of the query's skeletons each has) for
@@ -760,7 +768,7 @@ class MatchIndex:
         query_language = language_code(language)
         n = self._count
         keys: set[int] = set()
-        for token in tokens:
+        for token in dict.fromkeys(tokens):
             sid = self._token_skeleton(token)
             if sid is not None:
                 keys.add(sid)
@@ -1011,12 +1019,21 @@ def skeleton(token: str) -> str:
     """
     if token.isdigit():
         return "#" + token
-    if _DECIMAL_TOKEN.fullmatch(token):
+    if "d" in token and _DECIMAL_TOKEN.fullmatch(token):
         return "#" + token.replace("d", ".")
     word = token.replace("дж", "j").translate(_CYRILLIC_TO_LATIN)
-    word = _LATIN_DIGRAPHS.sub(lambda m: _DIGRAPH_SOUNDS[m.group()], word)
-    word = _DOUBLED.sub(r"\1", _SKELETON_VOWELS.sub("", word))
+    word = _LATIN_DIGRAPHS.sub(_digraph_sound, word)
+    word = _DOUBLED.sub(_first_letter, _SKELETON_VOWELS.sub("", word))
     return word[:_SKELETON_LETTERS]
+
+
+# (functions, not a lambda made anew or a template parsed at every call)
+def _digraph_sound(match: re.Match[str]) -> str:
+    return _DIGRAPH_SOUNDS[match.group()]
+
+
+def _first_letter(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 _ORDINAL = "(ый|ой|ая|ое|ого|ом|ому|ую|ые|ых|ым|ыми|ой)$"
