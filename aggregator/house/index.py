@@ -585,7 +585,7 @@ class MatchIndex:
         """
         sentences = _sentence_words(text)  # (one tokenization for both)
         tokens = [token for sentence in sentences for token in sentence]
-        tokens += [n for sentence in sentences for n in spelled_numbers(sentence)]
+        tokens += _spelled_in(text)
         counts: dict[int, int] = {}
         unknown = 0
         content = [token for token in tokens if token not in _STOP]
@@ -1136,7 +1136,13 @@ _SENTENCE_BREAK = re.compile(r"(?:[.!?…]+[»\"”)]*\s+|\s*\n\s*)(?=[«\"„�
 def spelled_in(text: str) -> list[str]:
     """``spelled_numbers`` of each sentence of ``text`` in turn: "…заплачу десять тысяч.
     Двенадцать тысяч человек…" is 10 000 and 12 000, never 10 012."""
-    return [n for tokens in _sentence_words(text) for n in spelled_numbers(tokens)]
+    return list(_spelled_in(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _spelled_in(text: str) -> tuple[str, ...]:
+    # (a post's text is read several times over in one match)
+    return tuple(n for tokens in _sentence_words(text) for n in spelled_numbers(tokens))
 
 
 @functools.lru_cache(maxsize=64)
