@@ -1201,8 +1201,13 @@ def _quantities_of(
     i = 0
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     while i < n:
-        if stems[i][-2:] in _PLACE_ENDS and i + 1 < n and stems[i + 1] in _PLACE_HEADS:
-            found.append(Quantity(stems[i], stems[i + 1]))  # "Костанайской области"
+        if stems[i][-2:] in _PLACE_ENDS:
+            # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
+            head = i + 1
+            while head < min(n, i + _PLACE_LIST) and stems[head][-2:] in _PLACE_ENDS:
+                head += 1
+            if head < n and stems[head] in _PLACE_HEADS:
+                found.append(Quantity(stems[i], stems[head]))
         token = tokens[i]
         if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
             i, values = i + 1, []
@@ -1279,6 +1284,7 @@ _UNITS = {"км": "километр", "га": "гектар", "кг": "кило�
 # What a place name before it is the name of: its slot ("Костанайской области").
 _PLACE_HEADS = frozenset(("област", "район", "округ"))
 _PLACE_ENDS = ("ск", "цк")  # how the stem of a place's adjective ends
+_PLACE_LIST = 5  # place adjectives one slot word may follow ("Акмолинской, Павлодарской и …")
 _QUANTITY_REACH = 6  # words read after a figure: its scale, a range's end, its unit
 
 # "миллиард тенге", "от миллиарда трехсот миллионов": a scale word alone is one of it.

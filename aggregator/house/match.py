@@ -701,7 +701,7 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
         values = theirs.get(quantity.unit)
         if not values:
             continue
-        if any(_same_figure(quantity, value) for value in values):
+        if any(_same_figure(quantity, value) for value in values) or _a_change(quantity, values):
             alike.add(quantity)
         else:
             otherwise[quantity] = values
@@ -711,6 +711,19 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
         f"the post's {q}, the item's {', '.join(str(Quantity(v, q.unit)) for v in values[:3])}"
         for q, values in otherwise.items()
     ]
+
+
+def _a_change(quantity: Quantity, values: list[float | str]) -> bool:
+    """Whether the post's figure is the change between two of the item's figures of its
+    kind: "подорожал на 17 тенге" tells "выросла с 98 до 115 тенге" in other figures."""
+    if isinstance(quantity.value, str) or quantity.unit in _months():
+        return False
+    numbers = sorted({v for v in values if not isinstance(v, str)})
+    return any(
+        _same_figure(quantity, high - low)
+        for at, low in enumerate(numbers)
+        for high in numbers[at + 1 :]
+    )
 
 
 REPORTED_GAP = timedelta(hours=12)  # an item this much older than a post may be its background

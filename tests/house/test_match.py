@@ -801,6 +801,49 @@ def test_a_post_on_another_grade_of_fuel_is_not_confident_on_the_first_grades_it
     assert not found.confident and "against: the post's а-95, the item's а-92" in found.evidence[-1]
 
 
+def test_a_change_the_post_gives_between_two_of_the_items_figures_is_no_evidence_against():
+    # "дороже на 17 тенге" is "с 98 до 115 тенге" told as the rise: the same figures.
+    earlier = filler()
+    lpg = (
+        "С начала марта средняя цена сжиженного газа на автозаправках Костанайской области "
+        "выросла с 98 до 115 тенге за литр, сообщили в департаменте Агентства по защите и "
+        "развитию конкуренции. Департамент начал проверку 23 АЗС на признаки сговора."
+    )
+    items = [*earlier, stored("lpg", "kapital", "Автогаз в Костанае подорожал", lpg)]
+    index = MatchIndex.build(items)
+    told = (
+        "Газ на заправках Костаная за март подорожал на семнадцать тенге, до "
+        "ста пятнадцати тенге за литр, и антимонопольный департамент проверяет заправки на "
+        "сговор."
+    )
+    found = match(index, commentary(text=told, title="Газ дорожает"))
+    assert found.keys == ("lpg",) and found.confident
+    assert not any(line.startswith("against:") for line in found.evidence)
+    # A rise the item's figures do not make is still told otherwise.
+    other = told.replace("семнадцать", "сорок").replace("ста пятнадцати", "ста тридцати восьми")
+    found = match(index, commentary(text=other, title="Газ дорожает"))
+    assert not found.confident and "against: the post's 40 тенг" in found.evidence[-1]
+
+
+def test_each_region_of_a_list_is_a_place_the_item_reports():
+    # "в Восточно-Казахстанской, Павлодарской и Карагандинской областях": three regions,
+    # so a post on the East Kazakhstan police's find is not told "otherwise" by its item.
+    earlier = filler()
+    drugs = (
+        "Полицейские ликвидировали нарколабораторию в пригороде Усть-Каменогорска, изъято "
+        "42,6 кг мефедрона. Наркотики распространялись через закладки в "
+        "Восточно-Казахстанской, Павлодарской и Карагандинской областях."
+    )
+    items = [*earlier, stored("drugs", "kazinform", "В ВКО изъяли 40 кг наркотиков", drugs)]
+    told = (
+        "Полиция Восточно-Казахстанской области накрыла нарколабораторию под "
+        "Усть-Каменогорском: почти сорок три килограмма мефедрона раскладывали закладками."
+    )
+    found = match(MatchIndex.build(items), commentary(text=told, title="Лаборатория"))
+    assert found.keys == ("drugs",) and found.confident
+    assert not any(line.startswith("against:") for line in found.evidence)
+
+
 RETURN_HOME = (
     "Вода в реке Илек у села Хлебодаровка опустилась ниже критической отметки, и "
     "эвакуированные жители начали возвращаться домой, сообщили в ДЧС Актюбинской области. "

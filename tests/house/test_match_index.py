@@ -98,12 +98,14 @@ def test_a_spelled_number_never_runs_on_across_a_sentences_end(text, figures):
         ("вместо нынешних 16–18 часов", ["16 час", "18 час"]),
         ("вырастет с 52 372 до 65 465 тенге", ["52372 тенг", "65465 тенг"]),
         ("закрыт с 19 по 214 км", ["19 километр", "214 километр"]),
+        ("в Павлодарской и Карагандинской областях", ["павлодарск област", "карагандинск област"]),
         ("в 2025 году пять домов и четыре и семь десятых процента", []),
     ],
 )
 def test_a_figure_is_read_with_what_it_counts(text, found):
     """Scale words and halves are part of a figure; a year, a one-digit figure and a
-    fraction in words are no quantity to compare."""
+    fraction in words are no quantity to compare; each place of a list is in the slot
+    its last one names."""
     assert [str(q) for q in quantities(text)] == found
 
 
