@@ -519,10 +519,14 @@ def test_a_rebuild_by_worker_processes_equals_one_process_and_adding_each_entry(
         store_items(storage, config)
         parts = storage.item_key_bounds(3)
         assert len(parts) == 2  # three workers, each with its own part
-        built = {
-            n: RelatedIndex.from_batch(parse_store(storage, config, processes=n)[0], SETTINGS)
-            for n in (1, 3)
-        }
+        parsed = {n: parse_store(storage, config, processes=n) for n in (1, 3)}
+        # Their documents and entries came over as columns: the same objects.
+        for (batch, entries), (one_batch, one_entries) in [(parsed[3], parsed[1])]:
+            assert entries == one_entries
+            assert sorted(batch.docs, key=lambda d: d.key) == sorted(
+                one_batch.docs, key=lambda d: d.key
+            )
+        built = {n: RelatedIndex.from_batch(parsed[n][0], SETTINGS) for n in (1, 3)}
         sources = {s.id: s for s in config.sources}
         documents = {s.key: document(s, sources) for s in storage.iter_items()}
     one, workers = built[1], built[3]
