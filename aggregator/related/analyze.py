@@ -146,8 +146,9 @@ def parse_document(doc: Document) -> Parsed:
     named: list[np.ndarray] = []
     title = table.terms(title_ids, names, named)
     body = table.terms(body_ids, names, named, limit=BODY_TERMS)
-    text_hash = _hash(" ".join(title_words + ["|"] + body_words))
-    sketch = _sketch(table.word_hash[np.concatenate([title_ids, body_ids])])
+    word_hashes = table.word_hash[np.concatenate([title_ids, body_ids])]
+    text_hash = _text_hash(word_hashes, len(title_ids))
+    sketch = _sketch(word_hashes)
     return Parsed(
         replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
         title,
@@ -195,11 +196,10 @@ class _Words:
         self.figure = np.zeros(size, bool)
         self.figure_hash = np.zeros(size, np.int64)
         self.numeric = np.zeros(size, bool)  # a word figure_tokens reads
-        # Each form's UTF-8 followed by a space, in one buffer ("| " first): what
-        # a text's hash is made of (_text_hashes), without a string a word.
+        # Each form's UTF-8 followed by a space, in one buffer: the forms as strings
+        # when needed (strings()), without a string a word in the table.
         self.utf8 = np.zeros(1 << 16, np.uint8)
-        self.utf8[:2] = np.frombuffer(b"| ", np.uint8)
-        self.utf8_used = 2
+        self.utf8_used = 0
         self.utf8_start = np.zeros(size, np.int64)
         self.utf8_size = np.zeros(size, np.int64)
         self.figure_words = figure_words(language)
@@ -408,45 +408,11 @@ class _Words:
         body_doc: np.ndarray,
         n: int,
     ) -> np.ndarray:
-        """:func:`_hash` of each document's words joined as _signature joins them
-        (title, "|", text), the UTF-8 of the joined words gathered by numpy from the
-        table's buffer (each form followed by a space), some documents at a time."""
-        title_sizes = np.bincount(title_doc, minlength=n)
-        body_sizes = np.bincount(body_doc, minlength=n)
-        block = title_sizes + body_sizes + 1  # words, and the "|"
-        offset = np.cumsum(block) - block
-        pipe_at = offset + title_sizes
-        title_at = (
-            np.arange(len(title_doc)) + (offset - np.cumsum(title_sizes) + title_sizes)[title_doc]
+        """:func:`_text_hash` of each document's words (word numbers, text numbers
+        ascending: title words, then text words, each in order)."""
+        return _text_hashes(
+            self.word_hash[title_ids], title_doc, self.word_hash[body_ids], body_doc, n
         )
-        body_at = (
-            np.arange(len(body_doc)) + (pipe_at + 1 - np.cumsum(body_sizes) + body_sizes)[body_doc]
-        )
-        starts = np.zeros(int(block.sum()), np.int64)  # "| " is at 0
-        sizes = np.ones(len(starts), np.int64)
-        starts[title_at] = self.utf8_start[title_ids]
-        sizes[title_at] = self.utf8_size[title_ids]
-        starts[body_at] = self.utf8_start[body_ids]
-        sizes[body_at] = self.utf8_size[body_ids]
-        sizes += 1  # the space after each
-        ends = np.cumsum(sizes)
-        blake2b = hashlib.blake2b
-        digests = []
-        for first in range(0, n, _HASHED_TOGETHER):
-            last = min(first + _HASHED_TOGETHER, n)
-            low, high = offset[first], offset[last - 1] + block[last - 1]  # items
-            base = ends[low] - sizes[low]
-            at = np.arange(ends[high - 1] - base)
-            at += np.repeat(
-                starts[low:high] - (ends[low:high] - sizes[low:high] - base), sizes[low:high]
-            )
-            view = memoryview(self.utf8[at])
-            bounds = (ends[offset[first:last] + block[first:last] - 1] - base).tolist()
-            start = 0
-            for stop in bounds:  # without the last space
-                digests.append(blake2b(view[start : stop - 1], digest_size=8).digest())
-                start = stop
-        return np.frombuffer(b"".join(digests), "<i8").astype(np.int64)
 
     def _counted(
         self, ids: np.ndarray, doc: np.ndarray, name_keys: np.ndarray, limit: int | None
@@ -655,7 +621,6 @@ def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
 
 _WORDS_MAX = 2_000_000  # word forms per language before the table starts over
 _RECENT_MAX = 65_536  # forms added apart before they join the sorted arrays
-_HASHED_TOGETHER = 256  # documents whose texts are gathered at once (~1 MB)
 
 
 SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
@@ -672,11 +637,68 @@ def reprint_signature(doc: Document) -> tuple[int, bytes]:
 
 
 def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
-    # Not through the memo: every text is another string.
-    text_hash = _hash(" ".join(title_words + ["|"] + words))
+    word_hashes = _hashes(title_words + words, _WORD_HASHES, _hash_all)
     # The headline belongs to the text: a retelling that changes a word of it and one
     # of a short lead is not the same text; a reprint keeps (nearly) both.
-    return text_hash, _sketch(_hashes(title_words + words, _WORD_HASHES, _hash_all))
+    return _text_hash(word_hashes, len(title_words)), _sketch(word_hashes)
+
+
+def _text_hash(word_hashes: np.ndarray, title_words: int) -> int:
+    """The hash of a whole text (equal -> the same text) from its words' hashes (the
+    reprint sketches' word hashes), of which the first ``title_words`` are its
+    title's: :func:`_text_hashes` of one document."""
+    doc = np.zeros(len(word_hashes), np.int64)
+    hashes = _text_hashes(
+        word_hashes[:title_words],
+        doc[:title_words],
+        word_hashes[title_words:],
+        doc[title_words:],
+        1,
+    )
+    return int(hashes[0])
+
+
+def _text_hashes(
+    title: np.ndarray, title_doc: np.ndarray, body: np.ndarray, body_doc: np.ndarray, n: int
+) -> np.ndarray:
+    """The text hash of each of ``n`` documents from the hashes of its title's words,
+    then of its text's (``title_doc``, ``body_doc``: each word's document, ascending;
+    each document's words in order), as one sequence with a mark between: the sum,
+    modulo 2**64, of a mix of each word's hash and its place in the sequence, mixed
+    again.  By numpy over a whole batch at once (a blake2b of each text's words
+    joined cost ~35 us a document, most of it gathering their bytes)."""
+    title_sizes = np.bincount(title_doc, minlength=n)
+    body_sizes = np.bincount(body_doc, minlength=n)
+    # The mark between title and text, as a word of its own.
+    total = _mixed(_TEXT_MARK + (title_sizes.astype(np.uint64) + np.uint64(1)) * _TEXT_PLACE)
+    for words, doc, sizes, first in (
+        (title, title_doc, title_sizes, np.zeros(n, np.int64)),
+        (body, body_doc, body_sizes, title_sizes + 1),
+    ):
+        if not len(words):
+            continue
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        place = (np.arange(len(doc)) - starts[doc] + first[doc] + 1).astype(np.uint64)
+        sums = np.zeros(len(words) + 1, np.uint64)
+        np.cumsum(_mixed(words.view(np.uint64) + place * _TEXT_PLACE), out=sums[1:])
+        total += sums[ends] - sums[starts]  # wraps modulo 2**64, as it should
+    return _mixed(total).view(np.int64)
+
+
+_TEXT_MARK = np.uint64(0x7C7C7C7C7C7C7C7C)  # "|", the mark between title and text
+_TEXT_PLACE = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mixed(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer of each value (a new uint64 array)."""
+    shift = np.uint64(33)
+    h = h ^ (h >> shift)
+    h *= np.uint64(_MIX[0])
+    h ^= h >> shift
+    h *= np.uint64(_MIX[1])
+    h ^= h >> shift
+    return h
 
 
 def _sketch(word_hashes: np.ndarray) -> bytes:
@@ -797,17 +819,11 @@ _HASHES: dict[str, int] = {}
 _HASHES_MAX = 2_000_000
 
 
-def _hash(text: str) -> int:
-    """A stable 64-bit id of a text, by blake2b (Python's hash() changes between
-    processes): of a whole text (reprints) and of the words reprint sketches are
-    made of.  Terms have their own, cheaper hash (:func:`_term_hash`)."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
-
-
 def _hash_all(texts: Sequence[str]) -> np.ndarray:
-    """:func:`_hash` of each text, as an int64 array (the digests joined and read as
-    little-endian int64: the same numbers, without a Python int each)."""
+    """A stable 64-bit id of each text by blake2b (Python's hash() changes between
+    processes), as an int64 array (the digests joined and read as little-endian
+    int64): the word hashes reprint sketches are made of.  Terms have their own,
+    cheaper hash (:func:`_term_hash`)."""
     blake2b = hashlib.blake2b
     digests = b"".join(
         [blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts]
@@ -905,7 +921,7 @@ def _hashes(
     return np.fromiter(map(memo.__getitem__, words), np.int64, len(words))
 
 
-_WORD_HASHES: dict[str, int] = {}  # words -> _hash (what reprint sketches are made of)
+_WORD_HASHES: dict[str, int] = {}  # words -> _hash_all's (what reprint sketches are made of)
 
 
 def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -319,6 +319,33 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
     assert any(len(p.sketch) for p in batch.docs) and len(batch.names[0])
 
 
+def test_the_text_hash_is_equal_for_the_same_text_only():
+    """A text's hash (what tells a reprint of a short text) is the same for the same
+    title and text, and differs when a word moves between them, when two words swap,
+    when a word is added or dropped, or when the text is repeated."""
+    from aggregator.related.analyze import parse_batch, reprint_signature
+
+    title, text = "Курс тенге вырос", "Нацбанк сообщил о росте курса тенге к доллару"
+    variants = {
+        "same": (title, text),
+        "moved": ("Курс тенге", "вырос " + text),
+        "swapped": ("Тенге курс вырос", text),
+        "added": (title, text + " США"),
+        "dropped": (title, text.rsplit(" ", 1)[0]),
+        "twice": (title, f"{text} {text}"),
+        "no title": ("", f"{title} {text}"),
+    }
+    docs = [doc(name, i, t, b) for i, (name, (t, b)) in enumerate(variants.items())]
+    docs.append(doc("again", 9, title, text))
+    hashes = {d.key: reprint_signature(d)[0] for d in docs}
+    assert hashes["same"] == hashes["again"]
+    assert len({h for k, h in hashes.items() if k != "again"}) == len(variants)
+    # The batch gives each the hash it has alone.
+    assert {d.key: d.text_hash for d in parse_batch(docs).docs} == {
+        d.key: parse_batch([d]).docs[0].text_hash for d in docs
+    }
+
+
 def test_an_entrys_version_changes_with_anything_its_document_reads():
     """The fingerprint tells an edited entry: each field the analysis reads changes
     it (an absent summary is not an empty one), and an equal entry keeps it."""
