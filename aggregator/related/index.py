@@ -71,7 +71,6 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
 import hashlib
@@ -462,7 +461,8 @@ class RelatedIndex:
         n = len(batch.docs)
         # Rows in time order, ties by key (keys are unique): one sort of two arrays.
         times = np.fromiter((d.published.timestamp() for d in batch.docs), np.float64, n)
-        order = np.lexsort((_ranks([d.key for d in batch.docs]), times))
+        key_rank = _ranks([d.key for d in batch.docs])
+        order = np.lexsort((key_rank, times))
         # The vocabulary: every distinct stem hash, in hash order (deterministic); the
         # batch's columns are numbers in it already.
         columns = [batch.title, batch.body, batch.names]
@@ -489,12 +489,14 @@ class RelatedIndex:
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
+        # The workers weigh the vectors while this process fills the entries' rows.
+        weighed = index._weigh(matrices, pool, processes)
         index._append_all([batch.docs[i] for i in order.tolist()], times[order])
         batch.docs = []  # consumed too: 100,000 documents are ~100 MB
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = index._weigh(matrices, pool, processes)[order]
+        index._matrix = weighed()[order]
         index._set_exclude(exclude)
-        index._compute_all_lists(pool)
+        index._compute_all_lists(pool, key_rank[order])
         return index
 
     def _append_all(self, docs: Sequence[Document], times: np.ndarray) -> None:
@@ -613,31 +615,44 @@ class RelatedIndex:
         matrices: list[sp.csr_matrix],
         pool: concurrent.futures.Executor | None = None,
         processes: int = 1,
-    ) -> sp.csr_matrix:
+    ) -> Callable[[], sp.csr_matrix]:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
-        L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
-        row by row): the full intermediate matrices would be several times the
-        result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool`` (of
-        ``processes`` workers), its workers weigh the blocks."""
+        L2-normalized TF-IDF vectors (a function giving them).  A block of rows at a
+        time (every step is row by row): the full intermediate matrices would be
+        several times the result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With
+        a ``pool`` (of ``processes`` workers), every block is handed to its workers at
+        once, and the function waits for them: this process works meanwhile."""
         title, body, names = matrices
         matrices.clear()
         n = title.shape[0]
-        # Workers weigh smaller blocks: each holds a block's intermediate matrices.
-        rows = _WEIGH_ROWS if pool is None else _WEIGH_ROWS // 4
-        parts = (
-            [title[start : start + rows], body[start : start + rows], names[start : start + rows]]
-            for start in range(0, n, rows)
-        )
+        empty = title[:0]
         if pool is None:
+            rows = _WEIGH_ROWS
+            parts = (
+                [
+                    title[start : start + rows],
+                    body[start : start + rows],
+                    names[start : start + rows],
+                ]
+                for start in range(0, n, rows)
+            )
             blocks = [self._weigh_rows(part) for part in parts]
-        else:
-            # One block ahead per worker, not all: each is a copy of its rows' counts.
-            inputs = (self.settings, self.idf)
-            tasks = ((inputs, part) for part in parts)
-            blocks = list(_in_order(pool, _weigh_block, tasks, processes + 1))
-        if not blocks:
-            return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
-        return sp.vstack(blocks, format="csr", dtype=np.float32)
+            return lambda: _stacked(blocks, empty)
+        # Workers weigh smaller blocks: each holds a block's intermediate matrices.
+        # Views of the rows (no copies): every block is queued at once, and the pool
+        # pickles one ahead per worker.
+        rows = _WEIGH_ROWS // 4
+        inputs = (self.settings, self.idf)
+        futures = [
+            pool.submit(
+                _weigh_block,
+                inputs,
+                [_row_slice(m, start, min(start + rows, n)) for m in (title, body, names)],
+            )
+            for start in range(0, n, rows)
+        ]
+        del title, body, names
+        return lambda: _stacked([f.result() for f in futures], empty)
 
     def _weigh_rows(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
         boost = np.float32(self.settings.name_weight - 1.0)
@@ -666,12 +681,16 @@ class RelatedIndex:
 
     # -- full computation of the lists ------------------------------------------
 
-    def _compute_all_lists(self, pool: concurrent.futures.Executor | None = None) -> None:
+    def _compute_all_lists(
+        self,
+        pool: concurrent.futures.Executor | None = None,
+        key_rank: np.ndarray | None = None,
+    ) -> None:
         """Every row's list, a block of time-ordered rows against its window at a time.
 
         Only valid right after :meth:`build` (rows sorted by time, nothing pending).
         With a ``pool``, its workers compute the blocks (the same lists), and it is
-        shut down after.
+        shut down after.  ``key_rank``: each row's key's rank among the keys, if known.
         """
         n = len(self.keys)
         count = self.settings.count
@@ -687,7 +706,7 @@ class RelatedIndex:
             _TimeSlices(rare, self._times[:n], float(self.settings.window)),
             common,
             self._named_part(self._matrix),
-            _ranks(self.keys),
+            _ranks(self.keys) if key_rank is None else key_rank,
         )
         del rare, common
         blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
@@ -1540,6 +1559,13 @@ def _drop_columns(matrix: sp.csr_matrix | _Rows, keep: np.ndarray, new_col: np.n
     )
 
 
+def _stacked(blocks: list[sp.csr_matrix], empty: sp.csr_matrix) -> sp.csr_matrix:
+    """The weighed blocks as one matrix (none: ``empty``, an empty count matrix)."""
+    if not blocks:
+        return _normalized(_keep_heaviest(empty, TERMS_PER_ENTRY))
+    return sp.vstack(blocks, format="csr", dtype=np.float32)
+
+
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
     data = counts.data.astype(np.float32, copy=False)
@@ -1785,20 +1811,6 @@ def _workers(processes: int) -> Iterator[concurrent.futures.Executor | None]:
         for _ in range(processes):
             pool.submit(_cores)  # any task: each starts a worker
         yield pool
-
-
-def _in_order(
-    pool: concurrent.futures.Executor, function: Callable, tasks: Iterable[tuple], ahead: int
-) -> Iterator:
-    """``function(*task)`` of each task by the pool's workers, the results in order;
-    the tasks are made as the workers take them (``ahead`` submitted at most)."""
-    pending: collections.deque[concurrent.futures.Future] = collections.deque()
-    for task in tasks:
-        pending.append(pool.submit(function, *task))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _cores() -> int:
