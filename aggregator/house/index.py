@@ -48,7 +48,7 @@ _QUOTE_CANDIDATES = 12
 REPRINT_WORDS = 40  # two items whose opening words are mostly the same ...
 REPRINT_SHARE = 0.6  # ... (this share of their word pairs) are one text, reprinted
 # Similarity.
-WINDOW_BEFORE = timedelta(days=3)
+WINDOW_BEFORE = timedelta(days=7)
 WINDOW_AFTER = timedelta(days=1)
 _QUERY_TERMS = 30
 _RANKED = 10  # items a search returns

@@ -20,8 +20,10 @@ Tried in order, the first that answers wins:
    agency named in the attribution, then by which was published first.  Each quote of a
    commentary is matched on its own, so a commentary may quote two items.
 4. ``similarity`` -- BM25-weighted coverage of the commentary's stems (stop words
-   removed; an item's title counts extra) by items published from three days before to
-   a day after the commentary.  Only a clear winner (an absolute score and a margin over
+   removed; an item's title counts extra) by items published from a week before to a
+   day after the commentary (editors comment on the week's news; an item more than three
+   days older than the post is only offered for review: a post that late on a story more
+   often reports its next stage).  Only a clear winner (an absolute score and a margin over
    the runner-up, or rare words, one a figure or a name, that the item shares and its
    rivals do not) is confident -- unless the post reports its event otherwise: figures
    of the same kind of quantity that the item gives with other values ("800 гектаров"
@@ -102,6 +104,12 @@ FULL_QUOTE_PAIRS = 8  # from this many pairs on, a quote is long enough to trust
 QUOTE_SURE = 0.5  # containment at which a full-length quote is confidently found
 QUOTE_PARTLY = 0.3  # containment from which a quote is partly found (shown for review)
 QUOTE_TIE = 0.05  # items within this containment of the best are the same text
+
+# Similarity searches the items published from index.WINDOW_BEFORE (a week: editors
+# comment on the week's news) before a post to WINDOW_AFTER after it; only those from
+# SURE_WITHIN before it on may be its confident source.  The older ones are rivals and
+# candidates for review.
+SURE_WITHIN = timedelta(days=3)
 
 SIMILAR_SURE = 0.22  # coverage of the commentary's weight by the best item ...
 SIMILAR_MARGIN = 0.50  # ... and the runner-up at most this share of the best
@@ -467,6 +475,11 @@ def _match_similar(
             theirs = _shared_evidence(commentary, index, foreign, [doc]).shared
             if len(theirs) >= max(FOREIGN_FACTS, 2 * len(found.shared)):
                 against.append(f"{index.keys[foreign]} has more of its names and figures")
+    if sure and index.time_of(doc) < (commentary.published - SURE_WITHIN).timestamp():
+        # An editor may comment on a week-old item, but a post days after an item on its
+        # story more often reports the story's next stage, which the store may not hold.
+        days = (commentary.published.timestamp() - index.time_of(doc)) / 86400
+        against.append(f"published {days:.0f} days before the post: an editor decides")
     if against:
         evidence.append("against: " + "; ".join(against))
         sure = None

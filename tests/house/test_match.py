@@ -241,6 +241,47 @@ def test_similarity_only_looks_around_the_commentarys_date(index):
     assert match(index, late).keys == ()
 
 
+def test_an_item_days_older_than_the_post_is_offered_for_review_never_published(index):
+    # Editors comment on the week's news, so a five-day-old item is found; but a post that
+    # late on a story more often reports its next stage, which the store may not hold.
+    retold = (
+        "Регулятор не стал трогать базовую ставку, сославшись на разгон инфляции в сентябре и "
+        "на то, что население ждет дальнейшего подорожания. Ставка остается 14,25 процента."
+    )
+    found = match(index, commentary(text=retold, published=DAY + timedelta(days=5)))
+    assert found.status == "review" and found.keys == ("rate",)
+    assert "published 5 days before the post: an editor decides" in found.evidence[-1]
+
+
+def test_a_week_old_item_the_post_is_about_keeps_a_same_day_neighbour_from_being_sure():
+    # The post opens with the day's Tengiz news, then turns to what it is about: the repair
+    # a five-day-old item announced from today.  The neighbour is no confident source.
+    earlier = filler()
+    repair = (
+        "Оператор месторождения Кашаган North Caspian Operating Company сообщил, что с 10 по "
+        "31 марта на морском комплексе пройдет плановый капитальный ремонт. Добыча в этот "
+        "период будет частично остановлена. По итогам года на Кашагане добыто 17,9 млн тонн."
+    )
+    output = (
+        "Добыча на Тенгизском месторождении в феврале достигла 1,02 млн баррелей в сутки, что "
+        "на 32% больше, чем годом ранее. Рост добычи усложняет выполнение обязательств ОПЕК+."
+    )
+    items = [
+        *earlier,
+        stored("repair", "kursiv", "Кашаган остановят на плановый ремонт", repair),
+        stored("tengiz", "kursiv", "Добыча нефти на Тенгизе выросла на треть", output, hours=120),
+    ]
+    told = (
+        "Сегодня пришла хорошая новость с Тенгиза, где за февраль нефти добыли на треть "
+        "больше. Но на соседнем морском месторождении с сегодняшнего дня большой плановый "
+        "ремонт, и часть скважин NCOC остановит. В прошлом году Кашаган дал почти "
+        "восемнадцать миллионов тонн. Три недели ремонта на Кашагане — минус к добыче."
+    )
+    post = commentary(text=told, title="Кашаган на ремонте", published=DAY + timedelta(hours=125))
+    found = match(MatchIndex.build(items), post)
+    assert not found.confident and first_ranked(found) == "repair"
+
+
 def test_two_outlets_on_one_event_are_never_a_confident_similarity_match(index):
     retold = "Тюркские страны подписали в Актау документы о сотрудничестве в кино на фестивале."
     found = match(index, commentary(text=retold))
