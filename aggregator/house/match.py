@@ -428,7 +428,18 @@ def _match_similar(
     # which of the two leads by a hair is store-wide word weights, not evidence, and a
     # Russian post told in Russian is sourced from the Russian item.
     native = next(((s, d) for s, d in ranked if index.same_language(d, language)), None)
-    if native is not None and native is not ranked[0] and native[0] >= ranked[0][0] * NATIVE_TIE:
+    if (
+        native is not None
+        and native is not ranked[0]
+        and (
+            native[0] >= ranked[0][0] * NATIVE_TIE
+            # (a translation with none of the post's figures is no telling of its event)
+            or (
+                _figures_missing(commentary, index, ranked[0][1])
+                and not _figures_missing(commentary, index, native[1])
+            )
+        )
+    ):
         ranked.remove(native)
         ranked.insert(0, native)
     best, doc = ranked[0]

@@ -1198,3 +1198,34 @@ def test_across_languages_an_item_with_none_of_the_posts_figures_is_not_its_sour
     )
     found = match(index, commentary(text=told, title="Тобол отступает", published=when))
     assert found.keys == ("evacuated",) and found.confident
+
+
+def test_a_translation_with_none_of_the_posts_figures_does_not_outrank_its_own_language_telling():
+    # An English round-up of the floods shares more of the post's names than the Russian
+    # item on the Tobol, but none of its figures: it tells another event (the season's
+    # evacuations), and the Russian item, with the post's 12 cm and 90 m³/s, is its source.
+    earlier = filler()
+    tobol = (
+        "Уровень воды в реке Тобол у города Костанай за сутки снизился на 12 см, сообщили в "
+        "ДЧС области. Подтопленных жилых домов в регионе нет. Сброс воды с Каратомарского "
+        "водохранилища сокращен до 90 кубометров в секунду."
+    )
+    floods = (
+        "A total of 1,538 people have been evacuated since the start of the spring flood "
+        "season in Akmola, Kostanay and North Kazakhstan regions, the Ministry of Emergency "
+        "Situations said. Water levels in the Tobol river near Kostanay have started to fall, "
+        "no residential houses remain flooded, rescuers and equipment remain deployed."
+    )
+    items = [
+        *earlier,
+        stored("tobol", "kazinform", "Уровень воды в Тоболе начал снижаться у Костаная", tobol),
+        stored("floods", "en", "Over 1,500 people evacuated as floods hit regions", floods),
+    ]
+    told = (
+        "У Костаная вода в Тоболе наконец пошла вниз — за сутки на двенадцать сантиметров, "
+        "а сбрасывают девяносто кубов в секунду. Костанаю повезло больше, чем Акмолинской и "
+        "Северо-Казахстанской областям, где из подтопленных сёл в паводок эвакуировали сотни "
+        "людей, а спасатели МЧС и техника дежурят до сих пор."
+    )
+    found = match(MatchIndex.build(items), commentary(text=told, title="Тобол отступает"))
+    assert found.keys == ("tobol",) and found.confident
