@@ -6,6 +6,7 @@ names and numbers).  How the index is used to decide is match.py's.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -33,6 +34,7 @@ __all__ = [
     "spelled_in",
     "quantities",
     "Quantity",
+    "Reads",
     "WINDOW_AFTER",
     "WINDOW_BEFORE",
     "MatchIndex",
@@ -143,6 +145,45 @@ _ELLIPSIS = re.compile(r"…|\.{3,}|\[\s*\.\.\.\s*\]|\(\s*\.\.\.\s*\)")
 _STOP = frozenset().union(*STOP_WORDS.values())
 
 
+@dataclass
+class Reads:
+    """What searches read of the store as a whole while recording (``MatchIndex.record``):
+    how many items have each word they weighed or counted, which figures there are near a
+    figure, which date windows they searched.  Kept with a match (cache.py), it says which
+    later changes to the store could change that match: an item that has one of these
+    words changes how many have it, and one in a window searched may be a candidate.
+    Words by key: "s" and a stem, "k" and a skeleton (both the same in every index)."""
+
+    size: int  # items in the index
+    # word -> items having it, read as a weight (similarity, coverage): moves scores
+    weights: dict[str, int] = field(default_factory=dict)
+    # skeleton -> items having it, read as a count (``skeleton_df``; ``evidence``: whether
+    # any has it), which match.py compares with a share of the store
+    counts: dict[str, int] = field(default_factory=dict)
+    # a quote's stems that chose its candidate items (the rarest) and the next one -> items
+    anchors: dict[str, int] = field(default_factory=dict)
+    # a quote's other stems -> the count below which one would choose candidates instead
+    # (0: any count, for a stem no item has)
+    above: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, list[int]] = field(default_factory=dict)  # "low:high" -> figures in it
+    windows: list[tuple[float, float]] = field(default_factory=list)  # (since, until)
+
+    def as_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, kept: dict) -> Reads:
+        return cls(
+            size=int(kept["size"]),
+            weights={str(k): int(v) for k, v in kept["weights"].items()},
+            counts={str(k): int(v) for k, v in kept["counts"].items()},
+            anchors={str(k): int(v) for k, v in kept["anchors"].items()},
+            above={str(k): int(v) for k, v in kept["above"].items()},
+            figures={str(k): [int(f) for f in v] for k, v in kept["figures"].items()},
+            windows=[(float(a), float(b)) for a, b in kept["windows"]],
+        )
+
+
 class MatchIndex:
     """Every stored item that a commentary may comment on, indexed for matching.
 
@@ -199,6 +240,7 @@ class MatchIndex:
         self._figure_table: tuple[list[int], list[int], int] | None = None
         # Per stem id: 1 for a figure, 2 for a place name's stem ("костанайск"), else 0.
         self._marks = bytearray()
+        self._reads: Reads | None = None  # what searches read, while recording
 
     def __len__(self) -> int:
         return self._count
@@ -474,6 +516,58 @@ class MatchIndex:
         self._stem_ids = {stem: i for i, stem in enumerate(self._stem_names)}
         self._skeleton_ids = {key: i for i, key in enumerate(self._skeleton_names)}
         self._stem_of, self._skeleton_of = {}, {}
+        self._reads = None
+
+    # --- what a match read of the store (cache.py) --------------------------------
+
+    def record(self) -> Reads:
+        """Record what searches read of the store as a whole from now on (until
+        ``stop_recording``), in the ``Reads`` returned."""
+        self._reads = Reads(self._count)
+        return self._reads
+
+    def stop_recording(self) -> None:
+        self._reads = None
+
+    def frequency(self, word: str) -> int:
+        """How many items have ``word`` (a key of ``Reads``: "s" and a stem, "k" and a
+        skeleton), as searches count them."""
+        if word[:1] == "s":
+            stem = self._stem_ids.get(word[1:])
+            return len(self._postings[stem]) if stem is not None else 0
+        sid = self._skeleton_ids.get(word[1:])
+        return len(self._skeleton_postings[sid]) if sid is not None else 0
+
+    def words_of(self, doc: int) -> set[str]:
+        """The words of item ``doc`` (keys as ``Reads`` has them) that searches weigh."""
+        names, stop = self._stem_names, self._stop_stems
+        found = {
+            "s" + names[stem] for stem in set(self._seq(doc)) if stem >= 0 and stem not in stop
+        }
+        found.update("k" + self._skeleton_names[sid] for sid in self._skeletons(doc))
+        return found
+
+    def _read_stems(self, tokens: Iterable[str], ids: Iterable[int]) -> None:
+        """Record the weights of a query's words (stem ids ``ids``; -1: no item has it)."""
+        reads, names, stop = self._reads, self._stem_names, self._stop_stems
+        if reads is None:
+            return
+        for token, stem in zip(tokens, ids, strict=True):
+            if token in _STOP:
+                continue
+            if stem < 0:
+                reads.weights.setdefault("s" + stem_tokens([token], "")[0], 0)
+            elif stem not in stop:
+                reads.weights["s" + names[stem]] = len(self._postings[stem])
+
+    def _read_skeleton(self, token: str, sid: int | None, into: dict[str, int]) -> None:
+        """Record how many items have ``token``'s skeleton (``sid``; None: none has it)."""
+        if sid is not None:
+            into["k" + self._skeleton_names[sid]] = len(self._skeleton_postings[sid])
+        elif token not in _STOP:
+            key = skeleton(token)
+            if len(key) >= _SKELETON_MIN:
+                into.setdefault("k" + key, 0)
 
     # --- lookups --------------------------------------------------------------------
 
@@ -507,7 +601,8 @@ class MatchIndex:
 
     def quote_scores(self, quote: str) -> tuple[int, list[tuple[float, int]]]:
         """(word pairs in the quote, [(containment, doc)] best first) for one quote."""
-        pieces = [self._known(words(piece)) for piece in _ELLIPSIS.split(quote)]
+        texts = [words(piece) for piece in _ELLIPSIS.split(quote)]
+        pieces = [self._known(tokens) for tokens in texts]
         # Pairs with a word no item has still count: no item can hold them.
         pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
         known = [(a, b) for a, b in pairs if a >= 0 and b >= 0]
@@ -529,6 +624,8 @@ class MatchIndex:
                 break
             chosen.append(np.frombuffer(postings, dtype=np.int32) >> 4)
             read += len(postings)
+        if self._reads is not None:
+            self._read_anchors(texts, pieces, anchors, len(chosen))
         if not chosen:
             return total, []
         # The docs most anchors point at, then the newest (each doc once per stem).
@@ -543,6 +640,25 @@ class MatchIndex:
             scored.append((found / total, doc))
         scored.sort(key=lambda s: (-s[0], self._ranks[s[1]]))
         return total, scored
+
+    def _read_anchors(
+        self, texts: list[list[str]], pieces: list[list[int]], anchors: list[int], chosen: int
+    ) -> None:
+        """Record what chose a quote's candidates (``chosen`` of ``anchors``, its stems
+        rarest first): how many items have each stem chosen and the next, and the count
+        below which another stem would come before that next one."""
+        reads, names = self._reads, self._stem_names
+        assert reads is not None
+        for stem in anchors[: chosen + 1]:
+            reads.anchors["s" + names[stem]] = len(self._postings[stem])
+        # (none left unchosen: any stem that some item gets would be chosen: 0)
+        limit = len(self._postings[anchors[chosen]]) if chosen < len(anchors) else 0
+        for stem in anchors[chosen + 1 :]:
+            reads.above["s" + names[stem]] = limit
+        for tokens, ids in zip(texts, pieces, strict=True):
+            for token, stem in zip(tokens, ids, strict=True):
+                if stem < 0:  # no item has it (yet)
+                    reads.above.setdefault("s" + stem_tokens([token], "")[0], limit)
 
     def quote_found(self, quote: str, doc: int) -> float:
         """Containment of ``quote``'s word pairs in item ``doc`` (0 for too short a quote)."""
@@ -591,6 +707,8 @@ class MatchIndex:
         content = [token for token in tokens if token not in _STOP]
         distinct = list(dict.fromkeys(content))
         stem_of = dict(zip(distinct, self._known(distinct), strict=True))
+        if self._reads is not None:
+            self._read_stems(stem_of, stem_of.values())
         for token in content:
             stem = stem_of[token]
             if stem < 0:
@@ -617,6 +735,12 @@ class MatchIndex:
         if norm <= 0:
             return []
         window = self._window(around)
+        if self._reads is not None:
+            if around is None:
+                self._reads.windows.append((-math.inf, math.inf))
+            else:
+                since, until = (around - WINDOW_BEFORE), (around + WINDOW_AFTER)
+                self._reads.windows.append((since.timestamp(), until.timestamp()))
         return self._similar_in_window(
             tokens,
             weighted,
@@ -772,6 +896,8 @@ class MatchIndex:
             sid = self._token_skeleton(token)
             if sid is not None:
                 keys.add(sid)
+            if self._reads is not None:
+                self._read_skeleton(token, sid, self._reads.weights)
         weighted = []
         for sid in keys:
             df = len(self._skeleton_postings[sid])
@@ -815,7 +941,10 @@ class MatchIndex:
     def _weights(self, tokens: list[str]) -> dict[int, float]:
         n = max(self._count, 1)
         weights: dict[int, float] = {}
-        for token, stem in zip(tokens, self._known(tokens), strict=True):
+        ids = self._known(tokens)
+        if self._reads is not None:
+            self._read_stems(tokens, ids)
+        for token, stem in zip(tokens, ids, strict=True):
             if stem < 0 or token in _STOP or stem in self._stop_stems:
                 continue
             df = len(self._postings[stem])
@@ -825,10 +954,13 @@ class MatchIndex:
     def evidence(self, tokens: Iterable[str]) -> list[tuple[str, int]]:
         """(token, skeleton id) of names and numbers that some stored item also has."""
         found = []
+        reads = self._reads
         for token in dict.fromkeys(tokens):
             sid = self._token_skeleton(token)
             if sid is not None:
                 found.append((token, sid))
+            if reads is not None:
+                self._read_skeleton(token, sid, reads.counts)
         return found
 
     def figures_between(self, low: int, high: int) -> list[tuple[int, int]]:
@@ -837,7 +969,10 @@ class MatchIndex:
         figures, sids = self._figures()
         a, b = bisect.bisect_left(figures, low), bisect.bisect_right(figures, high)
         postings = self._skeleton_postings  # a figure of removed items only is none
-        return [(f, sid) for f, sid in zip(figures[a:b], sids[a:b], strict=True) if postings[sid]]
+        found = [(f, sid) for f, sid in zip(figures[a:b], sids[a:b], strict=True) if postings[sid]]
+        if self._reads is not None:
+            self._reads.figures[f"{low}:{high}"] = [f for f, _ in found]
+        return found
 
     def _figures(self) -> tuple[list[int], list[int]]:
         """Every whole number some item has, sorted, with its skeleton id; brought up to
@@ -872,7 +1007,10 @@ class MatchIndex:
         return at < len(postings) and postings[at] == doc
 
     def skeleton_df(self, sid: int) -> int:
-        return len(self._skeleton_postings[sid])
+        df = len(self._skeleton_postings[sid])
+        if self._reads is not None:
+            self._reads.counts["k" + self._skeleton_names[sid]] = df
+        return df
 
     def language_of(self, doc: int) -> int:
         return self._languages[doc]
@@ -943,7 +1081,7 @@ def _drop(postings: array, entry: int, shift: int) -> None:
 
 # What __getstate__ leaves out (made again on load or on first use), and packs.
 _DERIVED = ("_numpy", "_by_key", "_by_link", "_by_item_id", "_stem_of", "_stem_ids",
-            "_skeleton_of", "_skeleton_ids")  # fmt: skip
+            "_skeleton_of", "_skeleton_ids", "_reads")  # fmt: skip
 _STRINGS = ("keys", "_sources", "_links", "_item_ids", "_stem_names", "_skeleton_names")
 
 

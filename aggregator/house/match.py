@@ -93,6 +93,7 @@ __all__ = [
     "Match",
     "MatchIndex",
     "match_all",
+    "evidence_limits",
     "match_commentary",
     "rules_version",
 ]
@@ -505,7 +506,8 @@ def _match_similar(
         (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
         for s, d in ranked[:3]
     )
-    considered = tuple(dict.fromkeys(index.keys[d] for _, d in (*ranked[:5], *rivals[:3])))
+    # (every item ranked: the rules read any of them, and cache.py matches again when one goes)
+    considered = tuple(dict.fromkeys(index.keys[d] for _, d in ranked))
     if confidence < REVIEW:
         return Match(
             candidates=candidates, note="no stored item is similar enough", considered=considered
@@ -845,8 +847,7 @@ def _shared_evidence(
     # opening one is no name), and figures; in the text's order.
     inside = [m.group() for m in _NAME.finditer(text) if not _sentence_start(text, m.start())]
     names = list(dict.fromkeys(words(" ".join(inside))))
-    name_limit = max(20, len(index) // 50)
-    word_limit = max(3, len(index) // 100)
+    name_limit, word_limit, figure_limit = evidence_limits(len(index))
     # The year of the post is no fact of its event: every item of the season has it.
     year = str(commentary.published.year)
     found = [
@@ -876,7 +877,6 @@ def _shared_evidence(
     rare = {sid for _, sid in found}
     rare.update(sid for _, sid in index.evidence(every) if index.skeleton_df(sid) <= word_limit)
     # A figure is a fact: one in up to 5% of the store still tells items apart.
-    figure_limit = max(20, len(index) // 20)
     figures = {
         sid
         for t, sid in index.evidence([t for t in (*every, *numbers) if t.isdigit()])
@@ -897,6 +897,12 @@ def _shared_evidence(
     }
     total = len(set(facts.values())) + len({_fact(t, -1) for t in unknown})
     return _Evidence(shared, runner, len(only) if only & named else 0, total)
+
+
+def evidence_limits(size: int) -> tuple[int, int, int]:
+    """The most items of a store of ``size`` that a name, another word and a figure may
+    be in and still tell items apart (cache.py checks whether a count crossed one)."""
+    return max(20, size // 50), max(3, size // 100), max(20, size // 20)
 
 
 @functools.lru_cache(maxsize=64)
