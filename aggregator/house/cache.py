@@ -5,17 +5,26 @@ on SQLite and PostgreSQL alike).  The next run asks the store what was stored, e
 removed since, and:
 
 - new or edited commentary (another hash of every field) is matched fully;
-- unchanged commentary is re-checked against the changed items only, and matched fully
-  again just when one of them could change its result: an item its result was built on
-  (matched, candidate, related, or a rival it weighed) was edited or removed; a changed
-  item is what one of its references (``source:``, links) names; holds a word pair of one
-  of its quotes; or, where its match goes by similarity (no source, link or confident
-  quote), is published in its date window and shares a word with it.
-- Otherwise its result stands: matching reads nothing else of the store but the
-  store-wide word frequencies of similarity and quote search, which a few items more
-  shift by a hair.  They are the reason for one rule: once more than ``REMATCH_DRIFT``
-  of the store has changed since everything was last matched, everything is matched
-  again.  tests/house/test_cache.py checks that results equal a full re-match.
+- unchanged commentary is matched again only when a change could change its result.  What
+  a result rests on is recorded while it is matched, not guessed afterwards: the items it
+  weighed (matched, candidates, related, every item its similarity ranked: ``Match``), and
+  what its searches read of the store as a whole (``MatchIndex.record``: ``Reads``) -- how
+  many items have each word they weighed or counted, which figures lie near its figures,
+  which stems chose its quote's candidates, which date windows they searched.  It is
+  matched again when an item it weighed was edited or removed; a changed item is what one
+  of its references (``source:``, links) names or holds a word pair of one of its quotes;
+  one published in a window it searched has a word it weighed (a new candidate); or a
+  count it read is another now (``_counts_changed``): a word some item has that none had,
+  or the reverse; a word few items have (under ``1 / REMATCH_DRIFT``: its weight moves by
+  more than the store's drift moves any, and one item more with the post's figure "92",
+  even a week after it, can turn a clear winner into none); the count of a name or figure
+  on the other side of one of match.py's limits; another figure near one of its figures.
+- Otherwise its result stands.  What is left is the drift of the store as a whole: its
+  size, its items' average length, how many items have a word many items have.  Each
+  moves every weight by a hair; once more than ``REMATCH_DRIFT`` of the store has changed
+  since everything was last matched, everything is matched again, and a word many items
+  have counts as changed once its count moved by more than that share of it.
+  tests/house/test_cache.py checks that the results equal a full re-match.
 
 Where it is kept: in the store itself (``Storage.put_derived``, a small JSON document),
 on SQLite and PostgreSQL alike, so that every host running against a PostgreSQL store
@@ -34,22 +43,22 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aggregator.config import Config
-from aggregator.house.index import WINDOW_AFTER, WINDOW_BEFORE, MatchIndex
+from aggregator.house.index import MatchIndex, Reads
 from aggregator.house.load import Commentary
-from aggregator.house.match import Match, match_all, rules_version
+from aggregator.house.match import Match, evidence_limits, match_all, rules_version
 from aggregator.house.saved import load_index
 from aggregator.store import Storage, StorageError
 
 __all__ = ["DOCUMENT", "MatchCache", "commentary_key", "match_changed"]
 
-FORMAT = 4
+FORMAT = 5
 DOCUMENT = "house.matches"  # its name among the store's derived documents
 # Store-wide word frequencies move with every item stored; a result kept while more than
-# this share of the store changed could differ from a full re-match, so then everything
-# is matched again.
+# this share of the store changed (or of the items having a word it weighed) could differ
+# from a full re-match, so then it is matched again.
 REMATCH_DRIFT = 0.02
 
 
@@ -91,15 +100,24 @@ class MatchCache:
         return cls(document, _sources_key(config), rules_version())
 
     def get(self, commentary: Commentary) -> Match | None:
+        kept = self.get_with_reads(commentary)
+        return kept[0] if kept else None
+
+    def get_with_reads(self, commentary: Commentary) -> tuple[Match, Reads | None] | None:
+        """The kept match of ``commentary`` and what it read of the store (None: only
+        the items it names)."""
         entry = self._entries.get(commentary_key(commentary))
         if entry is None:
             return None
-        with contextlib.suppress(TypeError, ValueError, KeyError):
-            return _match(entry)
+        with contextlib.suppress(TypeError, ValueError, KeyError, AttributeError):
+            reads = entry["reads"]
+            return _match(entry["match"]), Reads.from_json(reads) if reads else None
         return None
 
-    def put(self, commentary: Commentary, match: Match) -> None:
-        self._entries[commentary_key(commentary)] = dataclasses.asdict(match)
+    def put(self, commentary: Commentary, match: Match, reads: Reads | None = None) -> None:
+        """Keep ``match``, with what it read of the store as a whole (``MatchIndex.record``)."""
+        entry = {"match": dataclasses.asdict(match), "reads": reads.as_json() if reads else None}
+        self._entries[commentary_key(commentary)] = entry
         self._changed = True
 
     def forget(self) -> None:
@@ -162,50 +180,114 @@ def match_changed(
     ]
     fresh.sort(key=lambda s: (s.published, s.key))
     changed_index = MatchIndex.build(fresh)
+    arrivals = [
+        (changed_index.time_of(doc), changed_index.words_of(doc)) for doc in range(len(fresh))
+    ]
+    loaded: list[MatchIndex] = []
+
+    def index_of() -> MatchIndex:
+        """The index of every stored item, as it is now (loaded once, when first needed)."""
+        if not loaded:
+            loaded.append(load_index(storage, config, save=keep))
+        return loaded[0]
+
     results: dict[str, Match] = {}
     todo = []
     for c in commentary:
-        kept = cache.get(c)
-        if kept is None or (touched and _affected(c, kept, touched, changed_index)):
+        kept = cache.get_with_reads(c)
+        if kept is None or (
+            touched and _affected(c, *kept, touched, changed_index, arrivals, index_of)
+        ):
             todo.append(c)
         else:
-            results[c.id] = kept
-    if todo:
-        results.update(
-            match_all(
-                todo, storage, config, index_of=lambda: load_index(storage, config, save=keep)
-            )
-        )
-        for c in todo:
-            cache.put(c, results[c.id])
+            results[c.id] = kept[0]
+    for c in todo:
+        results[c.id], reads = _match_recorded(c, storage, config, index_of)
+        cache.put(c, results[c.id], reads)
     if keep:
         cache.save(storage, commentary, mark)
         storage.changes_read("house", mark)  # the store may drop what every reader has read
     return results
 
 
-def _affected(commentary: Commentary, match: Match, touched: set[str], fresh: MatchIndex) -> bool:
+def _match_recorded(
+    commentary: Commentary, storage: Storage, config: Config, index_of: Callable[[], MatchIndex]
+) -> tuple[Match, Reads | None]:
+    """``match_all`` of one commentary, and what it read of the store as a whole (None:
+    only the items it names, without the index)."""
+    recorded: list[Reads] = []
+
+    def recording() -> MatchIndex:
+        index = index_of()
+        recorded.append(index.record())
+        return index
+
+    try:
+        match = match_all([commentary], storage, config, index_of=recording)[commentary.id]
+    finally:
+        if recorded:
+            index_of().stop_recording()
+    return match, recorded[0] if recorded else None
+
+
+def _affected(
+    commentary: Commentary,
+    match: Match,
+    reads: Reads | None,
+    touched: set[str],
+    fresh: MatchIndex,
+    arrivals: list[tuple[float, set[str]]],
+    index_of: Callable[[], MatchIndex],
+) -> bool:
     """Whether items stored, edited or removed since (``touched``; the stored ones indexed
-    in ``fresh``) could change the match of an unchanged commentary."""
+    in ``fresh``, with the time and words of each in ``arrivals``) could change the match
+    of an unchanged commentary, which read ``reads`` of the store as a whole."""
     weighed = {*match.keys, *(k for k, _ in match.candidates), *match.related, *match.considered}
     if not touched.isdisjoint(weighed):
+        return True  # an item it decided by is another now, or gone
+    if len(fresh):
+        references = (*commentary.sources, *commentary.links, *commentary.background_links)
+        if any(fresh.find(reference) for reference in references):
+            return True
+        docs = range(len(fresh))
+        if any(fresh.quote_found(q, doc) > 0 for q in commentary.quotes for doc in docs):
+            return True
+    if reads is None:
+        return False  # it read nothing else of the store: the items its source: names
+    searched = set(reads.weights)
+    for when, words in arrivals:
+        in_window = any(since <= when <= until for since, until in reads.windows)
+        if in_window and not searched.isdisjoint(words):
+            return True  # a new candidate where it searched
+    return _counts_changed(reads, index_of())
+
+
+def _counts_changed(reads: Reads, index: MatchIndex) -> bool:
+    """Whether what a match read of the store as a whole (``reads``) is another in
+    ``index`` now, so far as it can change a decision: how many items have a word it
+    weighed (beyond REMATCH_DRIFT of them: the same drift as of the store's size, which
+    moves every weight); on which side of match.py's limits the count of a name or figure
+    is; which stems choose a quote's candidates; which figures are near a figure."""
+    for word, then in reads.weights.items():
+        now = index.frequency(word)
+        if now != then and (not then or not now or abs(now - then) > REMATCH_DRIFT * then):
+            return True
+    limits = tuple(zip(evidence_limits(reads.size), evidence_limits(len(index)), strict=True))
+    for word, then in reads.counts.items():
+        now = index.frequency(word)
+        if (now == 0) != (then == 0) or any((then <= a) != (now <= b) for a, b in limits):
+            return True
+    if any(index.frequency(word) != then for word, then in reads.anchors.items()):
         return True
-    if not len(fresh):
-        return False
-    references = (*commentary.sources, *commentary.links, *commentary.background_links)
-    if any(fresh.find(reference) for reference in references):
-        return True
-    docs = range(len(fresh))
-    if any(fresh.quote_found(quote, doc) > 0 for quote in commentary.quotes for doc in docs):
-        return True
-    if match.method in ("source", "link") or (match.method == "quote" and match.confident):
-        return False  # settled before similarity: the new items are no source, link or quote
-    around = commentary.published
-    since = (around - WINDOW_BEFORE).timestamp()
-    until = (around + WINDOW_AFTER).timestamp()
-    if not any(since <= fresh.time_of(doc) <= until for doc in docs):
-        return False
-    return bool(fresh.similar(commentary.text, around, language=commentary.language))
+    for word, limit in reads.above.items():
+        now = index.frequency(word)
+        if now and (not limit or now < limit):
+            return True
+    for span, figures in reads.figures.items():
+        low, high = map(int, span.split(":"))
+        if [figure for figure, _ in index.figures_between(low, high)] != figures:
+            return True
+    return False
 
 
 def _match(entry: dict) -> Match:

@@ -96,25 +96,22 @@ def decision(match: Match) -> tuple:
     return (match.status, match.keys, match.method, match.quotes, match.related, match.error)
 
 
-@pytest.mark.parametrize("first_round", [True, False], ids=["first-round", "rounds-1-4"])
+@pytest.mark.parametrize("first_round", [True, False], ids=["first-round", "whole-set"])
 def test_results_over_a_changing_store_are_those_of_a_full_rematch(
     tmp_path, store_at, monkeypatch, first_round
 ):
     """The hand-written labelled set (benchmarks/matching/real) and 2,000 generated items
     are stored; then new items arrive, one is edited, old ones are pruned.  After each step
-    the kept-and-rechecked results equal matching everything again (on the set's first four
-    rounds), and only commentary the change may concern was matched again (counted on the
-    first round)."""
+    the kept-and-rechecked results equal matching everything again (on the whole set), and
+    only commentary the change may concern was matched again (counted on the first round).
+
+    The whole set is the harder case: with its fifth round stored, the ten newest items
+    (a week after it) have figures and names of a no-match post, and a full re-match turns
+    its kept "confident" into none (see the test below)."""
     items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
     if first_round:  # the counts below are taken from the set's first 150 items, 132 posts
         items["items"], posts = items["items"][:150], posts[:132]
-    else:  # rounds 1-4 (229 items, 312 posts).  KNOWN BUG: with round 5's 24 items also
-        # stored, after the ten newest arrive one kept result (a round-2 no-match post, kept
-        # confident) differs from a full rematch (none), on SQLite and PostgreSQL alike; the
-        # rematch rule misses it.  Reported by engineer "cases"; take the whole set again
-        # once house/cache.py is fixed.
-        items["items"], posts = items["items"][:229], posts[:312]
     config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
     entries = sorted(items["items"], key=lambda e: e["date"])
     matched: list[int] = []
@@ -145,17 +142,20 @@ def test_results_over_a_changing_store_are_those_of_a_full_rematch(
         first = check(storage)
         assert first == 96 or not first_round  # the first run matches every commentary file
         assert check(storage) == 0  # nothing changed: nothing is matched
-        # The ten newest items arrive: the posts of those days are matched again.
+        # The ten newest items arrive: the posts of those days are matched again, and those
+        # that weighed a word few items have that the new ones have (in a store of this
+        # size, most words of a post: 71 of the first round's 96).
         store_labelled(storage, entries[-10:], datetime(2025, 4, 23, tzinfo=UTC))
-        assert 0 < check(storage) < (30 if first_round else first)
+        assert 0 < check(storage) < (80 if first_round else first)
         # An edited item: the posts that matched it, or weighed it, are matched again.
         edited = next(e for e in entries if e["id"] == "nbrate-kazinform")
         store_labelled(storage, [edited], WHEN + timedelta(days=60), title="Ставка: 16,5%")
         assert 0 < check(storage) < (15 if first_round else first)
-        # The five pruned: the posts built on them are matched again (and lose them).
+        # The five pruned: the posts built on them are matched again (and lose them), and
+        # those that weighed a word few items have that they had (58 of 96).
         now = datetime(2025, 4, 25, tzinfo=UTC)
         assert storage.prune(retention_days=45, keep_latest=0, now=now) == 5
-        assert 0 < check(storage) < (30 if first_round else first)
+        assert 0 < check(storage) < (70 if first_round else first)
     finally:
         storage.close()
 
@@ -237,3 +237,67 @@ def test_results_of_other_matching_rules_are_matched_again(tmp_path, store_at, m
         }
         match_changed(commentary, storage, config)
         assert sum(matched) == 2 * len(files)  # kept under the new rules from then on
+
+
+def test_an_item_days_after_a_post_with_one_of_its_rare_words_has_it_matched_again(
+    tmp_path, store_at, monkeypatch
+):
+    """How many items have a word is that word's weight in every search.  One item more
+    with a rare word of a post -- the figure of its news, a week later, outside the days
+    its similarity searched -- moves the scores its decision compared: in the labelled set
+    it turned a post's clear winner into none.  So the post is matched again; an item that
+    has none of the words it weighed leaves its result standing."""
+    sources = [{"id": "kapital", "name": "Kapital.kz"}, {"id": "tengri", "name": "Tengrinews"}]
+    config = real_site(tmp_path, store_at("aggregator"), sources, posts=[])
+    (tmp_path / "commentary" / "ai92.md").write_text(
+        "---\ntitle: В Шымкенте пропал АИ-92\ndate: 2025-04-15 12:00\nslug: ai92\n---\n"
+        "Со вчерашнего вечера на половине заправок Шымкента нет бензина АИ-92, на табличках "
+        "«только 95». Акимат обещает цистерны из Павлодара к выходным.\n\n"
+        "Евразия24 комментирует: ремонт на заводе планировали давно.\n",
+        encoding="utf-8",
+    )
+
+    def item(slug: str, day: int, title: str, text: str) -> Item:
+        when = datetime(2025, 4, day, 9, 0, tzinfo=UTC)
+        link = f"https://news.example/{slug}"
+        return Item(id=link, title=title, link=link, content=f"<p>{text}</p>",
+                    published=when, updated=when, language="ru")  # fmt: skip
+
+    matched: list[int] = []
+    full_match = cache.match_all
+    monkeypatch.setattr(
+        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
+    )
+
+    def matched_again(storage) -> int:
+        commentary = load_all(config).commentary
+        before = len(matched)
+        kept = match_changed(commentary, storage, config)
+        full = full_match(commentary, storage, config)
+        assert {k: decision(m) for k, m in kept.items()} == {
+            k: decision(m) for k, m in full.items()
+        }
+        return sum(matched[before:])
+
+    with open_storage(config.storage.url) as storage:
+        storage.sync_sources(config.sources)
+        refinery = item("refinery", 14, "Шымкентский НПЗ встал на ремонт",
+                        "Завод остановил установки на три недели, поставки бензина АИ-92 "
+                        "обещают обеспечить из Павлодара.")  # fmt: skip
+        school = item("school", 15, "В Актобе открыли школу", "Школа на 600 мест открылась.")
+        # (and other news: a store this small would be matched again whole at every change)
+        news = [refinery, school, *background(300)]
+        store(storage, "kapital", news, datetime(2025, 4, 15, tzinfo=UTC))
+        assert matched_again(storage) == 1  # the first run matches it
+        assert matched_again(storage) == 0
+
+        # A week later, far outside the days its search looked at: "92" and "95" are
+        # weighed by every search of the post, and two items more have them now.
+        prices = item("prices", 23, "Цены на бензин в Костанае", "АИ-92 подорожал, АИ-95 нет.")
+        store(storage, "tengri", [prices], datetime(2025, 4, 23, tzinfo=UTC))
+        assert matched_again(storage) == 1
+
+        # An item that has none of the words the post's search weighed changes nothing it read.
+        volleyball = item("volley", 24, "Волейбол", "Сборная выиграла турнир в Ташкенте.")
+        store(storage, "tengri", [volleyball], datetime(2025, 4, 24, tzinfo=UTC))
+        assert matched_again(storage) == 0
