@@ -63,3 +63,24 @@ def test_a_name_in_latin_and_in_cyrillic_has_one_skeleton(latin: str, cyrillic: 
 
 def test_different_names_keep_different_skeletons():
     assert skeleton("Астана") != skeleton("Алматы")
+
+
+def test_figures_marked_at_known_digit_places_are_the_figures_found_by_scanning():
+    """The rebuild finds a batch's digits at once and tries the figure pattern only
+    there: the same text as scanning for it, whatever digits, separators, scales,
+    decimals and other scripts' digits (Arabic-Indic, Devanagari, astral) come."""
+    import random
+
+    from aggregator.related.analyze import _digit_places
+
+    rng = random.Random(11)
+    pieces = [
+        "1", "5", "12", "1 500", "2\u00a0100\u202f000", "1,5", "0.25", "35", " тыс.", " млн",
+        " млрд", " миллиона", " billion", "тенге", "ЦБ", "а", "x", " ", ", ", ".", "-", "\n",
+        "٣", "४२", "𝟕", "²", "n7", "№3", "2024-го", "5%", "1,5,7", "..", "12.", "«", "»",
+    ]  # fmt: skip
+    texts = ["", "без цифр", "7", "в 2024 году"]
+    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 40))) for _ in range(600)]
+    for text, places in zip(texts, _digit_places(texts), strict=True):
+        assert places == [i for i, c in enumerate(text) if c.isdecimal()], text
+        assert mark_figures(text, places) == mark_figures(text), text
