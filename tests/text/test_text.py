@@ -38,6 +38,20 @@ def test_plain_text_with_a_limit_is_the_head_of_the_whole_text():
             assert plain_text(html, limit) == whole[:limit]
 
 
+def test_plain_text_collapses_every_kind_of_whitespace_as_split_and_join_do():
+    """Whitespace is collapsed without splitting the text into words where the only
+    whitespace is spaces, tabs and line breaks, which holds because every other
+    whitespace character is not printable; either way, as " ".join(text.split())."""
+    assert all(not chr(c).isprintable() for c in range(0x110000) if chr(c).isspace() and c != 0x20)
+    rng = random.Random(7)
+    spaces = [c for c in map(chr, range(0x3001)) if c.isspace()]
+    pieces = ["слово", "Word", "a", ".", "\u00ad", "\u200b", *spaces, "  ", "   ", "\r\n"]
+    for _ in range(2000):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 40)))
+        assert plain_text(text) == " ".join(text.split()), repr(text)
+        assert plain_text(text, 20) == " ".join(text.split())[:20], repr(text)
+
+
 def test_plain_text_strips_tags_unescapes_entities_and_collapses_whitespace():
     html = "<p>Токаев &laquo;поручил&raquo;</p>\n<p>ускорить&nbsp;&nbsp;работу &amp; отчёт</p>"
     assert plain_text(html) == "Токаев «поручил» ускорить работу & отчёт"
