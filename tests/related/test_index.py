@@ -319,6 +319,41 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
     assert any(len(p.sketch) for p in batch.docs) and len(batch.names[0])
 
 
+def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
+    """The rebuild finds where a batch's digits and capitalized words are by numpy,
+    through a table of every code point's kind; the table says what the patterns
+    say, and names found from those places are the names a scan finds."""
+    import random
+    import re
+
+    from aggregator.related import analyze
+
+    kinds = analyze._code_kinds()
+    pattern = analyze._CAPITALIZED.pattern
+    first = re.compile(pattern[: pattern.index("]") + 1])
+    for bit, check in (
+        (analyze._DIGIT, re.compile(r"\d")),
+        (analyze._WORD, re.compile(r"\w")),
+        (analyze._CAPITALIZED_FIRST, first),
+    ):
+        have = np.flatnonzero(kinds & bit).tolist()
+        assert have == [c for c in range(0x110000) if check.fullmatch(chr(c))], check.pattern
+    # Digits past ASCII are looked up only from the first of them.
+    assert not [c for c in range(0x3A, analyze._FIRST_OTHER_DIGIT) if chr(c).isdecimal()]
+    rng = random.Random(3)
+    pieces = [
+        "Токаев", "токаев", "Астана", "МВД", "Lexus", "lexus", "Arctic Sunrise", "Әлем",
+        "Іле", "_Ирина", "a_Б", "ёлка", "Ёлка", "x2", "2Б", "n1500", "Ǆemal", "𝔸lmaty",
+        "«", "»", "\"", " ", "  ", ". ", "! ", "? ", "… ", "\n", ", ", "-", "(", ")",
+    ]  # fmt: skip
+    texts = ["".join(rng.choices(pieces, k=rng.randint(0, 30))) for _ in range(800)]
+    for text, starts in zip(texts, analyze._name_starts(texts), strict=True):
+        for language in ("ru", "en"):
+            assert analyze._capitalized(text, language, starts) == analyze._capitalized(
+                text, language
+            ), text
+
+
 def test_the_text_hash_is_equal_for_the_same_text_only():
     """A text's hash (what tells a reprint of a short text) is the same for the same
     title and text, and differs when a word moves between them, when two words swap,
