@@ -91,8 +91,15 @@ def relate(
         out_dir,
         lambda name, data: write_if_changed(out_dir / name, data),
         exclude=exclude,
+        manifest=_files_manifest(index_path(storage.location, config_dir(config))),
     )
     return result
+
+
+def _files_manifest(index_file: Path) -> Path:
+    """Where the export after a rebuild notes the files it wrote: beside the index
+    (``<store>.related.files.npz``), not in the published directory."""
+    return index_file.with_name(index_file.name.removesuffix(".npz") + ".files.npz")
 
 
 def commentary_sources(

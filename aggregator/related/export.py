@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 import re
+import zipfile
 from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 
+from aggregator import procs
 from aggregator.config import Config
-from aggregator.files import write_if_changed
+from aggregator.files import atomic_binary, write_if_changed
+from aggregator.related.analyze import MAX_PROCESSES, Entry
 from aggregator.related.changes import Refresh
 from aggregator.related.index import RelatedIndex
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
@@ -69,6 +76,8 @@ def write_outputs(
     write: Callable[[str, bytes], object],
     *,
     exclude: Mapping[str, Collection[str]] | None = None,
+    processes: int | None = None,
+    manifest: Path | None = None,
 ) -> None:
     """Write ``related.json``, ``related/lists/<n>.json``, ``related/<key>.json``,
     ``related/urls/<xx>.json``, ``related.js`` and ``related.css`` into ``out_dir``;
@@ -83,48 +92,39 @@ def write_outputs(
     (None: all of them, after a rebuild); only those are rendered, and any file is
     replaced only when its bytes change.  ``write(name, data)`` (the durable
     writer) writes the widget.  ``exclude`` (a commentary's source items) appears as
-    ``"source"`` in the per-entry files.
+    ``"source"`` in the per-entry files.  ``processes``: worker processes rendering
+    what the files say of each entry after a rebuild (default: one per core, from
+    ``_PARALLEL_FROM`` entries); the files are the same either way.  ``manifest``:
+    a file where the export after a rebuild notes what it wrote (see
+    :class:`_Written`), so that the next one need not read every file back.
     """
     exclude = exclude or {}
     entries = result.entries
     index = result.index
     stories = index.stories() if result.stories is None else result.stories
-    fragments: dict[str, str] = {}  # key -> the JSON of its list item, without score
-    item_id = _item_ids(config)
-    # key -> its entry's URL as a URI: each is asked for by the entry's own file and by
-    # every list showing it, and 100,000 of them are far past http_uri's cache.
-    uris: dict[str, str | None] = {}
+    id_parts = _id_parts(config)
+    # What each entry's file and every list showing it say of it, worked out once an
+    # entry (100,000 of them are far past http_uri's cache); after a rebuild, for
+    # every entry at once, by worker processes while this one writes the lists.
+    parts: dict[str, _Parts] = {}
+    pending = None
+    if result.rewrite is None:
+        pending = _parts_in_workers(entries, id_parts, processes)
 
-    def uri(key: str) -> str | None:
-        try:
-            return uris[key]
-        except KeyError:
-            found = uris[key] = http_uri(entries[key].url)
-            return found
-
-    def fragment(key: str) -> str:
-        cached = fragments.get(key)
-        if cached is None:
-            entry = entries[key]
-            item = {
-                "id": item_id(key),
-                "title": clean_text(entry.title),
-                "url": uri(key),
-                "lead": _lead_beyond_title(entry.lead, entry.title),
-                "published": iso(entry.published),
-                "source": clean_text(entry.source),
-            }
-            cached = fragments[key] = _json_text(item)
-        return cached
+    def part(key: str) -> _Parts:
+        found = parts.get(key)
+        if found is None:
+            found = parts[key] = _parts_of(_fields(entries[key]), *id_parts)
+        return found
 
     def listed_item(key: str, other: str, score: float) -> str:
         also = [
-            {"source": clean_text(entries[k].source), "url": uri(k)}
+            {"source": part(k).source, "url": part(k).uri}
             for k in stories.get(other, ())
             if k not in (other, key) and k in entries
         ]
         extra = f',"also":{_json_text(also)}' if also else ""
-        return f'{fragment(other)[:-1]},"score":{round(score, 4)}{extra}}}'
+        return f'{part(other).fragment[:-1]},"score":{round(score, 4)}{extra}}}'
 
     related_dir = out_dir / "related"
     lists_dir = related_dir / "lists"
@@ -149,30 +149,39 @@ def write_outputs(
             write_if_changed(lists_dir / f"{block}.json", data, durable=False)
     write("related.json", related_json(config, index, present))
     rewrite = set(index.row_of) if result.rewrite is None else result.rewrite
+    if pending is not None:
+        parts.update(pending())
+    # After a rebuild, every file is rendered: what the last such export wrote tells
+    # which are as they were without reading them back.
+    written = None
+    if result.rewrite is None and manifest is not None:
+        written = _Written.load(manifest)
     urls: dict[str, dict[str, str]] = {}
     for key in sorted(rewrite & entries.keys(), key=lambda k: (entries[k].published, k)):
         name = file_key(key)
         if not _FILE_KEY.fullmatch(name):
             continue
-        entry = entries[key]
         listed = ",".join(
             listed_item(key, other, score)
             for other, score in index.related(key)
             if other in entries
         )
-        url = uri(key)
-        head = _json_text({"id": item_id(key), "title": clean_text(entry.title), "url": url})
-        page = f'{head[:-1]},"related":[{listed}]'
-        sources = [fragment(k) for k in sorted(exclude.get(key, ())) if k in entries]
+        own = part(key)
+        page = f'{own.head[:-1]},"related":[{listed}]'
+        sources = [part(k).fragment for k in sorted(exclude.get(key, ())) if k in entries]
         if sources:
             page += f',"source":[{",".join(sources)}]'
         data = (page + "}\n").encode("utf-8")
-        write_if_changed(related_dir / f"{name}.json", data, durable=False)
-        link = url_key(url) if url else None
-        if link:
-            urls.setdefault(url_shard(link), {}).setdefault(link, name)  # the oldest wins
+        if written is None:
+            write_if_changed(related_dir / f"{name}.json", data, durable=False)
+        else:
+            written.write(related_dir / f"{name}.json", data)
+        if own.link:
+            urls.setdefault(own.shard, {}).setdefault(own.link, name)  # the oldest wins
     write("related.js", WIDGET_JS.encode("utf-8"))
     write("related.css", WIDGET_CSS.encode("utf-8"))
+    if written is not None:
+        written.save(manifest)
     if result.rewrite is None:
         for shard, mapping in urls.items():
             _write_shard(related_dir / "urls" / f"{shard}.json", mapping)
@@ -197,6 +206,65 @@ def write_outputs(
     )
 
 
+class _Written:
+    """The entries' files an export after a rebuild wrote or found as they should be:
+    by name, the file's inode, modification time and size, and a digest of its bytes.
+    The next such export trusts a file only while all three are unchanged (a file
+    replaced since, by a run or by anyone, is a new inode; edited in place, a new
+    time) and its new bytes have the same size and digest; any other file is compared
+    byte for byte by ``write_if_changed``, as without the manifest.  A run killed
+    while writing leaves the old manifest, which names the files it replaced by their
+    old inodes: they are compared.  Incremental runs leave the manifest alone."""
+
+    def __init__(self, saved: dict[str, tuple[int, int, int, bytes]]) -> None:
+        self.saved = saved
+        self.seen: dict[str, tuple[int, int, int, bytes]] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> _Written:
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                names = f["names"].tolist()
+                stats = zip(*(f[k].tolist() for k in ("inode", "mtime", "size")), strict=True)
+                digests = f["digest"].tolist()
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return cls({})
+        saved = {n: (*st, d) for n, st, d in zip(names, stats, digests, strict=True)}
+        return cls(saved)
+
+    def write(self, path: Path, data: bytes) -> None:
+        """``write_if_changed(path, data)``, trusting the manifest where it may."""
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        name = path.name
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        saved = self.saved.get(name)
+        if (
+            st is None
+            or saved is None
+            or saved != (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+            or st.st_size != len(data)
+        ):
+            write_if_changed(path, data, durable=False)
+            st = os.stat(path)
+        self.seen[name] = (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+
+    def save(self, path: Path) -> None:
+        names = list(self.seen)
+        values = list(self.seen.values())
+        arrays = {
+            "names": np.array(names, dtype="U"),
+            "inode": np.array([v[0] for v in values], np.uint64),
+            "mtime": np.array([v[1] for v in values], np.int64),
+            "size": np.array([v[2] for v in values], np.int64),
+            "digest": np.array([v[3] for v in values], "V16"),
+        }
+        with atomic_binary(path) as f:
+            np.savez(f, **arrays)
+
+
 def _url_of(path: Path) -> str | None:
     """The URL key of the entry whose file is ``path``; None when unknown (no file, a
     damaged one, an entry without a URL)."""
@@ -216,12 +284,97 @@ def file_key(key: str) -> str:
 BLOCK = 1024  # entries a related/lists/<n>.json holds (by entry number)
 
 
-def _item_ids(config: Config) -> Callable[[str], str]:
-    """``config.site.item_id`` with its fixed part worked out once (it parses the
-    site's link on every call: 100,000 times in a rebuild's export)."""
+def _id_parts(config: Config) -> tuple[str, str]:
+    """``config.site.item_id``'s fixed parts, before and after the quoted key, worked
+    out once (it parses the site's link on every call: 100,000 times in a rebuild's
+    export)."""
     marker = "KEYMARKER"  # alphanumeric: item_id keeps it as it is
     prefix, _, suffix = config.site.item_id(marker).partition(marker)
-    return lambda key: f"{prefix}{quote(key, safe='')}{suffix}"
+    return prefix, suffix
+
+
+class _Parts(NamedTuple):
+    """What the files say of one entry, as JSON text and strings."""
+
+    fragment: str  # its list item, without score: {"id", "title", "url", "lead", ...}
+    head: str  # its own file's start: {"id", "title", "url"}
+    uri: str | None  # its URL, as a URI
+    source: str  # its source's name
+    link: str | None  # its URL key (the URL map's), if it has a URL
+    shard: str  # the URL map's shard of that key ("" without one)
+
+
+# An entry as sent to a worker: key, title, url, lead, published, source.
+_Fields = tuple[str, str, str | None, str, datetime, str]
+
+
+def _fields(entry: Entry) -> _Fields:
+    return entry.key, entry.title, entry.url, entry.lead, entry.published, entry.source
+
+
+def _parts_of(fields: _Fields, id_prefix: str, id_suffix: str) -> _Parts:
+    key, title, url, lead, published, source = fields
+    item_id = f"{id_prefix}{quote(key, safe='')}{id_suffix}"
+    uri = http_uri(url)
+    title = clean_text(title)
+    source_name = clean_text(source)
+    item = {
+        "id": item_id,
+        "title": title,
+        "url": uri,
+        "lead": _lead_beyond_title(lead, fields[1]),
+        "published": iso(published),
+        "source": source_name,
+    }
+    head = _json_text({"id": item_id, "title": title, "url": uri})
+    link = url_key(uri) if uri else None
+    shard = url_shard(link) if link else ""
+    return _Parts(_json_text(item), head, uri, source_name, link, shard)
+
+
+def _parts_chunk(chunk: list[_Fields], id_parts: tuple[str, str]) -> list[_Parts]:
+    """In a worker process: :func:`_parts_of` of each entry of ``chunk``."""
+    return [_parts_of(fields, *id_parts) for fields in chunk]
+
+
+_PARALLEL_FROM = 20_000  # entries; below, starting processes costs more than it saves
+_PARTS_CHUNKS = 8  # per worker: one slow worker does not hold up the rest
+
+
+def _parts_in_workers(
+    entries: Mapping[str, Entry], id_parts: tuple[str, str], processes: int | None
+) -> Callable[[], dict[str, _Parts]] | None:
+    """:func:`_parts_of` of every entry, by worker processes (``processes``; default:
+    one per available core, up to ``MAX_PROCESSES``, none below ``_PARALLEL_FROM``
+    entries): handed to them at once; the function returned waits for the results.
+    None without workers (the caller works each out when first needed)."""
+    if processes is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        processes = min(cores, MAX_PROCESSES) if len(entries) >= _PARALLEL_FROM else 1
+    if processes < 2 or not entries:
+        return None
+    fields = [_fields(entry) for entry in entries.values()]
+    pool = procs.executor(processes)
+    chunks = processes * _PARTS_CHUNKS
+    edges = [len(fields) * k // chunks for k in range(chunks + 1)]
+    futures = [
+        pool.submit(_parts_chunk, fields[a:b], id_parts)
+        for a, b in zip(edges, edges[1:], strict=False)
+        if b > a
+    ]
+    del fields
+
+    def results() -> dict[str, _Parts]:
+        try:
+            done = (part for future in futures for part in future.result())
+            return dict(zip(entries.keys(), done, strict=True))
+        finally:
+            pool.shutdown()
+
+    return results
 
 
 def related_json(config: Config, index: RelatedIndex, blocks: list[int]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import sqlite3
 import subprocess
@@ -193,6 +194,57 @@ def test_publishing_again_gives_byte_identical_files(published):
     report = publish(config, storage, out_dir=out)
     assert report.written == ()
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_the_export_by_worker_processes_writes_the_files_one_process_writes(
+    published, tmp_path: Path
+):
+    config, storage, _ = published
+    result = refresh(config, storage, rebuild=True)
+    files = {}
+    for n in (1, 2):
+        out = tmp_path / f"by-{n}"
+        out.mkdir()
+        export.write_outputs(config, result, out, lambda name, data: None, processes=n)
+        files[n] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len(files[1]) > len(NEWS)  # every entry's file, the lists, the URL map
+    assert files[2] == files[1]
+
+
+def test_an_export_after_a_rebuild_reads_back_only_the_files_changed_since_the_last(
+    published, monkeypatch
+):
+    """The export after a rebuild notes each entry file it wrote (inode, time, size,
+    digest) beside the index; the next one compares only the files replaced, edited or
+    removed since (by anyone: a killed run's replacements are new inodes) and trusts
+    the rest, which it leaves alone."""
+    config, storage, out = published
+    relate(config, storage, out, rebuild=True)  # notes what it wrote
+    related_dir = out / "related"
+    entry_files = sorted(p for p in related_dir.glob("*.json"))
+    edited, replaced, removed, *others = entry_files
+    right = {p: p.read_bytes() for p in (edited, replaced, removed)}
+    with open(edited, "r+b") as f:  # edited in place: same inode, a new time
+        f.write(b"[" + right[edited][1:])
+    stat = replaced.stat()
+    temp = replaced.with_suffix(".tmp")
+    temp.write_bytes(b"[" + right[replaced][1:])  # same size and time, a new inode
+    temp.replace(replaced)
+    os.utime(replaced, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    removed.unlink()
+    untouched = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in others}
+    compared = []
+    real = export.write_if_changed
+
+    def write_if_changed(path, data, **kw):
+        compared.append(path)
+        return real(path, data, **kw)
+
+    monkeypatch.setattr(export, "write_if_changed", write_if_changed)
+    relate(config, storage, out, rebuild=True)
+    assert {p: p.read_bytes() for p in right} == right
+    assert {p for p in compared if p.parent == related_dir} == {edited, replaced, removed}
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in others} == untouched
 
 
 def test_a_run_with_new_items_updates_the_index_without_rebuilding(published):
