@@ -71,6 +71,7 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
@@ -489,12 +490,10 @@ class RelatedIndex:
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
-        # The workers weigh the vectors while this process fills the entries' rows.
-        weighed = index._weigh(matrices, pool, processes)
         index._append_all([batch.docs[i] for i in order.tolist()], times[order])
         batch.docs = []  # consumed too: 100,000 documents are ~100 MB
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = weighed()[order]
+        index._matrix = index._weigh(matrices, pool, processes)[order]
         index._set_exclude(exclude)
         index._compute_all_lists(pool, key_rank[order])
         return index
@@ -615,44 +614,33 @@ class RelatedIndex:
         matrices: list[sp.csr_matrix],
         pool: concurrent.futures.Executor | None = None,
         processes: int = 1,
-    ) -> Callable[[], sp.csr_matrix]:
+    ) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
-        L2-normalized TF-IDF vectors (a function giving them).  A block of rows at a
-        time (every step is row by row): the full intermediate matrices would be
-        several times the result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With
-        a ``pool`` (of ``processes`` workers), every block is handed to its workers at
-        once, and the function waits for them: this process works meanwhile."""
+        L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
+        row by row): the full intermediate matrices would be several times the
+        result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool`` (of
+        ``processes`` workers), its workers weigh the blocks."""
         title, body, names = matrices
         matrices.clear()
         n = title.shape[0]
-        empty = title[:0]
-        if pool is None:
-            rows = _WEIGH_ROWS
-            parts = (
-                [
-                    title[start : start + rows],
-                    body[start : start + rows],
-                    names[start : start + rows],
-                ]
-                for start in range(0, n, rows)
-            )
-            blocks = [self._weigh_rows(part) for part in parts]
-            return lambda: _stacked(blocks, empty)
         # Workers weigh smaller blocks: each holds a block's intermediate matrices.
-        # Views of the rows (no copies): every block is queued at once, and the pool
-        # pickles one ahead per worker.
-        rows = _WEIGH_ROWS // 4
-        inputs = (self.settings, self.idf)
-        futures = [
-            pool.submit(
-                _weigh_block,
-                inputs,
-                [_row_slice(m, start, min(start + rows, n)) for m in (title, body, names)],
-            )
+        rows = _WEIGH_ROWS if pool is None else _WEIGH_ROWS // 4
+        parts = (
+            [title[start : start + rows], body[start : start + rows], names[start : start + rows]]
             for start in range(0, n, rows)
-        ]
-        del title, body, names
-        return lambda: _stacked([f.result() for f in futures], empty)
+        )
+        if pool is None:
+            blocks = [self._weigh_rows(part) for part in parts]
+        else:
+            # One block ahead per worker, not all: each is a copy of its rows' counts
+            # (all at once, as views, with the rows filled meanwhile, kept ~100 MB
+            # more in this process through the lists: the build's peak).
+            inputs = (self.settings, self.idf)
+            tasks = ((inputs, part) for part in parts)
+            blocks = list(_in_order(pool, _weigh_block, tasks, processes + 1))
+        if not blocks:
+            return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
+        return sp.vstack(blocks, format="csr", dtype=np.float32)
 
     def _weigh_rows(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
         boost = np.float32(self.settings.name_weight - 1.0)
@@ -1559,13 +1547,6 @@ def _drop_columns(matrix: sp.csr_matrix | _Rows, keep: np.ndarray, new_col: np.n
     )
 
 
-def _stacked(blocks: list[sp.csr_matrix], empty: sp.csr_matrix) -> sp.csr_matrix:
-    """The weighed blocks as one matrix (none: ``empty``, an empty count matrix)."""
-    if not blocks:
-        return _normalized(_keep_heaviest(empty, TERMS_PER_ENTRY))
-    return sp.vstack(blocks, format="csr", dtype=np.float32)
-
-
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
     data = counts.data.astype(np.float32, copy=False)
@@ -1811,6 +1792,20 @@ def _workers(processes: int) -> Iterator[concurrent.futures.Executor | None]:
         for _ in range(processes):
             pool.submit(_cores)  # any task: each starts a worker
         yield pool
+
+
+def _in_order(
+    pool: concurrent.futures.Executor, function: Callable, tasks: Iterable[tuple], ahead: int
+) -> Iterator:
+    """``function(*task)`` of each task by the pool's workers, the results in order;
+    the tasks are made as the workers take them (``ahead`` submitted at most)."""
+    pending: collections.deque[concurrent.futures.Future] = collections.deque()
+    for task in tasks:
+        pending.append(pool.submit(function, *task))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _cores() -> int:
