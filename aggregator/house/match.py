@@ -282,7 +282,7 @@ def _match_quotes(
     usable = 0
     for number, quote in enumerate(commentary.quotes):
         pairs, scored = index.quote_scores(quote)
-        if pairs < MIN_QUOTE_PAIRS:
+        if pairs < MIN_QUOTE_PAIRS or _a_reference(quote, pairs, commentary):
             continue
         usable += 1
         if not scored:
@@ -324,6 +324,18 @@ def _match_quotes(
             considered=tuple(dict.fromkeys(weighed)),
         ), False
     return None, usable > 0
+
+
+def _a_reference(quote: str, pairs: int, commentary: Commentary) -> bool:
+    """Whether ``quote`` is a phrase the house's comment cites (a programme's name, a
+    slogan: «тариф в обмен на инвестиции»), not the news's quote: short, inside the
+    comment of a post that tells its news apart from it.  The post's news decides."""
+    return (
+        pairs < FULL_QUOTE_PAIRS
+        and not commentary.separate_quote
+        and bool(commentary.intro_html)
+        and quote in commentary.comment_text
+    )
 
 
 def _quote_confidence(containment: float, pairs: int) -> float:

@@ -177,6 +177,39 @@ def test_a_quote_of_an_item_never_fetched_is_never_published_as_the_nearest_item
     assert not found.confident  # at most shown to an editor for review
 
 
+def test_a_short_phrase_the_comment_cites_is_no_quote_the_posts_news_decides():
+    # The comment cites the name of Almaty's programme, «тариф в обмен на инвестиции»; the
+    # news the post tells before its heading is Shymkent's water tariff.
+    earlier = filler()
+    almaty = (
+        "С 1 апреля в Алматы повышаются тарифы на отопление, холодную воду и водоотведение. "
+        "Повышение тарифов предусмотрено программой «Тариф в обмен на инвестиции»."
+    )
+    shymkent = (
+        "Тариф на холодную воду для жителей Шымкента с 1 мая составит 98,4 тенге за кубометр "
+        "вместо 83,2 тенге. В ТОО «Водные ресурсы – Маркетинг» повышение объясняют "
+        "инвестиционной программой: до 2029 года планируется заменить 88 км сетей."
+    )
+    items = [
+        *earlier,
+        stored("almaty", "tengri", "Тарифы в Алматы вырастут с 1 апреля", almaty, hours=-200),
+        stored("shymkent", "informburo", "В Шымкенте вырастет тариф на воду", shymkent),
+    ]
+    news = (
+        "Шымкентцам с мая придётся платить за холодную воду девяносто восемь тенге сорок "
+        "тиынов за куб вместо восьмидесяти трёх двадцати. «Водные ресурсы – Маркетинг» "
+        "обещает заменить восемьдесят восемь километров труб."
+    )
+    post = commentary(
+        text="«тариф в обмен на инвестиции» мы уже видели в Алматы.",
+        title="Кубометр за девяносто восемь",
+        quotes=("тариф в обмен на инвестиции",),
+        intro_html=f"<p>{news}</p>",
+    )
+    found = match(MatchIndex.build(items), post)
+    assert found.method == "similarity" and found.keys == ("shymkent",) and found.confident
+
+
 def test_a_short_phrase_in_quote_marks_is_not_a_quote_to_match_on(index):
     found = match(index, commentary(quotes=("Қоркыт ата",), text="Про кино и театр."))
     assert found.method != "quote"
