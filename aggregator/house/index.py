@@ -1302,6 +1302,8 @@ class Quantity:
     # Given as approximate ("почти двести", "около 1 200"): a rounding, maybe of a figure
     # of its own ("почти двести километров" for the stretch from km 19 to km 214).
     approximate: bool = field(default=False, compare=False)
+    # Given as what was replaced ("вместо полутора сотен"): the earlier figure, not the news.
+    replaced: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         value = self.value
@@ -1373,11 +1375,12 @@ def _quantities_of(
             i = j + 1
             continue
         approximate = i > 0 and stems[i - 1] in _APPROXIMATE
+        replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
-            found += [Quantity(v, unit, approximate) for v in values]
+            found += [Quantity(v, unit, approximate, replaced) for v in values]
         elif bare:
-            found += [Quantity(v, "", approximate) for v in values]
+            found += [Quantity(v, "", approximate, replaced) for v in values]
         i, values = j, []
     return found
 
@@ -1413,6 +1416,7 @@ _APPROXIMATE = frozenset(
     )
 )
 
+_REPLACED_REACH = 3  # "вместо обещанных утром полутора сотен": words before a replaced figure
 _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list
 
 # A unit written short is the unit written out (by stem).

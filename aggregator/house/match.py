@@ -726,8 +726,11 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
     "30 мая").  A figure counts where the item has figures of the same kind (the word
     after it), and one the item does not have at all says nothing either way; a post
     that tells another event in passing has fewer of its figures than of its own."""
+    # (a figure the post says was replaced, "вместо полутора сотен", is the earlier one)
     ours = [
-        q for q in dict.fromkeys(quantities(_news_text(commentary))) if q.unit not in _DURATIONS
+        q
+        for q in dict.fromkeys(quantities(_news_text(commentary)))
+        if q.unit not in _DURATIONS and not q.replaced
     ]
     if not ours:
         return []

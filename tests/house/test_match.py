@@ -899,6 +899,25 @@ def test_a_change_the_post_gives_between_two_of_the_items_figures_is_no_evidence
     assert not found.confident and "against: the post's 40 тенг" in found.evidence[-1]
 
 
+def test_a_figure_the_post_says_was_replaced_is_no_evidence_against():
+    # "Вместо полутора сотен … сто пятнадцать": the post reports the item's 115 and names
+    # the figure it replaced; that one is no figure of the event told otherwise.
+    earlier = filler()
+    cameras = (
+        "До конца года на улицах Алматы установят 115 новых камер фиксации нарушений, "
+        "сообщили в управлении городской мобильности. Большая часть появится на проспекте "
+        "Рыскулова и улице Толе би. За прошлый год в ДТП в городе погибли 97 человек."
+    )
+    items = [*earlier, stored("cameras", "tengri", "В Алматы установят 115 камер", cameras)]
+    told = (
+        "Вместо обещанных утром полутора сотен новых камер Алматы в этом году повесит сто "
+        "пятнадцать новых камер, прежде всего на Рыскулова и Толе би."
+    )
+    found = match(MatchIndex.build(items), commentary(text=told, title="Камер будет меньше"))
+    assert found.keys == ("cameras",) and found.confident
+    assert not any(line.startswith("against:") for line in found.evidence)
+
+
 def test_each_region_of_a_list_is_a_place_the_item_reports():
     # "в Восточно-Казахстанской, Павлодарской и Карагандинской областях": three regions,
     # so a post on the East Kazakhstan police's find is not told "otherwise" by its item.

@@ -109,6 +109,12 @@ def test_a_figure_is_read_with_what_it_counts(text, found):
     assert [str(q) for q in quantities(text)] == found
 
 
+def test_a_figure_given_as_replaced_is_marked_so():
+    replaced, new = quantities("вместо восьмидесяти трёх тенге будут брать девяносто восемь тенге")
+    assert (replaced.value, replaced.replaced) == (83, True)
+    assert (new.value, new.replaced) == (98, False)
+
+
 def test_a_per_cent_sign_after_a_figure_is_the_word_per_cent():
     # "16,5%" and "шестнадцать с половиной процентов" count the same thing, and so do
     # the English and Kazakh words for it.
