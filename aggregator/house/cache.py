@@ -10,11 +10,13 @@ removed since, and:
   weighed (matched, candidates, related, every item its similarity ranked: ``Match``), and
   what its searches read of the store as a whole (``MatchIndex.record``: ``Reads``) -- how
   many items have each word they weighed or counted, which figures lie near its figures,
-  which stems chose its quote's candidates, which date windows they searched.  It is
+  which stems chose its quote's candidate items, which date windows they searched.  It is
   matched again when an item it weighed was edited or removed; a changed item is what one
   of its references (``source:``, links) names or holds a word pair of one of its quotes;
-  one published in a window it searched has a word it weighed (a new candidate); or a
-  count it read is another now (``_counts_changed``): a word some item has that none had,
+  one published in a window it searched has a word it weighed (a new candidate); a
+  candidate item of its quote changed, or more new items have as many of the stems that
+  chose them as may come before those holding the quote; the stems that choose them are
+  others now; or a count it read is another now (``_counts_changed``): a word some item has that none had,
   or the reverse; a word few items have (under ``1 / REMATCH_DRIFT``: its weight moves by
   more than the store's drift moves any, and one item more with the post's figure "92",
   even a week after it, can turn a clear winner into none); the count of a name or figure
@@ -254,11 +256,20 @@ def _affected(
             return True
     if reads is None:
         return False  # it read nothing else of the store: the items its source: names
+    if any(not touched.isdisjoint(kept["items"]) for kept in reads.quotes.values()):
+        return True  # a candidate item of its quote is another now, or gone
     searched = set(reads.weights)
     for when, words in arrivals:
         in_window = any(since <= when <= until for since, until in reads.windows)
         if in_window and not searched.isdisjoint(words):
             return True  # a new candidate where it searched
+    for kept in reads.quotes.values():
+        # New items each with as many of the stems that choose its quote's candidates as
+        # those holding any of it: more of them than may come first would push one out.
+        anchors = {"s" + stem for stem in kept["anchors"]}
+        entering = sum(len(anchors & words) >= kept["hits"] for _, words in arrivals)
+        if entering > kept["slack"]:
+            return True
     return _counts_changed(reads, index_of())
 
 
@@ -277,12 +288,9 @@ def _counts_changed(reads: Reads, index: MatchIndex) -> bool:
         now = index.frequency(word)
         if (now == 0) != (then == 0) or any((then <= a) != (now <= b) for a, b in limits):
             return True
-    if any(index.frequency(word) != then for word, then in reads.anchors.items()):
-        return True
-    for word, limit in reads.above.items():
-        now = index.frequency(word)
-        if now and (not limit or now < limit):
-            return True
+    for quote, kept in reads.quotes.items():
+        if set(index.quote_anchors(quote)) != set(kept["anchors"]):
+            return True  # other stems choose its candidates
     for span, figures in reads.figures.items():
         low, high = map(int, span.split(":"))
         if [figure for figure, _ in index.figures_between(low, high)] != figures:

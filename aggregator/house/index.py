@@ -149,10 +149,11 @@ _STOP = frozenset().union(*STOP_WORDS.values())
 class Reads:
     """What searches read of the store as a whole while recording (``MatchIndex.record``):
     how many items have each word they weighed or counted, which figures there are near a
-    figure, which date windows they searched.  Kept with a match (cache.py), it says which
-    later changes to the store could change that match: an item that has one of these
-    words changes how many have it, and one in a window searched may be a candidate.
-    Words by key: "s" and a stem, "k" and a skeleton (both the same in every index)."""
+    figure, which stems chose a quote's candidate items, which date windows they searched.
+    Kept with a match (cache.py), it says which later changes to the store could change
+    that match: an item that has one of these words changes how many have it, and one in
+    a window searched may be a candidate.  Words by key: "s" and a stem, "k" and a
+    skeleton (both the same in every index)."""
 
     size: int  # items in the index
     # word -> items having it, read as a weight (similarity, coverage): moves scores
@@ -160,11 +161,9 @@ class Reads:
     # skeleton -> items having it, read as a count (``skeleton_df``; ``evidence``: whether
     # any has it), which match.py compares with a share of the store
     counts: dict[str, int] = field(default_factory=dict)
-    # a quote's stems that chose its candidate items (the rarest) and the next one -> items
-    anchors: dict[str, int] = field(default_factory=dict)
-    # a quote's other stems -> the count below which one would choose candidates instead
-    # (0: any count, for a stem no item has)
-    above: dict[str, int] = field(default_factory=dict)
+    # quote -> {"anchors": the stems that chose its candidate items, "items": their keys,
+    # "hits", "slack": how many items more with that many anchors leave them standing}
+    quotes: dict[str, dict] = field(default_factory=dict)
     figures: dict[str, list[int]] = field(default_factory=dict)  # "low:high" -> figures in it
     windows: list[tuple[float, float]] = field(default_factory=list)  # (since, until)
 
@@ -177,8 +176,15 @@ class Reads:
             size=int(kept["size"]),
             weights={str(k): int(v) for k, v in kept["weights"].items()},
             counts={str(k): int(v) for k, v in kept["counts"].items()},
-            anchors={str(k): int(v) for k, v in kept["anchors"].items()},
-            above={str(k): int(v) for k, v in kept["above"].items()},
+            quotes={
+                str(quote): {
+                    "anchors": [str(a) for a in v["anchors"]],
+                    "hits": int(v["hits"]),
+                    "slack": int(v["slack"]),
+                    "items": [str(k) for k in v["items"]],
+                }
+                for quote, v in kept["quotes"].items()
+            },
             figures={str(k): [int(f) for f in v] for k, v in kept["figures"].items()},
             windows=[(float(a), float(b)) for a, b in kept["windows"]],
         )
@@ -601,32 +607,20 @@ class MatchIndex:
 
     def quote_scores(self, quote: str) -> tuple[int, list[tuple[float, int]]]:
         """(word pairs in the quote, [(containment, doc)] best first) for one quote."""
-        texts = [words(piece) for piece in _ELLIPSIS.split(quote)]
-        pieces = [self._known(tokens) for tokens in texts]
+        pieces = [self._known(words(piece)) for piece in _ELLIPSIS.split(quote)]
         # Pairs with a word no item has still count: no item can hold them.
         pairs = [pair for ids in pieces for pair in zip(ids, ids[1:], strict=False)]
         known = [(a, b) for a, b in pairs if a >= 0 and b >= 0]
         total = len(pairs)
         if total < MIN_QUOTE_PAIRS:
             return total, []
-        names = self._stem_names
-        anchors = sorted(
-            {s for ids in pieces for s in ids if s >= 0 and s not in self._stop_stems},
-            key=lambda s: (len(self._postings[s]), names[s]),
-        )
         import numpy as np
 
-        chosen = []
-        read = 0
-        for stem in anchors[:_ANCHORS]:
-            postings = self._postings[stem]
-            if len(chosen) >= 2 and read + len(postings) > _ANCHOR_POSTINGS:
-                break
-            chosen.append(np.frombuffer(postings, dtype=np.int32) >> 4)
-            read += len(postings)
-        if self._reads is not None:
-            self._read_anchors(texts, pieces, anchors, len(chosen))
+        anchors = self._anchors(pieces)
+        chosen = [np.frombuffer(self._postings[stem], dtype=np.int32) >> 4 for stem in anchors]
         if not chosen:
+            if self._reads is not None:
+                self._reads.quotes[quote] = {"anchors": [], "hits": 0, "slack": 0, "items": []}
             return total, []
         # The docs most anchors point at, then the newest (each doc once per stem).
         ranks = self._arrays()[1]
@@ -639,26 +633,56 @@ class MatchIndex:
             found = sum(1 for pair in known if pair in have)
             scored.append((found / total, doc))
         scored.sort(key=lambda s: (-s[0], self._ranks[s[1]]))
+        if self._reads is not None:
+            held = dict(zip(docs.tolist(), hits.tolist(), strict=True))
+            self._read_quote(quote, anchors, candidates, held, scored)
         return total, scored
 
-    def _read_anchors(
-        self, texts: list[list[str]], pieces: list[list[int]], anchors: list[int], chosen: int
+    def quote_anchors(self, quote: str) -> list[str]:
+        """The stems that choose ``quote``'s candidate items (``quote_scores``), rarest first."""
+        pieces = [self._known(words(piece)) for piece in _ELLIPSIS.split(quote)]
+        if sum(max(len(ids) - 1, 0) for ids in pieces) < MIN_QUOTE_PAIRS:
+            return []
+        return [self._stem_names[stem] for stem in self._anchors(pieces)]
+
+    def _anchors(self, pieces: list[list[int]]) -> list[int]:
+        """The rarest stems of a quote's (ids of its pieces), which choose its candidates:
+        up to _ANCHORS of them, and more than two only while their items are few."""
+        names = self._stem_names
+        anchors = sorted(
+            {s for ids in pieces for s in ids if s >= 0 and s not in self._stop_stems},
+            key=lambda s: (len(self._postings[s]), names[s]),
+        )
+        chosen: list[int] = []
+        read = 0
+        for stem in anchors[:_ANCHORS]:
+            if len(chosen) >= 2 and read + len(self._postings[stem]) > _ANCHOR_POSTINGS:
+                break
+            chosen.append(stem)
+            read += len(self._postings[stem])
+        return chosen
+
+    def _read_quote(
+        self,
+        quote: str,
+        anchors: list[int],
+        candidates: list[int],
+        held: dict[int, int],
+        scored: list[tuple[float, int]],
     ) -> None:
-        """Record what chose a quote's candidates (``chosen`` of ``anchors``, its stems
-        rarest first): how many items have each stem chosen and the next, and the count
-        below which another stem would come before that next one."""
-        reads, names = self._reads, self._stem_names
-        assert reads is not None
-        for stem in anchors[: chosen + 1]:
-            reads.anchors["s" + names[stem]] = len(self._postings[stem])
-        # (none left unchosen: any stem that some item gets would be chosen: 0)
-        limit = len(self._postings[anchors[chosen]]) if chosen < len(anchors) else 0
-        for stem in anchors[chosen + 1 :]:
-            reads.above["s" + names[stem]] = limit
-        for tokens, ids in zip(texts, pieces, strict=True):
-            for token, stem in zip(tokens, ids, strict=True):
-                if stem < 0:  # no item has it (yet)
-                    reads.above.setdefault("s" + stem_tokens([token], "")[0], limit)
+        """Record what chose ``quote``'s candidates: its anchors, the candidate items, and
+        how many items more, each with at least as many anchors (``held``) as the least of
+        those holding any of the quote, could come before them without pushing one out."""
+        assert self._reads is not None
+        holding = [doc for score, doc in scored if score > 0]
+        place = {doc: at for at, doc in enumerate(candidates)}
+        self._reads.quotes[quote] = {
+            "anchors": [self._stem_names[stem] for stem in anchors],
+            # (none holding any of it: no item more pushes out anything that counts)
+            "hits": min((held[d] for d in holding), default=len(anchors) + 1),
+            "slack": _QUOTE_CANDIDATES - 1 - max((place[d] for d in holding), default=-1),
+            "items": [self.keys[doc] for doc in candidates],
+        }
 
     def quote_found(self, quote: str, doc: int) -> float:
         """Containment of ``quote``'s word pairs in item ``doc`` (0 for too short a quote)."""
