@@ -783,8 +783,8 @@ class Batch:
             if consume:
                 for b in batches:
                     setattr(b, name, None)
-            joined = [concat([new[p[0]] for p, new in zip(parts, renumber, strict=True)])]
-            joined[0] = joined[0].astype(np.int32)
+            joined = [concat([np.take(new, p[0]) for p, new in zip(parts, renumber, strict=True)])]
+            joined[0] = joined[0].astype(np.int32, copy=False)
             for k in (1, 2):
                 joined.append(concat([p[k] for p in parts]))
             return tuple(joined)
