@@ -222,14 +222,12 @@ class _Written:
 
     @classmethod
     def load(cls, path: Path) -> _Written:
-        try:
+        try:  # a damaged manifest trusts nothing: every file is compared
             with np.load(path, allow_pickle=False) as f:
-                names = f["names"].tolist()
-                stats = zip(*(f[k].tolist() for k in ("inode", "mtime", "size")), strict=True)
-                digests = f["digest"].tolist()
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                columns = [f[k].tolist() for k in ("names", "inode", "mtime", "size", "digest")]
+            saved = {n: (i, m, s, d) for n, i, m, s, d in zip(*columns, strict=True)}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return cls({})
-        saved = {n: (*st, d) for n, st, d in zip(names, stats, digests, strict=True)}
         return cls(saved)
 
     def write(self, directory: Path, name: str, data: bytes) -> None:

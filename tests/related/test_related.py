@@ -247,6 +247,41 @@ def test_an_export_after_a_rebuild_reads_back_only_the_files_changed_since_the_l
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in others} == untouched
 
 
+def test_a_damaged_files_manifest_only_makes_the_export_compare_every_file(published):
+    config, storage, out = published
+    index_file = index_path(storage.location, tmp_path_of(config))
+    manifest = index_file.with_name(index_file.name.removesuffix(".npz") + ".files.npz")
+    assert manifest.exists()
+    entry_file = next((out / "related").glob("*.json"))
+    right = entry_file.read_bytes()
+    entry_file.write_bytes(b"[" + right[1:])
+    for damaged in (b"not a manifest", _short_columns()):
+        manifest.write_bytes(damaged)
+        relate(config, storage, out, rebuild=True)
+        assert entry_file.read_bytes() == right
+        assert manifest.read_bytes() != damaged  # written anew
+        entry_file.write_bytes(b"[" + right[1:])
+
+
+def _short_columns() -> bytes:
+    """A manifest whose columns are not all as long as its names."""
+    import io
+
+    import numpy as np
+
+    f = io.BytesIO()
+    names = np.array(["a.json", "b.json"])
+    np.savez(
+        f,
+        names=names,
+        inode=np.zeros(1, np.uint64),
+        mtime=np.zeros(2, np.int64),
+        size=np.zeros(2, np.int64),
+        digest=np.zeros(2, "V16"),
+    )
+    return f.getvalue()
+
+
 def test_a_run_with_new_items_updates_the_index_without_rebuilding(published):
     config, storage, out = published
     late = ("fuel-c", 14, "Цена АИ-92 в Шымкенте — 245 тенге", NEWS[4][3], ("экономика",), "ru")
