@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -166,3 +167,51 @@ def test_a_worker_dies_with_its_parent_by_the_watchdog_alone(tmp_path):
     started = time.monotonic()
     assert_nothing_survives(parent.pid)
     assert time.monotonic() - started < 4 * procs.WATCHDOG_SECONDS + 0.5
+
+
+def test_a_killed_runs_scratch_is_removed_by_the_next_run_that_needs_scratch(tmp_path, monkeypatch):
+    """A run killed while its workers' files sit in a scratch directory cannot remove it;
+    the next scratch directory of that purpose removes it (its process is gone and nothing
+    changed in it for an hour), and leaves a live process's and a recent one alone."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    make = (
+        "import os, sys; from aggregator import procs; "
+        "scratch = procs.scratch_directory(sys.argv[1]); path = scratch.__enter__(); "
+        "open(os.path.join(path, 'part.pickle'), 'wb').write(b'x' * 1000); "
+        "print(path, flush=True); sys.stdin.read(); os._exit(0)"  # dies as if killed
+    )
+
+    def scratch_of_a_process(purpose: str) -> tuple[subprocess.Popen, Path]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", make, purpose],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        return child, Path(child.stdout.readline().strip())
+
+    killed, killed_scratch = scratch_of_a_process("lists")
+    killed.communicate("")  # gone, as after kill -9: its scratch stays behind
+    recent, recent_scratch = scratch_of_a_process("lists")
+    recent.communicate("")
+    live, live_scratch = scratch_of_a_process("lists")
+    other, other_scratch = scratch_of_a_process("related")
+    other.communicate("")
+    an_hour_ago = time.time() - procs.SCRATCH_IDLE_SECONDS - 60
+    for path in (killed_scratch, live_scratch, other_scratch):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert killed_scratch.parent == tmp_path and (killed_scratch / "part.pickle").exists()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    try:
+        with procs.scratch_directory("lists") as mine:
+            assert not killed_scratch.exists()
+            assert recent_scratch.exists()  # changed within the hour: may be a live run's
+            assert live_scratch.exists()
+            assert other_scratch.exists()  # another purpose: left to its own next run
+            assert Path(mine).is_dir() and Path(mine).name.startswith(
+                f"aggregator-lists-{os.getpid()}-"
+            )
+        assert not Path(mine).exists()
+    finally:
+        live.communicate("")

@@ -8,7 +8,6 @@ import logging
 import os
 import pickle
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -1385,7 +1384,7 @@ def parse_store(
         # sending the texts over would cost the main process as much as analyzing them.
         edges = [None, *storage.item_key_bounds(processes), None]
         ranges = list(zip(edges, edges[1:], strict=False))
-        with tempfile.TemporaryDirectory(prefix="aggregator-related-") as temp:
+        with procs.scratch_directory("related") as temp:
             pool = procs.pool(len(ranges))  # workers that die with this process
             try:
                 files = pool.starmap(

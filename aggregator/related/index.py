@@ -79,7 +79,6 @@ import itertools
 import logging
 import math
 import os
-import tempfile
 from collections.abc import (
     Callable,
     Collection,
@@ -702,7 +701,7 @@ class RelatedIndex:
             results = [inputs.block(start, stop) for start, stop in blocks]
             del inputs
         else:
-            with tempfile.TemporaryDirectory(prefix="aggregator-lists-") as folder:
+            with procs.scratch_directory("lists") as folder:
                 manifest = inputs.save(folder)
                 del inputs  # the workers map the files: this process needs none of it
                 results = _blocks_in_workers(pool, folder, manifest, blocks)
