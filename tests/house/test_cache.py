@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,6 +89,26 @@ def background(count: int) -> list[Item]:
     return [s.item for s in generated(count, start=weeks[0], end=weeks[1])]
 
 
+def news_item(slug: str, day: int, title: str, text: str) -> Item:
+    """A Russian news item of April 2025, published at 9:00 on ``day``."""
+    when = datetime(2025, 4, day, 9, 0, tzinfo=UTC)
+    link = f"https://news.example/{slug}"
+    return Item(id=link, title=title, link=link, content=f"<p>{text}</p>",
+                published=when, updated=when, language="ru")  # fmt: skip
+
+
+@pytest.fixture
+def counted_matches(monkeypatch) -> tuple[list[int], Callable]:
+    """(how many commentary each full match that cache.py ran was given, the full match
+    itself, uncounted: what the kept results are compared with)."""
+    matched: list[int] = []
+    full_match = cache.match_all
+    monkeypatch.setattr(
+        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
+    )
+    return matched, full_match
+
+
 def decision(match: Match) -> tuple:
     """What a match decides: what is published (or shown for review), how, and why not.
 
@@ -98,7 +119,7 @@ def decision(match: Match) -> tuple:
 
 @pytest.mark.parametrize("first_round", [True, False], ids=["first-round", "whole-set"])
 def test_results_over_a_changing_store_are_those_of_a_full_rematch(
-    tmp_path, store_at, monkeypatch, first_round
+    tmp_path, store_at, counted_matches, first_round
 ):
     """The hand-written labelled set (benchmarks/matching/real) and 2,000 generated items
     are stored; then new items arrive, one is edited, old ones are pruned.  After each step
@@ -114,11 +135,7 @@ def test_results_over_a_changing_store_are_those_of_a_full_rematch(
         items["items"], posts = items["items"][:150], posts[:132]
     config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
     entries = sorted(items["items"], key=lambda e: e["date"])
-    matched: list[int] = []
-    full_match = cache.match_all
-    monkeypatch.setattr(
-        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
-    )
+    matched, full_match = counted_matches
 
     def check(storage) -> int:
         """How many commentary were matched again; asserts the results are a full match's."""
@@ -194,7 +211,9 @@ def test_an_unreadable_kept_document_only_means_matching_again(content):
     )
 
 
-def test_results_of_other_matching_rules_are_matched_again(tmp_path, store_at, monkeypatch):
+def test_results_of_other_matching_rules_are_matched_again(
+    tmp_path, store_at, monkeypatch, counted_matches
+):
     """Kept results name the version of the matching rules they came from (a hash of the
     matcher's source): after an upgrade every commentary is matched again, never served
     from what the old rules decided."""
@@ -208,11 +227,7 @@ def test_results_of_other_matching_rules_are_matched_again(tmp_path, store_at, m
     for post in files:
         (tmp_path / "commentary" / f"{post['id']}.md").write_text(post["text"], "utf-8")
     config = load_config(tmp_path / "feeds.yaml")
-    matched: list[int] = []
-    full_match = cache.match_all
-    monkeypatch.setattr(
-        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
-    )
+    matched, full_match = counted_matches
     with open_storage(config.storage.url) as storage:
         storage.sync_sources(config.sources)
         per_source = defaultdict(list)
@@ -240,7 +255,7 @@ def test_results_of_other_matching_rules_are_matched_again(tmp_path, store_at, m
 
 
 def test_an_item_days_after_a_post_with_one_of_its_rare_words_has_it_matched_again(
-    tmp_path, store_at, monkeypatch
+    tmp_path, store_at, counted_matches
 ):
     """How many items have a word is that word's weight in every search.  One item more
     with a rare word of a post -- the figure of its news, a week later, outside the days
@@ -257,17 +272,7 @@ def test_an_item_days_after_a_post_with_one_of_its_rare_words_has_it_matched_aga
         encoding="utf-8",
     )
 
-    def item(slug: str, day: int, title: str, text: str) -> Item:
-        when = datetime(2025, 4, day, 9, 0, tzinfo=UTC)
-        link = f"https://news.example/{slug}"
-        return Item(id=link, title=title, link=link, content=f"<p>{text}</p>",
-                    published=when, updated=when, language="ru")  # fmt: skip
-
-    matched: list[int] = []
-    full_match = cache.match_all
-    monkeypatch.setattr(
-        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
-    )
+    matched, full_match = counted_matches
 
     def matched_again(storage) -> int:
         commentary = load_all(config).commentary
@@ -281,10 +286,10 @@ def test_an_item_days_after_a_post_with_one_of_its_rare_words_has_it_matched_aga
 
     with open_storage(config.storage.url) as storage:
         storage.sync_sources(config.sources)
-        refinery = item("refinery", 14, "Шымкентский НПЗ встал на ремонт",
+        refinery = news_item("refinery", 14, "Шымкентский НПЗ встал на ремонт",
                         "Завод остановил установки на три недели, поставки бензина АИ-92 "
                         "обещают обеспечить из Павлодара.")  # fmt: skip
-        school = item("school", 15, "В Актобе открыли школу", "Школа на 600 мест открылась.")
+        school = news_item("school", 15, "В Актобе открыли школу", "Школа на 600 мест открылась.")
         # (and other news: a store this small would be matched again whole at every change)
         news = [refinery, school, *background(300)]
         store(storage, "kapital", news, datetime(2025, 4, 15, tzinfo=UTC))
@@ -293,18 +298,18 @@ def test_an_item_days_after_a_post_with_one_of_its_rare_words_has_it_matched_aga
 
         # A week later, far outside the days its search looked at: "92" and "95" are
         # weighed by every search of the post, and two items more have them now.
-        prices = item("prices", 23, "Цены на бензин в Костанае", "АИ-92 подорожал, АИ-95 нет.")
+        prices = news_item("prices", 23, "Цены на бензин в Костанае", "АИ-92 подорожал, АИ-95 нет.")
         store(storage, "tengri", [prices], datetime(2025, 4, 23, tzinfo=UTC))
         assert matched_again(storage) == 1
 
         # An item that has none of the words the post's search weighed changes nothing it read.
-        volleyball = item("volley", 24, "Волейбол", "Сборная выиграла турнир в Ташкенте.")
+        volleyball = news_item("volley", 24, "Волейбол", "Сборная выиграла турнир в Ташкенте.")
         store(storage, "tengri", [volleyball], datetime(2025, 4, 24, tzinfo=UTC))
         assert matched_again(storage) == 0
 
 
 def test_a_new_item_with_a_quotes_rarest_words_but_not_the_quote_leaves_its_match_standing(
-    tmp_path, store_at, monkeypatch
+    tmp_path, store_at, counted_matches
 ):
     """A quote's candidate items are those with most of its rarest stems (its anchors),
     twelve of them.  An item more with those words, not holding the quote, only comes
@@ -319,20 +324,10 @@ def test_a_new_item_with_a_quotes_rarest_words_but_not_the_quote_leaves_its_matc
         encoding="utf-8",
     )
 
-    def item(slug: str, day: int, title: str, text: str) -> Item:
-        when = datetime(2025, 4, day, 9, 0, tzinfo=UTC)
-        link = f"https://news.example/{slug}"
-        return Item(id=link, title=title, link=link, content=f"<p>{text}</p>",
-                    published=when, updated=when, language="ru")  # fmt: skip
-
-    matched: list[int] = []
-    full_match = cache.match_all
-    monkeypatch.setattr(
-        cache, "match_all", lambda c, *a, **k: matched.append(len(c)) or full_match(c, *a, **k)
-    )
+    matched, full_match = counted_matches
     with open_storage(config.storage.url) as storage:
         storage.sync_sources(config.sources)
-        source = item("rail", 15, "Закупку вагонов отложили",
+        source = news_item("rail", 15, "Закупку вагонов отложили",
                       "Перевозчик отложил закупку двухсот пассажирских вагонов до осени из-за "
                       "пересмотра тарифов на маршрутах Жезказган — Бейнеу.")  # fmt: skip
         news = [source, *background(300)]
@@ -344,7 +339,7 @@ def test_a_new_item_with_a_quotes_rarest_words_but_not_the_quote_leaves_its_matc
 
         # Every one of its words, in another order: a new candidate of the quote that comes
         # before its holder (as many of its words, and newer), but does not hold it.
-        other = item("wait", 23, "Ждут сентября",
+        other = news_item("wait", 23, "Ждут сентября",
                      "Перевозчик ждет осени: вагоны пассажирские, закупку отложили.")  # fmt: skip
         store(storage, "tengri", [other], datetime(2025, 4, 23, tzinfo=UTC))
         kept = match_changed(commentary, storage, config)
