@@ -69,8 +69,10 @@ class Measured:
     cpu_seconds: float = 0.0  # user + system, the process and its waited-for children
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = defaultdict(list)
+def proc_stats() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, CPU clock ticks used (user + system), resident pages) of every
+    process, from /proc/<pid>/stat."""
+    found = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -79,14 +81,22 @@ def _children_map() -> dict[int, list[int]]:
                 stat = f.read()
         except OSError:
             continue
-        ppid = int(stat.rsplit(b")", 1)[1].split()[1])
-        children[ppid].append(int(name))
+        fields = stat.rsplit(b")", 1)[1].split()  # after the command, which may hold ")"
+        found[int(name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[21]))
+    return found
+
+
+def children_map(stats: dict[int, tuple[int, int, int]] | None = None) -> dict[int, list[int]]:
+    """pid -> its child processes' pids (of ``stats``, or of every process now)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _, _) in (proc_stats() if stats is None else stats).items():
+        children[ppid].append(pid)
     return children
 
 
 def _tree_rss_bytes(root: int) -> int:
     """Resident memory of ``root`` and its descendants (worker processes count too)."""
-    children = _children_map()
+    children = children_map()
     page = os.sysconf("SC_PAGE_SIZE")
     total, stack = 0, [root]
     while stack:

@@ -160,7 +160,7 @@ class Server:
 
 
 def _descendants(root: int) -> list[int]:
-    children = bench._children_map()
+    children = bench.children_map()
     found, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), []):

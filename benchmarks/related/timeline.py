@@ -26,6 +26,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "benchmarks")]
+
+from run import children_map, proc_stats  # noqa: E402  benchmarks/run.py: /proc's process table
 
 _CHILD = r"""
 import sys, time
@@ -57,22 +60,10 @@ mark("end")
 
 def _tree(root: int, tick: int) -> dict[int, tuple[float, float]]:
     """pid -> (CPU seconds, RSS MB) of ``root`` and every process under it."""
-    children: dict[int, list[int]] = defaultdict(list)
-    info: dict[int, tuple[float, float]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        children[int(fields[1])].append(int(name))
-        info[int(name)] = (
-            (int(fields[11]) + int(fields[12])) / tick,
-            int(fields[21]) * 4096 / 2**20,
-        )
+    stats = proc_stats()
+    children = children_map(stats)
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+    info = {pid: (ticks / tick, pages * page_mb) for pid, (_, ticks, pages) in stats.items()}
     found, todo = {}, [root]
     while todo:
         pid = todo.pop()
