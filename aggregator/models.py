@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,22 @@ class StoredItem:
     first_seen: datetime
     published: datetime  # adjusted: never None, never in the future of its fetch
     updated: datetime
+
+
+class ItemText(NamedTuple):
+    """What text analysis reads of a stored item (``Storage.iter_item_texts``): the
+    fields of :class:`StoredItem` and its :class:`Item` that say what it is about,
+    without building those (a full related rebuild reads every stored item)."""
+
+    key: str
+    title: str
+    link: str | None
+    summary: str | None
+    content: str | None
+    language: str | None
+    published: datetime  # adjusted, as StoredItem.published
+    categories: tuple[str, ...]
+    source_ids: tuple[str, ...]  # first one first
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import numpy as np
 
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
-from aggregator.models import StoredItem
-from aggregator.related.changes import version_of
+from aggregator.models import ItemText, StoredItem
+from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
     figure_tokens,
@@ -59,15 +59,32 @@ class Document:
 
 def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
     """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
-    return _document(stored, sources, *_summary_and_content(stored))
+    text = _item_text(stored)
+    return _document(text, sources, *_summary_and_content(text))
 
 
-def _summary_and_content(stored: StoredItem) -> tuple[str, str]:
+def _item_text(stored: StoredItem) -> ItemText:
+    """What the analysis reads of a stored item (what ``Storage.iter_item_texts``
+    gives of it)."""
+    item = stored.item
+    return ItemText(
+        stored.key,
+        item.title,
+        item.link,
+        item.summary,
+        item.content,
+        item.language,
+        stored.published,
+        item.categories,
+        stored.source_ids,
+    )
+
+
+def _summary_and_content(item: ItemText) -> tuple[str, str]:
     """The plain text of an item's summary and content, each of its HTML's head: the
     head is enough (``BODY_CHARS``), and cutting the HTML first saves the time; of
     each text, its first ``BODY_CHARS`` characters (all that a document and a list
     item read of it)."""
-    item = stored.item
     return (
         plain_text((item.summary or "")[: 2 * BODY_CHARS], BODY_CHARS),
         plain_text((item.content or "")[: 2 * BODY_CHARS], BODY_CHARS),
@@ -75,12 +92,11 @@ def _summary_and_content(stored: StoredItem) -> tuple[str, str]:
 
 
 def _document(
-    stored: StoredItem, sources: Mapping[str, SourceConfig], body: str, content: str
+    item: ItemText, sources: Mapping[str, SourceConfig], body: str, content: str
 ) -> Document:
-    item = stored.item
     tags = {c.strip().casefold() for c in item.categories if c.strip()}
     language = item.language
-    for source_id in stored.source_ids:
+    for source_id in item.source_ids:
         source = sources.get(source_id)
         if source is not None:
             tags.update(t.casefold() for t in source.tags)
@@ -93,31 +109,30 @@ def _document(
     if link and is_site_root(link):
         link = None  # feeds that give every entry their home page
     return Document(
-        key=stored.key,
-        published=stored.published,
+        key=item.key,
+        published=item.published,
         title=plain_text(item.title),
         text=body[:BODY_CHARS],
         tags=tuple(sorted(tags)),
         language=language,
         link=link,
-        version=version_of(stored),
+        version=text_version(item),
     )
 
 
 def _document_and_entry(
-    stored: StoredItem, sources: Mapping[str, SourceConfig]
+    item: ItemText, sources: Mapping[str, SourceConfig]
 ) -> tuple[Document, Entry]:
     """:func:`document` and :func:`describe_entry` of one item, the plain text of its
     summary (or content) worked out once for both when the lead's HTML is the head
     the document reads."""
-    item = stored.item
-    summary, content = _summary_and_content(stored)
+    summary, content = _summary_and_content(item)
     fragment = item.summary or item.content
     if fragment and len(fragment) <= 2 * BODY_CHARS:
         teaser = shorten(summary if item.summary else content, LEAD_CHARS)
     else:
         teaser = lead(fragment, LEAD_CHARS)
-    return _document(stored, sources, summary, content), _entry(stored, sources, teaser)
+    return _document(item, sources, summary, content), _entry(item, sources, teaser)
 
 
 class Parsed(NamedTuple):
@@ -958,21 +973,19 @@ def _parse_store_part(
     pickling a large result in memory would double the worker's memory at its peak."""
     sources = {s.id: s for s in config.sources}
     with open(out, "wb") as f, open_storage(store_path) as storage:
-        for batch, entries in _parsed_chunks(
-            storage.iter_items(newest_first=False, key_range=key_range), sources
-        ):
+        for batch, entries in _parsed_chunks(storage.iter_item_texts(key_range=key_range), sources):
             _write_chunk(f, batch, entries)
     return out
 
 
 def _parsed_chunks(
-    items: Iterable[StoredItem], sources: Mapping[str, SourceConfig]
+    items: Iterable[ItemText], sources: Mapping[str, SourceConfig]
 ) -> Iterator[tuple[Batch, list[Entry]]]:
     """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time."""
     docs: list[Document] = []
     entries: list[Entry] = []
-    for stored in items:
-        doc, entry = _document_and_entry(stored, sources)
+    for item in items:
+        doc, entry = _document_and_entry(item, sources)
         docs.append(doc)
         entries.append(entry)
         if len(docs) == _CHUNK:
@@ -1372,7 +1385,7 @@ def parse_store(
             processes = 1
     if processes < 2:
         sources = {s.id: s for s in config.sources}
-        chunks = list(_parsed_chunks(storage.iter_items(newest_first=False), sources))
+        chunks = list(_parsed_chunks(storage.iter_item_texts(), sources))
         shares = [
             (
                 Batch.join([b for b, _ in chunks], consume=True),
@@ -1409,20 +1422,19 @@ def parse_store(
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
     item = stored.item
-    return _entry(stored, sources, lead(item.summary or item.content, LEAD_CHARS))
+    return _entry(_item_text(stored), sources, lead(item.summary or item.content, LEAD_CHARS))
 
 
 LEAD_CHARS = 200  # of an entry's summary (or content) in its list item
 
 
-def _entry(stored: StoredItem, sources: Mapping[str, SourceConfig], teaser: str) -> Entry:
-    item = stored.item
-    source = next((sources[s].name for s in stored.source_ids if s in sources), None)
+def _entry(item: ItemText, sources: Mapping[str, SourceConfig], teaser: str) -> Entry:
+    source = next((sources[s].name for s in item.source_ids if s in sources), None)
     return Entry(
-        key=stored.key,
+        key=item.key,
         title=" ".join(item.title.split()),
         url=item.link,
         lead=teaser,
-        published=stored.published.astimezone(UTC),
-        source=source or (stored.source_ids[0] if stored.source_ids else ""),
+        published=item.published.astimezone(UTC),
+        source=source or (item.source_ids[0] if item.source_ids else ""),
     )

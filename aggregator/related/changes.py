@@ -5,18 +5,19 @@ a run with nothing new loads neither numpy nor scipy."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from aggregator.models import StoredItem
+from aggregator.models import ItemText, StoredItem
 
 # The index and entry types live in modules that load numpy (index.py, analyze.py),
 # which import this one: typed loosely here, so that this module imports neither.
 RelatedIndex = Any
 Entry = Any
 
-__all__ = ["NOTHING_CHANGED", "Refresh", "UpdateStats", "version_of"]
+__all__ = ["NOTHING_CHANGED", "Refresh", "UpdateStats", "text_version", "version_of"]
 
 NOTHING_CHANGED = "nothing changed"  # the reason of a run that left the index as it was
 
@@ -30,17 +31,31 @@ def version_of(stored: StoredItem) -> str:
     encode each Cyrillic letter) into SHA-1 (in hardware on current x86 CPUs: about
     twice as fast as blake2b here), 64 bits of it."""
     item = stored.item
+    return _version(
+        (item.title, item.summary, item.content, item.language, item.link),
+        stored.published,
+        (item.categories, stored.source_ids),
+    )
+
+
+def text_version(text: ItemText) -> str:
+    """:func:`version_of` of the stored item ``text`` was read from (the same value)."""
+    return _version(
+        (text.title, text.summary, text.content, text.language, text.link),
+        text.published,
+        (text.categories, text.source_ids),
+    )
+
+
+def _version(
+    fields: Sequence[str | None], published: datetime, lists: Sequence[Sequence[str]]
+) -> str:
+    """:func:`version_of` of an item's title, summary, content, language and link, its
+    published time, and its categories and source ids."""
     parts = []
-    for value in (
-        item.title,
-        item.summary,
-        item.content,
-        item.language,
-        item.link,
-        stored.published.isoformat(),
-    ):
+    for value in (*fields, published.isoformat()):
         parts.append("-" if value is None else f"{len(value)}:{value}")
-    for values in (item.categories, stored.source_ids):
+    for values in lists:
         parts.append(f"{len(values)}[")
         parts.extend([f"{len(v)}:{v}" for v in values])
     data = "".join(parts).encode("utf-16-le", "surrogatepass")

@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
-from aggregator.models import FetchPlan, SeenItem, SourceState, StoredItem
+from aggregator.models import FetchPlan, ItemText, SeenItem, SourceState, StoredItem
 from aggregator.store.errors import StorageError
 
 __all__ = [
@@ -114,6 +114,16 @@ class Storage(Protocol):
         """Streamed, newest first by (adjusted) published time then key; closing the
         generator releases what it holds (a cursor).  ``key_range`` (low, high): only
         keys from low (included) up to high (excluded); None: that side is open."""
+        ...
+
+    def iter_item_texts(
+        self, *, key_range: tuple[str | None, str | None] | None = None
+    ) -> Generator[ItemText, None, None]:
+        """What text analysis reads of each stored item (``key_range`` as in
+        ``iter_items``), oldest first by (adjusted) published time then key, as
+        ``iter_items(newest_first=False)``: the same fields without a StoredItem (a
+        full related rebuild reads every item; building those cost it a third of its
+        reading)."""
         ...
 
     def item_key_bounds(self, parts: int) -> list[str]:

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from aggregator.models import SourceState, StoredItem
+from aggregator.models import SourceState
 from aggregator.store import mask_password, schema
 from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
@@ -271,9 +271,19 @@ class PostgresStorage(SQLStorage):
         )
 
     def _select_items(
-        self, where: list[str], params: dict[str, Any], limit: int | None, newest_first: bool
-    ) -> Iterator[StoredItem]:
+        self,
+        where: list[str],
+        params: dict[str, Any],
+        limit: int | None,
+        newest_first: bool,
+        texts: bool = False,
+    ) -> Iterator[Any]:
         """Read a page at a time (see the notes above)."""
+        select, convert = (
+            (self._select_item_text(), rowmap.item_text)
+            if texts
+            else (self._select_item(), rowmap.stored_item)
+        )
         direction, after = ("DESC", "<") if newest_first else ("ASC", ">")
         left = limit
         last: tuple[datetime, str] | None = None
@@ -283,14 +293,14 @@ class PostgresStorage(SQLStorage):
                 conditions.append(f"(i.published, i.key) {after} (%(p)s, %(k)s)")
                 params = {**params, "p": last[0], "k": last[1]}
             page = _PAGE if left is None else min(_PAGE, left)
-            query = self._select_item()
+            query = select
             if conditions:
                 query += " WHERE " + " AND ".join(conditions)
             query += f" ORDER BY i.published {direction}, i.key {direction} LIMIT {page}"
             with self._errors():
                 rows = self._db.execute(query, params).fetchall()
             for row in rows:
-                yield rowmap.stored_item(row, DIALECT.codec)
+                yield convert(row, DIALECT.codec)
             if len(rows) < page:
                 return
             if left is not None:

@@ -12,7 +12,15 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from aggregator.models import Author, Enclosure, Item, ItemWrite, SourceState, StoredItem
+from aggregator.models import (
+    Author,
+    Enclosure,
+    Item,
+    ItemText,
+    ItemWrite,
+    SourceState,
+    StoredItem,
+)
 
 __all__ = [
     "ITEM_COLUMNS",
@@ -21,6 +29,7 @@ __all__ = [
     "Codec",
     "first_key",
     "item_row",
+    "item_text",
     "json_text",
     "sha1",
     "source_row",
@@ -279,4 +288,21 @@ def stored_item(row: Sequence[Any], codec: Codec) -> StoredItem:
         first_seen=codec.read_time(first_seen),
         published=published_dt,
         updated=updated_dt,
+    )
+
+
+def item_text(row: Sequence[Any], codec: Codec) -> ItemText:
+    """The ``ItemText`` of a row of ``SQLStorage._select_item_text``: the same values as
+    :func:`stored_item`'s, without the JSON of authors and enclosures."""
+    key, title, link, summary, content, language, published, categories, source_ids = row
+    return ItemText(
+        key,
+        title,
+        link,
+        summary,
+        content,
+        language,
+        codec.read_time(published),
+        () if categories == "[]" else tuple(json.loads(categories)),
+        tuple(codec.source_ids(source_ids)),
     )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from aggregator.config import SourceConfig
-from aggregator.models import FetchPlan, ItemWrite, SeenItem, SourceState, StoredItem
+from aggregator.models import FetchPlan, ItemText, ItemWrite, SeenItem, SourceState, StoredItem
 from aggregator.store import retention
 from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
@@ -110,9 +110,15 @@ class SQLStorage:
         raise NotImplementedError
 
     def _select_items(
-        self, where: list[str], params: dict[str, Any], limit: int | None, newest_first: bool
-    ) -> Iterator[StoredItem]:
-        """The items matching ``where`` (conditions with ``params``), in order."""
+        self,
+        where: list[str],
+        params: dict[str, Any],
+        limit: int | None,
+        newest_first: bool,
+        texts: bool = False,
+    ) -> Iterator[Any]:
+        """The items matching ``where`` (conditions with ``params``), in order: as
+        StoredItems, or with ``texts`` as ItemTexts."""
         raise NotImplementedError
 
     def _lock_links(self, cur: Any, links: set[str]) -> None:
@@ -442,14 +448,17 @@ class SQLStorage:
         if since is not None:
             where.append("i.published >= %(since)s")
             params["since"] = d.codec.time(since)
-        low, high = key_range or (None, None)
-        if low is not None:
-            where.append("i.key >= %(key_low)s")
-            params["key_low"] = low
-        if high is not None:
-            where.append("i.key < %(key_high)s")
-            params["key_high"] = high
+        _key_range_where(key_range, where, params)
         return self._select_items(where, params, limit, newest_first)
+
+    def iter_item_texts(
+        self, *, key_range: tuple[str | None, str | None] | None = None
+    ) -> Iterator[ItemText]:
+        """What text analysis reads of each item, oldest first (see Storage)."""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        _key_range_where(key_range, where, params)
+        return self._select_items(where, params, None, False, texts=True)
 
     def item_key_bounds(self, parts: int) -> list[str]:
         """Keys splitting the items into ``parts`` nearly equal parts (see Storage)."""
@@ -464,6 +473,14 @@ class SQLStorage:
             if row is not None and (not bounds or row[0] > bounds[-1]):
                 bounds.append(row[0])
         return bounds
+
+    def _select_item_text(self) -> str:
+        """The query of ``ItemText`` rows: published at the same place (6) as in
+        :meth:`_select_item`'s (PostgreSQL pages by it)."""
+        return (
+            "SELECT i.key, i.title, i.link, i.summary, i.content, i.language, i.published, "
+            f"i.categories, {self.dialect.source_ids} FROM items i"
+        )
 
     def _select_item(self) -> str:
         """The query of whole items (``WHERE`` and ``ORDER BY`` to be added)."""
@@ -621,3 +638,17 @@ _INSERT_ITEM_SOURCE = (
     "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
     "content_hash) VALUES (%s, %s, %s, %s, %s, %s)"
 )
+
+
+def _key_range_where(
+    key_range: tuple[str | None, str | None] | None, where: list[str], params: dict[str, Any]
+) -> None:
+    """The conditions (into ``where``, ``params``) of keys from ``key_range``'s first
+    (included) up to its second (excluded); None: that side is open."""
+    low, high = key_range or (None, None)
+    if low is not None:
+        where.append("i.key >= %(key_low)s")
+        params["key_low"] = low
+    if high is not None:
+        where.append("i.key < %(key_high)s")
+        params["key_high"] = high

@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aggregator.models import SourceState, StoredItem
+from aggregator.models import SourceState
 from aggregator.store import rows as rowmap
 from aggregator.store import schema
 from aggregator.store.errors import StorageError
@@ -258,10 +258,15 @@ class SQLiteStorage(SQLStorage):
     # -- items -----------------------------------------------------------------------
 
     def _select_items(
-        self, where: list[str], params: dict[str, Any], limit: int | None, newest_first: bool
-    ) -> Iterator[StoredItem]:
+        self,
+        where: list[str],
+        params: dict[str, Any],
+        limit: int | None,
+        newest_first: bool,
+        texts: bool = False,
+    ) -> Iterator[Any]:
         """Streamed from one cursor (see the notes above)."""
-        query = self._select_item()
+        query = self._select_item_text() if texts else self._select_item()
         if where:
             query += " WHERE " + " AND ".join(where)
         direction = "DESC" if newest_first else "ASC"
@@ -269,15 +274,16 @@ class SQLiteStorage(SQLStorage):
         if limit is not None:
             query += " LIMIT %(limit)s"
             params = {**params, "limit": limit}
-        return self._stream(DIALECT.sql(query), params)
+        return self._stream(DIALECT.sql(query), params, texts)
 
-    def _stream(self, query: str, params: Sequence[Any]) -> Iterator[StoredItem]:
+    def _stream(self, query: str, params: Sequence[Any], texts: bool = False) -> Iterator[Any]:
+        convert = rowmap.item_text if texts else rowmap.stored_item
         with self._errors():
             cursor = self._db.execute(query, params)
             try:
                 while rows := cursor.fetchmany(500):
                     for row in rows:
-                        yield rowmap.stored_item(row, DIALECT.codec)
+                        yield convert(row, DIALECT.codec)
             finally:
                 cursor.close()
 

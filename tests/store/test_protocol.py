@@ -17,7 +17,7 @@ import feedparser
 
 from aggregator.config import Config, OutputConfig, SiteConfig, SourceConfig
 from aggregator.ingest.update import record_fetch
-from aggregator.models import FetchPlan, Item, SeenItem, SourceState, StoredItem
+from aggregator.models import FetchPlan, Item, ItemText, SeenItem, SourceState, StoredItem
 from aggregator.publish import publish
 from aggregator.store import Storage, open_storage
 
@@ -116,6 +116,21 @@ class MemoryStorage:
         ]
         chosen.sort(key=lambda s: (s.published, s.key), reverse=newest_first)
         yield from chosen[:limit] if limit is not None else chosen
+
+    def iter_item_texts(self, *, key_range=None) -> Generator[ItemText, None, None]:
+        for s in self.iter_items(newest_first=False, key_range=key_range):
+            i = s.item
+            yield ItemText(
+                s.key,
+                i.title,
+                i.link,
+                i.summary,
+                i.content,
+                i.language,
+                s.published,
+                i.categories,
+                s.source_ids,
+            )
 
     def get_item(self, key: str) -> StoredItem | None:
         return self.items.get(key)

@@ -380,6 +380,42 @@ def test_key_bounds_split_the_items_into_parts_each_read_once(store):
     ]
 
 
+def test_item_texts_are_what_iter_items_gives_of_the_same_items_in_its_order(store, monkeypatch):
+    # Several sources, categories or none, a missing summary, content and language,
+    # tied times; PostgreSQL reads a few rows a page here, so that paging is seen.
+    monkeypatch.setattr("aggregator.store.postgres._PAGE", 3)
+    record_fetch(
+        store,
+        state(),
+        [
+            item(1, summary="<p>Лид</p>", content="Текст", categories=("Экономика", "Мир")),
+            item(2, language="kk", link=None),
+            *[item(n, published=T0, summary=f"лид {n}") for n in range(3, 9)],
+        ],
+        fetched_at=T0,
+    )
+    record_fetch(store, state("tengri"), [item(1), item(3, title="Другой")], fetched_at=T0)
+    every = list(store.iter_items(newest_first=False))
+    assert any(len(s.source_ids) == 2 for s in every)
+
+    def fields(s):
+        i = s.item
+        return (s.key, i.title, i.link, i.summary, i.content, i.language, s.published)
+
+    texts = list(store.iter_item_texts())
+    assert [t[:7] for t in texts] == [fields(s) for s in every]
+    assert [(t.categories, t.source_ids) for t in texts] == [
+        (s.item.categories, s.source_ids) for s in every
+    ]
+    bounds = store.item_key_bounds(2)
+    assert [t.key for t in store.iter_item_texts(key_range=(None, bounds[0]))] == [
+        s.key for s in every if s.key < bounds[0]
+    ]
+    assert [t.key for t in store.iter_item_texts(key_range=(bounds[0], None))] == [
+        s.key for s in every if s.key >= bounds[0]
+    ]
+
+
 def test_key_bounds_of_a_store_with_fewer_items_than_parts(store):
     assert store.item_key_bounds(4) == []
     record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
