@@ -178,12 +178,16 @@ def match_commentary(
     *,
     source_names: Mapping[str, str] | None = None,
     resolve: Mapping[str, str] | None = None,
+    observe: Callable[[str, dict[str, float]], None] | None = None,
 ) -> Match:
     """Find what ``commentary`` comments on; see the module docstring for the order.
 
     ``source_names`` (source id -> name) lets the agency named in an attribution break
     ties between items holding the same text.  ``resolve`` maps references (URLs, ids)
     already resolved by the caller to store keys; others are looked up in ``index``.
+    ``observe``, where similarity decided (and the post's quote was not missing), is given
+    the best item's key and the evidence as numbers (``similarity_features``, and
+    ``confident``: the decision): benchmarks/matching/fit.py fits a score on them.
     """
     resolve = resolve or {}
     names = source_names or {}
@@ -229,7 +233,9 @@ def match_commentary(
         # it as the agency's quote, never confidently.
         quote_missing = quote_failed and commentary.separate_quote
 
-    found = _match_similar(commentary, index, exclude=related, quote_missing=quote_missing)
+    found = _match_similar(
+        commentary, index, exclude=related, quote_missing=quote_missing, observe=observe
+    )
     return _verified(replace(found, related=related), commentary, index)
 
 
@@ -420,11 +426,13 @@ def _match_similar(
     *,
     exclude: Sequence[str] = (),
     quote_missing: bool = False,
+    observe: Callable[[str, dict[str, float]], None] | None = None,
 ) -> Match:
     around, language = commentary.published, commentary.language
     scores: dict[int, float] = {}
     for score, doc in index.similar(commentary.text, around, language=language, exclude=exclude):
         scores[doc] = score
+    whole = dict(scores)
     ranked = sorted(scores.values(), reverse=True)
     clear = ranked and _similar_confidence(ranked[0], ranked[1] if len(ranked) > 1 else 0.0)
     # Passages only where the whole post leaves it open (each is one more search).
@@ -514,6 +522,10 @@ def _match_similar(
         confidence = min(confidence, CONFIDENT - 0.01)
     if sure and confidence >= CONFIDENT:
         evidence.append(f"sure: {sure}")
+    if observe is not None and not quote_missing:
+        # (the evidence as numbers, for benchmarks/matching/fit.py; the rules decide)
+        features, _ = similarity_features(commentary, index, ranked, rivals, scores, whole)
+        observe(index.keys[doc], {**features, "confident": float(confidence >= CONFIDENT)})
     candidates = tuple(
         (index.keys[d], round(_similar_confidence(s, second if d == doc else best), 3))
         for s, d in ranked[:3]
@@ -534,6 +546,91 @@ def _match_similar(
         evidence=tuple(evidence),
         considered=considered,
     )
+
+
+def similarity_features(
+    commentary: Commentary,
+    index: MatchIndex,
+    ranked: Sequence[tuple[float, int]],
+    rivals: Sequence[tuple[float, int]],
+    scores: Mapping[int, float],
+    whole: Mapping[int, float],
+) -> tuple[dict[str, float], list[str]]:
+    """The evidence on the best of ``ranked`` (score, doc; best first) against ``rivals``
+    (the other candidates that compete with it): as numbers, what calibration.py scores,
+    and in words, what an editor sees.
+
+    Rivals the post tells otherwise (its figures of their kind, other values) are another
+    event on the topic and are set aside, in rank order up to the first that is not
+    (``told_otherwise``).  ``scores`` are the items' best scores (whole post or a passage),
+    ``whole`` the whole post's."""
+    best, doc = ranked[0]
+    language = commentary.language
+    same = index.same_language(doc, language)
+    natives = [(s, d) for s, d in ranked[1:] if index.same_language(d, language)]
+    close = [d for s, d in (*rivals[:2], *natives[:1]) if s >= best * CLEAR_MARGIN]
+    other: set[int] = set()
+    for d in dict.fromkeys(sorted(close, key=lambda d: -scores[d])):
+        if not _against(commentary, index, d):
+            break
+        other.add(d)
+    kept = [(s, d) for s, d in rivals if d not in other]
+    second = kept[0][0] if kept else 0.0
+    found = _shared_evidence(commentary, index, doc, [d for _, d in kept[:3]])
+    native = max((s for s, d in natives if d not in other), default=0.0)
+    news = _news_text(commentary)
+    year = commentary.published.year
+    figures = _figures_in(news, year)
+    unexplained = _unexplained(news, commentary, index, doc)
+    days = (commentary.published.timestamp() - index.time_of(doc)) / 86400
+    old = index.time_of(doc) < (commentary.published - SURE_WITHIN).timestamp()
+    against = _against(commentary, index, doc)
+    missing = _figures_missing(commentary, index, doc)
+    shared = len(found.shared)
+    key = index.keys[doc]
+    shown = [f"shares {', '.join(found.shared[:6])} with {key}"] if found.shared else []
+    if found.runner:
+        shown.append(f"a rival has {found.runner} of them")
+    if rivals:
+        shown.append(f"runner-up {second / max(best, 1e-9):.2f} of its similarity")
+    if other:
+        told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
+        shown.append(f"the post tells {told} otherwise: another event")
+    if unexplained:
+        shown.append(f"not in it: {', '.join(map(_figure, unexplained[:3]))}")
+    reasons = [*against, *([missing] if missing and not same else [])]
+    if old:
+        reasons.append(f"published {days:.0f} days before the post: an editor decides")
+    if reasons:
+        shown.append("against: " + "; ".join(reasons))
+    best = max(best, 1e-9)
+    return {
+        "best": best,
+        "share": second / best,
+        "raw_share": (rivals[0][0] / best) if rivals else 0.0,
+        "native_share": 0.0 if same else native / best,
+        "same": float(same),
+        "shared": float(shared),
+        "distinct": float(shared - found.runner),
+        "runner": float(found.runner),
+        "own": float(found.own),
+        "facts": float(found.facts),
+        "shared_share": shared / max(found.facts, 1),
+        "shared_figures": float(sum(1 for t in found.shared if t[:1].isdigit())),
+        "in_news": float(bool(found.shared) and _in_news(found.shared, commentary)),
+        "news_figures": float(len(figures)),
+        "unexplained": float(len(unexplained)),
+        "figures_missing": float(missing is not None),
+        "against": float(bool(against)),
+        "days": days,
+        "old": float(old),
+        "whole_share": whole.get(doc, 0.0) / best,
+        "title": index.coverage(commentary.title, doc) if commentary.title else 0.0,
+        "told_otherwise": float(len(other)),
+        "together": float(
+            _figures_together(commentary, index, doc, [(s / best, d) for s, d in kept[:3]])
+        ),
+    }, shown
 
 
 def _sure_rule(

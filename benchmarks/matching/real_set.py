@@ -11,11 +11,13 @@ what was published: which source (confident only), and the HTML's attribution li
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,15 +96,24 @@ def _feeds_yaml(sources: list[dict]) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
 
 
-def run(
-    background_count: int, split: str | None, *, withhold: bool = False
-) -> tuple[list[Outcome], dict]:
+@dataclass
+class RealStore:
+    """The set stored: its site's config, the open store, the posts and items (by id)."""
+
+    site: Path
+    config: object
+    storage: object
+    posts: list[dict]
+    items: dict[str, dict]
+
+
+@contextlib.contextmanager
+def real_store(background_count: int) -> Iterator[RealStore]:
+    """The labelled set in a real SQLite store in a temporary site, as publish meets it:
+    agency items and CMS posts stored, Markdown posts in ``commentary_dir``."""
     items_doc = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
     posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
     items = {i["id"]: i for i in items_doc["items"]}
-    by_link = {i["link"]: i for i in items_doc["items"]}
-    names = {s["id"]: s["name"] for s in items_doc["sources"]}
-    info: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp)
         (site / "feeds.yaml").write_text(_feeds_yaml(items_doc["sources"]), encoding="utf-8")
@@ -149,32 +160,43 @@ def run(
                 record_fetch(storage, storage.get_source_state(source_id), its, fetched_at=fetched)
             if background_count:
                 _store_background(storage, config, background_count)
-            info["items"] = storage.items_count()
-            started = time.perf_counter()
-            house = HouseCommentary.load(config, storage)
-            info["load_seconds"] = time.perf_counter() - started
-            entries = {}
-            for entry in house.entries.values():
-                c = entry.commentary
-                post_id = Path(c.where).stem if c.item_key is None else entry.stored.item.link
-                entries[post_id] = entry
-            problems = {p.where: str(p) for p in house.problems}
-            outcomes = []
-            for post in posts:
-                if split and post["split"] != split:
-                    continue
-                key = post["id"] if post["format"] == "markdown" else post["link"]
-                entry = entries.get(key)
-                if entry is None:
-                    why = next((m for w, m in problems.items() if post["id"] in w), "not loaded")
-                    outcomes.append(Outcome(post, "missing", [], False, why=why))
-                    continue
-                content = render_html(entry.commentary, entry.match, entry.sources, config)
-                outcomes.append(_score(post, entry, content, storage, items, by_link, names))
-            if withhold:
-                info["withheld"] = _withheld(posts, split, items, config, storage)
+            yield RealStore(site, config, storage, posts, items)
         finally:
             storage.close()
+
+
+def run(
+    background_count: int, split: str | None, *, withhold: bool = False
+) -> tuple[list[Outcome], dict]:
+    info: dict = {}
+    with real_store(background_count) as real:
+        config, storage, posts, items = real.config, real.storage, real.posts, real.items
+        by_link = {i["link"]: i for i in items.values()}
+        names = {s.id: s.name for s in config.sources}
+        info["items"] = storage.items_count()
+        started = time.perf_counter()
+        house = HouseCommentary.load(config, storage)
+        info["load_seconds"] = time.perf_counter() - started
+        entries = {}
+        for entry in house.entries.values():
+            c = entry.commentary
+            post_id = Path(c.where).stem if c.item_key is None else entry.stored.item.link
+            entries[post_id] = entry
+        problems = {p.where: str(p) for p in house.problems}
+        outcomes = []
+        for post in posts:
+            if split and post["split"] != split:
+                continue
+            key = post["id"] if post["format"] == "markdown" else post["link"]
+            entry = entries.get(key)
+            if entry is None:
+                why = next((m for w, m in problems.items() if post["id"] in w), "not loaded")
+                outcomes.append(Outcome(post, "missing", [], False, why=why))
+                continue
+            content = render_html(entry.commentary, entry.match, entry.sources, config)
+            outcomes.append(_score(post, entry, content, storage, items, by_link, names))
+        if withhold:
+            info["withheld"] = _withheld(posts, split, items, config, storage)
     return outcomes, info
 
 
