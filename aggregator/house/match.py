@@ -53,6 +53,10 @@ and no item in the commentary's own language comes close; otherwise it is shown 
 Confidence is one scale for every method: at or above ``CONFIDENT`` (0.8) the match is
 published; from ``REVIEW`` up it is shown for an editor's decision; below it there is
 no match.  The calibration comes from ``benchmarks/matching/`` (see its README).
+``similarity_features`` gives the evidence of a similarity decision as numbers
+(``match_commentary(observe=)``): benchmarks/matching/fit.py fits one calibrated score on
+them and compares it with these rules, round by round; it decides nothing here (fitted on
+five rounds and scored on the sixth, it was less precise than the rules).
 
 Matching is deterministic, so its results are kept between runs (cache.py) with the
 version of these rules (``rules_version``): a result stands until its commentary, an item

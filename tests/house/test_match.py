@@ -506,6 +506,47 @@ def test_a_post_with_figures_of_both_outlets_reports_is_left_for_review(flood):
     assert not found.confident
 
 
+def test_a_similarity_decision_hands_its_evidence_to_an_observer_as_numbers(flood):
+    # benchmarks/matching/fit.py fits a score on what the rules weighed: the best item,
+    # and the evidence on it as numbers, with what the rules decided.
+    both = FLOOD_RETOLD.replace(
+        "больше тысячи ста человек размещают в школах", "туда отправили двести сорок спасателей"
+    )
+    seen = []
+    found = match_commentary(
+        commentary(text=both, title="Весна без сюрпризов"),
+        flood,
+        source_names=NAMES,
+        observe=lambda key, features: seen.append((key, features)),
+    )
+    [(key, features)] = seen
+    assert key == first_ranked(found) == "flood-24kz"
+    assert features["confident"] == 0.0 and not found.confident
+    assert features["same"] == 1.0
+    assert 0.5 < features["share"] < 1  # the other outlet's report close behind ...
+    assert features["runner"] >= 1  # ... with names and figures of the post too
+    assert features["unexplained"] >= 1  # "триста двенадцать домов" is not in the best
+    assert features["days"] < 1 and features["old"] == 0.0
+
+
+def test_an_observer_hears_nothing_where_a_quote_or_a_link_decided(index):
+    seen = []
+
+    def observe(key, features):
+        seen.append(key)
+
+    quoted = match_commentary(
+        commentary(quotes=(RATE,)), index, source_names=NAMES, observe=observe
+    )
+    linked = match_commentary(
+        commentary(links=("https://www.inform.kz/ru/memorandumy-a4211",)),
+        index,
+        source_names=NAMES,
+        observe=observe,
+    )
+    assert quoted.method == "quote" and linked.method == "link" and seen == []
+
+
 # --- similarity across languages ------------------------------------------------------
 
 BERLIN = (
