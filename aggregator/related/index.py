@@ -46,9 +46,12 @@ Candidates, not all pairs
     rare stem with another (only words like "Казахстан", "заявил") has no candidates:
     no list rather than a bad one.  The full build goes through the entries in time
     order, a block of rows at a time, each against the slice of entries inside the
-    window, so memory stays bounded (no n x n matrix, dense or sparse).  It analyzes
-    the texts in parallel, one process per core, and so computes the blocks' lists
-    (worker processes mapping the vectors from files; the same lists as alone).
+    window, so memory stays bounded (no n x n matrix, dense or sparse).  A pair's
+    product and score are the same from either side, so each pair is found and scored
+    once, by its earlier row's block against the window after it, and the rows' lists
+    are put together from those pairs after.  It analyzes the texts in parallel, one
+    process per core, and so computes the blocks' pairs and lists (worker processes
+    mapping the vectors from files; the same lists as alone).
 
 Incremental updates and IDF drift
     The index (stem hashes, IDF, the vectors as a CSR matrix, tags, stories, lists) is
@@ -676,8 +679,10 @@ class RelatedIndex:
         """Every row's list, a block of time-ordered rows against its window at a time.
 
         Only valid right after :meth:`build` (rows sorted by time, nothing pending).
-        With a ``pool``, its workers compute the blocks (the same lists), and it is
-        shut down after.  ``key_rank``: each row's key's rank among the keys, if known.
+        In two passes over chunks of consecutive blocks: each block's pairs with later
+        rows, scored (:meth:`_ListInputs.pairs`), then each row's list from its pairs
+        on either side (:meth:`_ListInputs.lists`).  With a ``pool``, its workers
+        compute the chunks (the same lists), and it is shut down after.  ``key_rank``: each row's key's rank among the keys, if known.
         """
         n = len(self.keys)
         count = self.settings.count
@@ -697,14 +702,16 @@ class RelatedIndex:
         )
         del rare, common
         blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
+        chunks = _chunked(blocks, _LIST_CHUNKS)
         if pool is None:
-            results = [inputs.block(start, stop) for start, stop in blocks]
-            del inputs
+            pairs = [inputs.pairs(chunk) for chunk in chunks]
+            results = [r for chunk in chunks for r in inputs.lists(chunk, pairs)]
+            del inputs, pairs
         else:
             with procs.scratch_directory("lists") as folder:
                 manifest = inputs.save(folder)
                 del inputs  # the workers map the files: this process needs none of it
-                results = _blocks_in_workers(pool, folder, manifest, blocks)
+                results = _lists_in_workers(pool, folder, manifest, chunks)
             # Its last use: the workers' memory is free before the lists are put together.
             pool.shutdown()
         same_story = [np.zeros((2, 0), np.int64)] + [pairs for _, pairs in results]
@@ -1640,23 +1647,25 @@ class _TimeSlices:
         ]
 
     def candidates(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, rare scores) of the pairs of rows start..stop-1 with any other
-        entry inside the window whose rare scores reach ``CANDIDATE_FLOOR``, sorted by
-        row, then col."""
+        """(rows, cols, rare scores) of the pairs of a row start..stop-1 with a later
+        row (col > row) inside the window whose rare scores reach ``CANDIDATE_FLOOR``,
+        sorted by row, then col.  Each pair once: a pair's rare score is the same from
+        either side, bit for bit (the same products, summed in stem order), so the
+        earlier row's block finds it for both (``_ListInputs.lists``), and a block is
+        multiplied with the postings of the window after it only."""
         times, window = self.times, self.window
-        lo = int(np.searchsorted(times, times[start] - window, side="left"))
         hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
         block = _row_slice(self.rare, start, stop)
         found = []
         for first, last, postings in self.slices:
-            if last <= lo or first >= hi:
+            if last <= start or first >= hi:
                 continue
             product = (block @ postings).tocoo()
             keep = np.flatnonzero(product.data >= CANDIDATE_FLOOR)
             rows = product.row[keep].astype(np.int64) + start
             cols = product.col[keep].astype(np.int64) + first
             scores = product.data[keep]
-            keep = (rows != cols) & (np.abs(times[rows] - times[cols]) <= window)
+            keep = (cols > rows) & (np.abs(times[rows] - times[cols]) <= window)
             found.append((rows[keep], cols[keep], scores[keep]))
         rows, cols, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
         order = np.argsort(rows * len(times) + cols)
@@ -1682,19 +1691,77 @@ class _ListInputs:
         self.index, self.postings = index, postings
         self.common, self.named, self.key_rank = common, named, key_rank
 
-    def block(self, start: int, stop: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-        """((rows, cols, scores) of the best ``4 * count`` usable pairs of each row
-        start..stop-1, by row, best first; the pairs of reprints found, 2 x k)."""
-        rows, cols, rare_scores = self.postings.candidates(start, stop)
-        rows, cols, rare_scores = _top_per_row(rows, cols, rare_scores, CANDIDATES)
-        cosine = rare_scores.astype(np.float64) + _pair_dots(self.common, rows, cols)
-        names = _pair_dots(self.named, rows, cols)
-        score, usable, duplicate = self.index._score_pairs(rows, cols, cosine, names)
-        reprints = np.stack([rows[duplicate], cols[duplicate]])
+    def pairs(self, blocks: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+        """Every candidate pair of a row of ``blocks`` (consecutive) with a later row,
+        scored (:meth:`_TimeSlices.candidates`; ``_score_pairs`` is symmetric too):
+        rows, cols, rare scores, scores and flags (1: usable, 2: the same story) by row
+        then col, and the positions in col order with the cols so sorted, for
+        :meth:`lists` to find the pairs of its rows on either side."""
+        parts = []
+        for start, stop in blocks:
+            rows, cols, rare_scores = self.postings.candidates(start, stop)
+            cosine = rare_scores.astype(np.float64) + _pair_dots(self.common, rows, cols)
+            names = _pair_dots(self.named, rows, cols)
+            score, usable, duplicate = self.index._score_pairs(rows, cols, cosine, names)
+            flags = usable.astype(np.uint8) | (duplicate.astype(np.uint8) << 1)
+            parts.append((rows.astype(np.int32), cols.astype(np.int32), rare_scores, score, flags))
+        rows, cols, rare_scores, score, flags = (
+            np.concatenate(p) for p in zip(*parts, strict=True)
+        )
+        by_col = np.argsort(cols, kind="stable").astype(np.int32)
+        return {
+            "rows": rows,
+            "cols": cols,
+            "rare": rare_scores,
+            "score": score,
+            "flags": flags,
+            "by_col": by_col,
+            "sorted_cols": cols[by_col],
+        }
+
+    def lists(
+        self, blocks: list[tuple[int, int]], pairs: Sequence[Mapping[str, np.ndarray]]
+    ) -> list[tuple[tuple[np.ndarray, ...], np.ndarray]]:
+        """For each of ``blocks`` (consecutive): ((rows, cols, scores) of the best
+        ``4 * count`` usable pairs of each of its rows, by row, best first; the pairs
+        of reprints found, 2 x k).  ``pairs``: :meth:`pairs` of every block (of those
+        that do not reach these rows, only a bisection is read)."""
+        first, end = blocks[0][0], blocks[-1][1]
+        found = []
+        for part in pairs:
+            lo, hi = np.searchsorted(part["rows"], [first, end])
+            if hi > lo:
+                at = slice(lo, hi)
+                found.append((part["rows"][at], part["cols"][at], *_pair_fields(part, at)))
+            lo, hi = np.searchsorted(part["sorted_cols"], [first, end])
+            if hi > lo:  # the same pairs from the later row's side
+                at = np.asarray(part["by_col"][lo:hi])
+                found.append((part["cols"][at], part["rows"][at], *_pair_fields(part, at)))
+        n = len(self.postings.times)
+        if not found:  # no row of these blocks has a candidate
+            found.append((np.zeros(0, np.int32),) * 2 + _pair_fields(pairs[0], slice(0, 0)))
+        rows, cols, rare_scores, score, flags = (
+            np.concatenate(p) for p in zip(*found, strict=True)
+        )
+        rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+        order = np.argsort(rows * n + cols)
+        rows, cols, rare_scores, score, flags = (
+            a[order] for a in (rows, cols, rare_scores, score, flags)
+        )
         # Enough to fill each list even after dropping repeats of one story.
         count = 4 * self.index.settings.count
-        kept = _top_per_row(rows[usable], cols[usable], score[usable], count, self.key_rank)
-        return kept, reprints
+        results = []
+        for start, stop in blocks:
+            lo, hi = np.searchsorted(rows, [start, stop])
+            at = lo + _top_per_row_at(rows[lo:hi], cols[lo:hi], rare_scores[lo:hi], CANDIDATES)
+            block_rows, block_cols, block_score = rows[at], cols[at], score[at]
+            usable, duplicate = (flags[at] & 1) != 0, (flags[at] & 2) != 0
+            reprints = np.stack([block_rows[duplicate], block_cols[duplicate]])
+            kept = _top_per_row(
+                block_rows[usable], block_cols[usable], block_score[usable], count, self.key_rank
+            )
+            results.append((kept, reprints))
+        return results
 
     def save(self, folder: str) -> dict:
         """Every array into ``folder`` (one .npy file each); returns the manifest that
@@ -1748,26 +1815,66 @@ class _ListInputs:
 _WORKER_INPUTS: dict[str, _ListInputs] = {}
 
 
-def _list_blocks(folder: str, manifest: dict, blocks: list[tuple[int, int]]) -> list:
-    """In a worker process: :meth:`_ListInputs.block` of each of ``blocks``."""
+def _worker_inputs(folder: str, manifest: dict) -> _ListInputs:
     inputs = _WORKER_INPUTS.get(folder)
     if inputs is None:
         _WORKER_INPUTS.clear()
         inputs = _WORKER_INPUTS[folder] = _ListInputs.load(folder, manifest)
-    return [inputs.block(start, stop) for start, stop in blocks]
+    return inputs
 
 
-def _blocks_in_workers(
-    pool: concurrent.futures.Executor, folder: str, manifest: dict, blocks: list[tuple[int, int]]
+_PAIR_FIELDS = ("rows", "cols", "rare", "score", "flags", "by_col", "sorted_cols")
+
+
+def _pair_fields(part: Mapping[str, np.ndarray], at: slice | np.ndarray) -> tuple:
+    return part["rare"][at], part["score"][at], part["flags"][at]
+
+
+def _pairs_of_chunk(folder: str, manifest: dict, chunk: int, blocks: list[tuple[int, int]]) -> int:
+    """In a worker process: :meth:`_ListInputs.pairs` of ``blocks`` into ``folder``'s
+    files ``pairs<chunk>.<field>.npy``; returns how many pairs."""
+    pairs = _worker_inputs(folder, manifest).pairs(blocks)
+    for name, array in pairs.items():
+        np.save(os.path.join(folder, f"pairs{chunk}.{name}.npy"), array, allow_pickle=False)
+    return len(pairs["rows"])
+
+
+def _lists_of_chunk(
+    folder: str, manifest: dict, chunks: int, blocks: list[tuple[int, int]]
 ) -> list:
-    """:func:`_list_blocks` of every block by the ``pool``'s workers, in chunks of
-    consecutive blocks (several per worker: one slow worker does not hold up the
-    rest); the results in block order."""
-    chunks = max(1, min(len(blocks), _LIST_CHUNKS))
-    edges = [len(blocks) * k // chunks for k in range(chunks + 1)]
-    work = [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
-    done = pool.map(_list_blocks, [folder] * len(work), [manifest] * len(work), work)
+    """In a worker process: :meth:`_ListInputs.lists` of ``blocks``, the pairs of
+    every chunk mapped from the files :func:`_pairs_of_chunk` wrote."""
+    pairs = [
+        {
+            name: np.load(os.path.join(folder, f"pairs{k}.{name}.npy"), mmap_mode="r")
+            for name in _PAIR_FIELDS
+        }
+        for k in range(chunks)
+    ]
+    return _worker_inputs(folder, manifest).lists(blocks, pairs)
+
+
+def _lists_in_workers(
+    pool: concurrent.futures.Executor,
+    folder: str,
+    manifest: dict,
+    chunks: list[list[tuple[int, int]]],
+) -> list:
+    """The lists of every block by the ``pool``'s workers, a chunk of consecutive
+    blocks at a time (several per worker: one slow worker does not hold up the rest):
+    first each chunk's pairs (into files), then, once all are there, each chunk's
+    lists; the results in block order."""
+    k = len(chunks)
+    list(pool.map(_pairs_of_chunk, [folder] * k, [manifest] * k, range(k), chunks))
+    done = pool.map(_lists_of_chunk, [folder] * k, [manifest] * k, [k] * k, chunks)
     return [result for chunk in done for result in chunk]
+
+
+def _chunked(blocks: list[tuple[int, int]], chunks: int) -> list[list[tuple[int, int]]]:
+    """``blocks`` in at most ``chunks`` runs of consecutive blocks."""
+    chunks = max(1, min(len(blocks), chunks))
+    edges = [len(blocks) * k // chunks for k in range(chunks + 1)]
+    return [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
 def _weigh_block(
@@ -1867,15 +1974,26 @@ def _top_per_row(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` best (row, col, score) of each row, sorted by row then best first;
     ties by col, or with ``key_rank``, at ``_SCORE_DECIMALS`` then by key."""
+    at = _top_per_row_at(rows, cols, scores, k, key_rank)
+    return rows[at], cols[at], scores[at]
+
+
+def _top_per_row_at(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    key_rank: np.ndarray | None = None,
+) -> np.ndarray:
+    """Where :func:`_top_per_row`'s pairs are in the arrays given, in its order."""
     if key_rank is None:
         # One float key sorts faster than three; scores are cosines (<= 1).
         order = np.argsort(rows * 4.0 + (2.0 - scores), kind="stable")
     else:
         order = np.lexsort((key_rank[cols], -np.round(scores, _SCORE_DECIMALS), rows))
-    rows, cols, scores = rows[order], cols[order], scores[order]
+    rows = rows[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    keep = rank < k
-    return rows[keep], cols[keep], scores[keep]
+    return order[rank < k]
 
 
 def _ranks(keys: Sequence[str]) -> np.ndarray:
