@@ -319,6 +319,42 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
     assert any(len(p.sketch) for p in batch.docs) and len(batch.names[0])
 
 
+def test_word_forms_another_worker_worked_out_give_the_same_batch(tmp_path, monkeypatch):
+    """A rebuild's workers share the word forms each works out (stems, hashes): a
+    worker taking the forms of another's texts analyzes its own as it would alone,
+    working out only the forms the other had not met."""
+    from aggregator.related import analyze
+
+    def batch_arrays(batch):
+        columns = (batch.title, batch.body, batch.names)
+        return [batch.terms.tolist(), *[a.tolist() for c in columns for a in c], batch.docs]
+
+    added: list[str] = []
+    add = analyze._Words._add
+
+    def counted_add(self, words, *args):
+        added.extend(words)
+        add(self, words, *args)
+
+    monkeypatch.setattr(analyze._Words, "_add", counted_add)
+    docs = [*corpus(), DEATH_A, DEATH_B]
+    first, second = docs[: len(docs) // 2], docs[len(docs) // 2 :]
+    monkeypatch.setattr(analyze._Words, "_tables", {})
+    alone = batch_arrays(parse_batch(second))
+    worked_out_alone = len(added)
+
+    for worker, part in ((0, first), (1, second)):
+        monkeypatch.setattr(analyze._Words, "_tables", {})
+        monkeypatch.setattr(
+            analyze._Words, "shared", analyze._SharedForms(str(tmp_path), worker, 2)
+        )
+        added.clear()
+        batch = parse_batch(part)
+        analyze._Words.shared.close()
+    assert batch_arrays(batch) == alone
+    assert 0 < len(added) < worked_out_alone  # the forms the first met were not worked out again
+
+
 def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
     """The rebuild finds where a batch's digits and capitalized words are by numpy,
     through a table of every code point's kind; the table says what the patterns
