@@ -428,7 +428,7 @@ class _Words:
         all at once (text.words.tokenize_batch), the tokens looked up by hash; a text
         holding number words goes through figure_tokens, as _words_of does."""
         tokens = _text.tokenize_batch(texts)
-        order = np.argsort(tokens.hashes)
+        order = _argsort(tokens.hashes)
         hashes = tokens.hashes[order]
         first = np.ones(len(hashes), bool)
         np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
@@ -559,9 +559,20 @@ class _Words:
             weights.append(counts[is_name][has_bone])
             named.append(name_doc[has_bone] << 32 | bone_nums)
             named.append(name_doc << 32 | numbers["stem"][ids[is_name]])
-        keys, where = np.unique(concat(docs) << 32 | concat(nums), return_inverse=True)
+        # np.unique(keys, return_inverse=True) by _argsort, the term number in as few
+        # bits as it takes: keys and their places then fit in one int64 each.
+        shift = max(len(terms), 1).bit_length()
+        keys = concat(docs) << shift | concat(nums)
+        order = _argsort(keys)
+        ordered = keys[order]
+        first = np.ones(len(ordered), bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        keys = ordered[first]
+        where = np.empty(len(order), np.int64)
+        where[order] = np.cumsum(first) - 1
         total = np.bincount(where, weights=concat(weights), minlength=len(keys))
-        return (keys & 0xFFFFFFFF).astype(np.int32), total.astype(np.int16), keys >> 32
+        nums = (keys & ((1 << shift) - 1)).astype(np.int32)
+        return nums, total.astype(np.int16), keys >> shift
 
     def _sketches(self, ids: np.ndarray, doc: np.ndarray, n: int) -> list[bytes]:
         """:func:`_sketch` of each text's words (word numbers, text numbers: each
@@ -660,7 +671,7 @@ def _bottom(
     text then shingle, and the number of distinct shingles of each text."""
     # By text, then shingle: sorted by shingle, then (stable) by text number, a
     # radix sort for 16 bits -- what np.lexsort gives, several times faster.
-    order = np.argsort(shingles)
+    order = _argsort(shingles)
     small = np.uint16 if n <= 0xFFFF else np.int64
     order = order[np.argsort(owner[order].astype(small), kind="stable")]
     shingles, owner = shingles[order], owner[order]
@@ -922,10 +933,40 @@ def _search(table: np.ndarray, values: np.ndarray) -> np.ndarray:
     random places in a table larger than the CPU's caches (~3 times faster)."""
     if len(values) < 1024:
         return np.searchsorted(table, values)
-    order = np.argsort(values)
+    order = _argsort(values, exact=False)
     found = np.empty(len(values), np.int64)
     found[order] = np.searchsorted(table, values[order])
     return found
+
+
+def _argsort(values: np.ndarray, exact: bool = True) -> np.ndarray:
+    """An order that sorts ``values`` (int64 or uint64; equal ones in any order), as
+    ``np.argsort`` gives, about twice as fast: ``np.sort`` of each value with its
+    place in its low bits (numpy sorts 64-bit numbers with SIMD instructions, but
+    argsorts them one comparison at a time, ~100 ns a value here), the places read
+    back from the low bits.  Values that need those bits themselves (two alike in
+    all but them: rare for hashes) are argsorted after all, unless ``exact`` is
+    false: then such values may come out of order (a sort that only brings alike
+    values together, for the cache's sake)."""
+    n = len(values)
+    if n < 4096:
+        return np.argsort(values)
+    bits = (n - 1).bit_length()
+    kind = values.dtype.type
+    low = kind((1 << bits) - 1)
+    places = np.arange(n, dtype=values.dtype)
+    if kind is np.int64 and values.min() >= 0 and int(values.max()) >> (63 - bits) == 0:
+        keys = values << kind(bits) | places  # small values: the whole value and its place
+        keys.sort()
+        return keys & low
+    keys = (values & ~low) | places
+    keys.sort()
+    order = (keys & low).astype(np.intp, copy=False)
+    if exact:
+        ordered = values[order]
+        if (ordered[1:] < ordered[:-1]).any():
+            return np.argsort(values)
+    return order
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
