@@ -65,11 +65,12 @@ def _collapsed_whitespace(text: str) -> str:
     space), so a printable text's whitespace, once those are spaces, is spaces; runs
     of them are halved by replace() until none is left (~6 against ~30 us for a
     2,000-character text)."""
-    for char in "\n\t\r":
-        if char in text:
-            text = text.replace(char, " ")
-    if not text.isprintable():
-        return " ".join(text.split())
+    if not text.isprintable():  # else it holds no line break or tab either
+        for char in "\n\t\r":
+            if char in text:
+                text = text.replace(char, " ")
+        if not text.isprintable():
+            return " ".join(text.split())
     while "  " in text:
         text = text.replace("  ", " ")
     return text.strip(" ")
