@@ -3,6 +3,8 @@ p001-p449, and compare it with the matcher's rules, leave-one-round-out (issue 1
 
     .venv/bin/python benchmarks/matching/fit.py            # LORO table, chosen model
     .venv/bin/python benchmarks/matching/fit.py --fresh    # match again (not the cache)
+    .venv/bin/python benchmarks/matching/fit.py --check-from 450 --split all
+        # a later round scored by the model frozen in calibrated_model.json (--freeze)
 
 What is fitted: for every dev post that similarity decides (no `source:`, no link, no quote
 found; a post whose quote is in no item is never confident and is left out) the evidence
@@ -43,18 +45,20 @@ LAST_POST = 449
 ROUNDS = ((1, 132), (133, 212), (213, 262), (263, 312), (313, 382), (383, 449))
 BACKGROUND = 3000
 CACHE = Path("/tmp/matching-fit-observations.json")
+FROZEN = Path(__file__).resolve().parent / "calibrated_model.json"  # fit.py --freeze
 
 
 def round_of(post_id: str) -> int:
+    """The post's round (1-6), or 0 for a post after them."""
     number = int(post_id[1:])
-    return next(n for n, (low, high) in enumerate(ROUNDS, 1) if low <= number <= high)
+    return next((n for n, (low, high) in enumerate(ROUNDS, 1) if low <= number <= high), 0)
 
 
 def selected(post: dict) -> bool:
     return post["split"] == "dev" and int(post["id"][1:]) <= LAST_POST
 
 
-def observe_all(background: int) -> list[dict]:
+def observe_all(background: int, select=selected) -> list[dict]:
     """Per selected post (and per post with a source, again with its event withheld): how
     the rules decided and, where similarity decided, the evidence it weighed."""
     rows = []
@@ -85,7 +89,7 @@ def observe_all(background: int) -> list[dict]:
                     same[label].add(other)
                     same[other].add(label)
         for post in posts:
-            if not selected(post):
+            if not select(post):
                 continue
             commentary = by_post.get(post["id"] if post["format"] == "markdown" else post["link"])
             if commentary is None:
@@ -381,7 +385,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fresh", action="store_true", help="match again (not the cache)")
     parser.add_argument("--background", type=int, default=BACKGROUND)
+    parser.add_argument(
+        "--freeze", action="store_true", help=f"write the final model to {FROZEN.name}"
+    )
+    parser.add_argument(
+        "--check-from",
+        type=int,
+        metavar="N",
+        help="score posts numbered N and later with the frozen model (fits nothing): a "
+        "fresh round's check, rules against the model",
+    )
+    parser.add_argument("--split", default="dev", help="with --check-from: dev, test or all")
     args = parser.parse_args()
+    if args.check_from:
+        return check(args.check_from, args.split, args.background)
     if CACHE.exists() and not args.fresh:
         rows = json.loads(CACHE.read_text())
     else:
@@ -459,6 +476,67 @@ def main() -> int:
     for name, m, s, c in zip(names, mean, scale, w, strict=False):
         print(f"  {name:<16} mean {m:8.3f} scale {s:8.3f} weight {c:+.3f}")
     print(f"  intercept {w[-1]:+.3f}")
+    if args.freeze:
+        frozen = {
+            "fitted_on": f"dev posts p001-p{LAST_POST}, {len(scorable_rows)} decisions",
+            "guards": guards,
+            "penalty": penalty,
+            "features": list(names),
+            "mean": mean.tolist(),
+            "scale": scale.tolist(),
+            "weights": w[:-1].tolist(),
+            "intercept": float(w[-1]),
+            "threshold": round(cut, 3),
+        }
+        FROZEN.write_text(json.dumps(frozen, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {FROZEN}")
+    return 0
+
+
+def check(first: int, split: str, background: int) -> int:
+    """Posts numbered ``first`` and later (of ``split``), matched as the rules decide, and
+    as the frozen model would: nothing is fitted, so a round written after the freeze is
+    a fresh test of both."""
+    frozen = json.loads(FROZEN.read_text(encoding="utf-8"))
+    names = tuple(frozen["features"])
+    model = (
+        np.array(frozen["mean"]),
+        np.array(frozen["scale"]),
+        np.array([*frozen["weights"], frozen["intercept"]]),
+    )
+
+    def chosen(post: dict) -> bool:
+        return int(post["id"][1:]) >= first and split in ("all", post["split"])
+
+    rows = observe_all(background, chosen)
+    for row in rows:
+        row["round"] = 1  # one group: the table's first line
+    guards, cut = frozen["guards"], frozen["threshold"]
+
+    def model_of(i: int, row: dict) -> tuple[bool, bool]:
+        probability = None
+        if scorable(row, guards):
+            probability = float(predict(model, np.array([transform(row["features"], names)]))[0])
+        return decide(row, probability, cut, guards)
+
+    rules, scored = table(rows, rules_outcome)[1], table(rows, model_of)[1]
+    print(
+        f"posts p{first:03d} and later ({split}): {sum(r['kind'] == 'post' for r in rows)}, "
+        f"withheld runs {sum(r['kind'] == 'withheld' for r in rows)}; frozen model: "
+        f"{frozen['fitted_on']}, threshold {cut}"
+    )
+    for label, t in (("rules", rules), ("model", scored)):
+        print(
+            f"  {label}: posts with a source right {t['right']}/{t['sourced']}, confident wrong "
+            f"{t['wrong']}, no-match posts without a confident match "
+            f"{t['nomatch_right']}/{t['nomatch']}"
+        )
+    for i, row in enumerate(rows):
+        ours, theirs = rules_outcome(i, row), model_of(i, row)
+        if ours != theirs:
+            print(
+                f"    {row['post']} ({row['kind']}): rules {ours}, model {theirs} (confident, right)"
+            )
     return 0
 
 
