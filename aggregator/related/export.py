@@ -214,7 +214,11 @@ class _Written:
     time) and its new bytes have the same size and digest; any other file is compared
     byte for byte by ``write_if_changed``, as without the manifest.  A run killed
     while writing leaves the old manifest, which names the files it replaced by their
-    old inodes: they are compared.  Incremental runs leave the manifest alone."""
+    old inodes: they are compared.  Incremental runs leave the manifest alone.
+
+    A file whose time is not older than the manifest's own is never trusted (git's
+    "racily clean" entries): where the file system's clock is coarse (FAT's 2 s, some
+    network mounts) an edit in place soon after the export keeps the time it noted."""
 
     def __init__(self, saved: dict[str, tuple[int, int, int, bytes]]) -> None:
         self.saved = saved
@@ -223,9 +227,10 @@ class _Written:
     @classmethod
     def load(cls, path: Path) -> _Written:
         try:  # a damaged manifest trusts nothing: every file is compared
+            noted = os.stat(path).st_mtime_ns
             with np.load(path, allow_pickle=False) as f:
                 columns = [f[k].tolist() for k in ("names", "inode", "mtime", "size", "digest")]
-            saved = {n: (i, m, s, d) for n, i, m, s, d in zip(*columns, strict=True)}
+            saved = {n: (i, m, s, d) for n, i, m, s, d in zip(*columns, strict=True) if m < noted}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return cls({})
         return cls(saved)

@@ -247,6 +247,24 @@ def test_an_export_after_a_rebuild_reads_back_only_the_files_changed_since_the_l
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in others} == untouched
 
 
+def test_a_file_as_new_as_the_manifest_is_compared_whatever_the_manifest_says(published):
+    """On a coarse clock (FAT's 2 s) an edit in place right after the export keeps the
+    time the manifest noted: a file not older than the manifest itself is compared."""
+    config, storage, out = published
+    relate(config, storage, out, rebuild=True)
+    index_file = index_path(storage.location, tmp_path_of(config))
+    manifest = index_file.with_name(index_file.name.removesuffix(".npz") + ".files.npz")
+    entry_file = next((out / "related").glob("*.json"))
+    right = entry_file.read_bytes()
+    noted = entry_file.stat()
+    os.utime(manifest, ns=(noted.st_atime_ns, noted.st_mtime_ns))  # the same tick
+    with open(entry_file, "r+b") as f:  # in place, same size; the clock has not moved
+        f.write(b"[" + right[1:])
+    os.utime(entry_file, ns=(noted.st_atime_ns, noted.st_mtime_ns))
+    relate(config, storage, out, rebuild=True)
+    assert entry_file.read_bytes() == right
+
+
 def test_a_damaged_files_manifest_only_makes_the_export_compare_every_file(published):
     config, storage, out = published
     index_file = index_path(storage.location, tmp_path_of(config))
