@@ -241,7 +241,7 @@ TAGS_PER_ENTRY = 8
 TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
 PRUNE_DF_FRACTION = 0.005
-_BLOCK_ROWS = 512
+_BLOCK_ROWS = 2048
 # Entries from which the full build weighs the vectors and computes the lists in
 # worker processes: below, starting them costs more than it saves.
 _PARALLEL_FROM = 20_000
@@ -751,7 +751,8 @@ class RelatedIndex:
         self, rows: np.ndarray, cols: np.ndarray, cosine: np.ndarray, names: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(score, usable, same story) for pairs of rows with their cosine and the part
-        of it that names and figures make; see the module docstring."""
+        of it that names and figures make; see the module docstring.  The score is
+        exact where usable (elsewhere it may be less)."""
         s = self.settings
         delta = np.abs(self._times[rows] - self._times[cols])
         recency = 1.0 - s.recency_weight * (1.0 - np.exp2(-delta / max(s.recency_half_life, 1)))
@@ -759,7 +760,16 @@ class RelatedIndex:
         # (35-я экспедиция / 35 лидеров) or a city alone is no relation.
         content = np.maximum(cosine - names, 0.0)
         evidence = content + names * np.clip(content / CONTENT_FLOOR, 0.0, 1.0)
-        score = evidence * (1.0 + s.tag_weight * self._jaccard(rows, cols)) * recency
+        # Tags only for the pairs that all tags shared would lift to ``min_score`` (the
+        # product is monotonic, rounding too): most candidates stay below it anyway.
+        jaccard = np.zeros(len(rows))
+        maybe = np.flatnonzero(
+            (evidence * (1.0 + s.tag_weight) * recency >= s.min_score)
+            | (recency < 0)
+            | (s.tag_weight < 0)
+        )
+        jaccard[maybe] = self._jaccard(rows[maybe], cols[maybe])
+        score = evidence * (1.0 + s.tag_weight * jaccard) * recency
         duplicate = self._same_text(rows, cols, cosine)
         excluded = np.zeros(len(rows), bool)
         if len(self._exclude_codes):
