@@ -135,6 +135,80 @@ def _document_and_entry(
     return _document(item, sources, summary, content), _entry(item, sources, teaser)
 
 
+class Documents(Sequence[Document]):
+    """Analyzed documents (texts dropped) column-wise, as the full build's workers send
+    them: the index reads the columns, and 100,000 :class:`Document` objects are not
+    made in the main process (~1 s of its serial time).  Indexed (not sliced), each
+    is a :class:`Document`."""
+
+    def __init__(
+        self,
+        keys: list[str],
+        times: np.ndarray,  # publication times, POSIX seconds
+        tag_lists: list[tuple[str, ...]],
+        tags: np.ndarray,  # each document's tags: its place in ``tag_lists``
+        languages: list[str | None],
+        links: list[str | None],
+        versions: list[str],
+        text_hashes: np.ndarray,
+        sketches: list[bytes],
+    ) -> None:
+        self.keys, self.times, self.tag_lists, self.tags = keys, times, tag_lists, tags
+        self.languages, self.links, self.versions = languages, links, versions
+        self.text_hashes, self.sketches = text_hashes, sketches
+
+    @classmethod
+    def of(cls, docs: Sequence[Document]) -> Documents:
+        if isinstance(docs, Documents):
+            return docs
+        numbers: dict[tuple[str, ...], int] = {}
+        tags = np.fromiter((numbers.setdefault(d.tags, len(numbers)) for d in docs), np.int32)
+        return cls(
+            [d.key for d in docs],
+            np.fromiter((d.published.timestamp() for d in docs), np.float64, len(docs)),
+            list(numbers),
+            tags,
+            [d.language for d in docs],
+            [d.link for d in docs],
+            [d.version for d in docs],
+            np.fromiter((d.text_hash for d in docs), np.int64, len(docs)),
+            [d.sketch for d in docs],
+        )
+
+    @classmethod
+    def join(cls, parts: Sequence[Sequence[Document]]) -> Documents:
+        columns = [cls.of(p) for p in parts]
+        offsets = np.cumsum([0] + [len(c.tag_lists) for c in columns])
+        return cls(
+            [k for c in columns for k in c.keys],
+            concat([c.times for c in columns]).astype(np.float64),
+            [t for c in columns for t in c.tag_lists],
+            concat([c.tags + offset for c, offset in zip(columns, offsets, strict=False)]),
+            [x for c in columns for x in c.languages],
+            [x for c in columns for x in c.links],
+            [x for c in columns for x in c.versions],
+            concat([c.text_hashes for c in columns]).astype(np.int64),
+            [x for c in columns for x in c.sketches],
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, i: int) -> Document:  # type: ignore[override]  (no slices)
+        return Document(
+            key=self.keys[i],
+            published=datetime.fromtimestamp(float(self.times[i]), UTC),
+            title="",
+            text="",
+            tags=self.tag_lists[self.tags[i]],
+            language=self.languages[i],
+            link=self.links[i],
+            version=self.versions[i],
+            text_hash=int(self.text_hashes[i]),
+            sketch=self.sketches[i],
+        )
+
+
 class Parsed(NamedTuple):
     """A document analyzed, its text dropped: (stem hashes, counts) of title and text,
     and the hashes of its names.  Hashes, not stems: numpy arrays travel between
@@ -857,7 +931,7 @@ class Batch:
     not hashes: joining batches remaps their small term tables, and the index takes
     the numbers as its columns, instead of sorting and searching every hash."""
 
-    docs: list[Document]  # texts dropped
+    docs: Sequence[Document]  # texts dropped: a list, or Documents (columns)
     title: tuple[np.ndarray, np.ndarray, np.ndarray]
     body: tuple[np.ndarray, np.ndarray, np.ndarray]
     names: tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -914,8 +988,12 @@ class Batch:
                 joined.append(concat([p[k] for p in parts]))
             return tuple(joined)
 
+        if all(isinstance(b.docs, list) for b in batches):
+            docs: Sequence[Document] = [d for b in batches for d in b.docs]
+        else:
+            docs = Documents.join([b.docs for b in batches])
         return cls(
-            docs=[d for b in batches for d in b.docs],
+            docs=docs,
             title=column("title"),
             body=column("body"),
             names=column("names"),
@@ -1193,8 +1271,9 @@ def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
     pickle.dump(columns, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _read_share(name: str) -> tuple[Batch, list[Entry]]:
-    """What _parse_store_part wrote."""
+def _read_share(name: str) -> tuple[list[Batch], list[Entry]]:
+    """What _parse_store_part wrote: its chunks (joined once, with the other shares'),
+    and the entries."""
     batches: list[Batch] = []
     entries: list[Entry] = []
     size = os.path.getsize(name)
@@ -1205,31 +1284,16 @@ def _read_share(name: str) -> tuple[Batch, list[Entry]]:
             docs, chunk_entries = _from_columns(pickle.load(f))  # noqa: S301 - our worker's
             batches.append(Batch(docs, *columns, terms=terms))
             entries.extend(chunk_entries)
-    return Batch.join(batches, consume=True), entries
+    return batches, entries
 
 
-def _from_columns(columns: tuple) -> tuple[list[Document], list[Entry]]:
+def _from_columns(columns: tuple) -> tuple[Documents, list[Entry]]:
     """The documents and entries of a chunk :func:`_write_chunk` wrote."""
-    keys, times, tag_lists, tags, languages, links, versions, text_hashes, sketches = columns[:9]
+    docs = Documents(*columns[:9])
+    keys, times = docs.keys, docs.times
     titles, urls, leads, source_numbers, sources = columns[9:]
     # The times were read from the store as UTC (what the entries show): the same.
     published = list(map(datetime.fromtimestamp, times.tolist(), repeat(UTC)))
-    n = len(keys)
-    docs = list(
-        map(
-            Document,
-            keys,
-            published,
-            repeat("", n),
-            repeat("", n),
-            map(tag_lists.__getitem__, tags.tolist()),
-            languages,
-            links,
-            versions,
-            text_hashes.tolist(),
-            sketches,
-        )
-    )
     entries = list(
         map(
             Entry,
@@ -1548,12 +1612,7 @@ def parse_store(
     if processes < 2:
         sources = {s.id: s for s in config.sources}
         chunks = list(_parsed_chunks(storage.iter_item_texts(), sources))
-        shares = [
-            (
-                Batch.join([b for b, _ in chunks], consume=True),
-                [e for _, entries in chunks for e in entries],
-            )
-        ]
+        shares = [([b for b, _ in chunks], [e for _, entries in chunks for e in entries])]
     else:
         # Each worker reads its own part of the store (by key) and analyzes it:
         # sending the texts over would cost the main process as much as analyzing them.
@@ -1583,7 +1642,8 @@ def parse_store(
                 shares.append(_read_share(name))
                 os.unlink(name)
     entries = {e.key: e for _, share_entries in shares for e in share_entries}
-    batches = [b for b, _ in shares]
+    # Every chunk joined at once: its term numbers renumbered once, not per share too.
+    batches = [b for chunks, _ in shares for b in chunks]
     del shares
     return Batch.join(batches, consume=True), entries
 

@@ -78,7 +78,6 @@ import collections
 import concurrent.futures
 import contextlib
 import hashlib
-import itertools
 import logging
 import math
 import os
@@ -102,6 +101,7 @@ from aggregator.related.analyze import (
     SKETCH_SIZE,
     Batch,
     Document,
+    Documents,
     analyze_with_signature,
     counted,
     parse_batch,
@@ -461,10 +461,12 @@ class RelatedIndex:
         processes: int,
     ) -> RelatedIndex:
         index = cls(settings)
-        n = len(batch.docs)
+        docs = Documents.of(batch.docs)  # the workers' columns as they are
+        batch.docs = []  # consumed
+        n = len(docs)
         # Rows in time order, ties by key (keys are unique): one sort of two arrays.
-        times = np.fromiter((d.published.timestamp() for d in batch.docs), np.float64, n)
-        key_rank = _ranks([d.key for d in batch.docs])
+        times = docs.times
+        key_rank = _ranks(docs.keys)
         order = np.lexsort((key_rank, times))
         # The vocabulary: every distinct stem hash, in hash order (deterministic); the
         # batch's columns are numbers in it already.
@@ -492,45 +494,43 @@ class RelatedIndex:
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
-        index._append_all([batch.docs[i] for i in order.tolist()], times[order])
-        batch.docs = []  # consumed too: 100,000 documents are ~100 MB
+        index._append_all(docs, order)
+        del docs
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
         index._matrix = index._weigh(matrices, pool, processes)[order]
         index._set_exclude(exclude)
         index._compute_all_lists(pool, key_rank[order])
         return index
 
-    def _append_all(self, docs: Sequence[Document], times: np.ndarray) -> None:
-        """:meth:`_append_meta` of each document, into an empty index: the same rows,
-        filled column by column.  ``times``: their publication times (timestamps)."""
+    def _append_all(self, docs: Documents, order: np.ndarray) -> None:
+        """:meth:`_append_meta` of each document in ``order`` (their rows), into an
+        empty index: the same rows, filled column by column from the columns."""
         n = len(docs)
         self._grow(max(16, n))
-        self.keys = [d.key for d in docs]
-        self.versions = [d.version for d in docs]
+        rows_docs = order.tolist()
+        self.keys = [docs.keys[i] for i in rows_docs]
+        self.versions = [docs.versions[i] for i in rows_docs]
         self.row_of = {key: row for row, key in enumerate(self.keys)}
         self._ids[:n] = np.arange(n)
         self.next_id = n
-        self._times[:n] = times
-        # Entries share a few tag lists (their sources'): each is numbered once.
-        numbered: dict[tuple[str, ...], list[int]] = {}
-        tag_ids = []
-        for doc in docs:
-            ids = numbered.get(tags := tuple(doc.tags))
-            if ids is None:
-                ids = sorted({self._intern_tag(t) for t in tags})[:TAGS_PER_ENTRY]
-                numbered[tags] = ids
-            tag_ids.append(ids)
-        counts = np.fromiter(map(len, tag_ids), np.int64, n)
-        rows = np.repeat(np.arange(n), counts)
-        slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        self._tags[rows, slots] = np.fromiter(itertools.chain.from_iterable(tag_ids), np.int32)
-        linked = [row for row, d in enumerate(docs) if d.link]
+        self._times[:n] = docs.times[order]
+        # Entries share a few tag lists (their sources'): each is numbered once, tags
+        # in the order the rows first show them (as adding the rows one by one would).
+        tag_numbers = docs.tags[order]
+        lists, first = np.unique(tag_numbers, return_index=True)
+        table = np.full((len(docs.tag_lists), TAGS_PER_ENTRY), -1, np.int32)
+        for number in lists[np.argsort(first)].tolist():
+            ids = sorted({self._intern_tag(t) for t in docs.tag_lists[number]})[:TAGS_PER_ENTRY]
+            table[number, : len(ids)] = ids
+        self._tags[:n] = table[tag_numbers]
+        links = [docs.links[i] for i in rows_docs]
+        linked = [row for row, link in enumerate(links) if link]
         if linked:
-            self._links[linked] = _link_codes([docs[row].link for row in linked])
+            self._links[linked] = _link_codes([links[row] for row in linked])
         self._group[:n] = np.arange(n)
         self._next_group = n
-        self._text_hash[:n] = np.fromiter((d.text_hash for d in docs), np.int64, n)
-        sketches = [d.sketch[: 8 * SKETCH_SIZE] for d in docs]
+        self._text_hash[:n] = docs.text_hashes[order]
+        sketches = [docs.sketches[i][: 8 * SKETCH_SIZE] for i in rows_docs]
         lengths = np.fromiter(map(len, sketches), np.int64, n) // 8
         rows = np.repeat(np.arange(n), lengths)
         slots = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
