@@ -74,9 +74,9 @@ Incremental updates and IDF drift
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -484,20 +484,17 @@ class RelatedIndex:
             data = counts.astype(np.float32) if len(matrices) < 2 else np.ones(len(indices))
             del counts
             matrices.append(sp.csr_matrix((data.astype(np.float32), indices, indptr), (n, v)))
-        df = np.zeros(v, np.int64)
-        for start in range(0, n, _WEIGH_ROWS):  # in blocks: a sum of the two is big
-            both = (
-                matrices[0][start : start + _WEIGH_ROWS] + matrices[1][start : start + _WEIGH_ROWS]
-            )
-            df += np.bincount(both.indices, minlength=v)
+        df = _document_frequency(matrices[0], matrices[1])
         index.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
-        index._append_all(docs, order)
+        # The rows filled while the workers weigh (if any).
+        fill = functools.partial(index._append_all, docs, order)
         del docs
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = index._weigh(matrices, pool, processes)[order]
+        index._matrix = index._weigh(matrices, pool, processes, meanwhile=fill)[order]
+        del fill
         index._set_exclude(exclude)
         index._compute_all_lists(pool, key_rank[order])
         return index
@@ -616,30 +613,43 @@ class RelatedIndex:
         matrices: list[sp.csr_matrix],
         pool: concurrent.futures.Executor | None = None,
         processes: int = 1,
+        meanwhile: Callable[[], None] = lambda: None,
     ) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
         L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
         row by row): the full intermediate matrices would be several times the
         result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool`` (of
-        ``processes`` workers), its workers weigh the blocks."""
+        ``processes`` workers), its workers weigh the blocks, mapping the counts from
+        files, and ``meanwhile`` runs as they do (else first)."""
         title, body, names = matrices
         matrices.clear()
         n = title.shape[0]
-        # Workers weigh smaller blocks: each holds a block's intermediate matrices.
-        rows = _WEIGH_ROWS if pool is None else _WEIGH_ROWS // 4
-        parts = (
-            [title[start : start + rows], body[start : start + rows], names[start : start + rows]]
-            for start in range(0, n, rows)
-        )
         if pool is None:
-            blocks = [self._weigh_rows(part) for part in parts]
+            meanwhile()
+            blocks = [
+                self._weigh_rows([m[start : start + _WEIGH_ROWS] for m in (title, body, names)])
+                for start in range(0, n, _WEIGH_ROWS)
+            ]
         else:
-            # One block ahead per worker, not all: each is a copy of its rows' counts
-            # (all at once, as views, with the rows filled meanwhile, kept ~100 MB
-            # more in this process through the lists: the build's peak).
-            inputs = (self.settings, self.idf)
-            tasks = ((inputs, part) for part in parts)
-            blocks = list(_in_order(pool, _weigh_block, tasks, processes + 1))
+            # Workers weigh smaller blocks: each holds a block's intermediate matrices.
+            rows = _WEIGH_ROWS // 4
+            with procs.scratch_directory("weigh") as folder:
+                shapes = {}
+                for name, matrix in (("title", title), ("body", body), ("names", names)):
+                    shapes[name] = matrix.shape
+                    for part in ("data", "indices", "indptr"):
+                        path = os.path.join(folder, f"{name}.{part}.npy")
+                        np.save(path, getattr(matrix, part), allow_pickle=False)
+                np.save(os.path.join(folder, "idf.npy"), self.idf, allow_pickle=False)
+                inputs = (self.settings, folder, shapes)
+                # Every block at once (each is a row range): the results are a tenth
+                # of the counts, and this process fills the rows meanwhile.
+                futures = [
+                    pool.submit(_weigh_block, inputs, start, min(start + rows, n))
+                    for start in range(0, n, rows)
+                ]
+                meanwhile()
+                blocks = [future.result() for future in futures]
         if not blocks:
             return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
         return sp.vstack(blocks, format="csr", dtype=np.float32)
@@ -1887,13 +1897,27 @@ def _chunked(blocks: list[tuple[int, int]], chunks: int) -> list[list[tuple[int,
     return [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
-def _weigh_block(
-    inputs: tuple[RelatedConfig, np.ndarray], matrices: list[sp.csr_matrix]
-) -> sp.csr_matrix:
-    """In a worker process: :meth:`RelatedIndex._weigh_rows` of a block of rows."""
-    settings, idf = inputs
+def _weigh_block(inputs: tuple[RelatedConfig, str, dict], start: int, stop: int) -> sp.csr_matrix:
+    """In a worker process: :meth:`RelatedIndex._weigh_rows` of rows start..stop-1,
+    their counts mapped from the files :meth:`RelatedIndex._weigh` wrote (and let go
+    after: the pages read are not held through the rest of the build)."""
+    settings, folder, shapes = inputs
     index = RelatedIndex(settings)
-    index.idf = idf
+    index.idf = np.load(os.path.join(folder, "idf.npy"), mmap_mode="r")
+    matrices = []
+    for name in ("title", "body", "names"):
+        parts = (
+            np.load(os.path.join(folder, f"{name}.{part}.npy"), mmap_mode="r")
+            for part in ("data", "indices", "indptr")
+        )
+        whole = sp.csr_matrix(tuple(parts), shape=shapes[name], copy=False)
+        block = _row_slice(whole, start, stop)
+        matrices.append(
+            sp.csr_matrix(
+                (np.array(block.data), np.array(block.indices), np.array(block.indptr)),
+                shape=block.shape,
+            )
+        )
     return index._weigh_rows(matrices)
 
 
@@ -1910,25 +1934,33 @@ def _workers(processes: int) -> Iterator[concurrent.futures.Executor | None]:
         yield pool
 
 
-def _in_order(
-    pool: concurrent.futures.Executor, function: Callable, tasks: Iterable[tuple], ahead: int
-) -> Iterator:
-    """``function(*task)`` of each task by the pool's workers, the results in order;
-    the tasks are made as the workers take them (``ahead`` submitted at most)."""
-    pending: collections.deque[concurrent.futures.Future] = collections.deque()
-    for task in tasks:
-        pending.append(pool.submit(function, *task))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _document_frequency(title: sp.csr_matrix, body: sp.csr_matrix) -> np.ndarray:
+    """How many rows have each column in ``title`` or ``body`` (counts, same shape,
+    sorted indices): in each, less in both, found by bisection of each title stem's
+    place (row * columns + column: ascending) among the text's, a block at a time."""
+    n, v = title.shape
+    df = np.zeros(v, np.int64)
+    for start in range(0, n, _WEIGH_ROWS):  # bincount copies its input as intp: in blocks
+        stop = min(start + _WEIGH_ROWS, n)
+        a, b = _row_slice(title, start, stop), _row_slice(body, start, stop)
+        df += np.bincount(a.indices, minlength=v)
+        df += np.bincount(b.indices, minlength=v)
+        if not len(a.indices) or not len(b.indices):
+            continue
+        places = [
+            np.repeat(np.arange(stop - start, dtype=np.int64) * v, np.diff(m.indptr)) + m.indices
+            for m in (a, b)
+        ]
+        at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
+        df -= np.bincount(a.indices[places[1][at] == places[0]], minlength=v)
+    return df
 
 
 def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
