@@ -417,9 +417,17 @@ def stem_words(words: Sequence[str], lang: str) -> list[str]:
     for name, at, fix in (("russian", russian, _ru_fix), ("english", english, None)):
         if at:
             stemmed = _snowball(name).stemWords([words[i] for i in at])
+            if fix is None:
+                for i, stem in zip(at, stemmed, strict=True):
+                    stems[i] = stem
+                continue
+            # _ru_fix changes only stems with these endings (most are left as they are).
             for i, stem in zip(at, stemmed, strict=True):
-                stems[i] = fix(stem) if fix else stem
+                stems[i] = fix(stem) if stem.endswith(_RU_FIX_ENDINGS) else stem
     return stems
+
+
+_RU_FIX_ENDINGS = ("ан", "ал", "ян", "ял", "ов", "ев")
 
 
 def analyze(text: str, lang: str | None = None) -> list[str]:
