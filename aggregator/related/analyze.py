@@ -1447,7 +1447,7 @@ def _code_kinds() -> np.ndarray:
     if not _CODE_KINDS:
         kinds = np.zeros(0x110000, np.uint8)
         lower = frozenset("abcdefghijklmnopqrstuvwxyzабвгдежзийклмнопрстуфхцчшщъыьэюяёәғқңөұүһі")
-        for c in range(0x110000):
+        for c in range(_LAST_LETTER_PLANE_END):
             char = chr(c)
             if char.isalnum():
                 if char.isdecimal():
@@ -1461,6 +1461,10 @@ def _code_kinds() -> np.ndarray:
 
 _DIGIT, _WORD, _CAPITALIZED_FIRST, _NAME_START = 1, 2, 4, 8
 _FIRST_OTHER_DIGIT = 0x660  # ARABIC-INDIC DIGIT ZERO: no decimal digit between it and 9
+# Past plane 3 no code point is a letter or digit: planes 4-13 are unassigned, 14 holds
+# tags and variation selectors, 15-16 private use (the test asks every code point);
+# asking only those before costs each rebuild worker ~0.05 s instead of ~0.2 s.
+_LAST_LETTER_PLANE_END = 0x40000
 _CODE_KINDS: list[np.ndarray] = []
 _SLICE = 1_000_000  # characters looked at at once
 
