@@ -34,7 +34,9 @@ def plain_text(html: str | None, limit: int | None = None) -> str:
     text = html
     if "<" in text:
         text = _DROP_ELEMENTS.sub(" ", text)
-        if "<!" in text or "]]>" in text:  # the pattern is slow to try everywhere
+        # The pattern is slow to try everywhere; so is looking for "<!" or "]]>" in a
+        # text (~3 ns a character here), unlike for one character (memchr).
+        if ("!" in text and "<!" in text) or ("]" in text and "]]>" in text):
             text = _COMMENTS.sub(" ", text)
         text = _INLINE_TAGS.sub("", text)
         text = _OTHER_TAGS.sub(" ", text)
