@@ -1703,9 +1703,9 @@ class _ListInputs:
     def __init__(
         self,
         index: RelatedIndex,
-        postings: _TimeSlices,
-        common: sp.csr_matrix,
-        named: sp.csr_matrix,
+        postings: _TimeSlices | None,  # None, and the next two: for ``lists`` only
+        common: sp.csr_matrix | None,
+        named: sp.csr_matrix | None,
         key_rank: np.ndarray,
     ) -> None:
         self.index, self.postings = index, postings
@@ -1757,7 +1757,7 @@ class _ListInputs:
             if hi > lo:  # the same pairs from the later row's side
                 at = np.asarray(part["by_col"][lo:hi])
                 found.append((part["cols"][at], part["rows"][at], *_pair_fields(part, at)))
-        n = len(self.postings.times)
+        n = len(self.key_rank)
         if not found:  # no row of these blocks has a candidate
             found.append((np.zeros(0, np.int32),) * 2 + _pair_fields(pairs[0], slice(0, 0)))
         rows, cols, rare_scores, score, flags = (
@@ -1871,7 +1871,12 @@ def _lists_of_chunk(
         }
         for k in range(chunks)
     ]
-    return _worker_inputs(folder, manifest).lists(blocks, pairs)
+    # Every pair is found: the vectors and postings mapped for them go (the pages of
+    # them that a worker read count in its memory through the rest of the build).
+    _WORKER_INPUTS.clear()
+    key_rank = np.load(os.path.join(folder, "key_rank.npy"), mmap_mode="r")
+    inputs = _ListInputs(RelatedIndex(manifest["settings"]), None, None, None, key_rank)
+    return inputs.lists(blocks, pairs)
 
 
 def _lists_in_workers(
