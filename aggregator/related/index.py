@@ -720,8 +720,16 @@ class RelatedIndex:
         else:
             with procs.scratch_directory("lists") as folder:
                 manifest = inputs.save(folder)
+                rare = inputs.postings.rare
                 del inputs  # the workers map the files: this process needs none of it
-                results = _lists_in_workers(pool, folder, manifest, chunks)
+
+                def transpose() -> None:
+                    # What saving the index would do after (its inverted index), done
+                    # while the workers compute the lists: this process waits else.
+                    self._rare_t = rare.T.tocsr()
+
+                results = _lists_in_workers(pool, folder, manifest, chunks, transpose)
+                del rare, transpose
             # Its last use: the workers' memory is free before the lists are put together.
             pool.shutdown()
         same_story = [np.zeros((2, 0), np.int64)] + [pairs for _, pairs in results]
@@ -1884,13 +1892,16 @@ def _lists_in_workers(
     folder: str,
     manifest: dict,
     chunks: list[list[tuple[int, int]]],
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list:
     """The lists of every block by the ``pool``'s workers, a chunk of consecutive
     blocks at a time (several per worker: one slow worker does not hold up the rest):
     first each chunk's pairs (into files), then, once all are there, each chunk's
-    lists; the results in block order."""
+    lists; the results in block order.  ``meanwhile`` runs as the pairs are found."""
     k = len(chunks)
-    list(pool.map(_pairs_of_chunk, [folder] * k, [manifest] * k, range(k), chunks))
+    found = pool.map(_pairs_of_chunk, [folder] * k, [manifest] * k, range(k), chunks)
+    meanwhile()
+    list(found)
     done = pool.map(_lists_of_chunk, [folder] * k, [manifest] * k, [k] * k, chunks)
     return [result for chunk in done for result in chunk]
 
