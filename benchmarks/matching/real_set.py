@@ -62,6 +62,7 @@ class Outcome:
     bad_agencies: list[str] = field(default_factory=list)  # a name not the source's configured
     retold_as_quote: bool = False  # a retelling in «», or a blockquote
     altered_quote: bool = False  # a verified quote published otherwise than written
+    altered: list[str] = field(default_factory=list)  # those quotes, as published
     why: str = ""
 
 
@@ -375,6 +376,7 @@ def _check_html(outcome: Outcome, content: str, items, by_link, names) -> None:
                 outcome.bad_quotes.append(quote[:80])
             elif post.get("quote") and _as_written(quote) != _as_written(post["quote"]):
                 outcome.altered_quote = True
+                outcome.altered.append(quote[:80])
 
 
 def _as_written(quote: str) -> str:
@@ -457,7 +459,7 @@ def report(outcomes: list[Outcome], info: dict, split: str | None, verbose: bool
     if verbose:
         print("\nnot right / HTML problems:")
         for o in outcomes:
-            if o.right and not (o.bad_quotes or o.bad_agencies or o.retold_as_quote):
+            if o.right and not (o.bad_quotes or o.bad_agencies or o.retold_as_quote or o.altered):
                 continue
             print(
                 f"  {o.post['id']} [{o.post['category']}{'+' + ','.join(o.post.get('also') or ()) if o.post.get('also') else ''}]"
@@ -469,3 +471,5 @@ def report(outcomes: list[Outcome], info: dict, split: str | None, verbose: bool
                 print(f"      agency: {agency}")
             if o.retold_as_quote:
                 print("      retelling published as a quote")
+            for quote in o.altered:
+                print(f"      quote published otherwise than written: {html.unescape(quote)}")
