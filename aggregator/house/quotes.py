@@ -373,7 +373,10 @@ def _marked_quotes(text: str) -> list[str]:
             found.append((match.start(1), text[match.start(1) : match.end(1)]))
         masked = re.sub(pattern, lambda m: " " * len(m.group()), masked)
     found.sort()
-    return [q.strip() for _, q in found if _words(q) >= MIN_QUOTE_WORDS]
+    # A comma or semicolon just inside the closing mark is the sentence's around the
+    # quote (English puts it there: "... in Zhanakorgan," the chief said), not the quote's.
+    quotes = (q.strip().rstrip(",;").rstrip() for _, q in found)
+    return [q for q in quotes if _words(q) >= MIN_QUOTE_WORDS]
 
 
 def quotes_in(fragment: str, config: Config) -> tuple[tuple[str, ...], str | None]:

@@ -23,9 +23,11 @@ from aggregator.house.quotes import extract_quotes, split_structure
         ("<blockquote><p>Документы предусматривают совместное производство фильмов.</p></blockquote><p>Хорошо.</p>",
          ["Документы предусматривают совместное производство фильмов."]),
         ("Только имя: «Қоркыт ата» и «Болашақ», короткие слова в кавычках.", []),
+        ('Пишут: "The acid problem will only be solved when our plant is built," — говорит он.',
+         ["The acid problem will only be solved when our plant is built"]),
     ],
     ids=["guillemets", "nested guillemets", "German quotes", "English quotes", "straight quotes",
-         "blockquote", "names are not quotes"],
+         "blockquote", "names are not quotes", "the sentence's comma inside the marks"],
 )  # fmt: skip
 def test_quotes_are_extracted_in_every_form(fragment, quotes):
     assert extract_quotes(fragment) == quotes
