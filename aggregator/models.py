@@ -137,6 +137,21 @@ class StoredItem:
     published: datetime  # adjusted: never None, never in the future of its fetch
     updated: datetime
 
+    def text(self) -> ItemText:
+        """What text analysis reads of it (what ``Storage.iter_item_texts`` gives)."""
+        item = self.item
+        return ItemText(
+            self.key,
+            item.title,
+            item.link,
+            item.summary,
+            item.content,
+            item.language,
+            self.published,
+            item.categories,
+            self.source_ids,
+        )
+
 
 class ItemText(NamedTuple):
     """What text analysis reads of a stored item (``Storage.iter_item_texts``): the

@@ -59,25 +59,8 @@ class Document:
 
 def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
     """The :class:`Document` for a stored item; ``sources`` gives tags and language."""
-    text = _item_text(stored)
+    text = stored.text()
     return _document(text, sources, *_summary_and_content(text))
-
-
-def _item_text(stored: StoredItem) -> ItemText:
-    """What the analysis reads of a stored item (what ``Storage.iter_item_texts``
-    gives of it)."""
-    item = stored.item
-    return ItemText(
-        stored.key,
-        item.title,
-        item.link,
-        item.summary,
-        item.content,
-        item.language,
-        stored.published,
-        item.categories,
-        stored.source_ids,
-    )
 
 
 def _summary_and_content(item: ItemText) -> tuple[str, str]:
@@ -1654,7 +1637,7 @@ def parse_store(
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
     item = stored.item
-    return _entry(_item_text(stored), sources, lead(item.summary or item.content, LEAD_CHARS))
+    return _entry(stored.text(), sources, lead(item.summary or item.content, LEAD_CHARS))
 
 
 LEAD_CHARS = 200  # of an entry's summary (or content) in its list item

@@ -119,18 +119,7 @@ class MemoryStorage:
 
     def iter_item_texts(self, *, key_range=None) -> Generator[ItemText, None, None]:
         for s in self.iter_items(newest_first=False, key_range=key_range):
-            i = s.item
-            yield ItemText(
-                s.key,
-                i.title,
-                i.link,
-                i.summary,
-                i.content,
-                i.language,
-                s.published,
-                i.categories,
-                s.source_ids,
-            )
+            yield s.text()
 
     def get_item(self, key: str) -> StoredItem | None:
         return self.items.get(key)
