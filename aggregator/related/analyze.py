@@ -140,6 +140,20 @@ class Documents(Sequence[Document]):
         self.languages, self.links, self.versions = languages, links, versions
         self.text_hashes, self.sketches = text_hashes, sketches
 
+    def columns(self) -> tuple:
+        """The constructor's arguments, in its order (what a worker sends)."""
+        return (
+            self.keys,
+            self.times,
+            self.tag_lists,
+            self.tags,
+            self.languages,
+            self.links,
+            self.versions,
+            self.text_hashes,
+            self.sketches,
+        )
+
     @classmethod
     def of(cls, docs: Sequence[Document]) -> Documents:
         if isinstance(docs, Documents):
@@ -1228,23 +1242,12 @@ def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
     for column in (batch.title, batch.body, batch.names, (batch.terms,)):
         for array in column:
             np.save(f, array, allow_pickle=False)
-    docs = batch.docs
-    tags: dict[tuple[str, ...], int] = {}  # entries share their sources' few tag lists
-    tag_numbers = np.fromiter((tags.setdefault(d.tags, len(tags)) for d in docs), np.int32)
-    sources: dict[str, int] = {}
+    sources: dict[str, int] = {}  # entries share their few sources
     source_numbers = np.fromiter(
         (sources.setdefault(e.source, len(sources)) for e in entries), np.int32
     )
     columns = (
-        [d.key for d in docs],
-        np.fromiter((d.published.timestamp() for d in docs), np.float64, len(docs)),
-        list(tags),
-        tag_numbers,
-        [d.language for d in docs],
-        [d.link for d in docs],
-        [d.version for d in docs],
-        np.fromiter((d.text_hash for d in docs), np.int64, len(docs)),
-        [d.sketch for d in docs],
+        *Documents.of(batch.docs).columns(),
         [e.title for e in entries],
         [e.url for e in entries],
         [e.lead for e in entries],
