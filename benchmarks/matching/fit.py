@@ -37,9 +37,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from real_set import real_store
+from real_set import MatchingSetUp, real_store
 
-from aggregator.house import MatchIndex, load_all, match_commentary
+from aggregator.house import match_commentary
 
 LAST_POST = 449
 ROUNDS = ((1, 132), (133, 212), (213, 262), (263, 312), (313, 382), (383, 449))
@@ -64,34 +64,12 @@ def observe_all(background: int, select=selected) -> list[dict]:
     rows = []
     with real_store(background) as real:
         config, storage, posts, items = real.config, real.storage, real.posts, real.items
-        house = {s.id for s in config.sources if s.house}
-        index = MatchIndex.build(
-            s
-            for s in storage.iter_items(newest_first=False)
-            if not house.intersection(s.source_ids)
-        )
-        names = {s.id: s.name for s in config.sources}
-        loaded = load_all(config, storage.iter_items(source_ids=sorted(house)))
-        by_post = {
-            Path(c.where).stem if c.item_key is None else c.link: c for c in loaded.commentary
-        }
-        key_of = {}
-        for label, entry in items.items():
-            stored = storage.item_by_link(entry["link"])
-            if stored is not None:
-                key_of[label] = stored.key
-        label_of = {key: label for label, key in key_of.items()}
-        same = defaultdict(set)
-        for label, entry in items.items():
-            for relation in ("same_event_as", "reprint_of"):
-                other = entry.get(relation)
-                if other:
-                    same[label].add(other)
-                    same[other].add(label)
+        setup = MatchingSetUp.of(config, storage, items)
+        index, names, label_of = setup.index, setup.names, setup.label_of
         for post in posts:
             if not select(post):
                 continue
-            commentary = by_post.get(post["id"] if post["format"] == "markdown" else post["link"])
+            commentary = setup.commentary_of(post)
             if commentary is None:
                 continue
             acceptable = set(post["expected"] or ()) | set(
@@ -122,18 +100,8 @@ def observe_all(background: int, select=selected) -> list[dict]:
             rows.append(one("post", acceptable))
             if not post["expected"] or commentary.sources:
                 continue
-            event = set(acceptable)
-            todo = list(event)
-            while todo:
-                for other in same[todo.pop()] - event:
-                    event.add(other)
-                    todo.append(other)
-            taken = [storage.get_item(key_of[label]) for label in event if label in key_of]
-            for stored in taken:
-                index.remove(stored.key)
-            rows.append(one("withheld", set()))
-            for stored in taken:
-                index.add(stored)
+            with setup.withheld(post):
+                rows.append(one("withheld", set()))
     return rows
 
 

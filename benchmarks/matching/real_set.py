@@ -201,52 +201,95 @@ def run(
     return outcomes, info
 
 
+@dataclass
+class MatchingSetUp:
+    """The labelled set's store as the matcher meets it: the index of the agency items,
+    the house's commentary by post, the labels' store keys and which labels are one
+    event (other tellings and reprints, both ways)."""
+
+    storage: object
+    index: MatchIndex
+    names: dict[str, str]  # source id -> configured name
+    by_post: dict[str, HouseCommentary]  # markdown: the post's id; cms_html: its link
+    key_of: dict[str, str]  # item label -> store key
+    label_of: dict[str, str]  # store key -> item label
+    same: dict[str, set[str]]  # item label -> labels of the same event
+
+    @classmethod
+    def of(cls, config, storage, items: dict) -> MatchingSetUp:
+        house = {s.id for s in config.sources if s.house}
+        index = MatchIndex.build(
+            s
+            for s in storage.iter_items(newest_first=False)
+            if not house.intersection(s.source_ids)
+        )
+        loaded = load_all(config, storage.iter_items(source_ids=sorted(house)))
+        by_post = {
+            Path(c.where).stem if c.item_key is None else c.link: c for c in loaded.commentary
+        }
+        key_of = {}
+        for label, entry in items.items():
+            stored = storage.item_by_link(entry["link"])
+            if stored is not None:
+                key_of[label] = stored.key
+        same = defaultdict(set)
+        for label, entry in items.items():
+            for relation in ("same_event_as", "reprint_of"):
+                other = entry.get(relation)
+                if other:
+                    same[label].add(other)
+                    same[other].add(label)
+        return cls(
+            storage,
+            index,
+            {s.id: s.name for s in config.sources},
+            by_post,
+            key_of,
+            {key: label for label, key in key_of.items()},
+            same,
+        )
+
+    def commentary_of(self, post: dict) -> HouseCommentary | None:
+        return self.by_post.get(post["id"] if post["format"] == "markdown" else post["link"])
+
+    @contextlib.contextmanager
+    def withheld(self, post: dict) -> Iterator[None]:
+        """The post's event out of the index meanwhile: its source, the acceptable
+        alternatives and every other telling or reprint of them."""
+        event = set(post["expected"] or ()) | set(post.get("acceptable_alternatives") or ())
+        todo = list(event)
+        while todo:
+            for other in self.same[todo.pop()] - event:
+                event.add(other)
+                todo.append(other)
+        taken = [
+            self.storage.get_item(self.key_of[label]) for label in event if label in self.key_of
+        ]
+        for stored in taken:
+            self.index.remove(stored.key)
+        try:
+            yield
+        finally:
+            for stored in taken:
+                self.index.add(stored)
+
+
 def _withheld(posts, split, items, config, storage) -> list[tuple[str, str, str]]:
     """Each post with a source, matched again with its event taken out of the store (the
     source, its reprints and other outlets' tellings): the store then holds only what a
     post about an event never fetched meets -- the same topic's other events, follow-ups,
     background.  Whatever is published confidently is wrong.  [(post, item, relation)]"""
-    house = {s.id for s in config.sources if s.house}
-    index = MatchIndex.build(
-        s for s in storage.iter_items(newest_first=False) if not house.intersection(s.source_ids)
-    )
-    names = {s.id: s.name for s in config.sources}
-    loaded = load_all(config, storage.iter_items(source_ids=sorted(house)))
-    by_post = {}
-    for c in loaded.commentary:
-        by_post[Path(c.where).stem if c.item_key is None else c.link] = c
-    key_of = {}
-    for label, entry in items.items():
-        stored = storage.item_by_link(entry["link"])
-        if stored is not None:
-            key_of[label] = stored.key
-    label_of = {key: label for label, key in key_of.items()}
-    same = defaultdict(set)  # the same event: other tellings and reprints, both ways
-    for label, entry in items.items():
-        for relation in ("same_event_as", "reprint_of"):
-            other = entry.get(relation)
-            if other:
-                same[label].add(other)
-                same[other].add(label)
+    setup = MatchingSetUp.of(config, storage, items)
+    label_of = setup.label_of
     wrong = []
     for post in posts:
         if (split and post["split"] != split) or not post["expected"]:
             continue
-        commentary = by_post.get(post["id"] if post["format"] == "markdown" else post["link"])
+        commentary = setup.commentary_of(post)
         if commentary is None or commentary.sources:
             continue
-        event = set(post["expected"]) | set(post.get("acceptable_alternatives") or ())
-        todo = list(event)
-        while todo:
-            for other in same[todo.pop()] - event:
-                event.add(other)
-                todo.append(other)
-        taken = [storage.get_item(key_of[label]) for label in event if label in key_of]
-        for stored in taken:
-            index.remove(stored.key)
-        match = match_commentary(commentary, index, source_names=names)
-        for stored in taken:
-            index.add(stored)
+        with setup.withheld(post):
+            match = match_commentary(commentary, setup.index, source_names=setup.names)
         if match.confident:
             label = label_of.get(match.keys[0], match.keys[0])
             source = items.get(label, {})
