@@ -177,7 +177,10 @@ def expand_abbreviations(text: str) -> str:
     """``text`` with every listed abbreviation spelled out (ВБ -> Всемирный банк)."""
     if not text or (
         _CAPITAL_KEYS.isdisjoint(_CAPITAL_RUN.findall(text))
-        and not any(map(text.__contains__, _OTHER_KEYS))
+        and not any(
+            first in text and any(map(text.__contains__, keys))
+            for first, keys in _OTHER_KEYS_BY_FIRST
+        )
     ):
         return text
     return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
@@ -189,8 +192,14 @@ def expand_abbreviations(text: str) -> str:
 _CAPITAL_RUN = re.compile(r"[A-ZА-ЯЁ][^\W\d_]*")
 _CAPITAL_KEYS = frozenset(a for a in ABBREVIATIONS if _CAPITAL_RUN.fullmatch(a))
 _OTHER_KEYS = tuple(a for a in ABBREVIATIONS if a not in _CAPITAL_KEYS)
-# Those holding no other one (вуз finds вузы and вузов too).
+# Those holding no other one (вуз finds вузы and вузов too), by first character: a
+# search for one character is several times faster than for two or three (Қ, І, Ұ,
+# rare in Russian text, ~0.2 against ~1.3 us in 1,500 characters).
 _OTHER_KEYS = tuple(a for a in _OTHER_KEYS if not any(b != a and b in a for b in _OTHER_KEYS))
+_OTHER_KEYS_BY_FIRST = tuple(
+    (first, tuple(a for a in _OTHER_KEYS if a[0] == first))
+    for first in dict.fromkeys(a[0] for a in _OTHER_KEYS)
+)
 
 
 # --- numbers -------------------------------------------------------------------------

@@ -11,8 +11,11 @@ _DROP_ELEMENTS = re.compile(
 _COMMENTS = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>", re.DOTALL)
 # Inline elements join their text to the neighbours ("Ка<b>зах</b>стан" renders as
 # one word); every other tag separates words ("<p>a</p><p>b</p>" is "a b").
+# The lookahead, the names' first letters, fails most tags ("p", "div", "br") at once
+# instead of after each of the alternatives (~4.6 -> ~1.9 us a 3,000-character content).
 _INLINE_TAGS = re.compile(
-    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|mark|q|s|samp|small|span|"
+    r"</?(?=[abcdefikmqstuvw])"
+    r"(?:a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|mark|q|s|samp|small|span|"
     r"strong|sub|sup|time|u|var|wbr)\b[^>]*>",
     re.IGNORECASE,
 )
@@ -65,17 +68,34 @@ def _collapsed_whitespace(text: str) -> str:
     whitespace is spaces, tabs and line breaks: every other whitespace character is
     not printable (str.isprintable: Unicode's "Separator" and "Other" but the ASCII
     space), so a printable text's whitespace, once those are spaces, is spaces; runs
-    of them are halved by replace() until none is left (~6 against ~30 us for a
-    2,000-character text)."""
+    of them are made one (~5 against ~30 us for a 2,000-character text)."""
     if not text.isprintable():  # else it holds no line break or tab either
         for char in "\n\t\r":
             if char in text:
                 text = text.replace(char, " ")
         if not text.isprintable():
             return " ".join(text.split())
-    while "  " in text:
-        text = text.replace("  ", " ")
-    return text.strip(" ")
+    return _single_spaces(text).strip(" ")
+
+
+def _single_spaces(text: str) -> str:
+    """``text`` with every run of spaces one space: the runs found by ``str.find`` and
+    the text put together once (halving them by ``replace`` until none is left read
+    and copied the whole text each round: ~9.5 against ~5 us for 2,000 characters)."""
+    at = text.find("  ")
+    if at < 0:
+        return text
+    parts = []
+    start = 0
+    while at >= 0:
+        parts.append(text[start : at + 1])
+        start = _SPACES.match(text, at).end()  # type: ignore[union-attr]  (a space is there)
+        at = text.find("  ", start)
+    parts.append(text[start:])
+    return "".join(parts)
+
+
+_SPACES = re.compile(" +")
 
 
 def lead(fragment: str | None, limit: int = 200) -> str:
