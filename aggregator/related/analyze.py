@@ -1657,7 +1657,11 @@ LEAD_CHARS = 200  # of an entry's summary (or content) in its list item
 
 
 def _entry(item: ItemText, sources: Mapping[str, SourceConfig], teaser: str) -> Entry:
-    source = next((sources[s].name for s in item.source_ids if s in sources), None)
+    source = None
+    for source_id in item.source_ids:  # a loop, not next() of a generator (~1 us less)
+        if source_id in sources:
+            source = sources[source_id].name
+            break
     return Entry(
         key=item.key,
         title=" ".join(item.title.split()),

@@ -176,14 +176,20 @@ _ABBREVIATION = re.compile(
 def expand_abbreviations(text: str) -> str:
     """``text`` with every listed abbreviation spelled out (ВБ -> Всемирный банк)."""
     if not text or (
-        _CAPITAL_KEYS.isdisjoint(_CAPITAL_RUN.findall(text))
-        and not any(
-            first in text and any(map(text.__contains__, keys))
-            for first, keys in _OTHER_KEYS_BY_FIRST
-        )
+        _CAPITAL_KEYS.isdisjoint(_CAPITAL_RUN.findall(text)) and not _holds_other_key(text)
     ):
         return text
     return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+
+
+def _holds_other_key(text: str) -> bool:
+    """Whether ``text`` holds one of the abbreviations not starting with a capital."""
+    for first, keys in _OTHER_KEYS_BY_FIRST:
+        if first in text:
+            for key in keys:
+                if key in text:
+                    return True
+    return False
 
 
 # A quick look first (most texts hold none): an abbreviation is a whole run of

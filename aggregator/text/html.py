@@ -20,7 +20,10 @@ _INLINE_TAGS = re.compile(
     re.IGNORECASE,
 )
 # A tag starts with a letter, "/", "!" or "?" after "<"; "a < b" in text is not one.
-_OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>")
+# The tags in a row and the whitespace after each become one space together: the
+# same text once whitespace is collapsed, with fewer runs of it left to collapse
+# ("</p>\n<p>" between paragraphs: no line break, and no two spaces, left).
+_OTHER_TAGS = re.compile(r"<[A-Za-z/!?][^>]*>(?:\s*<[A-Za-z/!?][^>]*>)*\s*")
 
 
 def plain_text(html: str | None, limit: int | None = None) -> str:
