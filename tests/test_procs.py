@@ -124,7 +124,9 @@ def test_kill_9_during_fetch_leaves_no_process_behind(tmp_path):
     done = start("--config", str(config), "--db", str(db), "fetch", tmp=tmp_path)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
-    assert not session_processes(done.pid)
+    # A worker may still be finishing its exit (no command line any more) the moment the
+    # run returns: the same 2 s of grace as after a kill, not an instant snapshot.
+    assert_nothing_survives(done.pid)
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: related analyzes in-process")
