@@ -1607,34 +1607,50 @@ def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
 def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
     """Each row's ``count`` largest values (ties: the lower column); the rest dropped.
 
-    No sort: each row longer than ``count`` finds its ``count``-th largest value (a
-    partition of the rows as a padded table), keeps the values above it and, of
-    those equal to it, the first in column order that still fit (half the time of
-    sorting every value by row and value)."""
+    One sort of each block of rows' values as 64-bit numbers: row, then the value's
+    bits (flipped: largest first), then its place in the row (the lower column first
+    of equal values); the first ``count`` of each row stay.  numpy sorts 64-bit
+    numbers with SIMD: ~2.5 times faster than partitioning each row as a padded table."""
     matrix = matrix.tocsr()
     lengths = np.diff(matrix.indptr)
     if not len(lengths) or lengths.max() <= count:
         return matrix
-    keep = np.ones(len(matrix.data), bool)
-    long_rows = np.flatnonzero(lengths > count)
-    for first in range(0, len(long_rows), 4096):  # in blocks: bounded memory
-        rows = long_rows[first : first + 4096]
-        at, sizes = _segments(matrix.indptr, rows)
-        owner = np.repeat(np.arange(len(rows)), sizes)
-        starts = np.cumsum(sizes) - sizes
-        values = matrix.data[at]
-        table = np.full((len(rows), int(sizes.max())), -np.inf, values.dtype)
-        table[owner, np.arange(len(at)) - np.repeat(starts, sizes)] = values
-        width = table.shape[1]
-        cut = np.partition(table, width - count, axis=1)[:, width - count][owner]
-        above, tied = values > cut, values == cut
-        room = count - np.bincount(owner[above], minlength=len(rows))
-        ties_before = np.cumsum(tied) - tied  # tied values before each, in all rows
-        tie_rank = ties_before - np.repeat(ties_before[starts], sizes)
-        keep[at] = above | (tied & (tie_rank < room[owner]))
-    matrix.data = np.where(keep, matrix.data, 0).astype(np.float32)
-    matrix.eliminate_zeros()
-    return matrix
+    n = len(lengths)
+    place_bits = max(1, int(lengths.max() - 1).bit_length())
+    value_shift = np.uint64(place_bits)
+    row_shift = np.uint64(32 + place_bits)
+    data, indptr = matrix.data, matrix.indptr
+    kept = []
+    rows_at_once = 1 << min(32 - place_bits, 12)  # the row's bits fit (memory bounded too)
+    for first in range(0, n, rows_at_once):
+        last = min(first + rows_at_once, n)
+        lo, hi = int(indptr[first]), int(indptr[last])
+        sizes = lengths[first:last]
+        starts = (indptr[first:last] - lo).astype(np.int64)
+        bits = (data[lo:hi].astype(np.float32) + np.float32(0)).view(np.uint32)  # -0 as 0
+        # The values' order as unsigned numbers (negative ones' bits flipped), reversed.
+        flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) | np.uint32(0x80000000)
+        key = (~(bits ^ flip)).astype(np.uint64) << value_shift
+        rows = np.arange(last - first, dtype=np.uint64) << row_shift
+        key += np.repeat(rows - starts.astype(np.uint64), sizes)  # row, less the row's start
+        key += np.arange(hi - lo, dtype=np.uint64)  # ... plus the place: the place in the row
+        key.sort()
+        # Each row's first ``count`` (rows stay where they were: the same starts).
+        firsts = np.minimum(sizes, count)
+        top = key[
+            np.arange(int(firsts.sum())) + np.repeat(starts - (np.cumsum(firsts) - firsts), firsts)
+        ]
+        at = (top & np.uint64((1 << place_bits) - 1)).astype(np.int64)
+        at += starts[(top >> row_shift).astype(np.intp)] + lo
+        kept.append(at)
+    at = np.sort(np.concatenate(kept))
+    at = at[data[at] != 0]  # as eliminate_zeros would
+    sizes = np.bincount(np.searchsorted(indptr, at, side="right") - 1, minlength=n)
+    new_indptr = np.zeros(n + 1, indptr.dtype)
+    np.cumsum(sizes, out=new_indptr[1:])
+    return sp.csr_matrix(
+        (data[at].astype(np.float32), matrix.indices[at], new_indptr), shape=matrix.shape
+    )
 
 
 _SLICES_PER_WINDOW = 4
