@@ -5,6 +5,7 @@ See :mod:`aggregator.related.index` for how they are ranked and kept up to date.
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -221,7 +222,12 @@ def refresh(
     if index is None:
         stats.rebuilt = True
         mark = storage.item_changes(None)[0]  # before reading: later changes come again
+        # What the build imports (~0.5 s), imported while the analysis's workers work
+        # and this process waits for them, not after with one core idle.
+        warming = threading.Thread(target=_import_for_build, name="import-for-build")
+        warming.start()
         parsed, stored_entries = parse_store(storage, config)
+        warming.join()
         entries = {**stored_entries, **entries}
         if extras:
             files = Batch.of([parse_document(document(s, sources)) for s in extras.values()])
@@ -276,6 +282,11 @@ def refresh(
         entry_count=len(index),
         stories=stories,
     )
+
+
+def _import_for_build() -> None:
+    importlib.import_module("scipy.sparse")
+    importlib.import_module("scipy.sparse.csgraph")  # the stories
 
 
 def _unchanged(
