@@ -943,6 +943,15 @@ class Batch:
     body: tuple[np.ndarray, np.ndarray, np.ndarray]
     names: tuple[np.ndarray, np.ndarray, np.ndarray]
     terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Per term: how many documents have it in their title or text, once counted
+    # (:meth:`document_frequency`; the full build's workers count it chunk by chunk,
+    # and a join adds the chunks' up: the index's IDF needs it of every document).
+    df: np.ndarray | None = None
+
+    def document_frequency(self) -> np.ndarray:
+        if self.df is None:
+            self.df = document_frequency(self.title, self.body, len(self.terms))
+        return self.df
 
     @classmethod
     def of(cls, parsed: Sequence[Parsed]) -> Batch:
@@ -999,13 +1008,54 @@ class Batch:
             docs: Sequence[Document] = [d for b in batches for d in b.docs]
         else:
             docs = Documents.join([b.docs for b in batches])
+        df = None
+        if any(b.df is not None for b in batches):  # the others are few (commentary)
+            df = np.zeros(len(terms), np.int64)
+            for b, new in zip(batches, renumber, strict=True):
+                df[new] += b.document_frequency()  # a batch's terms are distinct
         return cls(
             docs=docs,
             title=column("title"),
             body=column("body"),
             names=column("names"),
             terms=terms,
+            df=df,
         )
+
+
+_DF_ROWS = 8192  # documents at a time: bincount copies its input as intp
+
+
+def document_frequency(
+    title: tuple[np.ndarray, np.ndarray, np.ndarray],
+    body: tuple[np.ndarray, np.ndarray, np.ndarray],
+    terms: int,
+) -> np.ndarray:
+    """How many documents have each term in ``title`` or ``body`` ((term numbers,
+    counts, lengths) columns, each document's numbers sorted): in each, less in both,
+    found by bisection of each title term's place (document * terms + term: ascending)
+    among the text's, a block of documents at a time."""
+    df = np.zeros(terms, np.int64)
+    (a_all, _, a_lengths), (b_all, _, b_lengths) = title, body
+    a_ends = np.concatenate([[0], np.cumsum(a_lengths)])
+    b_ends = np.concatenate([[0], np.cumsum(b_lengths)])
+    n = len(a_lengths)
+    for start in range(0, n, _DF_ROWS):
+        stop = min(start + _DF_ROWS, n)
+        a = a_all[a_ends[start] : a_ends[stop]]
+        b = b_all[b_ends[start] : b_ends[stop]]
+        df += np.bincount(a, minlength=terms)
+        df += np.bincount(b, minlength=terms)
+        if not len(a) or not len(b):
+            continue
+        rows = np.arange(stop - start, dtype=np.int64) * terms
+        places = [
+            np.repeat(rows, a_lengths[start:stop]) + a,
+            np.repeat(rows, b_lengths[start:stop]) + b,
+        ]
+        at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
+        df -= np.bincount(a[places[1][at] == places[0]], minlength=terms)
+    return df
 
 
 def concat(arrays: list[np.ndarray]) -> np.ndarray:
@@ -1249,9 +1299,12 @@ def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
     # and entries as columns: lists of strings and arrays pickle in C, where objects
     # (a dataclass each) pickled and unpickled one by one cost ~8 us apiece, most of
     # it in this process's reading after the workers are done, with one core idle.
+    # The chunk's document frequency too: counted here, in parallel, not by the main
+    # process over every document after the workers are done.
     for column in (batch.title, batch.body, batch.names, (batch.terms,)):
         for array in column:
             np.save(f, array, allow_pickle=False)
+    np.save(f, batch.document_frequency().astype(np.int32), allow_pickle=False)
     sources: dict[str, int] = {}  # entries share their few sources
     source_numbers = np.fromiter(
         (sources.setdefault(e.source, len(sources)) for e in entries), np.int32
@@ -1277,8 +1330,9 @@ def _read_share(name: str) -> tuple[list[Batch], list[Entry]]:
         while f.tell() < size:
             columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
             terms = np.load(f, allow_pickle=False)
+            df = np.load(f, allow_pickle=False)
             docs, chunk_entries = _from_columns(pickle.load(f))  # noqa: S301 - our worker's
-            batches.append(Batch(docs, *columns, terms=terms))
+            batches.append(Batch(docs, *columns, terms=terms, df=df))
             entries.extend(chunk_entries)
     return batches, entries
 

@@ -470,6 +470,7 @@ class RelatedIndex:
         order = np.lexsort((key_rank, times))
         # The vocabulary: every distinct stem hash, in hash order (deterministic); the
         # batch's columns are numbers in it already.
+        df = batch.document_frequency()
         columns = [batch.title, batch.body, batch.names]
         batch.title = batch.body = batch.names = None  # consumed: memory is the limit here
         vocabulary = batch.terms
@@ -486,7 +487,6 @@ class RelatedIndex:
             data = counts if len(matrices) < 2 else np.ones(len(indices), np.float32)
             del counts
             matrices.append(sp.csr_matrix((data, indices, indptr), (n, v)))
-        df = _document_frequency(matrices[0], matrices[1])
         index.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
@@ -1973,28 +1973,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _document_frequency(title: sp.csr_matrix, body: sp.csr_matrix) -> np.ndarray:
-    """How many rows have each column in ``title`` or ``body`` (counts, same shape,
-    sorted indices): in each, less in both, found by bisection of each title stem's
-    place (row * columns + column: ascending) among the text's, a block at a time."""
-    n, v = title.shape
-    df = np.zeros(v, np.int64)
-    for start in range(0, n, _WEIGH_ROWS):  # bincount copies its input as intp: in blocks
-        stop = min(start + _WEIGH_ROWS, n)
-        a, b = _row_slice(title, start, stop), _row_slice(body, start, stop)
-        df += np.bincount(a.indices, minlength=v)
-        df += np.bincount(b.indices, minlength=v)
-        if not len(a.indices) or not len(b.indices):
-            continue
-        places = [
-            np.repeat(np.arange(stop - start, dtype=np.int64) * v, np.diff(m.indptr)) + m.indices
-            for m in (a, b)
-        ]
-        at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
-        df -= np.bincount(a.indices[places[1][at] == places[0]], minlength=v)
-    return df
 
 
 def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:

@@ -141,6 +141,31 @@ def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
         assert np.array_equal(saved_workers[name], array), name
 
 
+def test_chunks_counted_apart_and_joined_give_every_documents_frequency():
+    """The full build's workers count each chunk's document frequency (a term in a
+    title and its text counts once); the join adds them up: what the index's IDF
+    reads, as counted over every document at once."""
+    from aggregator.related.analyze import Batch
+
+    docs = corpus()
+    first, second = parse_batch(docs[:7]), parse_batch(docs[7:])
+    for chunk in (first, second):
+        chunk.document_frequency()  # as a worker does before writing it
+    joined = Batch.join([first, second, parse_batch(docs[:2])])  # the last: no count
+    whole = parse_batch([*docs, *docs[:2]])
+    counted = dict.fromkeys(whole.terms.tolist(), 0)  # a name alone: 0
+    for n in range(len(whole.docs)):
+        title, body = (
+            column[0][column[2][:n].sum() : column[2][: n + 1].sum()]
+            for column in (whole.title, whole.body)
+        )
+        for term in set(whole.terms[title].tolist()) | set(whole.terms[body].tolist()):
+            counted[term] = counted.get(term, 0) + 1
+    assert joined.terms.tolist() == whole.terms.tolist()
+    assert dict(zip(joined.terms.tolist(), joined.df.tolist(), strict=True)) == counted
+    assert whole.document_frequency().tolist() == joined.df.tolist()
+
+
 def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns():
     import scipy.sparse as sp
 
