@@ -528,12 +528,9 @@ def tokenize_batch(texts: Sequence[str]) -> TokenBatch:
     import numpy as np
 
     n = len(texts)
-    # Not in NFC: tokenize normalizes such a text first.
-    slow = {
-        i
-        for i, text in enumerate(texts)
-        if not text.isascii() and not unicodedata.is_normalized("NFC", text)
-    }
+    # Not in NFC (tokenize normalizes such a text first): only a text holding a code
+    # unit the kind table marks (_code_tables) can be, so it is not asked of each.
+    slow: set[int] = set()
     hashes: list = []
     numbers: list = []
     where: list = []
@@ -685,13 +682,13 @@ _INVERSE = pow(_MULTIPLIER, -1, 1 << 64)
 _POWERS: list = [[], []]  # _MULTIPLIER**i, _INVERSE**i
 # A code unit's kind, bits: a word character (\w but "_") once folded, a Latin
 # letter a-z once folded, a Cyrillic one, removed by folding, folded differently in
-# its text than alone.
+# its text than alone or by which a text may not be in NFC.
 _IS_WORD, _IS_LATIN, _IS_CYRILLIC, _IS_REMOVED, _IS_SPECIAL = 1, 2, 4, 8, 16
 
 
 def _code_tables():
     """By code unit (of the BMP): its folded one (lowercase, ``ё`` -> ``е``), and its
-    kind (bits above).  Made when first needed (~0.1 s)."""
+    kind (bits above).  Made when first needed (~0.15 s)."""
     if _TABLES:
         return _TABLES
     import numpy as np
@@ -714,6 +711,24 @@ def _code_tables():
         elif folded in _CYRILLIC_LETTERS:
             kind[code] |= _IS_CYRILLIC
     kind[ord("Σ")] = _IS_SPECIAL  # final or not: its lowercase depends on the next letter
+    # A text is in NFC when none of its characters is one NFC changes, a combining
+    # mark (which may be out of canonical order) or one that may compose with the
+    # character before it (the second of a canonical pair, Hangul's vowels and final
+    # consonants): NFC's quick check then says yes.  Such texts are rare and go to
+    # tokenize, instead of asking unicodedata.is_normalized of every text (~1 ns a
+    # character).  No pair past the BMP ends in a BMP character (those texts go to
+    # tokenize anyway).
+    for code in range(0x80, size):
+        char = chr(code)
+        if 0xD800 <= code < 0xE000:
+            continue
+        if unicodedata.combining(char) or not unicodedata.is_normalized("NFC", char):
+            kind[code] |= _IS_SPECIAL
+        parts = unicodedata.decomposition(char).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            kind[int(parts[1], 16)] |= _IS_SPECIAL
+    kind[0x1161:0x1176] |= _IS_SPECIAL  # Hangul vowels (jungseong)
+    kind[0x11A8:0x11C3] |= _IS_SPECIAL  # Hangul final consonants (jongseong)
     for char in _INVISIBLE:
         kind[ord(char)] = _IS_REMOVED
     _TABLES.extend([fold, kind])

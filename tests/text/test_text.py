@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_tokenize_repairs_latin_look_alikes_inside_cyrillic_words():
 
 def test_tokenize_batch_gives_each_texts_tokens_as_tokenize_does():
     # Among them what the batch's tables cannot fold alone: İ and Σ (their lowercase
-    # depends on more than the letter), a letter past the BMP, stress marks, a text
+    # depends on more than the letter), a letter past the BMP, stress marks, texts
     # not in NFC, Latin beside Cyrillic; and NUL, the batch's own separator.
     texts = [
         "В 2026 году Ёлка-2 и «Қазақстан»!",
@@ -124,6 +125,7 @@ def test_tokenize_batch_gives_each_texts_tokens_as_tokenize_does():
         "𝐀lpha 😀 word",
         "Пре\u00adзидент за\u0301мок",
         "e\u0301cole cafe\u0301",
+        "\u212bngstr\u00f6m A\u030angstro\u0308m \u1100\u1161\u11a8",
         "foo_bar\x00baz Ⅻ ǅemal \u212aelvin",
     ]
     rng = random.Random(11)
@@ -139,6 +141,36 @@ def test_tokenize_batch_gives_each_texts_tokens_as_tokenize_does():
     # Equal tokens, equal hashes, whichever way they were found.
     assert token_hashes(words).tolist() == batch.hashes.tolist()
     assert len(set(batch.hashes.tolist())) == len(set(words))
+
+
+def test_a_text_without_a_character_the_batch_tables_mark_is_in_nfc():
+    """tokenize_batch asks no text whether it is in NFC (tokenize normalizes one that
+    is not): its kind table marks every character by which a text may not be, and a
+    text holding one goes to tokenize."""
+    from aggregator.text.words import _IS_REMOVED, _IS_SPECIAL, _code_tables
+
+    marked = (_code_tables()[1] & (_IS_SPECIAL | _IS_REMOVED)) != 0
+    pairs = [
+        d.split()
+        for c in range(0x10000)
+        if len((d := unicodedata.decomposition(chr(c))).split()) == 2 and not d.startswith("<")
+    ]
+    tricky = [chr(int(code, 16)) for pair in pairs for code in pair]
+    tricky += [
+        chr(c)
+        for c in range(0x10000)
+        if not 0xD800 <= c < 0xE000
+        and (unicodedata.combining(chr(c)) or unicodedata.decomposition(chr(c)))
+    ]
+    tricky += [chr(c) for c in range(0x1100, 0x1200)] + list("аеиоуйAEIOUaeiou ")
+    rng = random.Random(5)
+    unmarked = 0
+    for _ in range(30000):
+        text = "".join(rng.choices(tricky, k=rng.randint(1, 4)))
+        if not marked[[ord(c) for c in text]].any():
+            unmarked += 1
+            assert unicodedata.is_normalized("NFC", text), ascii(text)
+    assert unmarked > 1000
 
 
 # --- detect_language ----------------------------------------------------------
