@@ -4,6 +4,7 @@ See :mod:`aggregator.related.index` for how they are ranked and kept up to date.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 import time
@@ -20,6 +21,8 @@ from aggregator.related.persist import index_meta, index_path, load_index, save_
 from aggregator.store import Storage
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from aggregator.house import HouseCommentary
     from aggregator.related.analyze import Document, Entry
     from aggregator.related.index import RelatedIndex
@@ -180,7 +183,7 @@ def refresh(
         parse_document,
         parse_store,
     )
-    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex
+    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex, build_workers
 
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")
@@ -226,13 +229,23 @@ def refresh(
         # and this process waits for them, not after with one core idle.
         warming = threading.Thread(target=_import_for_build, name="import-for-build")
         warming.start()
-        parsed, stored_entries = parse_store(storage, config)
-        warming.join()
-        entries = {**stored_entries, **entries}
-        if extras:
-            files = Batch.of([parse_document(document(s, sources)) for s in extras.values()])
-            parsed = Batch.join([parsed, files], consume=True)
-        index = RelatedIndex.from_batch(parsed, settings, exclude=exclude)
+        with contextlib.ExitStack() as stack:
+            workers: list[Executor | None] = []
+
+            def analyzed() -> None:
+                # The build's workers start (and import) as this process reads the
+                # analysis's results: they are ready when the build needs them.
+                count = storage.items_count() + len(extras)
+                workers.append(stack.enter_context(build_workers(count)))
+
+            parsed, stored_entries = parse_store(storage, config, analyzed=analyzed)
+            warming.join()
+            entries = {**stored_entries, **entries}
+            if extras:
+                files = Batch.of([parse_document(document(s, sources)) for s in extras.values()])
+                parsed = Batch.join([parsed, files], consume=True)
+            pool = workers[0] if workers else None
+            index = RelatedIndex.from_batch(parsed, settings, exclude=exclude, workers=pool)
         lists_changed = set(index.row_of)
         rewrite = None
         removed = []

@@ -1656,11 +1656,17 @@ _PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it s
 
 
 def parse_store(
-    storage: Storage, config: Config, *, processes: int | None = None
+    storage: Storage,
+    config: Config,
+    *,
+    processes: int | None = None,
+    analyzed: Callable[[], object] | None = None,
 ) -> tuple[Batch, dict[str, Entry]]:
     """Every stored entry analyzed, and described for the outputs; by ``processes``
     worker processes (default: one per available core, up to ``MAX_PROCESSES``, and
-    none for a small store)."""
+    none for a small store).  ``analyzed``: called once every entry is analyzed and
+    the workers are gone, before their results are read (the caller starts what comes
+    next: the index's workers import meanwhile)."""
     if processes is None:
         try:
             cores = len(os.sched_getaffinity(0))
@@ -1673,6 +1679,8 @@ def parse_store(
         sources = {s.id: s for s in config.sources}
         chunks = list(_parsed_chunks(storage.iter_item_texts(), sources))
         shares = [([b for b, _ in chunks], [e for _, entries in chunks for e in entries])]
+        if analyzed is not None:
+            analyzed()
     else:
         # Each worker reads its own part of the store (by key) and analyzes it:
         # sending the texts over would cost the main process as much as analyzing them.
@@ -1697,6 +1705,8 @@ def parse_store(
             finally:
                 pool.close()
                 pool.join()  # the workers' memory is free before the results are read
+            if analyzed is not None:
+                analyzed()
             shares = []
             for name in files:
                 shares.append(_read_share(name))

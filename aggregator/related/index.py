@@ -438,18 +438,21 @@ class RelatedIndex:
         *,
         exclude: Mapping[str, Collection[str]] | None = None,
         processes: int | None = None,
+        workers: concurrent.futures.Executor | None = None,
     ) -> RelatedIndex:
         """A new index of an analyzed batch, with every list computed.
 
         ``processes``: worker processes weighing the vectors and computing the lists,
         a block of rows at a time (default: one per available core, up to
         ``MAX_PROCESSES``, and none below ``_PARALLEL_FROM`` entries); the index is the
-        same either way."""
-        n = len(batch.docs)
+        same either way.  ``workers``: those processes started before
+        (:func:`build_workers`), used instead and shut down."""
+        if workers is not None:
+            return cls._from_batch(batch, settings, exclude or {}, workers)
         if processes is None:
-            processes = min(_cores(), MAX_PROCESSES) if n >= _PARALLEL_FROM else 1
+            processes = _build_processes(len(batch.docs))
         with _workers(processes) as pool:
-            return cls._from_batch(batch, settings, exclude or {}, pool, processes)
+            return cls._from_batch(batch, settings, exclude or {}, pool)
 
     @classmethod
     def _from_batch(
@@ -458,7 +461,6 @@ class RelatedIndex:
         settings: RelatedConfig,
         exclude: Mapping[str, Collection[str]],
         pool: concurrent.futures.Executor | None,
-        processes: int,
     ) -> RelatedIndex:
         index = cls(settings)
         docs = Documents.of(batch.docs)  # the workers' columns as they are
@@ -495,7 +497,7 @@ class RelatedIndex:
         fill = functools.partial(index._append_all, docs, order)
         del docs
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = index._weigh(matrices, pool, processes, meanwhile=fill)[order]
+        index._matrix = index._weigh(matrices, pool, meanwhile=fill)[order]
         del fill
         index._set_exclude(exclude)
         index._compute_all_lists(pool, key_rank[order])
@@ -614,15 +616,14 @@ class RelatedIndex:
         self,
         matrices: list[sp.csr_matrix],
         pool: concurrent.futures.Executor | None = None,
-        processes: int = 1,
         meanwhile: Callable[[], None] = lambda: None,
     ) -> sp.csr_matrix:
         """[title counts, text counts, names] (consumed) -> the rows' combined,
         L2-normalized TF-IDF vectors.  A block of rows at a time (every step is
         row by row): the full intermediate matrices would be several times the
-        result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool`` (of
-        ``processes`` workers), its workers weigh the blocks, mapping the counts from
-        files, and ``meanwhile`` runs as they do (else first)."""
+        result, which keeps ``TERMS_PER_ENTRY`` stems a row.  With a ``pool``, its
+        workers weigh the blocks, mapping the counts from files, and ``meanwhile``
+        runs as they do (else first)."""
         title, body, names = matrices
         matrices.clear()
         n = title.shape[0]
@@ -1953,6 +1954,20 @@ def _weigh_block(inputs: tuple[RelatedConfig, str, dict], start: int, stop: int)
             )
         )
     return index._weigh_rows(matrices)
+
+
+def build_workers(
+    entries: int,
+) -> contextlib.AbstractContextManager[concurrent.futures.Executor | None]:
+    """The worker processes :meth:`RelatedIndex.from_batch` would start for ``entries``
+    entries (None: it builds alone), started now, for its ``workers``: they import
+    numpy, scipy and this module (~0.5 CPU-s each) while the caller still reads
+    what the analysis sent, with a core to spare, not as the build waits for them."""
+    return _workers(_build_processes(entries))
+
+
+def _build_processes(entries: int) -> int:
+    return min(_cores(), MAX_PROCESSES) if entries >= _PARALLEL_FROM else 1
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from aggregator.related import (
     RelatedIndex,
 )
 from aggregator.related.analyze import parse_batch
+from aggregator.related.index import build_workers
 
 # --- ranking -------------------------------------------------------------------------
 
@@ -131,6 +132,14 @@ def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
 
     alone, workers = built(1), built(2)
     assert list(workers.lists()) == list(alone.lists())
+    # Workers started before (as a rebuild starts them while it reads the analysis's
+    # results) build the same index.
+    monkeypatch.setattr("aggregator.related.index._PARALLEL_FROM", 2)
+    with build_workers(len(docs)) as started:
+        given = RelatedIndex.from_batch(
+            parse_batch(docs), SETTINGS, exclude=exclude, workers=started
+        )
+    assert list(given.lists()) == list(alone.lists())
     assert workers.stories() == alone.stories()
     assert workers.stories()  # the copies of a text are one story
     assert "fuel-a-1" not in keys(workers, "fuel-b-1")
