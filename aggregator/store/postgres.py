@@ -57,16 +57,27 @@ def advisory_lock(url: str, name: str) -> Iterator[bool]:
         db = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as e:
         raise StorageError(f"store {mask_password(url)}: {e}".strip()) from e
+    key = "%s, hashtext(%s || '/' || current_schema())"
+    held = False
     try:
         # Advisory locks are the database's: the schema in the name keeps stores in
         # different schemas of one database apart.
         row = db.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s || '/' || current_schema()))",
-            (LOCK_SPACE + _NAMED_LOCKS, name),
+            f"SELECT pg_try_advisory_lock({key})", (LOCK_SPACE + _NAMED_LOCKS, name)
         ).fetchone()
-        yield bool(row and row[0])
+        held = bool(row and row[0])
+        yield held
     finally:
-        db.close()
+        try:
+            if held and not db.closed:
+                # Let go before closing: the server ends a closed session (and its locks)
+                # a moment later, and a run started right after this one would find the
+                # lock still held and exit as if another run were going on.
+                db.execute(f"SELECT pg_advisory_unlock({key})", (LOCK_SPACE + _NAMED_LOCKS, name))
+        except psycopg.Error:
+            pass  # the session's end releases it all the same
+        finally:
+            db.close()
 
 
 # -- what differs in PostgreSQL's SQL --------------------------------------------------

@@ -164,3 +164,15 @@ def test_a_run_on_another_host_holds_the_database_lock_so_this_one_waits(postgre
     assert "another aggregator run is using PostgreSQL" in result.output
     after = CliRunner().invoke(cli, ["--config", str(config), "publish"])
     assert after.exit_code == 0, after.output
+
+
+def test_the_database_lock_is_free_the_moment_its_holder_lets_go(postgres):
+    """Cron may start the next run right after one ends (or one command after another in
+    a script): the server ends a closed session, and its locks, only a moment after the
+    client hangs up, so the holder unlocks before it closes."""
+    from aggregator.store import postgres_lock
+
+    url = postgres.new_store()
+    for attempt in range(40):
+        with postgres_lock(url, "run") as held:
+            assert held, f"attempt {attempt}: the lock was not free to take"
