@@ -1072,7 +1072,7 @@ def _search(table: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``np.searchsorted(table, values)``, the values looked up in their sorted order:
     each search then starts where the last one ended (numpy does so), instead of at
     random places in a table larger than the CPU's caches (~3 times faster)."""
-    if len(values) < 1024:
+    if len(values) < 1024 or not (values[1:] < values[:-1]).any():  # few, or sorted
         return np.searchsorted(table, values)
     order = _argsort(values, exact=False)
     found = np.empty(len(values), np.int64)
