@@ -76,7 +76,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import functools
 import hashlib
 import logging
 import math
@@ -466,10 +465,6 @@ class RelatedIndex:
         docs = Documents.of(batch.docs)  # the workers' columns as they are
         batch.docs = []  # consumed
         n = len(docs)
-        # Rows in time order, ties by key (keys are unique): one sort of two arrays.
-        times = docs.times
-        key_rank = _ranks(docs.keys)
-        order = np.lexsort((key_rank, times))
         # The vocabulary: every distinct stem hash, in hash order (deterministic); the
         # batch's columns are numbers in it already.
         df = batch.document_frequency()
@@ -493,12 +488,23 @@ class RelatedIndex:
         index.common = df > max(MIN_PRUNE_DF, PRUNE_DF_FRACTION * n)
         index.named = 2 * np.bincount(matrices[2].indices, minlength=v) >= np.maximum(df, 1)
         index.built_from = n
-        # The rows filled while the workers weigh (if any).
-        fill = functools.partial(index._append_all, docs, order)
+        documents, ranked = [docs], []
         del docs
+
+        def fill() -> None:
+            # While the workers weigh (if any): the rows in time order, ties by key
+            # (keys are unique: one sort of two arrays), and filled.
+            docs = documents.pop()  # then let go
+            key_rank = _ranks(docs.keys)
+            order = np.lexsort((key_rank, docs.times))
+            index._append_all(docs, order)
+            ranked.extend((key_rank, order))
+
         # Rows are in batch order until here; the (pruned) vectors are cheap to reorder.
-        index._matrix = index._weigh(matrices, pool, meanwhile=fill)[order]
-        del fill
+        matrix = index._weigh(matrices, pool, meanwhile=fill)
+        key_rank, order = ranked
+        index._matrix = matrix[order]
+        del matrix
         index._set_exclude(exclude)
         index._compute_all_lists(pool, key_rank[order])
         return index
