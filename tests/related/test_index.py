@@ -356,7 +356,8 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
 def test_word_forms_another_worker_worked_out_give_the_same_batch(tmp_path, monkeypatch):
     """A rebuild's workers share the word forms each works out (stems, hashes): a
     worker taking the forms of another's texts analyzes its own as it would alone,
-    working out only the forms the other had not met."""
+    working out only the forms the other had not met; so too when they work out a
+    batch's new forms a few at a time (up in one worker, down in the other)."""
     from aggregator.related import analyze
 
     def batch_arrays(batch):
@@ -377,16 +378,20 @@ def test_word_forms_another_worker_worked_out_give_the_same_batch(tmp_path, monk
     alone = batch_arrays(parse_batch(second))
     worked_out_alone = len(added)
 
-    for worker, part in ((0, first), (1, second)):
-        monkeypatch.setattr(analyze._Words, "_tables", {})
-        monkeypatch.setattr(
-            analyze._Words, "shared", analyze._SharedForms(str(tmp_path), worker, 2)
-        )
-        added.clear()
-        batch = parse_batch(part)
-        analyze._Words.shared.close()
-    assert batch_arrays(batch) == alone
-    assert 0 < len(added) < worked_out_alone  # the forms the first met were not worked out again
+    for forms_slice in (analyze._FORMS_SLICE, 2):
+        monkeypatch.setattr(analyze, "_FORMS_SLICE", forms_slice)
+        directory = tmp_path / str(forms_slice)
+        directory.mkdir()
+        for worker, part in ((0, first), (1, second)):
+            monkeypatch.setattr(analyze._Words, "_tables", {})
+            monkeypatch.setattr(
+                analyze._Words, "shared", analyze._SharedForms(str(directory), worker, 2)
+            )
+            added.clear()
+            batch = parse_batch(part)
+            analyze._Words.shared.close()
+        assert batch_arrays(batch) == alone
+        assert 0 < len(added) < worked_out_alone  # those the first met were not worked out
 
 
 def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
