@@ -44,13 +44,20 @@ def rss(n: int, prefix: str) -> bytes:
 def site(tmp_path: Path, sources: int, items: int) -> Path:
     feeds = tmp_path / "feeds"
     feeds.mkdir()
+    write_feeds(feeds, sources, items)
     lines = ["site:", "  title: Евразия24", "  link: https://eurasia24.media/", "sources:"]
     for n in range(sources):
-        (feeds / f"f{n}.xml").write_bytes(rss(items, f"s{n}"))
         lines += [f"  - id: s{n}", f"    name: S{n}", f"    url: feeds/f{n}.xml"]
     config = tmp_path / "feeds.yaml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
+
+
+def write_feeds(feeds: Path, sources: int, items: int, edition: str = "") -> None:
+    """The sources' feeds, each item new in every ``edition`` (a run has them all to parse
+    and store again, not a few unchanged files to skip)."""
+    for n in range(sources):
+        (feeds / f"f{n}.xml").write_bytes(rss(items, f"{edition}s{n}"))
 
 
 def session_processes(sid: int) -> dict[int, str]:
@@ -112,6 +119,9 @@ def test_kill_9_during_fetch_leaves_no_process_behind(tmp_path):
     db = tmp_path / "store.sqlite"
     rng = random.Random(14)
     for trial in range(4):
+        # New items every trial: once a trial stored them all, the next run would find
+        # nothing to parse and be over before the kill.
+        write_feeds(tmp_path / "feeds", sources=60, items=150, edition=f"t{trial}")
         victim = start("--config", str(config), "--db", str(db), "fetch", "--all", tmp=tmp_path)
         seen = kill_when_workers_run(victim, extra_delay=rng.uniform(0, 0.6))
         assert seen >= 3, f"trial {trial}: the workers ended before the kill"
