@@ -14,6 +14,7 @@ from aggregator.house.match import (
     MatchIndex,
     match_all,
     match_commentary,
+    quantities,
 )
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
@@ -983,6 +984,38 @@ def test_a_figure_the_post_says_was_replaced_is_no_evidence_against():
     found = match(MatchIndex.build(items), commentary(text=told, title="Камер будет меньше"))
     assert found.keys == ("cameras",) and found.confident
     assert not any(line.startswith("against:") for line in found.evidence)
+
+
+def test_a_figure_the_item_counts_by_another_word_is_no_evidence_against():
+    # The post's "девятисот человек" are the item's "900 водителей"; the item's "300
+    # человек" (whom its school will train) are another figure, not the post's 900 told
+    # otherwise.
+    index = MatchIndex.build([*filler(), stored("drivers", "tengri", "Нет водителей", DRIVERS)])
+    found = match(index, commentary(text=DRIVERS_TOLD, title="Водителя нет"))
+    assert found.keys == ("drivers",)
+    assert not any(line.startswith("against:") for line in found.evidence)
+    # A figure the item gives under no other word, only otherwise, is still against.
+    seven_hundred = DRIVERS_TOLD.replace("девятисот", "семисот")
+    found = match(index, commentary(text=seven_hundred, title="Водителя нет"))
+    assert "against: the post's 700 человек, the item's 300 человек" in found.evidence[-1]
+
+
+DRIVERS = (
+    "Автопаркам Алматы не хватает около 900 водителей, из-за чего на 31 маршруте интервал "
+    "движения превышает 25 минут, заявил заместитель акима Нурлан Сейтжанов. Городской "
+    "учебный центр бесплатно обучит 300 человек управлению автобусом."
+)
+DRIVERS_TOLD = (
+    "Замакима Алматы Нурлан Сейтжанов признал: в автопарках недобор порядка девятисот "
+    "человек, и на тридцати одном маршруте автобус приходится ждать дольше двадцати пяти "
+    "минут. Учебный центр бесплатно выучит три сотни новичков."
+)
+
+
+def test_a_compound_number_ending_in_one_is_read_whole():
+    # "тридцати одном маршруте" is 31 routes, "двадцать одну тысячу" 21 000.
+    assert [str(q) for q in quantities("на тридцати одном маршруте")] == ["31 маршрут"]
+    assert [str(q) for q in quantities("двадцать одну тысячу тенге")] == ["21000 тенг"]
 
 
 def test_each_region_of_a_list_is_a_place_the_item_reports():
