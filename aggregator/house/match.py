@@ -702,20 +702,20 @@ def similarity_features(
 # its event withheld; its configuration and threshold chosen leave-one-round-out.
 # (feature, mean, scale, weight on the standardized feature)
 SCORE: tuple[tuple[str, float, float, float], ...] = (
-    ("best", 0.188866, 0.0548221, +0.699353),  # similarity of the best item
-    ("share", 0.330219, 0.171311, -0.111083),  # the runner-up's share of it
-    ("native_share", 0.0750349, 0.157648, -0.149608),  # the best own-language item's
-    ("same", 0.773585, 0.418511, -0.0778645),  # the item in the post's language
-    ("distinct", 3.01887, 1.86821, +0.35153),  # its facts of the post no rival has
-    ("runner", 0.584906, 0.76316, +0.13985),  # the post's facts a rival has
-    ("own", 8.51887, 3.92916, +0.565674),  # rare words of the post only it has
-    ("shared_share", 0.62541, 0.257703, +0.457127),  # share of the post's facts in it
-    ("shared_figures", 1.96226, 1.61902, +0.380861),  # figures of the post in it
-    ("unexplained", 0.54717, 0.848218, -0.712103),  # figures of the post's news not in it
-    ("title", 0.492734, 0.445836, +0.433744),  # coverage of the post's title
+    ("best", 0.169168, 0.0620685, +0.908279),  # similarity of the best item
+    ("share", 0.393326, 0.203583, -0.616049),  # the runner-up's share of it
+    ("native_share", 0.0704373, 0.161354, -0.168294),  # the best own-language item's
+    ("same", 0.802817, 0.397872, -0.2697),  # the item in the post's language
+    ("distinct", 2.1831, 2.18709, +0.645345),  # its facts of the post no rival has
+    ("runner", 0.570423, 0.715993, +0.0123474),  # the post's facts a rival has
+    ("own", 6.57746, 4.95945, +1.03849),  # rare words of the post only it has
+    ("shared_share", 0.487029, 0.345967, +1.23586),  # share of the post's facts in it
+    ("shared_figures", 1.5, 1.62181, +0.930612),  # figures of the post in it
+    ("unexplained", 0.950704, 1.2855, -0.904956),  # figures of the post's news not in it
+    ("title", 0.421451, 0.434148, +0.936744),  # coverage of the post's title
 )
-SCORE_INTERCEPT = 4.39988
-SCORE_SURE = 0.665  # confident from this probability on, where no rule is
+SCORE_INTERCEPT = 3.43928
+SCORE_SURE = 0.797  # confident from this probability on, where no rule is
 
 
 def calibrated_score(features: Mapping[str, float]) -> float:
@@ -726,15 +726,19 @@ def calibrated_score(features: Mapping[str, float]) -> float:
 
 
 SCORE_CLOSE_RIVAL = 0.8  # a runner-up this share of the best's similarity: no clear best
+APART_FACTS = 2  # ... unless the best has this many facts of the post and the rivals none
 
 
 def score_vetoed(features: Mapping[str, float]) -> bool:
-    """The guards the score never overrules: a rival about as similar; the post gives the
-    item's figures otherwise, says it repeats it or sets it beside its news; the item is
-    more than three days older than the post; an item in another language has none of the
-    post's figures.  (The score is fitted on the decisions these leave.)"""
+    """The guards the score never overrules: a rival about as similar (unless no rival has
+    any of the post's names and figures and the item has ``APART_FACTS`` of them: the
+    rival shares the topic's words, not the event); the post gives the item's figures
+    otherwise, says it repeats it or sets it beside its news; the item is more than three
+    days older than the post; an item in another language has none of the post's figures.
+    (The score is fitted on the decisions these leave.)"""
+    apart = not features["runner"] and features["distinct"] >= APART_FACTS
     return bool(
-        features["share"] > SCORE_CLOSE_RIVAL
+        (features["share"] > SCORE_CLOSE_RIVAL and not apart)
         or features["against"]
         or features["old"]
         or (features["figures_missing"] and not features["same"])

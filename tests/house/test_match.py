@@ -15,6 +15,7 @@ from aggregator.house.match import (
     match_all,
     match_commentary,
     quantities,
+    score_vetoed,
 )
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, StoredItem
@@ -1016,6 +1017,20 @@ def test_a_compound_number_ending_in_one_is_read_whole():
     # "тридцати одном маршруте" is 31 routes, "двадцать одну тысячу" 21 000.
     assert [str(q) for q in quantities("на тридцати одном маршруте")] == ["31 маршрут"]
     assert [str(q) for q in quantities("двадцать одну тысячу тенге")] == ["21000 тенг"]
+
+
+def test_a_rival_as_similar_with_none_of_the_posts_facts_leaves_the_score_to_decide():
+    # A same-day item on the topic is as similar in words, but has none of the post's
+    # names and figures, while the best has three of them: the rival is no other telling
+    # of the event.  One fact in the rival, or one alone in the best, and it is.
+    evidence = {
+        "share": 0.93, "runner": 0.0, "distinct": 3.0, "against": 0.0, "old": 0.0,
+        "figures_missing": 0.0, "same": 1.0,
+    }  # fmt: skip
+    assert not score_vetoed(evidence)
+    assert score_vetoed({**evidence, "runner": 1.0, "distinct": 2.0})
+    assert score_vetoed({**evidence, "distinct": 1.0})
+    assert score_vetoed({**evidence, "share": 0.5, "old": 1.0})
 
 
 def test_each_region_of_a_list_is_a_place_the_item_reports():
