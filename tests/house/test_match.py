@@ -1396,3 +1396,25 @@ def test_a_translation_with_none_of_the_posts_figures_does_not_outrank_its_own_l
     )
     found = match(MatchIndex.build(items), commentary(text=told, title="Тобол отступает"))
     assert found.keys == ("tobol",) and found.confident
+
+
+def test_the_calibrated_score_in_the_code_is_the_model_fit_py_froze():
+    """match.SCORE / SCORE_INTERCEPT / SCORE_SURE are copied by hand from
+    `benchmarks/matching/fit.py --freeze`'s calibrated_model.json (the record of what was
+    fitted on which posts): a refit that is not copied, or a copy that is not refitted,
+    would publish a decision nobody measured."""
+    import json
+    from pathlib import Path
+
+    from aggregator.house import match
+
+    frozen = Path(__file__).resolve().parents[2] / "benchmarks/matching/calibrated_model.json"
+    model = json.loads(frozen.read_text(encoding="utf-8"))
+    in_code = [name for name, *_ in match.SCORE]
+    assert in_code == model["features"]
+    for (name, mean, scale, weight), *fitted in zip(
+        match.SCORE, model["mean"], model["scale"], model["weights"], strict=True
+    ):
+        assert (mean, scale, weight) == pytest.approx(fitted, rel=1e-5, abs=1e-6), name
+    assert abs(match.SCORE_INTERCEPT - model["intercept"]) < 1e-4
+    assert abs(match.SCORE_SURE - model["threshold"]) < 5e-4
