@@ -549,8 +549,10 @@ def _match_similar(
             weighed=weighed,
         )
     if (
-        features is not None
-        and not rules_sure
+        # (``may_score`` too, not only the guards: a run with an observer weighs every
+        # decision's evidence, and must decide as a run without one)
+        may_score
+        and features is not None
         and not score_vetoed(features)
         and score_may_decide(features)
     ):
