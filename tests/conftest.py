@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,9 +9,7 @@ import pytest
 from feedserver import FeedServer
 from pgcluster import PostgresCluster
 
-# Validated configs are cached between runs (config.py): here in a directory of the
-# session's own, never the user's ~/.cache; subprocesses inherit it.
-os.environ["AGGREGATOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="aggregator-test-cache-")
+# The config cache of a test run: ../conftest.py.
 
 
 @pytest.fixture
