@@ -1393,12 +1393,6 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILI
 _CAPITALIZED = re.compile(r"[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
 
 
-def analyze_document(doc: Document) -> tuple[dict[str, int], dict[str, int], set[str]]:
-    """(title terms, text terms, terms of names and figures) of a document; see
-    :func:`analyze_with_signature`."""
-    return analyze_with_signature(doc)[:3]
-
-
 def analyze_with_signature(
     doc: Document,
 ) -> tuple[dict[str, int], dict[str, int], set[str], int, bytes]:
