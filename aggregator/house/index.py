@@ -1326,6 +1326,9 @@ class Quantity:
     # Given as approximate ("почти двести", "около 1 200"): a rounding, maybe of a figure
     # of its own ("почти двести километров" for the stretch from km 19 to km 214).
     approximate: bool = field(default=False, compare=False)
+    # Which side of it the figure lies, as the word before it says: -1 "почти", "менее"
+    # (at most it), +1 "свыше", "более" (at least it), 0 "около", "примерно" (either).
+    bound: int = field(default=0, compare=False)
     # Given as what was replaced ("вместо полутора сотен"): the earlier figure, not the news.
     replaced: bool = field(default=False, compare=False)
 
@@ -1364,6 +1367,7 @@ def _quantities_of(
     n = len(tokens)
     i = 0
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
+    unscaled: list[int] = []  # ... those of its figures written without a scale word
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
             # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
@@ -1374,15 +1378,25 @@ def _quantities_of(
                 found.append(Quantity(stems[i], stems[head]))
         token = tokens[i]
         if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
-            i, values = i + 1, []
+            i, values, unscaled = i + 1, [], []
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None:
-            i, values = j, []
+            i, values, unscaled = j, [], []
             continue
+        scale = next((_SCALES[stems[k]] for k in range(i, j) if stems[k] in _SCALES), 1.0)
+        if scale > 1.0:
+            # "с 2,1 до 3,4 млн тонн": the range's scale is written once, at its end
+            # (each figure of it alike in size: "с 800 до 1,2 млн" keeps its 800)
+            for at in unscaled:
+                if 0.01 <= values[at] * scale / value <= 100:
+                    values[at] *= scale
+            unscaled = []
         # A year is no quantity; nor is a one-digit whole figure, which the words of an
         # item never hold (tokenize leaves them out): there is nothing to compare it with.
         if value != int(value) or 10 <= value < 1900 or value >= 2100:
+            if scale == 1.0:
+                unscaled.append(len(values))
             values.append(value)
             label = stems[i - 1] if i else ""
             if len(label) <= 3 and label.isalpha() and label not in _label_stop():
@@ -1399,13 +1413,14 @@ def _quantities_of(
             i = j + 1
             continue
         approximate = i > 0 and stems[i - 1] in _APPROXIMATE
+        bound = _BOUNDS.get(stems[i - 1], 0) if approximate else 0
         replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
-            found += [Quantity(v, unit, approximate, replaced) for v in values]
+            found += [Quantity(v, unit, approximate, bound, replaced) for v in values]
         elif bare:
-            found += [Quantity(v, "", approximate, replaced) for v in values]
-        i, values = j, []
+            found += [Quantity(v, "", approximate, bound, replaced) for v in values]
+        i, values, unscaled = j, [], []
     return found
 
 
@@ -1439,6 +1454,11 @@ _APPROXIMATE = frozenset(
         "",
     )
 )
+
+# ... and the side of the figure they put it on ("почти двести": at most 200).
+_BOUNDS = dict(
+    zip(stem_tokens(["почти", "малого", "менее", "меньше"], ""), [-1] * 4, strict=True)
+) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
 _REPLACED_REACH = 3  # "вместо обещанных утром полутора сотен": words before a replaced figure
 _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list

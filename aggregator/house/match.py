@@ -1033,8 +1033,12 @@ def _same_figure(quantity: Quantity, value: float | str) -> bool:
         quantity.value, value
     ):
         return False
-    # A figure the post gives as approximate is the item's rounded half up ("четверть
-    # миллиона" for 245 000); an exact-looking one only as round() does it (165 is no 170).
+    # A figure the post gives as approximate stands for any within its span on the side
+    # its word puts it ("почти полтора миллиарда" for 1,4 млрд; "более 500" for 520), or
+    # is the item's rounded half up ("четверть миллиона" for 245 000); an exact-looking
+    # one only as round() does it (165 is no 170).
+    if quantity.approximate and quantity.bound * (value - quantity.value) > 0:
+        return True
     if _rounds_to(quantity.value, value, half_up=quantity.approximate):
         return True
     return _rounds_to(value, quantity.value)

@@ -1013,6 +1013,66 @@ DRIVERS_TOLD = (
 )
 
 
+def test_a_ranges_scale_written_once_at_its_end_scales_each_of_its_figures():
+    # "с 2,1 до 3,4 млн тонн" is 2,1 million to 3,4 million, as the post's "с двух
+    # миллионов ста тысяч до трёх миллионов четырёхсот тысяч тонн" says; a figure far
+    # smaller than the scaled end keeps its own ("с 800 до 1,2 млн тенге").
+    assert [str(q) for q in quantities("выросли с 2,1 до 3,4 млн тонн")] == [
+        "2100000 тон",
+        "3400000 тон",
+    ]
+    assert [str(q) for q in quantities("с 800 до 1,2 млн тенге")] == ["800 тенг", "1200000 тенг"]
+    seeds = (
+        "Правительство продлило экспортную пошлину на семена подсолнечника в размере 20% до "
+        "конца 2026 года. По данным Минсельхоза, с тех пор мощности переработки выросли с 2,1 "
+        "до 3,4 млн тонн семян в год. Фермеры Восточно-Казахстанской области просили "
+        "отменить пошлину."
+    )
+    index = MatchIndex.build([*filler(), stored("seeds", "zakon", "Пошлину сохранят", seeds)])
+    told = (
+        "Кабмин продлил пошлину на вывоз семян подсолнечника, и цель, если верить "
+        "Минсельхозу, достигнута: переработка выросла с двух миллионов ста тысяч до трёх "
+        "миллионов четырёхсот тысяч тонн в год. Фермеры востока недовольны."
+    )
+    found = match(index, commentary(text=told, title="Семечка остаётся дома"))
+    assert found.keys == ("seeds",) and found.confident
+    assert not any(line.startswith("against:") for line in found.evidence)
+
+
+def test_a_figure_given_as_almost_or_over_stands_for_one_on_that_side_of_it():
+    # "почти полтора миллиарда" is the item's 1,4 млрд (within the span of an approximate
+    # figure, below it as "почти" says); 1,6 млрд is more than "almost" 1,5 and is told
+    # otherwise.
+    def pipeline(amount: str) -> str:
+        return (
+            f"Из резерва Улытауской области выделено {amount} млрд тенге на строительство "
+            "нового водовода для поселка Жайрем. Трубу заменят на всем протяжении, 32 км, "
+            "сообщил заместитель акима области Ержан Абильдаев."
+        )
+
+    told = (
+        "Жайрем получит новую трубу, все тридцать два километра: область достала из резерва "
+        "почти полтора миллиарда тенге, пообещал замакима Ержан Абильдаев."
+    )
+    for amount, against in (("1,4", False), ("1,6", True)):
+        items = [*filler(), stored("pipe", "kazinform", "Водовод для Жайрема", pipeline(amount))]
+        found = match(MatchIndex.build(items), commentary(text=told, title="Труба для Жайрема"))
+        assert found.keys == ("pipe",)
+        assert any(line.startswith("against:") for line in found.evidence) is against, amount
+        assert found.confident is not against
+    # The item's 560 гектаров are "более 500", not "почти 500".
+    fire = (
+        "Пожар в Баянаульском нацпарке охватил 560 гектаров, сообщили в ДЧС Павлодарской "
+        "области. Огонь тушат 300 человек и 12 единиц техники."
+    )
+    index = MatchIndex.build([*filler(), stored("fire", "tengri", "Пожар в Баянауле", fire)])
+    for word, against in (("более", False), ("почти", True)):
+        told = f"В Баянаульском нацпарке огонь прошёл {word} 500 гектаров, тушат 300 человек."
+        found = match(index, commentary(text=told, title="Баянаул горит"))
+        assert found.keys == ("fire",)
+        assert any(line.startswith("against:") for line in found.evidence) is against, word
+
+
 def test_a_compound_number_ending_in_one_is_read_whole():
     # "тридцати одном маршруте" is 31 routes, "двадцать одну тысячу" 21 000.
     assert [str(q) for q in quantities("на тридцати одном маршруте")] == ["31 маршрут"]
