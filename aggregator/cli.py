@@ -778,7 +778,7 @@ def _editable_config(ctx: Context) -> Config:
     try:
         return load_config(ctx.config_path, require_sources=False)
     except ConfigError as exc:
-        raise Fatal(f"error: {exc}") from None
+        raise Fatal(f"{exc}") from None
 
 
 @cli.command()
@@ -810,7 +810,7 @@ def add(
     try:
         found = asyncio.run(find())
     except DiscoveryError as exc:
-        raise Fatal(f"error: {exc}") from None
+        raise Fatal(f"{exc}") from None
     if found.page_url:
         ctx.echo(f"{found.page_url} is a page; the feeds it leads to:")
     for n, candidate in enumerate(found.feeds):
@@ -827,10 +827,10 @@ def add(
     for candidate_url in (chosen.url, url):
         existing = known.get(canonical_url(candidate_url))
         if existing:
-            raise Fatal(f"error: {chosen.url} is already configured as source '{existing}'")
+            raise Fatal(f"{chosen.url} is already configured as source '{existing}'")
     taken = {s.id for s in config.sources}
     if source_id and source_id in taken:
-        raise Fatal(f"error: the id '{source_id}' is taken; choose another with --id")
+        raise Fatal(f"the id '{source_id}' is taken; choose another with --id")
     title = " ".join((chosen.feed.title or "").split())
     new = NewSource(
         id=source_id or source_id_for(name or title, chosen.url, taken),
@@ -842,7 +842,7 @@ def add(
     try:
         append_sources(ctx.config_path, [new])
     except ConfigError as exc:
-        raise Fatal(f"error: {exc}") from None
+        raise Fatal(f"{exc}") from None
     ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
     if len(found.feeds) > 1:
         ctx.echo("to add another of the feeds above: aggregator add URL")
@@ -860,18 +860,18 @@ def import_opml(ctx: Context, file: str) -> None:
     try:
         data = Path(file).read_bytes()
     except OSError as exc:
-        raise Fatal(f"error: {file}: cannot read: {exc.strerror or exc}") from None
+        raise Fatal(f"{file}: cannot read: {exc.strerror or exc}") from None
     try:
         found = sources_from_opml(data, config, file)
     except OpmlError as exc:
-        raise Fatal(f"error: {exc}") from None
+        raise Fatal(f"{exc}") from None
     for line in found.broken:
         ctx.echo(f"{file}: {line}", err=True)
     if found.sources:
         try:
             append_sources(ctx.config_path, found.sources)
         except ConfigError as exc:
-            raise Fatal(f"error: {exc}") from None
+            raise Fatal(f"{exc}") from None
     ctx.echo(
         f"{file}: added {len(found.sources)} sources to {ctx.config_path}; "
         f"skipped {len(found.duplicates)} already configured or listed twice, "

@@ -75,7 +75,8 @@ def test_adding_a_feed_twice_is_refused(tmp_path: Path, feed_server: FeedServer)
     before = config.read_text(encoding="utf-8")
     again = invoke("--config", str(config), "add", url)
     assert again.exit_code == 1
-    assert "is already configured as source" in again.output
+    # One "Error: " and what went wrong (click adds the "Error: ").
+    assert f"Error: {feed_server.url('/rss.xml')} is already configured as source" in again.output
     assert config.read_text(encoding="utf-8") == before
 
 
@@ -88,7 +89,7 @@ def test_id_name_and_a_taken_id(tmp_path: Path, feed_server: FeedServer):
     assert done.exit_code == 0, done.output
     assert "added source 'dala' (Дала)" in done.output
     taken = invoke(*args, feed_server.url("/rss.xml"), "--id", "dala")
-    assert taken.exit_code == 1 and "the id 'dala' is taken" in taken.output
+    assert taken.exit_code == 1 and "Error: the id 'dala' is taken" in taken.output
 
 
 def test_an_address_that_leads_to_no_feed_changes_nothing(tmp_path: Path, feed_server: FeedServer):
