@@ -83,7 +83,16 @@ def relate(
     exclude = commentary_sources(config, storage, house)
     # Commentary files are not in the store: the house gives them as made-up items.
     files = house.files() if house is not None else []
-    result = refresh(config, storage, rebuild=rebuild, exclude=exclude, extra=files)
+    # A run writes only the files of what changed since the saved index: that holds
+    # only while out_dir has every file that index was exported to.  It has not after
+    # an export cut short (a full disk, a kill) and when out_dir is new or was emptied;
+    # then every file is written again, from a rebuild.
+    path = index_path(storage.location, config_dir(config))
+    meta = None if rebuild else index_meta(path, config.related)
+    elsewhere = meta is not None and meta.get("saved") != _exported(out_dir)
+    result = refresh(config, storage, rebuild=rebuild or elsewhere, exclude=exclude, extra=files)
+    if elsewhere:
+        result.stats.reason = f"{out_dir / 'related'} does not hold the index's files"
     if result.unchanged and (out_dir / "related.json").exists():
         return result  # nothing to write: every file is as the last run left it
     from aggregator.related.export import write_outputs
@@ -95,9 +104,23 @@ def relate(
         out_dir,
         lambda name, data: write_if_changed(out_dir / name, data),
         exclude=exclude,
-        manifest=_files_manifest(index_path(storage.location, config_dir(config))),
+        manifest=_files_manifest(path),
     )
+    if result.saved is not None:
+        write_if_changed(out_dir / EXPORTED, result.saved.encode("ascii"), durable=False)
     return result
+
+
+# In out_dir: the name of the saved index whose files out_dir holds, every one of them
+# (written after the export, so an export cut short leaves the previous name).
+EXPORTED = "related/.exported"
+
+
+def _exported(out_dir: Path) -> str | None:
+    try:
+        return (out_dir / EXPORTED).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _files_manifest(index_file: Path) -> Path:
@@ -163,7 +186,8 @@ def refresh(
     extras = {s.key: s for s in extra}
     extra_versions = {key: version_of(stored) for key, stored in extras.items()}
     if not rebuild:
-        unchanged = _unchanged(storage, index_meta(path, settings), exclude, extra_versions)
+        meta = index_meta(path, settings)
+        unchanged = _unchanged(storage, meta, exclude, extra_versions)
         if unchanged is not None:
             stats = UpdateStats(reason=NOTHING_CHANGED)
             stats.seconds = time.perf_counter() - started
@@ -175,6 +199,7 @@ def refresh(
                 unchanged=True,
                 entry_count=unchanged,
                 load=lambda: load_index(path, settings),
+                saved=meta.get("saved") if meta is not None else None,
             )
     from aggregator.related.analyze import (
         Batch,
@@ -280,7 +305,7 @@ def refresh(
                 entries[key] = describe_entry(stored, sources)
     index.store_mark = mark
     index.notes = {"extras": extra_versions}
-    save_index(index, path)
+    saved = save_index(index, path)
     storage.changes_read("related", mark)  # the store may drop what every reader has read
     stats.lists_changed = len(lists_changed)
     stats.seconds = time.perf_counter() - started
@@ -294,6 +319,7 @@ def refresh(
         removed_ids=removed_ids,
         entry_count=len(index),
         stories=stories,
+        saved=saved,
     )
 
 

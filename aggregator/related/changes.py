@@ -102,6 +102,8 @@ class Refresh:
     # Every entry that has reprints -> its story's keys (``RelatedIndex.stories``), when
     # the run worked it out already; None: ask the index.
     stories: dict[str, list[str]] | None = None
+    # The name of the saved index this state is (persist.save_index); None: not saved.
+    saved: str | None = None
 
     @property
     def index(self) -> RelatedIndex:

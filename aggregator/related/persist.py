@@ -61,22 +61,28 @@ def delta_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".npz") + ".delta.npz")
 
 
-def save_index(index: RelatedIndex, path: Path) -> None:
+def save_index(index: RelatedIndex, path: Path) -> str:
     """Save what changed since the base file (the delta), or a new base when there is
-    none yet or the delta has grown past its share."""
+    none yet or the delta has grown past its share.
+
+    Returns the name of this save (random; ``"saved"`` in what :func:`index_meta`
+    reads): the files exported from the index are noted under it, so a later run can
+    tell whether the published files are the ones this state of the index wrote."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    saved = uuid.uuid4().hex
     limit = max(COMPACT_MIN, COMPACT_FRACTION * len(index))
     if index.base_generation is not None and index.delta_size() <= limit:
         meta, arrays = index.delta_state()
-        _write(delta_path(path), meta, arrays)
-        return
+        _write(delta_path(path), {**meta, "saved": saved}, arrays)
+        return saved
     generation = uuid.uuid4().hex
     # Room for the entries the runs until the next base add: they go in place.
     meta, arrays = index.state(spare=int(limit) + 64)
-    _write(path, {**meta, "generation": generation}, arrays)
+    _write(path, {**meta, "generation": generation, "saved": saved}, arrays)
     index.based_on(generation)
     with contextlib.suppress(FileNotFoundError):
         delta_path(path).unlink()
+    return saved
 
 
 _ALIGN = 64  # bytes: where each array's data starts in the file (as .npy aligns it)

@@ -734,3 +734,68 @@ def test_the_related_command_with_nothing_new_touches_no_file_nor_the_index(
         assert again.exit_code == 0, again.output
         assert "related index up to date" in again.output
         assert files() == before
+
+
+def _related_files(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted((out / "related").rglob("*.json"))
+        if p.is_file()
+    }
+
+
+def test_an_emptied_output_directory_gets_every_related_file_back(store_at, tmp_path: Path):
+    """A run that finds nothing new in the store still writes the related files when
+    the output directory lacks them (emptied by hand, or publish.dir moved): the
+    widget and the Atom entries' related links read them."""
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    from aggregator.config import load_config
+
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, load_config(config_file), rows=NEWS)
+    args = ["--config", str(config_file), "related"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    out = tmp_path / "output"
+    before = _related_files(out)
+    assert len(before) > len(NEWS)
+
+    os.rename(out, tmp_path / "old-output")
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "does not hold the index's files" in again.output
+    assert _related_files(out) == before
+    assert CliRunner().invoke(cli, args).output.count("up to date") == 1
+
+
+def test_an_export_cut_short_is_completed_by_the_next_run(store_at, tmp_path: Path):
+    """A related run that saved its index and then failed writing the files (a full
+    disk, here a directory in a file's place) leaves the rest for the next run, which
+    finds nothing new in the store but writes them."""
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    from aggregator.config import load_config
+
+    config = load_config(config_file)
+    args = ["--config", str(config_file), "related"]
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, config, rows=NEWS[:6])
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, config, rows=NEWS[6:])
+        new = sorted({key_of(storage, row[0]) for row in NEWS[6:]})
+    out = tmp_path / "output"
+    blocked = out / "related" / f"{export.file_key(new[0])}.json"
+    blocked.mkdir()
+    failed = CliRunner().invoke(cli, args)
+    assert failed.exit_code == 1, failed.output
+    blocked.rmdir()
+
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    for key in new:
+        assert (out / "related" / f"{export.file_key(key)}.json").is_file(), key
+    written = _related_files(out)
+    rebuilt = CliRunner().invoke(cli, [*args, "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _related_files(out) == written
