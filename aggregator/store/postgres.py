@@ -48,6 +48,27 @@ _MAX_LINK_LOCKS = 256  # more links than this in one fetch: one lock for every l
 _PAGE = 1000  # iter_items page size
 
 
+def _store_error(url: str, e: Exception) -> StorageError:
+    """What went wrong with the store at ``url``, on one line (libpq's messages take
+    several: "...Connection refused\n\tIs the server running..."), without the
+    password, and what to do."""
+    location = mask_password(url)
+    message = " ".join(str(e).replace(url, location).split())
+    password = urlsplit(url).password
+    if password:
+        message = message.replace(password, "***")
+    if isinstance(e, psycopg.OperationalError):
+        hint = (
+            "check that the server runs and accepts connections, and the user, "
+            "database and password (in the URL, PGPASSWORD or ~/.pgpass)"
+        )
+    elif isinstance(e, psycopg.errors.InsufficientPrivilege):
+        hint = "grant the user the rights to create and write tables in this database"
+    else:
+        hint = "if this persists, ask the database's administrator to check the server log"
+    return StorageError(f"store {location}: {message}: {hint}")
+
+
 @contextmanager
 def advisory_lock(url: str, name: str) -> Iterator[bool]:
     """Try to hold the advisory lock ``name`` of the database at ``url``: yields whether
@@ -56,7 +77,7 @@ def advisory_lock(url: str, name: str) -> Iterator[bool]:
     try:
         db = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as e:
-        raise StorageError(f"store {mask_password(url)}: {e}".strip()) from e
+        raise _store_error(url, e) from e
     key = "%s, hashtext(%s || '/' || current_schema())"
     held = False
     try:
@@ -176,20 +197,7 @@ class PostgresStorage(SQLStorage):
     # -- errors and transactions -----------------------------------------------------
 
     def _error(self, e: Exception) -> StorageError:
-        message = str(e).strip().replace(self.url, self._location)
-        password = urlsplit(self.url).password
-        if password:
-            message = message.replace(password, "***")
-        if isinstance(e, psycopg.OperationalError):
-            hint = (
-                "check that the server runs and accepts connections, and the user, "
-                "database and password (in the URL, PGPASSWORD or ~/.pgpass)"
-            )
-        elif isinstance(e, psycopg.errors.InsufficientPrivilege):
-            hint = "grant the user the rights to create and write tables in this database"
-        else:
-            hint = "if this persists, ask the database's administrator to check the server log"
-        return StorageError(f"store {self._location}: {message}: {hint}")
+        return _store_error(self.url, e)
 
     def _about_the_store(self, error: Exception) -> bool:
         return isinstance(error, psycopg.OperationalError | psycopg.errors.InsufficientPrivilege)

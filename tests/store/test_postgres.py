@@ -4,6 +4,9 @@ backends share is in test_storage.py, which runs on both."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -176,3 +179,26 @@ def test_the_database_lock_is_free_the_moment_its_holder_lets_go(postgres):
     for attempt in range(40):
         with postgres_lock(url, "run") as held:
             assert held, f"attempt {attempt}: the lock was not free to take"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["status", "run"])
+def test_a_store_that_cannot_be_reached_is_one_line_on_stderr(tmp_path, command):
+    """libpq's own message takes two lines ("Connection refused" and a tab-indented
+    "Is the server running..."): a cron log gets one line, what went wrong, where, and
+    what to do (the run takes the database's lock first; status opens the store)."""
+    url = f"postgresql://news:s3cret-pw@127.0.0.1:{_closed_port()}/aggregator"
+    config = write_config(tmp_path, url)
+    done = subprocess.run(
+        [sys.executable, "-m", "aggregator", "--config", str(config), command],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("Error: store "), done.stderr
+    assert "Connection refused" in done.stderr and "PGPASSWORD" in done.stderr
+    assert "s3cret-pw" not in done.stderr
