@@ -367,8 +367,12 @@ def load_config(path: str | os.PathLike, *, require_sources: bool = True) -> Con
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
+        # A relative path says little where the current directory is not the one the
+        # user thinks (cron starts in the home directory).
+        where = filename if os.path.isabs(filename) else os.path.abspath(filename)
         raise ConfigError(
-            f"{filename}: file not found; check the path, or copy examples/feeds.yaml to start"
+            f"{where}: file not found; check the path (--config, $AGGREGATOR_CONFIG), "
+            "or copy examples/feeds.yaml to start"
         ) from None
     except IsADirectoryError:
         raise ConfigError(

@@ -61,6 +61,16 @@ def test_a_missing_config_file_says_so(tmp_path):
     assert "nope.yaml" in result.output
 
 
+def test_without_a_config_the_message_names_the_directory_it_looked_in(tmp_path, monkeypatch):
+    # cron starts in the home directory: "feeds.yaml: file not found" would not say where.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGGREGATOR_CONFIG", raising=False)
+    result = invoke("run")
+    assert result.exit_code == 1
+    assert f"Error: {tmp_path / 'feeds.yaml'}: file not found" in result.output
+    assert "--config" in result.output
+
+
 def test_an_unusable_store_is_fatal_with_a_clear_message(tmp_path):
     config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")])
     db = tmp_path / "store.sqlite"
