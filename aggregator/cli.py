@@ -21,7 +21,7 @@ import sqlite3
 import sys
 import traceback
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
+from aggregator.models import SourceState
 from aggregator.store import (
     Storage,
     StorageError,
@@ -375,21 +376,25 @@ def status(ctx: Context) -> None:
     from aggregator.ingest import schedule  # email.utils: costs other commands' start
 
     config = ctx.config
-    with ctx.open_storage() as storage:
-        storage.sync_sources(config.sources)
-        states = {s.source_id: s for s in storage.source_states()}
+    location = ctx.store_location
+    # A look, not a run: a store that is not there (a first run still to come, or a
+    # mistyped --db) is said so, not made, with its directory, as an empty one.
+    missing = isinstance(location, Path) and not location.exists()
+    states: dict[str, SourceState] = {}
+    if not missing:
+        with ctx.open_storage() as storage:
+            storage.sync_sources(config.sources)
+            states = {s.source_id: s for s in storage.source_states()}
     now = datetime.now(UTC)
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
-        state = states.get(source.id)
-        if state is None:
-            continue
+        state = states.get(source.id) or SourceState(source.id, source.url, source.url)
         rows.append(
             (
                 source.id,
                 schedule.health(state, now) if source.enabled else "disabled",
-                _when(state.last_success),
-                _when(state.backoff_until),
+                _when(state.last_success, config.site.tz),
+                _when(state.backoff_until, config.site.tz),
                 str(state.item_count),
                 state.encoding or "-",
                 (state.last_error or "")[:120],
@@ -399,7 +404,9 @@ def status(ctx: Context) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
-    click.echo(f"store: {describe_location(ctx.store_location)}")
+    click.echo(f"times in {config.site.timezone} (site.timezone)")
+    none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
+    click.echo(f"store: {describe_location(location)}{none_yet if missing else ''}")
     _websub_status(ctx)
 
 
@@ -422,8 +429,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _when(moment: datetime | None, zone: tzinfo) -> str:
+    """A stored time (UTC) as the site's people read it (site.timezone)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @cli.command()

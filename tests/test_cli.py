@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -100,6 +101,31 @@ def test_fetch_then_status_shows_every_source(tmp_path, feed_server):
     assert rows["kapital"].split()[1] == "ok"
     assert rows["broken"].split()[1] == "backoff"
     assert "HTTP 500" in rows["broken"]
+
+
+def test_status_shows_times_in_the_sites_time_zone_and_says_so(tmp_path, feed_server):
+    # An editor in Almaty reads "last success 09:00" as nine in the morning there.
+    feed_server.route("/kapital.xml", body=rss(1))
+    config = write_config(tmp_path, [("kapital", feed_server.url("/kapital.xml"))])
+    assert invoke("--config", str(config), "fetch").exit_code == 0
+    with open_storage(tmp_path / "aggregator.sqlite") as storage:
+        fetched = storage.get_source_state("kapital").last_success
+    status = invoke("--config", str(config), "status")
+    rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
+    local = fetched.astimezone(ZoneInfo("Asia/Almaty")).strftime("%Y-%m-%d %H:%M")
+    assert rows["kapital"].split()[2:4] == local.split()
+    assert "times in Asia/Almaty (site.timezone)" in status.output
+
+
+def test_status_of_a_store_not_made_yet_says_so_and_makes_none(tmp_path):
+    config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")])
+    typo = tmp_path / "sotre" / "aggregator.sqlite"
+    status = invoke("--config", str(config), "--db", str(typo), "status")
+    assert status.exit_code == 0, status.output
+    rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
+    assert rows["kapital"].split()[1] == "new"
+    assert f"store: SQLite {typo} (none there yet" in status.output
+    assert not typo.parent.exists()
 
 
 def test_fetch_source_picks_one_and_rejects_unknown_ids(tmp_path, feed_server):
