@@ -52,22 +52,6 @@ def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
 
 
 @contextlib.contextmanager
-def streamed_text_if_changed(path: Path) -> Iterator[IO[str]]:
-    """A text file written piece by piece (never held whole in memory), put in place
-    atomically only if its bytes differ from the file already there."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX + path.name + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            yield f
-        if not same_bytes(Path(temp), path):
-            os.chmod(temp, 0o644)
-            os.replace(temp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-
-
-@contextlib.contextmanager
 def _temporary(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX + path.name + ".")
     f = os.fdopen(fd, "wb")
@@ -80,20 +64,6 @@ def _temporary(path: Path) -> Iterator[tuple[IO[bytes], str]]:
         raise
     finally:
         f.close()
-
-
-def same_bytes(a: Path, b: Path) -> bool:
-    """True if both files exist and hold the same bytes (compared in chunks)."""
-    try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            while chunk := fa.read(1 << 20):
-                if chunk != fb.read(1 << 20):
-                    return False
-        return True
-    except OSError:
-        return False
 
 
 def fsync_directory(directory: Path) -> None:

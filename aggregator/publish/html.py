@@ -30,7 +30,6 @@ from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text
 
 TEMPLATES = Path(__file__).with_name("templates")
-LANGUAGES = ("ru", "kk", "en")
 _LEAD_CHARS = 300
 # "rivers , from": text that stood in inline tags leaves a space before punctuation.
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?…»)\]])")
