@@ -5,7 +5,6 @@ OPML subscription lists turned into sources."""
 from __future__ import annotations
 
 import difflib
-import time
 from pathlib import Path
 
 import pytest
@@ -205,15 +204,12 @@ def test_1000_outlines_with_duplicates_and_broken_ones(tmp_path):
     opml = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{folders}</body></opml>'
     path = tmp_path / "feeds.yaml"
     path.write_text("site: {title: T, link: https://t.example/}\nsources: []\n", encoding="utf-8")
-    started = time.monotonic()
     found = sources_from_opml(opml.encode(), load_config(path, require_sources=False))
     config = append_sources(path, found.sources)
-    elapsed = time.monotonic() - started
     assert (len(found.sources), len(found.duplicates), len(found.broken)) == (800, 100, 100)
     assert len(config.sources) == 800
     assert len({s.id for s in config.sources}) == 800
     assert config.source("site999").tags == ("Folder 9",)
-    assert elapsed < 30, f"1,000 outlines took {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize(

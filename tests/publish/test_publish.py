@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -607,46 +604,6 @@ def test_cyrillic_and_kazakh_text_round_trips_exactly(out: Path):
     assert expected <= {e["title"] for e in json_entries(out / "all.json")}
     authors = feedparser.parse((out / "all.atom").read_bytes()).entries[0].authors
     assert authors[0]["name"] == "Айгүл Сәрсенова"
-
-
-# --- performance ---------------------------------------------------------------------
-
-BENCH_SCRIPT = """
-import json, resource, sys, time
-from pathlib import Path
-from aggregator.publish import publish
-from aggregator.store import open_storage
-from validators import bench_config
-with open_storage(sys.argv[1]) as storage:
-    started = time.perf_counter()
-    report = publish(bench_config(), storage, out_dir=Path(sys.argv[2]))
-    seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"outputs": len(report.entries), "seconds": seconds, "peak_rss_mb": peak}))
-"""
-
-
-@pytest.mark.skipif(
-    not os.environ.get("AGGREGATOR_BENCH"),
-    reason="benchmark: set AGGREGATOR_BENCH=1 (builds a 100,000-item store first, ~15 s)",
-)
-def test_publishing_10_outputs_from_100000_items_takes_at_most_5_seconds(tmp_path: Path):
-    from validators import build_big_store
-
-    build_big_store(tmp_path / "big.sqlite", 100_000)
-    # A process of its own, so its peak memory is publish's alone.
-    result = subprocess.run(
-        [sys.executable, "-c", BENCH_SCRIPT, str(tmp_path / "big.sqlite"), str(tmp_path / "o")],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parents[1],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
-    measured = json.loads(result.stdout)
-    print(f"\npublish, 10 outputs from 100,000 items: {measured}")
-    assert measured["outputs"] == 10
-    assert measured["seconds"] <= 5
 
 
 # --- real-world feeds ----------------------------------------------------------------
