@@ -454,10 +454,7 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> PublishRepor
             raise Fatal(
                 f"cannot write the outputs into {ctx.output_dir} (publish.dir): {os_problem(exc)}"
             ) from None
-    ctx.echo(
-        f"published into {ctx.output_dir}: {_count(len(report.entries), 'output')}, "
-        f"{_count(len(report.written), 'file')} written, {len(report.unchanged)} unchanged"
-    )
+    ctx.echo(f"published into {ctx.output_dir}: {report}")
     if not report.fetched:
         ctx.echo(
             "  nothing has been fetched yet: run 'aggregator fetch' (or 'aggregator run')"

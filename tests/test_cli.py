@@ -181,6 +181,29 @@ def test_run_fetches_then_publishes(tmp_path, feed_server):
     assert sorted(i["title"] for i in feed["items"]) == ["Новость 0", "Новость 1"]
 
 
+def test_an_output_dropped_from_the_config_leaves_no_frozen_feed_behind(tmp_path):
+    """A renamed or removed output's feeds go (a subscriber would otherwise read a feed
+    that never changes again as a quiet one); files of anyone else's stay."""
+    (tmp_path / "a.xml").write_bytes(rss(2))
+    sources = [("a", str(tmp_path / "a.xml"))]
+    outputs = "outputs:\n  - name: all\n  - name: {}\n    languages: [ru]\n"
+    config = write_config(tmp_path, sources, outputs.format("russian"))
+    assert invoke("--config", str(config), "run").exit_code == 0
+    out = tmp_path / "output"
+    dropped = [out / f"russian.{s}" for s in ("atom", "rss", "json")] + [out / "embed/russian.json"]
+    assert all(p.is_file() for p in dropped)
+    (out / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+    (out / "manifest.json").write_text("{}", encoding="utf-8")
+
+    config = write_config(tmp_path, sources, outputs.format("ru"))
+    renamed = invoke("--config", str(config), "run")
+    assert renamed.exit_code == 0, renamed.output
+    assert "4 removed" in renamed.output
+    assert [p for p in dropped if p.exists()] == []
+    assert (out / "ru.atom").is_file() and (out / "all.atom").is_file()
+    assert (out / "robots.txt").is_file() and (out / "manifest.json").is_file()
+
+
 def test_publish_before_any_fetch_says_what_to_run(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "publish")

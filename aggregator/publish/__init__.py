@@ -28,7 +28,7 @@ Identity and determinism:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,7 @@ from aggregator.text.urls import http_uri
 class PublishReport:
     written: tuple[Path, ...] = ()  # files whose bytes changed (or are new)
     unchanged: tuple[Path, ...] = ()  # files left alone, mtime preserved
+    removed: tuple[Path, ...] = ()  # files of outputs no longer configured
     entries: Mapping[str, int] = field(default_factory=dict)  # output name -> entries
     # House commentary left out, each "file:line: what is wrong; what to do".
     problems: tuple[str, ...] = ()
@@ -75,9 +76,10 @@ class PublishReport:
         def count(number: int, noun: str) -> str:
             return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
+        removed = f", {len(self.removed)} removed" if self.removed else ""
         return (
             f"{count(len(self.entries), 'output')}, {count(len(self.written), 'file')} "
-            f"written, {len(self.unchanged)} unchanged"
+            f"written, {len(self.unchanged)} unchanged{removed}"
         )
 
 
@@ -150,6 +152,7 @@ def publish(
         writer.write(f"{output.name}.rss", render_rss(view))
         writer.write(f"{output.name}.json", render_json(view))
         writer.write(f"embed/{output.name}.json", embed_json(view))
+    removed = _remove_dropped_outputs(out_dir, views.keys())
 
     main = views[config.publish.main_output]
     pages = Pages.load(config)
@@ -173,10 +176,36 @@ def publish(
     return PublishReport(
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),
+        removed=removed,
         entries={name: len(view.entries) for name, view in views.items()},
         problems=tuple(str(p) for p in catalog.house.problems),
         fetched=fetched,
     )
+
+
+# The files of an output besides embed/<name>.json: <name>.atom, .rss, .json.
+_FEED_SUFFIXES = ("atom", "rss", "json")
+
+
+def _remove_dropped_outputs(out_dir: Path, names: Collection[str]) -> tuple[Path, ...]:
+    """Remove the feeds of outputs no longer configured (removed or renamed in
+    feeds.yaml, or a ``per`` output whose source or tag is gone): left in place, such a
+    feed would look alive, unchanged forever, to whoever subscribed to it.  They are
+    known by ``embed/<name>.json``, which publish writes for every output and nothing
+    else writes; a file of anyone else's in out_dir is never touched, nor an archive
+    (``<name>/archive/``: final documents stay where readers walking them find them)."""
+    removed = []
+    for embed in sorted((out_dir / "embed").glob("*.json")):
+        name = embed.name.removesuffix(".json")
+        if name in names:
+            continue
+        for path in (*(out_dir / f"{name}.{suffix}" for suffix in _FEED_SUFFIXES), embed):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    return tuple(removed)
 
 
 def _write_commentary_pages(
