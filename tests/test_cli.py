@@ -204,6 +204,26 @@ def test_an_output_dropped_from_the_config_leaves_no_frozen_feed_behind(tmp_path
     assert (out / "robots.txt").is_file() and (out / "manifest.json").is_file()
 
 
+def test_no_output_shows_a_sources_password_or_a_local_files_path(tmp_path, feed_server):
+    """A source's URL may carry the login it is fetched with (user:password@): it is
+    sent, never published.  A file read from this machine: its path is published
+    nowhere, not even in health.json's last error."""
+    feed_server.route("/private.xml", body=rss(2))
+    private = feed_server.url("/private.xml").replace("http://", "http://editor:s3cret@")
+    missing = tmp_path / "feeds" / "gone.xml"
+    config = write_config(tmp_path, [("private", private), ("local", str(missing))])
+    assert invoke("--config", str(config), "run").exit_code == 0
+    out = tmp_path / "output"
+    published = {p: p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()}
+    assert [p for p, text in published.items() if "s3cret" in text or "editor@" in text] == []
+    assert [p for p, text in published.items() if str(tmp_path) in text] == []
+    # Still attributed and reported, by the URL without its login.
+    assert f'<source url="{feed_server.url("/private.xml")}">' in published[out / "all.rss"]
+    health = json.loads(published[out / "health.json"])
+    local = next(s for s in health["sources"] if s["id"] == "local")
+    assert local["last_error"] == "file not found: a local file"
+
+
 def test_publish_before_any_fetch_says_what_to_run(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "publish")

@@ -441,15 +441,9 @@ class Fetcher:
     # -- local files ------------------------------------------------------------
 
     def _local_path(self, url: str) -> Path:
-        split = urlsplit(url)
-        if split.scheme.lower() == "file":
-            if split.netloc not in ("", "localhost"):
-                raise _Failure(f"file URL with a host is not supported: {url}")
-            path = Path(url2pathname(split.path))
-        else:
-            path = Path(url).expanduser()
-        if not path.is_absolute():
-            path = (self.base_dir or Path.cwd()) / path
+        path = local_path(url, self.base_dir)
+        if path is None:
+            raise _Failure(f"file URL with a host is not supported: {url}")
         return path
 
     def _fetch_file(self, request: FetchRequest, started: float) -> FetchResult:
@@ -495,6 +489,21 @@ class Fetcher:
             headers=headers,
             elapsed=time.monotonic() - started,
         )
+
+
+def local_path(url: str, base_dir: Path | None = None) -> Path | None:
+    """The file a local source's ``url`` (a path, relative to ``base_dir`` or else the
+    current directory, or a file:// URL) names; None for a file URL with a host."""
+    split = urlsplit(url)
+    if split.scheme.lower() == "file":
+        if split.netloc not in ("", "localhost"):
+            return None
+        path = Path(url2pathname(split.path))
+    else:
+        path = Path(url).expanduser()
+    if not path.is_absolute():
+        path = (base_dir or Path.cwd()) / path
+    return path
 
 
 def _file_not_modified(request: FetchRequest, headers: dict[str, str], mtime: float) -> bool:

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from aggregator.config import (
     Config,
     SourceConfig,
+    config_dir,
 )
+from aggregator.ingest.fetch import local_path
 from aggregator.models import SourceState
 from aggregator.publish.feeds import json_bytes
 from aggregator.publish.select import Catalog
+from aggregator.text.urls import without_userinfo
 from aggregator.text.xml import clean_text, iso
 
 
@@ -31,7 +34,7 @@ def health_json(
                 "state": status,
                 "last_attempt": _iso_or_none(state and state.last_attempt),
                 "last_success": _iso_or_none(state and state.last_success),
-                "last_error": clean_text(state.last_error) or None if state else None,
+                "last_error": _public_error(catalog, state),
                 "last_error_at": _iso_or_none(state and state.last_error_at),
                 "consecutive_failures": state.consecutive_failures if state else 0,
                 "backoff_until": _iso_or_none(state and state.backoff_until),
@@ -44,6 +47,21 @@ def health_json(
     if websub:  # each hub's last announcement (publish/websub.py)
         document["websub"] = websub
     return json_bytes(document)
+
+
+def _public_error(catalog: Catalog, state: SourceState | None) -> str | None:
+    """A source's last error as the world may read it: no URL's password, and for a
+    file read from this machine, not its path ("file not found: a local file")."""
+    error = clean_text(state.last_error) if state is not None else ""
+    if not error:
+        return None
+    error = without_userinfo(error)
+    if catalog.feed_uri(state.url) is None:
+        path = local_path(state.url, config_dir(catalog.config))
+        if path is not None:  # as the fetch stage names it: the path, or its file URL
+            for named in (path.as_uri(), str(path)):
+                error = error.replace(named, "a local file")
+    return error
 
 
 def _status(source: SourceConfig, state: SourceState | None) -> str:

@@ -26,7 +26,7 @@ from aggregator.publish.feeds import SourceView, feed_url, site_url
 from aggregator.publish.language import guess_language
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
-from aggregator.text.urls import http_uri
+from aggregator.text.urls import http_uri, without_userinfo
 from aggregator.text.xml import clean_text
 
 KINDS = ("source", "commentary")
@@ -207,8 +207,9 @@ class Catalog:
 
     def feed_uri(self, url: str | None) -> str | None:
         """A source's public URL as a URI; None for a file read from this machine (its
-        path means nothing to a reader and tells the world about our disk)."""
-        return http_uri(url)
+        path means nothing to a reader and tells the world about our disk).  Without
+        the ``user:password@`` the URL may carry to log in with."""
+        return http_uri(without_userinfo(url)) if url else None
 
 
 @dataclass(frozen=True)

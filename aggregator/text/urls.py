@@ -37,6 +37,7 @@ __all__ = [
     "canonical_url",
     "http_uri",
     "is_site_root",
+    "without_userinfo",
 ]
 
 # Query parameters that say how a reader arrived, not what they asked for.
@@ -242,3 +243,13 @@ def http_uri(url: str | None) -> str | None:
     if not parts.path:  # "https://site.kz" is "https://site.kz/" (RFC 3986 6.2.3), as
         uri = parts._replace(path="/").geturl()  # readers (newsboat) show it
     return uri
+
+
+# "user:password@" (or "user@") after the "//" of a URL, up to the host: a source's URL
+# may carry what it logs in with.
+_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` (a URL, or a message naming URLs) with no URL's ``user:password@``."""
+    return _USERINFO.sub("", text) if "@" in text else text
