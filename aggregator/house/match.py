@@ -532,9 +532,9 @@ def _match_similar(
     if sure and confidence >= CONFIDENT:
         evidence.append(f"sure: {sure}")
     rules_sure = confidence >= CONFIDENT
-    # (the score may decide only within the days and the similarity the rules ask: the
-    # evidence is weighed only then, or for an observer)
-    may_score = not rules_sure and (best >= CLEAR_SURE or not same)
+    # (the score may decide only within the days the rules ask: the evidence is weighed
+    # only then, or for an observer; how similar the item is, the score weighs itself)
+    may_score = not rules_sure
     may_score = may_score and index.time_of(doc) >= (commentary.published - SURE_WITHIN).timestamp()
     features = None
     if not quote_missing and (observe is not None or may_score):
@@ -753,12 +753,11 @@ def score_may_decide(features: Mapping[str, float]) -> bool:
     or the figures of its news together: topic words alone are what another event on the
     topic shares too); some name or figure of the post tells it from its rivals (else the
     post may be another outlet's telling); no item in another language has far more of the
-    post's names and figures (that is what it retells); an item in the post's language is
-    at least as similar as any rule asks (``CLEAR_SURE``)."""
+    post's names and figures (that is what it retells).  (How similar the item is, the
+    score weighs itself: no floor of the rules' is kept for it.)"""
     of_its_event = features["shared"] or features["own"] or features.get("together")
     told_apart = features["distinct"] >= 1 or not features["runner"]
-    similar = features["best"] >= CLEAR_SURE or not features["same"]
-    return bool(of_its_event and told_apart and similar and not features["foreign_more"])
+    return bool(of_its_event and told_apart and not features["foreign_more"])
 
 
 def _sure_rule(
@@ -844,12 +843,6 @@ def _sure_rule(
             (
                 "its names and figures agree with it across languages, with no other item",
                 unique and (numbers >= 1 or len(shared) >= 3) and native < best * native_limit,
-            ),
-            # Its names and figures (a figure among them) are in this item and in none
-            # of the items closest to it: the event told in another language.
-            (
-                "its names and figures are in it alone, across languages",
-                found.runner == 0 and len(shared) >= 2 and numbers >= 1 and native < best * 0.8,
             ),
             (
                 "rare words of the post only it has, across languages",
