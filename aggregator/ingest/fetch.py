@@ -472,7 +472,10 @@ class Fetcher:
                     )
                 body = f.read(limit + 1)
         except FileNotFoundError:
-            return _error(request, f"file not found: {path}", started=started, final_url=final_url)
+            message = f"file not found: {path}"
+            if _WEB_ADDRESS.match(request.url):  # "tengrinews.kz/news.rss": a path here
+                message += f"; if it is a web address, write https://{request.url}"
+            return _error(request, message, started=started, final_url=final_url)
         except IsADirectoryError:
             return _error(request, f"not a file: {path}", started=started, final_url=final_url)
         except OSError as exc:
@@ -489,6 +492,11 @@ class Fetcher:
             headers=headers,
             elapsed=time.monotonic() - started,
         )
+
+
+# A host name and a path without a scheme ("tengrinews.kz/news.rss"), which a source's
+# url reads as a local path: a dotted name ending in a label of letters, then "/".
+_WEB_ADDRESS = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}/", re.IGNORECASE)
 
 
 def local_path(url: str, base_dir: Path | None = None) -> Path | None:

@@ -625,6 +625,17 @@ def test_missing_local_file_is_an_error(tmp_path: Path) -> None:
     assert result.error == f"file not found: {tmp_path / 'nope.xml'}"
 
 
+def test_a_missing_file_named_like_a_web_address_says_how_to_write_one(tmp_path: Path) -> None:
+    # An editor's "url: tengrinews.kz/news.rss" (no https://) is a path to a local file.
+    result = fetch("tengrinews.kz/news.rss", base_dir=tmp_path)
+    assert result.error == (
+        f"file not found: {tmp_path / 'tengrinews.kz/news.rss'}; "
+        "if it is a web address, write https://tengrinews.kz/news.rss"
+    )
+    for path in ("feeds/nope.xml", "feeds.d/nope.xml", "nope.xml"):
+        assert "web address" not in fetch(path, base_dir=tmp_path).error, path
+
+
 def test_local_file_over_the_cap_is_refused(tmp_path: Path) -> None:
     (tmp_path / "big.xml").write_bytes(b"x" * 2048)
     config = FetchConfig(max_body_bytes=1024)
