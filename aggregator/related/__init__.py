@@ -84,15 +84,18 @@ def relate(
     # Commentary files are not in the store: the house gives them as made-up items.
     files = house.files() if house is not None else []
     # A run writes only the files of what changed since the saved index: that holds
-    # only while out_dir has every file that index was exported to.  It has not after
-    # an export cut short (a full disk, a kill) and when out_dir is new or was emptied;
-    # then every file is written again, from a rebuild.
+    # only while out_dir has every file that index was exported to, in this version's
+    # format.  It has not after an export cut short (a full disk, a kill), when out_dir
+    # is new or was emptied, or after an upgrade that spells a file otherwise; then
+    # every file is written again, from a rebuild.
     path = index_path(storage.location, config_dir(config))
     meta = None if rebuild else index_meta(path, config.related)
-    elsewhere = meta is not None and meta.get("saved") != _exported(out_dir)
+    elsewhere = meta is not None and _export_name(meta.get("saved")) != _exported(out_dir)
     result = refresh(config, storage, rebuild=rebuild or elsewhere, exclude=exclude, extra=files)
     if elsewhere:
-        result.stats.reason = f"{out_dir / 'related'} does not hold the index's files"
+        result.stats.reason = (
+            f"{out_dir / 'related'} does not hold this index's files in this version's format"
+        )
     if result.unchanged and (out_dir / "related.json").exists():
         return result  # nothing to write: every file is as the last run left it
     from aggregator.related.export import write_outputs
@@ -107,13 +110,22 @@ def relate(
         manifest=_files_manifest(path),
     )
     if result.saved is not None:
-        write_if_changed(out_dir / EXPORTED, result.saved.encode("ascii"), durable=False)
+        name = _export_name(result.saved).encode("ascii")
+        write_if_changed(out_dir / EXPORTED, name, durable=False)
     return result
 
 
-# In out_dir: the name of the saved index whose files out_dir holds, every one of them
-# (written after the export, so an export cut short leaves the previous name).
+# In out_dir: the format of the files and the name of the saved index they come from,
+# every one of them (written after the export, so an export cut short leaves the
+# previous name).
 EXPORTED = "related/.exported"
+# Bump when the files export.py writes change for the same index: the next run writes
+# them all.  2: URL keys without tracking parameters (utm_*, from=...).
+EXPORT_FORMAT = 2
+
+
+def _export_name(saved: str | None) -> str:
+    return f"{EXPORT_FORMAT} {saved}"
 
 
 def _exported(out_dir: Path) -> str | None:

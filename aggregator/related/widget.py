@@ -17,7 +17,10 @@ any rule of the host page wins; ``data-css="none"`` leaves styling to the page.
 
 from __future__ import annotations
 
+import json
+
 from aggregator.scripts import embeddable_script
+from aggregator.text.urls import TRACKING_PARAMS, TRACKING_PREFIXES
 
 WIDGET_CSS = """\
 :where(.agg-related){margin:1.5em 0;font:inherit;color:inherit}
@@ -44,6 +47,9 @@ _COMMENT = """\
 
 _BODY = """\
   var HEADINGS = { ru: "Читать далее", kk: "Тағы оқыңыз", en: "Related" };
+  // Query parameters that say how a reader arrived (aggregator.text.urls): not in a key.
+  var TRACKING = __TRACKING__;
+  var TRACKING_PREFIXES = __TRACKING_PREFIXES__;
   var ALSO = { ru: "также: ", kk: "сондай-ақ: ", en: "also: " };
 
   var base = new URL(attr("base") || "./", script.src);
@@ -73,7 +79,16 @@ _BODY = """\
       return null;
     }
     var path = url.pathname;
-    var query = url.search.slice(1);
+    var query = url.search.slice(1).split("&").filter(function (pair) {
+      var name = pair.split("=")[0];
+      try {
+        name = decodeURIComponent(name);
+      } catch (e) {}
+      name = name.toLowerCase();
+      return TRACKING.indexOf(name) < 0 && !TRACKING_PREFIXES.some(function (prefix) {
+        return name.indexOf(prefix) === 0;
+      });
+    }).join("&");
     try {
       path = decodeURIComponent(path);
     } catch (e) {}
@@ -188,4 +203,7 @@ _BODY = """\
   }
 """
 
+_BODY = _BODY.replace("__TRACKING__", json.dumps(list(TRACKING_PARAMS))).replace(
+    "__TRACKING_PREFIXES__", json.dumps(list(TRACKING_PREFIXES))
+)
 WIDGET_JS = embeddable_script(_COMMENT, WIDGET_CSS, _BODY)

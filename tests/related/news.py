@@ -185,7 +185,7 @@ HEADLINE_ONLY = (
 )
 
 
-def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None) -> None:
+def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None, query_of=None) -> None:
     storage.sync_sources(config.sources)
     by_source: dict[str, list[Item]] = {}
     for key, hours, title, text, tags, lang in rows:
@@ -193,7 +193,7 @@ def store_items(storage: Storage, config: Config, rows=NEWS, title_of=None) -> N
         item = Item(
             id=key,
             title=(title_of or {}).get(key, title),
-            link=f"https://{SOURCE_OF[key]}.example.kz/news/{key}",
+            link=f"https://{SOURCE_OF[key]}.example.kz/news/{key}{(query_of or {}).get(key, '')}",
             summary=f"<p>{text or title}</p>",
             published=published,
             updated=published,

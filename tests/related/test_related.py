@@ -763,7 +763,7 @@ def test_an_emptied_output_directory_gets_every_related_file_back(store_at, tmp_
     os.rename(out, tmp_path / "old-output")
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
-    assert "does not hold the index's files" in again.output
+    assert "does not hold this index's files" in again.output
     assert _related_files(out) == before
     assert CliRunner().invoke(cli, args).output.count("up to date") == 1
 
@@ -799,3 +799,22 @@ def test_an_export_cut_short_is_completed_by_the_next_run(store_at, tmp_path: Pa
     rebuilt = CliRunner().invoke(cli, [*args, "--rebuild"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _related_files(out) == written
+
+
+def test_files_of_an_older_export_format_are_all_written_again(store_at, tmp_path: Path):
+    """An upgrade that spells the files otherwise (EXPORT_FORMAT: URL keys without
+    utm_*) writes every one again on its first run, though the store did not change;
+    here the output of the version before, whose marker named the index alone."""
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    from aggregator.config import load_config
+
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, load_config(config_file), rows=NEWS)
+    args = ["--config", str(config_file), "related"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    marker = tmp_path / "output" / "related" / ".exported"
+    marker.write_text(marker.read_text(encoding="ascii").split()[-1], encoding="ascii")
+    again = CliRunner().invoke(cli, args)
+    assert "rebuilt" in again.output and "this version's format" in again.output
+    assert "up to date" in CliRunner().invoke(cli, args).output

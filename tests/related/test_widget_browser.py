@@ -101,6 +101,29 @@ def test_one_tag_renders_the_related_block_of_an_article_by_url_id_or_key(
     assert not found["unknown"].xpath(".//li")
 
 
+def test_an_article_is_found_by_its_canonical_link_though_its_feed_link_has_utm(
+    tmp_path: Path, partner_site
+):
+    """Feeds often link "...?utm_source=rss&from=rss"; the article's page names itself
+    without them, and the widget looks it up by that."""
+    config = site_config(tmp_path)
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        tracked = {"fuel-a": "?utm_source=rss&utm_medium=feed&from=rss"}
+        store_items(storage, config, query_of=tracked)
+        relate(config, storage, tmp_path / "output")
+    with serve(make_server(tmp_path / "output", host="127.0.0.1", port=0)) as feeds_url:
+        html = f"""<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Партнёр</title>
+<link rel="canonical" href="https://tengri.example.kz/news/fuel-a"></head><body>
+<div id="box"></div>
+<script src="{feeds_url}/related.js" async data-target="#box"></script>
+</body></html>"""
+        dom = rendered(page(partner_site, html), tmp_path)
+    box = blocks(dom)["box"]
+    assert box.get("data-agg-related") == "ready", lxml.html.tostring(dom, encoding="unicode")
+    assert titles(box)[0] == NEWS[4][2]
+
+
 def test_markup_in_a_title_shows_as_text_and_never_runs(
     output, feeds_url: str, partner_site, tmp_path: Path
 ):
