@@ -469,12 +469,32 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> PublishRepor
 @click.option("--rebuild", is_flag=True, help="Rebuild the index from scratch (fresh IDF).")
 @pass_ctx
 def related(ctx: Context, rebuild: bool) -> None:
-    """Update the related-entries index; write related.json, related/ and the widget."""
-    if not ctx.config.related.enabled:
-        ctx.echo(f"related.enabled is false in {ctx.config.path}: nothing to do")
-        return
+    """Update the related-entries index; write related.json, related/ and the widget
+    (with related.enabled false: remove them)."""
     with ctx.run_lock():
-        _relate(ctx, rebuild=rebuild)
+        if ctx.config.related.enabled:
+            _relate(ctx, rebuild=rebuild)
+        elif not _withdraw_related(ctx):
+            ctx.echo(f"related.enabled is false in {ctx.config.path}: nothing to do")
+
+
+def _withdraw_related(ctx: Context) -> list[str]:
+    """related.enabled is false: the files an earlier run published go (their names)."""
+    from aggregator.related import withdraw
+
+    try:
+        removed = withdraw(ctx.output_dir)
+    except OSError as exc:
+        raise Fatal(
+            f"related.enabled is false in {ctx.config.path}, but the related files could "
+            f"not be removed: {os_problem(exc, str(ctx.output_dir))}"
+        ) from None
+    if removed:
+        ctx.echo(
+            f"related.enabled is false in {ctx.config.path}: removed {', '.join(removed)} "
+            f"from {ctx.output_dir}"
+        )
+    return removed
 
 
 def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | None = None) -> None:
@@ -526,6 +546,8 @@ def _relate_and_publish(ctx: Context) -> None:
         house = HouseCommentary.load(ctx.config, storage)
     if ctx.config.related.enabled:
         _relate(ctx, house=house)
+    else:
+        _withdraw_related(ctx)
     report = _publish(ctx, house=house)
     inputs.outputs = runstamp.snapshot(out_dir, [*report.written, *report.unchanged])
     runstamp.write(out_dir, inputs)

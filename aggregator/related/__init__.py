@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
+import shutil
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -61,6 +63,7 @@ __all__ = [
     "relate",
     "url_key",
     "url_shard",
+    "withdraw",
     "write_outputs",
 ]
 
@@ -113,6 +116,42 @@ def relate(
         name = _export_name(result.saved).encode("ascii")
         write_if_changed(out_dir / EXPORTED, name, durable=False)
     return result
+
+
+# What the relate stage writes into out_dir (export.write_outputs), all of it.
+PUBLISHED = ("related.json", "related.js", "related.css", "related")
+
+
+def withdraw(out_dir: Path) -> list[str]:
+    """Remove the related files from ``out_dir`` (with ``related.enabled`` turned off):
+    left in place, the widget and embedders would show lists that never change again,
+    of entries that may be long gone.  Only files this stage wrote go: ``related/`` is
+    ours when it holds the ``.exported`` marker or ``related.json`` is our format.
+    The index beside the store stays (turned on again, out_dir no longer holds its
+    files, so the next run writes them all).  Returns the names removed."""
+    if not ((out_dir / EXPORTED).is_file() or _ours(out_dir / "related.json")):
+        return []
+    removed = []
+    # related.json first: embedders read it, and the widget stops at a missing
+    # related/urls/ shard.
+    for name in PUBLISHED:
+        path = out_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
+def _ours(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"format", "ids", "block"} <= data.keys()
 
 
 # In out_dir: the format of the files and the name of the saved index they come from,

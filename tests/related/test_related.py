@@ -818,3 +818,52 @@ def test_files_of_an_older_export_format_are_all_written_again(store_at, tmp_pat
     again = CliRunner().invoke(cli, args)
     assert "rebuilt" in again.output and "this version's format" in again.output
     assert "up to date" in CliRunner().invoke(cli, args).output
+
+
+def test_turning_related_off_removes_its_published_files(store_at, tmp_path: Path):
+    """With related.enabled false, the files an earlier run published go: left in place,
+    embedded widgets would show lists that never change again.  Turned on again, the
+    next run writes them all back, as they were."""
+    config_file = tmp_path / "feeds.yaml"
+    on = site_yaml(store_at("aggregator"))
+    config_file.write_text(on, encoding="utf-8")
+    from aggregator.config import load_config
+
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, load_config(config_file), rows=NEWS)
+    args = ["--config", str(config_file), "related"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    out = tmp_path / "output"
+    before = _related_files(out)
+    (out / "index.html").write_text("the site's own file", encoding="utf-8")
+
+    config_file.write_text(on + "related: {enabled: false}\n", encoding="utf-8")
+    off = CliRunner().invoke(cli, args)
+    assert off.exit_code == 0, off.output
+    assert "removed related.json, related.js, related.css, related" in off.output
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    again = CliRunner().invoke(cli, args)
+    assert "related.enabled is false" in again.output and "nothing to do" in again.output
+
+    config_file.write_text(on, encoding="utf-8")
+    back = CliRunner().invoke(cli, args)
+    assert back.exit_code == 0, back.output
+    assert _related_files(out) == before
+    assert (out / "related.json").is_file() and (out / "related.js").is_file()
+
+
+def test_turning_related_off_leaves_a_related_directory_that_is_not_ours(tmp_path: Path):
+    """Only what the relate stage wrote goes: a site's own related/ (no marker, no
+    related.json of ours) stays."""
+    out = tmp_path / "output"
+    (out / "related").mkdir(parents=True)
+    (out / "related" / "notes.json").write_text("{}", encoding="utf-8")
+    (out / "related.json").write_text('{"mine": true}', encoding="utf-8")
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(
+        site_yaml(str(tmp_path / "store.db")) + "related: {enabled: false}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "related"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.output
+    assert (out / "related" / "notes.json").is_file() and (out / "related.json").is_file()
