@@ -30,7 +30,7 @@ import click
 from aggregator import __version__
 from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
-from aggregator.models import SourceState
+from aggregator.models import HostHold, SourceState
 from aggregator.store import (
     Storage,
     StorageError,
@@ -381,23 +381,31 @@ def status(ctx: Context) -> None:
     # mistyped --db) is said so, not made, with its directory, as an empty one.
     missing = isinstance(location, Path) and not location.exists()
     states: dict[str, SourceState] = {}
+    now = datetime.now(UTC)
+    holds: dict[str, HostHold] = {}
     if not missing:
         with ctx.open_storage() as storage:
             storage.sync_sources(config.sources)
             states = {s.source_id: s for s in storage.source_states()}
-    now = datetime.now(UTC)
+            holds = storage.host_holds(now)
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.id) or SourceState(source.id, source.url, source.url)
+        hold = schedule.host_hold(state, holds, now)
+        health = schedule.health(state, now, hold)
+        until, error = state.backoff_until, state.last_error or ""
+        if health == "held" and hold is not None:  # why it waits, not its last error
+            until = hold.until
+            error = f"waits: its host {hold.host} answered {hold.source_id}: {hold.reason}"
         rows.append(
             (
                 source.id,
-                schedule.health(state, now) if source.enabled else "disabled",
+                health if source.enabled else "disabled",
                 _when(state.last_success, config.site.tz),
-                _when(state.backoff_until, config.site.tz),
+                _when(until, config.site.tz),
                 str(state.item_count),
                 state.encoding or "-",
-                (state.last_error or "")[:120],
+                error[:160],
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

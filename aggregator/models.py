@@ -71,7 +71,19 @@ class FetchOutcome(enum.Enum):
     NOT_MODIFIED = "not_modified"  # 304: nothing to parse
     GONE = "gone"  # 410: stop fetching this source
     RETRY_LATER = "retry_later"  # 429/503: honour Retry-After
+    HELD = "held"  # not sent: another feed of its host was answered 429/503 (Fetcher.holds)
     ERROR = "error"  # anything else: network, deadline, cap, SSRF refusal, 4xx/5xx
+
+
+@dataclass(frozen=True)
+class HostHold:
+    """A host that answered 429 or 503: none of its sources is fetched before ``until``
+    (its Retry-After, else the answering source's backoff), in any run or worker."""
+
+    host: str  # lowercased host name, as fetch connects to it
+    until: datetime
+    source_id: str  # the source whose fetch was answered so
+    reason: str  # that fetch's error: "HTTP 429 at https://...: the server asked ..."
 
 
 @dataclass(frozen=True)

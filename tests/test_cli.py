@@ -103,6 +103,25 @@ def test_fetch_then_status_shows_every_source(tmp_path, feed_server):
     assert "HTTP 500" in rows["broken"]
 
 
+def test_a_host_that_answered_429_holds_its_other_feeds_and_status_says_why(tmp_path, feed_server):
+    feed_server.route("/ru.xml", status=429, headers={"Retry-After": "3600"})
+    feed_server.route("/kk.xml", body=rss(2))
+    config = write_config(
+        tmp_path,
+        [("inform-ru", feed_server.url("/ru.xml")), ("inform-kk", feed_server.url("/kk.xml"))],
+    )
+    assert invoke("--config", str(config), "fetch", "--source", "inform-ru").exit_code == 0
+
+    fetched = invoke("--config", str(config), "fetch")
+    assert feed_server.count("/kk.xml") == 0  # the host asked for an hour's rest
+    assert "inform-kk" not in fetched.output
+    status = invoke("--config", str(config), "status")
+    rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
+    assert rows["inform-ru"].split()[1] == "backoff"
+    assert rows["inform-kk"].split()[1] == "held"
+    assert "waits: its host 127.0.0.1 answered inform-ru: HTTP 429" in rows["inform-kk"]
+
+
 def test_status_shows_times_in_the_sites_time_zone_and_says_so(tmp_path, feed_server):
     # An editor in Almaty reads "last success 09:00" as nine in the morning there.
     feed_server.route("/kapital.xml", body=rss(1))

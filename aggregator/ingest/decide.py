@@ -41,6 +41,7 @@ from aggregator.models import (
     FetchOutcome,
     FetchPlan,
     FetchResult,
+    HostHold,
     Item,
     ItemWrite,
     ParsedFeed,
@@ -77,7 +78,8 @@ class SourceRun:
 
     source_id: str
     # "updated", "no new items" (parsed, nothing changed), "unchanged" (same body as
-    # last time: not parsed), "not modified" (304), "error", "gone", "retry later"
+    # last time: not parsed), "not modified" (304), "error", "gone", "retry later",
+    # "held" (not fetched: its host answered another of its sources 429/503)
     status: str
     new: int = 0
     updated: int = 0
@@ -93,6 +95,7 @@ class AfterFetch:
     url_change: tuple[str, str, int] | None = None  # (old, new, status) to record first
     body_hash: str | None = None
     max_age: int | None = None  # Cache-Control max-age, seconds
+    host_hold: HostHold | None = None  # a 429/503: every source of the host waits
 
 
 def after_fetch(
@@ -121,7 +124,10 @@ def after_fetch(
         retry_at = schedule.parse_retry_after(result.headers.get("retry-after"), now)
         error = f"HTTP {result.status_code} at {where}: the server asked us to retry later"
         later = schedule.after_failure(state, source, fetch, now, error=error, retry_at=retry_at)
-        return failed(later, "retry later", error)
+        host = schedule.host_of(where)
+        assert later.backoff_until is not None
+        hold = HostHold(host, later.backoff_until, source.id, error) if host else None
+        return replace(failed(later, "retry later", error), host_hold=hold)
     if outcome is FetchOutcome.ERROR:
         error = result.error or f"HTTP {result.status_code} at {where}"
         return failed(
@@ -147,6 +153,14 @@ def after_fetch(
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "unchanged"), url_change)
     return AfterFetch(state, None, url_change, body_hash=digest, max_age=max_age)
+
+
+def held(source: SourceConfig, state: SourceState, hold: HostHold) -> AfterFetch:
+    """A source not fetched because another feed of its host was answered 429/503."""
+    error = f"not fetched: its host {hold.host} answered {hold.source_id}: {hold.reason}"
+    return AfterFetch(
+        schedule.after_host_hold(state, hold), SourceRun(source.id, "held", error=error)
+    )
 
 
 def after_parse_error(

@@ -47,7 +47,7 @@ from aggregator import __version__
 from aggregator.config import FetchConfig
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
 from aggregator.ingest.transport import BodyStream, GuardedTransport, split_url, tls_context
-from aggregator.models import FetchOutcome, FetchRequest, FetchResult
+from aggregator.models import FetchOutcome, FetchRequest, FetchResult, HostHold
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,9 @@ class Fetcher:
         self._pools: dict[tuple[NetworkPolicy, str], _HostPool] = {}
         self._tls: ssl.SSLContext | None = None
         self._fine_hosts: set[tuple[NetworkPolicy, str]] = set()
+        # Hosts that answered 429/503 (the caller holds them): a fetch queued for one
+        # sends no request, and comes back HELD.
+        self.holds: dict[str, HostHold] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -207,6 +210,8 @@ class Fetcher:
         pool = self._enter_pool(policy, host)
         try:
             async with slot, self._global_slots:
+                if host in self.holds:
+                    return FetchResult(request, FetchOutcome.HELD, final_url=request.url)
                 started = time.monotonic()
                 timeout = request.timeout if request.timeout is not None else self.config.timeout
                 progress = _Progress(url=request.url)

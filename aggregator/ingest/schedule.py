@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from aggregator.config import FetchConfig, SourceConfig
-from aggregator.models import SourceState
+from aggregator.models import HostHold, SourceState
 
 # A feed may ask to be polled less often (ttl, max-age), but never so rarely that a
 # mistaken header silences it for weeks.
@@ -35,6 +36,37 @@ def is_due(state: SourceState | None, now: datetime) -> bool:
     return state.next_due is None or state.next_due <= now
 
 
+def host_of(url: str) -> str | None:
+    """The host a source's requests go to (lowercased, as fetch connects), or None for
+    a local file or a URL without one."""
+    try:
+        split = urlsplit(url)
+        host = split.hostname if split.scheme.lower() in ("http", "https") else None
+    except ValueError:
+        return None
+    return host or None
+
+
+def host_hold(
+    state: SourceState | None, holds: Mapping[str, HostHold], now: datetime
+) -> HostHold | None:
+    """The hold of the host ``state``'s source is fetched from, while it lasts: a 429 or
+    503 from one feed of a host holds all of them (a polite crawler backs off the
+    host, not the one URL that was answered)."""
+    if state is None or not holds:
+        return None
+    host = host_of(state.url)
+    hold = holds.get(host) if host is not None else None
+    return hold if hold is not None and hold.until > now else None
+
+
+def after_host_hold(state: SourceState, hold: HostHold) -> SourceState:
+    """A source not fetched because its host is held: due again when the hold ends (no
+    failure of its own is counted, nothing else changes)."""
+    next_due = hold.until if state.next_due is None else max(state.next_due, hold.until)
+    return replace(state, next_due=next_due)
+
+
 def select_due(
     sources: Iterable[SourceConfig],
     states: Mapping[str, SourceState],
@@ -42,12 +74,15 @@ def select_due(
     *,
     select_all: bool = False,
     only: Iterable[str] | None = None,
+    holds: Mapping[str, HostHold] | None = None,
 ) -> list[SourceConfig]:
     """The enabled sources to fetch in this run.
 
     ``select_all`` ignores schedules and backoff (``fetch --all``) but still skips
     sources marked gone; naming a source explicitly (``only``) fetches it whatever
-    its state, because the editor asked for exactly that one.
+    its state, because the editor asked for exactly that one.  ``holds`` (by host):
+    a source whose host asked to retry later waits with it (``host_hold``), unless
+    asked for by name.
     """
     wanted = set(only) if only is not None else None
     chosen = []
@@ -62,7 +97,7 @@ def select_due(
         if select_all:
             if state is None or not state.gone:
                 chosen.append(source)
-        elif is_due(state, now):
+        elif is_due(state, now) and host_hold(state, holds or {}, now) is None:
             chosen.append(source)
     return chosen
 
@@ -185,16 +220,18 @@ def after_gone(state: SourceState, now: datetime, *, error: str) -> SourceState:
     )
 
 
-def health(state: SourceState, now: datetime) -> str:
-    """One word for `aggregator status` and health.json."""
+def health(state: SourceState, now: datetime, hold: HostHold | None = None) -> str:
+    """One word for `aggregator status` and health.json (``hold``: its host's, if any)."""
     if state.gone:
         return "gone"
+    if state.consecutive_failures and state.backoff_until is not None and state.backoff_until > now:
+        return "backoff"
+    if hold is not None and hold.until > now:
+        return "held"
     if state.last_attempt is None:
         return "new"
     if state.consecutive_failures == 0:
         return "ok"
-    if state.backoff_until is not None and state.backoff_until > now:
-        return "backoff"
     return "failing"
 
 

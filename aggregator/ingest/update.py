@@ -22,7 +22,15 @@ from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
-from aggregator.models import FetchPlan, FetchRequest, FetchResult, Item, SourceState, UpdateCounts
+from aggregator.models import (
+    FetchOutcome,
+    FetchPlan,
+    FetchRequest,
+    FetchResult,
+    Item,
+    SourceState,
+    UpdateCounts,
+)
 from aggregator.store import Storage, StorageError, open_storage
 
 log = logging.getLogger(__name__)
@@ -312,7 +320,10 @@ def plan(
     """The sources this run will fetch (registering new ones in the store first)."""
     storage.sync_sources(config.sources)
     states = {s.source_id: s for s in storage.source_states()}
-    return schedule.select_due(config.sources, states, now, select_all=select_all, only=only)
+    holds = storage.host_holds(now)
+    return schedule.select_due(
+        config.sources, states, now, select_all=select_all, only=only, holds=holds
+    )
 
 
 def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:
@@ -339,7 +350,9 @@ async def _ingest_one(
 ) -> SourceRun:
     try:
         result = await fetcher.fetch(request_for(source, state))
-        return await _handle_result(config, storage, bodies, source, state, result, now, save_state)
+        return await _handle_result(
+            config, storage, fetcher, bodies, source, state, result, now, save_state
+        )
     except StorageError:
         raise  # not this source's fault: _ingest stops the run
     except Exception as exc:  # a bug must not stop the other sources
@@ -354,6 +367,7 @@ async def _ingest_one(
 async def _handle_result(
     config: Config,
     storage: Storage,
+    fetcher: Fetcher,
     bodies: _BodyStore,
     source: SourceConfig,
     state: SourceState,
@@ -361,7 +375,18 @@ async def _handle_result(
     now: datetime,
     save_state: Callable[[SourceState], None],
 ) -> SourceRun:
-    decision = decide.after_fetch(source, state, result, config.fetch, now)
+    if result.outcome is FetchOutcome.HELD:
+        host = schedule.host_of(result.final_url)
+        decision = decide.held(source, state, fetcher.holds[host or ""])
+    else:
+        decision = decide.after_fetch(source, state, result, config.fetch, now)
+    if decision.host_hold is not None:
+        # The host's other sources wait too: those queued in this fetcher now, those
+        # of later runs and of other workers through the store.
+        hold = decision.host_hold
+        if fetcher.holds.get(hold.host) is None or fetcher.holds[hold.host].until < hold.until:
+            fetcher.holds[hold.host] = hold
+        storage.hold_host(hold, now)
     if decision.url_change is not None:
         old, new, status = decision.url_change
         storage.record_url_change(source.id, old, new, status, now)

@@ -97,8 +97,13 @@ async def work(
                             ids, holder=holder, seconds=lease, limit=room, due_at=now
                         )
                         keeper.hold(state.source_id for state in leased)
+                        holds = storage.host_holds(now) if leased else {}
                         for state in leased:
-                            if not schedule.is_due(state, now):  # the store's rule is schedule's
+                            hold = schedule.host_hold(state, holds, now)
+                            if hold is not None:  # its host answered 429/503 to a fetcher
+                                storage.save_source_state(schedule.after_host_hold(state, hold))
+                            if hold is not None or not schedule.is_due(state, now):
+                                # (the store's rule is schedule's)
                                 keeper.drop([state.source_id])
                                 storage.release([state.source_id], holder=holder)
                                 continue

@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
-from aggregator.models import FetchPlan, ItemText, SeenItem, SourceState, StoredItem
+from aggregator.models import FetchPlan, HostHold, ItemText, SeenItem, SourceState, StoredItem
 from aggregator.store.errors import StorageError
 
 __all__ = [
@@ -66,6 +66,15 @@ class Storage(Protocol):
     ) -> None: ...
 
     def url_history(self, source_id: str) -> list[tuple[str, str, int, datetime]]: ...
+
+    def hold_host(self, hold: HostHold, now: datetime) -> None:
+        """Hold ``hold.host`` until ``hold.until`` (a later hold already stored stays),
+        forgetting the holds over at ``now``."""
+        ...
+
+    def host_holds(self, now: datetime) -> dict[str, HostHold]:
+        """The holds of hosts still held at ``now``, by host."""
+        ...
 
     # -- leases: several fetchers (workers, runs on other hosts) share the due sources
     def lease(

@@ -92,6 +92,7 @@ NOT_COPIED: dict[str, str] = {
     "*.seq": "PostgreSQL numbers rows as they arrive, in the copied order",
     "item_changes": "the target logs every copied item as changed",
     "change_readers": "how far the source's readers read its change log; the target's own",
+    "host_holds": "a host's 429/503 hold is short-lived; the fetchers of the target ask again",
     "derived": "derived from the items at the source's change marks; the target's own",
     "aggregator_schema": "the target's own schema version (the same: both are migrated)",
 }

@@ -158,6 +158,16 @@ SQLITE_MIGRATIONS: list[str] = [
     UPDATE sources SET listed_at =
         (SELECT max(last_seen) FROM item_sources WHERE source_id = sources.id);
     """,
+    # 9: hosts that answered 429/503: none of their sources is fetched before held_until
+    # (ingest/schedule.host_hold), by any run or worker
+    """
+    CREATE TABLE host_holds (
+        host TEXT PRIMARY KEY,
+        held_until TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -308,6 +318,15 @@ POSTGRES_MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN listed_at TIMESTAMPTZ;
     UPDATE sources SET listed_at =
         (SELECT max(last_seen) FROM item_sources WHERE source_id = sources.id);
+    """,
+    # 9: hosts that answered 429/503 (SQLite's step 9)
+    """
+    CREATE TABLE host_holds (
+        host TEXT COLLATE "C" PRIMARY KEY,
+        held_until TIMESTAMPTZ NOT NULL,
+        source_id TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
     """,
 ]
 

@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from aggregator.config import SourceConfig
-from aggregator.models import FetchPlan, ItemText, ItemWrite, SeenItem, SourceState, StoredItem
+from aggregator.models import (
+    FetchPlan,
+    HostHold,
+    ItemText,
+    ItemWrite,
+    SeenItem,
+    SourceState,
+    StoredItem,
+)
 from aggregator.store import retention
 from aggregator.store import rows as rowmap
 from aggregator.store.errors import StorageError
@@ -244,6 +252,35 @@ class SQLStorage:
             cur.execute(d.sql(_UPSERT_SOURCE), row)
             cur.execute(d.sql("SELECT item_count FROM sources WHERE id = %s"), (state.source_id,))
         state.item_count = cur.fetchone()[0]
+
+    def hold_host(self, hold: HostHold, now: datetime) -> None:
+        """See ``Storage.hold_host``."""
+        time = self.dialect.codec.time
+        with self._transaction() as cur:
+            cur.execute(
+                self.dialect.sql("DELETE FROM host_holds WHERE held_until <= %s"), (time(now),)
+            )
+            cur.execute(
+                self.dialect.sql(
+                    "INSERT INTO host_holds (host, held_until, source_id, reason) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (host) DO UPDATE SET "
+                    "held_until = excluded.held_until, source_id = excluded.source_id, "
+                    "reason = excluded.reason WHERE host_holds.held_until < excluded.held_until"
+                ),
+                (hold.host, time(hold.until), hold.source_id, hold.reason),
+            )
+
+    def host_holds(self, now: datetime) -> dict[str, HostHold]:
+        """See ``Storage.host_holds``."""
+        codec = self.dialect.codec
+        rows = self._rows(
+            "SELECT host, held_until, source_id, reason FROM host_holds WHERE held_until > %s",
+            (codec.time(now),),
+        )
+        return {
+            host: HostHold(host, codec.read_time(until), source_id, reason)
+            for host, until, source_id, reason in rows
+        }
 
     def record_url_change(
         self, source_id: str, old: str, new: str, status: int, at: datetime

@@ -181,6 +181,44 @@ def test_429_and_503_honour_retry_after(feed_server, storage, status, retry_afte
     assert run(config, storage, now=expected - timedelta(seconds=1)) == {}
 
 
+@pytest.mark.parametrize("status, retry_after", [(429, "600"), (503, None)])
+def test_a_429_or_503_holds_every_feed_of_its_host_in_this_run_and_the_next(
+    feed_server, storage, status, retry_after
+):
+    # inform.kz's three language feeds share a host; a polite crawler backs off the host.
+    feed_server.route("/ru.xml", status=status, headers={"Retry-After": retry_after or ""})
+    feed_server.route("/kk.xml", body=FEED)
+    feed_server.route("/en.xml", body=FEED)
+    feed_server.route("/other.xml", body=rss(("Басқа", "https://other.kz/1")))
+    config = make_config(
+        src("inform-ru", feed_server.url("/ru.xml")),
+        src("inform-kk", feed_server.url("/kk.xml")),
+        src("inform-en", feed_server.url("/en.xml")),
+        src("other", feed_server.url("/other.xml", host="127.0.0.2")),
+        per_host=1,  # the kk and en feeds wait for the ru one's answer
+    )
+
+    runs = run(config, storage)
+    assert runs["inform-ru"].status == "retry later"
+    assert runs["inform-kk"].status == runs["inform-en"].status == "held"
+    assert "inform-ru" in runs["inform-kk"].error
+    assert runs["other"].status == "updated"  # another host is not held
+    assert feed_server.count("/kk.xml") == feed_server.count("/en.xml") == 0
+    until = storage.get_source_state("inform-ru").backoff_until
+    if retry_after:
+        assert until == NOW + timedelta(seconds=600)
+
+    # Later runs leave the host alone until its Retry-After (or backoff) has passed.
+    assert run(config, storage, now=until - timedelta(seconds=1)) == {}
+    assert feed_server.count("/kk.xml") == feed_server.count("/en.xml") == 0
+    again = run(config, storage, now=until)
+    assert again["inform-kk"].status == again["inform-en"].status == "updated"
+    # Asked for by name, a held source is fetched: the editor asked for exactly that one.
+    feed_server.route("/ru.xml", status=status)
+    run(config, storage, now=until + timedelta(seconds=1))
+    assert "inform-kk" in run(config, storage, now=until + timedelta(seconds=2), only=["inform-kk"])
+
+
 def test_failures_back_off_exponentially_and_are_recorded(feed_server, storage):
     feed_server.route("/rus.xml", status=500)
     config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")), backoff_base=60)

@@ -3,15 +3,20 @@ once per due period, nothing lost when a worker is killed."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
+from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
+from aggregator.ingest.worker import work
+from aggregator.models import HostHold
 from aggregator.store import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +136,40 @@ def test_three_workers_fetch_every_source_once_per_due_period_and_a_killed_one_l
         assert db.execute("SELECT count(*) FROM sources WHERE lease_until > now()").fetchone() == (
             0,
         )
+
+
+def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, feed_server):
+    # Another worker was answered 429 by 127.0.0.1: the hold is in the store, for all.
+    feed_server.route("/kk.xml", body=rss(1))
+    feed_server.route("/other.xml", body=rss(2))
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.kz/"),
+        sources=(
+            SourceConfig(id="inform-kk", name="kk", url=feed_server.url("/kk.xml")),
+            SourceConfig(
+                id="other", name="other", url=feed_server.url("/other.xml", host="127.0.0.2")
+            ),
+        ),
+        fetch=FetchConfig(allow_private_networks=("127.0.0.0/8",)),
+    )
+    now = datetime.now(UTC)
+    until = (now + timedelta(minutes=10)).replace(microsecond=0)
+    with open_storage(postgres.new_store("held")) as storage:
+        storage.sync_sources(config.sources)
+        storage.hold_host(HostHold("127.0.0.1", until, "inform-ru", "HTTP 429 at ..."), now)
+
+        async def work_until_other_is_fetched() -> None:
+            stop = asyncio.Event()
+            working = asyncio.ensure_future(
+                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
+            )
+            while feed_server.count("/other.xml") == 0:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # long enough for a wrong fetch of the held feed
+            stop.set()
+            await working
+
+        asyncio.run(work_until_other_is_fetched())
+        assert feed_server.count("/kk.xml") == 0
+        # Due when the hold ends, so that no worker leases it again meanwhile.
+        assert storage.get_source_state("inform-kk").next_due == until

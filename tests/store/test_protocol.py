@@ -38,6 +38,7 @@ class MemoryStorage:
         self.changes: dict[str, tuple[int, bool]] = {}  # key -> (change number, removed)
         self._change = itertools.count(1)
         self.derived: dict[str, str] = {}
+        self.holds: dict = {}  # host -> HostHold
 
     location = ":memory:"
 
@@ -75,6 +76,12 @@ class MemoryStorage:
 
     def url_history(self, source_id: str):
         return [h[1:] for h in self.history if h[0] == source_id]
+
+    def hold_host(self, hold, now: datetime) -> None:
+        self.holds[hold.host] = hold
+
+    def host_holds(self, now: datetime):
+        return {h: hold for h, hold in self.holds.items() if hold.until > now}
 
     def seen_items(self, source_id: str, item_ids: Iterable[str]) -> Mapping[str, SeenItem]:
         seen = {}
