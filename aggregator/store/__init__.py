@@ -148,15 +148,20 @@ class Storage(Protocol):
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
         """(change number now, keys stored or edited after ``since``, keys removed after
-        it): what a stage keeping derived data reads instead of every item."""
+        it): what a stage keeping derived data reads instead of every item.  When the
+        changes after ``since`` were dropped (see ``changes_read``): every stored key, as
+        changed, and none removed: the reader has to read afresh."""
         ...
 
-    def changes_read(self, reader: str, mark: int) -> int:
+    def changes_read(self, reader: str, mark: int, *, now: datetime | None = None) -> int:
         """``reader`` (a stage keeping derived data) has read the changes up to ``mark``
         and will ask for those after it next: record that, and drop from the change log
         what every reader has read.  Returns how many changes were dropped.  A stage that
         keeps a mark between runs says so after each run, or changes it has not read may
-        be dropped; one that stops reading holds the log back (nothing is lost)."""
+        be dropped.  A reader that has not said so for 30 days (``READER_GONE_AFTER``: a
+        cron line that no longer runs it) is forgotten, so that the log does not grow
+        with every item changed or pruned since; when it asks again, everything
+        changed."""
         ...
 
     def items_count(self) -> int: ...

@@ -93,6 +93,7 @@ NOT_COPIED: dict[str, str] = {
     "item_changes": "the target logs every copied item as changed",
     "change_readers": "how far the source's readers read its change log; the target's own",
     "host_holds": "a host's 429/503 hold is short-lived; the fetchers of the target ask again",
+    "change_log_dropped": "how far the source's change log was dropped; the target's own",
     "derived": "derived from the items at the source's change marks; the target's own",
     "aggregator_schema": "the target's own schema version (the same: both are migrated)",
 }

@@ -349,6 +349,10 @@ class PostgresStorage(SQLStorage):
             now = row[0]
             if since is None:
                 return now, [], []
+        everything = self._changes_dropped_after(since)
+        if everything is not None:
+            return now, everything, []
+        with self._errors():
             rows = self._db.execute(
                 "SELECT key, removed FROM item_changes WHERE xid >= %s ORDER BY xid, key",
                 (since,),

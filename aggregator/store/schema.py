@@ -168,6 +168,17 @@ SQLITE_MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
+    # 10: when each change log reader last said how far it read, so that one that
+    # stopped (a cron line that no longer runs it) stops holding the log back; and how
+    # far the log was dropped, so that a reader whose changes went with it is told
+    # that everything changed (SQLStorage.changes_read / item_changes)
+    """
+    ALTER TABLE change_readers ADD COLUMN read_at TEXT;
+    CREATE TABLE change_log_dropped (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        mark INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -326,6 +337,15 @@ POSTGRES_MIGRATIONS: list[str] = [
         held_until TIMESTAMPTZ NOT NULL,
         source_id TEXT NOT NULL,
         reason TEXT NOT NULL
+    );
+    """,
+    # 10: when each change log reader last read; how far the log was dropped (SQLite's
+    # step 10)
+    """
+    ALTER TABLE change_readers ADD COLUMN read_at TIMESTAMPTZ;
+    CREATE TABLE change_log_dropped (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        mark BIGINT NOT NULL
     );
     """,
 ]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from aggregator.config import SourceConfig
@@ -34,6 +34,10 @@ from aggregator.store.rows import first_key, sha1
 from aggregator.text.urls import canonical_url, is_site_root
 
 __all__ = ["Dialect", "SQLStorage"]
+
+# A change log reader that has not said how far it read for this long is forgotten: the
+# log no longer keeps what it has not read, and when it comes back, everything changed.
+READER_GONE_AFTER = timedelta(days=30)
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%s|%%")
 
@@ -141,21 +145,47 @@ class SQLStorage:
     # the transaction that stores them; edits and removals are logged by triggers.
     _LOG_STORED: tuple[str, ...] = ()
 
-    def changes_read(self, reader: str, mark: int) -> int:
+    def changes_read(self, reader: str, mark: int, *, now: datetime | None = None) -> int:
         """See ``Storage.changes_read``."""
         sql = self.dialect.sql
+        at = self.dialect.codec.time(now or datetime.now(UTC))
+        gone = self.dialect.codec.time((now or datetime.now(UTC)) - READER_GONE_AFTER)
         with self._transaction() as cur:
             cur.execute(
                 sql(
-                    "INSERT INTO change_readers (reader, mark) VALUES (%s, %s) "
-                    "ON CONFLICT (reader) DO UPDATE SET mark = excluded.mark"
+                    "INSERT INTO change_readers (reader, mark, read_at) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (reader) DO UPDATE SET mark = excluded.mark, "
+                    "read_at = excluded.read_at"
                 ),
-                (reader, mark),
+                (reader, mark, at),
             )
+            # Readers from before read_at was kept: their time starts now.
+            cur.execute(sql("UPDATE change_readers SET read_at = %s WHERE read_at IS NULL"), (at,))
+            # A reader that has not read for so long has stopped (or will rebuild): it
+            # no longer keeps the log growing (item_changes tells it all changed).
+            cur.execute(sql("DELETE FROM change_readers WHERE read_at < %s"), (gone,))
             cur.execute(sql("SELECT min(mark) FROM change_readers"))
             oldest = cur.fetchone()[0]
             cur.execute(sql(f"DELETE FROM item_changes WHERE {self._CHANGES_READ_BY}"), (oldest,))
-            return max(cur.rowcount, 0)
+            dropped = max(cur.rowcount, 0)
+            cur.execute(
+                sql(
+                    "INSERT INTO change_log_dropped (id, mark) VALUES (1, %s) "
+                    "ON CONFLICT (id) DO UPDATE SET mark = excluded.mark "
+                    "WHERE change_log_dropped.mark < excluded.mark"
+                ),
+                (oldest,),
+            )
+            return dropped
+
+    def _changes_dropped_after(self, since: int) -> list[str] | None:
+        """Every stored key, when changes after ``since`` may have been dropped from the
+        log (a reader away longer than ``READER_GONE_AFTER``): it is told that everything
+        changed, which makes every reader of ours read or build afresh; else None."""
+        row = self._row("SELECT mark FROM change_log_dropped")
+        if row is None or since >= row[0]:
+            return None
+        return [key for (key,) in self._rows("SELECT key FROM items ORDER BY key")]
 
     def _rows(self, query: str, params: Any = ()) -> list[Any]:
         with self._errors():

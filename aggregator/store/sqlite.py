@@ -305,6 +305,10 @@ class SQLiteStorage(SQLStorage):
             ).fetchone()[0]
             if since is None:
                 return now, [], []
+        everything = self._changes_dropped_after(since)
+        if everything is not None:
+            return now, everything, []
+        with self._errors():
             rows = self._db.execute(
                 "SELECT key, removed FROM item_changes WHERE seq > ? AND seq <= ? ORDER BY seq",
                 (since, now),

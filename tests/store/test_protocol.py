@@ -158,7 +158,7 @@ class MemoryStorage:
         changed = sorted((n, k, removed) for k, (n, removed) in self.changes.items() if n > since)
         return now, [k for _, k, r in changed if not r], [k for _, k, r in changed if r]
 
-    def changes_read(self, reader: str, mark: int) -> int:
+    def changes_read(self, reader: str, mark: int, *, now=None) -> int:
         self.readers[reader] = mark
         oldest = min(self.readers.values())
         read = [k for k, (n, _) in self.changes.items() if n <= oldest]

@@ -528,11 +528,15 @@ def test_a_store_from_before_listings_were_recorded_counts_each_source_s_last_fe
         with psycopg.connect(location) as db:
             db.execute("ALTER TABLE sources DROP COLUMN listed_at")
             db.execute("DROP TABLE host_holds")
+            db.execute("DROP TABLE change_log_dropped")
+            db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
             db.execute("UPDATE aggregator_schema SET version = %s", (step,))
     else:
         with sqlite3.connect(location) as db:
             db.execute("ALTER TABLE sources DROP COLUMN listed_at")
             db.execute("DROP TABLE host_holds")
+            db.execute("DROP TABLE change_log_dropped")
+            db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
             db.execute(f"PRAGMA user_version = {step}")
 
     with open_storage(location) as s:  # migrated: the last fetch that listed items
@@ -595,7 +599,7 @@ def test_the_change_log_drops_what_every_reader_has_read_and_nothing_else(store)
     first, changed, _ = store.item_changes(0)
     assert len(changed) == 3
     assert store.changes_read("related", first) == 3  # its only reader read them all
-    now, changed, removed = store.item_changes(0)
+    now, changed, removed = store.item_changes(first)
     assert now >= first and (changed, removed) == ([], [])  # the mark never goes back
 
     record_fetch(store, state(), [item(4)], fetched_at=T0 + timedelta(hours=1))
@@ -605,12 +609,44 @@ def test_the_change_log_drops_what_every_reader_has_read_and_nothing_else(store)
     assert store.changes_read("related", second) == 0  # kept for the house
     assert store.item_changes(first)[1:] == ([new], [])
     assert store.changes_read("house", second) == 1
-    assert store.item_changes(first)[1:] == ([], [])
+    assert change_log_rows(store.location) == 0
 
     store.prune(retention_days=1, keep_latest=0, now=T0 + timedelta(days=400))
     now, changed, removed = store.item_changes(second)
     assert changed == [] and len(removed) == 4 and now > second  # removals are listed too
     assert store.changes_read("related", now) == 0 and store.changes_read("house", now) == 4
+
+
+def change_log_rows(location: str) -> int:
+    if is_postgres_url(location):
+        with psycopg.connect(location) as db:
+            return db.execute("SELECT count(*) FROM item_changes").fetchone()[0]
+    with sqlite3.connect(location) as db:
+        return db.execute("SELECT count(*) FROM item_changes").fetchone()[0]
+
+
+def test_a_change_log_reader_that_stopped_is_forgotten_and_told_everything_changed(store):
+    # `run` read once, then cron ran `related && publish` only: `run` stopped reading.
+    record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
+    once = store.item_changes(None)[0]
+    store.changes_read("run", once, now=T0)
+    day = T0
+    for n in range(3, 40):  # related reads every day while items come and go
+        day += timedelta(days=1)
+        record_fetch(store, state(), [item(n, published=day)], fetched_at=day)
+        store.prune(retention_days=10, keep_latest=0, now=day)
+        store.changes_read("related", store.item_changes(None)[0], now=day)
+        if day < T0 + timedelta(days=30):  # `run` holds back what it has not read
+            assert change_log_rows(store.location) >= n - 2
+    # Thirty days on, `run` no longer holds the log: it keeps what related has not read.
+    assert change_log_rows(store.location) == 0
+
+    # Back after all: what it missed is gone, so everything changed (and it rebuilds).
+    now, changed, removed = store.item_changes(once)
+    assert sorted(changed) == sorted(s.key for s in store.iter_items()) and removed == []
+    assert now == store.item_changes(None)[0]
+    store.changes_read("run", now, now=day)
+    assert store.item_changes(now)[1:] == ([], [])
 
 
 def test_item_pruned_and_seen_again_gets_its_old_key_back(store):
