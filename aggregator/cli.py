@@ -34,6 +34,7 @@ from aggregator.models import HostHold, SourceState
 from aggregator.store import (
     Storage,
     StorageError,
+    StoreNotMade,
     describe_location,
     is_postgres_url,
     open_storage,
@@ -165,9 +166,11 @@ class Context:
             click.echo(message, err=err)
 
     @contextlib.contextmanager
-    def open_storage(self) -> Iterator[Storage]:
+    def open_storage(self, *, read_only: bool = False) -> Iterator[Storage]:
         try:
-            storage = open_storage(self.store_location)
+            storage = open_storage(self.store_location, read_only=read_only)
+        except StoreNotMade:
+            raise  # only read-only opening says so: the caller's to tell
         except StorageError as exc:
             raise Fatal(str(exc)) from None
         try:
@@ -384,10 +387,14 @@ def status(ctx: Context) -> None:
     now = datetime.now(UTC)
     holds: dict[str, HostHold] = {}
     if not missing:
-        with ctx.open_storage() as storage:
-            storage.sync_sources(config.sources)
-            states = {s.source_id: s for s in storage.source_states()}
-            holds = storage.host_holds(now)
+        # Read-only: a monitoring user who may read the store, not write it, gets the
+        # table (a source not registered yet shows as new, as it would after a sync).
+        try:
+            with ctx.open_storage(read_only=True) as storage:
+                states = {s.source_id: s for s in storage.source_states()}
+                holds = storage.host_holds(now)
+        except StoreNotMade:
+            missing = True  # a database with no tables yet: as a missing file
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.id) or SourceState(source.id, source.url, source.url)

@@ -224,6 +224,27 @@ def test_a_missing_config_is_one_message_that_says_what_to_do(tmp_path):
 # --- a full disk --------------------------------------------------------------------------
 
 
+def test_status_of_a_store_its_user_may_only_read_is_shown(tmp_path, read_only):
+    # A monitoring user with read access only: the file and its directory read-only.
+    config = site(tmp_path)
+    db = tmp_path / "aggregator.sqlite"
+    assert invoke("--config", str(config), "fetch").exit_code == 0
+    before = db.read_bytes()
+    make_read_only(read_only, db)
+    make_read_only(read_only, tmp_path)
+    done = run_unprivileged("--config", str(config), "status", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[1:3]}
+    assert rows == {"s0": "ok", "s1": "ok"}
+    assert db.read_bytes() == before
+    # A command that writes says what is wrong and what to do.
+    done = run_unprivileged("--config", str(config), "fetch", "--all", cwd=tmp_path)
+    assert done.returncode == EXIT_FATAL
+    assert_one_fatal_message(
+        done.stderr, str(db), "must be able to write the file and its directory", "owner"
+    )
+
+
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
     """A 512 KiB tmpfs mounted for the test (needs root; skips where it cannot mount)."""

@@ -16,11 +16,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, HostHold, ItemText, SeenItem, SourceState, StoredItem
-from aggregator.store.errors import StorageError
+from aggregator.store.errors import StorageError, StoreNotMade
 
 __all__ = [
     "Storage",
     "StorageError",
+    "StoreNotMade",
     "describe_location",
     "is_postgres_url",
     "mask_password",
@@ -204,16 +205,18 @@ def describe_location(location: str | os.PathLike[str]) -> str:
     return f"SQLite {location}"
 
 
-def open_storage(location: str | os.PathLike[str]) -> Storage:
+def open_storage(location: str | os.PathLike[str], *, read_only: bool = False) -> Storage:
     """The store at ``location``: a ``postgresql://user@host/db`` URL, or a SQLite file
-    path (the default backend, nothing to install)."""
+    path (the default backend, nothing to install).  ``read_only``: for a command that
+    only reads (``status``), as a user who may only read the store: nothing is made,
+    migrated or written (a store of an earlier schema is an error saying so)."""
     if is_postgres_url(location):
         from aggregator.store.postgres import PostgresStorage
 
-        return PostgresStorage(str(location))
+        return PostgresStorage(str(location), read_only=read_only)
     from aggregator.store.sqlite import SQLiteStorage
 
-    return SQLiteStorage(location)
+    return SQLiteStorage(location, read_only=read_only)
 
 
 def postgres_lock(url: str, name: str) -> contextlib.AbstractContextManager[bool]:

@@ -8,3 +8,7 @@ class StorageError(Exception):
 
     The message names the store and says what to do.
     """
+
+
+class StoreNotMade(StorageError):
+    """Opened read-only, the store has no tables yet: no run has made it."""

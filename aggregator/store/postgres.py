@@ -32,7 +32,7 @@ import psycopg
 from aggregator.models import SourceState
 from aggregator.store import mask_password, schema
 from aggregator.store import rows as rowmap
-from aggregator.store.errors import StorageError
+from aggregator.store.errors import StorageError, StoreNotMade
 from aggregator.store.rows import utc
 from aggregator.store.sql import Dialect, SQLStorage
 
@@ -131,7 +131,7 @@ class PostgresStorage(SQLStorage):
 
     dialect = DIALECT
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, read_only: bool = False):
         self.url = url
         self._location = mask_password(url)
         password = urlsplit(url).password
@@ -146,7 +146,11 @@ class PostgresStorage(SQLStorage):
         try:
             with self._errors():
                 self._db.execute("SET TIME ZONE 'UTC'")
-                self._migrate()
+                if read_only:
+                    self._db.execute("SET default_transaction_read_only = on")
+                    self._check_current()
+                else:
+                    self._migrate()
         except BaseException:
             self._db.close()
             raise
@@ -176,6 +180,18 @@ class PostgresStorage(SQLStorage):
                 db.execute(script)
                 db.execute("DELETE FROM aggregator_schema")
                 db.execute("INSERT INTO aggregator_schema (version) VALUES (%s)", (number,))
+
+    def _check_current(self) -> None:
+        """Read-only: the store must be of this version's schema (nothing is migrated)."""
+        version = self._version()
+        if version is None:
+            raise StoreNotMade(f"store {self._location}: no run has made it yet")
+        if version < schema.SCHEMA_VERSION:
+            raise StorageError(
+                f"store {self._location} is of an earlier version of aggregator (schema "
+                f"{version}, this version's is {schema.SCHEMA_VERSION}) and is opened "
+                "read-only here: the next run (as a user who may write it) upgrades it"
+            )
 
     def _version(self) -> int | None:
         row = self._db.execute("SELECT to_regclass('aggregator_schema') IS NOT NULL").fetchone()

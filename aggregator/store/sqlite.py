@@ -40,7 +40,7 @@ from typing import Any
 from aggregator.models import SourceState
 from aggregator.store import rows as rowmap
 from aggregator.store import schema
-from aggregator.store.errors import StorageError
+from aggregator.store.errors import StorageError, StoreNotMade
 from aggregator.store.rows import json_text, utc
 from aggregator.store.sql import Dialect, SQLStorage
 
@@ -86,8 +86,13 @@ class SQLiteStorage(SQLStorage):
 
     dialect = DIALECT
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        self._last_states: tuple[tuple[int, int], dict[str, SourceState]] | None = None
+        if read_only:
+            self._open_read_only()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -100,20 +105,61 @@ class SQLiteStorage(SQLStorage):
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise self._error(e) from e
-        self._last_states: tuple[tuple[int, int], dict[str, SourceState]] | None = None
         try:
             self._setup()
         except BaseException:
             self._db.close()
             raise
 
+    def _open_read_only(self) -> None:
+        """Open for reading only, with no write of any kind (a user allowed to read the
+        store, not to write it or its directory: a monitoring account's `status`).  A
+        store in WAL mode is read with its WAL where this user can open it; where it
+        cannot (no -shm file, and none can be made in a read-only directory: no writer
+        has the store open), the file alone holds every committed change."""
+        uri = Path(os.path.abspath(self.path)).as_uri()
+        last: sqlite3.Error | None = None
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                self._db = sqlite3.connect(
+                    f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as e:
+                last = e
+                continue
+            try:
+                self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                version = self._user_version()  # the first read: opening errors show here
+            except sqlite3.Error as e:
+                self._db.close()
+                last = e
+                if "unable to open" in str(e) or "readonly" in str(e):  # no -shm to use
+                    continue
+                raise self._error(e) from e
+            self._check_version(version)
+            if version == 0:
+                self._db.close()
+                raise StoreNotMade(f"store {self.path}: no run has made it yet")
+            if version < len(schema.SQLITE_MIGRATIONS):
+                self._db.close()
+                raise StorageError(
+                    f"store {self.path} is of an earlier version of aggregator (schema "
+                    f"{version}, this version's is {len(schema.SQLITE_MIGRATIONS)}) and is "
+                    "opened read-only here: the next run (as a user who may write it) "
+                    "upgrades it"
+                )
+            return
+        assert last is not None
+        raise self._error(last) from last
+
     @property
     def location(self) -> str:
         return str(self.path.resolve())
 
     def close(self) -> None:
-        with suppress(sqlite3.Error):  # only a query-planner hint; closing matters more
-            self._db.execute("PRAGMA optimize")
+        if not self.read_only:
+            with suppress(sqlite3.Error):  # only a query-planner hint; closing matters more
+                self._db.execute("PRAGMA optimize")
         self._db.close()
 
     # -- opening and migrating -------------------------------------------------------
@@ -170,7 +216,11 @@ class SQLiteStorage(SQLStorage):
                 "(a new, empty store is created in its place) or restore it from a backup"
             )
         elif "unable to open" in message or "readonly" in message:
-            hint = "check the storage.path setting and the file's permissions"
+            hint = (
+                "check the storage.path setting and the permissions: this user must be "
+                "able to write the file and its directory (where SQLite keeps its "
+                "journal); run as the store's owner (`status` needs to read it only)"
+            )
         elif "full" in message:
             hint = "free some disk space"
         else:

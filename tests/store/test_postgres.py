@@ -148,11 +148,30 @@ def test_check_config_and_status_say_which_store_is_used(postgres, tmp_path):
     assert f"store PostgreSQL {url}" in checked.output
     status = CliRunner().invoke(cli, ["--config", str(config), "status"])
     assert status.exit_code == 0, status.output
-    assert status.output.endswith(f"store: PostgreSQL {url}\n")
+    # Nothing is made by a look: an empty database is said to be one, as a missing file.
+    assert f"store: PostgreSQL {url} (none there yet: a fetch or run makes it" in status.output
     sqlite = CliRunner().invoke(
         cli, ["--config", str(config), "--db", str(tmp_path / "x.sqlite"), "check-config"]
     )
     assert f"store SQLite {tmp_path / 'x.sqlite'}" in sqlite.output
+
+
+def test_status_as_a_role_that_may_only_read_the_store(postgres, tmp_path):
+    url = postgres.new_store("monitored")
+    open_storage(url).close()  # made (and migrated) by its owner; source "a" not yet known
+    schema_name = url.rsplit("%3D", 1)[1]
+    role = f"monitor_{schema_name}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE ROLE {role} LOGIN")
+        db.execute(f"GRANT USAGE ON SCHEMA {schema_name} TO {role}")
+        db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema_name} TO {role}")
+    monitor = url.replace("aggregator@", f"{role}@", 1)
+    config = write_config(tmp_path, monitor)
+    status = CliRunner().invoke(cli, ["--config", str(config), "status"])
+    assert status.exit_code == 0, status.output
+    assert status.output.splitlines()[1].split()[:2] == ["a", "new"]
+    with psycopg.connect(url) as db:  # nothing written
+        assert db.execute("SELECT count(*) FROM sources").fetchone() == (0,)
 
 
 def test_a_run_on_another_host_holds_the_database_lock_so_this_one_waits(postgres, tmp_path):
