@@ -402,6 +402,7 @@ OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
 FOREIGN_FACTS = 2  # an item in another language with this many of the post's facts, twice
 # the best's, is its source rather than a translation of the best
 NATIVE_TIE = 0.9  # an own-language item this close to a better translation comes first
+TOLD_APART = 1  # rivals the post tells otherwise set aside: figures of the post in the best
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
 
@@ -499,7 +500,12 @@ def _match_similar(
             kept = [(s, d) for s, d in ranked if d not in other]
             without = [(s, d) for s, d in rivals if d not in other]
             rule, raised, runner, shown, facts = _sure_rule(commentary, index, kept, without)
-            if rule:
+            # That the post tells its close rivals otherwise says nothing of the best: it
+            # may be a third telling of the topic (a warning before the event, a report
+            # from another region), the post's news in none of them.  Sure only where the
+            # best has a figure of the post too.
+            agreed = sum(1 for fact in facts.shared if fact[:1].isdigit())
+            if rule and agreed >= TOLD_APART:
                 sure, confidence, second, evidence, found = rule, raised, runner, shown, facts
                 told = ", ".join(index.keys[d] for d in sorted(other, key=index.order_of))
                 evidence.append(f"the post tells {told} otherwise: another event")
@@ -736,11 +742,14 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
     any of the post's names and figures and the item has ``APART_FACTS`` of them: the
     rival shares the topic's words, not the event); the post gives the item's figures
     otherwise, says it repeats it or sets it beside its news; the item is more than three
-    days older than the post; an item in another language has none of the post's figures.
+    days older than the post; an item in another language has none of the post's figures;
+    close rivals the post tells otherwise were set aside and the item has none of its
+    figures either (a third telling of the topic, as the rules hold it).
     (The score is fitted on the decisions these leave.)"""
     apart = not features["runner"] and features["distinct"] >= APART_FACTS
     return bool(
         (features["share"] > SCORE_CLOSE_RIVAL and not apart)
+        or (features["told_otherwise"] and features["shared_figures"] < TOLD_APART)
         or features["against"]
         or features["old"]
         or (features["figures_missing"] and not features["same"])
