@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from feedserver import FeedServer
 
 from aggregator.cli import cli
+from aggregator.config import load_config
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "feeds"
 RSS = (EXAMPLES / "delovoy-almaty.xml").read_bytes()
@@ -151,6 +152,27 @@ def test_import_opml_then_the_published_sources_opml_round_trips(tmp_path: Path)
     again = invoke("--config", str(second), "import-opml", str(exported))
     assert "added 0 sources" in again.output and "skipped 2 already configured" in again.output
     assert second.read_text(encoding="utf-8") == first_text
+
+
+def test_sources_opml_cannot_carry_a_slash_or_a_comma_in_a_tag_as_readme_says(tmp_path: Path):
+    # OPML category: comma-separated "/"-paths, no escape for either (README says so).
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        STARTER.replace(
+            "sources: []",
+            "sources:\n  - id: inform\n    url: https://www.inform.kz/rss\n"
+            "    tags: [Экономика, Қазақстан / Әлем, 'Нефть, газ']",
+        ),
+        encoding="utf-8",
+    )
+    assert invoke("--config", str(config), "publish").exit_code == 0
+    second = tmp_path / "second" / "feeds.yaml"
+    second.parent.mkdir()
+    second.write_text(STARTER, encoding="utf-8")
+    exported = tmp_path / "output" / "sources.opml"
+    assert invoke("--config", str(second), "import-opml", str(exported)).exit_code == 0
+    (source,) = load_config(second).sources
+    assert source.tags == ("Экономика", "Қазақстан", "Әлем", "Нефть  газ")
 
 
 def test_a_source_without_a_name_is_credited_with_its_feeds_title(
