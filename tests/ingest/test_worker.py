@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from feedserver import Response
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
 from aggregator.ingest.worker import work
@@ -173,3 +174,37 @@ def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, 
         assert feed_server.count("/kk.xml") == 0
         # Due when the hold ends, so that no worker leases it again meanwhile.
         assert storage.get_source_state("inform-kk").next_due == until
+
+
+def test_a_worker_fetches_a_held_host_again_once_its_retry_after_has_passed(store_at, feed_server):
+    # The worker itself is answered 429 with Retry-After: 1 (once); it runs on past it.
+    answers = iter([Response(status=429, headers={"Retry-After": "1"})])
+    feed_server.route("/ru.xml", lambda request: next(answers, Response(body=rss(0))))
+    feed_server.route("/kk.xml", body=rss(1))
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.kz/"),
+        sources=(  # leased in id order: ru's answer comes first
+            SourceConfig(id="inform-1-ru", name="ru", url=feed_server.url("/ru.xml")),
+            SourceConfig(id="inform-2-kk", name="kk", url=feed_server.url("/kk.xml")),
+        ),
+        fetch=FetchConfig(allow_private_networks=("127.0.0.0/8",), per_host=1),
+    )
+    with open_storage(store_at("retry")) as storage:
+
+        async def work_until_kk_is_fetched() -> None:
+            stop = asyncio.Event()
+            working = asyncio.ensure_future(
+                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
+            )
+            try:
+                async with asyncio.timeout(20):
+                    while feed_server.count("/kk.xml") == 0:
+                        await asyncio.sleep(0.05)
+            finally:
+                stop.set()
+                await working
+
+        started = time.monotonic()
+        asyncio.run(work_until_kk_is_fetched())
+        assert time.monotonic() - started >= 0.9  # not before the Retry-After
+        assert storage.get_source_state("inform-2-kk").last_success is not None
