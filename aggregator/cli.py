@@ -356,9 +356,11 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
                 config, storage, now=now, sources=due, on_result=lambda _run: bar.update(1)
             )
     failed = report.failed
+    held = sum(run.status == "held" for run in report.runs)  # not requested
     ctx.echo(
         f"fetched {_count(len(report.runs), 'source')}: {_count(report.new_items, 'new item')}, "
         f"{len(failed)} failed"
+        + (f", {held} held (their host asked to retry later)" if held else "")
         + (f", {_count(report.pruned, 'old item')} pruned" if report.pruned else "")
     )
     for run in failed:

@@ -110,11 +110,17 @@ def test_a_host_that_answered_429_holds_its_other_feeds_and_status_says_why(tmp_
         tmp_path,
         [("inform-ru", feed_server.url("/ru.xml")), ("inform-kk", feed_server.url("/kk.xml"))],
     )
+    text = config.read_text(encoding="utf-8").replace("  timeout: 5", "  timeout: 5\n  per_host: 1")
+    config.write_text(text, encoding="utf-8")
     assert invoke("--config", str(config), "fetch", "--source", "inform-ru").exit_code == 0
 
     fetched = invoke("--config", str(config), "fetch")
     assert feed_server.count("/kk.xml") == 0  # the host asked for an hour's rest
     assert "inform-kk" not in fetched.output
+    # Started all the same (--all), the kk feed waits for the ru one's answer, which holds it.
+    both = invoke("--config", str(config), "fetch", "--all")
+    assert feed_server.count("/kk.xml") == 0
+    assert "1 failed, 1 held (their host asked to retry later)" in both.output
     status = invoke("--config", str(config), "status")
     rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
     assert rows["inform-ru"].split()[1] == "backoff"
