@@ -70,13 +70,19 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
     if path is not None and saved is not None:
         index, mark = saved
         now, changed, removed = storage.item_changes(mark)
-        if now >= mark:  # else another store, or one restored from an older copy
+        # Not when the mark went back (another store, or one restored from an older
+        # copy), nor when the log dropped changes after it (this index went unread for
+        # a month): the items removed since are not listed then, and would stay in it.
+        if now >= mark and storage.changes_kept(mark):
             update_index(index, storage, changed, removed, house)
             if not index.needs_rebuild:
                 if save and len({*changed, *removed}) >= SAVE_AFTER:
                     _write(path, identity, index, now)
-                    # The change log keeps what the saved index has not read yet.
-                    storage.changes_read(READER, now)
+                    mark = now
+                if save:
+                    # The change log keeps what the saved index has not read yet; said
+                    # every run, so that a reader in use is never taken for one gone.
+                    storage.changes_read(READER, mark)
                 return index
     mark = storage.item_changes(None)[0]  # before reading: what changes later comes again
     index = MatchIndex.build(

@@ -273,6 +273,11 @@ def refresh(
         if index.store_mark is None or mark < index.store_mark:
             stats.reason = "the store is not the one indexed"
             index = None
+        elif not storage.changes_kept(index.store_mark):
+            # (unread for a month: the log lists no removal since, and the entries
+            # pruned meanwhile would stay related)
+            stats.reason = "the store's change log no longer holds every change since"
+            index = None
     removed_ids: list[int] = []
     if index is not None:
         docs: list[Document] = []

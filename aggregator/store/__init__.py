@@ -154,6 +154,13 @@ class Storage(Protocol):
         changed, and none removed: the reader has to read afresh."""
         ...
 
+    def changes_kept(self, since: int) -> bool:
+        """Whether the change log still holds every change after ``since``; False when
+        some were dropped (a reader away too long): ``item_changes(since)`` then lists
+        every stored key and no removal, so derived data that must lose what was removed
+        is built afresh instead."""
+        ...
+
     def changes_read(self, reader: str, mark: int, *, now: datetime | None = None) -> int:
         """``reader`` (a stage keeping derived data) has read the changes up to ``mark``
         and will ask for those after it next: record that, and drop from the change log

@@ -178,12 +178,15 @@ class SQLStorage:
             )
             return dropped
 
+    def changes_kept(self, since: int) -> bool:
+        row = self._row("SELECT mark FROM change_log_dropped")
+        return row is None or since >= row[0]
+
     def _changes_dropped_after(self, since: int) -> list[str] | None:
         """Every stored key, when changes after ``since`` may have been dropped from the
         log (a reader away longer than ``READER_GONE_AFTER``): it is told that everything
         changed, which makes every reader of ours read or build afresh; else None."""
-        row = self._row("SELECT mark FROM change_log_dropped")
-        if row is None or since >= row[0]:
+        if self.changes_kept(since):
             return None
         return [key for (key,) in self._rows("SELECT key FROM items ORDER BY key")]
 

@@ -193,3 +193,63 @@ def test_an_index_saved_by_other_index_code_is_built_anew(tmp_path, store_at, mo
         monkeypatch.setattr(saved, "code_version", lambda modules: "the next release's")
         assert len(load_index(storage, config)) == 20 and len(built) == 2
         assert len(load_index(storage, config)) == 20 and len(built) == 2
+
+
+def test_an_index_unread_for_a_month_is_built_anew_without_the_items_pruned_meanwhile(
+    tmp_path, store_at
+):
+    """The change log forgets a reader that has not read for 30 days and later tells it
+    that everything changed, listing no removal: brought up to date from that, a saved
+    index would keep the items pruned meanwhile.  It is built anew instead."""
+    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
+    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
+    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
+    entries = sorted(items["items"], key=lambda e: e["date"])
+    storage = open_storage(config.storage.url)
+    try:
+        storage.sync_sources(config.sources)
+        store_labelled(storage, entries[:40], datetime(2025, 3, 5, tzinfo=UTC))
+        assert len(load_index(storage, config)) == 40  # built, saved, read up to now
+        # Old items are pruned; only the related stage reads the log, a month on.
+        assert storage.prune(
+            retention_days=45, keep_latest=0, now=datetime(2025, 4, 25, tzinfo=UTC)
+        )
+        month_on = datetime.now(UTC) + timedelta(days=31)
+        storage.changes_read("related", storage.item_changes(None)[0], now=month_on)
+
+        kept = load_index(storage, config)
+        assert contents(kept) == contents(from_scratch(storage, config))
+        assert len(kept) == storage.items_count() < 40
+    finally:
+        storage.close()
+
+
+def test_a_saved_index_in_use_says_every_run_how_far_it_read(tmp_path, store_at):
+    """Brought up to date without being saved again (fewer than SAVE_AFTER changes), the
+    saved index still tells the change log it is reading, so a store with few changes a
+    month never takes it for a reader gone."""
+    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
+    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
+    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
+    entries = sorted(items["items"], key=lambda e: e["date"])
+    storage = open_storage(config.storage.url)
+    try:
+        storage.sync_sources(config.sources)
+        store_labelled(storage, entries[:20], datetime(2025, 3, 5, tzinfo=UTC))
+        load_index(storage, config)
+        house = frozenset(s.id for s in config.sources if s.house)
+        path = index_path(config.storage.url, tmp_path)
+        saved_mark = saved._read(path, saved._identity(storage.location, house))[1]
+        store_labelled(storage, entries[20:25], datetime(2025, 3, 6, tzinfo=UTC))
+        # Its last save was 40 days ago; now it is brought up to date (5 changes: not
+        # saved again) ...
+        long_ago = datetime.now(UTC) - timedelta(days=40)
+        storage.changes_read(saved.READER, saved_mark, now=long_ago)
+        load_index(storage, config)
+        assert saved._read(path, saved._identity(storage.location, house))[1] == saved_mark
+        # ... and another reader has read everything: the log keeps the 5 for it.
+        storage.changes_read("related", storage.item_changes(None)[0])
+        assert storage.changes_kept(saved_mark)
+        assert len(storage.item_changes(saved_mark)[1]) == 5
+    finally:
+        storage.close()

@@ -867,3 +867,35 @@ def test_turning_related_off_leaves_a_related_directory_that_is_not_ours(tmp_pat
     assert result.exit_code == 0, result.output
     assert "nothing to do" in result.output
     assert (out / "related" / "notes.json").is_file() and (out / "related.json").is_file()
+
+
+def test_an_index_unread_for_a_month_is_rebuilt_without_the_entries_pruned_meanwhile(
+    store_at, tmp_path: Path
+):
+    """The change log forgets a reader that has not read for 30 days and later tells it
+    that everything changed, listing no removal: the entries pruned meanwhile would stay
+    in the lists.  The index is rebuilt instead."""
+    from datetime import UTC, datetime
+
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    from aggregator.config import load_config
+
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, load_config(config_file), rows=NEWS)
+    args = ["--config", str(config_file), "related"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    with open_storage(store_at("aggregator")) as storage:
+        pruned = storage.prune(
+            retention_days=1, keep_latest=2, now=datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        assert 0 < pruned < len(NEWS)
+        month_on = datetime.now(UTC) + timedelta(days=31)
+        storage.changes_read("run", storage.item_changes(None)[0], now=month_on)
+
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "no longer holds every change since" in again.output
+    written = _related_files(tmp_path / "output")
+    assert CliRunner().invoke(cli, [*args, "--rebuild"]).exit_code == 0
+    assert _related_files(tmp_path / "output") == written

@@ -158,6 +158,9 @@ class MemoryStorage:
         changed = sorted((n, k, removed) for k, (n, removed) in self.changes.items() if n > since)
         return now, [k for _, k, r in changed if not r], [k for _, k, r in changed if r]
 
+    def changes_kept(self, since: int) -> bool:
+        return since >= self.dropped
+
     def changes_read(self, reader: str, mark: int, *, now=None) -> int:
         self.readers[reader] = mark
         oldest = min(self.readers.values())
