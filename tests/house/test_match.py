@@ -1309,6 +1309,42 @@ def test_rivals_told_otherwise_leave_no_best_sure_without_a_figure_of_the_post()
     assert score_vetoed({**evidence, "shared_figures": 0.0})
 
 
+def test_an_earlier_stage_of_the_story_with_few_of_the_posts_figures_is_not_its_source():
+    # The post reports the new pipeline for Zhairem (its length, its cost, the flats it will
+    # serve); the store holds the outage report of days before, which has the village and
+    # the old pipe's length, not the cost or the flats.  Two facts only it has, but more
+    # of the news's figures missing from it than in it: the story's earlier stage, the
+    # post's own report never stored.  Once stored, that report is confidently the source.
+    outage = (
+        "В поселке Жайрем Улытауской области третью неделю нет водоснабжения: на старом "
+        "водоводе длиной 47,5 километра произошло несколько порывов подряд. Воду жителям "
+        "привозят в цистернах раз в два дня, в акимате обещают восстановить подачу воды до "
+        "конца апреля."
+    )
+    pipeline = (
+        "На строительство нового водовода в поселок Жайрем длиной 47,5 километра из резерва "
+        "области выделено 1,5 млрд тенге. Работы начнутся в мае, вода придет в 2 300 квартир."
+    )
+    items = [
+        *filler(),
+        stored("satpayev", "kazinform", "Сатпаев: ремонт водовода",
+               "В Сатпаеве заменят участки водовода.", hours=10),
+        stored("outage", "azattyq", "Жители поселка Жайрем третью неделю живут без воды", outage),
+    ]  # fmt: skip
+    news = (
+        "Жайрем получит новый водовод — целиком, все 47,5 километра. Область выделила из "
+        "резерва 1,5 млрд тенге, стройка начнётся в мае, вода придёт в 2 300 квартир. Пока "
+        "старую линию подлатают: 4 километра самых гнилых участков заменят, цистерны будут "
+        "приезжать каждый день."
+    )
+    c = commentary(text=news, title="Новая труба для Жайрема", published=DAY + timedelta(hours=60))
+    assert not match(MatchIndex.build(items), c).confident
+    reported = stored("pipeline", "kazinform", "Жайрему построят новый водовод", pipeline,
+                      hours=56)  # fmt: skip
+    found = match(MatchIndex.build([*items, reported]), c)
+    assert found.keys == ("pipeline",) and found.confident
+
+
 def test_a_rival_that_is_the_earlier_report_the_post_recalls_does_not_compete():
     # The news is told in Kazakh only; the Russian item of the day before is the report
     # the post says it wrote about yesterday.
