@@ -195,16 +195,21 @@ def test_an_index_saved_by_other_index_code_is_built_anew(tmp_path, store_at, mo
         assert len(load_index(storage, config)) == 20 and len(built) == 2
 
 
+def labelled_site(tmp_path, store_at):
+    """The labelled set's site (its config) and items, oldest first, nothing stored."""
+    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
+    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
+    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
+    return config, sorted(items["items"], key=lambda e: e["date"])
+
+
 def test_an_index_unread_for_a_month_is_built_anew_without_the_items_pruned_meanwhile(
     tmp_path, store_at
 ):
     """The change log forgets a reader that has not read for 30 days and later tells it
     that everything changed, listing no removal: brought up to date from that, a saved
     index would keep the items pruned meanwhile.  It is built anew instead."""
-    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
-    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
-    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
-    entries = sorted(items["items"], key=lambda e: e["date"])
+    config, entries = labelled_site(tmp_path, store_at)
     storage = open_storage(config.storage.url)
     try:
         storage.sync_sources(config.sources)
@@ -228,10 +233,7 @@ def test_a_saved_index_in_use_says_every_run_how_far_it_read(tmp_path, store_at)
     """Brought up to date without being saved again (fewer than SAVE_AFTER changes), the
     saved index still tells the change log it is reading, so a store with few changes a
     month never takes it for a reader gone."""
-    items = yaml.safe_load((REAL / "items.yaml").read_text(encoding="utf-8"))
-    posts = yaml.safe_load((REAL / "posts.yaml").read_text(encoding="utf-8"))["posts"]
-    config = real_site(tmp_path, store_at("aggregator"), items["sources"], posts)
-    entries = sorted(items["items"], key=lambda e: e["date"])
+    config, entries = labelled_site(tmp_path, store_at)
     storage = open_storage(config.storage.url)
     try:
         storage.sync_sources(config.sources)

@@ -424,6 +424,18 @@ def site_yaml(store: str) -> str:
     )
 
 
+def related_site(store_at, tmp_path: Path) -> tuple[Path, list[str]]:
+    """The feeds.yaml of a site whose store holds NEWS, and `aggregator related`'s
+    arguments for it."""
+    config_file = tmp_path / "feeds.yaml"
+    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    from aggregator.config import load_config
+
+    with open_storage(store_at("aggregator")) as storage:
+        store_items(storage, load_config(config_file), rows=NEWS)
+    return config_file, ["--config", str(config_file), "related"]
+
+
 def test_the_related_command_rebuilds_on_request(store_at, tmp_path: Path):
     (tmp_path / "feeds.yaml").write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
     from aggregator.config import load_config
@@ -748,13 +760,7 @@ def test_an_emptied_output_directory_gets_every_related_file_back(store_at, tmp_
     """A run that finds nothing new in the store still writes the related files when
     the output directory lacks them (emptied by hand, or publish.dir moved): the
     widget and the Atom entries' related links read them."""
-    config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
-    from aggregator.config import load_config
-
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, load_config(config_file), rows=NEWS)
-    args = ["--config", str(config_file), "related"]
+    _, args = related_site(store_at, tmp_path)
     assert CliRunner().invoke(cli, args).exit_code == 0
     out = tmp_path / "output"
     before = _related_files(out)
@@ -805,13 +811,7 @@ def test_files_of_an_older_export_format_are_all_written_again(store_at, tmp_pat
     """An upgrade that spells the files otherwise (EXPORT_FORMAT: URL keys without
     utm_*) writes every one again on its first run, though the store did not change;
     here the output of the version before, whose marker named the index alone."""
-    config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
-    from aggregator.config import load_config
-
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, load_config(config_file), rows=NEWS)
-    args = ["--config", str(config_file), "related"]
+    _, args = related_site(store_at, tmp_path)
     assert CliRunner().invoke(cli, args).exit_code == 0
     marker = tmp_path / "output" / "related" / ".exported"
     marker.write_text(marker.read_text(encoding="ascii").split()[-1], encoding="ascii")
@@ -824,14 +824,8 @@ def test_turning_related_off_removes_its_published_files(store_at, tmp_path: Pat
     """With related.enabled false, the files an earlier run published go: left in place,
     embedded widgets would show lists that never change again.  Turned on again, the
     next run writes them all back, as they were."""
-    config_file = tmp_path / "feeds.yaml"
-    on = site_yaml(store_at("aggregator"))
-    config_file.write_text(on, encoding="utf-8")
-    from aggregator.config import load_config
-
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, load_config(config_file), rows=NEWS)
-    args = ["--config", str(config_file), "related"]
+    config_file, args = related_site(store_at, tmp_path)
+    on = config_file.read_text(encoding="utf-8")
     assert CliRunner().invoke(cli, args).exit_code == 0
     out = tmp_path / "output"
     before = _related_files(out)
@@ -877,13 +871,7 @@ def test_an_index_unread_for_a_month_is_rebuilt_without_the_entries_pruned_meanw
     in the lists.  The index is rebuilt instead."""
     from datetime import UTC, datetime
 
-    config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
-    from aggregator.config import load_config
-
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, load_config(config_file), rows=NEWS)
-    args = ["--config", str(config_file), "related"]
+    _, args = related_site(store_at, tmp_path)
     assert CliRunner().invoke(cli, args).exit_code == 0
     with open_storage(store_at("aggregator")) as storage:
         pruned = storage.prune(
