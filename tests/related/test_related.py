@@ -424,15 +424,15 @@ def site_yaml(store: str) -> str:
     )
 
 
-def related_site(store_at, tmp_path: Path) -> tuple[Path, list[str]]:
-    """The feeds.yaml of a site whose store holds NEWS, and `aggregator related`'s
+def related_site(store_at, tmp_path: Path, rows=NEWS) -> tuple[Path, list[str]]:
+    """The feeds.yaml of a site whose store holds ``rows``, and `aggregator related`'s
     arguments for it."""
     config_file = tmp_path / "feeds.yaml"
     config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
     from aggregator.config import load_config
 
     with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, load_config(config_file), rows=NEWS)
+        store_items(storage, load_config(config_file), rows=rows)
     return config_file, ["--config", str(config_file), "related"]
 
 
@@ -718,14 +718,10 @@ def test_the_related_command_with_nothing_new_touches_no_file_nor_the_index(
     """Both stores: a run of `aggregator related` after one that took in new items
     writes nothing, and neither does the next (PostgreSQL's change marks are transaction
     ids, not a sequence: a change seen once must not come back as new)."""
-    config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    config_file, args = related_site(store_at, tmp_path, rows=NEWS[:6])
     from aggregator.config import load_config
 
     config = load_config(config_file)
-    args = ["--config", str(config_file), "related"]
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, config, rows=NEWS[:6])
     assert CliRunner().invoke(cli, args).exit_code == 0
     with open_storage(store_at("aggregator")) as storage:
         store_items(storage, config, rows=NEWS[6:])
@@ -778,14 +774,10 @@ def test_an_export_cut_short_is_completed_by_the_next_run(store_at, tmp_path: Pa
     """A related run that saved its index and then failed writing the files (a full
     disk, here a directory in a file's place) leaves the rest for the next run, which
     finds nothing new in the store but writes them."""
-    config_file = tmp_path / "feeds.yaml"
-    config_file.write_text(site_yaml(store_at("aggregator")), encoding="utf-8")
+    config_file, args = related_site(store_at, tmp_path, rows=NEWS[:6])
     from aggregator.config import load_config
 
     config = load_config(config_file)
-    args = ["--config", str(config_file), "related"]
-    with open_storage(store_at("aggregator")) as storage:
-        store_items(storage, config, rows=NEWS[:6])
     assert CliRunner().invoke(cli, args).exit_code == 0
     with open_storage(store_at("aggregator")) as storage:
         store_items(storage, config, rows=NEWS[6:])
