@@ -35,6 +35,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -134,9 +135,28 @@ class Fetcher:
         self._pools: dict[tuple[NetworkPolicy, str], _HostPool] = {}
         self._tls: ssl.SSLContext | None = None
         self._fine_hosts: set[tuple[NetworkPolicy, str]] = set()
-        # Hosts that answered 429/503 (the caller holds them): a fetch queued for one
-        # sends no request, and comes back HELD.
-        self.holds: dict[str, HostHold] = {}
+        # Hosts that answered 429/503 (the caller holds them, ``hold``): a fetch queued
+        # for one sends no request, and comes back HELD.
+        self._holds: dict[str, HostHold] = {}
+
+    def hold(self, hold: HostHold) -> None:
+        """Send no request to ``hold.host`` until ``hold.until`` (the later of two holds)."""
+        kept = self._holds.get(hold.host)
+        if kept is None or kept.until < hold.until:
+            self._holds[hold.host] = hold
+
+    def hold_of(self, url: str) -> HostHold | None:
+        """The hold of the host ``url`` is fetched from, if any (a HELD result's)."""
+        try:
+            return self._holds.get(_host(url))
+        except _Failure:
+            return None
+
+    def release_ended(self, now: datetime) -> None:
+        """Forget the holds that ended by ``now`` (a fetcher outliving them: a worker's)."""
+        for host, hold in list(self._holds.items()):
+            if hold.until <= now:
+                del self._holds[host]
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -210,7 +230,7 @@ class Fetcher:
         pool = self._enter_pool(policy, host)
         try:
             async with slot, self._global_slots:
-                if host in self.holds:
+                if host in self._holds:
                     return FetchResult(request, FetchOutcome.HELD, final_url=request.url)
                 started = time.monotonic()
                 timeout = request.timeout if request.timeout is not None else self.config.timeout

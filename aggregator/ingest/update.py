@@ -375,18 +375,16 @@ async def _handle_result(
     now: datetime,
     save_state: Callable[[SourceState], None],
 ) -> SourceRun:
-    if result.outcome is FetchOutcome.HELD:
-        host = schedule.host_of(result.final_url)
-        decision = decide.held(source, state, fetcher.holds[host or ""])
+    hold = fetcher.hold_of(result.final_url) if result.outcome is FetchOutcome.HELD else None
+    if hold is not None:
+        decision = decide.held(source, state, hold)
     else:
         decision = decide.after_fetch(source, state, result, config.fetch, now)
     if decision.host_hold is not None:
         # The host's other sources wait too: those queued in this fetcher now, those
         # of later runs and of other workers through the store.
-        hold = decision.host_hold
-        if fetcher.holds.get(hold.host) is None or fetcher.holds[hold.host].until < hold.until:
-            fetcher.holds[hold.host] = hold
-        storage.hold_host(hold, now)
+        fetcher.hold(decision.host_hold)
+        storage.hold_host(decision.host_hold, now)
     if decision.url_change is not None:
         old, new, status = decision.url_change
         storage.record_url_change(source.id, old, new, status, now)

@@ -95,9 +95,7 @@ async def work(
                         now = datetime.now(UTC)
                         # This fetcher outlives the holds of the hosts that answered it
                         # 429/503: each one ends with its time.
-                        for host, hold in list(fetcher.holds.items()):
-                            if hold.until <= now:
-                                del fetcher.holds[host]
+                        fetcher.release_ended(now)
                         leased = storage.lease(
                             ids, holder=holder, seconds=lease, limit=room, due_at=now
                         )

@@ -32,7 +32,7 @@ import psycopg
 from aggregator.models import SourceState
 from aggregator.store import mask_password, schema
 from aggregator.store import rows as rowmap
-from aggregator.store.errors import StorageError, StoreNotMade
+from aggregator.store.errors import StorageError, StoreNotMade, older_than_read_only
 from aggregator.store.rows import utc
 from aggregator.store.sql import Dialect, SQLStorage
 
@@ -187,11 +187,7 @@ class PostgresStorage(SQLStorage):
         if version is None:
             raise StoreNotMade(f"store {self._location}: no run has made it yet")
         if version < schema.SCHEMA_VERSION:
-            raise StorageError(
-                f"store {self._location} is of an earlier version of aggregator (schema "
-                f"{version}, this version's is {schema.SCHEMA_VERSION}) and is opened "
-                "read-only here: the next run (as a user who may write it) upgrades it"
-            )
+            raise older_than_read_only(self._location, version, schema.SCHEMA_VERSION)
 
     def _version(self) -> int | None:
         row = self._db.execute("SELECT to_regclass('aggregator_schema') IS NOT NULL").fetchone()

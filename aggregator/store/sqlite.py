@@ -40,7 +40,7 @@ from typing import Any
 from aggregator.models import SourceState
 from aggregator.store import rows as rowmap
 from aggregator.store import schema
-from aggregator.store.errors import StorageError, StoreNotMade
+from aggregator.store.errors import StorageError, StoreNotMade, older_than_read_only
 from aggregator.store.rows import json_text, utc
 from aggregator.store.sql import Dialect, SQLStorage
 
@@ -142,12 +142,7 @@ class SQLiteStorage(SQLStorage):
                 raise StoreNotMade(f"store {self.path}: no run has made it yet")
             if version < len(schema.SQLITE_MIGRATIONS):
                 self._db.close()
-                raise StorageError(
-                    f"store {self.path} is of an earlier version of aggregator (schema "
-                    f"{version}, this version's is {len(schema.SQLITE_MIGRATIONS)}) and is "
-                    "opened read-only here: the next run (as a user who may write it) "
-                    "upgrades it"
-                )
+                raise older_than_read_only(str(self.path), version, len(schema.SQLITE_MIGRATIONS))
             return
         assert last is not None
         raise self._error(last) from last
