@@ -160,13 +160,20 @@ def test_a_store_directory_that_cannot_be_written_is_one_message(tmp_path, read_
     )
 
 
-def test_a_read_only_store_is_one_message_and_stays_as_it_was(tmp_path, read_only):
+def read_only_store(tmp_path, read_only):
+    """A site whose store a run made, then the store and its directory made read-only
+    (nor can a journal be made beside it): (its config, the store, its bytes before)."""
     config = site(tmp_path)
     db = tmp_path / "aggregator.sqlite"
     assert invoke("--config", str(config), "fetch").exit_code == 0
     before = db.read_bytes()
     make_read_only(read_only, db)
-    make_read_only(read_only, tmp_path)  # nor can a journal be made beside it
+    make_read_only(read_only, tmp_path)
+    return config, db, before
+
+
+def test_a_read_only_store_is_one_message_and_stays_as_it_was(tmp_path, read_only):
+    config, db, before = read_only_store(tmp_path, read_only)
     done = run_unprivileged("--config", str(config), "fetch", "--all", cwd=tmp_path)
     assert done.returncode == EXIT_FATAL, done.stderr
     assert_one_fatal_message(done.stderr, str(db))
@@ -221,17 +228,9 @@ def test_a_missing_config_is_one_message_that_says_what_to_do(tmp_path):
     assert_one_fatal_message(result.output, "nope.yaml: file not found", "examples/feeds.yaml")
 
 
-# --- a full disk --------------------------------------------------------------------------
-
-
 def test_status_of_a_store_its_user_may_only_read_is_shown(tmp_path, read_only):
     # A monitoring user with read access only: the file and its directory read-only.
-    config = site(tmp_path)
-    db = tmp_path / "aggregator.sqlite"
-    assert invoke("--config", str(config), "fetch").exit_code == 0
-    before = db.read_bytes()
-    make_read_only(read_only, db)
-    make_read_only(read_only, tmp_path)
+    config, db, before = read_only_store(tmp_path, read_only)
     done = run_unprivileged("--config", str(config), "status", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[1:3]}
@@ -243,6 +242,9 @@ def test_status_of_a_store_its_user_may_only_read_is_shown(tmp_path, read_only):
     assert_one_fatal_message(
         done.stderr, str(db), "must be able to write the file and its directory", "owner"
     )
+
+
+# --- a full disk --------------------------------------------------------------------------
 
 
 @pytest.fixture
