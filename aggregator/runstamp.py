@@ -15,13 +15,15 @@ as it was:
   and their health (ok, failing with which error, gone, never fetched); not the times
   and counters every fetch attempt moves (``PER_ATTEMPT``), so health.json keeps the
   times of the last run that published;
+* the hosts held (``Storage.host_holds``: a 429/503 keeps their feeds waiting), which
+  health.json shows: a hold made, moved or ended since is a change;
 * every file publish wrote, each related file at the top of the output directory, and
   the directories below it (a deleted file changes its directory), as the stamp has
   them;
 * no WebSub announcement waiting to be retried.
 
-Nothing the stages write depends on the wall clock (publish counts ``max_age`` back
-from the newest stored item), so equal inputs give equal outputs.
+Nothing else the stages write depends on the wall clock (publish counts ``max_age``
+back from the newest stored item), so equal inputs give equal outputs.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
 import aggregator
 from aggregator.config import Config, resolve_path
 from aggregator.files import write_if_changed
-from aggregator.models import SourceState
+from aggregator.models import HostHold, SourceState
 from aggregator.store import Storage
 
 STAMP_FILE = ".run-stamp"  # JSON, but not named *.json: it is no feed of the site
@@ -83,11 +86,12 @@ class Stamp:
 def current(config: Config, storage: Storage, store_location: str | os.PathLike) -> Stamp:
     """The fingerprints of what relate and publish would read now (no outputs yet)."""
     mark = storage.item_changes(None)[0]
+    holds = storage.host_holds(datetime.now(UTC))
     return Stamp(
         inputs=inputs_fingerprint(config, store_location),
         store_mark=mark,
         items=storage.items_count(),
-        states=states_fingerprint(storage.source_states()),
+        states=states_fingerprint(storage.source_states(), holds.values()),
     )
 
 
@@ -144,14 +148,16 @@ def _listing(directory: Path, recursive: bool) -> Iterable[str]:
 _SHOWN = tuple(sorted(f.name for f in dataclasses.fields(SourceState) if f.name not in PER_ATTEMPT))
 
 
-def states_fingerprint(states: Sequence[SourceState]) -> str:
+def states_fingerprint(states: Sequence[SourceState], holds: Iterable[HostHold]) -> str:
     """One digest of every state's shown fields (``_SHOWN``, by name), whether it is
-    failing and whether it was ever fetched: one repr for all, not one per state."""
+    failing and whether it was ever fetched, and of the hosts held: one repr for all,
+    not one per state."""
     shown = attrgetter(*_SHOWN)
     rows = [
         (*shown(state), state.consecutive_failures > 0, state.last_attempt is not None)
         for state in sorted(states, key=attrgetter("source_id"))
     ]
+    rows.append(sorted((h.host, h.until.timestamp(), h.source_id, h.reason) for h in holds))
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from configs import write_config
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.store import open_storage
+from aggregator.text.xml import iso
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,6 +128,52 @@ def test_a_host_that_answered_429_holds_its_other_feeds_and_status_says_why(tmp_
     assert rows["inform-ru"].split()[1] == "backoff"
     assert rows["inform-kk"].split()[1] == "held"
     assert "waits: its host 127.0.0.1 answered inform-ru: HTTP 429" in rows["inform-kk"]
+
+
+def test_health_json_shows_a_held_host_and_until_when_and_drops_it_when_the_hold_ends(
+    tmp_path, feed_server
+):
+    # What a publisher's monitor reads: the kk feed is not requested while its host rests.
+    feed_server.route("/ru.xml", body=rss(1, "ru"))
+    feed_server.route("/kk.xml", body=rss(1, "kk"))
+    config = write_config(
+        tmp_path,
+        [("inform-ru", feed_server.url("/ru.xml")), ("inform-kk", feed_server.url("/kk.xml"))],
+    )
+    health_file = tmp_path / "output" / "health.json"
+
+    def health() -> dict:
+        document = json.loads(health_file.read_text(encoding="utf-8"))
+        return {"states": document["states"], **{s["id"]: s for s in document["sources"]}}
+
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert health()["inform-kk"]["held_until"] is None and health()["inform-kk"]["held_by"] is None
+    feed_server.route("/ru.xml", status=429, headers={"Retry-After": "2"})
+    assert invoke("--config", str(config), "fetch", "--source", "inform-ru").exit_code == 0
+    with open_storage(tmp_path / "aggregator.sqlite") as storage:
+        (hold,) = storage.host_holds(datetime.now(UTC)).values()
+
+    assert invoke("--config", str(config), "run").exit_code == 0
+    held = health()
+    assert held["states"] == {"failing": 1, "held": 1}
+    assert held["inform-kk"]["state"] == "held"
+    assert held["inform-kk"]["held_until"] == iso(hold.until)
+    assert held["inform-kk"]["held_by"] == {
+        "host": "127.0.0.1",
+        "source": "inform-ru",
+        "reason": f"HTTP 429 at {feed_server.url('/ru.xml')}: the server asked us to retry later",
+    }
+    assert held["inform-ru"]["state"] == "failing"  # the one answered: its own failure
+    assert held["inform-ru"]["held_until"] == iso(hold.until)
+
+    # The hold over, nothing is due yet (both wait for their interval), but the monitor
+    # must not go on reading "held" until the next fetch: the run publishes again.
+    time.sleep(max(0.0, (hold.until - datetime.now(UTC)).total_seconds()) + 0.1)
+    after = invoke("--config", str(config), "run")
+    assert "nothing changed" not in after.output
+    assert health()["inform-kk"]["state"] == "ok"
+    assert health()["inform-kk"]["held_until"] is None
+    assert health()["states"] == {"failing": 1, "ok": 1}
 
 
 def test_status_shows_times_in_the_sites_time_zone_and_says_so(tmp_path, feed_server):

@@ -172,7 +172,9 @@ def publish(
     # The hubs fetch what they are told of: announce once the feeds are in place.
     hubs = announce(config, out_dir, changed_feed_urls(views.values(), writer.written))
     websub = [hub.as_json() for hub in hubs]
-    writer.write("health.json", health_json(config, catalog, websub))
+    clock = now or datetime.now(UTC)
+    health = health_json(config, catalog, websub, holds=storage.host_holds(clock), now=clock)
+    writer.write("health.json", health)
     return PublishReport(
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),

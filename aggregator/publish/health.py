@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from aggregator.config import (
@@ -10,7 +11,8 @@ from aggregator.config import (
     config_dir,
 )
 from aggregator.ingest.fetch import local_path
-from aggregator.models import SourceState
+from aggregator.ingest.schedule import host_hold
+from aggregator.models import HostHold, SourceState
 from aggregator.publish.feeds import json_bytes
 from aggregator.publish.select import Catalog
 from aggregator.text.urls import without_userinfo
@@ -18,13 +20,22 @@ from aggregator.text.xml import clean_text, iso
 
 
 def health_json(
-    config: Config, catalog: Catalog, websub: list[dict[str, object]] | None = None
+    config: Config,
+    catalog: Catalog,
+    websub: list[dict[str, object]] | None = None,
+    *,
+    holds: Mapping[str, HostHold] | None = None,
+    now: datetime | None = None,
 ) -> bytes:
+    """``holds``: the hosts held at ``now`` (``Storage.host_holds``): their feeds are
+    not requested until the hold ends, which a monitor is to see."""
     sources = []
     counts: dict[str, int] = {}
+    now = now or datetime.now(UTC)
     for source in config.sources:
         state = catalog.states.get(source.id)
-        status = _status(source, state)
+        hold = host_hold(state, holds or {}, now)
+        status = _status(source, state, hold)
         counts[status] = counts.get(status, 0) + 1
         sources.append(
             {
@@ -40,6 +51,8 @@ def health_json(
                 "backoff_until": _iso_or_none(state and state.backoff_until),
                 "item_count": state.item_count if state else 0,
                 "gone": state.gone if state else False,
+                "held_until": _iso_or_none(hold and hold.until),
+                "held_by": _held_by(hold),
             }
         )
     document = {"sources_total": len(sources), "states": dict(sorted(counts.items()))}
@@ -64,16 +77,31 @@ def _public_error(catalog: Catalog, state: SourceState | None) -> str | None:
     return error
 
 
-def _status(source: SourceConfig, state: SourceState | None) -> str:
-    """ok | failing | gone | disabled | pending (never fetched)."""
+def _held_by(hold: HostHold | None) -> dict[str, str] | None:
+    """The answer that holds a source's host: which host, which source it answered, how
+    (its error, without a URL's password)."""
+    if hold is None:
+        return None
+    return {
+        "host": hold.host,
+        "source": hold.source_id,
+        "reason": without_userinfo(clean_text(hold.reason)),
+    }
+
+
+def _status(source: SourceConfig, state: SourceState | None, hold: HostHold | None) -> str:
+    """ok | failing | gone | disabled | held (its host answered 429/503: not requested
+    until the hold ends) | pending (never fetched)."""
     if not source.enabled:
         return "disabled"
+    if state is not None and state.gone:
+        return "gone"
+    if state is not None and state.consecutive_failures > 0:
+        return "failing"
+    if hold is not None:
+        return "held"
     if state is None or state.last_attempt is None:
         return "pending"
-    if state.gone:
-        return "gone"
-    if state.consecutive_failures > 0:
-        return "failing"
     return "ok"
 
 
