@@ -160,10 +160,10 @@ def test_a_store_directory_that_cannot_be_written_is_one_message(tmp_path, read_
     )
 
 
-def read_only_store(tmp_path, read_only):
+def read_only_store(tmp_path, read_only, extra=""):
     """A site whose store a run made, then the store and its directory made read-only
     (nor can a journal be made beside it): (its config, the store, its bytes before)."""
-    config = site(tmp_path)
+    config = site(tmp_path, extra=extra)
     db = tmp_path / "aggregator.sqlite"
     assert invoke("--config", str(config), "fetch").exit_code == 0
     before = db.read_bytes()
@@ -242,6 +242,32 @@ def test_status_of_a_store_its_user_may_only_read_is_shown(tmp_path, read_only):
     assert_one_fatal_message(
         done.stderr, str(db), "must be able to write the file and its directory", "owner"
     )
+
+
+def test_the_commands_that_only_read_the_store_work_where_its_user_may_only_read_it(
+    tmp_path, read_only
+):
+    # A backup mounted read-only, another user's store: the file and its directory
+    # read-only; the commentary files and the copy go elsewhere.
+    (tmp_path / "commentary").mkdir()
+    (tmp_path / "copies").mkdir()
+    extra = "house:\n  commentary_dir: commentary\n"
+    config, db, before = read_only_store(tmp_path, read_only, extra=extra)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        done = run_unprivileged("--config", str(config), *args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    run("comment", "new", "https://kapital.kz/s0/3")
+    (written,) = (tmp_path / "commentary").glob("*.md")
+    written.write_text(written.read_text(encoding="utf-8") + "Мнение редакции.\n", "utf-8")
+    listed = run("comment", "list").stdout
+    assert "ok       source 1.00" in listed
+    assert "1 commentary: 1 matched" in listed
+    copied = run("store", "copy", "--to", str(tmp_path / "copies" / "copy.sqlite")).stdout
+    assert "verified: both stores hold 2 sources, 0 URL changes, 10 items" in copied
+    assert db.read_bytes() == before
 
 
 # --- a full disk --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, HostHold, ItemText, SeenItem, SourceState, StoredItem
-from aggregator.store.errors import StorageError, StoreNotMade
+from aggregator.store.errors import StorageError, StoreNotMade, StoreOutdated
 
 __all__ = [
     "Storage",
@@ -25,6 +25,7 @@ __all__ = [
     "describe_location",
     "is_postgres_url",
     "mask_password",
+    "open_for_reading",
     "open_storage",
     "postgres_lock",
 ]
@@ -224,6 +225,21 @@ def open_storage(location: str | os.PathLike[str], *, read_only: bool = False) -
     from aggregator.store.sqlite import SQLiteStorage
 
     return SQLiteStorage(location, read_only=read_only)
+
+
+def open_for_reading(location: str | os.PathLike[str]) -> Storage:
+    """The store at ``location`` for a command that only reads it (``comment list``,
+    ``store copy``'s source): read-only, so that it works on a store this user may only
+    read (a backup mounted read-only, another user's store) and never waits for, nor
+    holds up, a run writing it.  Only a store that is not there yet, or is of an earlier
+    schema, is opened as a run opens it: made or upgraded (which needs a user who may
+    write it), as it was before reading was read-only."""
+    if is_postgres_url(location) or os.path.exists(location):
+        try:
+            return open_storage(location, read_only=True)
+        except (StoreNotMade, StoreOutdated):
+            pass
+    return open_storage(location)
 
 
 def postgres_lock(url: str, name: str) -> contextlib.AbstractContextManager[bool]:

@@ -28,9 +28,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.store import describe_location, is_postgres_url, mask_password, open_storage
+from aggregator.store import (
+    describe_location,
+    is_postgres_url,
+    mask_password,
+    open_for_reading,
+    open_storage,
+)
 from aggregator.store.errors import StorageError
 from aggregator.store.rows import ITEM_COLUMNS, SOURCE_COLUMNS, SOURCE_TIMES
+from aggregator.store.sqlite import connect_read_only
 
 __all__ = ["NOT_COPIED", "TABLES", "CopyReport", "Table", "copy_store"]
 
@@ -129,8 +136,9 @@ def copy_store(
         )
     if not is_postgres_url(source) and not Path(source).exists():
         raise StorageError(f"there is no store at {source} to copy from: check storage.path / --db")
-    # Opening migrates both to the current schema (and says so if one cannot be used).
-    open_storage(source).close()
+    # Opening migrates both to the current schema (and says so if one cannot be used);
+    # the source only where it is of an earlier one: else it may be read-only.
+    open_for_reading(source).close()
     open_storage(target).close()
     report = CopyReport(describe_location(source), describe_location(target))
     with _end(source, reading=True) as reader, _end(target, reading=False) as writer:
@@ -277,7 +285,11 @@ class _SQLiteEnd(_End):
     def __init__(self, path: Path, reading: bool) -> None:
         self.where = str(path)
         with self.errors():
-            self.db = sqlite3.connect(path, isolation_level=None)
+            # Reading: read-only, so that a store this user may only read (a backup
+            # mounted read-only) is copied too, and no run waits for the copy.
+            self.db = (
+                connect_read_only(path) if reading else sqlite3.connect(path, isolation_level=None)
+            )
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA foreign_keys = ON")
             # Reading: one snapshot for the whole copy.  Writing: the write lock now,

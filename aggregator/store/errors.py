@@ -14,9 +14,13 @@ class StoreNotMade(StorageError):
     """Opened read-only, the store has no tables yet: no run has made it."""
 
 
-def older_than_read_only(location: str, version: int, current: int) -> StorageError:
+class StoreOutdated(StorageError):
+    """Opened read-only, the store is of an earlier schema: only a writer upgrades it."""
+
+
+def older_than_read_only(location: str, version: int, current: int) -> StoreOutdated:
     """A store of an earlier schema, opened read-only: nothing may migrate it here."""
-    return StorageError(
+    return StoreOutdated(
         f"store {location} is of an earlier version of aggregator (schema {version}, this "
         f"version's is {current}) and is opened read-only here: the next run (as a user "
         "who may write it) upgrades it"

@@ -44,7 +44,7 @@ from aggregator.store.errors import StorageError, StoreNotMade, older_than_read_
 from aggregator.store.rows import json_text, utc
 from aggregator.store.sql import Dialect, SQLStorage
 
-__all__ = ["SQLiteStorage"]
+__all__ = ["SQLiteStorage", "connect_read_only"]
 
 _BUSY_TIMEOUT_MS = 10_000
 _WAL_AUTOCHECKPOINT_PAGES = 8192  # of 4 KiB
@@ -75,6 +75,36 @@ DIALECT = Dialect(
     upsert_returns=False,
     qmark=True,
 )
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads ``path`` and writes nothing, not even a journal: fine for
+    a user who may read the store, not write it or its directory.  A store in WAL mode
+    is read with its WAL where this user can open it; where it cannot (no -shm file,
+    and none can be made in a read-only directory: no writer has the store open), the
+    file alone holds every committed change."""
+    uri = Path(os.path.abspath(path)).as_uri()
+    last: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(
+                f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            last = e
+            continue
+        try:
+            db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA user_version").fetchone()  # the first read: errors show here
+        except sqlite3.Error as e:
+            db.close()
+            last = e
+            if "unable to open" in str(e) or "readonly" in str(e):  # no -shm to use
+                continue
+            raise
+        return db
+    assert last is not None
+    raise last
 
 
 class SQLiteStorage(SQLStorage):
@@ -113,39 +143,19 @@ class SQLiteStorage(SQLStorage):
 
     def _open_read_only(self) -> None:
         """Open for reading only, with no write of any kind (a user allowed to read the
-        store, not to write it or its directory: a monitoring account's `status`).  A
-        store in WAL mode is read with its WAL where this user can open it; where it
-        cannot (no -shm file, and none can be made in a read-only directory: no writer
-        has the store open), the file alone holds every committed change."""
-        uri = Path(os.path.abspath(self.path)).as_uri()
-        last: sqlite3.Error | None = None
-        for options in ("mode=ro", "mode=ro&immutable=1"):
-            try:
-                self._db = sqlite3.connect(
-                    f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False
-                )
-            except sqlite3.Error as e:
-                last = e
-                continue
-            try:
-                self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                version = self._user_version()  # the first read: opening errors show here
-            except sqlite3.Error as e:
-                self._db.close()
-                last = e
-                if "unable to open" in str(e) or "readonly" in str(e):  # no -shm to use
-                    continue
-                raise self._error(e) from e
-            self._check_version(version)
-            if version == 0:
-                self._db.close()
-                raise StoreNotMade(f"store {self.path}: no run has made it yet")
-            if version < len(schema.SQLITE_MIGRATIONS):
-                self._db.close()
-                raise older_than_read_only(str(self.path), version, len(schema.SQLITE_MIGRATIONS))
-            return
-        assert last is not None
-        raise self._error(last) from last
+        store, not to write it or its directory: a monitoring account's `status`)."""
+        try:
+            self._db = connect_read_only(self.path)
+        except sqlite3.Error as e:
+            raise self._error(e) from e
+        version = self._user_version()
+        self._check_version(version)
+        if version == 0:
+            self._db.close()
+            raise StoreNotMade(f"store {self.path}: no run has made it yet")
+        if version < len(schema.SQLITE_MIGRATIONS):
+            self._db.close()
+            raise older_than_read_only(str(self.path), version, len(schema.SQLITE_MIGRATIONS))
 
     @property
     def location(self) -> str:
@@ -214,7 +224,8 @@ class SQLiteStorage(SQLStorage):
             hint = (
                 "check the storage.path setting and the permissions: this user must be "
                 "able to write the file and its directory (where SQLite keeps its "
-                "journal); run as the store's owner (`status` needs to read it only)"
+                "journal); run as the store's owner (`status`, `comment list`, `comment new` "
+                "and `store copy` only read it)"
             )
         elif "full" in message:
             hint = "free some disk space"
