@@ -33,7 +33,7 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -124,8 +124,19 @@ class Fetcher:
                 ...
     """
 
-    def __init__(self, config: FetchConfig, *, base_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        base_dir: Path | None = None,
+        holds_elsewhere: Callable[[str], HostHold | None] | None = None,
+    ) -> None:
+        """``holds_elsewhere(host)``: the hold other fetchers made of ``host`` (workers on
+        other hosts, through a shared store), if any: asked before a request that had to
+        wait for its slot, as a hold may have come meanwhile (one that did not wait
+        starts right after its caller looked)."""
         self.config = config
+        self._holds_elsewhere = holds_elsewhere
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.user_agent = config.user_agent or DEFAULT_USER_AGENT
         self._allow = parse_networks(config.allow_private_networks)
@@ -228,8 +239,13 @@ class Fetcher:
         # next source on that host.  Host slot before global slot: waiting for a
         # busy host must not hold a global slot.
         pool = self._enter_pool(policy, host)
+        waits = slot.locked() or self._global_slots.locked()
         try:
             async with slot, self._global_slots:
+                if waits and host not in self._holds and self._holds_elsewhere is not None:
+                    held = self._holds_elsewhere(host)
+                    if held is not None:
+                        self.hold(held)
                 if host in self._holds:
                     return FetchResult(request, FetchOutcome.HELD, final_url=request.url)
                 started = time.monotonic()

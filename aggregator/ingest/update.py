@@ -27,11 +27,12 @@ from aggregator.models import (
     FetchPlan,
     FetchRequest,
     FetchResult,
+    HostHold,
     Item,
     SourceState,
     UpdateCounts,
 )
-from aggregator.store import Storage, StorageError, open_storage
+from aggregator.store import Storage, StorageError, is_postgres_url, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,14 @@ async def _ingest(
             on_result(run)
 
     try:
-        async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+        # A store other fetchers share (workers): a hold one of them made meanwhile
+        # keeps this run's queued fetches of that host unsent too.
+        shared = is_postgres_url(storage.location)
+        async with Fetcher(
+            config.fetch,
+            base_dir=config_dir(config),
+            holds_elsewhere=stored_holds(storage) if shared else None,
+        ) as fetcher:
             try:
                 # A task group, not as_completed: each fetch reports itself as it ends,
                 # and the first failure (only the store's: _ingest_one keeps every
@@ -324,6 +332,12 @@ def plan(
     return schedule.select_due(
         config.sources, states, now, select_all=select_all, only=only, holds=holds
     )
+
+
+def stored_holds(storage: Storage) -> Callable[[str], HostHold | None]:
+    """``Fetcher``'s ``holds_elsewhere``: a host's hold as the store has it now (made by
+    any fetcher sharing it)."""
+    return lambda host: storage.host_holds(datetime.now(UTC)).get(host)
 
 
 def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:

@@ -27,7 +27,7 @@ from aggregator.ingest import schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
-from aggregator.ingest.update import ingest_source
+from aggregator.ingest.update import ingest_source, stored_holds
 from aggregator.models import SourceState
 from aggregator.store import Storage
 
@@ -85,7 +85,10 @@ async def work(
 
     # A fetch or a parse may outlast the lease: the keeper renews what is in flight.
     with LeaseKeeper(storage.location, holder, lease) as keeper:
-        async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:
+        # Another worker's hold, made while fetches of its host wait here, stops them.
+        async with Fetcher(
+            config.fetch, base_dir=config_dir(config), holds_elsewhere=stored_holds(storage)
+        ) as fetcher:
             try:
                 while not stop.is_set():
                     room = concurrency - len(in_flight)

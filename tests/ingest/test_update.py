@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -11,6 +13,7 @@ import pytest
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
 from aggregator.ingest import update
+from aggregator.models import HostHold
 from aggregator.store import open_storage
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -217,6 +220,35 @@ def test_a_429_or_503_holds_every_feed_of_its_host_in_this_run_and_the_next(
     feed_server.route("/ru.xml", status=status)
     run(config, storage, now=until + timedelta(seconds=1))
     assert "inform-kk" in run(config, storage, now=until + timedelta(seconds=2), only=["inform-kk"])
+
+
+def test_a_run_beside_workers_sends_no_queued_request_to_a_host_another_fetcher_holds(
+    feed_server, postgres
+):
+    # A run on a PostgreSQL store has kk in flight and en queued (per_host 1) when a
+    # worker on another machine is answered 429 by their host and stores the hold.
+    feed_server.route("/kk.xml", body=FEED, delay=1.0)
+    feed_server.route("/en.xml", body=FEED)
+    config = make_config(
+        src("inform-kk", feed_server.url("/kk.xml")),
+        src("inform-en", feed_server.url("/en.xml")),
+        per_host=1,
+        concurrency=1,  # kk first, then en
+    )
+    url = postgres.new_store("held-meanwhile")
+    with open_storage(url) as storage, open_storage(url) as worker:
+        running = threading.Thread(target=run, args=(config, storage, datetime.now(UTC)))
+        running.start()
+        deadline = time.monotonic() + 20
+        while feed_server.count("/kk.xml") == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        now = datetime.now(UTC)
+        hold = HostHold("127.0.0.1", now + timedelta(minutes=10), "inform-ru", "HTTP 429 at ...")
+        worker.hold_host(hold, now)
+        running.join(20)
+        assert feed_server.count("/en.xml") == 0
+        assert storage.get_source_state("inform-en").next_due >= hold.until
+        assert storage.get_source_state("inform-kk").last_success is not None
 
 
 def test_failures_back_off_exponentially_and_are_recorded(feed_server, storage):

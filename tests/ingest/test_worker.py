@@ -176,6 +176,49 @@ def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, 
         assert storage.get_source_state("inform-kk").next_due == until
 
 
+def test_a_hold_another_worker_makes_stops_the_feeds_of_its_host_queued_here(postgres, feed_server):
+    # This worker has kk in flight and en queued behind it (per_host 1) when a worker on
+    # another machine is answered 429 by their host: en is not requested.
+    feed_server.route("/kk.xml", body=rss(1), delay=1.0)
+    feed_server.route("/en.xml", body=rss(2))
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.kz/"),
+        sources=(  # leased in id order
+            SourceConfig(id="inform-1-kk", name="kk", url=feed_server.url("/kk.xml")),
+            SourceConfig(id="inform-2-en", name="en", url=feed_server.url("/en.xml")),
+        ),
+        fetch=FetchConfig(allow_private_networks=("127.0.0.0/8",), per_host=1),
+    )
+    url = postgres.new_store("held-meanwhile")
+    with open_storage(url) as storage, open_storage(url) as elsewhere:
+
+        async def work_while_another_worker_is_answered_429() -> HostHold:
+            stop = asyncio.Event()
+            working = asyncio.ensure_future(
+                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
+            )
+            try:
+                async with asyncio.timeout(20):
+                    while feed_server.count("/kk.xml") == 0:
+                        await asyncio.sleep(0.02)
+                    now = datetime.now(UTC)
+                    until = (now + timedelta(minutes=10)).replace(microsecond=0)
+                    hold = HostHold("127.0.0.1", until, "inform-0-ru", "HTTP 429 at ...")
+                    elsewhere.hold_host(hold, now)
+                    while storage.get_source_state("inform-2-en").next_due is None:
+                        await asyncio.sleep(0.05)
+            finally:
+                stop.set()
+                await working
+            return hold
+
+        hold = asyncio.run(work_while_another_worker_is_answered_429())
+        assert feed_server.count("/en.xml") == 0
+        assert storage.get_source_state("inform-1-kk").last_success is not None
+        en = storage.get_source_state("inform-2-en")
+        assert en.next_due == hold.until and en.consecutive_failures == 0
+
+
 def test_a_worker_fetches_a_held_host_again_once_its_retry_after_has_passed(store_at, feed_server):
     # The worker itself is answered 429 with Retry-After: 1 (once); it runs on past it.
     answers = iter([Response(status=429, headers={"Retry-After": "1"})])
