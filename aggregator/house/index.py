@@ -114,11 +114,74 @@ _ANY_DIGIT = re.compile(r"\d")
 _PERCENT = re.compile(r"(?<=\d)[ \u00a0\u202f]?%")
 
 
+# "25-го марта", "к 25-му числу", "2025-м", "25-ші": the ending of an ordinal or a case
+# written after a figure is no word of its own (it would be read as what the figure counts).
+_FIGURE_ENDING = re.compile(
+    r"(?<=\d)-(?:го|му|й|я|е|ю|м|х|ми|ти|ой|ое|ая|ый|ий|ую|ые|ых|ым|ого|ому|ом|ее|ех|ью"
+    r"|ші|шы|ыншы|інші|нші|ншы|сы|сі|ы|і|да|де|та|те|ға|ге|қа|ке|дан|ден|тан|тен|нан|нен)"
+    r"(?![\w-])"
+)
+
+# "$1.2bn", "300mn": an English scale written into the figure is its word.
+_SCALE_SUFFIX = re.compile(r"(?<=\d)\s?(bn|mn|mln|trn)\b", re.IGNORECASE)
+_SCALE_WORDS = {"bn": "billion", "mn": "million", "mln": "million", "trn": "trillion"}
+
+# A one-digit figure before its scale word ("3 млн", "5 тысяч", "2–3 тысячи", "6 million")
+# is written whole ("3000000"), as "3 000 000" is: tokenize drops a one-digit word, and the
+# scale word alone would be read as one of it.  A range's one-digit start takes its end's
+# scale ("5–10 тысяч", "от 5 до 10 тысяч": 5 000 to 10 000).
+_SMALL_SCALED = re.compile(
+    r"(?<![\w.,])(\d)(?:([ \u00a0\u202f]?[–—-][ \u00a0\u202f]?|\s(?:до|по|и|или)\s)"
+    r"(\d{1,3}(?:[.,]\d{1,2})?))?"
+    r"[ \u00a0\u202f]+(тыс(?:яч[а-я]*|\.)?|млн|млрд|трлн|миллион[а-я]*|миллиард[а-я]*"
+    r"|триллион[а-я]*|мың[а-яәғқңөұүһі]*|thousands?|millions?|billions?|trillions?)(?![\w])",
+    re.IGNORECASE,
+)
+# "полмиллиона", "пол-тысячи", "полсотни": half of the scale.
+_HALF_SCALED = re.compile(
+    r"(?<!\w)пол-?(тысяч[а-я]*|миллион[а-я]*|миллиард[а-я]*|сотн[а-я]*)(?!\w)", re.IGNORECASE
+)
+
+
+def _scale_of(word: str) -> int:
+    stem = word.casefold()
+    for start, scale in (("тыс", 10**3), ("мың", 10**3), ("thousand", 10**3), ("млн", 10**6),
+                         ("миллион", 10**6), ("million", 10**6), ("млрд", 10**9),
+                         ("миллиард", 10**9), ("billion", 10**9), ("сотн", 100)):  # fmt: skip
+        if stem.startswith(start):
+            return scale
+    return 10**12  # трлн, триллион, trillion
+
+
+def _whole_small(match: re.Match[str]) -> str:
+    first, between, end, word = match.groups()
+    scale = _scale_of(word)
+    if end is None:
+        return str(int(first) * scale)
+    if len(end) == 1:
+        return f"{int(first) * scale}{between}{int(end) * scale}"
+    return f"{int(first) * scale}{between}{end} {word}"
+
+
+def _written_out(text: str) -> str:
+    """``text`` with its figures' endings and scales written as ``words`` reads them."""
+    if "-" in text:
+        text = _FIGURE_ENDING.sub("", text)
+    if "n" in text or "N" in text:
+        text = _SCALE_SUFFIX.sub(lambda m: " " + _SCALE_WORDS[m.group(1).lower()], text)
+    return _SMALL_SCALED.sub(_whole_small, text)
+
+
 def words(text: str) -> list[str]:
     """``tokenize``, with numbers written in digit groups ("2 000") kept whole, a decimal
-    ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5"), and a per cent
-    sign after a figure as the word "pct"."""
+    ("16,5", "2.3") as its whole part and then the decimal ("16", "16d5"), a per cent
+    sign after a figure as the word "pct", a one-digit figure with its scale word whole
+    ("3 млн": "3000000"; also "полмиллиона": "500000"), and no ordinal's ending after a
+    figure ("25-го": "25")."""
+    if "пол" in text or "Пол" in text:
+        text = _HALF_SCALED.sub(lambda m: str(_scale_of(m.group(1)) // 2), text)
     if _ANY_DIGIT.search(text):
+        text = _written_out(text)
         text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
         text = _DECIMAL.sub(r"\1 \1d\2", text)
         if "%" in text:
@@ -1225,7 +1288,7 @@ _NUMBER_WORDS = [
         (f"десят{_ORDINAL}", 10),
     )
 ]  # fmt: skip
-_THOUSAND = re.compile("тысяч")
+_THOUSAND = re.compile("тысяч(а|и|у|е|ей|ью|ам|ами|ах)?$")  # (not "тысячелетие")
 _TENS = re.compile("десят(ок|ка|ку|ком|ков)$")  # "три десятка": a group times ten
 _HUNDREDS = re.compile("сот(ня|ни|ен|ню|нями|нях)$")
 _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трлн$|триллион")
@@ -1235,13 +1298,24 @@ _MILLIONS = re.compile("миллион|миллиард|млн$|млрд$|трл
 _ANY_NUMBER_WORD = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _NUMBER_WORDS))
 
 
+# What may follow a number word's root: a case's ending ("двадцати", "сорока", "двести"),
+# an ordinal's ("двадцатого", "сороковой"), a group's ("двадцатка") or an age's
+# ("шестнадцатилетнего": 16 лет).  Not another word's root: "трехсторонней",
+# "одиннадцатиметрового", "Сорокин" name no figure.
+_NUMBER_ENDING = re.compile(
+    r"(?:ь|и|ью|а|о|ы|(?:ов)?(?:ый|ой|ого|ому|ом|ая|ую|ое|ые|ых|ым|ыми)|ий|ам|ами|ах|ка|ки|ку|кой"
+    r"|[аи]?лет\w*)?$"
+)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _number_value(token: str) -> float | None:
     if not _ANY_NUMBER_WORD.match(token):
         return None
     for pattern, value in _NUMBER_WORDS:
-        if pattern.match(token):
-            return value
+        found = pattern.match(token)
+        if found:
+            return value if _NUMBER_ENDING.match(token, found.end()) else None
     return None
 
 
@@ -1259,6 +1333,7 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
     found: list[str] = []
     group = 0.0
     thousands = 0.0  # "две тысячи ...": the thousands of a number still being spelled
+    inverted = False  # "тысяч тридцать": the thousands come first
     for token in (*tokens, ""):
         value = _number_value(token) if token and token[0] in "дтчпшсвон" else None
         if value is not None:
@@ -1278,15 +1353,20 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
             if group:
                 _add_number(found, group)
                 _add_number(found, group * 1000)
-            # "тысяча двести": a thousand, if number words follow
+            # "тысяча двести": a thousand, if number words follow; "тысяч тридцать" (the
+            # plural first): about thirty thousand
+            inverted = not group and token == "тысяч"
             thousands, group = (group or 1) * 1000, 0.0
             continue
         if group or thousands:
-            if group and thousands:
+            if group and inverted:
+                _add_number(found, group * 1000)
+            elif group and thousands:
                 _add_number(found, thousands + group)
             elif group:
                 _add_number(found, group)
             group = thousands = 0.0
+            inverted = False
     return found
 
 
@@ -1368,6 +1448,7 @@ def _quantities_of(
     i = 0
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     unscaled: list[int] = []  # ... those of its figures written without a scale word
+    round_years: list[int] = []  # ... those that are a year if a year's word follows
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
             # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
@@ -1378,11 +1459,11 @@ def _quantities_of(
                 found.append(Quantity(stems[i], stems[head]))
         token = tokens[i]
         if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
-            i, values, unscaled = i + 1, [], []
+            i, values, unscaled, round_years = i + 1, [], [], []
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None:
-            i, values, unscaled = j, [], []
+            i, values, unscaled, round_years = j, [], [], []
             continue
         scale = next((_SCALES[stems[k]] for k in range(i, j) if stems[k] in _SCALES), 1.0)
         if scale > 1.0:
@@ -1390,16 +1471,29 @@ def _quantities_of(
             # (each figure of it alike in size: "с 800 до 1,2 млн" keeps its 800)
             for at in unscaled:
                 if 0.01 <= values[at] * scale / value <= 100:
-                    values[at] *= scale
+                    values[at] = round(values[at] * scale, 6)
             unscaled = []
         # A year is no quantity; nor is a one-digit whole figure, which the words of an
         # item never hold (tokenize leaves them out): there is nothing to compare it with.
-        if value != int(value) or 10 <= value < 1900 or value >= 2100:
+        # A round one ("2 000 человек", "две тысячи") is a year only before a year's word.
+        if value % 100 == 0 and 1900 <= value <= 2100:
+            round_years.append(len(values))
+        if (
+            value != int(value)
+            or 10 <= value < 1900
+            or value >= 2100
+            or round_years[-1:] == [len(values)]
+        ):
             if scale == 1.0:
                 unscaled.append(len(values))
             values.append(value)
             label = stems[i - 1] if i else ""
-            if len(label) <= 3 and label.isalpha() and label not in _label_stop():
+            # (a short word's: "АИ-92", not a stem's, "дом" of "дома 25")
+            if (
+                len(tokens[i - 1] if i else "") <= 3
+                and label.isalpha()
+                and label not in _label_stop()
+            ):
                 found.append(Quantity(value, label + "-"))  # "АИ-92", "Ту-154"
         if j < n and tokens[j][:1].isdigit():
             i = j
@@ -1414,14 +1508,25 @@ def _quantities_of(
             continue
         approximate = i > 0 and stems[i - 1] in _APPROXIMATE
         bound = _BOUNDS.get(stems[i - 1], 0) if approximate else 0
+        if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
+            approximate, bound, j = True, 1, j + 1
+        elif spelled and tokens[i] == "тысяч":  # "тысяч тридцать туристов": about 30 000
+            approximate = True
         replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
+        if j < n and stems[j] in _YEAR_WORDS and round_years:
+            values = [v for at, v in enumerate(values) if at not in round_years]
         if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
             unit = _UNITS.get(stems[j], stems[j])
             found += [Quantity(v, unit, approximate, bound, replaced) for v in values]
         elif bare:
             found += [Quantity(v, "", approximate, bound, replaced) for v in values]
-        i, values, unscaled = j, [], []
+        i, values, unscaled, round_years = j, [], [], []
     return found
+
+
+# The words after a year ("в 2000 году", "2000 жылы", "in the year 2000"), by stem.
+_YEAR_WORDS = frozenset(stem_tokens(["год", "года", "году", "годы", "годах", "гг", "жыл",
+                                     "жылы", "жылғы", "year", "years"], ""))  # fmt: skip
 
 
 @functools.cache
@@ -1430,7 +1535,8 @@ def _label_stop() -> frozenset[str]:
     a stop word's, a scale's, a month's.  (Compared by stem: an item's words are.)"""
     short = [w for w in _STOP if len(w) >= 2]
     months = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
-    return frozenset(stem_tokens([*short, *months.split()], "")).union(_SCALES)
+    # (nor a unit's short form before the next figure: "214 км, двести" is no "км-200")
+    return frozenset(stem_tokens([*short, *months.split()], "")).union(_SCALES, _UNITS)
 
 
 # Words that make the figure after them approximate (by stem; "без малого": "малого").
@@ -1460,6 +1566,7 @@ _BOUNDS = dict(
     zip(stem_tokens(["почти", "малого", "менее", "меньше"], ""), [-1] * 4, strict=True)
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
+_MORE_AFTER = frozenset(("лишн", "лишк"))  # "с лишним", "с лишком" after a figure (by stem)
 _REPLACED_REACH = 3  # "вместо обещанных утром полутора сотен": words before a replaced figure
 _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list
 
@@ -1472,6 +1579,11 @@ _PLACE_HEADS = frozenset(("област", "район", "округ"))
 _PLACE_ENDS = ("ск", "цк")  # how the stem of a place's adjective ends
 _PLACE_LIST = 5  # place adjectives one slot word may follow ("Акмолинской, Павлодарской и …")
 _QUANTITY_REACH = 6  # words read after a figure: its scale, a range's end, its unit
+
+# A part of a scale word ("четверть миллиона", "половину миллиарда"); 0: no figure of its
+# own ("две трети миллиарда" is a rounding of no figure the text gives).
+_PARTS_OF = {"четверть": 0.25, "половину": 0.5, "половина": 0.5, "половины": 0.5, "треть": 0.0,
+             "трети": 0.0, "третью": 0.0, "четверти": 0.0}  # fmt: skip
 
 # "миллиард тенге", "от миллиарда трехсот миллионов": a scale word alone is one of it.
 _ONE_OF = frozenset(("миллиард", "миллиарда", "миллион", "миллиона", "триллион", "триллиона"))
@@ -1488,8 +1600,10 @@ def _figure_at(
     while i < n:
         value, j = _bare_figure(tokens, i, spelled)
         if value is None and spelled and tokens[i] in _ONE_OF:
-            # "четверть миллиона": a quarter of one
-            value, j = (0.25 if i and tokens[i - 1] == "четверть" else 1.0), i
+            # "четверть миллиона": a quarter of one; "две трети миллиарда": no figure of
+            # its own, and never one whole
+            part = _PARTS_OF.get(tokens[i - 1], 1.0) if i else 1.0
+            value, j = (part, i) if part else (None, i + 1)
         if value is None:
             skip = max(skip, j) if not any_part else skip  # past words that make no figure
             break
@@ -1501,7 +1615,10 @@ def _figure_at(
             j += 1
         if j == i or (any_part and scale >= last):
             break
-        total, last, any_part, i = total + value * scale, scale, True, j
+        if any_part and scale == 1.0 and last >= 1e6 and 10 <= value < 1000 and tokens[i].isalpha():
+            scale = last / 1000  # "миллиарда ста", "миллион двести": 1,1 млрд, 1,2 млн
+        # (rounded: "4,1 млн" is 4 100 000, not the product 4099999.9999999995)
+        total, last, any_part, i = round(total + value * scale, 6), scale, True, j
         if scale == 1.0:
             break
     return (total, i) if any_part else (None, skip)

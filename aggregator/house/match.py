@@ -1069,8 +1069,9 @@ def _months() -> frozenset[str]:
 def _rounds_to(rounded: float, exact: float, *, half_up: bool = False) -> bool:
     """Whether ``exact`` rounded to the last significant place of ``rounded`` is it
     (halves to the even place, or ``half_up``)."""
+    # (a figure a float's error keeps from being whole counts by its whole digits)
     text = f"{rounded:f}".rstrip("0").rstrip(".") if rounded != int(rounded) else ""
-    if text:
+    if "." in text:
         place = 10.0 ** -len(text.split(".")[1])
     else:
         whole = str(int(rounded))

@@ -136,3 +136,88 @@ def test_every_figure_is_read_by_its_value_with_or_without_a_word_after_it(text)
 def test_a_quarter_of_a_million_is_an_approximate_250_000():
     (quarter,) = quantities("однушка — четверть миллиона", bare=True)
     assert quarter.value == 250_000 and quarter.approximate
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("выделят 3 млн тенге", ["3000000 тенг"]),
+        ("пропускать до 5 тысяч человек", ["5000 человек"]),
+        ("на 2–3 тысячи тенге", ["2000 тенг", "3000 тенг"]),
+        ("от 5 до 10 тысяч человек", ["5000 человек", "10000 человек"]),
+        ("6–7 млрд долларов", ["6000000000 доллар", "7000000000 доллар"]),
+        ("шығыным 6 миллион теңгеден асады", ["6000000 тең"]),
+        ("полмиллиона тенге", ["500000 тенг"]),
+        ("пол-миллиона тенге", ["500000 тенг"]),
+        ("$1.2bn investment", ["1200000000 invest"]),
+    ],
+)
+def test_a_one_digit_figure_with_its_scale_word_is_read_whole(text, found):
+    """A one-digit word is dropped by tokenize: before its scale word it is written whole
+    ("3000000"), as "3 000 000" would be, not lost (nor its scale word read as one)."""
+    assert [str(q) for q in quantities(text)] == found
+
+
+def test_a_one_digit_figure_with_its_scale_is_one_word_as_digit_groups_are():
+    assert words("3 млн тенге") == words("3 000 000 тенге") == ["3000000", "тенге"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("подключат к 25-му числу", ["25 числ"]),
+        ("собрание 25-го марта", ["25 март"]),
+        ("25-ші наурызда", ["25 наурызд"]),
+    ],
+)
+def test_an_ordinals_ending_after_a_figure_is_not_what_it_counts(text, found):
+    assert [str(q) for q in quantities(text)] == found
+
+
+def test_a_word_built_on_a_number_is_no_figure_unless_an_age():
+    """ "одиннадцатиметровый" (a penalty), "трехсторонний" (three-sided), "Сорокин" (a
+    name) give no figure; an age does: "шестнадцатилетний" is 16 years."""
+    text = "с одиннадцатиметрового, трехсторонней комиссией, Сорокин сказал"
+    assert spelled_numbers(words(text)) == []
+    assert quantities(text) == ()
+    assert spelled_numbers(words("у шестнадцатилетнего")) == ["16"]
+    assert spelled_numbers(words("двадцатого марта, сороковой день")) == ["20", "40"]
+    assert spelled_numbers(words("тысячелетие")) == []
+
+
+def test_a_round_figure_like_a_year_is_a_year_only_before_a_years_word():
+    assert [str(q) for q in quantities("около двух тысяч человек")] == ["2000 человек"]
+    assert [str(q) for q in quantities("выпустил 2 тыс. тонн картофеля")] == ["2000 тон"]
+    assert [str(q) for q in quantities("в 2000 году 150 человек")] == ["150 человек"]
+    assert quantities("в 2025 году") == ()
+
+
+def test_a_word_before_a_figure_names_it_only_when_short_and_no_unit():
+    """ "АИ-92" is the figure of a name; "дома 25" (a stem "дом") and "214 км, двести"
+    (a unit) are not."""
+    assert [q.unit for q in quantities("бензин АИ-92 подорожал")] == ["а-", "подорожа"]
+    assert [q.unit for q in quantities("в дома к 25 числу")] == ["числ"]
+    assert [str(q) for q in quantities("протяженностью 214 км двести дорог")] == [
+        "214 километр",
+        "200 дорог",
+    ]
+
+
+def test_spelled_figures_as_editors_say_them():
+    """ "с лишним" after a figure: at least it; "тысяч тридцать" (the plural first):
+    about 30 000; "миллиарда ста": 1,1 млрд; "две трети миллиарда": no figure given."""
+    (more,) = quantities("двести с лишним километров")
+    assert (str(more), more.approximate, more.bound) == ("200 километр", True, 1)
+    (about,) = quantities("тысяч тридцать туристов")
+    assert (str(about), about.approximate) == ("30000 турист", True)
+    assert spelled_numbers(words("тысяч тридцать туристов")) == ["30000"]
+    assert [
+        q.value for q in quantities("от миллиарда ста до миллиарда трёхсот миллионов", bare=True)
+    ] == [1.1e9, 1.3e9]
+    assert [q.value for q in quantities("миллион 200 человек", bare=True)] == [1_000_200]
+    assert quantities("почти две трети миллиарда тенге", bare=True) == ()
+
+
+def test_a_scaled_decimal_is_its_exact_value():
+    (value,) = [q.value for q in quantities("4,1 млн", bare=True)]
+    assert value == 4_100_000  # (not 4099999.9999999995, which no rounding reads)
