@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def test_status_of_a_store_its_user_may_only_read_is_shown(tmp_path, read_only):
     done = run_unprivileged("--config", str(config), "fetch", "--all", cwd=tmp_path)
     assert done.returncode == EXIT_FATAL
     assert_one_fatal_message(
-        done.stderr, str(db), "must be able to write the file and its directory", "owner"
+        done.stderr, str(db), "must be able to write the file, its directory", "owner"
     )
 
 
@@ -268,6 +269,37 @@ def test_the_commands_that_only_read_the_store_work_where_its_user_may_only_read
     copied = run("store", "copy", "--to", str(tmp_path / "copies" / "copy.sqlite")).stdout
     assert "verified: both stores hold 2 sources, 0 URL changes, 10 items" in copied
     assert db.read_bytes() == before
+
+
+def test_a_look_by_another_user_leaves_nothing_that_stops_the_owners_next_run():
+    # The store's directory is writable by the monitoring user too (a shared group, a
+    # world-writable directory): status must not leave a -wal and -shm of its own there,
+    # which the owner's cron run could not write.
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("running as two other users needs root and setpriv(1)")
+    owner, monitor = 1000, 65534
+    with tempfile.TemporaryDirectory() as shared:
+        directory = Path(shared)
+        config = site(directory)
+        for path in (directory, *directory.rglob("*")):
+            os.chown(path, owner, owner)
+        directory.chmod(0o777)
+
+        def run_as(uid: int, *args: str) -> subprocess.CompletedProcess:
+            command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+            command += [sys.executable, "-m", "aggregator", "--config", str(config), *args]
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "AGGREGATOR_CACHE_DIR": ""}
+            return subprocess.run(
+                command, capture_output=True, text=True, cwd=directory, env=env, timeout=120
+            )
+
+        assert run_as(owner, "fetch").returncode == 0
+        looked = run_as(monitor, "status")
+        assert looked.returncode == 0, looked.stderr
+        assert looked.stdout.splitlines()[1].split()[:2] == ["s0", "ok"]
+        fetched = run_as(owner, "fetch", "--all")
+        assert fetched.returncode == 0, fetched.stderr
+        assert "fetched 2 sources: 0 new items, 0 failed" in fetched.stdout
 
 
 # --- a full disk --------------------------------------------------------------------------

@@ -79,13 +79,18 @@ DIALECT = Dialect(
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """A connection that reads ``path`` and writes nothing, not even a journal: fine for
-    a user who may read the store, not write it or its directory.  A store in WAL mode
-    is read with its WAL where this user can open it; where it cannot (no -shm file,
-    and none can be made in a read-only directory: no writer has the store open), the
-    file alone holds every committed change."""
+    a user who may read the store, not write it or its directory.
+
+    A store in use (its -wal or -shm beside it: a writer has it open, or a run was
+    killed) is read with its WAL where this user can open it.  Else no connection has
+    it open, the file alone holds every committed change, and it is read as it is
+    (immutable): SQLite would otherwise make a -wal and -shm owned by this user, which
+    a run as the store's owner cannot write ("attempt to write a readonly database"),
+    nor can this user make them in a read-only directory."""
     uri = Path(os.path.abspath(path)).as_uri()
+    in_use = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
     last: sqlite3.Error | None = None
-    for options in ("mode=ro", "mode=ro&immutable=1"):
+    for options in ("mode=ro", "mode=ro&immutable=1")[0 if in_use else 1 :]:
         try:
             db = sqlite3.connect(
                 f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False
@@ -223,8 +228,8 @@ class SQLiteStorage(SQLStorage):
         elif "unable to open" in message or "readonly" in message:
             hint = (
                 "check the storage.path setting and the permissions: this user must be "
-                "able to write the file and its directory (where SQLite keeps its "
-                "journal); run as the store's owner (`status`, `comment list`, `comment new` "
+                "able to write the file, its directory and the -wal and -shm files beside "
+                "it (where SQLite keeps its journal); run as the store's owner (`status`, `comment list`, `comment new` "
                 "and `store copy` only read it)"
             )
         elif "full" in message:
