@@ -220,3 +220,6 @@ class FetchPlan:
     writes: tuple[ItemWrite, ...]
     fetched_at: datetime
     counts: UpdateCounts
+    # (stored id, new id): items the source now lists under another id (decide.relisted),
+    # renamed before the writes, which name them by the new one
+    renamed: tuple[tuple[str, str], ...] = ()

@@ -282,6 +282,63 @@ def plan_items(
     return tuple(writes), UpdateCounts(new=new, updated=changed, unchanged=unchanged)
 
 
+def relisted_links(items: Sequence[Item], seen: Mapping[str, SeenItem]) -> set[str]:
+    """The canonical links to look up for ``relisted``: those of the items identified
+    by their link (no guid) that the source never gave under that spelling."""
+    if all(item.id in seen or item.id != item.link for item in items):
+        return set()  # a fetch of items with guids, or of none new: nothing to look up
+    return {link for item in _by_link(items) if item.id not in seen and (link := _link(item))}
+
+
+def relisted(
+    items: Sequence[Item],
+    seen: Mapping[str, SeenItem],
+    stored: Mapping[str, Sequence[tuple[str, str, SeenItem]]],
+) -> dict[str, tuple[str, SeenItem]]:
+    """The items identified by their link (no guid) that the source gave before under
+    another spelling of it, by their new id: (the stored id, what is seen of it).
+
+    A feed without guids whose links carry tracking parameters that change between
+    builds (``?utm_campaign=<date>``) lists the same articles under new ids; stored
+    again, each would be published again.  The same article is the one
+    ``one_per_link`` takes one listing of: the same canonical link and title
+    (``stored``: the source's stored items by canonical link, as
+    ``Storage.stored_by_link`` gives them), its stored id a spelling of that link too."""
+    listed = _by_link(items)
+    ids = {item.id for item in listed}
+    taken: set[str] = set()
+    found: dict[str, tuple[str, SeenItem]] = {}
+    for item in listed:
+        link = _link(item) if item.id not in seen else None
+        for stored_id, title, stored_seen in stored.get(link, ()) if link else ():
+            if (
+                stored_id in ids  # listed under that spelling too
+                or stored_id in taken
+                or canonical_url(stored_id) != link  # a guid of its own
+                or _title_key(title) != _title_key(item.title)
+            ):
+                continue
+            taken.add(stored_id)
+            found[item.id] = (stored_id, stored_seen)
+            break
+    return found
+
+
+def _by_link(items: Sequence[Item]) -> list[Item]:
+    """The items (one listing per article) whose id is their link: they have no guid."""
+    return one_per_link([item for item in items if item.link and item.id == item.link])
+
+
+def _link(item: Item) -> str | None:
+    """The item's canonical link, where it names an article (not a site's root page)."""
+    url = canonical_url(item.link) if item.link else None
+    return url if url is not None and not is_site_root(url) else None
+
+
+def _title_key(title: str | None) -> str:
+    return " ".join((title or "").casefold().split())
+
+
 def one_per_link(items: Sequence[Item]) -> list[Item]:
     """``items`` with one id per article: a feed that lists one link with one title under
     two ids lists one article twice, so the id of the newer listing is kept (the first
@@ -292,10 +349,8 @@ def one_per_link(items: Sequence[Item]) -> list[Item]:
     chosen: dict[tuple[str, str], tuple[datetime, int, str]] = {}  # -> (date, -index, id)
     links: list[tuple[str, str] | None] = []
     for index, item in enumerate(items):
-        url = canonical_url(item.link) if item.link else None
-        link = None
-        if url is not None and not is_site_root(url):
-            link = (url, " ".join((item.title or "").casefold().split()))
+        url = _link(item)
+        link = (url, _title_key(item.title)) if url is not None else None
         links.append(link)
         if link is None:
             continue

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
@@ -29,6 +29,7 @@ from aggregator.models import (
     FetchResult,
     HostHold,
     Item,
+    SeenItem,
     SourceState,
     UpdateCounts,
 )
@@ -220,7 +221,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         state, run = decide.after_parse_error(job.source, job.state, job.fetch, job.now, error)
         storage.save_source_state(state)
         return run
-    seen = storage.seen_items(job.source.id, (item.id for item in feed.items))
+    seen, renamed = _seen(storage, job.source.id, feed.items)
     undated = sum(item.published is None and item.updated is None for item in feed.items)
     stored_times: list[datetime] = []
     if undated:  # dated below the newest stored item / apart from its neighbours' times
@@ -243,8 +244,22 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         now=job.now,
         stored_times=stored_times,
     )
-    storage.apply_fetch(plan)
+    storage.apply_fetch(replace(plan, renamed=renamed))
     return run
+
+
+def _seen(
+    storage: Storage, source_id: str, items: Sequence[Item]
+) -> tuple[dict[str, SeenItem], tuple[tuple[str, str], ...]]:
+    """What the store holds of ``items`` by their ids, those it holds under another
+    spelling of their link included (``decide.relisted``), and those renamings."""
+    seen = dict(storage.seen_items(source_id, (item.id for item in items)))
+    links = decide.relisted_links(items, seen)
+    if not links:
+        return seen, ()
+    found = decide.relisted(items, seen, storage.stored_by_link(source_id, links))
+    seen.update((new_id, previous) for new_id, (_, previous) in found.items())
+    return seen, tuple((stored_id, new_id) for new_id, (stored_id, _) in found.items())
 
 
 def record_fetch(
@@ -252,9 +267,9 @@ def record_fetch(
 ) -> UpdateCounts:
     """Store ``items`` as one fetch of ``state``'s source (decide, then apply): for
     callers that already have items, such as benchmarks and tests."""
-    seen = storage.seen_items(state.source_id, (item.id for item in items))
+    seen, renamed = _seen(storage, state.source_id, items)
     writes, counts = decide.plan_items(items, seen, fetched_at)
-    storage.apply_fetch(FetchPlan(state=state, writes=writes, fetched_at=fetched_at, counts=counts))
+    storage.apply_fetch(FetchPlan(state, writes, fetched_at, counts, renamed))
     return counts
 
 

@@ -108,6 +108,13 @@ class Storage(Protocol):
         """What the store holds of the items ``source_id`` gave before, by item id."""
         ...
 
+    def stored_by_link(
+        self, source_id: str, canonical_links: Iterable[str]
+    ) -> Mapping[str, list[tuple[str, str, SeenItem]]]:
+        """The items ``source_id`` gave before whose canonical link is one of
+        ``canonical_links``, by that link: (its item id, its title, what is seen of it)."""
+        ...
+
     def apply_fetch(self, plan: FetchPlan) -> None:
         """Write one decided fetch (items and the source's state) in one transaction."""
         ...

@@ -359,6 +359,28 @@ class SQLStorage:
             for item_id, key, source_hash, published, original, first in rows
         }
 
+    def stored_by_link(
+        self, source_id: str, canonical_links: Iterable[str]
+    ) -> dict[str, list[tuple[str, str, SeenItem]]]:
+        """See ``Storage.stored_by_link``."""
+        d = self.dialect
+        links = sorted({d.codec.text(link) for link in canonical_links})
+        if not links:
+            return {}
+        rows = self._rows(
+            "SELECT i.canonical_link, s.item_id, i.title, s.item_key, s.content_hash, "
+            "i.published, i.published_original, i.first_seen "
+            "FROM items i JOIN item_sources s ON s.item_key = i.key "
+            f"WHERE {d.in_list('i.canonical_link')} AND s.source_id = %s",
+            (d.list_value(links), source_id),
+        )
+        read, read_or_none = d.codec.read_time, d.codec.read_time_or_none
+        found: dict[str, list[tuple[str, str, SeenItem]]] = {}
+        for link, item_id, title, key, source_hash, published, original, first in rows:
+            seen = SeenItem(key, source_hash, read(published), read_or_none(original), read(first))
+            found.setdefault(link, []).append((item_id, title, seen))
+        return found
+
     def apply_fetch(self, plan: FetchPlan) -> None:
         """Carry out one decided fetch in one transaction (see ingest/decide.py).
 
@@ -389,6 +411,13 @@ class SQLStorage:
         with self._transaction() as cur:
             # First, so that item_sources can refer to the source.
             cur.execute(d.sql(_UPSERT_SOURCE), rowmap.source_row(state, d.codec))
+            if plan.renamed:  # before the writes, which name these items by their new ids
+                cur.executemany(
+                    d.sql(
+                        "UPDATE item_sources SET item_id = %s WHERE source_id = %s AND item_id = %s"
+                    ),
+                    [(text(new), state.source_id, text(old)) for old, new in plan.renamed],
+                )
             self._insert_fresh(cur, state.source_id, fresh, fetched)
             if changed:
                 # keeps key, the first source's item id, first_seen

@@ -251,6 +251,48 @@ def test_a_run_beside_workers_sends_no_queued_request_to_a_host_another_fetcher_
         assert storage.get_source_state("inform-kk").last_success is not None
 
 
+def guidless(*items: tuple[str, str]) -> bytes:
+    """An RSS feed whose items have no guid: each is identified by its link."""
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{t}</description></item>"
+        for t, link in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+        f"<link>https://kapital.kz/</link><description>d</description>{body}</channel></rss>"
+    ).encode()
+
+
+def test_an_item_without_a_guid_whose_tracking_parameters_change_is_stored_once(
+    feed_server, storage
+):
+    # The feed's links carry the day's campaign: the same two articles, spelled anew.
+    def build(day: int) -> bytes:
+        tracking = f"?utm_source=rss&amp;utm_campaign=day{day}"
+        return guidless(
+            ("Нацбанк сохранил ставку", f"https://kapital.kz/news/1{tracking}"),
+            ("Тенге укрепился", f"http://www.kapital.kz/news/2/{tracking}"),
+        )
+
+    config = make_config(src("kapital", feed_server.url("/rss.xml")))
+    feed_server.route("/rss.xml", body=build(1))
+    assert run(config, storage, select_all=True)["kapital"].new == 2
+    keys = {s.item.title: s.key for s in storage.iter_items()}
+    for day in (2, 3):
+        feed_server.route("/rss.xml", body=build(day))
+        fetched = run(config, storage, now=NOW + timedelta(days=day), select_all=True)
+        assert fetched["kapital"].new == 0
+        stored = list(storage.iter_items())
+        assert {s.item.title: s.key for s in stored} == keys  # the same entries
+        assert {s.item.link.rsplit("=", 1)[1] for s in stored} == {f"day{day}"}
+    assert storage.get_source_state("kapital").item_count == 2
+    # Another title at that link is another entry (a live page's posts), as is a guid.
+    feed_server.route(
+        "/rss.xml", body=guidless(("Итоги дня", "https://kapital.kz/news/1?utm_campaign=x"))
+    )
+    assert run(config, storage, now=NOW + timedelta(days=4), select_all=True)["kapital"].new == 1
+
+
 def test_failures_back_off_exponentially_and_are_recorded(feed_server, storage):
     feed_server.route("/rus.xml", status=500)
     config = make_config(src("kazinform-ru", feed_server.url("/rus.xml")), backoff_base=60)

@@ -20,6 +20,7 @@ from aggregator.ingest.update import record_fetch
 from aggregator.models import FetchPlan, Item, ItemText, SeenItem, SourceState, StoredItem
 from aggregator.publish import publish
 from aggregator.store import Storage, open_storage
+from aggregator.text.urls import canonical_url
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -94,8 +95,22 @@ class MemoryStorage:
                 )
         return seen
 
+    def stored_by_link(self, source_id: str, canonical_links: Iterable[str]):
+        links, found = set(canonical_links), {}
+        for (source, item_id), (key, digest) in self.by_source.items():
+            stored = self.items[key]
+            link = canonical_url(stored.item.link) if stored.item.link else None
+            if source == source_id and link in links:
+                seen = SeenItem(
+                    key, digest, stored.published, stored.item.published, stored.first_seen
+                )
+                found.setdefault(link, []).append((item_id, stored.item.title, seen))
+        return found
+
     def apply_fetch(self, plan: FetchPlan) -> None:
         source = plan.state.source_id
+        for old, new in plan.renamed:
+            self.by_source[(source, new)] = self.by_source.pop((source, old))
         for write in plan.writes:
             if write.kind == "unchanged":
                 continue
