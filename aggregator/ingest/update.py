@@ -130,13 +130,15 @@ async def _ingest(
             on_result(run)
 
     try:
-        # A store other fetchers share (workers): a hold one of them made meanwhile
-        # keeps this run's queued fetches of that host unsent too.
-        shared = is_postgres_url(storage.location)
+        # A store other fetchers share (workers): a hold one of them makes meanwhile
+        # keeps this run's queued fetches of that host unsent too.  Not one there
+        # before: the sources it holds are due here only when started all the same
+        # (fetch --all, --source).
+        holds = None
+        if is_postgres_url(storage.location):
+            holds = stored_holds(storage, since=storage.host_holds(now))
         async with Fetcher(
-            config.fetch,
-            base_dir=config_dir(config),
-            holds_elsewhere=stored_holds(storage) if shared else None,
+            config.fetch, base_dir=config_dir(config), holds_elsewhere=holds
         ) as fetcher:
             try:
                 # A task group, not as_completed: each fetch reports itself as it ends,
@@ -349,10 +351,19 @@ def plan(
     )
 
 
-def stored_holds(storage: Storage) -> Callable[[str], HostHold | None]:
+def stored_holds(
+    storage: Storage, *, since: Mapping[str, HostHold] | None = None
+) -> Callable[[str], HostHold | None]:
     """``Fetcher``'s ``holds_elsewhere``: a host's hold as the store has it now (made by
-    any fetcher sharing it)."""
-    return lambda host: storage.host_holds(datetime.now(UTC)).get(host)
+    any fetcher sharing it); with ``since`` (the holds there were), only one made or
+    moved later since."""
+
+    def held(host: str) -> HostHold | None:
+        hold = storage.host_holds(datetime.now(UTC)).get(host)
+        before = since.get(host) if since else None
+        return hold if hold is not None and (before is None or hold.until > before.until) else None
+
+    return held
 
 
 def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:

@@ -249,6 +249,10 @@ def test_a_run_beside_workers_sends_no_queued_request_to_a_host_another_fetcher_
         assert feed_server.count("/en.xml") == 0
         assert storage.get_source_state("inform-en").next_due >= hold.until
         assert storage.get_source_state("inform-kk").last_success is not None
+        # Started all the same (fetch --all), en is requested: the hold was there before.
+        fetched = run(config, storage, datetime.now(UTC), select_all=True)
+        assert fetched["inform-en"].status == "updated"
+        assert feed_server.count("/en.xml") == 1
 
 
 def guidless(*items: tuple[str, str]) -> bytes:
