@@ -63,11 +63,19 @@ def known_urls(config: Config) -> dict[str, str]:
     return {canonical_url(s.url): s.id for s in config.sources}
 
 
+# The first label of a language's or a country's edition of a site (kz.kursiv.media,
+# rus.azattyq.org, en.tengrinews.kz): the site's name comes next.
+_EDITIONS = frozenset(
+    {"ru", "rus", "kz", "kaz", "kk", "qaz", "en", "eng", "uz", "kg", "ky", "kir", "tj", "tg"}
+)
+
+
 def source_id_for(name: str, url: str, taken: Iterable[str]) -> str:
     """A new source id from a feed's title or URL: ``[a-z0-9][a-z0-9._-]*``, not taken.
 
-    The host name is preferred (``tengrinews.kz`` -> ``tengrinews``), with the first
-    path segment when a site has several feeds; titles only for hosts that give nothing.
+    The host name is preferred (``tengrinews.kz`` -> ``tengrinews``, an edition's
+    ``rus.azattyq.org`` -> ``azattyq-rus``), with the first path segment when a site
+    has several feeds; titles only for hosts that give nothing.
     """
     taken = set(taken)
     split = urlsplit(url)
@@ -76,6 +84,8 @@ def source_id_for(name: str, url: str, taken: Iterable[str]) -> str:
     stem = labels[0] if len(labels) > 1 and labels[0] not in ("rss", "feeds", "feed") else host
     if len(labels) > 2 and labels[0] in ("rss", "feeds", "feed", "news"):
         stem = labels[1]
+    elif len(labels) > 2 and labels[0] in _EDITIONS:  # rus.azattyq.org: azattyq-rus
+        stem = f"{labels[1]}-{labels[0]}"
     base = _slug(stem) or _slug(name) or "source"
     candidates = [base]
     segment = next((p for p in split.path.split("/") if p and "." not in p), "")

@@ -104,10 +104,13 @@ def test_a_source_without_a_name_is_credited_to_its_id_until_its_feed_names_it(t
     ("name", "url", "expected"),
     [
         ("Tengrinews", "https://tengrinews.kz/news.rss", "tengrinews"),
-        ("Kursiv", "https://kz.kursiv.media/en/feed/", "kz"),
+        ("Kursiv", "https://kz.kursiv.media/en/feed/", "kursiv-kz"),
         ("x", "https://feeds.bbci.co.uk/news/rss.xml", "bbci"),
         ("Зона.кз", "https://www.zona.kz/rss", "zona"),
-        ("Azattyq", "https://rus.azattyq.org/api/", "rus"),
+        # A language's edition is named after the site, not its language alone.
+        ("Azattyq", "https://rus.azattyq.org/api/", "azattyq-rus"),
+        ("Tengrinews", "https://en.tengrinews.kz/rss", "tengrinews-en"),
+        ("Sputnik", "https://ru.sputnik.kz/export/rss2/archive/index.xml", "sputnik-ru"),
     ],
 )
 def test_a_new_id_comes_from_the_host(name, url, expected):
