@@ -1515,7 +1515,11 @@ def _quantities_of(
         replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
         if j < n and stems[j] in _YEAR_WORDS and round_years:
             values = [v for at, v in enumerate(values) if at not in round_years]
-        if j < n and tokens[j] not in _STOP and not _spelled_part(tokens[j]):
+        if (
+            j < n
+            and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
+            and not _spelled_part(tokens[j])
+        ):
             unit = _UNITS.get(stems[j], stems[j])
             found += [Quantity(v, unit, approximate, bound, replaced) for v in values]
         elif bare:
@@ -1523,6 +1527,9 @@ def _quantities_of(
         i, values, unscaled, round_years = j, [], [], []
     return found
 
+
+# Stop words that still say what a figure counts: a span of time ("девятнадцать лет назад").
+_TIME_STOPS = frozenset(("лет", "год", "раз"))
 
 # The words after a year ("в 2000 году", "2000 жылы", "in the year 2000"), by stem.
 _YEAR_WORDS = frozenset(stem_tokens(["год", "года", "году", "годы", "годах", "гг", "жыл",

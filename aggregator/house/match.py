@@ -522,6 +522,11 @@ def _match_similar(
             theirs = _shared_evidence(commentary, index, foreign, [doc]).shared
             if len(theirs) >= max(FOREIGN_FACTS, 2 * len(found.shared)):
                 against.append(f"{index.keys[foreign]} has more of its names and figures")
+    if sure and not quote_missing and not against:
+        # (said only where nothing more telling is: a figure told otherwise, a repeat)
+        elsewhere = _news_figures_elsewhere(commentary, index, doc)
+        if elsewhere:
+            against.append(elsewhere)
     if sure and index.time_of(doc) < (commentary.published - SURE_WITHIN).timestamp():
         # An editor may comment on a week-old item, but a post days after an item on its
         # story more often reports the story's next stage, which the store may not hold.
@@ -644,6 +649,7 @@ def similarity_features(
     days = (commentary.published.timestamp() - index.time_of(doc)) / 86400
     old = index.time_of(doc) < (commentary.published - SURE_WITHIN).timestamp()
     against = _against(commentary, index, doc)
+    elsewhere = _news_figures_elsewhere(commentary, index, doc)
     # (an own-language item's guards do not read it)
     missing = _figures_missing(commentary, index, doc) if every or not same else None
     shared = len(found.shared)
@@ -665,6 +671,8 @@ def similarity_features(
     if unexplained:
         shown.append(f"not in it: {', '.join(map(_figure, unexplained[:3]))}")
     reasons = [*against, *([missing] if missing and not same else [])]
+    if elsewhere and not reasons:
+        reasons.append(elsewhere)
     if old:
         reasons.append(f"published {days:.0f} days before the post: an editor decides")
     if reasons:
@@ -686,6 +694,7 @@ def similarity_features(
         "unexplained": float(len(unexplained)),
         "figures_missing": float(missing is not None),
         "against": float(bool(against)),
+        "elsewhere": float(bool(elsewhere)),
         "days": days,
         "old": float(old),
         "whole_share": whole.get(doc, 0.0) / best,
@@ -744,8 +753,11 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
     otherwise, says it repeats it or sets it beside its news; the item is more than three
     days older than the post; an item in another language has none of the post's figures;
     close rivals the post tells otherwise were set aside and the item has none of its
-    figures either (a third telling of the topic, as the rules hold it).
-    (The score is fitted on the decisions these leave.)"""
+    figures either (a third telling of the topic, as the rules hold it); more of the
+    figures of the post's news are missing from the item than in it, and it has at most
+    ``ONE_FACT`` of the post's names and figures that its rivals lack (a place and the
+    topic's words: another event there).  (The score is fitted on the decisions these
+    leave.)"""
     apart = not features["runner"] and features["distinct"] >= APART_FACTS
     return bool(
         (features["share"] > SCORE_CLOSE_RIVAL and not apart)
@@ -753,6 +765,7 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
         or features["against"]
         or features["old"]
         or (features["figures_missing"] and not features["same"])
+        or (features.get("elsewhere") and features["distinct"] <= ONE_FACT)
     )
 
 
@@ -882,6 +895,32 @@ def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
     return [*against, *(reason for reason in (earlier, beside) if reason)]
 
 
+ONE_FACT = 1  # the score: an item with this many of the post's facts its rivals lack, at most ...
+
+
+def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int) -> str | None:
+    """In words, when more of the figures of the post's news are missing from item
+    ``doc`` than are in it, however either writes them (spans and times of day apart:
+    those are told from any figure, "за двенадцать минут до конца" for "на 78-й
+    минуте").  A place, a name and the topic's words are what another event there
+    shares too (the story's earlier stage or its next, a neighbour on the topic, the
+    same news from another region); the news's own figures are what its report has.
+    No rule is sure of such an item, in any language; nor is the score where the item
+    has at most ``ONE_FACT`` of the post's facts its rivals lack (``score_vetoed``)."""
+    news = _news_text(commentary)
+    figures = [q for q in _figures_in(news, commentary.published.year) if q.unit not in _DURATIONS]
+    if not figures:
+        return None
+    values = _item_values(index, doc)
+    missing = [q for q in figures if not _has_value(index, doc, values, q)]
+    if 2 * len(missing) <= len(figures):
+        return None
+    return (
+        f"its news's {', '.join(map(_figure, missing[:3]))} not in it (of {len(figures)} "
+        "figures): another stage or event on the topic"
+    )
+
+
 MISSING_FIGURES = 2  # a post's news with this many figures, none of them in an item ...
 
 
@@ -949,10 +988,11 @@ def _named_beside(commentary: Commentary, index: MatchIndex, doc: int) -> str | 
 
 
 # Spans of time are often told from another figure ("за двенадцать минут до конца" for
-# "на 78-й минуте", "полсуток" for "12 часов"): no evidence against an item.
+# "на 78-й минуте", "полсуток" for "12 часов"), and so are times of day ("в 10 вечера"
+# for "в 22:00"): no evidence against an item.
 _DURATIONS = frozenset(
     ("секунд", "минут", "час", "суток", "сутк", "ден", "дне", "дня", "недел", "месяц",
-     "лет", "год", "раз")
+     "лет", "год", "раз", "утр", "вечер", "ноч")
 )  # fmt: skip
 
 

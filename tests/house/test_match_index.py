@@ -221,3 +221,10 @@ def test_spelled_figures_as_editors_say_them():
 def test_a_scaled_decimal_is_its_exact_value():
     (value,) = [q.value for q in quantities("4,1 млн", bare=True)]
     assert value == 4_100_000  # (not 4099999.9999999995, which no rounding reads)
+
+
+def test_a_span_of_years_counts_years_though_the_word_is_a_stop_word():
+    assert [str(q) for q in quantities("меняли девятнадцать лет назад, в 10 раз дороже")] == [
+        "19 лет",
+        "10 раз",
+    ]
