@@ -297,6 +297,33 @@ def test_no_output_shows_a_sources_password_or_a_local_files_path(tmp_path, feed
     assert local["last_error"] == "file not found: a local file"
 
 
+def test_no_error_shows_a_sources_password_in_the_log_or_status(tmp_path, feed_server):
+    # cron appends stderr to a log file; status is read by a monitoring user.
+    feed_server.route(
+        "/page.html",
+        body=b'<html><head><link rel="alternate" '
+        b'type="application/rss+xml" href="/rss.xml"></head></html>',
+    )
+    feed_server.route("/busy.xml", status=503)
+    login = "http://editor:s3cret@"
+    sources = [
+        ("missing", feed_server.url("/missing.xml").replace("http://", login)),
+        ("page", feed_server.url("/page.html").replace("http://", login)),
+        ("busy", feed_server.url("/busy.xml", host="127.0.0.2").replace("http://", login)),
+        ("closed", login + "127.0.0.1:1/feed.xml"),
+    ]
+    config = write_config(tmp_path, sources)
+    fetched = invoke("--config", str(config), "fetch")
+    assert fetched.output.count(": error: ") == 3 and "busy: retry later" in fetched.output
+    status = invoke("--config", str(config), "status")
+    for shown in (fetched.output, status.output):
+        assert "s3cret" not in shown and "editor@" not in shown
+    # Still said where: the URL without its login.
+    assert "HTTP 404 Not Found" in fetched.output
+    assert f"advertises {feed_server.url('/rss.xml')} (RSS)" in fetched.output
+    assert f"HTTP 503 at {feed_server.url('/busy.xml', host='127.0.0.2')}" in fetched.output
+
+
 def test_publish_before_any_fetch_says_what_to_run(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "publish")

@@ -49,7 +49,7 @@ from aggregator.models import (
     SourceState,
     UpdateCounts,
 )
-from aggregator.text.urls import canonical_url, is_site_root
+from aggregator.text.urls import canonical_url, is_site_root, without_userinfo
 
 # The version of the rules by which parse turns a body into items (how relative links
 # resolve, what the sanitizer keeps, ...).  It is part of every stored body hash; bump it
@@ -105,8 +105,11 @@ def after_fetch(
     fetch: FetchConfig,
     now: datetime,
 ) -> AfterFetch:
-    """What one fetch result means for the source: the state to save and what follows."""
-    where = result.final_url
+    """What one fetch result means for the source: the state to save and what follows.
+
+    Every error names URLs without their login (``user:password@``): it goes to the
+    cron log, ``status`` and health.json."""
+    where = without_userinfo(result.final_url)
     url_change = None
     if result.permanent_url and result.permanent_url != state.url:
         status = result.redirects[-1][0] if result.redirects else 301
@@ -129,7 +132,7 @@ def after_fetch(
         hold = HostHold(host, later.backoff_until, source.id, error) if host else None
         return replace(failed(later, "retry later", error), host_hold=hold)
     if outcome is FetchOutcome.ERROR:
-        error = result.error or f"HTTP {result.status_code} at {where}"
+        error = without_userinfo(result.error or f"HTTP {result.status_code} at {where}")
         return failed(
             schedule.after_failure(state, source, fetch, now, error=error), "error", error
         )
@@ -167,7 +170,9 @@ def after_parse_error(
     source: SourceConfig, state: SourceState, fetch: FetchConfig, now: datetime, error: str
 ) -> tuple[SourceState, SourceRun]:
     """A body that is not a usable feed: a failure, and the validators are forgotten so
-    that the next fetch brings the body again to re-check it."""
+    that the next fetch brings the body again to re-check it (``error`` is shown
+    without any URL's login)."""
+    error = without_userinfo(error)
     state = replace(state, etag=None, last_modified=None, body_hash=None)
     failed = schedule.after_failure(state, source, fetch, now, error=error)
     return failed, SourceRun(source.id, "error", error=error)
@@ -201,7 +206,7 @@ def plan_fetch(
         feed_updated=feed.updated or now,
         encoding=feed.encoding or state.encoding,
         # A feed read in part (not well-formed) is a success with an error to fix.
-        last_error=feed.problem and f"{state.url}: {feed.problem}",
+        last_error=feed.problem and without_userinfo(f"{state.url}: {feed.problem}"),
         last_error_at=now if feed.problem else None,
     )
     state = schedule.after_success(state, source, fetch, now, min_interval_seconds=min_interval)

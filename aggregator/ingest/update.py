@@ -34,6 +34,7 @@ from aggregator.models import (
     UpdateCounts,
 )
 from aggregator.store import Storage, StorageError, is_postgres_url, open_storage
+from aggregator.text.urls import without_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +398,7 @@ async def _ingest_one(
         raise  # not this source's fault: _ingest stops the run
     except Exception as exc:  # a bug must not stop the other sources
         log.exception("unexpected failure on source %s", source.id)
-        error = f"internal error: {type(exc).__name__}: {exc}"
+        error = without_userinfo(f"internal error: {type(exc).__name__}: {exc}")
         storage.save_source_state(
             schedule.after_failure(state, source, config.fetch, now, error=error)
         )
