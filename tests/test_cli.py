@@ -319,7 +319,8 @@ def test_no_error_shows_a_sources_password_in_the_log_or_status(tmp_path, feed_s
     for shown in (fetched.output, status.output):
         assert "s3cret" not in shown and "editor@" not in shown
     # Still said where: the URL without its login.
-    assert "HTTP 404 Not Found" in fetched.output
+    missing = feed_server.url("/missing.xml")
+    assert f"HTTP 404 Not Found at {missing}: no feed at this address; check" in fetched.output
     assert f"advertises {feed_server.url('/rss.xml')} (RSS)" in fetched.output
     assert f"HTTP 503 at {feed_server.url('/busy.xml', host='127.0.0.2')}" in fetched.output
 

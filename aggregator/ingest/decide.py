@@ -132,7 +132,9 @@ def after_fetch(
         hold = HostHold(host, later.backoff_until, source.id, error) if host else None
         return replace(failed(later, "retry later", error), host_hold=hold)
     if outcome is FetchOutcome.ERROR:
-        error = without_userinfo(result.error or f"HTTP {result.status_code} at {where}")
+        error = without_userinfo(result.error or f"HTTP {result.status_code}")
+        if result.status_code is not None and result.status_code >= 400:
+            error = _http_error(error, result.status_code, where)
         return failed(
             schedule.after_failure(state, source, fetch, now, error=error), "error", error
         )
@@ -156,6 +158,23 @@ def after_fetch(
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "unchanged"), url_change)
     return AfterFetch(state, None, url_change, body_hash=digest, max_age=max_age)
+
+
+def _http_error(error: str, status: int, where: str) -> str:
+    """An error status as the cron log and ``status`` show it: where (unless the error
+    names the URL a redirect led to) and what to do."""
+    if " from " not in error:
+        error += f" at {where}"
+    if status == 404:
+        return f"{error}: no feed at this address; check the source's url in feeds.yaml"
+    if status in (401, 403):
+        return (
+            f"{error}: the server refuses us; a feed behind a login takes it in its url "
+            "(https://user:password@host/...), one that wants other headers in headers:"
+        )
+    if status >= 500:
+        return f"{error}: the server failed; tried again after the backoff"
+    return error
 
 
 def held(source: SourceConfig, state: SourceState, hold: HostHold) -> AfterFetch:
