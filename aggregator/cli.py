@@ -167,23 +167,16 @@ class Context:
             click.echo(message, err=err)
 
     @contextlib.contextmanager
-    def open_storage(self, *, read_only: bool = False) -> Iterator[Storage]:
+    def open_storage(self, *, read_only: bool = False, reading: bool = False) -> Iterator[Storage]:
+        """The store; ``reading``: for a command that only reads it, which makes or
+        upgrades it only where it must (``store.open_for_reading``)."""
         try:
-            storage = open_storage(self.store_location, read_only=read_only)
+            if reading:
+                storage = open_for_reading(self.store_location)
+            else:
+                storage = open_storage(self.store_location, read_only=read_only)
         except StoreNotMade:
             raise  # only read-only opening says so: the caller's to tell
-        except StorageError as exc:
-            raise Fatal(str(exc)) from None
-        try:
-            yield storage
-        finally:
-            storage.close()
-
-    @contextlib.contextmanager
-    def reading_storage(self) -> Iterator[Storage]:
-        """The store for a command that only reads it (``store.open_for_reading``)."""
-        try:
-            storage = open_for_reading(self.store_location)
         except StorageError as exc:
             raise Fatal(str(exc)) from None
         try:
@@ -740,7 +733,7 @@ def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
     from aggregator.house import CommentaryError, find_item, new_file
 
-    with ctx.reading_storage() as storage:
+    with ctx.open_storage(reading=True) as storage:
         stored = find_item(storage, source)
     if stored is None:
         raise Fatal(
@@ -765,7 +758,7 @@ def comment_list(ctx: Context) -> None:
     from aggregator.house import house_source_ids, load_all, match_changed
 
     config = ctx.config
-    with ctx.reading_storage() as storage:
+    with ctx.open_storage(reading=True) as storage:
         house = house_source_ids(config)
         loaded = load_all(config, storage.iter_items(source_ids=house) if house else ())
         # The results the last run kept (and its saved index for what changed since), as

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -139,6 +140,18 @@ def test_three_workers_fetch_every_source_once_per_due_period_and_a_killed_one_l
         )
 
 
+async def work_meanwhile(config: Config, storage, meanwhile: Callable[[], Awaitable[None]]) -> None:
+    """A worker fetches while ``meanwhile`` runs (20 s at most), then stops."""
+    stop = asyncio.Event()
+    working = asyncio.ensure_future(work(config, storage, stop, lease_seconds=30, poll_seconds=0.1))
+    try:
+        async with asyncio.timeout(20):
+            await meanwhile()
+    finally:
+        stop.set()
+        await working
+
+
 def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, feed_server):
     # Another worker was answered 429 by 127.0.0.1: the hold is in the store, for all.
     feed_server.route("/kk.xml", body=rss(1))
@@ -159,18 +172,12 @@ def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, 
         storage.sync_sources(config.sources)
         storage.hold_host(HostHold("127.0.0.1", until, "inform-ru", "HTTP 429 at ..."), now)
 
-        async def work_until_other_is_fetched() -> None:
-            stop = asyncio.Event()
-            working = asyncio.ensure_future(
-                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
-            )
+        async def other_is_fetched() -> None:
             while feed_server.count("/other.xml") == 0:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # long enough for a wrong fetch of the held feed
-            stop.set()
-            await working
 
-        asyncio.run(work_until_other_is_fetched())
+        asyncio.run(work_meanwhile(config, storage, other_is_fetched))
         assert feed_server.count("/kk.xml") == 0
         # Due when the hold ends, so that no worker leases it again meanwhile.
         assert storage.get_source_state("inform-kk").next_due == until
@@ -191,28 +198,18 @@ def test_a_hold_another_worker_makes_stops_the_feeds_of_its_host_queued_here(pos
     )
     url = postgres.new_store("held-meanwhile")
     with open_storage(url) as storage, open_storage(url) as elsewhere:
+        now = datetime.now(UTC)
+        until = (now + timedelta(minutes=10)).replace(microsecond=0)
+        hold = HostHold("127.0.0.1", until, "inform-0-ru", "HTTP 429 at ...")
 
-        async def work_while_another_worker_is_answered_429() -> HostHold:
-            stop = asyncio.Event()
-            working = asyncio.ensure_future(
-                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
-            )
-            try:
-                async with asyncio.timeout(20):
-                    while feed_server.count("/kk.xml") == 0:
-                        await asyncio.sleep(0.02)
-                    now = datetime.now(UTC)
-                    until = (now + timedelta(minutes=10)).replace(microsecond=0)
-                    hold = HostHold("127.0.0.1", until, "inform-0-ru", "HTTP 429 at ...")
-                    elsewhere.hold_host(hold, now)
-                    while storage.get_source_state("inform-2-en").next_due is None:
-                        await asyncio.sleep(0.05)
-            finally:
-                stop.set()
-                await working
-            return hold
+        async def another_worker_is_answered_429() -> None:
+            while feed_server.count("/kk.xml") == 0:
+                await asyncio.sleep(0.02)
+            elsewhere.hold_host(hold, now)
+            while storage.get_source_state("inform-2-en").next_due is None:
+                await asyncio.sleep(0.05)
 
-        hold = asyncio.run(work_while_another_worker_is_answered_429())
+        asyncio.run(work_meanwhile(config, storage, another_worker_is_answered_429))
         assert feed_server.count("/en.xml") == 0
         assert storage.get_source_state("inform-1-kk").last_success is not None
         en = storage.get_source_state("inform-2-en")
@@ -234,20 +231,11 @@ def test_a_worker_fetches_a_held_host_again_once_its_retry_after_has_passed(stor
     )
     with open_storage(store_at("retry")) as storage:
 
-        async def work_until_kk_is_fetched() -> None:
-            stop = asyncio.Event()
-            working = asyncio.ensure_future(
-                work(config, storage, stop, lease_seconds=30, poll_seconds=0.1)
-            )
-            try:
-                async with asyncio.timeout(20):
-                    while feed_server.count("/kk.xml") == 0:
-                        await asyncio.sleep(0.05)
-            finally:
-                stop.set()
-                await working
+        async def kk_is_fetched() -> None:
+            while feed_server.count("/kk.xml") == 0:
+                await asyncio.sleep(0.05)
 
         started = time.monotonic()
-        asyncio.run(work_until_kk_is_fetched())
+        asyncio.run(work_meanwhile(config, storage, kk_is_fetched))
         assert time.monotonic() - started >= 0.9  # not before the Retry-After
         assert storage.get_source_state("inform-2-kk").last_success is not None
