@@ -802,15 +802,8 @@ def _sure_rule(
     distinct = len(shared) - found.runner
     # Each way of being sure, in words (shown as evidence when it is what decided).
     rules: list[tuple[str, bool]] = []
-    figures = sum(1 for t in shared if t[:1].isdigit())
-
-    @functools.cache
-    def partly() -> bool:
-        # More figures of the post's news missing from the item than in it: the item may
-        # be an earlier stage of the story or another event on the topic, the post's own
-        # report never stored.  (Read only where a rule sure on little else asks.)
-        return len(_unexplained(_news_text(commentary), commentary, index, doc)) > figures
-
+    # (an item lacking most of the figures of the post's news is sure by no rule:
+    # ``_news_figures_elsewhere``, weighed after them)
     if same:
         rules = [
             ("far more similar than any other item", confidence >= CONFIDENT),
@@ -829,7 +822,7 @@ def _sure_rule(
                 best >= EVIDENCE_COVERAGE
                 and (
                     (distinct >= EVIDENCE_SURE and second <= best * 0.8)
-                    or (distinct >= 2 and second <= best * 0.6 and not partly())
+                    or (distinct >= 2 and second <= best * 0.6)
                 ),
             ),
             # Several rare words of the post are in this item and in none of its rivals,
@@ -840,8 +833,7 @@ def _sure_rule(
                 best >= CLEAR_SURE
                 and found.own >= OWN_SURE
                 and second <= best * OWN_MARGIN
-                and 2 * len(shared) >= found.facts
-                and not partly(),
+                and 2 * len(shared) >= found.facts,
             ),
         ]
         if not any(holds for _, holds in rules):  # (the figures are looked up only then)
