@@ -325,6 +325,33 @@ def test_no_error_shows_a_sources_password_in_the_log_or_status(tmp_path, feed_s
     assert f"HTTP 503 at {feed_server.url('/busy.xml', host='127.0.0.2')}" in fetched.output
 
 
+def test_a_source_removed_from_the_config_is_published_no_more(tmp_path):
+    # Its newest items are kept in the store for good (keep_latest): published, they
+    # would stay in every output that takes all sources, long after the editor removed it.
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "kapital.xml").write_bytes(rss(2, "kapital"))
+    (feeds / "spam.xml").write_bytes(rss(3, "spam"))
+    both = [("kapital", str(feeds / "kapital.xml")), ("spam", str(feeds / "spam.xml"))]
+
+    def published() -> set[str]:
+        feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+        return {item["url"].split("/")[3] for item in feed["items"]}
+
+    config = write_config(tmp_path, both)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert published() == {"kapital", "spam"}
+    write_config(tmp_path, both[:1])
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert published() == {"kapital"}
+    page = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+    assert "kapital.kz/kapital/" in page and "kapital.kz/spam/" not in page
+    # Its history is kept: added back, it is published again.
+    write_config(tmp_path, both)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert published() == {"kapital", "spam"}
+
+
 def test_publish_before_any_fetch_says_what_to_run(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "publish")

@@ -88,6 +88,13 @@ class Catalog:
         self.house_feed = house_feed
         self.pages = commentary_pages(house)
 
+    def configured(self, stored: StoredItem) -> bool:
+        """Whether a source that gave ``stored`` is still in the configuration (or it is
+        a commentary file, from none): a source removed from feeds.yaml publishes
+        nothing more, though the store keeps its history (were it added back, its items
+        would be published again)."""
+        return not stored.source_ids or any(s in self.sources for s in stored.source_ids)
+
     def page_url(self, key: str) -> str | None:
         """The public URL of a commentary's page (output/commentary/<slug>.html)."""
         page = self.pages.get(key)
@@ -349,7 +356,7 @@ def select_entries(
         items = catalog.with_commentary(items, source_ids, since)
         with contextlib.closing(iter(items)) as items:
             for stored in items:
-                if is_empty(stored.item):
+                if is_empty(stored.item) or not catalog.configured(stored):
                     continue
                 text = _LazyText(stored)
                 for selection in list(active):
