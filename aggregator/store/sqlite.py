@@ -82,15 +82,20 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     a user who may read the store, not write it or its directory.
 
     A store in use (its -wal or -shm beside it: a writer has it open, or a run was
-    killed) is read with its WAL where this user can open it.  Else no connection has
-    it open, the file alone holds every committed change, and it is read as it is
-    (immutable): SQLite would otherwise make a -wal and -shm owned by this user, which
-    a run as the store's owner cannot write ("attempt to write a readonly database"),
-    nor can this user make them in a read-only directory."""
+    killed), or one this user owns, is read with its WAL where this user can open it.
+    Another user's store that no connection has open is read as it is (immutable: the
+    file alone holds every committed change then): SQLite would otherwise make a -wal
+    and -shm owned by this user, which a run as the store's owner cannot write
+    ("attempt to write a readonly database"), nor can this user make them in a
+    read-only directory.  (As root, SQLite gives them the store's owner.)"""
     uri = Path(os.path.abspath(path)).as_uri()
     in_use = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+    try:
+        ours = os.geteuid() in (0, os.stat(path).st_uid)
+    except OSError:
+        ours = True  # not there (or not ours to stat): the opening says what is wrong
     last: sqlite3.Error | None = None
-    for options in ("mode=ro", "mode=ro&immutable=1")[0 if in_use else 1 :]:
+    for options in ("mode=ro", "mode=ro&immutable=1")[0 if in_use or ours else 1 :]:
         try:
             db = sqlite3.connect(
                 f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False
