@@ -215,6 +215,9 @@ class OpmlImport:
     broken: tuple[str, ...]  # "line 40: outline 'Name' has xmlUrl 'ftp://…': not http(s)"
 
 
+_FEED_TYPES = {"rss": "RSS", "atom": "Atom"}  # an outline's type that says it is a feed
+
+
 def sources_from_opml(data: bytes, config: Config, filename: str = "OPML") -> OpmlImport:
     """The sources an OPML subscription list adds to ``config``.
 
@@ -258,11 +261,17 @@ def sources_from_opml(data: bytes, config: Config, filename: str = "OPML") -> Op
             attrs = {k.lower(): (v or "").strip() for k, v in outline.attrib.items()}
             label = " ".join((attrs.get("text") or attrs.get("title") or "").split())
             xml_url = attrs.get("xmlurl", "")
+            here = f"line {outline.sourceline}"
+            kind = _FEED_TYPES.get(attrs.get("type", "").lower())
+            if not xml_url and not len(outline) and kind:
+                broken.append(
+                    f"{here}: outline {label!r} is an {kind} feed without an xmlUrl; skipped"
+                )
+                continue
             if not xml_url:
                 if label or len(outline):
                     visit(outline, (*folders, label) if label else folders)
                 continue
-            here = f"line {outline.sourceline}"
             split = urlsplit(xml_url)
             if split.scheme.lower() not in ("http", "https") or not split.hostname:
                 broken.append(

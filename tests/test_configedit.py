@@ -183,6 +183,9 @@ def test_an_opml_export_of_another_reader_becomes_sources(tmp_path):
     )
     assert found.broken == (
         "line 16: outline 'Podcast' has xmlUrl 'ftp://files.example/podcast.xml': not an http(s) URL; skipped",
+        # A feed by its type, with nothing to fetch: said, not lost silently (a bookmark is
+        # no feed).
+        "line 17: outline 'No URL' is an RSS feed without an xmlUrl; skipped",
     )
     config = append_sources(path, found.sources)
     assert [s.id for s in config.sources] == ["kursiv", "tengrinews", "kapital", "24"]
