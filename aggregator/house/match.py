@@ -756,8 +756,9 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
     figures either (a third telling of the topic, as the rules hold it); more of the
     figures of the post's news are missing from the item than in it, and it has at most
     ``ONE_FACT`` of the post's names and figures that its rivals lack (a place and the
-    topic's words: another event there).  (The score is fitted on the decisions these
-    leave.)"""
+    topic's words: another event there) or, in another language, none of its
+    distinctive figures (names and loanwords meet whatever the event).  (The score is
+    fitted on the decisions these leave.)"""
     apart = not features["runner"] and features["distinct"] >= APART_FACTS
     return bool(
         (features["share"] > SCORE_CLOSE_RIVAL and not apart)
@@ -765,7 +766,13 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
         or features["against"]
         or features["old"]
         or (features["figures_missing"] and not features["same"])
-        or (features.get("elsewhere") and features["distinct"] <= ONE_FACT)
+        or (
+            features.get("elsewhere")
+            and (
+                features["distinct"] <= ONE_FACT
+                or (not features["same"] and not features["shared_figures"])
+            )
+        )
     )
 
 
@@ -898,7 +905,8 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
     shares too (the story's earlier stage or its next, a neighbour on the topic, the
     same news from another region); the news's own figures are what its report has.
     No rule is sure of such an item, in any language; nor is the score where the item
-    has at most ``ONE_FACT`` of the post's facts its rivals lack (``score_vetoed``)."""
+    has at most ``ONE_FACT`` of the post's facts its rivals lack, or is in another
+    language with none of the post's distinctive figures (``score_vetoed``)."""
     news = _news_text(commentary)
     figures = [q for q in _figures_in(news, commentary.published.year) if q.unit not in _DURATIONS]
     if not figures:
