@@ -74,6 +74,11 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`status | head`): nothing to say, as any filter
+            # would; stdout goes nowhere, so that exiting does not try to flush it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_FATAL) from None
         except Exception as exc:
             state = ctx.find_object(Context)
             if state is not None and state.verbosity >= 2:

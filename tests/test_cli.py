@@ -352,6 +352,24 @@ def test_a_source_removed_from_the_config_is_published_no_more(tmp_path):
     assert published() == {"kapital", "spam"}
 
 
+def test_a_reader_that_stops_reading_gets_no_error(tmp_path):
+    # `aggregator status | head`: the pipe closes after the first lines, as with any filter.
+    sources = [(f"s{n}", f"https://s{n}.example.kz/rss") for n in range(3000)]
+    config = write_config(tmp_path, sources)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "--config", str(config), "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as status:
+        assert status.stdout.readline().startswith(b"SOURCE")
+        status.stdout.close()  # more than a pipe's buffer is still to come
+        errors = status.stderr.read().decode()
+    assert status.returncode != 0  # not all was said
+    assert errors == ""
+
+
 def test_publish_before_any_fetch_says_what_to_run(tmp_path):
     config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
     result = invoke("--config", str(config), "publish")
