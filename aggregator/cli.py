@@ -16,11 +16,12 @@ import errno
 import fcntl
 import gc
 import logging
+import math
 import os
 import sqlite3
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,15 @@ from typing import TYPE_CHECKING
 import click
 
 from aggregator import __version__
-from aggregator.config import Config, ConfigError, config_dir, load_config, resolve_path
+from aggregator.config import (
+    Config,
+    ConfigError,
+    FetchConfig,
+    SourceConfig,
+    config_dir,
+    load_config,
+    resolve_path,
+)
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
 from aggregator.models import HostHold, SourceState
 from aggregator.store import (
@@ -373,6 +382,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
         f"{len(failed)} failed"
         + (f", {held} held (their host asked to retry later)" if held else "")
         + (f", {_count(report.pruned, 'old item')} pruned" if report.pruned else "")
+        + _leased_elsewhere(report.leased_elsewhere, config.fetch, config.sources)
     )
     for run in failed:
         click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
@@ -383,6 +393,21 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
         )
         for run in report.runs:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
+
+
+def _leased_elsewhere(ids: list[str], fetch: FetchConfig, sources: Sequence[SourceConfig]) -> str:
+    """Due sources another fetcher holds: a worker's, or a killed run's until its lease
+    ends (which only the store can tell apart)."""
+    if not ids:
+        return ""
+    from aggregator.ingest.schedule import lease_seconds
+
+    minutes = math.ceil(lease_seconds(fetch, sources) / 60)
+    return (
+        f"; {_count(len(ids), 'due source')} left to another fetcher that leased "
+        f"{'it' if len(ids) == 1 else 'them'} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}):"
+        f" a worker, or a run killed less than {minutes} min ago"
+    )
 
 
 @cli.command()

@@ -50,6 +50,8 @@ class UpdateReport:
     runs: list[SourceRun] = field(default_factory=list)
     pruned: int = 0  # items removed by the retention rule
     stored_by_workers: int = 0  # changed feeds parsed and stored in worker processes
+    # due, but leased to another fetcher (a worker, or a run killed within its lease)
+    leased_elsewhere: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[SourceRun]:
@@ -90,6 +92,7 @@ def update(
             s.source_id: s
             for s in storage.lease([s.id for s in due], holder=holder, seconds=seconds)
         }
+        report.leased_elsewhere = [s.id for s in due if s.id not in leased]
         due = [s for s in due if s.id in leased]
         try:
             # A run of many sources outlasts a lease: the keeper renews them meanwhile.

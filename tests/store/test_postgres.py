@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.cli import EXIT_LOCKED, cli
+from aggregator.config import load_config
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, SourceState
 from aggregator.store import StorageError, describe_location, mask_password, open_storage, schema
@@ -172,6 +173,27 @@ def test_status_as_a_role_that_may_only_read_the_store(postgres, tmp_path):
     assert status.output.splitlines()[1].split()[:2] == ["a", "new"]
     with psycopg.connect(url) as db:  # nothing written
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (0,)
+
+
+def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path):
+    # A run killed with -9 keeps its leases until they end: the next run, started by hand
+    # at once, fetches nothing of them, and says so rather than "fetched 0 sources".
+    url = postgres.new_store("leased")
+    config = write_config(tmp_path, url)
+    (tmp_path / "a.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+        "<link>https://a.kz/</link><description>d</description></channel></rss>",
+        encoding="utf-8",
+    )
+    with open_storage(url) as storage:
+        storage.sync_sources(load_config(config).sources)
+        assert storage.lease(["a"], holder="run on h pid 4242", seconds=600)
+    fetched = CliRunner().invoke(cli, ["--config", str(config), "fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert (
+        "fetched 0 sources: 0 new items, 0 failed; 1 due source left to another fetcher "
+        "that leased it (a): a worker, or a run killed less than 2 min ago"
+    ) in fetched.output
 
 
 def test_a_run_on_another_host_holds_the_database_lock_so_this_one_waits(postgres, tmp_path):
