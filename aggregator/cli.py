@@ -261,17 +261,29 @@ class Context:
         there is a run that was killed, and only then is there anything to clean
         (listing an output of 100,000 files costs a second)."""
         handle.seek(0)
-        killed = bool(handle.read().strip())
+        killed = handle.read().strip()
         with contextlib.suppress(OSError):
             os.ftruncate(handle.fileno(), 0)
             os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
         if killed:
             self._remove_temporary_files()
+            self._release_leases(killed)
         try:
             yield
         finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(handle.fileno(), 0)
+
+    def _release_leases(self, killed: str) -> None:
+        """A killed run's leases (PostgreSQL), which would keep its sources from this run
+        until they end: under the lock, no run of this host is alive to hold them."""
+        pid = killed.removeprefix("pid ")
+        if isinstance(self.store_location, Path) or not pid.isdigit():
+            return  # SQLite records no lease
+        from aggregator.ingest.leases import run_holder
+
+        with self.open_storage() as storage:
+            storage.release(None, holder=run_holder(int(pid)))
 
     def _remove_temporary_files(self) -> None:
         """Half-written files a killed run left: under the lock, none is a live run's.
@@ -396,8 +408,9 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
 
 
 def _leased_elsewhere(ids: list[str], fetch: FetchConfig, sources: Sequence[SourceConfig]) -> str:
-    """Due sources another fetcher holds: a worker's, or a killed run's until its lease
-    ends (which only the store can tell apart)."""
+    """Due sources another fetcher holds: a worker's, or another host's run's (one killed
+    there keeps them until its leases end; this host's next run takes back those of a
+    run killed here)."""
     if not ids:
         return ""
     from aggregator.ingest.schedule import lease_seconds
@@ -406,7 +419,7 @@ def _leased_elsewhere(ids: list[str], fetch: FetchConfig, sources: Sequence[Sour
     return (
         f"; {_count(len(ids), 'due source')} left to another fetcher that leased "
         f"{'it' if len(ids) == 1 else 'them'} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}):"
-        f" a worker, or a run killed less than {minutes} min ago"
+        f" a worker, or another host's run (a killed one's leases end within {minutes} min)"
     )
 
 

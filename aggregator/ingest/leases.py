@@ -11,12 +11,20 @@ fetcher's event loop does not stop the renewals.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 
 from aggregator.store import Storage, StorageError, open_storage
 
 log = logging.getLogger(__name__)
+
+
+def run_holder(pid: int) -> str:
+    """The holder name of the leases of ``aggregator run`` (or fetch) process ``pid``
+    on this host: the next run releases those of one that was killed."""
+    return f"run on {socket.gethostname()} pid {pid}"
+
 
 __all__ = ["LeaseKeeper"]
 

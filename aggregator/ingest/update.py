@@ -12,7 +12,6 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
-from aggregator.ingest.leases import LeaseKeeper
+from aggregator.ingest.leases import LeaseKeeper, run_holder
 from aggregator.models import (
     FetchOutcome,
     FetchPlan,
@@ -86,7 +85,7 @@ def update(
     if due:
         # A source a worker (or a run on another host) is fetching now is theirs; the
         # leases also keep workers off the sources this run fetches (PostgreSQL).
-        holder = f"run on {socket.gethostname()} pid {os.getpid()}"
+        holder = run_holder(os.getpid())
         seconds = schedule.lease_seconds(config.fetch, due)
         leased = {
             s.source_id: s

@@ -99,8 +99,8 @@ class Storage(Protocol):
         it still holds (an expired lease no one else took is renewed too)."""
         ...
 
-    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
-        """End ``holder``'s leases of ``source_ids``."""
+    def release(self, source_ids: Iterable[str] | None, *, holder: str) -> None:
+        """End ``holder``'s leases of ``source_ids`` (None: all of them, a killed run's)."""
         ...
 
     # -- one fetch: read what the source gave before, then apply the decided plan

@@ -279,9 +279,15 @@ class PostgresStorage(SQLStorage):
             ).fetchall()
         return sorted(row[0] for row in rows)
 
-    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
-        """End ``holder``'s leases of ``source_ids`` (others' leases stay)."""
+    def release(self, source_ids: Iterable[str] | None, *, holder: str) -> None:
+        """End ``holder``'s leases of ``source_ids``, or all of them (others' stay)."""
         with self._transaction() as db:
+            if source_ids is None:
+                db.execute(
+                    "UPDATE sources SET lease_until = NULL, leased_by = NULL WHERE leased_by = %s",
+                    (holder,),
+                )
+                return
             db.execute(
                 "UPDATE sources SET lease_until = NULL, leased_by = NULL "
                 "WHERE id = ANY(%s) AND leased_by = %s",

@@ -318,7 +318,7 @@ class SQLiteStorage(SQLStorage):
         """Nothing to renew: every lease holds (see :meth:`lease`)."""
         return sorted(source_ids)
 
-    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+    def release(self, source_ids: Iterable[str] | None, *, holder: str) -> None:
         """Nothing to release (see :meth:`lease`)."""
 
     # -- items -----------------------------------------------------------------------

@@ -176,8 +176,8 @@ def test_status_as_a_role_that_may_only_read_the_store(postgres, tmp_path):
 
 
 def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path):
-    # A run killed with -9 keeps its leases until they end: the next run, started by hand
-    # at once, fetches nothing of them, and says so rather than "fetched 0 sources".
+    # A run killed with -9 on another host keeps its leases until they end: a run here,
+    # started at once, fetches nothing of them, and says so rather than "fetched 0 sources".
     url = postgres.new_store("leased")
     config = write_config(tmp_path, url)
     (tmp_path / "a.xml").write_text(
@@ -192,8 +192,33 @@ def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path
     assert fetched.exit_code == 0, fetched.output
     assert (
         "fetched 0 sources: 0 new items, 0 failed; 1 due source left to another fetcher "
-        "that leased it (a): a worker, or a run killed less than 2 min ago"
+        "that leased it (a): a worker, or another host's run (a killed one's leases end "
+        "within 2 min)"
     ) in fetched.output
+
+
+def test_the_run_after_one_killed_on_this_host_takes_back_its_leases(postgres, tmp_path):
+    # The killed run's pid is in <database>.run (it could not empty it): its leases are
+    # no live run's, and would keep its sources from this one until they end.
+    from aggregator.related.persist import index_path
+
+    url = postgres.new_store("killed")
+    config = write_config(tmp_path, url)
+    (tmp_path / "a.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+        "<link>https://a.kz/</link><description>d</description></channel></rss>",
+        encoding="utf-8",
+    )
+    with open_storage(url) as storage:
+        storage.sync_sources(load_config(config).sources)
+        killed = f"run on {socket.gethostname()} pid 4242"  # as a run names its leases
+        assert storage.lease(["a"], holder=killed, seconds=600)
+    marker = index_path(url, tmp_path).with_suffix("").with_suffix(".run")
+    marker.write_text("pid 4242", encoding="utf-8")
+    fetched = CliRunner().invoke(cli, ["--config", str(config), "fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "fetched 1 source: 0 new items, 0 failed\n" in fetched.output
+    assert marker.read_text(encoding="utf-8") == ""  # this run ended
 
 
 def test_a_run_on_another_host_holds_the_database_lock_so_this_one_waits(postgres, tmp_path):

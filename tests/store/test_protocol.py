@@ -163,7 +163,7 @@ class MemoryStorage:
     def renew(self, source_ids: Sequence[str], *, holder: str, seconds: float) -> list[str]:
         return sorted(source_ids)
 
-    def release(self, source_ids: Iterable[str], *, holder: str) -> None:
+    def release(self, source_ids: Iterable[str] | None, *, holder: str) -> None:
         pass
 
     def item_changes(self, since: int | None) -> tuple[int, list[str], list[str]]:
