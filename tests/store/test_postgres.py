@@ -175,9 +175,9 @@ def test_status_as_a_role_that_may_only_read_the_store(postgres, tmp_path):
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (0,)
 
 
-def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path):
-    # A run killed with -9 on another host keeps its leases until they end: a run here,
-    # started at once, fetches nothing of them, and says so rather than "fetched 0 sources".
+def leased_site(postgres, tmp_path, *, holder: str):
+    """(its store, its config): a site whose one source, a feed without items, is leased
+    to ``holder`` for ten minutes."""
     url = postgres.new_store("leased")
     config = write_config(tmp_path, url)
     (tmp_path / "a.xml").write_text(
@@ -187,7 +187,14 @@ def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path
     )
     with open_storage(url) as storage:
         storage.sync_sources(load_config(config).sources)
-        assert storage.lease(["a"], holder="run on h pid 4242", seconds=600)
+        assert storage.lease(["a"], holder=holder, seconds=600)
+    return url, config
+
+
+def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path):
+    # A run killed with -9 on another host keeps its leases until they end: a run here,
+    # started at once, fetches nothing of them, and says so rather than "fetched 0 sources".
+    _, config = leased_site(postgres, tmp_path, holder="run on h pid 4242")
     fetched = CliRunner().invoke(cli, ["--config", str(config), "fetch"])
     assert fetched.exit_code == 0, fetched.output
     assert (
@@ -202,17 +209,8 @@ def test_the_run_after_one_killed_on_this_host_takes_back_its_leases(postgres, t
     # no live run's, and would keep its sources from this one until they end.
     from aggregator.related.persist import index_path
 
-    url = postgres.new_store("killed")
-    config = write_config(tmp_path, url)
-    (tmp_path / "a.xml").write_text(
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
-        "<link>https://a.kz/</link><description>d</description></channel></rss>",
-        encoding="utf-8",
-    )
-    with open_storage(url) as storage:
-        storage.sync_sources(load_config(config).sources)
-        killed = f"run on {socket.gethostname()} pid 4242"  # as a run names its leases
-        assert storage.lease(["a"], holder=killed, seconds=600)
+    killed = f"run on {socket.gethostname()} pid 4242"  # as a run names its leases
+    url, config = leased_site(postgres, tmp_path, holder=killed)
     marker = index_path(url, tmp_path).with_suffix("").with_suffix(".run")
     marker.write_text("pid 4242", encoding="utf-8")
     fetched = CliRunner().invoke(cli, ["--config", str(config), "fetch"])
