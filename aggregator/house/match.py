@@ -55,12 +55,14 @@ published; from ``REVIEW`` up it is shown for an editor's decision; below it the
 no match.  The calibration comes from ``benchmarks/matching/`` (see its README).
 ``similarity_features`` gives the evidence of a similarity decision as numbers
 (``match_commentary(observe=)``).  Where no rule is sure, the evidence weighed together
-decides: a score calibrated on the hand-written set (``calibrated_score``, fitted by
-benchmarks/matching/fit.py) makes the best item confident when it is high enough and the
-guards the rules keep allow it (``score_vetoed``, ``score_may_decide``: a rival about as
-similar, figures told otherwise, an older item, nothing of the post's event, no fact that
-tells it from a rival).  Chosen so because, scored on rounds of posts it was not fitted
-on, "the rules, or the score" found more sources than the rules alone, no less precisely.
+is weighed together for the editor: a score calibrated on the hand-written set
+(``calibrated_score``, fitted by benchmarks/matching/fit.py) marks the best item "likely"
+in its evidence when it is high enough and the guards the rules keep allow it
+(``score_vetoed``, ``score_may_decide``: a rival about as similar, figures told otherwise,
+an older item, nothing of the post's event, no fact that tells it from a rival).  The
+score alone publishes nothing: on rounds of posts written after it was fitted, what it
+made confident beyond the rules was another event of the topic as often as the source
+(benchmarks/matching/README.md, "tenth session: the score publishes nothing").
 
 Matching is deterministic, so its results are kept between runs (cache.py) with the
 version of these rules (``rules_version``): a result stands until its commentary, an item
@@ -543,8 +545,8 @@ def _match_similar(
     if sure and confidence >= CONFIDENT:
         evidence.append(f"sure: {sure}")
     rules_sure = confidence >= CONFIDENT
-    # (the score may decide only within the days the rules ask: the evidence is weighed
-    # only then, or for an observer; how similar the item is, the score weighs itself)
+    # (the score is weighed only within the days the rules ask, or for an observer; how
+    # similar the item is, the score weighs itself)
     may_score = not rules_sure
     may_score = may_score and index.time_of(doc) >= (commentary.published - SURE_WITHIN).timestamp()
     features = None
@@ -567,12 +569,14 @@ def _match_similar(
         and not score_vetoed(features)
         and score_may_decide(features)
     ):
-        # Where no rule is sure, the evidence weighed together: a score calibrated on the
-        # hand-written set's dev posts, with the guards above kept as rules.
+        # Where no rule is sure, the evidence weighed together, for the editor who reviews
+        # it: a score calibrated on the hand-written set's dev posts, with the guards above
+        # kept as rules.  It does not publish (on fresh rounds it was wrong as often as
+        # right), but what it finds likely an editor sees.
         score = calibrated_score(features)
         if score >= SCORE_SURE:
-            confidence = CONFIDENT
-            evidence.append(f"sure: its evidence together (calibrated score {score:.2f})")
+            confidence = max(confidence, REVIEW)
+            evidence.append(f"likely: its evidence together (calibrated score {score:.2f})")
     if observe is not None and features is not None:
         # (the evidence as numbers, for benchmarks/matching/fit.py)
         observe(
@@ -732,7 +736,7 @@ SCORE: tuple[tuple[str, float, float, float], ...] = (
     ("title", 0.421451, 0.434148, +0.936744),  # coverage of the post's title
 )
 SCORE_INTERCEPT = 3.43928
-SCORE_SURE = 0.797  # confident from this probability on, where no rule is
+SCORE_SURE = 0.797  # "likely" from this probability on, where no rule is sure
 
 
 def calibrated_score(features: Mapping[str, float]) -> float:

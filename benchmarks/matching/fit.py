@@ -6,7 +6,7 @@ the rules alone, leave-one-round-out, nested (issue 10).
     .venv/bin/python benchmarks/matching/fit.py --fresh    # match again (not the cache)
     .venv/bin/python benchmarks/matching/fit.py --freeze   # also write calibrated_model.json
     .venv/bin/python benchmarks/matching/fit.py --check-from 515 --split all
-        # a later round: the rules alone against the matcher (fits nothing)
+        # a later round: the matcher against the rules, or the frozen score (fits nothing)
 
 What is fitted: for every dev post that similarity decides (no `source:`, no link, no quote
 found; a post whose quote is in no item is never confident and is left out) the evidence
@@ -15,10 +15,14 @@ labelled 1 when that item is the post's source (or an acceptable alternative).  
 post with a source is matched a second time with its event taken out of the store
 (evaluate.py --withhold: its source, reprints and the other outlets' tellings); its best
 item then is always wrong (label 0).  A logistic regression (L2, standardized features,
-numpy, Newton's method) gives a probability.  The matcher's decision is "the rules, or
-the score": confident when a rule is sure, or when the score reaches the threshold, no
-guard forbids it (``vetoed``) and the evidence leaves it something to decide
-(``match.score_may_decide``).
+numpy, Newton's method) gives a probability.  What is measured is "the rules, or the
+score": confident when a rule is sure, or when the score reaches the threshold, no guard
+forbids it (``vetoed``) and the evidence leaves it something to decide
+(``match.score_may_decide``).  Until the tenth session that was the matcher's decision;
+since then the score only marks the best item "likely" for the editor and the matcher is
+the rules alone (fresh rounds 9-11: the score made another event of the topic confident
+as often as the source; README.md, "the score publishes nothing").  This script is how a
+later score would earn publishing again: nested here, then on a round written after it.
 
 The selection is explicit: dev posts numbered up to ``LAST_POST`` in the rounds of
 ``ROUNDS``; later posts (a later round, the test split) never change the fit.  Everything
@@ -44,7 +48,13 @@ import numpy as np
 from real_set import MatchingSetUp, real_store
 
 from aggregator.house import match_commentary
-from aggregator.house.match import rules_version, score_may_decide, score_vetoed
+from aggregator.house.match import (
+    SCORE_SURE,
+    calibrated_score,
+    rules_version,
+    score_may_decide,
+    score_vetoed,
+)
 
 LAST_POST = 654
 ROUNDS = (
@@ -390,8 +400,8 @@ def main() -> int:
         "--check-from",
         type=int,
         metavar="N",
-        help="posts numbered N and later: the rules alone against the matcher (the rules, or "
-        "its score); fits nothing: a fresh round's check",
+        help="posts numbered N and later: the matcher (the rules) against the rules, or the "
+        "frozen score; fits nothing: a fresh round's check",
     )
     parser.add_argument("--split", default="dev", help="with --check-from: dev, test or all")
     parser.add_argument("-v", "--verbose", action="store_true", help="every configuration")
@@ -428,7 +438,7 @@ def main() -> int:
     print(
         '\nnested leave-one-round-out: each round decided by "the rules, or the score" with'
         "\neverything (guards, features, penalty, margin, fit, threshold) chosen on the others;"
-        '\n"matcher" is what aggregator/house decides now (its score fitted on all rounds):'
+        '\n"matcher" is what aggregator/house decides now (the rules: the score publishes nothing):'
     )
     print(
         f"{'round':<7}{'w/ source':>10}{'rules right':>12}{'nested right':>13}"
@@ -492,32 +502,43 @@ def main() -> int:
 
 
 def check(first: int, split: str, background: int) -> int:
-    """Posts numbered ``first`` and later (of ``split``), matched as the rules alone decide
-    and as the matcher does (the rules, or its score): nothing is fitted, so a round
-    written after the score was fitted is a fresh test of both."""
+    """Posts numbered ``first`` and later (of ``split``), matched as the matcher decides
+    (the rules alone; the score publishes nothing) and as "the rules, or the frozen score"
+    (calibrated_model.json, the matcher's decision until the tenth session) would: nothing
+    is fitted, so a round written after the score was fitted is a fresh test of both."""
 
     def chosen(post: dict) -> bool:
         return int(post["id"][1:]) >= first and split in ("all", post["split"])
+
+    def scored_outcome(i: int, row: dict) -> tuple[bool, bool]:
+        if "features" not in row:
+            return row["confident"], row["right"]
+        return decide(row, calibrated_score(row["features"]), SCORE_SURE, "basic")
 
     rows = observe_all(background, chosen)
     for row in rows:
         row["round"] = 1  # one group: the table's first line
     rules, matcher = table(rows, rules_outcome)[1], table(rows, matcher_outcome)[1]
+    scored = table(rows, scored_outcome)[1]
     print(
         f"posts p{first:03d} and later ({split}): {sum(r['kind'] == 'post' for r in rows)}, "
         f"withheld runs {sum(r['kind'] == 'withheld' for r in rows)}"
     )
-    for label, t in (("rules alone", rules), ("matcher (rules, or the score)", matcher)):
+    for label, t in (
+        ("rules alone", rules),
+        ("matcher (the rules; the score publishes nothing)", matcher),
+        ("the rules, or the frozen score (until the tenth session)", scored),
+    ):
         print(
             f"  {label}: posts with a source right {t['right']}/{t['sourced']}, confident wrong "
             f"{t['wrong']}, no-match posts without a confident match "
             f"{t['nomatch_right']}/{t['nomatch']}"
         )
     for i, row in enumerate(rows):
-        ours, theirs = rules_outcome(i, row), matcher_outcome(i, row)
+        ours, theirs = matcher_outcome(i, row), scored_outcome(i, row)
         if ours != theirs:
             print(
-                f"    {row['post']} ({row['kind']}): rules {ours}, matcher {theirs} "
+                f"    {row['post']} ({row['kind']}): matcher {ours}, with the score {theirs} "
                 "(confident, right)"
             )
     return 0
