@@ -18,6 +18,7 @@ import gc
 import logging
 import math
 import os
+import select
 import sqlite3
 import sys
 import traceback
@@ -83,16 +84,27 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except BrokenPipeError:
-            # The reader went away (`status | head`): nothing to say, as any filter
-            # would; stdout goes nowhere, so that exiting does not try to flush it.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise click.exceptions.Exit(EXIT_FATAL) from None
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and _reader_gone():
+                # The reader went away (`status | head`): nothing to say, as any filter
+                # would; stdout goes nowhere, so that exiting does not try to flush it.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise click.exceptions.Exit(EXIT_FATAL) from None
             state = ctx.find_object(Context)
             if state is not None and state.verbosity >= 2:
                 traceback.print_exception(exc, file=sys.stderr)
             raise Fatal(fatal_message(exc, state)) from None
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader closed it (a broken pipe of our own, e.g. to
+    a worker process, is an error like any other)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), 0)  # POLLERR/POLLHUP are always reported
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # not a file (a test's), or no poll
+        return False
 
 
 def fatal_message(exc: BaseException, ctx: Context | None = None) -> str:

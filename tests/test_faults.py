@@ -117,6 +117,20 @@ def test_a_bug_is_one_message_that_says_to_report_it(tmp_path, monkeypatch):
     )
 
 
+def test_a_broken_pipe_that_is_not_the_readers_is_an_error(tmp_path, monkeypatch):
+    # Only a reader closing stdout ends a command silently (`status | head`); a pipe of
+    # our own breaking (to a worker process) is a failure to report.
+    from aggregator.ingest import update
+
+    def broken_plan(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(update, "plan", broken_plan)
+    result = invoke("--config", str(site(tmp_path)), "fetch")
+    assert result.exit_code == EXIT_FATAL
+    assert_one_fatal_message(result.output, "Broken pipe", "-vv")
+
+
 # --- permissions (as root, in a process without the capability to ignore them) ---------
 
 
