@@ -1317,28 +1317,36 @@ def test_rivals_told_otherwise_leave_no_best_sure_without_a_figure_of_the_post()
     assert score_vetoed({**evidence, "shared_figures": 0.0})
 
 
+ZHAIREM_OUTAGE = (
+    "В поселке Жайрем Улытауской области третью неделю нет водоснабжения: на старом "
+    "водоводе длиной 47,5 километра произошло несколько порывов подряд. Воду жителям "
+    "привозят в цистернах раз в два дня, в акимате обещают восстановить подачу воды до "
+    "конца апреля."
+)
+
+
+def zhairem_outage_store(outage: str) -> list:
+    """A village's water outage (``outage``, Azattyq) beside another town's pipe repair
+    of the same region: the store the Zhairem cases below build on."""
+    return [
+        *filler(),
+        stored("satpayev", "kazinform", "Сатпаев: ремонт водовода",
+               "В Сатпаеве заменят участки водовода.", hours=10),
+        stored("outage", "azattyq", "Жители поселка Жайрем третью неделю живут без воды", outage),
+    ]  # fmt: skip
+
+
 def test_an_earlier_stage_of_the_story_with_few_of_the_posts_figures_is_not_its_source():
     # The post reports the new pipeline for Zhairem (its length, its cost, the flats it will
     # serve); the store holds the outage report of days before, which has the village and
     # the old pipe's length, not the cost or the flats.  Two facts only it has, but more
     # of the news's figures missing from it than in it: the story's earlier stage, the
     # post's own report never stored.  Once stored, that report is confidently the source.
-    outage = (
-        "В поселке Жайрем Улытауской области третью неделю нет водоснабжения: на старом "
-        "водоводе длиной 47,5 километра произошло несколько порывов подряд. Воду жителям "
-        "привозят в цистернах раз в два дня, в акимате обещают восстановить подачу воды до "
-        "конца апреля."
-    )
     pipeline = (
         "На строительство нового водовода в поселок Жайрем длиной 47,5 километра из резерва "
         "области выделено 1,5 млрд тенге. Работы начнутся в мае, вода придет в 2 300 квартир."
     )
-    items = [
-        *filler(),
-        stored("satpayev", "kazinform", "Сатпаев: ремонт водовода",
-               "В Сатпаеве заменят участки водовода.", hours=10),
-        stored("outage", "azattyq", "Жители поселка Жайрем третью неделю живут без воды", outage),
-    ]  # fmt: skip
+    items = zhairem_outage_store(ZHAIREM_OUTAGE)
     news = (
         "Жайрем получит новый водовод — целиком, все 47,5 километра. Область выделила из "
         "резерва 1,5 млрд тенге, стройка начнётся в мае, вода придёт в 2 300 квартир. Пока "
@@ -1654,18 +1662,7 @@ def test_an_item_sharing_only_the_posts_place_and_none_of_its_figures_is_not_its
     # figures.  One fact only the item has is the place, which another event there shares
     # too: neither a rule ("far more similar than any other item") nor the score is sure.
     # Once the post's own report is stored, it is confidently the source.
-    outage = (
-        "В поселке Жайрем Улытауской области третью неделю нет водоснабжения: на старом "
-        "водоводе длиной 47,5 километра произошло несколько порывов подряд. Воду жителям "
-        "привозят в цистернах раз в два дня, в акимате обещают восстановить подачу воды до "
-        "конца апреля."
-    )
-    items = [
-        *filler(),
-        stored("satpayev", "kazinform", "Сатпаев: ремонт водовода",
-               "В Сатпаеве заменят участки водовода.", hours=10),
-        stored("outage", "azattyq", "Жители поселка Жайрем третью неделю живут без воды", outage),
-    ]  # fmt: skip
+    items = zhairem_outage_store(ZHAIREM_OUTAGE)
     posts = {
         "boiler": (
             "Котельная для Жайрема",
@@ -1731,12 +1728,7 @@ def test_a_retelling_whose_only_figure_is_a_time_of_day_told_otherwise_stays_con
         "водоводе произошло несколько порывов подряд. Воду жителям привозят в цистернах "
         "каждый день до 22:00, в акимате обещают восстановить подачу воды до конца апреля."
     )
-    items = [
-        *filler(),
-        stored("satpayev", "kazinform", "Сатпаев: ремонт водовода",
-               "В Сатпаеве заменят участки водовода.", hours=10),
-        stored("outage", "azattyq", "Жители поселка Жайрем третью неделю живут без воды", outage),
-    ]  # fmt: skip
+    items = zhairem_outage_store(outage)
     news = (
         "Жайрем третью неделю живёт без воды: старый водовод рвётся раз за разом, воду возят "
         "цистернами до 10 вечера, а акимат обещает починить всё до конца апреля."
