@@ -106,8 +106,11 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
 
 
 def _heading(config: Config, language: str | None) -> str:
-    """house.heading in ``language`` (else the site's), e.g. "Евразия24 комментирует:"."""
+    """house.heading in ``language`` (else the site's), e.g. "Евразия24 комментирует:".
+    The house is named as the published pages name it: house.name, else site.house, else
+    the site's title (never nothing: " комментирует:" is no heading)."""
     headings = config.house.heading
     primary = (language or "").split("-")[0].lower()
     wording = headings.get(primary) or headings.get(config.site.language) or ""
-    return wording.replace("{house}", config.house.name or config.site.house).strip()
+    house = config.house.name or config.site.house or config.site.title
+    return wording.replace("{house}", house).strip()

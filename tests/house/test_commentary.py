@@ -399,6 +399,25 @@ def test_a_house_feed_post_is_published_as_commentary_with_a_via_link(site):
 # --- the command line ----------------------------------------------------------------------------
 
 
+def test_comment_new_names_the_house_by_the_sites_title_where_no_house_name_is_set(
+    site, monkeypatch
+):
+    # Without site.house or house.name the published pages sign with the site's title;
+    # the pre-filled title does too, not " комментирует: ..." with nobody before it.
+    feeds_yaml = site / "feeds.yaml"
+    text = feeds_yaml.read_text(encoding="utf-8")
+    text = text.replace("  title: Евразия24\n", "  title: Степные вести\n")
+    feeds_yaml.write_text(text.replace("  house: Евразия24\n", "", 1), encoding="utf-8")
+    monkeypatch.chdir(site)
+
+    created = CliRunner().invoke(cli, ["comment", "new", SOURCE_LINK])
+
+    assert created.exit_code == 0, created.output
+    (path,) = (site / "commentary").glob("*.md")
+    text = path.read_text(encoding="utf-8")
+    assert 'title: "Степные вести комментирует: Казахстан подписал меморандумы' in text
+
+
 def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(site, monkeypatch):
     monkeypatch.chdir(site)
     runner = CliRunner()
