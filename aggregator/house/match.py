@@ -911,8 +911,7 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
     No rule is sure of such an item, in any language; nor is the score where the item
     has at most ``ONE_FACT`` of the post's facts its rivals lack, or is in another
     language with none of the post's distinctive figures (``score_vetoed``)."""
-    news = _news_text(commentary)
-    figures = [q for q in _figures_in(news, commentary.published.year) if q.unit not in _DURATIONS]
+    figures = _news_figures(commentary)
     if not figures:
         return None
     values = _item_values(index, doc)
@@ -923,6 +922,14 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
         f"its news's {', '.join(map(_figure, missing[:3]))} not in it (of {len(figures)} "
         "figures): another stage or event on the topic"
     )
+
+
+def _news_figures(commentary: Commentary) -> list[Quantity]:
+    """The figures of the post's news, spans of time and times of day apart (a ratio,
+    "превышение в 3,1 раза", is a figure of the news, no span)."""
+    news = _news_text(commentary)
+    year = commentary.published.year
+    return [q for q in _figures_in(news, year) if q.unit not in _DURATIONS or q.unit == "раз"]
 
 
 MISSING_FIGURES = 2  # a post's news with this many figures, none of them in an item ...
@@ -1170,6 +1177,22 @@ def _shared_evidence(
         if index.skeleton_df(sid) <= name_limit
     ]
     found += approximate
+    # A figure only the house's comment gives is background it recalls ("у Экибастуза
+    # было 7,3 ПДК"), evidence of the item only where the item carries the figures of the
+    # news the post tells before its heading (none of them: another event it is set
+    # beside, "а у Павлодара втрое меньше").
+    if commentary.intro_text:
+        news = _news_text(commentary)
+        told = {_fact(t, -1) for t in (*words(news), *spelled_in(news), *_written_forms(news))}
+        recalled = [
+            (t, sid)
+            for t, sid in found
+            if t[:1].isdigit() and (forms.get(t) or _fact(t, sid)) not in told
+        ]
+        if recalled:
+            figures, values = _news_figures(commentary), _item_values(index, doc)
+            if not figures or not all(_has_value(index, doc, values, q) for q in figures):
+                found = [pair for pair in found if pair not in recalled]
     # One fact counts once: a name in two forms ("Хлебодаровку", "Хлебодаровки": one
     # skeleton), a figure and its thousands ("двести тысяч": 200 and 200000), a decimal
     # and its whole part ("16,5": 16 and 16.5).

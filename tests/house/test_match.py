@@ -1736,3 +1736,74 @@ def test_a_retelling_whose_only_figure_is_a_time_of_day_told_otherwise_stays_con
     c = commentary(text=news, title="Поселок без воды", published=DAY + timedelta(hours=30))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("outage",) and found.confident
+
+
+HOUSES = (
+    "В Темиртау межведомственная комиссия признала аварийными 47 жилых домов в старой части "
+    "города. Жильцов расселят в маневренный фонд, снос начнется после обследования "
+    "фундаментов, сообщили в акимате Карагандинской области."
+)
+
+
+def test_a_figure_only_the_comment_recalls_is_no_evidence_the_item_is_the_posts_news():
+    # The post's news (before its heading) is Karaganda's own unsafe houses; its comment
+    # recalls the stored Temirtau item's 47 houses as background.  The figure is the
+    # item's, but not the news's: no rule is sure of the item.  Told as the news, the
+    # same figure makes it confidently the source.
+    items = [
+        *filler(),
+        stored("temirtau", "kazinform", "В Темиртау 47 домов признали аварийными", HOUSES),
+        stored("shakhtinsk", "zakon", "В Шахтинске снесут аварийные бараки",
+               "В Шахтинске комиссия обследовала 12 бараков, жильцов расселят в новые дома.",
+               hours=3),
+    ]  # fmt: skip
+    index = MatchIndex.build(items)
+    news = (
+        "Вслед за соседями аварийные дома нашли и в Караганде: межведомственная комиссия "
+        "обследовала бараки на Юго-Востоке, жильцов обещают расселить до зимы."
+    )
+    comment = "Евразия24 напоминает: на прошлой неделе 47 домов признали аварийными в Темиртау."
+    c = commentary(text=comment, title="Аварийные дома", intro_html=f"<p>{news}</p>",
+                   published=DAY + timedelta(hours=30))  # fmt: skip
+    found = match(index, c)
+    assert not found.confident and first_ranked(found) == "temirtau"
+    retold = commentary(
+        text="Будем следить за расселением.",
+        title="Аварийные дома",
+        intro_html="<p>В Темиртау межведомственная комиссия признала аварийными 47 жилых "
+        "домов, жильцов расселят в маневренный фонд.</p>",
+        published=DAY + timedelta(hours=30),
+    )
+    assert match(index, retold).keys == ("temirtau",) and match(index, retold).confident
+
+
+def test_a_ratio_of_the_news_missing_from_the_item_is_a_figure_it_lacks():
+    # "превышение в 3,1 раза" is a figure of the post's news (no span of time): the
+    # stored item, the neighbouring city's dust storm the post names, lacks it, and no
+    # rule is sure of it.  The city's own report, once stored, ranks first, nothing
+    # against it.
+    dust = (
+        "В Экибастузе ветер поднял золу с золоотвала ГРЭС, Казгидромет зафиксировал "
+        "превышение предельно допустимой концентрации взвешенных частиц в 7,3 раза. Жителей "
+        "попросили не открывать окна, экологи начали внеплановую проверку станции."
+    )
+    items = [
+        *filler(),
+        stored("ekibastuz", "zakon", "Пыльная буря в Экибастузе: ПДК превышена в 7,3 раза", dust),
+        stored("shymkent", "kazinform", "В Шымкенте проверят выбросы заводов",
+               "Экологи Шымкента проверят выбросы 14 предприятий.", hours=2),
+    ]  # fmt: skip
+    news = (
+        "Пока обсуждают пыльную бурю в Экибастузе, золу с отвала ТЭЦ подняло и в Павлодаре: "
+        "Казгидромет зафиксировал превышение по взвешенным частицам в 3,1 раза."
+    )
+    c = commentary(text=news, title="Павлодар в пыли", published=DAY + timedelta(hours=30))
+    found = match(MatchIndex.build(items), c)
+    assert not found.confident and first_ranked(found) == "ekibastuz"
+    assert any("3.1 not in it" in e for e in found.evidence)
+    own = stored("pavlodar", "kazinform", "Павлодар: превышение в 3,1 раза",
+                 "В Павлодаре ветер поднял золу с отвала ТЭЦ, Казгидромет зафиксировал "
+                 "превышение по взвешенным частицам в 3,1 раза.", hours=26)  # fmt: skip
+    found = match(MatchIndex.build([*items, own]), c)
+    assert first_ranked(found) == "pavlodar"
+    assert not any(e.startswith("against:") for e in found.evidence)
