@@ -898,6 +898,17 @@ def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
     return [*against, *(reason for reason in (earlier, beside) if reason)]
 
 
+# Spans of time are often told from another figure ("за двенадцать минут до конца" for
+# "на 78-й минуте", "полсуток" for "12 часов"), and so are times of day ("в 10 вечера"
+# for "в 22:00"): no evidence against an item.
+_SPANS = frozenset(
+    ("секунд", "минут", "час", "суток", "сутк", "ден", "дне", "дня", "недел", "месяц",
+     "лет", "год", "утр", "вечер", "ноч")
+)  # fmt: skip
+# ... nor, where figures are set against each other, a ratio ("в 10 раз"); a ratio of
+# the news is still one of its figures (``_news_figures``).
+_DURATIONS = _SPANS | {"раз"}
+
 ONE_FACT = 1  # the score: an item with this many of the post's facts its rivals lack, at most ...
 
 
@@ -924,12 +935,11 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
     )
 
 
-def _news_figures(commentary: Commentary) -> list[Quantity]:
-    """The figures of the post's news, spans of time and times of day apart (a ratio,
-    "превышение в 3,1 раза", is a figure of the news, no span)."""
+def _news_figures(commentary: Commentary, apart: frozenset[str] = _SPANS) -> list[Quantity]:
+    """The figures of the post's news, those whose unit is in ``apart`` left out: spans of
+    time and times of day (a ratio, "превышение в 3,1 раза", is a figure of the news)."""
     news = _news_text(commentary)
-    year = commentary.published.year
-    return [q for q in _figures_in(news, year) if q.unit not in _DURATIONS or q.unit == "раз"]
+    return [q for q in _figures_in(news, commentary.published.year) if q.unit not in apart]
 
 
 MISSING_FIGURES = 2  # a post's news with this many figures, none of them in an item ...
@@ -940,8 +950,7 @@ def _figures_missing(commentary: Commentary, index: MatchIndex, doc: int) -> str
     ``doc`` has none of them, in any form: across languages, names and loanwords meet
     whatever the event, and only agreeing figures tell its source from another item on
     the topic (the spans of time a post tells from any other figure apart)."""
-    news = _news_text(commentary)
-    figures = [q for q in _figures_in(news, commentary.published.year) if q.unit not in _DURATIONS]
+    figures = _news_figures(commentary, _DURATIONS)
     if len(figures) < MISSING_FIGURES:
         return None
     values = _item_values(index, doc)
@@ -996,15 +1005,6 @@ def _named_beside(commentary: Commentary, index: MatchIndex, doc: int) -> str | 
         if index.has_skeleton(doc, sid):
             return f"the post sets {token} beside its news"
     return None
-
-
-# Spans of time are often told from another figure ("за двенадцать минут до конца" for
-# "на 78-й минуте", "полсуток" for "12 часов"), and so are times of day ("в 10 вечера"
-# for "в 22:00"): no evidence against an item.
-_DURATIONS = frozenset(
-    ("секунд", "минут", "час", "суток", "сутк", "ден", "дне", "дня", "недел", "месяц",
-     "лет", "год", "раз", "утр", "вечер", "ноч")
-)  # fmt: skip
 
 
 def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
