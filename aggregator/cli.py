@@ -51,6 +51,7 @@ from aggregator.store import (
     open_storage,
     postgres_lock,
 )
+from aggregator.text.counts import counted
 
 if TYPE_CHECKING:
     from typing import IO
@@ -356,8 +357,8 @@ def check_config(ctx: Context) -> None:
     """Validate the configuration and say what it contains."""
     config = ctx.config
     click.echo(
-        f"{config.path}: OK — {_count(len(config.sources), 'source')}, "
-        f"{_count(len(config.outputs), 'output')}, store {describe_location(ctx.store_location)}"
+        f"{config.path}: OK — {counted(len(config.sources), 'source')}, "
+        f"{counted(len(config.outputs), 'output')}, store {describe_location(ctx.store_location)}"
     )
 
 
@@ -402,17 +403,17 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
     failed = report.failed
     held = sum(run.status == "held" for run in report.runs)  # not requested
     ctx.echo(
-        f"fetched {_count(len(report.runs), 'source')}: {_count(report.new_items, 'new item')}, "
+        f"fetched {counted(len(report.runs), 'source')}: {counted(report.new_items, 'new item')}, "
         f"{len(failed)} failed"
         + (f", {held} held (their host asked to retry later)" if held else "")
-        + (f", {_count(report.pruned, 'old item')} pruned" if report.pruned else "")
+        + (f", {counted(report.pruned, 'old item')} pruned" if report.pruned else "")
         + _leased_elsewhere(report.leased_elsewhere, config.fetch, config.sources)
     )
     for run in failed:
         click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
     if ctx.verbosity > 0:
         ctx.echo(
-            f"  {_count(report.stored_by_workers, 'changed feed')} parsed and stored by worker "
+            f"  {counted(report.stored_by_workers, 'changed feed')} parsed and stored by worker "
             "processes"
         )
         for run in report.runs:
@@ -429,7 +430,7 @@ def _leased_elsewhere(ids: list[str], fetch: FetchConfig, sources: Sequence[Sour
 
     minutes = math.ceil(lease_seconds(fetch, sources) / 60)
     return (
-        f"; {_count(len(ids), 'due source')} left to another fetcher that leased "
+        f"; {counted(len(ids), 'due source')} left to another fetcher that leased "
         f"{'it' if len(ids) == 1 else 'them'} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}):"
         f" a worker, or another host's run (a killed one's leases end within {minutes} min)"
     )
@@ -496,15 +497,8 @@ def _websub_status(ctx: Context) -> None:
         if hub.last_success:
             line += f", last announced {hub.last_success}"
         if hub.pending:
-            line += f", {len(hub.pending)} feeds to announce on the next run: {hub.last_error}"
+            line += f", {counted(len(hub.pending), 'feed')} to announce on the next run: {hub.last_error}"
         click.echo(line)
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 source``, ``2 sources``, ``1 entry``, ``3 entries``."""
-    if n == 1:
-        return f"1 {noun}"
-    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 
 
 def _when(moment: datetime | None, zone: tzinfo) -> str:
@@ -586,7 +580,7 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
             raise Fatal(
                 f"cannot write the related index or its files: {os_problem(exc, str(out_dir))}"
             ) from None
-    ctx.echo(f"related: {result.stats}; {_count(result.entry_count, 'entry')}; files in {out_dir}")
+    ctx.echo(f"related: {result.stats}; {counted(result.entry_count, 'entry')}; files in {out_dir}")
 
 
 @cli.command()
@@ -700,9 +694,13 @@ def worker(
         ctx.echo(f"worker: fetching due sources of {describe_location(ctx.store_location)}")
         report = asyncio.run(until_stopped(storage))
     ctx.echo(
-        f"worker stopped: fetched {report.fetched} sources, {report.new_items} new items, "
-        f"{report.failed} failed"
-        + (f", {report.leases_lost} leases lost (raise --lease)" if report.leases_lost else "")
+        f"worker stopped: fetched {counted(report.fetched, 'source')}, "
+        f"{counted(report.new_items, 'new item')}, {report.failed} failed"
+        + (
+            f", {counted(report.leases_lost, 'lease')} lost (raise --lease)"
+            if report.leases_lost
+            else ""
+        )
     )
 
 
@@ -755,7 +753,7 @@ def store_copy(ctx: Context, target: str, replace: bool) -> None:
     another, then verify the counts of every table in both.
 
     Stop cron and workers first: what they write after the copy begins is not copied."""
-    from aggregator.store.copy import copy_store
+    from aggregator.store.copy import copy_store, rows
 
     source = ctx.store_location
     ctx.echo(f"copying {describe_location(source)} into {describe_location(target)}")
@@ -768,8 +766,8 @@ def store_copy(ctx: Context, target: str, replace: bool) -> None:
     except StorageError as exc:
         raise Fatal(str(exc)) from None
     if report.replaced:
-        ctx.echo(f"replaced {report.replaced} rows the target held")
-    counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
+        ctx.echo(f"replaced {counted(report.replaced, 'row')} the target held")
+    counts = ", ".join(rows(n, label) for label, n in report.counts.items())
     ctx.echo(
         f"verified: both stores hold {counts} ({report.seconds:.1f} s). "
         f"Point storage.url (or --db) at {describe_location(target).split(' ', 1)[1]} to use it."
@@ -868,11 +866,13 @@ def comment_list(ctx: Context) -> None:
             click.echo(f"{problem.where}\n  {'ERROR':<9}{problem}")
     total = len(loaded.commentary) + len(loaded.problems)
     click.echo(
-        f"{_count(total, 'commentary')}: {counts['ok']} matched, {counts['REVIEW']} to review, "
+        f"{counted(total, 'commentary')}: {counts['ok']} matched, {counts['REVIEW']} to review, "
         f"{counts['NO MATCH']} without a match, {counts['ERROR']} with errors"
     )
     if counts["ERROR"]:
-        raise Fatal(f"{counts['ERROR']} commentary with errors: fix the files named ERROR above")
+        raise Fatal(
+            f"{counted(counts['ERROR'], 'commentary')} with errors: fix the files named ERROR above"
+        )
 
 
 # -- adding sources: `add` and `import-opml` edit feeds.yaml, keeping its comments ----
@@ -923,7 +923,7 @@ def add(
         mark = "*" if n == 0 else " "
         ctx.echo(
             f" {mark} {candidate.url}\n     «{feed.title or '(no title)'}», "
-            f"{feed.format}, language {feed.language or '(not given)'}, {len(feed.items)} items"
+            f"{feed.format}, language {feed.language or '(not given)'}, {counted(len(feed.items), 'item')}"
         )
     for problem in found.problems:
         ctx.echo(f"   not used: {problem}")
@@ -978,7 +978,7 @@ def import_opml(ctx: Context, file: str) -> None:
         except ConfigError as exc:
             raise Fatal(f"{exc}") from None
     ctx.echo(
-        f"{file}: added {len(found.sources)} sources to {ctx.config_path}; "
+        f"{file}: added {counted(len(found.sources), 'source')} to {ctx.config_path}; "
         f"skipped {len(found.duplicates)} already configured or listed twice, "
         f"{len(found.broken)} broken"
     )

@@ -222,6 +222,10 @@ def test_messages_count_in_good_english_and_say_error_once(tmp_path, feed_server
     assert "1 source, 2 outputs" in invoke("--config", str(config), "check-config").output
     fetched = invoke("--config", str(config), "fetch")
     assert fetched.output.startswith("fetched 1 source: 1 new item, 0 failed")
+    related = invoke("--config", str(config), "related").output
+    assert "1 list changed" in related and "; 1 entry;" in related
+    copied = invoke("--config", str(config), "store", "copy", "--to", str(tmp_path / "c.sqlite"))
+    assert "both stores hold 1 source, 0 URL changes, 1 item, 1 item source" in copied.output
 
     unknown = invoke("--config", str(config), "fetch", "--source", "zzz")
     assert unknown.output.startswith("Error: unknown source zzz")
@@ -477,7 +481,7 @@ def test_a_feed_cut_mid_item_adds_no_phantom_and_its_error_is_on_the_source(tmp_
     db = tmp_path / "store.sqlite"
     assert invoke("--config", str(config), "--db", str(db), "fetch").exit_code == 0
     status = invoke("--config", str(config), "--db", str(db), "status").output
-    assert "not well-formed XML" in status and "incomplete item(s) left out" in status
+    assert "not well-formed XML" in status and "1 incomplete item left out" in status
 
     feed_server.route("/kapital.xml", body=whole)
     assert invoke("--config", str(config), "--db", str(db), "fetch", "--all").exit_code == 0

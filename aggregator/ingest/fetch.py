@@ -49,6 +49,7 @@ from aggregator.config import FetchConfig
 from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_networks
 from aggregator.ingest.transport import BodyStream, GuardedTransport, split_url, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult, HostHold
+from aggregator.text.counts import counted
 
 log = logging.getLogger(__name__)
 
@@ -708,4 +709,4 @@ def _size(n: int) -> str:
         return f"{n // mb} MB" if n % mb == 0 else f"{n / mb:.1f} MB"
     if n >= kb:
         return f"{n // kb} KB" if n % kb == 0 else f"{n / kb:.1f} KB"
-    return f"{n} bytes"
+    return counted(n, "byte")

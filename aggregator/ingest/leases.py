@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from aggregator.store import Storage, StorageError, open_storage
+from aggregator.text.counts import counted
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ class LeaseKeeper:
                     kept = set(store.renew(held, holder=self.holder, seconds=self.seconds))
                 except StorageError as exc:
                     # The fetches will meet the same failure and say so; keep trying.
-                    log.warning("cannot renew the leases of %d sources: %s", len(held), exc)
+                    log.warning(
+                        "cannot renew the leases of %s: %s", counted(len(held), "source"), exc
+                    )
                     if store is not None:
                         store.close()
                         store = None

@@ -34,6 +34,7 @@ from aggregator.models import (
     UpdateCounts,
 )
 from aggregator.store import Storage, StorageError, is_postgres_url, open_storage
+from aggregator.text.counts import counted
 from aggregator.text.urls import without_userinfo
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,9 @@ async def _ingest(
                     # The store failed (a full disk, a damaged file), not a source: every
                     # other source would fail the same way, so the run stops here, once.
                     raise StorageError(
-                        f"{exc}; the run stopped after {len(report.runs)} of {len(due)} "
-                        "sources (what was stored is kept; the others are fetched on the "
-                        "next run)"
+                        f"{exc}; the run stopped after {len(report.runs)} of "
+                        f"{counted(len(due), 'source')} (what was stored is kept; the others "
+                        "are fetched on the next run)"
                     ) from exc
                 raise exc from None
             saved.flush()

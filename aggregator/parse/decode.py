@@ -13,6 +13,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from aggregator.text.counts import counted
+
 __all__ = ["Decoded", "charset_of", "decode"]
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
@@ -121,7 +123,7 @@ def decode(
     broken = text.count("\ufffd")
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if broken * 20 < non_ascii:
-        return Decoded(text, "utf-8", f"{broken} invalid bytes replaced")
+        return Decoded(text, "utf-8", f"{counted(broken, 'invalid byte')} replaced")
 
     declared_match = _XML_DECLARED_ENCODING.match(body[:200])
     labels = (header_charset, declared_match.group(1) if declared_match else None)
@@ -129,7 +131,7 @@ def decode(
     # damaged UTF-8, not a legacy encoding: a legacy code page read as UTF-8 makes
     # almost no valid sequences at all.
     if broken < non_ascii - broken and "utf-8" in {_codec(label) for label in labels}:
-        return Decoded(text, "utf-8", f"declared, {broken} invalid bytes replaced")
+        return Decoded(text, "utf-8", f"declared, {counted(broken, 'invalid byte')} replaced")
     declared = []
     for label in labels:
         codec = _codec(label)

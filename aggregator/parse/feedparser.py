@@ -32,6 +32,7 @@ from feedparser.urls import _urljoin as urljoin
 from aggregator.models import ParsedFeed
 from aggregator.parse.dates import localized_rfc822
 from aggregator.parse.normalize import ParseError, build_feed
+from aggregator.text.counts import counted
 
 # Localized RFC 822 dates ("Пн, 24 сен 2018 ...") through feedparser's public hook, so
 # the fast path, which calls feedparser's date parser, reads them the same way.  A module
@@ -79,7 +80,7 @@ def parse_with_feedparser(text: str, url: str, headers: dict[str, str]) -> Parse
         complete = len(_ITEM_END.findall(text))
         problem = f"not well-formed XML: {_where(result.get('bozo_exception'), text)}"
         if len(entries) > complete:
-            problem += f"; {len(entries) - complete} incomplete item(s) left out"
+            problem += f"; {counted(len(entries) - complete, 'incomplete item')} left out"
             entries = entries[:complete]
     return replace(build_feed(version, result["feed"], entries, url, headers), problem=problem)
 

@@ -59,6 +59,7 @@ from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
 from aggregator.publish.websub import announce, changed_feed_urls, hub_links
 from aggregator.store import Storage
+from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
 
 
@@ -73,12 +74,9 @@ class PublishReport:
     fetched: bool = True  # False: no source was ever fetched, the outputs are empty
 
     def __str__(self) -> str:
-        def count(number: int, noun: str) -> str:
-            return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
         removed = f", {len(self.removed)} removed" if self.removed else ""
         return (
-            f"{count(len(self.entries), 'output')}, {count(len(self.written), 'file')} "
+            f"{counted(len(self.entries), 'output')}, {counted(len(self.written), 'file')} "
             f"written, {len(self.unchanged)} unchanged{removed}"
         )
 

@@ -21,6 +21,7 @@ from aggregator.models import StoredItem
 from aggregator.related.changes import NOTHING_CHANGED, Refresh, UpdateStats, version_of
 from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
+from aggregator.text.counts import counted
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -301,7 +302,7 @@ def refresh(
         added = sum(d.key not in index.row_of for d in docs)
         drift = index.drift + len(docs) + len(removed)
         if drift > REBUILD_DRIFT * max(index.built_from, 1):
-            stats.reason = f"{drift} entries changed since the last full build"
+            stats.reason = f"{counted(drift, 'entry')} changed since the last full build"
             index = None
     if index is None:
         stats.rebuilt = True

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import ItemText, StoredItem
+from aggregator.text.counts import counted
 
 # The index and entry types live in modules that load numpy (index.py, analyze.py),
 # which import this one: typed loosely here, so that this module imports neither.
@@ -79,7 +80,8 @@ class UpdateStats:
             what = f"rebuilt ({self.reason})"
         else:
             what = f"+{self.added} -{self.removed} ~{self.changed}"
-        return f"related index {what}, {self.lists_changed} lists changed, {self.seconds:.1f}s"
+        lists = counted(self.lists_changed, "list")
+        return f"related index {what}, {lists} changed, {self.seconds:.1f}s"
 
 
 @dataclass

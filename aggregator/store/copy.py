@@ -146,7 +146,7 @@ def copy_store(
         if any(held.values()) and not replace:
             raise StorageError(
                 f"{report.target} already holds "
-                + ", ".join(f"{n} {label}" for label, n in held.items() if n)
+                + ", ".join(rows(n, label) for label, n in held.items() if n)
                 + ": copying into it would mix two stores; copy into an empty store, or "
                 "pass --replace to delete what it holds (in the same transaction as the "
                 "copy: if the copy fails, it keeps what it had)"
@@ -177,7 +177,12 @@ def copy_store(
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {label}" for label, n in counts.items())
+    return ", ".join(rows(n, label) for label, n in counts.items())
+
+
+def rows(n: int, label: str) -> str:
+    """``n`` rows of the table ``label`` names (plural): ``1 item``, ``0 URL changes``."""
+    return f"{n} {label}" if n != 1 else f"1 {label.removesuffix('s')}"
 
 
 def _same_store(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

@@ -65,7 +65,7 @@ def test_the_first_400_bytes_of_a_feed_add_no_phantom_item():
     assert part.items[0].id == "https://inform.kz/ru/0"
     assert (
         part.problem
-        == "not well-formed XML: no element found at line 11; 1 incomplete item(s) left out"
+        == "not well-formed XML: no element found at line 11; 1 incomplete item left out"
     )
 
 

@@ -172,7 +172,7 @@ def test_a_target_that_holds_anything_is_refused_unless_replace_is_given(
             fetched_at=T0,
         )  # fmt: skip
     with pytest.raises(
-        StorageError, match=r"already holds 1 sources, 1 items, 1 item sources.*--replace"
+        StorageError, match=r"already holds 1 source, 1 item, 1 item source.*--replace"
     ):
         copy_store(filled_sqlite, url)
     assert contents(url)["count"] == 1
