@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -54,8 +54,6 @@ from aggregator.store import (
 from aggregator.text.counts import counted
 
 if TYPE_CHECKING:
-    from typing import IO
-
     from aggregator.house import HouseCommentary
     from aggregator.publish import PublishReport
 
@@ -65,14 +63,34 @@ EXIT_LOCKED = 75
 DEFAULT_CONFIG = "feeds.yaml"
 
 
-class Fatal(click.ClickException):
+def stamped(line: str) -> str:
+    """``line`` after the time it is said at (ISO 8601, the host's local time with its
+    offset): cron mails what a run prints or appends it to a log file, where a warning
+    without its time cannot be told from last week's."""
+    return f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}"
+
+
+class _StampedFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        moment = datetime.fromtimestamp(record.created).astimezone()
+        return moment.isoformat(timespec="seconds")
+
+
+class _Stamped(click.ClickException):
+    """An error that ends the command, said as ``<time> Error: <message>``."""
+
+    def show(self, file: IO[str] | None = None) -> None:
+        click.echo(stamped(f"Error: {self.format_message()}"), file=file, err=file is None)
+
+
+class Fatal(_Stamped):
     exit_code = EXIT_FATAL
 
     def format_message(self) -> str:
         return self.message
 
 
-class Locked(click.ClickException):
+class Locked(_Stamped):
     exit_code = EXIT_LOCKED
 
 
@@ -347,7 +365,9 @@ def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quie
     """Fetch news feeds, store their items, and publish combined feeds."""
     verbosity = -1 if quiet else verbose
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_StampedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = Context(config_path, db, verbosity)
 
 
@@ -410,7 +430,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
         + _leased_elsewhere(report.leased_elsewhere, config.fetch, config.sources)
     )
     for run in failed:
-        click.echo(f"  {run.source_id}: {run.status}: {run.error}", err=True)
+        click.echo(stamped(f"{run.source_id}: {run.status}: {run.error}"), err=True)
     if ctx.verbosity > 0:
         ctx.echo(
             f"  {counted(report.stored_by_workers, 'changed feed')} parsed and stored by worker "
@@ -533,7 +553,7 @@ def _publish(ctx: Context, house: HouseCommentary | None = None) -> PublishRepor
             " to fill the outputs"
         )
     for problem in report.problems:
-        click.echo(f"  commentary not published: {problem}", err=True)
+        click.echo(stamped(f"commentary not published: {problem}"), err=True)
     return report
 
 
@@ -971,7 +991,7 @@ def import_opml(ctx: Context, file: str) -> None:
     except OpmlError as exc:
         raise Fatal(f"{exc}") from None
     for line in found.broken:
-        ctx.echo(f"{file}: {line}", err=True)
+        ctx.echo(stamped(f"{file}: {line}"), err=True)
     if found.sources:
         try:
             append_sources(ctx.config_path, found.sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -22,3 +23,14 @@ def write_config(tmp_path: Path, sources: list[tuple[str, ...]], extra: str = ""
     path = tmp_path / "feeds.yaml"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
+
+
+# What starts every warning and error line a command prints: the local time with its
+# offset (cron appends them to a log file).
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")
+
+
+def unstamped(output: str) -> list[str]:
+    """The lines of ``output``, each without the time before it (lines without one are
+    given as they are)."""
+    return [STAMP.sub("", line) for line in output.splitlines()]

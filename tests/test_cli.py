@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from configs import write_config
+from configs import STAMP, unstamped, write_config
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.store import open_storage
@@ -228,7 +228,8 @@ def test_messages_count_in_good_english_and_say_error_once(tmp_path, feed_server
     assert "both stores hold 1 source, 0 URL changes, 1 item, 1 item source" in copied.output
 
     unknown = invoke("--config", str(config), "fetch", "--source", "zzz")
-    assert unknown.output.startswith("Error: unknown source zzz")
+    assert STAMP.match(unknown.output)  # when it was said: cron appends it to a log
+    assert unstamped(unknown.output)[0].startswith("Error: unknown source zzz")
 
 
 def test_nothing_due_says_so_and_all_overrides(tmp_path, feed_server):
@@ -247,6 +248,35 @@ def test_quiet_prints_nothing_when_all_is_well(tmp_path, feed_server):
     result = invoke("--config", str(config), "-q", "fetch")
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_every_problem_a_run_prints_says_when_under_quiet_and_without(tmp_path, feed_server):
+    # cron appends what a run prints to a log file: a line without its time is useless.
+    feed_server.route("/a.xml", body=rss(1))
+    feed_server.route("/gone.xml", status=404)
+    config = write_config(
+        tmp_path, [("a", feed_server.url("/a.xml")), ("gone", feed_server.url("/gone.xml"))]
+    )
+    db = tmp_path / "aggregator.sqlite"
+
+    def run(*args: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr.splitlines()
+
+    (failed,) = run("-q", "run")
+    assert STAMP.match(failed) and "gone: error: HTTP 404" in failed, failed
+    # Without -q: a warning of the log (an index cut short by a full disk) too.
+    Path(f"{db}.related.npz").write_bytes(b"PK\x03\x04 cut short")
+    (warning,) = run("related")
+    assert STAMP.match(warning) and "WARNING aggregator.related.persist: related" in warning
+    (failed,) = run("fetch", "--all")
+    assert STAMP.match(failed) and "gone: error: HTTP 404" in failed, failed
 
 
 def test_run_fetches_then_publishes(tmp_path, feed_server):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from click.testing import CliRunner
+from configs import unstamped
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.config import load_config
@@ -263,6 +264,7 @@ def test_a_store_that_cannot_be_reached_is_one_line_on_stderr(tmp_path, command)
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("Error: store "), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert unstamped(done.stderr)[0].startswith("Error: store "), done.stderr
     assert "Connection refused" in done.stderr and "PGPASSWORD" in done.stderr
     assert "s3cret-pw" not in done.stderr
