@@ -239,7 +239,7 @@ def refresh(
     extra_versions = {key: version_of(stored) for key, stored in extras.items()}
     if not rebuild:
         meta = index_meta(path, settings)
-        unchanged = _unchanged(storage, meta, exclude, extra_versions)
+        unchanged = _unchanged(storage, meta, exclude, extra_versions, set(sources))
         if unchanged is not None:
             stats = UpdateStats(reason=NOTHING_CHANGED)
             stats.seconds = time.perf_counter() - started
@@ -259,6 +259,7 @@ def refresh(
         document,
         parse_document,
         parse_store,
+        published,
     )
     from aggregator.related.index import REBUILD_DRIFT, RelatedIndex, build_workers
 
@@ -282,10 +283,26 @@ def refresh(
     removed_ids: list[int] = []
     if index is not None:
         docs: list[Document] = []
-        for key in changed_keys:
+        # A source removed from the configuration takes its entries out of every list;
+        # added back, it brings them in again (only they are read: the store's change
+        # log does not say so, as nothing changed there).
+        was = index.notes.get("sources")
+        before = set(was) if was is not None else {s.source_id for s in storage.source_states()}
+        left, back = before - sources.keys(), sources.keys() - before
+        if left or back:
+            listed = storage.iter_items(source_ids=sorted(left | back))
+            with contextlib.closing(listed):
+                for stored in listed:
+                    (
+                        changed_keys if published(stored.source_ids, sources) else removed_keys
+                    ).append(stored.key)
+        for key in dict.fromkeys(changed_keys):
             stored = storage.get_item(key)
             if stored is None:  # removed after item_changes answered
                 removed_keys.append(key)
+                continue
+            if not published(stored.source_ids, sources):
+                removed_keys.append(key)  # its source is no longer configured
                 continue
             entries[key] = describe_entry(stored, sources)
             row = index.row_of.get(key)
@@ -295,7 +312,7 @@ def refresh(
             row = index.row_of.get(key)
             if row is None or index.versions[row] != version_of(stored):
                 docs.append(document(stored, sources))
-        removed = [k for k in removed_keys if k in index.row_of]
+        removed = [k for k in dict.fromkeys(removed_keys) if k in index.row_of]
         # Commentary files given last time and no longer (the index notes which).
         given = (index.notes.get("extras") or {}).keys()
         removed += [k for k in given if k not in extras and k in index.row_of]
@@ -361,7 +378,7 @@ def refresh(
             if stored is not None:
                 entries[key] = describe_entry(stored, sources)
     index.store_mark = mark
-    index.notes = {"extras": extra_versions}
+    index.notes = {"extras": extra_versions, "sources": sorted(sources)}
     saved = save_index(index, path)
     storage.changes_read("related", mark)  # the store may drop what every reader has read
     stats.lists_changed = len(lists_changed)
@@ -390,17 +407,20 @@ def _unchanged(
     meta: dict | None,
     exclude: Mapping[str, Collection[str]],
     extra_versions: Mapping[str, str],
+    sources: set[str],
 ) -> int | None:
     """The saved index's entry count when nothing it depends on changed since it was
-    saved (no entry stored, edited or removed; the same commentary files and
-    exclusions), else None.  Reads the index's description only, not the index."""
+    saved (no entry stored, edited or removed; the same commentary files, exclusions
+    and configured sources), else None.  Reads the index's description only, not the
+    index."""
     if meta is None or meta.get("store_mark") is None:
         return None
     # Rows, not the mark: PostgreSQL's moves with any transaction (a fetch's, a reader's).
     mark, changed, removed = storage.item_changes(meta["store_mark"])
     if changed or removed or mark < meta["store_mark"]:
         return None
-    if (meta.get("notes") or {}).get("extras", {}) != dict(extra_versions):
+    notes = meta.get("notes") or {}
+    if notes.get("extras", {}) != dict(extra_versions) or set(notes.get("sources", ())) != sources:
         return None
     wanted = {k: sorted(set(v)) for k, v in sorted(exclude.items()) if v}
     if (meta.get("exclude") or {}) != wanted:

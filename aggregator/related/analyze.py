@@ -9,7 +9,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import repeat
@@ -1308,10 +1308,13 @@ def _parse_store_part(
 def _parsed_chunks(
     items: Iterable[ItemText], sources: Mapping[str, SourceConfig]
 ) -> Iterator[tuple[Batch, list[Entry]]]:
-    """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time."""
+    """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time;
+    only those a source in ``sources`` gave (``published``)."""
     docs: list[Document] = []
     entries: list[Entry] = []
     for item in items:
+        if not published(item.source_ids, sources):
+            continue
         doc, entry = _document_and_entry(item, sources)
         docs.append(doc)
         entries.append(entry)
@@ -1734,6 +1737,14 @@ def parse_store(
     batches = [b for chunks, _ in shares for b in chunks]
     del shares
     return Batch.join(batches, consume=True), entries
+
+
+def published(source_ids: Sequence[str], sources: Collection[str]) -> bool:
+    """Whether an item that came through ``source_ids`` is published, and so related:
+    a source removed from the configuration (not in ``sources``) publishes nothing
+    more, though the store keeps its items; an item of no source (a commentary file)
+    is the house's own."""
+    return not source_ids or any(source_id in sources for source_id in source_ids)
 
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:

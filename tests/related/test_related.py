@@ -879,3 +879,48 @@ def test_an_index_unread_for_a_month_is_rebuilt_without_the_entries_pruned_meanw
     written = _related_files(tmp_path / "output")
     assert CliRunner().invoke(cli, [*args, "--rebuild"]).exit_code == 0
     assert _related_files(tmp_path / "output") == written
+
+
+def test_a_source_removed_from_the_config_leaves_every_related_list_without_a_rebuild(
+    store_at, tmp_path: Path, monkeypatch
+):
+    """Both stores: a source removed from feeds.yaml publishes nothing more, so no list
+    may link to its entries (the store keeps them); the next run takes them out of the
+    index, not rebuilding it, and added back the source's entries come back."""
+    from aggregator.related import index
+
+    # As in a store of thousands of entries, where a source's few are no reason to rebuild.
+    drift = index.REBUILD_DRIFT
+    monkeypatch.setattr(index, "REBUILD_DRIFT", 1.0)
+    config_file, args = related_site(store_at, tmp_path)
+    out = tmp_path / "output"
+
+    def naming_vlast() -> list[str]:
+        files = [out / "related.json", *(out / "related").rglob("*.json")]
+        return [str(p) for p in files if "vlast.example.kz" in p.read_text(encoding="utf-8")]
+
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert naming_vlast()  # school-b, fuel-b and the weather are related to others
+    full = config_file.read_text(encoding="utf-8")
+    config_file.write_text(
+        "".join(line for line in full.splitlines(True) if "id: vlast" not in line), "utf-8"
+    )
+    removed = CliRunner().invoke(cli, args)
+    assert removed.exit_code == 0, removed.output
+    assert "rebuilt" not in removed.output and " -3 " in removed.output, removed.output
+    assert naming_vlast() == []
+
+    config_file.write_text(full, encoding="utf-8")
+    back = CliRunner().invoke(cli, args)
+    assert back.exit_code == 0, back.output
+    assert "+3 -0" in back.output and "rebuilt" not in back.output, back.output
+    assert naming_vlast()
+    assert "up to date" in CliRunner().invoke(cli, args).output
+    # Removed again where they are many: the index is rebuilt, without them.
+    monkeypatch.setattr(index, "REBUILD_DRIFT", drift)
+    config_file.write_text(
+        "".join(line for line in full.splitlines(True) if "id: vlast" not in line), "utf-8"
+    )
+    rebuilt = CliRunner().invoke(cli, args)
+    assert "rebuilt" in rebuilt.output and "; 7 entries;" in rebuilt.output, rebuilt.output
+    assert naming_vlast() == []
