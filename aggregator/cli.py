@@ -421,11 +421,16 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
                 config, storage, now=now, sources=due, on_result=lambda _run: bar.update(1)
             )
     failed = report.failed
-    held = sum(run.status == "held" for run in report.runs)  # not requested
+    held = [run.until for run in report.runs if run.status == "held" and run.until]
     ctx.echo(
         f"fetched {counted(len(report.runs), 'source')}: {counted(report.new_items, 'new item')}, "
         f"{len(failed)} failed"
-        + (f", {held} held (their host asked to retry later)" if held else "")
+        + (
+            f", {len(held)} held until {_when(max(held), config.site.tz)} (their host asked "
+            "to retry later; the first run after that fetches them)"
+            if held
+            else ""
+        )
         + (f", {counted(report.pruned, 'old item')} pruned" if report.pruned else "")
         + _leased_elsewhere(report.leased_elsewhere, config.fetch, config.sources)
     )

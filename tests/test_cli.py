@@ -122,12 +122,41 @@ def test_a_host_that_answered_429_holds_its_other_feeds_and_status_says_why(tmp_
     # Started all the same (--all), the kk feed waits for the ru one's answer, which holds it.
     both = invoke("--config", str(config), "fetch", "--all")
     assert feed_server.count("/kk.xml") == 0
-    assert "1 failed, 1 held (their host asked to retry later)" in both.output
+    assert "1 failed, 1 held until " in both.output
+    assert "(their host asked to retry later; the first run after that fetches them)" in both.output
     status = invoke("--config", str(config), "status")
     rows = {line.split()[0]: line for line in status.output.splitlines()[1:]}
     assert rows["inform-ru"].split()[1] == "backoff"
     assert rows["inform-kk"].split()[1] == "held"
     assert "waits: its host 127.0.0.1 answered inform-ru: HTTP 429" in rows["inform-kk"]
+
+
+def test_a_run_that_outlasts_a_hosts_hold_fetches_its_held_feeds_once_it_has_passed(
+    tmp_path, feed_server
+):
+    # inform.kz asks for a second's rest; the run goes on for longer (a slow feed elsewhere),
+    # so the host's other feeds are fetched in this run, not left for the next.
+    feed_server.route("/ru.xml", status=429, headers={"Retry-After": "1"})
+    feed_server.route("/kk.xml", body=rss(2, "kk"))
+    feed_server.route("/en.xml", body=rss(2, "en"))
+    feed_server.route("/slow.xml", body=rss(1, "slow"), delay=3)
+    sources = [("inform-ru", feed_server.url("/ru.xml")), ("inform-kk", feed_server.url("/kk.xml"))]
+    sources += [("inform-en", feed_server.url("/en.xml"))]
+    sources += [("slow", feed_server.url("/slow.xml", host="127.0.0.2"))]
+    config = write_config(tmp_path, sources, "")
+    text = config.read_text(encoding="utf-8").replace("  timeout: 5", "  timeout: 5\n  per_host: 1")
+    config.write_text(text, encoding="utf-8")
+
+    fetched = invoke("--config", str(config), "fetch")
+    assert fetched.output.startswith("fetched 4 sources: 5 new items, 1 failed\n"), fetched.output
+    assert feed_server.count("/kk.xml") == feed_server.count("/en.xml") == 1
+    assert "held" not in fetched.output
+    # A run that ends before the hold does says until when the rest waits.
+    feed_server.route("/ru.xml", status=429, headers={"Retry-After": "60"})
+    feed_server.route("/slow.xml", body=rss(1, "slow"))
+    again = invoke("--config", str(config), "fetch", "--all")
+    assert "1 failed, 2 held until " in again.output, again.output
+    assert feed_server.count("/kk.xml") == feed_server.count("/en.xml") == 1
 
 
 def test_health_json_shows_a_held_host_and_until_when_and_drops_it_when_the_hold_ends(

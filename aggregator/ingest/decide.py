@@ -84,6 +84,7 @@ class SourceRun:
     new: int = 0
     updated: int = 0
     error: str | None = None
+    until: datetime | None = None  # "held": when its host's hold ends
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def held(source: SourceConfig, state: SourceState, hold: HostHold) -> AfterFetch
     """A source not fetched because another feed of its host was answered 429/503."""
     error = f"not fetched: its host {hold.host} answered {hold.source_id}: {hold.reason}"
     return AfterFetch(
-        schedule.after_host_hold(state, hold), SourceRun(source.id, "held", error=error)
+        schedule.after_host_hold(state, hold),
+        SourceRun(source.id, "held", error=error, until=hold.until),
     )
 
 

@@ -35,7 +35,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -131,12 +131,15 @@ class Fetcher:
         *,
         base_dir: Path | None = None,
         holds_elsewhere: Callable[[str], HostHold | None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """``holds_elsewhere(host)``: the hold other fetchers made of ``host`` (workers on
         other hosts, through a shared store), if any: asked before a request that had to
         wait for its slot, as a hold may have come meanwhile (one that did not wait
-        starts right after its caller looked)."""
+        starts right after its caller looked).  ``clock``: the time holds end by (the
+        caller's, which made them; default: now, UTC)."""
         self.config = config
+        self._clock = clock or _utc_now
         self._holds_elsewhere = holds_elsewhere
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.user_agent = config.user_agent or DEFAULT_USER_AGENT
@@ -247,7 +250,10 @@ class Fetcher:
                     held = self._holds_elsewhere(host)
                     if held is not None:
                         self.hold(held)
-                if host in self._holds:
+                hold = self._holds.get(host)
+                if hold is not None and hold.until <= self._clock():
+                    del self._holds[host]  # ended: a long run fetches the host again
+                elif hold is not None:
                     return FetchResult(request, FetchOutcome.HELD, final_url=request.url)
                 started = time.monotonic()
                 timeout = request.timeout if request.timeout is not None else self.config.timeout
@@ -701,6 +707,10 @@ def _reason(response: httpx.Response) -> str:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return text if text else type(exc).__name__
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _size(n: int) -> str:

@@ -13,9 +13,9 @@ import concurrent.futures
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
@@ -125,11 +125,29 @@ async def _ingest(
     # Sources never fetched before: each will bring a body to parse (a first fetch).
     bodies = _BodyStore(storage, first_fetches=sum(states[s.id].body_hash is None for s in due))
     saved = _StateSaver(storage)
+    started = time.monotonic()
+
+    def clock() -> datetime:  # the run's time: ``now`` when it started
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    waiting = _HeldWaiting(len(due), clock)
 
     async def ingest(source: SourceConfig) -> None:
-        run = await _ingest_one(
-            config, storage, fetcher, bodies, source, states[source.id], now, saved.add
-        )
+        try:
+            run = await _ingest_one(
+                config,
+                storage,
+                fetcher,
+                bodies,
+                source,
+                states[source.id],
+                now,
+                saved.add,
+                wait_for_hold=waiting.until,
+                clock=clock,
+            )
+        finally:
+            waiting.leave()
         report.runs.append(run)
         if on_result is not None:
             on_result(run)
@@ -143,7 +161,7 @@ async def _ingest(
         if is_postgres_url(storage.location):
             holds = stored_holds(storage, since=storage.host_holds(now))
         async with Fetcher(
-            config.fetch, base_dir=config_dir(config), holds_elsewhere=holds
+            config.fetch, base_dir=config_dir(config), holds_elsewhere=holds, clock=clock
         ) as fetcher:
             try:
                 # A task group, not as_completed: each fetch reports itself as it ends,
@@ -167,6 +185,40 @@ async def _ingest(
     finally:
         bodies.close()
     report.stored_by_workers = bodies.in_workers
+
+
+class _HeldWaiting:
+    """The sources of a run whose host holds them (a 429/503 with Retry-After) wait for
+    the hold to end while the run's other fetches go on: a run that lasts longer than
+    the hold fetches them once it has passed; one that ends first leaves them for the
+    next run after the hold (its summary says until when)."""
+
+    def __init__(self, fetching: int, clock: Callable[[], datetime]) -> None:
+        self.fetching = fetching  # sources of the run not done nor waiting
+        self.idle = asyncio.Event()  # set when none is: the waiting ones stop waiting
+        self.clock = clock
+
+    def leave(self) -> None:
+        self.fetching -= 1
+        if self.fetching <= 0:
+            self.idle.set()
+
+    async def until(self, moment: datetime) -> bool:
+        """Wait until ``moment`` while other sources are being fetched: True when it came
+        (fetch now), False when the rest of the run was done before it."""
+        self.leave()
+        try:
+            seconds = (moment - self.clock()).total_seconds() + HOLD_MARGIN_SECONDS
+            async with asyncio.timeout(max(seconds, 0)):
+                await self.idle.wait()
+            return False
+        except TimeoutError:
+            return not self.idle.is_set()
+        finally:
+            self.fetching += 1
+
+
+HOLD_MARGIN_SECONDS = 0.05  # past the hold's end: the fetcher sees it ended
 
 
 class _StateSaver:
@@ -402,9 +454,23 @@ async def _ingest_one(
     state: SourceState,
     now: datetime,
     save_state: Callable[[SourceState], None],
+    *,
+    wait_for_hold: Callable[[datetime], Awaitable[bool]] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> SourceRun:
+    """``wait_for_hold(until)``: whether to fetch again when its host's hold ends (a
+    run's other fetches still going on then); ``clock``: the time an answer came (a
+    Retry-After counts from it)."""
     try:
-        result = await fetcher.fetch(request_for(source, state))
+        while True:
+            result = await fetcher.fetch(request_for(source, state))
+            held = result.outcome is FetchOutcome.HELD and wait_for_hold is not None
+            hold = fetcher.hold_of(result.final_url) if held else None
+            if hold is None or wait_for_hold is None or not await wait_for_hold(hold.until):
+                break
+        if result.outcome is FetchOutcome.RETRY_LATER and clock is not None:
+            # Late in a long run, "Retry-After: 120" counts from the answer, not the start.
+            now = max(now, clock().replace(microsecond=0))
         return await _handle_result(
             config, storage, fetcher, bodies, source, state, result, now, save_state
         )
