@@ -493,6 +493,11 @@ def status(ctx: Context) -> None:
         if health == "held" and hold is not None:  # why it waits, not its last error
             until = hold.until
             error = f"waits: its host {hold.host} answered {hold.source_id}: {hold.reason}"
+        elif not error and state.guids_unstable is not None:
+            error = (
+                "note: its feed gives its items new guids on every fetch (since "
+                f"{_when(state.guids_unstable, config.site.tz)}): they are known by their link"
+            )
         rows.append(
             (
                 source.id,

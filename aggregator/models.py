@@ -136,6 +136,9 @@ class SourceState:
     item_count: int = 0
     min_interval_seconds: int | None = None  # from the feed's ttl / Cache-Control max-age
     encoding: str | None = None  # how its last body was decoded: "windows-1251 (detected)"
+    # Since when its feed gives its items new guids on every fetch: they are known by
+    # their link (ingest/decide.regenerated)
+    guids_unstable: datetime | None = None
 
 
 @dataclass(frozen=True)

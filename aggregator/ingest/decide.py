@@ -350,6 +350,63 @@ def relisted(
     return found
 
 
+def regenerated_links(items: Sequence[Item], seen: Mapping[str, SeenItem]) -> set[str]:
+    """The canonical links to look up for ``regenerated``: none when the source gave any
+    of ``items``' guids before (its guids are stable)."""
+    if seen:
+        return set()
+    return {link for item in items if item.id != item.link and (link := _link(item))}
+
+
+def regenerated(
+    items: Sequence[Item],
+    seen: Mapping[str, SeenItem],
+    stored: Mapping[str, Sequence[tuple[str, str, SeenItem]]],
+    *,
+    unstable: bool,
+) -> dict[str, tuple[str, SeenItem]]:
+    """The items the source gave before under another guid, by their new id: (the
+    stored id, what is seen of it), when its guids are not stable.
+
+    A CMS that puts a session token or a build time in <guid> lists the same articles
+    under new guids on every fetch; stored again, each would be published again.
+    Another guid with the same link and title may be another item (a daily column
+    under one page), so the rule is about the source, not one item: none of the
+    guids it lists is one it gave before, and at least two of its items are stored
+    under other guids with their link and title (``stored``: by canonical link, as
+    ``Storage.stored_by_link`` gives them); once it is known for that (``unstable``),
+    one such item is enough.  The answer is empty where the rule does not hold."""
+    if seen:
+        return {}
+    ids = {item.id for item in items}
+    taken: set[str] = set()
+    found: dict[str, tuple[str, SeenItem]] = {}
+    for item in one_per_link([item for item in items if item.id != item.link]):
+        link = _link(item)
+        for stored_id, title, stored_seen in stored.get(link, ()) if link else ():
+            if (
+                stored_id in ids
+                or stored_id in taken
+                or _title_key(title) != _title_key(item.title)
+            ):
+                continue
+            taken.add(stored_id)
+            found[item.id] = (stored_id, stored_seen)
+            break
+    return found if len(found) >= (1 if unstable else 2) else {}
+
+
+def guids_unstable(
+    state: SourceState, seen: Mapping[str, SeenItem], found: Mapping[str, object], now: datetime
+) -> datetime | None:
+    """Since when the source's guids are known to change on every fetch (``found``: what
+    ``regenerated`` found in this one), or None: a fetch that lists a guid given before
+    shows them stable again."""
+    if found:
+        return state.guids_unstable or now
+    return None if seen else state.guids_unstable
+
+
 def _by_link(items: Sequence[Item]) -> list[Item]:
     """The items (one listing per article) whose id is their link: they have no guid."""
     return one_per_link([item for item in items if item.link and item.id == item.link])

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from aggregator.config import Config, FetchConfig, SourceConfig, config_dir
 from aggregator.ingest import decide, schedule
@@ -280,7 +281,12 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         state, run = decide.after_parse_error(job.source, job.state, job.fetch, job.now, error)
         storage.save_source_state(state)
         return run
-    seen, renamed = _seen(storage, job.source.id, feed.items)
+    unstable = job.state.guids_unstable is not None
+    seen, renamed, listed_before, again = _seen(storage, job.source.id, feed.items, unstable)
+    state = job.state
+    since = decide.guids_unstable(state, listed_before, again, job.now)
+    if since != state.guids_unstable:  # `status` says so
+        state = replace(state, guids_unstable=since)
     undated = sum(item.published is None and item.updated is None for item in feed.items)
     stored_times: list[datetime] = []
     if undated:  # dated below the newest stored item / apart from its neighbours' times
@@ -294,7 +300,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
             limit *= 2
     plan, run = decide.plan_fetch(
         job.source,
-        job.state,
+        state,
         feed,
         seen,
         body_hash=job.body_hash,
@@ -307,18 +313,35 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
     return run
 
 
-def _seen(
-    storage: Storage, source_id: str, items: Sequence[Item]
-) -> tuple[dict[str, SeenItem], tuple[tuple[str, str], ...]]:
+class _Seen(NamedTuple):
+    seen: dict[str, SeenItem]  # by the listed ids, renamed ones included
+    renamed: tuple[tuple[str, str], ...]  # (stored id, new id)
+    by_id: dict[str, SeenItem]  # what the source gave before under the ids it lists
+    regenerated: dict[str, tuple[str, SeenItem]]  # decide.regenerated's answer
+
+
+def _seen(storage: Storage, source_id: str, items: Sequence[Item], unstable: bool = False) -> _Seen:
     """What the store holds of ``items`` by their ids, those it holds under another
-    spelling of their link included (``decide.relisted``), and those renamings."""
-    seen = dict(storage.seen_items(source_id, (item.id for item in items)))
-    links = decide.relisted_links(items, seen)
+    spelling of their link (``decide.relisted``) or under another guid of a source
+    whose guids change (``decide.regenerated``; ``unstable``: known to) included, and
+    those renamings."""
+    by_id = dict(storage.seen_items(source_id, (item.id for item in items)))
+    seen = dict(by_id)
+    links = decide.relisted_links(items, seen) | decide.regenerated_links(items, seen)
     if not links:
-        return seen, ()
-    found = decide.relisted(items, seen, storage.stored_by_link(source_id, links))
+        return _Seen(seen, (), by_id, {})
+    stored = storage.stored_by_link(source_id, links)
+    found = decide.relisted(items, seen, stored)
+    claimed = {stored_id for stored_id, _ in found.values()}
+    unclaimed = {
+        link: [entry for entry in entries if entry[0] not in claimed]
+        for link, entries in stored.items()
+    }
+    again = decide.regenerated(items, seen, unclaimed, unstable=unstable)
+    found.update(again)
     seen.update((new_id, previous) for new_id, (_, previous) in found.items())
-    return seen, tuple((stored_id, new_id) for new_id, (stored_id, _) in found.items())
+    renamed = tuple((stored_id, new_id) for new_id, (stored_id, _) in found.items())
+    return _Seen(seen, renamed, by_id, again)
 
 
 def record_fetch(
@@ -326,7 +349,7 @@ def record_fetch(
 ) -> UpdateCounts:
     """Store ``items`` as one fetch of ``state``'s source (decide, then apply): for
     callers that already have items, such as benchmarks and tests."""
-    seen, renamed = _seen(storage, state.source_id, items)
+    seen, renamed, _, _ = _seen(storage, state.source_id, items, state.guids_unstable is not None)
     writes, counts = decide.plan_items(items, seen, fetched_at)
     storage.apply_fetch(FetchPlan(state, writes, fetched_at, counts, renamed))
     return counts

@@ -122,6 +122,7 @@ SOURCE_COLUMNS = (
     "item_count",
     "min_interval_seconds",
     "encoding",
+    "guids_unstable",
 )
 SOURCE_TIMES = (
     "feed_updated",
@@ -130,6 +131,7 @@ SOURCE_TIMES = (
     "last_error_at",
     "next_due",
     "backoff_until",
+    "guids_unstable",
 )
 SAVED_SOURCE_COLUMNS = [c for c in SOURCE_COLUMNS if c != "item_count"]
 

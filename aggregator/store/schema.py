@@ -179,6 +179,12 @@ SQLITE_MIGRATIONS: list[str] = [
         mark INTEGER NOT NULL
     );
     """,
+    # 11: since when a source's feed gives its items new guids on every fetch (a CMS
+    # putting a session token or a build time in them): its items are known by their
+    # link (ingest/decide.regenerated)
+    """
+    ALTER TABLE sources ADD COLUMN guids_unstable TEXT;
+    """,
 ]
 
 
@@ -347,6 +353,10 @@ POSTGRES_MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY CHECK (id = 1),
         mark BIGINT NOT NULL
     );
+    """,
+    # 11: since when a source's feed gives new guids on every fetch (SQLite's step 11)
+    """
+    ALTER TABLE sources ADD COLUMN guids_unstable TIMESTAMPTZ;
     """,
 ]
 

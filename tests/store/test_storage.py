@@ -530,6 +530,7 @@ def test_a_store_from_before_listings_were_recorded_counts_each_source_s_last_fe
             db.execute("DROP TABLE host_holds")
             db.execute("DROP TABLE change_log_dropped")
             db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
+            db.execute("ALTER TABLE sources DROP COLUMN guids_unstable")
             db.execute("UPDATE aggregator_schema SET version = %s", (step,))
     else:
         with sqlite3.connect(location) as db:
@@ -537,6 +538,7 @@ def test_a_store_from_before_listings_were_recorded_counts_each_source_s_last_fe
             db.execute("DROP TABLE host_holds")
             db.execute("DROP TABLE change_log_dropped")
             db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
+            db.execute("ALTER TABLE sources DROP COLUMN guids_unstable")
             db.execute(f"PRAGMA user_version = {step}")
 
     with open_storage(location) as s:  # migrated: the last fetch that listed items
