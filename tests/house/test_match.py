@@ -585,7 +585,8 @@ def test_a_retelling_little_similar_to_its_item_is_likely_when_its_facts_are_in_
     # its item is below every rule's similarity, but the post's facts are in it and in no
     # other item.  The calibrated score weighs how similar the item is itself (no floor of
     # the rules' keeps it from weighing) and finds it likely: an editor sees it for review
-    # (a score alone publishes nothing).
+    # (a score alone publishes nothing).  (One figure of the post, the twelve metres, is
+    # not in the item: told without it, every figure of its news is, and a rule is sure.)
     dam = (
         "Объем воды в Бугуньском водохранилище достиг 370 млн кубометров, это 92% проектной "
         "емкости, сообщили в бассейновой инспекции. Сбросы в реку Бугунь увеличены до 140 "
@@ -602,7 +603,7 @@ def test_a_retelling_little_similar_to_its_item_is_likely_when_its_facts_are_in_
     told = (
         "Пока север считает подтопленные дворы, у юга другая забота. Бугунь налит почти "
         "доверху: девяносто два процента, триста семьдесят миллионов кубов, сброс сто сорок в "
-        f"секунду. {comment}"
+        f"секунду, уровень за неделю поднялся на двенадцать метров. {comment}"
     )
     # (its common words: the names in it are no other item's)
     words = list(dict.fromkeys(w.strip(",.") for w in comment.split() if w[0].islower()))
@@ -624,6 +625,12 @@ def test_a_retelling_little_similar_to_its_item_is_likely_when_its_facts_are_in_
     assert seen[-1]["best"] < CLEAR_SURE and not seen[-1]["rules"]
     assert found.keys == ("dam",) and found.status == "review"
     assert found.evidence[-1].startswith("likely: its evidence together")
+    every = commentary(
+        text=told.replace(", уровень за неделю поднялся на двенадцать метров", ""),
+        title="Юг ждёт большую воду",
+    )
+    found = match_commentary(every, MatchIndex.build(items), source_names=NAMES)
+    assert found.confident and "sure: every figure of its news in it" in found.evidence
 
 
 # --- similarity across languages ------------------------------------------------------
@@ -701,8 +708,8 @@ def test_a_russian_retelling_of_an_english_only_item_is_confident_on_its_names_a
 def test_a_russian_item_on_another_event_does_not_keep_a_kazakh_source_from_being_likely():
     # The Russian item is about the same kind of news (a park's tickets) and worded close to
     # the post, but has none of its names and figures: it is not the event told in Russian.
-    # (No rule is sure of it; the score finds the Kazakh item likely, and an editor sees
-    # it for review.)
+    # (Every figure of the post's news is in the Kazakh item, and a name no rival has: a
+    # rule is sure of it, round 16; before, only the score found it likely.)
     earlier = filler()
     charyn = (
         "Шарын ұлттық табиғи паркіне кіру ақысы 1 сәуірден бастап ересектер үшін 2000 теңгеге "
@@ -725,13 +732,13 @@ def test_a_russian_item_on_another_event_does_not_keep_a_kazakh_source_from_bein
         "туристов. Платить, конечно, будут: парк того стоит, но билет в парк дорожает."
     )
     found = match(MatchIndex.build(items), commentary(text=retold, title="Чарын подорожал"))
-    assert found.keys == ("charyn",) and found.status == "review"
-    assert found.evidence[-1].startswith("likely: its evidence together")
+    assert found.keys == ("charyn",) and found.confident
+    assert found.evidence[-1] == "sure: every figure of its news in it alone, across languages"
     # The evidence is the event's names and figures, each once ("Чарын", "Чарынский": one
     # name); a word opening a sentence ("Напоминаем") is no name, the post's year no fact.
     reminded = "Напоминаем: в 2024 году Чарын подорожал уже дважды. " + retold
     found = match(MatchIndex.build(items), commentary(text=reminded, title="Чарын подорожал"))
-    assert found.keys == ("charyn",) and found.status == "review"
+    assert found.keys == ("charyn",) and found.confident
     assert found.evidence[0] == "shares чарын, 2000 with charyn"
 
 
@@ -1252,6 +1259,8 @@ def test_a_retelling_that_recalls_a_figure_of_its_own_item_stays_confident(retur
 def test_a_rival_the_post_reports_otherwise_is_another_event_not_a_competitor():
     # The post retells the Burabay fire, told in English only; the Russian item of the day
     # before is another fire (other hectares, other crews): it does not stand in the way.
+    # (The post's 45 vehicles are not the English item's 48: no rule is sure of it by every
+    # figure of its news, round 16; what decides is the rival set aside.)
     earlier = filler()
     burabay = (
         "Firefighters have contained a forest fire that burned 42 hectares of pine forest in "
@@ -1267,7 +1276,7 @@ def test_a_rival_the_post_reports_otherwise_is_another_event_not_a_competitor():
     retold = (
         "Пожар в Бурабае потушен на площади сорок два гектара, огонь не подошел к поселкам, "
         "жилые дома не пострадали, сообщили в ДЧС. С пожаром боролись больше трехсот "
-        "человек и самолет Бе-200, причиной стал костер у Большого Чебачьего."
+        "человек, 45 машин и самолет Бе-200, причиной стал костер у Большого Чебачьего."
     )
     c = commentary(text=retold, title="Бурабай", published=DAY + timedelta(hours=26))
     found = match(MatchIndex.build(items), c)
@@ -1807,3 +1816,111 @@ def test_a_ratio_of_the_news_missing_from_the_item_is_a_figure_it_lacks():
     found = match(MatchIndex.build([*items, own]), c)
     assert first_ranked(found) == "pavlodar"
     assert not any(e.startswith("against:") for e in found.evidence)
+
+
+# --- every figure of the news in the item (round 16) -----------------------------------
+
+SOCIAL_BREAD = (
+    "В Костанае с 1 апреля подорожает социальный хлеб: буханка будет стоить 185 тенге, "
+    "сообщили в управлении предпринимательства акимата области. Причина — рост цен на муку "
+    "и электроэнергию, пекарни предупреждали об этом ещё в феврале."
+)
+DAIRY = (
+    "В Костанае с 1 апреля подорожают молоко, кефир и хлеб в частных пекарнях: рост цен на "
+    "муку, корма и электроэнергию производители перекладывают на покупателей, сообщили в "
+    "управлении предпринимательства акимата области. В магазинах цены вырастут на 12 процентов."
+)
+
+
+def test_an_item_with_every_figure_of_the_news_is_its_source_whatever_the_margin():
+    # A retelling in the house's words with a long comment: the bread item is first, but a
+    # neighbour on the topic (the same city, the same day, flour and electricity) is close
+    # behind, and no rule of similarity is sure.  The news's figures (1 апреля, 185 тенге)
+    # are all in the bread item, with its city: it is the source.  Without it, the
+    # neighbour, which lacks the 185, is no one's source.
+    items = [
+        *filler(),
+        stored("bread", "kazinform", "Социальный хлеб в Костанае подорожает", SOCIAL_BREAD),
+        stored("dairy", "zakon", "В Костанае подорожают продукты", DAIRY, hours=2),
+    ]
+    post = (
+        "Теперь и хлеб: с 1 апреля буханка в Костанае будет стоить 185 тенге. Чиновники "
+        "объясняют это дорогой мукой и электроэнергией. Мы считаем, что без субсидий "
+        "стабилизационного фонда цены будут расти каждый квартал, а зарплаты за ними не "
+        "успевают. Куда смотрят депутаты маслихата и почему об этом молчит антимонопольное "
+        "ведомство?"
+    )
+    c = commentary(text=post, title="Хлеб дорожает", published=DAY + timedelta(hours=6))
+    found = match(MatchIndex.build(items), c)
+    assert found.confident and found.keys == ("bread",)
+    assert "sure: every figure of its news in it" in found.evidence
+    withheld = match(MatchIndex.build([i for i in items if i.key != "bread"]), c)
+    assert not withheld.confident and first_ranked(withheld) == "dairy"
+
+
+STRIKE = (
+    "На медном руднике в Жезказгане 200 горняков объявили забастовку: они требуют повысить "
+    "зарплату на 30 процентов и заменить изношенное оборудование, сообщили в профсоюзе. "
+    "Руководство компании заявило, что готово к переговорам."
+)
+
+
+def test_a_follow_up_with_a_figure_of_its_own_is_not_told_by_the_earlier_item():
+    # The strike's end, not stored: its news repeats the strike's 200 miners and 30 per
+    # cent, and gives its own 50 000 tenge for the idle days.  The strike item has two of
+    # the news's three figures (none told otherwise): not every one, so no rule is sure.
+    items = [
+        *filler(),
+        stored("strike", "kazinform", "Горняки Жезказгана объявили забастовку", STRIKE),
+        stored("satpayev", "zakon", "Горняки Сатпаева грозят забастовкой",
+               "В Сатпаеве горняки обогатительной фабрики тоже грозят забастовкой: профсоюз "
+               "требует повысить зарплату и заменить изношенное оборудование, руководство "
+               "компании обещает переговоры.", hours=2),
+    ]  # fmt: skip
+    post = (
+        "Забастовка в Жезказгане закончилась: 200 горняков вернулись в забой, зарплату им "
+        "поднимут на 30 процентов, как они требовали, и выплатят по 50 тысяч тенге за "
+        "простой. Мы считаем, что компромисс "
+        "хрупкий, а вопросы безопасности в шахтах так и остались без ответа: профсоюзам стоит "
+        "добиваться большего."
+    )
+    c = commentary(text=post, title="Горняки и деньги", published=DAY + timedelta(hours=30))
+    found = match(MatchIndex.build(items), c)
+    assert not found.confident and first_ranked(found) == "strike"
+
+
+WHEAT = (
+    "Kazakhstan exported 1.2 million tonnes of wheat to China through Khorgos and Altynkol "
+    "in the first quarter, the Ministry of Agriculture said. Exporters expect shipments in "
+    "containers to grow in spring."
+)
+BARLEY = (
+    "Barley from northern farms now travels east in containers: shipments via Khorgos and "
+    "Altynkol doubled in the first quarter, the Ministry of Agriculture of Kazakhstan said, "
+    "and China buys most of it."
+)
+
+
+def test_across_languages_the_one_item_with_every_figure_of_the_news_is_its_source():
+    # A Russian post on an English item, another English item on the topic close behind
+    # (the same border crossings): the post's one figure is in the wheat item alone, with
+    # names the rival shares too.  Sure; and not where the rival has the figure as well
+    # (two items agree: no one of them is).
+    items = [
+        *filler(),
+        stored("wheat", "kazinform", "Wheat exports to China reach 1.2 million tonnes", WHEAT),
+        stored("barley", "kazinform", "Barley exports to China grow", BARLEY, hours=2),
+    ]
+    post = (
+        "Казахстан за первый квартал продал Китаю 1,2 млн тонн пшеницы: зерно идёт через "
+        "Хоргос и Алтынколь в контейнерах. Мы считаем, что зависимость от одного покупателя "
+        "опасна: фермерам нужны новые рынки, а не только железная дорога на восток."
+    )
+    c = commentary(text=post, title="Зерно на восток", published=DAY + timedelta(hours=8))
+    found = match(MatchIndex.build(items), c)
+    assert found.confident and found.keys == ("wheat",)
+    assert "sure: every figure of its news in it alone, across languages" in found.evidence
+    twice = stored("barley", "kazinform", "Barley exports to China grow",
+                   BARLEY.replace("doubled", "reached 1.2 million tonnes"), hours=2)  # fmt: skip
+    found = match(MatchIndex.build([*items[:-1], twice]), c)
+    assert not any(e.startswith("sure: every figure") for e in found.evidence)
