@@ -94,9 +94,17 @@ def decode(
 
     ``pinned`` (a source's ``encoding:`` key) beats everything but a BOM.
     """
-    # A byte order mark is the strongest signal there is (it wins in browsers too).
+    # A byte order mark is the strongest signal there is (it wins in browsers too),
+    # unless what follows a UTF-8 one is not UTF-8: a PHP include saved with a BOM
+    # before a windows-1251 page (the pin could not mend that, nor the declaration).
     if body.startswith(codecs.BOM_UTF8):
-        return Decoded(body[3:].decode("utf-8", "replace"), "utf-8", "byte order mark")
+        text = body[3:].decode("utf-8", "replace")
+        broken = text.count("\ufffd")
+        if not broken or broken * 20 < len(text) - len(text.encode("ascii", "ignore")):
+            how = f"byte order mark, {counted(broken, 'invalid byte')} replaced"
+            return Decoded(text, "utf-8", how if broken else "byte order mark")
+        rest = decode(body[3:], header_charset, pinned=pinned)
+        return Decoded(rest.text, rest.encoding, f"{rest.how}, after a stray UTF-8 byte order mark")
     if body.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return Decoded(body.decode("utf-32", "replace"), "utf-32", "byte order mark")
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -148,6 +148,25 @@ def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
     assert (feed.title, feed.encoding) == (KK, "kz-1048 (pinned)")
 
 
+def test_a_stray_utf8_byte_order_mark_before_a_legacy_document_does_not_win():
+    # A PHP include saved with a BOM, before a windows-1251 page: the BOM would read the
+    # whole feed as broken UTF-8, and neither the declaration nor a pin could mend it.
+    stray = b"\xef\xbb\xbf" + encoded_rss(RU, "cp1251", declare="windows-1251")
+    feed = parse_feed(stray, URL)
+    assert feed.title == RU
+    assert feed.encoding == "windows-1251 (declared, after a stray UTF-8 byte order mark)"
+    undeclared = b"\xef\xbb\xbf" + encoded_rss(KK, "kz1048")
+    pinned = parse_feed(undeclared, URL, encoding="kz-1048")
+    assert (pinned.title, pinned.encoding) == (
+        KK,
+        "kz-1048 (pinned, after a stray UTF-8 byte order mark)",
+    )
+    # A UTF-8 document with a BOM and a few broken bytes is still UTF-8.
+    damaged = b"\xef\xbb\xbf" + encoded_rss(RU, "utf-8").replace(b"</desc", b"\xff</desc")
+    feed = parse_feed(damaged, URL)
+    assert (feed.title, feed.encoding) == (RU, "utf-8 (byte order mark, 1 invalid byte replaced)")
+
+
 def test_declared_utf8_with_a_few_invalid_bytes_stays_utf8():
     # Issue 12, item 9: 5 bad bytes among ~14 non-ASCII characters were read whole as
     # windows-1251 ("Р‘РёС‚С‹Р№"): a declared encoding that reads with few errors wins.
