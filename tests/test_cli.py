@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -553,6 +554,35 @@ def test_a_run_killed_mid_way_leaves_a_consistent_store_and_the_next_run_carries
         assert conn.execute("SELECT count(*) FROM items").fetchone() == (40 * 50,)
     status = invoke("--config", str(config), "--db", str(db), "status")
     assert status.output.count(" ok ") == 40
+
+
+def test_a_run_killed_before_it_told_the_hubs_has_the_next_run_tell_them(tmp_path, feed_server):
+    # kill -9 after the outputs were written, while the hub was being told: the next
+    # run writes no file (they are in place), and the hub would never hear of them.
+    feed_server.route("/a.xml", body=rss(2))
+    feed_server.route("/hub", status=202, delay=60)
+    config = write_config(
+        tmp_path,
+        [("a", feed_server.url("/a.xml"))],
+        f"publish:\n  websub_hubs: ['{feed_server.url('/hub')}']\n",
+    )
+    victim = aggregator("--config", str(config), "run")
+    deadline = time.monotonic() + 60
+    while not feed_server.requests("/hub") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    told = len(feed_server.requests("/hub"))
+    assert told == 1 and (tmp_path / "output" / "all.atom").exists()
+
+    feed_server.route("/hub", status=202)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    forms = [r.body.decode("ascii") for r in feed_server.requests("/hub")[told:]]
+    announced = {url for form in forms for url in parse_qs(form)["hub.url"]}
+    assert {u.rsplit("/", 1)[1] for u in announced} >= {"all.atom", "all.rss", "all.json"}
+    # Told once, the next publish tells it only of what changes.
+    assert invoke("--config", str(config), "publish").exit_code == 0
+    assert len(feed_server.requests("/hub")) == told + len(forms)
 
 
 def test_python_dash_m_aggregator_works(tmp_path):

@@ -57,7 +57,7 @@ from aggregator.publish.html import (
 from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
-from aggregator.publish.websub import announce, changed_feed_urls, hub_links
+from aggregator.publish.websub import announce, begin, changed_feed_urls, hub_links
 from aggregator.store import Storage
 from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
@@ -118,6 +118,7 @@ def publish(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(out_dir)
+    unannounced = begin(config, out_dir)  # an earlier publish wrote and never told the hubs
     writer = _Writer(out_dir)
     views: dict[str, FeedView] = {}
     (out_dir / "embed").mkdir(exist_ok=True)
@@ -168,7 +169,10 @@ def publish(
     writer.write("sources.opml", sources_opml(config, catalog))
     writer.write("embed.js", EMBED_JS.encode("utf-8"))
     # The hubs fetch what they are told of: announce once the feeds are in place.
-    hubs = announce(config, out_dir, changed_feed_urls(views.values(), writer.written))
+    written = writer.written
+    if unannounced:
+        written = [*written, *writer.unchanged]
+    hubs = announce(config, out_dir, changed_feed_urls(views.values(), written))
     websub = [hub.as_json() for hub in hubs]
     clock = now or datetime.now(UTC)
     health = health_json(config, catalog, websub, holds=storage.host_holds(clock), now=clock)

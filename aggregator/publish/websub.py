@@ -33,7 +33,15 @@ from aggregator.ingest.fetch import Fetcher
 from aggregator.models import FetchOutcome, FetchRequest
 from aggregator.publish.feeds import FORMATS, FeedView
 
-__all__ = ["STATE_FILE", "HubStatus", "announce", "changed_feed_urls", "hub_links", "hub_statuses"]
+__all__ = [
+    "STATE_FILE",
+    "HubStatus",
+    "announce",
+    "begin",
+    "changed_feed_urls",
+    "hub_links",
+    "hub_statuses",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +77,32 @@ def hub_statuses(config: Config, out_dir: Path) -> list[HubStatus]:
     return [_status(hub, state.get(hub, {})) for hub in config.publish.websub_hubs]
 
 
+# In the state file while a publish writes the outputs, until it has told the hubs.
+_WRITING = "~writing"
+
+
+def begin(config: Config, out_dir: Path) -> bool:
+    """Note that a publish is about to write the outputs; True when an earlier one
+    noted so and never announced (killed in between, or its disk full): which of its
+    files changed is not known, so every feed is announced this time (a hub told of
+    an unchanged feed fetches it and finds nothing new; one not told of a changed feed
+    would wait for the next change)."""
+    if not config.publish.websub_hubs:
+        return False
+    state = _load(out_dir)
+    if _WRITING in state:
+        return True
+    _save(out_dir, {**state, _WRITING: {}})
+    return False
+
+
 def announce(
     config: Config, out_dir: Path, changed: Iterable[str], *, now: datetime | None = None
 ) -> list[HubStatus]:
     """Tell every hub about the ``changed`` self URLs (and what failed before).
 
-    Never raises for a hub's failure: the returned statuses say what happened.
+    Never raises for a hub's failure: the returned statuses say what happened.  Once
+    the hubs are told (or their announcements kept pending), ``begin``'s note goes.
     """
     hubs = config.publish.websub_hubs
     if not hubs:
