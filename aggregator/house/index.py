@@ -607,6 +607,11 @@ class MatchIndex:
         sid = self._skeleton_ids.get(word[1:])
         return len(self._skeleton_postings[sid]) if sid is not None else 0
 
+    def has_words(self, doc: int, tokens: list[str]) -> list[bool]:
+        """Per token (as ``words`` makes them), whether item ``doc`` has its stem."""
+        have = set(self._seq(doc))
+        return [stem >= 0 and stem in have for stem in self._known(tokens)]
+
     def words_of(self, doc: int) -> set[str]:
         """The words of item ``doc`` (keys as ``Reads`` has them) that searches weigh."""
         names, stop = self._stem_names, self._stop_stems

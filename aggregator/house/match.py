@@ -312,6 +312,10 @@ def _match_quotes(
         doc = _tie_break(tied, index, commentary, names)
         weighed.extend(index.keys[d] for d in tied)
         key = index.keys[doc]
+        if confidence >= CONFIDENT and _quote_figures_elsewhere(quote, index, doc):
+            # Its words are the item's, its figures are not: another text on the topic
+            # (the same sentence with another period's figures, another outlet's count).
+            confidence = CONFIDENT - 0.01
         if confidence >= CONFIDENT:
             if key not in keys:
                 keys.append(key)
@@ -341,6 +345,17 @@ def _match_quotes(
             considered=tuple(dict.fromkeys(weighed)),
         ), False
     return None, usable > 0
+
+
+def _quote_figures_elsewhere(quote: str, index: MatchIndex, doc: int) -> bool:
+    """Whether ``quote`` writes a figure in digits that item ``doc`` does not write.  A
+    quote is the agency's words, figures and all: "около 98 тысяч" is not the item's
+    "около 100 тысяч", nor "312,4 млрд" its "187,4 млрд", however alike the words around
+    them.  Compared as ``words`` writes figures ("2 000" and "2000", "5,1" and "5.1",
+    "3 млн" and "3 000 000" alike; a figure cut at "…" keeps its digits); one digit alone
+    says too little, and a figure spelled out is compared as words."""
+    figures = [t for t in dict.fromkeys(words(quote)) if t[:1].isdigit() and len(t) > 1]
+    return bool(figures) and not all(index.has_words(doc, figures))
 
 
 def _a_reference(quote: str, pairs: int, commentary: Commentary) -> bool:

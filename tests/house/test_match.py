@@ -170,6 +170,45 @@ def test_a_reprinted_text_goes_to_the_named_agency_else_to_the_first_published()
     assert match(index, commentary(quotes=(KORKYT,))).keys == ("original",)
 
 
+HOUSING = (
+    "С 1 января по 1 марта 2025 года вкладчики ЕНПФ использовали {} млрд тенге пенсионных "
+    "накоплений на улучшение жилищных условий, сообщили в пресс-службе фонда. Больше всего "
+    "заявлений подали жители Астаны, Алматы и Шымкента."
+)
+PENSION = (
+    "Пенсионный возраст женщин в Казахстане останется на уровне 61 года до 1 января 2028 "
+    "года, сообщили в министерстве труда. Решение о продлении паузы затронет {} женщин."
+)
+
+
+@pytest.mark.parametrize(
+    ("quoted", "stored_text"),
+    [
+        pytest.param(
+            HOUSING.format("312,4").split(", сообщили")[0],
+            HOUSING.format("187,4"),
+            id="the same sentence with another period's sum",
+        ),
+        pytest.param(
+            "Пенсионный возраст женщин в Казахстане останется на уровне 61 года до 1 января 2028 "
+            "года… Решение о продлении паузы затронет около 98 тысяч женщин",
+            PENSION.format("около 100 тысяч"),
+            id="half word for word, another count",
+        ),
+    ],
+)
+def test_a_quote_whose_figures_the_item_does_not_give_is_not_its_words(quoted, stored_text):
+    # A quote is the agency's words, figures and all: an item with the same sentence but
+    # other figures (another period's statistic, another outlet's count) is another text
+    # on the topic, shown for review at most.  The item with the quote's figures is its.
+    other = stored("other", "kursiv", "ЕНПФ и пенсии", stored_text)
+    found = match(MatchIndex.build([*filler(), other]), commentary(quotes=(quoted,)))
+    assert not found.confident
+    own = stored("own", "kapital", "ЕНПФ и пенсии", quoted.replace("…", "."), hours=1)
+    found = match(MatchIndex.build([*filler(), other, own]), commentary(quotes=(quoted,)))
+    assert found.confident and found.keys == ("own",)
+
+
 def test_a_quote_of_an_item_never_fetched_is_never_published_as_the_nearest_item(index):
     # The same event, but a text no stored item has: its source was never fetched.
     absent = (
