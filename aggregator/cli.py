@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import gc
+import io
 import logging
 import math
 import os
@@ -94,13 +95,40 @@ class Locked(_Stamped):
     exit_code = EXIT_LOCKED
 
 
+class _StampedUsage(click.UsageError):
+    """Wrong usage (a crontab's typo), said as click says it, its ``Error:`` line after
+    the time as every other error line."""
+
+    def show(self, file: IO[str] | None = None) -> None:
+        said = io.StringIO()
+        super().show(said)
+        lines = said.getvalue().splitlines()
+        lines = [stamped(line) if line.startswith("Error: ") else line for line in lines]
+        click.echo("\n".join(lines), file=file, err=file is None)
+
+
+@contextlib.contextmanager
+def _usage_stamped() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        if type(exc).show is not click.UsageError.show:
+            raise  # said otherwise (no command at all shows the help), or stamped already
+        raise _StampedUsage(exc.format_message(), exc.ctx) from None
+
+
 class _Commands(click.Group):
     """The command group: whatever goes wrong in a command ends as one message (what,
     where, what to do) and exit code 1; the traceback only with -vv."""
 
+    def make_context(self, *args, **kwargs) -> click.Context:  # the group's own options
+        with _usage_stamped():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _usage_stamped():
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:

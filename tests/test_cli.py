@@ -309,6 +309,19 @@ def test_every_problem_a_run_prints_says_when_under_quiet_and_without(tmp_path, 
     assert STAMP.match(failed) and "gone: error: HTTP 404" in failed, failed
 
 
+def test_wrong_usage_says_when_too_and_no_command_shows_the_help(tmp_path):
+    # A crontab's typo: its error lands in the log like any other, after its time.
+    config = write_config(tmp_path, [("a", "https://kapital.kz/rss")])
+    for args in (["runn"], ["run", "--bogus"], ["--bogus", "run"], ["serve", "--port", "x"]):
+        result = invoke("--config", str(config), "-q", *args)
+        assert result.exit_code == 2, result.output
+        last = result.output.splitlines()[-1]
+        assert STAMP.match(last) and unstamped(last)[0].startswith("Error: "), result.output
+        assert result.output.startswith("Usage: ")
+    helped = invoke()
+    assert "Fetch news feeds" in helped.output and "Error" not in helped.output
+
+
 def test_run_fetches_then_publishes(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
