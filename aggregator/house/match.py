@@ -920,14 +920,17 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
     where the news has its own.  Of the dev rounds' 280 wrong best items (198 runs with
     the post's event withheld, 78 no-match posts, 4 another item first), 262 had figures
     in their news and 258 lacked one; the other 4 were more than three days older than
-    the post (benchmarks/matching/README.md, round 16).  What can still be against the
-    item (figures told otherwise, a repeat, its age) is weighed after the rules; a post
-    whose news has no figure is not judged by this."""
+    the post (benchmarks/matching/README.md, round 16).  A figure counts where the item
+    has it exactly or the post rounds it, not where the item's round figure may stand for
+    it ("from 120 to about 100" universities is no telling of "со 102 до 118 тенге").
+    What can still be against the item (figures told otherwise, a repeat, its age) is
+    weighed after the rules; a post whose news has no figure is not judged by this."""
     if not found.shared:
         return False
-    news = _news_text(commentary)
-    return bool(_figures_in(news, commentary.published.year)) and not _unexplained(
-        news, commentary, index, doc
+    figures = _figures_in(_news_text(commentary), commentary.published.year)
+    values = _item_values(index, doc)
+    return bool(figures) and all(
+        _has_value(index, doc, values, q, item_rounds=False) for q in figures
     )
 
 
@@ -1126,10 +1129,11 @@ def _reported_before(commentary: Commentary, index: MatchIndex, doc: int) -> str
     )
 
 
-def _same_figure(quantity: Quantity, value: float | str) -> bool:
+def _same_figure(quantity: Quantity, value: float | str, *, item_rounds: bool = True) -> bool:
     """Whether the post's figure is the item's ``value``, or either is the other rounded
     ("446" for 445,9; "447 тысяч" for 446 800; 95 is not 92, 1 000 not 1 200); a day of
-    the month is never rounded."""
+    the month is never rounded.  Not ``item_rounds``: only the post may round (the item's
+    "about 100" is no telling of the post's exact 102)."""
     if isinstance(quantity.value, str) or isinstance(value, str):
         return quantity.value == value  # a place
     if quantity.value == value:
@@ -1147,7 +1151,7 @@ def _same_figure(quantity: Quantity, value: float | str) -> bool:
         return True
     if _rounds_to(quantity.value, value, half_up=quantity.approximate):
         return True
-    return _rounds_to(value, quantity.value)
+    return item_rounds and _rounds_to(value, quantity.value)
 
 
 APPROXIMATE_SPAN = 0.15  # "почти двести" may stand for a figure this far from 200
@@ -1367,10 +1371,18 @@ def _item_values(index: MatchIndex, doc: int) -> list[float]:
     return [q.value for q in index.quantities(doc, bare=True) if not isinstance(q.value, str)]
 
 
-def _has_value(index: MatchIndex, doc: int, values: list[float], quantity: Quantity) -> bool:
+def _has_value(
+    index: MatchIndex,
+    doc: int,
+    values: list[float],
+    quantity: Quantity,
+    *,
+    item_rounds: bool = True,
+) -> bool:
     """Whether item ``doc`` (whose figures' values are ``values``) has the post's figure:
-    by value, exactly or rounded, or as a word of its text (a year, a figure in a name)."""
-    if any(_same_figure(quantity, value) for value in values):
+    by value, exactly or rounded (not ``item_rounds``: only as the post rounds it), or as
+    a word of its text (a year, a figure in a name)."""
+    if any(_same_figure(quantity, value, item_rounds=item_rounds) for value in values):
         return True
     value = quantity.value
     return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
