@@ -17,6 +17,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
+from zoneinfo import ZoneInfo
 
 __all__ = ["localized_rfc822"]
 
@@ -82,9 +83,42 @@ _SHAPE = re.compile(
     r"""\A\s*(?:[^\W\d_]+\.?,?\s+)?
     (?P<day>\d{1,2})\s+(?P<month>[^\W\d_]+)\.?,?\s+(?P<year>\d{2}|\d{4}),?\s+
     (?P<hour>\d{1,2}):?(?P<minute>\d{2})(?::?(?P<second>\d{2}))?
-    (?:\s*(?P<zone>[+-]\d{4}|[A-Za-z]{1,5}))?\s*\Z""",
+    (?:\s*(?P<zone>(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Za-z]{1,5}))?\s*\Z""",
     re.VERBOSE,
 )
+
+# Zone names of our region (and Central Europe's) that RFC 822 and feedparser do not
+# know, and would read as UTC: "10:00:00 MSK" three hours late, "ALMT" five.  A name
+# that means one offset has it; one whose offset moved over the years names the IANA
+# zone, read at the date given (Moscow was +04:00 in 2011-2014, Almaty +06:00 until
+# March 2024).
+_ZONE_NAMES: dict[str, str | timedelta] = {
+    "msk": "Europe/Moscow", "msd": timedelta(hours=4),
+    "almt": "Asia/Almaty", "qyzt": "Asia/Qyzylorda", "aqtt": timedelta(hours=5),
+    "orat": timedelta(hours=5), "yekt": timedelta(hours=5), "omst": timedelta(hours=6),
+    "uzt": timedelta(hours=5), "kgt": timedelta(hours=6), "tjt": timedelta(hours=5),
+    "cet": timedelta(hours=1), "cest": timedelta(hours=2),
+    "eet": timedelta(hours=2), "eest": timedelta(hours=3),
+}  # fmt: skip
+# "+05:00", "+5", "GMT+5", "UTC+05:00": offsets RFC 822 does not spell (it writes +0500).
+_NUMERIC_ZONE = re.compile(r"(?:GMT|UTC)?([+-])(\d{1,2})(?::?(\d{2}))?\Z", re.IGNORECASE)
+_RFC822_OFFSET = re.compile(r"[+-]\d{4}")
+
+
+def _zone_offset(zone: str, local: datetime) -> timedelta | None:
+    """The UTC offset ``zone`` names at the wall time ``local``, if it is one RFC 822
+    (and so feedparser) misreads; None for the ones it reads (+0500, GMT, EST)."""
+    named = _ZONE_NAMES.get(zone.lower())
+    if isinstance(named, timedelta):
+        return named
+    if named is not None:
+        return ZoneInfo(named).utcoffset(local.replace(tzinfo=None))
+    numeric = _NUMERIC_ZONE.match(zone)
+    if numeric is None or _RFC822_OFFSET.fullmatch(zone):
+        return None
+    sign, hours, minutes = numeric.groups()
+    offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    return offset if sign == "+" else -offset
 
 
 def localized_rfc822(value: str) -> time.struct_time | None:
@@ -94,14 +128,15 @@ def localized_rfc822(value: str) -> time.struct_time | None:
     if shape is None:
         return None
     month = shape["month"].lower()
-    if month in _ENGLISH_INDEX and ":" in value:
+    zone = shape["zone"] or "GMT"
+    ours = zone.lower() in _ZONE_NAMES or (
+        _NUMERIC_ZONE.match(zone) is not None and not _RFC822_OFFSET.fullmatch(zone)
+    )
+    if month in _ENGLISH_INDEX and ":" in value and not ours:
         return None  # an ordinary RFC 822 date: feedparser's own handler reads it
     english = _MONTHS.get(month) or (month.title() if month in _ENGLISH_INDEX else None)
     if english is None:
         return None
-    # The zone as RFC 822 reads it (+0300, GMT, EST...; unknown names are UTC).
-    zoned = parsedate_tz(f"1 Jan 2000 00:00:00 {shape['zone'] or 'GMT'}")
-    offset = (zoned[9] or 0) if zoned else 0
     year = int(shape["year"])
     if year < 100:  # RFC 822's two-digit years, read as email.utils does
         year += 2000 if year < 69 else 1900
@@ -112,4 +147,8 @@ def localized_rfc822(value: str) -> time.struct_time | None:
         )  # fmt: skip
     except ValueError:
         return None  # 31 February, hour 25: not a date
-    return (local - timedelta(seconds=offset)).timetuple()
+    offset = _zone_offset(zone, local)
+    if offset is None:  # the zone as RFC 822 reads it (+0300, GMT, EST...; unknown: UTC)
+        zoned = parsedate_tz(f"1 Jan 2000 00:00:00 {zone}")
+        offset = timedelta(seconds=(zoned[9] or 0) if zoned else 0)
+    return (local - offset).timetuple()

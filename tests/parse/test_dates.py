@@ -36,9 +36,37 @@ def test_localized_months_and_colon_less_times_are_read(value, expected) -> None
 
 
 @pytest.mark.parametrize(
+    ("value", "utc_time"),
+    [
+        # Our region's zone names, read as UTC before: hours off, or in the future.
+        ("Mon, 07 Dec 2026 10:00:00 MSK", "2026-12-07 07:00"),
+        ("Fri, 07 Dec 2012 10:00:00 MSK", "2012-12-07 06:00"),  # Moscow at +04:00 then
+        ("Mon, 07 Dec 2026 10:00:00 ALMT", "2026-12-07 05:00"),
+        ("Thu, 07 Dec 2023 10:00:00 ALMT", "2023-12-07 04:00"),  # Almaty at +06:00 then
+        ("Пн, 07 дек 2026 10:00:00 MSK", "2026-12-07 07:00"),
+        ("Mon, 07 Dec 2026 10:00:00 CEST", "2026-12-07 08:00"),
+        # Offsets spelled otherwise than +0500.
+        ("Mon, 07 Dec 2026 10:00:00 GMT+5", "2026-12-07 05:00"),
+        ("Mon, 07 Dec 2026 10:00:00 UTC+05:00", "2026-12-07 05:00"),
+        ("Mon, 07 Dec 2026 10:00:00 +05:00", "2026-12-07 05:00"),
+        ("07 Dec 2026 10:00 -3", "2026-12-07 13:00"),
+    ],
+)
+def test_zone_names_and_offsets_rfc822_does_not_know_are_read(value, utc_time) -> None:
+    expected = datetime.fromisoformat(utc_time).replace(tzinfo=UTC)
+    assert utc(value) == expected
+    feed = f"<rss version='2.0'><channel><title>t</title><item><title>a</title><pubDate>{value}"
+    body = (feed + "</pubDate></item></channel></rss>").encode()
+    for parser in ("auto", "feedparser"):  # both parse paths
+        assert parse_feed(body, "https://x.kz/rss", parser=parser).items[0].published == expected
+
+
+@pytest.mark.parametrize(
     "value",
     [
         "Mon, 24 Sep 2018 19:42:40 -0300",  # ordinary: left to feedparser's own handler
+        "Mon, 24 Sep 2018 19:42:40 EST",
+        "Mon, 24 Sep 2018 19:42:40 GMT",
         "2018-09-24T19:42:40Z",
         "31 фев 2018 10:00",  # no such day
         "24 брюмера 2018 10:00",  # no such month
