@@ -458,6 +458,34 @@ def test_the_same_link_and_title_under_a_new_guid_beside_stable_guids_is_a_new_i
     assert "new guids" not in invoke("--config", str(config), "status").output
 
 
+def test_an_empty_date_of_a_cms_is_no_date_not_1970(tmp_path, feed_server):
+    # Unix time 0 for an item the CMS has no date for, and a Unix time feedparser reads
+    # as the year 1765: dated as undated items are, not sunk below every other entry.
+    def item(n: int, date: str) -> str:
+        return (
+            f"<item><title>Новость {n}</title><link>https://kapital.kz/n/{n}</link>"
+            f"<pubDate>{date}</pubDate></item>"
+        )
+
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+        "<link>https://kapital.kz/</link><description>d</description>"
+        + item(0, "Wed, 25 Nov 2026 10:00:00 +0000")
+        + item(1, "Thu, 01 Jan 1970 05:00:00 +0500")
+        + item(2, "1765087200")
+        + item(3, "Wed, 25 Nov 2026 08:00:00 +0000")
+        + "</channel></rss>"
+    )
+    feed_server.route("/rss.xml", body=body.encode())
+    config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
+    assert invoke("--config", str(config), "run").exit_code == 0
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    dates = {i["title"]: i["date_published"] for i in feed["items"]}
+    # Each dated a second below the item listed above it (the source's first fetch).
+    assert dates["Новость 1"] == "2026-11-25T09:59:59Z"
+    assert dates["Новость 2"] == "2026-11-25T09:59:58Z"
+
+
 def test_a_source_removed_from_the_config_is_published_no_more(tmp_path):
     # Its newest items are kept in the store for good (keep_latest): published, they
     # would stay in every output that takes all sources, long after the editor removed it.

@@ -19,7 +19,19 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from zoneinfo import ZoneInfo
 
-__all__ = ["localized_rfc822"]
+__all__ = ["EARLIEST", "localized_rfc822", "plausible"]
+
+# No feed's item was published before the web: an earlier date is a CMS's empty one
+# (Unix time 0, "Thu, 01 Jan 1970 00:00:00 +0000"; "0001-01-01") or a number misread (a
+# Unix time "1765087200" read as the year 1765).  Such an item is undated: dated as
+# README says, not put at the bottom of every output (nor in an archive of 1970-01).
+EARLIEST = datetime(1991, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime | None) -> datetime | None:
+    """``moment``, unless it is before ``EARLIEST`` (then None: no date)."""
+    return moment if moment is not None and moment >= EARLIEST else None
+
 
 # Month names and abbreviations (lowercase, without a final dot) -> the English
 # abbreviation RFC 822 uses.  Russian and Kazakh for our region; the Romance and German

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aggregator.models import Author, Enclosure, Item, ParsedFeed
+from aggregator.parse.dates import plausible
 from aggregator.parse.normalize import (
     ParseError,
     author_list,
@@ -163,7 +164,7 @@ def _rfc3339(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # as feedparser does for zoneless dates
     try:
-        return parsed.astimezone(UTC)
+        return plausible(parsed.astimezone(UTC))
     except (OverflowError, ValueError):
         return None
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aggregator.models import Author, Enclosure, Item, ParsedFeed
+from aggregator.parse.dates import plausible
 from aggregator.parse.sanitize import absolute_http_url, sanitize_html
 from aggregator.text.html import plain_text
 
@@ -330,11 +331,12 @@ def _ttl_seconds(value: Any) -> int | None:
 
 
 def _utc(struct: Any) -> datetime | None:
-    """feedparser's *_parsed values are UTC struct_times."""
+    """feedparser's *_parsed values are UTC struct_times (one before the web is no date:
+    ``dates.plausible``)."""
     if not struct:
         return None
     try:
-        return datetime(*struct[:6], tzinfo=UTC)
+        return plausible(datetime(*struct[:6], tzinfo=UTC))
     except (TypeError, ValueError, OverflowError):
         return None
 
