@@ -927,10 +927,36 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
     weighed after the rules; a post whose news has no figure is not judged by this."""
     if not found.shared:
         return False
-    figures = _figures_in(_news_text(commentary), commentary.published.year)
+    news = _news_text(commentary)
+    figures = _figures_in(news, commentary.published.year)
+    if not _counts_anything(figures, news):
+        return False
     values = _item_values(index, doc)
-    return bool(figures) and all(
-        _has_value(index, doc, values, q, item_rounds=False) for q in figures
+    return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
+
+
+# A day of a month or a time of day is shared by every event around it (the holidays'
+# dates are the trains' and the closures' too): news whose only figures are such is not
+# told by an item that has them.
+_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+_MONTH = (
+    r"(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр|"
+    r"қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шіл|тамыз|қыркүйек|қазан|қараш|желтоқсан|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\w*\s+(\d{{1,2}})\b", re.IGNORECASE)  # "March 19"
+_MONTH_UNIT = re.compile(rf"{_MONTH}|ма$")  # a figure's unit, as ``quantities`` stems it
+_TIMES_OF_DAY = frozenset(("утр", "вечер", "ноч", "am", "pm"))
+
+
+def _counts_anything(figures: Sequence[Quantity], news: str) -> bool:
+    """Whether one of the news's ``figures`` at least is a quantity, not a date of the
+    calendar ("с 19 по 27 марта", "March 19", "19-27 наурыз", "в 10 утра", "14:30")."""
+    calendar = {float(n) for match in _CLOCK.finditer(news) for n in match.groups()}
+    calendar |= {float(match.group(1)) for match in _MONTH_DAY.finditer(news)}
+    return any(
+        not _MONTH_UNIT.match(q.unit) and q.unit not in _TIMES_OF_DAY and q.value not in calendar
+        for q in figures
     )
 
 
@@ -1422,8 +1448,9 @@ def _figures_together(
     тысяч", "от 18 до 25 лет"), all of them in one item are its event.  Three or more:
     no rival may have more than one, nor come within OWN_MARGIN of it; two: no rival
     within TOGETHER_MARGIN may have either."""
-    figures = _figures_in(_news_text(commentary), commentary.published.year)
-    if len(figures) < 2:
+    news = _news_text(commentary)
+    figures = _figures_in(news, commentary.published.year)
+    if len(figures) < 2 or not _counts_anything(figures, news):
         return False
     values = _item_values(index, doc)
     if not all(_has_value(index, doc, values, q) for q in figures):

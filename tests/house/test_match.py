@@ -1994,3 +1994,32 @@ def test_an_items_round_figure_is_no_telling_of_the_posts_exact_one():
     c = commentary(text=post, title="Газ дорожает", published=DAY + timedelta(hours=8))
     found = match(MatchIndex.build(items), c)
     assert first_ranked(found) == "merger" and not found.confident
+
+
+def test_news_whose_only_figures_are_dates_is_not_told_by_an_item_on_those_dates():
+    # The hot water is off in Almaty for the summer repairs from 16 to 30 June, not stored;
+    # the stored festival in Almaty runs on the same dates.  A day of the month is shared
+    # by every event around it: the festival has every figure of the news (its dates) and
+    # the city, and it is no telling of it, neither beside the roads item (every figure
+    # of the news in it) nor beside the summer item (the figures together in it alone).
+    festival = stored("festival", "kazinform", "Летом в Алматы пройдёт фестиваль",
+                      "Летний фестиваль уличных театров пройдёт в Алматы с 16 по 30 июня: "
+                      "спектакли покажут во дворах домов левобережья и на площадях, вход "
+                      "свободный, сообщили в акимате.", hours=2)  # fmt: skip
+    roads = stored("roads", "zakon", "В Алматы отремонтируют дороги левобережья",
+                   "В Алматы с 1 по 15 июля пройдёт летний ремонт дорог левобережья, "
+                   "сообщили в акимате.", hours=3)  # fmt: skip
+    summer = stored("summer", "zakon", "Алматы готовится к лету",
+                    "В Алматы к лету отремонтируют площади и дворы домов левобережья, "
+                    "сообщили в акимате.", hours=3)  # fmt: skip
+    post = (
+        "В Алматы с 16 по 30 июня отключат горячую воду: в домах левобережья начинается "
+        "летний ремонт теплосетей, сообщили в акимате. Мы считаем, что две недели без горячей "
+        "воды посреди лета стали традицией, которую давно пора отменить: ремонт можно вести "
+        "по участкам, не оставляя без воды весь район."
+    )
+    c = commentary(text=post, title="Без горячей воды", published=DAY + timedelta(hours=6))
+    for rival in (roads, summer):
+        found = match(MatchIndex.build([*filler(), festival, rival]), c)
+        assert first_ranked(found) == "festival"
+        assert not found.confident, found.evidence
