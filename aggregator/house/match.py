@@ -988,13 +988,16 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
     """In words, when more of the figures of the post's news are missing from item
     ``doc`` than are in it, however either writes them (spans and times of day apart:
     those are told from any figure, "за двенадцать минут до конца" for "на 78-й
-    минуте").  A place, a name and the topic's words are what another event there
-    shares too (the story's earlier stage or its next, a neighbour on the topic, the
-    same news from another region); the news's own figures are what its report has.
+    минуте"; nor dates of the calendar, which every event around them shares: a shared
+    day does not outweigh a missing quantity).  A place, a name and the topic's words are
+    what another event there shares too (the story's earlier stage or its next, a
+    neighbour on the topic, the same news from another region); the news's own figures
+    are what its report has.
     No rule is sure of such an item, in any language; nor is the score where the item
     has at most ``ONE_FACT`` of the post's facts its rivals lack, or is in another
     language with none of the post's distinctive figures (``score_vetoed``)."""
-    figures = _news_figures(commentary)
+    news = _news_text(commentary)
+    figures = [q for q in _news_figures(commentary) if _counts_anything([q], news)]
     if not figures:
         return None
     values = _item_values(index, doc)

@@ -2023,3 +2023,25 @@ def test_news_whose_only_figures_are_dates_is_not_told_by_an_item_on_those_dates
         found = match(MatchIndex.build([*filler(), festival, rival]), c)
         assert first_ranked(found) == "festival"
         assert not found.confident, found.evidence
+
+
+def test_a_shared_date_does_not_outweigh_a_figure_of_the_news_the_item_lacks():
+    # Karaganda's closures for a holiday, not stored; Temirtau's on the same day are, told
+    # in nearly the same words.  The news's figures are the day (12 October), which every
+    # closure of the holiday shares, and its 15 bus routes, which the item lacks: the item
+    # lacks every figure of the news that is a quantity, and it is not its source.
+    temirtau = stored("temirtau", "kazinform", "В Темиртау перекроют центр",
+                      "В Темиртау 12 октября перекроют центр: с утра до вечера по проспекту "
+                      "Металлургов не проехать, маршруты 20 автобусов изменят, сообщили в "
+                      "полиции области.", hours=2)  # fmt: skip
+    post = (
+        "В Караганде 12 октября перекроют центр: с утра до вечера по проспекту Бухар-Жырау "
+        "не проехать, а 15 автобусных маршрутов изменят схему, сообщили в полиции области. "
+        "Мы считаем, что город снова забыл предупредить жителей заранее: объявление за два "
+        "дня до праздника никому не помогает спланировать свой день."
+    )
+    c = commentary(text=post, title="Центр перекроют", published=DAY + timedelta(hours=6))
+    found = match(MatchIndex.build([*filler(), temirtau]), c)
+    assert first_ranked(found) == "temirtau"
+    assert not found.confident
+    assert "its news's 15 not in it" in " ".join(found.evidence)
