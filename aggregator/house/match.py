@@ -929,7 +929,7 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
         return False
     news = _news_text(commentary)
     figures = _figures_in(news, commentary.published.year)
-    if not _counts_anything(figures, news):
+    if not _quantities(figures, news):
         return False
     values = _item_values(index, doc)
     return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
@@ -949,15 +949,23 @@ _MONTH_UNIT = re.compile(rf"{_MONTH}|ма$")  # a figure's unit, as ``quantities
 _TIMES_OF_DAY = frozenset(("утр", "вечер", "ноч", "am", "pm"))
 
 
-def _counts_anything(figures: Sequence[Quantity], news: str) -> bool:
-    """Whether one of the news's ``figures`` at least is a quantity, not a date of the
-    calendar ("с 19 по 27 марта", "March 19", "19-27 наурыз", "в 10 утра", "14:30")."""
-    calendar = {float(n) for match in _CLOCK.finditer(news) for n in match.groups()}
-    calendar |= {float(match.group(1)) for match in _MONTH_DAY.finditer(news)}
-    return any(
-        not _MONTH_UNIT.match(q.unit) and q.unit not in _TIMES_OF_DAY and q.value not in calendar
+def _quantities(figures: Sequence[Quantity], news: str) -> list[Quantity]:
+    """The news's ``figures`` that are quantities, not dates of the calendar ("с 19 по 27
+    марта", "March 19", "19-27 наурыз", "в 10 утра", "14:30")."""
+    calendar = _calendar(news)
+    return [
+        q
         for q in figures
-    )
+        if not _MONTH_UNIT.match(q.unit) and q.unit not in _TIMES_OF_DAY and q.value not in calendar
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(news: str) -> frozenset[float]:
+    """The days of a month and the hours and minutes ``news`` writes as figures."""
+    days = {float(n) for match in _CLOCK.finditer(news) for n in match.groups()}
+    days |= {float(match.group(1)) for match in _MONTH_DAY.finditer(news)}
+    return frozenset(days)
 
 
 def _against(commentary: Commentary, index: MatchIndex, doc: int) -> list[str]:
@@ -997,7 +1005,7 @@ def _news_figures_elsewhere(commentary: Commentary, index: MatchIndex, doc: int)
     has at most ``ONE_FACT`` of the post's facts its rivals lack, or is in another
     language with none of the post's distinctive figures (``score_vetoed``)."""
     news = _news_text(commentary)
-    figures = [q for q in _news_figures(commentary) if _counts_anything([q], news)]
+    figures = _quantities(_news_figures(commentary), news)
     if not figures:
         return None
     values = _item_values(index, doc)
@@ -1453,7 +1461,7 @@ def _figures_together(
     within TOGETHER_MARGIN may have either."""
     news = _news_text(commentary)
     figures = _figures_in(news, commentary.published.year)
-    if len(figures) < 2 or not _counts_anything(figures, news):
+    if len(figures) < 2 or not _quantities(figures, news):
         return False
     values = _item_values(index, doc)
     if not all(_has_value(index, doc, values, q) for q in figures):
