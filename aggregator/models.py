@@ -7,6 +7,7 @@ tested, replaced or benchmarked on its own.  All datetimes are timezone-aware UT
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -226,3 +227,11 @@ class FetchPlan:
     # (stored id, new id): items the source now lists under another id (decide.relisted),
     # renamed before the writes, which name them by the new one
     renamed: tuple[tuple[str, str], ...] = ()
+
+
+def configured(source_ids: Sequence[str], sources: Collection[str]) -> bool:
+    """Whether an item that came through ``source_ids`` is still published (and so
+    related): a source removed from the configuration (not in ``sources``) publishes
+    nothing more, though the store keeps its items (were it added back, they would be
+    published again); an item of no source (a commentary file) is the house's own."""
+    return not source_ids or any(source_id in sources for source_id in source_ids)

@@ -21,7 +21,7 @@ from aggregator.config import (
     config_dir,
 )
 from aggregator.house import HouseCommentary, HouseEntry
-from aggregator.models import Item, SourceState, StoredItem
+from aggregator.models import Item, SourceState, StoredItem, configured
 from aggregator.publish.feeds import SourceView, feed_url, site_url
 from aggregator.publish.language import guess_language
 from aggregator.store import Storage
@@ -93,7 +93,7 @@ class Catalog:
         a commentary file, from none): a source removed from feeds.yaml publishes
         nothing more, though the store keeps its history (were it added back, its items
         would be published again)."""
-        return not stored.source_ids or any(s in self.sources for s in stored.source_ids)
+        return configured(stored.source_ids, self.sources)
 
     def page_url(self, key: str) -> str | None:
         """The public URL of a commentary's page (output/commentary/<slug>.html)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from aggregator.config import Config, config_dir
 from aggregator.files import write_if_changed
-from aggregator.models import StoredItem
+from aggregator.models import StoredItem, configured
 from aggregator.related.changes import NOTHING_CHANGED, Refresh, UpdateStats, version_of
 from aggregator.related.persist import index_meta, index_path, load_index, save_index
 from aggregator.store import Storage
@@ -259,7 +259,6 @@ def refresh(
         document,
         parse_document,
         parse_store,
-        published,
     )
     from aggregator.related.index import REBUILD_DRIFT, RelatedIndex, build_workers
 
@@ -289,19 +288,21 @@ def refresh(
         was = index.notes.get("sources")
         before = set(was) if was is not None else {s.source_id for s in storage.source_states()}
         left, back = before - sources.keys(), sources.keys() - before
+        came_back: dict[str, StoredItem] = {}  # read once here, not again below
         if left or back:
             listed = storage.iter_items(source_ids=sorted(left | back))
             with contextlib.closing(listed):
                 for stored in listed:
-                    (
-                        changed_keys if published(stored.source_ids, sources) else removed_keys
-                    ).append(stored.key)
-        for key in dict.fromkeys(changed_keys):
-            stored = storage.get_item(key)
+                    if configured(stored.source_ids, sources):
+                        came_back[stored.key] = stored
+                    else:
+                        removed_keys.append(stored.key)
+        for key in dict.fromkeys([*changed_keys, *came_back]):
+            stored = came_back.get(key) or storage.get_item(key)
             if stored is None:  # removed after item_changes answered
                 removed_keys.append(key)
                 continue
-            if not published(stored.source_ids, sources):
+            if not configured(stored.source_ids, sources):
                 removed_keys.append(key)  # its source is no longer configured
                 continue
             entries[key] = describe_entry(stored, sources)

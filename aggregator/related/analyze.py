@@ -9,7 +9,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import repeat
@@ -19,7 +19,7 @@ import numpy as np
 
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
-from aggregator.models import ItemText, StoredItem
+from aggregator.models import ItemText, StoredItem, configured
 from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
@@ -1309,11 +1309,11 @@ def _parsed_chunks(
     items: Iterable[ItemText], sources: Mapping[str, SourceConfig]
 ) -> Iterator[tuple[Batch, list[Entry]]]:
     """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time;
-    only those a source in ``sources`` gave (``published``)."""
+    only those a source in ``sources`` gave (``models.configured``)."""
     docs: list[Document] = []
     entries: list[Entry] = []
     for item in items:
-        if not published(item.source_ids, sources):
+        if not configured(item.source_ids, sources):
             continue
         doc, entry = _document_and_entry(item, sources)
         docs.append(doc)
@@ -1737,14 +1737,6 @@ def parse_store(
     batches = [b for chunks, _ in shares for b in chunks]
     del shares
     return Batch.join(batches, consume=True), entries
-
-
-def published(source_ids: Sequence[str], sources: Collection[str]) -> bool:
-    """Whether an item that came through ``source_ids`` is published, and so related:
-    a source removed from the configuration (not in ``sources``) publishes nothing
-    more, though the store keeps its items; an item of no source (a commentary file)
-    is the house's own."""
-    return not source_ids or any(source_id in sources for source_id in source_ids)
 
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:
