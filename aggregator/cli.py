@@ -68,13 +68,16 @@ def stamped(line: str) -> str:
     """``line`` after the time it is said at (ISO 8601, the host's local time with its
     offset): cron mails what a run prints or appends it to a log file, where a warning
     without its time cannot be told from last week's."""
-    return f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}"
+    return f"{_local_time(datetime.now())} {line}"
+
+
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone().isoformat(timespec="seconds")
 
 
 class _StampedFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        moment = datetime.fromtimestamp(record.created).astimezone()
-        return moment.isoformat(timespec="seconds")
+        return _local_time(datetime.fromtimestamp(record.created))
 
 
 class _Stamped(click.ClickException):

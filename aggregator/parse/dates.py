@@ -117,18 +117,25 @@ _NUMERIC_ZONE = re.compile(r"(?:GMT|UTC)?([+-])(\d{1,2})(?::?(\d{2}))?\Z", re.IG
 _RFC822_OFFSET = re.compile(r"[+-]\d{4}")
 
 
+def _misread(zone: str) -> bool:
+    """Whether RFC 822 (and so feedparser) misreads ``zone`` as UTC: one of our region's
+    names, or an offset it does not spell."""
+    if zone.lower() in _ZONE_NAMES:
+        return True
+    return _NUMERIC_ZONE.match(zone) is not None and not _RFC822_OFFSET.fullmatch(zone)
+
+
 def _zone_offset(zone: str, local: datetime) -> timedelta | None:
     """The UTC offset ``zone`` names at the wall time ``local``, if it is one RFC 822
     (and so feedparser) misreads; None for the ones it reads (+0500, GMT, EST)."""
+    if not _misread(zone):
+        return None
     named = _ZONE_NAMES.get(zone.lower())
     if isinstance(named, timedelta):
         return named
     if named is not None:
         return ZoneInfo(named).utcoffset(local.replace(tzinfo=None))
-    numeric = _NUMERIC_ZONE.match(zone)
-    if numeric is None or _RFC822_OFFSET.fullmatch(zone):
-        return None
-    sign, hours, minutes = numeric.groups()
+    sign, hours, minutes = _NUMERIC_ZONE.match(zone).groups()
     offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
     return offset if sign == "+" else -offset
 
@@ -141,10 +148,7 @@ def localized_rfc822(value: str) -> time.struct_time | None:
         return None
     month = shape["month"].lower()
     zone = shape["zone"] or "GMT"
-    ours = zone.lower() in _ZONE_NAMES or (
-        _NUMERIC_ZONE.match(zone) is not None and not _RFC822_OFFSET.fullmatch(zone)
-    )
-    if month in _ENGLISH_INDEX and ":" in value and not ours:
+    if month in _ENGLISH_INDEX and ":" in value and not _misread(zone):
         return None  # an ordinary RFC 822 date: feedparser's own handler reads it
     english = _MONTHS.get(month) or (month.title() if month in _ENGLISH_INDEX else None)
     if english is None:

@@ -38,6 +38,7 @@ from aggregator.store import (
 from aggregator.store.errors import StorageError
 from aggregator.store.rows import ITEM_COLUMNS, SOURCE_COLUMNS, SOURCE_TIMES
 from aggregator.store.sqlite import connect_read_only
+from aggregator.text.counts import counted
 
 __all__ = ["NOT_COPIED", "TABLES", "CopyReport", "Table", "copy_store"]
 
@@ -182,7 +183,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 def rows(n: int, label: str) -> str:
     """``n`` rows of the table ``label`` names (plural): ``1 item``, ``0 URL changes``."""
-    return f"{n} {label}" if n != 1 else f"1 {label.removesuffix('s')}"
+    return counted(n, label.removesuffix("s"), label)
 
 
 def _same_store(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
