@@ -98,11 +98,10 @@ def decode(
     # unless what follows a UTF-8 one is not UTF-8: a PHP include saved with a BOM
     # before a windows-1251 page (the pin could not mend that, nor the declaration).
     if body.startswith(codecs.BOM_UTF8):
-        text = body[3:].decode("utf-8", "replace")
-        broken = text.count("\ufffd")
-        if not broken or broken * 20 < len(text) - len(text.encode("ascii", "ignore")):
-            how = f"byte order mark, {counted(broken, 'invalid byte')} replaced"
-            return Decoded(text, "utf-8", how if broken else "byte order mark")
+        after = _Utf8(body[3:])
+        if not after.broken or after.mostly_valid:
+            how = f"byte order mark, {counted(after.broken, 'invalid byte')} replaced"
+            return Decoded(after.text, "utf-8", how if after.broken else "byte order mark")
         rest = decode(body[3:], header_charset, pinned=pinned)
         return Decoded(rest.text, rest.encoding, f"{rest.how}, after a stray UTF-8 byte order mark")
     if body.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -124,22 +123,19 @@ def decode(
         return Decoded(body.decode("utf-8"), "utf-8", "valid")
     except UnicodeDecodeError:
         pass
-    # Mostly valid UTF-8 with a few broken sequences (a truncated character, a
-    # stray Latin-1 byte) is still UTF-8; read with a legacy table it would be
-    # mojibake throughout.
-    text = body.decode("utf-8", "replace")
-    broken = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if broken * 20 < non_ascii:
-        return Decoded(text, "utf-8", f"{counted(broken, 'invalid byte')} replaced")
+    utf8 = _Utf8(body)
+    if utf8.mostly_valid:
+        return Decoded(utf8.text, "utf-8", f"{counted(utf8.broken, 'invalid byte')} replaced")
 
     declared_match = _XML_DECLARED_ENCODING.match(body[:200])
     labels = (header_charset, declared_match.group(1) if declared_match else None)
     # Declared UTF-8 that reads with fewer broken sequences than good characters is
     # damaged UTF-8, not a legacy encoding: a legacy code page read as UTF-8 makes
     # almost no valid sequences at all.
-    if broken < non_ascii - broken and "utf-8" in {_codec(label) for label in labels}:
-        return Decoded(text, "utf-8", f"declared, {counted(broken, 'invalid byte')} replaced")
+    declares_utf8 = "utf-8" in {_codec(label) for label in labels}
+    if declares_utf8 and utf8.broken < utf8.non_ascii - utf8.broken:
+        replaced = counted(utf8.broken, "invalid byte")
+        return Decoded(utf8.text, "utf-8", f"declared, {replaced} replaced")
     declared = []
     for label in labels:
         codec = _codec(label)
@@ -169,6 +165,22 @@ def decode(
     if best is None:
         return Decoded(body.decode("utf-8", "replace"), "utf-8", "nothing else reads")
     return Decoded(best[1], _label(best[2]), how)
+
+
+class _Utf8:
+    """A body read as UTF-8, each broken sequence replaced by U+FFFD."""
+
+    def __init__(self, body: bytes) -> None:
+        self.text = body.decode("utf-8", "replace")
+        self.broken = self.text.count("\ufffd")
+        self.non_ascii = len(self.text) - len(self.text.encode("ascii", "ignore"))
+
+    @property
+    def mostly_valid(self) -> bool:
+        """Mostly valid UTF-8 with a few broken sequences (a truncated character, a
+        stray Latin-1 byte) is still UTF-8: read with a legacy table it would be
+        mojibake throughout."""
+        return self.broken * 20 < self.non_ascii
 
 
 _UTF_WITHOUT_BOM = (
