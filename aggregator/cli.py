@@ -23,7 +23,7 @@ import select
 import sqlite3
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -34,8 +34,6 @@ from aggregator import __version__
 from aggregator.config import (
     Config,
     ConfigError,
-    FetchConfig,
-    SourceConfig,
     config_dir,
     load_config,
     resolve_path,
@@ -463,7 +461,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
             else ""
         )
         + (f", {counted(report.pruned, 'old item')} pruned" if report.pruned else "")
-        + _leased_elsewhere(report.leased_elsewhere, config.fetch, config.sources)
+        + _leased_elsewhere(report.leased_elsewhere, report.lease_seconds)
     )
     for run in failed:
         click.echo(stamped(f"{run.source_id}: {run.status}: {run.error}"), err=True)
@@ -476,15 +474,14 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
 
 
-def _leased_elsewhere(ids: list[str], fetch: FetchConfig, sources: Sequence[SourceConfig]) -> str:
+def _leased_elsewhere(ids: list[str], lease_seconds: float) -> str:
     """Due sources another fetcher holds: a worker's, or another host's run's (one killed
     there keeps them until its leases end; this host's next run takes back those of a
-    run killed here)."""
+    run killed here).  A run elsewhere leases what is due there as this run leased its
+    due sources (``lease_seconds``), so it is said how long such leases last."""
     if not ids:
         return ""
-    from aggregator.ingest.schedule import lease_seconds
-
-    minutes = math.ceil(lease_seconds(fetch, sources) / 60)
+    minutes = math.ceil(lease_seconds / 60)
     return (
         f"; {counted(len(ids), 'due source')} left to another fetcher that leased "
         f"{'it' if len(ids) == 1 else 'them'} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}):"

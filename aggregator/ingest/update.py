@@ -53,6 +53,7 @@ class UpdateReport:
     stored_by_workers: int = 0  # changed feeds parsed and stored in worker processes
     # due, but leased to another fetcher (a worker, or a run killed within its lease)
     leased_elsewhere: list[str] = field(default_factory=list)
+    lease_seconds: float = 0.0  # how long this run leased its due sources for
 
     @property
     def failed(self) -> list[SourceRun]:
@@ -88,7 +89,7 @@ def update(
         # A source a worker (or a run on another host) is fetching now is theirs; the
         # leases also keep workers off the sources this run fetches (PostgreSQL).
         holder = run_holder(os.getpid())
-        seconds = schedule.lease_seconds(config.fetch, due)
+        seconds = report.lease_seconds = schedule.lease_seconds(config.fetch, due)
         leased = {
             s.source_id: s
             for s in storage.lease([s.id for s in due], holder=holder, seconds=seconds)

@@ -176,11 +176,13 @@ def test_status_as_a_role_that_may_only_read_the_store(postgres, tmp_path):
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (0,)
 
 
-def leased_site(postgres, tmp_path, *, holder: str):
+def leased_site(postgres, tmp_path, *, holder: str, more_sources: str = ""):
     """(its store, its config): a site whose one source, a feed without items, is leased
-    to ``holder`` for ten minutes."""
+    to ``holder`` for ten minutes (``more_sources``: YAML lines of others)."""
     url = postgres.new_store("leased")
     config = write_config(tmp_path, url)
+    if more_sources:
+        config.write_text(config.read_text(encoding="utf-8") + more_sources, encoding="utf-8")
     (tmp_path / "a.xml").write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
         "<link>https://a.kz/</link><description>d</description></channel></rss>",
@@ -203,6 +205,21 @@ def test_a_fetch_says_which_due_sources_another_fetcher_holds(postgres, tmp_path
         "that leased it (a): a worker, or another host's run (a killed one's leases end "
         "within 2 min)"
     ) in fetched.output
+
+
+def test_the_leases_said_to_end_are_as_long_as_the_run_leased_its_due_sources(postgres, tmp_path):
+    # b is not due (disabled) and has a 15-minute deadline: the run leases only a, for
+    # 4 x 30 s (at least 2 min), and so would a run elsewhere that leased a.
+    _, config = leased_site(
+        postgres,
+        tmp_path,
+        holder="run on h pid 4242",
+        more_sources="  - {id: b, url: 'https://b.kz/rss', timeout: 900, enabled: false}\n",
+    )
+    fetched = CliRunner().invoke(cli, ["--config", str(config), "fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "left to another fetcher that leased it (a)" in fetched.output
+    assert "(a killed one's leases end within 2 min)" in fetched.output
 
 
 def test_the_run_after_one_killed_on_this_host_takes_back_its_leases(postgres, tmp_path):
