@@ -54,7 +54,7 @@ from aggregator.text.counts import counted
 
 if TYPE_CHECKING:
     from aggregator.house import HouseCommentary
-    from aggregator.publish import PublishReport
+    from aggregator.publish import Heartbeat, PublishReport
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -423,7 +423,8 @@ def fetch(ctx: Context, select_all: bool, only: tuple[str, ...]) -> None:
         _fetch(ctx, select_all=select_all, only=only)
 
 
-def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
+def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> int:
+    """Fetch what is due (or ``select_all``, or ``only`` these); how many were fetched."""
     # Here, not at the top: the fetcher (httpx, aiohttp, the parsers) costs `related`
     # and `publish` half a second of imports they do not use.
     from aggregator.ingest import update
@@ -441,7 +442,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
         due = update.plan(config, storage, now, select_all=select_all, only=only or None)
         if not due:
             ctx.echo("nothing is due; use --all to fetch every source now")
-            return
+            return 0
         show_bar = ctx.verbosity >= 0 and sys.stderr.isatty()
         with click.progressbar(
             length=len(due), label="fetching", file=sys.stderr, hidden=not show_bar
@@ -472,6 +473,7 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> None:
         )
         for run in report.runs:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
+    return len(report.runs)
 
 
 def _leased_elsewhere(ids: list[str], lease_seconds: float) -> str:
@@ -568,16 +570,22 @@ def _when(moment: datetime | None, zone: tzinfo) -> str:
 @pass_ctx
 def publish(ctx: Context) -> None:
     """Write every output (Atom, RSS, JSON Feed, HTML, OPML, health) from the store."""
+    from aggregator.publish import Heartbeat
+
     with ctx.run_lock():
-        _publish(ctx)
+        _publish(ctx, Heartbeat("publish"))
 
 
-def _publish(ctx: Context, house: HouseCommentary | None = None) -> PublishReport:
+def _publish(
+    ctx: Context, heartbeat: Heartbeat, house: HouseCommentary | None = None
+) -> PublishReport:
     from aggregator.publish import publish as publish_outputs
 
     with ctx.open_storage() as storage:
         try:
-            report = publish_outputs(ctx.config, storage, out_dir=ctx.output_dir, house=house)
+            report = publish_outputs(
+                ctx.config, storage, out_dir=ctx.output_dir, house=house, heartbeat=heartbeat
+            )
         except ConfigError as exc:
             raise Fatal(str(exc)) from None
         except OSError as exc:
@@ -647,20 +655,29 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
     with ctx.run_lock():
-        _fetch(ctx, select_all=select_all, only=())
-        _relate_and_publish(ctx)
+        fetched = _fetch(ctx, select_all=select_all, only=())
+        _relate_and_publish(ctx, fetched)
 
 
-def _relate_and_publish(ctx: Context) -> None:
+def _relate_and_publish(ctx: Context, fetched: int) -> None:
     """The relate and publish stages of ``run``, skipped when nothing they read changed
-    since the last run that ran them and what they wrote is in place (runstamp.py)."""
+    since the last run that ran them and what they wrote is in place (runstamp.py):
+    then health.json alone is rewritten, the run's heartbeat."""
     from aggregator import runstamp
+    from aggregator.publish import Heartbeat, write_health
 
     out_dir = ctx.output_dir
     with ctx.open_storage() as storage:
         inputs = runstamp.current(ctx.config, storage, ctx.store_location)
         last = runstamp.read(out_dir)
         if runstamp.unchanged_since(last, inputs, storage, out_dir) and not _websub_pending(ctx):
+            heartbeat = Heartbeat("run", fetched=fetched, published=False)
+            try:
+                write_health(ctx.config, storage, heartbeat, out_dir=out_dir)
+            except OSError as exc:
+                raise Fatal(
+                    f"cannot write health.json into {out_dir} (publish.dir): {os_problem(exc)}"
+                ) from None
             ctx.echo(
                 "nothing changed since the last run: the related lists and outputs in "
                 f"{out_dir} are current"
@@ -678,7 +695,7 @@ def _relate_and_publish(ctx: Context) -> None:
         _relate(ctx, house=house)
     else:
         _withdraw_related(ctx)
-    report = _publish(ctx, house=house)
+    report = _publish(ctx, Heartbeat("run", fetched=fetched), house=house)
     inputs.outputs = runstamp.snapshot(out_dir, [*report.written, *report.unchanged])
     runstamp.write(out_dir, inputs)
 

@@ -140,6 +140,9 @@ class SourceState:
     # Since when its feed gives its items new guids on every fetch: they are known by
     # their link (ingest/decide.regenerated)
     guids_unstable: datetime | None = None
+    # Since when its fetches fail, every one (the first failure after a success): what a
+    # monitor asks of a failing source (health.json)
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True)

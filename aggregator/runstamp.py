@@ -13,8 +13,8 @@ as it was:
   edited or removed, pruning included) and its item count;
 * the sources' states as publish shows them: their feed's URL, title, link and date,
   and their health (ok, failing with which error, gone, never fetched); not the times
-  and counters every fetch attempt moves (``PER_ATTEMPT``), so health.json keeps the
-  times of the last run that published;
+  and counters every fetch attempt moves (``PER_ATTEMPT``): a run that skips the stages
+  rewrites health.json alone, with those times and its own;
 * the hosts held (``Storage.host_holds``: a 429/503 keeps their feeds waiting), which
   health.json shows: a hold made, moved or ended since is a change;
 * every file publish wrote, each related file at the top of the output directory, and
@@ -68,7 +68,8 @@ PER_ATTEMPT = frozenset(
         "item_count",
     }
 )
-ALWAYS_WRITTEN = frozenset({STAMP_FILE})
+# Written by every run: health.json is its heartbeat (cli._relate_and_publish).
+ALWAYS_WRITTEN = frozenset({STAMP_FILE, "health.json"})
 
 
 @dataclass

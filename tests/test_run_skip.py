@@ -1,5 +1,5 @@
 """`aggregator run` when nothing changed: relate and publish are skipped, no file is
-rewritten; and every change they would show (a new item, the config, a commentary file,
+rewritten but health.json, the run's heartbeat; and every change they would show (a new item, the config, a commentary file,
 a deleted output, a source that starts failing) makes the run relate and publish again.
 
 Real parts: click commands in-process, a real SQLite store, feeds over HTTP on loopback.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -83,7 +85,11 @@ def titles(site: Path, name: str = "all") -> list[str]:
 SKIPPED = "nothing changed since the last run: the related lists and outputs"
 
 
-def test_a_run_that_finds_nothing_new_rewrites_no_file(site, feed_server):
+def health(site: Path) -> dict:
+    return json.loads((site / "output" / "health.json").read_bytes())
+
+
+def test_a_run_that_finds_nothing_new_rewrites_no_file_but_its_heartbeat(site, feed_server):
     assert SKIPPED not in run(site)
     before = files(site)
     assert "output/all.atom" in before and f"output/{STAMP_FILE}" in before
@@ -91,7 +97,10 @@ def test_a_run_that_finds_nothing_new_rewrites_no_file(site, feed_server):
     out = run(site)
     assert SKIPPED in out
     assert feed_server.count("/a.xml") == 2  # it did fetch: every source answered 304
-    assert files(site) == before  # not one byte, not one modification time
+    after = files(site)
+    beat = after.pop("output/health.json")
+    assert beat != before.pop("output/health.json")
+    assert after == before  # not one byte, not one modification time
     # The related index and the house's match cache beside the store are untouched too.
     index = [p for p in site.glob("aggregator.sqlite.*") if not p.name.endswith(".lock")]
     mtimes = {p: p.stat().st_mtime_ns for p in index}
@@ -160,6 +169,67 @@ def test_a_hand_edited_output_file_is_written_again(site):
     os.utime(path, ns=(0, 0))
     run(site)
     assert path.read_bytes() == data
+
+
+def test_every_run_leaves_its_time_and_outcome_in_health_json(site, feed_server):
+    # A monitor tells from health.json alone that cron is alive: also a run that found
+    # nothing due, or nothing changed, says when it ran and how the sources fare.
+    config = ["--config", str(site / "feeds.yaml")]
+    first = datetime.now(UTC).replace(microsecond=0)
+    run(site)
+    published = health(site)["last_run"]
+    assert published == {
+        "finished": published["finished"],
+        "command": "run",
+        "fetched": 2,
+        "published": True,
+        "outcome": "ok",
+        "failing": [],
+    }
+    assert datetime.fromisoformat(published["finished"]) >= first
+    time.sleep(1.1)  # the heartbeat's time is in whole seconds
+
+    nothing_due = CliRunner().invoke(cli, [*config, "run"], catch_exceptions=False)
+    assert "nothing is due" in nothing_due.output and SKIPPED in nothing_due.output
+    beat = health(site)["last_run"]
+    assert beat["finished"] > published["finished"]
+    assert (beat["fetched"], beat["published"], beat["outcome"]) == (0, False, "ok")
+    time.sleep(1.1)
+
+    assert SKIPPED in run(site)  # fetched again, every source answered 304
+    again = health(site)
+    assert again["last_run"]["finished"] > beat["finished"]
+    assert (again["last_run"]["fetched"], again["last_run"]["published"]) == (2, False)
+    # The sources' own times are this run's too, not those of the last run that published.
+    attempts = [datetime.fromisoformat(s["last_attempt"]) for s in again["sources"]]
+    assert min(attempts) > datetime.fromisoformat(beat["finished"])
+
+    publish = CliRunner().invoke(cli, [*config, "publish"], catch_exceptions=False)
+    assert publish.exit_code == 0
+    assert health(site)["last_run"]["command"] == "publish"
+    assert health(site)["last_run"]["fetched"] is None
+
+
+def test_health_json_says_which_sources_fail_and_since_when(site, feed_server):
+    run(site)
+    feed_server.route("/b.xml", status=500)
+    run(site)
+    failing = health(site)
+    (b,) = [s for s in failing["sources"] if s["id"] == "b"]
+    since = b["failing_since"]
+    assert since == b["last_error_at"]
+    assert failing["last_run"]["outcome"] == "failing"
+    assert failing["last_run"]["failing"] == [{"id": "b", "state": "failing", "since": since}]
+    time.sleep(0.01)
+    run(site)  # fails again: since when is the first failure's time
+    (b,) = [s for s in health(site)["sources"] if s["id"] == "b"]
+    assert (b["failing_since"], b["consecutive_failures"]) == (since, 2)
+    assert b["last_error_at"] > since
+    feed_server.route("/b.xml", body=rss(["Погода в Алматы: снег и ветер"], "pogoda.kz"))
+    run(site)
+    recovered = health(site)
+    assert recovered["last_run"]["outcome"] == "ok" and recovered["last_run"]["failing"] == []
+    assert [s["failing_since"] for s in recovered["sources"]] == [None, None]
 
 
 def test_a_source_that_starts_failing_shows_in_health_json(site, feed_server):

@@ -171,6 +171,7 @@ def after_success(
         last_attempt=now,
         last_success=now,
         consecutive_failures=0,
+        failing_since=None,
         backoff_until=None,
         next_due=now + timedelta(seconds=interval),
         min_interval_seconds=min_interval,
@@ -201,6 +202,7 @@ def after_failure(
         last_error=error,
         last_error_at=now,
         consecutive_failures=failures,
+        failing_since=_failing_since(state, now),
         backoff_until=until,
         next_due=max(until, now + timedelta(seconds=interval)),
     )
@@ -214,10 +216,18 @@ def after_gone(state: SourceState, now: datetime, *, error: str) -> SourceState:
         last_error=error,
         last_error_at=now,
         consecutive_failures=state.consecutive_failures + 1,
+        failing_since=_failing_since(state, now),
         gone=True,
         next_due=None,
         backoff_until=None,
     )
+
+
+def _failing_since(state: SourceState, now: datetime) -> datetime:
+    """The start of a source's failures: ``now`` for the first after a success."""
+    if state.consecutive_failures and state.failing_since is not None:
+        return state.failing_since
+    return now
 
 
 def health(state: SourceState, now: datetime, hold: HostHold | None = None) -> str:

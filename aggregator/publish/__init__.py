@@ -7,7 +7,7 @@ Layout of the output directory (``publish.dir``)::
     <name>.json      JSON Feed 1.1    one output per source / per tag)
     index.html       the latest entries of ``publish.main_output``, with links to every feed
     sources.opml     OPML 2.0 list of every configured source
-    health.json      per-source fetch status, for monitoring
+    health.json      per-source fetch status and the last run's heartbeat, for monitoring
 
 Identity and determinism:
 
@@ -22,7 +22,9 @@ Identity and determinism:
   gives byte-identical files, and a file is only rewritten when its bytes change.
   The one exception is a feed with nothing to date it by (nothing stored and no
   commentary, i.e. before the first fetch): its time is when it was first published,
-  kept from its own file on later runs so that it does not change every run.
+  kept from its own file on later runs so that it does not change every run.  And
+  health.json, given a :class:`Heartbeat`, says when it was written: every run
+  rewrites it (:func:`write_health` alone when nothing else changed).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from aggregator.publish.feeds import (
     render_rss,
     site_url,
 )
-from aggregator.publish.health import health_json
+from aggregator.publish.health import Heartbeat, health_json
 from aggregator.publish.html import (
     Pages,
     commentary_index,
@@ -57,7 +59,13 @@ from aggregator.publish.html import (
 from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
-from aggregator.publish.websub import announce, begin, changed_feed_urls, hub_links
+from aggregator.publish.websub import (
+    announce,
+    begin,
+    changed_feed_urls,
+    hub_links,
+    hub_statuses,
+)
 from aggregator.store import Storage
 from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
@@ -88,13 +96,15 @@ def publish(
     out_dir: Path | None = None,
     house: HouseCommentary | None = None,
     now: datetime | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> PublishReport:
     """Write every output of ``config`` from ``storage`` into ``out_dir``.
 
     ``out_dir`` defaults to ``publish.dir`` relative to the config file.  ``house`` is
     the matched commentary, when the caller loaded it already for the relate stage
     (matching may build an index over the whole store: once per run is enough).  ``now``
-    (default: the clock) dates a feed that has nothing else to date it by.  Raises
+    (default: the clock) dates a feed that has nothing else to date it by, and a
+    ``heartbeat`` (the command publishing) in health.json.  Raises
     :class:`ConfigError` for an output configuration that cannot be published
     (a bad regex, a name that is not a file name) and ``OSError`` when the
     directory cannot be written.
@@ -174,9 +184,7 @@ def publish(
         written = [*written, *writer.unchanged]
     hubs = announce(config, out_dir, changed_feed_urls(views.values(), written))
     websub = [hub.as_json() for hub in hubs]
-    clock = now or datetime.now(UTC)
-    health = health_json(config, catalog, websub, holds=storage.host_holds(clock), now=clock)
-    writer.write("health.json", health)
+    writer.write("health.json", _health(config, catalog, storage, websub, now, heartbeat))
     return PublishReport(
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),
@@ -185,6 +193,37 @@ def publish(
         problems=tuple(str(p) for p in catalog.house.problems),
         fetched=fetched,
     )
+
+
+def write_health(
+    config: Config,
+    storage: Storage,
+    heartbeat: Heartbeat,
+    *,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Rewrite health.json alone (atomically), for a run that changed nothing else: the
+    sources' states as the store has them, the hubs' as the last publish left them."""
+    out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
+    catalog = Catalog(config, storage.source_states(), storage)
+    websub = [hub.as_json() for hub in hub_statuses(config, out_dir)]
+    path = out_dir / "health.json"
+    write_if_changed(path, _health(config, catalog, storage, websub, now, heartbeat))
+    return path
+
+
+def _health(
+    config: Config,
+    catalog: Catalog,
+    storage: Storage,
+    websub: list[dict[str, object]],
+    now: datetime | None,
+    heartbeat: Heartbeat | None,
+) -> bytes:
+    clock = now or datetime.now(UTC)
+    holds = storage.host_holds(clock)
+    return health_json(config, catalog, websub, holds=holds, now=clock, heartbeat=heartbeat)
 
 
 # The files of an output besides embed/<name>.json: <name>.atom, .rss, .json.

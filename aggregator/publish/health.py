@@ -1,8 +1,9 @@
-"""health.json: per-source fetch status, for monitoring."""
+"""health.json: per-source fetch status, for monitoring, and the last run's heartbeat."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aggregator.config import (
@@ -19,6 +20,16 @@ from aggregator.text.urls import without_userinfo
 from aggregator.text.xml import clean_text, iso
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """The command that writes health.json, for ``"last_run"``: a monitor tells from its
+    time that cron is alive, also when the run changed nothing."""
+
+    command: str  # "run" | "publish"
+    fetched: int | None = None  # sources the run fetched (None: the command fetches none)
+    published: bool = True  # False: nothing changed, the outputs were left as they were
+
+
 def health_json(
     config: Config,
     catalog: Catalog,
@@ -26,9 +37,11 @@ def health_json(
     *,
     holds: Mapping[str, HostHold] | None = None,
     now: datetime | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> bytes:
     """``holds``: the hosts held at ``now`` (``Storage.host_holds``): their feeds are
-    not requested until the hold ends, which a monitor is to see."""
+    not requested until the hold ends, which a monitor is to see.  ``heartbeat``: the
+    command writing it now, said as ``"last_run"`` with ``now`` and its outcome."""
     sources = []
     counts: dict[str, int] = {}
     now = now or datetime.now(UTC)
@@ -48,6 +61,7 @@ def health_json(
                 "last_error": _public_error(catalog, state),
                 "last_error_at": _iso_or_none(state and state.last_error_at),
                 "consecutive_failures": state.consecutive_failures if state else 0,
+                "failing_since": _iso_or_none(_failing(state)),
                 "backoff_until": _iso_or_none(state and state.backoff_until),
                 "item_count": state.item_count if state else 0,
                 "gone": state.gone if state else False,
@@ -55,11 +69,39 @@ def health_json(
                 "held_by": _held_by(hold),
             }
         )
-    document = {"sources_total": len(sources), "states": dict(sorted(counts.items()))}
+    document: dict[str, object] = {}
+    if heartbeat is not None:
+        document["last_run"] = _last_run(heartbeat, now, sources)
+    document.update(sources_total=len(sources), states=dict(sorted(counts.items())))
     document["sources"] = sources
     if websub:  # each hub's last announcement (publish/websub.py)
         document["websub"] = websub
     return json_bytes(document)
+
+
+def _last_run(heartbeat: Heartbeat, now: datetime, sources: list[dict]) -> dict[str, object]:
+    """When the run ended, what it did, and its outcome: "ok", or "failing" with every
+    source whose fetches fail (or that is gone) and since when."""
+    failing = [
+        {"id": s["id"], "state": s["state"], "since": s["failing_since"]}
+        for s in sources
+        if s["state"] in ("failing", "gone")
+    ]
+    return {
+        "finished": _iso_or_none(now.replace(microsecond=0)),
+        "command": heartbeat.command,
+        "fetched": heartbeat.fetched,
+        "published": heartbeat.published,
+        "outcome": "failing" if failing else "ok",
+        "failing": failing,
+    }
+
+
+def _failing(state: SourceState | None) -> datetime | None:
+    """Since when a source's fetches fail; None while they work."""
+    if state is None or not state.consecutive_failures:
+        return None
+    return state.failing_since or state.last_error_at
 
 
 def _public_error(catalog: Catalog, state: SourceState | None) -> str | None:

@@ -123,6 +123,7 @@ SOURCE_COLUMNS = (
     "min_interval_seconds",
     "encoding",
     "guids_unstable",
+    "failing_since",
 )
 SOURCE_TIMES = (
     "feed_updated",
@@ -132,6 +133,7 @@ SOURCE_TIMES = (
     "next_due",
     "backoff_until",
     "guids_unstable",
+    "failing_since",
 )
 SAVED_SOURCE_COLUMNS = [c for c in SOURCE_COLUMNS if c != "item_count"]
 

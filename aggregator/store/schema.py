@@ -185,6 +185,12 @@ SQLITE_MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN guids_unstable TEXT;
     """,
+    # 12: since when a source's fetches fail (health.json); a source failing already
+    # gets its last failure's time, the earliest the store knows of
+    """
+    ALTER TABLE sources ADD COLUMN failing_since TEXT;
+    UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
+    """,
 ]
 
 
@@ -357,6 +363,11 @@ POSTGRES_MIGRATIONS: list[str] = [
     # 11: since when a source's feed gives new guids on every fetch (SQLite's step 11)
     """
     ALTER TABLE sources ADD COLUMN guids_unstable TIMESTAMPTZ;
+    """,
+    # 12: since when a source's fetches fail (SQLite's step 12)
+    """
+    ALTER TABLE sources ADD COLUMN failing_since TIMESTAMPTZ;
+    UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
     """,
 ]
 

@@ -230,6 +230,7 @@ class SQLStorage:
                         url = %(url)s, configured_url = %(url)s,
                         etag = NULL, last_modified = NULL, body_hash = NULL,
                         consecutive_failures = 0, last_error = NULL, last_error_at = NULL,
+                        failing_since = NULL,
                         next_due = NULL, backoff_until = NULL, gone = FALSE,
                         min_interval_seconds = NULL
                     WHERE id = %(id)s AND configured_url <> %(url)s
