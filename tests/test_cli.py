@@ -443,6 +443,50 @@ def test_a_feed_whose_guids_change_on_every_build_publishes_each_article_once(
     assert "new guids on every fetch" in status and "known by their link" in status
 
 
+@pytest.mark.parametrize(
+    "session",
+    [
+        "?PHPSESSID={token}",
+        ";jsessionid={token}.node1",
+        "?id=7&sid={token}",
+        "?ASPSESSIONIDQQGGQGPC={token}",
+        "?CFID=91{n}&CFTOKEN=4{n}7",
+    ],
+)
+def test_a_permalink_guid_carrying_a_session_id_is_one_item_whatever_the_session(
+    tmp_path, feed_server, session
+):
+    # The CMS writes the visitor's session into every link, and the link is the guid
+    # (isPermaLink): each fetch gets a new session, so every item a new guid and link.
+    titles = ["Нацбанк сохранил ставку", "Тенге укрепился"]
+
+    def build(n: int, listed=titles) -> bytes:
+        token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"  # 32 letters and digits
+        items = "".join(
+            f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
+            f"<link>{link}</link><description>{title}.</description></item>"
+            for k, title in enumerate(listed)
+            for link in [f"https://kapital.kz/news/{k}" + session.format(token=token, n=n)]
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
+        ).encode()
+
+    feed_server.route("/rss.xml", body=build(1))
+    config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
+    assert "2 new items" in invoke("--config", str(config), "fetch").output
+    for n in (2, 3):
+        feed_server.route("/rss.xml", body=build(n))
+        fetched = invoke("--config", str(config), "fetch", "--all")
+        assert "fetched 1 source: 0 new items" in fetched.output, fetched.output
+    feed_server.route("/rss.xml", body=build(4, titles[:1]))  # one article alone, too
+    assert "0 new items" in invoke("--config", str(config), "fetch", "--all").output
+    assert invoke("--config", str(config), "publish").exit_code == 0
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert sorted(i["title"] for i in feed["items"]) == sorted(titles)
+
+
 def test_the_same_link_and_title_under_a_new_guid_beside_stable_guids_is_a_new_item(
     tmp_path, feed_server
 ):

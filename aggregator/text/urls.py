@@ -8,8 +8,8 @@ The canonical form of an http(s) URL is:
   (IDNA / punycode) spelling: ``информ.кз`` becomes ``xn--h1aicekw.xn--g1af``,
   because that is what goes over the wire and what most feeds already write;
 - no default port (80, 443), no fragment;
-- query without tracking parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``),
-  the rest sorted;
+- query without tracking parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``) or
+  session ids (``_is_session``), the rest sorted; no ``;jsessionid=`` path parameter;
 - percent-encoding normalized (RFC 3986 section 6.2.2): escapes of unreserved
   characters decoded, other escapes in upper case, non-ASCII characters encoded
   as UTF-8 escapes -- so ``/ru/новость`` and ``/ru/%d0%bd%d0%be...`` agree;
@@ -57,6 +57,17 @@ TRACKING_PARAMS: tuple[str, ...] = (
 )
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_",)
 
+# Session ids a CMS writes into its links (and so into permalink guids): a new one for
+# every visitor or build, never part of what the page is.  These names mean a session
+# whatever their value (PHP, Java servlets, ColdFusion; ASP's name ends in 8 letters);
+# "sid" only with a session token's value, as the Internet Archive's canonicalizer
+# reads it: elsewhere "sid" is an article's own number (PHP-Nuke's ?sid=1234).
+_SESSION_PARAMS = frozenset({"phpsessid", "jsessionid", "cfid", "cftoken"})
+_SESSION_PREFIX = "aspsessionid"
+_SESSION_TOKEN = re.compile(r"[0-9A-Za-z]{26,128}")
+# A Java servlet's session in the path: "/news/1;jsessionid=0A1B2C3D.node1?x=1".
+_PATH_SESSION = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
+
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -73,11 +84,12 @@ _DEFAULT_PORTS = {80, 443}
 
 # A URL already in its canonical spelling but for the scheme and a "www.": lowercase
 # ASCII host without a port, user, trailing dot or empty label; a path of segments
-# that need no escaping, none empty, "." or ".." (no segment starts with a dot), a
-# trailing slash at most (dropped); no query, no fragment.  Nearly every article link.
+# that need no escaping, none empty, "." or ".." (no segment starts with a dot), and no
+# path parameter (";"), a trailing slash at most (dropped); no query, no fragment.
+# Nearly every article link.
 _PLAIN = re.compile(
     r"https?://(www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)"
-    r"((?:/[A-Za-z0-9_~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@-]*)*)/?\Z"
+    r"((?:/[A-Za-z0-9_~!$&'()*+,=:@-][A-Za-z0-9._~!$&'()*+,=:@-]*)*)/?\Z"
 )
 
 
@@ -144,7 +156,7 @@ def _canonical_host(hostname: str) -> str:
 
 
 def _canonical_path(path: str) -> str:
-    path = _normalize_escapes(path, _PATH_SAFE)
+    path = _normalize_escapes(_PATH_SESSION.sub("", path), _PATH_SAFE)
     path = _SLASHES.sub("/", path)
     if not path.startswith("/"):
         path = "/" + path
@@ -160,7 +172,7 @@ def _canonical_query(query: str) -> str:
             continue
         key, eq, value = field.partition("=")
         key = _normalize_escapes(key, _QUERY_KEY_SAFE)
-        if not key or _is_tracking(key):
+        if not key or _is_tracking(key) or _is_session(key, value):
             continue
         pairs.append(key + eq + _normalize_escapes(value, _QUERY_VALUE_SAFE))
     return "&".join(sorted(pairs))
@@ -169,6 +181,13 @@ def _canonical_query(query: str) -> str:
 def _is_tracking(key: str) -> bool:
     key = key.lower()
     return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def _is_session(key: str, value: str) -> bool:
+    key = key.lower()
+    if key == "sid":
+        return _SESSION_TOKEN.fullmatch(value) is not None
+    return key in _SESSION_PARAMS or key.startswith(_SESSION_PREFIX)
 
 
 def _normalize_escapes(text: str, safe: str) -> str:

@@ -43,6 +43,35 @@ def test_every_listed_tracking_parameter_is_dropped(param):
     assert canonical_url(f"https://a.kz/x?{param}=1&id=5") == "https://a.kz/x?id=5"
 
 
+TOKEN = "0123456789abcdef0123456789ABCDEF"  # 32 letters and digits, as PHP makes them
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://a.kz/x?PHPSESSID={TOKEN}&id=5",
+        "https://a.kz/x?phpsessid=short&id=5",
+        f"https://a.kz/x;jsessionid={TOKEN}.node01?id=5",
+        "https://a.kz/x;JSESSIONID=1A2B?id=5",
+        f"https://a.kz/x?jsessionid={TOKEN}&id=5",
+        f"https://a.kz/x?id=5&sid={TOKEN}",
+        "https://a.kz/x?ASPSESSIONIDQQGGQGPC=KHNJDFKLJFLAJDKLJFALKDJF&id=5",
+        "https://a.kz/x?CFID=1234&CFTOKEN=87654321&id=5",
+    ],
+)
+def test_session_ids_are_no_part_of_an_article_s_address(url):
+    assert canonical_url(url) == "https://a.kz/x?id=5"
+
+
+def test_a_short_sid_is_an_article_s_own_number_and_other_path_parameters_stay():
+    # PHP-Nuke's story id: ?sid=1234 names the article.
+    assert canonical_url("https://a.kz/modules.php?name=News&sid=1234") == (
+        "https://a.kz/modules.php?name=News&sid=1234"
+    )
+    assert canonical_url("https://a.kz/x?sid=1") != canonical_url("https://a.kz/x?sid=2")
+    assert canonical_url("https://a.kz/x;version=2") == "https://a.kz/x;version=2"
+
+
 def test_meaningful_query_parameters_are_kept():
     assert canonical_url("https://a.kz/index.php?id=42&lang=ru") == (
         "https://a.kz/index.php?id=42&lang=ru"
