@@ -167,11 +167,15 @@ class Fetcher:
         except _Failure:
             return None
 
-    def release_ended(self, now: datetime) -> None:
-        """Forget the holds that ended by ``now`` (a fetcher outliving them: a worker's)."""
-        for host, hold in list(self._holds.items()):
-            if hold.until <= now:
-                del self._holds[host]
+    def _hold_on(self, host: str) -> HostHold | None:
+        """The hold of ``host`` that has not ended by the clock.  One that has is forgotten
+        here, the one place: a fetcher outliving it (a long run, a worker) requests the
+        host again, unless another fetcher holds it now (``holds_elsewhere``)."""
+        hold = self._holds.get(host)
+        if hold is not None and hold.until <= self._clock():
+            del self._holds[host]
+            return None
+        return hold
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -246,14 +250,12 @@ class Fetcher:
         waits = slot.locked() or self._global_slots.locked()
         try:
             async with slot, self._global_slots:
-                if waits and host not in self._holds and self._holds_elsewhere is not None:
-                    held = self._holds_elsewhere(host)
-                    if held is not None:
-                        self.hold(held)
-                hold = self._holds.get(host)
-                if hold is not None and hold.until <= self._clock():
-                    del self._holds[host]  # ended: a long run fetches the host again
-                elif hold is not None:
+                hold = self._hold_on(host)
+                if hold is None and waits and self._holds_elsewhere is not None:
+                    hold = self._holds_elsewhere(host)
+                    if hold is not None:
+                        self.hold(hold)
+                if hold is not None:
                     return FetchResult(request, FetchOutcome.HELD, final_url=request.url)
                 started = time.monotonic()
                 timeout = request.timeout if request.timeout is not None else self.config.timeout

@@ -96,9 +96,6 @@ async def work(
                     # Lease in batches (half the room at least): one query per batch.
                     if room and (not in_flight or room * 2 >= concurrency):
                         now = datetime.now(UTC)
-                        # This fetcher outlives the holds of the hosts that answered it
-                        # 429/503: each one ends with its time.
-                        fetcher.release_ended(now)
                         leased = storage.lease(
                             ids, holder=holder, seconds=lease, limit=room, due_at=now
                         )

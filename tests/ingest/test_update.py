@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from feedserver import Response
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig, StorageConfig
 from aggregator.ingest import update
@@ -220,6 +221,40 @@ def test_a_429_or_503_holds_every_feed_of_its_host_in_this_run_and_the_next(
     feed_server.route("/ru.xml", status=status)
     run(config, storage, now=until + timedelta(seconds=1))
     assert "inform-kk" in run(config, storage, now=until + timedelta(seconds=2), only=["inform-kk"])
+
+
+def test_a_run_whose_own_hold_ended_asks_whether_another_fetcher_holds_the_host_now(
+    feed_server, postgres
+):
+    # The run's ru feed is answered 429 with Retry-After: 1, so the run holds the host
+    # for a second; while its kk feed waits (concurrency 1, behind a slow feed of another
+    # host), a worker on another machine is answered 429 by that host for ten minutes.
+    # The run's hold has ended when kk's turn comes: the worker's, in the store, has not.
+    feed_server.route("/ru.xml", status=429, headers={"Retry-After": "1"})
+    feed_server.route("/kk.xml", body=FEED)
+    config = make_config(
+        src("inform-1-ru", feed_server.url("/ru.xml")),
+        src("other-2", feed_server.url("/other.xml", host="127.0.0.2")),
+        src("inform-3-kk", feed_server.url("/kk.xml")),
+        concurrency=1,
+    )
+    url = postgres.new_store("held-after-own")
+    now = datetime.now(UTC)
+    hold = HostHold("127.0.0.1", now + timedelta(minutes=10), "inform-0-en", "HTTP 429 at ...")
+    with open_storage(url) as storage, open_storage(url) as worker:
+
+        def the_worker_is_answered_429(request):
+            worker.hold_host(hold, datetime.now(UTC))
+            return Response(body=rss(("Басқа", "https://other.kz/1")), delay=2.0)
+
+        feed_server.route("/other.xml", the_worker_is_answered_429)
+        runs = run(config, storage, now)
+    assert runs["inform-1-ru"].status == "retry later"
+    assert runs["other-2"].status == "updated"
+    assert runs["inform-3-kk"].status == "held"
+    assert feed_server.count("/kk.xml") == 0
+    with open_storage(url) as storage:
+        assert storage.get_source_state("inform-3-kk").next_due >= hold.until
 
 
 def test_a_run_beside_workers_sends_no_queued_request_to_a_host_another_fetcher_holds(
