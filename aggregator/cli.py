@@ -78,58 +78,41 @@ class _StampedFormatter(logging.Formatter):
         return _local_time(datetime.fromtimestamp(record.created))
 
 
-class _Stamped(click.ClickException):
-    """An error that ends the command, said as ``<time> Error: <message>``."""
-
-    def show(self, file: IO[str] | None = None) -> None:
-        click.echo(stamped(f"Error: {self.format_message()}"), file=file, err=file is None)
-
-
-class Fatal(_Stamped):
+class Fatal(click.ClickException):
     exit_code = EXIT_FATAL
 
-    def format_message(self) -> str:
-        return self.message
 
-
-class Locked(_Stamped):
+class Locked(click.ClickException):
     exit_code = EXIT_LOCKED
-
-
-class _StampedUsage(click.UsageError):
-    """Wrong usage (a crontab's typo), said as click says it, its ``Error:`` line after
-    the time as every other error line."""
-
-    def show(self, file: IO[str] | None = None) -> None:
-        said = io.StringIO()
-        super().show(said)
-        lines = said.getvalue().splitlines()
-        lines = [stamped(line) if line.startswith("Error: ") else line for line in lines]
-        click.echo("\n".join(lines), file=file, err=file is None)
-
-
-@contextlib.contextmanager
-def _usage_stamped() -> Iterator[None]:
-    try:
-        yield
-    except click.UsageError as exc:
-        if type(exc).show is not click.UsageError.show:
-            raise  # said otherwise (no command at all shows the help), or stamped already
-        raise _StampedUsage(exc.format_message(), exc.ctx) from None
 
 
 class _Commands(click.Group):
     """The command group: whatever goes wrong in a command ends as one message (what,
-    where, what to do) and exit code 1; the traceback only with -vv."""
+    where, what to do) and exit code 1; the traceback only with -vv.  Every error that
+    ends it, ours or click's (wrong usage: a crontab's typo), is said as click says it,
+    its ``Error:`` line after the time as every other error line."""
 
-    def make_context(self, *args, **kwargs) -> click.Context:  # the group's own options
-        with _usage_stamped():
-            return super().make_context(*args, **kwargs)
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            said = io.StringIO()
+            exc.show(said)
+            lines = said.getvalue().splitlines()
+            lines = [stamped(line) if line.startswith("Error: ") else line for line in lines]
+            click.echo("\n".join(lines), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:  # Ctrl-C
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        # An exit code (click.exceptions.Exit, --help), or what the command returned (None).
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
-            with _usage_stamped():
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
