@@ -1339,14 +1339,25 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
     group = 0.0
     thousands = 0.0  # "две тысячи ...": the thousands of a number still being spelled
     inverted = False  # "тысяч тридцать": the thousands come first
+    last = ""  # the number word read last
+    minuend = 0.0  # "X без Y": X, while Y is read
     for token in (*tokens, ""):
         value = _number_value(token) if token and token[0] in "дтчпшсвон" else None
         if value is not None:
+            if _thousands_left_out(group, thousands, value, last):
+                # "три восемьсот девяносто" (a price): 3 890, the thousand left unsaid
+                thousands, group = group * 1000, 0.0
             # "сто двадцать": add; "два двадцать" (two numbers side by side): start anew.
-            if group and not (value < 10 <= group % 100 < 20) and value >= _magnitude(group):
+            elif group and not (value < 10 <= group % 100 < 20) and value >= _magnitude(group):
                 _add_number(found, thousands + group if thousands else group)
                 group = thousands = 0.0
             group += value
+            last = token
+            continue
+        if group and not thousands and _year_of_century(group, last, token):
+            # "пандемийного двадцатого года", "в двадцать седьмом году": 2020, 2027
+            _add_number(found, _century_year(group))
+            group, inverted, last = 0.0, False, ""
             continue
         if group and _TENS.match(token) and group < 10:
             group *= 10
@@ -1364,14 +1375,23 @@ def spelled_numbers(tokens: list[str]) -> list[str]:
             thousands, group = (group or 1) * 1000, 0.0
             continue
         if group or thousands:
+            before = len(found)
             if group and inverted:
                 _add_number(found, group * 1000)
             elif group and thousands:
                 _add_number(found, thousands + group)
             elif group:
                 _add_number(found, group)
+            number = group * 1000 if inverted else thousands + group
+            if minuend and number < minuend:
+                # "пятидесяти тысяч без десяти": 49 990, and no 10 of its own
+                del found[before:]
+                found[-1:] = [str(int(minuend - number))] if minuend - number >= 10 else []
+            minuend = number if token == "без" else 0.0
             group = thousands = 0.0
             inverted = False
+        elif token != "без":
+            minuend = 0.0
     return found
 
 
@@ -1470,6 +1490,11 @@ def _quantities_of(
         if value is None:
             i, values, unscaled, round_years = j, [], [], []
             continue
+        if spelled and j + 1 < n and tokens[j] == "без" and _spelled_part(tokens[j + 1]):
+            # "три тысячи двести без двадцати": 3 180, and no 20 of its own
+            less, after = _figure_at(tokens, stems, j + 1, spelled)
+            if less is not None and less < value:
+                value, j = value - less, after
         scale = next((_SCALES[stems[k]] for k in range(i, j) if stems[k] in _SCALES), 1.0)
         if scale > 1.0:
             # "с 2,1 до 3,4 млн тонн": the range's scale is written once, at its end
@@ -1534,7 +1559,7 @@ def _quantities_of(
 
 
 # Stop words that still say what a figure counts: a span of time ("девятнадцать лет назад").
-_TIME_STOPS = frozenset(("лет", "год", "раз"))
+_TIME_STOPS = frozenset(("лет", "год", "года", "раз"))  # ("пятьдесят четыре года")
 
 # The words after a year ("в 2000 году", "2000 жылы", "in the year 2000"), by stem.
 _YEAR_WORDS = frozenset(stem_tokens(["год", "года", "году", "годы", "годах", "гг", "жыл",
@@ -1578,7 +1603,7 @@ _BOUNDS = dict(
     zip(stem_tokens(["почти", "малого", "менее", "меньше"], ""), [-1] * 4, strict=True)
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
-_MORE_AFTER = frozenset(("лишн", "лишк"))  # "с лишним", "с лишком" after a figure (by stem)
+_MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
 _REPLACED_REACH = 3  # "вместо обещанных утром полутора сотен": words before a replaced figure
 _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list
 
@@ -1652,6 +1677,11 @@ def _bare_figure(tokens: list[str], i: int, spelled: bool) -> tuple[float | None
         return None, j
     while j < len(tokens) and _spelled_part(tokens[j]):
         j += 1
+    if j < len(tokens) and tokens[j] in _YEAR_FORMS:
+        # "пандемийного двадцатого года": a year (no quantity), not 20
+        figures = spelled_numbers(tokens[i : j + 1])
+        if figures and int(figures[-1]) in _CENTURIES:
+            return float(figures[-1]), j
     if j == i + 1:
         value = _number_value(token)
         return (float(value), j) if value is not None else (None, j)
@@ -1671,6 +1701,54 @@ def _spelled_part(token: str) -> bool:
     if token[0] in "дтчпшсвон" and _number_value(token) is not None:
         return True
     return bool(_THOUSAND.match(token) or _TENS.match(token) or _HUNDREDS.match(token))
+
+
+def _thousands_left_out(group: float, thousands: float, value: float, last: str) -> bool:
+    """Whether a one-digit number word before hundreds ("три восемьсот", "пять двести
+    сорок") is thousands said without the word, as prices are: 3 800, 5 240.  (Not an
+    ordinal, nor another case: "с третьего восемьсот", "трех восемьсот".)"""
+    return (
+        not thousands
+        and 1 <= group <= 9
+        and group == int(group)
+        and 200 <= value <= 900
+        and value % 100 == 0
+        and last in _PRICE_UNITS
+    )
+
+
+# The units as a price says them before its hundreds ("стоит три восемьсот").
+_PRICE_UNITS = frozenset(
+    ("один", "одна", "два", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
+)
+# An ordinal's ending as a year of the century takes it after "с", "в", "до", "к":
+# "двадцатого года", "в двадцать третьем году", "к тридцатому году"; not a cardinal's
+# ("сорока одного года", "двадцати четырем").
+_ORDINAL_FORM = re.compile("(?:[ое]го|[ое]м|[ое]му)$")
+_CARDINAL = re.compile(r"одн\w*|четыр(?:е|ех|ем|ём|ьмя)")
+_YEAR_FORMS = frozenset(("года", "году"))
+_CENTURIES = range(1900, 2100)
+CENTURY_PIVOT = 30  # a year of the century up to this is this century's ("двадцать седьмого")
+
+
+def _year_of_century(group: float, last: str, token: str) -> bool:
+    """Whether a two-digit ordinal before a year's word is a year of the century:
+    "пандемийного двадцатого года" is 2020, not 20 (a year's word after a cardinal is
+    an age or a span: "сорока одного года")."""
+    return (
+        token in _YEAR_FORMS
+        and 10 <= group <= 99
+        and group == int(group)
+        and bool(_ORDINAL_FORM.search(last))
+        and not _CARDINAL.fullmatch(last)
+    )
+
+
+def _century_year(group: float) -> int:
+    """The year a year of the century names: this century's up to CENTURY_PIVOT ("в
+    двадцать седьмом году": 2027), the last one's after it ("семьдесят восьмого года",
+    "в сорок пятом году": 1978, 1945)."""
+    return int(group) + (2000 if group <= CENTURY_PIVOT else 1900)
 
 
 def _magnitude(group: float) -> float:

@@ -228,3 +228,59 @@ def test_a_span_of_years_counts_years_though_the_word_is_a_stop_word():
         "19 лет",
         "10 раз",
     ]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "figures"),
+    [
+        ("впервые с пандемийного двадцатого года", ["2020"]),
+        ("закончат в двадцать седьмом году", ["2027"]),
+        ("котёл семьдесят первого года", ["1971"]),
+        ("с четырнадцатого года", ["2014"]),
+        ("как в сорок пятом году", ["1945"]),
+        # (not a year: a cardinal's age, an ordinal's date, a one-digit ordinal)
+        ("горняк сорока одного года", ["41"]),
+        ("до двадцатого марта", ["20"]),
+        ("уже второй год подряд", []),
+    ],
+)
+def test_a_year_of_the_century_in_words_is_that_year(spelled, figures):
+    """An ordinal before "года"/"году" names a year ("с пандемийного двадцатого года":
+    2020), as an agency writes it, not the figure 20 no item has; a year is no quantity."""
+    assert spelled_numbers(words(spelled)) == figures
+    if figures[-1:] in (["2020"], ["2027"], ["1971"], ["2014"], ["1945"]):
+        assert quantities(spelled, bare=True) == ()
+
+
+def test_a_price_said_without_its_thousand_is_thousands():
+    """ "стоит три восемьсот девяносто" is 3 890 tenge; two numbers side by side are
+    otherwise apart ("два двадцать"), and an ordinal takes no hundreds after it."""
+    assert spelled_numbers(words("кило стоит три восемьсот девяносто")) == ["3890"]
+    assert [str(q) for q in quantities("за пять двести тенге")] == ["5200 тенг"]
+    assert spelled_numbers(words("сто двадцать")) == ["120"]
+    assert spelled_numbers(words("два двадцать")) == ["20"]
+    assert spelled_numbers(words("с третьего восемьсот человек")) == ["800"]
+
+
+def test_a_figure_without_another_is_their_difference():
+    """ "три тысячи двести без двадцати" is 3 180, and the 20 is no figure of its own;
+    "без" before no figure ("без малого", "без проблем") changes nothing."""
+    for text, value, figures in (
+        ("в три тысячи двести без двадцати", 3180, ["3000", "3180"]),
+        ("билет от пятидесяти тысяч без десяти тенге", 49990, ["50", "49990"]),
+        ("нарушений полтора десятка без одного", 14, ["14"]),
+    ):
+        assert [q.value for q in quantities(text, bare=True)] == [value]
+        assert spelled_numbers(words(text)) == figures
+    assert [q.value for q in quantities("двести без малого", bare=True)] == [200]
+    assert [str(q) for q in quantities("сто без проблем, двадцать домов")] == ["20 дом"]
+
+
+def test_a_little_more_than_a_figure_is_at_least_it_and_years_are_a_span():
+    """ "с небольшим" after a figure, as "с лишним": at least it, and the word after it
+    is what it counts; "пятьдесят четыре года", as "девятнадцать лет", is a span."""
+    (more,) = quantities("одиннадцать с небольшим процентов")
+    assert (str(more), more.approximate, more.bound) == ("11 процент", True, 1)
+    (bn,) = quantities("четырнадцать с половиной миллиардов с небольшим из бюджета", bare=True)
+    assert (bn.value, bn.approximate, bn.bound) == (14.5e9, True, 1)
+    assert [str(q) for q in quantities("греет город пятьдесят четыре года")] == ["54 год"]
