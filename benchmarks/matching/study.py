@@ -9,7 +9,11 @@ Every dev post of fit.py's rounds that similarity decides, and each again with i
 withheld (fit.py's rows), with extra evidence on its best item and its runner-up:
 ``passages`` (the share of the post's news sentences with a counterpart passage in the
 item), ``lead`` (the share of the item's lead the post tells), ``dates`` (the post's
-relative dates against the item's day), and whether every figure of the news is in it.
+relative dates against the item's day), whether every figure of the news is in it, and
+(round 17) ``exclusive``: the stems of the news the item alone has in the post's date
+window (its reprints apart), by idf weight, their count and margin over the runner-up's;
+and, for the items with every figure of the news, how many days older than the post the
+right and the wrong ones are (``ages``).
 Each evidence is judged leave-one-round-out: per round, the threshold that admits no
 wrong best item of the other rounds (those a guard holds apart), applied to the round.
 Reads no test post.
@@ -29,9 +33,9 @@ from fit import round_of, selected
 from real_set import MatchingSetUp, real_store
 
 from aggregator.house import match_commentary
-from aggregator.house.index import MatchIndex, words
+from aggregator.house.index import WINDOW_AFTER, WINDOW_BEFORE, MatchIndex, words
 from aggregator.house.load import Commentary
-from aggregator.house.match import _news_text
+from aggregator.house.match import _figures_in, _news_text, _quantities
 
 # --- the candidate evidence ---------------------------------------------------------
 
@@ -139,9 +143,59 @@ def post_days(commentary: Commentary, text: str) -> list[datetime]:
     return days
 
 
+def _idf(index: MatchIndex, stem: int) -> float:
+    n = max(len(index), 1)
+    df = len(index._postings[stem])
+    return math.log((n - df + 0.5) / (df + 0.5) + 1)
+
+
+def window_docs(index: MatchIndex, stem: int, commentary: Commentary) -> set[int]:
+    """The items of the post's date window (a week before it to a day after) having
+    ``stem``."""
+    since = (commentary.published - WINDOW_BEFORE).timestamp()
+    until = (commentary.published + WINDOW_AFTER).timestamp()
+    docs = {p >> 4 for p in index._postings[stem]}
+    return {d for d in docs if since <= index.time_of(d) <= until}
+
+
+def exclusive(text: str, index: MatchIndex, doc: int, commentary: Commentary) -> dict:
+    """The stems of ``text`` item ``doc`` has that no other item of the window has (its
+    reprints apart): their idf weight, its share of the weight of the text's stems the
+    item has, and their number; and the same for those in at most one other item."""
+    stems = {s for s in index._known(words(text)) if s >= 0 and s not in index._stop_stems}
+    have = set(index._seq(doc))
+    mine = [s for s in stems if s in have]
+    only, few = [], []
+    for s in mine:
+        others = {d for d in window_docs(index, s, commentary) if d != doc}
+        others = {d for d in others if not index.same_text(doc, d)}
+        if not others:
+            only.append(s)
+        if len(others) <= 1:
+            few.append(s)
+    total = sum(_idf(index, s) for s in mine) or 1.0
+    weight = sum(_idf(index, s) for s in only)
+    return {
+        "weight": weight,
+        "share": weight / total,
+        "count": float(len(only)),
+        "few_weight": sum(_idf(index, s) for s in few),
+        "names": sorted(index._stem_names[s] for s in only),
+    }
+
+
 def evidence_of(commentary: Commentary, index: MatchIndex, doc: int, rival: int | None) -> dict:
     news = _news_text(commentary)
     out = {}
+    mine = exclusive(news, index, doc, commentary)
+    out["e_excl_w"] = mine["weight"]
+    out["e_excl_share"] = mine["share"]
+    out["e_excl_n"] = mine["count"]
+    out["e_few_w"] = mine["few_weight"]
+    out["excl_names"] = mine["names"]
+    theirs = exclusive(news, index, rival, commentary) if rival is not None else None
+    out["e_excl_margin"] = mine["weight"] - (theirs["weight"] if theirs else 0.0)
+    out["e_nq"] = float(len(_quantities(_figures_in(news, commentary.published.year), news)))
     for name, d in (("best", doc), ("rival", rival)):
         if d is None:
             out[f"e_sent_{name}"] = 0.0
@@ -242,6 +296,11 @@ EVIDENCE = {
     "passage margin": "passages of the best minus the runner-up's",
     "dates": "the post's relative dates name the item's day (1), another (-1), none (0)",
     "figures": "every figure of the news in the item (one at least) and a fact shared (0/1)",
+    "exclusive": "idf weight of the news's stems the item alone has in the window",
+    "excl share": "that weight's share of the news's stems the item has",
+    "excl count": "how many stems of the news the item alone has in the window",
+    "excl margin": "exclusive weight of the best minus the runner-up's",
+    "few": "idf weight of the news's stems in the item and at most one other of the window",
 }
 
 
@@ -250,7 +309,9 @@ def value(row: dict, name: str) -> float:
     if name == "figures":
         return float(f["shared"] >= 1 and f["news_figures"] >= 1 and not f["unexplained"])
     key = {"passages": "e_sent_best", "told": "e_told_best", "lead": "e_lead_best",
-           "passage margin": "e_sent_margin", "dates": "e_dates_agree"}[name]  # fmt: skip
+           "passage margin": "e_sent_margin", "dates": "e_dates_agree",
+           "exclusive": "e_excl_w", "excl share": "e_excl_share", "excl count": "e_excl_n",
+           "excl margin": "e_excl_margin", "few": "e_few_w"}[name]  # fmt: skip
     return row[key]
 
 
@@ -318,6 +379,27 @@ def report(rows: list[dict]) -> None:
             )
 
 
+def ages(rows: list[dict]) -> None:
+    """Per round, how many days the items with every figure of the news and a shared fact
+    are older than their post: the right ones (the most), the wrong ones (the least).
+    No margin backs that rule ("whatever the margin"): the age is what tells the story's
+    earlier report, which has the figures its next stage repeats, from the source."""
+    told = [r for r in rows if value(r, "figures") and r["e_nq"] >= 1]
+    print("\nevery figure of the news (a quantity among them) and a shared fact: days older")
+    print(f"{'round':>5} {'right':>6} {'max days':>9} {'wrong':>6} {'min days':>9}  wrong")
+    for held in sorted({r["round"] for r in rows}):
+        right = [r["features"]["days"] for r in told if r["round"] == held and r["label"]]
+        wrong = [r for r in told if r["round"] == held and not r["label"]]
+        days = [r["features"]["days"] for r in wrong]
+        names = " ".join(f"{r['post']}{'w' if r['kind'] == 'withheld' else ''}" for r in wrong)
+        print(
+            f"{held:>5} {len(right):>6} {max(right, default=0):>9.1f} {len(wrong):>6}"
+            f" {min(days, default=0):>9.1f}  {names}"
+        )
+    inside = [r["features"]["days"] for r in told if r["label"] and not r["features"]["old"]]
+    print(f"  right, within three days: at most {max(inside, default=0):.1f} days older")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--background", type=int, default=3000)
@@ -328,6 +410,7 @@ def main() -> int:
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, ensure_ascii=False))
     report(rows)
+    ages(rows)
     return 0
 
 
