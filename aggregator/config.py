@@ -522,7 +522,7 @@ def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, in
             _check_expansion(node, filename)
         document = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
-        raise ConfigError(_yaml_error_message(e, filename)) from None
+        raise ConfigError(_yaml_error_message(e, filename, text)) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{filename}: YAML error: {e}") from None
     finally:
@@ -546,9 +546,19 @@ def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, in
     return document, lines, raw
 
 
-def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str) -> str:
+def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str, text: str) -> str:
     mark = e.problem_mark or e.context_mark
     where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
+    # A tab in the indentation, which an editor cannot see (PyYAML says "found character
+    # that cannot start any token" for one that starts a line).
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    indentation = line[: len(line) - len(line.lstrip())]
+    if mark is not None and "\t" in indentation[: mark.column + 1]:
+        return (
+            f"{where}: YAML syntax error: a tab character; YAML indents with spaces only: "
+            f"replace the tab on line {mark.line + 1} with spaces"
+        )
     what = e.problem or e.context or "invalid YAML"
     if e.context and e.problem and e.context_mark and e.context_mark is not mark:
         what += f" ({e.context} at line {e.context_mark.line + 1})"
@@ -1143,6 +1153,33 @@ def _fill_defaults(config: Config, document: dict) -> Config:
     return dataclasses.replace(config, **changes) if changes else config
 
 
+def _check_same_feeds(sources: Sequence[SourceConfig], problems: _Problems) -> None:
+    """Two enabled sources of one feed (the same URL, compared canonically, and the same
+    request headers): a block copied for a new source whose url was not changed, which
+    would publish the old feed's items under the new name.  A disabled one may keep a
+    renamed source's history; other headers may ask the server for another language."""
+    from aggregator.text.urls import canonical_url
+
+    first: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    for i, source in enumerate(sources):
+        if not _valid(source) or not _valid(source.url, source.headers, source.enabled):
+            continue
+        if not source.enabled:
+            continue
+        feed = (canonical_url(source.url), tuple(sorted(source.headers.items())))
+        if feed not in first:
+            first[feed] = i
+            continue
+        j = first[feed]
+        line = problems.line(("sources", j, "url"))
+        problems.add(
+            ("sources", i, "url"),
+            f"the same feed as sources[{j}] ('{sources[j].id}'{f', line {line}' if line else ''})",
+            "each feed is fetched and published through one source: remove this one, or "
+            "correct its url",
+        )
+
+
 def _check_config(config: Config, problems: _Problems, *, require_sources: bool = True) -> None:
     sources = config.sources if _valid(config.sources) else ()
     outputs = config.outputs if _valid(config.outputs) else ()
@@ -1168,6 +1205,7 @@ def _check_config(config: Config, problems: _Problems, *, require_sources: bool 
             )
         else:
             first_use[source.id] = i
+    _check_same_feeds(sources, problems)
 
     source_ids = list(first_use)
     names: dict[str, int] = {}  # output file stem -> position of the output that writes it

@@ -633,6 +633,52 @@ def test_a_yaml_syntax_error_gives_line_and_column(tmp_path):
     assert re.search(r"feeds\.yaml:\d+:\d+: YAML syntax error: .+; check the indentation", message)
 
 
+@pytest.mark.parametrize(
+    "indented",
+    [
+        "\t- id: x\n    url: https://x.kz/rss\n",  # a tab starts the line
+        "  - id: x\n\turl: https://x.kz/rss\n",  # a tab for the indentation
+        "  - id: x\n    url: https://x.kz/rss\n  \t\n",  # a blank line with a tab
+    ],
+)
+def test_a_tab_in_the_indentation_is_said_to_be_a_tab(tmp_path, indented):
+    # An editor sees no tab: the message names it, and the line to mend.
+    message = one_error(tmp_path, SITE + "sources:\n" + indented)
+    line = 5 + indented.count("\n", 0, indented.index("\t"))
+    assert f"feeds.yaml:{line}:" in message
+    assert message.endswith(
+        f"YAML syntax error: a tab character; YAML indents with spaces only: "
+        f"replace the tab on line {line} with spaces"
+    )
+
+
+def test_two_sources_of_one_feed_are_an_error(tmp_path):
+    # A block copied for a new source, its url left as it was (another spelling of it).
+    text = MINIMAL + (
+        "  - id: tengri-copy\n    name: Tengri Copy\n    url: http://www.tengrinews.kz/news.rss/\n"
+    )
+    message = one_error(tmp_path, text)
+    line = text.splitlines().index("    url: https://tengrinews.kz/news.rss") + 1
+    assert (
+        f"sources[2].url: the same feed as sources[0] ('tengrinews', line {line}); each feed is "
+        "fetched and published through one source: remove this one, or correct its url"
+    ) in message
+
+
+def test_one_feed_may_be_asked_for_in_two_languages_or_kept_disabled_for_its_history(tmp_path):
+    same = "    url: https://tengrinews.kz/news.rss\n"
+    load(
+        tmp_path,
+        MINIMAL
+        + "  - id: tengri-kk\n"
+        + same
+        + "    headers: {Accept-Language: kk}\n"
+        + "  - id: tengri-old\n"
+        + same
+        + "    enabled: false\n",
+    )
+
+
 def test_a_duplicate_key_is_an_error_not_a_silent_override(tmp_path):
     message = one_error(tmp_path, MINIMAL + "fetch: {interval: 60}\nfetch: {interval: 90}\n")
     assert re.search(
