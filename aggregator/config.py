@@ -701,6 +701,12 @@ def _build_dataclass(cls: type, value: typing.Any, path: _KeyPath, problems: _Pr
             )
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             example = _EXAMPLES.get((cls, f.name), "...")
+            if (cls, f.name) == (SourceConfig, "id") and isinstance(value.get("url"), str):
+                from aggregator.text.slugs import source_id_for
+
+                # As `aggregator add` would name it: from its host, else its name.
+                name = value.get("name")
+                example = source_id_for(name if isinstance(name, str) else "", value["url"], ())
             problems.add(
                 path, f"missing required key '{f.name}'", f"add e.g. '{f.name}: {example}'"
             )
@@ -932,8 +938,10 @@ def _mapping_fix(cls) -> str:
 def _check_source_id(value: str, path, problems) -> bool:
     if _SOURCE_ID.fullmatch(value):
         return True
-    slug = re.sub(r"[^a-z0-9._-]+", "-", value.lower()).strip("-._")
-    fix = f"for example '{slug}'" if slug else "for example 'kazinform-ru'"
+    from aggregator.text.slugs import slug
+
+    written = slug(value)  # Cyrillic in Latin letters: Қазинформ -> qazinform
+    fix = f"for example '{written}'" if written else "for example 'kazinform-ru'"
     problems.add(
         path,
         f"'{value}' is not a valid source id",

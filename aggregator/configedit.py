@@ -14,7 +14,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from aggregator.config import Config, ConfigError, load_config
 from aggregator.files import write_if_changed
+from aggregator.text.slugs import source_id_for
 from aggregator.text.urls import canonical_url
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
     "sources_from_opml",
 ]
 
-_ID_CHARS = re.compile(r"[^a-z0-9._-]+")
-_ID_START = re.compile(r"^[^a-z0-9]+")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*):\s*(#.*)?$")
 
 
@@ -61,48 +60,6 @@ class NewSource:
 def known_urls(config: Config) -> dict[str, str]:
     """Canonical URL -> source id, for every configured source (enabled or not)."""
     return {canonical_url(s.url): s.id for s in config.sources}
-
-
-# The first label of a language's or a country's edition of a site (kz.kursiv.media,
-# rus.azattyq.org, en.tengrinews.kz): the site's name comes next.
-_EDITIONS = frozenset(
-    {"ru", "rus", "kz", "kaz", "kk", "qaz", "en", "eng", "uz", "kg", "ky", "kir", "tj", "tg"}
-)
-
-
-def source_id_for(name: str, url: str, taken: Iterable[str]) -> str:
-    """A new source id from a feed's title or URL: ``[a-z0-9][a-z0-9._-]*``, not taken.
-
-    The host name is preferred (``tengrinews.kz`` -> ``tengrinews``, an edition's
-    ``rus.azattyq.org`` -> ``azattyq-rus``), with the first path segment when a site
-    has several feeds; titles only for hosts that give nothing.
-    """
-    taken = set(taken)
-    split = urlsplit(url)
-    host = (split.hostname or "").removeprefix("www.")
-    labels = host.split(".")
-    stem = labels[0] if len(labels) > 1 and labels[0] not in ("rss", "feeds", "feed") else host
-    if len(labels) > 2 and labels[0] in ("rss", "feeds", "feed", "news"):
-        stem = labels[1]
-    elif len(labels) > 2 and labels[0] in _EDITIONS:  # rus.azattyq.org: azattyq-rus
-        stem = f"{labels[1]}-{labels[0]}"
-    base = _slug(stem) or _slug(name) or "source"
-    candidates = [base]
-    segment = next((p for p in split.path.split("/") if p and "." not in p), "")
-    if _slug(segment) and _slug(segment) not in ("rss", "feed", "feeds"):
-        candidates.append(f"{base}-{_slug(segment)}")
-    for candidate in candidates:
-        if candidate not in taken:
-            return candidate
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
-def _slug(text: str) -> str:
-    slug = _ID_CHARS.sub("-", text.lower()).strip("-.")
-    return _ID_START.sub("", slug)[:40].rstrip("-.")
 
 
 def append_sources(path: str | os.PathLike, sources: Sequence[NewSource]) -> Config:

@@ -443,12 +443,32 @@ def test_a_duplicate_source_id_names_both_positions(tmp_path):
 
 @pytest.mark.parametrize(
     "bad, suggestion",
-    [("Tengri News", "'tengri-news'"), ("_private", "'private'"), ("Казинформ", "'kazinform-ru'")],
+    [
+        ("Tengri News", "'tengri-news'"),
+        ("_private", "'private'"),
+        # Russian and Kazakh ids are suggested in Latin letters, not replaced by an example.
+        ("Казинформ", "'kazinform'"),
+        ("Қазинформ", "'qazinform'"),
+        ("Хабар 24", "'khabar-24'"),
+    ],
 )
 def test_a_source_id_must_be_a_lowercase_slug(tmp_path, bad, suggestion):
     message = one_error(tmp_path, MINIMAL.replace("id: tengrinews", f"id: {bad}"))
     assert f"sources[0].id: '{bad}' is not a valid source id" in message
     assert f"for example {suggestion}" in message
+
+
+@pytest.mark.parametrize(
+    ("source", "suggested"),
+    [
+        ("{name: Ақорда, url: 'https://www.akorda.kz/ru/rss'}", "akorda"),
+        ("{name: Қазақ үні, url: 'https://информ.кз/rss'}", "inform"),
+        ("{name: Хабар, url: feeds/khabar.xml}", "khabar"),
+    ],
+)
+def test_a_source_without_an_id_is_offered_the_one_add_would_give_it(tmp_path, source, suggested):
+    message = one_error(tmp_path, SITE + f"sources:\n  - {source}\n")
+    assert message.endswith(f"sources[0]: missing required key 'id'; add e.g. 'id: {suggested}'")
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,10 @@ def test_a_source_without_a_name_is_credited_to_its_id_until_its_feed_names_it(t
         ("Azattyq", "https://rus.azattyq.org/api/", "azattyq-rus"),
         ("Tengrinews", "https://en.tengrinews.kz/rss", "tengrinews-en"),
         ("Sputnik", "https://ru.sputnik.kz/export/rss2/archive/index.xml", "sputnik-ru"),
+        # A Cyrillic host or name in Latin letters.
+        ("Информ", "https://информ.кз/rss", "inform"),
+        ("Қазақ үні", "https://127.0.0.1/rss", "127"),
+        ("Қазақ үні", "file:///srv/feeds/kazakh.xml", "qazaq-uni"),
     ],
 )
 def test_a_new_id_comes_from_the_host(name, url, expected):
