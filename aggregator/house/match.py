@@ -21,9 +21,9 @@ Tried in order, the first that answers wins:
    commentary is matched on its own, so a commentary may quote two items.
 4. ``similarity`` -- BM25-weighted coverage of the commentary's stems (stop words
    removed; an item's title counts extra) by items published from a week before to a
-   day after the commentary (editors comment on the week's news; an item more than three
-   days older than the post is only offered for review: a post that late on a story more
-   often reports its next stage).  Only a clear winner (an absolute score and a margin over
+   day after the commentary (editors comment on the week's news; an item more than two
+   and a half days older than the post is only offered for review: a post that late on a
+   story more often reports its next stage).  Only a clear winner (an absolute score and a margin over
    the runner-up, or rare words, one a figure or a name, that the item shares and its
    rivals do not, or every figure of the post's news in it) is confident -- unless the
    post reports its event otherwise: figures
@@ -120,8 +120,9 @@ QUOTE_TIE = 0.05  # items within this containment of the best are the same text
 # Similarity searches the items published from index.WINDOW_BEFORE (a week: editors
 # comment on the week's news) before a post to WINDOW_AFTER after it; only those from
 # SURE_WITHIN before it on may be its confident source.  The older ones are rivals and
-# candidates for review.
-SURE_WITHIN = timedelta(days=3)
+# candidates for review.  (On the 13 dev rounds no source was more than 1.9 days older
+# than its post; the wrong best items only their age held were 3.1 days and more.)
+SURE_WITHIN = timedelta(days=2.5)
 # ... and "every figure of its news in it", which no margin backs, from this on.
 RETOLD_WITHIN = timedelta(days=2)
 
@@ -772,8 +773,8 @@ def score_vetoed(features: Mapping[str, float]) -> bool:
     """The guards the score never overrules: a rival about as similar (unless no rival has
     any of the post's names and figures and the item has ``APART_FACTS`` of them: the
     rival shares the topic's words, not the event); the post gives the item's figures
-    otherwise, says it repeats it or sets it beside its news; the item is more than three
-    days older than the post; an item in another language has none of the post's figures;
+    otherwise, says it repeats it or sets it beside its news; the item is older than
+    ``SURE_WITHIN``; an item in another language has none of the post's figures;
     close rivals the post tells otherwise were set aside and the item has none of its
     figures either (a third telling of the topic, as the rules hold it); more of the
     figures of the post's news are missing from the item than in it, and it has at most

@@ -220,8 +220,8 @@ def threshold(rows: list[dict], scored: dict[int, float], margin: float) -> floa
 def vetoed(features: dict, guards: str = "basic") -> bool:
     """The guards kept as rules, whatever the score.  "basic" (the matcher's,
     ``match.score_vetoed``): a rival about as similar; the post gives the item's figures
-    otherwise, says it repeats it or sets it beside its news; the item is more than
-    three days older than the post; an item in another language has none of the post's
+    otherwise, says it repeats it or sets it beside its news; the item is older than
+    ``match.SURE_WITHIN``; an item in another language has none of the post's
     figures.  "evidence" adds: a rival has as many of the post's names and figures; the
     item has nothing of the post's event.  (Whatever the guards, the score decides only
     where ``match.score_may_decide``, which holds these two: "evidence" also leaves them

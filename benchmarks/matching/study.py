@@ -317,7 +317,8 @@ def value(row: dict, name: str) -> float:
 
 def guarded(row: dict) -> bool:
     """Held by a rule weighed after the rules (figures told otherwise, a repeat, older than
-    three days, most of the news's figures missing, a foreign item with more facts)."""
+    ``match.SURE_WITHIN``, most of the news's figures missing, a foreign item with more
+    facts)."""
     return any(row["features"].get(g) for g in GUARDS)
 
 
@@ -397,7 +398,7 @@ def ages(rows: list[dict]) -> None:
             f" {min(days, default=0):>9.1f}  {names}"
         )
     inside = [r["features"]["days"] for r in told if r["label"] and not r["features"]["old"]]
-    print(f"  right, within three days: at most {max(inside, default=0):.1f} days older")
+    print(f"  right, not older than SURE_WITHIN: at most {max(inside, default=0):.1f} days older")
 
 
 def main() -> int:
