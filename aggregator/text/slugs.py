@@ -11,17 +11,18 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["slug", "source_id_for"]
+__all__ = ["latin", "slug", "source_id_for"]
 
-# Russian and Kazakh letters in ASCII, as a reader of either would spell them for a
-# URL or an id: Қазинформ -> qazinform, Хабар -> khabar, Ақорда -> aqorda.
+# Russian and Kazakh letters in ASCII, as they are spelled in this site's addresses (the
+# spelling of a commentary's slug, house/authoring: Стоп, снято! -> stop-sniato):
+# Қазинформ -> qazinform, Хабар -> khabar, Ақорда -> aqorda.
 _LATIN = str.maketrans(
     {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
-        "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
         "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
-        "я": "ya", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+        "я": "ia", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
         "һ": "h", "і": "i",
     }
 )  # fmt: skip
@@ -35,10 +36,15 @@ _EDITIONS = frozenset(
 )
 
 
+def latin(text: str) -> str:
+    """``text`` lowercased, its Russian and Kazakh letters in ASCII."""
+    return text.casefold().translate(_LATIN)
+
+
 def slug(text: str) -> str:
     """``text`` as a source id (at most 40 characters; "" when nothing of it is left)."""
-    latin = _ID_CHARS.sub("-", text.lower().translate(_LATIN)).strip("-.")
-    return _ID_START.sub("", latin)[:40].rstrip("-.")
+    written = _ID_CHARS.sub("-", latin(text)).strip("-.")
+    return _ID_START.sub("", written)[:40].rstrip("-.")
 
 
 def source_id_for(name: str, url: str, taken: Iterable[str]) -> str:
