@@ -53,8 +53,9 @@ from aggregator.store import (
 from aggregator.text.counts import counted
 
 if TYPE_CHECKING:
+    from aggregator.health import Heartbeat
     from aggregator.house import HouseCommentary
-    from aggregator.publish import Heartbeat, PublishReport
+    from aggregator.publish import PublishReport
 
 EXIT_FATAL = 1
 EXIT_LOCKED = 75
@@ -553,7 +554,7 @@ def _when(moment: datetime | None, zone: tzinfo) -> str:
 @pass_ctx
 def publish(ctx: Context) -> None:
     """Write every output (Atom, RSS, JSON Feed, HTML, OPML, health) from the store."""
-    from aggregator.publish import Heartbeat
+    from aggregator.health import Heartbeat
 
     with ctx.run_lock():
         _publish(ctx, Heartbeat("publish"))
@@ -647,7 +648,7 @@ def _relate_and_publish(ctx: Context, fetched: int) -> None:
     since the last run that ran them and what they wrote is in place (runstamp.py):
     then health.json alone is rewritten, the run's heartbeat."""
     from aggregator import runstamp
-    from aggregator.publish import Heartbeat, write_health
+    from aggregator.health import Heartbeat, write_health
 
     out_dir = ctx.output_dir
     with ctx.open_storage() as storage:
@@ -656,7 +657,7 @@ def _relate_and_publish(ctx: Context, fetched: int) -> None:
         if runstamp.unchanged_since(last, inputs, storage, out_dir) and not _websub_pending(ctx):
             heartbeat = Heartbeat("run", fetched=fetched, published=False)
             try:
-                write_health(ctx.config, storage, heartbeat, out_dir=out_dir)
+                write_health(ctx.config, storage, heartbeat, _websub_state(ctx), out_dir=out_dir)
             except OSError as exc:
                 raise Fatal(
                     f"cannot write health.json into {out_dir} (publish.dir): {os_problem(exc)}"
@@ -685,11 +686,16 @@ def _relate_and_publish(ctx: Context, fetched: int) -> None:
 
 def _websub_pending(ctx: Context) -> bool:
     """Announcements a hub has still to get: publish retries them."""
+    return any(hub["pending"] for hub in _websub_state(ctx))
+
+
+def _websub_state(ctx: Context) -> list[dict[str, object]]:
+    """Each WebSub hub's state as the last publish left it (no hubs: no import)."""
     if not ctx.config.publish.websub_hubs:
-        return False
+        return []
     from aggregator.publish.websub import hub_statuses
 
-    return any(hub.pending for hub in hub_statuses(ctx.config, ctx.output_dir))
+    return [hub.as_json() for hub in hub_statuses(ctx.config, ctx.output_dir)]
 
 
 @cli.command()

@@ -42,6 +42,7 @@ from pathlib import Path
 import aggregator
 from aggregator.config import Config, resolve_path
 from aggregator.files import write_if_changed
+from aggregator.health import HEALTH_FILE
 from aggregator.models import HostHold, SourceState
 from aggregator.store import Storage
 
@@ -69,7 +70,7 @@ PER_ATTEMPT = frozenset(
     }
 )
 # Written by every run: health.json is its heartbeat (cli._relate_and_publish).
-ALWAYS_WRITTEN = frozenset({STAMP_FILE, "health.json"})
+ALWAYS_WRITTEN = frozenset({STAMP_FILE, HEALTH_FILE})
 
 
 @dataclass

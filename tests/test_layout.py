@@ -32,6 +32,8 @@ RANKS = {
     "aggregator.store": 2,
     "aggregator.ingest": 3,
     "aggregator.house": 4,
+    # health.json from the config and the sources' states, without the publish stage
+    "aggregator.health": 4,
     "aggregator.related": 5,
     "aggregator.publish": 6,
     "aggregator.serve": 7,
@@ -193,10 +195,12 @@ def test_design_md_lists_every_module_of_the_tree():
     [
         # A warm cron run that finds nothing new must not pay for the heavy stages.
         ("from aggregator import cli", ["numpy", "scipy", "feedparser", "lxml", "markdown"]),
-        # A run that finds nothing new skips relate and publish (runstamp.py) and reads
-        # its config from the cache: none of their code, no YAML, no worker processes.
+        # A run that finds nothing new skips relate and publish (runstamp.py), writes
+        # health.json alone, and reads its config from the cache: none of their code, no
+        # YAML, no worker processes.
         (
-            "from aggregator import cli, runstamp; from aggregator.ingest import update",
+            "from aggregator import cli, runstamp; from aggregator.ingest import update; "
+            "from aggregator.health import Heartbeat, write_health",
             [
                 "aggregator.house",
                 "aggregator.related",

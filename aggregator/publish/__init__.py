@@ -23,8 +23,8 @@ Identity and determinism:
   The one exception is a feed with nothing to date it by (nothing stored and no
   commentary, i.e. before the first fetch): its time is when it was first published,
   kept from its own file on later runs so that it does not change every run.  And
-  health.json, given a :class:`Heartbeat`, says when it was written: every run
-  rewrites it (:func:`write_health` alone when nothing else changed).
+  health.json, given a heartbeat, says when it was written: every run rewrites it
+  (``aggregator.health``, which a run that changed nothing calls alone).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
 from aggregator.files import remove_stale_temp_files, write_if_changed
+from aggregator.health import HEALTH_FILE, Heartbeat, health_of
 from aggregator.house import HouseCommentary
 from aggregator.publish.archive import archive_output
 from aggregator.publish.embed import EMBED_JS, embed_json
@@ -48,7 +49,6 @@ from aggregator.publish.feeds import (
     render_rss,
     site_url,
 )
-from aggregator.publish.health import Heartbeat, health_json
 from aggregator.publish.html import (
     Pages,
     commentary_index,
@@ -59,13 +59,7 @@ from aggregator.publish.html import (
 from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
-from aggregator.publish.websub import (
-    announce,
-    begin,
-    changed_feed_urls,
-    hub_links,
-    hub_statuses,
-)
+from aggregator.publish.websub import announce, begin, changed_feed_urls, hub_links
 from aggregator.store import Storage
 from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
@@ -184,7 +178,8 @@ def publish(
         written = [*written, *writer.unchanged]
     hubs = announce(config, out_dir, changed_feed_urls(views.values(), written))
     websub = [hub.as_json() for hub in hubs]
-    writer.write("health.json", _health(config, catalog, storage, websub, now, heartbeat))
+    states = list(catalog.states.values())
+    writer.write(HEALTH_FILE, health_of(config, storage, states, websub, now, heartbeat))
     return PublishReport(
         written=tuple(writer.written),
         unchanged=tuple(writer.unchanged),
@@ -193,37 +188,6 @@ def publish(
         problems=tuple(str(p) for p in catalog.house.problems),
         fetched=fetched,
     )
-
-
-def write_health(
-    config: Config,
-    storage: Storage,
-    heartbeat: Heartbeat,
-    *,
-    out_dir: Path | None = None,
-    now: datetime | None = None,
-) -> Path:
-    """Rewrite health.json alone (atomically), for a run that changed nothing else: the
-    sources' states as the store has them, the hubs' as the last publish left them."""
-    out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
-    catalog = Catalog(config, storage.source_states(), storage)
-    websub = [hub.as_json() for hub in hub_statuses(config, out_dir)]
-    path = out_dir / "health.json"
-    write_if_changed(path, _health(config, catalog, storage, websub, now, heartbeat))
-    return path
-
-
-def _health(
-    config: Config,
-    catalog: Catalog,
-    storage: Storage,
-    websub: list[dict[str, object]],
-    now: datetime | None,
-    heartbeat: Heartbeat | None,
-) -> bytes:
-    clock = now or datetime.now(UTC)
-    holds = storage.host_holds(clock)
-    return health_json(config, catalog, websub, holds=holds, now=clock, heartbeat=heartbeat)
 
 
 # The files of an output besides embed/<name>.json: <name>.atom, .rss, .json.

@@ -8,7 +8,6 @@ of its input, so the same view gives the same bytes (no clock, no randomness).
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from aggregator.config import Config
 from aggregator.models import Author, Enclosure
 from aggregator.text.html import plain_text
 from aggregator.text.urls import as_uri
-from aggregator.text.xml import iso
+from aggregator.text.xml import iso, json_bytes
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -329,13 +328,6 @@ def render_json(feed: FeedView) -> bytes:
         document["authors"] = [{"name": feed.author}]
     document["items"] = [_json_item(view) for view in feed.entries]
     return json_bytes(document)
-
-
-def json_bytes(document: object) -> bytes:
-    """Pretty UTF-8 JSON, with <, > and & escaped: safe even inside someone's <script>."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (text + "\n").encode("utf-8")
 
 
 def _json_item(view: EntryView) -> dict[str, object]:

@@ -20,13 +20,14 @@ from aggregator.config import (
     SourceConfig,
     config_dir,
 )
+from aggregator.health import public_feed_uri, shown_name
 from aggregator.house import HouseCommentary, HouseEntry
 from aggregator.models import Item, SourceState, StoredItem, configured
 from aggregator.publish.feeds import SourceView, feed_url, site_url
 from aggregator.publish.language import guess_language
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
-from aggregator.text.urls import http_uri, without_userinfo
+from aggregator.text.urls import http_uri
 from aggregator.text.xml import clean_text
 
 KINDS = ("source", "commentary")
@@ -198,7 +199,6 @@ class Catalog:
         state = self.states.get(source_id)
         url = state.url if state is not None else config.url if config is not None else None
         feed_url = self.feed_uri(url)
-        name = (config.name if config is not None else "") or (state and state.title) or source_id
         # RFC 4287 4.2.11: atom:source SHOULD carry updated; the feed's own time, else
         # when we last read it.
         updated = None
@@ -206,17 +206,15 @@ class Catalog:
             updated = state.feed_updated or state.last_success or state.last_attempt
         return SourceView(
             id=feed_url or self.config.site.tag_uri(f"source/{quote(source_id, safe='')}"),
-            name=clean_text(name),
+            name=shown_name(source_id, config, state),
             feed_url=feed_url,
             home_url=http_uri(state.link) if state is not None else None,
             updated=updated,
         )
 
     def feed_uri(self, url: str | None) -> str | None:
-        """A source's public URL as a URI; None for a file read from this machine (its
-        path means nothing to a reader and tells the world about our disk).  Without
-        the ``user:password@`` the URL may carry to log in with."""
-        return http_uri(without_userinfo(url)) if url else None
+        """``health.public_feed_uri``: None for a local file, no login."""
+        return public_feed_uri(url)
 
 
 @dataclass(frozen=True)

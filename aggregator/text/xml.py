@@ -1,8 +1,10 @@
-"""Text every XML (and JSON) output can carry: no characters XML forbids, RFC 3339 times."""
+"""Text every XML (and JSON) output can carry: no characters XML forbids, RFC 3339 times,
+JSON safe inside a page's <script>."""
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from datetime import datetime
 
@@ -25,3 +27,10 @@ def clean_text(text: str | None) -> str:
 def iso(moment: datetime) -> str:
     """RFC 3339 in UTC, the form Atom and JSON Feed both accept."""
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def json_bytes(document: object) -> bytes:
+    """Pretty UTF-8 JSON, with <, > and & escaped: safe even inside someone's <script>."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")

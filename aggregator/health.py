@@ -1,23 +1,27 @@
-"""health.json: per-source fetch status, for monitoring, and the last run's heartbeat."""
+"""health.json: per-source fetch status, for monitoring, and the last run's heartbeat.
+
+Publish writes it with the outputs; a run that publishes nothing (nothing changed)
+writes it alone, by :func:`write_health`, without the publish stage: this module reads
+only the configuration and the sources' states, so such a run imports none of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from aggregator.config import (
-    Config,
-    SourceConfig,
-    config_dir,
-)
+from aggregator.config import Config, SourceConfig, config_dir, resolve_path
+from aggregator.files import write_if_changed
 from aggregator.ingest.fetch import local_path
 from aggregator.ingest.schedule import host_hold
 from aggregator.models import HostHold, SourceState
-from aggregator.publish.feeds import json_bytes
-from aggregator.publish.select import Catalog
-from aggregator.text.urls import without_userinfo
-from aggregator.text.xml import clean_text, iso
+from aggregator.store import Storage
+from aggregator.text.urls import http_uri, without_userinfo
+from aggregator.text.xml import clean_text, iso, json_bytes
+
+HEALTH_FILE = "health.json"
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,57 @@ class Heartbeat:
     published: bool = True  # False: nothing changed, the outputs were left as they were
 
 
+def shown_name(source_id: str, source: SourceConfig | None, state: SourceState | None) -> str:
+    """The name a source is shown under (attribution, health.json): its configured name,
+    else the title its feed gives, else its id."""
+    return clean_text((source.name if source else "") or (state and state.title) or source_id)
+
+
+def public_feed_uri(url: str | None) -> str | None:
+    """A source's public URL as a URI; None for a file read from this machine (its path
+    means nothing to a reader and tells the world about our disk).  Without the
+    ``user:password@`` the URL may carry to log in with."""
+    return http_uri(without_userinfo(url)) if url else None
+
+
+def write_health(
+    config: Config,
+    storage: Storage,
+    heartbeat: Heartbeat,
+    websub: list[dict[str, object]],
+    *,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Rewrite health.json alone (atomically), for a run that changed nothing else: the
+    sources' states as the store has them, and ``websub``, each hub's state as the last
+    publish left it (``publish.websub.hub_statuses``)."""
+    out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
+    path = out_dir / HEALTH_FILE
+    write_if_changed(
+        path, health_of(config, storage, storage.source_states(), websub, now, heartbeat)
+    )
+    return path
+
+
+def health_of(
+    config: Config,
+    storage: Storage,
+    states: Sequence[SourceState],
+    websub: list[dict[str, object]],
+    now: datetime | None,
+    heartbeat: Heartbeat | None,
+) -> bytes:
+    """health.json's bytes for ``states``, with the hosts ``storage`` holds at ``now``."""
+    clock = now or datetime.now(UTC)
+    by_id = {state.source_id: state for state in states}
+    holds = storage.host_holds(clock)
+    return health_json(config, by_id, websub, holds=holds, now=clock, heartbeat=heartbeat)
+
+
 def health_json(
     config: Config,
-    catalog: Catalog,
+    states: Mapping[str, SourceState],
     websub: list[dict[str, object]] | None = None,
     *,
     holds: Mapping[str, HostHold] | None = None,
@@ -46,19 +98,19 @@ def health_json(
     counts: dict[str, int] = {}
     now = now or datetime.now(UTC)
     for source in config.sources:
-        state = catalog.states.get(source.id)
+        state = states.get(source.id)
         hold = host_hold(state, holds or {}, now)
         status = _status(source, state, hold)
         counts[status] = counts.get(status, 0) + 1
         sources.append(
             {
                 "id": source.id,
-                "name": catalog.source_view(source.id).name,
-                "url": catalog.feed_uri(state.url if state else source.url),
+                "name": shown_name(source.id, source, state),
+                "url": public_feed_uri(state.url if state else source.url),
                 "state": status,
                 "last_attempt": _iso_or_none(state and state.last_attempt),
                 "last_success": _iso_or_none(state and state.last_success),
-                "last_error": _public_error(catalog, state),
+                "last_error": _public_error(config, state),
                 "last_error_at": _iso_or_none(state and state.last_error_at),
                 "consecutive_failures": state.consecutive_failures if state else 0,
                 "failing_since": _iso_or_none(_failing(state)),
@@ -104,15 +156,15 @@ def _failing(state: SourceState | None) -> datetime | None:
     return state.failing_since or state.last_error_at
 
 
-def _public_error(catalog: Catalog, state: SourceState | None) -> str | None:
+def _public_error(config: Config, state: SourceState | None) -> str | None:
     """A source's last error as the world may read it: no URL's password, and for a
     file read from this machine, not its path ("file not found: a local file")."""
     error = clean_text(state.last_error) if state is not None else ""
     if not error:
         return None
     error = without_userinfo(error)
-    if catalog.feed_uri(state.url) is None:
-        path = local_path(state.url, config_dir(catalog.config))
+    if public_feed_uri(state.url) is None:
+        path = local_path(state.url, config_dir(config))
         if path is not None:  # as the fetch stage names it: the path, or its file URL
             for named in (path.as_uri(), str(path)):
                 error = error.replace(named, "a local file")
