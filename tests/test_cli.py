@@ -719,3 +719,35 @@ def test_a_feed_cut_mid_item_adds_no_phantom_and_its_error_is_on_the_source(tmp_
         titles = sorted(stored.item.title for stored in storage.iter_items())
         assert storage.get_source_state("kapital").last_error is None
     assert titles == [f"Новость {i}" for i in range(5)]
+
+
+def test_a_kazakh_feed_that_says_kz_is_published_as_kazakh(tmp_path, feed_server):
+    # "kz" is Kazakhstan's country code, not a language; Kazakh CMSs write it for Kazakh
+    # (kk) all the same. Its items belong in the Kazakh output, and are said to be Kazakh.
+    items = "".join(
+        f"<item><title>{title}</title><link>https://kaz.inform.kz/news/{n}</link>"
+        f"<description>{title}.</description></item>"
+        for n, title in enumerate(["Астанада жаңа мектеп ашылды", "Теңге нығайды"])
+    )
+    feed_server.route(
+        "/kz.xml",
+        body=(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Kazinform</title>'
+            "<link>https://kaz.inform.kz/</link><description>d</description>"
+            f"<language>kz</language>{items}</channel></rss>"
+        ).encode(),
+    )
+    config = write_config(
+        tmp_path,
+        [("inform-kk", feed_server.url("/kz.xml"))],
+        "outputs:\n  - {name: all}\n  - {name: kazakh, languages: [kk]}\n  - {name: qazaq, languages: [kz]}\n",
+    )
+    assert invoke("--config", str(config), "run").exit_code == 0
+    for name in ("kazakh", "qazaq"):
+        feed = json.loads((tmp_path / "output" / f"{name}.json").read_text(encoding="utf-8"))
+        titles = [i["title"] for i in feed["items"]]
+        assert titles == ["Астанада жаңа мектеп ашылды", "Теңге нығайды"]  # the feed's order
+        assert feed["language"] == "kk"
+        assert {i.get("language") for i in feed["items"]} <= {"kk", None}
+    atom = (tmp_path / "output" / "all.atom").read_text(encoding="utf-8")
+    assert 'xml:lang="kz"' not in atom and 'xml:lang="kk"' in atom

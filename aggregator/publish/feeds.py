@@ -21,6 +21,7 @@ from aggregator.config import Config
 from aggregator.models import Author, Enclosure
 from aggregator.text.html import plain_text
 from aggregator.text.urls import as_uri
+from aggregator.text.words import LANGUAGE_ALIASES
 from aggregator.text.xml import iso, json_bytes
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -44,9 +45,14 @@ _EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\Z")
 
 
 def language_tag(value: str | None) -> str | None:
-    """A BCP 47-looking tag (what atom:xml:lang accepts), or None."""
+    """A BCP 47-looking tag (what atom:xml:lang accepts), or None; "kz" as "kk"
+    (``LANGUAGE_ALIASES``: Kazakh CMSs write Kazakhstan's country code for Kazakh)."""
     value = (value or "").strip().replace("_", "-")
-    return value if _LANGUAGE_TAG.match(value) else None
+    if not _LANGUAGE_TAG.match(value):
+        return None
+    primary, dash, rest = value.partition("-")
+    alias = LANGUAGE_ALIASES.get(primary.lower())
+    return f"{alias}{dash}{rest}" if alias else value
 
 
 def feed_url(config: Config, name: str, fmt: str) -> str:

@@ -27,6 +27,7 @@ from aggregator.house import HouseEntry
 from aggregator.publish.feeds import FEED_TYPES, FORMATS, EntryView, FeedView, language_tag
 from aggregator.text.html import shorten
 from aggregator.text.urls import http_uri
+from aggregator.text.words import primary_language
 from aggregator.text.xml import clean_text
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -67,8 +68,7 @@ class Pages:
         return cls(environment, strings)
 
     def words(self, language: str | None, fallback: str) -> Mapping[str, str]:
-        primary = (language or "").split("-")[0].lower()
-        for candidate in (primary, fallback.split("-")[0].lower(), "en"):
+        for candidate in (primary_language(language), primary_language(fallback), "en"):
             if candidate in self.strings:
                 base = dict(self.strings.get("en", {}))
                 base.update(self.strings[candidate])

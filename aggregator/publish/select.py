@@ -23,7 +23,7 @@ from aggregator.config import (
 from aggregator.health import public_feed_uri, shown_name
 from aggregator.house import HouseCommentary, HouseEntry
 from aggregator.models import Item, SourceState, StoredItem, configured
-from aggregator.publish.feeds import SourceView, feed_url, site_url
+from aggregator.publish.feeds import SourceView, feed_url, language_tag, site_url
 from aggregator.publish.language import guess_language
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
@@ -241,7 +241,7 @@ class Selection:
             output=output,
             sources=frozenset(output.sources),
             tags=frozenset(t.casefold() for t in output.tags),
-            languages=tuple(lang.casefold() for lang in output.languages),
+            languages=tuple((language_tag(lang) or lang).casefold() for lang in output.languages),
             include=tuple(_regex(p, f"{where} include") for p in output.include),
             exclude=tuple(_regex(p, f"{where} exclude") for p in output.exclude),
             kinds=frozenset(output.kinds),
@@ -270,7 +270,7 @@ class Selection:
         if self.tags and self.tags.isdisjoint(catalog.tags(stored)):
             return False
         if self.languages:
-            language = (catalog.language(stored) or "").casefold()
+            language = (language_tag(catalog.language(stored)) or "").casefold()
             if not any(language == w or language.startswith(w + "-") for w in self.languages):
                 return False
         if (

@@ -1437,8 +1437,7 @@ def _texts_of(doc: Document) -> tuple[str, str, str, set[str]]:
 
 def _expanded(doc: Document) -> tuple[str, str, str]:
     """(language, title, text), the abbreviations spelled out."""
-    language = (doc.language or "").strip().lower().replace("_", "-").split("-")[0]
-    language = "kk" if language == "kz" else language
+    language = _text.primary_language(doc.language)
     if language not in _text.STOP_WORDS:
         language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
     return language, expand_abbreviations(doc.title), expand_abbreviations(doc.text)

@@ -346,12 +346,17 @@ def _snowball(name: str) -> Stemmer.Stemmer:
     return stemmer
 
 
-def _normal_lang(lang: str | None) -> str:
-    """ "ru-RU" -> "ru"; "kz" (a common mistake for Kazakh) -> "kk"."""
+# Language codes feeds write for another: "kz", Kazakhstan's country code, is what
+# Kazakh CMSs write for Kazakh (kk).
+LANGUAGE_ALIASES = {"kz": "kk"}
+
+
+def primary_language(lang: str | None) -> str:
+    """ "ru-RU" -> "ru"; "kz" (a common mistake for Kazakh) -> "kk"; "" for none."""
     if not lang:
         return ""
     code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return "kk" if code == "kz" else code
+    return LANGUAGE_ALIASES.get(code, code)
 
 
 def _stem_one(token: str, lang: str) -> str:
@@ -377,7 +382,7 @@ def stem_tokens(tokens: list[str], lang: str) -> list[str]:
     module docstring); an unknown ``lang`` stems Cyrillic as Russian, or as Kazakh
     when the token has Kazakh letters.
     """
-    lang = _normal_lang(lang)
+    lang = primary_language(lang)
     cache = _caches.get(lang)
     if cache is None:
         cache = _caches[lang] = {}
@@ -396,7 +401,7 @@ def stem_words(words: Sequence[str], lang: str) -> list[str]:
     """:func:`stem_tokens` of distinct tokens, not memoized (for a caller that keeps
     its own table of word forms): the same stems, the Snowball ones stemmed in one
     call per language instead of one call per token."""
-    lang = _normal_lang(lang)
+    lang = primary_language(lang)
     stems = list(words)
     russian: list[int] = []
     english: list[int] = []
@@ -435,7 +440,7 @@ def analyze(text: str, lang: str | None = None) -> list[str]:
 
     Returns the stems in text order, duplicates kept.
     """
-    lang = _normal_lang(lang) or detect_language(text)
+    lang = primary_language(lang) or detect_language(text)
     stop = STOP_WORDS.get(lang, frozenset())
     return stem_tokens([t for t in tokenize(text) if t not in stop], lang)
 
