@@ -401,6 +401,45 @@ def ages(rows: list[dict]) -> None:
     print(f"  right, not older than SURE_WITHIN: at most {max(inside, default=0):.1f} days older")
 
 
+def margin_rules(row: dict) -> list[str]:
+    """The same-language rules with a margin over the runner-up whose conditions the best
+    item meets, read from its evidence (as ``match._sure_rule`` states them; before the
+    guards weighed after the rules)."""
+    f = row["features"]
+    best, share, distinct = f["best"], f["share"], f["distinct"]
+    if not f["same"]:
+        return []
+    found = []
+    if best >= 0.22 and share <= 0.5:
+        found.append("far")
+    if best >= 0.15 and share <= 0.3 and ((distinct >= 1 and f.get("in_news")) or best >= 0.2):
+        found.append("clear")
+    if best >= 0.13 and ((distinct >= 3 and share <= 0.8) or (distinct >= 2 and share <= 0.6)):
+        found.append("agree")
+    if best >= 0.10 and f["own"] >= 3 and share <= 0.5 and 2 * f["shared"] >= f["facts"]:
+        found.append("rare")
+    return found
+
+
+def margins(rows: list[dict]) -> None:
+    """Per round, the wrong best items a rule with a margin would be sure of, and the
+    guards that hold them (one guard alone: a thin margin), with their age in days."""
+    print("\nwrong best items a same-language rule with a margin meets, and what holds them")
+    for held in sorted({r["round"] for r in rows}):
+        met = [r for r in rows if r["round"] == held and not r["label"] and margin_rules(r)]
+        shown = [
+            f"{r['post']}{'w' if r['kind'] == 'withheld' else ''}"
+            f"({'+'.join(margin_rules(r))}: "
+            f"{'+'.join(g for g in GUARDS if r['features'].get(g)) or 'NOTHING'}, "
+            f"{r['features']['days']:.1f} d)"
+            for r in met
+        ]
+        if shown:
+            print(f"  r{held}: {' '.join(shown)}")
+    right = [r["features"]["days"] for r in rows if r["label"] and r["confident"]]
+    print(f"  right confident runs: {len(right)}, at most {max(right, default=0):.2f} days older")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--background", type=int, default=3000)
@@ -412,6 +451,7 @@ def main() -> int:
         Path(args.dump).write_text(json.dumps(rows, ensure_ascii=False))
     report(rows)
     ages(rows)
+    margins(rows)
     return 0
 
 
