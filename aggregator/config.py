@@ -280,6 +280,7 @@ _EXAMPLES = {
 }
 
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_SCHEME_WITHOUT_COLON = re.compile(r"(https?)//", re.IGNORECASE)
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _PER = ("source", "tag")
@@ -968,6 +969,14 @@ def _check_source_url(value: str, path, problems) -> bool:
                 f"write 'https://{value}'",
             )
             return False
+        typo = _SCHEME_WITHOUT_COLON.match(value)
+        if typo:  # "https//kapital.kz/rss" would be read as a local path
+            problems.add(
+                path,
+                f"'{value}' looks like a web address without the ':' after {typo.group(1)}",
+                f"write '{typo.group(1).lower()}://{value[typo.end() :]}'",
+            )
+            return False
         return True
     scheme = m.group(1).lower()
     if scheme == "file":
@@ -995,7 +1004,13 @@ def _check_source_url(value: str, path, problems) -> bool:
         problems.add(path, f"'{value}' has an invalid port", "write the host as host or host:port")
         return False
     if not value[len(scheme) + 1 :].startswith("//") or not host:
-        problems.add(path, f"'{value}' has no host name", f"write '{scheme}://host/path'")
+        # "https:/kapital.kz/rss", "https:kapital.kz/rss": a slash short, the host is there
+        after = value[len(scheme) + 1 :]
+        rest = after.lstrip("/")
+        short = not after.startswith("//") and rest and not rest.startswith(("?", "#"))
+        meant = f"{scheme}://{rest}" if short else None
+        fix = f"write '{meant}'" if meant else f"write '{scheme}://host/path'"
+        problems.add(path, f"'{value}' has no host name", fix)
         return False
     return True
 

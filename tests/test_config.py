@@ -477,7 +477,13 @@ def test_a_source_without_an_id_is_offered_the_one_add_would_give_it(tmp_path, s
         ("htps://tengrinews.kz/news.rss", "unsupported URL scheme 'htps:'; did you mean 'https'?"),
         ("ftp://example.kz/feed", "unsupported URL scheme 'ftp:'"),
         ("https:///news.rss", "has no host name; write 'https://host/path'"),
-        ("https:/tengrinews.kz/news.rss", "has no host name"),
+        ("https:/tengrinews.kz/news.rss", "has no host name; write 'https://tengrinews.kz/news.rss'"),
+        ("https:tengrinews.kz/news.rss", "has no host name; write 'https://tengrinews.kz/news.rss'"),
+        (
+            "https//tengrinews.kz/news.rss",
+            "looks like a web address without the ':' after https; "
+            "write 'https://tengrinews.kz/news.rss'",
+        ),
         ("https://tengrinews.kz:port/", "has an invalid port"),
         ("www.zakon.kz/rss.xml", "looks like a web address without its scheme; write 'https://www.zakon.kz/rss.xml'"),
         ("https://tengrinews.kz/news .rss", "contains spaces"),
