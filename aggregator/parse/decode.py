@@ -26,7 +26,9 @@ _UNICODE_FAMILY = frozenset({"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-1
 _LATIN1_LABELS = frozenset({"latin-1", "iso8859-1", "ascii"})
 # Tried when nothing is declared or the declared charset reads badly: the
 # legacy encodings our sources (Russian, Kazakh, Western European) actually use.
-_GUESSES = ("cp1252", "cp1251", "koi8-r")
+# KZ-1048 is windows-1251 with Kazakh letters where it has Serbian and Macedonian
+# ones: a tie (Russian text reads the same in both) goes to windows-1251.
+_GUESSES = ("cp1252", "cp1251", "kz1048", "koi8-r")
 
 
 def charset_of(content_type: str) -> str | None:
@@ -192,14 +194,16 @@ _UTF_WITHOUT_BOM = (
 # The code pages our own plausibility score tells apart well; a detector's answer
 # among them is only where we start.  Cyrillic first when it says Cyrillic: our
 # sources are Russian and Kazakh, and short Cyrillic text fools detectors most.
-_CYRILLIC = frozenset({"cp1251", "koi8-r", "koi8-u", "cp866", "iso8859-5", "mac-cyrillic"})
+_CYRILLIC = frozenset(
+    {"cp1251", "kz1048", "koi8-r", "koi8-u", "cp866", "iso8859-5", "mac-cyrillic"}
+)
 _WESTERN = frozenset({"cp1252", "iso8859-15", "mac-roman"})
 
 
 def _guesses(detected: str | None) -> tuple[str, ...]:
     """The legacy encodings to try, in order of preference (first wins a tie)."""
     if detected in _CYRILLIC:
-        return tuple(dict.fromkeys(("cp1251", "koi8-r", detected, "cp1252")))
+        return tuple(dict.fromkeys(("cp1251", "kz1048", "koi8-r", detected, "cp1252")))
     if detected is None or detected in _WESTERN:
         return _GUESSES
     return (detected,)  # CJK, Thai, Hebrew, Greek, Central European...: trust it
@@ -247,8 +251,11 @@ _MIXED_SCRIPT = re.compile(
 )
 # lower case followed by upper case inside a word (KOI8-R read as windows-1251),
 _INVERTED_CASE = re.compile(r"[a-z\u00df-\u00ff\u0430-\u045f][A-Z\u00c0-\u00de\u0400-\u042f]")
-# and runs of accented Latin letters (Cyrillic read as Latin-1: "Ïðèìåð").
+# runs of accented Latin letters (Cyrillic read as Latin-1: "Ïðèìåð"),
 _ACCENTED_RUN = re.compile(r"[\u00c0-\u00ff]{3,}")
+# and letters only Serbian and Macedonian write, which none of our sources do: Kazakh in
+# KZ-1048 read as windows-1251 is full of them (Қ as Ќ, ң as ѕ, ә as ј, һ as ћ).
+_FOREIGN_CYRILLIC = re.compile("[ЂђЃѓЉљЊњЌќЋћЏџЅѕЈј]")
 
 
 def _implausibility(text: str) -> float:
@@ -259,4 +266,5 @@ def _implausibility(text: str) -> float:
         + len(_MIXED_SCRIPT.findall(text))
         + len(_INVERTED_CASE.findall(text))
         + sum(len(run) for run in _ACCENTED_RUN.findall(text))
+        + len(_FOREIGN_CYRILLIC.findall(text))
     )

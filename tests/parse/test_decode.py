@@ -140,12 +140,24 @@ def test_how_the_text_was_decoded_is_reported():
     assert parse_feed(bom, URL).encoding == "utf-8 (byte order mark)"
 
 
-def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
-    # Kazakh in KZ-1048, undeclared: no detector knows KZ-1048, so an editor pins it.
+def test_kazakh_in_kz1048_declared_as_windows_1251_is_read_as_kz1048():
+    # Read as windows-1251 its Kazakh letters come out Serbian and Macedonian ones
+    # (Қазақстан as Ќазаќстан, ң as ѕ, ә as ј): the guess that has none of them wins.
     body = encoded_rss(KK, "kz1048", declare="windows-1251")
-    assert parse_feed(body, URL).title != KK
+    feed = parse_feed(body, URL)
+    assert (feed.title, feed.encoding) == (KK, "kz-1048 (detected)")
+    # Russian reads the same in both: the declared windows-1251 stays.
+    russian = parse_feed(encoded_rss(RU, "cp1251", declare="windows-1251"), URL)
+    assert (russian.title, russian.encoding) == (RU, "windows-1251 (declared)")
+
+
+def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
+    body = encoded_rss(KK, "kz1048", declare="windows-1251")
     feed = parse_feed(body, URL, encoding="kz-1048")
     assert (feed.title, feed.encoding) == (KK, "kz-1048 (pinned)")
+    russian = encoded_rss(RU, "cp1251", declare="windows-1251")
+    read = parse_feed(russian, URL, encoding="koi8-r")  # even a wrong pin: the editor's word
+    assert (read.title, read.encoding) == (RU.encode("cp1251").decode("koi8-r"), "koi8-r (pinned)")
 
 
 def test_a_stray_utf8_byte_order_mark_before_a_legacy_document_does_not_win():
