@@ -250,6 +250,8 @@ _DURATIONS = {
     (RelatedConfig, "window"),
     (RelatedConfig, "recency_half_life"),
 }
+# Deadlines in seconds (7.5 is one), which may be written as durations too ("30s").
+_TIMEOUTS = {(FetchConfig, "timeout"), (SourceConfig, "timeout")}
 # Integer bytes that may be written as "512KB", "10MB", "1GiB".
 _SIZES = {(FetchConfig, "max_body_bytes")}
 # Numbers that must be > 0 (every duration and size too); every other number >= 0.
@@ -803,11 +805,14 @@ def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name
     if hint is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _check_range(float(value), path, problems, owner, name)
-        problems.add(
-            path,
-            f"expected a number, found {_describe(value)}",
-            "write a number of seconds without quotes, e.g. 30 or 7.5",
-        )
+        if (owner, name) in _TIMEOUTS:  # "30s", "2m", as every other duration is written
+            seconds = _parse_duration(value) if isinstance(value, str) else None
+            if seconds is not None:
+                return _check_range(float(seconds), path, problems, owner, name)
+            fix = 'write seconds (30 or 7.5) or a duration like "30s", "2m"'
+        else:  # a weight or a score (related.*)
+            fix = "write a number without quotes, e.g. 0.5"
+        problems.add(path, f"expected a number, found {_describe(value)}", fix)
         return _INVALID
 
     if hint is str:

@@ -240,6 +240,16 @@ def test_timeouts_are_floats_even_when_written_as_integers(tmp_path):
     assert isinstance(config.fetch.timeout, float)
 
 
+def test_a_timeout_may_be_written_as_a_duration_as_every_other_time(tmp_path):
+    text = MINIMAL.replace(
+        "    url: https://tengrinews.kz/news.rss\n",
+        "    url: https://tengrinews.kz/news.rss\n    timeout: 2m\n",
+    )
+    config = load(tmp_path, text + "fetch: {timeout: 30s}\n")
+    assert (config.fetch.timeout, config.sources[0].timeout) == (30.0, 120.0)
+    assert load(tmp_path, MINIMAL + "fetch: {timeout: 7.5}\n").fetch.timeout == 7.5
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -358,7 +368,14 @@ def test_a_wrong_type_names_the_expected_type_and_the_value_found(tmp_path):
     assert "fetch.concurrency: expected a whole number, found 'many'; write digits" in message
 
     message = one_error(tmp_path, MINIMAL + "fetch: {timeout: fast}\n")
-    assert "fetch.timeout: expected a number, found 'fast'" in message
+    assert "fetch.timeout: expected a number, found 'fast'; write seconds (30 or 7.5)" in message
+
+    # A weight is no number of seconds.
+    message = one_error(tmp_path, MINIMAL + "related: {title_weight: high}\n")
+    assert message.endswith(
+        "related.title_weight: expected a number, found 'high'; write a number without quotes, "
+        "e.g. 0.5"
+    )
 
     message = one_error(tmp_path, MINIMAL + "publish: [a, b]\n")
     assert "publish: expected a mapping (key: value lines), found a list" in message
