@@ -7,7 +7,11 @@ Tried in order, the first that answers wins:
    error for the editor, never a guess.
 2. ``link`` -- a link in the commentary whose canonical form (``urls.canonical_url``:
    scheme, ``www.``, trailing slash and ``utm_*``-style parameters ignored) is a stored
-   item's link.
+   item's link.  Of several links, one the post tells as what came before its news (a
+   clause of time leading to it, "через день после того, как [подписали контракт](…)",
+   or its own words, "[о находке которых мы писали в начале месяца](…)") is background,
+   as one in a sentence marked "ранее" is: it is never the source while another link
+   tells the news, even where that other one is not stored.
 3. ``quote`` -- the quoted text, found by **word-bigram containment**: the share of the
    quote's consecutive word pairs that occur in an item.  Words are compared by stem
    (``text.stem_tokens``, the same for every document whatever its language), so a
@@ -78,6 +82,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+
+import lxml.html
 
 from aggregator.config import Config
 from aggregator.house.index import (
@@ -222,7 +228,8 @@ def match_commentary(
             Match(tuple(keys), "source", 1.0, note="the editor's source:"), commentary, index
         )
 
-    background = {resolve.get(u) or index.find(u) for u in commentary.background_links}
+    told = (*commentary.background_links, *_told_before(commentary))
+    background = {resolve.get(u) or index.find(u) for u in told}
     linked = [resolve.get(link) or index.find(link) for link in commentary.links]
     linked = [k for k in dict.fromkeys(linked) if k]
     sources = [k for k in linked if k not in background]
@@ -270,6 +277,62 @@ def _verified(match: Match, commentary: Commentary, index: MatchIndex) -> Match:
                     break
         numbers.append(number)
     return replace(match, quotes=tuple(numbers), evidence=tuple(evidence))
+
+
+# Words by which a post tells a link as what came before its news: a clause of time
+# leading to it ("через день после того как", "накануне", "в начале месяца"), or that it
+# was reported ("мы писали", "о которых сообщалось"); Russian, Kazakh, English.
+_TOLD_BEFORE = re.compile(
+    r"(?<!\w)(после того как|(через|спустя) [^,]{0,20}после|накануне|ранее|прежде(?! всего)|"
+    r"в (начале|конце) (этого |прошлого )?(месяца|недели|года)|на прошлой неделе|"
+    r"в прошлом (году|месяце)|(мы )?(уже )?(писали|сообщали|рассказывали)|сообщалось|"
+    r"бұған дейін|жазған едік|хабарлаған едік|хабарланған|кейін|өткен аптада|ай басында|"
+    r"earlier|previously|after|last week|we reported|was reported)(?!\w)",
+    re.IGNORECASE,
+)
+# Where the clause of a link begins and ends ("того, как" is one clause: its comma is not).
+_CLAUSE_END = re.compile(r"[.!?…:;—–(),]")
+_CLAUSE_WORDS = 6  # the words of its clause read on either side of a link
+
+
+def _told_before(commentary: Commentary) -> tuple[str, ...]:
+    """The links ``commentary`` tells as what came before its news, by the words of their
+    clause (``_TOLD_BEFORE``), where it has another link that tells the news: a post whose
+    only links are told so ("Нацбанк сохранил ставку через день после того, как
+    [регулятор объяснил решение](…)") still has its source among them."""
+    if len(commentary.links) < 2:
+        return ()
+    told: list[str] = []
+    marker = "\u2063"  # an invisible separator: where the link is in its block
+    for fragment in (commentary.intro_html, commentary.comment_html):
+        if "<a" not in fragment:
+            continue
+        try:
+            root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        except (ValueError, lxml.etree.ParserError):
+            continue
+        for anchor in root.iter("a"):
+            href = anchor.get("href") or ""
+            if not href.startswith(("http://", "https://")):
+                continue
+            block = anchor.getparent()
+            while block is not None and block.tag not in ("p", "li", "div", "blockquote"):
+                block = block.getparent()
+            if block is None:
+                continue
+            saved, ending = anchor.text, anchor.tail
+            anchor.text, anchor.tail = marker + (saved or ""), marker + (ending or "")
+            text = " ".join(block.text_content().split())
+            anchor.text, anchor.tail = saved, ending
+            text = re.sub(r"(?i)того,\s+как", "того как", text)
+            before, own, after = text.split(marker)[:3]
+            head = " ".join(_CLAUSE_END.split(before)[-1].split()[-_CLAUSE_WORDS:])
+            tail = " ".join(_CLAUSE_END.split(after)[0].split()[:_CLAUSE_WORDS])
+            if _TOLD_BEFORE.search(f"{head} {own} {tail}"):
+                told.append(href)
+    if all(link in told or link in commentary.background_links for link in commentary.links):
+        return ()
+    return tuple(dict.fromkeys(told))
 
 
 def _best_linked(keys: list[str], commentary: Commentary, index: MatchIndex) -> str:

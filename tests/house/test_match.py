@@ -965,6 +965,61 @@ def test_a_link_given_only_as_background_is_not_the_source(index):
     assert "tengiz" not in found.keys and found.related == ("tengiz",)
 
 
+CORRIDOR_LINK = "https://kazinform.example/news/corridor"  # the English item
+TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another event
+
+
+@pytest.mark.parametrize(
+    "told",
+    [
+        pytest.param(
+            'Грузы по Среднему коридору <a href="{news}">выросли на 63%</a> — всего через '
+            'день после того, как <a href="{background}">объявили о расширении Тенгиза</a>.',
+            id="a clause of time leads to it",
+        ),
+        pytest.param(
+            'Грузы по Среднему коридору выросли на 63%, <a href="{background}">о расширении '
+            "Тенгиза мы писали в начале месяца</a>. Подробности — в "
+            '<a href="{news}">англоязычной ленте</a>.',
+            id="its own words say it was reported",
+        ),
+    ],
+)
+def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
+    # The source is in English, the background item in the post's own language: the
+    # words the post shares say nothing of which link its news retells, its clauses do.
+    text = told.format(news=CORRIDOR_LINK, background=TENGIZ_LINK)
+    c = commentary(text=text, links=(CORRIDOR_LINK, TENGIZ_LINK))
+    found = match(index, c)
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
+    # Its source not stored: the background link alone is no source.
+    unstored = "https://kazinform.example/news/not-fetched"
+    text = told.format(news=unstored, background=TENGIZ_LINK)
+    found = match(index, commentary(text=text, links=(unstored, TENGIZ_LINK)))
+    assert "tengiz" in found.related and not ("tengiz" in found.keys and found.confident)
+
+
+@pytest.mark.parametrize(
+    "told",
+    [
+        pytest.param(
+            'Нацбанк <a href="{link}">сохранил ставку 14,25%</a> через день после того, как '
+            "инфляция ускорилась.",
+            id="the clause of time is about something else",
+        ),
+        pytest.param(
+            'Нацбанк сохранил ставку 14,25% через день после того, как <a href="{link}">'
+            "регулятор объяснил решение инфляцией</a>.",
+            id="the only link is in a clause of time",
+        ),
+    ],
+)
+def test_a_post_whose_only_link_is_its_source_matches_it_however_its_clauses_run(index, told):
+    link = "https://kapital.example/news/rate"
+    found = match(index, commentary(text=told.format(link=link), links=(link,)))
+    assert (found.keys, found.method, found.confident) == (("rate",), "link", True)
+
+
 def test_a_quote_in_no_item_falls_through_to_similarity_and_is_never_confident(index):
     c = commentary(
         text="Нацбанк сохранил базовую ставку 14,25% из-за инфляции и ожиданий населения.",
