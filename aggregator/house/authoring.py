@@ -13,25 +13,14 @@ from aggregator.house.entries import source_ref
 from aggregator.house.load import CommentaryError, commentary_dir
 from aggregator.models import StoredItem
 from aggregator.store import Storage
+from aggregator.text.slugs import latin
 
 __all__ = ["find_item", "new_file", "slugify"]
-
-_TRANSLIT = str.maketrans(
-    {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
-        "я": "ia", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
-        "һ": "h", "і": "i",
-    }
-)  # fmt: skip
 
 
 def slugify(text: str, *, limit: int = 60) -> str:
     """A file-name-safe Latin slug: "Стоп, снято!" -> "stop-sniato"."""
-    latin = text.casefold().translate(_TRANSLIT)
-    slug = "-".join(re.findall(r"[a-z0-9]+", latin))
+    slug = "-".join(re.findall(r"[a-z0-9]+", latin(text)))
     if len(slug) > limit:
         slug = slug[:limit].rsplit("-", 1)[0]
     return slug or "commentary"

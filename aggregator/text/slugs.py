@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 __all__ = ["latin", "slug", "source_id_for"]
 
 # Russian and Kazakh letters in ASCII, as they are spelled in this site's addresses (the
-# spelling of a commentary's slug, house/authoring: Стоп, снято! -> stop-sniato):
+# spelling of a commentary's slug, which house/authoring builds from latin(): Стоп, снято! ->
+# stop-sniato):
 # Қазинформ -> qazinform, Хабар -> khabar, Ақорда -> aqorda.
 _LATIN = str.maketrans(
     {
