@@ -195,15 +195,33 @@ class Context:
         self.db_override = db
         self.verbosity = verbosity
         self._config: Config | None = None
+        # The commands cron runs carry on past a source with a problem in its own entry
+        # (it alone is left out; see finish); the others stop at any problem.
+        self.hold_broken_sources = False
 
     @property
     def config(self) -> Config:
         if self._config is None:
             try:
-                self._config = load_config(self.config_path)
+                self._config = load_config(
+                    self.config_path, hold_broken_sources=self.hold_broken_sources
+                )
             except ConfigError as exc:
                 raise Fatal(str(exc)) from None
+            for problem in self._config.source_problems:
+                click.echo(stamped(f"Error: {problem}"), err=True)
         return self._config
+
+    def finish(self) -> None:
+        """Exit 1 (cron mails it) when sources were left out for problems in their
+        entries, once the rest has been done."""
+        if self._config is not None and self._config.source_problems:
+            problems = self._config.source_problems
+            raise Fatal(
+                f"{self._config.path}: {counted(len(problems), 'problem')} in the entries of "
+                "sources (above): those sources were left out, the rest was done; correct "
+                "them ('aggregator check-config' lists every problem)"
+            )
 
     @property
     def store_location(self) -> str | Path:
@@ -403,8 +421,10 @@ def check_config(ctx: Context) -> None:
 @pass_ctx
 def fetch(ctx: Context, select_all: bool, only: tuple[str, ...]) -> None:
     """Fetch the sources that are due, and store their new items."""
+    ctx.hold_broken_sources = True
     with ctx.run_lock():
         _fetch(ctx, select_all=select_all, only=only)
+    ctx.finish()
 
 
 def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> int:
@@ -416,6 +436,12 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> int:
     config = ctx.config
     known = {s.id for s in config.sources}
     unknown = [s for s in only if s not in known]
+    held = [s for s in unknown if s in {h.id for h in config.held}]
+    if held:
+        raise Fatal(
+            f"{', '.join(held)}: not fetched for the problems above in its entry in "
+            f"{config.path}; correct them"
+        )
     if unknown:
         raise Fatal(
             f"unknown source {', '.join(unknown)}; the sources in {config.path} are: "
@@ -556,8 +582,10 @@ def publish(ctx: Context) -> None:
     """Write every output (Atom, RSS, JSON Feed, HTML, OPML, health) from the store."""
     from aggregator.health import Heartbeat
 
+    ctx.hold_broken_sources = True
     with ctx.run_lock():
         _publish(ctx, Heartbeat("publish"))
+    ctx.finish()
 
 
 def _publish(
@@ -593,11 +621,13 @@ def _publish(
 def related(ctx: Context, rebuild: bool) -> None:
     """Update the related-entries index; write related.json, related/ and the widget
     (with related.enabled false: remove them)."""
+    ctx.hold_broken_sources = True
     with ctx.run_lock():
         if ctx.config.related.enabled:
             _relate(ctx, rebuild=rebuild)
         elif not _withdraw_related(ctx):
             ctx.echo(f"related.enabled is false in {ctx.config.path}: nothing to do")
+    ctx.finish()
 
 
 def _withdraw_related(ctx: Context) -> list[str]:
@@ -638,9 +668,11 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 @pass_ctx
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
+    ctx.hold_broken_sources = True
     with ctx.run_lock():
         fetched = _fetch(ctx, select_all=select_all, only=())
         _relate_and_publish(ctx, fetched)
+    ctx.finish()
 
 
 def _relate_and_publish(ctx: Context, fetched: int) -> None:

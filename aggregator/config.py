@@ -207,6 +207,10 @@ class Config:
     related: RelatedConfig = RelatedConfig()
     outputs: tuple[OutputConfig, ...] = ()
     path: str = ""  # the file it was loaded from (absolute), "" when built in code
+    # Sources left out for a problem in their own entry (load_config's hold_broken_sources):
+    # not fetched, but their stored items stay published; and what is wrong with them.
+    held: tuple[SourceConfig, ...] = ()
+    source_problems: tuple[str, ...] = ()
 
     def source(self, source_id: str) -> SourceConfig:
         for s in self.sources:
@@ -223,10 +227,15 @@ class Config:
                 return names[source_id]
         return source_ids[0] if source_ids else ""
 
+    def published_sources(self) -> tuple[SourceConfig, ...]:
+        """The sources whose items are published and related: the configured ones, and
+        those held for a problem in their entry (a typo must not withdraw a source)."""
+        return (*self.sources, *self.held)
+
     def _names(self) -> dict[str, str]:
         names = self.__dict__.get("_names_cache")
         if names is None:
-            names = {s.id: s.name or s.id for s in self.sources}
+            names = {s.id: s.name or s.id for s in (*self.held, *self.sources)}
             object.__setattr__(self, "_names_cache", names)  # frozen; a pure cache
         return names
 
@@ -268,7 +277,7 @@ _POSITIVE = (
     }
 )
 # Set by the loader, never written in the file.
-_COMPUTED = {(Config, "path")}
+_COMPUTED = {(Config, "path"), (Config, "held"), (Config, "source_problems")}
 # What to suggest when a required key is missing.
 _EXAMPLES = {
     (SiteConfig, "title"): '"Евразия24"',
@@ -321,7 +330,7 @@ class _Problems:
         self.filename = filename
         self.lines = lines
         self.raw = raw  # the scalar as written, for "put it in quotes" advice
-        self.found: list[tuple[int, str]] = []
+        self.found: list[tuple[int, str, _KeyPath]] = []
 
     def add(self, path: _KeyPath, problem: str, fix: str = "", *, line: int | None = None) -> None:
         line = line or self.line(path)
@@ -330,7 +339,7 @@ class _Problems:
         message = f"{where}: {key}: {problem}" if key else f"{where}: {problem}"
         if fix:
             message += f"; {fix}"
-        self.found.append((line or 0, message))
+        self.found.append((line or 0, message, path))
 
     def line(self, path: _KeyPath) -> int | None:
         # A key that is missing or was defaulted has no line: use its parent's.
@@ -341,13 +350,31 @@ class _Problems:
                 return None
             path = path[:-1]
 
+    def messages(self) -> list[str]:
+        # Stable sort: top to bottom, and in check order within a line.
+        return [m for _, m, _ in sorted(self.found, key=lambda f: f[0])]
+
     def raise_if_any(self) -> None:
         if self.found:
-            # Stable sort: top to bottom, and in check order within a line.
-            raise ConfigError("\n".join(m for _, m in sorted(self.found, key=lambda f: f[0])))
+            raise ConfigError("\n".join(self.messages()))
+
+    def broken_sources(self, sources: Sequence[SourceConfig]) -> set[int] | None:
+        """The positions of the sources whose own entries have every problem found, or
+        None when a problem is elsewhere (or in an entry whose id cannot be read)."""
+        broken = set()
+        for _, _, path in self.found:
+            if len(path) < 2 or path[0] != "sources" or not isinstance(path[1], int):
+                return None
+            i = path[1]
+            if i >= len(sources) or not _valid(sources[i]) or not _valid(sources[i].id):
+                return None
+            broken.add(i)
+        return broken
 
 
-def load_config(path: str | os.PathLike, *, require_sources: bool = True) -> Config:
+def load_config(
+    path: str | os.PathLike, *, require_sources: bool = True, hold_broken_sources: bool = False
+) -> Config:
     """Read and validate a feeds.yaml file.
 
     Every problem in the file is reported at once, in one :class:`ConfigError`
@@ -365,6 +392,12 @@ def load_config(path: str | os.PathLike, *, require_sources: bool = True) -> Con
       everything, and ``{name: commentary, kinds: [commentary]}``.
 
     ``require_sources=False`` accepts ``sources: []`` (``aggregator add`` starts so).
+
+    ``hold_broken_sources=True`` (the commands cron runs): when every problem is in the
+    entry of a source whose id can be read, those sources are left out of
+    ``Config.sources`` and kept in ``Config.held`` (what of them reads well; their
+    stored items stay published), with the problems in ``Config.source_problems``,
+    instead of failing the whole file.
     """
     filename = os.fspath(path)
     try:
@@ -416,10 +449,38 @@ def load_config(path: str | os.PathLike, *, require_sources: bool = True) -> Con
     config = _build_dataclass(Config, document, (), problems)
     config = _fill_defaults(config, document)
     _check_config(config, problems, require_sources=require_sources)
-    problems.raise_if_any()
+    broken = problems.broken_sources(config.sources) if hold_broken_sources else None
+    if broken is None:
+        problems.raise_if_any()
     config = dataclasses.replace(config, path=resolved)
-    cache.put(config)
-    return config
+    if not broken:
+        cache.put(config)  # a config with problems is validated again on every load
+        return config
+    return dataclasses.replace(
+        config,
+        sources=tuple(s for i, s in enumerate(config.sources) if i not in broken),
+        held=_held(config.sources, broken),
+        source_problems=tuple(problems.messages()),
+    )
+
+
+def _held(sources: Sequence[SourceConfig], broken: set[int]) -> tuple[SourceConfig, ...]:
+    """The broken sources, each once, with what of its entry reads well (the rest as
+    its defaults): a later entry with an id taken by an earlier one only repeats it."""
+    taken = {s.id for i, s in enumerate(sources) if i not in broken}
+    held = []
+    for i in sorted(broken):
+        source = sources[i]
+        if source.id in taken:
+            continue
+        taken.add(source.id)
+        defaults = {
+            f.name: getattr(SourceConfig(id=source.id, url="", name=source.id), f.name)
+            for f in dataclasses.fields(SourceConfig)
+            if not _valid(getattr(source, f.name))
+        }
+        held.append(dataclasses.replace(source, **defaults))
+    return tuple(held)
 
 
 class _LoadedConfigs:
@@ -1361,11 +1422,11 @@ def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
             wanted = set(rule.sources)
             each = [
                 ({"id": s.id, "name": s.name, "tag": ""}, s.name, {"sources": (s.id,)})
-                for s in config.sources
+                for s in config.published_sources()
                 if not wanted or s.id in wanted
             ]
         elif rule.per == "tag":
-            tags = sorted({tag for source in config.sources for tag in source.tags})
+            tags = sorted({tag for source in config.published_sources() for tag in source.tags})
             if rule.tags:
                 tags = [tag for tag in tags if tag in rule.tags]
             each = [({"id": tag, "name": tag, "tag": tag}, tag, {"tags": (tag,)}) for tag in tags]

@@ -751,3 +751,67 @@ def test_a_kazakh_feed_that_says_kz_is_published_as_kazakh(tmp_path, feed_server
         assert {i.get("language") for i in feed["items"]} <= {"kk", None}
     atom = (tmp_path / "output" / "all.atom").read_text(encoding="utf-8")
     assert 'xml:lang="kz"' not in atom and 'xml:lang="kk"' in atom
+
+
+def test_a_mistake_in_one_sources_entry_costs_that_source_alone(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(2, "a"))
+    feed_server.route("/b.xml", body=rss(2, "b"))
+    feed_server.route("/c.xml", body=rss(2, "c"))
+    three = [(s, feed_server.url(f"/{s}.xml"), s.upper()) for s in "abc"]
+    config = write_config(tmp_path, three)
+    assert invoke("--config", str(config), "run").exit_code == 0
+
+    def published() -> set[str]:
+        feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+        return {item["url"].split("/")[3] for item in feed["items"]}
+
+    # b's entry gets a typo, c's url becomes a's (a block copied, its url left): a is
+    # fetched, b and c are not, their stored items stay published; the run exits 1.
+    feed_server.route("/a.xml", body=rss(3, "a"))
+    feed_server.route("/b.xml", body=rss(3, "b"))
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("    name: B\n", "    name: B\n    intervl: 5m\n")
+    text = text.replace(feed_server.url("/c.xml"), feed_server.url("/a.xml"))
+    config.write_text(text, encoding="utf-8")
+    result = invoke("--config", str(config), "run", "--all")
+    assert result.exit_code == 1, result.output
+    lines = unstamped(result.output)
+    assert f"Error: {config}:13: sources[1].intervl: unknown key; did you mean 'interval'?" in lines
+    assert any(
+        line.startswith(f"Error: {config}:17: sources[2].url: the same feed as sources[0]")
+        for line in lines
+    )
+    problems = [line for line in result.output.splitlines() if "Error: " in line]
+    assert len(problems) == 3 and all(STAMP.match(line) for line in problems)
+    assert "fetched 1 source: 1 new item" in result.output
+    assert published() == {"a", "b", "c"}
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    titles = {item["title"] for item in feed["items"]}
+    assert {"a 2", "c 0", "c 1"} <= titles and "b 2" not in titles
+    related = json.loads((tmp_path / "output" / "related.json").read_text(encoding="utf-8"))
+    assert related  # still written
+    # publish alone too: the held source's entries stay, under its name.
+    result = invoke("--config", str(config), "publish")
+    assert result.exit_code == 1
+    assert published() == {"a", "b", "c"}
+    page = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+    assert "kapital.kz/c/" in page
+
+    only = invoke("--config", str(config), "fetch", "--source", "b")
+    assert only.exit_code == 1 and "b: not fetched for the problems above" in only.output
+
+    check = invoke("--config", str(config), "check-config")
+    assert check.exit_code == 1
+    assert "sources[1].intervl" in check.output and "sources[2].url" in check.output
+
+
+def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(2, "a"))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("  link:", "  lnk:"), encoding="utf-8"
+    )
+    result = invoke("--config", str(config), "run")
+    assert result.exit_code == 1
+    assert "feeds.yaml:3: site.lnk: unknown key" in result.output
+    assert "fetched" not in result.output and not (tmp_path / "output").exists()

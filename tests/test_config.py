@@ -285,7 +285,11 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
         "related": as_yaml(RelatedConfig()),
         "outputs": [as_yaml(output)],
     }
-    assert set(document) == {f.name for f in dataclasses.fields(Config)} - {"path"}
+    assert set(document) == {f.name for f in dataclasses.fields(Config)} - {
+        "path",
+        "held",
+        "source_problems",
+    }
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 
     assert config.fetch == FetchConfig()
@@ -878,6 +882,15 @@ def test_a_config_with_problems_is_never_kept(tmp_path, monkeypatch):
             load_config(path)
     assert not list((tmp_path / "cache").glob("config-*"))
 
+    # Nor one whose broken sources were held: every load says their problems again.
+    for _ in range(2):
+        held = load_config(path, hold_broken_sources=True)
+        assert [s.id for s in held.held] == ["tengrinews"]
+        assert len(held.source_problems) == 1
+    assert not list((tmp_path / "cache").glob("config-*"))
+    with pytest.raises(ConfigError, match="unsupported URL scheme"):
+        load_config(path)  # check-config's way: every problem is fatal
+
 
 def test_a_damaged_or_foreign_cache_only_means_validating_again(tmp_path, monkeypatch):
     monkeypatch.setenv("AGGREGATOR_CACHE_DIR", str(tmp_path / "cache"))
@@ -898,3 +911,62 @@ def test_an_empty_cache_setting_keeps_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_config(write(tmp_path, MINIMAL))
     assert not (tmp_path / "xdg").exists()
+
+
+# --- a problem in one source's entry costs that source alone (the cron commands) ----
+
+
+def test_a_source_with_a_problem_in_its_entry_is_held_and_the_others_load(tmp_path):
+    text = (
+        MINIMAL
+        + """\
+  - id: kapital
+    name: Капитал
+    url: https//kapital.kz/rss
+    intervl: 5m
+  - id: tengrinews
+    name: Tengrinews again
+    url: https://tengrinews.kz/other.rss
+  - id: copy
+    url: https://www.inform.kz/rss/rus.xml
+"""
+    )
+    path = write(tmp_path, text)
+    config = load_config(path, hold_broken_sources=True)
+    assert [s.id for s in config.sources] == ["tengrinews", "kazinform-ru"]
+    # Held: named as its entry names it; the url it lacks is none (never fetched).
+    assert [(s.id, s.name, s.url) for s in config.held] == [
+        ("kapital", "Капитал", ""),
+        ("copy", "", "https://www.inform.kz/rss/rus.xml"),
+    ]
+    assert [s.id for s in config.published_sources()] == [
+        "tengrinews",
+        "kazinform-ru",
+        "kapital",
+        "copy",
+    ]
+    assert config.source_name(["kapital"]) == "Капитал"
+    lines = config.source_problems
+    assert len(lines) == 4 and all(line.startswith(f"{path}:") for line in lines)
+    assert lines[0].startswith(f"{path}:13: sources[2].url: 'https//kapital.kz/rss' looks like")
+    assert lines[1].startswith(f"{path}:14: sources[2].intervl: unknown key")
+    assert lines[2].startswith(f"{path}:15: sources[3].id: duplicate source id 'tengrinews'")
+    assert lines[3].startswith(f"{path}:19: sources[4].url: the same feed as sources[1]")
+    # Without holding (check-config, add): the same problems, fatal.
+    assert errors(tmp_path, text) == list(lines)
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        ("  link: https://eurasia24.media/", "  link: eurasia24"),  # site
+        ("  - id: kazinform-ru", "  - id: Kazinform RU"),  # an id that cannot be read
+        ("  - id: kazinform-ru", "  - ident: kazinform-ru"),  # no id at all
+    ],
+)
+def test_a_problem_outside_a_readable_sources_entry_stays_fatal(tmp_path, mistake):
+    text = MINIMAL + "  - id: kapital\n    url: https://kapital.kz/rss\n    intervl: 5m\n"
+    path = write(tmp_path, text.replace(*mistake))
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path, hold_broken_sources=True)
+    assert "sources[2].intervl: unknown key" in str(excinfo.value)  # every problem said

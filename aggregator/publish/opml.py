@@ -19,7 +19,7 @@ def sources_opml(config: Config, catalog: Catalog) -> bytes:
     if config.site.author:
         etree.SubElement(head, "ownerName").text = clean_text(config.site.author)
     body = etree.SubElement(opml, "body")
-    for source in config.sources:
+    for source in config.published_sources():
         state = catalog.states.get(source.id)
         name = catalog.source_view(source.id).name
         attrs = {"text": name, "title": name}

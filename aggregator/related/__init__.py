@@ -204,7 +204,7 @@ def _has_commentary(config: Config) -> bool:
     ``house.commentary_dir`` and ``house.house_source_ids`` say, read from the config
     without importing the house stage (it loads Markdown, lxml, the fetcher: a run with
     nothing new or a few new items needs none of them)."""
-    return bool(config.house.commentary_dir) or any(s.house for s in config.sources)
+    return bool(config.house.commentary_dir) or any(s.house for s in config.published_sources())
 
 
 def refresh(
@@ -232,7 +232,7 @@ def refresh(
     """
     started = time.perf_counter()
     settings = config.related
-    sources = {s.id: s for s in config.sources}
+    sources = {s.id: s for s in config.published_sources()}
     path = index_path(storage.location, config_dir(config))
     exclude = dict(exclude or {})
     extras = {s.key: s for s in extra}
