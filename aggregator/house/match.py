@@ -336,19 +336,25 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
 
 
 def _best_linked(keys: list[str], commentary: Commentary, index: MatchIndex) -> str:
-    """Of several linked items, the one whose text the commentary quotes or retells."""
+    """Of several linked items, the one whose text the commentary quotes or retells: the
+    one it quotes, then the one holding more of its news's figures (in any language: an
+    item in the post's own language shares its words whatever it tells), then the one
+    whose words it shares most."""
     if len(keys) == 1:
         return keys[0]
     text = "\n".join((commentary.title, *commentary.quotes, commentary.intro_text))
     if len(text.split()) < 20:
         text = commentary.text
+    figures = _news_figures(commentary, _DURATIONS)
 
-    def score(key: str) -> tuple[float, float]:
+    def score(key: str) -> tuple[float, int, float]:
         doc = index.doc_of(key)
         if doc is None:
-            return (0.0, 0.0)
+            return (0.0, 0, 0.0)
         quoted = max((index.quote_found(q, doc) for q in commentary.quotes), default=0.0)
-        return (quoted, index.coverage(text, doc))
+        values = _item_values(index, doc)
+        held = sum(_has_value(index, doc, values, q) for q in figures)
+        return (quoted, held, index.coverage(text, doc))
 
     return max(keys, key=lambda k: (score(k), -keys.index(k)))
 

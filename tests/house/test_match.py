@@ -999,6 +999,18 @@ def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index,
     assert "tengiz" in found.related and not ("tengiz" in found.keys and found.confident)
 
 
+def test_of_two_links_told_alike_the_one_holding_the_news_figures_is_the_source(index):
+    # No word tells either link as background; the post shares its words with the item
+    # in its own language, and its figures (63%, 4,1 миллиона тонн) with the English one.
+    text = (
+        f'По <a href="{CORRIDOR_LINK}">Среднему коридору</a> за девять месяцев перевезли '
+        "4,1 миллиона тонн грузов, на 63% больше, чем год назад, а расширение на "
+        f'<a href="{TENGIZ_LINK}">месторождении Тенгиз</a> завершено.'
+    )
+    found = match(index, commentary(text=text, links=(CORRIDOR_LINK, TENGIZ_LINK)))
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
+
+
 @pytest.mark.parametrize(
     "told",
     [
