@@ -507,6 +507,7 @@ def status(ctx: Context) -> None:
     """A table of every source's health."""
     from aggregator.ingest import schedule  # email.utils: costs other commands' start
 
+    ctx.hold_broken_sources = True  # a mistake in one entry: the others' table, that one's why
     config = ctx.config
     location = ctx.store_location
     # A look, not a run: a store that is not there (a first run still to come, or a
@@ -525,12 +526,15 @@ def status(ctx: Context) -> None:
         except StoreNotMade:
             missing = True  # a database with no tables yet: as a missing file
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
-    for source in config.sources:
+    held = {source.id for source in config.held}
+    for source in (*config.sources, *config.held):
         state = states.get(source.id) or SourceState(source.id, source.url, source.url)
-        hold = schedule.host_hold(state, holds, now)
-        health = schedule.health(state, now, hold)
+        hold = None if source.id in held else schedule.host_hold(state, holds, now)
+        health = "config_error" if source.id in held else schedule.health(state, now, hold)
         until, error = state.backoff_until, state.last_error or ""
-        if health == "held" and hold is not None:  # why it waits, not its last error
+        if source.id in held:
+            until, error = None, "not fetched: a mistake in its entry in feeds.yaml (below)"
+        elif health == "held" and hold is not None:  # why it waits, not its last error
             until = hold.until
             error = f"waits: its host {hold.host} answered {hold.source_id}: {hold.reason}"
         elif not error and state.guids_unstable is not None:
@@ -541,7 +545,7 @@ def status(ctx: Context) -> None:
         rows.append(
             (
                 source.id,
-                health if source.enabled else "disabled",
+                health if source.enabled or source.id in held else "disabled",
                 _when(state.last_success, config.site.tz),
                 _when(until, config.site.tz),
                 str(state.item_count),
@@ -553,10 +557,14 @@ def status(ctx: Context) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
+    for source_id, problem in config.held_problems:
+        if source_id in held:  # not a later entry repeating a fetched source's id
+            click.echo(f"{source_id}: not fetched until its entry is corrected: {problem}")
     click.echo(f"times in {config.site.timezone} (site.timezone)")
     none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
     click.echo(f"store: {describe_location(location)}{none_yet if missing else ''}")
     _websub_status(ctx)
+    ctx.finish()
 
 
 def _websub_status(ctx: Context) -> None:

@@ -211,6 +211,7 @@ class Config:
     # not fetched, but their stored items stay published; and what is wrong with them.
     held: tuple[SourceConfig, ...] = ()
     source_problems: tuple[str, ...] = ()
+    held_problems: tuple[tuple[str, str], ...] = ()  # (source id, message), for monitoring
 
     def source(self, source_id: str) -> SourceConfig:
         for s in self.sources:
@@ -231,6 +232,10 @@ class Config:
         """The sources whose items are published and related: the configured ones, and
         those held for a problem in their entry (a typo must not withdraw a source)."""
         return (*self.sources, *self.held)
+
+    def problems_of(self, source_id: str) -> list[str]:
+        """What is wrong in the entry of a held source (file:line: what; fix)."""
+        return [message for held_id, message in self.held_problems if held_id == source_id]
 
     def _names(self) -> dict[str, str]:
         names = self.__dict__.get("_names_cache")
@@ -277,7 +282,12 @@ _POSITIVE = (
     }
 )
 # Set by the loader, never written in the file.
-_COMPUTED = {(Config, "path"), (Config, "held"), (Config, "source_problems")}
+_COMPUTED = {
+    (Config, "path"),
+    (Config, "held"),
+    (Config, "source_problems"),
+    (Config, "held_problems"),
+}
 # What to suggest when a required key is missing.
 _EXAMPLES = {
     (SiteConfig, "title"): '"Евразия24"',
@@ -353,6 +363,16 @@ class _Problems:
     def messages(self) -> list[str]:
         # Stable sort: top to bottom, and in check order within a line.
         return [m for _, m, _ in sorted(self.found, key=lambda f: f[0])]
+
+    def by_source(self, sources: Sequence[SourceConfig]) -> list[tuple[str, str]]:
+        """(source id, message) of each problem, in :meth:`messages`' order, the file
+        named without its directory (health.json is public: not our disk's layout);
+        only when every problem is in a source's entry (:meth:`broken_sources`)."""
+        name = Path(self.filename).name
+        return [
+            (sources[path[1]].id, name + m.removeprefix(self.filename))  # type: ignore[index]
+            for _, m, path in sorted(self.found, key=lambda f: f[0])
+        ]
 
     def raise_if_any(self) -> None:
         if self.found:
@@ -461,6 +481,7 @@ def load_config(
         sources=tuple(s for i, s in enumerate(config.sources) if i not in broken),
         held=_held(config.sources, broken),
         source_problems=tuple(problems.messages()),
+        held_problems=tuple(problems.by_source(config.sources)),
     )
 
 

@@ -97,10 +97,12 @@ def health_json(
     sources = []
     counts: dict[str, int] = {}
     now = now or datetime.now(UTC)
-    for source in config.sources:
+    held = {source.id for source in config.held}
+    for source in (*config.sources, *config.held):
         state = states.get(source.id)
-        hold = host_hold(state, holds or {}, now)
-        status = _status(source, state, hold)
+        hold = None if source.id in held else host_hold(state, holds or {}, now)
+        # A source held for a mistake in its entry is not fetched: the entry is to mend.
+        status = "config_error" if source.id in held else _status(source, state, hold)
         counts[status] = counts.get(status, 0) + 1
         sources.append(
             {
@@ -113,12 +115,16 @@ def health_json(
                 "last_error": _public_error(config, state),
                 "last_error_at": _iso_or_none(state and state.last_error_at),
                 "consecutive_failures": state.consecutive_failures if state else 0,
-                "failing_since": _iso_or_none(_failing(state)),
+                "failing_since": None if source.id in held else _iso_or_none(_failing(state)),
                 "backoff_until": _iso_or_none(state and state.backoff_until),
                 "item_count": state.item_count if state else 0,
                 "gone": state.gone if state else False,
                 "held_until": _iso_or_none(hold and hold.until),
                 "held_by": _held_by(hold),
+                "config_problems": [
+                    without_userinfo(clean_text(problem))
+                    for problem in config.problems_of(source.id)
+                ],
             }
         )
     document: dict[str, object] = {}
@@ -133,11 +139,12 @@ def health_json(
 
 def _last_run(heartbeat: Heartbeat, now: datetime, sources: list[dict]) -> dict[str, object]:
     """When the run ended, what it did, and its outcome: "ok", or "failing" with every
-    source whose fetches fail (or that is gone) and since when."""
+    source whose fetches fail (or that is gone, or not fetched for a mistake in its
+    entry) and since when."""
     failing = [
         {"id": s["id"], "state": s["state"], "since": s["failing_since"]}
         for s in sources
-        if s["state"] in ("failing", "gone")
+        if s["state"] in ("failing", "gone", "config_error")
     ]
     return {
         "finished": _iso_or_none(now.replace(microsecond=0)),

@@ -796,6 +796,29 @@ def test_a_mistake_in_one_sources_entry_costs_that_source_alone(tmp_path, feed_s
     assert published() == {"a", "b", "c"}
     page = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
     assert "kapital.kz/c/" in page
+    # Monitoring sees the held sources, and why, exactly when they need attention.
+    health = json.loads((tmp_path / "output" / "health.json").read_text(encoding="utf-8"))
+    by_id = {s["id"]: s for s in health["sources"]}
+    assert health["sources_total"] == 3 and health["states"] == {"config_error": 2, "ok": 1}
+    assert by_id["b"]["state"] == "config_error" and by_id["b"]["item_count"] == 2
+    assert by_id["b"]["config_problems"] == [  # the file, not our disk's layout: it is public
+        "feeds.yaml:13: sources[1].intervl: unknown key; did you mean 'interval'?"
+    ]
+    assert by_id["c"]["config_problems"][0].startswith("feeds.yaml:17: sources[2].url: the same")
+    assert by_id["a"]["state"] == "ok" and by_id["a"]["config_problems"] == []
+    assert health["last_run"]["outcome"] == "failing"
+    assert [(f["id"], f["state"]) for f in health["last_run"]["failing"]] == [
+        ("b", "config_error"),
+        ("c", "config_error"),
+    ]
+    status = invoke("--config", str(config), "status")
+    assert status.exit_code == 1
+    rows = {line.split()[0]: line for line in status.output.splitlines() if line.strip()}
+    assert rows["a"].split()[1] == "ok"
+    assert rows["b"].split()[1] == "config_error" and "not fetched" in rows["b"]
+    assert "b: not fetched until its entry is corrected: feeds.yaml:13: sources[1].intervl" in (
+        status.output
+    )
 
     only = invoke("--config", str(config), "fetch", "--source", "b")
     assert only.exit_code == 1 and "b: not fetched for the problems above" in only.output

@@ -289,6 +289,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
         "path",
         "held",
         "source_problems",
+        "held_problems",
     }
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 
