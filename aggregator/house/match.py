@@ -492,6 +492,7 @@ OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
 FOREIGN_FACTS = 2  # an item in another language with this many of the post's facts, twice
 # the best's, is its source rather than a translation of the best
 NATIVE_TIE = 0.9  # an own-language item this close to a better translation comes first
+NATIVE_RIVALS = 3  # own-language items a cross-language match's facts are checked against
 TOLD_APART = 1  # rivals the post tells otherwise set aside: figures of the post in the best
 _NAME = re.compile(r"(?<![\w-])(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}|\d[\d.,]*\d|\d{2,})")
 
@@ -895,7 +896,14 @@ def _sure_rule(
     same = index.same_language(doc, language)
     second = rivals[0][0] if rivals else 0.0
     confidence = _similar_confidence(best, second)
-    found = _shared_evidence(commentary, index, doc, [d for _, d in rivals[:3]])
+    others = [d for _, d in rivals[:3]]
+    if not same:
+        # Across languages the post's facts must agree with no item in its own language
+        # either: its nearest own-language items are rivals too, however many translations
+        # rank above them (a bare figure shared with one is no fact of one event).
+        natives = [d for _, d in ranked[1:] if index.same_language(d, language)][:NATIVE_RIVALS]
+        others += [d for d in natives if d not in others]
+    found = _shared_evidence(commentary, index, doc, others)
     shared = found.shared
     evidence = [f"shares {', '.join(shared[:6])} with {index.keys[doc]}"] if shared else []
     distinct = len(shared) - found.runner
