@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -494,16 +494,19 @@ def without_background(text: str) -> str:
     return "\n".join(lines)
 
 
-def _background_links(fragment: str) -> tuple[str, ...]:
-    """Links whose sentence marks them as background ("Ранее <a>сообщалось</a>…")."""
+LINK_MARK = "\u2063"  # an invisible separator: where a link's own words begin and end
+
+
+def linked_blocks(fragment: str) -> Iterator[tuple[str, str]]:
+    """Each http(s) link of ``fragment`` with the text of its block (paragraph, list item,
+    div or blockquote), whitespace collapsed and the link's own words between two
+    ``LINK_MARK``s: what a post says around a link tells what the link is to it."""
     if "<a" not in fragment:
-        return ()
+        return
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (ValueError, lxml.etree.ParserError):
-        return ()
-    found = []
-    marker = "\u2063"  # an invisible separator: where the link is in its block
+        return
     for anchor in root.iter("a"):
         href = anchor.get("href") or ""
         if not href.startswith(("http://", "https://")):
@@ -513,12 +516,22 @@ def _background_links(fragment: str) -> tuple[str, ...]:
             block = block.getparent()
         if block is None:
             continue
-        saved = anchor.text
-        anchor.text = marker + (saved or "")
+        saved, ending = anchor.text, anchor.tail
+        anchor.text, anchor.tail = LINK_MARK + (saved or ""), LINK_MARK + (ending or "")
         text = " ".join(block.text_content().split())
-        anchor.text = saved
-        sentence = next((s for s in _SENTENCES.split(text) if marker in s), "")
-        if _BACKGROUND.search(sentence.replace(marker, "")):
+        anchor.text, anchor.tail = saved, ending
+        yield href, text
+
+
+def _background_links(fragment: str) -> tuple[str, ...]:
+    """Links whose sentence marks them as background ("Ранее <a>сообщалось</a>…")."""
+    found = []
+    for href, text in linked_blocks(fragment):
+        before, own, after = text.split(LINK_MARK)[:3]
+        # The sentence where the link begins (its end marked, a sentence could run on).
+        text = " ".join(f"{before}{LINK_MARK}{own}{after}".split())
+        sentence = next((s for s in _SENTENCES.split(text) if LINK_MARK in s), "")
+        if _BACKGROUND.search(sentence.replace(LINK_MARK, "")):
             found.append(href)
     return tuple(dict.fromkeys(found))
 

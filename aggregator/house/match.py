@@ -83,8 +83,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-import lxml.html
-
 from aggregator.config import Config
 from aggregator.house.index import (
     INDEX_MODULES,
@@ -98,7 +96,13 @@ from aggregator.house.index import (
     spelled_in,
     words,
 )
-from aggregator.house.load import Commentary, background_sentences, without_background
+from aggregator.house.load import (
+    LINK_MARK,
+    Commentary,
+    background_sentences,
+    linked_blocks,
+    without_background,
+)
 from aggregator.models import StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text
@@ -303,29 +307,10 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
     if len(commentary.links) < 2:
         return ()
     told: list[str] = []
-    marker = "\u2063"  # an invisible separator: where the link is in its block
     for fragment in (commentary.intro_html, commentary.comment_html):
-        if "<a" not in fragment:
-            continue
-        try:
-            root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-        except (ValueError, lxml.etree.ParserError):
-            continue
-        for anchor in root.iter("a"):
-            href = anchor.get("href") or ""
-            if not href.startswith(("http://", "https://")):
-                continue
-            block = anchor.getparent()
-            while block is not None and block.tag not in ("p", "li", "div", "blockquote"):
-                block = block.getparent()
-            if block is None:
-                continue
-            saved, ending = anchor.text, anchor.tail
-            anchor.text, anchor.tail = marker + (saved or ""), marker + (ending or "")
-            text = " ".join(block.text_content().split())
-            anchor.text, anchor.tail = saved, ending
+        for href, text in linked_blocks(fragment):
             text = re.sub(r"(?i)того,\s+как", "того как", text)
-            before, own, after = text.split(marker)[:3]
+            before, own, after = text.split(LINK_MARK)[:3]
             head = " ".join(_CLAUSE_END.split(before)[-1].split()[-_CLAUSE_WORDS:])
             tail = " ".join(_CLAUSE_END.split(after)[0].split()[:_CLAUSE_WORDS])
             if _TOLD_BEFORE.search(f"{head} {own} {tail}"):
