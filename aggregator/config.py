@@ -197,6 +197,24 @@ class RelatedConfig:
 
 
 @dataclass(frozen=True)
+class EntryProblem:
+    """A mistake in the entry of one source, said as ``<file>:<line>: <key>: what; fix``."""
+
+    source_id: str
+    file: str  # the configuration file as it was named
+    rest: str  # what follows the file's name: ":13: sources[1].url: ...; write ..."
+
+    def __str__(self) -> str:
+        return self.file + self.rest
+
+    @property
+    def public(self) -> str:
+        """As health.json and status show it: the file without its directory (health.json
+        is public, and the layout of our disk is nobody's business)."""
+        return Path(self.file).name + self.rest
+
+
+@dataclass(frozen=True)
 class Config:
     site: SiteConfig
     sources: tuple[SourceConfig, ...]
@@ -210,8 +228,7 @@ class Config:
     # Sources left out for a problem in their own entry (load_config's hold_broken_sources):
     # not fetched, but their stored items stay published; and what is wrong with them.
     held: tuple[SourceConfig, ...] = ()
-    source_problems: tuple[str, ...] = ()
-    held_problems: tuple[tuple[str, str], ...] = ()  # (source id, message), for monitoring
+    entry_problems: tuple[EntryProblem, ...] = ()  # top to bottom, as the file has them
 
     def source(self, source_id: str) -> SourceConfig:
         for s in self.sources:
@@ -233,9 +250,14 @@ class Config:
         those held for a problem in their entry (a typo must not withdraw a source)."""
         return (*self.sources, *self.held)
 
+    @property
+    def source_problems(self) -> tuple[str, ...]:
+        """What is wrong in the entries of held sources, as the commands say it."""
+        return tuple(str(problem) for problem in self.entry_problems)
+
     def problems_of(self, source_id: str) -> list[str]:
-        """What is wrong in the entry of a held source (file:line: what; fix)."""
-        return [message for held_id, message in self.held_problems if held_id == source_id]
+        """What is wrong in the entry of a held source (file:line: what; fix), public."""
+        return [p.public for p in self.entry_problems if p.source_id == source_id]
 
     def _names(self) -> dict[str, str]:
         names = self.__dict__.get("_names_cache")
@@ -285,8 +307,7 @@ _POSITIVE = (
 _COMPUTED = {
     (Config, "path"),
     (Config, "held"),
-    (Config, "source_problems"),
-    (Config, "held_problems"),
+    (Config, "entry_problems"),
 }
 # What to suggest when a required key is missing.
 _EXAMPLES = {
@@ -364,13 +385,11 @@ class _Problems:
         # Stable sort: top to bottom, and in check order within a line.
         return [m for _, m, _ in sorted(self.found, key=lambda f: f[0])]
 
-    def by_source(self, sources: Sequence[SourceConfig]) -> list[tuple[str, str]]:
-        """(source id, message) of each problem, in :meth:`messages`' order, the file
-        named without its directory (health.json is public: not our disk's layout);
-        only when every problem is in a source's entry (:meth:`broken_sources`)."""
-        name = Path(self.filename).name
+    def by_source(self, sources: Sequence[SourceConfig]) -> list[EntryProblem]:
+        """Each problem as the source whose entry has it, in :meth:`messages`' order; only
+        when every problem is in a source's entry (:meth:`broken_sources`)."""
         return [
-            (sources[path[1]].id, name + m.removeprefix(self.filename))  # type: ignore[index]
+            EntryProblem(sources[path[1]].id, self.filename, m.removeprefix(self.filename))  # type: ignore[index]
             for _, m, path in sorted(self.found, key=lambda f: f[0])
         ]
 
@@ -416,7 +435,7 @@ def load_config(
     ``hold_broken_sources=True`` (the commands cron runs): when every problem is in the
     entry of a source whose id can be read, those sources are left out of
     ``Config.sources`` and kept in ``Config.held`` (what of them reads well; their
-    stored items stay published), with the problems in ``Config.source_problems``,
+    stored items stay published), with the problems in ``Config.entry_problems``,
     instead of failing the whole file.
     """
     filename = os.fspath(path)
@@ -480,8 +499,7 @@ def load_config(
         config,
         sources=tuple(s for i, s in enumerate(config.sources) if i not in broken),
         held=_held(config.sources, broken),
-        source_problems=tuple(problems.messages()),
-        held_problems=tuple(problems.by_source(config.sources)),
+        entry_problems=tuple(problems.by_source(config.sources)),
     )
 
 

@@ -288,8 +288,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
     assert set(document) == {f.name for f in dataclasses.fields(Config)} - {
         "path",
         "held",
-        "source_problems",
-        "held_problems",
+        "entry_problems",
     }
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 
