@@ -558,10 +558,9 @@ def status(ctx: Context) -> None:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
     for problem in config.entry_problems:
-        if problem.source_id in held:  # not a later entry repeating a fetched source's id
-            click.echo(
-                f"{problem.source_id}: not fetched until its entry is corrected: {problem.public}"
-            )
+        click.echo(
+            f"{problem.source_id}: not fetched until its entry is corrected: {problem.public}"
+        )
     click.echo(f"times in {config.site.timezone} (site.timezone)")
     none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
     click.echo(f"store: {describe_location(location)}{none_yet if missing else ''}")

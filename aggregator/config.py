@@ -362,6 +362,7 @@ class _Problems:
         self.lines = lines
         self.raw = raw  # the scalar as written, for "put it in quotes" advice
         self.found: list[tuple[int, str, _KeyPath]] = []
+        self.fatal = False  # a problem that no source's entry may hold alone
 
     def add(self, path: _KeyPath, problem: str, fix: str = "", *, line: int | None = None) -> None:
         line = line or self.line(path)
@@ -400,6 +401,8 @@ class _Problems:
     def broken_sources(self, sources: Sequence[SourceConfig]) -> set[int] | None:
         """The positions of the sources whose own entries have every problem found, or
         None when a problem is elsewhere (or in an entry whose id cannot be read)."""
+        if self.fatal:
+            return None
         broken = set()
         for _, _, path in self.found:
             if len(path) < 2 or path[0] != "sources" or not isinstance(path[1], int):
@@ -473,7 +476,7 @@ def load_config(
             "save the file as UTF-8"
         ) from None
 
-    document, lines, raw = _parse_yaml(text, filename)
+    document, lines, raw, duplicates = _parse_yaml(text, filename)
     problems = _Problems(filename, lines, raw)
     if document is None:
         problems.add((), "the file is empty", "it needs at least 'site:' and 'sources:'")
@@ -484,11 +487,18 @@ def load_config(
             "start with 'site:' and 'sources:'",
         )
     problems.raise_if_any()
+    _add_duplicate_keys(duplicates, document, problems)
 
     config = _build_dataclass(Config, document, (), problems)
     config = _fill_defaults(config, document)
     _check_config(config, problems, require_sources=require_sources)
     broken = problems.broken_sources(config.sources) if hold_broken_sources else None
+    if broken:
+        # An id two entries give is held whole: which feed it names is the editor's
+        # to say (a copied block whose id was left: the new feed's items would be
+        # stored, and published, as the old source's).
+        ids = {config.sources[i].id for i in broken}
+        broken |= {i for i, s in enumerate(config.sources) if _valid(s) and s.id in ids}
     if broken is None:
         problems.raise_if_any()
     config = dataclasses.replace(config, path=resolved)
@@ -504,9 +514,9 @@ def load_config(
 
 
 def _held(sources: Sequence[SourceConfig], broken: set[int]) -> tuple[SourceConfig, ...]:
-    """The broken sources, each once, with what of its entry reads well (the rest as
-    its defaults): a later entry with an id taken by an earlier one only repeats it."""
-    taken = {s.id for i, s in enumerate(sources) if i not in broken}
+    """The broken sources, each once (the first entry of an id two give), with what of
+    its entry reads well (the rest as its defaults)."""
+    taken: set[str] = set()
     held = []
     for i in sorted(broken):
         source = sources[i]
@@ -613,7 +623,9 @@ def resolve_path(config: Config, relative: str | os.PathLike) -> Path:
 # --- YAML --------------------------------------------------------------------
 
 
-def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, int], dict]:
+def _parse_yaml(
+    text: str, filename: str
+) -> tuple[typing.Any, dict[_KeyPath, int], dict, list[_DuplicateKey]]:
     import yaml  # here: a config read back from the cache needs no YAML
 
     # libyaml's loader when PyYAML has it: ~9x faster on a config of 1,000 sources.
@@ -632,21 +644,50 @@ def _parse_yaml(text: str, filename: str) -> tuple[typing.Any, dict[_KeyPath, in
         loader.dispose()
     lines: dict[_KeyPath, int] = {}
     raw: dict[_KeyPath, str] = {}
-    duplicates: list[tuple[_KeyPath, int, int]] = []
+    duplicates: list[_DuplicateKey] = []
     if node is not None:
         _index_nodes(node, (), lines, raw, duplicates, set())
-    if duplicates:
-        problems = _Problems(filename, lines, raw)
-        for key_path, first, again in duplicates:
-            # Plain YAML would silently keep the last one.
-            problems.add(
-                key_path,
-                f"duplicate key (first given at line {first})",
-                "keep only one",
-                line=again,
-            )
-        problems.raise_if_any()
-    return document, lines, raw
+    return document, lines, raw, duplicates
+
+
+@dataclass(frozen=True)
+class _DuplicateKey:
+    """A key given twice in one mapping: plain YAML would silently keep the last one."""
+
+    path: _KeyPath
+    first: int  # its lines
+    again: int
+    same_value: bool  # both times the same scalar
+
+
+def _add_duplicate_keys(
+    duplicates: Sequence[_DuplicateKey], document: typing.Any, problems: _Problems
+) -> None:
+    """Each duplicate key as a problem where it is: one in a source's entry costs that
+    source alone (load_config's hold_broken_sources), as any other mistake there does;
+    but an ``id`` given twice, two ways, leaves the source's id unknown: fatal."""
+    entries = document.get("sources") if isinstance(document, dict) else None
+    for duplicate in duplicates:
+        path, where = duplicate.path, ""
+        if (
+            len(path) > 2
+            and path[0] == "sources"
+            and isinstance(path[1], int)
+            and isinstance(entries, list)
+            and isinstance(entries[path[1]], dict)
+        ):
+            source_id = entries[path[1]].get("id")
+            if path[2:] == ("id",) and not duplicate.same_value:
+                problems.fatal = True
+                where = " of a source, two different ids"
+            elif isinstance(source_id, str):
+                where = f" in the entry of source '{source_id}'"
+        problems.add(
+            path,
+            f"duplicate key{where} (first given at line {duplicate.first})",
+            "keep only one",
+            line=duplicate.again,
+        )
 
 
 def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str, text: str) -> str:
@@ -734,7 +775,7 @@ def _index_nodes(node, path, lines, raw, duplicates, visited: set[int]) -> None:
         return
     visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
+        seen: dict[str, tuple[int, yaml.Node]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
@@ -742,9 +783,15 @@ def _index_nodes(node, path, lines, raw, duplicates, visited: set[int]) -> None:
             sub = (*path, key)
             line = key_node.start_mark.line + 1
             if key in seen and key != "<<":
-                duplicates.append((sub, seen[key], line))
+                first, first_value = seen[key]
+                same = (
+                    isinstance(value_node, yaml.ScalarNode)
+                    and isinstance(first_value, yaml.ScalarNode)
+                    and value_node.value == first_value.value
+                )
+                duplicates.append(_DuplicateKey(sub, first, line, same))
                 continue
-            seen[key] = line
+            seen[key] = (line, value_node)
             lines[sub] = line
             _index_nodes(value_node, sub, lines, raw, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):

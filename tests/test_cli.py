@@ -828,6 +828,61 @@ def test_a_mistake_in_one_sources_entry_costs_that_source_alone(tmp_path, feed_s
     assert "sources[1].intervl" in check.output and "sources[2].url" in check.output
 
 
+def test_a_key_twice_or_an_id_twice_in_a_sources_entry_holds_that_source(tmp_path, feed_server):
+    for s in "abcd":
+        feed_server.route(f"/{s}.xml", body=rss(2, s))
+    three = [(s, feed_server.url(f"/{s}.xml"), s.upper()) for s in "abc"]
+    config = write_config(tmp_path, three)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    for s in "abc":
+        feed_server.route(f"/{s}.xml", body=rss(3, s))
+    # a's block gets its url twice (an edit pasted under the old line); a block is
+    # copied for d and its id left as c's. a and c are held, b is fetched.
+    text = config.read_text(encoding="utf-8")
+    a_url = f"    url: {feed_server.url('/a.xml')}\n"
+    text = text.replace(a_url, a_url + f"    url: {feed_server.url('/a.xml')}?v=2\n")
+    text += f"  - id: c\n    name: D\n    url: {feed_server.url('/d.xml')}\n"
+    config.write_text(text, encoding="utf-8")
+    result = invoke("--config", str(config), "run", "--all")
+    assert result.exit_code == 1, result.output
+    lines = unstamped(result.output)
+    assert (
+        f"Error: {config}:11: sources[0].url: duplicate key in the entry of source 'a' "
+        "(first given at line 10); keep only one"
+    ) in lines
+    assert any(
+        line.startswith(f"Error: {config}:18: sources[3].id: duplicate source id 'c'")
+        for line in lines
+    )
+    assert "fetched 1 source: 1 new item" in result.output
+    # health.json and status: both held sources, each with its problem.
+    health = json.loads((tmp_path / "output" / "health.json").read_text(encoding="utf-8"))
+    by_id = {s["id"]: s for s in health["sources"]}
+    assert {s: by_id[s]["state"] for s in "abc"} == {
+        "a": "config_error",
+        "b": "ok",
+        "c": "config_error",
+    }
+    c = by_id["c"]
+    assert c["name"] == "C" and c["item_count"] == 2
+    assert c["config_problems"][0].startswith("feeds.yaml:18: sources[3].id: duplicate source id")
+    assert [f["id"] for f in health["last_run"]["failing"]] == ["a", "c"]
+    status = invoke("--config", str(config), "status")
+    assert status.exit_code == 1
+    table = status.output[status.output.index("SOURCE ") :].splitlines()
+    rows = sorted(line.split()[:2] for line in table[1:4])
+    assert rows == [["a", "config_error"], ["b", "ok"], ["c", "config_error"]]
+    assert "a: not fetched until its entry is corrected: feeds.yaml:11: sources[0].url" in (
+        status.output
+    )
+    assert "c: not fetched until its entry is corrected: feeds.yaml:18: sources[3].id" in (
+        status.output
+    )
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert {item["url"].split("/")[3] for item in feed["items"]} == {"a", "b", "c"}
+    assert "d 0" not in {item["title"] for item in feed["items"]}
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])

@@ -933,17 +933,24 @@ def test_a_source_with_a_problem_in_its_entry_is_held_and_the_others_load(tmp_pa
     )
     path = write(tmp_path, text)
     config = load_config(path, hold_broken_sources=True)
-    assert [s.id for s in config.sources] == ["tengrinews", "kazinform-ru"]
-    # Held: named as its entry names it; the url it lacks is none (never fetched).
+    assert [s.id for s in config.sources] == ["kazinform-ru"]
+    # Held: named as its entry names it; the url it lacks is none (never fetched). An id
+    # two entries give is held whole, as its first entry has it: which feed it names is
+    # for the editor to say, not for the order of the file.
     assert [(s.id, s.name, s.url) for s in config.held] == [
+        ("tengrinews", "Tengrinews", "https://tengrinews.kz/news.rss"),
         ("kapital", "Капитал", ""),
         ("copy", "", "https://www.inform.kz/rss/rus.xml"),
     ]
     assert [s.id for s in config.published_sources()] == [
-        "tengrinews",
         "kazinform-ru",
+        "tengrinews",
         "kapital",
         "copy",
+    ]
+    assert config.problems_of("tengrinews") == [
+        "feeds.yaml:15: sources[3].id: duplicate source id 'tengrinews', already used by "
+        "sources[0] (line 5); give every source its own id"
     ]
     assert config.source_name(["kapital"]) == "Капитал"
     lines = config.source_problems
@@ -954,6 +961,50 @@ def test_a_source_with_a_problem_in_its_entry_is_held_and_the_others_load(tmp_pa
     assert lines[3].startswith(f"{path}:19: sources[4].url: the same feed as sources[1]")
     # Without holding (check-config, add): the same problems, fatal.
     assert errors(tmp_path, text) == list(lines)
+
+
+def test_a_key_given_twice_in_one_sources_entry_holds_that_source(tmp_path):
+    text = MINIMAL.replace(
+        "    url: https://tengrinews.kz/news.rss\n",
+        "    url: https://tengrinews.kz/news.rss\n    url: https://tengrinews.kz/rss\n",
+    )
+    path = write(tmp_path, text)
+    config = load_config(path, hold_broken_sources=True)
+    assert [s.id for s in config.sources] == ["kazinform-ru"]
+    assert [s.id for s in config.held] == ["tengrinews"]
+    assert config.source_problems == (
+        f"{path}:8: sources[0].url: duplicate key in the entry of source 'tengrinews' "
+        "(first given at line 7); keep only one",
+    )
+    # check-config: the same problem, with every other one of the file.
+    text += "  - id: kapital\n    url: https://kapital.kz/rss\n    intervl: 5m\n"
+    assert [line.split(": ")[1] for line in errors(tmp_path, text)] == [
+        "sources[0].url",
+        "sources[2].intervl",
+    ]
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        ("fetch: {interval: 60}\n", "fetch: {interval: 60}\nfetch: {interval: 90}\n"),
+        ("house:\n  name: Е24\n", "house:\n  name: Е24\n  name: Е-24\n"),
+        # Two ids in one entry: whose source it is cannot be told.
+        ("    name: Tengrinews\n", "    name: Tengrinews\n    id: tengri\n"),
+    ],
+)
+def test_a_key_given_twice_outside_a_sources_entry_stays_fatal(tmp_path, mistake):
+    text = MINIMAL + "fetch: {interval: 60}\nhouse:\n  name: Е24\n"
+    path = write(tmp_path, text.replace(*mistake))
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path, hold_broken_sources=True)
+    assert "duplicate key" in str(excinfo.value)
+
+
+def test_an_id_given_twice_the_same_way_holds_that_source(tmp_path):
+    text = MINIMAL.replace("    name: Tengrinews\n", "    name: Tengrinews\n    id: tengrinews\n")
+    config = load_config(write(tmp_path, text), hold_broken_sources=True)
+    assert [s.id for s in config.held] == ["tengrinews"]
 
 
 @pytest.mark.parametrize(
