@@ -527,7 +527,7 @@ def status(ctx: Context) -> None:
             missing = True  # a database with no tables yet: as a missing file
     rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
     held = {source.id for source in config.held}
-    for source in (*config.sources, *config.held):
+    for source in config.published_sources():
         state = states.get(source.id) or SourceState(source.id, source.url, source.url)
         hold = None if source.id in held else schedule.host_hold(state, holds, now)
         health = "config_error" if source.id in held else schedule.health(state, now, hold)

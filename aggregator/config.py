@@ -229,6 +229,7 @@ class Config:
     # not fetched, but their stored items stay published; and what is wrong with them.
     held: tuple[SourceConfig, ...] = ()
     entry_problems: tuple[EntryProblem, ...] = ()  # top to bottom, as the file has them
+    file_order: tuple[str, ...] = ()  # the ids of sources and held, as the file has them
 
     def source(self, source_id: str) -> SourceConfig:
         for s in self.sources:
@@ -247,8 +248,12 @@ class Config:
 
     def published_sources(self) -> tuple[SourceConfig, ...]:
         """The sources whose items are published and related: the configured ones, and
-        those held for a problem in their entry (a typo must not withdraw a source)."""
-        return (*self.sources, *self.held)
+        those held for a problem in their entry (a typo must not withdraw a source), in
+        the file's order (the order OPML and the per-source outputs show them in)."""
+        if not self.held:
+            return self.sources
+        position = {source_id: i for i, source_id in enumerate(self.file_order)}
+        return tuple(sorted((*self.sources, *self.held), key=lambda s: position[s.id]))
 
     @property
     def source_problems(self) -> tuple[str, ...]:
@@ -308,6 +313,7 @@ _COMPUTED = {
     (Config, "path"),
     (Config, "held"),
     (Config, "entry_problems"),
+    (Config, "file_order"),
 }
 # What to suggest when a required key is missing.
 _EXAMPLES = {
@@ -509,6 +515,7 @@ def load_config(
         config,
         sources=tuple(s for i, s in enumerate(config.sources) if i not in broken),
         held=_held(config.sources, broken),
+        file_order=tuple(dict.fromkeys(s.id for s in config.sources)),
         entry_problems=tuple(problems.by_source(config.sources)),
     )
 

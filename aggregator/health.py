@@ -98,7 +98,7 @@ def health_json(
     counts: dict[str, int] = {}
     now = now or datetime.now(UTC)
     held = {source.id for source in config.held}
-    for source in (*config.sources, *config.held):
+    for source in config.published_sources():
         state = states.get(source.id)
         hold = None if source.id in held else host_hold(state, holds or {}, now)
         # A source held for a mistake in its entry is not fetched: the entry is to mend.

@@ -883,6 +883,33 @@ def test_a_key_twice_or_an_id_twice_in_a_sources_entry_holds_that_source(tmp_pat
     assert "d 0" not in {item["title"] for item in feed["items"]}
 
 
+def test_a_held_source_keeps_its_place_in_every_list_a_reader_shows(tmp_path, feed_server):
+    for s in "abc":
+        feed_server.route(f"/{s}.xml", body=rss(2, s))
+    three = [(s, feed_server.url(f"/{s}.xml"), s.upper()) for s in "abc"]
+    per_source = "outputs:\n  - {name: all}\n  - {name: 'src-{id}', per: source}\n"
+    config = write_config(tmp_path, three, per_source)
+    assert invoke("--config", str(config), "run").exit_code == 0
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("    name: A\n", "    name: A\n    intervl: 5m\n"), "utf-8")
+    assert invoke("--config", str(config), "run", "--all").exit_code == 1
+
+    def order(text: str, marks: list[str]) -> list[str]:
+        return sorted(marks, key=text.index)
+
+    out = tmp_path / "output"
+    opml = (out / "sources.opml").read_text(encoding="utf-8")
+    assert order(opml, ['text="B"', 'text="C"', 'text="A"']) == ['text="A"', 'text="B"', 'text="C"']
+    index = (out / "index.html").read_text(encoding="utf-8")
+    marks = ['href="src-b.atom"', 'href="src-c.atom"', 'href="src-a.atom"']
+    assert order(index, marks) == sorted(marks)
+    health = json.loads((out / "health.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in health["sources"]] == ["a", "b", "c"]
+    status = invoke("--config", str(config), "status").output
+    table = status[status.index("SOURCE ") :].splitlines()
+    assert [line.split()[0] for line in table[1:4]] == ["a", "b", "c"]
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])

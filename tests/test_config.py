@@ -289,6 +289,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
         "path",
         "held",
         "entry_problems",
+        "file_order",
     }
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 
@@ -942,9 +943,10 @@ def test_a_source_with_a_problem_in_its_entry_is_held_and_the_others_load(tmp_pa
         ("kapital", "Капитал", ""),
         ("copy", "", "https://www.inform.kz/rss/rus.xml"),
     ]
+    # Published (OPML, per-source outputs, status, health.json) in the file's order.
     assert [s.id for s in config.published_sources()] == [
-        "kazinform-ru",
         "tengrinews",
+        "kazinform-ru",
         "kapital",
         "copy",
     ]
