@@ -776,8 +776,12 @@ def worker(
             "`aggregator run` from cron"
         )
 
+    tz = ctx.config.site.tz
+
     def show(run) -> None:  # a SourceRun
-        if ctx.verbosity > 0:
+        if ctx.verbosity > 0 and run.status == "held" and run.until is not None:
+            ctx.echo(f"  {run.source_id}: held until {_when(run.until, tz)} ({run.error})")
+        elif ctx.verbosity > 0:
             ctx.echo(f"  {run.source_id}: {run.status} (+{run.new} new, {run.updated} updated)")
 
     async def until_stopped(storage: Storage):  # -> WorkerReport
@@ -801,6 +805,12 @@ def worker(
     ctx.echo(
         f"worker stopped: fetched {counted(report.fetched, 'source')}, "
         f"{counted(report.new_items, 'new item')}, {report.failed} failed"
+        + (
+            f", {report.held} held until {_when(report.held_until, tz)} at the latest (their "
+            "host asked to retry later; a worker fetches them after that)"
+            if report.held
+            else ""
+        )
         + (
             f", {counted(report.leases_lost, 'lease')} lost (raise --lease)"
             if report.leases_lost

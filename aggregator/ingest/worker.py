@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aggregator.config import Config, config_dir
-from aggregator.ingest import schedule
+from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
@@ -47,12 +47,22 @@ class WorkerReport:
     new_items: int = 0
     failed: int = 0
     leases_lost: int = 0  # renewed too late: another fetcher took the source meanwhile
+    # Sources left for a hold on their host (a 429/503 answered to any fetcher), and
+    # when the last of those holds ends.
+    held: int = 0
+    held_until: datetime | None = None
     runs: list[SourceRun] = field(default_factory=list)
 
     def add(self, run: SourceRun) -> None:
         self.fetched += 1
         self.new_items += run.new
         self.failed += run.status in ("error", "gone", "retry later")
+        if run.status == "held" and run.until is not None:
+            self.add_held(run.until)
+
+    def add_held(self, until: datetime) -> None:
+        self.held += 1
+        self.held_until = until if self.held_until is None else max(self.held_until, until)
 
 
 async def work(
@@ -66,7 +76,8 @@ async def work(
     on_result: Callable[[SourceRun], None] | None = None,
 ) -> WorkerReport:
     """Fetch due sources, ``concurrency`` at a time, until ``stop`` is set; then finish
-    the fetches in flight and return."""
+    the fetches in flight and return.  ``on_result`` is told of every source fetched,
+    and of every source left for a hold on its host ("held", with ``until``)."""
     lease = lease_seconds or schedule.lease_seconds(config.fetch, config.sources)
     holder = holder_name()
     storage.sync_sources(config.sources)
@@ -104,7 +115,11 @@ async def work(
                         for state in leased:
                             hold = schedule.host_hold(state, holds, now)
                             if hold is not None:  # its host answered 429/503 to a fetcher
-                                storage.save_source_state(schedule.after_host_hold(state, hold))
+                                left = decide.held(sources[state.source_id], state, hold)
+                                storage.save_source_state(left.state)
+                                report.add_held(hold.until)
+                                if on_result is not None and left.run is not None:
+                                    on_result(left.run)
                             if hold is not None or not schedule.is_due(state, now):
                                 # (the store's rule is schedule's)
                                 keeper.drop([state.source_id])

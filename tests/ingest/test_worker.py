@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from feedserver import Response
@@ -181,6 +182,49 @@ def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, 
         assert feed_server.count("/kk.xml") == 0
         # Due when the hold ends, so that no worker leases it again meanwhile.
         assert storage.get_source_state("inform-kk").next_due == until
+
+
+def test_a_worker_says_until_when_it_leaves_the_feeds_of_a_held_host(
+    postgres, feed_server, tmp_path
+):
+    for n in range(2):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store("held-said")
+    config = write_config(tmp_path, url, feed_server, feeds=2)
+    now = datetime.now(UTC)
+    until = (now + timedelta(minutes=10)).replace(microsecond=0)
+    with open_storage(url) as storage:
+        storage.hold_host(HostHold("127.0.0.1", until, "inform-ru", "HTTP 429 at ..."), now)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "-v", "--config", str(config), "worker",
+         "--poll", "0.2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        with open_storage(url) as storage:
+            wait_for(
+                lambda: all(
+                    (state := storage.get_source_state(f"s{n}")) and state.next_due == until
+                    for n in range(2)
+                ),
+                [worker],
+            )
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, err.decode()
+    assert feed_server.count("/f0.xml") == feed_server.count("/f1.xml") == 0
+    # In the site's time (Asia/Almaty), as `fetch` says it: each source as it is left,
+    # and the summary when the worker stops.
+    shown = until.astimezone(ZoneInfo("Asia/Almaty")).strftime("%Y-%m-%d %H:%M")
+    out = out.decode()
+    assert f"  s0: held until {shown} (not fetched: its host 127.0.0.1 answered inform-ru" in out
+    assert f"  s1: held until {shown} " in out
+    assert f", 2 held until {shown} at the latest (their host asked to retry later" in out, out
 
 
 def test_a_hold_another_worker_makes_stops_the_feeds_of_its_host_queued_here(postgres, feed_server):
