@@ -23,7 +23,13 @@ from aggregator.related.analyze import MAX_PROCESSES, Entry
 from aggregator.related.changes import Refresh
 from aggregator.related.index import RelatedIndex
 from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
-from aggregator.text.urls import TRACKING_PARAMS, TRACKING_PREFIXES, http_uri
+from aggregator.text.urls import (
+    TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+    http_uri,
+    is_session,
+    without_path_session,
+)
 from aggregator.text.xml import clean_text, iso
 
 # --- URL keys (shared with related.js) --------------------------------------------
@@ -32,7 +38,8 @@ from aggregator.text.xml import clean_text, iso
 def url_key(url: str) -> str | None:
     """The spelling of an article URL the widget looks up: host without ``www.``,
     port if not the default, decoded path without a trailing slash, decoded query
-    without tracking parameters (``utm_*``, ``from``...: aggregator.text.urls).
+    without tracking parameters (``utm_*``, ``from``...) or session ids (``PHPSESSID``,
+    ``;jsessionid=``...), as aggregator.text.urls drops them from an item's identity.
 
     ``related.js`` computes the same from ``new URL(...)``; keep the two in step.
     """
@@ -51,16 +58,19 @@ def url_key(url: str) -> str | None:
     host = host.lower().removeprefix("www.")
     default = {"http": 80, "https": 443}[parts.scheme]
     netloc = host if port in (None, default) else f"{host}:{port}"
-    path = unquote(parts.path).rstrip("/")
-    # A feed's link often says how its readers came (?utm_source=rss, ?from=rss); the
-    # article's page, whose canonical link the widget looks up, does not.
-    query = unquote("&".join(p for p in parts.query.split("&") if not _tracking(p)))
+    path = unquote(without_path_session(parts.path)).rstrip("/")
+    # A feed's link often says how its readers came (?utm_source=rss, ?from=rss), or
+    # whose visit it was (?PHPSESSID=...); the article's page, whose canonical link the
+    # widget looks up, does not.
+    query = unquote("&".join(p for p in parts.query.split("&") if not _beside_the_page(p)))
     return netloc + path + (f"?{query}" if query else "")
 
 
-def _tracking(pair: str) -> bool:
-    name = unquote(pair.split("=", 1)[0]).lower()
-    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+def _beside_the_page(pair: str) -> bool:
+    """A tracking parameter or a session id: no part of which page it is."""
+    name, _, value = pair.partition("=")
+    name = unquote(name).lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES) or is_session(name, value)
 
 
 def url_shard(key: str) -> str:

@@ -20,7 +20,14 @@ from __future__ import annotations
 import json
 
 from aggregator.scripts import embeddable_script
-from aggregator.text.urls import TRACKING_PARAMS, TRACKING_PREFIXES
+from aggregator.text.urls import (
+    PATH_SESSION,
+    SESSION_PARAMS,
+    SESSION_PREFIX,
+    SESSION_TOKEN,
+    TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+)
 
 WIDGET_CSS = """\
 :where(.agg-related){margin:1.5em 0;font:inherit;color:inherit}
@@ -47,9 +54,14 @@ _COMMENT = """\
 
 _BODY = """\
   var HEADINGS = { ru: "Читать далее", kk: "Тағы оқыңыз", en: "Related" };
-  // Query parameters that say how a reader arrived (aggregator.text.urls): not in a key.
+  // Query parameters that say how a reader arrived, or whose visit it was (a session),
+  // and a session in the path (aggregator.text.urls): not in a key.
   var TRACKING = __TRACKING__;
   var TRACKING_PREFIXES = __TRACKING_PREFIXES__;
+  var SESSION_PARAMS = __SESSION_PARAMS__;
+  var SESSION_PREFIX = __SESSION_PREFIX__;
+  var SESSION_TOKEN = new RegExp("^(?:" + __SESSION_TOKEN__ + ")$");
+  var PATH_SESSION = new RegExp(__PATH_SESSION__, "gi");
   var ALSO = { ru: "также: ", kk: "сондай-ақ: ", en: "also: " };
 
   var base = new URL(attr("base") || "./", script.src);
@@ -78,14 +90,18 @@ _BODY = """\
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return null;
     }
-    var path = url.pathname;
+    var path = url.pathname.replace(PATH_SESSION, "");
     var query = url.search.slice(1).split("&").filter(function (pair) {
       var name = pair.split("=")[0];
+      var value = pair.slice(name.length + 1);
       try {
         name = decodeURIComponent(name);
       } catch (e) {}
       name = name.toLowerCase();
-      return TRACKING.indexOf(name) < 0 && !TRACKING_PREFIXES.some(function (prefix) {
+      var session = name === "sid"
+        ? SESSION_TOKEN.test(value)
+        : SESSION_PARAMS.indexOf(name) >= 0 || name.indexOf(SESSION_PREFIX) === 0;
+      return !session && TRACKING.indexOf(name) < 0 && !TRACKING_PREFIXES.some(function (prefix) {
         return name.indexOf(prefix) === 0;
       });
     }).join("&");
@@ -203,7 +219,13 @@ _BODY = """\
   }
 """
 
-_BODY = _BODY.replace("__TRACKING__", json.dumps(list(TRACKING_PARAMS))).replace(
-    "__TRACKING_PREFIXES__", json.dumps(list(TRACKING_PREFIXES))
-)
+for _name, _value in {
+    "__TRACKING__": list(TRACKING_PARAMS),
+    "__TRACKING_PREFIXES__": list(TRACKING_PREFIXES),
+    "__SESSION_PARAMS__": list(SESSION_PARAMS),
+    "__SESSION_PREFIX__": SESSION_PREFIX,
+    "__SESSION_TOKEN__": SESSION_TOKEN,
+    "__PATH_SESSION__": PATH_SESSION,
+}.items():
+    _BODY = _BODY.replace(_name, json.dumps(_value))
 WIDGET_JS = embeddable_script(_COMMENT, WIDGET_CSS, _BODY)

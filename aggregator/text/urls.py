@@ -9,7 +9,7 @@ The canonical form of an http(s) URL is:
   because that is what goes over the wire and what most feeds already write;
 - no default port (80, 443), no fragment;
 - query without tracking parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``) or
-  session ids (``_is_session``), the rest sorted; no ``;jsessionid=`` path parameter;
+  session ids (``is_session``), the rest sorted; no ``;jsessionid=`` path parameter;
 - percent-encoding normalized (RFC 3986 section 6.2.2): escapes of unreserved
   characters decoded, other escapes in upper case, non-ASCII characters encoded
   as UTF-8 escapes -- so ``/ru/новость`` and ``/ru/%d0%bd%d0%be...`` agree;
@@ -31,12 +31,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from aggregator.text.xml import clean_text
 
 __all__ = [
+    "PATH_SESSION",
+    "SESSION_PARAMS",
+    "SESSION_PREFIX",
+    "SESSION_TOKEN",
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
     "as_uri",
     "canonical_url",
     "http_uri",
+    "is_session",
     "is_site_root",
+    "without_path_session",
     "without_userinfo",
 ]
 
@@ -62,11 +68,14 @@ TRACKING_PREFIXES: tuple[str, ...] = ("utm_",)
 # whatever their value (PHP, Java servlets, ColdFusion; ASP's name ends in 8 letters);
 # "sid" only with a session token's value, as the Internet Archive's canonicalizer
 # reads it: elsewhere "sid" is an article's own number (PHP-Nuke's ?sid=1234).
-_SESSION_PARAMS = frozenset({"phpsessid", "jsessionid", "cfid", "cftoken"})
-_SESSION_PREFIX = "aspsessionid"
-_SESSION_TOKEN = re.compile(r"[0-9A-Za-z]{26,128}")
+# (related.js applies the same rules, from these: aggregator.related.widget.)
+SESSION_PARAMS: tuple[str, ...] = ("phpsessid", "jsessionid", "cfid", "cftoken")
+SESSION_PREFIX = "aspsessionid"
+SESSION_TOKEN = r"[0-9A-Za-z]{26,128}"
+_SESSION_TOKEN = re.compile(SESSION_TOKEN)
 # A Java servlet's session in the path: "/news/1;jsessionid=0A1B2C3D.node1?x=1".
-_PATH_SESSION = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
+PATH_SESSION = r";jsessionid=[^/;]*"  # case-insensitive
+_PATH_SESSION = re.compile(PATH_SESSION, re.IGNORECASE)
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -156,7 +165,7 @@ def _canonical_host(hostname: str) -> str:
 
 
 def _canonical_path(path: str) -> str:
-    path = _normalize_escapes(_PATH_SESSION.sub("", path), _PATH_SAFE)
+    path = _normalize_escapes(without_path_session(path), _PATH_SAFE)
     path = _SLASHES.sub("/", path)
     if not path.startswith("/"):
         path = "/" + path
@@ -172,7 +181,7 @@ def _canonical_query(query: str) -> str:
             continue
         key, eq, value = field.partition("=")
         key = _normalize_escapes(key, _QUERY_KEY_SAFE)
-        if not key or _is_tracking(key) or _is_session(key, value):
+        if not key or _is_tracking(key) or is_session(key, value):
             continue
         pairs.append(key + eq + _normalize_escapes(value, _QUERY_VALUE_SAFE))
     return "&".join(sorted(pairs))
@@ -183,11 +192,18 @@ def _is_tracking(key: str) -> bool:
     return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
-def _is_session(key: str, value: str) -> bool:
+def is_session(key: str, value: str) -> bool:
+    """Whether the query parameter ``key=value`` is a visitor's session id, no part of
+    what the page is."""
     key = key.lower()
     if key == "sid":
         return _SESSION_TOKEN.fullmatch(value) is not None
-    return key in _SESSION_PARAMS or key.startswith(_SESSION_PREFIX)
+    return key in SESSION_PARAMS or key.startswith(SESSION_PREFIX)
+
+
+def without_path_session(path: str) -> str:
+    """``path`` without a Java servlet's ``;jsessionid=...`` parameter."""
+    return _PATH_SESSION.sub("", path)
 
 
 def _normalize_escapes(text: str, safe: str) -> str:
