@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from configs import STAMP, unstamped, write_config
@@ -485,6 +486,50 @@ def test_a_permalink_guid_carrying_a_session_id_is_one_item_whatever_the_session
     assert invoke("--config", str(config), "publish").exit_code == 0
     feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
     assert sorted(i["title"] for i in feed["items"]) == sorted(titles)
+
+
+def test_an_item_stored_with_a_session_in_its_link_before_the_upgrade_is_known_after_it(
+    tmp_path, feed_server, store_at
+):
+    # Stored by a version whose canonical links kept session ids (before 298679f, store
+    # schema 12): the upgrade's first fetch, under a new session, must not store the
+    # articles again.
+    def build(n: int) -> bytes:
+        token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
+        items = "".join(
+            f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
+            f"<link>{link}</link><description>{title}.</description></item>"
+            for k, title in enumerate(["Нацбанк сохранил ставку", "Тенге укрепился"])
+            for link in [f"https://kapital.kz/news/{k}?PHPSESSID={token}"]
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
+        ).encode()
+
+    location = store_at("before-sessions")
+    config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
+    feed_server.route("/rss.xml", body=build(1))
+    assert "2 new items" in invoke("--config", str(config), "--db", location, "fetch").output
+    # As that version left it: the canonical link with the session (these links were
+    # canonical but for it), schema 12.
+    old = "UPDATE items SET canonical_link = link"
+    if location.startswith("postgresql:"):
+        with psycopg.connect(location) as db:
+            db.execute(old)
+            db.execute("UPDATE aggregator_schema SET version = 12")
+    else:
+        with sqlite3.connect(location) as db:
+            db.execute(old)
+            db.execute("PRAGMA user_version = 12")
+
+    feed_server.route("/rss.xml", body=build(2))
+    fetched = invoke("--config", str(config), "--db", location, "fetch", "--all")
+    assert "fetched 1 source: 0 new items" in fetched.output, fetched.output
+    links = ["https://kapital.kz/news/0", "https://kapital.kz/news/1"]
+    with open_storage(location) as storage:
+        assert storage.items_count() == 2
+        assert sorted(storage.stored_by_link("kapital", links)) == links
 
 
 def test_the_same_link_and_title_under_a_new_guid_beside_stable_guids_is_a_new_item(

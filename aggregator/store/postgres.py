@@ -177,7 +177,12 @@ class PostgresStorage(SQLStorage):
             for number, script in enumerate(
                 schema.POSTGRES_MIGRATIONS[version:], start=version + 1
             ):
-                db.execute(script)
+                if isinstance(script, schema.RowsStep):
+                    rows = db.execute(script.select).fetchall()
+                    with db.cursor() as cur:
+                        cur.executemany(script.update, script.updates(rows))
+                else:
+                    db.execute(script)
                 db.execute("DELETE FROM aggregator_schema")
                 db.execute("INSERT INTO aggregator_schema (version) VALUES (%s)", (number,))
 

@@ -4,15 +4,57 @@ Each entry of a list is one migration step; the store records how many it has ap
 (SQLite: ``PRAGMA user_version``; PostgreSQL: the ``aggregator_schema`` table).  The two
 lists are versioned together: step N is the same change in both, so one schema version
 number means the same tables on either backend.  Never edit a released step: append a
-new one to both lists.
+new one to both lists.  A step is SQL, or a :class:`RowsStep` where a rule of ours (in
+Python) rewrites stored values.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-SQLITE_MIGRATIONS: list[str] = [
+from aggregator.text.urls import canonical_url
+
+
+@dataclass(frozen=True)
+class RowsStep:
+    """A migration step SQL alone cannot say: ``select`` (no parameters) reads rows,
+    ``change`` turns each into the parameters of ``update`` (``%s`` placeholders), or
+    None where the row stays as it is.  Run in the migration's transaction."""
+
+    select: str
+    update: str
+    change: Callable[[tuple[Any, ...]], tuple[Any, ...] | None]
+
+    def updates(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [params for row in rows if (params := self.change(row)) is not None]
+
+
+def _recanonicalized(row: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    key, link, stored = row
+    canonical = canonical_url(link)
+    return (canonical, key) if canonical != stored else None
+
+
+# Step 13: items stored before session ids left an article's identity (298679f:
+# PHPSESSID, jsessionid also as ";jsessionid=" in the path, ASPSESSIONID..., CFID, CFTOKEN,
+# sid with a token's value) keep the canonical link they were stored with, so such an
+# item and its refetched self (under another session) would be two items.  Only links
+# that may hold one are read (the names, in any case); canonical_url decides.
+_LINKS_WITHOUT_SESSIONS = RowsStep(
+    select=(
+        "SELECT key, link, canonical_link FROM items WHERE link IS NOT NULL AND ("
+        "lower(link) LIKE '%sessid%' OR lower(link) LIKE '%sessionid%' OR "
+        "lower(link) LIKE '%cfid%' OR lower(link) LIKE '%cftoken%' OR "
+        "lower(link) LIKE '%sid=%')"
+    ),
+    update="UPDATE items SET canonical_link = %s WHERE key = %s",
+    change=_recanonicalized,
+)
+
+SQLITE_MIGRATIONS: list[str | RowsStep] = [
     # 1: initial schema
     """
     CREATE TABLE sources (
@@ -191,6 +233,8 @@ SQLITE_MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
     """,
+    # 13: canonical links without session ids (_LINKS_WITHOUT_SESSIONS)
+    _LINKS_WITHOUT_SESSIONS,
 ]
 
 
@@ -198,7 +242,7 @@ SQLITE_MIGRATIONS: list[str] = [
 # text); identifiers collate as "C" so that ORDER BY id is byte order, as in SQLite;
 # ``seq`` columns stand in for SQLite's rowid where the order of insertion matters
 # (the first source an item arrived through, the first item stored with a link).
-POSTGRES_MIGRATIONS: list[str] = [
+POSTGRES_MIGRATIONS: list[str | RowsStep] = [
     # 1: initial schema
     """
     CREATE TABLE sources (
@@ -369,6 +413,8 @@ POSTGRES_MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN failing_since TIMESTAMPTZ;
     UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
     """,
+    # 13: canonical links without session ids (SQLite's step 13)
+    _LINKS_WITHOUT_SESSIONS,
 ]
 
 if len(POSTGRES_MIGRATIONS) != len(SQLITE_MIGRATIONS):  # pragma: no cover - a dev's slip

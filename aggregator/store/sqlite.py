@@ -215,8 +215,12 @@ class SQLiteStorage(SQLStorage):
             version = self._user_version()
             self._check_version(version)
             for number, script in enumerate(schema.SQLITE_MIGRATIONS[version:], start=version + 1):
-                for statement in schema.split_sql(script):
-                    self._db.execute(statement)
+                if isinstance(script, schema.RowsStep):
+                    rows = self._db.execute(script.select).fetchall()
+                    self._db.executemany(self.dialect.sql(script.update), script.updates(rows))
+                else:
+                    for statement in schema.split_sql(script):
+                        self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
 
     # -- errors and transactions -----------------------------------------------------
