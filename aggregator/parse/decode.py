@@ -26,9 +26,10 @@ _UNICODE_FAMILY = frozenset({"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-1
 _LATIN1_LABELS = frozenset({"latin-1", "iso8859-1", "ascii"})
 # Tried when nothing is declared or the declared charset reads badly: the
 # legacy encodings our sources (Russian, Kazakh, Western European) actually use.
-# KZ-1048 is windows-1251 with Kazakh letters where it has Serbian and Macedonian
-# ones: a tie (Russian text reads the same in both) goes to windows-1251.
-_GUESSES = ("cp1252", "cp1251", "kz1048", "koi8-r")
+# KZ-1048 is no guess of its own: it is windows-1251 with Kazakh letters where that
+# has Serbian, Macedonian, Ukrainian and Belarusian ones, so it is told from
+# windows-1251 by what those letters spell (_kazakh_if_so).
+_GUESSES = ("cp1252", "cp1251", "koi8-r")
 
 
 def charset_of(content_type: str) -> str | None:
@@ -149,7 +150,7 @@ def decode(
         if text is not None:
             score = _implausibility(text)
             if score == 0:  # reads cleanly as declared: no guess can do better
-                return Decoded(text, _label(codec), "declared")
+                return _kazakh_if_so(body, text, codec, "declared")
             if best is None or score < best[0]:
                 best = (score, text, codec)
     how = "declared"
@@ -166,7 +167,17 @@ def decode(
             best, how = (score, text, codec), "detected"
     if best is None:
         return Decoded(body.decode("utf-8", "replace"), "utf-8", "nothing else reads")
-    return Decoded(best[1], _label(best[2]), how)
+    return _kazakh_if_so(body, best[1], best[2], how)
+
+
+def _kazakh_if_so(body: bytes, text: str, codec: str, how: str) -> Decoded:
+    """``text`` as ``codec`` read it, unless that is windows-1251 and the document is
+    Kazakh written in KZ-1048 (_reads_as_kazakh)."""
+    if codec == "cp1251":
+        kazakh = _decode_strict(body, "kz1048")
+        if kazakh is not None and _reads_as_kazakh(kazakh):
+            return Decoded(kazakh, "kz-1048", "detected")
+    return Decoded(text, _label(codec), how)
 
 
 class _Utf8:
@@ -203,7 +214,7 @@ _WESTERN = frozenset({"cp1252", "iso8859-15", "mac-roman"})
 def _guesses(detected: str | None) -> tuple[str, ...]:
     """The legacy encodings to try, in order of preference (first wins a tie)."""
     if detected in _CYRILLIC:
-        return tuple(dict.fromkeys(("cp1251", "kz1048", "koi8-r", detected, "cp1252")))
+        return tuple(dict.fromkeys(("cp1251", "koi8-r", detected, "cp1252")))
     if detected is None or detected in _WESTERN:
         return _GUESSES
     return (detected,)  # CJK, Thai, Hebrew, Greek, Central European...: trust it
@@ -251,11 +262,44 @@ _MIXED_SCRIPT = re.compile(
 )
 # lower case followed by upper case inside a word (KOI8-R read as windows-1251),
 _INVERTED_CASE = re.compile(r"[a-z\u00df-\u00ff\u0430-\u045f][A-Z\u00c0-\u00de\u0400-\u042f]")
-# runs of accented Latin letters (Cyrillic read as Latin-1: "Ïðèìåð"),
+# and runs of accented Latin letters (Cyrillic read as Latin-1: "Ïðèìåð").
 _ACCENTED_RUN = re.compile(r"[\u00c0-\u00ff]{3,}")
-# and letters only Serbian and Macedonian write, which none of our sources do: Kazakh in
-# KZ-1048 read as windows-1251 is full of them (Қ as Ќ, ң as ѕ, ә as ј, һ as ћ).
-_FOREIGN_CYRILLIC = re.compile("[ЂђЃѓЉљЊњЌќЋћЏџЅѕЈј]")
+
+# The bytes where KZ-1048 differs from windows-1251 hold, in windows-1251, Serbian and
+# Macedonian letters (ћ ќ ј ѕ) and Ukrainian and Belarusian ones (ґ є ї ў); in KZ-1048,
+# Kazakh ones (һ қ ә ң; ө ғ ү ұ).  So a Serbian page read as KZ-1048 has Kazakh letters
+# too (је as әе, ћерка as һерка), a Macedonian one (ќе as қе), a Ukrainian one (її as
+# үү), and each reads cleanly both ways.  The document is Kazakh when its KZ-1048
+# reading has such letters inside words that are otherwise Cyrillic, in quantity, and
+# hardly any of the letters both tables hold that Kazakh never writes (ђ љ њ џ ѓ); and
+# either of both halves (Kazakh writes both in nearly every sentence, each of those
+# languages one only) or, of one half, with letters the languages of that half never
+# write: Serbian and Macedonian no ы or і, Ukrainian no ы, Belarusian no и.
+_KAZAKH_FOR_SOUTH_SLAVIC = "ҚқҺһӘәҢң"
+_KAZAKH_FOR_EAST_SLAVIC = "ӨөҒғҮүҰұ"
+_KAZAKH_IN_WORD = re.compile(
+    "(?<=[\u0400-\u04ff])[{0}]|[{0}](?=[\u0400-\u04ff])".format(
+        _KAZAKH_FOR_SOUTH_SLAVIC + _KAZAKH_FOR_EAST_SLAVIC
+    )
+)
+_SOUTH_SLAVIC = re.compile("[ЂђЉљЊњЏџЃѓ]")
+_KAZAKH_EVIDENCE = 3  # letters at least
+
+
+def _reads_as_kazakh(text: str) -> bool:
+    """Whether ``text``, a document read as KZ-1048, is Kazakh (see above)."""
+    text = text[:16384]
+    found = _KAZAKH_IN_WORD.findall(text)
+    if len(found) < _KAZAKH_EVIDENCE or len(found) <= 3 * len(_SOUTH_SLAVIC.findall(text)):
+        return False
+    south = any(letter in _KAZAKH_FOR_SOUTH_SLAVIC for letter in found)
+    east = any(letter in _KAZAKH_FOR_EAST_SLAVIC for letter in found)
+    letters = set(text.lower())
+    if south and east:
+        return True
+    if south:
+        return "ы" in letters or "і" in letters
+    return "ы" in letters and "и" in letters
 
 
 def _implausibility(text: str) -> float:
@@ -266,5 +310,4 @@ def _implausibility(text: str) -> float:
         + len(_MIXED_SCRIPT.findall(text))
         + len(_INVERTED_CASE.findall(text))
         + sum(len(run) for run in _ACCENTED_RUN.findall(text))
-        + len(_FOREIGN_CYRILLIC.findall(text))
     )

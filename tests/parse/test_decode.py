@@ -151,6 +151,36 @@ def test_kazakh_in_kz1048_declared_as_windows_1251_is_read_as_kz1048():
     assert (russian.title, russian.encoding) == (RU, "windows-1251 (declared)")
 
 
+@pytest.mark.parametrize("declare", [None, "windows-1251"])
+def test_serbian_and_macedonian_in_windows_1251_are_not_read_as_kz1048(declare):
+    # The bytes of ћ ќ ј ѕ are Kazakh letters in KZ-1048 (һ қ ә ң): read so, a Serbian
+    # page loses fewer of the letters our score counts, yet it is not Kazakh.
+    for text in (
+        "Ђорђе и Љиљана: ћерка, њива, џем, Ѓорѓи ќе дојде, ѕвезда",
+        "Влада је најавила да ће грађани добити нове личне карте до јесени",
+        "Претседателот рече дека ќе има избори и дека ќе се гласа во недела",
+    ):
+        feed = parse_feed(encoded_rss(text, "cp1251", declare=declare), URL)
+        assert feed.title == text
+        assert feed.encoding.startswith("windows-1251")
+    # Nor Ukrainian and Belarusian: their ї є ґ ў are KZ-1048's ү ғ ө ұ.
+    for text in (
+        "Її родина є в Україні, а ґанок їхнього будинку відремонтують",
+        "Беларускі ўрад абвясціў, што ў горадзе адкрыюць новую школу",
+    ):
+        feed = parse_feed(encoded_rss(text, "cp1251", declare=declare), URL)
+        assert (feed.title, feed.encoding[:12]) == (text, "windows-1251")
+    # Kazakh in KZ-1048 is still read as Kazakh, declared windows-1251 or not at all,
+    # with letters of one half of the table only, too.
+    for text in (
+        KK,
+        "Қазақстан жаңа заң қабылдады",  # қ ң (ќ ѕ in windows-1251) and ы
+        "Үкімет бүгін жиын өткізді",  # ү ө (ї ґ) with ы and и
+    ):
+        feed = parse_feed(encoded_rss(text, "kz1048", declare=declare), URL)
+        assert (feed.title, feed.encoding) == (text, "kz-1048 (detected)")
+
+
 def test_a_pinned_encoding_beats_the_declaration_and_the_detector():
     body = encoded_rss(KK, "kz1048", declare="windows-1251")
     feed = parse_feed(body, URL, encoding="kz-1048")
