@@ -329,6 +329,10 @@ _EXAMPLES = {
 
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _SCHEME_WITHOUT_COLON = re.compile(r"(https?)//", re.IGNORECASE)
+# A host name first ("kapital.kz/rss", "inform.kz:8080/rss"): labels, a last one of letters.
+_HOST_FIRST = re.compile(r"(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?::\d+)?(/|\Z)")
+_FILE_ENDINGS = frozenset({"xml", "rss", "atom", "rdf", "json", "txt", "html", "htm"})
+_QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›"
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _PER = ("source", "tag")
@@ -1115,19 +1119,30 @@ def _check_source_url(value: str, path, problems) -> bool:
     if not value.strip():
         problems.add(path, "is empty", fix)
         return False
+    # Copied from a document or a chat: “https://…”, «https://…» (YAML keeps them).
+    if value[0] in _QUOTE_MARKS or value[-1] in _QUOTE_MARKS:
+        bare = value.strip(_QUOTE_MARKS + " ")
+        problems.add(
+            path,
+            f"'{value}' has quotation marks around it, as a document or chat wrote it",
+            f'write {bare}, without them (or in plain quotes: "{bare}")',
+        )
+        return False
     # Spaces inside a path are fine; around a value, or in a URL, they are a typo.
     if value != value.strip() or ("://" in value and any(c.isspace() for c in value)):
         problems.add(path, f"'{value}' contains spaces", "remove them, or write %20 inside a URL")
         return False
+    if "://" not in value and (
+        value.lower().startswith("www.") or _looks_like_a_host(value, problems.filename)
+    ):
+        problems.add(
+            path,
+            f"'{value}' looks like a web address without its scheme",
+            f"write 'https://{value}'",
+        )
+        return False
     m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", value)
     if m is None or len(m.group(1)) == 1:  # no scheme, or a Windows drive letter: a path
-        if value.lower().startswith("www."):
-            problems.add(
-                path,
-                f"'{value}' looks like a web address without its scheme",
-                f"write 'https://{value}'",
-            )
-            return False
         typo = _SCHEME_WITHOUT_COLON.match(value)
         if typo:  # "https//kapital.kz/rss" would be read as a local path
             problems.add(
@@ -1172,6 +1187,15 @@ def _check_source_url(value: str, path, problems) -> bool:
         problems.add(path, f"'{value}' has no host name", fix)
         return False
     return True
+
+
+def _looks_like_a_host(value: str, config_file: str) -> bool:
+    """``kapital.kz/rss``, as a browser's address bar shows an address (without its
+    https://), and no file of that name beside the config: a web address."""
+    m = _HOST_FIRST.match(value)
+    if m is None or (not m.group(2) and m.group(1).lower() in _FILE_ENDINGS):
+        return False  # "news.xml" alone is a file's name
+    return not (Path(config_file).parent / value).exists()
 
 
 def _check_optional_http_url(value: str, path, problems) -> bool:

@@ -508,6 +508,18 @@ def test_a_source_without_an_id_is_offered_the_one_add_would_give_it(tmp_path, s
         ),
         ("https://tengrinews.kz:port/", "has an invalid port"),
         ("www.zakon.kz/rss.xml", "looks like a web address without its scheme; write 'https://www.zakon.kz/rss.xml'"),
+        # As a browser's address bar shows an address: without its https://.
+        ("kapital.kz/rss", "looks like a web address without its scheme; write 'https://kapital.kz/rss'"),
+        ("inform.kz:8080/rss", "looks like a web address without its scheme; write 'https://inform.kz:8080/rss'"),
+        ("kapital.kz", "looks like a web address without its scheme; write 'https://kapital.kz'"),
+        # Copied from a document or a chat, its typographic quotes and all.
+        (
+            "“https://kapital.kz/rss”",
+            "'“https://kapital.kz/rss”' has quotation marks around it, as a document or chat "
+            'wrote it; write https://kapital.kz/rss, without them (or in plain quotes: '
+            '"https://kapital.kz/rss")',
+        ),
+        ("«https://kapital.kz/rss»", "has quotation marks around it"),
         ("https://tengrinews.kz/news .rss", "contains spaces"),
         ("file:feeds/x.xml", "is not a file:// URL"),
         ("''", "sources[0].url: is empty"),
@@ -517,6 +529,16 @@ def test_a_malformed_source_url_is_rejected_with_advice(tmp_path, url, expected)
     message = one_error(tmp_path, MINIMAL.replace("https://tengrinews.kz/news.rss", url))
     assert "sources[0].url:" in message
     assert expected in message
+
+
+def test_a_local_path_is_no_web_address(tmp_path):
+    # A file's name, a directory's path, or a path whose first part has a dot but is
+    # there beside the config, are read as the local files they are.
+    (tmp_path / "mirror.kz").mkdir()
+    (tmp_path / "mirror.kz" / "rss").write_text("<rss/>", encoding="utf-8")
+    for path in ("news.xml", "feeds/news.xml", "mirror.kz/rss"):
+        config = load(tmp_path, MINIMAL.replace("https://tengrinews.kz/news.rss", path))
+        assert config.sources[0].url == path
 
 
 def test_site_link_and_feeds_url_must_be_http_urls(tmp_path):
