@@ -676,10 +676,12 @@ def _add_duplicate_keys(
 ) -> None:
     """Each duplicate key as a problem where it is: one in a source's entry costs that
     source alone (load_config's hold_broken_sources), as any other mistake there does;
-    but an ``id`` given twice, two ways, leaves the source's id unknown: fatal."""
+    but an ``id`` given twice, two ways, leaves the source's id unknown: fatal.  That
+    is mostly a new source's block whose "- " was left out, so it says so."""
     entries = document.get("sources") if isinstance(document, dict) else None
     for duplicate in duplicates:
-        path, where = duplicate.path, ""
+        path = duplicate.path
+        problem, fix = f"duplicate key (first given at line {duplicate.first})", "keep only one"
         if (
             len(path) > 2
             and path[0] == "sources"
@@ -687,18 +689,24 @@ def _add_duplicate_keys(
             and isinstance(entries, list)
             and isinstance(entries[path[1]], dict)
         ):
-            source_id = entries[path[1]].get("id")
+            # The entry's id as first given (YAML keeps the last one).
+            source_id = problems.raw.get(("sources", path[1], "id"))
             if path[2:] == ("id",) and not duplicate.same_value:
                 problems.fatal = True
-                where = " of a source, two different ids"
-            elif isinstance(source_id, str):
-                where = f" in the entry of source '{source_id}'"
-        problems.add(
-            path,
-            f"duplicate key{where} (first given at line {duplicate.first})",
-            "keep only one",
-            line=duplicate.again,
-        )
+                problem = (
+                    f"a second id, '{entries[path[1]].get('id')}', in the entry of source "
+                    f"'{source_id}' (line {duplicate.first})"
+                )
+                fix = (
+                    f"if line {duplicate.again} starts another source, put '- ' before it; "
+                    "else keep one id"
+                )
+            elif source_id:
+                problem = (
+                    f"duplicate key in the entry of source '{source_id}' (first given at "
+                    f"line {duplicate.first})"
+                )
+        problems.add(path, problem, fix, line=duplicate.again)
 
 
 def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str, text: str) -> str:

@@ -1013,8 +1013,6 @@ def test_a_key_given_twice_in_one_sources_entry_holds_that_source(tmp_path):
     [
         ("fetch: {interval: 60}\n", "fetch: {interval: 60}\nfetch: {interval: 90}\n"),
         ("house:\n  name: Е24\n", "house:\n  name: Е24\n  name: Е-24\n"),
-        # Two ids in one entry: whose source it is cannot be told.
-        ("    name: Tengrinews\n", "    name: Tengrinews\n    id: tengri\n"),
     ],
 )
 def test_a_key_given_twice_outside_a_sources_entry_stays_fatal(tmp_path, mistake):
@@ -1023,6 +1021,24 @@ def test_a_key_given_twice_outside_a_sources_entry_stays_fatal(tmp_path, mistake
     with pytest.raises(ConfigError) as excinfo:
         load_config(path, hold_broken_sources=True)
     assert "duplicate key" in str(excinfo.value)
+
+
+def test_a_new_sources_block_without_its_dash_is_said_so(tmp_path):
+    # The "- " left out: the new block's keys repeat the entry above. Two ids in one
+    # entry: whose source it is cannot be told, so the file stops every command.
+    text = MINIMAL + "    id: kapital\n    name: Капитал\n    url: https://kapital.kz/rss\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path, hold_broken_sources=True)
+    assert str(excinfo.value).splitlines() == [
+        f"{path}:11: sources[1].id: a second id, 'kapital', in the entry of source "
+        "'kazinform-ru' (line 8); if line 11 starts another source, put '- ' before it; "
+        "else keep one id",
+        f"{path}:12: sources[1].name: duplicate key in the entry of source 'kazinform-ru' "
+        "(first given at line 9); keep only one",
+        f"{path}:13: sources[1].url: duplicate key in the entry of source 'kazinform-ru' "
+        "(first given at line 10); keep only one",
+    ]
 
 
 def test_an_id_given_twice_the_same_way_holds_that_source(tmp_path):
