@@ -35,6 +35,7 @@ from aggregator.config import (
     Config,
     ConfigError,
     config_dir,
+    language_code,
     load_config,
     resolve_path,
 )
@@ -1056,7 +1057,7 @@ def add(
         id=source_id or source_id_for(name or title, chosen.url, taken),
         name=name or title or (urlsplit(chosen.url).hostname or chosen.url),
         url=chosen.url,
-        language=chosen.feed.language,
+        language=language_code(chosen.feed.language),  # a feed's "Русский": ru
         tags=tuple(t.strip() for value in tags for t in value.split(",") if t.strip()),
     )
     try:

@@ -332,6 +332,17 @@ _SCHEME_WITHOUT_COLON = re.compile(r"(https?)//", re.IGNORECASE)
 # A host name first ("kapital.kz/rss", "inform.kz:8080/rss"): labels, a last one of letters.
 _HOST_FIRST = re.compile(r"(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?::\d+)?(/|\Z)")
 _FILE_ENDINGS = frozenset({"xml", "rss", "atom", "rdf", "json", "txt", "html", "htm"})
+# A language tag: ISO 639 (two or three letters; "kz" is read as Kazakh), then subtags.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
+# What editors write instead of the code, in the languages of our sources.
+_LANGUAGE_NAMES = {
+    **dict.fromkeys(
+        ["казахский", "казахский язык", "қазақ", "қазақша", "қазақ тілі", "kazakh", "qazaq"],
+        "kk",
+    ),
+    **dict.fromkeys(["русский", "русский язык", "орысша", "орыс тілі", "russian", "рус"], "ru"),
+    **dict.fromkeys(["английский", "английский язык", "ағылшынша", "english", "англ"], "en"),
+}
 _QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›"
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -1288,6 +1299,31 @@ def _known_codec(name: str) -> bool:
     return True
 
 
+def language_code(value: str | None) -> str | None:
+    """``value`` as a language tag (BCP 47: ru, kk, en-GB): itself where it is one, the
+    code of a language's name editors write ("казахский", "Russian"), else None."""
+    if value is None:
+        return None
+    if _LANGUAGE.fullmatch(value.strip()):
+        return value.strip()
+    return _LANGUAGE_NAMES.get(" ".join(value.lower().split()))
+
+
+def _check_language(value: str, path, problems) -> bool:
+    """A language tag, what xml:lang and the outputs' language filters compare; a
+    language's name is said with its code."""
+    if _LANGUAGE.fullmatch(value.strip()):
+        return True
+    code = language_code(value)
+    fix = f"write '{code}'" if code else "write a language code: ru, kk (Kazakh) or en, say"
+    problems.add(path, f"'{value}' is not a language code", fix)
+    return False
+
+
+def _check_optional_language(value: str, path, problems) -> bool:
+    return value == "" or _check_language(value, path, problems)
+
+
 def _check_timezone(value: str, path, problems) -> bool:
     try:
         ZoneInfo(value)
@@ -1331,6 +1367,10 @@ def _mask(url: str) -> str:
 _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool]] = {
     (SiteConfig, "link"): _check_http_url,
     (SiteConfig, "timezone"): _check_timezone,
+    (SiteConfig, "language"): _check_optional_language,
+    (SourceConfig, "language"): _check_optional_language,
+    (OutputConfig, "languages"): _check_language,
+    (OutputConfig, "language"): _check_optional_language,
     (SiteConfig, "feeds_url"): _check_optional_http_url,
     (PublishConfig, "websub_hubs"): _check_http_url,
     (SourceConfig, "id"): _check_source_id,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.config import Config, ConfigError, load_config
+from aggregator.config import Config, ConfigError, language_code, load_config
 from aggregator.files import write_if_changed
 from aggregator.text.slugs import source_id_for
 from aggregator.text.urls import canonical_url
@@ -246,7 +246,7 @@ def sources_from_opml(data: bytes, config: Config, filename: str = "OPML") -> Op
             tags = [f for f in folders if f]
             for path in attrs.get("category", "").split(","):
                 tags += [part.strip() for part in path.split("/") if part.strip()]
-            language = attrs.get("language") or None
+            language = language_code(attrs.get("language") or None)
             added.append(
                 NewSource(
                     id=source_id,

@@ -68,6 +68,28 @@ def test_from_a_sites_address_to_a_published_output(tmp_path: Path, feed_server:
     assert published.entries[0].source.title == feedparser.parse(RSS).feed.title
 
 
+def test_a_feeds_language_written_as_a_name_is_added_as_its_code(
+    tmp_path: Path, feed_server: FeedServer
+):
+    # Some CMSs write <language>Русский</language>: the source gets "ru" (its entry is
+    # validated, and a language's name is no code), and what is no language, none.
+    for path, language in (("/ru.xml", "Русский"), ("/xx.xml", "по-русски и по-казахски")):
+        feed_server.route(
+            path,
+            body=RSS.replace(
+                b"<language>ru</language>", f"<language>{language}</language>".encode()
+            ),
+        )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    for path, source_id in (("/ru.xml", "ru-feed"), ("/xx.xml", "xx-feed")):
+        added = invoke("--config", str(config), "add", feed_server.url(path), "--id", source_id)
+        assert added.exit_code == 0, added.output
+    sources = {s.id: s for s in load_config(config).sources}
+    assert sources["ru-feed"].language == "ru"
+    assert sources["xx-feed"].language is None
+
+
 def test_adding_a_feed_twice_is_refused(tmp_path: Path, feed_server: FeedServer):
     config = tmp_path / "feeds.yaml"
     config.write_text(STARTER, encoding="utf-8")

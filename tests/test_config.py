@@ -24,6 +24,7 @@ from aggregator.config import (
     SiteConfig,
     SourceConfig,
     StorageConfig,
+    language_code,
     load_config,
     resolve_path,
 )
@@ -1061,3 +1062,46 @@ def test_a_problem_outside_a_readable_sources_entry_stays_fatal(tmp_path, mistak
     with pytest.raises(ConfigError) as excinfo:
         load_config(path, hold_broken_sources=True)
     assert "sources[2].intervl: unknown key" in str(excinfo.value)  # every problem said
+
+
+# --- languages: codes, and a language's name said with its code ----------------------
+
+
+@pytest.mark.parametrize(
+    "where, expected",
+    [
+        ("  language: казахский\n", "site.language: 'казахский' is not a language code; write 'kk'"),
+        ("outputs: [{name: all, languages: [Kazakh]}]\n", "outputs[0].languages[0]: 'Kazakh' is not a language code; write 'kk'"),
+        ("outputs: [{name: all, language: Русский язык}]\n", "outputs[0].language: 'Русский язык' is not a language code; write 'ru'"),
+        ("outputs: [{name: all, languages: [russ kaz]}]\n", "'russ kaz' is not a language code; write a language code: ru, kk (Kazakh) or en, say"),
+    ],
+)  # fmt: skip
+def test_a_language_that_is_no_code_is_said_with_the_code_meant(tmp_path, where, expected):
+    # Unchecked, an output of languages [казахский] was empty, and a source's
+    # "language: казахский" was published as the site's language.
+    text = SITE + where + SOURCES if where.startswith("  ") else MINIMAL + where
+    assert expected in one_error(tmp_path, text)
+
+
+def test_a_sources_language_name_holds_that_source_alone(tmp_path):
+    text = MINIMAL.replace(
+        "    name: Tengrinews\n", "    name: Tengrinews\n    language: қазақша\n"
+    )
+    config = load_config(write(tmp_path, text), hold_broken_sources=True)
+    assert [s.id for s in config.held] == ["tengrinews"]
+    assert (
+        "sources[0].language: 'қазақша' is not a language code; write 'kk'"
+        in (config.source_problems[0])
+    )
+
+
+def test_language_codes_pass_as_written():
+    for code in ("ru", "kk", "kz", "en-GB", "ru_RU", "zh-Hant-TW"):
+        assert language_code(code) == code
+    assert language_code("Қазақ тілі") == "kk"
+    assert language_code("по-русски") is None
+
+
+def test_an_empty_language_is_none_as_before(tmp_path):
+    text = MINIMAL.replace("    name: Tengrinews\n", '    name: Tengrinews\n    language: ""\n')
+    assert load(tmp_path, text).sources[0].language == ""
