@@ -1566,10 +1566,14 @@ RESERVED_NAMES = frozenset({"health", "related", "sources", "index"})
 _UNSAFE_NAME_CHARS = re.compile(r"[/\\\s\x00-\x1f]+")
 
 
-def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
+def expand_outputs(
+    config: Config, names: Mapping[str, str] | None = None
+) -> tuple[OutputConfig, ...]:
     """The configured outputs with ``per: source|tag`` rules expanded.
 
-    No ``outputs:`` at all means one output, ``all``, with everything in it.
+    No ``outputs:`` at all means one output, ``all``, with everything in it.  A
+    source's ``{name}`` is ``names[id]`` where given (publish gives the name each is
+    shown under: without one configured, its feed's title), else its name, else its id.
     """
     site = config.site
     rules = config.outputs or (
@@ -1585,8 +1589,11 @@ def expand_outputs(config: Config) -> tuple[OutputConfig, ...]:
         # names, the output's narrowed selection).
         if rule.per == "source":
             wanted = set(rule.sources)
+            shown = {
+                s.id: (names or {}).get(s.id) or s.name or s.id for s in config.published_sources()
+            }
             each = [
-                ({"id": s.id, "name": s.name, "tag": ""}, s.name, {"sources": (s.id,)})
+                ({"id": s.id, "name": shown[s.id], "tag": ""}, shown[s.id], {"sources": (s.id,)})
                 for s in config.published_sources()
                 if not wanted or s.id in wanted
             ]

@@ -955,6 +955,31 @@ def test_a_held_source_keeps_its_place_in_every_list_a_reader_shows(tmp_path, fe
     assert [line.split()[0] for line in table[1:4]] == ["a", "b", "c"]
 
 
+def test_a_per_source_output_of_a_source_without_a_name_is_titled_with_its_feeds_title(
+    tmp_path, feed_server
+):
+    # name "" means the feed's own title (README); the output was "Евразия24: ", and
+    # 'src-{name}' named every such source's output "src-" (two: publish stopped).
+    feed_server.route("/a.xml", body=rss(2, "a"))
+    feed_server.route("/b.xml", body=rss(2, "b").replace(b"<title>Kapital", b"<title>Vlast.kz"))
+    config = write_config(
+        tmp_path,
+        [("a", feed_server.url("/a.xml")), ("b", feed_server.url("/b.xml"))],
+        "outputs:\n  - {name: all}\n  - {name: 'src-{id}', per: source}\n"
+        "  - {name: 'by-{name}', per: source, title: 'Лента {name}'}\n",
+    )
+    config.write_text(config.read_text(encoding="utf-8").replace("    name: a\n", ""), "utf-8")
+    result = invoke("--config", str(config), "run")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "output"
+    a = json.loads((out / "src-a.json").read_text(encoding="utf-8"))
+    assert a["title"] == "Евразия24: Kapital"
+    assert json.loads((out / "by-Kapital.json").read_text(encoding="utf-8"))["title"] == (
+        "Лента Kapital"
+    )
+    assert json.loads((out / "src-b.json").read_text(encoding="utf-8"))["title"] == "Евразия24: b"
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])

@@ -104,8 +104,10 @@ def publish(
     directory cannot be written.
     """
     out_dir = resolve_path(config, config.publish.dir) if out_dir is None else Path(out_dir)
-    outputs = expand_outputs(config)
     catalog = Catalog(config, storage.source_states(), storage)
+    outputs = expand_outputs(
+        config, {s.id: catalog.source_view(s.id).name for s in config.published_sources()}
+    )
     catalog.use_house(
         house if house is not None else HouseCommentary.load(config, storage),
         _house_feed(config, outputs),
