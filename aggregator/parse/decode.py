@@ -273,8 +273,9 @@ _ACCENTED_RUN = re.compile(r"[\u00c0-\u00ff]{3,}")
 # reading has such letters inside words that are otherwise Cyrillic, in quantity, and
 # hardly any of the letters both tables hold that Kazakh never writes (ђ љ њ џ ѓ); and
 # either of both halves (Kazakh writes both in nearly every sentence, each of those
-# languages one only) or, of one half, with letters the languages of that half never
-# write: Serbian and Macedonian no ы or і, Ukrainian no ы, Belarusian no и.
+# languages one only) or, of one half, densely (one letter in 20 at least: not a
+# Ukrainian name quoted in a Russian feed) with letters the languages of that half
+# never write: Serbian and Macedonian no ы or і, Ukrainian no ы, Belarusian no и.
 _KAZAKH_FOR_SOUTH_SLAVIC = "ҚқҺһӘәҢң"
 _KAZAKH_FOR_EAST_SLAVIC = "ӨөҒғҮүҰұ"
 _KAZAKH_IN_WORD = re.compile(
@@ -283,6 +284,7 @@ _KAZAKH_IN_WORD = re.compile(
     )
 )
 _SOUTH_SLAVIC = re.compile("[ЂђЉљЊњЏџЃѓ]")
+_CYRILLIC_LETTER = re.compile("[\u0400-\u04ff]")
 _KAZAKH_EVIDENCE = 3  # letters at least
 
 
@@ -294,9 +296,11 @@ def _reads_as_kazakh(text: str) -> bool:
         return False
     south = any(letter in _KAZAKH_FOR_SOUTH_SLAVIC for letter in found)
     east = any(letter in _KAZAKH_FOR_EAST_SLAVIC for letter in found)
-    letters = set(text.lower())
     if south and east:
         return True
+    if len(found) * 20 < len(_CYRILLIC_LETTER.findall(text)):
+        return False
+    letters = set(text.lower())
     if south:
         return "ы" in letters or "і" in letters
     return "ы" in letters and "и" in letters

@@ -163,10 +163,13 @@ def test_serbian_and_macedonian_in_windows_1251_are_not_read_as_kz1048(declare):
         feed = parse_feed(encoded_rss(text, "cp1251", declare=declare), URL)
         assert feed.title == text
         assert feed.encoding.startswith("windows-1251")
-    # Nor Ukrainian and Belarusian: their ї є ґ ў are KZ-1048's ү ғ ө ұ.
+    # Nor Ukrainian and Belarusian: their ї є ґ ў are KZ-1048's ү ғ ө ұ; nor a Russian
+    # text quoting a Ukrainian name now and then.
+    quoted = "В Киеве (укр. Київ) прошли переговоры; делегации вернутся в Київ и во Львов. " * 3
     for text in (
         "Її родина є в Україні, а ґанок їхнього будинку відремонтують",
         "Беларускі ўрад абвясціў, што ў горадзе адкрыюць новую школу",
+        quoted + "Итоги подведут на следующей неделе в столице, сообщили в министерстве.",
     ):
         feed = parse_feed(encoded_rss(text, "cp1251", declare=declare), URL)
         assert (feed.title, feed.encoding[:12]) == (text, "windows-1251")
