@@ -1020,9 +1020,10 @@ def add(
     from aggregator.configedit import NewSource, append_sources, known_urls, source_id_for
     from aggregator.ingest.discover import DiscoveryError, discover
     from aggregator.ingest.fetch import Fetcher
-    from aggregator.text.urls import canonical_url
+    from aggregator.text.urls import canonical_url, without_feed_scheme
 
     config = _editable_config(ctx)
+    url = without_feed_scheme(url)  # a browser's "feed://host/rss"
 
     async def find():
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:

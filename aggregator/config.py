@@ -1181,6 +1181,17 @@ def _check_source_url(value: str, path, problems) -> bool:
             )
             return False
         return True
+    if scheme == "feed":  # "feed://host/rss", as a browser or another reader links it
+        from aggregator.text.urls import without_feed_scheme
+
+        meant = without_feed_scheme(value)
+        if meant != value:
+            problems.add(
+                path,
+                f"'{value}' is a browser's link to a feed, not its address",
+                f"write '{meant}'",
+            )
+            return False
     if scheme not in ("http", "https"):
         close = difflib.get_close_matches(scheme, ["http", "https", "file"], n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'? " if close else ""

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from aggregator.config import Config, ConfigError, language_code, load_config
 from aggregator.files import write_if_changed
 from aggregator.text.slugs import source_id_for
-from aggregator.text.urls import canonical_url
+from aggregator.text.urls import canonical_url, without_feed_scheme
 
 __all__ = [
     "NewSource",
@@ -217,7 +217,7 @@ def sources_from_opml(data: bytes, config: Config, filename: str = "OPML") -> Op
                 continue
             attrs = {k.lower(): (v or "").strip() for k, v in outline.attrib.items()}
             label = " ".join((attrs.get("text") or attrs.get("title") or "").split())
-            xml_url = attrs.get("xmlurl", "")
+            xml_url = without_feed_scheme(attrs.get("xmlurl", ""))
             here = f"line {outline.sourceline}"
             kind = _FEED_TYPES.get(attrs.get("type", "").lower())
             if not xml_url and not len(outline) and kind:

@@ -90,6 +90,27 @@ def test_a_feeds_language_written_as_a_name_is_added_as_its_code(
     assert sources["xx-feed"].language is None
 
 
+def test_a_feeds_link_as_a_browser_writes_it_is_added_by_its_address(
+    tmp_path: Path, feed_server: FeedServer
+):
+    # feed://host/rss, as browsers, NetNewsWire and OPML exports write a feed's link.
+    site_page(feed_server)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    rss_url, atom_url = feed_server.url("/rss.xml"), feed_server.url("/kk.atom")
+    added = invoke("--config", str(config), "add", rss_url.replace("http://", "feed://", 1))
+    assert added.exit_code == 0, added.output
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        f'<outline type="rss" text="Dala" xmlUrl="feed:{atom_url}"/></body></opml>',
+        encoding="utf-8",
+    )
+    imported = invoke("--config", str(config), "import-opml", str(opml))
+    assert imported.exit_code == 0, imported.output
+    assert [s.url for s in load_config(config).sources] == [rss_url, atom_url]
+
+
 def test_adding_a_feed_twice_is_refused(tmp_path: Path, feed_server: FeedServer):
     config = tmp_path / "feeds.yaml"
     config.write_text(STARTER, encoding="utf-8")

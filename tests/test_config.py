@@ -521,6 +521,8 @@ def test_a_source_without_an_id_is_offered_the_one_add_would_give_it(tmp_path, s
             '"https://kapital.kz/rss")',
         ),
         ("«https://kapital.kz/rss»", "has quotation marks around it"),
+        ("feed://kapital.kz/rss", "'feed://kapital.kz/rss' is a browser's link to a feed, not its address; write 'http://kapital.kz/rss'"),
+        ("feed:https://kapital.kz/rss", "write 'https://kapital.kz/rss'"),
         ("https://tengrinews.kz/news .rss", "contains spaces"),
         ("file:feeds/x.xml", "is not a file:// URL"),
         ("''", "sources[0].url: is empty"),

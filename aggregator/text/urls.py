@@ -42,6 +42,7 @@ __all__ = [
     "http_uri",
     "is_session",
     "is_site_root",
+    "without_feed_scheme",
     "without_path_session",
     "without_userinfo",
 ]
@@ -190,6 +191,19 @@ def _canonical_query(query: str) -> str:
 def _is_tracking(key: str) -> bool:
     key = key.lower()
     return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def without_feed_scheme(url: str) -> str:
+    """``url`` without the ``feed:`` pseudo-scheme readers and browsers write for a feed's
+    link (never standardized; read by every reader as the address after it):
+    ``feed://host/rss`` is ``http://host/rss``, ``feed:https://host/rss`` is
+    ``https://host/rss``.  Any other URL as it is."""
+    scheme, colon, rest = url.partition(":")
+    if not colon or scheme.lower() != "feed":
+        return url
+    if rest.lower().startswith(("http://", "https://")):
+        return rest
+    return "http:" + rest if rest.startswith("//") else url
 
 
 def is_session(key: str, value: str) -> bool:

@@ -1,6 +1,6 @@
 import pytest
 
-from aggregator.text.urls import TRACKING_PARAMS, canonical_url, is_site_root
+from aggregator.text.urls import TRACKING_PARAMS, canonical_url, is_site_root, without_feed_scheme
 
 INFORM_NEWS = "https://inform.kz/ru/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C"
 
@@ -188,3 +188,11 @@ def test_a_link_we_publish_to_a_sites_root_ends_in_a_slash_as_readers_show_it():
 )
 def test_a_link_to_a_sites_root_is_told_by_its_path_as_urlsplit_reads_it(url, root):
     assert is_site_root(url) is root
+
+
+def test_a_feed_scheme_link_is_the_address_after_it():
+    assert without_feed_scheme("feed://kapital.kz/rss") == "http://kapital.kz/rss"
+    assert without_feed_scheme("FEED://kapital.kz/rss") == "http://kapital.kz/rss"
+    assert without_feed_scheme("feed:https://kapital.kz/rss") == "https://kapital.kz/rss"
+    for url in ("https://kapital.kz/rss", "feeds/news.xml", "feed:kapital", "feedback://x"):
+        assert without_feed_scheme(url) == url
