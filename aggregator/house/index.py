@@ -1540,6 +1540,8 @@ def _quantities_of(
         bound = _BOUNDS.get(stems[i - 1], 0) if approximate else 0
         if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
             approximate, bound, j = True, 1, j + 1
+        elif _more_within(stems, i, j):  # "шестьдесят с лишним тысяч": at least 60 000
+            approximate, bound = True, 1
         elif spelled and tokens[i] == "тысяч":  # "тысяч тридцать туристов": about 30 000
             approximate = True
         replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
@@ -1604,6 +1606,21 @@ _BOUNDS = dict(
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
+
+
+def _is_scale(token: str, value: float) -> bool:
+    """Whether ``token`` scales the figure ``value`` before it: "тысяч", "млрд", or
+    hundreds after a one-digit figure ("три с лишним сотни")."""
+    stem = stem_tokens([token], "")[0] if token else ""
+    return stem in _SCALES or (value < 10 and bool(_HUNDREDS.match(token)))
+
+
+def _more_within(stems: list[str], i: int, j: int) -> bool:
+    """Whether the figure read from token ``i`` to ``j`` was said as at least it ("с
+    лишним" before its scale)."""
+    return any(stems[k] in _MORE_AFTER for k in range(i + 1, j))
+
+
 _REPLACED_REACH = 3  # "вместо обещанных утром полутора сотен": words before a replaced figure
 _RANGE = frozenset(("до", "по", "и", "или"))  # between the figures of a range or list
 
@@ -1646,6 +1663,12 @@ def _figure_at(
             break
         if j < n and stems[j] == "половин":  # "шесть с половиной" ("с" is no token)
             value, j = value + 0.5, j + 1
+        elif j + 1 < n and stems[j] in _MORE_AFTER and _is_scale(tokens[j + 1], value):
+            # "шестьдесят с лишним тысяч", "три с лишним сотни": at least 60 000, 300 (the
+            # reader sees "с лишним" among the figure's words: ``_more_within``)
+            j += 1
+        if value < 10 and j < n and _HUNDREDS.match(tokens[j]) and not tokens[i].isdigit():
+            value, j = value * 100, j + 1  # "три с половиной сотни": 350
         scale = 1.0
         while j < n and stems[j] in _SCALES:
             scale *= _SCALES[stems[j]]

@@ -284,3 +284,19 @@ def test_a_little_more_than_a_figure_is_at_least_it_and_years_are_a_span():
     (bn,) = quantities("четырнадцать с половиной миллиардов с небольшим из бюджета", bare=True)
     assert (bn.value, bn.approximate, bn.bound) == (14.5e9, True, 1)
     assert [str(q) for q in quantities("греет город пятьдесят четыре года")] == ["54 год"]
+
+
+def test_a_figure_said_as_more_than_its_thousands_or_hundreds_is_at_least_them():
+    """ "шестьдесят с лишним тысяч" is at least 60 000 (the scale after "с лишним" still
+    scales it), and hundreds count after a one-digit figure as thousands do: "три с
+    половиной сотни без десяти" is 340, "шесть с лишним сотен" at least 600."""
+    (people,) = quantities("шестьдесят с лишним тысяч человек")
+    assert (str(people), people.approximate, people.bound) == ("60000 человек", True, 1)
+    (bn,) = quantities("сорок с лишним миллиардов тенге")
+    assert (bn.value, bn.unit, bn.bound) == (40e9, "тенг", 1)
+    (awards,) = quantities("три с половиной сотни без десяти наград вручили акимы")
+    assert (str(awards), awards.bound) == ("340 наград", 0)
+    (homes,) = quantities("шесть с лишним сотен домов")
+    assert (str(homes), homes.bound) == ("600 дом", 1)
+    (operations,) = quantities("три с лишним тысячи операций")
+    assert (operations.value, operations.bound) == (3000, 1)
