@@ -259,7 +259,12 @@ def match_commentary(
         quote_missing = quote_failed and commentary.separate_quote
 
     found = _match_similar(
-        commentary, index, exclude=related, quote_missing=quote_missing, observe=observe
+        commentary,
+        index,
+        exclude=related,
+        quote_missing=quote_missing,
+        observe=observe,
+        source_names=names,
     )
     return _verified(replace(found, related=related), commentary, index)
 
@@ -512,6 +517,7 @@ def _match_similar(
     exclude: Sequence[str] = (),
     quote_missing: bool = False,
     observe: Callable[[str, dict[str, float]], None] | None = None,
+    source_names: Mapping[str, str] | None = None,
 ) -> Match:
     around, language = commentary.published, commentary.language
     scores: dict[int, float] = {}
@@ -548,16 +554,28 @@ def _match_similar(
     ):
         ranked.remove(native)
         ranked.insert(0, native)
+    # Two outlets' tellings of one event: the post follows the one it names, or the one
+    # with its facts the other lacks; the other is then no rival (the same event).
+    followed, tellings = _tellings(commentary, index, ranked, source_names or {})
+    if followed is not None and followed != ranked[0][1]:
+        first = next(sd for sd in ranked if sd[1] == followed)
+        ranked.remove(first)
+        ranked.insert(0, first)
     best, doc = ranked[0]
     same = index.same_language(doc, language)
     # An item in the post's own language is measured against its own-language rivals:
     # the same event told in Kazakh or English is a translation, not a competitor.
     rivals = [(s, d) for s, d in ranked[1:] if not same or index.same_language(d, language)]
+    if followed is not None:
+        rivals = [(s, d) for s, d in rivals if d not in tellings]
     # A reprint of the best item (or the item it reprints) is the same text, not a rival:
     # either is the source.
     copies = {d for s, d in rivals[:3] if s >= best * 0.5 and index.same_text(doc, d)}
     rivals = [(s, d) for s, d in rivals if d not in copies]
     sure, confidence, second, evidence, found = _sure_rule(commentary, index, ranked, rivals)
+    if followed is not None:
+        told = ", ".join(index.keys[d] for d in sorted(tellings, key=index.order_of))
+        evidence.append(f"the event is told by {told} too: the post follows {index.keys[doc]}")
     weighed = (tuple(d for _, d in rivals[:3]), found)  # (the rivals, the evidence against them)
     # (an own-language item this little similar is sure by no rule, whatever its rivals)
     # (a post whose quote is in no item is only ever for review: nothing more to weigh)
@@ -867,6 +885,78 @@ def score_may_decide(features: Mapping[str, float]) -> bool:
     return bool(of_its_event and told_apart and not features["foreign_more"])
 
 
+TELLINGS_APART = timedelta(hours=12)  # two outlets' reports of one event: this close in time
+TELLING_CLOSE = 0.5  # ... among the items at least this share of the best's similarity
+TELLING_FACTS = 2  # names and figures of the post one telling has and the other lacks
+
+
+def _tellings(
+    commentary: Commentary,
+    index: MatchIndex,
+    ranked: Sequence[tuple[float, int]],
+    names: Mapping[str, str],
+) -> tuple[int | None, set[int]]:
+    """(the telling the post follows, or None; the other tellings) where the items ranked
+    first are two outlets' tellings of one event: in the post's language, from other
+    sources, published within TELLINGS_APART of each other, both with a name of the post
+    (a sibling event of another place or group has its own names).  The post follows the
+    one whose outlet it names, or the one with TELLING_FACTS of its names and figures the
+    others lack and none they have that it lacks, where that one has every figure of the
+    news; neither: None (what both tell alike, their figures, says nothing of which it
+    retells)."""
+    language = commentary.language
+    own = [(s, d) for s, d in ranked[:4] if index.same_language(d, language)]
+    if len(own) < 2:
+        return None, set()
+    top, first = own[0]
+    group = [first]
+    for score, doc in own[1:3]:
+        if (
+            score >= top * TELLING_CLOSE
+            and all(index.source_of(doc) != index.source_of(d) for d in group)
+            and abs(index.time_of(doc) - index.time_of(first)) <= TELLINGS_APART.total_seconds()
+            and not index.same_text(first, doc)
+        ):
+            group.append(doc)
+    if len(group) < 2:
+        return None, set()
+    held = {d: _shared_evidence(commentary, index, d, ()).held for d in group}
+    common = set.intersection(*(set(h) for h in held.values()))
+    if not any(isinstance(fact, int) for fact in common):  # (a name: a word's skeleton id)
+        return None, set()
+    # (and only a telling with every figure of the news: a sibling event beside the one
+    # told, the regional ceremony after the capital's, has figures of its own)
+    news = _news_text(commentary)
+    named = [d for d in group if _names_outlet(commentary.text, names.get(index.source_of(d)))]
+    if len(named) == 1:
+        chosen = named[0]
+    else:
+        chosen = next(
+            (
+                doc
+                for doc in group
+                if all(
+                    h <= held[doc] and len(held[doc] - h) >= TELLING_FACTS
+                    for d, h in held.items()
+                    if d != doc
+                )
+            ),
+            None,
+        )
+    if chosen is None or _unexplained(news, commentary, index, chosen):
+        return None, set(group)
+    return chosen, set(group) - {chosen}
+
+
+def _names_outlet(text: str, name: str | None) -> bool:
+    """Whether ``text`` names the outlet ``name`` (its configured name, or the name
+    declined: "Казинформа", "Tengrinews'а")."""
+    if not name or len(name) < 3:
+        return False
+    stem = name[:-1] if len(name) > 4 and name[-1].lower() in "аеиоуыэюяaeiouy" else name
+    return re.search(rf"(?<!\w){re.escape(stem)}", text, re.IGNORECASE) is not None
+
+
 def _sure_rule(
     commentary: Commentary,
     index: MatchIndex,
@@ -944,9 +1034,11 @@ def _sure_rule(
             rules.append(("the figures of its news together in it alone", together))
             # Whatever the margin: every figure of its news in it, a name or figure of the
             # post too, and (weighed after the rules) nothing against it.
-            rules.append(
-                ("every figure of its news in it", _news_told(commentary, index, doc, found))
-            )
+            # (not where a rival tells every figure too, and no fact of the post only the
+            # best has: another outlet's telling of the event, or its earlier report)
+            told = _news_told(commentary, index, doc, found)
+            told = told and not _told_alike(commentary, index, doc, found, rivals)
+            rules.append(("every figure of its news in it", told))
     else:
         # Across languages: confident only when names, numbers and dates agree with this
         # item, not with the runner-up, and no item in the post's own language is close.
@@ -1002,6 +1094,23 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
         return False
     values = _item_values(index, doc)
     return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
+
+
+def _told_alike(
+    commentary: Commentary,
+    index: MatchIndex,
+    doc: int,
+    found: _Evidence,
+    rivals: Sequence[tuple[float, int]],
+) -> bool:
+    """Whether a rival of item ``doc`` (of the first three) has every figure of the news
+    too, and every name and figure of the post ``doc`` has: two tellings of one event
+    alike in what the post says (which it retells, those figures do not tell)."""
+    for _, rival in rivals[:3]:
+        theirs = _shared_evidence(commentary, index, rival, (doc,))
+        if found.held <= theirs.held and _news_told(commentary, index, rival, theirs):
+            return True
+    return False
 
 
 # A day of a month or a time of day is shared by every event around it (the holidays'
@@ -1290,6 +1399,7 @@ class _Evidence:
     runner: int  # how many of them the runner-up with most of them has
     own: int  # distinctive words (any) of the post the best item has and no rival has
     facts: int = 0  # the post's names and figures (once each), known to the store or not
+    held: frozenset = frozenset()  # those the best item has (``_fact``s)
 
 
 def _shared_evidence(
@@ -1378,7 +1488,8 @@ def _shared_evidence(
         t for t in (*names, *numbers) if t not in known and len(skeleton(t)) >= 3 and t != year
     }
     total = len(set(facts.values())) + len({_fact(t, -1) for t in unknown})
-    return _Evidence(shared, runner, len(only) if only & named else 0, total)
+    held = frozenset(facts[t] for t in shared)
+    return _Evidence(shared, runner, len(only) if only & named else 0, total, held)
 
 
 def evidence_limits(size: int) -> tuple[int, int, int]:

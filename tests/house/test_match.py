@@ -2189,3 +2189,100 @@ def test_across_languages_a_figure_a_russian_item_has_too_is_no_fact_of_one_even
     assert found.confident and found.keys == ("teams",)
     found = match(MatchIndex.build([*items, ticks]), c)
     assert not found.confident
+
+
+# --- one event, two tellings ------------------------------------------------------------
+
+RIDDER_ZAKON = (
+    "В ночь на вторник из-за обрыва на линии электропередачи 110 кВ без света остались "
+    "Риддер и три села Глубоковского района. Отключение затронуло около 52 тысяч жителей.",
+    "В Риддере из-за аварии остановилась котельная, которая отапливает 41 многоэтажный дом. "
+    "Аварийные бригады ТОО «Шыгысэнерго» работают на месте.",
+)
+RIDDER_24KZ = (
+    "Почти девять часов жители Риддера провели без электричества: ночью оборвалась линия "
+    "на 110 киловольт, которая питает город.",
+    "Аким Риддера Ержан Смагулов поручил выяснить, почему резервная подстанция не "
+    "включилась сама. К обеду свет вернули во все дома, кроме нескольких улиц на окраине.",
+)
+
+
+def two_tellings() -> list[StoredItem]:
+    """One night's outage told by two outlets three hours apart, in their own words: the
+    same town and line, each with facts of its own."""
+    return [
+        *filler(),
+        stored("ridder-zakon", "zakon", "Риддер и три села остались без света", *RIDDER_ZAKON),
+        stored("ridder-24kz", "24kz", "Энергетики устраняют последствия аварии в Риддере",
+               *RIDDER_24KZ, hours=3),
+    ]  # fmt: skip
+
+
+def test_of_two_tellings_of_one_event_the_post_follows_the_one_with_its_facts():
+    # The post retells the night without a figure: the town (both tellings), the villages'
+    # district and the energy company (Zakon.kz's alone); its words are as near 24KZ's
+    # ("жители Риддера провели без электричества", "линия, которая питает город").  24KZ's
+    # telling has none of the post's facts Zakon.kz's lacks: the same event, not a rival.
+    post = (
+        "Жители Риддера провели ночь без электричества: оборвалась линия, которая питает "
+        "город. Без света остались и сёла Глубоковского района, бригады «Шыгысэнерго» "
+        "чинят линию."
+    )
+    c = commentary(text=post, title="Ночь без света", published=DAY + timedelta(hours=6))
+    found = match(MatchIndex.build(two_tellings()), c)
+    assert found.confident and found.keys == ("ridder-zakon",)
+    assert any("told by ridder-24kz too" in line for line in found.evidence)
+
+
+def test_of_two_tellings_the_one_whose_outlet_the_post_names_is_its_source():
+    # What the post retells, the town and the line's 110 kV, both tellings have, told in
+    # Zakon.kz's words; it names 24KZ (as written or in lower case), and that telling is
+    # its source: the figures both have tell nothing of which.
+    for named in ("по данным 24KZ", "как пишет 24kz"):
+        post = f"Ночью из-за обрыва на линии 110 кВ без света остался Риддер, {named}."
+        c = commentary(text=post, title="Риддер без света", published=DAY + timedelta(hours=6))
+        found = match(MatchIndex.build(two_tellings()), c)
+        assert found.confident and found.keys == ("ridder-24kz",), named
+
+
+def test_a_post_telling_what_two_tellings_share_is_sure_of_neither():
+    # The town and the line's 110 kV are in both tellings: every figure of the news in
+    # each, and nothing of the post in one that the other lacks.  Which it retells, an
+    # editor decides; the two are listed.
+    post = "Ночью в Риддере оборвалась линия на 110 киловольт, город остался без света."
+    c = commentary(text=post, title="Риддер без света", published=DAY + timedelta(hours=6))
+    found = match(MatchIndex.build(two_tellings()), c)
+    assert not found.confident
+    assert {"ridder-zakon", "ridder-24kz"} <= {key for key, _ in found.candidates}
+
+
+def test_a_sibling_event_beside_two_tellings_of_another_is_not_their_event():
+    # The regional ceremony of the same day, not stored: the post names the capital's
+    # laureate from the region, which one telling of the capital's ceremony has with more
+    # of the post's names; its own figure, 28 women, is in neither.  No telling is its
+    # source.
+    capital = [
+        "В Акорде Глава государства вручил государственные награды женщинам. Медаль "
+        "«Ерен еңбегі үшін» получила доярка из Северо-Казахстанской области Валентина "
+        "Шульц, орден «Парасат» – хирург Айгерим Бекенова из Семея.",
+        "Президент отметил, что женщины составляют более половины занятых в "
+        "здравоохранении и образовании.",
+    ]
+    other = [
+        "Касым-Жомарт Токаев вручил ордена и медали 26 женщинам. Среди них – Валентина "
+        "Шульц, которая почти сорок лет работает дояркой.",
+        "Еще 340 женщин наградили в регионах акимы областей.",
+    ]
+    items = [
+        *filler(),
+        stored("awards-kazinform", "kazinform", "Глава государства наградил женщин", *capital),
+        stored("awards-24kz", "24kz", "Токаев наградил доярку и хирурга", *other, hours=4),
+    ]
+    post = (
+        "В Петропавловске аким Северо-Казахстанской области вручил награды 28 женщинам "
+        "региона — учителям, медсёстрам, работницам сельхозпредприятий. Утром в Акорде "
+        "медаль получила доярка из этой же области Валентина Шульц."
+    )
+    c = commentary(text=post, title="Награды в Петропавловске", published=DAY + timedelta(hours=8))
+    found = match(MatchIndex.build(items), c)
+    assert not found.confident
