@@ -343,6 +343,9 @@ _LANGUAGE_NAMES = {
     **dict.fromkeys(["русский", "русский язык", "орысша", "орыс тілі", "russian", "рус"], "ru"),
     **dict.fromkeys(["английский", "английский язык", "ағылшынша", "english", "англ"], "en"),
 }
+# "key: value" (a list item's first key too), as _value_advice reads a line.
+_KEY_VALUE_LINE = re.compile(r"\s*(?:-\s+)?([^\s'\"#\[{][^:#]*?)\s*:\s+(\S.*?)\s*")
+_MARKUP_STARTS = frozenset("@`%*&!|>")
 _QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›"
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -733,6 +736,9 @@ def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str, text: str) -> st
             f"{where}: YAML syntax error: a tab character; YAML indents with spaces only: "
             f"replace the tab on line {mark.line + 1} with spaces"
         )
+    advice = _value_advice(line) if mark is not None else None
+    if advice:
+        return f"{where}: YAML syntax error: {advice}"
     what = e.problem or e.context or "invalid YAML"
     if e.context and e.problem and e.context_mark and e.context_mark is not mark:
         what += f" ({e.context} at line {e.context_mark.line + 1})"
@@ -740,6 +746,63 @@ def _yaml_error_message(e: yaml.MarkedYAMLError, filename: str, text: str) -> st
         f"{where}: YAML syntax error: {what}; check the indentation there, and quote "
         "values that contain ': ', ' #', or start with a special character"
     )
+
+
+def _value_advice(line: str) -> str | None:
+    """What is wrong with the value on a ``key: value`` line YAML could not read, where
+    it is one of an editor's usual mistakes: a name in quotes with more after them
+    ("Қазақстан" газеті), an apostrophe inside single quotes, a value starting with a
+    character YAML reads as markup (*, @, `...), or one with ': ' inside."""
+    m = _KEY_VALUE_LINE.fullmatch(line)
+    if m is None:
+        return None
+    key, value = m.groups()
+    if " #" in value:
+        return None  # a comment, or a '#' in the text: no telling which
+    if value[0] in "'\"":
+        end = _closing_quote(value)
+        if end is None or end == len(value) - 1:
+            return None
+        text = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value
+        return (
+            f"the value of '{key}' is quoted only in part ({value}); quote all of it: "
+            f"{key}: {_quoted(text)}"
+        )
+    if value[0] in _MARKUP_STARTS:
+        return (
+            f"the value of '{key}' starts with '{value[0]}', which YAML reads as markup, not "
+            f"text; if it is text, put it in quotes: {key}: {_quoted(value)}"
+        )
+    if ": " in value:
+        return (
+            f"the value of '{key}' contains ': ', which YAML reads as another key; put it "
+            f"in quotes: {key}: {_quoted(value)}"
+        )
+    return None
+
+
+def _closing_quote(value: str) -> int | None:
+    """Where the quotation that opens ``value`` ends (YAML's escapes: \\" in double
+    quotes, '' in single quotes), or None where it does not."""
+    quote, i = value[0], 1
+    while i < len(value):
+        if quote == '"' and value[i] == "\\":
+            i += 2
+            continue
+        if value[i] == quote:
+            if quote == "'" and value[i + 1 : i + 2] == "'":
+                i += 2
+                continue
+            return i
+        i += 1
+    return None
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a YAML scalar in quotes: double, else single where it has a '"'."""
+    if '"' not in text:
+        return '"' + text.replace("\\", "\\\\") + '"'
+    return "'" + text.replace("'", "''") + "'"
 
 
 # Values a document may hold once its aliases are expanded.  A real feeds.yaml has a

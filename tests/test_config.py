@@ -707,6 +707,43 @@ def test_a_yaml_syntax_error_gives_line_and_column(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "name, expected",
+    [
+        # A name with its quotation marks, as Russian and Kazakh write newspapers' names.
+        (
+            '"Қазақстан" газеті',
+            "the value of 'name' is quoted only in part (\"Қазақстан\" газеті); quote all "
+            "of it: name: '\"Қазақстан\" газеті'",
+        ),
+        (
+            "'Kazakhstan's news'",
+            "the value of 'name' is quoted only in part ('Kazakhstan's news'); quote all of "
+            'it: name: "Kazakhstan\'s news"',
+        ),
+        (
+            "*Капитал*",
+            "the value of 'name' starts with '*', which YAML reads as markup, not text; if "
+            'it is text, put it in quotes: name: "*Капитал*"',
+        ),
+        (
+            "@kapital_kz",
+            "the value of 'name' starts with '@', which YAML reads as markup, not text; if "
+            'it is text, put it in quotes: name: "@kapital_kz"',
+        ),
+        (
+            "Капитал: деловой",
+            "the value of 'name' contains ': ', which YAML reads as another key; put it in "
+            'quotes: name: "Капитал: деловой"',
+        ),
+    ],
+)
+def test_a_value_yaml_cannot_read_is_said_with_the_quotes_it_needs(tmp_path, name, expected):
+    message = one_error(tmp_path, MINIMAL.replace("name: Tengrinews", f"name: {name}"))
+    assert re.fullmatch(r".*feeds\.yaml:6:\d+: YAML syntax error: (.*)", message)
+    assert message.split("YAML syntax error: ", 1)[1] == expected
+
+
+@pytest.mark.parametrize(
     "indented",
     [
         "\t- id: x\n    url: https://x.kz/rss\n",  # a tab starts the line
