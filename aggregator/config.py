@@ -291,6 +291,8 @@ _DURATIONS = {
     (RelatedConfig, "window"),
     (RelatedConfig, "recency_half_life"),
 }
+# Whole days, which may be written as durations of days or weeks too ("90d", "12w").
+_DAYS = {(StorageConfig, "retention_days")}
 # Deadlines in seconds (7.5 is one), which may be written as durations too ("30s").
 _TIMEOUTS = {(FetchConfig, "timeout"), (SourceConfig, "timeout")}
 # Integer bytes that may be written as "512KB", "10MB", "1GiB".
@@ -1035,6 +1037,17 @@ def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return _check_range(value, path, problems, owner, name)
+        if (owner, name) in _DAYS and isinstance(value, str) and not value.strip().isdigit():
+            # "90d", "12w", as every duration may be written
+            seconds = _parse_duration(value)
+            if seconds is not None and seconds % 86400 == 0:
+                return _check_range(seconds // 86400, path, problems, owner, name)
+            problems.add(
+                path,
+                f"expected a number of days, found {_describe(value)}",
+                'write days (90) or a duration in days or weeks like "90d", "12w"',
+            )
+            return _INVALID
         problems.add(
             path,
             f"expected a whole number, found {_describe(value)}",

@@ -1144,3 +1144,16 @@ def test_language_codes_pass_as_written():
 def test_an_empty_language_is_none_as_before(tmp_path):
     text = MINIMAL.replace("    name: Tengrinews\n", '    name: Tengrinews\n    language: ""\n')
     assert load(tmp_path, text).sources[0].language == ""
+
+
+def test_retention_may_be_written_in_days_or_weeks_as_durations_are(tmp_path):
+    def retention(value: str) -> int:
+        return load(
+            tmp_path, MINIMAL + f"storage: {{retention_days: {value}}}\n"
+        ).storage.retention_days
+
+    assert (retention("90"), retention("90d"), retention("12w")) == (90, 90, 84)
+    assert one_error(tmp_path, MINIMAL + "storage: {retention_days: 2h}\n").endswith(
+        "storage.retention_days: expected a number of days, found '2h'; write days (90) or a "
+        'duration in days or weeks like "90d", "12w"'
+    )
