@@ -1542,7 +1542,7 @@ def _check_config(config: Config, problems: _Problems, *, require_sources: bool 
             problems.add(
                 ("sources", i, "id"),
                 f"duplicate source id '{source.id}', already used by sources[{j}]{at}",
-                "give every source its own id",
+                "give every source its own id (until then, a run fetches neither)",
             )
         else:
             first_use[source.id] = i

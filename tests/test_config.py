@@ -1014,7 +1014,7 @@ def test_a_source_with_a_problem_in_its_entry_is_held_and_the_others_load(tmp_pa
     ]
     assert config.problems_of("tengrinews") == [
         "feeds.yaml:15: sources[3].id: duplicate source id 'tengrinews', already used by "
-        "sources[0] (line 5); give every source its own id"
+        "sources[0] (line 5); give every source its own id (until then, a run fetches neither)"
     ]
     assert config.source_name(["kapital"]) == "Капитал"
     lines = config.source_problems
