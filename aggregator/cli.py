@@ -1017,13 +1017,19 @@ def add(
     import asyncio
     from urllib.parse import urlsplit
 
-    from aggregator.configedit import NewSource, append_sources, known_urls, source_id_for
+    from aggregator.configedit import (
+        NewSource,
+        address_meant,
+        append_sources,
+        known_urls,
+        source_id_for,
+    )
     from aggregator.ingest.discover import DiscoveryError, discover
     from aggregator.ingest.fetch import Fetcher
-    from aggregator.text.urls import canonical_url, without_feed_scheme
+    from aggregator.text.urls import canonical_url
 
     config = _editable_config(ctx)
-    url = without_feed_scheme(url)  # a browser's "feed://host/rss"
+    url = address_meant(url, config_dir(config))
 
     async def find():
         async with Fetcher(config.fetch, base_dir=config_dir(config)) as fetcher:

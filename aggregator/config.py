@@ -331,9 +331,6 @@ _EXAMPLES = {
 
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _SCHEME_WITHOUT_COLON = re.compile(r"(https?)//", re.IGNORECASE)
-# A host name first ("kapital.kz/rss", "inform.kz:8080/rss"): labels, a last one of letters.
-_HOST_FIRST = re.compile(r"(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?::\d+)?(/|\Z)")
-_FILE_ENDINGS = frozenset({"xml", "rss", "atom", "rdf", "json", "txt", "html", "htm"})
 # A language tag: ISO 639 (two or three letters; "kz" is read as Kazakh), then subtags.
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
 # What editors write instead of the code, in the languages of our sources.
@@ -1227,9 +1224,7 @@ def _check_source_url(value: str, path, problems) -> bool:
     if value != value.strip() or ("://" in value and any(c.isspace() for c in value)):
         problems.add(path, f"'{value}' contains spaces", "remove them, or write %20 inside a URL")
         return False
-    if "://" not in value and (
-        value.lower().startswith("www.") or _looks_like_a_host(value, problems.filename)
-    ):
+    if _looks_like_a_host(value, problems.filename):
         problems.add(
             path,
             f"'{value}' looks like a web address without its scheme",
@@ -1296,12 +1291,11 @@ def _check_source_url(value: str, path, problems) -> bool:
 
 
 def _looks_like_a_host(value: str, config_file: str) -> bool:
-    """``kapital.kz/rss``, as a browser's address bar shows an address (without its
-    https://), and no file of that name beside the config: a web address."""
-    m = _HOST_FIRST.match(value)
-    if m is None or (not m.group(2) and m.group(1).lower() in _FILE_ENDINGS):
-        return False  # "news.xml" alone is a file's name
-    return not (Path(config_file).parent / value).exists()
+    """A web address without its https:// (text/urls), and no file of that name beside
+    the config."""
+    from aggregator.text.urls import looks_like_web_address
+
+    return looks_like_web_address(value) and not (Path(config_file).parent / value).exists()
 
 
 def _check_optional_http_url(value: str, path, problems) -> bool:

@@ -23,12 +23,13 @@ from urllib.parse import urlsplit
 from aggregator.config import Config, ConfigError, language_code, load_config
 from aggregator.files import write_if_changed
 from aggregator.text.slugs import source_id_for
-from aggregator.text.urls import canonical_url, without_feed_scheme
+from aggregator.text.urls import canonical_url, looks_like_web_address, without_feed_scheme
 
 __all__ = [
     "NewSource",
     "OpmlError",
     "OpmlImport",
+    "address_meant",
     "append_sources",
     "known_urls",
     "source_id_for",
@@ -55,6 +56,17 @@ class NewSource:
         if self.tags:
             mapping["tags"] = list(self.tags)
         return mapping
+
+
+def address_meant(value: str, base_dir: Path) -> str:
+    """The address a user means by ``value`` (``aggregator add``'s argument): a
+    browser's feed link (feed://host/rss) as its address, a web address without its
+    scheme ("tengrinews.kz", as an address bar shows it) with https://, unless a file of
+    that name is there (``base_dir``: the config's directory, where paths are read)."""
+    value = without_feed_scheme(value.strip())
+    if looks_like_web_address(value) and not (base_dir / value).exists():
+        return "https://" + value
+    return value
 
 
 def known_urls(config: Config) -> dict[str, str]:

@@ -13,6 +13,7 @@ from aggregator.config import ConfigError, load_config
 from aggregator.configedit import (
     NewSource,
     OpmlError,
+    address_meant,
     append_sources,
     source_id_for,
     sources_from_opml,
@@ -241,3 +242,14 @@ def test_a_file_that_is_not_opml_says_what_it_is(tmp_path, data, message):
     config = load_config(path, require_sources=False)
     with pytest.raises(OpmlError, match=message):
         sources_from_opml(data, config, "x.opml")
+
+
+def test_the_address_a_user_means(tmp_path):
+    # aggregator add's argument: as a browser's address bar or feed link shows it.
+    assert address_meant("tengrinews.kz", tmp_path) == "https://tengrinews.kz"
+    assert address_meant(" kapital.kz/rss ", tmp_path) == "https://kapital.kz/rss"
+    assert address_meant("feed://kapital.kz/rss", tmp_path) == "http://kapital.kz/rss"
+    assert address_meant("https://kapital.kz/rss", tmp_path) == "https://kapital.kz/rss"
+    assert address_meant("feeds/news.xml", tmp_path) == "feeds/news.xml"
+    (tmp_path / "mirror.kz").write_text("<rss/>", encoding="utf-8")  # a file of that name
+    assert address_meant("mirror.kz", tmp_path) == "mirror.kz"

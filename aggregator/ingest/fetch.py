@@ -50,6 +50,7 @@ from aggregator.ingest.netguard import AddressRefused, NetworkPolicy, parse_netw
 from aggregator.ingest.transport import BodyStream, GuardedTransport, split_url, tls_context
 from aggregator.models import FetchOutcome, FetchRequest, FetchResult, HostHold
 from aggregator.text.counts import counted
+from aggregator.text.urls import looks_like_web_address
 
 log = logging.getLogger(__name__)
 
@@ -523,7 +524,7 @@ class Fetcher:
                 body = f.read(limit + 1)
         except FileNotFoundError:
             message = f"file not found: {path}"
-            if _WEB_ADDRESS.match(request.url):  # "tengrinews.kz/news.rss": a path here
+            if looks_like_web_address(request.url):  # "tengrinews.kz/news.rss": a path here
                 message += f"; if it is a web address, write https://{request.url}"
             return _error(request, message, started=started, final_url=final_url)
         except IsADirectoryError:
@@ -546,9 +547,6 @@ class Fetcher:
 
 # A host name and a path without a scheme ("tengrinews.kz/news.rss"), which a source's
 # url reads as a local path: a dotted name ending in a label of letters, then "/".
-_WEB_ADDRESS = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}/", re.IGNORECASE)
-
-
 def local_path(url: str, base_dir: Path | None = None) -> Path | None:
     """The file a local source's ``url`` (a path, relative to ``base_dir`` or else the
     current directory, or a file:// URL) names; None for a file URL with a host."""

@@ -42,6 +42,7 @@ __all__ = [
     "http_uri",
     "is_session",
     "is_site_root",
+    "looks_like_web_address",
     "without_feed_scheme",
     "without_path_session",
     "without_userinfo",
@@ -191,6 +192,23 @@ def _canonical_query(query: str) -> str:
 def _is_tracking(key: str) -> bool:
     key = key.lower()
     return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+# A host name first ("kapital.kz/rss", "inform.kz:8080/rss"): labels, a last one of letters.
+_HOST_FIRST = re.compile(r"(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,24})(?::\d+)?(/|\Z)")
+_FILE_ENDINGS = frozenset({"xml", "rss", "atom", "rdf", "json", "txt", "html", "htm"})
+
+
+def looks_like_web_address(value: str) -> bool:
+    """Whether ``value`` is a web address written without its scheme, as a browser's
+    address bar shows one (``kapital.kz/rss``, ``www.kapital.kz``), rather than a
+    file's path (``feeds/news.xml``; ``news.xml`` alone is a file's name)."""
+    if "://" in value:
+        return False
+    if value.lower().startswith("www."):
+        return True
+    m = _HOST_FIRST.match(value)
+    return m is not None and (bool(m.group(2)) or m.group(1).lower() not in _FILE_ENDINGS)
 
 
 def without_feed_scheme(url: str) -> str:

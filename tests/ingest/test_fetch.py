@@ -632,6 +632,11 @@ def test_a_missing_file_named_like_a_web_address_says_how_to_write_one(tmp_path:
         f"file not found: {tmp_path / 'tengrinews.kz/news.rss'}; "
         "if it is a web address, write https://tengrinews.kz/news.rss"
     )
+    # A site's address alone too, as an address bar shows it; a file's name is a file's.
+    assert fetch("tengrinews.kz", base_dir=tmp_path).error.endswith(
+        "; if it is a web address, write https://tengrinews.kz"
+    )
+    assert fetch("news.xml", base_dir=tmp_path).error == f"file not found: {tmp_path / 'news.xml'}"
     for path in ("feeds/nope.xml", "feeds.d/nope.xml", "nope.xml"):
         assert "web address" not in fetch(path, base_dir=tmp_path).error, path
 

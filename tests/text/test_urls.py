@@ -1,6 +1,12 @@
 import pytest
 
-from aggregator.text.urls import TRACKING_PARAMS, canonical_url, is_site_root, without_feed_scheme
+from aggregator.text.urls import (
+    TRACKING_PARAMS,
+    canonical_url,
+    is_site_root,
+    looks_like_web_address,
+    without_feed_scheme,
+)
 
 INFORM_NEWS = "https://inform.kz/ru/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C"
 
@@ -196,3 +202,20 @@ def test_a_feed_scheme_link_is_the_address_after_it():
     assert without_feed_scheme("feed:https://kapital.kz/rss") == "https://kapital.kz/rss"
     for url in ("https://kapital.kz/rss", "feeds/news.xml", "feed:kapital", "feedback://x"):
         assert without_feed_scheme(url) == url
+
+
+@pytest.mark.parametrize(
+    "value, web",
+    [
+        ("kapital.kz/rss", True),
+        ("kapital.kz", True),
+        ("inform.kz:8080/rss", True),
+        ("www.zakon.kz", True),
+        ("news.xml", False),  # a file's name
+        ("feeds/news.xml", False),
+        ("https://kapital.kz/rss", False),  # has its scheme
+        ("127.0.0.1/rss", False),
+    ],
+)
+def test_a_web_address_without_its_scheme_is_told_from_a_path(value, web):
+    assert looks_like_web_address(value) is web
