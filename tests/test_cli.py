@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from configs import STAMP, unstamped, write_config
 
 from aggregator.cli import EXIT_LOCKED, cli
+from aggregator.related import url_key, url_shard
 from aggregator.store import open_storage
 from aggregator.text.xml import iso
 
@@ -530,6 +531,52 @@ def test_an_item_stored_with_a_session_in_its_link_before_the_upgrade_is_known_a
     with open_storage(location) as storage:
         assert storage.items_count() == 2
         assert sorted(storage.stored_by_link("kapital", links)) == links
+
+
+def test_the_url_map_an_earlier_version_wrote_with_session_ids_is_written_again(
+    tmp_path, feed_server
+):
+    # The widget finds an article by its page's canonical link, which has no session:
+    # an output/ exported before the URL keys dropped them is written anew.
+    token = "9c1185a5c5e9fc54612808977ee8f548"
+    items = "".join(
+        f"<item><title>Новость {k}</title><link>https://kapital.kz/news/{k}?PHPSESSID={token}"
+        f"</link><description>Текст {k}</description></item>"
+        for k in range(2)
+    )
+    feed_server.route(
+        "/rss.xml",
+        body=(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
+        ).encode(),
+    )
+    config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
+    assert invoke("--config", str(config), "run").exit_code == 0
+    related = tmp_path / "output" / "related"
+    new_keys = {url_key(f"https://kapital.kz/news/{k}") for k in range(2)}
+
+    def keys() -> set[str]:
+        return {
+            key
+            for path in (related / "urls").glob("*.json")
+            for key in json.loads(path.read_text(encoding="utf-8"))
+        }
+
+    assert keys() == new_keys
+    # As the version before wrote it: each key with its session, format 2.
+    for path in (related / "urls").glob("*.json"):
+        path.unlink()
+    for k in range(2):
+        old = f"kapital.kz/news/{k}?PHPSESSID={token}"
+        (related / "urls" / f"{url_shard(old)}.json").write_text(
+            json.dumps({old: f"k{k}"}), "utf-8"
+        )
+    exported = (related / ".exported").read_text(encoding="ascii").split(" ", 1)[1]
+    (related / ".exported").write_text(f"2 {exported}", encoding="ascii")
+
+    assert invoke("--config", str(config), "related").exit_code == 0
+    assert keys() == new_keys
 
 
 def test_the_same_link_and_title_under_a_new_guid_beside_stable_guids_is_a_new_item(

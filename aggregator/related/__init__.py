@@ -160,8 +160,9 @@ def _ours(path: Path) -> bool:
 # previous name).
 EXPORTED = "related/.exported"
 # Bump when the files export.py writes change for the same index: the next run writes
-# them all.  2: URL keys without tracking parameters (utm_*, from=...).
-EXPORT_FORMAT = 2
+# them all.  2: URL keys without tracking parameters (utm_*, from=...).  3: nor session
+# ids (PHPSESSID, ;jsessionid=...).
+EXPORT_FORMAT = 3
 
 
 def _export_name(saved: str | None) -> str:
