@@ -770,6 +770,9 @@ def worker(
 
     from aggregator.ingest.worker import work
 
+    # A mistake in one source's entry costs that source alone, as in a run: said when
+    # the worker starts (its log), and in health.json and status as config_error.
+    ctx.hold_broken_sources = True
     if isinstance(ctx.store_location, Path):
         raise Fatal(
             f"workers share a PostgreSQL store; {ctx.store_location} is SQLite: set "
@@ -802,6 +805,15 @@ def worker(
 
     with ctx.open_storage() as storage:
         ctx.echo(f"worker: fetching due sources of {describe_location(ctx.store_location)}")
+        if ctx.config.held:
+            click.echo(
+                stamped(
+                    f"worker: {counted(len(ctx.config.held), 'source')} left out for the "
+                    f"problems above in {ctx.config.path} (the others are fetched); correct "
+                    "them, then restart the workers"
+                ),
+                err=True,
+            )
         report = asyncio.run(until_stopped(storage))
     ctx.echo(
         f"worker stopped: fetched {counted(report.fetched, 'source')}, "

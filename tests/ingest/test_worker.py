@@ -227,6 +227,35 @@ def test_a_worker_says_until_when_it_leaves_the_feeds_of_a_held_host(
     assert f", 2 held until {shown} at the latest (their host asked to retry later" in out, out
 
 
+def test_a_mistake_in_one_sources_entry_costs_the_workers_that_source_alone(
+    postgres, feed_server, tmp_path
+):
+    # As in a run: a typo in one entry must not stop every worker on every host (under
+    # systemd, restarted again and again, fetching nothing).
+    for n in range(2):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store("held-entry")
+    config = write_config(tmp_path, url, feed_server, feeds=2)
+    text = config.read_text(encoding="utf-8").replace("{id: s1, ", "{id: s1, intervl: 5m, ")
+    config.write_text(text, encoding="utf-8")
+    open_storage(url).close()  # the schema, for fetched() to read
+    worker = start_worker(config)
+    try:
+        wait_for(lambda: fetched(url) == 1, [worker])
+        time.sleep(0.5)  # long enough for a wrong fetch of s1
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    err = err.decode()
+    assert worker.returncode == 0, err
+    assert feed_server.count("/f0.xml") == 1 and feed_server.count("/f1.xml") == 0
+    assert "sources[1].intervl: unknown key; did you mean 'interval'?" in err
+    assert "worker: 1 source left out for the problems above in" in err
+
+
 def test_a_hold_another_worker_makes_stops_the_feeds_of_its_host_queued_here(postgres, feed_server):
     # This worker has kk in flight and en queued behind it (per_host 1) when a worker on
     # another machine is answered 429 by their host: en is not requested.
