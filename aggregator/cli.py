@@ -914,6 +914,8 @@ def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
     from aggregator.house import CommentaryError, find_item, new_file
 
+    ctx.hold_broken_sources = True  # another source's typo must not stop an editor
+
     with ctx.open_storage(reading=True) as storage:
         stored = find_item(storage, source)
     if stored is None:
@@ -930,6 +932,7 @@ def comment_new(ctx: Context, source: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"created {path}: write the comment below the front matter, then publish")
+    ctx.finish()
 
 
 @comment.command("list")
@@ -938,6 +941,7 @@ def comment_list(ctx: Context) -> None:
     """Every commentary with its matched source, method and confidence; flags what needs an editor."""
     from aggregator.house import house_source_ids, load_all, match_changed
 
+    ctx.hold_broken_sources = True  # as publish sees the sources: another's typo aside
     config = ctx.config
     with ctx.open_storage(reading=True) as storage:
         house = house_source_ids(config)
@@ -1001,6 +1005,7 @@ def comment_list(ctx: Context) -> None:
         raise Fatal(
             f"{counted(counts['ERROR'], 'commentary')} with errors: fix the files named ERROR above"
         )
+    ctx.finish()
 
 
 # -- adding sources: `add` and `import-opml` edit feeds.yaml, keeping its comments ----

@@ -1027,6 +1027,30 @@ def test_a_per_source_output_of_a_source_without_a_name_is_titled_with_its_feeds
     assert json.loads((out / "src-b.json").read_text(encoding="utf-8"))["title"] == "Евразия24: b"
 
 
+def test_another_sources_typo_does_not_stop_an_editors_comment_commands(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(2, "a"))
+    feed_server.route("/b.xml", body=rss(2, "b"))
+    config = write_config(
+        tmp_path,
+        [("a", feed_server.url("/a.xml")), ("b", feed_server.url("/b.xml"))],
+        "house: {commentary_dir: commentary}\n",
+    )
+    assert invoke("--config", str(config), "run").exit_code == 0
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("    name: b\n", "    name: b\n    intervl: 5m\n"), "utf-8")
+
+    created = invoke("--config", str(config), "comment", "new", "https://kapital.kz/a/1")
+    assert "created " in created.output, created.output
+    (path,) = (tmp_path / "commentary").glob("*.md")
+    path.write_text(path.read_text(encoding="utf-8") + "\nНаш комментарий.\n", "utf-8")
+    listed = invoke("--config", str(config), "comment", "list")
+    assert "1 commentary: 1 matched" in listed.output, listed.output
+    # Both say the problem and exit 1, as publish does: the problem is to be mended.
+    for result in (created, listed):
+        assert "sources[1].intervl: unknown key" in result.output
+        assert result.exit_code == 1
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
