@@ -883,6 +883,7 @@ def store_copy(ctx: Context, target: str, replace: bool) -> None:
     Stop cron and workers first: what they write after the copy begins is not copied."""
     from aggregator.store.copy import copy_store, rows
 
+    ctx.hold_broken_sources = True  # the store is copied whole; a typo in a source aside
     source = ctx.store_location
     ctx.echo(f"copying {describe_location(source)} into {describe_location(target)}")
 
@@ -900,6 +901,7 @@ def store_copy(ctx: Context, target: str, replace: bool) -> None:
         f"verified: both stores hold {counts} ({report.seconds:.1f} s). "
         f"Point storage.url (or --db) at {describe_location(target).split(' ', 1)[1]} to use it."
     )
+    ctx.finish()
 
 
 @cli.group()

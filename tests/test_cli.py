@@ -1051,6 +1051,17 @@ def test_another_sources_typo_does_not_stop_an_editors_comment_commands(tmp_path
         assert result.exit_code == 1
 
 
+def test_a_sources_typo_does_not_stop_a_store_copy(tmp_path, feed_server):
+    feed_server.route("/a.xml", body=rss(2, "a"))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml")), ("b", "b.xml")])
+    assert invoke("--config", str(config), "fetch").exit_code == 0
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("    name: b\n", "    name: b\n    intervl: 5m\n"), "utf-8")
+    copied = invoke("--config", str(config), "store", "copy", "--to", str(tmp_path / "c.sqlite"))
+    assert "verified: both stores hold 2 sources" in copied.output, copied.output
+    assert "sources[1].intervl: unknown key" in copied.output and copied.exit_code == 1
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
