@@ -59,10 +59,10 @@ def write_config(tmp_path: Path, url: str, feed_server, feeds: int = FEEDS) -> P
     return path
 
 
-def start_worker(config: Path, lease: float = 3) -> subprocess.Popen:
+def start_worker(config: Path, lease: float = 3, *, verbose: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "--config", str(config), "worker",
-         "--concurrency", "8", "--lease", str(lease), "--poll", "0.3"],
+        [sys.executable, "-m", "aggregator", *(["-v"] if verbose else []), "--config",
+         str(config), "worker", "--concurrency", "8", "--lease", str(lease), "--poll", "0.3"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -85,6 +85,24 @@ def wait_for(condition, workers, timeout: float = 120.0) -> None:
                 raise AssertionError(f"a worker exited: {worker.stderr.read().decode()}")
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def stopped_worker(
+    config: Path, until: Callable[[], bool], *, linger: float = 0.0, verbose: bool = False
+) -> tuple[int, str, str]:
+    """A worker process run until ``until()`` holds (and ``linger`` seconds more), then
+    stopped with SIGTERM: its exit status, what it printed and what it said on stderr."""
+    worker = start_worker(config, verbose=verbose)
+    try:
+        wait_for(until, [worker])
+        time.sleep(linger)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    return worker.returncode, out.decode(), err.decode()
 
 
 def test_three_workers_fetch_every_source_once_per_due_period_and_a_killed_one_loses_nothing(
@@ -184,44 +202,35 @@ def test_a_worker_leaves_the_feeds_of_a_held_host_until_the_hold_ends(postgres, 
         assert storage.get_source_state("inform-kk").next_due == until
 
 
+def two_feeds(postgres, feed_server, tmp_path: Path, store: str) -> tuple[str, Path]:
+    """Feeds s0 and s1 on 127.0.0.1, a new store named ``store``: (its URL, feeds.yaml)."""
+    for n in range(2):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store(store)
+    return url, write_config(tmp_path, url, feed_server, feeds=2)
+
+
 def test_a_worker_says_until_when_it_leaves_the_feeds_of_a_held_host(
     postgres, feed_server, tmp_path
 ):
-    for n in range(2):
-        feed_server.route(f"/f{n}.xml", body=rss(n))
-    url = postgres.new_store("held-said")
-    config = write_config(tmp_path, url, feed_server, feeds=2)
+    url, config = two_feeds(postgres, feed_server, tmp_path, "held-said")
     now = datetime.now(UTC)
     until = (now + timedelta(minutes=10)).replace(microsecond=0)
     with open_storage(url) as storage:
         storage.hold_host(HostHold("127.0.0.1", until, "inform-ru", "HTTP 429 at ..."), now)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "-v", "--config", str(config), "worker",
-         "--poll", "0.2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    try:
-        with open_storage(url) as storage:
-            wait_for(
-                lambda: all(
-                    (state := storage.get_source_state(f"s{n}")) and state.next_due == until
-                    for n in range(2)
-                ),
-                [worker],
-            )
-        worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    assert worker.returncode == 0, err.decode()
+        status, out, err = stopped_worker(
+            config,
+            lambda: all(
+                (state := storage.get_source_state(f"s{n}")) and state.next_due == until
+                for n in range(2)
+            ),
+            verbose=True,
+        )
+    assert status == 0, err
     assert feed_server.count("/f0.xml") == feed_server.count("/f1.xml") == 0
     # In the site's time (Asia/Almaty), as `fetch` says it: each source as it is left,
     # and the summary when the worker stops.
     shown = until.astimezone(ZoneInfo("Asia/Almaty")).strftime("%Y-%m-%d %H:%M")
-    out = out.decode()
     assert f"  s0: held until {shown} (not fetched: its host 127.0.0.1 answered inform-ru" in out
     assert f"  s1: held until {shown} " in out
     assert f", 2 held until {shown} at the latest (their host asked to retry later" in out, out
@@ -232,25 +241,13 @@ def test_a_mistake_in_one_sources_entry_costs_the_workers_that_source_alone(
 ):
     # As in a run: a typo in one entry must not stop every worker on every host (under
     # systemd, restarted again and again, fetching nothing).
-    for n in range(2):
-        feed_server.route(f"/f{n}.xml", body=rss(n))
-    url = postgres.new_store("held-entry")
-    config = write_config(tmp_path, url, feed_server, feeds=2)
+    url, config = two_feeds(postgres, feed_server, tmp_path, "held-entry")
     text = config.read_text(encoding="utf-8").replace("{id: s1, ", "{id: s1, intervl: 5m, ")
     config.write_text(text, encoding="utf-8")
     open_storage(url).close()  # the schema, for fetched() to read
-    worker = start_worker(config)
-    try:
-        wait_for(lambda: fetched(url) == 1, [worker])
-        time.sleep(0.5)  # long enough for a wrong fetch of s1
-        worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    err = err.decode()
-    assert worker.returncode == 0, err
+    # Lingering long enough for a wrong fetch of s1.
+    status, _, err = stopped_worker(config, lambda: fetched(url) == 1, linger=0.5)
+    assert status == 0, err
     assert feed_server.count("/f0.xml") == 1 and feed_server.count("/f1.xml") == 0
     assert "sources[1].intervl: unknown key; did you mean 'interval'?" in err
     assert "worker: 1 source left out for the problems above in" in err
