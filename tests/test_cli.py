@@ -1072,3 +1072,91 @@ def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_
     assert result.exit_code == 1
     assert "feeds.yaml:3: site.lnk: unknown key" in result.output
     assert "fetched" not in result.output and not (tmp_path / "output").exists()
+
+
+# An agency's report, and a house post quoting its lead (matched to it by the quote).
+LEAD = (
+    "В Актау в рамках международного кинофестиваля стран тюркского мира «Қоркыт ата» "
+    "Государственный центр поддержки национального кино Республики Казахстан заключил "
+    "меморандумы о сотрудничестве с государственными организациями в сфере кинематографии "
+    "Азербайджана, Кыргызстана, Туркменистана, Турции и Узбекистана."
+)
+
+
+def one_item_rss(title: str, link: str, html: str, published: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<link>{link}</link><description>d</description><item><title>{title}</title>"
+        f"<link>{link}</link><description><![CDATA[{html}]]></description>"
+        f"<pubDate>{published}</pubDate></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("typo_in", ["house", "kazinform"])
+def test_a_typo_in_any_sources_entry_keeps_house_commentary_crediting_its_source(
+    tmp_path, feed_server, typo_in
+):
+    report = "https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211"
+    feed_server.route(
+        "/agency.xml",
+        body=one_item_rss(
+            "Казахстан подписал меморандумы",
+            report,
+            f"<p>{LEAD}</p>",
+            "Thu, 03 Oct 2024 06:00:00 +0000",
+        ),
+    )
+    # Another agency carried the same text first: the attribution tells them apart.
+    feed_server.route(
+        "/other.xml",
+        body=one_item_rss(
+            "Меморандумы о кино",
+            "https://tengrinews.kz/kazakhstan_news/memorandumy",
+            f"<p>{LEAD}</p>",
+            "Thu, 03 Oct 2024 05:00:00 +0000",
+        ),
+    )
+    feed_server.route(
+        "/house.xml",
+        body=one_item_rss(
+            "Стоп, снято!",
+            "https://eurasia24.media/stop",
+            f"<p>Казинформ сообщает: «{LEAD}»</p><p>Евразия24 комментирует:</p><p>Мнение.</p>",
+            "Thu, 03 Oct 2024 09:00:00 +0000",
+        ),
+    )
+    config = write_config(
+        tmp_path,
+        [
+            ("kazinform", feed_server.url("/agency.xml"), "Казинформ"),
+            ("tengrinews", feed_server.url("/other.xml"), "Tengrinews"),
+            ("house", feed_server.url("/house.xml"), "Евразия24"),
+        ],
+    )
+    text = config.read_text(encoding="utf-8").replace(
+        "    name: Евразия24\n", "    name: Евразия24\n    house: true\n"
+    )
+    config.write_text(text, encoding="utf-8")
+
+    def credited() -> list:
+        path = tmp_path / "output" / "commentary.json"
+        feed = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            (s["url"], s["source"])
+            for i in feed["items"]
+            for s in i.get("_commentary", {}).get("sources", ())
+        ]
+
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert credited() == [(report, "Казинформ")]
+
+    # A typo in one entry holds that source alone (522076c): its posts, and the reports
+    # they comment on, are still published -- and so is what credits one to the other.
+    name = "Евразия24" if typo_in == "house" else "Казинформ"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(f"    name: {name}\n", f"    name: {name}\n    intervl: 5m\n"), "utf-8"
+    )
+    result = invoke("--config", str(config), "publish")
+    assert "intervl: unknown key" in result.output
+    assert credited() == [(report, "Казинформ")]

@@ -70,7 +70,7 @@ def commentary_key(commentary: Commentary) -> str:
 
 
 def _sources_key(config: Config) -> str:
-    sources = sorted((s.id, s.name, s.house) for s in config.sources)
+    sources = sorted((s.id, s.name, s.house) for s in config.published_sources())
     return hashlib.sha256(repr(sources).encode()).hexdigest()
 
 
@@ -174,7 +174,7 @@ def match_changed(
         # changed: match all.
         cache.forget()
         cache.base, cache.drift = storage.items_count(), 0
-    house = {s.id for s in config.sources if s.house}
+    house = {s.id for s in config.published_sources() if s.house}
     fresh = [
         stored
         for stored in map(storage.get_item, dict.fromkeys(changed))

@@ -164,7 +164,7 @@ def load_all(config: Config, items: Iterable[StoredItem] = ()) -> Loaded:
         files = load_dir(directory, config)
         loaded.commentary += files.commentary
         loaded.problems += files.problems
-    house = {s.id for s in config.sources if s.house}
+    house = {s.id for s in config.published_sources() if s.house}
     for stored in items:
         if house.intersection(stored.source_ids):
             loaded.commentary.append(from_house_item(stored, config))
@@ -172,7 +172,7 @@ def load_all(config: Config, items: Iterable[StoredItem] = ()) -> Loaded:
 
 
 def house_source_ids(config: Config) -> list[str]:
-    return [s.id for s in config.sources if s.house]
+    return [s.id for s in config.published_sources() if s.house]
 
 
 def load_dir(directory: Path, config: Config) -> Loaded:

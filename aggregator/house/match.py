@@ -1691,8 +1691,8 @@ def match_all(
     of the house feed, oldest first) is only built when a commentary needs it -- or got
     from ``index_of`` (saved.py: the index kept between runs).
     """
-    names = {s.id: s.name for s in config.sources}
-    house = {s.id for s in config.sources if s.house}
+    names = {s.id: s.name for s in config.published_sources()}
+    house = {s.id for s in config.published_sources() if s.house}
     resolve: dict[str, str] = {}
     for c in commentary:
         for reference in (*c.sources, *c.links):

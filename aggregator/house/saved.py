@@ -64,7 +64,7 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
     built (and saved) when there is none to use.  ``save=False``: nothing is written (a
     command that only looks, run beside a run that may be saving it)."""
     path = index_path(storage.location, config_dir(config) if config.path else None)
-    house = frozenset(s.id for s in config.sources if s.house)
+    house = frozenset(s.id for s in config.published_sources() if s.house)
     identity = _identity(storage.location, house)
     saved = _read(path, identity) if path is not None else None
     if path is not None and saved is not None:
