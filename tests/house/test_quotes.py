@@ -87,3 +87,34 @@ def test_inner_quote_marks_and_the_final_stop_are_kept(config):
         config,
     )
     assert parts.quotes == ("Министр заявил: «Фестиваль «Қоркыт ата» пройдет в срок».",)
+
+
+def test_who_said_the_quoted_words_stays_with_them(config):
+    # Editors often leave the agency's "«…», – сказал <who>." unwrapped; the clause is the
+    # agency's text too, and without it the official's words would be the agency's own.
+    parts = split_structure(
+        "<p>Теперь о железной дороге. Kazinform: «Единый тариф и единый оператор – ответ на "
+        "этот запрос», – сказал заместитель председателя правления АО «НК «КТЖ» Канат "
+        "Алдабергенов.</p><p>Евразия24 комментирует:</p><p>Мнение.</p>",
+        config,
+    )
+    assert parts.quotes == (
+        "«Единый тариф и единый оператор – ответ на этот запрос», – сказал заместитель "
+        "председателя правления АО «НК «КТЖ» Канат Алдабергенов.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fragment", "quotes"),
+    [
+        ("«Мы не оставим людей на улице, всё восстановим», – сказал А. Б. Бекбосынов. Потом ушел.",
+         ["«Мы не оставим людей на улице, всё восстановим», – сказал А. Б. Бекбосынов."]),
+        ("«Cargo volumes rose by 63 percent this year», - said the port's director",
+         ["«Cargo volumes rose by 63 percent this year», - said the port's director"]),
+        ("«Мы не оставим людей на улице, всё восстановим» – это слова акима, не агентства.",
+         ["Мы не оставим людей на улице, всё восстановим"]),
+    ],
+    ids=["initials do not end the clause", "English", "no verb of saying: the quote alone"],
+)  # fmt: skip
+def test_the_speaker_clause_after_a_quote(fragment, quotes):
+    assert extract_quotes(fragment) == quotes
