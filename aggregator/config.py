@@ -108,6 +108,7 @@ class SourceConfig:
     house: bool = False  # the house's own CMS feed (commentary posts)
     enabled: bool = True
     encoding: str | None = None  # pins the character encoding; none: declared, else detected
+    timezone: str | None = None  # IANA zone of its dates that say no offset; none: UTC
 
 
 @dataclass(frozen=True)
@@ -1409,13 +1410,45 @@ def _check_timezone(value: str, path, problems) -> bool:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
+        close = _close_zone(value)
+        hint = f"did you mean '{close}'? " if close else ""
+        if close and close.startswith("Etc/"):  # a fixed offset: rarely what a site keeps
+            hint = f"a fixed offset is '{close}' (the sign inverted, as POSIX has it); "
         problems.add(
             path,
             f"'{value}' is not a time zone this machine knows",
-            'write an IANA name like "Asia/Almaty" or "Europe/Moscow"',
+            f'{hint}write an IANA name like "Asia/Almaty" or "Europe/Moscow"',
         )
         return False
     return True
+
+
+# Cities people name that the IANA database files under another one.
+_ZONE_CITIES = {"astana": "Asia/Almaty", "nur-sultan": "Asia/Almaty", "kiev": "Europe/Kyiv"}
+_FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])0?(\d{1,2})(?::?00)?", re.IGNORECASE)
+
+
+def _close_zone(value: str) -> str | None:
+    """The IANA zone ``value`` likely means: the same name in other case ("asia/almaty"),
+    a city alone ("Almaty"), one letter off ("Asia/Almati"), a fixed offset ("UTC+5":
+    Etc/GMT-5, whose sign POSIX inverts); None if none is close."""
+    from zoneinfo import available_timezones  # reads the zone list: only for a mistake
+
+    offset = _FIXED_OFFSET.fullmatch(value.strip())
+    if offset is not None and int(offset[2]) <= 14:
+        return f"Etc/GMT{'-' if offset[1] == '+' else '+'}{int(offset[2])}"
+    zones = sorted(available_timezones())
+    by_lower = {zone.lower(): zone for zone in zones}
+    wanted = value.strip().replace(" ", "_").lower()
+    if wanted in _ZONE_CITIES:
+        return _ZONE_CITIES[wanted]
+    if wanted in by_lower:
+        return by_lower[wanted]
+    cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in zones if "/" in zone}
+    if wanted in cities:
+        return cities[wanted]
+    close = difflib.get_close_matches(wanted, list(by_lower), n=1, cutoff=0.8)
+    return by_lower[close[0]] if close else None
 
 
 def _check_storage_url(value: str, path, problems) -> bool:
@@ -1464,6 +1497,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (OutputConfig, "kinds"): _check_choice(_KINDS),
     (FetchConfig, "parser"): _check_choice(_PARSERS),
     (SourceConfig, "encoding"): _check_encoding,
+    (SourceConfig, "timezone"): _check_timezone,
     (StorageConfig, "url"): _check_storage_url,
 }
 

@@ -1160,3 +1160,31 @@ def test_a_typo_in_any_sources_entry_keeps_house_commentary_crediting_its_source
     result = invoke("--config", str(config), "publish")
     assert "intervl: unknown key" in result.output
     assert credited() == [(report, "Казинформ")]
+
+
+def test_a_sources_timezone_dates_its_local_times_and_a_misspelt_one_is_said_plainly(
+    tmp_path, feed_server
+):
+    # An Almaty CMS writing its wall time with no offset: 06:00 there is 01:00 UTC.
+    local = rss(1, "a").replace(b"Wed, 25 Nov 2026 00:00:00 +0000", b"03.10.2024 06:00")
+    feed_server.route("/a.xml", body=local)
+    feed_server.route("/b.xml", body=local.replace(b"/a/", b"/b/"))
+    config = write_config(
+        tmp_path, [("a", feed_server.url("/a.xml")), ("b", feed_server.url("/b.xml"))]
+    )
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("    name: a\n", "    name: a\n    timezone: Asia/Almaty\n")
+    config.write_text(text + "    timezone: Asia/Almati\n", encoding="utf-8")
+
+    result = invoke("--config", str(config), "run")
+    # The misspelt one is held (the others go on), and said: where, which key, what to write.
+    line = text.count("\n") + 1
+    assert (
+        f"{config}:{line}: sources[1].timezone: 'Asia/Almati' is not a time zone this machine "
+        "knows; did you mean 'Asia/Almaty'?"
+    ) in result.output, result.output
+    assert result.exit_code == 1
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert [(i["url"], i["date_published"]) for i in feed["items"]] == [
+        ("https://kapital.kz/a/0", "2024-10-03T01:00:00Z")
+    ]

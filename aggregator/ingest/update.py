@@ -272,6 +272,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
             job.headers,
             parser=job.fetch.parser,
             encoding=job.source.encoding,
+            timezone=job.source.timezone,
         )
     except ParseError as exc:
         error = f"{job.url}: {exc}"

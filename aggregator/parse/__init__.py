@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from aggregator.models import ParsedFeed
+from aggregator.parse.dates import in_zone
 from aggregator.parse.decode import charset_of, decode
 from aggregator.parse.fast import fast_parse
 from aggregator.parse.feedparser import parse_with_feedparser
@@ -33,13 +35,16 @@ def parse_feed(
     *,
     parser: str = "auto",
     encoding: str | None = None,
+    timezone: str | None = None,
 ) -> ParsedFeed:
     """Parse a feed document fetched from ``url`` (the final URL, after redirects).
 
     ``headers`` are the response headers (any case); Content-Type's charset and
     Content-Language are used.  ``parser`` is one of PARSERS.  ``encoding`` (a
     source's ``encoding:`` key) overrides what the document and headers declare.
-    The result's ``encoding`` says how the text was decoded.  Raises ParseError if
+    ``timezone`` (a source's ``timezone:`` key, an IANA name) is where the items' dates
+    that say no offset are wall times; without it they are UTC, as feedparser reads
+    them.  The result's ``encoding`` says how the text was decoded.  Raises ParseError if
     ``body`` is not a feed.
     """
     if parser not in PARSERS:
@@ -60,4 +65,7 @@ def parse_feed(
     else:
         fast = fast_parse(text, url, headers) if parser == "auto" else None
         parsed = fast or parse_with_feedparser(text, url, headers)
+    if timezone:
+        zone = ZoneInfo(timezone)
+        parsed = replace(parsed, items=tuple(in_zone(item, zone) for item in parsed.items))
     return replace(parsed, encoding=decoded.note)

@@ -1,4 +1,5 @@
-"""Dates feedparser does not read: RFC 822 dates with month names in the site's language.
+"""Dates feedparser does not read (RFC 822 dates with month names in the site's language,
+day.month.year ones), and dates without an offset read in a source's time zone.
 
 Some CMSs localize the month and weekday of ``<pubDate>`` ("Seg, 24 Set 2018 19:42:40
 -0300" from a Brazilian portal, "Пн, 24 сен 2018 19:42:40 +0300" from Russian ones) or
@@ -9,17 +10,25 @@ handler (parse/feedparser.py), so both parse paths read these dates alike.
 
 Only the shape day-month-year-time is read; anything else is left to feedparser's own
 handlers (it returns None quickly for them, since it runs before them).
+:func:`day_month_year` reads "07.12.2026 06:00" so.
+
+A date without an offset ("2026-12-07T06:00:00", "07.12.2026 06:00") is read as UTC, as
+feedparser reads it; a source whose CMS writes its local time so names its zone
+(``timezone:``), and :func:`in_zone` reads such dates there, and only those.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from zoneinfo import ZoneInfo
 
-__all__ = ["EARLIEST", "localized_rfc822", "plausible"]
+from aggregator.models import Item
+
+__all__ = ["EARLIEST", "day_month_year", "in_zone", "localized_rfc822", "plausible"]
 
 # No feed's item was published before the web: an earlier date is a CMS's empty one
 # (Unix time 0, "Thu, 01 Jan 1970 00:00:00 +0000"; "0001-01-01") or a number misread (a
@@ -148,8 +157,9 @@ def localized_rfc822(value: str) -> time.struct_time | None:
         return None
     month = shape["month"].lower()
     zone = shape["zone"] or "GMT"
-    if month in _ENGLISH_INDEX and ":" in value and not _misread(zone):
+    if month in _ENGLISH_INDEX and ":" in value and shape["zone"] and not _misread(zone):
         return None  # an ordinary RFC 822 date: feedparser's own handler reads it
+    # (Without a zone, it reads none after a weekday: "Mon, 07 Dec 2026 06:00:00".)
     english = _MONTHS.get(month) or (month.title() if month in _ENGLISH_INDEX else None)
     if english is None:
         return None
@@ -168,3 +178,70 @@ def localized_rfc822(value: str) -> time.struct_time | None:
         zoned = parsedate_tz(f"1 Jan 2000 00:00:00 {zone}")
         offset = timedelta(seconds=(zoned[9] or 0) if zoned else 0)
     return (local - offset).timetuple()
+
+
+# Day, month and year as numbers, day first, between dots, then the time and perhaps a
+# zone: "07.12.2026 06:00", as Russian and Kazakh sites write dates.  Not "07/12/2026"
+# nor "07-12-2026": the US reads those month first (the 12th of July).
+_DAY_MONTH_YEAR = re.compile(
+    r"""\A\s*(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})
+    (?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?
+    (?:\s*(?P<zone>(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Za-z]{1,5}))?)?\s*\Z""",
+    re.VERBOSE,
+)
+
+
+def day_month_year(value: str) -> time.struct_time | None:
+    """``value`` read as a numeric day.month.year date (see ``_DAY_MONTH_YEAR``), as a
+    UTC struct_time (what feedparser's date handlers return); None otherwise."""
+    shape = _DAY_MONTH_YEAR.match(value)
+    if shape is None:
+        return None
+    try:
+        local = datetime(
+            int(shape["year"]), int(shape["month"]), int(shape["day"]),
+            int(shape["hour"] or 0), int(shape["minute"] or 0), int(shape["second"] or 0),
+            tzinfo=UTC,
+        )  # fmt: skip
+    except ValueError:
+        return None  # 31.02, 25:00: not a date
+    zone = shape["zone"] or "GMT"
+    offset = _zone_offset(zone, local)
+    if offset is None:
+        zoned = parsedate_tz(f"1 Jan 2000 00:00:00 {zone}")
+        if zoned is None:
+            return None  # a word RFC 822 does not know as a zone: not a date we can place
+        offset = timedelta(seconds=zoned[9] or 0)
+    return (local - offset).timetuple()
+
+
+# A zone after the time of a date: "Z", "+05:00", "+0500", "-3", "GMT+5", "GMT", "MSK";
+# the time with its colons ("06:00", "06:00:00.123") or RFC 822's without ("1500").  A
+# date alone ("2026-12-07") or a time alone at the end has none.
+_ZONE_AFTER_TIME = re.compile(
+    r"""(?:\d:\d\d(?::\d\d(?:[.,]\d+)?)?|\s\d{4}(?:\d\d)?)
+    \s*(?P<zone>[zZ]|(?:GMT|UTC|UT)?[+-]\d{1,2}(?::?\d\d)?|[A-Za-z]{1,5})\s*\Z""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def states_offset(raw: str) -> bool:
+    """Whether the date ``raw`` says its offset from UTC (a zone name or a number)."""
+    found = _ZONE_AFTER_TIME.search(raw)
+    return found is not None and found["zone"].lower() not in ("am", "pm")
+
+
+def in_zone(item: Item, zone: ZoneInfo) -> Item:
+    """``item`` with its dates that say no offset read as wall times in ``zone`` (they
+    were read as UTC); dates with one, and undated items, as they are."""
+    published = _wall_time_in(item.published, item.published_raw, zone)
+    updated = _wall_time_in(item.updated, item.updated_raw, zone)
+    if published == item.published and updated == item.updated:
+        return item
+    return replace(item, published=published, updated=updated)
+
+
+def _wall_time_in(moment: datetime | None, raw: str | None, zone: ZoneInfo) -> datetime | None:
+    if moment is None or raw is None or states_offset(raw):
+        return moment
+    return plausible(moment.replace(tzinfo=zone).astimezone(UTC))

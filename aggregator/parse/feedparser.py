@@ -30,14 +30,16 @@ from feedparser.mixin import _FeedParserMixin as FeedParserRules
 from feedparser.urls import _urljoin as urljoin
 
 from aggregator.models import ParsedFeed
-from aggregator.parse.dates import localized_rfc822
+from aggregator.parse.dates import day_month_year, localized_rfc822
 from aggregator.parse.normalize import ParseError, build_feed
 from aggregator.text.counts import counted
 
-# Localized RFC 822 dates ("Пн, 24 сен 2018 ...") through feedparser's public hook, so
-# the fast path, which calls feedparser's date parser, reads them the same way.  A module
-# runs once per process, so the handler is registered once.
+# Localized RFC 822 dates ("Пн, 24 сен 2018 ...") and dotted ones ("07.12.2026 06:00")
+# through feedparser's public hook, so the fast path, which calls feedparser's date
+# parser, reads them the same way.  A module runs once per process, so the handlers are
+# registered once.
 feedparser.registerDateHandler(localized_rfc822)
+feedparser.registerDateHandler(day_month_year)
 
 __all__ = ["FeedParserRules", "parse_date", "parse_with_feedparser", "urljoin"]
 

@@ -1,5 +1,7 @@
-"""Dates in RFC 822 shape that feedparser alone cannot read: localized month names and
-times without a colon.  An unreadable date makes an old item look like today's news."""
+"""Dates that feedparser alone cannot read: RFC 822 shape with localized month names,
+times without a colon or no zone, and day.month.year; and dates without an offset read
+in a source's time zone.  An unreadable date makes an old item look like today's news;
+a local time read as UTC puts an item hours off (and one from the east in the future)."""
 
 from __future__ import annotations
 
@@ -96,3 +98,77 @@ def test_real_feeds_with_such_dates_are_dated(name: str, year: int) -> None:
     feed = parse_feed((REALFEEDS / name).read_bytes(), f"https://feeds.example/{name}")
     dated = [item.published or feed.updated for item in feed.items]
     assert dated and all(when is not None and when.year == year for when in dated)
+
+
+def rss_dated(*values: str) -> bytes:
+    items = "".join(
+        f"<item><title>{i}</title><link>https://x.kz/{i}</link><pubDate>{value}</pubDate></item>"
+        for i, value in enumerate(values)
+    )
+    return f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
+
+
+@pytest.mark.parametrize(
+    ("value", "utc_time"),
+    [
+        ("07.12.2026 06:00", "2026-12-07 06:00"),
+        ("7.12.2026 06:00:30", "2026-12-07 06:00:30"),
+        ("07.12.2026", "2026-12-07 00:00"),
+        ("07.12.2026 06:00 +0300", "2026-12-07 03:00"),
+        ("07.12.2026 06:00 MSK", "2026-12-07 03:00"),
+        # RFC 822 with a weekday and no zone: feedparser reads none.
+        ("Mon, 07 Dec 2026 06:00:00", "2026-12-07 06:00"),
+    ],
+)
+def test_day_month_year_and_zoneless_rfc822_dates_are_read(value, utc_time) -> None:
+    expected = datetime.fromisoformat(utc_time).replace(tzinfo=UTC)
+    for parser in ("auto", "feedparser"):
+        assert (
+            parse_feed(rss_dated(value), "https://x.kz/rss", parser=parser).items[0].published
+            == expected
+        )
+
+
+@pytest.mark.parametrize("value", ["07/12/2026 06:00", "31.02.2026 06:00", "07.12.2026 06:00 ч"])
+def test_a_date_the_us_reads_month_first_an_impossible_one_or_a_strange_zone_is_not_read(value):
+    for parser in ("auto", "feedparser"):
+        assert (
+            parse_feed(rss_dated(value), "https://x.kz/rss", parser=parser).items[0].published
+            is None
+        )
+
+
+def test_a_sources_timezone_places_its_dates_without_an_offset_and_only_those() -> None:
+    body = rss_dated(
+        "07.12.2026 06:00",  # Almaty's 06:00: 01:00 UTC
+        "2026-12-07T06:00:00",
+        "Mon, 07 Dec 2026 06:00:00",
+        "07.12.2026",  # midnight there
+        "07.12.2026 06:00 +0300",  # these say their offset: as they say
+        "Mon, 07 Dec 2026 06:00:00 GMT",
+        "2026-12-07T06:00:00Z",
+        "2026-12-07T06:00:00+05:00",
+    )
+    at = lambda hour, day=7: datetime(2026, 12, day, hour, 0, tzinfo=UTC)  # noqa: E731
+    for parser in ("auto", "feedparser"):
+        feed = parse_feed(body, "https://x.kz/rss", parser=parser, timezone="Asia/Almaty")
+        assert [item.published for item in feed.items] == [
+            at(1),
+            at(1),
+            at(1),
+            at(19, day=6),
+            at(3),
+            at(6),
+            at(6),
+            at(1),
+        ], parser
+        # Without the key: UTC, as before.
+        feed = parse_feed(body, "https://x.kz/rss", parser=parser)
+        assert [item.published for item in feed.items][:4] == [at(6), at(6), at(6), at(0)]
+
+
+def test_a_timezone_reads_each_date_at_the_offset_of_its_day() -> None:
+    """Almaty was at +06:00 until March 2024; Moscow keeps no summer time since 2014."""
+    body = rss_dated("07.12.2023 10:00", "07.12.2026 10:00")
+    feed = parse_feed(body, "https://x.kz/rss", timezone="Asia/Almaty")
+    assert [item.published.hour for item in feed.items] == [4, 5]
