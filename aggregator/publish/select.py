@@ -303,8 +303,11 @@ class _LazyText:
 
 
 def _regex(pattern: str, where: str) -> re.Pattern[str]:
+    # Case ignored (Unicode-wide: Cyrillic and Kazakh letters too), as an editor writing
+    # "нефть" means "Нефть" at the head of a title; every pattern the example configs
+    # carried began with (?i) for that.  (?-i:...) keeps a part case-sensitive.
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         raise ConfigError(
             f"{where}: {pattern!r} is not a valid regular expression: {exc}"

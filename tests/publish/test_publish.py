@@ -174,6 +174,26 @@ def test_include_and_exclude_patterns_match_title_and_content_text(tmp_path, con
     assert "Экономика: курс тенге" not in exc and "Weather" not in exc and len(exc) == 10
 
 
+def test_include_and_exclude_ignore_case_unless_a_pattern_asks_for_it(tmp_path, config, storage):
+    # An editor writes "экономика" and means the title "Экономика: ..." too; Kazakh
+    # letters fold as well.  (?-i:...) keeps a part case-sensitive (an acronym).
+    outputs = (
+        OutputConfig(name="all"),
+        OutputConfig(name="exc", exclude=("экономика",)),
+        OutputConfig(name="kk", include=("ҮКІМЕТ",)),
+        OutputConfig(name="exact", exclude=("(?-i:экономика)",)),
+    )
+    publish(replace(config, outputs=outputs), storage, out_dir=tmp_path / "o")
+
+    def titles(name: str) -> list[str]:
+        feed = json.loads((tmp_path / "o" / f"{name}.json").read_text(encoding="utf-8"))
+        return [e["title"] for e in feed["items"]]
+
+    assert "Экономика: курс тенге" not in titles("exc")
+    assert titles("kk") == ["Үкімет отырысы өтті"]
+    assert "Экономика: курс тенге" in titles("exact")
+
+
 def test_kinds_separate_house_commentary_from_source_items(tmp_path, config, storage):
     outputs = (
         OutputConfig(name="all", kinds=("source",)),
