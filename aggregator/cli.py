@@ -840,6 +840,9 @@ def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the output directory for preview (with ETag/304 and CORS)."""
     from aggregator.serve import make_server
 
+    # It reads publish.dir alone: a typo in a source's entry is said, not a reason to stop.
+    ctx.hold_broken_sources = True
+
     try:
         server = make_server(ctx.output_dir, host=host, port=port)
     except OSError as exc:  # a port in use, a host name that does not resolve

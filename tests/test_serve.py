@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -171,3 +174,36 @@ def test_a_symlink_out_of_the_directory_is_not_followed(site):
     root, port = site
     (root / "link.txt").symlink_to(root.parent / "secret.txt")
     assert get(port, "/link.txt")[0].status == 404
+
+
+def test_the_serve_command_serves_past_a_typo_in_one_sources_entry(tmp_path: Path):
+    # An editor previewing the site while someone's source entry has a typo: the preview
+    # needs publish.dir alone.  The problem is said; the outputs are served.
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "index.html").write_text("<p>Жаңалықтар</p>", encoding="utf-8")
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "site: {title: T, link: 'https://eurasia24.media/'}\n"
+        "sources:\n"
+        "  - {id: a, url: 'https://a.kz/rss'}\n"
+        "  - {id: b, url: 'https://b.kz/rss', intervl: 5m}\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "aggregator", "--config", str(config), "serve", "--port", "0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            line = server.stdout.readline()  # "serving <dir> on http://127.0.0.1:PORT/ ..."
+            assert "serving" in line, (
+                line,
+                server.stderr.read() if server.poll() is not None else "",
+            )
+            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+            response, body = get(port, "/index.html")
+            assert response.status == 200 and "Жаңалықтар" in body.decode()
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, errors = server.communicate(timeout=10)
+    assert "sources[1].intervl: unknown key" in errors
+    assert server.returncode == 0
