@@ -1462,11 +1462,19 @@ def _check_storage_url(value: str, path, problems) -> bool:
             )
             return False
         return True
-    problems.add(
-        path,
-        f"'{_mask(value)}' is neither a SQLite path nor a postgresql:// URL",
-        "write a path such as data/aggregator.sqlite, or postgresql://USER@HOST/DATABASE",
-    )
+    fix = "write a path such as data/aggregator.sqlite, or postgresql://USER@HOST/DATABASE"
+    rest = value.split("://", 1)[1] if scheme else ""
+    if scheme in ("sqlite", "sqlite3") and rest.split("?", 1)[0].strip("/"):
+        # SQLAlchemy's spelling: sqlite:///relative.db, sqlite:////absolute.db.
+        plain = rest.split("?", 1)[0].removeprefix("/")
+        fix = f"SQLite is named by its file's path here: write {plain}"
+        if not plain.startswith("/"):
+            fix += " (relative to this file's directory)"
+            if "/" in plain:
+                fix += f", or /{plain} from the root"
+    elif scheme.startswith(("postgresql+", "postgres+")):  # SQLAlchemy's driver suffix
+        fix = f"write {_mask('postgresql://' + rest)} (no driver after the scheme)"
+    problems.add(path, f"'{_mask(value)}' is neither a SQLite path nor a postgresql:// URL", fix)
     return False
 
 

@@ -1157,3 +1157,27 @@ def test_retention_may_be_written_in_days_or_weeks_as_durations_are(tmp_path):
         "storage.retention_days: expected a number of days, found '2h'; write days (90) or a "
         'duration in days or weeks like "90d", "12w"'
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "fix"),
+    [
+        # SQLAlchemy's spellings, which Django, Alembic and most tutorials use.
+        (
+            "sqlite:///aggregator.sqlite",
+            "write aggregator.sqlite (relative to this file's directory)",
+        ),
+        ("sqlite:////var/lib/aggregator/a.sqlite", "write /var/lib/aggregator/a.sqlite"),
+        (
+            "sqlite:///var/lib/a.sqlite",
+            "write var/lib/a.sqlite (relative to this file's directory), or /var/lib/a.sqlite "
+            "from the root",
+        ),
+        # A password is never shown, in the fix either.
+        ("postgresql+psycopg://u:secret@h/db", "write postgresql://u:***@h/db (no driver"),
+    ],
+)
+def test_a_sqlalchemy_style_storage_url_is_answered_with_what_to_write(tmp_path, url, fix):
+    message = one_error(tmp_path, MINIMAL + f"storage:\n  url: '{url}'\n")
+    assert "storage.url: " in message and fix in message, message
+    assert "secret" not in message
