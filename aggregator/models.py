@@ -61,6 +61,7 @@ class ParsedFeed:
     description: str | None = None
     language: str | None = None
     updated: datetime | None = None
+    updated_raw: str | None = None  # the feed's own spelling of ``updated``
     ttl_seconds: int | None = None  # RSS <ttl> (given in minutes) or similar, in seconds
     items: tuple[Item, ...] = ()
     encoding: str | None = None  # how the bytes were decoded: "utf-8", "big5 (detected)"

@@ -67,5 +67,5 @@ def parse_feed(
         parsed = fast or parse_with_feedparser(text, url, headers)
     if timezone:
         zone = ZoneInfo(timezone)
-        parsed = replace(parsed, items=tuple(in_zone(item, zone) for item in parsed.items))
+        parsed = in_zone(parsed, zone)
     return replace(parsed, encoding=decoded.note)

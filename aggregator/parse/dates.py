@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from zoneinfo import ZoneInfo
 
-from aggregator.models import Item
+from aggregator.models import Item, ParsedFeed
 
 __all__ = ["EARLIEST", "day_month_year", "in_zone", "localized_rfc822", "plausible"]
 
@@ -231,9 +231,17 @@ def states_offset(raw: str) -> bool:
     return found is not None and found["zone"].lower() not in ("am", "pm")
 
 
-def in_zone(item: Item, zone: ZoneInfo) -> Item:
-    """``item`` with its dates that say no offset read as wall times in ``zone`` (they
-    were read as UTC); dates with one, and undated items, as they are."""
+def in_zone(feed: ParsedFeed, zone: ZoneInfo) -> ParsedFeed:
+    """``feed`` with its dates that say no offset (its own, its items') read as wall
+    times in ``zone`` (they were read as UTC); dates with one as they are."""
+    return replace(
+        feed,
+        updated=_wall_time_in(feed.updated, feed.updated_raw, zone),
+        items=tuple(_item_in_zone(item, zone) for item in feed.items),
+    )
+
+
+def _item_in_zone(item: Item, zone: ZoneInfo) -> Item:
     published = _wall_time_in(item.published, item.published_raw, zone)
     updated = _wall_time_in(item.updated, item.updated_raw, zone)
     if published == item.published and updated == item.updated:

@@ -86,6 +86,7 @@ def build_feed(
         description=text_of(get("subtitle"), get("subtitle_detail"), typed=typed) or None,
         language=feed_language,
         updated=_utc(get("updated_parsed") or get("published_parsed")),
+        updated_raw=get("updated") if get("updated_parsed") else get("published"),
         ttl_seconds=_ttl_seconds(get("ttl")),
         items=tuple(
             _build_item(entry, url, fallback_base, feed_language, feed_authors, typed)

@@ -165,6 +165,16 @@ def test_a_sources_timezone_places_its_dates_without_an_offset_and_only_those() 
         assert [item.published for item in feed.items][:4] == [at(6), at(6), at(6), at(0)]
 
 
+def test_a_timezone_places_the_feeds_own_date_too() -> None:
+    """The channel's date bounds the dates given to undated items: hours in the future,
+    it would look changed at every fetch."""
+    body = b"""<rss version='2.0'><channel><title>t</title>
+    <lastBuildDate>07.12.2026 06:00</lastBuildDate><item><title>a</title></item></channel></rss>"""
+    for parser in ("auto", "feedparser"):
+        feed = parse_feed(body, "https://x.kz/rss", parser=parser, timezone="Asia/Almaty")
+        assert feed.updated == datetime(2026, 12, 7, 1, 0, tzinfo=UTC), parser
+
+
 def test_a_timezone_reads_each_date_at_the_offset_of_its_day() -> None:
     """Almaty was at +06:00 until March 2024; Moscow keeps no summer time since 2014."""
     body = rss_dated("07.12.2023 10:00", "07.12.2026 10:00")
