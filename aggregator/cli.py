@@ -38,6 +38,7 @@ from aggregator.config import (
     language_code,
     load_config,
     resolve_path,
+    store_problem,
 )
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
 from aggregator.models import HostHold, SourceState
@@ -229,6 +230,9 @@ class Context:
         """``--db``, else storage.url, else storage.path: a PostgreSQL URL, or a SQLite
         path (relative to the config file's directory when it comes from the config)."""
         if self.db_override:
+            found = store_problem(self.db_override, "the current directory")
+            if found is not None:  # not a file named "sqlite:" made in the current directory
+                raise Fatal("--db: {}; {}".format(*found))
             return self.db_override if is_postgres_url(self.db_override) else Path(self.db_override)
         location = self.config.storage.url or self.config.storage.path
         if is_postgres_url(location):
@@ -887,6 +891,9 @@ def store_copy(ctx: Context, target: str, replace: bool) -> None:
     from aggregator.store.copy import copy_store, rows
 
     ctx.hold_broken_sources = True  # the store is copied whole; a typo in a source aside
+    found = store_problem(target, "the current directory")
+    if found is not None:
+        raise Fatal("--to: {}; {}".format(*found))
     source = ctx.store_location
     ctx.echo(f"copying {describe_location(source)} into {describe_location(target)}")
 

@@ -1452,16 +1452,21 @@ def _close_zone(value: str) -> str | None:
 
 
 def _check_storage_url(value: str, path, problems) -> bool:
+    found = store_problem(value, "this file's directory")
+    if found is not None:
+        problems.add(path, *found)
+    return found is None
+
+
+def store_problem(value: str, relative_to: str) -> tuple[str, str] | None:
+    """What is wrong with ``value`` as a store (storage.url, --db), and what to write
+    instead; None if it is a SQLite path (relative ones to ``relative_to``) or a
+    PostgreSQL URL naming a database."""
     scheme = value.split("://", 1)[0].lower() if "://" in value else ""
     if scheme in ("", "file") or scheme in ("postgresql", "postgres"):
         if scheme.startswith("postgres") and not urlsplit(value).path.strip("/"):
-            problems.add(
-                path,
-                f"'{_mask(value)}' names no database",
-                "write postgresql://USER@HOST/DATABASE",
-            )
-            return False
-        return True
+            return f"'{_mask(value)}' names no database", "write postgresql://USER@HOST/DATABASE"
+        return None
     fix = "write a path such as data/aggregator.sqlite, or postgresql://USER@HOST/DATABASE"
     rest = value.split("://", 1)[1] if scheme else ""
     if scheme in ("sqlite", "sqlite3") and rest.split("?", 1)[0].strip("/"):
@@ -1469,13 +1474,12 @@ def _check_storage_url(value: str, path, problems) -> bool:
         plain = rest.split("?", 1)[0].removeprefix("/")
         fix = f"SQLite is named by its file's path here: write {plain}"
         if not plain.startswith("/"):
-            fix += " (relative to this file's directory)"
+            fix += f" (relative to {relative_to})"
             if "/" in plain:
                 fix += f", or /{plain} from the root"
     elif scheme.startswith(("postgresql+", "postgres+")):  # SQLAlchemy's driver suffix
         fix = f"write {_mask('postgresql://' + rest)} (no driver after the scheme)"
-    problems.add(path, f"'{_mask(value)}' is neither a SQLite path nor a postgresql:// URL", fix)
-    return False
+    return f"'{_mask(value)}' is neither a SQLite path nor a postgresql:// URL", fix
 
 
 def _mask(url: str) -> str:

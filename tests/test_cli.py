@@ -1188,3 +1188,24 @@ def test_a_sources_timezone_dates_its_local_times_and_a_misspelt_one_is_said_pla
     assert [(i["url"], i["date_published"]) for i in feed["items"]] == [
         ("https://kapital.kz/a/0", "2024-10-03T01:00:00Z")
     ]
+
+
+def test_a_sqlalchemy_style_db_or_copy_target_is_answered_with_the_path_and_makes_nothing(
+    tmp_path, feed_server, monkeypatch
+):
+    feed_server.route("/a.xml", body=rss(1))
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+    monkeypatch.chdir(tmp_path)
+    fetched = invoke("--config", str(config), "--db", "sqlite:///store.sqlite", "fetch")
+    assert fetched.exit_code == 1
+    assert (
+        "--db: 'sqlite:///store.sqlite' is neither a SQLite path nor a postgresql:// URL; "
+        "SQLite is named by its file's path here: write store.sqlite (relative to the current "
+        "directory)"
+    ) in fetched.output
+    assert invoke("--config", str(config), "run").exit_code == 0
+    copied = invoke("--config", str(config), "store", "copy", "--to", "sqlite:////tmp/x.sqlite")
+    assert copied.exit_code == 1
+    assert "--to: " in copied.output and "write /tmp/x.sqlite" in copied.output
+    # Before, --db made a directory named "sqlite:" here and a store in it.
+    assert not (tmp_path / "sqlite:").exists()
