@@ -180,11 +180,14 @@ def localized_rfc822(value: str) -> time.struct_time | None:
     return (local - offset).timetuple()
 
 
-# Day, month and year as numbers, day first, between dots, then the time and perhaps a
-# zone: "07.12.2026 06:00", as Russian and Kazakh sites write dates.  Not "07/12/2026"
-# nor "07-12-2026": the US reads those month first (the 12th of July).
-_DAY_MONTH_YEAR = re.compile(
-    r"""\A\s*(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})
+# Day, month and year as numbers, then the time and perhaps a zone.  Day first between
+# dots ("07.12.2026 06:00", as Russian and Kazakh sites write dates) or dashes ("20-04-2020
+# 19:00 +0400", a real feed's: rbren/rss-parser#156), where feedparser's ISO 8601 handler
+# misreads them ("07-12-2026": 20 December 2007); year first between dots ("2026.07.28",
+# which it reads as 1 December).  Not "07/12/2026": the US reads that month first.
+_NUMERIC_DATE = re.compile(
+    r"""\A\s*(?:(?P<day>\d{1,2})(?P<sep>[.-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})
+    |(?P<year_first>\d{4})\.(?P<month_second>\d{1,2})\.(?P<day_last>\d{1,2}))
     (?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?
     (?:\s*(?P<zone>(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Za-z]{1,5}))?)?\s*\Z""",
     re.VERBOSE,
@@ -192,14 +195,20 @@ _DAY_MONTH_YEAR = re.compile(
 
 
 def day_month_year(value: str) -> time.struct_time | None:
-    """``value`` read as a numeric day.month.year date (see ``_DAY_MONTH_YEAR``), as a
-    UTC struct_time (what feedparser's date handlers return); None otherwise."""
-    shape = _DAY_MONTH_YEAR.match(value)
+    """``value`` read as a numeric date (see ``_NUMERIC_DATE``), as a UTC struct_time
+    (what feedparser's date handlers return); None otherwise."""
+    shape = _NUMERIC_DATE.match(value)
     if shape is None:
         return None
+    if shape["year_first"]:
+        year, month, day = shape["year_first"], shape["month_second"], shape["day_last"]
+    else:
+        year, month, day = shape["year"], shape["month"], shape["day"]
+        if shape["sep"] == "-" and int(month) > 12 >= int(day):
+            month, day = day, month  # "12-13-2026": only the US order is a date
     try:
         local = datetime(
-            int(shape["year"]), int(shape["month"]), int(shape["day"]),
+            int(year), int(month), int(day),
             int(shape["hour"] or 0), int(shape["minute"] or 0), int(shape["second"] or 0),
             tzinfo=UTC,
         )  # fmt: skip

@@ -123,15 +123,23 @@ def test_real_feeds_with_such_dates_are_dated(name: str, year: int) -> None:
         ("07.12.2026", "2026-12-07 00:00"),
         ("07.12.2026 06:00 +0300", "2026-12-07 03:00"),
         ("07.12.2026 06:00 MSK", "2026-12-07 03:00"),
+        # Dashes: feedparser's ISO 8601 handler read these 20 Dec 2007 and 20 Apr 00:00.
+        ("07-12-2026 06:00", "2026-12-07 06:00"),
+        ("20-04-2020 19:00 +0400", "2020-04-20 15:00"),
+        ("12-13-2026", "2026-12-13 00:00"),  # only the US order is a date
+        # Year first between dots (feedparser: 1 December).
+        ("2026.07.28", "2026-07-28 00:00"),
         # RFC 822 with a weekday and no zone: feedparser reads none.
         ("Mon, 07 Dec 2026 06:00:00", "2026-12-07 06:00"),
     ],
 )
-def test_day_month_year_and_zoneless_rfc822_dates_are_read(value, utc_time) -> None:
+def test_numeric_and_zoneless_rfc822_dates_are_read(value, utc_time) -> None:
     assert published(value) == datetime.fromisoformat(utc_time).replace(tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value", ["07/12/2026 06:00", "31.02.2026 06:00", "07.12.2026 06:00 ч"])
+@pytest.mark.parametrize(
+    "value", ["07/12/2026 06:00", "31.02.2026 06:00", "12.13.2026", "07.12.2026 06:00 ч"]
+)
 def test_a_date_the_us_reads_month_first_an_impossible_one_or_a_strange_zone_is_not_read(value):
     assert published(value) is None
 
