@@ -41,7 +41,7 @@ from aggregator.config import (
     store_problem,
 )
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
-from aggregator.models import HostHold, SourceState
+from aggregator.models import HostHold, ParsedFeed, SourceState
 from aggregator.store import (
     Storage,
     StorageError,
@@ -1101,9 +1101,27 @@ def add(
     except ConfigError as exc:
         raise Fatal(f"{exc}") from None
     ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
+    zoneless = _a_date_without_offset(chosen.feed)
+    if zoneless:
+        ctx.echo(
+            f"its dates say no offset from UTC ({zoneless!r}) and are read as UTC; if they "
+            f"are the site's local time, add 'timezone: {config.site.timezone}' (or the zone "
+            "they are in) to its entry"
+        )
     if len(found.feeds) > 1:
         ctx.echo("to add another of the feeds above: aggregator add URL")
     ctx.echo("fetch and publish it: aggregator run")
+
+
+def _a_date_without_offset(feed: ParsedFeed) -> str | None:
+    """The first date ``feed``'s items give without an offset (as the feed spells it)."""
+    from aggregator.parse.dates import states_offset
+
+    for item in feed.items:
+        for moment, raw in ((item.published, item.published_raw), (item.updated, item.updated_raw)):
+            if moment is not None and raw and not states_offset(raw):
+                return raw.strip()
+    return None
 
 
 @cli.command("import-opml")

@@ -237,3 +237,24 @@ def test_a_source_without_a_name_is_credited_with_its_feeds_title(
     assert health["sources"][0]["name"] == title
     opml = (tmp_path / "output" / "sources.opml").read_text(encoding="utf-8")
     assert f'text="{title}"' in opml
+
+
+def test_adding_a_feed_whose_dates_say_no_offset_suggests_a_timezone(
+    tmp_path: Path, feed_server: FeedServer
+):
+    # A CMS writing its wall time: read as UTC, its items would sit five hours late.
+    feed_server.route(
+        "/local.xml", body=RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", b"20.03.2026 12:00")
+    )
+    feed_server.route("/rss.xml", body=RSS)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    local = invoke("--config", str(config), "add", feed_server.url("/local.xml"), "--id", "local")
+    assert local.exit_code == 0, local.output
+    assert (
+        "its dates say no offset from UTC ('20.03.2026 12:00') and are read as UTC; if they are "
+        "the site's local time, add 'timezone: Asia/Almaty'"
+    ) in local.output
+    # A feed whose dates say their offset is added without a word about it.
+    offset = invoke("--config", str(config), "add", feed_server.url("/rss.xml"), "--id", "offset")
+    assert offset.exit_code == 0 and "timezone" not in offset.output
