@@ -290,9 +290,11 @@ def _verified(match: Match, commentary: Commentary, index: MatchIndex) -> Match:
 
 # Words by which a post tells a link as what came before its news: a clause of time
 # leading to it ("через день после того как", "накануне", "в начале месяца"), or that it
-# was reported ("мы писали", "о которых сообщалось"); Russian, Kazakh, English.
+# was reported ("мы писали", "о которых сообщалось"), or the scene its news is set against
+# ("пока цены падали, область расширяет посевы"); Russian, Kazakh, English.
 _TOLD_BEFORE = re.compile(
     r"(?<!\w)(после того как|(через|спустя) [^,]{0,20}после|накануне|ранее|прежде(?! всего)|"
+    r"^пока(?! (что|не|ещё|еще)\b)|в то время как|^while|"
     r"в (начале|конце) (этого |прошлого )?(месяца|недели|года)|на прошлой неделе|"
     r"в прошлом (году|месяце)|(мы )?(уже )?(писали|сообщали|рассказывали)|сообщалось|"
     r"бұған дейін|жазған едік|хабарлаған едік|хабарланған|кейін|өткен аптада|ай басында|"

@@ -983,6 +983,11 @@ TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another e
             '<a href="{news}">англоязычной ленте</a>.',
             id="its own words say it was reported",
         ),
+        pytest.param(
+            'Пока <a href="{background}">на Тенгизе завершали расширение</a>, грузы по '
+            'Среднему коридору <a href="{news}">выросли на 63%</a>.',
+            id="it is the scene the news is set against",
+        ),
     ],
 )
 def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
@@ -997,6 +1002,16 @@ def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index,
     text = told.format(news=unstored, background=TENGIZ_LINK)
     found = match(index, commentary(text=text, links=(unstored, TENGIZ_LINK)))
     assert "tengiz" in found.related and not ("tengiz" in found.keys and found.confident)
+
+
+def test_a_link_told_as_so_far_is_not_told_as_the_scene(index):
+    # "Пока что" is "so far": the news itself, not what it is set against.
+    text = (
+        f'Пока что <a href="{CORRIDOR_LINK}">грузы по Среднему коридору выросли на 63%</a>, '
+        f'а <a href="{TENGIZ_LINK}">расширение Тенгиза</a> завершено.'
+    )
+    found = match(index, commentary(text=text, links=(CORRIDOR_LINK, TENGIZ_LINK)))
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
 
 
 def test_of_two_links_told_alike_the_one_holding_the_news_figures_is_the_source(index):
