@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 
 from aggregator.config import Config
 from aggregator.house.index import MatchIndex, Reads
-from aggregator.house.load import Commentary
+from aggregator.house.load import Commentary, house_source_ids
 from aggregator.house.match import Match, evidence_limits, match_all, rules_version
 from aggregator.house.saved import load_index
 from aggregator.store import Storage, StorageError
@@ -174,7 +174,7 @@ def match_changed(
         # changed: match all.
         cache.forget()
         cache.base, cache.drift = storage.items_count(), 0
-    house = {s.id for s in config.published_sources() if s.house}
+    house = set(house_source_ids(config))
     fresh = [
         stored
         for stored in map(storage.get_item, dict.fromkeys(changed))

@@ -164,7 +164,7 @@ def load_all(config: Config, items: Iterable[StoredItem] = ()) -> Loaded:
         files = load_dir(directory, config)
         loaded.commentary += files.commentary
         loaded.problems += files.problems
-    house = {s.id for s in config.published_sources() if s.house}
+    house = set(house_source_ids(config))
     for stored in items:
         if house.intersection(stored.source_ids):
             loaded.commentary.append(from_house_item(stored, config))
@@ -172,6 +172,7 @@ def load_all(config: Config, items: Iterable[StoredItem] = ()) -> Loaded:
 
 
 def house_source_ids(config: Config) -> list[str]:
+    """The sources that are the house's own feed, held ones too (a typo keeps its posts)."""
     return [s.id for s in config.published_sources() if s.house]
 
 

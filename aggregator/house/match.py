@@ -100,6 +100,7 @@ from aggregator.house.load import (
     LINK_MARK,
     Commentary,
     background_sentences,
+    house_source_ids,
     linked_blocks,
     without_background,
 )
@@ -1694,7 +1695,7 @@ def match_all(
     from ``index_of`` (saved.py: the index kept between runs).
     """
     names = {s.id: s.name for s in config.published_sources()}
-    house = {s.id for s in config.published_sources() if s.house}
+    house = set(house_source_ids(config))
     resolve: dict[str, str] = {}
     for c in commentary:
         for reference in (*c.sources, *c.links):

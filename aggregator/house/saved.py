@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from aggregator.config import Config, config_dir
 from aggregator.files import atomic_binary
 from aggregator.house.index import INDEX_MODULES, MatchIndex, code_version
+from aggregator.house.load import house_source_ids
 from aggregator.models import StoredItem
 from aggregator.store import Storage, is_postgres_url
 
@@ -64,7 +65,7 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
     built (and saved) when there is none to use.  ``save=False``: nothing is written (a
     command that only looks, run beside a run that may be saving it)."""
     path = index_path(storage.location, config_dir(config) if config.path else None)
-    house = frozenset(s.id for s in config.published_sources() if s.house)
+    house = frozenset(house_source_ids(config))
     identity = _identity(storage.location, house)
     saved = _read(path, identity) if path is not None else None
     if path is not None and saved is not None:
