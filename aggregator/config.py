@@ -231,6 +231,11 @@ class Config:
     held: tuple[SourceConfig, ...] = ()
     entry_problems: tuple[EntryProblem, ...] = ()  # top to bottom, as the file has them
     file_order: tuple[str, ...] = ()  # the ids of sources and held, as the file has them
+    # Held sources whose entry cannot say whether they are the house's own feed (the
+    # mistake is in their house: key): held as house feeds, so that no post of theirs is
+    # matched as an agency's report, and their items published nowhere (an agency's
+    # items as the house's words would be as wrong as the house's posts as a report).
+    withheld: frozenset[str] = frozenset()
 
     def source(self, source_id: str) -> SourceConfig:
         for s in self.sources:
@@ -255,6 +260,11 @@ class Config:
             return self.sources
         position = {source_id: i for i, source_id in enumerate(self.file_order)}
         return tuple(sorted((*self.sources, *self.held), key=lambda s: position[s.id]))
+
+    def publishing_sources(self) -> dict[str, SourceConfig]:
+        """By id, the sources whose stored items outputs and related lists show:
+        :meth:`published_sources` less the ``withheld`` ones."""
+        return {s.id: s for s in self.published_sources() if s.id not in self.withheld}
 
     @property
     def source_problems(self) -> tuple[str, ...]:
@@ -317,7 +327,9 @@ _COMPUTED = {
     (Config, "held"),
     (Config, "entry_problems"),
     (Config, "file_order"),
+    (Config, "withheld"),
 }
+_SOURCE_KEYS = [f.name for f in dataclasses.fields(SourceConfig)]
 # What to suggest when a required key is missing.
 _EXAMPLES = {
     (SiteConfig, "title"): '"Евразия24"',
@@ -421,6 +433,20 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.found:
             raise ConfigError("\n".join(self.messages()))
+
+    def unsure_house(self, broken: set[int]) -> set[int]:
+        """Of the ``broken`` sources, those with a problem in their house: key: its value,
+        or a key misspelt for it (``hous:``, ``House:``)."""
+        unsure = set()
+        for _, _, path in self.found:
+            if len(path) > 2 and path[0] == "sources" and path[1] in broken:
+                key = path[2]
+                if key == "house" or (
+                    isinstance(key, str)
+                    and difflib.get_close_matches(key.lower(), _SOURCE_KEYS, n=1) == ["house"]
+                ):
+                    unsure.add(path[1])
+        return unsure
 
     def broken_sources(self, sources: Sequence[SourceConfig]) -> set[int] | None:
         """The positions of the sources whose own entries have every problem found, or
@@ -529,18 +555,31 @@ def load_config(
     if not broken:
         cache.put(config)  # a config with problems is validated again on every load
         return config
+    unsure = problems.unsure_house(broken)
+    for i in sorted(unsure):
+        problems.add(
+            ("sources", i, "house"),
+            "until it reads true or false, this source's stored items are published "
+            "nowhere and matched as no agency's report (they may be the house's posts or "
+            "an agency's)",
+            line=problems.line(("sources", i)),
+        )
     return dataclasses.replace(
         config,
         sources=tuple(s for i, s in enumerate(config.sources) if i not in broken),
-        held=_held(config.sources, broken),
+        held=_held(config.sources, broken, unsure),
         file_order=tuple(dict.fromkeys(s.id for s in config.sources)),
         entry_problems=tuple(problems.by_source(config.sources)),
+        withheld=frozenset(config.sources[i].id for i in unsure),
     )
 
 
-def _held(sources: Sequence[SourceConfig], broken: set[int]) -> tuple[SourceConfig, ...]:
+def _held(
+    sources: Sequence[SourceConfig], broken: set[int], unsure: set[int]
+) -> tuple[SourceConfig, ...]:
     """The broken sources, each once (the first entry of an id two give), with what of
-    its entry reads well (the rest as its defaults)."""
+    its entry reads well (the rest as its defaults); those ``unsure`` (of their house:
+    key) as house feeds (see ``Config.withheld``)."""
     taken: set[str] = set()
     held = []
     for i in sorted(broken):
@@ -553,6 +592,8 @@ def _held(sources: Sequence[SourceConfig], broken: set[int]) -> tuple[SourceConf
             for f in dataclasses.fields(SourceConfig)
             if not _valid(getattr(source, f.name))
         }
+        if i in unsure:
+            defaults["house"] = True
         held.append(dataclasses.replace(source, **defaults))
     return tuple(held)
 

@@ -1162,6 +1162,71 @@ def test_a_typo_in_any_sources_entry_keeps_house_commentary_crediting_its_source
     assert credited() == [(report, "Казинформ")]
 
 
+@pytest.mark.parametrize("mistake", ["house: ture", "hous: true", "House: true"])
+def test_a_house_feed_whose_house_key_is_mistyped_is_never_published_or_matched_as_a_report(
+    tmp_path, feed_server, mistake
+):
+    report = "https://www.inform.kz/ru/kazahstan-podpisal-memorandumy-a4211"
+    feed_server.route(
+        "/agency.xml",
+        body=one_item_rss(
+            "Казахстан подписал меморандумы", report, f"<p>{LEAD}</p>",
+            "Thu, 03 Oct 2024 06:00:00 +0000",
+        ),
+    )  # fmt: skip
+    feed_server.route(
+        "/house.xml",
+        body=one_item_rss(
+            "Стоп, снято!", "https://eurasia24.media/stop",
+            f"<p>Казинформ сообщает: «{LEAD}»</p><p>Евразия24 комментирует:</p><p>Мнение.</p>",
+            "Thu, 03 Oct 2024 09:00:00 +0000",
+        ),
+    )  # fmt: skip
+    config = write_config(
+        tmp_path,
+        [
+            ("kazinform", feed_server.url("/agency.xml"), "Казинформ"),
+            ("house", feed_server.url("/house.xml"), "Евразия24"),
+        ],
+        "house:\n  commentary_dir: commentary\n",
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("    name: Евразия24\n", "    name: Евразия24\n    house: true\n"), "utf-8"
+    )
+    assert invoke("--config", str(config), "run").exit_code == 0
+
+    # The house's entry loses its house: key to a typo; an editor's file names its post.
+    config.write_text(
+        text.replace("    name: Евразия24\n", f"    name: Евразия24\n    {mistake}\n"), "utf-8"
+    )
+    (tmp_path / "commentary").mkdir()
+    (tmp_path / "commentary" / "2024-10-03-kino.md").write_text(
+        "---\ntitle: Ещё о кино\ndate: 2024-10-03 16:00\nsource: https://eurasia24.media/stop\n---\n"
+        "Меморандумы подписаны.\n",
+        encoding="utf-8",
+    )
+    result = invoke("--config", str(config), "run")
+    assert result.exit_code == 1
+    assert "published nowhere and matched as no agency's report" in result.output
+
+    def entries(name: str) -> list:
+        feed = json.loads((tmp_path / "output" / name).read_text(encoding="utf-8"))
+        return [
+            (i["title"], [s["url"] for s in i.get("_commentary", {}).get("sources", ())])
+            for i in feed["items"]
+        ]
+
+    # Its post is no agency's item in the outputs, nor the report a commentary credits.
+    published = entries("all.json") + entries("commentary.json")
+    assert "Стоп, снято!" not in [title for title, _ in published]
+    assert not any("https://eurasia24.media/stop" in sources for _, sources in published)
+    health = json.loads((tmp_path / "output" / "health.json").read_text(encoding="utf-8"))
+    (house,) = [s for s in health["sources"] if s["id"] == "house"]
+    assert house["state"] == "config_error"
+    assert any("published nowhere" in p for p in house["config_problems"])
+
+
 def test_a_sources_timezone_dates_its_local_times_and_a_misspelt_one_is_said_plainly(
     tmp_path, feed_server
 ):

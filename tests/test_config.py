@@ -291,6 +291,7 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
         "held",
         "entry_problems",
         "file_order",
+        "withheld",
     }
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 

@@ -71,7 +71,7 @@ class Catalog:
     ) -> None:
         self.config = config
         self.storage = storage  # for a source's language, guessed from its newest items
-        self.sources: dict[str, SourceConfig] = {s.id: s for s in config.published_sources()}
+        self.sources: dict[str, SourceConfig] = config.publishing_sources()
         self.states: dict[str, SourceState] = {s.source_id: s for s in states}
         self.base_dir = config_dir(config)
         self._views: dict[str, SourceView] = {}

@@ -233,7 +233,7 @@ def refresh(
     """
     started = time.perf_counter()
     settings = config.related
-    sources = {s.id: s for s in config.published_sources()}
+    sources = config.publishing_sources()
     path = index_path(storage.location, config_dir(config))
     exclude = dict(exclude or {})
     extras = {s.key: s for s in extra}

@@ -1290,7 +1290,7 @@ def _parse_store_part(
 
     A file, written as it goes: the worker keeps one chunk, not its whole share, and
     pickling a large result in memory would double the worker's memory at its peak."""
-    sources = {s.id: s for s in config.published_sources()}
+    sources = config.publishing_sources()
     if shared is not None:
         _Words.shared = _SharedForms(*shared)
     try:
@@ -1696,7 +1696,7 @@ def parse_store(
         if storage.items_count() < _PARALLEL_FROM:
             processes = 1
     if processes < 2:
-        sources = {s.id: s for s in config.published_sources()}
+        sources = config.publishing_sources()
         chunks = list(_parsed_chunks(storage.iter_item_texts(), sources))
         shares = [([b for b, _ in chunks], [e for _, entries in chunks for e in entries])]
         if analyzed is not None:
