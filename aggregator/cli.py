@@ -1103,14 +1103,23 @@ def add(
     ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
     zoneless = _a_date_without_offset(chosen.feed)
     if zoneless:
+        zone, key = _default_zone(config)
         ctx.echo(
-            f"its dates say no offset from UTC ({zoneless!r}) and are read as UTC; if they "
-            f"are the site's local time, add 'timezone: {config.site.timezone}' (or the zone "
-            "they are in) to its entry"
+            f"its dates say no offset from UTC ({zoneless!r}) and are read as {zone} time "
+            f"({key}); if they are UTC, add 'timezone: UTC' (or the zone they are in) to its "
+            "entry"
         )
     if len(found.feeds) > 1:
         ctx.echo("to add another of the feeds above: aggregator add URL")
     ctx.echo("fetch and publish it: aggregator run")
+
+
+def _default_zone(config: Config) -> tuple[str, str]:
+    """The zone of the dates without an offset of a source without timezone:, and the key
+    that says it."""
+    if config.fetch.timezone:
+        return config.fetch.timezone, "fetch.timezone"
+    return config.site.timezone, "site.timezone"
 
 
 def _a_date_without_offset(feed: ParsedFeed) -> str | None:

@@ -82,6 +82,9 @@ class FetchConfig:
     user_agent: str = ""  # empty: the project's own, naming its URL
     allow_private_networks: tuple[str, ...] = ()  # CIDRs every source may reach
     parser: str = "auto"  # "auto": lxml for plain RSS/Atom, else feedparser; "feedparser"
+    # IANA zone of the feeds' dates that say no offset, for every source without its
+    # own timezone:; "": site.timezone (a Kazakh CMS writes its wall time so).
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,9 @@ class SourceConfig:
     house: bool = False  # the house's own CMS feed (commentary posts)
     enabled: bool = True
     encoding: str | None = None  # pins the character encoding; none: declared, else detected
-    timezone: str | None = None  # IANA zone of its dates that say no offset; none: UTC
+    # IANA zone of its dates that say no offset; none: fetch.timezone, else site.timezone
+    # (the loader fills it in)
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -479,6 +484,7 @@ def load_config(
       (source paths, ``storage.path``, ``publish.dir``, ``house.commentary_dir``)
       are kept as written — resolve them with :func:`resolve_path`;
     * ``house.name`` defaults to ``site.house``;
+    * a source's ``timezone`` defaults to ``fetch.timezone``, else ``site.timezone``;
     * if ``outputs`` is absent (or empty), there are two outputs:
       ``{name: all, title: <site.title>, description: <site.description>}`` carrying
       everything, and ``{name: commentary, kinds: [commentary]}``.
@@ -1464,6 +1470,10 @@ def _check_timezone(value: str, path, problems) -> bool:
     return True
 
 
+def _check_optional_timezone(value: str, path, problems) -> bool:
+    return not value or _check_timezone(value, path, problems)
+
+
 # Cities people name that the IANA database files under another one.
 _ZONE_CITIES = {"astana": "Asia/Almaty", "nur-sultan": "Asia/Almaty", "kiev": "Europe/Kyiv"}
 _FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])0?(\d{1,2})(?::?00)?", re.IGNORECASE)
@@ -1551,6 +1561,7 @@ _STRING_CHECKS: dict[tuple[type, str], Callable[[str, _KeyPath, _Problems], bool
     (FetchConfig, "parser"): _check_choice(_PARSERS),
     (SourceConfig, "encoding"): _check_encoding,
     (SourceConfig, "timezone"): _check_timezone,
+    (FetchConfig, "timezone"): _check_optional_timezone,
     (StorageConfig, "url"): _check_storage_url,
 }
 
@@ -1564,7 +1575,13 @@ def _valid(*values) -> bool:
 
 def _fill_defaults(config: Config, document: dict) -> Config:
     changes: dict[str, typing.Any] = {}
-    site, house = config.site, config.house
+    site, house, fetch = config.site, config.house, config.fetch
+    if _valid(site, fetch, config.sources) and _valid(site.timezone, fetch.timezone):
+        zone = fetch.timezone or site.timezone
+        changes["sources"] = tuple(
+            dataclasses.replace(s, timezone=zone) if _valid(s) and s.timezone is None else s
+            for s in config.sources
+        )
     if _valid(site, house) and _valid(house.name, site.house) and not house.name and site.house:
         changes["house"] = dataclasses.replace(house, name=site.house)
     if not document.get("outputs") and _valid(site) and _valid(site.title, site.description):

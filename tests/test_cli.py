@@ -1255,6 +1255,33 @@ def test_a_sources_timezone_dates_its_local_times_and_a_misspelt_one_is_said_pla
     ]
 
 
+@pytest.mark.parametrize(
+    ("fetch_zone", "published"),
+    [
+        # No key at all: the site's zone (a Kazakh CMS's wall time), 06:00 Almaty.
+        ("", {"a": "2024-10-03T01:00:00Z", "b": "2024-10-03T01:00:00Z"}),
+        # Once for every source; a source's own timezone: still wins.
+        ("UTC", {"a": "2024-10-03T06:00:00Z", "b": "2024-10-03T01:00:00Z"}),
+    ],
+)
+def test_dates_without_an_offset_are_read_in_the_sites_zone_unless_fetch_timezone_says(
+    tmp_path, feed_server, fetch_zone, published
+):
+    local = rss(1, "a").replace(b"Wed, 25 Nov 2026 00:00:00 +0000", b"2024-10-03T06:00:00")
+    feed_server.route("/a.xml", body=local)
+    feed_server.route("/b.xml", body=local.replace(b"/a/", b"/b/"))
+    config = write_config(
+        tmp_path, [("a", feed_server.url("/a.xml")), ("b", feed_server.url("/b.xml"))]
+    )
+    text = config.read_text(encoding="utf-8") + "    timezone: Asia/Almaty\n"
+    if fetch_zone:
+        text = text.replace("fetch:\n", f"fetch:\n  timezone: {fetch_zone}\n")
+    config.write_text(text, encoding="utf-8")
+    assert invoke("--config", str(config), "run").exit_code == 0
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert {i["url"].split("/")[-2]: i["date_published"] for i in feed["items"]} == published
+
+
 def test_a_sqlalchemy_style_db_or_copy_target_is_answered_with_the_path_and_makes_nothing(
     tmp_path, feed_server, monkeypatch
 ):

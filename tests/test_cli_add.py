@@ -242,7 +242,7 @@ def test_a_source_without_a_name_is_credited_with_its_feeds_title(
 def test_adding_a_feed_whose_dates_say_no_offset_suggests_a_timezone(
     tmp_path: Path, feed_server: FeedServer
 ):
-    # A CMS writing its wall time: read as UTC, its items would sit five hours late.
+    # A CMS writing its wall time: read in the site's zone; the editor is told how to say UTC.
     feed_server.route(
         "/local.xml", body=RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", b"20.03.2026 12:00")
     )
@@ -252,8 +252,8 @@ def test_adding_a_feed_whose_dates_say_no_offset_suggests_a_timezone(
     local = invoke("--config", str(config), "add", feed_server.url("/local.xml"), "--id", "local")
     assert local.exit_code == 0, local.output
     assert (
-        "its dates say no offset from UTC ('20.03.2026 12:00') and are read as UTC; if they are "
-        "the site's local time, add 'timezone: Asia/Almaty'"
+        "its dates say no offset from UTC ('20.03.2026 12:00') and are read as Asia/Almaty time "
+        "(site.timezone); if they are UTC, add 'timezone: UTC'"
     ) in local.output
     # A feed whose dates say their offset is added without a word about it.
     offset = invoke("--config", str(config), "add", feed_server.url("/rss.xml"), "--id", "offset")

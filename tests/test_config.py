@@ -144,9 +144,11 @@ def test_minimal_config_gets_dataclass_defaults_and_two_default_outputs(tmp_path
     assert config.storage == StorageConfig()
     assert config.publish == PublishConfig()
     assert config.house == HouseConfig()
+    # Its dates without an offset are read in the site's zone (fetch.timezone says another).
     assert config.sources[0] == SourceConfig(
-        id="tengrinews", name="Tengrinews", url="https://tengrinews.kz/news.rss"
-    )
+        id="tengrinews", name="Tengrinews", url="https://tengrinews.kz/news.rss",
+        timezone="Asia/Almaty",
+    )  # fmt: skip
     assert config.outputs == (
         OutputConfig(name="all", title="Евразия24"),
         OutputConfig(name="commentary", kinds=("commentary",)),
@@ -296,7 +298,8 @@ def test_every_field_of_every_section_is_a_key_in_the_file(tmp_path):
     config = load(tmp_path, yaml.safe_dump(document, allow_unicode=True))
 
     assert config.fetch == FetchConfig()
-    assert config.sources == (source,)
+    # (but a source's timezone, which the loader fills in from fetch.timezone, else the site's)
+    assert config.sources == (dataclasses.replace(source, timezone="Asia/Almaty"),)
     assert config.outputs == (output,)
     assert config.house == HouseConfig(name="H")
     assert config.related == RelatedConfig()
