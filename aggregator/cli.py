@@ -566,11 +566,31 @@ def status(ctx: Context) -> None:
         click.echo(
             f"{problem.source_id}: not fetched until its entry is corrected: {problem.public}"
         )
+    for source in config.published_sources():
+        if source.id in states:
+            for note in _date_notes(states[source.id], source.timezone or _default_zone(config)[0]):
+                click.echo(f"{source.id}: {note}")
     click.echo(f"times in {config.site.timezone} (site.timezone)")
     none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
     click.echo(f"store: {describe_location(location)}{none_yet if missing else ''}")
     _websub_status(ctx)
     ctx.finish()
+
+
+def _date_notes(state: SourceState, zone: str) -> list[str]:
+    """What an editor may need to know of the dates a source's last parsed feed gave."""
+    notes = []
+    if state.zoneless_date:
+        notes.append(
+            f"its dates say no offset ({state.zoneless_date!r}) and are read as {zone} time; "
+            "if they are another zone's, say which in its entry (timezone: UTC)"
+        )
+    if state.ambiguous_date:
+        notes.append(
+            f"its dates such as {state.ambiguous_date!r} may be day or month first, and none "
+            "of them shows which: those items are dated as undated ones (when first seen)"
+        )
+    return notes
 
 
 def _websub_status(ctx: Context) -> None:

@@ -66,6 +66,12 @@ class ParsedFeed:
     items: tuple[Item, ...] = ()
     encoding: str | None = None  # how the bytes were decoded: "utf-8", "big5 (detected)"
     problem: str | None = None  # what was wrong with a document read all the same
+    # A date it gives that says no offset (read in its source's zone), as it spells it
+    zoneless_date: str | None = None
+    # Which comes first in its numeric dates, "day" or "month", as they (or its source's
+    # earlier ones) show; an ambiguous one ("04/05/2025") none shows the order of, unread
+    date_order: str | None = None
+    ambiguous_date: str | None = None
 
 
 class FetchOutcome(enum.Enum):
@@ -144,6 +150,11 @@ class SourceState:
     # Since when its fetches fail, every one (the first failure after a success): what a
     # monitor asks of a failing source (health.json)
     failing_since: datetime | None = None
+    # What its last parsed feed's dates were like (ParsedFeed's fields of these names):
+    # one without an offset, the order of day and month shown, one that shows neither
+    zoneless_date: str | None = None
+    date_order: str | None = None
+    ambiguous_date: str | None = None
 
 
 @dataclass(frozen=True)

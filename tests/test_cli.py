@@ -16,10 +16,10 @@ from pathlib import Path
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 from configs import STAMP, unstamped, write_config
+from stores import set_back
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.related import url_key, url_shard
@@ -514,15 +514,7 @@ def test_an_item_stored_with_a_session_in_its_link_before_the_upgrade_is_known_a
     assert "2 new items" in invoke("--config", str(config), "--db", location, "fetch").output
     # As that version left it: the canonical link with the session (these links were
     # canonical but for it), schema 12.
-    old = "UPDATE items SET canonical_link = link"
-    if location.startswith("postgresql:"):
-        with psycopg.connect(location) as db:
-            db.execute(old)
-            db.execute("UPDATE aggregator_schema SET version = 12")
-    else:
-        with sqlite3.connect(location) as db:
-            db.execute(old)
-            db.execute("PRAGMA user_version = 12")
+    set_back(location, 12, "UPDATE items SET canonical_link = link")
 
     feed_server.route("/rss.xml", body=build(2))
     fetched = invoke("--config", str(config), "--db", location, "fetch", "--all")
@@ -1280,6 +1272,53 @@ def test_dates_without_an_offset_are_read_in_the_sites_zone_unless_fetch_timezon
     assert invoke("--config", str(config), "run").exit_code == 0
     feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
     assert {i["url"].split("/")[-2]: i["date_published"] for i in feed["items"]} == published
+
+
+def dated_rss(prefix: str, *dates: str) -> bytes:
+    items = "".join(
+        f"<item><title>{prefix} {i}</title><link>https://kapital.kz/{prefix}/{i}</link>"
+        f"<pubDate>{date}</pubDate></item>"
+        for i, date in enumerate(dates)
+    )
+    return f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
+
+
+def test_status_says_whose_dates_say_no_offset_or_no_order_and_an_order_once_shown_is_kept(
+    tmp_path, feed_server
+):
+    feed_server.route("/a.xml", body=dated_rss("a", "2026-11-25T06:00:00"))
+    # US dates: 11/24 shows month first, so 11/05 is 5 November.
+    feed_server.route(
+        "/b.xml", body=dated_rss("b", "11/24/2026 10:00 +0500", "11/05/2026 10:00 +0500")
+    )
+    feed_server.route(
+        "/c.xml", body=dated_rss("c", "12/03/2026 10:00 +0500", "12/01/2026 10:00 +0500")
+    )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}.xml")) for name in ("a", "b", "c")]
+    )
+
+    def dates() -> dict[str, str]:
+        feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+        return {
+            i["url"].removeprefix("https://kapital.kz/"): i["date_published"] for i in feed["items"]
+        }
+
+    assert invoke("--config", str(config), "run").exit_code == 0
+    assert dates()["b/1"] == "2026-11-05T05:00:00Z"
+    # c's dates show no order: they are read as undated ones, not as 3 December or 12 March.
+    assert "2026-12-03T05:00:00Z" not in dates().values()
+    status = invoke("--config", str(config), "status").output
+    assert (
+        "a: its dates say no offset ('2026-11-25T06:00:00') and are read as Asia/Almaty time"
+    ) in status
+    assert "c: its dates such as '12/03/2026 10:00 +0500' may be day or month first" in status
+    assert "b: its dates" not in status
+
+    # b's next feed shows no order itself: the one its earlier dates showed reads it.
+    feed_server.route("/b.xml", body=dated_rss("b", "12/03/2026 10:00 +0500"))
+    assert invoke("--config", str(config), "run", "--all").exit_code == 0
+    assert dates()["b/0"] == "2026-12-03T05:00:00Z"
 
 
 def test_a_sqlalchemy_style_db_or_copy_target_is_answered_with_the_path_and_makes_nothing(

@@ -226,6 +226,9 @@ def plan_fetch(
         # a fetch that finds it unchanged moves nothing publish shows.
         feed_updated=feed.updated or now,
         encoding=feed.encoding or state.encoding,
+        zoneless_date=feed.zoneless_date,
+        date_order=feed.date_order or state.date_order,
+        ambiguous_date=feed.ambiguous_date,
         # A feed read in part (not well-formed) is a success with an error to fix.
         last_error=feed.problem and without_userinfo(f"{state.url}: {feed.problem}"),
         last_error_at=now if feed.problem else None,

@@ -273,6 +273,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
             parser=job.fetch.parser,
             encoding=job.source.encoding,
             timezone=job.source.timezone,
+            date_order=job.state.date_order,
         )
     except ParseError as exc:
         error = f"{job.url}: {exc}"

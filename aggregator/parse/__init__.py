@@ -13,7 +13,7 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from aggregator.models import ParsedFeed
-from aggregator.parse.dates import in_zone
+from aggregator.parse.dates import in_zone, numeric_order, zoneless_date
 from aggregator.parse.decode import charset_of, decode
 from aggregator.parse.fast import fast_parse
 from aggregator.parse.feedparser import parse_with_feedparser
@@ -36,6 +36,7 @@ def parse_feed(
     parser: str = "auto",
     encoding: str | None = None,
     timezone: str | None = None,
+    date_order: str | None = None,
 ) -> ParsedFeed:
     """Parse a feed document fetched from ``url`` (the final URL, after redirects).
 
@@ -44,7 +45,10 @@ def parse_feed(
     source's ``encoding:`` key) overrides what the document and headers declare.
     ``timezone`` (a source's ``timezone:`` key, an IANA name) is where the items' dates
     that say no offset are wall times; without it they are UTC, as feedparser reads
-    them.  The result's ``encoding`` says how the text was decoded.  Raises ParseError if
+    them.  ``date_order`` ("day" or "month") is which comes first in the numeric dates of
+    the source's earlier fetches (``ParsedFeed.date_order``): it reads those of this one
+    that could be either (dates.numeric_order).  The result's ``encoding`` says how the
+    text was decoded.  Raises ParseError if
     ``body`` is not a feed.
     """
     if parser not in PARSERS:
@@ -65,7 +69,8 @@ def parse_feed(
     else:
         fast = fast_parse(text, url, headers) if parser == "auto" else None
         parsed = fast or parse_with_feedparser(text, url, headers)
+    parsed = numeric_order(parsed, date_order)
     if timezone:
         zone = ZoneInfo(timezone)
         parsed = in_zone(parsed, zone)
-    return replace(parsed, encoding=decoded.note)
+    return replace(parsed, encoding=decoded.note, zoneless_date=zoneless_date(parsed))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
@@ -28,7 +29,15 @@ from zoneinfo import ZoneInfo
 
 from aggregator.models import Item, ParsedFeed
 
-__all__ = ["EARLIEST", "day_month_year", "in_zone", "localized_rfc822", "plausible"]
+__all__ = [
+    "EARLIEST",
+    "day_month_year",
+    "in_zone",
+    "localized_rfc822",
+    "numeric_order",
+    "plausible",
+    "zoneless_date",
+]
 
 # No feed's item was published before the web: an earlier date is a CMS's empty one
 # (Unix time 0, "Thu, 01 Jan 1970 00:00:00 +0000"; "0001-01-01") or a number misread (a
@@ -183,12 +192,17 @@ def localized_rfc822(value: str) -> time.struct_time | None:
 # Day, month and year as numbers, then the time and perhaps a zone.  Day first between
 # dots ("07.12.2026 06:00", as Russian and Kazakh sites write dates) or dashes ("20-04-2020
 # 19:00 +0400", a real feed's: rbren/rss-parser#156), where feedparser's ISO 8601 handler
-# misreads them ("07-12-2026": 20 December 2007); year first between dots ("2026.07.28",
-# which it reads as 1 December).  Not "07/12/2026": the US reads that month first.
+# misreads them ("07-12-2026": 20 December 2007); between slashes, as the US writes them
+# month first ("09/22/26", "4/5/2025 2:30 PM") and much of the world day first, in the
+# order the date itself shows (a number above 12 is the day), else the one the feed's other
+# dates show (:func:`numeric_order`), else none.  Year first ("2026.07.28", "2026/07/28",
+# which feedparser reads as 1 December) is always year, month, day.
 _NUMERIC_DATE = re.compile(
-    r"""\A\s*(?:(?P<day>\d{1,2})(?P<sep>[.-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})
-    |(?P<year_first>\d{4})\.(?P<month_second>\d{1,2})\.(?P<day_last>\d{1,2}))
-    (?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?
+    r"""\A\s*(?:(?P<first>\d{1,2})(?P<sep>[./-])(?P<second>\d{1,2})(?P=sep)
+    (?P<year>\d{4}|\d{2}(?!\d))
+    |(?P<year_first>\d{4})(?P<ysep>[./])(?P<month_second>\d{1,2})(?P=ysep)(?P<day_last>\d{1,2}))
+    (?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_>\d{2}))?
+    (?:\s*(?P<half>[AaPp]\.?[Mm]\.?)(?=\s|\Z))?
     (?:\s*(?P<zone>(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Za-z]{1,5}))?)?\s*\Z""",
     re.VERBOSE,
 )
@@ -196,21 +210,65 @@ _NUMERIC_DATE = re.compile(
 
 def day_month_year(value: str) -> time.struct_time | None:
     """``value`` read as a numeric date (see ``_NUMERIC_DATE``), as a UTC struct_time
-    (what feedparser's date handlers return); None otherwise."""
-    shape = _NUMERIC_DATE.match(value)
+    (what feedparser's date handlers return); None otherwise, and for a date between
+    slashes that the date alone cannot tell the order of."""
+    shape = _numeric_date(value)
     if shape is None:
         return None
+    order = _order_shown(shape)
+    if order is None:
+        order = _ORDER_BY_CUSTOM.get(shape["sep"])
+        if order is None and shape["first"] != shape["second"]:
+            return None  # "04/05/2025": April or May; the feed may tell (numeric_order)
+    moment = _numeric_moment(shape, order or "day")
+    return None if moment is None else moment.timetuple()
+
+
+# Without a date that shows the order: day first between dots and dashes, as the region
+# writes them; between slashes, none (the US writes month first, Britain day first).
+_ORDER_BY_CUSTOM = {".": "day", "-": "day"}
+
+
+def _numeric_date(value: str) -> re.Match | None:
+    """``value``'s parts as ``_NUMERIC_DATE`` reads them; None for another shape, and
+    for a two-digit year between dashes ("07-12-26": ISO 8601's year first, perhaps)."""
+    shape = _NUMERIC_DATE.match(value)
+    if shape is None or (shape["sep"] == "-" and len(shape["year"]) == 2):
+        return None
+    return shape
+
+
+def _order_shown(shape: re.Match) -> str | None:
+    """ "day" or "month" (which comes first) when the date shows it, else None."""
+    if shape["year_first"]:
+        return "year"
+    first, second = int(shape["first"]), int(shape["second"])
+    if first > 12 >= second:
+        return "day"
+    if second > 12 >= first:
+        return "month"
+    return None
+
+
+def _numeric_moment(shape: re.Match, order: str) -> datetime | None:
+    """The UTC time ``shape`` (a ``_NUMERIC_DATE`` match) says, its day and month in
+    ``order`` ("day" or "month" first; "year": year first); None if it is no date."""
     if shape["year_first"]:
         year, month, day = shape["year_first"], shape["month_second"], shape["day_last"]
+    elif order == "month":
+        year, month, day = shape["year"], shape["first"], shape["second"]
     else:
-        year, month, day = shape["year"], shape["month"], shape["day"]
-        if shape["sep"] == "-" and int(month) > 12 >= int(day):
-            month, day = day, month  # "12-13-2026": only the US order is a date
+        year, month, day = shape["year"], shape["second"], shape["first"]
+    hour = int(shape["hour"] or 0)
+    if shape["half"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if shape["half"][0] in "Pp" else 0)
+    full_year = int(year) + (2000 if len(year) == 2 else 0)
     try:
         local = datetime(
-            int(year), int(month), int(day),
-            int(shape["hour"] or 0), int(shape["minute"] or 0), int(shape["second"] or 0),
-            tzinfo=UTC,
+            full_year, int(month), int(day),
+            hour, int(shape["minute"] or 0), int(shape["second_"] or 0), tzinfo=UTC,
         )  # fmt: skip
     except ValueError:
         return None  # 31.02, 25:00: not a date
@@ -221,7 +279,69 @@ def day_month_year(value: str) -> time.struct_time | None:
         if zoned is None:
             return None  # a word RFC 822 does not know as a zone: not a date we can place
         offset = timedelta(seconds=zoned[9] or 0)
-    return (local - offset).timetuple()
+    return local - offset
+
+
+def numeric_order(feed: ParsedFeed, known: str | None = None) -> ParsedFeed:
+    """``feed`` with its numeric dates whose day and month could be either way round
+    ("04/05/2025", "04.05.2025") read in the order its other numeric dates show ("day" or
+    "month" first: "22/09/2026" shows day first, "09/22/2026" month first), else in the
+    order ``known`` (what its source's earlier fetches showed), else by custom (day
+    first between dots and dashes; between slashes, left unread: the item is dated as
+    an undated one, and ``ambiguous_date`` says so).  ``date_order`` is the order shown,
+    by this feed or earlier."""
+    shapes: dict[str, re.Match] = {}
+    for raw in _raw_dates(feed):
+        shape = _numeric_date(raw)
+        if shape is not None and not shape["year_first"]:
+            shapes[raw] = shape
+    if not shapes:
+        return feed
+    shown = {_order_shown(shape) for shape in shapes.values()} - {None}
+    order = shown.pop() if len(shown) == 1 else known if not shown else None
+    unsure = [
+        raw for raw, shape in shapes.items()
+        if _order_shown(shape) is None and shape["first"] != shape["second"]
+    ]  # fmt: skip
+    if not unsure:
+        return replace(feed, date_order=order)
+    moments: dict[str, datetime | None] = {}
+    ambiguous = None
+    for raw in unsure:
+        shape = shapes[raw]
+        read_as = order or _ORDER_BY_CUSTOM.get(shape["sep"])
+        if read_as is None:
+            ambiguous = ambiguous or raw.strip()
+            moments[raw] = None
+        else:
+            moments[raw] = plausible(_numeric_moment(shape, read_as))
+
+    return replace(
+        feed,
+        updated=moments.get(feed.updated_raw or "", feed.updated),
+        items=tuple(
+            replace(
+                item,
+                published=moments.get(item.published_raw or "", item.published),
+                updated=moments.get(item.updated_raw or "", item.updated),
+            )
+            if item.published_raw in moments or item.updated_raw in moments
+            else item
+            for item in feed.items
+        ),
+        date_order=order,
+        ambiguous_date=ambiguous,
+    )
+
+
+def _raw_dates(feed: ParsedFeed) -> Iterator[str]:
+    if feed.updated_raw:
+        yield feed.updated_raw
+    for item in feed.items:
+        if item.published_raw:
+            yield item.published_raw
+        if item.updated_raw:
+            yield item.updated_raw
 
 
 # A zone after the time of a date: "Z", "+05:00", "+0500", "-3", "GMT+5", "GMT", "MSK";
@@ -234,10 +354,29 @@ _ZONE_AFTER_TIME = re.compile(
 )
 
 
+# The endings nearly every feed's dates have ("... 10:00:00 +0500", "...T06:00:00Z"):
+# matched from the start, they are told about five times faster than by the search.
+_COMMON_OFFSET = re.compile(r".*\d:\d\d(?:[.,]\d+)?\s*(?:[+-]\d\d:?\d\d|Z|GMT|UTC)\s*\Z", re.S)
+
+
 def states_offset(raw: str) -> bool:
     """Whether the date ``raw`` says its offset from UTC (a zone name or a number)."""
+    if _COMMON_OFFSET.match(raw):
+        return True
     found = _ZONE_AFTER_TIME.search(raw)
     return found is not None and found["zone"].lower() not in ("am", "pm")
+
+
+def zoneless_date(feed: ParsedFeed) -> str | None:
+    """The first date ``feed`` gives (its items', its own) that was read and says no
+    offset from UTC, as the feed spells it; None if every one says its offset."""
+    for item in feed.items:
+        for moment, raw in ((item.published, item.published_raw), (item.updated, item.updated_raw)):
+            if moment is not None and raw and not states_offset(raw):
+                return raw.strip()
+    if feed.updated is not None and feed.updated_raw and not states_offset(feed.updated_raw):
+        return feed.updated_raw.strip()
+    return None
 
 
 def in_zone(feed: ParsedFeed, zone: ZoneInfo) -> ParsedFeed:

@@ -124,6 +124,9 @@ SOURCE_COLUMNS = (
     "encoding",
     "guids_unstable",
     "failing_since",
+    "zoneless_date",
+    "date_order",
+    "ambiguous_date",
 )
 SOURCE_TIMES = (
     "feed_updated",
@@ -176,6 +179,9 @@ def source_row(state: SourceState, codec: Codec) -> dict[str, Any]:
         "gone": codec.flag(state.gone),
         "min_interval_seconds": state.min_interval_seconds,
         "encoding": text(state.encoding),
+        "zoneless_date": text(state.zoneless_date),
+        "date_order": state.date_order,
+        "ambiguous_date": text(state.ambiguous_date),
     }
     for name in SOURCE_TIMES:
         row[name] = codec.time_or_none(getattr(state, name))

@@ -235,6 +235,13 @@ SQLITE_MIGRATIONS: list[str | RowsStep] = [
     """,
     # 13: canonical links without session ids (_LINKS_WITHOUT_SESSIONS)
     _LINKS_WITHOUT_SESSIONS,
+    # 14: what a source's last parsed feed's dates were like (`status` says it): one
+    # without an offset, which comes first in its numeric dates, one that shows neither
+    """
+    ALTER TABLE sources ADD COLUMN zoneless_date TEXT;
+    ALTER TABLE sources ADD COLUMN date_order TEXT;
+    ALTER TABLE sources ADD COLUMN ambiguous_date TEXT;
+    """,
 ]
 
 
@@ -415,6 +422,12 @@ POSTGRES_MIGRATIONS: list[str | RowsStep] = [
     """,
     # 13: canonical links without session ids (SQLite's step 13)
     _LINKS_WITHOUT_SESSIONS,
+    # 14: what a source's last parsed feed's dates were like (SQLite's step 14)
+    """
+    ALTER TABLE sources ADD COLUMN zoneless_date TEXT;
+    ALTER TABLE sources ADD COLUMN date_order TEXT;
+    ALTER TABLE sources ADD COLUMN ambiguous_date TEXT;
+    """,
 ]
 
 if len(POSTGRES_MIGRATIONS) != len(SQLITE_MIGRATIONS):  # pragma: no cover - a dev's slip

@@ -127,8 +127,14 @@ def test_real_feeds_with_such_dates_are_dated(name: str, year: int) -> None:
         ("07-12-2026 06:00", "2026-12-07 06:00"),
         ("20-04-2020 19:00 +0400", "2020-04-20 15:00"),
         ("12-13-2026", "2026-12-13 00:00"),  # only the US order is a date
-        # Year first between dots (feedparser: 1 December).
+        # Year first between dots or slashes (feedparser: 1 December).
         ("2026.07.28", "2026-07-28 00:00"),
+        ("2026/07/28 10:00", "2026-07-28 10:00"),
+        # Month first where only it is a date, between dots and slashes too.
+        ("12.13.2026", "2026-12-13 00:00"),
+        ("09/22/26", "2026-09-22 00:00"),
+        ("9/22/2026 2:30 PM", "2026-09-22 14:30"),
+        ("22/09/2026 06:00 +0500", "2026-09-22 01:00"),
         # RFC 822 with a weekday and no zone: feedparser reads none.
         ("Mon, 07 Dec 2026 06:00:00", "2026-12-07 06:00"),
     ],
@@ -138,10 +144,37 @@ def test_numeric_and_zoneless_rfc822_dates_are_read(value, utc_time) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["07/12/2026 06:00", "31.02.2026 06:00", "12.13.2026", "07.12.2026 06:00 ч"]
+    "value",
+    ["07/12/2026 06:00", "4/5/2025", "31.02.2026 06:00", "07.12.2026 06:00 ч"],
 )
-def test_a_date_the_us_reads_month_first_an_impossible_one_or_a_strange_zone_is_not_read(value):
+def test_a_date_either_way_round_alone_an_impossible_one_or_a_strange_zone_is_not_read(value):
     assert published(value) is None
+
+
+@pytest.mark.parametrize(
+    ("dates", "known", "read", "ambiguous"),
+    [
+        # The feed's other dates show the order: month first, day first.
+        (("09/22/2026 10:00", "04/05/2026 10:00"), None, "2026-04-05", None),
+        (("22/09/2026 10:00", "04/05/2026 10:00"), None, "2026-05-04", None),
+        # None does, but the source's earlier fetches did.
+        (("03/05/2026 10:00", "04/05/2026 10:00"), "month", "2026-04-05", None),
+        # Nothing shows it: unread, and said.
+        (("03/05/2026 10:00", "04/05/2026 10:00"), None, None, "03/05/2026 10:00"),
+        # Dots and dashes: day first by custom, unless the feed shows month first.
+        (("03.05.2026 10:00", "04.05.2026 10:00"), None, "2026-05-04", None),
+        (("12.13.2026 10:00", "04.05.2026 10:00"), None, "2026-04-05", None),
+        (("12-13-2026 10:00", "04-05-2026 10:00"), None, "2026-04-05", None),
+    ],
+)
+def test_a_date_either_way_round_is_read_in_the_order_its_feeds_dates_show(
+    dates, known, read, ambiguous
+) -> None:
+    for parser in ("auto", "feedparser"):
+        feed = parse_feed(rss_dated(*dates), "https://x.kz/rss", parser=parser, date_order=known)
+        second = feed.items[1].published
+        assert (second and second.date().isoformat()) == read, parser
+        assert feed.ambiguous_date == ambiguous, parser
 
 
 def test_a_sources_timezone_places_its_dates_without_an_offset_and_only_those() -> None:

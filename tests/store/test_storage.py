@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from stores import set_back
 
 from aggregator.config import SourceConfig
 from aggregator.ingest.update import record_fetch
@@ -523,25 +524,13 @@ def test_a_store_from_before_listings_were_recorded_counts_each_source_s_last_fe
         s.save_source_state(state(last_success=T0 - timedelta(days=1)))  # 304s since
     # As the version before schema step 8 left it: no sources.listed_at (nor the
     # tables of later steps).
-    step = 7
-    if is_postgres_url(location):
-        with psycopg.connect(location) as db:
-            db.execute("ALTER TABLE sources DROP COLUMN listed_at")
-            db.execute("DROP TABLE host_holds")
-            db.execute("DROP TABLE change_log_dropped")
-            db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
-            db.execute("ALTER TABLE sources DROP COLUMN guids_unstable")
-            db.execute("ALTER TABLE sources DROP COLUMN failing_since")
-            db.execute("UPDATE aggregator_schema SET version = %s", (step,))
-    else:
-        with sqlite3.connect(location) as db:
-            db.execute("ALTER TABLE sources DROP COLUMN listed_at")
-            db.execute("DROP TABLE host_holds")
-            db.execute("DROP TABLE change_log_dropped")
-            db.execute("ALTER TABLE change_readers DROP COLUMN read_at")
-            db.execute("ALTER TABLE sources DROP COLUMN guids_unstable")
-            db.execute("ALTER TABLE sources DROP COLUMN failing_since")
-            db.execute(f"PRAGMA user_version = {step}")
+    set_back(
+        str(location),
+        7,
+        "DROP TABLE host_holds",
+        "DROP TABLE change_log_dropped",
+        "ALTER TABLE change_readers DROP COLUMN read_at",
+    )
 
     with open_storage(location) as s:  # migrated: the last fetch that listed items
         assert s.prune(retention_days=90, keep_latest=0, now=T0) == 2
@@ -554,14 +543,7 @@ def test_a_source_failing_before_schema_step_12_fails_since_its_last_error_at_le
         s.save_source_state(state(last_error="HTTP 500", last_error_at=T0, consecutive_failures=3))
         s.save_source_state(state("ok", last_success=T0))
     # As the version before step 12 left it: no sources.failing_since.
-    if is_postgres_url(location):
-        with psycopg.connect(location) as db:
-            db.execute("ALTER TABLE sources DROP COLUMN failing_since")
-            db.execute("UPDATE aggregator_schema SET version = 11")
-    else:
-        with sqlite3.connect(location) as db:
-            db.execute("ALTER TABLE sources DROP COLUMN failing_since")
-            db.execute("PRAGMA user_version = 11")
+    set_back(str(location), 11)
     with open_storage(location) as s:
         assert s.get_source_state("inform").failing_since == T0  # the earliest it knows of
         assert s.get_source_state("ok").failing_since is None
