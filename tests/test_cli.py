@@ -23,7 +23,7 @@ from stores import set_back
 
 from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.related import url_key, url_shard
-from aggregator.store import open_storage
+from aggregator.store import open_storage, schema
 from aggregator.text.xml import iso
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -523,6 +523,69 @@ def test_an_item_stored_with_a_session_in_its_link_before_the_upgrade_is_known_a
     with open_storage(location) as storage:
         assert storage.items_count() == 2
         assert sorted(storage.stored_by_link("kapital", links)) == links
+
+
+def test_an_article_stored_twice_under_two_sessions_before_the_upgrade_is_one_item_after_it(
+    tmp_path, feed_server, store_at
+):
+    # A version whose canonical links kept session ids (before 298679f) stored each
+    # article again under every new session: the upgrade makes them one item again.
+    def build(n: int, lead: str) -> bytes:
+        token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
+        items = "".join(
+            f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
+            f"<link>{link}</link><description>{title}: {lead}.</description></item>"
+            for k, title in enumerate(["Нацбанк сохранил ставку", "Тенге укрепился"])
+            for link in [f"https://kapital.kz/news/{k}?PHPSESSID={token}"]
+        )
+        # A daily column under one page, its guid its own: an item each day, kept apart.
+        column = f"https://kapital.kz/column?PHPSESSID={token}"
+        items += (
+            f"<item><guid>column-{n}</guid><title>Колонка</title><link>{column}</link>"
+            f"<description>День {n}.</description></item>"
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
+        ).encode()
+
+    location = store_at("stored-twice")
+    config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
+    as_stored_then = "UPDATE items SET canonical_link = link"  # the session kept
+    for n, lead in [(1, "первая версия"), (2, "вторая версия")]:
+        feed_server.route("/rss.xml", body=build(n, lead))
+        fetched = invoke("--config", str(config), "--db", location, "fetch", "--all")
+        assert "3 new items" in fetched.output, fetched.output
+        if n == 1:
+            with open_storage(location) as storage:
+                first_keys = {s.item.title: s.key for s in storage.iter_items()}
+        set_back(location, schema.SCHEMA_VERSION, as_stored_then)
+    set_back(location, 12)
+    with open_storage(location) as storage:  # upgraded
+        items = sorted((s.item.title, s.item.id, s.key) for s in storage.iter_items())
+        article = next(s for s in storage.iter_items() if s.item.title.startswith("Нацбанк"))
+        count = storage.source_states()[0].item_count
+    # Each article once, under its first key and id, with the newer text and link, and
+    # listed through the source once; the column's two days stay two.
+    session = "https://kapital.kz/news/{}?PHPSESSID=01f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
+    assert [(title, item_id) for title, item_id, _ in items] == [
+        ("Колонка", "column-1"), ("Колонка", "column-2"),
+        ("Нацбанк сохранил ставку", session.format(0)), ("Тенге укрепился", session.format(1)),
+    ]  # fmt: skip
+    assert {title: key for title, _, key in items if title != "Колонка"} == {
+        title: key for title, key in first_keys.items() if title != "Колонка"
+    }
+    assert article.item.summary == "Нацбанк сохранил ставку: вторая версия."
+    assert article.item.link.endswith("PHPSESSID=02f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5")
+    assert article.source_ids == ("kapital",) and count == 4
+
+    feed_server.route("/rss.xml", body=build(3, "третья версия"))
+    fetched = invoke("--config", str(config), "--db", location, "run", "--all")
+    assert "fetched 1 source: 1 new item" in fetched.output, fetched.output  # the column
+    feed = json.loads((tmp_path / "output" / "all.json").read_text(encoding="utf-8"))
+    assert sorted(i["title"] for i in feed["items"]) == [
+        "Колонка", "Колонка", "Колонка", "Нацбанк сохранил ставку", "Тенге укрепился",
+    ]  # fmt: skip
 
 
 def test_the_url_map_an_earlier_version_wrote_with_session_ids_is_written_again(

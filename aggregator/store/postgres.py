@@ -181,6 +181,10 @@ class PostgresStorage(SQLStorage):
                     rows = db.execute(script.select).fetchall()
                     with db.cursor() as cur:
                         cur.executemany(script.update, script.updates(rows))
+                elif isinstance(script, schema.StatementsStep):
+                    rows = db.execute(script.select).fetchall()
+                    for statement, params in script.statements(rows):
+                        db.execute(statement, params)
                 else:
                     db.execute(script)
                 db.execute("DELETE FROM aggregator_schema")

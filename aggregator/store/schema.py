@@ -11,11 +11,11 @@ Python) rewrites stored values.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aggregator.text.urls import canonical_url
+from aggregator.text.urls import canonical_url, is_site_root
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,27 @@ class RowsStep:
         return [params for row in rows if (params := self.change(row)) is not None]
 
 
+@dataclass(frozen=True)
+class StatementsStep:
+    """A migration step whose statements a rule of ours (in Python) derives from what
+    ``select`` (no parameters) reads: ``statements(rows)`` gives each (SQL with ``%s``
+    placeholders, its parameters), run in order in the migration's transaction."""
+
+    select: str
+    statements: Callable[[Sequence[tuple[Any, ...]]], Iterable[tuple[str, tuple[Any, ...]]]]
+
+
 def _recanonicalized(row: tuple[Any, ...]) -> tuple[Any, ...] | None:
     key, link, stored = row
     canonical = canonical_url(link)
     return (canonical, key) if canonical != stored else None
 
+
+# Links that may hold a session id (the names, in any case): only they are read.
+_SESSION_LINKS = (
+    "link IS NOT NULL AND (lower(link) LIKE '%sessid%' OR lower(link) LIKE '%sessionid%' OR "
+    "lower(link) LIKE '%cfid%' OR lower(link) LIKE '%cftoken%' OR lower(link) LIKE '%sid=%')"
+)
 
 # Step 13: items stored before session ids left an article's identity (298679f:
 # PHPSESSID, jsessionid also as ";jsessionid=" in the path, ASPSESSIONID..., CFID, CFTOKEN,
@@ -44,17 +60,138 @@ def _recanonicalized(row: tuple[Any, ...]) -> tuple[Any, ...] | None:
 # item and its refetched self (under another session) would be two items.  Only links
 # that may hold one are read (the names, in any case); canonical_url decides.
 _LINKS_WITHOUT_SESSIONS = RowsStep(
-    select=(
-        "SELECT key, link, canonical_link FROM items WHERE link IS NOT NULL AND ("
-        "lower(link) LIKE '%sessid%' OR lower(link) LIKE '%sessionid%' OR "
-        "lower(link) LIKE '%cfid%' OR lower(link) LIKE '%cftoken%' OR "
-        "lower(link) LIKE '%sid=%')"
-    ),
+    select=f"SELECT key, link, canonical_link FROM items WHERE {_SESSION_LINKS}",
     update="UPDATE items SET canonical_link = %s WHERE key = %s",
     change=_recanonicalized,
 )
 
-SQLITE_MIGRATIONS: list[str | RowsStep] = [
+# What an item takes from the newer of two it is merged from; key, id, published and
+# first_seen stay the older one's.
+_CONTENT = (
+    "title, link, summary, content, updated, published_original, updated_original, "
+    "published_raw, updated_raw, authors, categories, enclosures, language, content_hash"
+)
+
+
+@dataclass
+class _Stored:
+    key: str
+    title: str
+    first_seen: Any
+    sources: dict[str, tuple[str, Any, Any]]  # source id -> (item id, first, last seen)
+
+
+def _merged(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The statements merging the items of ``rows`` (``_ITEMS_STORED_TWICE.select``'s)
+    that are one article (see step 15)."""
+    groups: dict[str, dict[str, _Stored]] = {}
+    for link, key, title, first_seen, source_id, item_id, first, last in rows:
+        stored = groups.setdefault(link, {}).setdefault(key, _Stored(key, title, first_seen, {}))
+        stored.sources[source_id] = (item_id, first, last)
+    touched: set[str] = set()
+    for link, items in groups.items():
+        if is_site_root(link):
+            continue  # feeds that link every entry to the home page: never one article
+        kept: list[_Stored] = []  # oldest first
+        newest: dict[str, _Stored] = {}  # by kept key: whose content it takes
+        absorbed: set[str] = set()  # the kept keys another item was merged into
+        for item in items.values():  # oldest first (the select's order)
+            into = next((k for k in kept if _same_article(k, item, link)), None)
+            if into is None:
+                kept.append(item)
+                newest[item.key] = item
+                continue
+            if _last_listed(item) >= _last_listed(newest[into.key]):
+                newest[into.key] = item
+            yield from _moved(item, into)
+            absorbed.add(into.key)
+            touched.update(item.sources)
+        merged = [item for item in items.values() if all(item is not k for k in kept)]
+        for k in kept:
+            if k.key in absorbed:
+                # (also from itself: the change log then says the item changed)
+                yield (
+                    f"UPDATE items SET ({_CONTENT}) = (SELECT {_CONTENT} FROM items "
+                    "WHERE key = %s) WHERE key = %s",
+                    (newest[k.key].key, k.key),
+                )
+        for item in merged:
+            yield ("DELETE FROM items WHERE key = %s", (item.key,))
+    for source_id in sorted(touched):
+        yield (
+            "UPDATE sources SET item_count = (SELECT count(*) FROM item_sources "
+            "WHERE source_id = %s) WHERE id = %s",
+            (source_id, source_id),
+        )
+
+
+def _last_listed(item: _Stored) -> tuple[Any, Any]:
+    """When a feed last listed ``item`` (then when it was stored): the newer content."""
+    return max(last for _, _, last in item.sources.values()), item.first_seen
+
+
+def _same_article(kept: _Stored, item: _Stored, link: str) -> bool:
+    """Whether ``item`` is ``kept``'s article: each source both came through gave both
+    under spellings of their link, with the same title."""
+    shared = kept.sources.keys() & item.sources.keys()
+    if not shared:
+        return True
+    if " ".join(kept.title.casefold().split()) != " ".join(item.title.casefold().split()):
+        return False
+    return all(
+        canonical_url(kept.sources[s][0]) == link == canonical_url(item.sources[s][0])
+        for s in shared
+    )
+
+
+def _moved(item: _Stored, into: _Stored) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """``item``'s sources moved to ``into`` (a source both came through keeps the listing
+    it gave last, since the first time it gave either)."""
+    for source_id, (item_id, first, last) in item.sources.items():
+        mine = into.sources.get(source_id)
+        if mine is None:
+            into.sources[source_id] = (item_id, first, last)
+            yield (
+                "UPDATE item_sources SET item_key = %s WHERE source_id = %s AND item_id = %s",
+                (into.key, source_id, item_id),
+            )
+            continue
+        kept_id, kept_first, kept_last = mine
+        earliest = min(first, kept_first)
+        if last > kept_last:
+            drop, kept_id, kept_last = kept_id, item_id, last
+        else:
+            drop = item_id
+        into.sources[source_id] = (kept_id, earliest, kept_last)
+        yield (
+            "DELETE FROM item_sources WHERE source_id = %s AND item_id = %s",
+            (source_id, drop),
+        )
+        yield (
+            "UPDATE item_sources SET item_key = %s, first_seen = %s "
+            "WHERE source_id = %s AND item_id = %s",
+            (into.key, earliest, source_id, kept_id),
+        )
+
+
+# Step 15: an article stored twice before step 13 (under two sessions of its link, each
+# its own canonical link then) is one item again, as the store would have kept it had it
+# known: the items of a canonical link step 13 gave back are merged (_merged) when they
+# came through other sources (a source attaches to a stored article of another), or
+# through one source under its link's spellings with the same title (decide.relisted);
+# not where the ids are guids of their own (a daily column under one page).
+_ITEMS_STORED_TWICE = StatementsStep(
+    select=(
+        "SELECT i.canonical_link, i.key, i.title, i.first_seen, s.source_id, "
+        "s.item_id, s.first_seen, s.last_seen FROM items i "
+        "JOIN item_sources s ON s.item_key = i.key WHERE i.canonical_link IN "
+        f"(SELECT canonical_link FROM items WHERE {_SESSION_LINKS}) AND i.canonical_link IN "
+        "(SELECT canonical_link FROM items GROUP BY canonical_link HAVING count(*) > 1) "
+        "ORDER BY i.canonical_link, i.first_seen, i.key"
+    ),
+    statements=_merged,
+)
+SQLITE_MIGRATIONS: list[str | RowsStep | StatementsStep] = [
     # 1: initial schema
     """
     CREATE TABLE sources (
@@ -242,6 +379,8 @@ SQLITE_MIGRATIONS: list[str | RowsStep] = [
     ALTER TABLE sources ADD COLUMN date_order TEXT;
     ALTER TABLE sources ADD COLUMN ambiguous_date TEXT;
     """,
+    # 15: an article stored twice before step 13 is one item (_ITEMS_STORED_TWICE)
+    _ITEMS_STORED_TWICE,
 ]
 
 
@@ -249,7 +388,7 @@ SQLITE_MIGRATIONS: list[str | RowsStep] = [
 # text); identifiers collate as "C" so that ORDER BY id is byte order, as in SQLite;
 # ``seq`` columns stand in for SQLite's rowid where the order of insertion matters
 # (the first source an item arrived through, the first item stored with a link).
-POSTGRES_MIGRATIONS: list[str | RowsStep] = [
+POSTGRES_MIGRATIONS: list[str | RowsStep | StatementsStep] = [
     # 1: initial schema
     """
     CREATE TABLE sources (
@@ -428,6 +567,8 @@ POSTGRES_MIGRATIONS: list[str | RowsStep] = [
     ALTER TABLE sources ADD COLUMN date_order TEXT;
     ALTER TABLE sources ADD COLUMN ambiguous_date TEXT;
     """,
+    # 15: an article stored twice before step 13 is one item (SQLite's step 15)
+    _ITEMS_STORED_TWICE,
 ]
 
 if len(POSTGRES_MIGRATIONS) != len(SQLITE_MIGRATIONS):  # pragma: no cover - a dev's slip

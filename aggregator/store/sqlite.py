@@ -218,6 +218,10 @@ class SQLiteStorage(SQLStorage):
                 if isinstance(script, schema.RowsStep):
                     rows = self._db.execute(script.select).fetchall()
                     self._db.executemany(self.dialect.sql(script.update), script.updates(rows))
+                elif isinstance(script, schema.StatementsStep):
+                    rows = self._db.execute(script.select).fetchall()
+                    for statement, params in script.statements(rows):
+                        self._db.execute(self.dialect.sql(statement), params)
                 else:
                     for statement in schema.split_sql(script):
                         self._db.execute(statement)

@@ -549,6 +549,33 @@ def test_a_source_failing_before_schema_step_12_fails_since_its_last_error_at_le
         assert s.get_source_state("ok").failing_since is None
 
 
+def test_an_article_two_sources_gave_under_two_sessions_is_one_item_after_step_15(store_at):
+    # Before 298679f each session of a link was its own canonical link: a second source
+    # carrying the article (as a first source's next fetch would) stored it again.
+    location = store_at()
+    as_stored_then = "UPDATE items SET canonical_link = link"  # the session kept
+    listings = [
+        ("inform", "Новость", "первый текст", "a1"),
+        ("tengri", "Новость, другой заголовок", "новый текст", "b2"),
+    ]
+    for hour, (source_id, title, text, token) in enumerate(listings):
+        link = f"https://inform.kz/ru/news/1?PHPSESSID={token * 13}"
+        with open_storage(location) as s:
+            at = T0 + timedelta(hours=hour)
+            listed = Item(id=link, title=title, link=link, summary=text, published=T0)
+            record_fetch(s, state(source_id), [listed], fetched_at=at)
+            if hour == 0:
+                first_key = next(s.iter_items()).key
+        set_back(str(location), schema.SCHEMA_VERSION, as_stored_then)
+    set_back(str(location), 12)
+    with open_storage(location) as s:  # upgraded
+        (merged,) = s.iter_items()
+        counts = {state.source_id: state.item_count for state in s.source_states()}
+    assert merged.key == first_key and merged.source_ids == ("inform", "tengri")
+    assert merged.item.summary == "новый текст"
+    assert counts == {"inform": 1, "tengri": 1}
+
+
 def test_prune_drops_items_no_source_lists_any_more(store):
     record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
     keys = {s.item.id: s.key for s in store.iter_items()}
