@@ -307,6 +307,19 @@ _DURATIONS = {
     (RelatedConfig, "window"),
     (RelatedConfig, "recency_half_life"),
 }
+# A bare number below these seconds is a unit left out ("max_age: 7" meant a week, not
+# seven seconds; "interval: 30" half an hour, not a request every 30 seconds): refused,
+# with the unit meant; "7s" says seconds are meant.
+_BARE_FLOORS = {
+    (FetchConfig, "interval"): (60, "m"),
+    (SourceConfig, "interval"): (60, "m"),
+    (FetchConfig, "backoff_base"): (60, "m"),
+    (FetchConfig, "backoff_max"): (60, "h"),
+    (OutputConfig, "max_age"): (3600, "d"),
+    (RelatedConfig, "window"): (3600, "d"),
+    (RelatedConfig, "recency_half_life"): (3600, "d"),
+}
+_UNIT_NAMES = {"m": "minutes", "h": "hours", "d": "days"}
 # Whole days, which may be written as durations of days or weeks too ("90d", "12w").
 _DAYS = {(StorageConfig, "retention_days")}
 # Deadlines in seconds (7.5 is one), which may be written as durations too ("30s").
@@ -1018,6 +1031,15 @@ def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name
         if result is None:
             kind = "a duration" if parse is _parse_duration else "a size"
             problems.add(path, f"expected {kind}, found {_describe(value)}", fix)
+            return _INVALID
+        floor, unit = _BARE_FLOORS.get((owner, name), (0, ""))
+        if 0 < result < floor and re.fullmatch(r"\s*\d+\s*", str(value)):
+            problems.add(
+                path,
+                f"{value} is {result} seconds",
+                f"write '{result}{unit}' for {_UNIT_NAMES[unit]} (or another unit: "
+                f"'{result}h', '{result}d'), or '{result}s' if seconds are meant",
+            )
             return _INVALID
         return _check_range(result, path, problems, owner, name)
 

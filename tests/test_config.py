@@ -208,8 +208,8 @@ sources:
 
 @pytest.mark.parametrize(
     "written, seconds",
-    [("90", 90), ('"90"', 90), ("90s", 90), ("30m", 1800), ("2h", 7200), ("7d", 604800),
-     ("1h30m", 5400), ("1w", 604800)],
+    [("5400", 5400), ('"5400"', 5400), ("90s", 90), ("30m", 1800), ("2h", 7200),
+     ("7d", 604800), ("1h30m", 5400), ("1w", 604800)],
 )  # fmt: skip
 def test_durations_are_seconds_or_number_with_unit(tmp_path, written, seconds):
     config = load(
@@ -220,6 +220,24 @@ def test_durations_are_seconds_or_number_with_unit(tmp_path, written, seconds):
     )
     assert config.fetch.interval == seconds
     assert config.outputs[0].max_age == seconds
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("outputs: [{name: all, max_age: 7}]", "outputs[0].max_age: 7 is 7 seconds; write '7d'"),
+        ("fetch: {interval: 30}", "fetch.interval: 30 is 30 seconds; write '30m'"),
+        ("related: {window: '30'}", "related.window: 30 is 30 seconds; write '30d'"),
+    ],
+)
+def test_a_duration_written_without_its_unit_that_cannot_mean_seconds_is_said(
+    tmp_path, written, said
+):
+    # "max_age: 7" kept entries within seven seconds of the newest: an empty output.
+    assert said in one_error(tmp_path, MINIMAL + written + "\n")
+    # Seconds, meant: said so.
+    seconds = written.replace("7}", "7s}").replace("30}", "30s}").replace("'30'", "30s")
+    load(tmp_path, MINIMAL + seconds + "\n")
 
 
 def test_a_source_interval_is_a_duration_too(tmp_path):
