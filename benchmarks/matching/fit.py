@@ -19,10 +19,11 @@ numpy, Newton's method) gives a probability.  What is measured is "the rules, or
 score": confident when a rule is sure, or when the score reaches the threshold, no guard
 forbids it (``vetoed``) and the evidence leaves it something to decide
 (``match.score_may_decide``).  Until the tenth session that was the matcher's decision;
-since then the score only marks the best item "likely" for the editor and the matcher is
-the rules alone (fresh rounds 9-11: the score made another event of the topic confident
-as often as the source; README.md, "the score publishes nothing").  This script is how a
-later score would earn publishing again: nested here, then on a round written after it.
+from then to round 19 the score only marked the best item "likely" for the editor (fresh
+rounds 9-11: it made another event of the topic confident as often as the source;
+README.md, "the score publishes nothing"); since round 19 the frozen score decides again,
+behind the guards of ``match.score_vetoed`` (README.md, "round 19").  This script is how
+a later score would earn publishing: nested here, then on a round written after it.
 
 The selection is explicit: dev posts numbered up to ``LAST_POST`` in the rounds of
 ``ROUNDS``; later posts (a later round, the test split) never change the fit.  Everything
@@ -439,7 +440,7 @@ def main() -> int:
     print(
         '\nnested leave-one-round-out: each round decided by "the rules, or the score" with'
         "\neverything (guards, features, penalty, margin, fit, threshold) chosen on the others;"
-        '\n"matcher" is what aggregator/house decides now (the rules: the score publishes nothing):'
+        '\n"matcher" is what aggregator/house decides now (the rules, or the frozen score):'
     )
     print(
         f"{'round':<7}{'w/ source':>10}{'rules right':>12}{'nested right':>13}"
@@ -504,7 +505,7 @@ def main() -> int:
 
 def check(first: int, split: str, background: int) -> int:
     """Posts numbered ``first`` and later (of ``split``), matched as the matcher decides
-    (the rules alone; the score publishes nothing) and as "the rules, or the frozen score"
+    (the rules, or the frozen score, since round 19) and as "the rules, or the frozen score"
     (calibrated_model.json, the matcher's decision until the tenth session) would: nothing
     is fitted, so a round written after the score was fitted is a fresh test of both."""
 
@@ -527,7 +528,7 @@ def check(first: int, split: str, background: int) -> int:
     )
     for label, t in (
         ("rules alone", rules),
-        ("matcher (the rules; the score publishes nothing)", matcher),
+        ("matcher (the rules, or the frozen score: round 19)", matcher),
         ("the rules, or the frozen score (until the tenth session)", scored),
     ):
         print(

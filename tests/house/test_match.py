@@ -2055,6 +2055,11 @@ def test_a_follow_up_with_a_figure_of_its_own_is_not_told_by_the_earlier_item():
     c = commentary(text=post, title="Горняки и деньги", published=DAY + timedelta(hours=30))
     found = match(MatchIndex.build(items), c)
     assert not found.confident and first_ranked(found) == "strike"
+    # Nor is the calibrated score, high as it is (the miners, the city, 200 and 30 per
+    # cent, the rival far behind): it is shown likely, and why it is not sure.
+    assert found.status == "review"
+    assert found.evidence[-1].startswith("likely: its evidence together (calibrated score")
+    assert found.evidence[-1].endswith("but a figure of its news is not in it")
 
 
 WHEAT = (
