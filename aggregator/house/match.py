@@ -625,6 +625,15 @@ def _match_similar(
         elsewhere = _news_figures_elsewhere(commentary, index, doc)
         if elsewhere:
             against.append(elsewhere)
+        elif _FOLLOWS.search(news := _news_text(commentary)):
+            # News told as following another event, with a figure the item lacks: the
+            # item is the event followed ("Вслед за квотой для кандасов — 2 350 семей —
+            # правительство утвердило и вторую … 3 800 семей").
+            new = _unexplained(news, commentary, index, doc)
+            if new:
+                against.append(
+                    f"its news follows another event, and its {_figure(new[0])} is not in it"
+                )
     if sure and index.time_of(doc) < (commentary.published - SURE_WITHIN).timestamp():
         # An editor may comment on a week-old item, but a post days after an item on its
         # story more often reports the story's next stage, which the store may not hold.

@@ -2308,3 +2308,43 @@ def test_a_sibling_event_beside_two_tellings_of_another_is_not_their_event():
     c = commentary(text=post, title="Награды в Петропавловске", published=DAY + timedelta(hours=8))
     found = match(MatchIndex.build(items), c)
     assert not found.confident
+
+
+KANDAS_QUOTA = (
+    "Правительство утвердило региональную квоту приёма кандасов на 2025 год: 2 350 семей "
+    "смогут переселиться в Северо-Казахстанскую, Костанайскую, Павлодарскую, "
+    "Акмолинскую, Восточно-Казахстанскую, Абайскую и Карагандинскую области. Переселенцам "
+    "выплатят единовременную субсидию в 70 МРП на каждого члена семьи и компенсируют "
+    "аренду жилья в течение года, сообщили в Министерстве труда."
+)
+
+
+def test_news_told_as_following_an_event_with_a_figure_the_item_lacks_is_not_that_event():
+    # "Вслед за квотой для кандасов — 2 350 семей — правительство утвердило и вторую":
+    # the stored item is the quota the news follows, its 2 350 and 70 МРП repeated; the
+    # second quota's 3 800 families are not in it.  No rule is sure of it (the score
+    # finds it likely and says why).  Told as the kandas quota itself, it is.
+    items = [
+        *filler(),
+        stored("kandas", "zakon", "Квота для кандасов: 2 350 семей", KANDAS_QUOTA),
+        stored("saiga", "kazinform", "Фермеры просят компенсацию за сайгаков",
+               "Фермеры Западно-Казахстанской области просят компенсацию за потраву "
+               "посевов сайгаками.", hours=2),
+    ]  # fmt: skip
+    index = MatchIndex.build(items)
+    follow = (
+        "Вслед за квотой для кандасов — 2 350 семей в семь северных и восточных областей — "
+        "правительство утвердило и вторую, для внутренних переселенцев из трудоизбыточных "
+        "южных регионов: 3 800 семей. Условия те же, 70 МРП на человека на переезд и год "
+        "компенсации аренды."
+    )
+    c = commentary(text=follow, title="Квота для своих", published=DAY + timedelta(hours=28))
+    found = match(index, c)
+    assert not found.confident and first_ranked(found) == "kandas"
+    assert any("its news follows another event" in line for line in found.evidence)
+    told = (
+        "Квота для кандасов — 2 350 семей в семь северных и восточных областей — утверждена "
+        "правительством. Условия: 70 МРП на человека на переезд и год компенсации аренды."
+    )
+    c = commentary(text=told, title="Квота для своих", published=DAY + timedelta(hours=28))
+    assert match(index, c).keys == ("kandas",) and match(index, c).confident
