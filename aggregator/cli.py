@@ -411,11 +411,25 @@ def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quie
 @pass_ctx
 def check_config(ctx: Context) -> None:
     """Validate the configuration and say what it contains."""
+    from aggregator.house import commentary_dir
+    from aggregator.publish.html import templates_problem
+
     config = ctx.config
+    # (Directories are looked at here, not by the loader: a validated file is reused
+    # while its bytes stay the same, and a directory may be made meanwhile.)
+    problem = templates_problem(config)
+    if problem is not None:
+        raise Fatal(problem)
     click.echo(
         f"{config.path}: OK — {counted(len(config.sources), 'source')}, "
         f"{counted(len(config.outputs), 'output')}, store {describe_location(ctx.store_location)}"
     )
+    commentary = commentary_dir(config)
+    if commentary is not None and not commentary.exists():
+        click.echo(
+            f"note: house.commentary_dir: {commentary} does not exist: no commentary file is "
+            "read until it does ('aggregator comment new' makes it)"
+        )
 
 
 @cli.command()

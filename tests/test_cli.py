@@ -1117,6 +1117,36 @@ def test_a_sources_typo_does_not_stop_a_store_copy(tmp_path, feed_server):
     assert "sources[1].intervl: unknown key" in copied.output and copied.exit_code == 1
 
 
+def test_a_templates_or_commentary_directory_that_is_not_there_is_said(tmp_path, feed_server):
+    # A typo in either path read nothing, and said nothing: the site went out with the
+    # shipped pages, or without the commentary written.
+    feed_server.route("/a.xml", body=rss(1, "a"))
+    config = write_config(
+        tmp_path,
+        [("a", feed_server.url("/a.xml"))],
+        "publish:\n  templates: mytemplatse\nhouse:\n  commentary_dir: commentry\n",
+    )
+    (tmp_path / "mytemplates").mkdir()
+    checked = invoke("--config", str(config), "check-config")
+    published = invoke("--config", str(config), "run")
+    for result in (checked, published):
+        assert result.exit_code == 1
+        assert (
+            f"publish.templates: {tmp_path / 'mytemplatse'} is not a directory; create it"
+        ) in result.output, result.output
+    assert not (tmp_path / "output" / "index.html").exists()
+
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("mytemplatse", "mytemplates"), "utf-8"
+    )
+    checked = invoke("--config", str(config), "check-config")
+    assert checked.exit_code == 0
+    assert (
+        f"note: house.commentary_dir: {tmp_path / 'commentry'} does not exist: no commentary "
+        "file is read"
+    ) in checked.output
+
+
 def test_a_mistake_outside_the_sources_still_stops_every_command(tmp_path, feed_server):
     feed_server.route("/a.xml", body=rss(2, "a"))
     config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])

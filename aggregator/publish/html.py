@@ -22,7 +22,7 @@ from urllib.parse import quote
 import jinja2
 import yaml
 
-from aggregator.config import Config, resolve_path
+from aggregator.config import Config, ConfigError, resolve_path
 from aggregator.house import HouseEntry
 from aggregator.publish.feeds import FEED_TYPES, FORMATS, EntryView, FeedView, language_tag
 from aggregator.text.html import shorten
@@ -46,6 +46,9 @@ class Pages:
 
     @classmethod
     def load(cls, config: Config) -> Pages:
+        problem = templates_problem(config)
+        if problem is not None:
+            raise ConfigError(problem)
         override = (
             resolve_path(config, config.publish.templates) if config.publish.templates else None
         )
@@ -77,6 +80,20 @@ class Pages:
 
     def render(self, template: str, **context: object) -> bytes:
         return self.environment.get_template(template).render(**context).encode("utf-8")
+
+
+def templates_problem(config: Config) -> str | None:
+    """What is wrong with ``publish.templates`` (a directory that is not there: the
+    site would be published with the shipped pages, the editor's never read), or None."""
+    if not config.publish.templates:
+        return None
+    directory = resolve_path(config, config.publish.templates)
+    if directory.is_dir():
+        return None
+    return (
+        f"{config.path}: publish.templates: {directory} is not a directory; create it with "
+        f"the templates to change (copies of those in {TEMPLATES}), or remove the key"
+    )
 
 
 @cache
