@@ -41,7 +41,7 @@ from aggregator.config import (
     store_problem,
 )
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
-from aggregator.models import HostHold, ParsedFeed, SourceState
+from aggregator.models import HostHold, SourceState
 from aggregator.store import (
     Storage,
     StorageError,
@@ -1135,13 +1135,18 @@ def add(
     except ConfigError as exc:
         raise Fatal(f"{exc}") from None
     ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
-    zoneless = _a_date_without_offset(chosen.feed)
+    zoneless = chosen.feed.zoneless_date
     if zoneless:
         zone, key = _default_zone(config)
         ctx.echo(
             f"its dates say no offset from UTC ({zoneless!r}) and are read as {zone} time "
             f"({key}); if they are UTC, add 'timezone: UTC' (or the zone they are in) to its "
             "entry"
+        )
+    if chosen.feed.ambiguous_date:
+        ctx.echo(
+            f"its dates such as {chosen.feed.ambiguous_date!r} may be day or month first, and "
+            "none of them shows which: such items are dated when first seen until one does"
         )
     if len(found.feeds) > 1:
         ctx.echo("to add another of the feeds above: aggregator add URL")
@@ -1154,17 +1159,6 @@ def _default_zone(config: Config) -> tuple[str, str]:
     if config.fetch.timezone:
         return config.fetch.timezone, "fetch.timezone"
     return config.site.timezone, "site.timezone"
-
-
-def _a_date_without_offset(feed: ParsedFeed) -> str | None:
-    """The first date ``feed``'s items give without an offset (as the feed spells it)."""
-    from aggregator.parse.dates import states_offset
-
-    for item in feed.items:
-        for moment, raw in ((item.published, item.published_raw), (item.updated, item.updated_raw)):
-            if moment is not None and raw and not states_offset(raw):
-                return raw.strip()
-    return None
 
 
 @cli.command("import-opml")

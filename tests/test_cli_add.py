@@ -258,3 +258,18 @@ def test_adding_a_feed_whose_dates_say_no_offset_suggests_a_timezone(
     # A feed whose dates say their offset is added without a word about it.
     offset = invoke("--config", str(config), "add", feed_server.url("/rss.xml"), "--id", "offset")
     assert offset.exit_code == 0 and "timezone" not in offset.output
+
+
+def test_adding_a_feed_whose_dates_may_be_day_or_month_first_says_so(
+    tmp_path: Path, feed_server: FeedServer
+):
+    us = RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", b"03/05/2026 12:00 +0500")
+    feed_server.route("/us.xml", body=us)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(STARTER, encoding="utf-8")
+    added = invoke("--config", str(config), "add", feed_server.url("/us.xml"), "--id", "us")
+    assert added.exit_code == 0, added.output
+    assert (
+        "its dates such as '03/05/2026 12:00 +0500' may be day or month first, and none of them "
+        "shows which: such items are dated when first seen until one does"
+    ) in added.output
