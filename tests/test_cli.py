@@ -489,34 +489,38 @@ def test_a_permalink_guid_carrying_a_session_id_is_one_item_whatever_the_session
     assert sorted(i["title"] for i in feed["items"]) == sorted(titles)
 
 
+def session_rss(n: int, lead: str = "", more: str = "") -> bytes:
+    """Two articles under session ``n`` of their links (guids the links), each's text its
+    title and ``lead``; ``more`` items after them."""
+    token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
+    items = "".join(
+        f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
+        f"<link>{link}</link><description>{title}{lead}.</description></item>"
+        for k, title in enumerate(["Нацбанк сохранил ставку", "Тенге укрепился"])
+        for link in [f"https://kapital.kz/news/{k}?PHPSESSID={token}"]
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+        f"<link>https://kapital.kz/</link><description>d</description>{items}{more}"
+        "</channel></rss>"
+    ).encode()
+
+
 def test_an_item_stored_with_a_session_in_its_link_before_the_upgrade_is_known_after_it(
     tmp_path, feed_server, store_at
 ):
     # Stored by a version whose canonical links kept session ids (before 298679f, store
     # schema 12): the upgrade's first fetch, under a new session, must not store the
     # articles again.
-    def build(n: int) -> bytes:
-        token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
-        items = "".join(
-            f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
-            f"<link>{link}</link><description>{title}.</description></item>"
-            for k, title in enumerate(["Нацбанк сохранил ставку", "Тенге укрепился"])
-            for link in [f"https://kapital.kz/news/{k}?PHPSESSID={token}"]
-        )
-        return (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
-            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
-        ).encode()
-
     location = store_at("before-sessions")
     config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])
-    feed_server.route("/rss.xml", body=build(1))
+    feed_server.route("/rss.xml", body=session_rss(1))
     assert "2 new items" in invoke("--config", str(config), "--db", location, "fetch").output
     # As that version left it: the canonical link with the session (these links were
     # canonical but for it), schema 12.
     set_back(location, 12, "UPDATE items SET canonical_link = link")
 
-    feed_server.route("/rss.xml", body=build(2))
+    feed_server.route("/rss.xml", body=session_rss(2))
     fetched = invoke("--config", str(config), "--db", location, "fetch", "--all")
     assert "fetched 1 source: 0 new items" in fetched.output, fetched.output
     links = ["https://kapital.kz/news/0", "https://kapital.kz/news/1"]
@@ -531,23 +535,14 @@ def test_an_article_stored_twice_under_two_sessions_before_the_upgrade_is_one_it
     # A version whose canonical links kept session ids (before 298679f) stored each
     # article again under every new session: the upgrade makes them one item again.
     def build(n: int, lead: str) -> bytes:
-        token = f"{n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
-        items = "".join(
-            f"<item><guid isPermaLink='true'>{link}</guid><title>{title}</title>"
-            f"<link>{link}</link><description>{title}: {lead}.</description></item>"
-            for k, title in enumerate(["Нацбанк сохранил ставку", "Тенге укрепился"])
-            for link in [f"https://kapital.kz/news/{k}?PHPSESSID={token}"]
-        )
         # A daily column under one page, its guid its own: an item each day, kept apart.
-        column = f"https://kapital.kz/column?PHPSESSID={token}"
-        items += (
+        column = f"https://kapital.kz/column?PHPSESSID={n:02d}f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5"
+        return session_rss(
+            n,
+            f": {lead}",
             f"<item><guid>column-{n}</guid><title>Колонка</title><link>{column}</link>"
-            f"<description>День {n}.</description></item>"
+            f"<description>День {n}.</description></item>",
         )
-        return (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
-            f"<link>https://kapital.kz/</link><description>d</description>{items}</channel></rss>"
-        ).encode()
 
     location = store_at("stored-twice")
     config = write_config(tmp_path, [("kapital", feed_server.url("/rss.xml"))])

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 from feedserver import FeedServer
 
@@ -239,37 +240,36 @@ def test_a_source_without_a_name_is_credited_with_its_feeds_title(
     assert f'text="{title}"' in opml
 
 
-def test_adding_a_feed_whose_dates_say_no_offset_suggests_a_timezone(
-    tmp_path: Path, feed_server: FeedServer
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        # A CMS writing its wall time: read in the site's zone; the editor is told how to
+        # say UTC.
+        (
+            "20.03.2026 12:00",
+            "its dates say no offset from UTC ('20.03.2026 12:00') and are read as Asia/Almaty "
+            "time (site.timezone); if they are UTC, add 'timezone: UTC'",
+        ),
+        (
+            "03/05/2026 12:00 +0500",
+            "its dates such as '03/05/2026 12:00 +0500' may be day or month first, and none of "
+            "them shows which: such items are dated when first seen until one does",
+        ),
+    ],
+)
+def test_adding_a_feed_whose_dates_say_no_offset_or_no_order_says_so(
+    tmp_path: Path, feed_server: FeedServer, written: str, said: str
 ):
-    # A CMS writing its wall time: read in the site's zone; the editor is told how to say UTC.
     feed_server.route(
-        "/local.xml", body=RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", b"20.03.2026 12:00")
+        "/odd.xml", body=RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", written.encode())
     )
     feed_server.route("/rss.xml", body=RSS)
     config = tmp_path / "feeds.yaml"
     config.write_text(STARTER, encoding="utf-8")
-    local = invoke("--config", str(config), "add", feed_server.url("/local.xml"), "--id", "local")
-    assert local.exit_code == 0, local.output
-    assert (
-        "its dates say no offset from UTC ('20.03.2026 12:00') and are read as Asia/Almaty time "
-        "(site.timezone); if they are UTC, add 'timezone: UTC'"
-    ) in local.output
-    # A feed whose dates say their offset is added without a word about it.
-    offset = invoke("--config", str(config), "add", feed_server.url("/rss.xml"), "--id", "offset")
-    assert offset.exit_code == 0 and "timezone" not in offset.output
-
-
-def test_adding_a_feed_whose_dates_may_be_day_or_month_first_says_so(
-    tmp_path: Path, feed_server: FeedServer
-):
-    us = RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", b"03/05/2026 12:00 +0500")
-    feed_server.route("/us.xml", body=us)
-    config = tmp_path / "feeds.yaml"
-    config.write_text(STARTER, encoding="utf-8")
-    added = invoke("--config", str(config), "add", feed_server.url("/us.xml"), "--id", "us")
-    assert added.exit_code == 0, added.output
-    assert (
-        "its dates such as '03/05/2026 12:00 +0500' may be day or month first, and none of them "
-        "shows which: such items are dated when first seen until one does"
-    ) in added.output
+    odd = invoke("--config", str(config), "add", feed_server.url("/odd.xml"), "--id", "odd")
+    assert odd.exit_code == 0, odd.output
+    assert said in odd.output
+    # A feed whose dates say their offset and their order is added without a word on them.
+    plain = invoke("--config", str(config), "add", feed_server.url("/rss.xml"), "--id", "plain")
+    assert plain.exit_code == 0 and "timezone" not in plain.output
+    assert "day or month" not in plain.output
