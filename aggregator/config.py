@@ -976,6 +976,13 @@ def _type_hints(cls: type) -> dict[str, typing.Any]:
     return typing.get_type_hints(cls)
 
 
+# A key of a source's entry that is an HTTP header's name ("User-Agent", "Cookie"): one
+# indented as the entry's keys, not under headers:.
+_HEADER_NAME = re.compile(
+    r"[A-Z][a-z]+(?:-[A-Z][a-z]*)+|(?i:cookie|authorization|referer|accept|x-[a-z-]+)"
+)
+
+
 def _build_dataclass(cls: type, value: typing.Any, path: _KeyPath, problems: _Problems):
     if value is None:
         value = {}  # an empty section ("fetch:" with everything commented out)
@@ -995,6 +1002,8 @@ def _build_dataclass(cls: type, value: typing.Any, path: _KeyPath, problems: _Pr
         elif key not in names:
             close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
             fix = f"did you mean '{close[0]}'?" if close else f"valid keys here: {', '.join(names)}"
+            if cls is SourceConfig and _HEADER_NAME.fullmatch(key):
+                fix = f"a request header goes under 'headers:', indented: headers: {{{key}: ...}}"
             problems.add((*path, key), "unknown key", fix)
     kwargs = {}
     for f in fields:

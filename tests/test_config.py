@@ -240,6 +240,20 @@ def test_a_duration_written_without_its_unit_that_cannot_mean_seconds_is_said(
     load(tmp_path, MINIMAL + seconds + "\n")
 
 
+@pytest.mark.parametrize(
+    "header", ["User-Agent: Mozilla/5.0", "Accept-Language: ru", "Cookie: a=b"]
+)
+def test_a_request_header_written_beside_headers_not_under_it_is_said(tmp_path, header):
+    # "headers:" then the header at the entry's indentation: an unknown key of the entry
+    # (Accept-Language read as a typo of language).
+    name = header.split(":")[0]
+    message = one_error(tmp_path, MINIMAL + f"    headers:\n    {header}\n")
+    assert (
+        f"sources[1].{name}: unknown key; a request header goes under 'headers:', indented: "
+        f"headers: {{{name}: ...}}"
+    ) in message
+
+
 def test_a_source_interval_is_a_duration_too(tmp_path):
     text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    interval: 15m")
     assert load(tmp_path, text).sources[0].interval == 900
