@@ -21,7 +21,7 @@ import sys
 import tempfile
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -452,10 +452,10 @@ class _Problems:
         if self.found:
             raise ConfigError("\n".join(self.messages()))
 
-    def unsure_house(self, broken: set[int]) -> set[int]:
-        """Of the ``broken`` sources, those with a problem in their house: key: its value,
-        or a key misspelt for it (``hous:``, ``House:``)."""
-        unsure = set()
+    def unsure_house(self, broken: set[int]) -> dict[int, _KeyPath]:
+        """Of the ``broken`` sources, those with a problem in their house: key (its value,
+        or a key misspelt for it: ``hous:``, ``House:``), with that key's path."""
+        unsure: dict[int, _KeyPath] = {}
         for _, _, path in self.found:
             if len(path) > 2 and path[0] == "sources" and path[1] in broken:
                 key = path[2]
@@ -463,7 +463,7 @@ class _Problems:
                     isinstance(key, str)
                     and difflib.get_close_matches(key.lower(), _SOURCE_KEYS, n=1) == ["house"]
                 ):
-                    unsure.add(path[1])
+                    unsure.setdefault(path[1], path)  # type: ignore[arg-type]
         return unsure
 
     def broken_sources(self, sources: Sequence[SourceConfig]) -> set[int] | None:
@@ -575,13 +575,13 @@ def load_config(
         cache.put(config)  # a config with problems is validated again on every load
         return config
     unsure = problems.unsure_house(broken)
-    for i in sorted(unsure):
+    for i, key in sorted(unsure.items()):
         problems.add(
             ("sources", i, "house"),
             "until it reads true or false, this source's stored items are published "
             "nowhere and matched as no agency's report (they may be the house's posts or "
             "an agency's)",
-            line=problems.line(("sources", i)),
+            line=problems.line(key),
         )
     return dataclasses.replace(
         config,
@@ -594,7 +594,7 @@ def load_config(
 
 
 def _held(
-    sources: Sequence[SourceConfig], broken: set[int], unsure: set[int]
+    sources: Sequence[SourceConfig], broken: set[int], unsure: Collection[int]
 ) -> tuple[SourceConfig, ...]:
     """The broken sources, each once (the first entry of an id two give), with what of
     its entry reads well (the rest as its defaults); those ``unsure`` (of their house:

@@ -1288,7 +1288,8 @@ def test_a_house_feed_whose_house_key_is_mistyped_is_never_published_or_matched_
     )
     result = invoke("--config", str(config), "run")
     assert result.exit_code == 1
-    assert "published nowhere and matched as no agency's report" in result.output
+    withheld = result.output.index("published nowhere and matched as no agency's report")
+    assert result.output.index(mistake.split(":")[0] + ":") < withheld  # after its problem
 
     def entries(name: str) -> list:
         feed = json.loads((tmp_path / "output" / name).read_text(encoding="utf-8"))
