@@ -57,19 +57,29 @@ from aggregator.text.urls import canonical_url, is_site_root, without_userinfo
 # unconditional and parsed again, so the items it still lists are stored afresh (an
 # item whose stored version differs counts as changed), however long its feed stays
 # the same.  Items a feed no longer lists keep what they were stored with.
-PARSE_RULES = "r3"  # r2: relative links resolve against xml:base / the item's link;
-# r3: localized RFC 822 dates are read (parse/dates.py)
+PARSE_RULES = "r4"  # r2: relative links resolve against xml:base / the item's link;
+# r3: localized RFC 822 dates are read (parse/dates.py); r4: numeric dates in the order
+# their feed shows, dates without an offset in the site's zone by default
 
 
-def parsed_under_current_rules(state: SourceState) -> bool:
-    """Whether the source's last body was parsed under ``PARSE_RULES`` (or none was):
-    if not, its next fetch sends no validators, so that the body comes back to parse."""
-    return state.body_hash is None or state.body_hash.startswith(f"{PARSE_RULES}:")
+def _rules(source: SourceConfig) -> str:
+    """``PARSE_RULES`` with the keys of ``source`` that change what its body's items are
+    (``encoding:``, ``timezone:``): an editor who sets one (as ``status`` suggests) gets
+    the items its feed lists read again by it, though the feed does not change."""
+    keys = f"{source.encoding or ''}\0{source.timezone or ''}"
+    return f"{PARSE_RULES}/{hashlib.sha1(keys.encode()).hexdigest()[:8]}"
 
 
-def body_hash(body: bytes) -> str:
+def parsed_under_current_rules(state: SourceState, source: SourceConfig) -> bool:
+    """Whether the source's last body was parsed under the current rules and its keys
+    (or none was): if not, its next fetch sends no validators, so that the body comes
+    back to parse."""
+    return state.body_hash is None or state.body_hash.startswith(f"{_rules(source)}:")
+
+
+def body_hash(body: bytes, source: SourceConfig) -> str:
     """What tells an unchanged body (no need to parse it again) under the same rules."""
-    return f"{PARSE_RULES}:{hashlib.sha256(body).hexdigest()}"
+    return f"{_rules(source)}:{hashlib.sha256(body).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ def after_fetch(
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "not modified"), url_change)
 
-    digest = body_hash(result.body or b"")
+    digest = body_hash(result.body or b"", source)
     state = replace(
         state,
         etag=result.headers.get("etag"),

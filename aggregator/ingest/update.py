@@ -460,7 +460,7 @@ def stored_holds(
 
 
 def request_for(source: SourceConfig, state: SourceState) -> FetchRequest:
-    conditional = decide.parsed_under_current_rules(state)
+    conditional = decide.parsed_under_current_rules(state, source)
     return FetchRequest(
         url=state.url,
         etag=state.etag if conditional else None,

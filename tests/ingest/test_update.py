@@ -480,6 +480,38 @@ def test_items_stored_by_an_older_version_are_parsed_again_though_the_feed_is_un
     )
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [({"timezone": "Asia/Almaty"}, {"timezone": "UTC"}), ({}, {"encoding": "windows-1251"})],
+)
+def test_a_source_whose_timezone_or_encoding_is_set_has_its_feed_read_again_though_unchanged(
+    feed_server, storage, first, then
+):
+    # status said its dates say no offset (or how its bytes were guessed); the editor
+    # sets the key. The server answers 304 to the validators kept: only an unconditional
+    # fetch brings the body back to be read by the key.
+    body = FEED.replace(b"Wed, 25 Nov 2026 09:00:00 +0500", b"2026-11-25T09:00:00")
+    feed_server.route("/rus.xml", body=body, etag='"v1"')
+    run(make_config(src("kazinform-ru", feed_server.url("/rus.xml"), **first)), storage)
+    assert run(
+        make_config(src("kazinform-ru", feed_server.url("/rus.xml"), **first)),
+        storage, now=NOW + timedelta(hours=1), select_all=True,
+    )["kazinform-ru"].status == "not modified"  # fmt: skip
+
+    config = make_config(src("kazinform-ru", feed_server.url("/rus.xml"), **then))
+    runs = run(config, storage, now=NOW + timedelta(hours=2), select_all=True)
+    assert "if-none-match" not in feed_server.requests("/rus.xml")[-1].headers
+    assert runs["kazinform-ru"].status == "updated", runs["kazinform-ru"]
+    stored = {s.item.link: s for s in storage.iter_items()}["https://www.inform.kz/ru/a1"]
+    if "timezone" in then:  # 09:00 read as UTC now, not as Almaty's 04:00 UTC
+        assert stored.published == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    else:  # the UTF-8 bytes read as windows-1251, as the editor asked
+        assert stored.item.title != "Токаев провёл встречу"
+    # Read under its keys now: the next fetch is conditional again (304).
+    again = run(config, storage, now=NOW + timedelta(hours=3), select_all=True)
+    assert again["kazinform-ru"].status == "not modified"
+
+
 def test_a_date_in_the_far_future_is_clamped_to_the_fetch_time(feed_server, storage):
     body = FEED.replace(b"Wed, 25 Nov 2026", b"Sat, 25 Nov 2034")
     feed_server.route("/rus.xml", body=body)
