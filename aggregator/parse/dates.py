@@ -218,7 +218,7 @@ def day_month_year(value: str) -> time.struct_time | None:
     order = _order_shown(shape)
     if order is None:
         order = _ORDER_BY_CUSTOM.get(shape["sep"])
-        if order is None and shape["first"] != shape["second"]:
+        if order is None and _either_way(shape):
             return None  # "04/05/2025": April or May; the feed may tell (numeric_order)
     moment = _numeric_moment(shape, order or "day")
     return None if moment is None else moment.timetuple()
@@ -248,6 +248,13 @@ def _order_shown(shape: re.Match) -> str | None:
     if second > 12 >= first:
         return "month"
     return None
+
+
+def _either_way(shape: re.Match) -> bool:
+    """Whether day and month could be either way round ("04/05/2026": two dates; not
+    "05/05/2026", nor "13/14/2026", which is none)."""
+    first, second = int(shape["first"]), int(shape["second"])
+    return first != second and first <= 12 and second <= 12
 
 
 def _numeric_moment(shape: re.Match, order: str) -> datetime | None:
@@ -299,10 +306,7 @@ def numeric_order(feed: ParsedFeed, known: str | None = None) -> ParsedFeed:
         return feed
     shown = {_order_shown(shape) for shape in shapes.values()} - {None}
     order = shown.pop() if len(shown) == 1 else known if not shown else None
-    unsure = [
-        raw for raw, shape in shapes.items()
-        if _order_shown(shape) is None and shape["first"] != shape["second"]
-    ]  # fmt: skip
+    unsure = [raw for raw, shape in shapes.items() if _either_way(shape)]
     if not unsure:
         return replace(feed, date_order=order)
     moments: dict[str, datetime | None] = {}

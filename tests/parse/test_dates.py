@@ -161,6 +161,8 @@ def test_a_date_either_way_round_alone_an_impossible_one_or_a_strange_zone_is_no
         (("03/05/2026 10:00", "04/05/2026 10:00"), "month", "2026-04-05", None),
         # Nothing shows it: unread, and said.
         (("03/05/2026 10:00", "04/05/2026 10:00"), None, None, "03/05/2026 10:00"),
+        # No date at all either way round: unread, and not said to be ambiguous.
+        (("05/05/2026 10:00", "13/14/2026 10:00"), None, None, None),
         # Dots and dashes: day first by custom, unless the feed shows month first.
         (("03.05.2026 10:00", "04.05.2026 10:00"), None, "2026-05-04", None),
         (("12.13.2026 10:00", "04.05.2026 10:00"), None, "2026-04-05", None),
