@@ -10,11 +10,13 @@ handler (parse/feedparser.py), so both parse paths read these dates alike.
 
 Only the shape day-month-year-time is read; anything else is left to feedparser's own
 handlers (it returns None quickly for them, since it runs before them).
-:func:`day_month_year` reads "07.12.2026 06:00" so.
+:func:`day_month_year` reads numeric dates ("07.12.2026 06:00", "09/22/26") so, where the
+date alone shows the order of its day and month; :func:`numeric_order` reads the rest of a
+feed's in the order its other dates show.
 
-A date without an offset ("2026-12-07T06:00:00", "07.12.2026 06:00") is read as UTC, as
-feedparser reads it; a source whose CMS writes its local time so names its zone
-(``timezone:``), and :func:`in_zone` reads such dates there, and only those.
+A date without an offset ("2026-12-07T06:00:00", "07.12.2026 06:00") is read as UTC by
+the handlers, as feedparser reads it; :func:`in_zone` then reads such dates, and only
+those, in the source's zone (its ``timezone:``, by default the site's).
 """
 
 from __future__ import annotations
