@@ -582,7 +582,8 @@ def status(ctx: Context) -> None:
         )
     for source in config.published_sources():
         if source.id in states:
-            for note in _date_notes(states[source.id], source.timezone or _default_zone(config)[0]):
+            zone = source.timezone or _default_zone(config)[0]
+            for note in _date_notes(states[source.id], zone, _other_zone(zone, config)):
                 click.echo(f"{source.id}: {note}")
     click.echo(f"times in {config.site.timezone} (site.timezone)")
     none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
@@ -591,13 +592,14 @@ def status(ctx: Context) -> None:
     ctx.finish()
 
 
-def _date_notes(state: SourceState, zone: str) -> list[str]:
-    """What an editor may need to know of the dates a source's last parsed feed gave."""
+def _date_notes(state: SourceState, zone: str, other: str) -> list[str]:
+    """What an editor may need to know of the dates a source's last parsed feed gave,
+    read in ``zone`` where they say no offset (``other``: the zone to suggest instead)."""
     notes = []
     if state.zoneless_date:
         notes.append(
             f"its dates say no offset ({state.zoneless_date!r}) and are read as {zone} time; "
-            "if they are another zone's, say which in its entry (timezone: UTC)"
+            f"if they are another zone's, say which in its entry (timezone: {other})"
         )
     if state.ambiguous_date:
         notes.append(
@@ -1138,10 +1140,11 @@ def add(
     zoneless = chosen.feed.zoneless_date
     if zoneless:
         zone, key = _default_zone(config)
+        other = _other_zone(zone, config)
         ctx.echo(
             f"its dates say no offset from UTC ({zoneless!r}) and are read as {zone} time "
-            f"({key}); if they are UTC, add 'timezone: UTC' (or the zone they are in) to its "
-            "entry"
+            f"({key}); if they are {'UTC' if other == 'UTC' else other + ' time'}, add "
+            f"'timezone: {other}' (or the zone they are in) to its entry"
         )
     if chosen.feed.ambiguous_date:
         ctx.echo(
@@ -1151,6 +1154,14 @@ def add(
     if len(found.feeds) > 1:
         ctx.echo("to add another of the feeds above: aggregator add URL")
     ctx.echo("fetch and publish it: aggregator run")
+
+
+def _other_zone(zone: str, config: Config) -> str:
+    """The zone to suggest for dates without an offset read in ``zone``: UTC, or the
+    site's where they are read as UTC."""
+    if zone.upper() in ("UTC", "ETC/UTC", "GMT", "ETC/GMT", "UCT", "ZULU"):
+        return config.site.timezone
+    return "UTC"
 
 
 def _default_zone(config: Config) -> tuple[str, str]:

@@ -241,7 +241,7 @@ def test_a_source_without_a_name_is_credited_with_its_feeds_title(
 
 
 @pytest.mark.parametrize(
-    ("written", "said"),
+    ("written", "said", "fetch_zone"),
     [
         # A CMS writing its wall time: read in the site's zone; the editor is told how to
         # say UTC.
@@ -249,23 +249,33 @@ def test_a_source_without_a_name_is_credited_with_its_feeds_title(
             "20.03.2026 12:00",
             "its dates say no offset from UTC ('20.03.2026 12:00') and are read as Asia/Almaty "
             "time (site.timezone); if they are UTC, add 'timezone: UTC'",
+            "",
+        ),
+        # Where every source's are read as UTC, how to say the site's zone.
+        (
+            "20.03.2026 12:00",
+            "and are read as UTC time (fetch.timezone); if they are Asia/Almaty time, add "
+            "'timezone: Asia/Almaty'",
+            "UTC",
         ),
         (
             "03/05/2026 12:00 +0500",
             "its dates such as '03/05/2026 12:00 +0500' may be day or month first, and none of "
             "them shows which: such items are dated when first seen until one does",
+            "",
         ),
     ],
 )
 def test_adding_a_feed_whose_dates_say_no_offset_or_no_order_says_so(
-    tmp_path: Path, feed_server: FeedServer, written: str, said: str
+    tmp_path: Path, feed_server: FeedServer, written: str, said: str, fetch_zone: str
 ):
     feed_server.route(
         "/odd.xml", body=RSS.replace(b"Fri, 20 Mar 2026 12:00:00 +0500", written.encode())
     )
     feed_server.route("/rss.xml", body=RSS)
     config = tmp_path / "feeds.yaml"
-    config.write_text(STARTER, encoding="utf-8")
+    zone = f"  timezone: {fetch_zone}\n" if fetch_zone else ""
+    config.write_text(STARTER.replace("fetch:\n", "fetch:\n" + zone), encoding="utf-8")
     odd = invoke("--config", str(config), "add", feed_server.url("/odd.xml"), "--id", "odd")
     assert odd.exit_code == 0, odd.output
     assert said in odd.output
