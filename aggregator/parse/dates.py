@@ -299,23 +299,21 @@ def numeric_order(feed: ParsedFeed, known: str | None = None) -> ParsedFeed:
     first between dots and dashes; between slashes, left unread: the item is dated as
     an undated one, and ``ambiguous_date`` says so).  ``date_order`` is the order shown,
     by this feed or earlier."""
-    shapes: dict[str, re.Match] = {}
-    for raw in _raw_dates(feed):
-        shape = _numeric_date(raw)
-        if shape is not None and not shape["year_first"]:
-            shapes[raw] = shape
+    shapes = {raw: shape for raw in _raw_dates(feed) if (shape := _numeric_date(raw))}
     if not shapes:
         return feed
-    shown = {_order_shown(shape) for shape in shapes.values()} - {None}
+    shown = {_order_shown(shape) for shape in shapes.values() if not shape["year_first"]}
+    shown.discard(None)
     order = shown.pop() if len(shown) == 1 else known if not shown else None
-    unsure = [raw for raw, shape in shapes.items() if _either_way(shape)]
-    if not unsure:
-        return replace(feed, date_order=order)
+    # Every numeric date is read here, not only those either way round: the per-date
+    # handler reads the others alike in RSS and Atom, but a JSON Feed's dates are RFC
+    # 3339's, and its "13.12.2026 10:00" would stay unread beside a "04.12.2026" read.
     moments: dict[str, datetime | None] = {}
     ambiguous = None
-    for raw in unsure:
-        shape = shapes[raw]
-        read_as = order or _ORDER_BY_CUSTOM.get(shape["sep"])
+    for raw, shape in shapes.items():
+        read_as = _order_shown(shape)
+        if read_as is None:  # the same day and month, or no date either way: day first
+            read_as = (order or _ORDER_BY_CUSTOM.get(shape["sep"])) if _either_way(shape) else "day"
         if read_as is None:
             ambiguous = ambiguous or raw.strip()
             moments[raw] = None

@@ -5,6 +5,7 @@ a local time read as UTC puts an item hours off (and one from the east in the fu
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -223,3 +224,20 @@ def test_a_timezone_reads_each_date_at_the_offset_of_its_day() -> None:
     body = rss_dated("07.12.2023 10:00", "07.12.2026 10:00")
     feed = parse_feed(body, "https://x.kz/rss", timezone="Asia/Almaty")
     assert [item.published.hour for item in feed.items] == [4, 5]
+
+
+def test_a_json_feeds_numeric_dates_are_read_as_an_xml_feeds_are() -> None:
+    """JSON Feed's dates are RFC 3339's; one that writes "13.12.2026 10:00" had only its
+    dates either way round read ("04.12.2026": by the feed-wide pass), not this one."""
+    items = [
+        {"id": str(n), "url": f"https://x.kz/{n}", "title": "t", "content_text": "x",
+         "date_published": date}
+        for n, date in enumerate(["13.12.2026 10:00", "04.12.2026 10:00", "2026.12.03"])
+    ]  # fmt: skip
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": items})
+    feed = parse_feed(body.encode(), "https://x.kz/feed.json")
+    assert [item.published for item in feed.items] == [
+        datetime(2026, 12, 13, 10, 0, tzinfo=UTC),
+        datetime(2026, 12, 4, 10, 0, tzinfo=UTC),
+        datetime(2026, 12, 3, 0, 0, tzinfo=UTC),
+    ]
