@@ -1505,8 +1505,14 @@ def _check_optional_timezone(value: str, path, problems) -> bool:
     return not value or _check_timezone(value, path, problems)
 
 
-# Cities people name that the IANA database files under another one.
-_ZONE_CITIES = {"astana": "Asia/Almaty", "nur-sultan": "Asia/Almaty", "kiev": "Europe/Kyiv"}
+# Cities (and a country, and zone abbreviations) people name that the IANA database
+# files under another one: alone or after a region ("Asia/Astana", "Asia/Nur-Sultan").
+# Kazakhstan has kept one time (UTC+5) since March 2024: Asia/Almaty names it.
+_ZONE_CITIES = {
+    "astana": "Asia/Almaty", "nur-sultan": "Asia/Almaty", "nursultan": "Asia/Almaty",
+    "akmola": "Asia/Almaty", "kazakhstan": "Asia/Almaty", "almt": "Asia/Almaty",
+    "msk": "Europe/Moscow", "kiev": "Europe/Kyiv",
+}  # fmt: skip
 _FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])0?(\d{1,2})(?::?00)?", re.IGNORECASE)
 
 
@@ -1522,8 +1528,9 @@ def _close_zone(value: str) -> str | None:
     zones = sorted(available_timezones())
     by_lower = {zone.lower(): zone for zone in zones}
     wanted = value.strip().replace(" ", "_").lower()
-    if wanted in _ZONE_CITIES:
-        return _ZONE_CITIES[wanted]
+    city = wanted.rsplit("/", 1)[-1]
+    if city in _ZONE_CITIES:
+        return _ZONE_CITIES[city]
     if wanted in by_lower:
         return by_lower[wanted]
     cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in zones if "/" in zone}

@@ -254,6 +254,26 @@ def test_a_request_header_written_beside_headers_not_under_it_is_said(tmp_path, 
     ) in message
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        # As Kazakh editors name their zone: the capital (old and new names, with a
+        # region too), the country, the zone's abbreviation; and letters off or in case.
+        ("Asia/Astana", "Asia/Almaty"), ("Asia/Nur-Sultan", "Asia/Almaty"),
+        ("Astana", "Asia/Almaty"), ("Kazakhstan", "Asia/Almaty"), ("ALMT", "Asia/Almaty"),
+        ("Asia/Almati", "Asia/Almaty"), ("europe/moscow", "Europe/Moscow"),
+    ],
+)  # fmt: skip
+def test_a_time_zone_named_as_people_name_it_is_answered_with_its_iana_name(
+    tmp_path, written, meant
+):
+    message = one_error(tmp_path, MINIMAL.replace("site:\n", f"site:\n  timezone: {written}\n"))
+    assert (
+        f"site.timezone: '{written}' is not a time zone this machine knows; did you mean '{meant}'?"
+        in message
+    )
+
+
 def test_a_source_interval_is_a_duration_too(tmp_path):
     text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    interval: 15m")
     assert load(tmp_path, text).sources[0].interval == 900
