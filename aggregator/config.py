@@ -376,6 +376,7 @@ _LANGUAGE_NAMES = {
 # "key: value" (a list item's first key too), as _value_advice reads a line.
 _KEY_VALUE_LINE = re.compile(r"\s*(?:-\s+)?([^\s'\"#\[{][^:#]*?)\s*:\s+(\S.*?)\s*")
 _MARKUP_STARTS = frozenset("@`%*&!|>")
+_FLOW_MAPPING_LINE = re.compile(r"(\s*(?:-\s+)?(?:[^\s'\"#{][^:#{]*:\s+)?)\{(.*)\}\s*")
 _QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›"
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -812,7 +813,12 @@ def _value_advice(line: str) -> str | None:
     """What is wrong with the value on a ``key: value`` line YAML could not read, where
     it is one of an editor's usual mistakes: a name in quotes with more after them
     ("Қазақстан" газеті), an apostrophe inside single quotes, a value starting with a
-    character YAML reads as markup (*, @, `...), or one with ': ' inside."""
+    character YAML reads as markup (*, @, `...), or one with ': ' inside; or, in a
+    mapping written on one line ({name: ..., per: ...}), a value with braces in it
+    ("src-{id}")."""
+    flow = _FLOW_MAPPING_LINE.fullmatch(line)
+    if flow is not None:
+        return _flow_advice(flow[1], flow[2])
     m = _KEY_VALUE_LINE.fullmatch(line)
     if m is None:
         return None
@@ -839,6 +845,24 @@ def _value_advice(line: str) -> str | None:
             f"in quotes: {key}: {_quoted(value)}"
         )
     return None
+
+
+def _flow_advice(before: str, inner: str) -> str | None:
+    """The advice for ``{inner}`` (after ``before``: "- " or "key: "), a mapping on one
+    line YAML could not read, where a value has braces or brackets in it: YAML reads them
+    as another mapping or list ("{name: src-{id}, per: source}")."""
+    pairs = [part.partition(": ") for part in inner.split(", ")]
+    if not any(sep and value[:1] not in "'\"" and any(c in value for c in "{}[]")
+               for _, sep, value in pairs):  # fmt: skip
+        return None
+    fixed = ", ".join(
+        key + sep + (_quoted(value) if sep and any(c in value for c in "{}[]") else value)
+        for key, sep, value in pairs
+    )
+    return (
+        "a value in a '{...}' mapping has braces in it, which YAML reads as another "
+        f"mapping; put it in quotes: {before.strip()} {{{fixed}}}".replace("  ", " ")
+    )
 
 
 def _closing_quote(value: str) -> int | None:

@@ -274,6 +274,16 @@ def test_a_time_zone_named_as_people_name_it_is_answered_with_its_iana_name(
     )
 
 
+def test_a_placeholder_in_a_one_line_mapping_is_answered_with_the_value_in_quotes(tmp_path):
+    # README's per-source outputs name '{id}'; written on one line, YAML reads it as a
+    # mapping. The advice was to quote "src-{id}, per: source", per: and all.
+    written = "outputs:\n  - {name: all}\n  - {name: tag-{tag}, per: tag, title: Новости {tag}}\n"
+    assert (
+        "YAML syntax error: a value in a '{...}' mapping has braces in it, which YAML reads as "
+        'another mapping; put it in quotes: - {name: "tag-{tag}", per: tag, title: "Новости {tag}"}'
+    ) in one_error(tmp_path, MINIMAL + written)
+
+
 def test_a_source_interval_is_a_duration_too(tmp_path):
     text = MINIMAL.replace("url: https://tengrinews.kz/news.rss", "url: x.xml\n    interval: 15m")
     assert load(tmp_path, text).sources[0].interval == 900
