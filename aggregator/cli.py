@@ -34,6 +34,7 @@ from aggregator import __version__
 from aggregator.config import (
     Config,
     ConfigError,
+    SourceConfig,
     config_dir,
     language_code,
     load_config,
@@ -544,8 +545,12 @@ def status(ctx: Context) -> None:
                 holds = storage.host_holds(now)
         except StoreNotMade:
             missing = True  # a database with no tables yet: as a missing file
-    rows = [("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "LAST ERROR")]
+    rows = [
+        ("SOURCE", "STATE", "LAST SUCCESS", "BACKOFF UNTIL", "ITEMS", "ENCODING", "DATES",
+         "LAST ERROR"),
+    ]  # fmt: skip
     held = {source.id for source in config.held}
+    dates = _DateNotes(config)
     for source in config.published_sources():
         state = states.get(source.id) or SourceState(source.id, source.url, source.url)
         hold = None if source.id in held else schedule.host_hold(state, holds, now)
@@ -569,6 +574,7 @@ def status(ctx: Context) -> None:
                 _when(until, config.site.tz),
                 str(state.item_count),
                 state.encoding or "-",
+                dates.cell(source, state),
                 error[:160],
             )
         )
@@ -580,11 +586,8 @@ def status(ctx: Context) -> None:
         click.echo(
             f"{problem.source_id}: not fetched until its entry is corrected: {problem.public}"
         )
-    for source in config.published_sources():
-        if source.id in states:
-            zone = source.timezone or _default_zone(config)[0]
-            for note in _date_notes(states[source.id], zone, _other_zone(zone, config)):
-                click.echo(f"{source.id}: {note}")
+    for line in dates.legend():
+        click.echo(line)
     click.echo(f"times in {config.site.timezone} (site.timezone)")
     none_yet = " (none there yet: a fetch or run makes it; check storage.path / --db)"
     click.echo(f"store: {describe_location(location)}{none_yet if missing else ''}")
@@ -592,21 +595,43 @@ def status(ctx: Context) -> None:
     ctx.finish()
 
 
-def _date_notes(state: SourceState, zone: str, other: str) -> list[str]:
-    """What an editor may need to know of the dates a source's last parsed feed gave,
-    read in ``zone`` where they say no offset (``other``: the zone to suggest instead)."""
-    notes = []
-    if state.zoneless_date:
-        notes.append(
-            f"its dates say no offset ({state.zoneless_date!r}) and are read as {zone} time; "
-            f"if they are another zone's, say which in its entry (timezone: {other})"
-        )
-    if state.ambiguous_date:
-        notes.append(
-            f"its dates such as {state.ambiguous_date!r} may be day or month first, and none "
-            "of them shows which: those items are dated as undated ones (when first seen)"
-        )
-    return notes
+class _DateNotes:
+    """The DATES column of ``status``: what a source's last parsed feed's dates were like
+    (dates without an offset, and the zone they are read in; numeric ones that may be
+    day or month first), and, once below the table, what each note means."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.zoneless: tuple[str, str] | None = None  # (an example, its zone)
+        self.ambiguous: str | None = None  # an example
+
+    def cell(self, source: SourceConfig, state: SourceState) -> str:
+        notes = []
+        if state.zoneless_date:
+            zone = source.timezone or _default_zone(self.config)[0]
+            notes.append(f"no offset: {zone}")
+            self.zoneless = self.zoneless or (state.zoneless_date, zone)
+        if state.ambiguous_date:
+            notes.append("day/month?")
+            self.ambiguous = self.ambiguous or state.ambiguous_date
+        return ", ".join(notes) or "-"
+
+    def legend(self) -> list[str]:
+        lines = []
+        if self.zoneless:
+            example, zone = self.zoneless
+            lines.append(
+                f"DATES no offset: ZONE: the feed's dates say no offset from UTC ({example!r})"
+                " and are read as ZONE's time; if they are another zone's, say which in the "
+                f"source's entry (timezone: {_other_zone(zone, self.config)})"
+            )
+        if self.ambiguous:
+            lines.append(
+                f"DATES day/month?: the feed's dates may be day or month first ("
+                f"{self.ambiguous!r}), and none of them shows which: those items are dated "
+                "as undated ones (when first seen)"
+            )
+        return lines
 
 
 def _websub_status(ctx: Context) -> None:

@@ -1398,11 +1398,20 @@ def test_status_says_whose_dates_say_no_offset_or_no_order_and_an_order_once_sho
     # c's dates show no order: they are read as undated ones, not as 3 December or 12 March.
     assert "2026-12-03T05:00:00Z" not in dates().values()
     status = invoke("--config", str(config), "status").output
+    header, *rows = status.splitlines()[:4]
+    column = header.index("DATES")
+    assert [(row.split()[0], row[column:].split("  ")[0]) for row in rows] == [
+        ("a", "no offset: Asia/Almaty"), ("b", "-"), ("c", "day/month?"),
+    ]  # fmt: skip
     assert (
-        "a: its dates say no offset ('2026-11-25T06:00:00') and are read as Asia/Almaty time"
+        "DATES no offset: ZONE: the feed's dates say no offset from UTC ('2026-11-25T06:00:00') "
+        "and are read as ZONE's time; if they are another zone's, say which in the source's "
+        "entry (timezone: UTC)"
     ) in status
-    assert "c: its dates such as '12/03/2026 10:00 +0500' may be day or month first" in status
-    assert "b: its dates" not in status
+    assert (
+        "DATES day/month?: the feed's dates may be day or month first ('12/03/2026 10:00 "
+        "+0500'), and none of them shows which"
+    ) in status
 
     # b's next feed shows no order itself: the one its earlier dates showed reads it.
     feed_server.route("/b.xml", body=dated_rss("b", "12/03/2026 10:00 +0500"))
