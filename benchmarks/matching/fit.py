@@ -1,5 +1,5 @@
 """Fit the calibrated score of a similarity match on the hand-written set's DEV posts
-p001-p1214 (the dev halves of rounds 1-17), and measure "the rules, or the score" against
+p001-p1354 (the dev halves of rounds 1-19), and measure "the rules, or the score" against
 the rules alone, leave-one-round-out, nested (issue 10).
 
     .venv/bin/python benchmarks/matching/fit.py            # nested LORO table, final model
@@ -57,11 +57,12 @@ from aggregator.house.match import (
     score_vetoed,
 )
 
-LAST_POST = 1214
+LAST_POST = 1354
 ROUNDS = (
     (1, 132), (133, 212), (213, 262), (263, 312), (313, 382), (383, 449), (450, 514),
     (515, 584), (585, 654), (655, 724), (725, 794),
     (795, 864), (865, 934), (935, 1004), (1005, 1074), (1075, 1144), (1145, 1214),
+    (1215, 1284), (1285, 1354),
 )  # fmt: skip
 BACKGROUND = 3000
 CACHE = Path("/tmp/matching-fit-observations.json")  # named by rules_version and background
@@ -69,7 +70,7 @@ FROZEN = Path(__file__).resolve().parent / "calibrated_model.json"  # fit.py --f
 
 
 def round_of(post_id: str) -> int:
-    """The post's round (1-17), or 0 for a post after them."""
+    """The post's round (1-19), or 0 for a post after them."""
     number = int(post_id[1:])
     return next((n for n, (low, high) in enumerate(ROUNDS, 1) if low <= number <= high), 0)
 
@@ -518,24 +519,26 @@ def check(first: int, split: str, background: int) -> int:
         return decide(row, calibrated_score(row["features"]), SCORE_SURE, "basic")
 
     rows = observe_all(background, chosen)
-    for row in rows:
-        row["round"] = 1  # one group: the table's first line
-    rules, matcher = table(rows, rules_outcome)[1], table(rows, matcher_outcome)[1]
-    scored = table(rows, scored_outcome)[1]
     print(
         f"posts p{first:03d} and later ({split}): {sum(r['kind'] == 'post' for r in rows)}, "
         f"withheld runs {sum(r['kind'] == 'withheld' for r in rows)}"
     )
-    for label, t in (
-        ("rules alone", rules),
-        ("matcher (the rules, or the frozen score: round 19)", matcher),
-        ("the rules, or the frozen score (until the tenth session)", scored),
-    ):
-        print(
-            f"  {label}: posts with a source right {t['right']}/{t['sourced']}, confident wrong "
-            f"{t['wrong']}, no-match posts without a confident match "
-            f"{t['nomatch_right']}/{t['nomatch']}"
-        )
+    rounds = sorted({row["round"] for row in rows})
+    groups = [(f"round {n}" if n else "after the rounds", n) for n in rounds]
+    for name, n in groups + ([("all", None)] if len(groups) > 1 else []):
+        group = [dict(row, round=1) for row in rows if n is None or row["round"] == n]
+        print(f" {name}:")
+        for label, outcome in (
+            ("rules alone", rules_outcome),
+            ("matcher (the rules, or the frozen score: round 19)", matcher_outcome),
+            ("the rules, or the frozen score (until the tenth session)", scored_outcome),
+        ):
+            t = table(group, outcome)[1]  # one group: the table's first line
+            print(
+                f"  {label}: posts with a source right {t['right']}/{t['sourced']}, confident "
+                f"wrong {t['wrong']}, no-match posts without a confident match "
+                f"{t['nomatch_right']}/{t['nomatch']}"
+            )
     for i, row in enumerate(rows):
         ours, theirs = matcher_outcome(i, row), scored_outcome(i, row)
         if ours != theirs:
