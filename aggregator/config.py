@@ -307,7 +307,7 @@ _DURATIONS = {
     (RelatedConfig, "window"),
     (RelatedConfig, "recency_half_life"),
 }
-# A bare number below these seconds is a unit left out ("max_age: 7" meant a week, not
+# A bare number below these seconds (bytes) is a unit left out ("max_age: 7" meant a week, not
 # seven seconds; "interval: 30" half an hour, not a request every 30 seconds): refused,
 # with the unit meant; "7s" says seconds are meant.
 _BARE_FLOORS = {
@@ -318,6 +318,7 @@ _BARE_FLOORS = {
     (OutputConfig, "max_age"): (3600, "d"),
     (RelatedConfig, "window"): (3600, "d"),
     (RelatedConfig, "recency_half_life"): (3600, "d"),
+    (FetchConfig, "max_body_bytes"): (1024, "MB"),  # "10": 10MB meant, every feed refused
 }
 _UNIT_NAMES = {"m": "minutes", "h": "hours", "d": "days"}
 # Whole days, which may be written as durations of days or weeks too ("90d", "12w").
@@ -1067,12 +1068,15 @@ def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name
             return _INVALID
         floor, unit = _BARE_FLOORS.get((owner, name), (0, ""))
         if 0 < result < floor and re.fullmatch(r"\s*\d+\s*", str(value)):
-            problems.add(
-                path,
-                f"{value} is {result} seconds",
-                f"write '{result}{unit}' for {_UNIT_NAMES[unit]} (or another unit: "
-                f"'{result}h', '{result}d'), or '{result}s' if seconds are meant",
-            )
+            if parse is _parse_size:  # no feed fits in under a kilobyte: never meant
+                said, fix = f"{result} bytes", f"write '{result}MB' (or '{result}KB')"
+            else:
+                said = f"{result} seconds"
+                fix = (
+                    f"write '{result}{unit}' for {_UNIT_NAMES[unit]} (or another unit: "
+                    f"'{result}h', '{result}d'), or '{result}s' if seconds are meant"
+                )
+            problems.add(path, f"{value} is {said}", fix)
             return _INVALID
         return _check_range(result, path, problems, owner, name)
 
@@ -1465,14 +1469,27 @@ def _check_encoding(value: str, path, problems) -> bool:
     except LookupError:
         windows = value.lower().startswith("windows-") and _known_codec("cp" + value[8:])
         if not windows:
+            close = _close_encoding(value)
             problems.add(
                 path,
                 f"'{value}' is not a character encoding this machine knows",
-                "write a name like windows-1251, koi8-r, big5 or shift_jis, as "
+                (f"did you mean '{close}'? " if close else "")
+                + "write a name like windows-1251, koi8-r, big5 or shift_jis, as "
                 "`aggregator status` shows it",
             )
             return False
     return True
+
+
+def _close_encoding(value: str) -> str | None:
+    """The encoding ``value`` likely means: "win-1251", "win1251", "windows1251",
+    "cp-1251" are windows-1251, "koi-8r" koi8-r; None if none is."""
+    lower = value.lower()
+    number = re.search(r"\d{3,4}", lower)
+    if lower.startswith(("win", "cp")) and number and _known_codec(f"cp{number.group()}"):
+        return f"windows-{number.group()}"
+    koi = re.fullmatch(r"koi-?8-?([ru])", lower)
+    return f"koi8-{koi[1]}" if koi else None
 
 
 def _known_codec(name: str) -> bool:

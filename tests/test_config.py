@@ -228,6 +228,7 @@ def test_durations_are_seconds_or_number_with_unit(tmp_path, written, seconds):
         ("outputs: [{name: all, max_age: 7}]", "outputs[0].max_age: 7 is 7 seconds; write '7d'"),
         ("fetch: {interval: 30}", "fetch.interval: 30 is 30 seconds; write '30m'"),
         ("related: {window: '30'}", "related.window: 30 is 30 seconds; write '30d'"),
+        ("fetch: {max_body_bytes: 10}", "fetch.max_body_bytes: 10 is 10 bytes; write '10MB'"),
     ],
 )
 def test_a_duration_written_without_its_unit_that_cannot_mean_seconds_is_said(
@@ -235,9 +236,9 @@ def test_a_duration_written_without_its_unit_that_cannot_mean_seconds_is_said(
 ):
     # "max_age: 7" kept entries within seven seconds of the newest: an empty output.
     assert said in one_error(tmp_path, MINIMAL + written + "\n")
-    # Seconds, meant: said so.
+    # Seconds (and bytes), meant: said so.
     seconds = written.replace("7}", "7s}").replace("30}", "30s}").replace("'30'", "30s")
-    load(tmp_path, MINIMAL + seconds + "\n")
+    load(tmp_path, MINIMAL + seconds.replace("10}", "10KB}") + "\n")
 
 
 @pytest.mark.parametrize(
@@ -282,6 +283,19 @@ def test_a_placeholder_in_a_one_line_mapping_is_answered_with_the_value_in_quote
         "YAML syntax error: a value in a '{...}' mapping has braces in it, which YAML reads as "
         'another mapping; put it in quotes: - {name: "tag-{tag}", per: tag, title: "Новости {tag}"}'
     ) in one_error(tmp_path, MINIMAL + written)
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("win-1251", "windows-1251"), ("win1251", "windows-1251"), ("cp-1251", "windows-1251"),
+     ("koi-8r", "koi8-r")],
+)  # fmt: skip
+def test_an_encoding_named_as_people_write_it_is_answered_with_its_name(tmp_path, written, meant):
+    message = one_error(tmp_path, MINIMAL + f"    encoding: {written}\n")
+    assert (
+        f"encoding: '{written}' is not a character encoding this machine knows; did you mean '{meant}'?"
+        in message
+    )
 
 
 def test_a_source_interval_is_a_duration_too(tmp_path):
