@@ -36,6 +36,7 @@ from aggregator.config import (
     ConfigError,
     SourceConfig,
     config_dir,
+    default_zone,
     language_code,
     load_config,
     resolve_path,
@@ -608,7 +609,7 @@ class _DateNotes:
     def cell(self, source: SourceConfig, state: SourceState) -> str:
         notes = []
         if state.zoneless_date:
-            zone = source.timezone or _default_zone(self.config)[0]
+            zone = source.timezone or default_zone(self.config)[0]
             notes.append(f"no offset: {zone}")
             self.zoneless = self.zoneless or (state.zoneless_date, zone)
         if state.ambiguous_date:
@@ -1164,7 +1165,7 @@ def add(
     ctx.echo(f"added source '{new.id}' ({new.name}) to {ctx.config_path}")
     zoneless = chosen.feed.zoneless_date
     if zoneless:
-        zone, key = _default_zone(config)
+        zone, key = default_zone(config)
         other = _other_zone(zone, config)
         ctx.echo(
             f"its dates say no offset from UTC ({zoneless!r}) and are read as {zone} time "
@@ -1187,14 +1188,6 @@ def _other_zone(zone: str, config: Config) -> str:
     if zone.upper() in ("UTC", "ETC/UTC", "GMT", "ETC/GMT", "UCT", "ZULU"):
         return config.site.timezone
     return "UTC"
-
-
-def _default_zone(config: Config) -> tuple[str, str]:
-    """The zone of the dates without an offset of a source without timezone:, and the key
-    that says it."""
-    if config.fetch.timezone:
-        return config.fetch.timezone, "fetch.timezone"
-    return config.site.timezone, "site.timezone"
 
 
 @cli.command("import-opml")

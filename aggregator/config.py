@@ -1652,11 +1652,19 @@ def _valid(*values) -> bool:
     return all(v is not _INVALID for v in values)
 
 
+def default_zone(config: Config) -> tuple[str, str]:
+    """The zone in which a source without ``timezone:`` reads its dates that say no
+    offset, and the key that says it: ``fetch.timezone``, else ``site.timezone``."""
+    if config.fetch.timezone:
+        return config.fetch.timezone, "fetch.timezone"
+    return config.site.timezone, "site.timezone"
+
+
 def _fill_defaults(config: Config, document: dict) -> Config:
     changes: dict[str, typing.Any] = {}
     site, house, fetch = config.site, config.house, config.fetch
     if _valid(site, fetch, config.sources) and _valid(site.timezone, fetch.timezone):
-        zone = fetch.timezone or site.timezone
+        zone, _ = default_zone(config)
         changes["sources"] = tuple(
             dataclasses.replace(s, timezone=zone) if _valid(s) and s.timezone is None else s
             for s in config.sources
