@@ -904,7 +904,7 @@ def worker(
 @pass_ctx
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the output directory for preview (with ETag/304 and CORS)."""
-    from aggregator.serve import make_server
+    from aggregator.serve import make_server, serve_until_stopped
 
     # It reads publish.dir alone: a typo in a source's entry is said, not a reason to stop.
     ctx.hold_broken_sources = True
@@ -917,13 +917,10 @@ def serve(ctx: Context, host: str, port: int) -> None:
             "choose another --port (or --host), or stop what is using it"
         ) from None
     bound_host, bound_port = server.server_address[:2]
-    click.echo(f"serving {ctx.output_dir} on http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    click.echo(
+        f"serving {ctx.output_dir} on http://{bound_host}:{bound_port}/ (Ctrl-C or SIGTERM stops)"
+    )
+    serve_until_stopped(server)
 
 
 @cli.group("store")

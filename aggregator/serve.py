@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import signal
+import threading
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
@@ -16,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["make_server"]
+__all__ = ["make_server", "serve_until_stopped"]
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -46,6 +48,31 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> T
 
     Handler.root = root
     return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve_until_stopped(server: ThreadingHTTPServer) -> None:
+    """Serve until SIGTERM or SIGINT (Ctrl-C) comes, then close the server and return.
+
+    A process manager stops with SIGTERM, and a shell without job control starts a
+    background command with SIGINT ignored: that stays ignored (Ctrl-C at the terminal is
+    not for it), SIGTERM stops it all the same.  Call from the main thread.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        # shutdown() waits for serve_forever() to return, which runs in this very thread
+        # under the handler: ask from another one.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    stopping = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        stopping.append(signal.SIGINT)
+    previous = {signum: signal.signal(signum, stop) for signum in stopping}
+    try:
+        server.serve_forever()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

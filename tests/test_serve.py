@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
@@ -176,9 +178,53 @@ def test_a_symlink_out_of_the_directory_is_not_followed(site):
     assert get(port, "/link.txt")[0].status == 404
 
 
-def test_the_serve_command_serves_past_a_typo_in_one_sources_entry(tmp_path: Path):
-    # An editor previewing the site while someone's source entry has a typo: the preview
-    # needs publish.dir alone.  The problem is said; the outputs are served.
+@contextmanager
+def serve_command(config: Path, *, sigint: signal.Handlers = signal.SIG_DFL) -> Iterator[ServeRun]:
+    """`aggregator serve --port 0` as a child process started with SIGINT at ``sigint``
+    (SIG_IGN: as a shell without job control starts a background command), and its port.
+
+    The body stops it (``run.stop(signal)``); leaving it kills a server that is still up,
+    and a stop that takes more than 10 s fails the test instead of hanging it.
+    """
+    command = [sys.executable, "-m", "aggregator", "--config", str(config), "serve", "--port", "0"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
+    )
+    try:
+        line = process.stdout.readline()  # "serving <dir> on http://127.0.0.1:PORT/ ..."
+        if "serving" not in line:
+            process.kill()
+            pytest.fail(f"serve did not start: {line!r} {process.communicate(timeout=10)[1]}")
+        yield ServeRun(process, int(line.split("http://127.0.0.1:")[1].split("/")[0]))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+@dataclass
+class ServeRun:
+    process: subprocess.Popen
+    port: int
+    stderr: str = ""
+
+    def stop(self, signum: signal.Signals) -> int:
+        """Send ``signum``; its exit status once it has stopped (a failure after 10 s)."""
+        self.process.send_signal(signum)
+        try:
+            _, self.stderr = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=10)
+            pytest.fail(f"serve did not stop within 10 s of {signum.name}")
+        return self.process.returncode
+
+
+def write_site(tmp_path: Path) -> Path:
     (tmp_path / "output").mkdir()
     (tmp_path / "output" / "index.html").write_text("<p>Жаңалықтар</p>", encoding="utf-8")
     config = tmp_path / "feeds.yaml"
@@ -189,21 +235,42 @@ def test_the_serve_command_serves_past_a_typo_in_one_sources_entry(tmp_path: Pat
         "  - {id: b, url: 'https://b.kz/rss', intervl: 5m}\n",
         encoding="utf-8",
     )
-    command = [sys.executable, "-m", "aggregator", "--config", str(config), "serve", "--port", "0"]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as server:
-        try:
-            line = server.stdout.readline()  # "serving <dir> on http://127.0.0.1:PORT/ ..."
-            assert "serving" in line, (
-                line,
-                server.stderr.read() if server.poll() is not None else "",
-            )
-            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-            response, body = get(port, "/index.html")
-            assert response.status == 200 and "Жаңалықтар" in body.decode()
-        finally:
-            server.send_signal(signal.SIGINT)
-            _, errors = server.communicate(timeout=10)
-    assert "sources[1].intervl: unknown key" in errors
-    assert server.returncode == 0
+    return config
+
+
+def test_the_serve_command_serves_past_a_typo_in_one_sources_entry(tmp_path: Path):
+    # An editor previewing the site while someone's source entry has a typo: the preview
+    # needs publish.dir alone.  The problem is said; the outputs are served.
+    with serve_command(write_site(tmp_path)) as run:
+        response, body = get(run.port, "/index.html")
+        assert response.status == 200 and "Жаңалықтар" in body.decode()
+        assert run.stop(signal.SIGINT) == 0
+    assert "sources[1].intervl: unknown key" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "sigint, stop",
+    [
+        (signal.SIG_DFL, signal.SIGINT),  # Ctrl-C at the terminal
+        (signal.SIG_DFL, signal.SIGTERM),  # systemd, supervisord, kill PID
+        (signal.SIG_IGN, signal.SIGTERM),  # `aggregator serve &` in a script: SIGINT ignored
+    ],
+)
+def test_the_serve_command_stops_cleanly_on_sigterm_and_ctrl_c(tmp_path: Path, sigint, stop):
+    with serve_command(write_site(tmp_path), sigint=sigint) as run:
+        assert get(run.port, "/index.html")[0].status == 200
+        assert run.stop(stop) == 0
+        assert "Traceback" not in run.stderr
+    with pytest.raises(ConnectionRefusedError):  # the port is closed, not left to a child
+        get(run.port, "/index.html")
+
+
+def test_a_background_serve_is_not_stopped_by_ctrl_c(tmp_path: Path):
+    # A shell without job control ignores SIGINT in the commands it starts in the
+    # background, so that Ctrl-C at the terminal does not stop them: serve keeps that.
+    with serve_command(write_site(tmp_path), sigint=signal.SIG_IGN) as run:
+        run.process.send_signal(signal.SIGINT)
+        with pytest.raises(subprocess.TimeoutExpired):
+            run.process.wait(timeout=1)
+        assert get(run.port, "/index.html")[0].status == 200
+        assert run.stop(signal.SIGTERM) == 0
