@@ -1436,6 +1436,9 @@ class Quantity:
     bound: int = field(default=0, compare=False)
     # Given as what was replaced ("вместо полутора сотен"): the earlier figure, not the news.
     replaced: bool = field(default=False, compare=False)
+    # Given as a difference ("на три сотни больше", "на 7% меньше"): an item may give it as
+    # the two figures it lies between (3 200 places, 2 900 a year before).
+    change: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         value = self.value
@@ -1487,7 +1490,8 @@ def _quantities_of(
             i, values, unscaled, round_years = i + 1, [], [], []
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
-        if value is None:
+        if value is None or (spelled and j == i + 1 and _DECADE.match(token)):
+            # (a decade, "в шестидесятые", is a time, no count: an item writes "1960s")
             i, values, unscaled, round_years = j, [], [], []
             continue
         if spelled and j + 1 < n and tokens[j] == "без" and _spelled_part(tokens[j + 1]):
@@ -1536,8 +1540,13 @@ def _quantities_of(
         ):
             i = j + 1
             continue
-        approximate = i > 0 and stems[i - 1] in _APPROXIMATE
-        bound = _BOUNDS.get(stems[i - 1], 0) if approximate else 0
+        # (the word before it, or a comparative before "чем": "больше чем двух миллионов")
+        said = i - 2 if i > 1 and tokens[i - 1] == "чем" and stems[i - 2] in _THAN else i - 1
+        approximate = said >= 0 and stems[said] in _APPROXIMATE
+        bound = _BOUNDS.get(stems[said], 0) if approximate else 0
+        change = (
+            i > 0 and tokens[i - 1] == "на" and any(s in _COMPARATIVES for s in stems[j : j + 2])
+        )
         if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
             approximate, bound, j = True, 1, j + 1
         elif _more_within(stems, i, j):  # "шестьдесят с лишним тысяч": at least 60 000
@@ -1547,17 +1556,45 @@ def _quantities_of(
         replaced = "вместо" in tokens[max(i - _REPLACED_REACH, 0) : i]
         if j < n and stems[j] in _YEAR_WORDS and round_years:
             values = [v for at, v in enumerate(values) if at not in round_years]
+        after = j
+        if j + 1 < n and stems[j] in _SMALLER_UNITS and values in ([value], []):
+            # (a one-digit figure with its smaller unit's is a figure: "три километра
+            # восемьсот метров" is 3,8 km)
+            whole, after = _with_smaller_unit(tokens, stems, j, value, spelled)
+            values = [whole] if whole is not None else values
         if (
             j < n
             and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
             and not _spelled_part(tokens[j])
         ):
             unit = _UNITS.get(stems[j], stems[j])
-            found += [Quantity(v, unit, approximate, bound, replaced) for v in values]
+            found += [Quantity(v, unit, approximate, bound, replaced, change) for v in values]
         elif bare:
-            found += [Quantity(v, "", approximate, bound, replaced) for v in values]
-        i, values, unscaled, round_years = j, [], [], []
+            found += [Quantity(v, "", approximate, bound, replaced, change) for v in values]
+        i, values, unscaled, round_years = after, [], [], []
     return found
+
+
+# A figure said in a unit and its hundredth or thousandth ("сорока двух метров с сорока
+# сантиметрами" is 42,4 m, "сорок тенге девяносто один тиын" 40,91 tenge): one figure.
+_SMALLER_UNITS = {
+    "метр": ("сантиметр", 100), "тенг": ("тиын", 100), "рубл": ("копе", 100),
+    "доллар": ("цент", 100), "километр": ("метр", 1000), "килограмм": ("грамм", 1000),
+}  # fmt: skip
+
+
+def _with_smaller_unit(
+    tokens: list[str], stems: list[str], j: int, value: float, spelled: bool
+) -> tuple[float | None, int]:
+    """The figure ``value`` whose unit is token ``j`` with the smaller unit's figure after
+    it added, and the token where reading goes on; (None, ``j``) when none follows."""
+    smaller, per = _SMALLER_UNITS[stems[j]]
+    if not (tokens[j + 1][:1].isdigit() or (spelled and _spelled_part(tokens[j + 1]))):
+        return None, j
+    part, end = _figure_at(tokens, stems, j + 1, spelled)
+    if part is None or part >= per or end >= len(tokens) or not stems[end].startswith(smaller):
+        return None, j
+    return round(value + part / per, 6), end + 1
 
 
 # Stop words that still say what a figure counts: a span of time ("девятнадцать лет назад").
@@ -1606,6 +1643,18 @@ _BOUNDS = dict(
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
+
+# Comparatives a bound is said with before "чем" ("больше чем двух миллионов"), by stem.
+_THAN = frozenset(stem_tokens(["больше", "более", "меньше", "менее"], ""))
+
+# Comparatives after a figure said as a difference ("на три сотни больше"), by stem.
+_COMPARATIVES = frozenset(
+    stem_tokens(
+        ["больше", "меньше", "выше", "ниже", "дороже", "дешевле", "длиннее", "короче",
+         "старше", "моложе", "раньше", "позже", "быстрее", "медленнее"],
+        "",
+    )
+)  # fmt: skip
 
 
 def _is_scale(token: str, value: float) -> bool:
@@ -1715,6 +1764,9 @@ def _bare_figure(tokens: list[str], i: int, spelled: bool) -> tuple[float | None
     return (figures[-1], j) if figures else (None, j)
 
 
+_DECADE = re.compile(
+    "(?:двадцат|тридцат|сороков|пятидесят|шестидесят|семидесят|восьмидесят|девяност)(?:ые|ых|ым|ыми)$"
+)
 _FRACTION = re.compile("(десят|сот)(ая|ых|ой|ую|ые)$")
 
 

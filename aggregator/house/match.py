@@ -1295,7 +1295,26 @@ def _news_text(commentary: Commentary) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _news_of(text: str) -> str:
-    return _without_neighbours(without_background(text))
+    return _without_neighbours(_without_converted(without_background(text)))
+
+
+# A sentence giving a figure the house worked out from another ("почти три с половиной
+# миллиона тенге, если пересчитать долларовую цену по нынешнему курсу"): its figures are
+# the house's arithmetic, not the news's (the item has the figure converted from).
+_CONVERTED = re.compile(
+    r"(?<!\w)(?:пересчит\w*|в пересч[её]те|по (?:нынешнему|текущему|сегодняшнему) курсу)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _without_converted(text: str) -> str:
+    if not _CONVERTED.search(text):
+        return text
+    return "\n".join(
+        " ".join(s for s in _SENTENCE_END.split(line) if not _CONVERTED.search(s))
+        for line in text.split("\n")
+    )
 
 
 # A phrase naming another event the post sets its news beside ("Кроме Мюнхена, …",
@@ -1656,8 +1675,21 @@ def _has_value(
     a word of its text (a year, a figure in a name)."""
     if any(_same_figure(quantity, value, item_rounds=item_rounds) for value in values):
         return True
+    if quantity.change and _a_difference(quantity, values):
+        return True
     value = quantity.value
     return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
+
+
+def _a_difference(quantity: Quantity, values: list[float]) -> bool:
+    """Whether the post's difference ("на три сотни больше") is that between two of the
+    item's figures (3 200 places this year, 2 900 the last)."""
+    numbers = sorted(set(values))
+    return any(
+        _same_figure(quantity, high - low)
+        for at, low in enumerate(numbers)
+        for high in numbers[at + 1 :]
+    )
 
 
 def _figure(quantity: Quantity) -> str:

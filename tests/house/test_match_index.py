@@ -300,3 +300,47 @@ def test_a_figure_said_as_more_than_its_thousands_or_hundreds_is_at_least_them()
     assert (str(homes), homes.bound) == ("600 дом", 1)
     (operations,) = quantities("три с лишним тысячи операций")
     assert (operations.value, operations.bound) == (3000, 1)
+
+
+def test_a_figure_after_a_comparative_and_than_is_a_bound():
+    """ "больше чем двух миллионов" is at least two million, as "больше двух миллионов" is
+    (the comparative before "чем"); "меньше чем сто" at most 100."""
+    (people,) = quantities("анализы больше чем двух миллионов человек")
+    assert (str(people), people.approximate, people.bound) == ("2000000 человек", True, 1)
+    (homes,) = quantities("осталось меньше чем сто домов")
+    assert (str(homes), homes.bound) == ("100 дом", -1)
+    (plain,) = quantities("знают лучше, чем сто экспертов")
+    assert not plain.approximate
+
+
+def test_a_figure_said_as_a_difference_is_marked_so():
+    """ "на три сотни больше", "на 12% дороже": a difference (an item may give the two
+    figures it lies between); "на 300 мест" alone is no difference."""
+    for text in ("мест стало на три сотни больше", "на 300 мест больше", "на 12 тенге дороже"):
+        (difference,) = quantities(text, bare=True)
+        assert difference.change, text
+    (places,) = quantities("рассчитан на 300 мест", bare=True)
+    assert not places.change
+
+
+def test_a_figure_with_its_smaller_unit_is_one_figure():
+    """ "сорока двух метров с сорока сантиметрами" is 42,4 m; "сорок тенге девяносто один
+    тиын" 40,91 tenge; "два километра четыреста метров" 2,4 km; a smaller unit's figure
+    that makes a whole one is no part ("два метра сто сантиметров" stays apart)."""
+    assert [str(q) for q in quantities("поднялся до сорока двух метров с сорока сантиметрами")] == [
+        "42.4 метр"
+    ]
+    assert [str(q) for q in quantities("сорок тенге девяносто один тиын")] == ["40.91 тенг"]
+    assert [q.value for q in quantities("прошли двенадцать километров четыреста метров")] == [12.4]
+    assert [str(q) for q in quantities("высота 12 метров 150 сантиметров")] == [
+        "12 метр",
+        "150 сантиметр",
+    ]
+
+
+def test_a_decade_is_no_figure():
+    """ "в шестидесятые", "в девяностых": a time, no count (the item writes "1960s");
+    "шестьдесят плескалось" would be one."""
+    assert quantities("у причала в шестидесятые плескалось море", bare=True) == ()
+    assert quantities("в девяностых годах закрыли", bare=True) == ()
+    assert [q.value for q in quantities("шестьдесят человек", bare=True)] == [60]
