@@ -40,6 +40,7 @@ from aggregator.config import (
     language_code,
     load_config,
     resolve_path,
+    source_zone,
     store_problem,
 )
 from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
@@ -609,7 +610,7 @@ class _DateNotes:
     def cell(self, source: SourceConfig, state: SourceState) -> str:
         notes = []
         if state.zoneless_date:
-            zone = source.timezone or default_zone(self.config)[0]
+            zone = source_zone(self.config, source)
             notes.append(f"no offset: {zone}")
             self.zoneless = self.zoneless or (state.zoneless_date, zone)
         if state.ambiguous_date:

@@ -1660,6 +1660,12 @@ def default_zone(config: Config) -> tuple[str, str]:
     return config.site.timezone, "site.timezone"
 
 
+def source_zone(config: Config, source: SourceConfig) -> str:
+    """The zone in which ``source`` reads its dates that say no offset: its own
+    ``timezone:``, else :func:`default_zone`'s (a held source's entry may lack it)."""
+    return source.timezone or default_zone(config)[0]
+
+
 def _fill_defaults(config: Config, document: dict) -> Config:
     changes: dict[str, typing.Any] = {}
     site, house, fetch = config.site, config.house, config.fetch

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.config import Config, SourceConfig, config_dir, resolve_path
+from aggregator.config import Config, SourceConfig, config_dir, resolve_path, source_zone
 from aggregator.files import write_if_changed
 from aggregator.ingest.fetch import local_path
 from aggregator.ingest.schedule import host_hold
@@ -125,6 +125,7 @@ def health_json(
                     without_userinfo(clean_text(problem))
                     for problem in config.problems_of(source.id)
                 ],
+                **_date_notes(config, source, state),
             }
         )
     document: dict[str, object] = {}
@@ -153,6 +154,21 @@ def _last_run(heartbeat: Heartbeat, now: datetime, sources: list[dict]) -> dict[
         "published": heartbeat.published,
         "outcome": "failing" if failing else "ok",
         "failing": failing,
+    }
+
+
+def _date_notes(
+    config: Config, source: SourceConfig, state: SourceState | None
+) -> dict[str, str | None]:
+    """What the source's last parsed feed's dates were like, as ``status`` says it: one
+    of its dates that say no offset and the zone they are read in; one of its numeric
+    dates that may be day or month first with none showing which (its items go undated)."""
+    zoneless = clean_text(state.zoneless_date or "") if state else ""
+    ambiguous = clean_text(state.ambiguous_date or "") if state else ""
+    return {
+        "zoneless_date": zoneless or None,
+        "zoneless_zone": source_zone(config, source) if zoneless else None,
+        "ambiguous_date": ambiguous or None,
     }
 
 

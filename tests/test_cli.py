@@ -1419,6 +1419,37 @@ def test_status_says_whose_dates_say_no_offset_or_no_order_and_an_order_once_sho
     assert dates()["b/0"] == "2026-12-03T05:00:00Z"
 
 
+def test_health_json_says_what_status_says_of_each_sources_dates(tmp_path, feed_server):
+    # A monitor reads health.json, not status: a feed whose dates say no offset (and the
+    # zone they are read in), one whose numeric dates could be day or month first (its
+    # items go undated), one of neither.
+    feed_server.route("/a.xml", body=dated_rss("a", "2026-11-25T06:00:00"))
+    feed_server.route("/m.xml", body=dated_rss("m", "2026-11-25T06:00:00"))
+    feed_server.route("/b.xml", body=dated_rss("b", "Wed, 25 Nov 2026 06:00:00 +0500"))
+    feed_server.route(
+        "/c.xml", body=dated_rss("c", "12/03/2026 10:00 +0500", "12/01/2026 10:00 +0500")
+    )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}.xml")) for name in ("a", "m", "b", "c")]
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("    name: m\n", "    name: m\n    timezone: Europe/Moscow\n"), "utf-8"
+    )
+    assert invoke("--config", str(config), "run").exit_code == 0
+    health = json.loads((tmp_path / "output" / "health.json").read_text(encoding="utf-8"))
+    notes = {
+        s["id"]: (s["zoneless_date"], s["zoneless_zone"], s["ambiguous_date"])
+        for s in health["sources"]
+    }
+    assert notes == {
+        "a": ("2026-11-25T06:00:00", "Asia/Almaty", None),
+        "m": ("2026-11-25T06:00:00", "Europe/Moscow", None),
+        "b": (None, None, None),
+        "c": (None, None, "12/03/2026 10:00 +0500"),
+    }
+
+
 def test_a_sqlalchemy_style_db_or_copy_target_is_answered_with_the_path_and_makes_nothing(
     tmp_path, feed_server, monkeypatch
 ):
