@@ -576,6 +576,68 @@ def test_an_article_two_sources_gave_under_two_sessions_is_one_item_after_step_1
     assert counts == {"inform": 1, "tengri": 1}
 
 
+def test_hundreds_of_articles_each_stored_three_times_are_one_item_each_after_step_15(store_at):
+    # Step 15 decides every merge, then applies them all at once (a few statements for
+    # the whole store, their rows sent many at a time): here more rows than one such
+    # statement takes, each article given by inform, by tengri, then by inform again,
+    # each time under a new session.
+    location = store_at()
+    as_stored_then = "UPDATE items SET canonical_link = link"  # the session kept
+    articles = 250
+
+    def listing(session: str, version: str) -> list[Item]:
+        return [
+            Item(
+                id=(link := f"https://inform.kz/ru/news/{n}?PHPSESSID={session * 26}"),
+                title=f"Новость {n}",
+                link=link,
+                summary=f"{version} {n}",
+                published=T0 - timedelta(minutes=n),
+            )
+            for n in range(articles)
+        ]
+
+    fetches = [("inform", "a1", "первый"), ("tengri", "b2", "второй"), ("inform", "c3", "третий")]
+    for hour, (source_id, session, version) in enumerate(fetches):
+        with open_storage(location) as s:
+            at = T0 + timedelta(hours=hour)
+            record_fetch(s, state(source_id), listing(session, version), fetched_at=at)
+            if hour == 0:
+                first_keys = {i.item.link: i.key for i in s.iter_items()}
+                mark = s.item_changes(None)[0]
+        set_back(location, schema.SCHEMA_VERSION, as_stored_then)
+    set_back(location, 12)
+    with open_storage(location) as s:  # upgraded
+        items = list(s.iter_items())
+        counts = {st.source_id: st.item_count for st in s.source_states()}
+        _, changed, removed = s.item_changes(mark)
+    assert len(items) == articles and counts == {"inform": articles, "tengri": articles}
+    first = {link.split("?")[0]: key for link, key in first_keys.items()}
+    for merged in items:
+        n = int(merged.item.link.split("?")[0].rsplit("/", 1)[1])
+        assert merged.key == first[f"https://inform.kz/ru/news/{n}"]
+        assert sorted(merged.source_ids) == ["inform", "tengri"]
+        assert merged.item.summary == f"третий {n}"  # the text last listed
+        assert merged.item.link.endswith("c3" * 26)
+    assert sorted(changed) == sorted(first.values()) and len(removed) == 2 * articles
+    # inform's listing is the one it gave last, since the first time it gave the article
+    listings = item_source_rows(location, "inform")
+    assert len(listings) == articles
+    assert {item_id.rsplit("=", 1)[1] for item_id, _ in listings} == {"c3" * 26}
+    assert {first_seen for _, first_seen in listings} == {T0}
+
+
+def item_source_rows(location: str, source_id: str) -> list[tuple[str, datetime]]:
+    """(item id, first seen) of each listing of ``source_id``."""
+    query = "SELECT item_id, first_seen FROM item_sources WHERE source_id = %s"
+    if is_postgres_url(location):
+        with psycopg.connect(location) as db:
+            return db.execute(query, (source_id,)).fetchall()
+    with sqlite3.connect(location) as db:
+        rows = db.execute(query.replace("%s", "?"), (source_id,)).fetchall()
+    return [(item_id, datetime.fromisoformat(first_seen)) for item_id, first_seen in rows]
+
+
 def test_prune_drops_items_no_source_lists_any_more(store):
     record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
     keys = {s.item.id: s.key for s in store.iter_items()}
