@@ -1255,7 +1255,9 @@ def _news_figures(commentary: Commentary, apart: frozenset[str] = _SPANS) -> lis
     """The figures of the post's news, those whose unit is in ``apart`` left out: spans of
     time and times of day (a ratio, "превышение в 3,1 раза", is a figure of the news)."""
     news = _news_text(commentary)
-    return [q for q in _figures_in(news, commentary.published.year) if q.unit not in apart]
+    # (nor what the news says was replaced: "вместо нынешних 1 500 евро" is the earlier figure)
+    figures = _figures_in(news, commentary.published.year)
+    return [q for q in figures if q.unit not in apart and not q.replaced]
 
 
 MISSING_FIGURES = 2  # a post's news with this many figures, none of them in an item ...
@@ -1673,12 +1675,42 @@ def _has_value(
     """Whether item ``doc`` (whose figures' values are ``values``) has the post's figure:
     by value, exactly or rounded (not ``item_rounds``: only as the post rounds it), or as
     a word of its text (a year, a figure in a name)."""
+    percents = _percents_only(index, doc) if quantity.unit in _measures() else ()
+    if percents and any(_same_figure(quantity, p) for p in percents):
+        # (a count, "35 килограммов", is not the item's "35%": another thing counted)
+        values = [v for v in values if v not in percents]
+        if not any(_same_figure(quantity, v, item_rounds=item_rounds) for v in values):
+            return False
     if any(_same_figure(quantity, value, item_rounds=item_rounds) for value in values):
         return True
     if quantity.change and _a_difference(quantity, values):
         return True
     value = quantity.value
     return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
+
+
+_PERCENT = "процент"  # the unit of "35%", "35 percent", "35 процентов"
+
+
+@functools.cache
+def _measures() -> frozenset[str]:
+    """The stems of units of measure and money (what a count of them is never a percent):
+    "35 килограммов" is no "35%" (the word after a figure may be anything else:
+    "14,2 — транспорт" after a percent)."""
+    names = (
+        "килограммов граммов тонн тонны литров кубометров километров метров сантиметров "
+        "гектаров мегаватт киловатт тенге долларов евро рублей юаней"
+    )
+    return frozenset(stem_tokens(names.split(), ""))
+
+
+def _percents_only(index: MatchIndex, doc: int) -> frozenset[float]:
+    """The values item ``doc`` gives only as percents."""
+    found = index.quantities(doc, bare=True)
+    percents = {q.value for q in found if q.unit == _PERCENT}
+    if not percents:
+        return frozenset()
+    return frozenset(percents - {q.value for q in found if q.unit != _PERCENT})
 
 
 def _a_difference(quantity: Quantity, values: list[float]) -> bool:
