@@ -74,11 +74,22 @@ _CONTENT = (
 
 
 @dataclass
+class _Listing:
+    """A row of item_sources as step 15 leaves it."""
+
+    row: str  # the item id its row has in the store (the row, by its source)
+    item_id: str  # the item id it is to have: that of the listing given last
+    first: Any  # first seen
+    last: Any  # last seen
+    content_hash: str
+
+
+@dataclass
 class _Stored:
     key: str
     title: str
     first_seen: Any
-    sources: dict[str, tuple[str, Any, Any]]  # source id -> (item id, first, last seen)
+    sources: dict[str, _Listing]  # by source id
 
 
 # The work tables step 15 fills with its decisions, then applies in a few statements: a
@@ -86,7 +97,7 @@ class _Stored:
 # the tables they stand for, so that each backend gives their columns its own types.
 _LISTINGS = "aggregator_step15_listings"  # (source, item id): its item after, or dropped
 _MERGES = "aggregator_step15_merges"  # a kept item and whose content it takes, or removed
-_ROWS_A_STATEMENT = 200  # 800 parameters: below SQLite's oldest limit of 999
+_PARAMETERS_A_STATEMENT = 900  # below SQLite's oldest limit, 999
 
 
 def _merged(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -94,11 +105,11 @@ def _merged(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, .
     that are one article (see step 15): every decision is made here, written into two
     work tables, and applied to the store by a few set-based statements."""
     groups: dict[str, dict[str, _Stored]] = {}
-    for link, key, title, first_seen, source_id, item_id, first, last in rows:
+    for link, key, title, first_seen, source_id, item_id, first, last, content in rows:
         stored = groups.setdefault(link, {}).setdefault(key, _Stored(key, title, first_seen, {}))
-        stored.sources[source_id] = (item_id, first, last)
-    # (source id, item id) -> (its item's key, first seen) after the merges, None: dropped
-    listings: dict[tuple[str, str], tuple[str, Any] | None] = {}
+        stored.sources[source_id] = _Listing(item_id, item_id, first, last, content)
+    # (source id, row's item id) -> (its item's key, the listing it is), None: dropped
+    listings: dict[tuple[str, str], tuple[str, _Listing] | None] = {}
     merges: list[tuple[str, str | None]] = []  # (kept key, newest key), (merged key, None)
     for link, items in groups.items():
         if is_site_root(link):
@@ -121,19 +132,20 @@ def _merged(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, .
         merges += [(i.key, None) for i in items.values() if all(i is not k for k in kept)]
     if not merges:
         return
-    moves = [(s, i, *(after or (None, None))) for (s, i), after in listings.items()]
-    listing = "source_id, item_id, item_key, first_seen"
-    yield from _work_table(_LISTINGS, listing, "source_id, item_id", "item_sources", moves)
+    moves = [(*row, *_listed(after)) for row, after in listings.items()]
+    columns = "source_id, item_id, item_key, first_seen, item_id AS listed_id, last_seen"
+    yield from _work_table(
+        _LISTINGS, f"{columns}, content_hash", "source_id, item_id", "item_sources", moves
+    )
     yield from _work_table(_MERGES, "key, key AS newest", "key", "items", merges)
     listed = f"(source_id, item_id) IN (SELECT source_id, item_id FROM {_LISTINGS} WHERE item_key"
     yield f"DELETE FROM item_sources WHERE {listed} IS NULL)", ()
-    its = (
-        f"FROM {_LISTINGS} AS m "
-        "WHERE m.source_id = item_sources.source_id AND m.item_id = item_sources.item_id"
-    )
+    # (a row renamed takes the id of a row deleted above: never one another row has)
     yield (
-        f"UPDATE item_sources SET item_key = (SELECT m.item_key {its}), "
-        f"first_seen = (SELECT m.first_seen {its}) WHERE {listed} IS NOT NULL)",
+        "UPDATE item_sources SET (item_key, first_seen, item_id, last_seen, content_hash) = "
+        "(SELECT m.item_key, m.first_seen, m.listed_id, m.last_seen, m.content_hash "
+        f"FROM {_LISTINGS} AS m WHERE m.source_id = item_sources.source_id "
+        f"AND m.item_id = item_sources.item_id) WHERE {listed} IS NOT NULL)",
         (),
     )
     yield (
@@ -152,6 +164,15 @@ def _merged(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, .
     yield f"DROP TABLE {_MERGES}", ()
 
 
+def _listed(after: tuple[str, _Listing] | None) -> tuple[Any, ...]:
+    """A row's item key, first seen, item id, last seen and content hash after step 15;
+    NULLs for a row dropped."""
+    if after is None:
+        return (None,) * 5
+    key, listing = after
+    return key, listing.first, listing.item_id, listing.last, listing.content_hash
+
+
 def _work_table(
     name: str, columns: str, key: str, like: str, rows: Sequence[tuple[Any, ...]]
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -160,9 +181,11 @@ def _work_table(
     analyzing it."""
     yield f"CREATE TEMPORARY TABLE {name} AS SELECT {columns} FROM {like} WHERE 1 = 0", ()
     yield f"CREATE INDEX {name}_key ON {name} ({key})", ()
-    for start in range(0, len(rows), _ROWS_A_STATEMENT):
-        chunk = rows[start : start + _ROWS_A_STATEMENT]
-        row = "(" + ", ".join(["%s"] * len(chunk[0])) + ")"
+    width = len(rows[0]) if rows else 1
+    per_statement = _PARAMETERS_A_STATEMENT // width
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        row = "(" + ", ".join(["%s"] * width) + ")"
         yield (
             f"INSERT INTO {name} VALUES " + ", ".join([row] * len(chunk)),
             tuple(value for values in chunk for value in values),
@@ -174,7 +197,7 @@ def _work_table(
 
 def _last_listed(item: _Stored) -> tuple[Any, Any]:
     """When a feed last listed ``item`` (then when it was stored): the newer content."""
-    return max(last for _, _, last in item.sources.values()), item.first_seen
+    return max(listing.last for listing in item.sources.values()), item.first_seen
 
 
 def _same_article(kept: _Stored, item: _Stored, link: str) -> bool:
@@ -186,32 +209,31 @@ def _same_article(kept: _Stored, item: _Stored, link: str) -> bool:
     if " ".join(kept.title.casefold().split()) != " ".join(item.title.casefold().split()):
         return False
     return all(
-        canonical_url(kept.sources[s][0]) == link == canonical_url(item.sources[s][0])
+        canonical_url(kept.sources[s].item_id) == link == canonical_url(item.sources[s].item_id)
         for s in shared
     )
 
 
 def _moved(
     item: _Stored, into: _Stored
-) -> Iterator[tuple[tuple[str, str], tuple[str, Any] | None]]:
-    """``item``'s sources moved to ``into`` (a source both came through keeps the listing
-    it gave last, since the first time it gave either): each (source id, item id) with
-    its item's key and first seen after, or None where it is dropped."""
-    for source_id, (item_id, first, last) in item.sources.items():
+) -> Iterator[tuple[tuple[str, str], tuple[str, _Listing] | None]]:
+    """``item``'s sources moved to ``into``: each (source id, row's item id) with its
+    item's key and listing after, or None where the row is dropped.  A source both came
+    through keeps ``into``'s row, the earlier (so the sources stay in the order they gave
+    the article, the first one named), with the listing it gave last, since the first
+    time it gave either: as a source relisting an article under a new id renames it."""
+    for source_id, listing in item.sources.items():
         mine = into.sources.get(source_id)
         if mine is None:
-            into.sources[source_id] = (item_id, first, last)
-            yield (source_id, item_id), (into.key, first)
+            into.sources[source_id] = listing
+            yield (source_id, listing.row), (into.key, listing)
             continue
-        kept_id, kept_first, kept_last = mine
-        earliest = min(first, kept_first)
-        if last > kept_last:
-            drop, kept_id, kept_last = kept_id, item_id, last
-        else:
-            drop = item_id
-        into.sources[source_id] = (kept_id, earliest, kept_last)
-        yield (source_id, drop), None
-        yield (source_id, kept_id), (into.key, earliest)
+        mine.first = min(listing.first, mine.first)
+        if listing.last > mine.last:
+            mine.item_id, mine.last = listing.item_id, listing.last
+            mine.content_hash = listing.content_hash
+        yield (source_id, listing.row), None
+        yield (source_id, mine.row), (into.key, mine)
 
 
 # Step 15: an article stored twice before step 13 (under two sessions of its link, each
@@ -223,7 +245,7 @@ def _moved(
 _ITEMS_STORED_TWICE = StatementsStep(
     select=(
         "SELECT i.canonical_link, i.key, i.title, i.first_seen, s.source_id, "
-        "s.item_id, s.first_seen, s.last_seen FROM items i "
+        "s.item_id, s.first_seen, s.last_seen, s.content_hash FROM items i "
         "JOIN item_sources s ON s.item_key = i.key WHERE i.canonical_link IN "
         f"(SELECT canonical_link FROM items WHERE {_SESSION_LINKS}) AND i.canonical_link IN "
         "(SELECT canonical_link FROM items GROUP BY canonical_link HAVING count(*) > 1) "
