@@ -98,6 +98,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, body: bool) -> None:
         path = self._file_for(self.path)
         if path is None:
+            if self._file_for(self._as_directory(self.path)) is not None:
+                # "/commentary": its page is "/commentary/", where relative links work.
+                self._redirect(self._as_directory(self.path))
+                return
             self._error(HTTPStatus.NOT_FOUND, "not found")
             return
         try:
@@ -151,6 +155,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not resolved.is_relative_to(self.root) or not resolved.is_file():
             return None
         return resolved
+
+    @staticmethod
+    def _as_directory(request_path: str) -> str:
+        """The request path with a slash after its path (before any query)."""
+        parts = urlsplit(request_path)
+        if parts.path.endswith("/"):
+            return request_path
+        return parts.path + "/" + (f"?{parts.query}" if parts.query else "")
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self._cors()
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _not_modified(self, etag: str, mtime: int) -> bool:
         # RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only without it.

@@ -172,6 +172,22 @@ def test_nothing_outside_the_directory_nor_hidden_nor_missing_is_served(site, pa
     assert b"secret" not in body and b"half" not in body
 
 
+def test_a_directory_without_its_slash_is_redirected_to_its_page(site):
+    # As a web server does: "/commentary" typed or linked is the page "/commentary/",
+    # whose relative links ("index.html", "../all.atom") work only from there.
+    root, port = site
+    (root / "commentary").mkdir()
+    (root / "commentary" / "index.html").write_text("<p>Пікірлер</p>", encoding="utf-8")
+    (root / "related").mkdir()  # no index.html: nothing to show, never a listing
+    response, body = get(port, "/commentary?from=widget")
+    assert response.status == 301 and body == b""
+    assert response.getheader("Location") == "/commentary/?from=widget"
+    response, body = get(port, "/commentary/")
+    assert response.status == 200 and "Пікірлер" in body.decode()
+    assert get(port, "/related")[0].status == 404
+    assert get(port, "/missing")[0].status == 404
+
+
 def test_a_symlink_out_of_the_directory_is_not_followed(site):
     root, port = site
     (root / "link.txt").symlink_to(root.parent / "secret.txt")
