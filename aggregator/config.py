@@ -1133,6 +1133,14 @@ def _convert(value, hint, path: _KeyPath, problems: _Problems, owner: type, name
     if hint is bool:
         if isinstance(value, bool):
             return value
+        meant = _QUOTED_BOOLS.get(value.strip().lower()) if isinstance(value, str) else None
+        if meant is not None:  # house: "true": YAML reads text in quotes as text
+            problems.add(
+                path,
+                f"expected true or false, found the text {_describe(value)} (in quotes)",
+                f"write {meant}, without quotes",
+            )
+            return _INVALID
         problems.add(
             path, f"expected true or false, found {_describe(value)}", "write true or false"
         )
@@ -1252,6 +1260,13 @@ def _type_name(hint) -> str:
     return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
         hint, getattr(hint, "__name__", str(hint))
     )
+
+
+# What YAML reads as true or false without quotes, as editors quote it.
+_QUOTED_BOOLS = {
+    **dict.fromkeys(("true", "yes", "on", "y"), "true"),
+    **dict.fromkeys(("false", "no", "off", "n"), "false"),
+}
 
 
 def _describe(value) -> str:

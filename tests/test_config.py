@@ -495,6 +495,23 @@ def test_true_or_false_fields_reject_other_values(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"), [('"true"', "true"), ("'false'", "false"), ('"no"', "false")]
+)
+def test_true_or_false_in_quotes_is_answered_with_the_value_to_write_without_them(
+    tmp_path, written, meant
+):
+    # house: "true" is the text "true" to YAML: "found 'true'; write true or false"
+    # read as if the editor had written true.
+    text = MINIMAL.replace(
+        "url: https://tengrinews.kz/news.rss", f"url: x.xml\n    house: {written}"
+    )
+    assert one_error(tmp_path, text).endswith(
+        f"sources[0].house: expected true or false, found the text '{written[1:-1]}' "
+        f"(in quotes); write {meant}, without quotes"
+    )
+
+
 @pytest.mark.parametrize("written", ["30 minutes", "-5", "2x", "h"])
 def test_a_malformed_duration_says_how_to_write_one(tmp_path, written):
     message = one_error(tmp_path, MINIMAL + f"fetch: {{interval: '{written}'}}\n")
