@@ -1389,12 +1389,7 @@ def _a_change(quantity: Quantity, values: list[float | str]) -> bool:
     kind: "подорожал на 17 тенге" tells "выросла с 98 до 115 тенге" in other figures."""
     if isinstance(quantity.value, str) or quantity.unit in _months():
         return False
-    numbers = sorted({v for v in values if not isinstance(v, str)})
-    return any(
-        _same_figure(quantity, high - low)
-        for at, low in enumerate(numbers)
-        for high in numbers[at + 1 :]
-    )
+    return _a_difference(quantity, [v for v in values if not isinstance(v, str)])
 
 
 REPORTED_GAP = timedelta(hours=12)  # an item this much older than a post may be its background
@@ -1715,7 +1710,8 @@ def _percents_only(index: MatchIndex, doc: int) -> frozenset[float]:
 
 def _a_difference(quantity: Quantity, values: list[float]) -> bool:
     """Whether the post's difference ("на три сотни больше") is that between two of the
-    item's figures (3 200 places this year, 2 900 the last)."""
+    item's figures (3 200 places this year, 2 900 the last), of any kind (``_a_change``:
+    of the figure's kind)."""
     numbers = sorted(set(values))
     return any(
         _same_figure(quantity, high - low)
