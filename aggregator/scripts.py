@@ -31,7 +31,7 @@ ENTRY_JS = """\
     }
   }
 
-  // One entry of a list: its linked title, an optional lead, then "source · date".
+  // One entry of a list: its linked title, an optional lead, then "source, dot, date".
   function entryItem(entry, block, lang, showLead) {
     var li = element("li", block + "__item");
     var href = safeHref(entry.url);
@@ -111,8 +111,12 @@ BOX_JS = """\
 def embeddable_script(comment: str, css: str, body: str) -> str:
     """A whole embeddable script: ``comment``, then one closure that gives up quietly in
     a browser without fetch and URL, with ``script`` (its own tag), ``CSS``, ``BOX_JS``,
-    ``ENTRY_JS`` and ``body``, which defines ``start()``; ``whenReady`` runs it."""
-    return (
+    ``ENTRY_JS`` and ``body``, which defines ``start()``; ``whenReady`` runs it.
+
+    In ASCII (see :func:`ascii_js`): a script tag's file is decoded in its page's
+    encoding where its server names no charset (most servers name none for .js), and
+    many of the region's sites are windows-1251 pages."""
+    return ascii_js(
         f"{comment}(function () {{\n"
         '  "use strict";\n'
         "  var script = document.currentScript;\n"
@@ -124,3 +128,21 @@ def embeddable_script(comment: str, css: str, body: str) -> str:
         "  whenReady(start);\n"
         "})();\n"
     )
+
+
+def ascii_js(text: str) -> str:
+    """JavaScript ``text`` with every character beyond ASCII written as its escape
+    (``\\u0427``; two, a surrogate pair, beyond the BMP): the same program in whatever
+    encoding a browser decodes it.  For text in strings and comments (our scripts have
+    no other), where an escape means the character (in a comment it is only text)."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x80:
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    return "".join(out)

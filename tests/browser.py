@@ -62,6 +62,20 @@ def rendered(url: str, tmp_path: Path, *, timezone: str | None = None) -> lxml.h
     return lxml.html.fromstring(done.stdout)
 
 
+def rendered_in_windows_1251(
+    directory: Path, body: str, tmp_path: Path, *, timezone: str | None = None
+) -> lxml.html.HtmlElement:
+    """The DOM of a windows-1251 page (as many of the region's sites still are) with
+    ``body``, served with ``directory`` by a plain static server, which sends .js with no
+    charset, as most servers do: the browser decodes a script in its page's encoding."""
+    (directory / "legacy-page.html").write_bytes(
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="windows-1251">'
+        f"<title>Партнёр</title></head><body>{body}</body></html>".encode("windows-1251")
+    )
+    with serve_directory(directory) as base:
+        return rendered(f"{base}/legacy-page.html", tmp_path, timezone=timezone)
+
+
 @contextlib.contextmanager
 def serve(server: ThreadingHTTPServer) -> Iterator[str]:
     """``with serve(server) as base:`` the server runs in a thread meanwhile."""

@@ -61,10 +61,10 @@ def embed_json(view: FeedView, count: int = EMBED_ENTRIES) -> bytes:
 
 
 _COMMENT = """\
-/* aggregator: the news box. No dependencies.
+/* aggregator: the news box. No dependencies. In ASCII: any page may load it.
  * <script src="https://FEEDS/embed.js" data-output="all" async
  *         data-count="5" data-lead="true" data-target="#css-selector"
- *         data-heading="Новости" data-lang="ru" data-css="none"></script>
+ *         data-heading="News" data-lang="en" data-css="none"></script>
  * The container gets data-agg-news="loading|ready|empty|error".
  */
 """

@@ -43,11 +43,11 @@ grid-template-columns:repeat(auto-fill,minmax(14em,1fr))}
 """
 
 _COMMENT = """\
-/* aggregator: "Читать далее / Related" widget. No dependencies.
+/* aggregator: the "Related" (read more) widget. No dependencies. In ASCII: any page may load it.
  * <script src="https://FEEDS/related.js" async
  *         data-article="ARTICLE URL or entry id (optional: canonical link / page URL)"
  *         data-target="#css-selector (optional: right after this tag)"
- *         data-count="4" data-heading="Читать далее" data-lang="ru" data-css="none"></script>
+ *         data-count="4" data-heading="Related" data-lang="en" data-css="none"></script>
  * The container gets data-agg-related="loading|ready|empty|error".
  */
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from browser import rendered, serve, serve_directory
+from browser import rendered, rendered_in_windows_1251, serve, serve_directory
 from validators import HOSTILE_TITLES, build_store, sample_config
 
 from aggregator.publish import publish
@@ -106,6 +106,16 @@ def test_one_tag_shows_the_latest_entries_of_an_output(output, feeds_url, partne
     assert found["hostile"].get("data-agg-news") == "error"  # not a path out of embed/
     style = dom.xpath("//style[@id='agg-news-css']")
     assert len(style) == 1 and ":where(.agg-news)" in style[0].text_content()
+
+
+def test_the_box_reads_right_on_a_windows_1251_page_whose_server_names_no_charset(output, tmp_path):
+    # The page and output/ on one plain static server (text/javascript, no charset).
+    body = '<p>Новости партнёра</p><script src="embed.js" data-output="all"></script>'
+    dom = rendered_in_windows_1251(output, body, tmp_path, timezone="Asia/Almaty")
+    (box,) = boxes(dom).values()
+    assert box.get("data-agg-news") == "ready", lxml.html.tostring(dom, encoding="unicode")[:3000]
+    assert box.xpath(".//a[@class='agg-news__more']")[0].text_content() == "Все новости"
+    assert " · " in box.xpath(".//p[@class='agg-news__meta']")[0].text_content()
 
 
 def test_markup_in_titles_stays_text_and_only_http_links_are_links(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from browser import rendered, serve, serve_directory
+from browser import rendered, rendered_in_windows_1251, serve, serve_directory
 from news import HEADLINE_ONLY, HOSTILE, NEWS, REPRINT, key_of, site_config, store_items
 
 from aggregator.publish import publish
@@ -99,6 +99,23 @@ def test_one_tag_renders_the_related_block_of_an_article_by_url_id_or_key(
     assert titles(found["by-key"]) == [NEWS[1][2]]  # data-count="1"
     assert found["unknown"].get("data-agg-related") == "empty"
     assert not found["unknown"].xpath(".//li")
+
+
+def test_the_widget_reads_right_on_a_windows_1251_page_whose_server_names_no_charset(
+    output, tmp_path: Path
+):
+    # The article page and output/ on one plain static server (no charset for .js).
+    body = (
+        '<h1>Бензин в Шымкенте подорожал</h1><script src="related.js" '
+        'data-article="https://www.tengri.example.kz/news/fuel-a/"></script>'
+    )
+    dom = rendered_in_windows_1251(output[1], body, tmp_path)
+    (box,) = blocks(dom).values()
+    assert box.get("data-agg-related") == "ready", lxml.html.tostring(dom, encoding="unicode")[
+        :3000
+    ]
+    assert box.xpath(".//h2")[0].text_content() == "Читать далее"
+    assert " · " in box.xpath(".//*[contains(@class,'agg-related__meta')]")[0].text_content()
 
 
 def test_an_article_is_found_by_its_canonical_link_though_its_feed_link_has_utm(
