@@ -921,6 +921,12 @@ def serve(ctx: Context, host: str, port: int) -> None:
     click.echo(
         f"serving {ctx.output_dir} on http://{bound_host}:{bound_port}/ (Ctrl-C or SIGTERM stops)"
     )
+    if not (ctx.output_dir / "index.html").is_file():
+        # Else every page is "404 not found", and nothing says why.
+        click.echo(
+            f"nothing is published in {ctx.output_dir} yet (no index.html): "
+            "`aggregator run` fetches and publishes (`aggregator publish`: from the store alone)"
+        )
     serve_until_stopped(server)
 
 

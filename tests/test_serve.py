@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -199,8 +200,9 @@ def serve_command(config: Path, *, sigint: signal.Handlers = signal.SIG_DFL) -> 
     """`aggregator serve --port 0` as a child process started with SIGINT at ``sigint``
     (SIG_IGN: as a shell without job control starts a background command), and its port.
 
-    The body stops it (``run.stop(signal)``); leaving it kills a server that is still up,
-    and a stop that takes more than 10 s fails the test instead of hanging it.
+    The body stops it (``run.stop(signal)``); leaving it kills a server that is still up.
+    Its output is read by threads, so that nothing waits without end: a server that does
+    not start or stop within 10 s fails the test instead of hanging it.
     """
     command = [sys.executable, "-m", "aggregator", "--config", str(config), "serve", "--port", "0"]
     process = subprocess.Popen(
@@ -210,33 +212,68 @@ def serve_command(config: Path, *, sigint: signal.Handlers = signal.SIG_DFL) -> 
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
+    run = ServeRun(process, _Lines(process.stdout), _Lines(process.stderr))
     try:
-        line = process.stdout.readline()  # "serving <dir> on http://127.0.0.1:PORT/ ..."
+        line = run.out.next_line()  # "serving <dir> on http://127.0.0.1:PORT/ ..."
         if "serving" not in line:
             process.kill()
-            pytest.fail(f"serve did not start: {line!r} {process.communicate(timeout=10)[1]}")
-        yield ServeRun(process, int(line.split("http://127.0.0.1:")[1].split("/")[0]))
+            pytest.fail(f"serve did not start: {line!r} {run.err.rest()}")
+        run.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        yield run
     finally:
         if process.poll() is None:
             process.kill()
-        process.communicate(timeout=10)
+        process.wait(timeout=10)
+
+
+class _Lines:
+    """The lines a child process writes to ``stream``, read by a thread as they come."""
+
+    def __init__(self, stream) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)  # the end
+
+    def next_line(self) -> str:
+        """The next line ("" at the end); a failure after 10 s without one."""
+        try:
+            return self._lines.get(timeout=10) or ""
+        except queue.Empty:
+            pytest.fail("serve printed nothing within 10 s")
+
+    def rest(self) -> str:
+        """Every line after those taken, once the process has ended."""
+        self._thread.join(timeout=10)
+        lines = []
+        while not self._lines.empty():
+            lines.append(self._lines.get() or "")
+        return "".join(lines)
 
 
 @dataclass
 class ServeRun:
     process: subprocess.Popen
-    port: int
+    out: _Lines
+    err: _Lines
+    port: int = 0
+    stdout: str = ""  # what it printed after its first line, once stopped
     stderr: str = ""
 
     def stop(self, signum: signal.Signals) -> int:
         """Send ``signum``; its exit status once it has stopped (a failure after 10 s)."""
         self.process.send_signal(signum)
         try:
-            _, self.stderr = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
             pytest.fail(f"serve did not stop within 10 s of {signum.name}")
+        self.stdout, self.stderr = self.out.rest(), self.err.rest()
         return self.process.returncode
 
 
@@ -279,6 +316,18 @@ def test_the_serve_command_stops_cleanly_on_sigterm_and_ctrl_c(tmp_path: Path, s
         assert "Traceback" not in run.stderr
     with pytest.raises(ConnectionRefusedError):  # the port is closed, not left to a child
         get(run.port, "/index.html")
+
+
+def test_the_serve_command_says_when_nothing_is_published_yet(tmp_path: Path):
+    # Before the first run every page is 404: the command says why, and what to run.
+    config = write_site(tmp_path)
+    (tmp_path / "output" / "index.html").unlink()
+    with serve_command(config) as run:
+        assert get(run.port, "/")[0].status == 404
+        assert run.stop(signal.SIGTERM) == 0
+    assert run.stdout.startswith(
+        f"nothing is published in {tmp_path / 'output'} yet (no index.html): `aggregator run`"
+    )
 
 
 def test_a_background_serve_is_not_stopped_by_ctrl_c(tmp_path: Path):
