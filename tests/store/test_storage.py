@@ -639,6 +639,80 @@ def item_source_rows(location: str, source_id: str) -> list[tuple[str, datetime]
     return [(item_id, datetime.fromisoformat(first_seen)) for item_id, first_seen in rows]
 
 
+def test_a_store_the_first_version_made_is_upgraded_through_every_step(store_at):
+    # Schema 1 as the first version wrote it: a source that was failing, an article it
+    # stored twice under two sessions of its link, another article.  Every step runs on
+    # it in one upgrade: the change log, the leases, the listing times, failing_since,
+    # the links read again, the article made one item.
+    location = store_at()
+    times = [T0 + timedelta(days=n) for n in range(3)]
+    links = [
+        "https://kapital.kz/news/1?PHPSESSID=" + "a1" * 16,
+        "https://kapital.kz/news/1?PHPSESSID=" + "b2" * 16,
+        "https://kapital.kz/news/2",
+    ]
+    statements = [
+        (
+            "INSERT INTO sources (id, url, configured_url, item_count, last_attempt, "
+            "last_success, last_error, last_error_at, consecutive_failures) "
+            "VALUES ('kapital', 'https://kapital.kz/rss', 'https://kapital.kz/rss', 3, "
+            "%s, %s, 'HTTP 500', %s, 2)",
+            (times[2], times[1], times[2]),
+        )
+    ]
+    for n, (link, at) in enumerate(zip(links, times, strict=True)):
+        title = "Новость 2" if n == 2 else "Новость 1"
+        statements += [
+            (
+                "INSERT INTO items (key, id, canonical_link, title, link, summary, published, "
+                "updated, first_seen, content_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (f"k{n}", link, link, title, link, f"<p>версия {n}</p>", at, at, at, f"h{n}"),
+            ),
+            (
+                "INSERT INTO item_sources (item_key, source_id, item_id, first_seen, last_seen, "
+                "content_hash) VALUES (%s, 'kapital', %s, %s, %s, %s)",
+                (f"k{n}", link, at, at, f"h{n}"),
+            ),
+        ]
+    first_version_store(location, statements)
+
+    with open_storage(location) as s:  # upgraded
+        items = {i.key: i for i in s.iter_items()}
+        source = s.get_source_state("kapital")
+        mark = s.item_changes(None)[0]
+        record_fetch(s, state("kapital"), [item(9)], fetched_at=times[2] + timedelta(hours=1))
+        (new,) = s.item_changes(mark)[1]
+        assert s.source_states()[0].item_count == 3
+    assert sorted(items) == ["k0", "k2"]
+    assert (items["k0"].item.link, items["k0"].item.summary) == (links[1], "<p>версия 1</p>")
+    assert items["k0"].source_ids == ("kapital",) and items["k0"].first_seen == times[0]
+    assert (source.item_count, source.failing_since) == (2, times[2])
+    assert new not in items
+
+
+def first_version_store(location: str, statements: list[tuple[str, tuple]]) -> None:
+    """A store at ``location`` as the first version made it (schema step 1), holding what
+    ``statements`` (SQL with %s, and their parameters) insert."""
+    if is_postgres_url(location):
+        with psycopg.connect(location) as db:
+            db.execute("CREATE TABLE aggregator_schema (version INTEGER NOT NULL)")
+            db.execute("INSERT INTO aggregator_schema (version) VALUES (1)")
+            db.execute(schema.POSTGRES_MIGRATIONS[0])
+            for sql, params in statements:
+                db.execute(sql, params)
+        return
+    with sqlite3.connect(location) as db:
+        for statement in schema.split_sql(schema.SQLITE_MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        for sql, params in statements:
+            as_text = [
+                p.isoformat(timespec="microseconds") if isinstance(p, datetime) else p
+                for p in params
+            ]
+            db.execute(sql.replace("%s", "?"), as_text)
+
+
 def test_prune_drops_items_no_source_lists_any_more(store):
     record_fetch(store, state(), [item(1), item(2)], fetched_at=T0)
     keys = {s.item.id: s.key for s in store.iter_items()}
