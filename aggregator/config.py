@@ -1840,6 +1840,16 @@ def _check_output_name(output: OutputConfig, path: _KeyPath, problems: _Problems
     stem = output.name
     for placeholder in allowed:
         stem = stem.replace("{" + placeholder + "}", "x")
+    base, dot, ending = output.name.rpartition(".")
+    if dot and base and ending.lower() in ("atom", "rss", "json", "xml"):
+        # "kz.atom" would be published as kz.atom.atom, kz.atom.rss and kz.atom.json
+        problems.add(
+            path,
+            f"'{output.name}' ends in a feed's file ending; the name is the file's stem, "
+            f"publish adds .atom, .rss and .json",
+            f"write '{base}'",
+        )
+        return False
     if not _OUTPUT_NAME.fullmatch(stem):
         shown = " or ".join("{" + p + "}" for p in allowed)
         problems.add(

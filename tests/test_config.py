@@ -512,6 +512,16 @@ def test_true_or_false_in_quotes_is_answered_with_the_value_to_write_without_the
     )
 
 
+@pytest.mark.parametrize("name", ["kz.atom", "kz.RSS", "kz.json", "kz.xml"])
+def test_an_output_named_with_a_feeds_file_ending_is_answered_with_its_stem(tmp_path, name):
+    # "name: kz.atom" published kz.atom.atom, kz.atom.rss and kz.atom.json.
+    text = MINIMAL + f"outputs:\n  - {{name: all}}\n  - {{name: {name}, languages: [kk]}}\n"
+    assert one_error(tmp_path, text).endswith(
+        f"outputs[1].name: '{name}' ends in a feed's file ending; the name is the file's stem, "
+        "publish adds .atom, .rss and .json; write 'kz'"
+    )
+
+
 @pytest.mark.parametrize("written", ["30 minutes", "-5", "2x", "h"])
 def test_a_malformed_duration_says_how_to_write_one(tmp_path, written):
     message = one_error(tmp_path, MINIMAL + f"fetch: {{interval: '{written}'}}\n")
