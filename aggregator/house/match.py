@@ -1302,9 +1302,12 @@ def _news_of(text: str) -> str:
 
 # A sentence giving a figure the house worked out from another ("почти три с половиной
 # миллиона тенге, если пересчитать долларовую цену по нынешнему курсу"): its figures are
-# the house's arithmetic, not the news's (the item has the figure converted from).
+# the house's arithmetic, not the news's (the item has the figure converted from).  Told
+# by the exchange rate or a currency, not by "пересчитать" alone: that is also to count
+# again ("государство пересчитает всё сельское хозяйство", a census's own figures).
 _CONVERTED = re.compile(
-    r"(?<!\w)(?:пересчит\w*|в пересч[её]те|по (?:нынешнему|текущему|сегодняшнему) курсу)",
+    r"(?<!\w)(?:по\s+(?:нынешнему|текущему|сегодняшнему|официальному|биржевому)\s+курсу"
+    r"|по\s+курсу\s+(?:Нацбанка|НБК)|в\s+пересч[её]те\s+на\s+(?:тенге|доллар|евро|рубл|юан))",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")

@@ -588,6 +588,26 @@ def test_a_figure_said_as_editors_say_it_is_the_items_own(said):
     assert found.keys == ("rescue",) and found.confident, found.evidence
 
 
+def test_a_count_done_again_is_no_converted_figure():
+    # "пересчитать" is also to count again: "пересчитают все 42 маршрута" gives a figure of
+    # the news the item lacks (a follow-up's: for review), where a price converted "по
+    # нынешнему курсу" is the house's arithmetic and leaves the item sure.
+    items = [
+        *filler(),
+        stored("rescue", "kazinform", "В горах Заилийского Алатау спасли туристов",
+               RESCUE[0].rsplit(" Туристы", 1)[0], RESCUE_FIGURES),
+        stored("charyn", "24kz", "В Чарынском каньоне спасли туристов", CHARYN, hours=1),
+    ]  # fmt: skip
+    index = MatchIndex.build(items)
+    named = RESCUE_RETOLD.replace("со льда", "с ледника Богдановича")
+    for said, sure in (
+        ("Теперь спасатели пересчитают все сорок два маршрута ущелья.", False),
+        ("Штраф за такой поход около ста долларов по нынешнему курсу.", True),
+    ):
+        found = match(index, commentary(text=f"{named} {said}", title="Горы не прощают"))
+        assert first_ranked(found) == "rescue" and found.confident is sure, found.evidence
+
+
 def test_the_score_is_not_sure_of_an_item_published_after_the_post():
     # The same evidence, but the items came out half a day after the post: an editor
     # cannot have retold them (on the 17 dev rounds no source was published after its
