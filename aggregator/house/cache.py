@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 
 from aggregator.config import Config
 from aggregator.house.index import MatchIndex, Reads
-from aggregator.house.load import Commentary, house_source_ids
+from aggregator.house.load import Commentary, may_name
 from aggregator.house.match import Match, evidence_limits, match_all, rules_version
 from aggregator.house.saved import load_index
 from aggregator.store import Storage, StorageError
@@ -174,11 +174,11 @@ def match_changed(
         # changed: match all.
         cache.forget()
         cache.base, cache.drift = storage.items_count(), 0
-    house = set(house_source_ids(config))
+    nameable = may_name(config)
     fresh = [
         stored
         for stored in map(storage.get_item, dict.fromkeys(changed))
-        if stored is not None and not house.intersection(stored.source_ids)
+        if stored is not None and nameable(stored)
     ]
     fresh.sort(key=lambda s: (s.published, s.key))
     changed_index = MatchIndex.build(fresh)

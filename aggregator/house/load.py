@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -52,7 +52,7 @@ from aggregator.house.quotes import (
     strip_quote_marks,
     without_notice,
 )
-from aggregator.models import Author, StoredItem
+from aggregator.models import Author, StoredItem, configured
 from aggregator.parse.sanitize import sanitize_html
 from aggregator.text.html import plain_text
 
@@ -64,6 +64,7 @@ __all__ = [
     "commentary_dir",
     "from_house_item",
     "house_source_ids",
+    "may_name",
     "load_all",
     "load_dir",
     "parse_markdown",
@@ -169,6 +170,18 @@ def load_all(config: Config, items: Iterable[StoredItem] = ()) -> Loaded:
         if house.intersection(stored.source_ids):
             loaded.commentary.append(from_house_item(stored, config))
     return loaded
+
+
+def may_name(config: Config) -> Callable[[StoredItem], bool]:
+    """Whether matching may name a stored item as a commentary's source: an item that is
+    published (a source that gave it is still in feeds.yaml: a removed source's items stay
+    stored but are published and related nowhere, models.configured), and no post of the
+    house feed."""
+    house = frozenset(house_source_ids(config))
+    published = config.publishing_sources()
+    return lambda stored: (
+        house.isdisjoint(stored.source_ids) and configured(stored.source_ids, published)
+    )
 
 
 def house_source_ids(config: Config) -> list[str]:

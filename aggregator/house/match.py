@@ -101,8 +101,8 @@ from aggregator.house.load import (
     LINK_MARK,
     Commentary,
     background_sentences,
-    house_source_ids,
     linked_blocks,
+    may_name,
     without_background,
 )
 from aggregator.models import StoredItem
@@ -1810,7 +1810,7 @@ def match_all(
     from ``index_of`` (saved.py: the index kept between runs).
     """
     names = {s.id: s.name for s in config.published_sources()}
-    house = set(house_source_ids(config))
+    nameable = may_name(config)
     resolve: dict[str, str] = {}
     for c in commentary:
         for reference in (*c.sources, *c.links):
@@ -1818,7 +1818,7 @@ def match_all(
             url = reference_url(reference) if found is None else None
             if url is not None:
                 found = storage.item_by_link(url)
-            if found is not None and not house.intersection(found.source_ids):
+            if found is not None and nameable(found):
                 resolve[reference] = found.key
     index: MatchIndex | None = None
     matches: dict[str, Match] = {}
@@ -1837,11 +1837,7 @@ def match_all(
         if index is None and index_of is not None:
             index = index_of()
         if index is None:
-            index = MatchIndex.build(
-                s
-                for s in storage.iter_items(newest_first=False)
-                if not house.intersection(s.source_ids)
-            )
+            index = MatchIndex.build(filter(nameable, storage.iter_items(newest_first=False)))
         matches[c.id] = match_commentary(c, index, source_names=names, resolve=resolve)
     return {cid: _word_for_word(m, by_id[cid], storage) for cid, m in matches.items()}
 

@@ -25,14 +25,14 @@ import contextlib
 import hashlib
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aggregator.config import Config, config_dir
 from aggregator.files import atomic_binary
 from aggregator.house.index import INDEX_MODULES, MatchIndex, code_version
-from aggregator.house.load import house_source_ids
+from aggregator.house.load import house_source_ids, may_name
 from aggregator.models import StoredItem
 from aggregator.store import Storage, is_postgres_url
 
@@ -65,8 +65,8 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
     built (and saved) when there is none to use.  ``save=False``: nothing is written (a
     command that only looks, run beside a run that may be saving it)."""
     path = index_path(storage.location, config_dir(config) if config.path else None)
-    house = frozenset(house_source_ids(config))
-    identity = _identity(storage.location, house)
+    identity = _identity(storage.location, config)
+    nameable = may_name(config)
     saved = _read(path, identity) if path is not None else None
     if path is not None and saved is not None:
         index, mark = saved
@@ -75,7 +75,7 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
         # copy), nor when the log dropped changes after it (this index went unread for
         # a month): the items removed since are not listed then, and would stay in it.
         if now >= mark and storage.changes_kept(mark):
-            update_index(index, storage, changed, removed, house)
+            update_index(index, storage, changed, removed, nameable)
             if not index.needs_rebuild:
                 if save and len({*changed, *removed}) >= SAVE_AFTER:
                     _write(path, identity, index, now)
@@ -86,9 +86,7 @@ def load_index(storage: Storage, config: Config, *, save: bool = True) -> MatchI
                     storage.changes_read(READER, mark)
                 return index
     mark = storage.item_changes(None)[0]  # before reading: what changes later comes again
-    index = MatchIndex.build(
-        s for s in storage.iter_items(newest_first=False) if house.isdisjoint(s.source_ids)
-    )
+    index = MatchIndex.build(filter(nameable, storage.iter_items(newest_first=False)))
     if path is not None and save:
         _write(path, identity, index, mark)
         storage.changes_read(READER, mark)
@@ -100,7 +98,7 @@ def update_index(
     storage: Storage,
     changed: Iterable[str],
     removed: Iterable[str],
-    house: frozenset[str],
+    nameable: Callable[[StoredItem], bool],
 ) -> None:
     """Bring ``index`` up to the store: take out the ``removed`` and ``changed`` items,
     then add the ``changed`` ones as they are stored now (oldest first)."""
@@ -110,16 +108,20 @@ def update_index(
     for key in dict.fromkeys(changed):
         index.remove(key)
         stored = storage.get_item(key)
-        if stored is not None and house.isdisjoint(stored.source_ids):
+        if stored is not None and nameable(stored):
             fresh.append(stored)
     fresh.sort(key=lambda s: (s.published, s.key))
     for stored in fresh:
         index.add(stored)
 
 
-def _identity(location: str, house: frozenset[str]) -> str:
+def _identity(location: str, config: Config) -> str:
     code = code_version(INDEX_MODULES)  # the source of the code that makes its content
-    return hashlib.sha256(repr((FORMAT, location, sorted(house), code)).encode()).hexdigest()
+    # Which items it holds follows from the house feeds and the configured sources:
+    # another set of them (a source removed, or added back) is another index.
+    house, published = house_source_ids(config), config.publishing_sources()
+    which = (FORMAT, location, sorted(house), sorted(published), code)
+    return hashlib.sha256(repr(which).encode()).hexdigest()
 
 
 def _read(path: Path, identity: str) -> tuple[MatchIndex, int] | None:

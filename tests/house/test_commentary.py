@@ -570,6 +570,39 @@ def test_a_run_with_nothing_new_does_no_matching(site, monkeypatch):
     assert matched == [1]  # only the new commentary
 
 
+def test_a_source_removed_from_feeds_yaml_is_no_commentarys_source_until_it_is_back(site):
+    # Its items stay stored but are published and related nowhere: a commentary quoting
+    # one is the house's text, crediting nobody, not "kazinform-ru сообщает" linking an
+    # item no output has.  Added back, the source is named again.
+    write(
+        site,
+        "2024-10-03-kino.md",
+        f"---\ntitle: Кино без границ\ndate: 2024-10-03 14:00\nquote: «{LEAD}»\n---\n"
+        "Договориться легко, снять вместе труднее.\n",
+    )
+    feeds = site / "feeds.yaml"
+    configured = feeds.read_text(encoding="utf-8")
+    entry = (
+        "  - id: kazinform-ru\n    name: Казинформ\n"
+        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
+    )
+
+    def via_and_content() -> tuple[list[str], str]:
+        publish_site(site)
+        (published,) = atom_entries(site / "output" / "commentary.atom")
+        links = published.findall(f"{ATOM}link")
+        return [x.get("href") for x in links if x.get("rel") == "via"], published.findtext(
+            f"{ATOM}content"
+        )
+
+    assert via_and_content()[0] == [SOURCE_LINK]
+    feeds.write_text(configured.replace(entry, ""), encoding="utf-8")
+    via, content = via_and_content()
+    assert via == [] and SOURCE_LINK not in content and "сообщает" not in content
+    feeds.write_text(configured, encoding="utf-8")
+    assert via_and_content()[0] == [SOURCE_LINK]
+
+
 def test_sentences_that_repeat_an_earlier_report_are_background_not_the_news():
     text = (
         "Наш корреспондент побывал на Шардаринской плотине. Водохранилище, как и "

@@ -239,16 +239,15 @@ def test_a_saved_index_in_use_says_every_run_how_far_it_read(tmp_path, store_at)
         storage.sync_sources(config.sources)
         store_labelled(storage, entries[:20], datetime(2025, 3, 5, tzinfo=UTC))
         load_index(storage, config)
-        house = frozenset(s.id for s in config.sources if s.house)
         path = index_path(config.storage.url, tmp_path)
-        saved_mark = saved._read(path, saved._identity(storage.location, house))[1]
+        saved_mark = saved._read(path, saved._identity(storage.location, config))[1]
         store_labelled(storage, entries[20:25], datetime(2025, 3, 6, tzinfo=UTC))
         # Its last save was 40 days ago; now it is brought up to date (5 changes: not
         # saved again) ...
         long_ago = datetime.now(UTC) - timedelta(days=40)
         storage.changes_read(saved.READER, saved_mark, now=long_ago)
         load_index(storage, config)
-        assert saved._read(path, saved._identity(storage.location, house))[1] == saved_mark
+        assert saved._read(path, saved._identity(storage.location, config))[1] == saved_mark
         # ... and another reader has read everything: the log keeps the 5 for it.
         storage.changes_read("related", storage.item_changes(None)[0])
         assert storage.changes_kept(saved_mark)
