@@ -11,6 +11,7 @@ entry).  ``BOX_JS``, for a closure that has ``script`` (its tag) and ``CSS``: ``
 from __future__ import annotations
 
 import json
+import re
 
 ENTRY_JS = """\
   function element(tag, className, text) {
@@ -134,15 +135,10 @@ def ascii_js(text: str) -> str:
     """JavaScript ``text`` with every character beyond ASCII written as its escape
     (``\\u0427``; two, a surrogate pair, beyond the BMP): the same program in whatever
     encoding a browser decodes it.  For text in strings and comments (our scripts have
-    no other), where an escape means the character (in a comment it is only text)."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if code < 0x80:
-            out.append(char)
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            code -= 0x10000
-            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-    return "".join(out)
+    no other), where an escape means the character (in a comment it is only text).
+    JSON's ASCII escapes are JavaScript's: a run of such characters, as a JSON string
+    without its quotes."""
+    return _BEYOND_ASCII.sub(lambda run: json.dumps(run.group())[1:-1], text)
+
+
+_BEYOND_ASCII = re.compile("[^\\x00-\\x7f]+")
