@@ -101,6 +101,7 @@ from aggregator.house.load import (
     LINK_MARK,
     Commentary,
     background_sentences,
+    house_source_ids,
     linked_blocks,
     may_name,
     without_background,
@@ -1812,6 +1813,7 @@ def match_all(
     names = {s.id: s.name for s in config.published_sources()}
     nameable = may_name(config)
     resolve: dict[str, str] = {}
+    unnameable: dict[str, str] = {}  # a reference to a stored item no source: may name: why
     for c in commentary:
         for reference in (*c.sources, *c.links):
             found = storage.get_item(reference.strip())
@@ -1820,10 +1822,18 @@ def match_all(
                 found = storage.item_by_link(url)
             if found is not None and nameable(found):
                 resolve[reference] = found.key
+            elif found is not None:
+                unnameable[reference] = _why_unnameable(reference, found, config)
     index: MatchIndex | None = None
     matches: dict[str, Match] = {}
     by_id = {c.id: c for c in commentary}
     for c in commentary:
+        refused = [unnameable[r] for r in c.sources if r in unnameable]
+        if refused:
+            matches[c.id] = Match(
+                method="source", error=refused[0], note="the editor's source may not be named"
+            )
+            continue
         known = [r for r in c.sources if r in resolve]
         if c.sources and len(known) == len(c.sources):
             keys = tuple(dict.fromkeys(resolve[r] for r in c.sources))
@@ -1840,6 +1850,32 @@ def match_all(
             index = MatchIndex.build(filter(nameable, storage.iter_items(newest_first=False)))
         matches[c.id] = match_commentary(c, index, source_names=names, resolve=resolve)
     return {cid: _word_for_word(m, by_id[cid], storage) for cid, m in matches.items()}
+
+
+def _why_unnameable(reference: str, stored: StoredItem, config: Config) -> str:
+    """What an editor reads where a ``source:`` names a stored item ``load.may_name``
+    refuses, and what to do: it is stored, so "wait until it is fetched" would mislead."""
+    house = [i for i in stored.source_ids if i in house_source_ids(config)]
+    if house:
+        return (
+            f"source: {reference!r} is a post of the house's own feed ({house[0]}), not an "
+            "agency's item; give the URL, id or key of the item it comments on"
+        )
+    listed = {s.id for s in config.published_sources()}
+    held = [i for i in stored.source_ids if i in listed]
+    if held:
+        return (
+            f"source: {reference!r} is an item of {held[0]}, whose entry in feeds.yaml cannot "
+            "say whether it is the house's own feed; mend its house: key (`aggregator "
+            "check-config` says what is wrong), and its items may be named again"
+        )
+    removed = ", ".join(stored.source_ids)
+    which = removed if len(stored.source_ids) == 1 else "one of them"
+    return (
+        f"source: {reference!r} is an item of {removed}, no longer in feeds.yaml: its items "
+        f"stay stored but are published nowhere; add {which} back to feeds.yaml's sources, "
+        "or give the URL, id or key of an item of a source it lists"
+    )
 
 
 def _word_for_word(match: Match, commentary: Commentary, storage: Storage) -> Match:

@@ -603,6 +603,53 @@ def test_a_source_removed_from_feeds_yaml_is_no_commentarys_source_until_it_is_b
     assert via_and_content()[0] == [SOURCE_LINK]
 
 
+def test_a_source_naming_an_item_no_commentary_may_name_says_why_and_what_to_do(site, monkeypatch):
+    # The item is stored: "not a stored item ... or wait until its feed is fetched" would
+    # send the editor waiting for a fetch that never comes.
+    monkeypatch.chdir(site)
+    runner = CliRunner()
+    write(
+        site,
+        "kino.md",
+        f"---\ntitle: Кино\ndate: 2024-10-03\nsource: {SOURCE_LINK}\n---\nТекст.\n",
+    )
+    feeds = site / "feeds.yaml"
+    configured = feeds.read_text(encoding="utf-8")
+    entry = (
+        "  - id: kazinform-ru\n    name: Казинформ\n"
+        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
+    )
+    feeds.write_text(configured.replace(entry, ""), encoding="utf-8")
+
+    published = runner.invoke(cli, ["publish"])
+    listed = runner.invoke(cli, ["comment", "list"])
+
+    removed = (
+        f"commentary/kino.md:4: source: '{SOURCE_LINK}' is an item of kazinform-ru, no longer "
+        "in feeds.yaml: its items stay stored but are published nowhere; add kazinform-ru back "
+        "to feeds.yaml's sources, or give the URL, id or key of an item of a source it lists"
+    )
+    assert published.exit_code == 0 and removed in published.output
+    assert listed.exit_code == 1 and "kino.md:4: source: " in listed.output
+    assert "wait until its feed is fetched" not in published.output + listed.output
+
+    feeds.write_text(configured, encoding="utf-8")
+    with open_storage(load_config(feeds).storage.url) as storage:
+        post = Item(id="e24-9", title="Наш пост", link="https://eurasia24.media/p/9")
+        record(storage, "eurasia24", post)
+    write(
+        site,
+        "kino.md",
+        "---\ntitle: Кино\ndate: 2024-10-03\nsource: https://eurasia24.media/p/9\n---\nТекст.\n",
+    )
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert listed.exit_code == 1
+    assert (
+        "source: 'https://eurasia24.media/p/9' is a post of the house's own feed (eurasia24), "
+        "not an agency's item; give the URL, id or key of the item it comments on"
+    ) in listed.output
+
+
 def test_sentences_that_repeat_an_earlier_report_are_background_not_the_news():
     text = (
         "Наш корреспондент побывал на Шардаринской плотине. Водохранилище, как и "
