@@ -9,9 +9,11 @@ Tried in order, the first that answers wins:
    scheme, ``www.``, trailing slash and ``utm_*``-style parameters ignored) is a stored
    item's link.  Of several links, one the post tells as what came before its news (a
    clause of time leading to it, "через день после того, как [подписали контракт](…)",
-   or its own words, "[о находке которых мы писали в начале месяца](…)") is background,
-   as one in a sentence marked "ранее" is: it is never the source while another link
-   tells the news, even where that other one is not stored.
+   or its own words, "[о находке которых мы писали в начале месяца](…)", or the story's
+   earlier stage: "с тех пор, как [...](…)", "[ещё в марте подписали …](…)", a clause
+   opening with "когда", a sentence going on "— тогда …") is background, as one in a
+   sentence marked "ранее" is: it is never the source while another link tells the
+   news, even where that other one is not stored.
 3. ``quote`` -- the quoted text, found by **word-bigram containment**: the share of the
    quote's consecutive word pairs that occur in an item.  Words are compared by stem
    (``text.stem_tokens``, the same for every document whatever its language), so a
@@ -301,9 +303,20 @@ _TOLD_BEFORE = re.compile(
     r"в (начале|конце) (этого |прошлого )?(месяца|недели|года)|на прошлой неделе|"
     r"в прошлом (году|месяце)|(мы )?(уже )?(писали|сообщали|рассказывали)|сообщалось|"
     r"бұған дейін|жазған едік|хабарлаған едік|хабарланған|кейін|өткен аптада|ай басында|"
-    r"earlier|previously|after|last week|we reported|was reported)(?!\w)",
+    r"earlier|previously|after|last week|we reported|was reported|"
+    # the story's earlier stage: "с тех пор как", "ещё в марте", "месяц назад", "тогда"
+    r"с тех пор как|ещ[её] в (\w+ )?(январе|феврале|марте|апреле|мае|июне|июле|августе|"
+    r"сентябре|октябре|ноябре|декабре|понедельник|вторник|среду|четверг|пятницу|субботу|"
+    r"воскресенье|прошл\w+ \w+)|(дн(я|ей)|недел[юи]|месяц(а|ев)?|год(а)?|лет|сутки) назад|"
+    r"до этого|в прошлый раз|тогда|в тот раз|сол кезде|(күн|апта|ай|жыл) бұрын|"
+    r"back in|(days?|weeks?|months?|years?) ago|at the time)(?!\w)",
     re.IGNORECASE,
 )
+# A link whose clause opens with "когда" is the time the news is set against
+# ("Восемнадцатого, когда [начали монтаж](…), вице-министр обещал …"); one whose sentence
+# goes on "— тогда …" is what the post looks back on.
+_WHEN_CLAUSE = re.compile(r"^\s*(тогда\s+|ещ[её]\s+)?(когда|when)(?!\w)", re.IGNORECASE)
+_THEN_NEXT = re.compile(r"^\s*(и\s+|а\s+)?(тогда|then)(?!\w)", re.IGNORECASE)
 # Where the clause of a link begins and ends ("того, как" is one clause: its comma is not).
 _CLAUSE_END = re.compile(r"[.!?…:;—–(),]")
 _CLAUSE_WORDS = 6  # the words of its clause read on either side of a link
@@ -319,11 +332,17 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
     told: list[str] = []
     for fragment in (commentary.intro_html, commentary.comment_html):
         for href, text in linked_blocks(fragment):
-            text = re.sub(r"(?i)того,\s+как", "того как", text)
+            text = re.sub(r"(?i)(того|тех пор),\s+как", r"\1 как", text)
             before, own, after = text.split(LINK_MARK)[:3]
-            head = " ".join(_CLAUSE_END.split(before)[-1].split()[-_CLAUSE_WORDS:])
-            tail = " ".join(_CLAUSE_END.split(after)[0].split()[:_CLAUSE_WORDS])
-            if _TOLD_BEFORE.search(f"{head} {own} {tail}"):
+            clause = _CLAUSE_END.split(before)[-1]
+            head = " ".join(clause.split()[-_CLAUSE_WORDS:])
+            following = _CLAUSE_END.split(after)
+            tail = " ".join(following[0].split()[:_CLAUSE_WORDS])
+            if (
+                _TOLD_BEFORE.search(f"{head} {own} {tail}")
+                or _WHEN_CLAUSE.search(clause or own)
+                or (len(following) > 1 and _THEN_NEXT.search(following[1]))
+            ):
                 told.append(href)
     if all(link in told or link in commentary.background_links for link in commentary.links):
         return ()

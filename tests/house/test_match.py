@@ -1097,6 +1097,29 @@ TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another e
             'Среднему коридору <a href="{news}">выросли на 63%</a>.',
             id="it is the scene the news is set against",
         ),
+        pytest.param(
+            'Не прошло и месяца с тех пор, как <a href="{background}">на Тенгизе завершили '
+            'расширение</a>, а грузы по Среднему коридору уже <a href="{news}">выросли на '
+            "63%</a>.",
+            id="the news is what happened since it",
+        ),
+        pytest.param(
+            'Компании, которые <a href="{background}">ещё в марте расширили Тенгиз</a>, '
+            'теперь везут по Среднему коридору <a href="{news}">на 63% больше грузов</a>.',
+            id="its own words give it an earlier month",
+        ),
+        pytest.param(
+            'Девятого, когда на Тенгизе <a href="{background}">завершали расширение</a>, '
+            "министр обещал новые маршруты. По Среднему коридору так и вышло: грузы "
+            '<a href="{news}">выросли на 63%</a>.',
+            id="its clause opens with when",
+        ),
+        pytest.param(
+            'Грузы по Среднему коридору <a href="{news}">выросли на 63%</a>. О таком росте '
+            '<a href="{background}">говорили на Тенгизе, завершая расширение</a> — тогда '
+            "в него мало кто верил.",
+            id="the sentence goes on with then",
+        ),
     ],
 )
 def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
