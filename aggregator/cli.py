@@ -990,19 +990,22 @@ def comment() -> None:
 @pass_ctx
 def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
-    from aggregator.house import CommentaryError, find_item, new_file
+    from aggregator.house import CommentaryError, find_item, new_file, source_ref
 
     ctx.hold_broken_sources = True  # another source's typo must not stop an editor
-
+    config = ctx.config
     with ctx.open_storage(reading=True) as storage:
         stored = find_item(storage, source)
-    if stored is None:
-        raise Fatal(
-            f"no stored item has the URL, key or id {source!r}; "
-            "fetch its feed first (aggregator fetch), or check the link"
-        )
+        if stored is None:
+            raise Fatal(
+                f"no stored item has the URL, key or id {source!r}; "
+                "fetch its feed first (aggregator fetch), or check the link"
+            )
+        states = {s.source_id: s for s in storage.source_states(stored.source_ids)}
     try:
-        path, text = new_file(ctx.config, stored, now=datetime.now(UTC))
+        path, text = new_file(
+            config, stored, source_ref(stored, config, states), now=datetime.now(UTC)
+        )
     except CommentaryError as exc:
         raise Fatal(str(exc)) from None
     if path.exists():

@@ -288,6 +288,14 @@ class Config:
         return names
 
 
+def shown_name(source_id: str, source: SourceConfig | None, feed_title: str | None) -> str:
+    """The name a source is shown under (attribution, health.json, a commentary's
+    agency): its configured name, else the title its feed gives, else its id."""
+    from aggregator.text.xml import clean_text
+
+    return clean_text((source.name if source else "") or feed_title or source_id)
+
+
 # --- loader ------------------------------------------------------------------
 #
 # Everything below turns a YAML document into the dataclasses above.  The schema

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.config import Config, SourceConfig, config_dir, resolve_path, source_zone
+from aggregator.config import (
+    Config,
+    SourceConfig,
+    config_dir,
+    resolve_path,
+    shown_name,
+    source_zone,
+)
 from aggregator.files import write_if_changed
 from aggregator.ingest.fetch import local_path
 from aggregator.ingest.schedule import host_hold
@@ -32,12 +39,6 @@ class Heartbeat:
     command: str  # "run" | "publish"
     fetched: int | None = None  # sources the run fetched (None: the command fetches none)
     published: bool = True  # False: nothing changed, the outputs were left as they were
-
-
-def shown_name(source_id: str, source: SourceConfig | None, state: SourceState | None) -> str:
-    """The name a source is shown under (attribution, health.json): its configured name,
-    else the title its feed gives, else its id."""
-    return clean_text((source.name if source else "") or (state and state.title) or source_id)
 
 
 def public_feed_uri(url: str | None) -> str | None:
@@ -107,7 +108,7 @@ def health_json(
         sources.append(
             {
                 "id": source.id,
-                "name": shown_name(source.id, source, state),
+                "name": shown_name(source.id, source, state and state.title),
                 "url": public_feed_uri(state.url if state else source.url),
                 "state": status,
                 "last_attempt": _iso_or_none(state and state.last_attempt),

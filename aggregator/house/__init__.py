@@ -7,7 +7,13 @@ comments on; entries.py puts both together for publish; authoring.py writes new 
 
 from aggregator.house.authoring import find_item, new_file, slugify
 from aggregator.house.cache import match_changed
-from aggregator.house.entries import FILE_KEY_PREFIX, HouseCommentary, HouseEntry, SourceRef
+from aggregator.house.entries import (
+    FILE_KEY_PREFIX,
+    HouseCommentary,
+    HouseEntry,
+    SourceRef,
+    source_ref,
+)
 from aggregator.house.load import (
     Commentary,
     CommentaryError,
@@ -39,4 +45,5 @@ __all__ = [
     "new_file",
     "parse_markdown",
     "slugify",
+    "source_ref",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from aggregator.config import Config
-from aggregator.house.entries import source_ref
+from aggregator.house.entries import SourceRef
 from aggregator.house.load import CommentaryError, commentary_dir
 from aggregator.models import StoredItem
 from aggregator.store import Storage
@@ -41,13 +41,17 @@ def find_item(storage: Storage, reference: str) -> StoredItem | None:
     return found
 
 
-def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path, str]:
-    """(path, text) of a new commentary file on ``stored``, ready for an editor to fill in.
+def new_file(
+    config: Config, stored: StoredItem, source: SourceRef, *, now: datetime
+) -> tuple[Path, str]:
+    """(path, text) of a new commentary file on ``stored`` (credited as ``source``,
+    ``entries.source_ref``), ready for an editor to fill in.
 
     Pre-filled: a title of the house's own for the editor to rewrite (the heading's
     wording in the item's language before the item's title, so that the outputs never
     list the agency's title twice), the date, a slug, the item as ``source:``, its
-    source's name as ``agency:`` and its lead paragraph as ``quote:``.  No ``link:``:
+    source's name as the outputs show it as ``agency:`` and its lead paragraph as
+    ``quote:``.  No ``link:``:
     the page publish derives (commentary/<slug>.html, under site.feeds_url) is the
     entry's link, and a derived URL written into the file would go stale when the
     slug or feeds_url changes; the line is there as a comment, for a house that
@@ -62,8 +66,6 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
             "house.commentary_dir is not set; add e.g. 'commentary_dir: commentary' under 'house:'",
         )
     item = stored.item
-    agency = config.source_name(stored.source_ids)
-    lead = source_ref(stored, config).lead
     local = now.astimezone(config.site.tz)
     slug = slugify(item.title)
     title = f"{_heading(config, item.language)} {item.title}".strip()
@@ -81,8 +83,8 @@ def new_file(config: Config, stored: StoredItem, *, now: datetime) -> tuple[Path
             "tags: []",
             'author: ""',
             f"source: {value(item.link or stored.key)}",
-            f"agency: {value(agency)}",
-            f"quote: {value(lead)}",
+            f"agency: {value(source.name)}",
+            f"quote: {value(source.lead)}",
             f"# link: the house's own page, if it has one; without it the entry links to"
             f" its page commentary/{slug}.html",
             "---",

@@ -8,14 +8,15 @@ written to the store.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aggregator.config import Config
+from aggregator.config import Config, shown_name
 from aggregator.house.cache import match_changed
 from aggregator.house.load import Commentary, Problem, house_source_ids, load_all
 from aggregator.house.match import Match
 from aggregator.house.quotes import blocks
-from aggregator.models import Item, StoredItem
+from aggregator.models import Item, SourceState, StoredItem
 from aggregator.store import Storage
 from aggregator.text.html import plain_text, shorten
 
@@ -71,6 +72,7 @@ class HouseCommentary:
         # Matched in proportion to what changed since the last run (cache.py).
         matches: dict[str, Match] = match_changed(loaded.commentary, storage, config)
         result = cls(problems=list(loaded.problems))
+        states: dict[str, SourceState] | None = None  # read once, if anything is credited
         for commentary in loaded.commentary:
             match = matches[commentary.id]
             if match.error:
@@ -80,8 +82,10 @@ class HouseCommentary:
                 continue
             sources = ()
             if match.confident:
+                if states is None:
+                    states = {s.source_id: s for s in storage.source_states()}
                 sources = tuple(
-                    source_ref(stored, config)
+                    source_ref(stored, config, states)
                     for stored in map(storage.get_item, match.keys)
                     if stored is not None
                 )
@@ -119,7 +123,10 @@ def _stored(commentary: Commentary, storage: Storage) -> StoredItem | None:
     return StoredItem(FILE_KEY_PREFIX + commentary.slug, item, (), moment, moment, moment)
 
 
-def source_ref(stored: StoredItem, config: Config) -> SourceRef:
+def source_ref(stored: StoredItem, config: Config, states: Mapping[str, SourceState]) -> SourceRef:
+    """``stored`` as a commentary credits it: named as the outputs name its source (the
+    first of its sources still configured), its configured name, else its feed's title
+    (``states``, by source id), else its id."""
     item = stored.item
     lead = ""
     for fragment in (item.summary, item.content):
@@ -130,9 +137,19 @@ def source_ref(stored: StoredItem, config: Config) -> SourceRef:
     lead = shorten(plain_text(lead), _LEAD_CHARS)
     return SourceRef(
         key=stored.key,
-        name=config.source_name(stored.source_ids),
+        name=_shown_name(stored, config, states),
         title=item.title,
         link=item.link,
         item_id=item.id,
         lead=lead,
     )
+
+
+def _shown_name(stored: StoredItem, config: Config, states: Mapping[str, SourceState]) -> str:
+    sources = {s.id: s for s in config.published_sources()}
+    ids = stored.source_ids
+    source_id = next((i for i in ids if i in sources), ids[0] if ids else "")
+    if not source_id:
+        return ""
+    state = states.get(source_id)
+    return shown_name(source_id, sources.get(source_id), state and state.title)

@@ -19,8 +19,9 @@ from aggregator.config import (
     OutputConfig,
     SourceConfig,
     config_dir,
+    shown_name,
 )
-from aggregator.health import public_feed_uri, shown_name
+from aggregator.health import public_feed_uri
 from aggregator.house import HouseCommentary, HouseEntry
 from aggregator.models import Item, SourceState, StoredItem, configured
 from aggregator.publish.feeds import SourceView, feed_url, language_tag, site_url
@@ -206,7 +207,7 @@ class Catalog:
             updated = state.feed_updated or state.last_success or state.last_attempt
         return SourceView(
             id=feed_url or self.config.site.tag_uri(f"source/{quote(source_id, safe='')}"),
-            name=shown_name(source_id, config, state),
+            name=shown_name(source_id, config, state and state.title),
             feed_url=feed_url,
             home_url=http_uri(state.link) if state is not None else None,
             updated=updated,

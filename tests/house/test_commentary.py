@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -416,6 +417,38 @@ def test_comment_new_names_the_house_by_the_sites_title_where_no_house_name_is_s
     (path,) = (site / "commentary").glob("*.md")
     text = path.read_text(encoding="utf-8")
     assert 'title: "Степные вести комментирует: Казахстан подписал меморандумы' in text
+
+
+def test_comment_new_and_the_published_attribution_name_the_source_as_its_entries_do(
+    site, monkeypatch
+):
+    # Without a configured name the outputs credit a source's entries to its feed's own
+    # title; the commentary's agency: line and its "<Agency> сообщает" line do too, not
+    # the id an editor never sees in the outputs.
+    feeds = site / "feeds.yaml"
+    text = feeds.read_text(encoding="utf-8").replace("    name: Казинформ\n", "", 1)
+    feeds.write_text(text, encoding="utf-8")
+    with open_storage(load_config(feeds).storage.url) as storage:
+        state = storage.get_source_state("kazinform-ru")
+        storage.save_source_state(replace(state, title="Kazinform: новости"))
+    monkeypatch.chdir(site)
+    runner = CliRunner()
+
+    created = runner.invoke(cli, ["comment", "new", SOURCE_LINK])
+
+    assert created.exit_code == 0, created.output
+    (path,) = (site / "commentary").glob("*.md")
+    assert 'agency: "Kazinform: новости"' in path.read_text(encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "\nНаш комментарий.\n", encoding="utf-8")
+    assert runner.invoke(cli, ["publish"]).exit_code == 0
+    (entry,) = atom_entries(site / "output" / "commentary.atom")
+    assert f'<a href="{SOURCE_LINK}">Kazinform: новости</a> сообщает: «' in entry.findtext(
+        f"{ATOM}content"
+    )
+    (item,) = [i for i in json_items(site / "output" / "all.json") if i["url"] == SOURCE_LINK]
+    assert item["_source"]["name"] == "Kazinform: новости"
+    (commented,) = json_items(site / "output" / "commentary.json")
+    assert commented["_commentary"]["sources"][0]["source"] == "Kazinform: новости"
 
 
 def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(site, monkeypatch):
