@@ -991,6 +991,8 @@ def comment() -> None:
 def comment_new(ctx: Context, source: str) -> None:
     """Create a commentary file on SOURCE (a stored item's URL, store key or id)."""
     from aggregator.house import CommentaryError, find_item, new_file, source_ref
+    from aggregator.house.load import may_name
+    from aggregator.house.match import why_unnameable
 
     ctx.hold_broken_sources = True  # another source's typo must not stop an editor
     config = ctx.config
@@ -1001,6 +1003,9 @@ def comment_new(ctx: Context, source: str) -> None:
                 f"no stored item has the URL, key or id {source!r}; "
                 "fetch its feed first (aggregator fetch), or check the link"
             )
+        if not may_name(config)(stored):
+            # A file naming it would be refused by publish: say so before it is written.
+            raise Fatal(why_unnameable(source, stored, config))
         states = {s.source_id: s for s in storage.source_states(stored.source_ids)}
     try:
         path, text = new_file(

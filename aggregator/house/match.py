@@ -1842,7 +1842,7 @@ def match_all(
             if found is not None and nameable(found):
                 resolve[reference] = found.key
             elif found is not None:
-                unnameable[reference] = _why_unnameable(reference, found, config)
+                unnameable[reference] = why_unnameable(reference, found, config)
     index: MatchIndex | None = None
     matches: dict[str, Match] = {}
     by_id = {c.id: c for c in commentary}
@@ -1871,7 +1871,7 @@ def match_all(
     return {cid: _word_for_word(m, by_id[cid], storage) for cid, m in matches.items()}
 
 
-def _why_unnameable(reference: str, stored: StoredItem, config: Config) -> str:
+def why_unnameable(reference: str, stored: StoredItem, config: Config) -> str:
     """What an editor reads where a ``source:`` names a stored item ``load.may_name``
     refuses, and what to do: it is stored, so "wait until it is fetched" would mislead."""
     house = [i for i in stored.source_ids if i in house_source_ids(config)]

@@ -451,6 +451,27 @@ def test_comment_new_and_the_published_attribution_name_the_source_as_its_entrie
     assert commented["_commentary"]["sources"][0]["source"] == "Kazinform: новости"
 
 
+def test_comment_new_refuses_an_item_no_commentary_may_name(site, monkeypatch):
+    # A file naming it would be refused by publish; say so before the editor writes it.
+    feeds = site / "feeds.yaml"
+    text = feeds.read_text(encoding="utf-8")
+    entry = (
+        "  - id: kazinform-ru\n    name: Казинформ\n"
+        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
+    )
+    feeds.write_text(text.replace(entry, ""), encoding="utf-8")
+    monkeypatch.chdir(site)
+
+    created = CliRunner().invoke(cli, ["comment", "new", SOURCE_LINK])
+
+    assert created.exit_code == 1
+    assert (
+        f"Error: source: '{SOURCE_LINK}' is an item of kazinform-ru, no longer in feeds.yaml"
+        in created.output
+    )
+    assert not list((site / "commentary").iterdir())
+
+
 def test_comment_new_prefills_a_file_and_comment_list_reports_every_commentary(site, monkeypatch):
     monkeypatch.chdir(site)
     runner = CliRunner()
