@@ -571,6 +571,7 @@ def load_config(
     config = _build_dataclass(Config, document, (), problems)
     config = _fill_defaults(config, document)
     _check_config(config, problems, require_sources=require_sources)
+    _check_publish_dir(config, Path(resolved), problems)
     broken = problems.broken_sources(config.sources) if hold_broken_sources else None
     if broken:
         # An id two entries give is held whole: which feed it names is the editor's
@@ -1824,6 +1825,69 @@ def _check_config(config: Config, problems: _Problems, *, require_sources: bool 
             f"{hint}set it to one of: {shown}"
             + ("" if written else f", or name an output '{main}'"),
         )
+
+
+# What publish and the relate stage do in publish.dir, as a refusal says it.
+_PUBLISH_DOES = (
+    "publish writes index.html, sources.opml, health.json, embed.js and the feeds there "
+    "(over files of those names), and removes the files in its commentary/ and related/ "
+    "it did not write"
+)
+_OWN_DIRECTORY = "write a directory of its own, e.g. 'output' (beside feeds.yaml)"
+
+
+def _check_publish_dir(config: Config, config_file: Path, problems: _Problems) -> None:
+    """publish.dir is what a web server serves: refuse one that cannot be meant (the
+    root, the home directory, feeds.yaml's own directory) or that holds what must not be
+    served or written over (feeds.yaml, the SQLite store, the drafts, the templates)."""
+    if not (_valid(config.publish) and _valid(config.publish.dir)):
+        return
+    written = config.publish.dir
+    base = config_file.parent
+    out = (base / Path(written).expanduser()).resolve()
+    kept = [(config_file, config_file.name, config_file.name)]
+    storage = config.storage if _valid(config.storage) else StorageConfig()
+    location = storage.url or storage.path
+    if _valid(location) and not location.lower().startswith(("postgresql:", "postgres:")):
+        store = Path(location.removeprefix("file://")).expanduser()
+        kept.append((base / store, "the store (storage.path)", "the store"))
+    house = config.house if _valid(config.house) else HouseConfig()
+    if _valid(house.commentary_dir) and house.commentary_dir:
+        drafts = Path(house.commentary_dir).expanduser()
+        kept.append((base / drafts, "house.commentary_dir", "the editors' drafts"))
+    templates = config.publish.templates
+    if _valid(templates) and templates:
+        kept.append((base / Path(templates).expanduser(), "publish.templates", "the templates"))
+    try:
+        home: Path | None = Path.home().resolve()
+    except RuntimeError:  # no home directory known
+        home = None
+    served = ""
+    if out == Path(out.anchor):
+        said = "is the root of the file system"
+    elif out == home:
+        said = "is the home directory"
+    elif out == base.resolve():
+        said, served = f"is the directory of {config_file.name}", config_file.name
+    else:
+        for path, name, what in kept:
+            if out == path.resolve():
+                said, served = f"is {name}", what
+                break
+            if out in path.resolve().parents:
+                said, served = f"holds {name}", what
+                break
+        else:
+            if home is None or out not in home.parents:
+                return
+            said = "holds the home directory"
+    problems.add(
+        ("publish", "dir"),
+        f"'{written}' {said}: "
+        + (f"a web server serving it would serve {served} too, and " if served else "")
+        + _PUBLISH_DOES,
+        _OWN_DIRECTORY,
+    )
 
 
 def _check_output_name(output: OutputConfig, path: _KeyPath, problems: _Problems) -> bool:

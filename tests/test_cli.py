@@ -61,6 +61,21 @@ def test_a_bad_config_is_one_clear_message_and_exit_1(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_publishing_into_the_directory_of_feeds_yaml_is_refused_and_writes_nothing(tmp_path):
+    # publish.dir: . would write index.html over the site's own and serve feeds.yaml
+    # and the store with the feeds.
+    config = write_config(tmp_path, [("kapital", "https://kapital.kz/rss")], "publish: {dir: .}\n")
+    (tmp_path / "index.html").write_text("<p>our own page</p>", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    result = invoke("--config", str(config), "publish")
+
+    assert result.exit_code == 1
+    assert "publish.dir: '.' is the directory of feeds.yaml" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<p>our own page</p>"
+
+
 def test_a_missing_config_file_says_so(tmp_path):
     result = invoke("--config", str(tmp_path / "nope.yaml"), "status")
     assert result.exit_code == 1

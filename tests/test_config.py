@@ -522,6 +522,67 @@ def test_an_output_named_with_a_feeds_file_ending_is_answered_with_its_stem(tmp_
     )
 
 
+PUBLISH_DOES = (
+    "publish writes index.html, sources.opml, health.json, embed.js and the feeds there "
+    "(over files of those names), and removes the files in its commentary/ and related/ "
+    "it did not write; write a directory of its own, e.g. 'output' (beside feeds.yaml)"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "more", "said"),
+    [
+        ("/", "", "is the root of the file system: "),
+        ("'~'", "", "is the home directory: "),
+        ("'~/'", "", "is the home directory: "),
+        (".", "", "is the directory of feeds.yaml: a web server serving it would serve "),
+        ("''", "", "is the directory of feeds.yaml: a web server serving it would serve "),
+        ("site/..", "", "is the directory of feeds.yaml: a web server serving it would serve "),
+        ("..", "", "holds feeds.yaml: a web server serving it would serve feeds.yaml too, and "),
+        (
+            "data",
+            "storage: {path: data/agg.sqlite}\n",
+            "holds the store (storage.path): a web server serving it would serve the store "
+            "too, and ",
+        ),
+        (
+            "drafts",
+            "house: {commentary_dir: drafts/commentary}\n",
+            "holds house.commentary_dir: a web server serving it would serve the editors' "
+            "drafts too, and ",
+        ),
+        (
+            "templates",
+            "templates: templates\n",
+            "is publish.templates: a web server serving it would serve the templates too, and ",
+        ),
+    ],
+)
+def test_a_publish_dir_that_cannot_be_meant_is_refused_saying_what_publish_does_there(
+    tmp_path, monkeypatch, written, more, said
+):
+    # publish.dir is what a web server serves, and publish writes index.html over one there.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    config_dir = tmp_path / "home" / "site" if written.startswith("'~") else tmp_path
+    config_dir.mkdir(exist_ok=True)
+    publish = f"publish:\n  dir: {written}\n"
+    if more.startswith("templates"):
+        publish, more = publish + "  " + more, ""
+    text = MINIMAL + more + publish
+    lines = errors(config_dir, text)
+    assert len(lines) == 1, lines
+    shown = written.strip("'")
+    assert f": publish.dir: '{shown}' {said}" in lines[0] and lines[0].endswith(PUBLISH_DOES)
+
+
+@pytest.mark.parametrize("written", ["output", "../public", "/srv/www/feeds", "'~/public'"])
+def test_a_publish_dir_of_its_own_is_accepted(tmp_path, monkeypatch, written):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load(tmp_path, MINIMAL + f"publish:\n  dir: {written}\n")
+    assert config.publish.dir == written.strip("'")
+
+
 @pytest.mark.parametrize("written", ["30 minutes", "-5", "2x", "h"])
 def test_a_malformed_duration_says_how_to_write_one(tmp_path, written):
     message = one_error(tmp_path, MINIMAL + f"fetch: {{interval: '{written}'}}\n")
