@@ -58,7 +58,10 @@ def _temporary(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     try:
         yield f, temp
     except BaseException:
-        f.close()
+        # Closing flushes what is buffered, which fails again on a full disk: the
+        # temporary file goes all the same.
+        with contextlib.suppress(OSError):
+            f.close()
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise

@@ -4,6 +4,7 @@ and exit code 1, with the traceback only under -vv; nothing stored is lost."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from configs import unstamped
 
 from aggregator.cli import EXIT_FATAL, cli
-from aggregator.files import TEMP_PREFIX
+from aggregator.files import TEMP_PREFIX, write_if_changed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -380,6 +381,20 @@ def test_a_full_disk_during_publish_is_one_message(tmp_path, small_disk):
         result.output, str(small_disk), "No space left on device", "free some disk space"
     )
     assert not list(small_disk.glob(".aggregator-tmp-*"))  # no half-written file left
+
+
+@pytest.mark.parametrize("size", [100, 3000, 6000, 20000])
+def test_a_file_that_does_not_fit_leaves_no_temporary_file(small_disk, size):
+    # A file smaller than the write buffer fails at its flush, and closing it flushes
+    # (and fails) again: the temporary file was left, a half-written file in output/.
+    filler = small_disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as f:
+        while True:
+            f.write(b"x" * 4096)
+            f.flush()
+    with pytest.raises(OSError):
+        write_if_changed(small_disk / "all.atom", b"y" * size)
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
 # --- what a killed run leaves behind ---------------------------------------------------
