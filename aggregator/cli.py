@@ -246,6 +246,31 @@ class Context:
     def output_dir(self) -> Path:
         return resolve_path(self.config, self.config.publish.dir)
 
+    def own_output_dir(self) -> Path:
+        """``output_dir``, for a command about to publish in it, marked as publish's:
+        refused where it holds files of the names publish writes that it did not write
+        (a web server's root with its own index.html, a site's own commentary/)."""
+        from aggregator.publish import foreign_files, mark_own
+
+        out_dir = self.output_dir
+        found = foreign_files(self.config, out_dir)
+        if found:
+            written = self.config.publish.dir
+            raise Fatal(
+                f"{self.config.path}: publish.dir: '{written}' holds {', '.join(found)}, "
+                "which no aggregator run wrote (there is no health.json): publish would "
+                "write over them, and remove the files in commentary/ and related/ it did "
+                f"not write; write a directory of its own, e.g. '{Path(written) / 'feeds'}', "
+                "or remove them if an earlier aggregator run did write them"
+            )
+        try:
+            mark_own(out_dir)
+        except OSError as exc:
+            raise Fatal(
+                f"cannot write the outputs into {out_dir} (publish.dir): {os_problem(exc)}"
+            ) from None
+        return out_dir
+
     def echo(self, message: str = "", *, err: bool = False) -> None:
         if self.verbosity >= 0:
             click.echo(message, err=err)
@@ -661,6 +686,7 @@ def publish(ctx: Context) -> None:
 
     ctx.hold_broken_sources = True
     with ctx.run_lock():
+        ctx.own_output_dir()
         _publish(ctx, Heartbeat("publish"))
     ctx.finish()
 
@@ -747,6 +773,7 @@ def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
     ctx.hold_broken_sources = True
     with ctx.run_lock():
+        ctx.own_output_dir()  # before fetching: a run that cannot publish says so first
         fetched = _fetch(ctx, select_all=select_all, only=())
         _relate_and_publish(ctx, fetched)
     ctx.finish()

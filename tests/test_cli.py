@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -74,6 +75,53 @@ def test_publishing_into_the_directory_of_feeds_yaml_is_refused_and_writes_nothi
     assert "publish.dir: '.' is the directory of feeds.yaml" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<p>our own page</p>"
+
+
+def test_a_publish_dir_holding_a_sites_own_pages_is_refused_and_left_as_it_was(tmp_path):
+    # A web server's root (or the site's own directory): publish would write index.html
+    # over the site's and remove the pages of its commentary/ section.
+    site = tmp_path / "www"
+    (site / "commentary").mkdir(parents=True)
+    (site / "index.html").write_text("<p>our own page</p>", encoding="utf-8")
+    (site / "commentary" / "2024.html").write_text("<p>our column</p>", encoding="utf-8")
+    config = write_config(
+        tmp_path, [("kapital", "https://kapital.kz/rss")], "publish: {dir: www}\n"
+    )
+
+    for command in ("publish", "run"):
+        result = invoke("--config", str(config), command)
+        assert result.exit_code == 1, command
+        assert (
+            f"Error: {config}: publish.dir: 'www' holds index.html, commentary/, which no "
+            "aggregator run wrote (there is no health.json): publish would write over them"
+        ) in result.output
+    assert sorted(p.name for p in site.rglob("*")) == ["2024.html", "commentary", "index.html"]
+    # The related widget may be embedded from the site's own directory: `related` writes
+    # its files beside the site's pages, and publish is still refused there after it.
+    assert invoke("--config", str(config), "related").exit_code == 0
+    assert (site / "related.js").exists()
+    assert invoke("--config", str(config), "publish").exit_code == 1
+    assert (site / "index.html").read_text(encoding="utf-8") == "<p>our own page</p>"
+    assert (site / "commentary" / "2024.html").exists()
+    for name in ("related.json", "related.js", "related.css"):
+        (site / name).unlink()
+    shutil.rmtree(site / "related")
+
+    (site / "index.html").unlink()
+    shutil.rmtree(site / "commentary")
+    # A related/ of the site's own: the relate stage of a run would remove its *.json.
+    (site / "related").mkdir()
+    (site / "related" / "notes.json").write_text("{}", encoding="utf-8")
+    result = invoke("--config", str(config), "run")
+    assert result.exit_code == 1 and "holds related/, which no aggregator" in result.output
+    shutil.rmtree(site / "related")
+
+    # Files of other names are never touched: a directory holding only them is used.
+    (site / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+    assert invoke("--config", str(config), "publish").exit_code == 0
+    assert invoke("--config", str(config), "publish").exit_code == 0  # published before
+    assert (site / "robots.txt").read_text(encoding="utf-8") == "User-agent: *\n"
+    assert (site / "index.html").exists()
 
 
 def test_a_missing_config_file_says_so(tmp_path):

@@ -8,6 +8,7 @@ Layout of the output directory (``publish.dir``)::
     index.html       the latest entries of ``publish.main_output``, with links to every feed
     sources.opml     OPML 2.0 list of every configured source
     health.json      per-source fetch status and the last run's heartbeat, for monitoring
+    .aggregator      the directory is publish's (written first: ``foreign_files``)
 
 Identity and determinism:
 
@@ -60,6 +61,8 @@ from aggregator.publish.opml import sources_opml
 from aggregator.publish.select import PAGES_DIR, Catalog, Selection, newest_item, select_entries
 from aggregator.publish.views import commentary_entry_view, entry_view, feed_view
 from aggregator.publish.websub import announce, begin, changed_feed_urls, hub_links
+from aggregator.related import EXPORTED
+from aggregator.related import PUBLISHED as RELATED_FILES
 from aggregator.store import Storage
 from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
@@ -194,6 +197,42 @@ def publish(
 
 # The files of an output besides embed/<name>.json: <name>.atom, .rss, .json.
 _FEED_SUFFIXES = ("atom", "rss", "json")
+# What publish writes in out_dir besides the feeds (and the relate stage: PUBLISHED).
+_WRITTEN = ("index.html", "sources.opml", "embed.js", "embed", PAGES_DIR)
+# Written into out_dir before anything else publish writes there: a first run killed
+# before its health.json leaves the directory known as ours all the same.
+OWN_MARK = ".aggregator"
+
+
+def foreign_files(config: Config, out_dir: Path) -> list[str]:
+    """The names in ``out_dir`` that publish (or the relate stage before it) would write
+    over or remove there (index.html, commentary/, related/, a feed of an output's
+    name, ...) though nothing says publish wrote them: no health.json, which it writes
+    every time, nor its mark (:func:`mark_own`).  [] for a new directory, one without
+    such names (a file of another name is never touched), or one published before."""
+    if (out_dir / HEALTH_FILE).exists() or (out_dir / OWN_MARK).exists():
+        return []
+    # The relate stage's mark vouches for its own files alone: a site may embed the
+    # widget from its own directory, whose index.html publish must not take.
+    related = () if (out_dir / EXPORTED).exists() else RELATED_FILES
+    outputs = expand_outputs(config)
+    feeds = [f"{o.name}.{suffix}" for o in outputs for suffix in _FEED_SUFFIXES]
+    try:
+        found = [out_dir / n for n in (*_WRITTEN, *related, *feeds) if (out_dir / n).exists()]
+        return [path.name + ("/" if path.is_dir() else "") for path in found]
+    except OSError:
+        return []  # unreadable: writing there says why
+
+
+def mark_own(out_dir: Path) -> None:
+    """Mark ``out_dir`` as publish's (see :func:`foreign_files`), making it if need be."""
+    mark = out_dir / OWN_MARK
+    if not mark.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mark.write_text(
+            "aggregator publishes here: it writes and removes its files in this directory\n",
+            encoding="utf-8",
+        )
 
 
 def _remove_dropped_outputs(out_dir: Path, names: Collection[str]) -> tuple[Path, ...]:

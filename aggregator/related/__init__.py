@@ -51,6 +51,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "EXPORTED",
+    "PUBLISHED",
     "Document",
     "Entry",
     "RelatedIndex",
