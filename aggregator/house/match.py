@@ -500,6 +500,7 @@ EVIDENCE_COVERAGE = 0.13  # ... with at least this coverage
 CLEAR_SURE = 0.10  # a retelling this similar to one item ...
 CLEAR_MARGIN = 0.30  # ... and the runner-up at most this share of it
 CLEAR_WINNER = 0.15  # ... with only one name or figure only it has: this similar
+CLEAR_ALONE = 0.2  # ... with none (and at most RETOLD_WITHIN older than the post)
 SETTLED_SURE = 0.15  # a clear winner this similar whose figures are all in it
 OWN_SURE = 3  # rare words of the post only the best item has (none of its 3 rivals) ...
 OWN_MARGIN = 0.5  # ... with the runner-up at most this share of the best
@@ -1059,19 +1060,28 @@ def _sure_rule(
     distinct = len(shared) - found.runner
     # Each way of being sure, in words (shown as evidence when it is what decided).
     rules: list[tuple[str, bool]] = []
+    # Similarity is one piece of evidence; a name or figure of the news that only this
+    # item has is a second.  Without it, a follow-up told in the item's words is as
+    # similar as a retelling: only a clear winner, very similar and at most RETOLD_WITHIN
+    # older than the post (a later stage comes days after), is sure (README, round 21).
+    seconded = distinct >= 1 and _in_news(shared, commentary)
+    recent = index.time_of(doc) >= (commentary.published - RETOLD_WITHIN).timestamp()
     # (an item lacking most of the figures of the post's news is sure by no rule:
     # ``_news_figures_elsewhere``, weighed after them)
     if same:
         rules = [
-            ("far more similar than any other item", confidence >= CONFIDENT),
-            # A clear winner: far ahead of every other item in the window (and a name or
-            # number of the post only this item has, unless it is very similar: a
-            # follow-up of the same story shares the topic's words, not the new facts).
+            ("far more similar than any other item", confidence >= CONFIDENT and seconded),
+            # A clear winner: far ahead of every other item in the window, and a name or
+            # number of the post only this item has (a follow-up of the same story shares
+            # the topic's words, not the new facts) ...
             (
                 "a clear winner with a name or figure of the post only it has",
-                best >= CLEAR_WINNER
-                and second <= best * CLEAR_MARGIN
-                and ((distinct >= 1 and _in_news(shared, commentary)) or best >= 0.2),
+                best >= CLEAR_WINNER and second <= best * CLEAR_MARGIN and seconded,
+            ),
+            # ... or very similar, and published within the days a retelling follows it.
+            (
+                "a clear winner, very similar, published within two days before the post",
+                best >= CLEAR_ALONE and second <= best * CLEAR_MARGIN and recent,
             ),
             # Names and numbers agree with this item, not with the others.
             (

@@ -2480,3 +2480,54 @@ def test_news_told_as_following_an_event_with_a_figure_the_item_lacks_is_not_tha
     )
     c = commentary(text=told, title="Квота для своих", published=DAY + timedelta(hours=28))
     assert match(index, c).keys == ("kandas",) and match(index, c).confident
+
+
+LIBRARY = (
+    "Городская библиотека на набережной снова открыла читальный зал после ремонта: заменили "
+    "крышу, отопление и старые стеллажи, а детский отдел переехал на первый этаж, сообщили в "
+    "управлении культуры."
+)
+LIBRARY_RETOLD = (
+    "Читальный зал городской библиотеки на набережной снова открыт: после ремонта там новая "
+    "крыша, отопление и стеллажи, а детский отдел теперь на первом этаже. Редакция считает, "
+    "что читателям стоит вернуться."
+)
+
+
+@pytest.mark.parametrize(
+    ("museum", "hours", "sure"),
+    [
+        pytest.param(
+            "Областной музей на набережной закрыли на ремонт крыши и отопления: экспозицию "
+            "перенесут в запасники, сообщили в управлении культуры.",
+            20,
+            False,
+            id="a rival a third as similar: no clear winner",
+        ),
+        pytest.param(
+            "Областной музей закрыли на ремонт: экспозицию перенесут в запасники до осени, "
+            "сообщили в управлении.",
+            20,
+            True,
+            id="a clear winner a day old",
+        ),
+        pytest.param(
+            "Областной музей закрыли на ремонт: экспозицию перенесут в запасники до осени, "
+            "сообщили в управлении.",
+            52,
+            False,
+            id="a clear winner two days old: the story's next stage as likely",
+        ),
+    ],
+)
+def test_similarity_alone_is_sure_only_of_a_clear_winner_a_retelling_follows(museum, hours, sure):
+    # The post has no name or figure of its own: nothing but its words says which item
+    # it tells.  A follow-up of the library's story would be told in the same words.
+    items = [
+        *filler(),
+        stored("library", "kazinform", "Библиотека на набережной открылась после ремонта", LIBRARY),
+        stored("museum", "zakon", "Музей на набережной закрыли на ремонт", museum, hours=1),
+    ]  # fmt: skip
+    c = commentary(text=LIBRARY_RETOLD, title="Книги ждут", published=DAY + timedelta(hours=hours))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("library",) and found.confident is sure
