@@ -660,6 +660,12 @@ def _match_similar(
         # story more often reports the story's next stage, which the store may not hold.
         days = (commentary.published.timestamp() - index.time_of(doc)) / 86400
         against.append(f"published {days:.0f} days before the post: an editor decides")
+    after = index.time_of(doc) > (commentary.published + AFTER_POST).timestamp()
+    if sure and after and not quote_missing:
+        # The window reaches past the post for feeds' clocks; an item this much later is
+        # no source a rule may be sure of (as the score may not: ``score_not_sure``).
+        hours = (index.time_of(doc) - commentary.published.timestamp()) / 3600
+        against.append(f"published {hours:.0f} hours after the post: an editor decides")
     if against:
         evidence.append("against: " + "; ".join(against))
         sure = None

@@ -2531,3 +2531,24 @@ def test_similarity_alone_is_sure_only_of_a_clear_winner_a_retelling_follows(mus
     c = commentary(text=LIBRARY_RETOLD, title="Книги ждут", published=DAY + timedelta(hours=hours))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("library",) and found.confident is sure
+
+
+FERRY = (
+    "Паром из Курыка в Баку впервые за зиму вышел по расписанию: на борту 38 фур и 112 "
+    "пассажиров, следующий рейс назначен на пятницу, сообщили в порту."
+)
+
+
+@pytest.mark.parametrize(("after", "sure"), [(2, True), (16, False)])
+def test_no_rule_is_sure_of_an_item_published_well_after_the_post(after, sure):
+    # The window reaches a day past the post for feeds' clocks; an item sixteen hours
+    # later is a later report, however well its figures agree.
+    items = [*filler(), stored("ferry", "kazinform", "Паром ушёл в Баку", FERRY, hours=after)]
+    post = (
+        "Из Курыка в Баку паром наконец ушёл вовремя: 38 фур, 112 пассажиров. Редакция "
+        "надеется, что расписание продержится до весны."
+    )
+    c = commentary(text=post, title="Паром", published=DAY)
+    found = match(MatchIndex.build(items), c)
+    assert found.confident is sure
+    assert not sure or found.keys == ("ferry",)
