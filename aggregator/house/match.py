@@ -1463,6 +1463,9 @@ def _same_figure(quantity: Quantity, value: float | str, *, item_rounds: bool = 
         return quantity.value == value  # a place
     if quantity.value == value:
         return True
+    if quantity.bound > 0 and quantity.value in _MAGNITUDES and value < 2 * quantity.value:
+        # "больше миллиарда", "свыше тысячи": more than one of its magnitude, short of two
+        return value > quantity.value
     span = APPROXIMATE_SPAN if quantity.approximate else ROUNDED_SPAN
     if quantity.unit in _months() or abs(quantity.value - value) > span * max(
         quantity.value, value
@@ -1480,6 +1483,7 @@ def _same_figure(quantity: Quantity, value: float | str, *, item_rounds: bool = 
 
 
 APPROXIMATE_SPAN = 0.15  # "почти двести" may stand for a figure this far from 200
+_MAGNITUDES = frozenset((1e3, 1e6, 1e9, 1e12))  # "тысяча", "миллион", "миллиард", "триллион"
 
 
 @functools.cache

@@ -2552,3 +2552,23 @@ def test_no_rule_is_sure_of_an_item_published_well_after_the_post(after, sure):
     found = match(MatchIndex.build(items), c)
     assert found.confident is sure
     assert not sure or found.keys == ("ferry",)
+
+
+@pytest.mark.parametrize(("amount", "sure"), [("1,4", True), ("2,6", False)])
+def test_more_than_a_billion_is_a_figure_short_of_two(amount, sure):
+    # "больше миллиарда" bounds the item's 1,4 млрд from below, as an editor rounds it
+    # down to its magnitude; 2,6 млрд would have been "больше двух миллиардов".
+    item = (
+        f"Казахстанцы за год вывели на нелицензированные криптобиржи около {amount} млрд "
+        "долларов, сообщили в Агентстве по финмониторингу. С июля банки Шымкента и Караганды "
+        "начнут блокировать переводы на такие площадки."
+    )
+    items = [*filler(), stored("crypto", "kapital", "Банки начнут блокировать криптобиржи", item)]
+    post = (
+        "Финмониторинг посчитал: больше миллиарда долларов ушло за год на криптобиржи без "
+        "лицензии. Банки Шымкента и Караганды с июля будут такие переводы блокировать. "
+        "Редакция считает, что одних блокировок мало."
+    )
+    c = commentary(text=post, title="Крипта", published=DAY + timedelta(hours=3))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("crypto",) and found.confident is sure
