@@ -116,6 +116,20 @@ def write(site: Path, name: str, text: str) -> Path:
     return path
 
 
+def remove_kazinform(site: Path) -> str:
+    """Take kazinform-ru out of the site's feeds.yaml (its items stay stored); the
+    file's text before, to put it back."""
+    feeds = site / "feeds.yaml"
+    configured = feeds.read_text(encoding="utf-8")
+    entry = (
+        "  - id: kazinform-ru\n    name: Казинформ\n"
+        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
+    )
+    assert entry in configured
+    feeds.write_text(configured.replace(entry, ""), encoding="utf-8")
+    return configured
+
+
 def publish_site(site: Path):
     config = load_config(site / "feeds.yaml")
     storage = open_storage(config.storage.url)
@@ -453,13 +467,7 @@ def test_comment_new_and_the_published_attribution_name_the_source_as_its_entrie
 
 def test_comment_new_refuses_an_item_no_commentary_may_name(site, monkeypatch):
     # A file naming it would be refused by publish; say so before the editor writes it.
-    feeds = site / "feeds.yaml"
-    text = feeds.read_text(encoding="utf-8")
-    entry = (
-        "  - id: kazinform-ru\n    name: Казинформ\n"
-        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
-    )
-    feeds.write_text(text.replace(entry, ""), encoding="utf-8")
+    remove_kazinform(site)
     monkeypatch.chdir(site)
 
     created = CliRunner().invoke(cli, ["comment", "new", SOURCE_LINK])
@@ -634,12 +642,6 @@ def test_a_source_removed_from_feeds_yaml_is_no_commentarys_source_until_it_is_b
         f"---\ntitle: Кино без границ\ndate: 2024-10-03 14:00\nquote: «{LEAD}»\n---\n"
         "Договориться легко, снять вместе труднее.\n",
     )
-    feeds = site / "feeds.yaml"
-    configured = feeds.read_text(encoding="utf-8")
-    entry = (
-        "  - id: kazinform-ru\n    name: Казинформ\n"
-        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
-    )
 
     def via_and_content() -> tuple[list[str], str]:
         publish_site(site)
@@ -650,10 +652,10 @@ def test_a_source_removed_from_feeds_yaml_is_no_commentarys_source_until_it_is_b
         )
 
     assert via_and_content()[0] == [SOURCE_LINK]
-    feeds.write_text(configured.replace(entry, ""), encoding="utf-8")
+    configured = remove_kazinform(site)
     via, content = via_and_content()
     assert via == [] and SOURCE_LINK not in content and "сообщает" not in content
-    feeds.write_text(configured, encoding="utf-8")
+    (site / "feeds.yaml").write_text(configured, encoding="utf-8")
     assert via_and_content()[0] == [SOURCE_LINK]
 
 
@@ -667,13 +669,7 @@ def test_a_source_naming_an_item_no_commentary_may_name_says_why_and_what_to_do(
         "kino.md",
         f"---\ntitle: Кино\ndate: 2024-10-03\nsource: {SOURCE_LINK}\n---\nТекст.\n",
     )
-    feeds = site / "feeds.yaml"
-    configured = feeds.read_text(encoding="utf-8")
-    entry = (
-        "  - id: kazinform-ru\n    name: Казинформ\n"
-        "    url: https://www.inform.kz/rss/rus.xml\n    language: ru\n"
-    )
-    feeds.write_text(configured.replace(entry, ""), encoding="utf-8")
+    configured = remove_kazinform(site)
 
     published = runner.invoke(cli, ["publish"])
     listed = runner.invoke(cli, ["comment", "list"])
@@ -687,6 +683,7 @@ def test_a_source_naming_an_item_no_commentary_may_name_says_why_and_what_to_do(
     assert listed.exit_code == 1 and "kino.md:4: source: " in listed.output
     assert "wait until its feed is fetched" not in published.output + listed.output
 
+    feeds = site / "feeds.yaml"
     feeds.write_text(configured, encoding="utf-8")
     with open_storage(load_config(feeds).storage.url) as storage:
         post = Item(id="e24-9", title="Наш пост", link="https://eurasia24.media/p/9")
