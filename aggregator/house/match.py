@@ -1894,19 +1894,19 @@ def match_all(
 def why_unnameable(reference: str, stored: StoredItem, config: Config) -> str:
     """What an editor reads where a ``source:`` names a stored item ``load.may_name``
     refuses, and what to do: it is stored, so "wait until it is fetched" would mislead."""
+    # A source withheld for its house: key is held as a house feed: say which it is.
+    withheld = [i for i in stored.source_ids if i in config.withheld]
+    if withheld:
+        return (
+            f"source: {reference!r} is an item of {withheld[0]}, whose entry in feeds.yaml "
+            "cannot say whether it is the house's own feed; mend its house: key (`aggregator "
+            "check-config` says what is wrong), and its items may be named again"
+        )
     house = [i for i in stored.source_ids if i in house_source_ids(config)]
     if house:
         return (
             f"source: {reference!r} is a post of the house's own feed ({house[0]}), not an "
             "agency's item; give the URL, id or key of the item it comments on"
-        )
-    listed = {s.id for s in config.published_sources()}
-    held = [i for i in stored.source_ids if i in listed]
-    if held:
-        return (
-            f"source: {reference!r} is an item of {held[0]}, whose entry in feeds.yaml cannot "
-            "say whether it is the house's own feed; mend its house: key (`aggregator "
-            "check-config` says what is wrong), and its items may be named again"
         )
     removed = ", ".join(stored.source_ids)
     which = removed if len(stored.source_ids) == 1 else "one of them"

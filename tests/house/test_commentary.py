@@ -700,6 +700,23 @@ def test_a_source_naming_an_item_no_commentary_may_name_says_why_and_what_to_do(
         "not an agency's item; give the URL, id or key of the item it comments on"
     ) in listed.output
 
+    # A source whose house: key is a mistake is held as the house's until it is mended:
+    # its items are not the house's posts, but may not be named either.
+    feeds.write_text(
+        configured.replace(
+            "    url: https://tengrinews.kz/news.rss\n",
+            "    url: https://tengrinews.kz/news.rss\n    house: maybe\n",
+        ),
+        encoding="utf-8",
+    )
+    tengri = other_item().link
+    write(site, "kino.md", f"---\ntitle: Кино\ndate: 2024-10-03\nsource: {tengri}\n---\nТекст.\n")
+    listed = runner.invoke(cli, ["comment", "list"])
+    assert (
+        f"source: '{tengri}' is an item of tengrinews, whose entry in feeds.yaml cannot say "
+        "whether it is the house's own feed; mend its house: key"
+    ) in listed.output
+
 
 def test_sentences_that_repeat_an_earlier_report_are_background_not_the_news():
     text = (
