@@ -734,6 +734,14 @@ def _parse_yaml(
         document = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
         raise ConfigError(_yaml_error_message(e, filename, text)) from None
+    except ValueError:
+        # A date no calendar has ("2026-13-07") is PyYAML's ValueError, not a YAML error.
+        path, line, value = _impossible_date(node)
+        key = f" {_format_path(path)}:" if path else ""
+        raise ConfigError(
+            f"{filename}:{line}:{key} '{value}' reads as a date, but there is no such day; "
+            f'if it is text, put it in quotes: "{value}"'
+        ) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{filename}: YAML error: {e}") from None
     finally:
@@ -744,6 +752,30 @@ def _parse_yaml(
     if node is not None:
         _index_nodes(node, (), lines, raw, duplicates, set())
     return document, lines, raw, duplicates
+
+
+def _impossible_date(node, path: _KeyPath = ()) -> tuple[_KeyPath, int, str]:
+    """(key path, line, text) of the first scalar under ``node`` that YAML reads as a
+    date but no calendar has."""
+    import yaml
+
+    pending = [(node, path)]
+    seen: set[int] = set()
+    while pending:
+        node, path = pending.pop(0)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            pending += [(value, (*path, str(key.value))) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += [(value, (*path, i)) for i, value in enumerate(node.value)]
+        elif node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(node)
+            except ValueError:
+                return path, node.start_mark.line + 1, node.value
+    return (), 1, "?"
 
 
 @dataclass(frozen=True)

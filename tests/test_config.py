@@ -522,6 +522,22 @@ def test_an_output_named_with_a_feeds_file_ending_is_answered_with_its_stem(tmp_
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("2026-13-07", "site.description"), ("[kz, 2026-02-30]", "site.description[1]")],
+)
+def test_a_date_no_calendar_has_is_answered_where_it_is_not_an_internal_error(
+    tmp_path, written, key
+):
+    # YAML reads 2026-13-07 as a date, and PyYAML raised ValueError: "internal error".
+    text = SITE + f"  description: {written}\n" + SOURCES
+    value = written.strip("[]").split(", ")[-1]
+    assert one_error(tmp_path, text).endswith(
+        f"feeds.yaml:4: {key}: '{value}' reads as a date, but there is no such day; if it "
+        f'is text, put it in quotes: "{value}"'
+    )
+
+
 PUBLISH_DOES = (
     "publish writes index.html, sources.opml, health.json, embed.js and the feeds there "
     "(over files of those names), and removes the files in its commentary/ and related/ "
