@@ -58,10 +58,8 @@ class Pages:
             loaders.insert(0, jinja2.FileSystemLoader(str(override)))
             custom = override / "strings.yaml"
             if custom.is_file():
-                for lang, words in (
-                    yaml.safe_load(custom.read_text(encoding="utf-8")) or {}
-                ).items():
-                    strings.setdefault(str(lang), {}).update(words or {})
+                for lang, words in _custom_strings(custom).items():
+                    strings.setdefault(lang, {}).update(words)
         environment = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,  # every value escaped by the engine, never by hand
@@ -79,7 +77,51 @@ class Pages:
         return {}
 
     def render(self, template: str, **context: object) -> bytes:
-        return self.environment.get_template(template).render(**context).encode("utf-8")
+        """``template`` rendered; a mistake in a template (publish.templates' or a
+        shipped one) is a ConfigError naming its file and line."""
+        try:
+            return self.environment.get_template(template).render(**context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or template}:{exc.lineno}"
+            raise ConfigError(f"{where}: the template cannot be read: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            where = self._file(template)
+            raise ConfigError(f"{where}: the template cannot be rendered: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self._file(template)}: not UTF-8; save it as UTF-8") from None
+
+    def _file(self, template: str) -> str:
+        """The file ``template`` is read from: publish.templates' own, else the shipped."""
+        for loader in getattr(self.environment.loader, "loaders", ()):
+            for directory in getattr(loader, "searchpath", ()):
+                if (Path(directory) / template).is_file():
+                    return str(Path(directory) / template)
+        return template
+
+
+def _custom_strings(path: Path) -> dict[str, dict[str, str]]:
+    """publish.templates' strings.yaml: words by language, as the shipped one has them."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8; save it as UTF-8") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(words, dict) or words is None for words in document.values()
+    ):
+        raise ConfigError(
+            f"{path}: expected the words by language, as the shipped strings.yaml has them: "
+            "a line 'ru:', then indented 'key: word' lines"
+        )
+    return {
+        str(lang): {str(k): str(v) for k, v in (words or {}).items()}
+        for lang, words in document.items()
+    }
 
 
 def templates_problem(config: Config) -> str | None:

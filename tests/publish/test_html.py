@@ -26,7 +26,7 @@ from lxml import etree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "related"))
 from news import key_of, site_config, store_items  # noqa: E402
 
-from aggregator.config import HouseConfig, PublishConfig  # noqa: E402
+from aggregator.config import ConfigError, HouseConfig, PublishConfig  # noqa: E402
 from aggregator.publish import publish  # noqa: E402
 from aggregator.publish.html import TEMPLATES  # noqa: E402
 from aggregator.related import relate  # noqa: E402
@@ -211,6 +211,34 @@ def test_a_publishers_templates_replace_the_shipped_ones_and_values_are_escaped(
         publish(config, storage, out_dir=tmp_path / "o")
     html = (tmp_path / "o" / "index.html").read_text(encoding="utf-8")
     assert html == "<p id=title>&lt;b&gt;Евразия24&lt;/b&gt;</p><p id=latest>Свежее</p>"
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "said"),
+    [
+        ("strings.yaml", b"ru:\n  latest: [\xd0\xa1\n", "strings.yaml:3: not valid YAML: "),
+        ("strings.yaml", b"- ru\n- kk\n", "strings.yaml: expected the words by language"),
+        ("strings.yaml", b"ru: 5\n", "strings.yaml: expected the words by language"),
+        ("strings.yaml", b"\xff\xfe", "strings.yaml: not UTF-8; save it as UTF-8"),
+        ("index.html", b"<p>{% if entries %}</p>\n", "index.html:1: the template cannot be read"),
+        ("index.html", b"{{ t.no_such.word }}", "index.html: the template cannot be rendered"),
+        ("index.html", b"\xff\xfe<p>", "index.html: not UTF-8; save it as UTF-8"),
+    ],
+)
+def test_a_mistake_in_a_publishers_template_is_said_with_its_file_not_as_a_bug(
+    tmp_path, name, written, said
+):
+    # Each stopped publish with "internal error: TemplateSyntaxError (or YAMLError,
+    # AttributeError, UnicodeDecodeError) ...; this is a bug".
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / name).write_bytes(written)
+    config = replace(site_config(tmp_path), publish=PublishConfig(templates=str(templates)))
+    with open_storage(tmp_path / "store.sqlite") as storage:
+        store_items(storage, config)
+        with pytest.raises(ConfigError) as raised:
+            publish(config, storage, out_dir=tmp_path / "o")
+    assert str(raised.value).startswith(f"{templates}/{said}")
 
 
 def test_leads_have_no_space_before_punctuation():
