@@ -388,7 +388,12 @@ def _front_matter(text: str, where: str) -> tuple[dict, dict[str, int], str, int
     loader = yaml.SafeLoader(source)
     try:
         node = loader.get_single_node()
-        meta = loader.construct_document(node) if node is not None else {}
+        try:
+            meta = loader.construct_document(node) if node is not None else {}
+        except ValueError:
+            # A date no calendar has ("2026-13-07", "2026-02-30") is no YAML error but
+            # PyYAML's ValueError: read the values as written, for _date to name it.
+            meta = _WrittenLoader(source).get_single_data() or {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 2
@@ -412,6 +417,16 @@ def _front_matter(text: str, where: str) -> tuple[dict, dict[str, int], str, int
         for key_node, _ in node.value:
             key_lines[str(key_node.value)] = key_node.start_mark.line + 2
     return meta, key_lines, "".join(lines[end + 1 :]), end + 2
+
+
+class _WrittenLoader(yaml.SafeLoader):
+    """YAML's safe loader reading dates as the text written."""
+
+
+_WrittenLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _string(meta: dict, key: str, where: str, lines: dict[str, int]) -> str:

@@ -284,11 +284,14 @@ source: https://example.kz/never-fetched
 """,
     )
 
+    write(site, "month-13.md", "---\ntitle: Тринадцатый месяц\ndate: 2024-13-03\n---\nТекст.\n")
+
     report = publish_site(site)
 
     assert report.entries["commentary"] == 1
     problems = "\n".join(report.problems)
     assert "commentary/broken.md:5: the front matter is not valid YAML" in problems
+    assert "commentary/month-13.md:3: date '2024-13-03' is not a date" in problems
     assert (
         "commentary/unknown-source.md:4: source: 'https://example.kz/never-fetched' is not a stored item"
         in problems
@@ -309,6 +312,12 @@ source: https://example.kz/never-fetched
         ),
         ("---\ntitle: x\n---\nbody", "t.md:1: the front matter has no date"),
         ("---\ntitle: x\ndate: 3 октября\n---\nbody", "t.md:3: date '3 октября' is not a date"),
+        # Dates YAML reads as dates, which no calendar has: PyYAML raises, publish stopped.
+        ("---\ntitle: x\ndate: 2026-13-07\n---\nbody", "t.md:3: date '2026-13-07' is not a date"),
+        (
+            "---\ntitle: x\ndate: 2026-02-30 14:00\n---\nbody",
+            "t.md:3: date '2026-02-30 14:00' is not a date",
+        ),
         (
             "---\ntitle: x\ndate: 2024-10-03\ntitel: y\n---\nbody",
             "t.md:4: unknown key 'titel' in the front matter; did you mean 'title'?",
