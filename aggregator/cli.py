@@ -246,23 +246,33 @@ class Context:
     def output_dir(self) -> Path:
         return resolve_path(self.config, self.config.publish.dir)
 
-    def own_output_dir(self) -> Path:
-        """``output_dir``, for a command about to publish in it, marked as publish's:
-        refused where it holds files of the names publish writes that it did not write
-        (a web server's root with its own index.html, a site's own commentary/)."""
-        from aggregator.publish import foreign_files, mark_own
+    def output_dir_problem(self) -> str | None:
+        """Why publish may not write in ``output_dir``: it holds files of the names
+        publish writes that it did not write (a web server's root with its own
+        index.html, a site's own commentary/); None if it may."""
+        from aggregator.publish import foreign_files
 
+        found = foreign_files(self.config, self.output_dir)
+        if not found:
+            return None
+        written = self.config.publish.dir
+        return (
+            f"{self.config.path}: publish.dir: '{written}' holds {', '.join(found)}, "
+            "which no aggregator run wrote (there is no health.json): publish would "
+            "write over them, and remove the files in commentary/ and related/ it did "
+            f"not write; write a directory of its own, e.g. '{Path(written) / 'feeds'}', "
+            "or remove them if an earlier aggregator run did write them"
+        )
+
+    def own_output_dir(self) -> Path:
+        """``output_dir``, for a command about to publish in it, marked as publish's
+        (refused for ``output_dir_problem``)."""
+        from aggregator.publish import mark_own
+
+        problem = self.output_dir_problem()
+        if problem is not None:
+            raise Fatal(problem)
         out_dir = self.output_dir
-        found = foreign_files(self.config, out_dir)
-        if found:
-            written = self.config.publish.dir
-            raise Fatal(
-                f"{self.config.path}: publish.dir: '{written}' holds {', '.join(found)}, "
-                "which no aggregator run wrote (there is no health.json): publish would "
-                "write over them, and remove the files in commentary/ and related/ it did "
-                f"not write; write a directory of its own, e.g. '{Path(written) / 'feeds'}', "
-                "or remove them if an earlier aggregator run did write them"
-            )
         try:
             mark_own(out_dir)
         except OSError as exc:
@@ -458,6 +468,9 @@ def check_config(ctx: Context) -> None:
             f"note: house.commentary_dir: {commentary} does not exist: no commentary file is "
             "read until it does ('aggregator comment new' makes it)"
         )
+    problem = ctx.output_dir_problem()
+    if problem is not None:  # `related` alone may still write its widget there
+        click.echo(f"note: run and publish refuse it: {problem}")
 
 
 @cli.command()

@@ -88,6 +88,8 @@ def test_a_publish_dir_holding_a_sites_own_pages_is_refused_and_left_as_it_was(t
         tmp_path, [("kapital", "https://kapital.kz/rss")], "publish: {dir: www}\n"
     )
 
+    checked = invoke("--config", str(config), "check-config")
+    assert "note: run and publish refuse it: " in checked.output
     for command in ("publish", "run"):
         result = invoke("--config", str(config), command)
         assert result.exit_code == 1, command
