@@ -103,7 +103,14 @@ def relate(
             f"{out_dir / 'related'} does not hold this index's files in this version's format"
         )
     if result.unchanged and (out_dir / "related.json").exists():
-        return result  # nothing to write: every file is as the last run left it
+        # Nothing of the index to write.  The widget's two files are constants: one
+        # deleted or edited since (a deploy's clean-up) is put back, as publish puts
+        # back its own, or every page embedding the widget would lose it.
+        from aggregator.related.widget import WIDGET_CSS, WIDGET_JS
+
+        write_if_changed(out_dir / "related.js", WIDGET_JS.encode("utf-8"))
+        write_if_changed(out_dir / "related.css", WIDGET_CSS.encode("utf-8"))
+        return result
     from aggregator.related.export import write_outputs
 
     out_dir.mkdir(parents=True, exist_ok=True)

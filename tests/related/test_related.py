@@ -770,6 +770,24 @@ def test_an_emptied_output_directory_gets_every_related_file_back(store_at, tmp_
     assert CliRunner().invoke(cli, args).output.count("up to date") == 1
 
 
+def test_a_widget_file_deleted_or_edited_is_put_back_though_nothing_else_changed(
+    store_at, tmp_path: Path
+):
+    # Pages embedding the widget load related.js and related.css: a run that found the
+    # index up to date left them deleted (or edited) until the next item came.
+    _, args = related_site(store_at, tmp_path)
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    out = tmp_path / "output"
+    widget = {name: (out / name).read_bytes() for name in ("related.js", "related.css")}
+    (out / "related.js").unlink()
+    (out / "related.css").write_text("/* ours now */", encoding="utf-8")
+
+    again = CliRunner().invoke(cli, args)
+
+    assert "related index up to date" in again.output
+    assert {name: (out / name).read_bytes() for name in widget} == widget
+
+
 def test_an_export_cut_short_is_completed_by_the_next_run(store_at, tmp_path: Path):
     """A related run that saved its index and then failed writing the files (a full
     disk, here a directory in a file's place) leaves the rest for the next run, which
