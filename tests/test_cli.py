@@ -173,6 +173,28 @@ def test_fetch_then_status_shows_every_source(tmp_path, feed_server):
     assert "HTTP 500" in rows["broken"]
 
 
+def test_a_304_to_a_first_fetch_is_an_error_not_a_source_ok_with_nothing(tmp_path, feed_server):
+    # "Not modified" since a copy never fetched: the source was "ok" with no item, for
+    # ever, and nobody saw why.
+    feed_server.route("/a.xml", status=304)
+    config = write_config(tmp_path, [("a", feed_server.url("/a.xml"))])
+
+    result = invoke("--config", str(config), "fetch")
+
+    assert result.exit_code == 0
+    said = f"a: error: HTTP 304 Not Modified at {feed_server.url('/a.xml')}, to a request"
+    assert said in result.output
+    status = invoke("--config", str(config), "status")
+    assert "backoff" in status.output and "revalidated nothing" in status.output
+
+    # Asked with the validators of a copy, 304 is the answer it should be.
+    feed_server.route("/a.xml", body=rss(2), etag='"v1"')
+    assert invoke("--config", str(config), "fetch", "--all").exit_code == 0
+    again = invoke("--config", str(config), "fetch", "--all")
+    assert "error" not in again.output
+    assert feed_server.requests("/a.xml")[-1].headers["if-none-match"] == '"v1"'
+
+
 def test_a_host_that_answered_429_holds_its_other_feeds_and_status_says_why(tmp_path, feed_server):
     feed_server.route("/ru.xml", status=429, headers={"Retry-After": "3600"})
     feed_server.route("/kk.xml", body=rss(2))

@@ -40,6 +40,7 @@ from aggregator.ingest import schedule
 from aggregator.models import (
     FetchOutcome,
     FetchPlan,
+    FetchRequest,
     FetchResult,
     HostHold,
     Item,
@@ -150,6 +151,18 @@ def after_fetch(
             schedule.after_failure(state, source, fetch, now, error=error), "error", error
         )
 
+    if outcome is FetchOutcome.NOT_MODIFIED and not _revalidating(result.request):
+        # "Not modified" since a copy we never had (a first fetch, or one read afresh):
+        # taken at its word, the source would stay "ok" with nothing read, for ever.
+        error = (
+            f"HTTP 304 Not Modified at {where}, to a request that revalidated nothing (no "
+            "ETag or Last-Modified of ours was sent): the server, or a cache before it, "
+            "answers wrongly; nothing was read, tried again after the backoff"
+        )
+        return failed(
+            schedule.after_failure(state, source, fetch, now, error=error), "error", error
+        )
+
     max_age = schedule.parse_max_age(result.headers.get("cache-control"))
     if outcome is FetchOutcome.NOT_MODIFIED:
         etag = result.headers.get("etag") or state.etag
@@ -169,6 +182,15 @@ def after_fetch(
         fresh = schedule.after_success(state, source, fetch, now, min_interval_seconds=max_age)
         return AfterFetch(fresh, SourceRun(source.id, "unchanged"), url_change)
     return AfterFetch(state, None, url_change, body_hash=digest, max_age=max_age)
+
+
+def _revalidating(request: FetchRequest) -> bool:
+    """Whether ``request`` asked the server to revalidate a copy (so 304 may answer it)."""
+    asked = {name.lower() for name in request.headers}
+    return bool(request.etag or request.last_modified or asked & _CONDITIONS)
+
+
+_CONDITIONS = {"if-none-match", "if-modified-since"}
 
 
 def _http_error(error: str, status: int, where: str) -> str:
