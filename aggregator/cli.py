@@ -43,7 +43,7 @@ from aggregator.config import (
     source_zone,
     store_problem,
 )
-from aggregator.files import TEMP_PREFIX, remove_stale_temp_files
+from aggregator.files import OWN_MARK, TEMP_PREFIX, remove_stale_temp_files
 from aggregator.models import HostHold, SourceState
 from aggregator.store import (
     Storage,
@@ -267,6 +267,10 @@ class Context:
     def own_output_dir(self) -> Path:
         """``output_dir``, for a command about to publish in it, marked as publish's
         (refused for ``output_dir_problem``)."""
+        if (self.output_dir / OWN_MARK).exists():
+            # Marked by an earlier run: nothing to check, and a cron run with nothing new
+            # does not pay for importing publish (0.15 s of a 0.5 s run).
+            return self.output_dir
         from aggregator.publish import mark_own
 
         problem = self.output_dir_problem()

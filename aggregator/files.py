@@ -19,6 +19,10 @@ from typing import IO
 TEMP_PREFIX = ".aggregator-tmp-"  # every temporary file we leave behind starts so
 STALE_TEMP_SECONDS = 600
 
+# Written into publish.dir before anything else publish writes there: a first run killed
+# before its health.json leaves the directory known as ours all the same (publish.mark_own).
+OWN_MARK = ".aggregator"
+
 
 def write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Replace ``path`` with ``data`` atomically; False (and no write) if already equal.

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator.config import Config, OutputConfig, expand_outputs, resolve_path
-from aggregator.files import remove_stale_temp_files, write_if_changed
+from aggregator.files import OWN_MARK, remove_stale_temp_files, write_if_changed
 from aggregator.health import HEALTH_FILE, Heartbeat, health_of
 from aggregator.house import HouseCommentary
 from aggregator.publish.archive import archive_output
@@ -199,9 +199,6 @@ def publish(
 _FEED_SUFFIXES = ("atom", "rss", "json")
 # What publish writes in out_dir besides the feeds (and the relate stage: PUBLISHED).
 _WRITTEN = ("index.html", "sources.opml", "embed.js", "embed", PAGES_DIR)
-# Written into out_dir before anything else publish writes there: a first run killed
-# before its health.json leaves the directory known as ours all the same.
-OWN_MARK = ".aggregator"
 
 
 def foreign_files(config: Config, out_dir: Path) -> list[str]:
