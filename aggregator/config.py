@@ -248,14 +248,22 @@ class Config:
                 return s
         raise KeyError(source_id)
 
+    def credited_id(self, source_ids: Sequence[str]) -> str:
+        """The source an entry is credited to: the first of its sources that is
+        configured (held ones too), else its first source id ("" for none)."""
+        known = self._by_id()
+        return next((i for i in source_ids if i in known), source_ids[0] if source_ids else "")
+
+    def configured_source(self, source_id: str) -> SourceConfig | None:
+        """The entry of ``source_id`` in feeds.yaml (held ones too), None if it has none."""
+        return self._by_id().get(source_id)
+
     def source_name(self, source_ids: Sequence[str]) -> str:
-        """The name an entry is credited to: the first of its sources that is
-        configured, else its first source id ("" for none)."""
-        names = self._names()
-        for source_id in source_ids:
-            if source_id in names:
-                return names[source_id]
-        return source_ids[0] if source_ids else ""
+        """The name an entry is credited to: its :meth:`credited_id`'s configured name,
+        else that id."""
+        source_id = self.credited_id(source_ids)
+        source = self.configured_source(source_id)
+        return (source.name or source.id) if source is not None else source_id
 
     def published_sources(self) -> tuple[SourceConfig, ...]:
         """The sources whose items are published and related: the configured ones, and
@@ -280,12 +288,12 @@ class Config:
         """What is wrong in the entry of a held source (file:line: what; fix), public."""
         return [p.public for p in self.entry_problems if p.source_id == source_id]
 
-    def _names(self) -> dict[str, str]:
-        names = self.__dict__.get("_names_cache")
-        if names is None:
-            names = {s.id: s.name or s.id for s in (*self.held, *self.sources)}
-            object.__setattr__(self, "_names_cache", names)  # frozen; a pure cache
-        return names
+    def _by_id(self) -> dict[str, SourceConfig]:
+        by_id = self.__dict__.get("_by_id_cache")
+        if by_id is None:
+            by_id = {s.id: s for s in (*self.held, *self.sources)}
+            object.__setattr__(self, "_by_id_cache", by_id)  # frozen; a pure cache
+        return by_id
 
 
 def shown_name(source_id: str, source: SourceConfig | None, feed_title: str | None) -> str:

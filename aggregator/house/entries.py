@@ -146,10 +146,8 @@ def source_ref(stored: StoredItem, config: Config, states: Mapping[str, SourceSt
 
 
 def _shown_name(stored: StoredItem, config: Config, states: Mapping[str, SourceState]) -> str:
-    sources = {s.id: s for s in config.published_sources()}
-    ids = stored.source_ids
-    source_id = next((i for i in ids if i in sources), ids[0] if ids else "")
+    source_id = config.credited_id(stored.source_ids)
     if not source_id:
         return ""
     state = states.get(source_id)
-    return shown_name(source_id, sources.get(source_id), state and state.title)
+    return shown_name(source_id, config.configured_source(source_id), state and state.title)
