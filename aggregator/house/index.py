@@ -1477,6 +1477,7 @@ def _quantities_of(
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     unscaled: list[int] = []  # ... those of its figures written without a scale word
     round_years: list[int] = []  # ... those that are a year if a year's word follows
+    scaled: Quantity | None = None  # the sentence's last figure with a scale word
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
             # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
@@ -1549,6 +1550,9 @@ def _quantities_of(
         )
         if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
             approximate, bound, j = True, 1, j + 1
+        elif j + 1 < n and tokens[j] == "без" and stems[j + 1] in _LITTLE:
+            # "двух с половиной без малого": just under 2,5
+            approximate, bound, j = True, -1, j + 2
         elif _more_within(stems, i, j):  # "шестьдесят с лишним тысяч": at least 60 000
             approximate, bound = True, 1
         elif spelled and tokens[i] == "тысяч":  # "тысяч тридцать туристов": about 30 000
@@ -1562,13 +1566,21 @@ def _quantities_of(
             # восемьсот метров" is 3,8 km)
             whole, after = _with_smaller_unit(tokens, stems, j, value, spelled)
             values = [whole] if whole is not None else values
-        if (
+        own_unit = (
             j < n
             and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
             and not _spelled_part(tokens[j])
-        ):
+        )
+        if own_unit:
             unit = _UNITS.get(stems[j], stems[j])
             found += [Quantity(v, unit, approximate, bound, replaced, change) for v in values]
+            if scale > 1.0 and values:
+                scaled = found[-1]
+        elif scaled is not None and scale == 1.0 and _of_another(tokens, stems, i, value, scaled):
+            # "двадцать шесть миллиардов долларов из почти сорока семи": 47 billion dollars,
+            # the scale and the unit said once, with the first figure
+            found += [Quantity(value * scaled.value / _unscaled(scaled.value), scaled.unit,
+                               approximate, bound, replaced, change)]  # fmt: skip
         elif bare:
             found += [Quantity(v, "", approximate, bound, replaced, change) for v in values]
         i, values, unscaled, round_years = after, [], [], []
@@ -1643,6 +1655,32 @@ _BOUNDS = dict(
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
+_LITTLE = frozenset(stem_tokens(["малого"], ""))  # "двух с половиной без малого": under 2,5
+
+# Between a scaled figure and one of the same size said without its scale and unit:
+# "26 млрд долларов из 47", "3 млн тонн против 2,5".
+_OF_ANOTHER = frozenset(("из", "против"))
+
+
+def _unscaled(value: float) -> float:
+    """``value`` without its scale word: 26 000 000 000 -> 26."""
+    for scale in (1e12, 1e9, 1e6, 1e3):
+        if value >= scale:
+            return value / scale
+    return value
+
+
+def _of_another(
+    tokens: list[str], stems: list[str], i: int, value: float, scaled: Quantity
+) -> bool:
+    """Whether the bare figure at token ``i`` is said of the same size as ``scaled``, the
+    sentence's scaled figure before it, after "из" or "против" (an approximate word
+    between: "из почти сорока семи"), and is of its size: a tenth to ten times it."""
+    said = i - 2 if i > 1 and stems[i - 1] in _APPROXIMATE else i - 1
+    if said < 0 or tokens[said] not in _OF_ANOTHER or isinstance(scaled.value, str):
+        return False
+    return 0.1 <= value / _unscaled(scaled.value) <= 10
+
 
 # Comparatives a bound is said with before "чем" ("больше чем двух миллионов"), by stem.
 _THAN = frozenset(stem_tokens(["больше", "более", "меньше", "менее"], ""))

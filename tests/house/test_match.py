@@ -2572,3 +2572,49 @@ def test_more_than_a_billion_is_a_figure_short_of_two(amount, sure):
     c = commentary(text=post, title="Крипта", published=DAY + timedelta(hours=3))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("crypto",) and found.confident is sure
+
+
+GOLD = (
+    "Доля золота в резервах Национального банка к 1 марта превысила 55%: металл стоил "
+    "26,3 млрд долларов из 46,9 млрд долларов золотовалютных резервов. Физический объём "
+    "сократился до 284 тонн: за февраль регулятор продал 3,1 тонны, а купил у отечественных "
+    "аффинажных заводов 2,4 тонны."
+)
+
+
+def test_a_figure_said_without_the_scale_and_unit_of_the_one_before_it_has_them():
+    # "двадцать шесть миллиардов долларов с лишним из почти сорока семи": the editor says
+    # the billions and the dollars once, so the 47 is $47 billion, the item's $46,9 млрд
+    # (not a bare 47 no item has); "две с половиной без малого" is just under 2,5, the
+    # item's 2,4 tonnes.  Every figure of the news is then the item's and no rival's.
+    (share, whole) = quantities("на двадцать шесть миллиардов долларов из почти сорока семи")
+    assert (str(share), str(whole), whole.approximate, whole.bound) == (
+        "26000000000 доллар",
+        "47000000000 доллар",
+        True,
+        -1,
+    )
+    # (a figure with a word of its own after it counts that: "5 млн тенге из 20 регионов")
+    assert [str(q) for q in quantities("5 млн тенге из 20 регионов")] == [
+        "5000000 тенг",
+        "20 регион",
+    ]
+    (under,) = quantities("купили две с половиной без малого", bare=True)
+    assert (under.value, under.approximate, under.bound) == (2.5, True, -1)
+    items = [
+        *filler(),
+        stored("gold", "kursiv", "Доля золота в резервах Нацбанка превысила 55%", GOLD),
+        stored("bars", "zakon", "Спрос на мерные слитки вырос вдвое",
+               "Золото, которое Нацбанк покупает у отечественных аффинажных заводов, частично "
+               "переплавляют в мерные слитки: спрос на них в феврале вырос, резервы металла "
+               "регулятор пополняет и продаёт за рубежом.", hours=-30),
+    ]  # fmt: skip
+    post = (
+        "В кубышке Нацбанка жёлтого металла теперь больше, чем всего остального: на двадцать "
+        "шесть миллиардов долларов с лишним из почти сорока семи. Продали за месяц три тонны "
+        "с небольшим, взяли у своих две с половиной без малого. Мы считаем, что это разумно."
+    )
+    c = commentary(text=post, title="Золото в резервах", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("gold",) and found.confident
+    assert "sure: the figures of its news together in it alone" in found.evidence
