@@ -1477,6 +1477,7 @@ def _quantities_of(
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     unscaled: list[int] = []  # ... those of its figures written without a scale word
     round_years: list[int] = []  # ... those that are a year if a year's word follows
+    clock = False  # ... said as hours of a time of day ("вечером, с шести до десяти")
     scaled: Quantity | None = None  # the sentence's last figure with a scale word
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
@@ -1488,7 +1489,7 @@ def _quantities_of(
                 found.append(Quantity(stems[i], stems[head]))
         token = tokens[i]
         if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
-            i, values, unscaled, round_years = i + 1, [], [], []
+            i, values, unscaled, round_years, clock = i + 1, [], [], [], False
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None or (spelled and j == i + 1 and _DECADE.match(token)):
@@ -1500,6 +1501,15 @@ def _quantities_of(
             less, after = _figure_at(tokens, stems, j + 1, spelled)
             if less is not None and less < value:
                 value, j = value - less, after
+        if not (i and tokens[i - 1] in _RANGE):  # (a range's end keeps its start's reading)
+            # ("с" itself is no token: too short)
+            start = i - 1 if i and tokens[i - 1] in _FROM else i
+            clock = (
+                value <= 24
+                and start >= 1
+                and stems[start - 1] in _DAYTIME
+                and tokens[j : j + 1] == ["до"]
+            )
         scale = next((_SCALES[stems[k]] for k in range(i, j) if stems[k] in _SCALES), 1.0)
         if scale > 1.0:
             # "с 2,1 до 3,4 млн тонн": the range's scale is written once, at its end
@@ -1571,7 +1581,9 @@ def _quantities_of(
             and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
             and not _spelled_part(tokens[j])
         )
-        if own_unit:
+        if clock:
+            pass  # hours of the day, no count: an item writes "с 18:00 до 22:00"
+        elif own_unit:
             unit = _UNITS.get(stems[j], stems[j])
             found += [Quantity(v, unit, approximate, bound, replaced, change) for v in values]
             if scale > 1.0 and values:
@@ -1583,7 +1595,7 @@ def _quantities_of(
                                approximate, bound, replaced, change)]  # fmt: skip
         elif bare:
             found += [Quantity(v, "", approximate, bound, replaced, change) for v in values]
-        i, values, unscaled, round_years = after, [], [], []
+        i, values, unscaled, round_years, clock = after, [], [], [], False
     return found
 
 
@@ -1656,6 +1668,10 @@ _BOUNDS = dict(
 
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
 _LITTLE = frozenset(stem_tokens(["малого"], ""))  # "двух с половиной без малого": under 2,5
+
+# The words a range of hours follows ("утром, с шести до девяти"), by stem, and its "со".
+_DAYTIME = frozenset(stem_tokens(["утром", "вечером", "ночью", "днём"], ""))
+_FROM = frozenset(("со",))
 
 # Between a scaled figure and one of the same size said without its scale and unit:
 # "26 млрд долларов из 47", "3 млн тонн против 2,5".

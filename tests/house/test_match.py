@@ -2618,3 +2618,39 @@ def test_a_figure_said_without_the_scale_and_unit_of_the_one_before_it_has_them(
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("gold",) and found.confident
     assert "sure: the figures of its news together in it alone" in found.evidence
+
+
+AKTAU_WATER = (
+    "В 11, 12 и 14 микрорайонах Актау до 20 апреля воду будут подавать по графику: с 6:00 "
+    "до 9:00 и с 18:00 до 22:00, сообщили в МАЭК. Причина — ремонт опреснительной "
+    "установки. Ограничения коснутся 27 тысяч жителей."
+)
+
+
+def test_hours_of_the_day_said_in_words_are_no_figure_of_the_news():
+    # "вечером, с шести до десяти" is 18:00-22:00, a time the item writes on its clock,
+    # not a figure 10 that no item has.
+    assert quantities("вечером, с шести до десяти", bare=True) == ()
+    # (a count after such a word is still a count: no hour is above 24, none without "до")
+    assert [str(q) for q in quantities("утром со 150 до 200 человек")] == [
+        "150 человек",
+        "200 человек",
+    ]
+    assert [str(q) for q in quantities("вечером 15 человек пришли")] == ["15 человек"]
+    items = [
+        *filler(),
+        stored("water", "kazinform", "В трёх микрорайонах Актау ввели график подачи воды",
+               AKTAU_WATER),
+        stored("heat", "zakon", "В Актау отключат горячую воду",
+               "В микрорайонах Актау отключат горячую воду на время ремонта сетей, сообщили в "
+               "МАЭК: жителей просят запастись водой.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Жителям одиннадцатого, двенадцатого и четырнадцатого микрорайонов Актау до двадцатого "
+        "числа придётся набирать воду впрок: из крана она пойдёт утром, с шести до девяти, и "
+        "вечером, с шести до десяти. Касается это двадцати семи тысяч человек. Мы считаем, что "
+        "город у моря заслуживает большего."
+    )
+    c = commentary(text=post, title="Вода по часам", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("water",) and found.confident
