@@ -1555,8 +1555,12 @@ def _quantities_of(
         said = i - 2 if i > 1 and tokens[i - 1] == "чем" and stems[i - 2] in _THAN else i - 1
         approximate = said >= 0 and stems[said] in _APPROXIMATE
         bound = _BOUNDS.get(stems[said], 0) if approximate else 0
+        # (its unit and comparative after "с лишним": "на сто двадцать с лишним тенге больше")
+        more = int(j < n and stems[j] in _MORE_AFTER)
         change = (
-            i > 0 and tokens[i - 1] == "на" and any(s in _COMPARATIVES for s in stems[j : j + 2])
+            i > 0
+            and tokens[i - 1] == "на"
+            and any(s in _COMPARATIVES for s in stems[j + more : j + more + 2])
         )
         if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
             approximate, bound, j = True, 1, j + 1

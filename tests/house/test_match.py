@@ -2654,3 +2654,34 @@ def test_hours_of_the_day_said_in_words_are_no_figure_of_the_news():
     c = commentary(text=post, title="Вода по часам", published=DAY + timedelta(hours=4))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("water",) and found.confident
+
+
+SUGAR = (
+    "Средняя цена сахара в Казахстане в марте составила 455 тенге за килограмм, сообщает "
+    "Бюро национальной статистики. Самый дорогой сахар в Атырауской области – 530 тенге, "
+    "самый дешёвый в Жамбылской – 395 тенге."
+)
+
+
+@pytest.mark.parametrize(("more", "sure"), [("сто тридцать", True), ("сто пятьдесят", False)])
+def test_a_difference_said_as_more_than_a_figure_is_read_past_its_more(more, sure):
+    # "на сто тридцать с лишним тенге больше, чем в Таразе" is a difference of at least
+    # 130 tenge, the item's 530 against 395 (135), as "на 130 тенге больше" would be; "с
+    # лишним" between the figure and its unit hid the comparative after them.  Not 150.
+    (difference,) = quantities(f"просят на {more} с лишним тенге больше, чем в Таразе")
+    assert (difference.change, difference.bound) == (True, 1)
+    items = [
+        *filler(),
+        stored("sugar", "zakon", "Сахар подорожал", SUGAR),
+        stored("salt", "kazinform", "Соль в магазинах Атырау подорожала",
+               "В магазинах Атырау и Тараза выросли цены на соль и сахар, жалуются покупатели: "
+               "торговцы ссылаются на дорогую доставку.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        f"Сахар в марте стоил в среднем четыреста пятьдесят пять тенге за кило. В Атырау за "
+        f"него просят на {more} с лишним тенге больше, чем в Таразе. Мы считаем, что регионам "
+        "нужен свой стабфонд."
+    )
+    c = commentary(text=post, title="Сладкая разница", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert first_ranked(found) == "sugar" and found.confident is sure
