@@ -1499,6 +1499,9 @@ def _quantities_of(
         if spelled and j + 1 < n and tokens[j] == "без" and _spelled_part(tokens[j + 1]):
             # "три тысячи двести без двадцати": 3 180, and no 20 of its own
             less, after = _figure_at(tokens, stems, j + 1, spelled)
+            if less is None and stems[j + 1] in _ONE_UNIT:
+                # "полторы тысячи без сотни": 1 400 ("сотни" alone is one hundred)
+                less, after = _ONE_UNIT[stems[j + 1]], j + 2
             if less is not None and less < value:
                 value, j = value - less, after
         if not (i and tokens[i - 1] in _RANGE):  # (a range's end keeps its start's reading)
@@ -1669,6 +1672,15 @@ _APPROXIMATE = frozenset(
 _BOUNDS = dict(
     zip(stem_tokens(["почти", "малого", "менее", "меньше"], ""), [-1] * 4, strict=True)
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
+
+# A scale said alone, without a figure before it: one of it ("без сотни", "без десятка").
+_ONE_UNIT = dict(
+    zip(
+        stem_tokens(["сотни", "сотен", "сотня", "десятка", "десятков", "тысячи"], ""),
+        (100, 100, 100, 10, 10, 1000),
+        strict=True,
+    )
+)
 
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
 _LITTLE = frozenset(stem_tokens(["малого"], ""))  # "двух с половиной без малого": under 2,5

@@ -2685,3 +2685,27 @@ def test_a_difference_said_as_more_than_a_figure_is_read_past_its_more(more, sur
     c = commentary(text=post, title="Сладкая разница", published=DAY + timedelta(hours=4))
     found = match(MatchIndex.build(items), c)
     assert first_ranked(found) == "sugar" and found.confident is sure
+
+
+def test_a_figure_without_a_hundred_is_that_much_less():
+    # "полторы тысячи без сотни" is 1 400, the item's figure ("без сотни": one hundred
+    # said by its scale word alone, as "без двадцати" says twenty), not a 1 500 no item has.
+    (students,) = quantities("опросили полторы тысячи без сотни студентов")
+    assert str(students) == "1400 студент"
+    assert [q.value for q in quantities("три тысячи без сотни", bare=True)] == [2900]
+    items = [
+        *filler(),
+        stored("snus", "kazinform", "Каждый шестой студент пробовал снюс",
+               "Медики Караганды опросили 1 400 студентов колледжей из 36 учебных заведений: "
+               "18% признались, что пробовали снюс, сообщили в управлении здравоохранения."),
+        stored("vape", "zakon", "В Караганде проверили магазины",
+               "В Караганде проверили магазины, торгующие снюсом и вейпами рядом с колледжами: "
+               "студентам их продают без проверки возраста.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Карагандинские медики опросили полторы тысячи без сотни студентов из тридцати шести "
+        "колледжей: почти каждый пятый пробовал снюс. Мы считаем, что родителям пора вмешаться."
+    )
+    c = commentary(text=post, title="Снюс в колледжах", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("snus",) and found.confident
