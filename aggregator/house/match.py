@@ -1723,6 +1723,8 @@ def _has_value(
         return True
     if quantity.change and _a_difference(quantity, values):
         return True
+    if quantity.unit == _TIMES and _a_growth(index, doc, quantity):
+        return True
     value = quantity.value
     return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
 
@@ -1749,6 +1751,19 @@ def _percents_only(index: MatchIndex, doc: int) -> frozenset[float]:
     if not percents:
         return frozenset()
     return frozenset(percents - {q.value for q in found if q.unit != _PERCENT})
+
+
+_TIMES = "раз"  # the unit of "в полтора раза", "в 2,5 раза"
+
+
+def _a_growth(index: MatchIndex, doc: int, quantity: Quantity) -> bool:
+    """Whether the post's ratio ("вырос почти в полтора раза") is a growth the item gives
+    as a difference in percent ("на 40% больше"): 1 + 40/100, told as about 1,5."""
+    return any(
+        _same_figure(quantity, round(1 + q.value / 100, 6))
+        for q in index.quantities(doc, bare=True)
+        if q.unit == _PERCENT and not isinstance(q.value, str)
+    )
 
 
 def _a_difference(quantity: Quantity, values: list[float]) -> bool:

@@ -2709,3 +2709,27 @@ def test_a_figure_without_a_hundred_is_that_much_less():
     c = commentary(text=post, title="Снюс в колледжах", published=DAY + timedelta(hours=4))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("snus",) and found.confident
+
+
+@pytest.mark.parametrize(("growth", "sure"), [("40", True), ("10", False)])
+def test_a_ratio_is_the_growth_an_item_gives_in_percent(growth, sure):
+    # "почти в полтора раза больше" is the item's "на 40% больше" (1,4 times), told as
+    # editors round it, not a ratio no item has; "на 10% больше" it is not.
+    items = [
+        *filler(),
+        stored("roads", "kazinform", "На дороги Павлодарской области выделили 52 млрд",
+               f"На ремонт дорог Павлодарской области в этом году выделено 52 млрд тенге – на "
+               f"{growth}% больше, чем годом ранее, сообщили в акимате. Отремонтируют 31 "
+               "участок, в том числе трассу Павлодар – Баянаул."),
+        stored("districts", "zakon", "В Павлодаре закрыли мост",
+               "Ремонт дорог в Павлодарской области: деньги на дороги и участки трассы в этом "
+               "году распределили районы, сообщили в акимате, дорожники просят больше денег.",
+               hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Денег на дороги области дали почти в полтора раза больше — пятьдесят два миллиарда. "
+        "Мы считаем, что проверять надо качество, а не сумму."
+    )
+    c = commentary(text=post, title="Дорожные деньги", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.confident is sure and (not sure or found.keys == ("roads",))
