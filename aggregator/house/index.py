@@ -1478,7 +1478,7 @@ def _quantities_of(
     unscaled: list[int] = []  # ... those of its figures written without a scale word
     round_years: list[int] = []  # ... those that are a year if a year's word follows
     clock = False  # ... said as hours of a time of day ("вечером, с шести до десяти")
-    scaled: Quantity | None = None  # the sentence's last figure with a scale word
+    scaled: Quantity | None = None  # the figure just read, where it has a scale word
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
             # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
@@ -1494,7 +1494,7 @@ def _quantities_of(
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None or (spelled and j == i + 1 and _DECADE.match(token)):
             # (a decade, "в шестидесятые", is a time, no count: an item writes "1960s")
-            i, values, unscaled, round_years = j, [], [], []
+            i, values, unscaled, round_years, scaled = j, [], [], [], None
             continue
         if spelled and j + 1 < n and tokens[j] == "без" and _spelled_part(tokens[j + 1]):
             # "три тысячи двести без двадцати": 3 180, and no 20 of its own
@@ -1588,6 +1588,7 @@ def _quantities_of(
             and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
             and not _spelled_part(tokens[j])
         )
+        last, scaled = scaled, None  # (only the figure right before "из" lends its scale)
         if clock:
             pass  # hours of the day, no count: an item writes "с 18:00 до 22:00"
         elif own_unit:
@@ -1595,10 +1596,10 @@ def _quantities_of(
             found += [Quantity(v, unit, approximate, bound, replaced, change) for v in values]
             if scale > 1.0 and values:
                 scaled = found[-1]
-        elif scaled is not None and scale == 1.0 and _of_another(tokens, stems, i, value, scaled):
+        elif last is not None and scale == 1.0 and _of_another(tokens, stems, i, value, last):
             # "двадцать шесть миллиардов долларов из почти сорока семи": 47 billion dollars,
             # the scale and the unit said once, with the first figure
-            found += [Quantity(value * scaled.value / _unscaled(scaled.value), scaled.unit,
+            found += [Quantity(value * last.value / _unscaled(last.value), last.unit,
                                approximate, bound, replaced, change)]  # fmt: skip
         elif bare:
             found += [Quantity(v, "", approximate, bound, replaced, change) for v in values]

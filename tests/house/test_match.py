@@ -2594,6 +2594,10 @@ def test_a_figure_said_without_the_scale_and_unit_of_the_one_before_it_has_them(
         True,
         -1,
     )
+    # (only the figure right before "из" lends its scale: "девять из десяти" is a share,
+    # however many thousands the sentence gave before it)
+    assert [q.value for q in quantities("больше трёх тысяч ста случаев; восемь из десяти не "
+                                        "привиты", bare=True)] == [3100, 10]  # fmt: skip
     # (a figure with a word of its own after it counts that: "5 млн тенге из 20 регионов")
     assert [str(q) for q in quantities("5 млн тенге из 20 регионов")] == [
         "5000000 тенг",
