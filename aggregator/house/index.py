@@ -1439,6 +1439,10 @@ class Quantity:
     # Given as a difference ("на три сотни больше", "на 7% меньше"): an item may give it as
     # the two figures it lies between (3 200 places, 2 900 a year before).
     change: bool = field(default=False, compare=False)
+    # Said as a fraction ("почти на пятую часть"): evidence where an item gives the
+    # percent, but no figure of the news where none does (an item may give the parts or
+    # the counts it is a share of: "Китай 40%, Узбекистан 20%").
+    share: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         value = self.value
@@ -1465,7 +1469,63 @@ def quantities(text: str, *, bare: bool = False) -> tuple[Quantity, ...]:
     found: list[Quantity] = []
     for tokens in _sentence_words(text):
         found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True, bare=bare)
+    if _SHARE_ROOT.search(text):
+        found += _fractions(text)
     return tuple(found)
+
+
+def _fractions(text: str) -> list[Quantity]:
+    """A share said as a fraction ("почти на пятую часть", "больше двух пятых", "чуть
+    больше четверти"): the percent an item gives, rounded as editors round (18% for "почти
+    на пятую часть", 43% for "больше двух пятых"), so approximate, on the side its word
+    puts it.  Not a part of a scale or of a time ("четверть миллиона", "три четверти
+    часа"), which are figures or no figure of their own."""
+    found = []
+    text = text.casefold().replace("ё", "е")
+    for match in _SHARE.finditer(text):
+        if _PART_OF_FIGURE.search(text, 0, match.start()):
+            continue  # "четыре и семь десятых", "сто с четвертью": a figure's decimals
+        count, part = match.group("count"), match.group("part")
+        if match.group("quarter"):
+            share = 0.25
+        elif part is not None:
+            share = 1 / _FRACTION_PARTS[part[:4]]
+        else:
+            share = _FRACTION_COUNTS[count[:3]] / _FRACTION_PARTS[match.group("of")[:4]]
+        if not 0 < share < 1:
+            continue
+        before = match.group("before")
+        bound = _BOUNDS.get(stem_tokens([before], "")[0], 0) if before else 0
+        found.append(
+            Quantity(
+                round(share * 100, 1),
+                "процент",
+                True,
+                bound,
+                change=bool(match.group("on")),
+                share=True,
+            )
+        )
+    return found
+
+
+# "пятую часть", "четверть", "две пятых", "трех десятых": the word before it ("почти",
+# "больше", "примерно") and "на" kept for its side and its change; a scale or a time
+# after it is no share ("четверть миллиона", "три четверти часа").
+_SHARE = re.compile(
+    r"(?<!\w)(?:(?P<before>почти|около|примерно|порядка|больше|свыше|более|меньше|менее)"
+    r"\s+(?:чем\s+)?)?(?:(?P<on>на)\s+)?"
+    r"(?:(?P<part>(?:пят|четверт|трет|десят)(?:ую|ая|ой|ь[юяе]|ьей))\s+част\w*"
+    r"|(?P<count>две|двух|три|трех|четыре|четырех|семь|семи|девять|девяти)"
+    r"\s+(?P<of>пятых|десятых|четвертей|четверти|трети|третей)"
+    r"|(?P<quarter>четверт(?:ь|и|ью)))"
+    r"(?!\w)(?!\s+(?:миллион|миллиард|тысяч|триллион|век|столет|час|ставк|финал|метр|километр"
+    r"|тонн|литр|гектар|минут|год|лет|кубометр))"
+)
+_SHARE_ROOT = re.compile("част|пят|десят|четверт|трет", re.IGNORECASE)  # (most texts: none)
+_PART_OF_FIGURE = re.compile(r"(?<!\w)(?:и|с|со|целых|целой)\s+$")
+_FRACTION_PARTS = {"пяту": 5, "пята": 5, "пято": 5, "четв": 4, "трет": 3, "деся": 10, "пяты": 5}
+_FRACTION_COUNTS = {"две": 2, "дву": 2, "три": 3, "тре": 3, "чет": 4, "сем": 7, "дев": 9}
 
 
 def _quantities_of(
@@ -1477,6 +1537,8 @@ def _quantities_of(
     values: list[float] = []  # a range ("16–18 часов") waits for the word after its end
     unscaled: list[int] = []  # ... those of its figures written without a scale word
     round_years: list[int] = []  # ... those that are a year if a year's word follows
+    clock = False  # ... said as hours of a time of day ("вечером, с шести до десяти")
+    scaled: Quantity | None = None  # the figure just read, where it has a scale word
     while i < n:
         if stems[i][-2:] in _PLACE_ENDS:
             # "Костанайской области"; each of a list: "в Павлодарской и Карагандинской областях"
@@ -1487,18 +1549,30 @@ def _quantities_of(
                 found.append(Quantity(stems[i], stems[head]))
         token = tokens[i]
         if not (token[0].isdigit() or (spelled and (_spelled_part(token) or token in _ONE_OF))):
-            i, values, unscaled, round_years = i + 1, [], [], []
+            i, values, unscaled, round_years, clock = i + 1, [], [], [], False
             continue
         value, j = _figure_at(tokens, stems, i, spelled)
         if value is None or (spelled and j == i + 1 and _DECADE.match(token)):
             # (a decade, "в шестидесятые", is a time, no count: an item writes "1960s")
-            i, values, unscaled, round_years = j, [], [], []
+            i, values, unscaled, round_years, scaled = j, [], [], [], None
             continue
         if spelled and j + 1 < n and tokens[j] == "без" and _spelled_part(tokens[j + 1]):
             # "три тысячи двести без двадцати": 3 180, and no 20 of its own
             less, after = _figure_at(tokens, stems, j + 1, spelled)
+            if less is None and stems[j + 1] in _ONE_UNIT:
+                # "полторы тысячи без сотни": 1 400 ("сотни" alone is one hundred)
+                less, after = _ONE_UNIT[stems[j + 1]], j + 2
             if less is not None and less < value:
                 value, j = value - less, after
+        if not (i and tokens[i - 1] in _RANGE):  # (a range's end keeps its start's reading)
+            # ("с" itself is no token: too short)
+            start = i - 1 if i and tokens[i - 1] in _FROM else i
+            clock = (
+                value <= 24
+                and start >= 1
+                and stems[start - 1] in _DAYTIME
+                and tokens[j : j + 1] == ["до"]
+            )
         scale = next((_SCALES[stems[k]] for k in range(i, j) if stems[k] in _SCALES), 1.0)
         if scale > 1.0:
             # "с 2,1 до 3,4 млн тонн": the range's scale is written once, at its end
@@ -1544,11 +1618,18 @@ def _quantities_of(
         said = i - 2 if i > 1 and tokens[i - 1] == "чем" and stems[i - 2] in _THAN else i - 1
         approximate = said >= 0 and stems[said] in _APPROXIMATE
         bound = _BOUNDS.get(stems[said], 0) if approximate else 0
+        # (its unit and comparative after "с лишним": "на сто двадцать с лишним тенге больше")
+        more = int(j < n and stems[j] in _MORE_AFTER)
         change = (
-            i > 0 and tokens[i - 1] == "на" and any(s in _COMPARATIVES for s in stems[j : j + 2])
+            i > 0
+            and tokens[i - 1] == "на"
+            and any(s in _COMPARATIVES for s in stems[j + more : j + more + 2])
         )
         if j < n and stems[j] in _MORE_AFTER:  # "двести с лишним километров": at least 200
             approximate, bound, j = True, 1, j + 1
+        elif j + 1 < n and tokens[j] == "без" and stems[j + 1] in _LITTLE:
+            # "двух с половиной без малого": just under 2,5
+            approximate, bound, j = True, -1, j + 2
         elif _more_within(stems, i, j):  # "шестьдесят с лишним тысяч": at least 60 000
             approximate, bound = True, 1
         elif spelled and tokens[i] == "тысяч":  # "тысяч тридцать туристов": about 30 000
@@ -1562,16 +1643,27 @@ def _quantities_of(
             # восемьсот метров" is 3,8 km)
             whole, after = _with_smaller_unit(tokens, stems, j, value, spelled)
             values = [whole] if whole is not None else values
-        if (
+        own_unit = (
             j < n
             and (tokens[j] not in _STOP or tokens[j] in _TIME_STOPS)
             and not _spelled_part(tokens[j])
-        ):
+        )
+        last, scaled = scaled, None  # (only the figure right before "из" lends its scale)
+        if clock:
+            pass  # hours of the day, no count: an item writes "с 18:00 до 22:00"
+        elif own_unit:
             unit = _UNITS.get(stems[j], stems[j])
             found += [Quantity(v, unit, approximate, bound, replaced, change) for v in values]
+            if scale > 1.0 and values:
+                scaled = found[-1]
+        elif last is not None and scale == 1.0 and _of_another(tokens, stems, i, value, last):
+            # "двадцать шесть миллиардов долларов из почти сорока семи": 47 billion dollars,
+            # the scale and the unit said once, with the first figure
+            found += [Quantity(value * last.value / _unscaled(last.value), last.unit,
+                               approximate, bound, replaced, change)]  # fmt: skip
         elif bare:
             found += [Quantity(v, "", approximate, bound, replaced, change) for v in values]
-        i, values, unscaled, round_years = after, [], [], []
+        i, values, unscaled, round_years, clock = after, [], [], [], False
     return found
 
 
@@ -1642,7 +1734,46 @@ _BOUNDS = dict(
     zip(stem_tokens(["почти", "малого", "менее", "меньше"], ""), [-1] * 4, strict=True)
 ) | dict(zip(stem_tokens(["свыше", "более", "больше"], ""), [1] * 3, strict=True))
 
+# A scale said alone, without a figure before it: one of it ("без сотни", "без десятка").
+_ONE_UNIT = dict(
+    zip(
+        stem_tokens(["сотни", "сотен", "сотня", "десятка", "десятков", "тысячи"], ""),
+        (100, 100, 100, 10, 10, 1000),
+        strict=True,
+    )
+)
+
 _MORE_AFTER = frozenset(("лишн", "лишк", "небольш"))  # "с лишним", "с небольшим" (by stem)
+_LITTLE = frozenset(stem_tokens(["малого"], ""))  # "двух с половиной без малого": under 2,5
+
+# The words a range of hours follows ("утром, с шести до девяти"), by stem, and its "со".
+_DAYTIME = frozenset(stem_tokens(["утром", "вечером", "ночью", "днём"], ""))
+_FROM = frozenset(("со",))
+
+# Between a scaled figure and one of the same size said without its scale and unit:
+# "26 млрд долларов из 47", "3 млн тонн против 2,5".
+_OF_ANOTHER = frozenset(("из", "против"))
+
+
+def _unscaled(value: float) -> float:
+    """``value`` without its scale word: 26 000 000 000 -> 26."""
+    for scale in (1e12, 1e9, 1e6, 1e3):
+        if value >= scale:
+            return value / scale
+    return value
+
+
+def _of_another(
+    tokens: list[str], stems: list[str], i: int, value: float, scaled: Quantity
+) -> bool:
+    """Whether the bare figure at token ``i`` is said of the same size as ``scaled``, the
+    sentence's scaled figure before it, after "из" or "против" (an approximate word
+    between: "из почти сорока семи"), and is of its size: a tenth to ten times it."""
+    said = i - 2 if i > 1 and stems[i - 1] in _APPROXIMATE else i - 1
+    if said < 0 or tokens[said] not in _OF_ANOTHER or isinstance(scaled.value, str):
+        return False
+    return 0.1 <= value / _unscaled(scaled.value) <= 10
+
 
 # Comparatives a bound is said with before "чем" ("больше чем двух миллионов"), by stem.
 _THAN = frozenset(stem_tokens(["больше", "более", "меньше", "менее"], ""))

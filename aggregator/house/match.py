@@ -1184,7 +1184,10 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
     if not _quantities(figures, news):
         return False
     values = _item_values(index, doc)
-    return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
+    # (a share said as a fraction counts where the item has it, and is not missed where
+    # it has not: "почти три четверти" may be the item's parts, "Китай 40%, Узбекистан 20%")
+    told = [_has_value(index, doc, values, q, item_rounds=False) for q in figures]
+    return any(told) and all(t or q.share for t, q in zip(told, figures, strict=True))
 
 
 def _told_alike(
@@ -1304,7 +1307,8 @@ def _figures_missing(commentary: Commentary, index: MatchIndex, doc: int) -> str
     ``doc`` has none of them, in any form: across languages, names and loanwords meet
     whatever the event, and only agreeing figures tell its source from another item on
     the topic (the spans of time a post tells from any other figure apart)."""
-    figures = _news_figures(commentary, _DURATIONS)
+    # (a share said as a fraction is evidence only where an item gives it)
+    figures = [q for q in _news_figures(commentary, _DURATIONS) if not q.share]
     if len(figures) < MISSING_FIGURES:
         return None
     values = _item_values(index, doc)
@@ -1409,6 +1413,8 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
             continue
         if any(_same_figure(quantity, value) for value in values) or _a_change(quantity, values):
             alike.add(quantity)
+        elif quantity.share:
+            continue  # (a fraction is a rounding an item may not give: no evidence against)
         elif quantity.unit in _months() or not any(
             _same_figure(quantity, value) for value in everything
         ):
@@ -1674,7 +1680,11 @@ def _unexplained(text: str, commentary: Commentary, index: MatchIndex, doc: int)
     nor rounded, however either writes them ("2,1 млн" for "два миллиона сто тысяч")."""
     values = _item_values(index, doc)
     year = commentary.published.year
-    return [q for q in _figures_in(text, year) if not _has_value(index, doc, values, q)]
+    # (a share said as a fraction, "почти три четверти", is no figure an item lacks: it
+    # may give the parts or counts it is a share of, or round it otherwise)
+    return [
+        q for q in _figures_in(text, year) if not q.share and not _has_value(index, doc, values, q)
+    ]
 
 
 @functools.lru_cache(maxsize=64)
@@ -1723,6 +1733,8 @@ def _has_value(
         return True
     if quantity.change and _a_difference(quantity, values):
         return True
+    if quantity.unit == _TIMES and _a_growth(index, doc, quantity):
+        return True
     value = quantity.value
     return value == int(value) and _has_figure(index, doc, _figure_sids(str(int(value)), index))
 
@@ -1749,6 +1761,19 @@ def _percents_only(index: MatchIndex, doc: int) -> frozenset[float]:
     if not percents:
         return frozenset()
     return frozenset(percents - {q.value for q in found if q.unit != _PERCENT})
+
+
+_TIMES = "раз"  # the unit of "в полтора раза", "в 2,5 раза"
+
+
+def _a_growth(index: MatchIndex, doc: int, quantity: Quantity) -> bool:
+    """Whether the post's ratio ("вырос почти в полтора раза") is a growth the item gives
+    as a difference in percent ("на 40% больше"): 1 + 40/100, told as about 1,5."""
+    return any(
+        _same_figure(quantity, round(1 + q.value / 100, 6))
+        for q in index.quantities(doc, bare=True)
+        if q.unit == _PERCENT and not isinstance(q.value, str)
+    )
 
 
 def _a_difference(quantity: Quantity, values: list[float]) -> bool:

@@ -2572,3 +2572,189 @@ def test_more_than_a_billion_is_a_figure_short_of_two(amount, sure):
     c = commentary(text=post, title="Крипта", published=DAY + timedelta(hours=3))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("crypto",) and found.confident is sure
+
+
+GOLD = (
+    "Доля золота в резервах Национального банка к 1 марта превысила 55%: металл стоил "
+    "26,3 млрд долларов из 46,9 млрд долларов золотовалютных резервов. Физический объём "
+    "сократился до 284 тонн: за февраль регулятор продал 3,1 тонны, а купил у отечественных "
+    "аффинажных заводов 2,4 тонны."
+)
+
+
+def test_a_figure_said_without_the_scale_and_unit_of_the_one_before_it_has_them():
+    # "двадцать шесть миллиардов долларов с лишним из почти сорока семи": the editor says
+    # the billions and the dollars once, so the 47 is $47 billion, the item's $46,9 млрд
+    # (not a bare 47 no item has); "две с половиной без малого" is just under 2,5, the
+    # item's 2,4 tonnes.  Every figure of the news is then the item's and no rival's.
+    (share, whole) = quantities("на двадцать шесть миллиардов долларов из почти сорока семи")
+    assert (str(share), str(whole), whole.approximate, whole.bound) == (
+        "26000000000 доллар",
+        "47000000000 доллар",
+        True,
+        -1,
+    )
+    # (only the figure right before "из" lends its scale: "девять из десяти" is a share,
+    # however many thousands the sentence gave before it)
+    assert [q.value for q in quantities("больше трёх тысяч ста случаев; восемь из десяти не "
+                                        "привиты", bare=True)] == [3100, 10]  # fmt: skip
+    # (a figure with a word of its own after it counts that: "5 млн тенге из 20 регионов")
+    assert [str(q) for q in quantities("5 млн тенге из 20 регионов")] == [
+        "5000000 тенг",
+        "20 регион",
+    ]
+    (under,) = quantities("купили две с половиной без малого", bare=True)
+    assert (under.value, under.approximate, under.bound) == (2.5, True, -1)
+    items = [
+        *filler(),
+        stored("gold", "kursiv", "Доля золота в резервах Нацбанка превысила 55%", GOLD),
+        stored("bars", "zakon", "Спрос на мерные слитки вырос вдвое",
+               "Золото, которое Нацбанк покупает у отечественных аффинажных заводов, частично "
+               "переплавляют в мерные слитки: спрос на них в феврале вырос, резервы металла "
+               "регулятор пополняет и продаёт за рубежом.", hours=-30),
+    ]  # fmt: skip
+    post = (
+        "В кубышке Нацбанка жёлтого металла теперь больше, чем всего остального: на двадцать "
+        "шесть миллиардов долларов с лишним из почти сорока семи. Продали за месяц три тонны "
+        "с небольшим, взяли у своих две с половиной без малого. Мы считаем, что это разумно."
+    )
+    c = commentary(text=post, title="Золото в резервах", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("gold",) and found.confident
+    assert "sure: the figures of its news together in it alone" in found.evidence
+
+
+AKTAU_WATER = (
+    "В 11, 12 и 14 микрорайонах Актау до 20 апреля воду будут подавать по графику: с 6:00 "
+    "до 9:00 и с 18:00 до 22:00, сообщили в МАЭК. Причина — ремонт опреснительной "
+    "установки. Ограничения коснутся 27 тысяч жителей."
+)
+
+
+def test_hours_of_the_day_said_in_words_are_no_figure_of_the_news():
+    # "вечером, с шести до десяти" is 18:00-22:00, a time the item writes on its clock,
+    # not a figure 10 that no item has.
+    assert quantities("вечером, с шести до десяти", bare=True) == ()
+    # (a count after such a word is still a count: no hour is above 24, none without "до")
+    assert [str(q) for q in quantities("утром со 150 до 200 человек")] == [
+        "150 человек",
+        "200 человек",
+    ]
+    assert [str(q) for q in quantities("вечером 15 человек пришли")] == ["15 человек"]
+    items = [
+        *filler(),
+        stored("water", "kazinform", "В трёх микрорайонах Актау ввели график подачи воды",
+               AKTAU_WATER),
+        stored("heat", "zakon", "В Актау отключат горячую воду",
+               "В микрорайонах Актау отключат горячую воду на время ремонта сетей, сообщили в "
+               "МАЭК: жителей просят запастись водой.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Жителям одиннадцатого, двенадцатого и четырнадцатого микрорайонов Актау до двадцатого "
+        "числа придётся набирать воду впрок: из крана она пойдёт утром, с шести до девяти, и "
+        "вечером, с шести до десяти. Касается это двадцати семи тысяч человек. Мы считаем, что "
+        "город у моря заслуживает большего."
+    )
+    c = commentary(text=post, title="Вода по часам", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("water",) and found.confident
+
+
+SUGAR = (
+    "Средняя цена сахара в Казахстане в марте составила 455 тенге за килограмм, сообщает "
+    "Бюро национальной статистики. Самый дорогой сахар в Атырауской области – 530 тенге, "
+    "самый дешёвый в Жамбылской – 395 тенге."
+)
+
+
+@pytest.mark.parametrize(("more", "sure"), [("сто тридцать", True), ("сто пятьдесят", False)])
+def test_a_difference_said_as_more_than_a_figure_is_read_past_its_more(more, sure):
+    # "на сто тридцать с лишним тенге больше, чем в Таразе" is a difference of at least
+    # 130 tenge, the item's 530 against 395 (135), as "на 130 тенге больше" would be; "с
+    # лишним" between the figure and its unit hid the comparative after them.  Not 150.
+    (difference,) = quantities(f"просят на {more} с лишним тенге больше, чем в Таразе")
+    assert (difference.change, difference.bound) == (True, 1)
+    items = [
+        *filler(),
+        stored("sugar", "zakon", "Сахар подорожал", SUGAR),
+        stored("salt", "kazinform", "Соль в магазинах Атырау подорожала",
+               "В магазинах Атырау и Тараза выросли цены на соль и сахар, жалуются покупатели: "
+               "торговцы ссылаются на дорогую доставку.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        f"Сахар в марте стоил в среднем четыреста пятьдесят пять тенге за кило. В Атырау за "
+        f"него просят на {more} с лишним тенге больше, чем в Таразе. Мы считаем, что регионам "
+        "нужен свой стабфонд."
+    )
+    c = commentary(text=post, title="Сладкая разница", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert first_ranked(found) == "sugar" and found.confident is sure
+
+
+def test_a_figure_without_a_hundred_is_that_much_less():
+    # "полторы тысячи без сотни" is 1 400, the item's figure ("без сотни": one hundred
+    # said by its scale word alone, as "без двадцати" says twenty), not a 1 500 no item has.
+    (students,) = quantities("опросили полторы тысячи без сотни студентов")
+    assert str(students) == "1400 студент"
+    assert [q.value for q in quantities("три тысячи без сотни", bare=True)] == [2900]
+    items = [
+        *filler(),
+        stored("snus", "kazinform", "Каждый шестой студент пробовал снюс",
+               "Медики Караганды опросили 1 400 студентов колледжей из 36 учебных заведений: "
+               "18% признались, что пробовали снюс, сообщили в управлении здравоохранения."),
+        stored("vape", "zakon", "В Караганде проверили магазины",
+               "В Караганде проверили магазины, торгующие снюсом и вейпами рядом с колледжами: "
+               "студентам их продают без проверки возраста.", hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Карагандинские медики опросили полторы тысячи без сотни студентов из тридцати шести "
+        "колледжей: почти каждый пятый пробовал снюс. Мы считаем, что родителям пора вмешаться."
+    )
+    c = commentary(text=post, title="Снюс в колледжах", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.keys == ("snus",) and found.confident
+
+
+@pytest.mark.parametrize(("growth", "sure"), [("40", True), ("10", False)])
+def test_a_ratio_is_the_growth_an_item_gives_in_percent(growth, sure):
+    # "почти в полтора раза больше" is the item's "на 40% больше" (1,4 times), told as
+    # editors round it, not a ratio no item has; "на 10% больше" it is not.
+    items = [
+        *filler(),
+        stored("roads", "kazinform", "На дороги Павлодарской области выделили 52 млрд",
+               f"На ремонт дорог Павлодарской области в этом году выделено 52 млрд тенге – на "
+               f"{growth}% больше, чем годом ранее, сообщили в акимате. Отремонтируют 31 "
+               "участок, в том числе трассу Павлодар – Баянаул."),
+        stored("districts", "zakon", "В Павлодаре закрыли мост",
+               "Ремонт дорог в Павлодарской области: деньги на дороги и участки трассы в этом "
+               "году распределили районы, сообщили в акимате, дорожники просят больше денег.",
+               hours=-20),
+    ]  # fmt: skip
+    post = (
+        "Денег на дороги области дали почти в полтора раза больше — пятьдесят два миллиарда. "
+        "Мы считаем, что проверять надо качество, а не сумму."
+    )
+    c = commentary(text=post, title="Дорожные деньги", published=DAY + timedelta(hours=4))
+    found = match(MatchIndex.build(items), c)
+    assert found.confident is sure and (not sure or found.keys == ("roads",))
+
+
+@pytest.mark.parametrize(
+    ("text", "share", "bound"),
+    [
+        ("Запасы выросли почти на пятую часть к прошлому году.", 20.0, -1),
+        ("Больше двух пятых фирм возглавляют женщины.", 40.0, 1),
+        ("Женским компаниям досталось чуть больше четверти кредитов.", 25.0, 1),
+        ("Тариф поднимут примерно на пятую часть.", 20.0, 0),
+    ],
+)
+def test_a_share_said_as_a_fraction_is_the_percent_an_item_gives(text, share, bound):
+    # "почти на пятую часть" retells the item's "на 18%", "больше двух пятых" its 43%: an
+    # approximate percent on the side its word puts it, not no figure at all.
+    (found,) = [q for q in quantities(text) if q.unit == "процент"]
+    assert (found.value, found.approximate, found.bound) == (share, True, bound)
+
+
+def test_a_fraction_of_a_scale_or_of_a_time_is_no_share():
+    assert [str(q) for q in quantities("четверть миллиона человек")] == ["250000 человек"]
+    assert quantities("дорога займёт три четверти часа") == ()
