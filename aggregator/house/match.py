@@ -28,8 +28,8 @@ Tried in order, the first that answers wins:
 4. ``similarity`` -- BM25-weighted coverage of the commentary's stems (stop words
    removed; an item's title counts extra) by items published from a week before to a
    day after the commentary (editors comment on the week's news; an item more than two
-   and a half days older than the post is only offered for review: a post that late on a
-   story more often reports its next stage).  Only a clear winner (an absolute score and a margin over
+   days older than the post is only offered for review: a post that late on a story more
+   often reports its next stage, told in the item's names and figures).  Only a clear winner (an absolute score and a margin over
    the runner-up, or rare words, one a figure or a name, that the item shares and its
    rivals do not, or every figure of the post's news in it) is confident -- unless the
    post reports its event otherwise: figures
@@ -134,9 +134,11 @@ QUOTE_TIE = 0.05  # items within this containment of the best are the same text
 
 # Similarity searches the items published from index.WINDOW_BEFORE (a week: editors
 # comment on the week's news) before a post to WINDOW_AFTER after it; only those from
-# SURE_WITHIN before it on may be its confident source.  The older ones are rivals and
-# candidates for review.  (On the 13 dev rounds no source was more than 1.9 days older
-# than its post; the wrong best items only their age held were 3.1 days and more.)
+# SURE_WITHIN before it on are weighed as its source (the rules are sure of none older
+# than RULES_WITHIN, the score of none older than RETOLD_WITHIN).  The older ones are
+# rivals and candidates for review.  (On the 13 dev rounds no source was more than 1.9
+# days older than its post; the wrong best items only their age held were 3.1 days and
+# more.)
 SURE_WITHIN = timedelta(days=2.5)
 # ... and "every figure of its news in it", which no margin backs, from this on.
 RETOLD_WITHIN = timedelta(days=2)
