@@ -154,6 +154,40 @@ def test_the_agency_named_need_not_be_the_items_source(index):
     assert found.keys == ("korkyt",) and found.confident
 
 
+def test_a_quote_found_in_part_with_words_its_item_lacks_is_not_sure():
+    # The agency's sentence on a coal ban, in the store only the same ministry's sentence
+    # on a grain ban: most of its word pairs are there, its subject is not.
+    grain = (
+        "Министерство сельского хозяйства продлило на шесть месяцев запрет на вывоз "
+        "пшеницы из Казахстана железнодорожным транспортом. Ограничение касается и муки."
+    )
+    prices = "Министерство энергетики назвало цены угля на зиму."
+    index = MatchIndex.build(
+        [
+            stored("grain", "kapital", "Запрет на вывоз пшеницы продлён", grain),
+            stored("prices", "zakon", "Уголь к зиме", prices, hours=-30),
+        ]
+    )
+    coal = (
+        "Министерство энергетики продлило на шесть месяцев запрет на вывоз угля из "
+        "Казахстана железнодорожным транспортом."
+    )
+    found = match(index, commentary(quotes=(coal,), agency="Kapital.kz"))
+    assert not found.confident and found.candidates[0][0] == "grain"
+    # Its own item, the sentence's words in another order, has every word of it.
+    told = (
+        "Запрет на вывоз угля из Казахстана железнодорожным транспортом Министерство "
+        "энергетики продлило на шесть месяцев."
+    )
+    index = MatchIndex.build([stored("coal", "kapital", "Запрет на вывоз угля продлён", told)])
+    found = match(index, commentary(quotes=(coal,), agency="Kapital.kz"))
+    assert found.keys == ("coal",) and found.confident
+    # Words misspelt in the post's copy are in no item: they tell nothing against one.
+    misspelt = coal.replace("энергетики", "энергетикя").replace("транспортом", "транспортоа")
+    found = match(index, commentary(quotes=(misspelt,), agency="Kapital.kz"))
+    assert found.keys == ("coal",) and found.confident
+
+
 def test_the_same_event_told_by_another_outlet_is_not_its_quote(index):
     other = match(index, commentary(quotes=(KORKYT_OTHER,)))
     assert other.keys == ("korkyt-other",)
