@@ -343,6 +343,10 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
             text = re.sub(r"(?i)(того|тех пор),\s+как", r"\1 как", text)
             before, own, after = text.split(LINK_MARK)[:3]
             clause = _CLAUSE_END.split(before)[-1]
+            if not clause.strip() and before.rstrip().endswith(","):
+                # A link set off by commas is its clause's aside: "В прошлый раз,
+                # [неделей раньше], рост был 1,6%" is told by the words before it.
+                clause = _CLAUSE_END.split(before.rstrip()[:-1])[-1]
             head = " ".join(clause.split()[-_CLAUSE_WORDS:])
             following = _CLAUSE_END.split(after)
             tail = " ".join(following[0].split()[:_CLAUSE_WORDS])

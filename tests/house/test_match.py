@@ -1154,6 +1154,11 @@ TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another e
             "в него мало кто верил.",
             id="the sentence goes on with then",
         ),
+        pytest.param(
+            'Грузы по Среднему коридору <a href="{news}">выросли на 63%</a>. В прошлый раз, '
+            '<a href="{background}">на Тенгизе</a>, рост обещали меньше.',
+            id="set off by commas after its words",
+        ),
     ],
 )
 def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
