@@ -824,6 +824,10 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
             raise Fatal(
                 f"cannot write the related index or its files: {os_problem(exc, str(out_dir))}"
             ) from None
+    if result.damage is not None:  # a warning: cron's log (-q) keeps it
+        click.echo(
+            stamped(f"related: {result.damage}: written again from the related index"), err=True
+        )
     ctx.echo(f"related: {result.stats}; {counted(result.entry_count, 'entry')}; files in {out_dir}")
 
 
