@@ -974,7 +974,17 @@ def worker(
                 ),
                 err=True,
             )
-        report = asyncio.run(until_stopped(storage))
+        try:
+            report = asyncio.run(until_stopped(storage))
+        except StorageError as exc:  # its connection lost, the server gone: said once
+            from aggregator.ingest.schedule import lease_seconds as default_lease
+
+            lease = lease_seconds or default_lease(ctx.config.fetch, ctx.config.sources)
+            raise Fatal(
+                f"worker stopped: {exc}; the sources it was fetching go to the other "
+                f"workers when its leases end (within {lease:g} s); start it again once "
+                "the store answers (systemd's Restart=always does)"
+            ) from None
     ctx.echo(
         f"worker stopped: fetched {counted(report.fetched, 'source')}, "
         f"{counted(report.new_items, 'new item')}, {report.failed} failed"
