@@ -21,6 +21,7 @@ import math
 import os
 import select
 import sqlite3
+import stat
 import sys
 import traceback
 from collections.abc import Iterator
@@ -264,6 +265,47 @@ class Context:
             "or remove them if an earlier aggregator run did write them"
         )
 
+    def refuse_unusable_output_dir(self) -> None:
+        """Fatal when ``output_dir`` is, or must be made under, something that is not a
+        directory (a file left where publish.dir points): said before the run takes its
+        lock or opens the store, so that such a run writes nothing.  One stat for a
+        directory in place."""
+        problem = self.output_dir_not_a_directory()
+        if problem is not None:
+            raise Fatal(problem)
+
+    def output_dir_not_a_directory(self) -> str | None:
+        """Why ``output_dir`` cannot hold the outputs because it, or the nearest of its
+        parents that exists, is not a directory (which key, which path, what to do);
+        None when it is one, or can be made."""
+        out = self.output_dir
+        for path in (out, *out.parents):
+            try:
+                mode = path.stat().st_mode  # a link to a directory is a directory
+            except (FileNotFoundError, NotADirectoryError):
+                if os.path.islink(path):
+                    kind = f"is a symbolic link to nothing ({os.readlink(path)})"
+                    break
+                continue  # not there: made by the first run, if its parents allow
+            except OSError:
+                return None  # unreadable: writing there says why
+            if stat.S_ISDIR(mode):
+                return None
+            kind = "is a file" if stat.S_ISREG(mode) else "is not a directory"
+            break
+        else:
+            return None
+        written = self.config.publish.dir
+        if path == out:
+            where = f"'{written}' {kind} ({out}), not a directory"
+        else:
+            where = f"'{written}' cannot be made: {path} {kind}, not a directory"
+        return (
+            f"{self.config.path}: publish.dir: {where}; the outputs are files written into "
+            f"a directory: write the path of a directory (one not there yet is made), "
+            f"or move {path} away"
+        )
+
     def own_output_dir(self) -> Path:
         """``output_dir``, for a command about to publish in it, marked as publish's
         (refused for ``output_dir_problem``)."""
@@ -459,7 +501,7 @@ def check_config(ctx: Context) -> None:
     config = ctx.config
     # (Directories are looked at here, not by the loader: a validated file is reused
     # while its bytes stay the same, and a directory may be made meanwhile.)
-    problem = templates_problem(config)
+    problem = templates_problem(config) or ctx.output_dir_not_a_directory()
     if problem is not None:
         raise Fatal(problem)
     click.echo(
@@ -702,6 +744,7 @@ def publish(ctx: Context) -> None:
     from aggregator.health import Heartbeat
 
     ctx.hold_broken_sources = True
+    ctx.refuse_unusable_output_dir()
     with ctx.run_lock():
         ctx.own_output_dir()
         _publish(ctx, Heartbeat("publish"))
@@ -742,6 +785,7 @@ def related(ctx: Context, rebuild: bool) -> None:
     """Update the related-entries index; write related.json, related/ and the widget
     (with related.enabled false: remove them)."""
     ctx.hold_broken_sources = True
+    ctx.refuse_unusable_output_dir()
     with ctx.run_lock():
         if ctx.config.related.enabled:
             _relate(ctx, rebuild=rebuild)
@@ -780,6 +824,10 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
             raise Fatal(
                 f"cannot write the related index or its files: {os_problem(exc, str(out_dir))}"
             ) from None
+    if result.damage is not None:  # a warning: cron's log (-q) keeps it
+        click.echo(
+            stamped(f"related: {result.damage}: written again from the related index"), err=True
+        )
     ctx.echo(f"related: {result.stats}; {counted(result.entry_count, 'entry')}; files in {out_dir}")
 
 
@@ -789,6 +837,7 @@ def _relate(ctx: Context, *, rebuild: bool = False, house: HouseCommentary | Non
 def run(ctx: Context, select_all: bool) -> None:
     """Fetch, update the related index, then publish: the command cron runs."""
     ctx.hold_broken_sources = True
+    ctx.refuse_unusable_output_dir()
     with ctx.run_lock():
         ctx.own_output_dir()  # before fetching: a run that cannot publish says so first
         fetched = _fetch(ctx, select_all=select_all, only=())
@@ -925,7 +974,17 @@ def worker(
                 ),
                 err=True,
             )
-        report = asyncio.run(until_stopped(storage))
+        try:
+            report = asyncio.run(until_stopped(storage))
+        except StorageError as exc:  # its connection lost, the server gone: said once
+            from aggregator.ingest.schedule import lease_seconds as default_lease
+
+            lease = lease_seconds or default_lease(ctx.config.fetch, ctx.config.sources)
+            raise Fatal(
+                f"worker stopped: {exc}; the sources it was fetching go to the other "
+                f"workers when its leases end (within {lease:g} s); start it again once "
+                "the store answers (systemd's Restart=always does)"
+            ) from None
     ctx.echo(
         f"worker stopped: fetched {counted(report.fetched, 'source')}, "
         f"{counted(report.new_items, 'new item')}, {report.failed} failed"

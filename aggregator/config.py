@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aggregator.text.urls import is_postgres_url
+from aggregator.text.xml import FEED_SUFFIXES
+
 if TYPE_CHECKING:
     import yaml
 
@@ -1888,7 +1891,7 @@ def _check_publish_dir(config: Config, config_file: Path, problems: _Problems) -
     kept = [(config_file, config_file.name, config_file.name)]
     storage = config.storage if _valid(config.storage) else StorageConfig()
     location = storage.url or storage.path
-    if _valid(location) and not location.lower().startswith(("postgresql:", "postgres:")):
+    if _valid(location) and not is_postgres_url(location):
         store = Path(location.removeprefix("file://")).expanduser()
         kept.append((base / store, "the store (storage.path)", "the store"))
     house = config.house if _valid(config.house) else HouseConfig()
@@ -1953,7 +1956,8 @@ def _check_output_name(output: OutputConfig, path: _KeyPath, problems: _Problems
     for placeholder in allowed:
         stem = stem.replace("{" + placeholder + "}", "x")
     base, dot, ending = output.name.rpartition(".")
-    if dot and base and ending.lower() in ("atom", "rss", "json", "xml"):
+    # (.xml: what many feeds are named; publish would write kz.xml.atom ...)
+    if dot and base and ending.lower() in (*FEED_SUFFIXES, "xml"):
         # "kz.atom" would be published as kz.atom.atom, kz.atom.rss and kz.atom.json
         problems.add(
             path,

@@ -126,6 +126,32 @@ def test_a_publish_dir_holding_a_sites_own_pages_is_refused_and_left_as_it_was(t
     assert (site / "index.html").exists()
 
 
+@pytest.mark.parametrize("written", ["output", "output/feeds"])
+def test_a_publish_dir_that_is_a_file_is_refused_before_anything_is_written(tmp_path, written):
+    # It said only "File exists" (or "Not a directory"), after the store was made.
+    config = write_config(
+        tmp_path, [("kapital", "https://kapital.kz/rss")], f"publish: {{dir: {written}}}\n"
+    )
+    (tmp_path / "output").write_text("notes, not a directory\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    file = tmp_path / "output"
+    if written == "output":
+        said = f"{config}: publish.dir: '{written}' is a file ({file}), not a directory"
+    else:
+        said = (
+            f"{config}: publish.dir: '{written}' cannot be made: {file} is a file, not a directory"
+        )
+    for command in ("check-config", "run", "publish", "related"):
+        result = invoke("--config", str(config), command)
+        assert result.exit_code == 1, (command, result.output)
+        (line,) = [line for line in unstamped(result.output) if line.startswith("Error: ")]
+        assert line.startswith(f"Error: {said}; "), (command, line)
+        assert f"move {file} away" in line and "write the path of a directory" in line
+        assert "File exists" not in line and "Traceback" not in result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, command
+    assert file.read_text(encoding="utf-8") == "notes, not a directory\n"
+
+
 def test_a_missing_config_file_says_so(tmp_path):
     result = invoke("--config", str(tmp_path / "nope.yaml"), "status")
     assert result.exit_code == 1

@@ -255,3 +255,83 @@ def test_publish_and_related_alone_never_skip(site):
     for command in ("publish", "related"):
         result = CliRunner().invoke(cli, ["--config", str(site / "feeds.yaml"), command])
         assert result.exit_code == 0 and SKIPPED not in result.output
+
+
+def run_logged(site: Path) -> tuple[str, str]:
+    """A cron run (``-q``: only what goes into its log), its stdout and stderr."""
+    result = CliRunner().invoke(cli, ["--config", str(site / "feeds.yaml"), "-q", "run", "--all"])
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
+
+
+def related_lists(site: Path) -> dict[str, bytes]:
+    """related.json and related/lists/: what the widget and embedders read first."""
+    out = site / "output"
+    found = {"related.json": (out / "related.json").read_bytes()}
+    for path in sorted((out / "related" / "lists").glob("*.json")):
+        found[str(path.relative_to(out))] = path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        (lambda data: data[: len(data) // 2], "related.json is damaged (not JSON"),
+        (lambda data: b"<html>502 Bad Gateway</html>\n", "related.json is damaged (not JSON"),
+        (lambda data: b'{"format": "aggregator-related/3"}\n', "related.json is damaged"),
+    ],
+    ids=["truncated", "not JSON", "no blocks"],
+)
+def test_a_damaged_related_json_is_repaired_by_an_ordinary_run(site, damage, said):
+    # It was mended only by `aggregator related --rebuild`: the run saw the file change,
+    # but the related index had not, and the stage wrote nothing.
+    run(site)
+    before = related_lists(site)
+    path = site / "output" / "related.json"
+    path.write_bytes(damage(path.read_bytes()))
+    out, log = run_logged(site)
+    assert related_lists(site) == before
+    assert said in log and str(path) in log and "written again from the related index" in log
+    assert log.startswith(datetime.now().astimezone().strftime("%Y-"))  # a stamped line
+    assert SKIPPED in run(site)
+
+
+def test_a_deleted_related_lists_directory_is_written_again_by_an_ordinary_run(site):
+    run(site)
+    before = related_lists(site)
+    lists = site / "output" / "related" / "lists"
+    assert len(before) > 1
+    for path in lists.iterdir():
+        path.unlink()
+    lists.rmdir()
+    _, log = run_logged(site)
+    assert related_lists(site) == before
+    assert f"{lists} is missing" in log
+    assert SKIPPED in run(site)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated"])
+def test_a_damaged_related_list_block_is_written_again_by_an_ordinary_run(site, damage):
+    run(site)
+    before = related_lists(site)
+    block = site / "output" / "related" / "lists" / "0.json"
+    if damage == "deleted":
+        block.unlink()
+    else:
+        block.write_bytes(block.read_bytes()[:40])
+    _, log = run_logged(site)
+    assert related_lists(site) == before
+    assert str(block) in log
+    assert SKIPPED in run(site)
+
+
+def test_an_intact_related_export_is_not_written_again(site):
+    # The check costs a run that finds the lists whole nothing: no file is rewritten.
+    run(site)
+    lists = site / "output" / "related" / "lists"
+    times = {p.name: p.stat().st_mtime_ns for p in lists.iterdir()}
+    config = site / "feeds.yaml"
+    config.write_text(config.read_text().replace("name: Погода", "name: Погода Казахстана"))
+    out, log = run_logged(site)
+    assert "damaged" not in log and "missing" not in log
+    assert {p.name: p.stat().st_mtime_ns for p in lists.iterdir()} == times

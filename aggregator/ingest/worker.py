@@ -15,6 +15,7 @@ rule, then each leased state is checked again here).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -29,7 +30,7 @@ from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
 from aggregator.ingest.update import ingest_source, stored_holds
 from aggregator.models import SourceState
-from aggregator.store import Storage
+from aggregator.store import Storage, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,26 @@ async def work(
     report = WorkerReport()
     in_flight: set[asyncio.Task[SourceRun]] = set()
     stopping = asyncio.ensure_future(stop.wait())
+    ended: BaseException | None = None
+    # The fetches' failures in the order they came: when the store fails (its connection
+    # lost), the first says why; the others only that the connection is closed.
+    failures: list[Exception] = []
 
     async def one(source_id: str, state: SourceState) -> SourceRun:
         try:
-            return await ingest_source(config, storage, fetcher, sources[source_id], state)
-        finally:
+            run = await ingest_source(config, storage, fetcher, sources[source_id], state)
+        except BaseException as exc:
+            if isinstance(exc, Exception):  # not a cancellation
+                failures.append(exc)
             keeper.drop([source_id])
-            storage.release([source_id], holder=holder)
+            # The store failing (a lost connection) is what is said, not this release
+            # failing the same way after it: the lease ends by itself.
+            with contextlib.suppress(StorageError):
+                storage.release([source_id], holder=holder)
+            raise
+        keeper.drop([source_id])
+        storage.release([source_id], holder=holder)
+        return run
 
     # A fetch or a parse may outlast the lease: the keeper renews what is in flight.
     with LeaseKeeper(storage.location, holder, lease) as keeper:
@@ -137,13 +151,30 @@ async def work(
                     for task in done - {stopping}:
                         in_flight.discard(task)
                         _finish(task, report, on_result)
+            except BaseException as exc:
+                ended = exc
+                if exc in failures and exc is not failures[0]:
+                    ended = failures[0]
+                    raise ended from None
+                raise
             finally:
-                # Stopping (SIGTERM) or failing: the fetches in flight finish and are stored.
+                # Stopping (SIGTERM) or failing: the fetches in flight finish and are
+                # stored; each one's failure is taken (none is left for asyncio to print
+                # as "never retrieved"), and the first ends the worker unless it ends
+                # already.
+                failed = None
                 if in_flight:
                     done, _ = await asyncio.wait(in_flight)
                     for task in done:
-                        _finish(task, report, on_result)
+                        if task.cancelled():
+                            continue
+                        if task.exception() is None:
+                            _finish(task, report, on_result)
+                        elif failed is None:
+                            failed = failures[0] if failures else task.exception()
                 stopping.cancel()
+                if failed is not None and ended is None:
+                    raise failed
     report.leases_lost = len(keeper.lost)
     return report
 

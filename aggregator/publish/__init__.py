@@ -66,6 +66,7 @@ from aggregator.related import PUBLISHED as RELATED_FILES
 from aggregator.store import Storage
 from aggregator.text.counts import counted
 from aggregator.text.urls import http_uri
+from aggregator.text.xml import FEED_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,6 @@ def publish(
     )
 
 
-# The files of an output besides embed/<name>.json: <name>.atom, .rss, .json.
-_FEED_SUFFIXES = ("atom", "rss", "json")
 # What publish writes in out_dir besides the feeds (and the relate stage: PUBLISHED).
 _WRITTEN = ("index.html", "sources.opml", "embed.js", "embed", PAGES_DIR)
 
@@ -213,7 +212,7 @@ def foreign_files(config: Config, out_dir: Path) -> list[str]:
     # widget from its own directory, whose index.html publish must not take.
     related = () if (out_dir / EXPORTED).exists() else RELATED_FILES
     outputs = expand_outputs(config)
-    feeds = [f"{o.name}.{suffix}" for o in outputs for suffix in _FEED_SUFFIXES]
+    feeds = [f"{o.name}.{suffix}" for o in outputs for suffix in FEED_SUFFIXES]
     try:
         found = [out_dir / n for n in (*_WRITTEN, *related, *feeds) if (out_dir / n).exists()]
         return [path.name + ("/" if path.is_dir() else "") for path in found]
@@ -244,7 +243,7 @@ def _remove_dropped_outputs(out_dir: Path, names: Collection[str]) -> tuple[Path
         name = embed.name.removesuffix(".json")
         if name in names:
             continue
-        for path in (*(out_dir / f"{name}.{suffix}" for suffix in _FEED_SUFFIXES), embed):
+        for path in (*(out_dir / f"{name}.{suffix}" for suffix in FEED_SUFFIXES), embed):
             try:
                 path.unlink()
             except FileNotFoundError:

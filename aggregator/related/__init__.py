@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -62,6 +63,7 @@ __all__ = [
     "load_index",
     "save_index",
     "commentary_sources",
+    "export_damage",
     "refresh",
     "relate",
     "url_key",
@@ -97,12 +99,17 @@ def relate(
     path = index_path(storage.location, config_dir(config))
     meta = None if rebuild else index_meta(path, config.related)
     elsewhere = meta is not None and _export_name(meta.get("saved")) != _exported(out_dir)
+    # The index's files in place, as the marker says, may still have been damaged since
+    # (a copy cut short, a file written over, related/lists/ deleted): the index did not
+    # change, so without a look nothing would write them again.
+    damage = export_damage(out_dir) if meta is not None and not elsewhere else None
     result = refresh(config, storage, rebuild=rebuild or elsewhere, exclude=exclude, extra=files)
     if elsewhere:
         result.stats.reason = (
             f"{out_dir / 'related'} does not hold this index's files in this version's format"
         )
-    if result.unchanged and (out_dir / "related.json").exists():
+    result.damage = damage
+    if result.unchanged and damage is None and (out_dir / "related.json").exists():
         # Nothing of the index to write.  The widget's two files are constants: one
         # deleted or edited since (a deploy's clean-up) is put back, as publish puts
         # back its own, or every page embedding the widget would lose it.
@@ -121,6 +128,7 @@ def relate(
         lambda name, data: write_if_changed(out_dir / name, data),
         exclude=exclude,
         manifest=_files_manifest(path),
+        every_list=damage is not None,
     )
     if result.saved is not None:
         name = _export_name(result.saved).encode("ascii")
@@ -154,6 +162,53 @@ def withdraw(out_dir: Path) -> list[str]:
             continue
         removed.append(name)
     return removed
+
+
+def export_damage(out_dir: Path) -> str | None:
+    """What is wrong with ``related.json`` and ``related/lists/`` in ``out_dir``, where
+    the marker says the index's files are: None when nothing is found.
+
+    Cheap, for every run that relates: ``related.json`` is the index's head (about
+    1 KB at 100,000 entries) and is read whole; of the list blocks it names, only that
+    each is there and ends as every block ends (``}\\n``: a copy cut short or a file
+    written over with other text does not), not their JSON."""
+    head_path = out_dir / "related.json"
+    try:
+        head = json.loads(head_path.read_bytes())
+    except FileNotFoundError:
+        return f"{head_path} is missing"
+    except OSError as exc:
+        return f"{head_path} cannot be read ({exc.strerror or exc})"
+    except ValueError:
+        return f"{head_path} is damaged (not JSON: cut short, or written over)"
+    blocks = head.get("blocks") if isinstance(head, dict) else None
+    if not isinstance(blocks, list) or not all(type(b) is int for b in blocks):
+        return f"{head_path} is damaged (no list of blocks: not the related index's head)"
+    lists = out_dir / "related" / "lists"
+    try:
+        present = set(os.listdir(lists))
+    except OSError:
+        return f"{lists} is missing"
+    found = []
+    for block in blocks:
+        name = f"{block}.json"
+        if name not in present:
+            found.append(f"{lists / name} is missing")
+        elif not _ends_whole(lists / name):
+            found.append(f"{lists / name} is damaged (cut short, or written over)")
+    if not found:
+        return None
+    shown = "; ".join(found[:3])
+    return shown if len(found) <= 3 else f"{shown}; and {counted(len(found) - 3, 'other block')}"
+
+
+def _ends_whole(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.seek(-2, os.SEEK_END)
+            return f.read(2) == b"}\n"
+    except OSError:  # shorter than 2 bytes (seek), or unreadable
+        return False
 
 
 def _ours(path: Path) -> bool:

@@ -106,6 +106,9 @@ class Refresh:
     stories: dict[str, list[str]] | None = None
     # The name of the saved index this state is (persist.save_index); None: not saved.
     saved: str | None = None
+    # What was found wrong with the index's files in the output directory (they are
+    # written again: related.json and every list block); None: nothing.
+    damage: str | None = None
 
     @property
     def index(self) -> RelatedIndex:

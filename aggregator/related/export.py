@@ -96,6 +96,7 @@ def write_outputs(
     exclude: Mapping[str, Collection[str]] | None = None,
     processes: int | None = None,
     manifest: Path | None = None,
+    every_list: bool = False,
 ) -> None:
     """Write ``related.json``, ``related/lists/<n>.json``, ``related/<key>.json``,
     ``related/urls/<xx>.json``, ``related.js`` and ``related.css`` into ``out_dir``;
@@ -115,6 +116,8 @@ def write_outputs(
     ``_PARALLEL_FROM`` entries); the files are the same either way.  ``manifest``:
     a file where the export after a rebuild notes what it wrote (see
     :class:`_Written`), so that the next one need not read every file back.
+    ``every_list``: write ``related.json`` and every list block (each only if its bytes
+    differ), whatever changed: they were found damaged.
     """
     exclude = exclude or {}
     entries = result.entries
@@ -151,7 +154,7 @@ def write_outputs(
     # Temporary files a killed run left are removed by the next run under the run lock
     # (cli): listing related/ here would cost every run a pass over 100,000 names.
     present = np.unique(index.ids() // BLOCK).tolist()
-    if result.rewrite is None:
+    if result.rewrite is None or every_list:
         blocks = present
     else:
         shown = set(result.rewrite) | result.changed

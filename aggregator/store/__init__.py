@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, HostHold, ItemText, SeenItem, SourceState, StoredItem
 from aggregator.store.errors import StorageError, StoreNotMade, StoreOutdated
+from aggregator.text.urls import is_postgres_url
 
 __all__ = [
     "Storage",
@@ -192,11 +193,6 @@ class Storage(Protocol):
         ...
 
     def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
-
-
-def is_postgres_url(location: str | os.PathLike[str]) -> bool:
-    """Whether ``location`` names a PostgreSQL database (else it is a SQLite path)."""
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def mask_password(url: str) -> str:

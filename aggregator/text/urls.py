@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from aggregator.text.xml import clean_text
 
 __all__ = [
+    "is_postgres_url",
     "PATH_SESSION",
     "SESSION_PARAMS",
     "SESSION_PREFIX",
@@ -47,6 +48,13 @@ __all__ = [
     "without_path_session",
     "without_userinfo",
 ]
+
+
+def is_postgres_url(location: object) -> bool:
+    """Whether a store's ``location`` names a PostgreSQL database (else it is a SQLite
+    path): the one rule config, the store and the commands tell them apart by."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
 
 # Query parameters that say how a reader arrived, not what they asked for.
 # Compared case-insensitively.

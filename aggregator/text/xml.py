@@ -1,5 +1,5 @@
 """Text every XML (and JSON) output can carry: no characters XML forbids, RFC 3339 times,
-JSON safe inside a page's <script>."""
+JSON safe inside a page's <script>; the file endings of an output's three formats."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import functools
 import json
 import re
 from datetime import datetime
+
+# The files of an output (besides embed/<name>.json): <name>.atom, .rss, .json.  Publish
+# writes (and removes) them; config refuses an output name that already ends so.
+FEED_SUFFIXES = ("atom", "rss", "json")
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+from configs import STAMP
 from feedserver import Response
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
@@ -59,15 +60,29 @@ def write_config(tmp_path: Path, url: str, feed_server, feeds: int = FEEDS) -> P
     return path
 
 
-def start_worker(config: Path, lease: float = 3, *, verbose: bool = False) -> subprocess.Popen:
+def start_worker(
+    config: Path, lease: float = 3, *, verbose: bool = False, name: str = "aggregator-worker"
+) -> subprocess.Popen:
+    """A worker process; ``name`` is its connections' application_name (pg_stat_activity
+    tells them apart by it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "aggregator", *(["-v"] if verbose else []), "--config",
          str(config), "worker", "--concurrency", "8", "--lease", str(lease), "--poll", "0.3"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PGAPPNAME": name},
     )  # fmt: skip
+
+
+def backends(url: str, name: str, *, terminate: bool = False) -> list[tuple[str, bool]]:
+    """The server's sessions of the worker named ``name`` (their state, and whether one
+    is inside a transaction), or, with ``terminate``, ended as a dropped connection is."""
+    what = "pg_terminate_backend(pid)::text, true" if terminate else "state, xact_start IS NOT NULL"
+    with psycopg.connect(url, autocommit=True) as db:
+        return db.execute(
+            f"SELECT {what} FROM pg_stat_activity WHERE application_name = %s", (name,)
+        ).fetchall()
 
 
 def fetched(url: str) -> int:
@@ -309,3 +324,45 @@ def test_a_worker_fetches_a_held_host_again_once_its_retry_after_has_passed(stor
         asyncio.run(work_meanwhile(config, storage, kk_is_fetched))
         assert time.monotonic() - started >= 0.9  # not before the Retry-After
         assert storage.get_source_state("inform-2-kk").last_success is not None
+
+
+def test_a_worker_whose_connection_drops_says_so_in_one_line_and_the_others_go_on(
+    postgres, feed_server, tmp_path
+):
+    # It printed the release's "the connection is lost" (not why), then asyncio's
+    # "Task exception was never retrieved" and a traceback for each fetch in flight.
+    for n in range(FEEDS):
+        feed_server.route(f"/f{n}.xml", body=rss(n), delay=0.1)
+    url = postgres.new_store("dropped")
+    config = write_config(tmp_path, url, feed_server)
+    open_storage(url).close()
+    names = [f"{tmp_path.name}-{k}" for k in range(3)]
+    workers = [start_worker(config, name=name) for name in names]
+    try:
+        wait_for(lambda: fetched(url) >= FEEDS // 4, workers)
+        assert backends(url, names[0], terminate=True)  # as a server restart or a cut does
+        _, err = workers[0].communicate(timeout=60)
+        assert workers[0].returncode == 1
+        errors = [line for line in err.decode().splitlines() if " Error: " in line]
+        assert len(errors) == 1, err.decode()
+        assert "Traceback" not in err.decode() and "never retrieved" not in err.decode()
+        (error,) = errors
+        assert STAMP.match(error)
+        assert "Error: worker stopped: store postgresql://" in error
+        assert "terminating connection" in error or "closed the connection" in error, error
+        assert "go to the other workers when its leases end (within 3 s)" in error
+
+        wait_for(lambda: fetched(url) == FEEDS, workers[1:])
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers[1:]:
+            _, err = worker.communicate(timeout=60)
+            assert worker.returncode == 0, err.decode()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM items").fetchone() == (FEEDS * OWN + FEEDS // 3,)
+        assert db.execute("SELECT count(*) FROM item_sources").fetchone() == (FEEDS * (OWN + 1),)
