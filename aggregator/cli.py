@@ -332,14 +332,19 @@ class Context:
             click.echo(message, err=err)
 
     @contextlib.contextmanager
-    def open_storage(self, *, read_only: bool = False, reading: bool = False) -> Iterator[Storage]:
+    def open_storage(
+        self, *, read_only: bool = False, reading: bool = False, lock_timeout: float | None = None
+    ) -> Iterator[Storage]:
         """The store; ``reading``: for a command that only reads it, which makes or
-        upgrades it only where it must (``store.open_for_reading``)."""
+        upgrades it only where it must (``store.open_for_reading``); ``lock_timeout``:
+        see ``store.open_storage``."""
         try:
             if reading:
                 storage = open_for_reading(self.store_location)
             else:
-                storage = open_storage(self.store_location, read_only=read_only)
+                storage = open_storage(
+                    self.store_location, read_only=read_only, lock_timeout=lock_timeout
+                )
         except StoreNotMade:
             raise  # only read-only opening says so: the caller's to tell
         except StorageError as exc:
@@ -928,7 +933,7 @@ def worker(
     import asyncio
     import signal
 
-    from aggregator.ingest.worker import work
+    from aggregator.ingest.worker import LOCK_TIMEOUT_SECONDS, work
 
     # A mistake in one source's entry costs that source alone, as in a run: said when
     # the worker starts (its log), and in health.json and status as config_error.
@@ -943,6 +948,8 @@ def worker(
     tz = ctx.config.site.tz
 
     def show(run) -> None:  # a SourceRun
+        if run.status == "locked":
+            return  # said as a warning
         if ctx.verbosity > 0 and run.status == "held" and run.until is not None:
             ctx.echo(f"  {run.source_id}: held until {_when(run.until, tz)} ({run.error})")
         elif ctx.verbosity > 0:
@@ -963,7 +970,7 @@ def worker(
             on_result=show,
         )
 
-    with ctx.open_storage() as storage:
+    with ctx.open_storage(lock_timeout=LOCK_TIMEOUT_SECONDS) as storage:
         ctx.echo(f"worker: fetching due sources of {describe_location(ctx.store_location)}")
         if ctx.config.held:
             click.echo(
@@ -997,6 +1004,12 @@ def worker(
         + (
             f", {counted(report.leases_lost, 'lease')} lost (raise --lease)"
             if report.leases_lost
+            else ""
+        )
+        + (
+            f", {report.locked} not stored for another worker's locks (fetched again "
+            "when their leases ended)"
+            if report.locked
             else ""
         )
     )

@@ -1659,7 +1659,14 @@ def store_problem(value: str, relative_to: str) -> tuple[str, str] | None:
     """What is wrong with ``value`` as a store (storage.url, --db), and what to write
     instead; None if it is a SQLite path (relative ones to ``relative_to``) or a
     PostgreSQL URL naming a database."""
-    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    written = value.split("://", 1)[0] if "://" in value else ""
+    scheme = written.lower()
+    if scheme in ("postgresql", "postgres") and written != scheme:
+        # libpq knows the scheme in lower case only; the store would be a SQLite path.
+        return (
+            f"'{_mask(value)}': the scheme must be in lower case",
+            f"write {_mask(scheme + value[len(written) :])}",
+        )
     if scheme in ("", "file") or scheme in ("postgresql", "postgres"):
         if scheme.startswith("postgres") and not urlsplit(value).path.strip("/"):
             return f"'{_mask(value)}' names no database", "write postgresql://USER@HOST/DATABASE"

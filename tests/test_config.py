@@ -1365,3 +1365,20 @@ def test_a_sqlalchemy_style_storage_url_is_answered_with_what_to_write(tmp_path,
     message = one_error(tmp_path, MINIMAL + f"storage:\n  url: '{url}'\n")
     assert "storage.url: " in message and fix in message, message
     assert "secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "fix"),
+    [
+        ("PostgreSQL://u:secret@h/db", "write postgresql://u:***@h/db"),
+        ("POSTGRES://u@h:5433/db", "write postgres://u@h:5433/db"),
+    ],
+)
+def test_a_postgresql_url_with_a_capitalized_scheme_is_answered_with_what_to_write(
+    tmp_path, url, fix
+):
+    # libpq reads only postgresql:// and postgres:// in lower case: it was taken as a
+    # SQLite path ("PostgreSQL:/u:secret@h/db" beside feeds.yaml, with its directories).
+    message = one_error(tmp_path, MINIMAL + f"storage:\n  url: '{url}'\n")
+    assert "storage.url: " in message and "lower case" in message and fix in message, message
+    assert "secret" not in message

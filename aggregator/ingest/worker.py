@@ -10,6 +10,13 @@ source is fetched once per due period however many workers run; a worker killed 
 take the sources; a worker alive but slow keeps its leases (``leases.LeaseKeeper``
 renews them).  What is due is decided by ``schedule`` (the store narrows by the same
 rule, then each leased state is checked again here).
+
+A worker frozen or cut off inside a transaction (a paused VM, a lost network: its
+server keeps the session until TCP gives up, hours later) holds that transaction's locks
+meanwhile.  So a worker's statements wait at most ``LOCK_TIMEOUT_SECONDS`` for a lock
+(``open_storage(lock_timeout=...)``): a source whose store times out is left, nothing
+of its fetch stored, until its lease ends, and then fetched again whole; sources whose
+startup registration times out are registered again every lease period meanwhile.
 """
 
 from __future__ import annotations
@@ -30,11 +37,17 @@ from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
 from aggregator.ingest.update import ingest_source, stored_holds
 from aggregator.models import SourceState
-from aggregator.store import Storage, StorageError
+from aggregator.store import LockWaitTimeout, Storage, StorageError, open_storage
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0  # how long an idle worker waits before it looks for due sources again
+# How long a worker's statement waits for another session's lock.  A live worker's
+# transaction (one fetch's rows) holds its locks for well under a second; a frozen
+# one's, for hours.  Short, and not the lease: a store runs in the worker's event loop,
+# so every second waited stalls all its fetches; a source left costs one such wait.
+LOCK_TIMEOUT_SECONDS = 5.0
+SYNC_WAITS = 3  # lock waits a registration of the configured sources may take
 
 
 def holder_name() -> str:
@@ -48,6 +61,9 @@ class WorkerReport:
     new_items: int = 0
     failed: int = 0
     leases_lost: int = 0  # renewed too late: another fetcher took the source meanwhile
+    # Fetched, but not stored: another session held a lock its store needed (a worker
+    # frozen inside a transaction); fetched again when its lease ends.
+    locked: int = 0
     # Sources left for a hold on their host (a 429/503 answered to any fetcher), and
     # when the last of those holds ends.
     held: int = 0
@@ -55,6 +71,9 @@ class WorkerReport:
     runs: list[SourceRun] = field(default_factory=list)
 
     def add(self, run: SourceRun) -> None:
+        if run.status == "locked":
+            self.locked += 1
+            return
         self.fetched += 1
         self.new_items += run.new
         self.failed += run.status in ("error", "gone", "retry later")
@@ -81,9 +100,12 @@ async def work(
     and of every source left for a hold on its host ("held", with ``until``)."""
     lease = lease_seconds or schedule.lease_seconds(config.fetch, config.sources)
     holder = holder_name()
-    storage.sync_sources(config.sources)
     sources = {s.id: s for s in config.sources if s.enabled}
-    ids = sorted(sources)
+    # Sources not registered yet (their rows locked elsewhere) are not leased: a changed
+    # URL not stored would be fetched at the old one.
+    unsynced = _sync(storage, config, lease)
+    ids = sorted(set(sources) - unsynced)
+    sync_again = asyncio.get_running_loop().time() + lease
     report = WorkerReport()
     in_flight: set[asyncio.Task[SourceRun]] = set()
     stopping = asyncio.ensure_future(stop.wait())
@@ -95,6 +117,19 @@ async def work(
     async def one(source_id: str, state: SourceState) -> SourceRun:
         try:
             run = await ingest_source(config, storage, fetcher, sources[source_id], state)
+        except LockWaitTimeout:
+            # Another session (a worker frozen inside its transaction) holds a lock this
+            # source's store needs: nothing of this fetch was stored (its validators
+            # neither, so the next fetch brings the items again).  The lease is kept,
+            # not renewed: it ends by itself, and then a worker fetches the source again.
+            keeper.drop([source_id])
+            log.warning(
+                "source %s: not stored: another worker holds its rows (frozen or cut off "
+                "inside a transaction?); fetched again when its lease ends (within %gs)",
+                source_id,
+                lease,
+            )
+            return SourceRun(source_id, "locked")
         except BaseException as exc:
             if isinstance(exc, Exception):  # not a cancellation
                 failures.append(exc)
@@ -109,13 +144,20 @@ async def work(
         return run
 
     # A fetch or a parse may outlast the lease: the keeper renews what is in flight.
-    with LeaseKeeper(storage.location, holder, lease) as keeper:
+    def open_store(location: str) -> Storage:
+        return open_storage(location, lock_timeout=LOCK_TIMEOUT_SECONDS)
+
+    with LeaseKeeper(storage.location, holder, lease, open_store=open_store) as keeper:
         # Another worker's hold, made while fetches of its host wait here, stops them.
         async with Fetcher(
             config.fetch, base_dir=config_dir(config), holds_elsewhere=stored_holds(storage)
         ) as fetcher:
             try:
                 while not stop.is_set():
+                    if unsynced and asyncio.get_running_loop().time() >= sync_again:
+                        unsynced = _sync(storage, config, lease)
+                        ids = sorted(set(sources) - unsynced)
+                        sync_again = asyncio.get_running_loop().time() + lease
                     room = concurrency - len(in_flight)
                     leased = []
                     # Lease in batches (half the room at least): one query per batch.
@@ -177,6 +219,42 @@ async def work(
                     raise failed
     report.leases_lost = len(keeper.lost)
     return report
+
+
+def _sync(storage: Storage, config: Config, lease: float) -> set[str]:
+    """Register the configured sources (``Storage.sync_sources``); the ids left
+    unregistered because another session holds their rows."""
+    try:
+        storage.sync_sources(config.sources)
+        return set()
+    except LockWaitTimeout:
+        pass
+    # One at a time, so that a locked row holds up only its own source; a few waits at
+    # most (each stalls the worker), the rest are tried next time.
+    unsynced = set(storage.unsynced_sources(config.sources))
+    left: set[str] = set()
+    waits = 0
+    for source in config.sources:
+        if source.id not in unsynced:
+            continue
+        if waits >= SYNC_WAITS:
+            left.add(source.id)
+            continue
+        try:
+            storage.sync_sources([source])
+        except LockWaitTimeout:
+            left.add(source.id)
+            waits += 1
+    if not left:
+        return left
+    log.warning(
+        "new or changed sources not registered yet, their rows held by another worker "
+        "(frozen or cut off inside a transaction?): %s; tried again every %gs, the "
+        "others are fetched",
+        ", ".join(sorted(left)),
+        lease,
+    )
+    return left
 
 
 def _finish(

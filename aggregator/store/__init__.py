@@ -16,10 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.config import SourceConfig
 from aggregator.models import FetchPlan, HostHold, ItemText, SeenItem, SourceState, StoredItem
-from aggregator.store.errors import StorageError, StoreNotMade, StoreOutdated
+from aggregator.store.errors import LockWaitTimeout, StorageError, StoreNotMade, StoreOutdated
 from aggregator.text.urls import is_postgres_url
 
 __all__ = [
+    "LockWaitTimeout",
     "Storage",
     "StorageError",
     "StoreNotMade",
@@ -50,6 +51,11 @@ class Storage(Protocol):
     # -- sources
     def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
         """Every configured source gets a state; a changed URL starts it over."""
+        ...
+
+    def unsynced_sources(self, sources: Sequence[SourceConfig]) -> list[str]:
+        """The ids of ``sources`` that ``sync_sources`` would write: not stored yet, or
+        stored under another configured URL."""
         ...
 
     def get_source_state(self, source_id: str) -> SourceState | None: ...
@@ -216,15 +222,22 @@ def describe_location(location: str | os.PathLike[str]) -> str:
     return f"SQLite {location}"
 
 
-def open_storage(location: str | os.PathLike[str], *, read_only: bool = False) -> Storage:
+def open_storage(
+    location: str | os.PathLike[str],
+    *,
+    read_only: bool = False,
+    lock_timeout: float | None = None,
+) -> Storage:
     """The store at ``location``: a ``postgresql://user@host/db`` URL, or a SQLite file
     path (the default backend, nothing to install).  ``read_only``: for a command that
     only reads (``status``), as a user who may only read the store: nothing is made,
-    migrated or written (a store of an earlier schema is an error saying so)."""
+    migrated or written (a store of an earlier schema is an error saying so).
+    ``lock_timeout`` (PostgreSQL only): seconds a statement waits for another session's
+    lock before ``LockWaitTimeout``."""
     if is_postgres_url(location):
         from aggregator.store.postgres import PostgresStorage
 
-        return PostgresStorage(str(location), read_only=read_only)
+        return PostgresStorage(str(location), read_only=read_only, lock_timeout=lock_timeout)
     from aggregator.store.sqlite import SQLiteStorage
 
     return SQLiteStorage(location, read_only=read_only)

@@ -10,6 +10,12 @@ class StorageError(Exception):
     """
 
 
+class LockWaitTimeout(StorageError):
+    """A statement waited longer than the session's lock timeout for a lock another
+    session holds (PostgreSQL: a worker frozen or cut off inside a transaction).  The
+    statement's transaction was rolled back; nothing of it was stored."""
+
+
 class StoreNotMade(StorageError):
     """Opened read-only, the store has no tables yet: no run has made it."""
 

@@ -32,7 +32,12 @@ import psycopg
 from aggregator.models import SourceState
 from aggregator.store import mask_password, schema
 from aggregator.store import rows as rowmap
-from aggregator.store.errors import StorageError, StoreNotMade, older_than_read_only
+from aggregator.store.errors import (
+    LockWaitTimeout,
+    StorageError,
+    StoreNotMade,
+    older_than_read_only,
+)
 from aggregator.store.rows import utc
 from aggregator.store.sql import Dialect, SQLStorage
 
@@ -131,7 +136,12 @@ class PostgresStorage(SQLStorage):
 
     dialect = DIALECT
 
-    def __init__(self, url: str, *, read_only: bool = False):
+    def __init__(
+        self, url: str, *, read_only: bool = False, lock_timeout: float | None = None
+    ) -> None:
+        """``lock_timeout``: seconds a statement waits for a lock another session holds
+        before it fails with ``LockWaitTimeout`` (a fetch worker's: a frozen worker's
+        open transaction must not stop it); None: as long as it takes."""
         self.url = url
         self._location = mask_password(url)
         password = urlsplit(url).password
@@ -151,6 +161,10 @@ class PostgresStorage(SQLStorage):
                     self._check_current()
                 else:
                     self._migrate()
+                if lock_timeout is not None:
+                    # After migrating: another process's migration is waited for whole.
+                    ms = max(1, round(lock_timeout * 1000))
+                    self._db.execute(f"SET lock_timeout = {ms}")
         except BaseException:
             self._db.close()
             raise
@@ -218,6 +232,11 @@ class PostgresStorage(SQLStorage):
     # -- errors and transactions -----------------------------------------------------
 
     def _error(self, e: Exception) -> StorageError:
+        if isinstance(e, psycopg.errors.LockNotAvailable):
+            return LockWaitTimeout(
+                f"store {self._location}: another session holds a lock this write needs "
+                "(a worker frozen or cut off inside a transaction?)"
+            )
         return _store_error(self.url, e)
 
     def _about_the_store(self, error: Exception) -> bool:

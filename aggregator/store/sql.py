@@ -211,8 +211,8 @@ class SQLStorage:
         # Most runs change nothing here: reading first spares them a write transaction
         # of two statements per source.  The writes keep their own conditions, so a
         # source another process registers meanwhile is left as it is.
-        stored = dict(self._rows("SELECT id, configured_url FROM sources"))
-        sources = [s for s in sources if stored.get(s.id) != s.url]
+        unsynced = set(self.unsynced_sources(sources))
+        sources = [s for s in sources if s.id in unsynced]
         if not sources:
             return
         with self._transaction() as cur:
@@ -238,6 +238,11 @@ class SQLStorage:
                 ),
                 [{"url": s.url, "id": s.id} for s in sources],
             )
+
+    def unsynced_sources(self, sources: Sequence[SourceConfig]) -> list[str]:
+        """See ``Storage.unsynced_sources``."""
+        stored = dict(self._rows("SELECT id, configured_url FROM sources"))
+        return [s.id for s in sources if stored.get(s.id) != s.url]
 
     def get_source_state(self, source_id: str) -> SourceState | None:
         row = self._row(f"{_SELECT_SOURCE} WHERE id = %s", (source_id,))

@@ -19,9 +19,11 @@ from configs import STAMP
 from feedserver import Response
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
-from aggregator.ingest.worker import work
+from aggregator.ingest.worker import LOCK_TIMEOUT_SECONDS, work
 from aggregator.models import HostHold
 from aggregator.store import open_storage
+from aggregator.store.postgres import LOCK_SPACE, _link_bucket
+from aggregator.text.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parents[2]
 FEEDS = 300
@@ -366,3 +368,99 @@ def test_a_worker_whose_connection_drops_says_so_in_one_line_and_the_others_go_o
     with psycopg.connect(url) as db:
         assert db.execute("SELECT count(*) FROM items").fetchone() == (FEEDS * OWN + FEEDS // 3,)
         assert db.execute("SELECT count(*) FROM item_sources").fetchone() == (FEEDS * (OWN + 1),)
+
+
+def test_a_worker_frozen_inside_a_transaction_costs_the_others_only_its_sources(
+    postgres, feed_server, tmp_path
+):
+    # A worker frozen mid-store (a paused VM, a cut network) keeps its transaction's
+    # locks until TCP gives up, hours later: the others waited for them, at their
+    # startup registration of the sources and when storing an article it was storing.
+    feeds = 6  # two trios: s0-s2 share wire.example.kz/0, s3-s5 wire.example.kz/1
+    for n in range(feeds):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store("frozen")
+    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    open_storage(url).close()
+    frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
+    workers: list[subprocess.Popen] = []
+    try:
+        with psycopg.connect(url, autocommit=True) as db:  # s0's feed moved since
+            old = feed_server.url("/moved-from.xml")
+            db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
+                       (old, old))  # fmt: skip
+        # What the frozen worker holds, storing s0: its row (apply_fetch's upsert) and
+        # the locks on its articles' links (_lock_links), the shared one's included.
+        frozen.execute(
+            "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
+            "interval '1 hour' WHERE id = 's0'"
+        )
+        links = [f"https://s0.example.kz/news/{i}" for i in range(OWN)]
+        buckets = sorted({_link_bucket(canonical_url(link)) for link in [*links, WIRE0]})
+        frozen.execute(
+            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
+            (LOCK_SPACE + 1, buckets),
+        )
+
+        workers = [start_worker(config, lease=2) for _ in range(2)]
+        # The others are registered, fetched and stored meanwhile, within a bound.
+        stored = ["s3", "s4", "s5"]
+        wait_for(lambda: stored_sources(url) == stored, workers, timeout=40)
+        wait_for(lambda: all(feed_server.count(f"/f{n}.xml") for n in (1, 2)), workers, 20)
+        time.sleep(LOCK_TIMEOUT_SECONDS + 1)  # their stores time out meanwhile
+        assert stored_sources(url) == stored
+        assert feed_server.count("/f0.xml") == 0  # not fetched at its old URL either
+
+        frozen.rollback()  # its session ends at last
+        wait_for(lambda: stored_sources(url) == [f"s{n}" for n in range(feeds)], workers, 40)
+        time.sleep(1)  # long enough for a wrong second store to show
+        errs = []
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            _, err = worker.communicate(timeout=60)
+            assert worker.returncode == 0, err.decode()
+            errs.append(err.decode())
+    finally:
+        frozen.close()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    said = "".join(errs)
+    assert "Traceback" not in said, said
+    # Each held source said in one line: which, why, and when it comes again.
+    for source in ("s1", "s2"):
+        lines = [line for line in said.splitlines() if f"source {source}: not stored" in line]
+        assert lines, said
+        assert all(
+            "another worker holds its rows" in line
+            and "fetched again when its lease ends (within 2s)" in line
+            for line in lines
+        ), lines
+    registered = [line for line in said.splitlines() if "not registered yet" in line]
+    assert registered and all(
+        "new or changed sources not registered yet, their rows held by another worker" in line
+        and ": s0; tried again every 2s, the others are fetched" in line
+        for line in registered
+    ), said
+    # Every item stored once, the held sources' too; s0 from where its feed is now.
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM items").fetchone() == (feeds * OWN + 2,)
+        assert db.execute(
+            "SELECT source_id, count(*) FROM item_sources GROUP BY source_id ORDER BY source_id"
+        ).fetchall() == [(f"s{n}", OWN + 1) for n in range(feeds)]
+        assert db.execute("SELECT url FROM sources WHERE id = 's0'").fetchone() == (
+            feed_server.url("/f0.xml"),
+        )
+
+
+WIRE0 = "https://wire.example.kz/0"
+
+
+def stored_sources(url: str) -> list[str]:
+    """The sources that have items stored."""
+    with psycopg.connect(url) as db:
+        rows = db.execute("SELECT DISTINCT source_id FROM item_sources ORDER BY 1").fetchall()
+    return [row[0] for row in rows]

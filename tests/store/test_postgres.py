@@ -19,7 +19,14 @@ from aggregator.cli import EXIT_LOCKED, cli
 from aggregator.config import load_config
 from aggregator.ingest.update import record_fetch
 from aggregator.models import Item, SourceState
-from aggregator.store import StorageError, describe_location, mask_password, open_storage, schema
+from aggregator.store import (
+    LockWaitTimeout,
+    StorageError,
+    describe_location,
+    mask_password,
+    open_storage,
+    schema,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -140,6 +147,30 @@ def write_config(tmp_path, url):
         encoding="utf-8",
     )
     return path
+
+
+def test_with_a_lock_timeout_a_write_another_session_holds_up_fails_and_nothing_of_it_stays(
+    postgres,
+):
+    # A fetch worker's store: a frozen worker's open transaction must not stop it.
+    url = postgres.new_store("lock_timeout")
+    with open_storage(url, lock_timeout=0.2) as store:
+        store.save_source_state(state("inform"))
+        with psycopg.connect(url) as other:  # one transaction, left open
+            other.execute("SELECT 1 FROM sources WHERE id = 'inform' FOR UPDATE")
+            changed = state("inform")
+            changed.etag = '"v2"'
+            with pytest.raises(LockWaitTimeout) as raised:
+                store.save_source_state(changed)
+            assert "another session holds a lock this write needs" in str(raised.value)
+            assert isinstance(raised.value, StorageError)  # unhandled, a store error still
+            assert store.get_source_state("inform").etag is None
+            store.save_source_state(state("tengri"))  # the connection goes on
+        store.save_source_state(changed)
+        assert store.get_source_state("inform").etag == '"v2"'
+    with open_storage(url) as store, psycopg.connect(url) as db:  # none: as before
+        assert db.execute("SHOW lock_timeout").fetchone() == ("0",)
+        assert store._db.execute("SHOW lock_timeout").fetchone() == ("0",)
 
 
 def test_check_config_and_status_say_which_store_is_used(postgres, tmp_path):

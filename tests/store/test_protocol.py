@@ -53,9 +53,16 @@ class MemoryStorage:
         self.close()
 
     def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
-        for s in sources:
-            if s.id not in self.states or self.states[s.id].configured_url != s.url:
-                self.states[s.id] = SourceState(s.id, s.url, s.url)
+        for s in self.unsynced_sources(sources):
+            url = next(c.url for c in sources if c.id == s)
+            self.states[s] = SourceState(s, url, url)
+
+    def unsynced_sources(self, sources: Sequence[SourceConfig]) -> list[str]:
+        return [
+            s.id
+            for s in sources
+            if s.id not in self.states or self.states[s.id].configured_url != s.url
+        ]
 
     def get_source_state(self, source_id: str) -> SourceState | None:
         return self.states.get(source_id)

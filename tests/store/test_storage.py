@@ -865,6 +865,20 @@ def test_sync_sources_starts_over_when_the_configured_url_changes(store):
     assert after.title == "Казинформ"
 
 
+def test_the_sources_a_sync_would_write_are_the_new_and_the_moved_ones(store):
+    # What a worker leaves out while another session holds their rows.
+    store.sync_sources([SourceConfig(id="a", name="A", url="https://a.kz/rss")])
+    configured = [
+        SourceConfig(id="a", name="A", url="https://a.kz/rss"),
+        SourceConfig(id="b", name="B", url="https://b.kz/rss"),
+    ]
+    assert store.unsynced_sources(configured) == ["b"]
+    configured[0] = SourceConfig(id="a", name="A", url="https://a.kz/feed")
+    assert store.unsynced_sources(configured) == ["a", "b"]
+    store.sync_sources(configured)
+    assert store.unsynced_sources(configured) == []
+
+
 def test_sources_removed_from_the_config_keep_their_state(store):
     store.sync_sources([SourceConfig(id="a", name="A", url="https://a.kz/rss")])
     store.sync_sources([SourceConfig(id="b", name="B", url="https://b.kz/rss")])
