@@ -1439,10 +1439,6 @@ class Quantity:
     # Given as a difference ("на три сотни больше", "на 7% меньше"): an item may give it as
     # the two figures it lies between (3 200 places, 2 900 a year before).
     change: bool = field(default=False, compare=False)
-    # Said as a fraction ("почти на пятую часть"): evidence where an item gives the
-    # percent, but no figure of the news where none does (an item may give the parts or
-    # the counts it is a share of: "Китай 40%, Узбекистан 20%").
-    share: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         value = self.value
@@ -1469,63 +1465,7 @@ def quantities(text: str, *, bare: bool = False) -> tuple[Quantity, ...]:
     found: list[Quantity] = []
     for tokens in _sentence_words(text):
         found += _quantities_of(tokens, stem_tokens(tokens, ""), spelled=True, bare=bare)
-    if _SHARE_ROOT.search(text):
-        found += _fractions(text)
     return tuple(found)
-
-
-def _fractions(text: str) -> list[Quantity]:
-    """A share said as a fraction ("почти на пятую часть", "больше двух пятых", "чуть
-    больше четверти"): the percent an item gives, rounded as editors round (18% for "почти
-    на пятую часть", 43% for "больше двух пятых"), so approximate, on the side its word
-    puts it.  Not a part of a scale or of a time ("четверть миллиона", "три четверти
-    часа"), which are figures or no figure of their own."""
-    found = []
-    text = text.casefold().replace("ё", "е")
-    for match in _SHARE.finditer(text):
-        if _PART_OF_FIGURE.search(text, 0, match.start()):
-            continue  # "четыре и семь десятых", "сто с четвертью": a figure's decimals
-        count, part = match.group("count"), match.group("part")
-        if match.group("quarter"):
-            share = 0.25
-        elif part is not None:
-            share = 1 / _FRACTION_PARTS[part[:4]]
-        else:
-            share = _FRACTION_COUNTS[count[:3]] / _FRACTION_PARTS[match.group("of")[:4]]
-        if not 0 < share < 1:
-            continue
-        before = match.group("before")
-        bound = _BOUNDS.get(stem_tokens([before], "")[0], 0) if before else 0
-        found.append(
-            Quantity(
-                round(share * 100, 1),
-                "процент",
-                True,
-                bound,
-                change=bool(match.group("on")),
-                share=True,
-            )
-        )
-    return found
-
-
-# "пятую часть", "четверть", "две пятых", "трех десятых": the word before it ("почти",
-# "больше", "примерно") and "на" kept for its side and its change; a scale or a time
-# after it is no share ("четверть миллиона", "три четверти часа").
-_SHARE = re.compile(
-    r"(?<!\w)(?:(?P<before>почти|около|примерно|порядка|больше|свыше|более|меньше|менее)"
-    r"\s+(?:чем\s+)?)?(?:(?P<on>на)\s+)?"
-    r"(?:(?P<part>(?:пят|четверт|трет|десят)(?:ую|ая|ой|ь[юяе]|ьей))\s+част\w*"
-    r"|(?P<count>две|двух|три|трех|четыре|четырех|семь|семи|девять|девяти)"
-    r"\s+(?P<of>пятых|десятых|четвертей|четверти|трети|третей)"
-    r"|(?P<quarter>четверт(?:ь|и|ью)))"
-    r"(?!\w)(?!\s+(?:миллион|миллиард|тысяч|триллион|век|столет|час|ставк|финал|метр|километр"
-    r"|тонн|литр|гектар|минут|год|лет|кубометр))"
-)
-_SHARE_ROOT = re.compile("част|пят|десят|четверт|трет", re.IGNORECASE)  # (most texts: none)
-_PART_OF_FIGURE = re.compile(r"(?<!\w)(?:и|с|со|целых|целой)\s+$")
-_FRACTION_PARTS = {"пяту": 5, "пята": 5, "пято": 5, "четв": 4, "трет": 3, "деся": 10, "пяты": 5}
-_FRACTION_COUNTS = {"две": 2, "дву": 2, "три": 3, "тре": 3, "чет": 4, "сем": 7, "дев": 9}
 
 
 def _quantities_of(

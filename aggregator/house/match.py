@@ -1227,10 +1227,7 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
     if not _quantities(figures, news):
         return False
     values = _item_values(index, doc)
-    # (a share said as a fraction counts where the item has it, and is not missed where
-    # it has not: "почти три четверти" may be the item's parts, "Китай 40%, Узбекистан 20%")
-    told = [_has_value(index, doc, values, q, item_rounds=False) for q in figures]
-    return any(told) and all(t or q.share for t, q in zip(told, figures, strict=True))
+    return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
 
 
 def _told_alike(
@@ -1350,8 +1347,7 @@ def _figures_missing(commentary: Commentary, index: MatchIndex, doc: int) -> str
     ``doc`` has none of them, in any form: across languages, names and loanwords meet
     whatever the event, and only agreeing figures tell its source from another item on
     the topic (the spans of time a post tells from any other figure apart)."""
-    # (a share said as a fraction is evidence only where an item gives it)
-    figures = [q for q in _news_figures(commentary, _DURATIONS) if not q.share]
+    figures = _news_figures(commentary, _DURATIONS)
     if len(figures) < MISSING_FIGURES:
         return None
     values = _item_values(index, doc)
@@ -1456,8 +1452,6 @@ def _contradictions(commentary: Commentary, index: MatchIndex, doc: int) -> list
             continue
         if any(_same_figure(quantity, value) for value in values) or _a_change(quantity, values):
             alike.add(quantity)
-        elif quantity.share:
-            continue  # (a fraction is a rounding an item may not give: no evidence against)
         elif quantity.unit in _months() or not any(
             _same_figure(quantity, value) for value in everything
         ):
@@ -1723,11 +1717,7 @@ def _unexplained(text: str, commentary: Commentary, index: MatchIndex, doc: int)
     nor rounded, however either writes them ("2,1 млн" for "два миллиона сто тысяч")."""
     values = _item_values(index, doc)
     year = commentary.published.year
-    # (a share said as a fraction, "почти три четверти", is no figure an item lacks: it
-    # may give the parts or counts it is a share of, or round it otherwise)
-    return [
-        q for q in _figures_in(text, year) if not q.share and not _has_value(index, doc, values, q)
-    ]
+    return [q for q in _figures_in(text, year) if not _has_value(index, doc, values, q)]
 
 
 @functools.lru_cache(maxsize=64)

@@ -2778,27 +2778,6 @@ def test_a_ratio_is_the_growth_an_item_gives_in_percent(growth, sure):
     assert found.confident is sure and (not sure or found.keys == ("roads",))
 
 
-@pytest.mark.parametrize(
-    ("text", "share", "bound"),
-    [
-        ("Запасы выросли почти на пятую часть к прошлому году.", 20.0, -1),
-        ("Больше двух пятых фирм возглавляют женщины.", 40.0, 1),
-        ("Женским компаниям досталось чуть больше четверти кредитов.", 25.0, 1),
-        ("Тариф поднимут примерно на пятую часть.", 20.0, 0),
-    ],
-)
-def test_a_share_said_as_a_fraction_is_the_percent_an_item_gives(text, share, bound):
-    # "почти на пятую часть" retells the item's "на 18%", "больше двух пятых" its 43%: an
-    # approximate percent on the side its word puts it, not no figure at all.
-    (found,) = [q for q in quantities(text) if q.unit == "процент"]
-    assert (found.value, found.approximate, found.bound) == (share, True, bound)
-
-
-def test_a_fraction_of_a_scale_or_of_a_time_is_no_share():
-    assert [str(q) for q in quantities("четверть миллиона человек")] == ["250000 человек"]
-    assert quantities("дорога займёт три четверти часа") == ()
-
-
 SAWMILL = (
     "В Каркаралинском нацпарке выявлена незаконная рубка 212 сосен у села Коктас, ущерб "
     "оценен в 37 млн тенге, сообщили в полиции Карагандинской области. По подозрению "
