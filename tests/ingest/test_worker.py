@@ -104,6 +104,27 @@ def wait_for(condition, workers, timeout: float = 120.0) -> None:
         time.sleep(0.1)
 
 
+def stop(workers: list[subprocess.Popen]) -> list[str]:
+    """SIGTERM to each of ``workers`` at once, then what each said on stderr: each must
+    stop cleanly (exit status 0)."""
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    said = []
+    for worker in workers:
+        _, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err.decode()
+        said.append(err.decode())
+    return said
+
+
+def kill_left(workers: list[subprocess.Popen]) -> None:
+    """Kill whatever of ``workers`` still runs (after a failed assertion)."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
 def stopped_worker(
     config: Path, until: Callable[[], bool], *, linger: float = 0.0, verbose: bool = False
 ) -> tuple[int, str, str]:
@@ -116,9 +137,7 @@ def stopped_worker(
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        kill_left([worker])
     return worker.returncode, out.decode(), err.decode()
 
 
@@ -145,16 +164,9 @@ def test_three_workers_fetch_every_source_once_per_due_period_and_a_killed_one_l
             )
         wait_for(lambda: fetched(url) == FEEDS, workers)
         time.sleep(1)  # long enough for a wrong second fetch to show
-        for worker in workers[1:]:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers[1:]:
-            _, err = worker.communicate(timeout=60)
-            assert worker.returncode == 0, err.decode()
+        stop(workers[1:])
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        kill_left(workers)
 
     # Fetched once per period; only what the killed worker had in flight, again.
     again = [n for n, count in first_period.items() if count > 1]
@@ -355,16 +367,9 @@ def test_a_worker_whose_connection_drops_says_so_in_one_line_and_the_others_go_o
         assert "go to the other workers when its leases end (within 3 s)" in error
 
         wait_for(lambda: fetched(url) == FEEDS, workers[1:])
-        for worker in workers[1:]:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers[1:]:
-            _, err = worker.communicate(timeout=60)
-            assert worker.returncode == 0, err.decode()
+        stop(workers[1:])
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        kill_left(workers)
     with psycopg.connect(url) as db:
         assert db.execute("SELECT count(*) FROM items").fetchone() == (FEEDS * OWN + FEEDS // 3,)
         assert db.execute("SELECT count(*) FROM item_sources").fetchone() == (FEEDS * (OWN + 1),)
@@ -414,19 +419,10 @@ def test_a_worker_frozen_inside_a_transaction_costs_the_others_only_its_sources(
         frozen.rollback()  # its session ends at last
         wait_for(lambda: stored_sources(url) == [f"s{n}" for n in range(feeds)], workers, 40)
         time.sleep(1)  # long enough for a wrong second store to show
-        errs = []
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            _, err = worker.communicate(timeout=60)
-            assert worker.returncode == 0, err.decode()
-            errs.append(err.decode())
+        errs = stop(workers)
     finally:
         frozen.close()
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        kill_left(workers)
 
     said = "".join(errs)
     assert "Traceback" not in said, said
