@@ -1159,6 +1159,11 @@ TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another e
             '<a href="{background}">на Тенгизе</a>, рост обещали меньше.',
             id="set off by commas after its words",
         ),
+        pytest.param(
+            'На Тенгизе <a href="{background}">во вторник завершили расширение</a>, а уже в '
+            'четверг <a href="{news}">грузы по Среднему коридору выросли на 63%</a>.',
+            id="its sentence goes on to the news days later",
+        ),
     ],
 )
 def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
@@ -1173,6 +1178,18 @@ def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index,
     text = told.format(news=unstored, background=TENGIZ_LINK)
     found = match(index, commentary(text=text, links=(unstored, TENGIZ_LINK)))
     assert "tengiz" in found.related and not ("tengiz" in found.keys and found.confident)
+
+
+def test_a_when_that_asks_what_the_news_tells_is_no_time_before_it(index):
+    # "Рассказали, когда …" is the question the news answers, not the time it is set
+    # against: the link after it is the source, the other the background.
+    text = (
+        f'На Тенгизе <a href="{TENGIZ_LINK}">завершили расширение</a>. В Минтрансе '
+        f'рассказали, когда <a href="{CORRIDOR_LINK}">грузы по Среднему коридору вырастут '
+        "на 63%</a>."
+    )
+    found = match(index, commentary(text=text, links=(TENGIZ_LINK, CORRIDOR_LINK)))
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
 
 
 def test_a_link_told_as_so_far_is_not_told_as_the_scene(index):
