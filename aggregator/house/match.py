@@ -1242,10 +1242,26 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
         return False
     news = _news_text(commentary)
     figures = _figures_in(news, commentary.published.year)
-    if not _quantities(figures, news):
+    counted = _quantities(figures, news)
+    if not counted or all(_a_year(q, news) for q in counted):
+        # Years alone ("построенное в 1978 году") are the history every item on the
+        # place tells, not the news's figures.
         return False
     values = _item_values(index, doc)
     return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
+
+
+def _a_year(quantity: Quantity, news: str) -> bool:
+    """Whether ``quantity`` is a year ``news`` writes as one: 1900-2099 in digits, "году"
+    or "in" with it ("две тысячи" tenge is a price)."""
+    value = quantity.value
+    if quantity.unit or value != int(value) or int(value) not in _YEARS:
+        return False
+    year = int(value)
+    return bool(
+        re.search(rf"(?<![\d.,]){year}\s*(-?\w{{0,3}}\s+)?(год|г\.|гг|жыл|ж\.)", news, re.I)
+        or re.search(rf"\b(in|since|from) {year}\b", news, re.I)
+    )
 
 
 def _told_alike(

@@ -2819,3 +2819,51 @@ def test_no_rule_is_sure_of_an_item_two_days_older_than_the_post(hours, sure):
     c = commentary(text=post, title="Лесничего арестовали", published=DAY + timedelta(hours=hours))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("felling",) and found.confident is sure
+
+
+STATION = (
+    "В Петропавловске открыли новый железнодорожный вокзал пропускной способностью "
+    "600 пассажиров в час. Старое здание вокзала, построенное в 1967 году, отдадут под "
+    "музей. Первым поездом стал утренний состав из Астаны."
+)
+STATION_OTHER = (
+    "Новый вокзал Петропавловска обошелся в 14 млрд тенге, сообщили в акимате Северо-"
+    "Казахстанской области. В нем 12 касс и зал ожидания для семей с детьми. Старое "
+    "здание отдадут под музей."
+)
+
+
+@pytest.mark.parametrize(
+    ("post", "sure"),
+    [
+        pytest.param(
+            "Старое здание вокзала в Петропавловске построили в 1967 году: в зале был буфет "
+            "и часы с кукушкой. Бывший дежурный Ерлан Касымов вспоминает, как зимой "
+            "пассажиры грелись у печки. Редакция рада, что здание отдадут под музей.",
+            False,
+            id="a memory of the place, its year the only figure",
+        ),
+        pytest.param(
+            "Новый вокзал в Петропавловске пропускает 600 пассажиров в час, а старое здание "
+            "1967 года отдадут под музей. Редакция рада, что его не снесли.",
+            True,
+            id="the news's own figure besides the year",
+        ),
+    ],
+)
+def test_a_year_alone_is_no_figure_of_the_news_an_item_tells(post, sure):
+    # "Построенное в 1967 году" is the history every item on the place repeats: a post
+    # whose only figure it is may tell no stored news at all (a memory piece the day
+    # after the opening), so the item having it makes no rule sure.
+    items = [
+        *filler(),
+        stored("station", "24kz", "Новый вокзал принял первый поезд", STATION),
+        stored("station-cost", "kazinform", "В Петропавловске открыли вокзал", STATION_OTHER),
+    ]
+    c = commentary(text=post, title="Вокзал", published=DAY + timedelta(hours=20))
+    found = match(MatchIndex.build(items), c)
+    if sure:
+        assert found.confident and found.keys == ("station",)
+    else:
+        assert not found.confident
+        assert "sure: every figure of its news in it" not in found.evidence
