@@ -2867,3 +2867,24 @@ def test_a_year_alone_is_no_figure_of_the_news_an_item_tells(post, sure):
     else:
         assert not found.confident
         assert "sure: every figure of its news in it" not in found.evidence
+
+
+def test_a_sentence_marked_as_reported_sets_aside_only_the_link_whose_clause_says_so(index):
+    # "Ранее" belongs to the clause of the link it tells ("о котором [ранее писал
+    # Zakon.kz]"); the other link of the sentence is the news, not what was reported.
+    from aggregator.house.load import parse_markdown
+
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.media/", house="Евразия24"),
+        sources=(SourceConfig(id="kazinform", name="Kazinform", url="https://inform.kz/rss"),),
+    )
+    c = parse_markdown(
+        "---\ntitle: Коридор\ndate: 2024-10-03 15:00\n---\n"
+        f"Грузы по Среднему коридору [выросли на 63%]({CORRIDOR_LINK}), а расширение "
+        f"Тенгиза, о котором [ранее писал Zakon.kz]({TENGIZ_LINK}), ещё не завершено.\n",
+        "commentary/corridor.md",
+        config,
+    )
+    assert c.background_links == (TENGIZ_LINK,)
+    found = match(index, c)
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
