@@ -553,16 +553,31 @@ def linked_blocks(fragment: str) -> Iterator[tuple[str, str]]:
 
 
 def _background_links(fragment: str) -> tuple[str, ...]:
-    """Links whose sentence marks them as background ("Ранее <a>сообщалось</a>…")."""
-    found = []
+    """Links whose sentence marks them as background ("Ранее <a>сообщалось</a>…").  Of
+    several links in the marked sentence, the marker belongs to the one whose clause holds
+    it ("[оштрафовал лабораторию](…), а база, о которой [ранее писал Zakon.kz](…), …"):
+    the others are the news."""
+    marked = []  # (href, the sentence, whether the marker is in the link's own clause)
     for href, text in linked_blocks(fragment):
         before, own, after = text.split(LINK_MARK)[:3]
         # The sentence where the link begins (its end marked, a sentence could run on).
         text = " ".join(f"{before}{LINK_MARK}{own}{after}".split())
         sentence = next((s for s in _SENTENCES.split(text) if LINK_MARK in s), "")
-        if _BACKGROUND.search(sentence.replace(LINK_MARK, "")):
-            found.append(href)
+        plain = sentence.replace(LINK_MARK, "")
+        if _BACKGROUND.search(plain):
+            head = _LINK_CLAUSE_END.split(before)[-1]
+            clause = f"{head} {own} {_LINK_CLAUSE_END.split(after)[0]}"
+            marked.append((href, plain, bool(_BACKGROUND.search(clause))))
+    found = [
+        href
+        for href, plain, own in marked
+        if own or not any(o and p == plain and h != href for h, p, o in marked)
+    ]
     return tuple(dict.fromkeys(found))
+
+
+# Where a link's clause ends, for which of a sentence's links its marker belongs to.
+_LINK_CLAUSE_END = re.compile(r"[:;—–(),]")
 
 
 def _language(fragment: str, config: Config) -> str:

@@ -325,6 +325,22 @@ _TOLD_BEFORE = re.compile(
 # goes on "— тогда …" is what the post looks back on.
 _WHEN_CLAUSE = re.compile(r"^\s*(тогда\s+|ещ[её]\s+)?(когда|when)(?!\w)", re.IGNORECASE)
 _THEN_NEXT = re.compile(r"^\s*(и\s+|а\s+)?(тогда|then)(?!\w)", re.IGNORECASE)
+# A link whose sentence goes on ", а (уже) в четверг …" to the news is its earlier stage
+# ("Оспу [нашли во вторник](…), а уже в четверг [объяснили, когда …](…)").
+_AND_LATER = re.compile(
+    r"^\s*а\s+(уже\s+|потом\s+|затем\s+)?((в|во|к)\s+(понедельник|вторник|среду|четверг|"
+    r"пятницу|субботу|воскресенье|выходные|вечеру)|на следующий день|назавтра|"
+    r"(через|спустя)\s+(день|два дня|сутки|неделю|\w+ дн(я|ей)))(?!\w)",
+    re.IGNORECASE,
+)
+# "Рассказали, когда [начнут завозить уголь](…)": a "когда" after a verb of telling asks
+# what the news answers; it is no time the news is set against.
+_ASKED = re.compile(
+    r"(рассказа\w*|объясни\w*|сообщи\w*|уточни\w*|назва\w*|ответи\w*|поясни\w*|"
+    r"спроси\w*|узна\w*|решат|реши\w*|знают|известно|неясно|непонятно|объяви\w*|"
+    r"told|explained|said|announced|asked)\s*,\s*$",
+    re.IGNORECASE,
+)
 # Where the clause of a link begins and ends ("того, как" is one clause: its comma is not).
 _CLAUSE_END = re.compile(r"[.!?…:;—–(),]")
 _CLAUSE_WORDS = 6  # the words of its clause read on either side of a link
@@ -350,10 +366,12 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
             head = " ".join(clause.split()[-_CLAUSE_WORDS:])
             following = _CLAUSE_END.split(after)
             tail = " ".join(following[0].split()[:_CLAUSE_WORDS])
+            asked = _ASKED.search(before[: len(before) - len(clause)])
             if (
                 _TOLD_BEFORE.search(f"{head} {own} {tail}")
-                or _WHEN_CLAUSE.search(clause or own)
+                or (_WHEN_CLAUSE.search(clause or own) and not asked)
                 or (len(following) > 1 and _THEN_NEXT.search(following[1]))
+                or (len(following) > 1 and _AND_LATER.search(following[1]))
             ):
                 told.append(href)
     if all(link in told or link in commentary.background_links for link in commentary.links):
@@ -1224,10 +1242,26 @@ def _news_told(commentary: Commentary, index: MatchIndex, doc: int, found: _Evid
         return False
     news = _news_text(commentary)
     figures = _figures_in(news, commentary.published.year)
-    if not _quantities(figures, news):
+    counted = _quantities(figures, news)
+    if not counted or all(_a_year(q, news) for q in counted):
+        # Years alone ("построенное в 1978 году") are the history every item on the
+        # place tells, not the news's figures.
         return False
     values = _item_values(index, doc)
     return all(_has_value(index, doc, values, q, item_rounds=False) for q in figures)
+
+
+def _a_year(quantity: Quantity, news: str) -> bool:
+    """Whether ``quantity`` is a year ``news`` writes as one: 1900-2099 in digits, "году"
+    or "in" with it ("две тысячи" tenge is a price)."""
+    value = quantity.value
+    if quantity.unit or value != int(value) or int(value) not in _YEARS:
+        return False
+    year = int(value)
+    return bool(
+        re.search(rf"(?<![\d.,]){year}\s*(-?\w{{0,3}}\s+)?(год|г\.|гг|жыл|ж\.)", news, re.I)
+        or re.search(rf"\b(in|since|from) {year}\b", news, re.I)
+    )
 
 
 def _told_alike(

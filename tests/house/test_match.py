@@ -1159,6 +1159,11 @@ TENGIZ_LINK = "https://zakon.example/news/tengiz"  # a Russian item of another e
             '<a href="{background}">на Тенгизе</a>, рост обещали меньше.',
             id="set off by commas after its words",
         ),
+        pytest.param(
+            'На Тенгизе <a href="{background}">во вторник завершили расширение</a>, а уже в '
+            'четверг <a href="{news}">грузы по Среднему коридору выросли на 63%</a>.',
+            id="its sentence goes on to the news days later",
+        ),
     ],
 )
 def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index, told):
@@ -1173,6 +1178,18 @@ def test_of_two_links_one_told_as_what_came_before_the_news_is_background(index,
     text = told.format(news=unstored, background=TENGIZ_LINK)
     found = match(index, commentary(text=text, links=(unstored, TENGIZ_LINK)))
     assert "tengiz" in found.related and not ("tengiz" in found.keys and found.confident)
+
+
+def test_a_when_that_asks_what_the_news_tells_is_no_time_before_it(index):
+    # "Рассказали, когда …" is the question the news answers, not the time it is set
+    # against: the link after it is the source, the other the background.
+    text = (
+        f'На Тенгизе <a href="{TENGIZ_LINK}">завершили расширение</a>. В Минтрансе '
+        f'рассказали, когда <a href="{CORRIDOR_LINK}">грузы по Среднему коридору вырастут '
+        "на 63%</a>."
+    )
+    found = match(index, commentary(text=text, links=(TENGIZ_LINK, CORRIDOR_LINK)))
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
 
 
 def test_a_link_told_as_so_far_is_not_told_as_the_scene(index):
@@ -2802,3 +2819,72 @@ def test_no_rule_is_sure_of_an_item_two_days_older_than_the_post(hours, sure):
     c = commentary(text=post, title="Лесничего арестовали", published=DAY + timedelta(hours=hours))
     found = match(MatchIndex.build(items), c)
     assert found.keys == ("felling",) and found.confident is sure
+
+
+STATION = (
+    "В Петропавловске открыли новый железнодорожный вокзал пропускной способностью "
+    "600 пассажиров в час. Старое здание вокзала, построенное в 1967 году, отдадут под "
+    "музей. Первым поездом стал утренний состав из Астаны."
+)
+STATION_OTHER = (
+    "Новый вокзал Петропавловска обошелся в 14 млрд тенге, сообщили в акимате Северо-"
+    "Казахстанской области. В нем 12 касс и зал ожидания для семей с детьми. Старое "
+    "здание отдадут под музей."
+)
+
+
+@pytest.mark.parametrize(
+    ("post", "sure"),
+    [
+        pytest.param(
+            "Старое здание вокзала в Петропавловске построили в 1967 году: в зале был буфет "
+            "и часы с кукушкой. Бывший дежурный Ерлан Касымов вспоминает, как зимой "
+            "пассажиры грелись у печки. Редакция рада, что здание отдадут под музей.",
+            False,
+            id="a memory of the place, its year the only figure",
+        ),
+        pytest.param(
+            "Новый вокзал в Петропавловске пропускает 600 пассажиров в час, а старое здание "
+            "1967 года отдадут под музей. Редакция рада, что его не снесли.",
+            True,
+            id="the news's own figure besides the year",
+        ),
+    ],
+)
+def test_a_year_alone_is_no_figure_of_the_news_an_item_tells(post, sure):
+    # "Построенное в 1967 году" is the history every item on the place repeats: a post
+    # whose only figure it is may tell no stored news at all (a memory piece the day
+    # after the opening), so the item having it makes no rule sure.
+    items = [
+        *filler(),
+        stored("station", "24kz", "Новый вокзал принял первый поезд", STATION),
+        stored("station-cost", "kazinform", "В Петропавловске открыли вокзал", STATION_OTHER),
+    ]
+    c = commentary(text=post, title="Вокзал", published=DAY + timedelta(hours=20))
+    found = match(MatchIndex.build(items), c)
+    if sure:
+        assert found.confident and found.keys == ("station",)
+    else:
+        assert not found.confident
+        assert "sure: every figure of its news in it" not in found.evidence
+
+
+def test_a_sentence_marked_as_reported_sets_aside_only_the_link_whose_clause_says_so(index):
+    # "Ранее" belongs to the clause of the link it tells ("о котором [ранее писал
+    # Zakon.kz]"); the other link of the sentence is the news, not what was reported.
+    from aggregator.house.load import parse_markdown
+
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.media/", house="Евразия24"),
+        sources=(SourceConfig(id="kazinform", name="Kazinform", url="https://inform.kz/rss"),),
+    )
+    c = parse_markdown(
+        "---\ntitle: Коридор\ndate: 2024-10-03 15:00\n---\n"
+        f"Грузы по Среднему коридору [выросли на 63%]({CORRIDOR_LINK}), а расширение "
+        f"Тенгиза, о котором [ранее писал Zakon.kz]({TENGIZ_LINK}), ещё не завершено.\n",
+        "commentary/corridor.md",
+        config,
+    )
+    assert c.background_links == (TENGIZ_LINK,)
+    found = match(index, c)
+    assert (found.keys, found.related, found.confident) == (("corridor",), ("tengiz",), True)
