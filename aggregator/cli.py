@@ -558,7 +558,11 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> int:
             f"unknown source {', '.join(unknown)}; the sources in {config.path} are: "
             + ", ".join(sorted(known))
         )
-    with ctx.open_storage() as storage:
+    from aggregator.ingest.worker import LOCK_TIMEOUT_SECONDS
+
+    # Beside workers (PostgreSQL), a lock a worker frozen inside its transaction holds
+    # costs the sources that need it, not the run (SQLite: no such option, unchanged).
+    with ctx.open_storage(lock_timeout=LOCK_TIMEOUT_SECONDS) as storage:
         now = datetime.now(UTC)
         due = update.plan(config, storage, now, select_all=select_all, only=only or None)
         if not due:
@@ -580,6 +584,11 @@ def _fetch(ctx: Context, *, select_all: bool, only: tuple[str, ...]) -> int:
             f", {len(held)} held until {_when(max(held), config.site.tz)} (their host asked "
             "to retry later; the first run after that fetches them)"
             if held
+            else ""
+        )
+        + (
+            f", {len(report.locked)} not stored for another worker's locks (fetched again next run)"
+            if report.locked
             else ""
         )
         + (f", {counted(report.pruned, 'old item')} pruned" if report.pruned else "")

@@ -34,7 +34,13 @@ from aggregator.models import (
     SourceState,
     UpdateCounts,
 )
-from aggregator.store import Storage, StorageError, is_postgres_url, open_storage
+from aggregator.store import (
+    LockWaitTimeout,
+    Storage,
+    StorageError,
+    is_postgres_url,
+    open_storage,
+)
 from aggregator.text.counts import counted
 from aggregator.text.urls import without_userinfo
 
@@ -58,6 +64,12 @@ class UpdateReport:
     @property
     def failed(self) -> list[SourceRun]:
         return [r for r in self.runs if r.status in ("error", "gone", "retry later")]
+
+    @property
+    def locked(self) -> list[SourceRun]:
+        """Fetched, not stored: another session (a worker frozen inside a transaction)
+        held a lock their store needed; fetched again next run."""
+        return [r for r in self.runs if r.status == "locked"]
 
     @property
     def new_items(self) -> int:
@@ -378,6 +390,9 @@ class _BodyStore:
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.can_pool = (os.cpu_count() or 1) > 1
         self.location = ""  # the store's, for the workers: looked up once (a path resolves)
+        # Theirs too: a lock another session holds for long fails their store as here.
+        self.lock_timeout: float | None = getattr(storage, "lock_timeout", None)
+        self.leave_locked = True  # a source whose store meets LockWaitTimeout: "locked"
 
     async def store(self, job: BodyJob) -> SourceRun:
         self.started += 1
@@ -392,7 +407,9 @@ class _BodyStore:
         self.in_workers += 1
         self.location = self.location or self.storage.location
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, _store_body_in_worker, self.location, job)
+        return await loop.run_in_executor(
+            self.pool, _store_body_in_worker, self.location, job, self.lock_timeout
+        )
 
     def close(self) -> None:
         if self.pool is not None:
@@ -410,10 +427,12 @@ def _worker_pool() -> concurrent.futures.ProcessPoolExecutor:
 _worker_storage: dict[str, Storage] = {}
 
 
-def _store_body_in_worker(location: str, job: BodyJob) -> SourceRun:
+def _store_body_in_worker(
+    location: str, job: BodyJob, lock_timeout: float | None = None
+) -> SourceRun:
     storage = _worker_storage.get(location)
     if storage is None:
-        storage = _worker_storage[location] = open_storage(location)
+        storage = _worker_storage[location] = open_storage(location, lock_timeout=lock_timeout)
     return store_body(storage, job)
 
 
@@ -426,12 +445,47 @@ def plan(
     only: Iterable[str] | None = None,
 ) -> list[SourceConfig]:
     """The sources this run will fetch (registering new ones in the store first)."""
-    storage.sync_sources(config.sources)
+    unsynced = sync_sources(storage, config.sources)
+    if unsynced:
+        log.warning(
+            "sources not registered, their rows held by another worker (frozen or cut off "
+            "inside a transaction?): %s; not fetched this run, tried again next run",
+            ", ".join(sorted(unsynced)),
+        )
     states = {s.source_id: s for s in storage.source_states()}
     holds = storage.host_holds(now)
-    return schedule.select_due(
-        config.sources, states, now, select_all=select_all, only=only, holds=holds
-    )
+    sources = [s for s in config.sources if s.id not in unsynced]
+    return schedule.select_due(sources, states, now, select_all=select_all, only=only, holds=holds)
+
+
+SYNC_WAITS = 3  # lock waits a registration of the configured sources may take
+
+
+def sync_sources(storage: Storage, sources: Sequence[SourceConfig]) -> set[str]:
+    """Register ``sources`` (``Storage.sync_sources``); the ids left unregistered
+    because another session holds their rows (a store opened with a lock timeout)."""
+    try:
+        storage.sync_sources(sources)
+        return set()
+    except LockWaitTimeout:
+        pass
+    # One at a time, so that a locked row holds up only its own source; a few waits at
+    # most (each costs the lock timeout), the rest are tried next time.
+    unsynced = set(storage.unsynced_sources(sources))
+    left: set[str] = set()
+    waits = 0
+    for source in sources:
+        if source.id not in unsynced:
+            continue
+        if waits >= SYNC_WAITS:
+            left.add(source.id)
+            continue
+        try:
+            storage.sync_sources([source])
+        except LockWaitTimeout:
+            left.add(source.id)
+            waits += 1
+    return left
 
 
 STORED_HOLDS_SECONDS = 1.0  # how long stored_holds answers from its last read
@@ -500,6 +554,18 @@ async def _ingest_one(
         return await _handle_result(
             config, storage, fetcher, bodies, source, state, result, now, save_state
         )
+    except LockWaitTimeout:
+        if bodies.leave_locked is False:
+            raise  # a fetch worker's: it says so itself
+        # Another session (a worker frozen inside its transaction) holds a lock this
+        # source's store needs: the store's transaction rolled back, nothing of this
+        # fetch stored (its validators neither, so the next fetch brings the items again).
+        log.warning(
+            "source %s: not stored: another worker holds its rows (frozen or cut off "
+            "inside a transaction?); fetched again next run",
+            source.id,
+        )
+        return SourceRun(source.id, "locked")
     except StorageError:
         raise  # not this source's fault: _ingest stops the run
     except Exception as exc:  # a bug must not stop the other sources
@@ -561,6 +627,7 @@ async def ingest_source(
     unit of work: a worker scales by processes, not by a parse pool of its own)."""
     bodies = _BodyStore(storage)
     bodies.can_pool = False
+    bodies.leave_locked = False  # the worker leaves such a source itself, lease and all
     return await _ingest_one(
         config,
         storage,

@@ -143,6 +143,7 @@ class PostgresStorage(SQLStorage):
         before it fails with ``LockWaitTimeout`` (a fetch worker's: a frozen worker's
         open transaction must not stop it); None: as long as it takes."""
         self.url = url
+        self.lock_timeout = lock_timeout  # a run's parse pool opens its stores with it
         self._location = mask_password(url)
         password = urlsplit(url).password
         if password is not None:

@@ -460,3 +460,81 @@ def stored_sources(url: str) -> list[str]:
     with psycopg.connect(url) as db:
         rows = db.execute("SELECT DISTINCT source_id FROM item_sources ORDER BY 1").fetchall()
     return [row[0] for row in rows]
+
+
+def test_a_run_beside_a_worker_frozen_inside_a_transaction_leaves_only_the_sources_it_holds(
+    postgres, feed_server, tmp_path
+):
+    # `aggregator run` may run beside workers (PostgreSQL): one frozen mid-store keeps
+    # its transaction's locks for hours, and the run waited for them, at its registration
+    # of the sources and when storing an article the frozen one was storing.
+    feeds = 6  # two trios: s0-s2 share wire.example.kz/0, s3-s5 wire.example.kz/1
+    for n in range(feeds):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store("frozen_run")
+    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    open_storage(url).close()
+    frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,  # before: waited here for the frozen transaction, for ever
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+    try:
+        with psycopg.connect(url, autocommit=True) as db:  # s0's feed moved since
+            old = feed_server.url("/moved-from.xml")
+            db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
+                       (old, old))  # fmt: skip
+        # What a worker frozen storing s0 holds: its row and its articles' link locks.
+        frozen.execute(
+            "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
+            "interval '1 hour' WHERE id = 's0'"
+        )
+        links = [f"https://s0.example.kz/news/{i}" for i in range(OWN)]
+        buckets = sorted({_link_bucket(canonical_url(link)) for link in [*links, WIRE0]})
+        frozen.execute(
+            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
+            (LOCK_SPACE + 1, buckets),
+        )
+
+        first = run()
+        assert first.returncode == 0, first.stderr
+        assert stored_sources(url) == ["s3", "s4", "s5"]
+        assert feed_server.count("/f0.xml") == 0  # not registered: not fetched, nor at its old URL
+        assert feed_server.count("/moved-from.xml") == 0
+
+        frozen.rollback()  # its session ends at last
+        second = run()
+        assert second.returncode == 0, second.stderr
+    finally:
+        frozen.close()
+
+    said = first.stdout + first.stderr
+    assert "Traceback" not in said, said
+    for source in ("s1", "s2"):  # one line each: which, why, when it comes again
+        lines = [line for line in said.splitlines() if f"source {source}: not stored" in line]
+        assert len(lines) == 1, said
+        assert "another worker holds its rows" in lines[0], lines
+        assert "fetched again next run" in lines[0], lines
+    registered = [line for line in said.splitlines() if "not registered" in line]
+    assert (
+        len(registered) == 1
+        and ": s0; not fetched this run, tried again next run" in (registered[0])
+    ), said
+    assert "2 not stored for another worker's locks (fetched again next run)" in said, said
+    assert "Traceback" not in second.stderr, second.stderr
+    # The next run stores what was left, once; s0 from where its feed is now.
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM items").fetchone() == (feeds * OWN + 2,)
+        assert db.execute(
+            "SELECT source_id, count(*) FROM item_sources GROUP BY source_id ORDER BY source_id"
+        ).fetchall() == [(f"s{n}", OWN + 1) for n in range(feeds)]
+        assert db.execute("SELECT url FROM sources WHERE id = 's0'").fetchone() == (
+            feed_server.url("/f0.xml"),
+        )
