@@ -35,7 +35,7 @@ from aggregator.ingest import decide, schedule
 from aggregator.ingest.decide import SourceRun
 from aggregator.ingest.fetch import Fetcher
 from aggregator.ingest.leases import LeaseKeeper
-from aggregator.ingest.update import ingest_source, stored_holds
+from aggregator.ingest.update import ingest_source, stored_holds, sync_sources
 from aggregator.models import SourceState
 from aggregator.store import LockWaitTimeout, Storage, StorageError, open_storage
 
@@ -47,7 +47,6 @@ POLL_SECONDS = 5.0  # how long an idle worker waits before it looks for due sour
 # one's, for hours.  Short, and not the lease: a store runs in the worker's event loop,
 # so every second waited stalls all its fetches; a source left costs one such wait.
 LOCK_TIMEOUT_SECONDS = 5.0
-SYNC_WAITS = 3  # lock waits a registration of the configured sources may take
 
 
 def holder_name() -> str:
@@ -222,29 +221,10 @@ async def work(
 
 
 def _sync(storage: Storage, config: Config, lease: float) -> set[str]:
-    """Register the configured sources (``Storage.sync_sources``); the ids left
-    unregistered because another session holds their rows."""
-    try:
-        storage.sync_sources(config.sources)
-        return set()
-    except LockWaitTimeout:
-        pass
-    # One at a time, so that a locked row holds up only its own source; a few waits at
-    # most (each stalls the worker), the rest are tried next time.
-    unsynced = set(storage.unsynced_sources(config.sources))
-    left: set[str] = set()
-    waits = 0
-    for source in config.sources:
-        if source.id not in unsynced:
-            continue
-        if waits >= SYNC_WAITS:
-            left.add(source.id)
-            continue
-        try:
-            storage.sync_sources([source])
-        except LockWaitTimeout:
-            left.add(source.id)
-            waits += 1
+    """Register the configured sources (``update.sync_sources``: one at a time where
+    another session holds rows, a few lock waits at most); the ids left unregistered,
+    said as a warning."""
+    left = sync_sources(storage, config.sources)
     if not left:
         return left
     log.warning(
