@@ -375,6 +375,26 @@ def test_a_worker_whose_connection_drops_says_so_in_one_line_and_the_others_go_o
         assert db.execute("SELECT count(*) FROM item_sources").fetchone() == (FEEDS * (OWN + 1),)
 
 
+def hold_as_a_frozen_worker_storing_s0(url: str, frozen: psycopg.Connection, feed_server) -> None:
+    """In ``frozen``'s open transaction, what a worker frozen while storing s0 holds: its
+    source row (apply_fetch's upsert) and the locks on its articles' links (_lock_links),
+    the one it shares with s1 and s2 included; s0's feed has moved since it was stored."""
+    with psycopg.connect(url, autocommit=True) as db:
+        old = feed_server.url("/moved-from.xml")
+        db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
+                   (old, old))  # fmt: skip
+    frozen.execute(
+        "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
+        "interval '1 hour' WHERE id = 's0'"
+    )
+    links = [f"https://s0.example.kz/news/{i}" for i in range(OWN)]
+    buckets = sorted({_link_bucket(canonical_url(link)) for link in [*links, WIRE0]})
+    frozen.execute(
+        "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
+        (LOCK_SPACE + 1, buckets),
+    )
+
+
 def test_a_worker_frozen_inside_a_transaction_costs_the_others_only_its_sources(
     postgres, feed_server, tmp_path
 ):
@@ -390,22 +410,7 @@ def test_a_worker_frozen_inside_a_transaction_costs_the_others_only_its_sources(
     frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
     workers: list[subprocess.Popen] = []
     try:
-        with psycopg.connect(url, autocommit=True) as db:  # s0's feed moved since
-            old = feed_server.url("/moved-from.xml")
-            db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
-                       (old, old))  # fmt: skip
-        # What the frozen worker holds, storing s0: its row (apply_fetch's upsert) and
-        # the locks on its articles' links (_lock_links), the shared one's included.
-        frozen.execute(
-            "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
-            "interval '1 hour' WHERE id = 's0'"
-        )
-        links = [f"https://s0.example.kz/news/{i}" for i in range(OWN)]
-        buckets = sorted({_link_bucket(canonical_url(link)) for link in [*links, WIRE0]})
-        frozen.execute(
-            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
-            (LOCK_SPACE + 1, buckets),
-        )
+        hold_as_a_frozen_worker_storing_s0(url, frozen, feed_server)
 
         workers = [start_worker(config, lease=2) for _ in range(2)]
         # The others are registered, fetched and stored meanwhile, within a bound.
@@ -487,21 +492,7 @@ def test_a_run_beside_a_worker_frozen_inside_a_transaction_leaves_only_the_sourc
         )
 
     try:
-        with psycopg.connect(url, autocommit=True) as db:  # s0's feed moved since
-            old = feed_server.url("/moved-from.xml")
-            db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
-                       (old, old))  # fmt: skip
-        # What a worker frozen storing s0 holds: its row and its articles' link locks.
-        frozen.execute(
-            "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
-            "interval '1 hour' WHERE id = 's0'"
-        )
-        links = [f"https://s0.example.kz/news/{i}" for i in range(OWN)]
-        buckets = sorted({_link_bucket(canonical_url(link)) for link in [*links, WIRE0]})
-        frozen.execute(
-            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
-            (LOCK_SPACE + 1, buckets),
-        )
+        hold_as_a_frozen_worker_storing_s0(url, frozen, feed_server)
 
         first = run()
         assert first.returncode == 0, first.stderr
