@@ -607,6 +607,21 @@ class MatchIndex:
         sid = self._skeleton_ids.get(word[1:])
         return len(self._skeleton_postings[sid]) if sid is not None else 0
 
+    def names_in_full(self, doc: int, initial: str, surname: str) -> bool:
+        """Whether item ``doc`` names the person a post writes "Б. Сапаров": the surname's
+        stem next to a word that begins with the initial ("Бауыржан Сапаров", "Сапаров
+        Бауыржан")."""
+        stem = self._known([surname])[0]
+        if stem < 0:
+            return False
+        seq, names, initial = self._seq(doc), self._stem_names, initial.lower()
+        return any(
+            0 <= j < len(seq) and seq[j] >= 0 and names[seq[j]][:1] == initial
+            for at, found in enumerate(seq)
+            if found == stem
+            for j in (at - 1, at + 1)
+        )
+
     def has_words(self, doc: int, tokens: list[str]) -> list[bool]:
         """Per token (as ``words`` makes them), whether item ``doc`` has its stem."""
         have = set(self._seq(doc))

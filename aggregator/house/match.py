@@ -1622,6 +1622,24 @@ def _shared_evidence(
         for t, sid in index.evidence([*names, *numbers])
         if index.skeleton_df(sid) <= name_limit and t != year
     ]
+    # A surname after an initial ("Б. Сапаров") names a person however many items share
+    # its skeleton with common words ("справка": "sprv"): an item has it where it names
+    # the person in full, the surname beside a name with the initial ("Бауыржан Сапаров").
+    initials: dict[str, str] = {}
+    for m in _NAME.finditer(text):
+        initial = _INITIAL.search(text[: m.start()].rstrip())
+        if initial is not None:
+            initials.update((t, initial.group()[0]) for t in words(m.group())[:1])
+    surnames = {
+        t: sid for t, sid in index.evidence(initials) if (t, sid) not in found and t != year
+    }
+    found += surnames.items()
+
+    def has(d: int, t: str, sid: int) -> bool:
+        if t in surnames:
+            return index.names_in_full(d, initials[t], t)
+        return index.has_skeleton(d, sid)
+
     # A round figure ("больше двух тысяч ста", "около 600 тысяч") stands for the exact one
     # an item gives (2 114, 612 000): it is shared with an item that has a figure it rounds.
     approximate = [
@@ -1651,13 +1669,13 @@ def _shared_evidence(
     # skeleton), a figure and its thousands ("двести тысяч": 200 and 200000), a decimal
     # and its whole part ("16,5": 16 and 16.5).
     facts = {t: forms.get(t) or _fact(t, sid) for t, sid in found}
-    shared = list(dict.fromkeys(t for t, sid in found if index.has_skeleton(doc, sid)))
+    shared = list(dict.fromkeys(t for t, sid in found if has(doc, t, sid)))
     shared = list({facts[t]: t for t in reversed(shared)}.values())[::-1]
     runner = max(
-        (len({facts[t] for t, sid in found if index.has_skeleton(o, sid)}) for o in others),
+        (len({facts[t] for t, sid in found if has(o, t, sid)}) for o in others),
         default=0,
     )
-    rare = {sid for _, sid in found}
+    rare = {sid for t, sid in found if t not in surnames}
     rare.update(sid for _, sid in index.evidence(every) if index.skeleton_df(sid) <= word_limit)
     # A figure is a fact: one in up to 5% of the store still tells items apart.
     figures = {
@@ -1674,13 +1692,19 @@ def _shared_evidence(
     }
     # A figure or a capitalized word inside a sentence among them: a fact, not a topic word.
     named = figures.union(sid for _, sid in index.evidence(words(" ".join(inside))))
+    only_named = {
+        t
+        for t, sid in surnames.items()
+        if has(doc, t, sid) and not any(has(o, t, sid) for o in others)
+    }
     known = {t for t, _ in index.evidence([*names, *numbers])}
     unknown = {
         t for t in (*names, *numbers) if t not in known and len(skeleton(t)) >= 3 and t != year
     }
     total = len(set(facts.values())) + len({_fact(t, -1) for t in unknown})
     held = frozenset(facts[t] for t in shared)
-    return _Evidence(shared, runner, len(only) if only & named else 0, total, held)
+    own = len(only) + len(only_named) if only & named or only_named else 0
+    return _Evidence(shared, runner, own, total, held)
 
 
 def evidence_limits(size: int) -> tuple[int, int, int]:

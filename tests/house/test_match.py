@@ -581,6 +581,40 @@ def test_where_no_rule_is_sure_the_evidence_together_decides():
     assert not any(line.startswith("sure:") for line in vague.evidence)
 
 
+@pytest.mark.parametrize(
+    ("named", "confident"),
+    [
+        pytest.param("Бауыржан Сапаров", True, id="the initial's name beside it"),
+        pytest.param("Сапаров Бауыржан", True, id="surname first"),
+        pytest.param("Ерлан Сапаров", False, id="another person of that name"),
+    ],
+)
+def test_a_surname_after_an_initial_is_the_person_its_item_names_in_full(named, confident):
+    # Editors write the person an item names in full with an initial ("Б. Сапаров" for
+    # "Бауыржан Сапаров").  Here the surname's skeleton ("sprv") is a common word's
+    # ("справка", in every earlier item), far too common to tell items apart as a name;
+    # the surname beside a name with the initial is still the person, and with it the
+    # post's evidence together decides, as a rare name would (the rival rescue of the
+    # same day is too close for any single rule).  Another first name: another person.
+    earlier = [
+        stored(f"report-{n}", "zakon", f"Сводка {n}",
+               f"Обзор {n}: {n + 100} событий недели, справка прилагается.", hours=-240 - n)
+        for n in range(1000)
+    ]  # fmt: skip
+    said = f"Начальник департамента {named} призвал регистрировать маршруты заранее."
+    items = [
+        *earlier,
+        stored("rescue", "kazinform", "В горах Заилийского Алатау спасли туристов",
+               *RESCUE, said),
+        RESCUE_AND_CHARYN[1],
+    ]  # fmt: skip
+    retold = RESCUE_RETOLD + " Глава департамента Б. Сапаров просит регистрировать маршруты."
+    found = match(MatchIndex.build(items), commentary(text=retold, title="Горы не прощают"))
+    assert first_ranked(found) == "rescue"
+    assert found.confident is confident
+    assert any("сапаров" in line for line in found.evidence) is confident
+
+
 # The rescue item with figures of its own, and the post's sentence giving one of them
 # as an editor says it (each sentence ends the named retelling).
 RESCUE_FIGURES = (
