@@ -381,8 +381,11 @@ def _told_before(commentary: Commentary) -> tuple[str, ...]:
 
 def _best_linked(keys: list[str], commentary: Commentary, index: MatchIndex) -> str:
     """Of several linked items, the one whose text the commentary quotes or retells: the
-    one it quotes, then the one holding more of its news's figures (in any language: an
-    item in the post's own language shares its words whatever it tells), then the one
+    one it quotes, then one of the latest (an item more than ``TELLINGS_APART`` older than
+    another linked item is what came before the news: editors link the story's earlier
+    stage, the statistic behind it, as background, told or not), then the one holding
+    more of its news's figures (in any language: an item in the post's own language
+    shares its words whatever it tells; a background item its own figures), then the one
     whose words it shares most."""
     if len(keys) == 1:
         return keys[0]
@@ -390,15 +393,17 @@ def _best_linked(keys: list[str], commentary: Commentary, index: MatchIndex) -> 
     if len(text.split()) < 20:
         text = commentary.text
     figures = _news_figures(commentary, _DURATIONS)
+    docs = [d for d in map(index.doc_of, keys) if d is not None]
+    latest = max((index.time_of(d) for d in docs), default=0.0) - TELLINGS_APART.total_seconds()
 
-    def score(key: str) -> tuple[float, int, float]:
+    def score(key: str) -> tuple[float, bool, int, float]:
         doc = index.doc_of(key)
         if doc is None:
-            return (0.0, 0, 0.0)
+            return (0.0, False, 0, 0.0)
         quoted = max((index.quote_found(q, doc) for q in commentary.quotes), default=0.0)
         values = _item_values(index, doc)
         held = sum(_has_value(index, doc, values, q) for q in figures)
-        return (quoted, held, index.coverage(text, doc))
+        return (quoted, index.time_of(doc) >= latest, held, index.coverage(text, doc))
 
     return max(keys, key=lambda k: (score(k), -keys.index(k)))
 
