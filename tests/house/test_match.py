@@ -1260,6 +1260,51 @@ def test_of_two_links_told_alike_an_item_days_older_than_the_other_is_what_came_
 
 
 @pytest.mark.parametrize(
+    ("text", "hours", "confident"),
+    [
+        pytest.param(
+            '<a href="{stored}">Статистика за прошлый год</a> насчитала среди 143 тысяч '
+            "уехавших 610 врачей. Из чего складывается такая цифра, видно по одному региону: "
+            '<a href="{unstored}">в ВКО за год из больниц ушли 23 анестезиолога</a>.',
+            -70,
+            False,
+            id="days older: the unfetched link may be the news",
+        ),
+        pytest.param(
+            '<a href="{stored}">Статистика за прошлый год</a> насчитала среди 143 тысяч '
+            "уехавших 610 врачей. Из чего складывается такая цифра, видно по одному региону: "
+            '<a href="{unstored}">в ВКО за год из больниц ушли 23 анестезиолога</a>.',
+            -20,
+            True,
+            id="as fresh as a source: it may be the news",
+        ),
+        pytest.param(
+            'Ранее <a href="{unstored}">в ВКО из больниц ушли 23 анестезиолога</a>. Теперь '
+            '<a href="{stored}">статистика за прошлый год</a> насчитала среди 143 тысяч '
+            "уехавших 610 врачей.",
+            -70,
+            True,
+            id="the unfetched link is told as background",
+        ),
+    ],
+)
+def test_a_link_days_old_beside_a_link_to_no_stored_item_is_not_sure(text, hours, confident):
+    # Two links, one to a page never fetched: the stored one is published alone only if
+    # it may be the news (within two days of the post, as every rule asks) or the other
+    # is told as what came before.  An item days older beside an unfetched link is most
+    # often the statistic or the earlier stage behind the news, linked without a word.
+    index = MatchIndex.build(
+        [stored("emigration", "kursiv", "Из Казахстана уехали 610 врачей", EMIGRATION,
+                hours=hours, link=EMIGRATION_LINK)]
+    )  # fmt: skip
+    text = text.format(stored=EMIGRATION_LINK, unstored=ANESTHETISTS_LINK)
+    c = commentary(text=text, links=(EMIGRATION_LINK, ANESTHETISTS_LINK))
+    found = match(index, c)
+    assert (found.keys, found.method, found.confident) == (("emigration",), "link", confident)
+    assert found.status == ("confident" if confident else "review")
+
+
+@pytest.mark.parametrize(
     "told",
     [
         pytest.param(
