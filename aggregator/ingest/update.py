@@ -117,12 +117,36 @@ def update(
             storage.release([s.id for s in due], holder=holder)
         report.runs.sort(key=lambda r: r.source_id)
     if report.new_items:  # a store that did not grow can wait for its pruning
-        report.pruned = storage.prune(
+        report.pruned = _prune(config, storage, now)
+    return report
+
+
+def _prune(config: Config, storage: Storage, now: datetime) -> int:
+    """Remove the old items (the retention rule); how many went.  Those whose rows
+    another session holds (a worker frozen or cut off inside a transaction) stay for a
+    later run, said in one line, as the sources a run could not store are."""
+    held: list[str] = []
+    try:
+        pruned = storage.prune(
             retention_days=config.storage.retention_days,
             keep_latest=config.storage.keep_latest,
             now=now,
+            held=held,
         )
-    return report
+    except LockWaitTimeout:  # a lock the prune does not skip: none of it was done
+        log.warning(
+            "old items not pruned this run: another worker holds rows the prune needs "
+            "(frozen or cut off inside a transaction?); pruned by a later run"
+        )
+        return 0
+    if held:
+        log.warning(
+            "%s not pruned this run: another worker holds %s rows (frozen or cut off "
+            "inside a transaction?); pruned by a later run",
+            counted(len(held), "old item"),
+            "its" if len(held) == 1 else "their",
+        )
+    return pruned
 
 
 async def _ingest(

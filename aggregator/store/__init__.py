@@ -198,7 +198,18 @@ class Storage(Protocol):
         """Save ``value`` as ``name`` (replacing what was saved as it)."""
         ...
 
-    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
+    def prune(
+        self,
+        *,
+        retention_days: int,
+        keep_latest: int,
+        now: datetime,
+        held: list[str] | None = None,
+    ) -> int:
+        """Delete the items the retention rule removes (``store/retention.py``); how
+        many went.  An item whose rows another session holds (a worker frozen inside a
+        transaction) is left for a later prune, its key added to ``held``."""
+        ...
 
 
 def mask_password(url: str) -> str:

@@ -19,8 +19,9 @@ from configs import STAMP
 from feedserver import Response
 
 from aggregator.config import Config, FetchConfig, SiteConfig, SourceConfig
+from aggregator.ingest.update import record_fetch
 from aggregator.ingest.worker import LOCK_TIMEOUT_SECONDS, work
-from aggregator.models import HostHold
+from aggregator.models import HostHold, Item
 from aggregator.store import open_storage
 from aggregator.store.postgres import LOCK_SPACE, _link_bucket
 from aggregator.text.urls import canonical_url
@@ -381,8 +382,11 @@ def hold_as_a_frozen_worker_storing_s0(url: str, frozen: psycopg.Connection, fee
     the one it shares with s1 and s2 included; s0's feed has moved since it was stored."""
     with psycopg.connect(url, autocommit=True) as db:
         old = feed_server.url("/moved-from.xml")
-        db.execute("INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s)",
-                   (old, old))  # fmt: skip
+        db.execute(
+            "INSERT INTO sources (id, url, configured_url) VALUES ('s0', %s, %s) ON CONFLICT "
+            "(id) DO UPDATE SET url = excluded.url, configured_url = excluded.configured_url",
+            (old, old),
+        )
     frozen.execute(
         "UPDATE sources SET leased_by = 'frozen pid 1', lease_until = now() + "
         "interval '1 hour' WHERE id = 's0'"
@@ -529,3 +533,84 @@ def test_a_run_beside_a_worker_frozen_inside_a_transaction_leaves_only_the_sourc
         assert db.execute("SELECT url FROM sources WHERE id = 's0'").fetchone() == (
             feed_server.url("/f0.xml"),
         )
+
+
+def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
+    postgres, feed_server, tmp_path
+):
+    # A run prunes after it stored something new: its DELETE waited for an item row a
+    # frozen worker holds (it was storing that item's edit) and its recount for s0's
+    # source row, failed the run after 5 s, and nothing was published.
+    feeds = 6
+    for n in range(feeds):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store("frozen_prune")
+    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    text = config.read_text(encoding="utf-8").replace(
+        f"storage: {{url: '{url}'}}",
+        f"storage: {{url: '{url}', retention_days: 30, keep_latest: 0}}",
+    )
+    config.write_text(text, encoding="utf-8")
+    # A year ago s0, s4 and s5 listed an item each that no feed lists any more.
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    old = {}
+    with open_storage(url) as storage:
+        storage.sync_sources(
+            [SourceConfig(id=f"s{n}", name=f"Лента {n}", url=feed_server.url(f"/f{n}.xml"))
+             for n in (0, 4, 5)]
+        )  # fmt: skip
+        for n in (0, 4, 5):
+            item = Item(id=f"old-{n}", title=f"Старая новость {n}", published=long_ago,
+                        link=f"https://s{n}.example.kz/old")  # fmt: skip
+            record_fetch(storage, storage.get_source_state(f"s{n}"), [item], fetched_at=long_ago)
+            old[n] = dict(storage.seen_items(f"s{n}", [f"old-{n}"]))[f"old-{n}"].key
+    frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+    def kept() -> list[int]:
+        with psycopg.connect(url) as db:
+            keys = {row[0] for row in db.execute("SELECT key FROM items").fetchall()}
+        return [n for n, key in old.items() if key in keys]
+
+    try:
+        hold_as_a_frozen_worker_storing_s0(url, frozen, feed_server)
+        frozen.execute("UPDATE items SET title = 'Старая новость 5, правка' WHERE key = %s",
+                       (old[5],))  # fmt: skip
+
+        started = time.monotonic()
+        first = run()
+        assert first.returncode == 0, first.stderr
+        assert (tmp_path / "output" / "all.atom").exists()  # published
+        assert stored_sources(url) == ["s3", "s4", "s5"]
+        assert kept() == [5]  # s0's and s4's old items went; the one held stays
+        assert time.monotonic() - started < 40
+
+        frozen.rollback()  # its session ends at last
+        second = run()
+        assert second.returncode == 0, second.stderr
+    finally:
+        frozen.close()
+
+    said = first.stdout + first.stderr
+    assert "Traceback" not in said, said
+    lines = [line for line in said.splitlines() if "old item" in line and "not pruned" in line]
+    assert len(lines) == 1, said
+    assert STAMP.match(lines[0]), lines
+    assert "1 old item not pruned this run: another worker holds its rows" in lines[0], lines
+    assert "pruned by a later run" in lines[0], lines
+    assert "2 old items pruned" in first.stdout, first.stdout
+    # The next run prunes what was held; every source's count is right again.
+    assert kept() == []
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT id, item_count FROM sources ORDER BY id").fetchall() == [
+            (f"s{n}", OWN + 1) for n in range(feeds)
+        ]

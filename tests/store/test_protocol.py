@@ -206,7 +206,14 @@ class MemoryStorage:
     def put_derived(self, name: str, value: str) -> None:
         self.derived[name] = value
 
-    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+    def prune(
+        self,
+        *,
+        retention_days: int,
+        keep_latest: int,
+        now: datetime,
+        held: list[str] | None = None,
+    ) -> int:
         return 0
 
 
