@@ -294,6 +294,9 @@ class BodyJob:
     headers: dict[str, str]
     max_age: int | None
     now: datetime
+    # (old, new, HTTP status): the source moved permanently; recorded once this fetch is
+    # stored (one left unstored is fetched at the old URL again and moves again).
+    url_change: tuple[str, str, int] | None = None
 
 
 def store_body(storage: Storage, job: BodyJob) -> SourceRun:
@@ -319,6 +322,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
             error += html_page_hint(job.body, job.url, job.headers)
         state, run = decide.after_parse_error(job.source, job.state, job.fetch, job.now, error)
         storage.save_source_state(state)
+        _record_url_change(storage, job.source.id, job.url_change, job.now)
         return run
     unstable = job.state.guids_unstable is not None
     seen, renamed, listed_before, again = _seen(storage, job.source.id, feed.items, unstable)
@@ -349,7 +353,16 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         stored_times=stored_times,
     )
     storage.apply_fetch(replace(plan, renamed=renamed))
+    _record_url_change(storage, job.source.id, job.url_change, job.now)
     return run
+
+
+def _record_url_change(
+    storage: Storage, source_id: str, change: tuple[str, str, int] | None, at: datetime
+) -> None:
+    if change is not None:
+        old, new, status = change
+        storage.record_url_change(source_id, old, new, status, at)
 
 
 class _Seen(NamedTuple):
@@ -623,11 +636,10 @@ async def _handle_result(
         fetcher.hold(decision.host_hold)
         storage.hold_host(decision.host_hold, now)
     if decision.url_change is not None:
-        old, new, status = decision.url_change
-        storage.record_url_change(source.id, old, new, status, now)
-        log.info("%s moved permanently to %s", source.id, new)
+        log.info("%s moved permanently to %s", source.id, decision.url_change[1])
     if decision.run is not None:
         save_state(decision.state)
+        _record_url_change(storage, source.id, decision.url_change, now)
         return decision.run
     assert decision.body_hash is not None
     job = BodyJob(
@@ -640,6 +652,7 @@ async def _handle_result(
         headers=result.headers,
         max_age=decision.max_age,
         now=now,
+        url_change=decision.url_change,  # recorded with what is stored, not before
     )
     return await bodies.store(job)
 
