@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+import pytest
 from configs import STAMP
 from feedserver import Response
 
@@ -623,3 +624,51 @@ def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
         assert db.execute("SELECT id, item_count FROM sources ORDER BY id").fetchall() == [
             (f"s{n}", OWN + 1) for n in range(feeds)
         ]
+
+
+def test_a_source_a_frozen_worker_holds_is_left_by_the_runs_parse_processes_too(
+    postgres, feed_server, caplog
+):
+    # With many changed feeds a run parses and stores them in worker processes, each
+    # with its own connection: the store's lock timeout and the "locked" skip must hold
+    # there as in the run's own process.
+    from aggregator.ingest import update
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: a run parses in its own process")
+    feeds = 12  # first fetches, more than PARSE_POOL_THRESHOLD: parsed in the pool
+    assert feeds > update.PARSE_POOL_THRESHOLD
+    for n in range(feeds):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    config = Config(
+        site=SiteConfig(title="Евразия24", link="https://eurasia24.kz/"),
+        sources=tuple(
+            SourceConfig(id=f"s{n:02}", name=f"Лента {n}", url=feed_server.url(f"/f{n}.xml"))
+            for n in range(feeds)
+        ),
+        fetch=FetchConfig(allow_private_networks=("127.0.0.0/8",)),
+    )
+    url = postgres.new_store("frozen_pool")
+    with open_storage(url, lock_timeout=0.5) as storage, psycopg.connect(url) as frozen:
+        # A worker frozen while storing s4's own first article (the one no other shares);
+        # ended by the server after 30 s, should a process wait for it (fails, not hangs).
+        frozen.execute("SET idle_in_transaction_session_timeout = '30s'")
+        bucket = _link_bucket(canonical_url("https://s4.example.kz/news/0"))
+        frozen.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_SPACE + 1, bucket))
+        with caplog.at_level("WARNING", logger="aggregator.ingest.update"):
+            report = update.update(config, storage, select_all=True)
+        frozen.rollback()
+        runs = {run.source_id: run.status for run in report.runs}
+        assert report.stored_by_workers == feeds  # every body went to the pool
+        assert runs.pop("s04") == "locked"
+        assert set(runs.values()) == {"updated"}, runs
+        assert [r.source_id for r in report.locked] == ["s04"]
+        lines = [r.getMessage() for r in caplog.records if "not stored" in r.getMessage()]
+        assert lines == [
+            "source s04: not stored: another worker holds its rows (frozen or cut off inside "
+            "a transaction?); fetched again next run"
+        ]
+        assert storage.get_source_state("s04").last_success is None  # nothing of it stored
+        # The lock gone, the next run stores it, once.
+        again = update.update(config, storage, only=["s04"], select_all=True)
+        assert [(r.source_id, r.status, r.new) for r in again.runs] == [("s04", "updated", OWN + 1)]
