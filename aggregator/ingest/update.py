@@ -428,8 +428,7 @@ class _BodyStore:
         self.can_pool = (os.cpu_count() or 1) > 1
         self.location = ""  # the store's, for the workers: looked up once (a path resolves)
         # Theirs too: a lock another session holds for long fails their store as here.
-        self.lock_timeout: float | None = getattr(storage, "lock_timeout", None)
-        self.leave_locked = True  # a source whose store meets LockWaitTimeout: "locked"
+        self.lock_timeout = storage.lock_timeout
 
     async def store(self, job: BodyJob) -> SourceRun:
         self.started += 1
@@ -574,10 +573,13 @@ async def _ingest_one(
     *,
     wait_for_hold: Callable[[datetime], Awaitable[bool]] | None = None,
     clock: Callable[[], datetime] | None = None,
+    leave_locked: bool = True,
 ) -> SourceRun:
     """``wait_for_hold(until)``: whether to fetch again when its host's hold ends (a
     run's other fetches still going on then); ``clock``: the time an answer came (a
-    Retry-After counts from it)."""
+    Retry-After counts from it); ``leave_locked``: a source whose store meets another
+    session's lock (``LockWaitTimeout``) is "locked", said here (a run's), or the
+    error is raised (a fetch worker's: it leaves the source itself, lease and all)."""
     try:
         while True:
             result = await fetcher.fetch(request_for(source, state))
@@ -592,7 +594,7 @@ async def _ingest_one(
             config, storage, fetcher, bodies, source, state, result, now, save_state
         )
     except LockWaitTimeout:
-        if bodies.leave_locked is False:
+        if not leave_locked:
             raise  # a fetch worker's: it says so itself
         # Another session (a worker frozen inside its transaction) holds a lock this
         # source's store needs: the store's transaction rolled back, nothing of this
@@ -664,7 +666,6 @@ async def ingest_source(
     unit of work: a worker scales by processes, not by a parse pool of its own)."""
     bodies = _BodyStore(storage)
     bodies.can_pool = False
-    bodies.leave_locked = False  # the worker leaves such a source itself, lease and all
     return await _ingest_one(
         config,
         storage,
@@ -674,4 +675,5 @@ async def ingest_source(
         state,
         datetime.now(UTC),
         storage.save_source_state,
+        leave_locked=False,  # the worker leaves such a source itself, lease and all
     )

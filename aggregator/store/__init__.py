@@ -36,6 +36,12 @@ __all__ = [
 class Storage(Protocol):
     """Sources, their fetch states and URL history, and the stored items."""
 
+    # Seconds a statement waits for a lock another session holds before it fails with
+    # ``LockWaitTimeout`` (``open_storage(lock_timeout=...)``, PostgreSQL); None: as long
+    # as it takes (SQLite always: a writer holds the whole database, and waits its
+    # busy timeout).  Processes that reopen the store from ``location`` open it so too.
+    lock_timeout: float | None
+
     @property
     def location(self) -> str:
         """Where the store is, for messages and to reopen it in another process (a path

@@ -89,6 +89,7 @@ class SQLStorage:
     what to say, transactions, how items are read, locks before dedupe)."""
 
     dialect: Dialect
+    lock_timeout: float | None = None  # see Storage; PostgresStorage sets its own
     _db: Any  # the backend's connection: ``execute(query, params)`` -> a cursor
 
     def __enter__(self) -> Self:
