@@ -21,7 +21,6 @@ import math
 import os
 import select
 import sqlite3
-import stat
 import sys
 import traceback
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from aggregator import __version__
+from aggregator import __version__, outdir
 from aggregator.config import (
     Config,
     ConfigError,
@@ -247,75 +246,25 @@ class Context:
     def output_dir(self) -> Path:
         return resolve_path(self.config, self.config.publish.dir)
 
-    def output_dir_problem(self) -> str | None:
-        """Why publish may not write in ``output_dir``: it holds files of the names
-        publish writes that it did not write (a web server's root with its own
-        index.html, a site's own commentary/); None if it may."""
-        from aggregator.publish import foreign_files
-
-        found = foreign_files(self.config, self.output_dir)
-        if not found:
-            return None
-        written = self.config.publish.dir
-        return (
-            f"{self.config.path}: publish.dir: '{written}' holds {', '.join(found)}, "
-            "which no aggregator run wrote (there is no health.json): publish would "
-            "write over them, and remove the files in commentary/ and related/ it did "
-            f"not write; write a directory of its own, e.g. '{Path(written) / 'feeds'}', "
-            "or remove them if an earlier aggregator run did write them"
-        )
-
     def refuse_unusable_output_dir(self) -> None:
         """Fatal when ``output_dir`` is, or must be made under, something that is not a
         directory (a file left where publish.dir points): said before the run takes its
         lock or opens the store, so that such a run writes nothing.  One stat for a
         directory in place."""
-        problem = self.output_dir_not_a_directory()
+        problem = outdir.not_a_directory(self.config, self.output_dir)
         if problem is not None:
             raise Fatal(problem)
 
-    def output_dir_not_a_directory(self) -> str | None:
-        """Why ``output_dir`` cannot hold the outputs because it, or the nearest of its
-        parents that exists, is not a directory (which key, which path, what to do);
-        None when it is one, or can be made."""
-        out = self.output_dir
-        for path in (out, *out.parents):
-            try:
-                mode = path.stat().st_mode  # a link to a directory is a directory
-            except (FileNotFoundError, NotADirectoryError):
-                if os.path.islink(path):
-                    kind = f"is a symbolic link to nothing ({os.readlink(path)})"
-                    break
-                continue  # not there: made by the first run, if its parents allow
-            except OSError:
-                return None  # unreadable: writing there says why
-            if stat.S_ISDIR(mode):
-                return None
-            kind = "is a file" if stat.S_ISREG(mode) else "is not a directory"
-            break
-        else:
-            return None
-        written = self.config.publish.dir
-        if path == out:
-            where = f"'{written}' {kind} ({out}), not a directory"
-        else:
-            where = f"'{written}' cannot be made: {path} {kind}, not a directory"
-        return (
-            f"{self.config.path}: publish.dir: {where}; the outputs are files written into "
-            f"a directory: write the path of a directory (one not there yet is made), "
-            f"or move {path} away"
-        )
-
     def own_output_dir(self) -> Path:
         """``output_dir``, for a command about to publish in it, marked as publish's
-        (refused for ``output_dir_problem``)."""
+        (refused for ``outdir.foreign_files_problem``)."""
         if (self.output_dir / OWN_MARK).exists():
             # Marked by an earlier run: nothing to check, and a cron run with nothing new
             # does not pay for importing publish (0.15 s of a 0.5 s run).
             return self.output_dir
         from aggregator.publish import mark_own
 
-        problem = self.output_dir_problem()
+        problem = outdir.foreign_files_problem(self.config, self.output_dir)
         if problem is not None:
             raise Fatal(problem)
         out_dir = self.output_dir
@@ -506,7 +455,7 @@ def check_config(ctx: Context) -> None:
     config = ctx.config
     # (Directories are looked at here, not by the loader: a validated file is reused
     # while its bytes stay the same, and a directory may be made meanwhile.)
-    problem = templates_problem(config) or ctx.output_dir_not_a_directory()
+    problem = templates_problem(config) or outdir.not_a_directory(config, ctx.output_dir)
     if problem is not None:
         raise Fatal(problem)
     click.echo(
@@ -519,7 +468,7 @@ def check_config(ctx: Context) -> None:
             f"note: house.commentary_dir: {commentary} does not exist: no commentary file is "
             "read until it does ('aggregator comment new' makes it)"
         )
-    problem = ctx.output_dir_problem()
+    problem = outdir.foreign_files_problem(config, ctx.output_dir)
     if problem is not None:  # `related` alone may still write its widget there
         click.echo(f"note: run and publish refuse it: {problem}")
 

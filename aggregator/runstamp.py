@@ -165,15 +165,17 @@ def states_fingerprint(states: Sequence[SourceState], holds: Iterable[HostHold])
 
 def snapshot(out_dir: Path, written: Iterable[Path]) -> dict[str, list[int]]:
     """Size and modification time of the files ``written`` (every file publish reported),
-    of the related files at the top of ``out_dir`` and the list blocks in
-    ``related/lists/`` (what embedders read first: about 100 files at 100,000 entries),
-    and of every directory they are in below it, or ``related/`` and its ``urls/``
-    (a file deleted there changes them)."""
+    of the related files at the top of ``out_dir``, the list blocks in
+    ``related/lists/`` (what embedders read first: about 100 files at 100,000 entries)
+    and the URL map's shards in ``related/urls/`` (256 at most), and of every directory
+    they are in below it, or ``related/`` and its ``urls/`` (a file deleted there changes
+    them)."""
     out_dir = Path(out_dir)
     related = out_dir / "related"
     paths = {Path(p) for p in written}
     paths.update(p for p in out_dir.glob("related.*") if p.is_file())
-    paths.update(p for p in (related / "lists").glob("*.json") if p.is_file())
+    for small in (related / "lists", related / "urls"):
+        paths.update(p for p in small.glob("*.json") if p.is_file())
     directories = {p.parent for p in paths if p.parent != out_dir}
     directories.update(d for d in (related, related / "urls", related / "lists") if d.is_dir())
     recorded: dict[str, list[int]] = {}

@@ -38,6 +38,7 @@ RANKS = {
     "aggregator.publish": 6,
     "aggregator.serve": 7,
     "aggregator.runstamp": 7,  # what the last run published from: reads config, store, outputs
+    "aggregator.outdir": 7,  # whether publish.dir may take the outputs: asks publish
     "aggregator.cli": 8,
     "aggregator.__main__": 9,
 }

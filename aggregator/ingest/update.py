@@ -117,12 +117,36 @@ def update(
             storage.release([s.id for s in due], holder=holder)
         report.runs.sort(key=lambda r: r.source_id)
     if report.new_items:  # a store that did not grow can wait for its pruning
-        report.pruned = storage.prune(
+        report.pruned = _prune(config, storage, now)
+    return report
+
+
+def _prune(config: Config, storage: Storage, now: datetime) -> int:
+    """Remove the old items (the retention rule); how many went.  Those whose rows
+    another session holds (a worker frozen or cut off inside a transaction) stay for a
+    later run, said in one line, as the sources a run could not store are."""
+    held: list[str] = []
+    try:
+        pruned = storage.prune(
             retention_days=config.storage.retention_days,
             keep_latest=config.storage.keep_latest,
             now=now,
+            held=held,
         )
-    return report
+    except LockWaitTimeout:  # a lock the prune does not skip: none of it was done
+        log.warning(
+            "old items not pruned this run: another worker holds rows the prune needs "
+            "(frozen or cut off inside a transaction?); pruned by a later run"
+        )
+        return 0
+    if held:
+        log.warning(
+            "%s not pruned this run: another worker holds %s rows (frozen or cut off "
+            "inside a transaction?); pruned by a later run",
+            counted(len(held), "old item"),
+            "its" if len(held) == 1 else "their",
+        )
+    return pruned
 
 
 async def _ingest(
@@ -270,6 +294,9 @@ class BodyJob:
     headers: dict[str, str]
     max_age: int | None
     now: datetime
+    # (old, new, HTTP status): the source moved permanently; recorded once this fetch is
+    # stored (one left unstored is fetched at the old URL again and moves again).
+    url_change: tuple[str, str, int] | None = None
 
 
 def store_body(storage: Storage, job: BodyJob) -> SourceRun:
@@ -295,6 +322,7 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
             error += html_page_hint(job.body, job.url, job.headers)
         state, run = decide.after_parse_error(job.source, job.state, job.fetch, job.now, error)
         storage.save_source_state(state)
+        _record_url_change(storage, job.source.id, job.url_change, job.now)
         return run
     unstable = job.state.guids_unstable is not None
     seen, renamed, listed_before, again = _seen(storage, job.source.id, feed.items, unstable)
@@ -325,7 +353,16 @@ def store_body(storage: Storage, job: BodyJob) -> SourceRun:
         stored_times=stored_times,
     )
     storage.apply_fetch(replace(plan, renamed=renamed))
+    _record_url_change(storage, job.source.id, job.url_change, job.now)
     return run
+
+
+def _record_url_change(
+    storage: Storage, source_id: str, change: tuple[str, str, int] | None, at: datetime
+) -> None:
+    if change is not None:
+        old, new, status = change
+        storage.record_url_change(source_id, old, new, status, at)
 
 
 class _Seen(NamedTuple):
@@ -391,8 +428,7 @@ class _BodyStore:
         self.can_pool = (os.cpu_count() or 1) > 1
         self.location = ""  # the store's, for the workers: looked up once (a path resolves)
         # Theirs too: a lock another session holds for long fails their store as here.
-        self.lock_timeout: float | None = getattr(storage, "lock_timeout", None)
-        self.leave_locked = True  # a source whose store meets LockWaitTimeout: "locked"
+        self.lock_timeout = storage.lock_timeout
 
     async def store(self, job: BodyJob) -> SourceRun:
         self.started += 1
@@ -537,10 +573,13 @@ async def _ingest_one(
     *,
     wait_for_hold: Callable[[datetime], Awaitable[bool]] | None = None,
     clock: Callable[[], datetime] | None = None,
+    leave_locked: bool = True,
 ) -> SourceRun:
     """``wait_for_hold(until)``: whether to fetch again when its host's hold ends (a
     run's other fetches still going on then); ``clock``: the time an answer came (a
-    Retry-After counts from it)."""
+    Retry-After counts from it); ``leave_locked``: a source whose store meets another
+    session's lock (``LockWaitTimeout``) is "locked", said here (a run's), or the
+    error is raised (a fetch worker's: it leaves the source itself, lease and all)."""
     try:
         while True:
             result = await fetcher.fetch(request_for(source, state))
@@ -555,7 +594,7 @@ async def _ingest_one(
             config, storage, fetcher, bodies, source, state, result, now, save_state
         )
     except LockWaitTimeout:
-        if bodies.leave_locked is False:
+        if not leave_locked:
             raise  # a fetch worker's: it says so itself
         # Another session (a worker frozen inside its transaction) holds a lock this
         # source's store needs: the store's transaction rolled back, nothing of this
@@ -599,11 +638,10 @@ async def _handle_result(
         fetcher.hold(decision.host_hold)
         storage.hold_host(decision.host_hold, now)
     if decision.url_change is not None:
-        old, new, status = decision.url_change
-        storage.record_url_change(source.id, old, new, status, now)
-        log.info("%s moved permanently to %s", source.id, new)
+        log.info("%s moved permanently to %s", source.id, decision.url_change[1])
     if decision.run is not None:
         save_state(decision.state)
+        _record_url_change(storage, source.id, decision.url_change, now)
         return decision.run
     assert decision.body_hash is not None
     job = BodyJob(
@@ -616,6 +654,7 @@ async def _handle_result(
         headers=result.headers,
         max_age=decision.max_age,
         now=now,
+        url_change=decision.url_change,  # recorded with what is stored, not before
     )
     return await bodies.store(job)
 
@@ -627,7 +666,6 @@ async def ingest_source(
     unit of work: a worker scales by processes, not by a parse pool of its own)."""
     bodies = _BodyStore(storage)
     bodies.can_pool = False
-    bodies.leave_locked = False  # the worker leaves such a source itself, lease and all
     return await _ingest_one(
         config,
         storage,
@@ -637,4 +675,5 @@ async def ingest_source(
         state,
         datetime.now(UTC),
         storage.save_source_state,
+        leave_locked=False,  # the worker leaves such a source itself, lease and all
     )

@@ -27,6 +27,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -102,8 +103,11 @@ async def work(
     sources = {s.id: s for s in config.sources if s.enabled}
     # Sources not registered yet (their rows locked elsewhere) are not leased: a changed
     # URL not stored would be fetched at the old one.
-    unsynced = _sync(storage, config, lease)
+    unsynced = _sync(storage, config, lease, frozenset())
     ids = sorted(set(sources) - unsynced)
+    # The sources a held lock kept from being stored, said once each until one of them
+    # is stored again (a hold lasts hours: not a line every lease period).
+    said_locked: set[str] = set()
     sync_again = asyncio.get_running_loop().time() + lease
     report = WorkerReport()
     in_flight: set[asyncio.Task[SourceRun]] = set()
@@ -122,12 +126,14 @@ async def work(
             # neither, so the next fetch brings the items again).  The lease is kept,
             # not renewed: it ends by itself, and then a worker fetches the source again.
             keeper.drop([source_id])
-            log.warning(
+            log.log(
+                logging.DEBUG if source_id in said_locked else logging.WARNING,
                 "source %s: not stored: another worker holds its rows (frozen or cut off "
                 "inside a transaction?); fetched again when its lease ends (within %gs)",
                 source_id,
                 lease,
             )
+            said_locked.add(source_id)
             return SourceRun(source_id, "locked")
         except BaseException as exc:
             if isinstance(exc, Exception):  # not a cancellation
@@ -140,6 +146,7 @@ async def work(
             raise
         keeper.drop([source_id])
         storage.release([source_id], holder=holder)
+        said_locked.discard(source_id)  # stored: held again later is said again
         return run
 
     # A fetch or a parse may outlast the lease: the keeper renews what is in flight.
@@ -154,7 +161,7 @@ async def work(
             try:
                 while not stop.is_set():
                     if unsynced and asyncio.get_running_loop().time() >= sync_again:
-                        unsynced = _sync(storage, config, lease)
+                        unsynced = _sync(storage, config, lease, unsynced)
                         ids = sorted(set(sources) - unsynced)
                         sync_again = asyncio.get_running_loop().time() + lease
                     room = concurrency - len(in_flight)
@@ -220,14 +227,15 @@ async def work(
     return report
 
 
-def _sync(storage: Storage, config: Config, lease: float) -> set[str]:
+def _sync(storage: Storage, config: Config, lease: float, said: AbstractSet[str]) -> set[str]:
     """Register the configured sources (``update.sync_sources``: one at a time where
     another session holds rows, a few lock waits at most); the ids left unregistered,
-    said as a warning."""
+    said as a warning unless they are those left last time (``said``)."""
     left = sync_sources(storage, config.sources)
     if not left:
         return left
-    log.warning(
+    log.log(
+        logging.DEBUG if left == said else logging.WARNING,
         "new or changed sources not registered yet, their rows held by another worker "
         "(frozen or cut off inside a transaction?): %s; tried again every %gs, the "
         "others are fetched",

@@ -300,6 +300,11 @@ def _url_of(path: Path) -> str | None:
     return url_key(url) if isinstance(url, str) and url else None
 
 
+def writes_file(key: str) -> bool:
+    """Whether an entry keyed ``key`` has a file under related/ (its name is safe)."""
+    return _FILE_KEY.fullmatch(file_key(key)) is not None
+
+
 def file_key(key: str) -> str:
     """The name of an entry's file under related/ (and what the URL map gives): its
     key, with a commentary file's "commentary/<slug>" as "commentary--<slug>"."""

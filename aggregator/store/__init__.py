@@ -36,6 +36,12 @@ __all__ = [
 class Storage(Protocol):
     """Sources, their fetch states and URL history, and the stored items."""
 
+    # Seconds a statement waits for a lock another session holds before it fails with
+    # ``LockWaitTimeout`` (``open_storage(lock_timeout=...)``, PostgreSQL); None: as long
+    # as it takes (SQLite always: a writer holds the whole database, and waits its
+    # busy timeout).  Processes that reopen the store from ``location`` open it so too.
+    lock_timeout: float | None
+
     @property
     def location(self) -> str:
         """Where the store is, for messages and to reopen it in another process (a path
@@ -198,7 +204,18 @@ class Storage(Protocol):
         """Save ``value`` as ``name`` (replacing what was saved as it)."""
         ...
 
-    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int: ...
+    def prune(
+        self,
+        *,
+        retention_days: int,
+        keep_latest: int,
+        now: datetime,
+        held: list[str] | None = None,
+    ) -> int:
+        """Delete the items the retention rule removes (``store/retention.py``); how
+        many went.  An item whose rows another session holds (a worker frozen inside a
+        transaction) is left for a later prune, its key added to ``held``."""
+        ...
 
 
 def mask_password(url: str) -> str:

@@ -124,6 +124,7 @@ DIALECT = Dialect(
     source_ids="ARRAY(SELECT source_id FROM item_sources WHERE item_key = i.key ORDER BY seq)",
     upsert_returns=True,
     qmark=False,
+    skip_locked=" FOR UPDATE SKIP LOCKED",
 )
 
 

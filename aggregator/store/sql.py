@@ -11,6 +11,7 @@ itself is its ``Dialect``.  Queries here are written with psycopg's placeholders
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ class Dialect:
     # Whether an upsert can say RETURNING (SQLite only from 3.35; we support older).
     upsert_returns: bool
     qmark: bool  # placeholders ? and :name instead of %s and %(name)s
+    # After a SELECT: lock the rows it reads, leaving out those another session holds
+    # (PostgreSQL; SQLite's writer holds the whole database: nothing to add).
+    skip_locked: str = ""
     _cache: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def sql(self, query: str) -> str:
@@ -85,6 +89,7 @@ class SQLStorage:
     what to say, transactions, how items are read, locks before dedupe)."""
 
     dialect: Dialect
+    lock_timeout: float | None = None  # see Storage; PostgresStorage sets its own
     _db: Any  # the backend's connection: ``execute(query, params)`` -> a cursor
 
     def __enter__(self) -> Self:
@@ -166,7 +171,15 @@ class SQLStorage:
             cur.execute(sql("DELETE FROM change_readers WHERE read_at < %s"), (gone,))
             cur.execute(sql("SELECT min(mark) FROM change_readers"))
             oldest = cur.fetchone()[0]
-            cur.execute(sql(f"DELETE FROM item_changes WHERE {self._CHANGES_READ_BY}"), (oldest,))
+            read_by = self._CHANGES_READ_BY
+            if self.dialect.skip_locked:
+                # A row another session holds (a worker frozen inside a transaction that
+                # changed that item) is dropped by a later reader, not waited for.
+                read_by = (
+                    f"key IN (SELECT key FROM item_changes WHERE {read_by}"
+                    f"{self.dialect.skip_locked})"
+                )
+            cur.execute(sql(f"DELETE FROM item_changes WHERE {read_by}"), (oldest,))
             dropped = max(cur.rowcount, 0)
             cur.execute(
                 sql(
@@ -627,7 +640,14 @@ class SQLStorage:
                 (name, value),
             )
 
-    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+    def prune(
+        self,
+        *,
+        retention_days: int,
+        keep_latest: int,
+        now: datetime,
+        held: list[str] | None = None,
+    ) -> int:
         """Delete items older than ``retention_days``; return how many were deleted.
 
         Kept regardless of age: the ``keep_latest`` newest items of each source, and
@@ -635,11 +655,16 @@ class SQLStorage:
         last listing while it answers that its feed has not changed (deleting those
         would only bring them back as new on the next fetch).  What goes is decided by
         ``store/retention.py``; this reads what it needs and deletes.
+
+        An item whose rows another session holds (PostgreSQL: a worker frozen or cut off
+        inside a transaction) is left for a later prune, not waited for; its key is
+        added to ``held``.
         """
         d = self.dialect
         read, read_or_none = d.codec.read_time, d.codec.read_time_or_none
         limit = now - timedelta(days=retention_days)
         cutoff = d.codec.time(limit)
+        held = [] if held is None else held
         with self._transaction() as cur:
             deleted = 0
             listed_by: set[str] = set()  # the sources of the items that may go
@@ -656,6 +681,7 @@ class SQLStorage:
             if unlisted:
                 listed_by = {s for ids in unlisted.values() for s in ids}
                 gone = retention.expired(unlisted, self._newest(cur, listed_by, keep_latest))
+                gone = self._lock_items(cur, gone, held)
                 delete = (
                     f"DELETE FROM items WHERE {d.in_list('key', '%(keys)s')} "
                     f"AND {retention.STILL_UNLISTED}"
@@ -671,22 +697,62 @@ class SQLStorage:
                 "> (SELECT count(DISTINCT item_key) FROM item_sources)"
             )
             hand_edited = cur.fetchone()[0]
-            if hand_edited:
-                deleted += cur.execute(
-                    "DELETE FROM items WHERE NOT EXISTS "
-                    "(SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
-                ).rowcount
+            unreferred = "NOT EXISTS (SELECT 1 FROM item_sources s WHERE s.item_key = items.key)"
+            if hand_edited and not d.skip_locked:
+                deleted += cur.execute(f"DELETE FROM items WHERE {unreferred}").rowcount
+            elif hand_edited:
+                cur.execute(f"SELECT key FROM items WHERE {unreferred}")
+                orphans = self._lock_items(cur, [row[0] for row in cur.fetchall()], held)
+                delete = f"DELETE FROM items WHERE {d.in_list('key')} AND {unreferred}"
+                for start in range(0, len(orphans), _DELETE_BATCH):
+                    keys = d.list_value(orphans[start : start + _DELETE_BATCH])
+                    deleted += cur.execute(d.sql(delete), (keys,)).rowcount
             # The counts of the sources whose items went (of every source after a hand
             # edit); only those that changed: a row written is a row locked (PostgreSQL).
+            # A source row another session holds keeps its count until that source's
+            # next stored fetch counts again.
             count = "(SELECT count(*) FROM item_sources WHERE source_id = sources.id)"
             recount = f"UPDATE sources SET item_count = {count} WHERE item_count <> {count}"
+            which = "" if hand_edited else f" WHERE {d.in_list('id')}"
+            if d.skip_locked:
+                recount += f" AND id IN (SELECT id FROM sources{which}{d.skip_locked})"
+            elif which:
+                recount += f" AND {d.in_list('id')}"
             if hand_edited:
                 cur.execute(recount)
             elif deleted:
-                cur.execute(
-                    d.sql(f"{recount} AND {d.in_list('id')}"), (d.list_value(sorted(listed_by)),)
-                )
+                cur.execute(d.sql(recount), (d.list_value(sorted(listed_by)),))
         return deleted
+
+    def _lock_items(self, cur: Any, keys: list[str], held: list[str]) -> list[str]:
+        """Those of ``keys`` (items to delete) whose rows, and their listings' (which the
+        delete removes with them), no other session holds, locked for this transaction;
+        the others are added to ``held``.  SQLite: all of them (a writer holds the whole
+        database)."""
+        d = self.dialect
+        if not d.skip_locked or not keys:
+            return keys
+        free: list[str] = []
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = d.list_value(keys[start : start + _DELETE_BATCH])
+            cur.execute(f"SELECT key FROM items WHERE {d.in_list('key')}{d.skip_locked}", (batch,))
+            got = d.list_value([row[0] for row in cur.fetchall()])
+            # While their rows are locked here, no listing of them can be added.
+            cur.execute(
+                f"SELECT item_key, count(*) FROM item_sources WHERE {d.in_list('item_key')} "
+                "GROUP BY item_key",
+                (got,),
+            )
+            listings = dict(cur.fetchall())
+            cur.execute(
+                f"SELECT item_key FROM item_sources WHERE {d.in_list('item_key')}{d.skip_locked}",
+                (got,),
+            )
+            locked = Counter(row[0] for row in cur.fetchall())
+            free.extend(key for key in got if locked[key] == listings.get(key, 0))
+        taken = set(free)
+        held.extend(key for key in keys if key not in taken)
+        return free
 
     def _newest(self, cur: Any, source_ids: set[str], keep_latest: int) -> dict[str, set[str]]:
         """The keys of the ``keep_latest`` newest items of each of ``source_ids``."""

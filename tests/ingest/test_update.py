@@ -140,6 +140,37 @@ def test_a_permanent_redirect_is_adopted_and_recorded(feed_server, storage, stat
     assert feed_server.count("/old.xml") == 1  # the next run goes straight to the new URL
 
 
+def test_a_redirected_fetch_left_unstored_records_its_move_once(feed_server, postgres):
+    # A worker frozen inside a transaction holds the locks on this feed's articles: the
+    # redirected fetch is left unstored ("locked"), so the next one starts at the old URL
+    # and is redirected again.  Each recorded the move: the history said it twice.
+    import psycopg
+
+    from aggregator.store.postgres import LOCK_SPACE, _link_bucket
+    from aggregator.text.urls import canonical_url
+
+    feed_server.route("/old.xml", redirect="/new.xml", status=301)
+    feed_server.route("/new.xml", body=FEED)
+    old, new = feed_server.url("/old.xml"), feed_server.url("/new.xml")
+    config = make_config(src("kazinform-ru", old))
+    url = postgres.new_store("moved_locked")
+    with open_storage(url, lock_timeout=0.3) as storage, psycopg.connect(url) as frozen:
+        links = ["https://www.inform.kz/ru/a1", "https://www.inform.kz/kz/a2"]
+        frozen.execute(
+            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::integer[]) AS b",
+            (LOCK_SPACE + 1, sorted({_link_bucket(canonical_url(link)) for link in links})),
+        )
+        for _ in range(2):
+            assert run(config, storage, select_all=True)["kazinform-ru"].status == "locked"
+        assert feed_server.count("/old.xml") == 2  # nothing stored: not its new URL either
+        assert storage.url_history("kazinform-ru") == []
+        frozen.rollback()  # the frozen session ends
+
+        assert run(config, storage, select_all=True)["kazinform-ru"].status == "updated"
+        assert storage.get_source_state("kazinform-ru").url == new
+        assert [h[:3] for h in storage.url_history("kazinform-ru")] == [(old, new, 301)]
+
+
 @pytest.mark.parametrize("status", [302, 307])
 def test_a_temporary_redirect_keeps_the_configured_url(feed_server, storage, status):
     feed_server.route("/old.xml", redirect="/new.xml", status=status)

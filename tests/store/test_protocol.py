@@ -28,6 +28,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 class MemoryStorage:
     """Every method of the Storage protocol over dicts (no dedupe by link, no history)."""
 
+    lock_timeout: float | None = None  # no other session: nothing to wait for
+
     def __init__(self) -> None:
         self.states: dict[str, SourceState] = {}
         self.items: dict[str, StoredItem] = {}
@@ -206,7 +208,14 @@ class MemoryStorage:
     def put_derived(self, name: str, value: str) -> None:
         self.derived[name] = value
 
-    def prune(self, *, retention_days: int, keep_latest: int, now: datetime) -> int:
+    def prune(
+        self,
+        *,
+        retention_days: int,
+        keep_latest: int,
+        now: datetime,
+        held: list[str] | None = None,
+    ) -> int:
         return 0
 
 
