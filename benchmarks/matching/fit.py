@@ -1,5 +1,5 @@
 """Fit the calibrated score of a similarity match on the hand-written set's DEV posts
-p001-p1774 (the dev halves of rounds 1-25), and measure "the rules, or the score" against
+p001-p1914 (the dev halves of rounds 1-27), and measure "the rules, or the score" against
 the rules alone, leave-one-round-out, nested (issue 10).
 
     .venv/bin/python benchmarks/matching/fit.py            # nested LORO table, final model
@@ -57,13 +57,14 @@ from aggregator.house.match import (
     score_vetoed,
 )
 
-LAST_POST = 1774
+LAST_POST = 1914
 ROUNDS = (
     (1, 132), (133, 212), (213, 262), (263, 312), (313, 382), (383, 449), (450, 514),
     (515, 584), (585, 654), (655, 724), (725, 794),
     (795, 864), (865, 934), (935, 1004), (1005, 1074), (1075, 1144), (1145, 1214),
     (1215, 1284), (1285, 1354), (1355, 1424), (1425, 1494),
     (1495, 1564), (1565, 1634), (1635, 1704), (1705, 1774),
+    (1775, 1844), (1845, 1914),
 )  # fmt: skip
 BACKGROUND = 3000
 CACHE = Path("/tmp/matching-fit-observations.json")  # named by rules_version and background
