@@ -95,6 +95,8 @@ import numpy as np
 
 from aggregator import procs
 from aggregator.config import RelatedConfig
+from aggregator.related import _sparse
+from aggregator.related._sparse import Rows, sp
 from aggregator.related.analyze import (
     MAX_PROCESSES,
     SKETCH_SIZE,
@@ -107,42 +109,6 @@ from aggregator.related.analyze import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class _SciPySparse:
-    """``scipy.sparse``, imported when first used: the full build needs it, while a run
-    adding a few entries to a loaded index reads and slices CSR arrays only
-    (:class:`_Rows`), and importing scipy would cost it more than its work."""
-
-    def __getattr__(self, name: str) -> object:
-        import scipy.sparse
-
-        return getattr(scipy.sparse, name)
-
-
-sp = _SciPySparse()
-
-
-class _Rows:
-    """Rows of a sparse matrix as CSR arrays (``data``, ``indices``, ``indptr``,
-    ``shape``, as scipy's ``csr_matrix`` names them): what the incremental path reads,
-    selects rows of and appends to.  :func:`_scipy` makes one a scipy matrix."""
-
-    def __init__(
-        self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
-    ) -> None:
-        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, shape
-
-    @classmethod
-    def empty(cls) -> _Rows:
-        return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), (0, 0))
-
-    def take(self, rows: np.ndarray) -> _Rows:
-        """These rows, in this order."""
-        at, sizes = _segments(self.indptr, rows)
-        indptr = np.zeros(len(rows) + 1, np.int64)
-        np.cumsum(sizes, out=indptr[1:])
-        return _Rows(self.data[at], self.indices[at], indptr, (len(rows), self.shape[1]))
 
 
 class _Strings(Sequence[str]):
@@ -221,12 +187,6 @@ class _RowOf(MutableMapping[str, int]):
         yield from (k for k in self._keys.tolist() if k not in changed)
         added = sorted((row, k) for k, row in changed.items() if row is not None)
         yield from (k for _, k in added)
-
-
-def _scipy(matrix: sp.csr_matrix | _Rows) -> sp.csr_matrix:
-    if isinstance(matrix, _Rows):
-        return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
-    return matrix
 
 
 REBUILD_DRIFT = 0.10
@@ -327,14 +287,14 @@ class RelatedIndex:
         # saved as a new base (``state``); ``row_of`` names the live rows only.
         self._dead = np.zeros(n, bool)
         self._next_group = 0
-        self._matrix: sp.csr_matrix | _Rows = _Rows.empty()  # rows 0..m-1 ("main")
+        self._matrix: sp.csr_matrix | Rows = Rows.empty()  # rows 0..m-1 ("main")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
         self._new_terms: list[int] = []
         self._term_buffers: tuple[np.ndarray, ...] | None = None
         # The rare stems of the pending rows, as (row, stem column, weight) columns.
         self._postings = np.zeros((3, 0))
         self._postings_used = 0
-        self._rare_t: sp.csr_matrix | _Rows | None = None  # rare columns of main, transposed
+        self._rare_t: sp.csr_matrix | Rows | None = None  # rare columns of main, transposed
         self._exclude_codes = np.zeros(0, np.int64)  # row << 32 | row, both ways
 
     # -- sizes and lookups -----------------------------------------------------
@@ -660,7 +620,7 @@ class RelatedIndex:
                 meanwhile()
                 blocks = [future.result() for future in futures]
         if not blocks:
-            return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
+            return _sparse.normalized(_sparse.keep_heaviest(title, TERMS_PER_ENTRY))
         return sp.vstack(blocks, format="csr", dtype=np.float32)
 
     def _weigh_rows(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
@@ -668,14 +628,14 @@ class RelatedIndex:
         names = matrices.pop()
         parts = []
         for weight in (self.settings.title_weight, 1.0):
-            tfidf = _tfidf(matrices.pop(0), self.idf)
-            tfidf = _normalized(tfidf + tfidf.multiply(names) * boost)
+            tfidf = _sparse.tfidf(matrices.pop(0), self.idf)
+            tfidf = _sparse.normalized(tfidf + tfidf.multiply(names) * boost)
             tfidf.data *= np.float32(weight)
             parts.append(tfidf)
         combined = (parts[0] + parts[1]).tocsr()
         del parts
         combined.sort_indices()
-        return _normalized(_keep_heaviest(combined, TERMS_PER_ENTRY))
+        return _sparse.normalized(_sparse.keep_heaviest(combined, TERMS_PER_ENTRY))
 
     def _set_exclude(self, exclude: Mapping[str, Collection[str]]) -> None:
         self.exclude = {k: tuple(sorted(set(v))) for k, v in sorted(exclude.items()) if v}
@@ -861,7 +821,7 @@ class RelatedIndex:
 
     def _split(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(rare columns, common columns) of ``matrix``, same shape each."""
-        matrix = _scipy(matrix).tocsr()
+        matrix = _sparse.scipy(matrix).tocsr()
         common = np.zeros(matrix.shape[1], bool)
         common[: len(self.common)] = self.common[: matrix.shape[1]]
         is_common = common[matrix.indices]
@@ -1095,7 +1055,7 @@ class RelatedIndex:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         indices, where = np.unique(np.concatenate(all_terms), return_inverse=True)
         values = np.bincount(where, weights=np.concatenate(all_weights))
-        if len(indices) > TERMS_PER_ENTRY:  # as _keep_heaviest: weight, then column
+        if len(indices) > TERMS_PER_ENTRY:  # as _sparse.keep_heaviest: weight, then column
             keep = np.sort(np.lexsort((indices, -values))[:TERMS_PER_ENTRY])
             indices, values = indices[keep], values[keep]
         values /= max(float(np.sqrt(values @ values)), 1e-12)
@@ -1143,7 +1103,7 @@ class RelatedIndex:
         inside = rare & (indices < rare_t.shape[0])
         if m and inside.any():
             # q @ rare_t by hand: the posting lists of the query's rare stems, summed.
-            postings, sizes = _segments(rare_t.indptr, indices[inside])
+            postings, sizes = _sparse.segments(rare_t.indptr, indices[inside])
             weights = rare_t.data[postings] * np.repeat(values[inside], sizes)
             found, where = np.unique(rare_t.indices[postings], return_inverse=True)
             found_cols.append(found.astype(np.int64))
@@ -1200,7 +1160,7 @@ class RelatedIndex:
         main = cols < m
         if main.any():
             matrix = self._matrix
-            at, sizes = _segments(matrix.indptr, cols[main])
+            at, sizes = _sparse.segments(matrix.indptr, cols[main])
             owner = np.repeat(np.arange(len(sizes)), sizes)
             for out, query in zip((cosine, names), at_stems(matrix.indices[at]), strict=True):
                 products = matrix.data[at] * query
@@ -1212,7 +1172,7 @@ class RelatedIndex:
             names[k] = float(query_names @ val)
         return cols, cosine, names
 
-    def _rare_transposed(self) -> sp.csr_matrix | _Rows:
+    def _rare_transposed(self) -> sp.csr_matrix | Rows:
         if self._rare_t is None:
             rare, _ = self._split(self._matrix)
             self._rare_t = rare.T.tocsr()
@@ -1276,9 +1236,9 @@ class RelatedIndex:
         m = self._matrix.shape[0]
         main_keep = keep[:m]
         if not main_keep.all():
-            self._matrix = _take_rows(self._matrix, np.flatnonzero(main_keep))
+            self._matrix = _sparse.take_rows(self._matrix, np.flatnonzero(main_keep))
             if self._rare_t is not None:
-                self._rare_t = _drop_columns(self._rare_t, main_keep, new_row[:m])
+                self._rare_t = _sparse.drop_columns(self._rare_t, main_keep, new_row[:m])
         if self._pending:
             pending_keep = keep[m:]
             self._pending = [
@@ -1313,7 +1273,7 @@ class RelatedIndex:
         main = self._matrix
         width = max(len(self.term_hash), main.shape[1])
         sizes = np.array([len(i) for i, _ in self._pending], np.int64)
-        self._matrix = _Rows(
+        self._matrix = Rows(
             np.concatenate([main.data, *(v for _, v in self._pending)]).astype(np.float32),
             np.concatenate([main.indices, *(i for i, _ in self._pending)]).astype(np.int32),
             np.concatenate([main.indptr, main.indptr[-1] + np.cumsum(sizes)]).astype(np.int64),
@@ -1505,9 +1465,9 @@ class RelatedIndex:
         index._dead = np.zeros(len(index._times), bool)
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
-        index._matrix = _Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
+        index._matrix = Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
         rare_indptr = arrays["rare_indptr"]
-        index._rare_t = _Rows(
+        index._rare_t = Rows(
             arrays["rare_data"],
             arrays["rare_indices"],
             rare_indptr,
@@ -1555,113 +1515,6 @@ def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
 
 
-# --- sparse helpers -------------------------------------------------------------
-
-
-def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(positions in a CSR matrix's data/indices of the given rows, concatenated;
-    the rows' sizes)."""
-    starts = indptr[rows].astype(np.int64)
-    sizes = indptr[rows + 1].astype(np.int64) - starts
-    shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-    return shift + np.arange(len(shift)), sizes
-
-
-def _take_rows(matrix: sp.csr_matrix | _Rows, rows: np.ndarray) -> _Rows:
-    if not isinstance(matrix, _Rows):
-        matrix = _Rows(matrix.data, matrix.indices, matrix.indptr, matrix.shape)
-    return matrix.take(rows)
-
-
-def _drop_columns(matrix: sp.csr_matrix | _Rows, keep: np.ndarray, new_col: np.ndarray) -> _Rows:
-    """``matrix`` without the columns not in ``keep``, the others renumbered.  A few
-    vector passes over the stored values; the rows' bounds move by the dropped
-    values before them (found by bisection: there are few)."""
-    alive = keep[matrix.indices]
-    dead = np.flatnonzero(~alive)
-    rows = np.searchsorted(matrix.indptr, dead, side="right") - 1
-    dropped = np.zeros(matrix.shape[0] + 1, np.int64)
-    dropped[1:] = np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))
-    return _Rows(
-        matrix.data[alive],
-        new_col[matrix.indices[alive]].astype(np.int32),
-        matrix.indptr - dropped,
-        (matrix.shape[0], int(keep.sum())),
-    )
-
-
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
-    data = counts.data.astype(np.float32, copy=False)
-    np.log(data, out=data)
-    data += 1
-    data *= idf[counts.indices]
-    counts.data = data
-    return counts
-
-
-def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit length, in place."""
-    matrix = matrix.tocsr()
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    squares = np.bincount(
-        rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]
-    )
-    norms = np.sqrt(squares)
-    norms[norms == 0] = 1.0
-    matrix.data = (matrix.data / norms[rows]).astype(np.float32)
-    return matrix
-
-
-def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
-    """Each row's ``count`` largest values (ties: the lower column); the rest dropped.
-
-    One sort of each block of rows' values as 64-bit numbers: row, then the value's
-    bits (flipped: largest first), then its place in the row (the lower column first
-    of equal values); the first ``count`` of each row stay.  numpy sorts 64-bit
-    numbers with SIMD: ~2.5 times faster than partitioning each row as a padded table."""
-    matrix = matrix.tocsr()
-    lengths = np.diff(matrix.indptr)
-    if not len(lengths) or lengths.max() <= count:
-        return matrix
-    n = len(lengths)
-    place_bits = max(1, int(lengths.max() - 1).bit_length())
-    value_shift = np.uint64(place_bits)
-    row_shift = np.uint64(32 + place_bits)
-    data, indptr = matrix.data, matrix.indptr
-    kept = []
-    rows_at_once = 1 << min(32 - place_bits, 12)  # the row's bits fit (memory bounded too)
-    for first in range(0, n, rows_at_once):
-        last = min(first + rows_at_once, n)
-        lo, hi = int(indptr[first]), int(indptr[last])
-        sizes = lengths[first:last]
-        starts = (indptr[first:last] - lo).astype(np.int64)
-        bits = (data[lo:hi].astype(np.float32) + np.float32(0)).view(np.uint32)  # -0 as 0
-        # The values' order as unsigned numbers (negative ones' bits flipped), reversed.
-        flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) | np.uint32(0x80000000)
-        key = (~(bits ^ flip)).astype(np.uint64) << value_shift
-        rows = np.arange(last - first, dtype=np.uint64) << row_shift
-        key += np.repeat(rows - starts.astype(np.uint64), sizes)  # row, less the row's start
-        key += np.arange(hi - lo, dtype=np.uint64)  # ... plus the place: the place in the row
-        key.sort()
-        # Each row's first ``count`` (rows stay where they were: the same starts).
-        firsts = np.minimum(sizes, count)
-        top = key[
-            np.arange(int(firsts.sum())) + np.repeat(starts - (np.cumsum(firsts) - firsts), firsts)
-        ]
-        at = (top & np.uint64((1 << place_bits) - 1)).astype(np.int64)
-        at += starts[(top >> row_shift).astype(np.intp)] + lo
-        kept.append(at)
-    at = np.sort(np.concatenate(kept))
-    at = at[data[at] != 0]  # as eliminate_zeros would
-    sizes = np.bincount(np.searchsorted(indptr, at, side="right") - 1, minlength=n)
-    new_indptr = np.zeros(n + 1, indptr.dtype)
-    np.cumsum(sizes, out=new_indptr[1:])
-    return sp.csr_matrix(
-        (data[at].astype(np.float32), matrix.indices[at], new_indptr), shape=matrix.shape
-    )
-
-
 _SLICES_PER_WINDOW = 4
 _MAX_SLICES = 64
 
@@ -1695,7 +1548,7 @@ class _TimeSlices:
         inner = np.searchsorted(times, times[0] + width * np.arange(1, span // width + 1))
         edges = np.unique(np.concatenate([[0], inner, [n]])).tolist()
         self.slices = [
-            (first, last, _row_slice(rare, first, last).T.tocsr())
+            (first, last, _sparse.row_slice(rare, first, last).T.tocsr())
             for first, last in zip(edges, edges[1:], strict=False)
         ]
 
@@ -1708,7 +1561,7 @@ class _TimeSlices:
         multiplied with the postings of the window after it only."""
         times, window = self.times, self.window
         hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
-        block = _row_slice(self.rare, start, stop)
+        block = _sparse.row_slice(self.rare, start, stop)
         found = []
         for first, last, postings in self.slices:
             if last <= start or first >= hi:
@@ -1753,8 +1606,8 @@ class _ListInputs:
         parts = []
         for start, stop in blocks:
             rows, cols, rare_scores = self.postings.candidates(start, stop)
-            cosine = rare_scores.astype(np.float64) + _pair_dots(self.common, rows, cols)
-            names = _pair_dots(self.named, rows, cols)
+            cosine = rare_scores.astype(np.float64) + _sparse.pair_dots(self.common, rows, cols)
+            names = _sparse.pair_dots(self.named, rows, cols)
             score, usable, duplicate = self.index._score_pairs(rows, cols, cosine, names)
             flags = usable.astype(np.uint8) | (duplicate.astype(np.uint8) << 1)
             parts.append((rows.astype(np.int32), cols.astype(np.int32), rare_scores, score, flags))
@@ -1952,7 +1805,7 @@ def _weigh_block(inputs: tuple[RelatedConfig, str, dict], start: int, stop: int)
             for part in ("data", "indices", "indptr")
         )
         whole = sp.csr_matrix(tuple(parts), shape=shapes[name], copy=False)
-        block = _row_slice(whole, start, stop)
+        block = _sparse.row_slice(whole, start, stop)
         matrices.append(
             sp.csr_matrix(
                 (np.array(block.data), np.array(block.indices), np.array(block.indptr)),
@@ -1994,50 +1847,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
-    """Rows start..stop of a CSR matrix as a view of its arrays (slicing copies them)."""
-    first, last = matrix.indptr[start], matrix.indptr[stop]
-    return sp.csr_matrix(
-        (
-            matrix.data[first:last],
-            matrix.indices[first:last],
-            matrix.indptr[start : stop + 1] - first,
-        ),
-        shape=(stop - start, matrix.shape[1]),
-        copy=False,
-    )
-
-
-def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The dot products of pairs of rows of a CSR matrix with sorted indices.
-
-    The same values, bit for bit, as ``matrix[rows].multiply(matrix[cols]).sum(axis=1)``
-    (the lists must not change with the way they are computed): float32 products of the
-    stems both rows have, in column order, summed by ``np.add.reduceat`` per pair as
-    scipy's row sum does; without its two fancy-indexed copies and product matrix."""
-    if not len(rows):
-        return np.zeros(0)
-    at_a, sizes_a = _segments(matrix.indptr, rows)
-    at_b, sizes_b = _segments(matrix.indptr, cols)
-    pairs = np.arange(len(rows), dtype=np.int64)
-    width = max(matrix.shape[1], 1)
-    # (pair, column) as one number per stored value of each side, ascending.
-    key_a = np.repeat(pairs, sizes_a) * width + matrix.indices[at_a]
-    key_b = np.repeat(pairs, sizes_b) * width + matrix.indices[at_b]
-    result = np.zeros(len(rows), np.float32)
-    if len(key_a) and len(key_b):
-        where = np.minimum(np.searchsorted(key_b, key_a), len(key_b) - 1)
-        hit = np.flatnonzero(key_b[where] == key_a)
-        products = matrix.data[at_a[hit]] * matrix.data[at_b[where[hit]]]
-        owner = key_a[hit] // width
-        nonzero = products != 0  # scipy's product keeps no zeros
-        products, owner = products[nonzero], owner[nonzero]
-        if len(products):
-            starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
-            result[owner[starts]] = np.add.reduceat(products, starts)
-    return result.astype(np.float64)
 
 
 def _top_per_row(

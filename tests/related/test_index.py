@@ -178,7 +178,7 @@ def test_chunks_counted_apart_and_joined_give_every_documents_frequency():
 def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns():
     import scipy.sparse as sp
 
-    from aggregator.related.index import _keep_heaviest
+    from aggregator.related._sparse import keep_heaviest
 
     weights = np.array(
         [
@@ -188,7 +188,7 @@ def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns()
         ],
         np.float32,
     )
-    kept = _keep_heaviest(sp.csr_matrix(weights), 3).toarray()
+    kept = keep_heaviest(sp.csr_matrix(weights), 3).toarray()
     assert (
         kept.tolist()
         == np.array(
