@@ -96,6 +96,14 @@ import numpy as np
 from aggregator import procs
 from aggregator.config import RelatedConfig
 from aggregator.related import _sparse
+from aggregator.related._candidates import (
+    CANDIDATE_FLOOR,
+    CANDIDATES,
+    SCORE_DECIMALS,
+    TimeSlices,
+    top_per_row,
+    top_per_row_at,
+)
 from aggregator.related._sparse import Rows, sp
 from aggregator.related.analyze import (
     MAX_PROCESSES,
@@ -190,10 +198,6 @@ class _RowOf(MutableMapping[str, int]):
 
 
 REBUILD_DRIFT = 0.10
-CANDIDATES = 40  # exactly scored candidates per entry
-# A candidate must share rare stems worth this much cosine: sharing one rare word in
-# passing is no relation, and the cut keeps the candidate products small.
-CANDIDATE_FLOOR = 0.03
 # Names and figures count fully once the rest of two texts shares this much cosine.
 CONTENT_FLOOR = 0.12
 TAGS_PER_ENTRY = 8
@@ -207,7 +211,6 @@ _PARALLEL_FROM = 20_000
 _LIST_CHUNKS = 16  # of consecutive blocks, handed to the workers
 _WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
-_SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
 
 
@@ -674,7 +677,7 @@ class RelatedIndex:
         rare, common = self._split(self._matrix)
         inputs = _ListInputs(
             self,
-            _TimeSlices(rare, self._times[:n], float(self.settings.window)),
+            TimeSlices(rare, self._times[:n], float(self.settings.window)),
             common,
             self._named_part(self._matrix),
             _ranks(self.keys) if key_rank is None else key_rank,
@@ -913,8 +916,8 @@ class RelatedIndex:
             # Symmetric scores: the new entry may now belong in its candidates' lists
             # (those not full, or whose last entry it may beat).
             last = self._lists[cols, -1]
-            worst = np.round(self._scores[cols, -1], _SCORE_DECIMALS)
-            maybe = (last < 0) | (np.round(score, _SCORE_DECIMALS) >= worst)
+            worst = np.round(self._scores[cols, -1], SCORE_DECIMALS)
+            maybe = (last < 0) | (np.round(score, SCORE_DECIMALS) >= worst)
             for j, s in zip(cols[maybe].tolist(), score[maybe].tolist(), strict=True):
                 current = self._list_of(j)
                 worst = current[-1]
@@ -947,7 +950,7 @@ class RelatedIndex:
         return self._order(a) < self._order(b)
 
     def _order(self, entry: tuple[int, float]) -> tuple[float, str]:
-        return (-round(entry[1], _SCORE_DECIMALS), self.keys[entry[0]])
+        return (-round(entry[1], SCORE_DECIMALS), self.keys[entry[0]])
 
     def _join_stories(self, row: int, duplicates: np.ndarray) -> None:
         """Put a new row into the story of its near-duplicates."""
@@ -1515,69 +1518,6 @@ def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
 
 
-_SLICES_PER_WINDOW = 4
-_MAX_SLICES = 64
-
-
-class _TimeSlices:
-    """The rare parts of the vectors transposed (stem -> the entries having it: posting
-    lists), in slices of entries by time, ``window / _SLICES_PER_WINDOW`` long, so that
-    a block of rows is multiplied with the postings of the entries in its window only
-    (and the slices' edges), never with every entry of the store's whole time span.
-
-    Block rows times postings, not the window's rows times the block transposed: each
-    window row visited each of its stems for each block, whether the block had it or
-    not (most of that product's cost).  Both orders add the same products in the same
-    order (by stem) for a pair: the candidates' rare scores are the same, bit for bit.
-    """
-
-    def __init__(
-        self,
-        rare: sp.csr_matrix,
-        times: np.ndarray,
-        window: float,
-        slices: list[tuple[int, int, sp.csr_matrix]] | None = None,
-    ) -> None:
-        self.rare, self.times, self.window = rare, times, window
-        if slices is not None:  # made before (in another process)
-            self.slices = slices
-            return
-        n = len(times)
-        span = float(times[-1] - times[0])
-        width = max(window / _SLICES_PER_WINDOW, span / _MAX_SLICES, 1.0)
-        inner = np.searchsorted(times, times[0] + width * np.arange(1, span // width + 1))
-        edges = np.unique(np.concatenate([[0], inner, [n]])).tolist()
-        self.slices = [
-            (first, last, _sparse.row_slice(rare, first, last).T.tocsr())
-            for first, last in zip(edges, edges[1:], strict=False)
-        ]
-
-    def candidates(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, rare scores) of the pairs of a row start..stop-1 with a later
-        row (col > row) inside the window whose rare scores reach ``CANDIDATE_FLOOR``,
-        sorted by row, then col.  Each pair once: a pair's rare score is the same from
-        either side, bit for bit (the same products, summed in stem order), so the
-        earlier row's block finds it for both (``_ListInputs.lists``), and a block is
-        multiplied with the postings of the window after it only."""
-        times, window = self.times, self.window
-        hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
-        block = _sparse.row_slice(self.rare, start, stop)
-        found = []
-        for first, last, postings in self.slices:
-            if last <= start or first >= hi:
-                continue
-            product = (block @ postings).tocoo()
-            keep = np.flatnonzero(product.data >= CANDIDATE_FLOOR)
-            rows = product.row[keep].astype(np.int64) + start
-            cols = product.col[keep].astype(np.int64) + first
-            scores = product.data[keep]
-            keep = (cols > rows) & (np.abs(times[rows] - times[cols]) <= window)
-            found.append((rows[keep], cols[keep], scores[keep]))
-        rows, cols, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
-        order = np.argsort(rows * len(times) + cols)
-        return rows[order], cols[order], scores[order]
-
-
 class _ListInputs:
     """What the lists of a block of rows need: the index (its per-row arrays that
     scoring reads), the candidates' postings, the common and the name/figure parts of
@@ -1589,7 +1529,7 @@ class _ListInputs:
     def __init__(
         self,
         index: RelatedIndex,
-        postings: _TimeSlices | None,  # None, and the next two: for ``lists`` only
+        postings: TimeSlices | None,  # None, and the next two: for ``lists`` only
         common: sp.csr_matrix | None,
         named: sp.csr_matrix | None,
         key_rank: np.ndarray,
@@ -1599,7 +1539,7 @@ class _ListInputs:
 
     def pairs(self, blocks: list[tuple[int, int]]) -> dict[str, np.ndarray]:
         """Every candidate pair of a row of ``blocks`` (consecutive) with a later row,
-        scored (:meth:`_TimeSlices.candidates`; ``_score_pairs`` is symmetric too):
+        scored (:meth:`TimeSlices.candidates`; ``_score_pairs`` is symmetric too):
         rows, cols, rare scores, scores and flags (1: usable, 2: the same story) by row
         then col, and the positions in col order with the cols so sorted, for
         :meth:`lists` to find the pairs of its rows on either side."""
@@ -1659,11 +1599,11 @@ class _ListInputs:
         results = []
         for start, stop in blocks:
             lo, hi = np.searchsorted(rows, [start, stop])
-            at = lo + _top_per_row_at(rows[lo:hi], cols[lo:hi], rare_scores[lo:hi], CANDIDATES)
+            at = lo + top_per_row_at(rows[lo:hi], cols[lo:hi], rare_scores[lo:hi], CANDIDATES)
             block_rows, block_cols, block_score = rows[at], cols[at], score[at]
             usable, duplicate = (flags[at] & 1) != 0, (flags[at] & 2) != 0
             reprints = np.stack([block_rows[duplicate], block_cols[duplicate]])
-            kept = _top_per_row(
+            kept = top_per_row(
                 block_rows[usable], block_cols[usable], block_score[usable], count, self.key_rank
             )
             results.append((kept, reprints))
@@ -1713,7 +1653,7 @@ class _ListInputs:
         slices = [
             (first, last, matrix(f"slice{k}")) for k, (first, last) in enumerate(manifest["bounds"])
         ]
-        postings = _TimeSlices(matrix("rare"), index._times, manifest["window"], slices)
+        postings = TimeSlices(matrix("rare"), index._times, manifest["window"], slices)
         return cls(index, postings, matrix("common"), matrix("named"), array("key_rank"))
 
 
@@ -1847,37 +1787,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _top_per_row(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scores: np.ndarray,
-    k: int,
-    key_rank: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best (row, col, score) of each row, sorted by row then best first;
-    ties by col, or with ``key_rank``, at ``_SCORE_DECIMALS`` then by key."""
-    at = _top_per_row_at(rows, cols, scores, k, key_rank)
-    return rows[at], cols[at], scores[at]
-
-
-def _top_per_row_at(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scores: np.ndarray,
-    k: int,
-    key_rank: np.ndarray | None = None,
-) -> np.ndarray:
-    """Where :func:`_top_per_row`'s pairs are in the arrays given, in its order."""
-    if key_rank is None:
-        # One float key sorts faster than three; scores are cosines (<= 1).
-        order = np.argsort(rows * 4.0 + (2.0 - scores), kind="stable")
-    else:
-        order = np.lexsort((key_rank[cols], -np.round(scores, _SCORE_DECIMALS), rows))
-    rows = rows[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    return order[rank < k]
 
 
 def _ranks(keys: Sequence[str]) -> np.ndarray:
