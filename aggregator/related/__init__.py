@@ -318,6 +318,7 @@ def refresh(
                 load=lambda: load_index(path, settings),
                 saved=meta.get("saved") if meta is not None else None,
             )
+    from aggregator.related._build import build_workers
     from aggregator.related.analyze import (
         Batch,
         describe_entry,
@@ -325,7 +326,7 @@ def refresh(
         parse_document,
         parse_store,
     )
-    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex, build_workers
+    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex
 
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")

@@ -18,8 +18,8 @@ from news import (
 from aggregator.related import (
     RelatedIndex,
 )
+from aggregator.related._build import build_workers
 from aggregator.related.analyze import parse_batch
-from aggregator.related.index import build_workers
 
 # --- ranking -------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
     assert list(workers.lists()) == list(alone.lists())
     # Workers started before (as a rebuild starts them while it reads the analysis's
     # results) build the same index.
-    monkeypatch.setattr("aggregator.related.index._PARALLEL_FROM", 2)
+    monkeypatch.setattr("aggregator.related._build._PARALLEL_FROM", 2)
     with build_workers(len(docs)) as started:
         given = RelatedIndex.from_batch(
             parse_batch(docs), SETTINGS, exclude=exclude, workers=started
