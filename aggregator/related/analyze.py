@@ -20,6 +20,7 @@ import numpy as np
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
 from aggregator.models import ItemText, StoredItem, configured
+from aggregator.related import _arrays
 from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
@@ -178,13 +179,13 @@ class Documents(Sequence[Document]):
         offsets = np.cumsum([0] + [len(c.tag_lists) for c in columns])
         return cls(
             [k for c in columns for k in c.keys],
-            concat([c.times for c in columns]).astype(np.float64),
+            _arrays.concat([c.times for c in columns]).astype(np.float64),
             [t for c in columns for t in c.tag_lists],
-            concat([c.tags + offset for c, offset in zip(columns, offsets, strict=False)]),
+            _arrays.concat([c.tags + offset for c, offset in zip(columns, offsets, strict=False)]),
             [x for c in columns for x in c.languages],
             [x for c in columns for x in c.links],
             [x for c in columns for x in c.versions],
-            concat([c.text_hashes for c in columns]).astype(np.int64),
+            _arrays.concat([c.text_hashes for c in columns]).astype(np.int64),
             [x for c in columns for x in c.sketches],
         )
 
@@ -238,7 +239,7 @@ def parse_document(doc: Document) -> Parsed:
         replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
         title,
         body,
-        _unique(concat(named)),
+        _arrays.unique(_arrays.concat(named)),
     )
 
 
@@ -334,7 +335,7 @@ class _Words:
         in the table."""
         found = np.full(len(hashes), -1, np.int64)
         if len(self.known) and len(hashes):
-            at = np.minimum(_search(self.known, hashes), len(self.known) - 1)
+            at = np.minimum(_arrays.search(self.known, hashes), len(self.known) - 1)
             hit = self.known[at] == hashes
             found[hit] = self.known_number[at[hit]]
         if self.recent:
@@ -417,7 +418,7 @@ class _Words:
                 ]
             )
             self.recent = {}
-            order = _argsort(hashes)
+            order = _arrays.argsort(hashes)
             at = np.searchsorted(self.known, hashes[order])
             self.known = np.insert(self.known, at, hashes[order])
             self.known_number = np.insert(self.known_number, at, numbers[order])
@@ -498,7 +499,7 @@ class _Words:
             (nums, counts, _lengths(doc, n))
             for nums, counts, doc in (self._column(*c, numbers, terms, named) for c in columns)
         )
-        names = _unique(concat(named))
+        names = _arrays.unique(_arrays.concat(named))
         names_doc = names >> 32
         sketches = self._sketches(
             np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
@@ -529,7 +530,7 @@ class _Words:
         all at once (text.words.tokenize_batch), the tokens looked up by hash; a text
         holding number words goes through figure_tokens, as _words_of does."""
         tokens = _text.tokenize_batch(texts)
-        order = _argsort(tokens.hashes)
+        order = _arrays.argsort(tokens.hashes)
         hashes = tokens.hashes[order]
         first = np.ones(len(hashes), bool)
         np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
@@ -569,7 +570,7 @@ class _Words:
             done = stop
         if not done:
             return ids, text
-        return concat([*ids_parts, ids[done:]]), concat([*text_parts, text[done:]])
+        return _arrays.concat([*ids_parts, ids[done:]]), _arrays.concat([*text_parts, text[done:]])
 
     def _text_hashes(
         self,
@@ -616,7 +617,7 @@ class _Words:
         prefix = self.prefix_hash[forms]
         figures = forms[self.figure[forms]]
         bones = [self._skeletons(ids[is_name]) for _, ids, _, is_name in columns]
-        terms = _unique(
+        terms = _arrays.unique(
             np.concatenate(
                 [self.stem_hash[forms], prefix[prefix != 0], self.figure_hash[figures], *bones]
             )
@@ -628,7 +629,7 @@ class _Words:
             ("figure", self.figure_hash[figures], figures),
         ):
             number = np.full(self.size, -1, np.int64)
-            number[at] = _search(terms, hashes)
+            number[at] = _arrays.search(terms, hashes)
             numbers[name] = number
         return terms, numbers
 
@@ -663,9 +664,11 @@ class _Words:
             named.append(name_doc[has_bone] << 32 | bone_nums)
             named.append(name_doc << 32 | numbers["stem"][ids[is_name]])
         # The term number in as few bits as it takes: a key and its count then fit
-        # in one int64 (_summed).
+        # in one int64 (_arrays.summed).
         shift = max(len(terms), 1).bit_length()
-        keys, total = _summed(concat(docs) << shift | concat(nums), concat(weights))
+        keys, total = _arrays.summed(
+            _arrays.concat(docs) << shift | _arrays.concat(nums), _arrays.concat(weights)
+        )
         nums = (keys & ((1 << shift) - 1)).astype(np.int32)
         return nums, total.astype(np.int16), keys >> shift
 
@@ -767,7 +770,7 @@ def _bottom(
     text then shingle, and the number of distinct shingles of each text."""
     # By text, then shingle: sorted by shingle, then (stable) by text number, a
     # radix sort for 16 bits -- what np.lexsort gives, several times faster.
-    order = _argsort(shingles)
+    order = _arrays.argsort(shingles)
     small = np.uint16 if n <= 0xFFFF else np.int64
     order = order[np.argsort(owner[order].astype(small), kind="stable")]
     shingles, owner = shingles[order], owner[order]
@@ -777,33 +780,6 @@ def _bottom(
     distinct = np.bincount(owner, minlength=n)
     rank = np.arange(len(owner)) - np.repeat(np.cumsum(distinct) - distinct, distinct)
     return shingles[rank < SKETCH_SIZE], owner[rank < SKETCH_SIZE], distinct
-
-
-def _summed(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the distinct keys, ascending; the sum of each one's weights), of int64 keys and
-    weights, none negative: each key sorted with its weight in its low bits (numpy
-    sorts 64-bit numbers with SIMD instructions), the sums from a running sum over
-    them.  No argsort, nor the scatter of every key's place back
-    that an inverse takes (a third of the time); keys too large to share an int64
-    with their weights (none a batch makes) go through ``np.unique``."""
-    weights = weights.astype(np.int64, copy=False)
-    if not len(keys):
-        return keys, weights
-    bits = max(int(weights.max()).bit_length(), 1)
-    if int(keys.max()).bit_length() + bits > 63:
-        keys, where = np.unique(keys, return_inverse=True)
-        return keys, np.bincount(where, weights=weights, minlength=len(keys)).astype(np.int64)
-    packed = keys << bits | weights
-    packed.sort()
-    ordered = packed >> bits
-    first = np.ones(len(packed), bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    # Each run's sum from a running sum at its last key (np.add.reduceat is ~5 times
-    # slower over so many short runs).
-    last = np.flatnonzero(np.append(first[1:], True))
-    sums = np.cumsum(packed & ((1 << bits) - 1))[last]
-    sums[1:] -= sums[:-1].copy()
-    return ordered[last], sums
 
 
 def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
@@ -956,7 +932,7 @@ def _sketch(word_hashes: np.ndarray) -> bytes:
     h = word_hashes.view(np.uint64)
     with np.errstate(over="ignore"):
         shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
-    return _unique(shingles)[:SKETCH_SIZE].tobytes()
+    return _arrays.unique(shingles)[:SKETCH_SIZE].tobytes()
 
 
 @dataclass
@@ -987,8 +963,10 @@ class Batch:
     def of(cls, parsed: Sequence[Parsed]) -> Batch:
         def column(parts: list[tuple[np.ndarray, np.ndarray]]):
             lengths = np.array([len(h) for h, _ in parts], np.int32)
-            counts = concat([c for _, c in parts]).astype(np.int16)  # a stem's count in a text
-            return concat([h for h, _ in parts]), counts, lengths
+            counts = _arrays.concat([c for _, c in parts]).astype(
+                np.int16
+            )  # a stem's count in a text
+            return _arrays.concat([h for h, _ in parts]), counts, lengths
 
         names = [(p.names, p.names[:0]) for p in parsed]
         return cls.of_hashes(
@@ -1005,7 +983,7 @@ class Batch:
         *columns: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> Batch:
         """The batch of (stem hashes, counts, lengths) columns: title, text, names."""
-        terms = _unique(concat([c[0] for c in columns]))
+        terms = _arrays.unique(_arrays.concat([c[0] for c in columns]))
         numbered = [
             (np.searchsorted(terms, hashes).astype(np.int32), counts, lengths)
             for hashes, counts, lengths in columns
@@ -1019,7 +997,7 @@ class Batch:
     @classmethod
     def join(cls, batches: Sequence[Batch], *, consume: bool = False) -> Batch:
         """One batch of several; ``consume``: free each column of theirs once copied."""
-        terms = _unique(concat([b.terms for b in batches]))
+        terms = _arrays.unique(_arrays.concat([b.terms for b in batches]))
         # Each batch's term numbers -> the joined table's (both tables sorted).
         renumber = [np.searchsorted(terms, b.terms).astype(np.int32) for b in batches]
 
@@ -1028,10 +1006,12 @@ class Batch:
             if consume:
                 for b in batches:
                     setattr(b, name, None)
-            joined = [concat([np.take(new, p[0]) for p, new in zip(parts, renumber, strict=True)])]
+            joined = [
+                _arrays.concat([np.take(new, p[0]) for p, new in zip(parts, renumber, strict=True)])
+            ]
             joined[0] = joined[0].astype(np.int32, copy=False)
             for k in (1, 2):
-                joined.append(concat([p[k] for p in parts]))
+                joined.append(_arrays.concat([p[k] for p in parts]))
             return tuple(joined)
 
         if all(isinstance(b.docs, list) for b in batches):
@@ -1086,65 +1066,6 @@ def document_frequency(
         at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
         df -= np.bincount(a[places[1][at] == places[0]], minlength=terms)
     return df
-
-
-def concat(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-
-
-def _search(table: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(table, values)``, the values looked up in their sorted order:
-    each search then starts where the last one ended (numpy does so), instead of at
-    random places in a table larger than the CPU's caches (~3 times faster)."""
-    if len(values) < 1024 or not (values[1:] < values[:-1]).any():  # few, or sorted
-        return np.searchsorted(table, values)
-    order = _argsort(values, exact=False)
-    found = np.empty(len(values), np.int64)
-    found[order] = np.searchsorted(table, values[order])
-    return found
-
-
-def _argsort(values: np.ndarray, exact: bool = True) -> np.ndarray:
-    """An order that sorts ``values`` (int64 or uint64; equal ones in any order), as
-    ``np.argsort`` gives, about twice as fast: ``np.sort`` of each value with its
-    place in its low bits (numpy sorts 64-bit numbers with SIMD instructions, but
-    argsorts them one comparison at a time, ~100 ns a value here), the places read
-    back from the low bits.  Values that need those bits themselves (two alike in
-    all but them: rare for hashes) are argsorted after all, unless ``exact`` is
-    false: then such values may come out of order (a sort that only brings alike
-    values together, for the cache's sake)."""
-    n = len(values)
-    if n < 4096:
-        return np.argsort(values)
-    bits = (n - 1).bit_length()
-    kind = values.dtype.type
-    low = kind((1 << bits) - 1)
-    places = np.arange(n, dtype=values.dtype)
-    if kind is np.int64 and values.min() >= 0 and int(values.max()) >> (63 - bits) == 0:
-        keys = values << kind(bits) | places  # small values: the whole value and its place
-        keys.sort()
-        return keys & low
-    keys = (values & ~low) | places
-    keys.sort()
-    order = (keys & low).astype(np.intp, copy=False)
-    if exact:
-        ordered = values[order]
-        if (ordered[1:] < ordered[:-1]).any():
-            return np.argsort(values)
-    return order
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` (the distinct values, sorted), by a sort: numpy 2.4's
-    np.unique looks for them with a hash table first, which on 64-bit hashes is 10-40
-    times slower than sorting (3,000,000 of them: 5.7 s against 0.24 s)."""
-    values = np.sort(values)
-    if len(values) > 1:
-        keep = np.empty(len(values), bool)
-        keep[0] = True
-        np.not_equal(values[1:], values[:-1], out=keep[1:])
-        values = values[keep]
-    return values
 
 
 _HASHES: dict[str, int] = {}
