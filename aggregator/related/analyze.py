@@ -3,7 +3,6 @@ and counts (title, text, names), in parallel over the store for a full build."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
@@ -20,7 +19,7 @@ import numpy as np
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
 from aggregator.models import ItemText, StoredItem, configured
-from aggregator.related import _arrays
+from aggregator.related import _arrays, _hashing
 from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
@@ -233,8 +232,8 @@ def parse_document(doc: Document) -> Parsed:
     title = table.terms(title_ids, names, named)
     body = table.terms(body_ids, names, named, limit=BODY_TERMS)
     word_hashes = table.word_hash[np.concatenate([title_ids, body_ids])]
-    text_hash = _text_hash(word_hashes, len(title_ids))
-    sketch = _sketch(word_hashes)
+    text_hash = _hashing.text_hash(word_hashes, len(title_ids))
+    sketch = _hashing.sketch(word_hashes)
     return Parsed(
         replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
         title,
@@ -353,8 +352,8 @@ class _Words:
         stems = _text.stem_words(words, self.language)
         data = np.frombuffer((" ".join(words) + " ").encode("utf-8", "surrogatepass"), np.uint8)
         self._add_utf8(data, first, end)
-        self.word_hash[first:end] = _hash_all(words)
-        self.stem_hash[first:end] = _term_hashes(stems)
+        self.word_hash[first:end] = _hashing.hash_all(words)
+        self.stem_hash[first:end] = _hashing.term_hashes(stems)
         if self.language != "en":
             prefixed = [
                 i
@@ -363,7 +362,7 @@ class _Words:
             ]
             if prefixed:
                 prefixes = ["~" + words[i][:_PREFIX] for i in prefixed]
-                self.prefix_hash[np.array(prefixed) + first] = _term_hashes(prefixes)
+                self.prefix_hash[np.array(prefixed) + first] = _hashing.term_hashes(prefixes)
         stop = self.stop_words
         self.stop[first:end] = np.fromiter(map(stop.__contains__, words), bool, len(words))
         numeric = self.figure_words
@@ -377,7 +376,7 @@ class _Words:
         )
         if figure.any():
             at = np.flatnonzero(figure)
-            self.figure_hash[at + first] = _term_hashes([words[i] for i in at.tolist()])
+            self.figure_hash[at + first] = _hashing.term_hashes([words[i] for i in at.tolist()])
         if _Words.shared is not None:
             _Words.shared.send(self, hashes, first, end)
 
@@ -580,9 +579,9 @@ class _Words:
         body_doc: np.ndarray,
         n: int,
     ) -> np.ndarray:
-        """:func:`_text_hash` of each document's words (word numbers, text numbers
+        """:func:`_hashing.text_hash` of each document's words (word numbers, text numbers
         ascending: title words, then text words, each in order)."""
-        return _text_hashes(
+        return _hashing.text_hashes(
             self.word_hash[title_ids], title_doc, self.word_hash[body_ids], body_doc, n
         )
 
@@ -673,7 +672,7 @@ class _Words:
         return nums, total.astype(np.int16), keys >> shift
 
     def _sketches(self, ids: np.ndarray, doc: np.ndarray, n: int) -> list[bytes]:
-        """:func:`_sketch` of each text's words (word numbers, text numbers: each
+        """:func:`_hashing.sketch` of each text's words (word numbers, text numbers: each
         text's words in order, texts in any order)."""
         small = np.uint16 if n <= 0xFFFF else np.int64  # a radix sort for 16 bits
         order = np.argsort(doc.astype(small), kind="stable")
@@ -683,26 +682,26 @@ class _Words:
         if len(h) < 3:
             return [b""] * n
         with np.errstate(over="ignore"):
-            shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
+            shingles = h[:-2] * _hashing.SHINGLE_A + h[1:-1] * _hashing.SHINGLE_B + h[2:]
         owner = doc[:-2]
-        inside = (owner == doc[2:]) & (sizes[owner] >= SKETCH_MIN_WORDS)
+        inside = (owner == doc[2:]) & (sizes[owner] >= _hashing.SKETCH_MIN_WORDS)
         shingles, owner = shingles[inside], owner[inside]
         # Only a text's smallest shingles can be in its sketch: first those under a
         # bar that leaves about 4 sketches' worth of them (shingles spread evenly
         # over 64 bits), so that far fewer are sorted; a text left with fewer
         # distinct ones than a sketch holds is sketched again from all of its own.
         counts = np.bincount(owner, minlength=n)
-        spare = 4 * SKETCH_SIZE
+        spare = 4 * _hashing.SKETCH_SIZE
         bar = np.full(n, np.iinfo(np.uint64).max, np.uint64)
         many = counts > spare
         bar[many] = (2.0**64 * spare / counts[many]).astype(np.uint64)
         under = shingles <= bar[owner]
         kept = np.bincount(owner[under], minlength=n)
-        sketch, sketch_owner, distinct = _bottom(shingles[under], owner[under], n)
-        short = (distinct < SKETCH_SIZE) & (kept < counts)
+        sketch, sketch_owner, distinct = _hashing.bottom(shingles[under], owner[under], n)
+        short = (distinct < _hashing.SKETCH_SIZE) & (kept < counts)
         if short.any():
             again = under | short[owner]
-            sketch, sketch_owner, distinct = _bottom(shingles[again], owner[again], n)
+            sketch, sketch_owner, distinct = _hashing.bottom(shingles[again], owner[again], n)
         bounds = np.concatenate([[0], np.cumsum(np.bincount(sketch_owner, minlength=n))])
         return [sketch[bounds[i] : bounds[i + 1]].tobytes() for i in range(n)]
 
@@ -717,7 +716,7 @@ class _Words:
                 # language (Wildberries / Вайлдберриз).
                 bone = skeleton(word if word.isascii() else stem)
                 self.skeleton_hash[n] = (
-                    _term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
+                    _hashing.term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
                 )
             self.has_skeleton[new] = True
         return self.skeleton_hash[ids]
@@ -761,25 +760,6 @@ class _Words:
                 named += [bones[has_bone], self.stem_hash[distinct[is_name]]]
         terms, where = np.unique(np.concatenate(hashes), return_inverse=True)
         return terms, np.bincount(where, weights=np.concatenate(weights)).astype(np.int64)
-
-
-def _bottom(
-    shingles: np.ndarray, owner: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(shingles, text) of each text's ``SKETCH_SIZE`` smallest distinct shingles, by
-    text then shingle, and the number of distinct shingles of each text."""
-    # By text, then shingle: sorted by shingle, then (stable) by text number, a
-    # radix sort for 16 bits -- what np.lexsort gives, several times faster.
-    order = _arrays.argsort(shingles)
-    small = np.uint16 if n <= 0xFFFF else np.int64
-    order = order[np.argsort(owner[order].astype(small), kind="stable")]
-    shingles, owner = shingles[order], owner[order]
-    first = np.ones(len(owner), bool)
-    first[1:] = (owner[1:] != owner[:-1]) | (shingles[1:] != shingles[:-1])
-    shingles, owner = shingles[first], owner[first]
-    distinct = np.bincount(owner, minlength=n)
-    rank = np.arange(len(owner)) - np.repeat(np.cumsum(distinct) - distinct, distinct)
-    return shingles[rank < SKETCH_SIZE], owner[rank < SKETCH_SIZE], distinct
 
 
 def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
@@ -847,92 +827,11 @@ _RECENT_MAX = 65_536  # forms added apart before they join the sorted arrays
 _FORMS_SLICE = 8192  # new forms worked out between looks at the other workers' (shared)
 
 
-SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
-SKETCH_MIN_WORDS = 12  # shorter: only the same whole text is a reprint
-_SHINGLE_A = np.uint64(0x9E3779B97F4A7C15)
-_SHINGLE_B = np.uint64(0xC2B2AE3D27D4EB4F)
-
-
 def reprint_signature(doc: Document) -> tuple[int, bytes]:
     """(hash of the whole normalized text, bottom-k sketch of the body's 3-word
     shingles).  Two entries are the same text when the hashes are equal, or when
     their bodies share most shingles (``index`` compares the sketches)."""
-    return _signature(_text.tokenize(doc.title), _text.tokenize(doc.text))
-
-
-def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
-    word_hashes = _hashes(title_words + words, _WORD_HASHES, _hash_all)
-    # The headline belongs to the text: a retelling that changes a word of it and one
-    # of a short lead is not the same text; a reprint keeps (nearly) both.
-    return _text_hash(word_hashes, len(title_words)), _sketch(word_hashes)
-
-
-def _text_hash(word_hashes: np.ndarray, title_words: int) -> int:
-    """The hash of a whole text (equal -> the same text) from its words' hashes (the
-    reprint sketches' word hashes), of which the first ``title_words`` are its
-    title's: :func:`_text_hashes` of one document."""
-    doc = np.zeros(len(word_hashes), np.int64)
-    hashes = _text_hashes(
-        word_hashes[:title_words],
-        doc[:title_words],
-        word_hashes[title_words:],
-        doc[title_words:],
-        1,
-    )
-    return int(hashes[0])
-
-
-def _text_hashes(
-    title: np.ndarray, title_doc: np.ndarray, body: np.ndarray, body_doc: np.ndarray, n: int
-) -> np.ndarray:
-    """The text hash of each of ``n`` documents from the hashes of its title's words,
-    then of its text's (``title_doc``, ``body_doc``: each word's document, ascending;
-    each document's words in order), as one sequence with a mark between: the sum,
-    modulo 2**64, of a mix of each word's hash and its place in the sequence, mixed
-    again.  By numpy over a whole batch at once (a blake2b of each text's words
-    joined cost ~35 us a document, most of it gathering their bytes)."""
-    title_sizes = np.bincount(title_doc, minlength=n)
-    body_sizes = np.bincount(body_doc, minlength=n)
-    # The mark between title and text, as a word of its own.
-    total = _mixed(_TEXT_MARK + (title_sizes.astype(np.uint64) + np.uint64(1)) * _TEXT_PLACE)
-    for words, doc, sizes, first in (
-        (title, title_doc, title_sizes, np.zeros(n, np.int64)),
-        (body, body_doc, body_sizes, title_sizes + 1),
-    ):
-        if not len(words):
-            continue
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        place = (np.arange(len(doc)) - starts[doc] + first[doc] + 1).astype(np.uint64)
-        sums = np.zeros(len(words) + 1, np.uint64)
-        np.cumsum(_mixed(words.view(np.uint64) + place * _TEXT_PLACE), out=sums[1:])
-        total += sums[ends] - sums[starts]  # wraps modulo 2**64, as it should
-    return _mixed(total).view(np.int64)
-
-
-_TEXT_MARK = np.uint64(0x7C7C7C7C7C7C7C7C)  # "|", the mark between title and text
-_TEXT_PLACE = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mixed(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer of each value (a new uint64 array)."""
-    shift = np.uint64(33)
-    h = h ^ (h >> shift)
-    h *= np.uint64(_MIX[0])
-    h ^= h >> shift
-    h *= np.uint64(_MIX[1])
-    h ^= h >> shift
-    return h
-
-
-def _sketch(word_hashes: np.ndarray) -> bytes:
-    """The bottom-k sketch of the 3-word shingles of a text's word hashes."""
-    if len(word_hashes) < SKETCH_MIN_WORDS:
-        return b""
-    h = word_hashes.view(np.uint64)
-    with np.errstate(over="ignore"):
-        shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
-    return _arrays.unique(shingles)[:SKETCH_SIZE].tobytes()
+    return _hashing.signature(_text.tokenize(doc.title), _text.tokenize(doc.text))
 
 
 @dataclass
@@ -1066,135 +965,6 @@ def document_frequency(
         at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
         df -= np.bincount(a[places[1][at] == places[0]], minlength=terms)
     return df
-
-
-_HASHES: dict[str, int] = {}
-_HASHES_MAX = 2_000_000
-
-
-def _hash_all(texts: Sequence[str]) -> np.ndarray:
-    """A stable 64-bit id of each text by blake2b (Python's hash() changes between
-    processes), as an int64 array (the digests joined and read as little-endian
-    int64): the word hashes reprint sketches are made of.  Terms have their own,
-    cheaper hash (:func:`_term_hash`)."""
-    # A copy of a fresh 8-byte blake2b, then the text: the same digest as
-    # blake2b(text, digest_size=8), a third cheaper (no keywords parsed a text).
-    copy = _BLAKE2B_8.copy
-    digests = []
-    for t in texts:
-        h = copy()
-        h.update(t.encode("utf-8", "surrogatepass"))
-        digests.append(h.digest())
-    return np.frombuffer(b"".join(digests), "<i8").astype(np.int64)
-
-
-_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
-
-
-# The hash of a term (a word form, stem, first letters, skeleton): stable across
-# processes, and worked out for a whole list of words at once by numpy (a call of
-# blake2b a word cost more than the rest of the word's table row).  Horner's
-# polynomial of the UTF-8 bytes modulo 2**64 with an odd multiplier, the byte
-# length mixed in, then MurmurHash3's finalizer (every bit of the sum moves every
-# bit of the hash).  No collision among the 855,331 distinct words, stems and
-# first letters of half of speed.py's store (checked); the known weakness of such
-# polynomials modulo 2**64 needs texts of thousands of bytes, not words.
-_MULTIPLIER = 0x9E3779B97F4A7C15
-_INVERSE = pow(_MULTIPLIER, -1, 1 << 64)  # odd, so invertible modulo 2**64
-_MIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
-_MASK = (1 << 64) - 1
-_POWERS = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # _MULTIPLIER**i, _INVERSE**i
-_HASH_SLICE = 8192  # terms hashed together (~200 KB of UTF-8 for words)
-
-
-def _term_hash(text: str) -> int:
-    """The stable 64-bit hash of a term (:func:`_term_hashes` of one, in Python)."""
-    data = text.encode("utf-8", "surrogatepass")
-    h = 0
-    for byte in data:
-        h = (h * _MULTIPLIER + byte) & _MASK
-    h ^= len(data)
-    h ^= h >> 33
-    h = (h * _MIX[0]) & _MASK
-    h ^= h >> 33
-    h = (h * _MIX[1]) & _MASK
-    h ^= h >> 33
-    return h - (1 << 64) if h >> 63 else h
-
-
-def _term_hashes(texts: Sequence[str]) -> np.ndarray:
-    """:func:`_term_hash` of each text (none holding a NUL character), as an int64
-    array: the texts are joined by NUL into one buffer, and each byte at ``i`` is
-    weighed by M**(size - 1 - i); the sum over a text, brought down by
-    M**-(size - end), is its polynomial sum of byte * M**(end - 1 - i)."""
-    n = len(texts)
-    if not n:
-        return np.zeros(0, np.int64)
-    if n > _HASH_SLICE:  # a slice at a time: the buffer and its powers stay small
-        return np.concatenate(
-            [_term_hashes(texts[i : i + _HASH_SLICE]) for i in range(0, n, _HASH_SLICE)]
-        )
-    data = ("\0".join(texts) + "\0").encode("utf-8", "surrogatepass")
-    buffer = np.frombuffer(data, np.uint8)
-    size = len(buffer)
-    ends = np.flatnonzero(buffer == 0)
-    if len(ends) != n:
-        raise ValueError("a term holds a NUL character")
-    if len(_POWERS[0]) <= size:
-        grown = max(size + 1, 2 * len(_POWERS[0]))
-        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
-            powers = np.full(grown, base, np.uint64)
-            powers[0] = 1
-            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
-    power, inverse = _POWERS
-    starts = np.zeros(n, np.int64)
-    starts[1:] = ends[:-1] + 1
-    # Each slice ends with its NUL (weighed 0): none is empty.
-    h = np.add.reduceat(power[size - 1 :: -1] * buffer, starts)
-    h *= inverse[size - ends]
-    h ^= (ends - starts).astype(np.uint64)
-    shift = np.uint64(33)
-    h ^= h >> shift
-    h *= np.uint64(_MIX[0])
-    h ^= h >> shift
-    h *= np.uint64(_MIX[1])
-    h ^= h >> shift
-    return h.view(np.int64)
-
-
-def _hashes(
-    words: Sequence[str],
-    memo: dict[str, int] | None = None,
-    hash_all: Callable[[Sequence[str]], np.ndarray] = _term_hashes,
-) -> np.ndarray:
-    """The hash of each word (:func:`_term_hash`; or ``hash_all``'s, memoized in
-    ``memo``), as an int64 array.  Only the words not yet memoized are hashed; the
-    rest is one lookup per word in C (no Python call each)."""
-    memo = _HASHES if memo is None else memo
-    missing = set(words).difference(memo)
-    if missing:
-        if len(memo) + len(missing) > _HASHES_MAX:
-            memo.clear()
-            missing = set(words)
-        missing_words = list(missing)
-        memo.update(zip(missing_words, hash_all(missing_words).tolist(), strict=True))
-    return np.fromiter(map(memo.__getitem__, words), np.int64, len(words))
-
-
-_WORD_HASHES: dict[str, int] = {}  # words -> _hash_all's (what reprint sketches are made of)
-
-
-def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct stem hashes, their counts), of terms given as a
-    term -> count mapping or as a sequence with repeats."""
-    if not isinstance(terms, Mapping):
-        terms = Counter(terms)
-    if not terms:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    hashes = _hashes(list(terms))
-    counts = np.fromiter(terms.values(), np.int64, len(terms))
-    order = np.argsort(hashes)
-    return hashes[order], counts[order]
 
 
 def _parse_store_part(
@@ -1336,7 +1106,7 @@ def analyze_with_signature(
     named: set[str] = set()
     title = _terms(title_words, language, names, named)
     body = _terms(body_words, language, names, named, limit=BODY_TERMS)
-    return (title, body, named, *_signature(title_words, body_words))
+    return (title, body, named, *_hashing.signature(title_words, body_words))
 
 
 def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:

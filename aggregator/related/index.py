@@ -101,14 +101,13 @@ from aggregator.related._candidates import (
     SCORE_DECIMALS,
     TimeSlices,
 )
+from aggregator.related._hashing import SKETCH_SIZE, counted
 from aggregator.related._sparse import Rows, sp
 from aggregator.related.analyze import (
-    SKETCH_SIZE,
     Batch,
     Document,
     Documents,
     analyze_with_signature,
-    counted,
     parse_batch,
 )
 

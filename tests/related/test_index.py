@@ -312,7 +312,8 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
     signature, or a rebuilt list would differ from an incrementally kept one."""
     import numpy as np
 
-    from aggregator.related.analyze import analyze_with_signature, counted, parse_batch
+    from aggregator.related._hashing import counted
+    from aggregator.related.analyze import analyze_with_signature, parse_batch
 
     odd = [
         doc("empty", 1, "", ""),
