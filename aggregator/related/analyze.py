@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +18,7 @@ import numpy as np
 from aggregator import procs
 from aggregator.config import Config, SourceConfig
 from aggregator.models import ItemText, StoredItem, configured
-from aggregator.related import _arrays, _hashing
+from aggregator.related import _arrays, _hashing, _proper_names
 from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 
 BODY_CHARS = 1500  # of an entry's text, the head is what it is about (and bounds the cost)
 BODY_TERMS = 150
-NAMES_CHARS = 600  # names are looked for in the title and the lead
 
 
 @dataclass(frozen=True)
@@ -250,17 +248,19 @@ def parse_batch(docs: Sequence[Document]) -> Batch:
     expanded = [_expanded(doc) for doc in docs]
     # Where the digits are, found for all the texts at once: mark_figures tries its
     # pattern only there (scanning each text for a digit cost ~25 us a document).
-    digits = iter(_digit_places([text for _, title, body in expanded for text in (title, body)]))
+    digits = iter(
+        _proper_names.digit_places([text for _, title, body in expanded for text in (title, body)])
+    )
     marked = [
         (language, mark_figures(title, next(digits)), mark_figures(body, next(digits)))
         for language, title, body in expanded
     ]
     # So are where names can start (a scan for a capital cost ~15 us a document).
-    heads = [_names_text(language, title, body) for language, title, body in marked]
+    heads = [_proper_names.names_text(language, title, body) for language, title, body in marked]
     for doc, (language, title, body), head, starts in zip(
-        docs, marked, heads, _name_starts(heads), strict=True
+        docs, marked, heads, _proper_names.name_starts(heads), strict=True
     ):
-        names = _capitalized(head, language, starts)
+        names = _proper_names.capitalized(head, language, starts)
         groups.setdefault(language, []).append((doc, title, body, names))
     batches = [_Words.of(language).batch(texts) for language, texts in groups.items()]
     if len(batches) == 1:
@@ -1082,11 +1082,6 @@ def _from_columns(columns: tuple) -> tuple[Documents, list[Entry]]:
     return docs, entries
 
 
-# A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
-_SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
-_CAPITALIZED = re.compile(r"[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
-
-
 def analyze_with_signature(
     doc: Document,
 ) -> tuple[dict[str, int], dict[str, int], set[str], int, bytes]:
@@ -1123,7 +1118,7 @@ def _texts_of(doc: Document) -> tuple[str, str, str, set[str]]:
     abbreviations spelled out and the figures in digits marked."""
     language, title, body = _expanded(doc)
     title_text, body_text = mark_figures(title), mark_figures(body)
-    return language, title_text, body_text, _names(language, title_text, body_text)
+    return language, title_text, body_text, _proper_names.names(language, title_text, body_text)
 
 
 def _expanded(doc: Document) -> tuple[str, str, str]:
@@ -1132,108 +1127,6 @@ def _expanded(doc: Document) -> tuple[str, str, str]:
     if language not in _text.STOP_WORDS:
         language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
     return language, expand_abbreviations(doc.title), expand_abbreviations(doc.text)
-
-
-def _names(language: str, title_text: str, body_text: str) -> set[str]:
-    """The words of a document that are names (its texts' figures marked)."""
-    return _capitalized(_names_text(language, title_text, body_text), language)
-
-
-def _names_text(language: str, title_text: str, body_text: str) -> str:
-    """The text names are looked for in: the title and the head of the text."""
-    head = body_text[:NAMES_CHARS]
-    # English headlines capitalize every word: there, names come from the text.
-    return head if language == "en" else f"{title_text}. {head}"
-
-
-def _digit_places(texts: list[str]) -> list[list[int]]:
-    """Where each text's digits are (what the pattern ``\\d`` matches: a decimal
-    digit of any script), ascending: by numpy over all the texts' code points at
-    once, through a table of what each code point is."""
-    return _places(texts, _DIGIT)
-
-
-def _name_starts(texts: list[str]) -> list[list[int]]:
-    """Where in each text a match of ``_CAPITALIZED`` not after a word character can
-    start (the start of each such match, ascending): a letter that is not lowercase
-    Latin or Cyrillic, after no word character; found as :func:`_digit_places`."""
-    return _places(texts, _NAME_START)
-
-
-def _places(texts: list[str], kind: int) -> list[list[int]]:
-    """Where in each text the code points of ``kind`` are (``_NAME_START``: those of
-    _CAPITALIZED_FIRST after no word character), ascending."""
-    found: list[list[int]] = []
-    sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
-    ends = np.cumsum(sizes)
-    first = 0
-    while first < len(texts):  # ~1,000,000 characters at a time: the arrays stay small
-        last = max(first + 1, int(np.searchsorted(ends, ends[first] - sizes[first] + _SLICE)))
-        joined = "\0".join(texts[first:last])  # not a word character: each text apart
-        data = joined.encode("utf-16-le", "surrogatepass")
-        if len(data) == 2 * len(joined):  # no character past the BMP: 2 bytes each
-            codes = np.frombuffer(data, np.uint16)
-        else:
-            codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-        if kind == _DIGIT:
-            places = _digits_at(codes)
-        else:
-            # By intp indices: a gather by uint16 or uint32 ones is ~4 times slower.
-            kinds = np.take(_code_kinds(), codes.astype(np.intp))
-            places = np.flatnonzero(kinds & _CAPITALIZED_FIRST)
-            before = np.zeros(len(places), np.uint8)
-            before[places > 0] = kinds[places[places > 0] - 1]
-            places = places[(before & _WORD) == 0]
-        starts = ends[first:last] - sizes[first:last] - (ends[first] - sizes[first])
-        bounds = np.append(np.searchsorted(places, starts), len(places))
-        places -= np.repeat(starts, np.diff(bounds))
-        flat, cuts = places.tolist(), bounds.tolist()
-        found += [flat[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
-        first = last
-    return found
-
-
-def _digits_at(codes: np.ndarray) -> np.ndarray:
-    """Where the decimal digits are among code points: ASCII ones by a comparison,
-    the few code points from the first other digit (U+0660) up through the table."""
-    places = np.flatnonzero((codes - codes.dtype.type(48)) < 10)  # wraps below "0"
-    high = np.flatnonzero(codes >= _FIRST_OTHER_DIGIT)
-    if len(high):
-        digit = np.take(_code_kinds(), codes[high].astype(np.intp)) & _DIGIT
-        if digit.any():
-            places = np.union1d(places, high[digit != 0])
-    return places
-
-
-def _code_kinds() -> np.ndarray:
-    """By code point, bits: what ``\\d`` matches in a str pattern (str.isdecimal),
-    what ``\\w`` matches (str.isalnum, or "_"), what _CAPITALIZED's first character
-    class matches (a word character but a digit, "_" and the lowercase letters it
-    names; a test checks all three against the patterns).  Made when first needed
-    (~0.2 s)."""
-    if not _CODE_KINDS:
-        kinds = np.zeros(0x110000, np.uint8)
-        lower = frozenset("abcdefghijklmnopqrstuvwxyzабвгдежзийклмнопрстуфхцчшщъыьэюяёәғқңөұүһі")
-        for c in range(_LAST_LETTER_PLANE_END):
-            char = chr(c)
-            if char.isalnum():
-                if char.isdecimal():
-                    kinds[c] = _DIGIT | _WORD
-                else:
-                    kinds[c] = _WORD if char in lower else _WORD | _CAPITALIZED_FIRST
-        kinds[ord("_")] = _WORD
-        _CODE_KINDS.append(kinds)
-    return _CODE_KINDS[0]
-
-
-_DIGIT, _WORD, _CAPITALIZED_FIRST, _NAME_START = 1, 2, 4, 8
-_FIRST_OTHER_DIGIT = 0x660  # ARABIC-INDIC DIGIT ZERO: no decimal digit between it and 9
-# Past plane 3 no code point is a letter or digit: planes 4-13 are unassigned, 14 holds
-# tags and variation selectors, 15-16 private use (the test asks every code point);
-# asking only those before costs each rebuild worker ~0.05 s instead of ~0.2 s.
-_LAST_LETTER_PLANE_END = 0x40000
-_CODE_KINDS: list[np.ndarray] = []
-_SLICE = 1_000_000  # characters looked at at once
 
 
 _PREFIX_FROM = 6  # words this long also count by their first letters
@@ -1296,58 +1189,6 @@ def _word_terms(tokens: list[str], language: str) -> dict[str, tuple[str, ...]]:
             else:
                 memo[token] = (stem,)
     return memo
-
-
-def _capitalized(text: str, language: str, starts: Iterable[int] | None = None) -> set[str]:
-    """Tokens of what reads as a name: a capitalized word inside a sentence
-    (Караганда, Токаев, «Казтеплосеть»), or a Latin word in Russian or Kazakh text
-    (Lexus).  Same-event news share these; same-topic news share the words around.
-    ``starts``: where a capitalized word not after a word character starts
-    (:func:`_name_starts`), when known: the same words, without a scan for them."""
-    if starts is None:
-        # The patterns start with a letter, not with a word boundary (a scan for a
-        # letter is fast): a match inside a word is dropped here, as \b would.
-        starts = [
-            m.start() for m in _CAPITALIZED.finditer(text) if not _after_word(text, m.start())
-        ]
-    # A match of _CAPITALIZED is a run of word characters but "_": one starting
-    # after no word character is never inside another, so each is matched alone.
-    match = _CAPITALIZED.match
-    words = [match(text, at).group() for at in starts if not _sentence_starts_at(text, at)]
-    # A run of Latin letters is one among the text's ASCII characters too (a scan of
-    # those few is fast; of the whole text for a Latin letter, slow).
-    if language != "en" and _LATIN_BYTES.search(text.encode("ascii", "ignore")):
-        words += [
-            m.group()
-            for m in _LATIN_WORD.finditer(text)
-            if not _after_word(text, m.start()) and not _WORD_CHAR.match(text, m.end())
-        ]
-    return set(_text.tokenize(" ".join(words)))
-
-
-def _sentence_starts_at(text: str, at: int) -> bool:
-    """Whether a sentence starts at ``at``, a letter: where a match of
-    ``_SENTENCE_START`` ends (the start of a line, or after . ! ? … and spaces or
-    quotes).  Looked at backwards from the few capitalized words, not by running
-    that pattern over the whole text (it is slow to try at every position)."""
-    if at == 0 or text[at - 1] == "\n":
-        return True
-    i = at - 1
-    while i >= 0 and (text[i] in _SPACE_QUOTES or text[i].isspace()):
-        i -= 1
-    return i < at - 1 and i >= 0 and text[i] in ".!?…"
-
-
-_SPACE_QUOTES = frozenset("«»\"'“”„")
-
-
-def _after_word(text: str, at: int) -> bool:
-    return at > 0 and _WORD_CHAR.match(text, at - 1) is not None
-
-
-_WORD_CHAR = re.compile(r"\w")
-_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-_LATIN_BYTES = re.compile(rb"[A-Za-z]{3}")
 
 
 @dataclass(slots=True)

@@ -402,20 +402,20 @@ def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
     import random
     import re
 
-    from aggregator.related import analyze
+    from aggregator.related import _proper_names
 
-    kinds = analyze._code_kinds()
-    pattern = analyze._CAPITALIZED.pattern
+    kinds = _proper_names._code_kinds()
+    pattern = _proper_names._CAPITALIZED.pattern
     first = re.compile(pattern[: pattern.index("]") + 1])
     for bit, check in (
-        (analyze._DIGIT, re.compile(r"\d")),
-        (analyze._WORD, re.compile(r"\w")),
-        (analyze._CAPITALIZED_FIRST, first),
+        (_proper_names._DIGIT, re.compile(r"\d")),
+        (_proper_names._WORD, re.compile(r"\w")),
+        (_proper_names._CAPITALIZED_FIRST, first),
     ):
         have = np.flatnonzero(kinds & bit).tolist()
         assert have == [c for c in range(0x110000) if check.fullmatch(chr(c))], check.pattern
     # Digits past ASCII are looked up only from the first of them.
-    assert not [c for c in range(0x3A, analyze._FIRST_OTHER_DIGIT) if chr(c).isdecimal()]
+    assert not [c for c in range(0x3A, _proper_names._FIRST_OTHER_DIGIT) if chr(c).isdecimal()]
     rng = random.Random(3)
     pieces = [
         "Токаев", "токаев", "Астана", "МВД", "Lexus", "lexus", "Arctic Sunrise", "Әлем",
@@ -423,9 +423,9 @@ def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
         "«", "»", "\"", " ", "  ", ". ", "! ", "? ", "… ", "\n", ", ", "-", "(", ")",
     ]  # fmt: skip
     texts = ["".join(rng.choices(pieces, k=rng.randint(0, 30))) for _ in range(800)]
-    for text, starts in zip(texts, analyze._name_starts(texts), strict=True):
+    for text, starts in zip(texts, _proper_names.name_starts(texts), strict=True):
         for language in ("ru", "en"):
-            assert analyze._capitalized(text, language, starts) == analyze._capitalized(
+            assert _proper_names.capitalized(text, language, starts) == _proper_names.capitalized(
                 text, language
             ), text
 
