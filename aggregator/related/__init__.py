@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from aggregator.house import HouseCommentary
-    from aggregator.related.analyze import Document, Entry
+    from aggregator.related._documents import Document
+    from aggregator.related.analyze import Entry
     from aggregator.related.index import RelatedIndex
 
 # numpy and scipy load only when an index is built, changed or written: a run with
 # nothing new needs neither (these names come from their modules when first used).
 _LAZY = {
-    "Document": "aggregator.related.analyze",
+    "Document": "aggregator.related._documents",
     "Entry": "aggregator.related.analyze",
     "document": "aggregator.related.analyze",
     "RelatedIndex": "aggregator.related.index",

@@ -101,15 +101,10 @@ from aggregator.related._candidates import (
     SCORE_DECIMALS,
     TimeSlices,
 )
+from aggregator.related._documents import Batch, Document, Documents
 from aggregator.related._hashing import SKETCH_SIZE, counted
 from aggregator.related._sparse import Rows, sp
-from aggregator.related.analyze import (
-    Batch,
-    Document,
-    Documents,
-    analyze_with_signature,
-    parse_batch,
-)
+from aggregator.related.analyze import analyze_with_signature, parse_batch
 
 log = logging.getLogger(__name__)
 
