@@ -359,38 +359,38 @@ def test_word_forms_another_worker_worked_out_give_the_same_batch(tmp_path, monk
     worker taking the forms of another's texts analyzes its own as it would alone,
     working out only the forms the other had not met; so too when they work out a
     batch's new forms a few at a time (up in one worker, down in the other)."""
-    from aggregator.related import analyze
+    from aggregator.related import _words
 
     def batch_arrays(batch):
         columns = (batch.title, batch.body, batch.names)
         return [batch.terms.tolist(), *[a.tolist() for c in columns for a in c], batch.docs]
 
     added: list[str] = []
-    add = analyze._Words._add
+    add = _words.Words._add
 
     def counted_add(self, words, *args):
         added.extend(words)
         add(self, words, *args)
 
-    monkeypatch.setattr(analyze._Words, "_add", counted_add)
+    monkeypatch.setattr(_words.Words, "_add", counted_add)
     docs = [*corpus(), DEATH_A, DEATH_B]
     first, second = docs[: len(docs) // 2], docs[len(docs) // 2 :]
-    monkeypatch.setattr(analyze._Words, "_tables", {})
+    monkeypatch.setattr(_words.Words, "_tables", {})
     alone = batch_arrays(parse_batch(second))
     worked_out_alone = len(added)
 
-    for forms_slice in (analyze._FORMS_SLICE, 2):
-        monkeypatch.setattr(analyze, "_FORMS_SLICE", forms_slice)
+    for forms_slice in (_words._FORMS_SLICE, 2):
+        monkeypatch.setattr(_words, "_FORMS_SLICE", forms_slice)
         directory = tmp_path / str(forms_slice)
         directory.mkdir()
         for worker, part in ((0, first), (1, second)):
-            monkeypatch.setattr(analyze._Words, "_tables", {})
+            monkeypatch.setattr(_words.Words, "_tables", {})
             monkeypatch.setattr(
-                analyze._Words, "shared", analyze._SharedForms(str(directory), worker, 2)
+                _words.Words, "shared", _words.SharedForms(str(directory), worker, 2)
             )
             added.clear()
             batch = parse_batch(part)
-            analyze._Words.shared.close()
+            _words.Words.shared.close()
         assert batch_arrays(batch) == alone
         assert 0 < len(added) < worked_out_alone  # those the first met were not worked out
 
