@@ -320,12 +320,12 @@ def refresh(
                 saved=meta.get("saved") if meta is not None else None,
             )
     from aggregator.related._build import build_workers
+    from aggregator.related._parse_store import parse_store
     from aggregator.related.analyze import (
         Batch,
         describe_entry,
         document,
         parse_document,
-        parse_store,
     )
     from aggregator.related.index import REBUILD_DRIFT, RelatedIndex
 
