@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # numpy and scipy load only when an index is built, changed or written: a run with
 # nothing new needs neither (these names come from their modules when first used).
 _LAZY = {
-    "Document": "aggregator.related._documents",
+    "Document": "aggregator.related.analyze",
     "Entry": "aggregator.related.analyze",
     "document": "aggregator.related.analyze",
     "RelatedIndex": "aggregator.related.index",

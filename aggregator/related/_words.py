@@ -23,7 +23,7 @@ from aggregator.related._documents import Batch, Document
 from aggregator.related.lexicon import figure_tokens, figure_words, skeleton
 from aggregator.text import words as _text
 
-BODY_TERMS = 150
+BODY_TERMS = 150  # of a text's words (stop words aside), the first are counted
 
 
 class Words:

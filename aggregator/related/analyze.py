@@ -1,5 +1,13 @@
 """Text analysis for the related index: stored items -> documents -> stem hashes
-and counts (title, text, names), in parallel over the store for a full build."""
+and counts (title, text, names), and each entry's list item (:class:`Entry`).
+
+Two paths give the same terms (a test holds them together): word by word in Python
+(:func:`analyze_with_signature`), for an entry added to a saved index, and by numpy
+over the word numbers of a table of word forms (:func:`parse_document`,
+:func:`parse_batch`), for a full build.  What they lean on lives apart: the data types
+(``_documents``), the word table (``_words``), the hashes and reprint sketches
+(``_hashing``), where names and figures are (``_proper_names``), numpy primitives
+(``_arrays``); the whole store analyzed by worker processes is ``_parse_store``."""
 
 from __future__ import annotations
 

@@ -70,6 +70,13 @@ Incremental updates and IDF drift
     settings or the index format change, when the file is unreadable, and on
     ``aggregator related --rebuild``.  An incremental list can differ a little from
     what a rebuild would give (IDF drift; stories merged later); the rebuild settles it.
+
+Where the code is
+    This module holds :class:`RelatedIndex`: lookups, the full build's steps, scoring
+    pairs, incremental changes, and its state for ``persist`` to save.  Apart from it:
+    choosing candidates and the lists' order (``_candidates``), the full build's lists
+    block by block, alone or in worker processes (``_build``), CSR helpers
+    (``_sparse``); the texts' analysis is ``analyze`` and the modules it names.
 """
 
 from __future__ import annotations
