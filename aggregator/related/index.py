@@ -76,7 +76,8 @@ Where the code is
     pairs, incremental changes, and its state for ``persist`` to save.  Apart from it:
     choosing candidates and the lists' order (``_candidates``), the full build's lists
     block by block, alone or in worker processes (``_build``), CSR helpers
-    (``_sparse``); the texts' analysis is ``analyze`` and the modules it names.
+    (``_sparse``), the key columns as loaded (``_loaded``); the texts' analysis is
+    ``analyze`` and the modules it names.
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
-    MutableMapping,
     Sequence,
 )
 from dataclasses import asdict, replace
@@ -110,88 +110,11 @@ from aggregator.related._candidates import (
 )
 from aggregator.related._documents import Batch, Document, Documents
 from aggregator.related._hashing import SKETCH_SIZE, counted
+from aggregator.related._loaded import RowOf, Strings
 from aggregator.related._sparse import Rows, sp
 from aggregator.related.analyze import analyze_with_signature, parse_batch
 
 log = logging.getLogger(__name__)
-
-
-class _Strings(Sequence[str]):
-    """A column of strings as loaded: the base file's (an array mapped from it) and
-    those appended since.  Turning 100,000 keys into a list cost every run more than
-    the few it reads."""
-
-    def __init__(self, base: np.ndarray) -> None:
-        self._base = base
-        self._tail: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self._base) + len(self._tail)
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]  (no slices)
-        if i < 0:
-            i += len(self)
-        at = i - len(self._base)
-        return str(self._base[i]) if at < 0 else self._tail[at]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._base.tolist()
-        yield from self._tail
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    def append(self, value: str) -> None:
-        self._tail.append(value)
-
-
-class _RowOf(MutableMapping[str, int]):
-    """Key -> row of the live entries, as loaded: the base file's keys are found by
-    bisection in their saved sorted order (``key_order``), the keys added or removed
-    since in a dict.  Building a dict of 100,000 keys cost every run ~20 ms."""
-
-    def __init__(self, keys: np.ndarray, order: np.ndarray) -> None:
-        self._keys, self._order = keys, order
-        self._changed: dict[str, int | None] = {}  # None: removed
-        self._size = len(keys)
-
-    def _base_row(self, key: str) -> int | None:
-        at = int(np.searchsorted(self._keys, key, sorter=self._order))
-        if at < len(self._order):
-            row = int(self._order[at])
-            if self._keys[row] == key:
-                return row
-        return None
-
-    def __getitem__(self, key: str) -> int:
-        row = self._changed[key] if key in self._changed else self._base_row(key)
-        if row is None:
-            raise KeyError(key)
-        return row
-
-    def __setitem__(self, key: str, row: int) -> None:
-        if key not in self:
-            self._size += 1
-        self._changed[key] = row
-
-    def __delitem__(self, key: str) -> None:
-        self[key]  # noqa: B018 (KeyError when absent)
-        self.drop(key)
-
-    def drop(self, key: str) -> None:
-        """``del self[key]`` of a key known to be here (no lookup)."""
-        self._changed[key] = None
-        self._size -= 1
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Iterator[str]:
-        """In row order (the base file's rows, then those appended)."""
-        changed = self._changed
-        yield from (k for k in self._keys.tolist() if k not in changed)
-        added = sorted((row, k) for k, row in changed.items() if row is not None)
-        yield from (k for _, k in added)
 
 
 REBUILD_DRIFT = 0.10
@@ -241,10 +164,10 @@ class RelatedIndex:
     def __init__(self, settings: RelatedConfig) -> None:
         self.settings = settings
         # Every row's key and version (a removed entry's too, until ``_drop_dead``);
-        # ``row_of``: the live entries' rows.  Loaded: lazy (``_Strings``, ``_RowOf``).
-        self.keys: list[str] | _Strings = []
-        self.versions: list[str] | _Strings = []
-        self.row_of: dict[str, int] | _RowOf = {}
+        # ``row_of``: the live entries' rows.  Loaded: lazy (``Strings``, ``RowOf``).
+        self.keys: list[str] | Strings = []
+        self.versions: list[str] | Strings = []
+        self.row_of: dict[str, int] | RowOf = {}
         self.term_hash = np.zeros(0, np.int64)  # column -> stem hash
         self._term_id: dict[int, int] | None = None  # stem hash -> column, built when needed
         self.idf = np.zeros(0, np.float32)
@@ -1196,7 +1119,7 @@ class RelatedIndex:
         self.dirty.difference_update(ids.tolist())
         row_of = self.row_of
         for row in gone.tolist():
-            if isinstance(row_of, _RowOf):
+            if isinstance(row_of, RowOf):
                 row_of.drop(self.keys[row])
             else:
                 del row_of[self.keys[row]]
@@ -1287,7 +1210,7 @@ class RelatedIndex:
         it again (the inverted index of the rare stems too: it costs a pass to make).
         Dead rows are dropped first: a base holds none.  ``spare``: empty rows saved
         after the entries' (a run appends entries there: growing every per-entry array
-        copied them all), and the keys' sorted order (see :class:`_RowOf`)."""
+        copied them all), and the keys' sorted order (see :class:`RowOf`)."""
         self._drop_dead()
         self._merge_pending()
         n = len(self.keys)
@@ -1449,10 +1372,10 @@ class RelatedIndex:
             return None
         index = cls(settings)
         keys = arrays["keys"]
-        index.keys = _Strings(keys)
-        index.versions = _Strings(arrays["versions"])
+        index.keys = Strings(keys)
+        index.versions = Strings(arrays["versions"])
         order = arrays.get("key_order")
-        index.row_of = _RowOf(keys, np.argsort(keys) if order is None else order)
+        index.row_of = RowOf(keys, np.argsort(keys) if order is None else order)
         for name in _TERM_ARRAYS:
             setattr(index, name, arrays[name])
         index.tag_names = arrays["tag_names"].tolist()
