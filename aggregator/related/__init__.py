@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from aggregator.house import HouseCommentary
-    from aggregator.related.analyze import Document, Entry
+    from aggregator.related._documents import Document
+    from aggregator.related.analyze import Entry
     from aggregator.related.index import RelatedIndex
 
 # numpy and scipy load only when an index is built, changed or written: a run with
@@ -456,14 +457,15 @@ def refresh(
                 load=lambda: load_index(path, settings),
                 saved=meta.get("saved") if meta is not None else None,
             )
+    from aggregator.related._build import build_workers
+    from aggregator.related._parse_store import parse_store
     from aggregator.related.analyze import (
         Batch,
         describe_entry,
         document,
         parse_document,
-        parse_store,
     )
-    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex, build_workers
+    from aggregator.related.index import REBUILD_DRIFT, RelatedIndex
 
     index = None if rebuild else load_index(path, settings)
     stats = UpdateStats(reason="asked to" if rebuild else "no usable index")

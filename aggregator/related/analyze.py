@@ -1,34 +1,42 @@
 """Text analysis for the related index: stored items -> documents -> stem hashes
-and counts (title, text, names), in parallel over the store for a full build."""
+and counts (title, text, names), and each entry's list item (:class:`Entry`).
+
+Two paths give the same terms (a test holds them together): word by word in Python
+(:func:`analyze_with_signature`), for an entry added to a saved index, and by numpy
+over the word numbers of a table of word forms (:func:`parse_document`,
+:func:`parse_batch`), for a full build.  What they lean on lives apart: the data types
+(``_documents``), the word table (``_words``), the hashes and reprint sketches
+(``_hashing``), where names and figures are (``_proper_names``), numpy primitives
+(``_arrays``); the whole store analyzed by worker processes is ``_parse_store``."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import pickle
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from itertools import repeat
-from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from aggregator import procs
-from aggregator.config import Config, SourceConfig
-from aggregator.models import ItemText, StoredItem, configured
+from aggregator.config import SourceConfig
+from aggregator.models import ItemText, StoredItem
+from aggregator.related import _arrays, _hashing, _proper_names
+from aggregator.related._documents import Batch, Document, Parsed
+from aggregator.related._words import (
+    BODY_TERMS,
+    PREFIX,
+    PREFIX_FROM,
+    SKELETON_MIN,
+    Words,
+)
 from aggregator.related.changes import text_version
 from aggregator.related.lexicon import (
     expand_abbreviations,
     figure_tokens,
-    figure_words,
     mark_figures,
     skeleton,
 )
-from aggregator.store import Storage, open_storage
 from aggregator.text import words as _text
 from aggregator.text.html import lead, plain_text, shorten
 from aggregator.text.urls import canonical_url, is_site_root
@@ -36,25 +44,6 @@ from aggregator.text.urls import canonical_url, is_site_root
 log = logging.getLogger(__name__)
 
 BODY_CHARS = 1500  # of an entry's text, the head is what it is about (and bounds the cost)
-BODY_TERMS = 150
-NAMES_CHARS = 600  # names are looked for in the title and the lead
-
-
-@dataclass(frozen=True)
-class Document:
-    """What the index needs to know about one entry."""
-
-    key: str  # the store key
-    published: datetime
-    title: str  # plain text
-    text: str  # plain text of summary and content
-    tags: tuple[str, ...] = ()  # casefolded categories and source tags
-    language: str | None = None
-    link: str | None = None  # canonical link (same link: the same story)
-    version: str = ""  # fingerprint: a different one means the entry changed
-    # Set by parse_document (the text is dropped after analysis): what tells a reprint.
-    text_hash: int = 0  # of the whole normalized text: equal -> the same text
-    sketch: bytes = b""  # the body's smallest word-shingle hashes (uint64), if it has one
 
 
 def document(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Document:
@@ -103,7 +92,7 @@ def _document(
     )
 
 
-def _document_and_entry(
+def document_and_entry(
     item: ItemText, sources: Mapping[str, SourceConfig]
 ) -> tuple[Document, Entry]:
     """:func:`document` and :func:`describe_entry` of one item, the plain text of its
@@ -118,127 +107,28 @@ def _document_and_entry(
     return _document(item, sources, summary, content), _entry(item, sources, teaser)
 
 
-class Documents(Sequence[Document]):
-    """Analyzed documents (texts dropped) column-wise, as the full build's workers send
-    them: the index reads the columns, and 100,000 :class:`Document` objects are not
-    made in the main process (~1 s of its serial time).  Indexed (not sliced), each
-    is a :class:`Document`."""
-
-    def __init__(
-        self,
-        keys: list[str],
-        times: np.ndarray,  # publication times, POSIX seconds
-        tag_lists: list[tuple[str, ...]],
-        tags: np.ndarray,  # each document's tags: its place in ``tag_lists``
-        languages: list[str | None],
-        links: list[str | None],
-        versions: list[str],
-        text_hashes: np.ndarray,
-        sketches: list[bytes],
-    ) -> None:
-        self.keys, self.times, self.tag_lists, self.tags = keys, times, tag_lists, tags
-        self.languages, self.links, self.versions = languages, links, versions
-        self.text_hashes, self.sketches = text_hashes, sketches
-
-    def columns(self) -> tuple:
-        """The constructor's arguments, in its order (what a worker sends)."""
-        return (
-            self.keys,
-            self.times,
-            self.tag_lists,
-            self.tags,
-            self.languages,
-            self.links,
-            self.versions,
-            self.text_hashes,
-            self.sketches,
-        )
-
-    @classmethod
-    def of(cls, docs: Sequence[Document]) -> Documents:
-        if isinstance(docs, Documents):
-            return docs
-        numbers: dict[tuple[str, ...], int] = {}
-        tags = np.fromiter((numbers.setdefault(d.tags, len(numbers)) for d in docs), np.int32)
-        return cls(
-            [d.key for d in docs],
-            np.fromiter((d.published.timestamp() for d in docs), np.float64, len(docs)),
-            list(numbers),
-            tags,
-            [d.language for d in docs],
-            [d.link for d in docs],
-            [d.version for d in docs],
-            np.fromiter((d.text_hash for d in docs), np.int64, len(docs)),
-            [d.sketch for d in docs],
-        )
-
-    @classmethod
-    def join(cls, parts: Sequence[Sequence[Document]]) -> Documents:
-        columns = [cls.of(p) for p in parts]
-        offsets = np.cumsum([0] + [len(c.tag_lists) for c in columns])
-        return cls(
-            [k for c in columns for k in c.keys],
-            concat([c.times for c in columns]).astype(np.float64),
-            [t for c in columns for t in c.tag_lists],
-            concat([c.tags + offset for c, offset in zip(columns, offsets, strict=False)]),
-            [x for c in columns for x in c.languages],
-            [x for c in columns for x in c.links],
-            [x for c in columns for x in c.versions],
-            concat([c.text_hashes for c in columns]).astype(np.int64),
-            [x for c in columns for x in c.sketches],
-        )
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def __getitem__(self, i: int) -> Document:  # type: ignore[override]  (no slices)
-        return Document(
-            key=self.keys[i],
-            published=datetime.fromtimestamp(float(self.times[i]), UTC),
-            title="",
-            text="",
-            tags=self.tag_lists[self.tags[i]],
-            language=self.languages[i],
-            link=self.links[i],
-            version=self.versions[i],
-            text_hash=int(self.text_hashes[i]),
-            sketch=self.sketches[i],
-        )
-
-
-class Parsed(NamedTuple):
-    """A document analyzed, its text dropped: (stem hashes, counts) of title and text,
-    and the hashes of its names.  Hashes, not stems: numpy arrays travel between
-    processes and sort (into a vocabulary) far faster than strings."""
-
-    doc: Document
-    title: tuple[np.ndarray, np.ndarray]
-    body: tuple[np.ndarray, np.ndarray]
-    names: np.ndarray
-
-
 def parse_document(doc: Document) -> Parsed:
     """:func:`analyze_with_signature` as stem hashes and counts, the text dropped.
 
     The same result (a test checks), worked out faster: each distinct word form is
-    analyzed once per process (:class:`_Words`: stem, prefix and skeleton hashes,
+    analyzed once per process (:class:`Words`: stem, prefix and skeleton hashes,
     stop word, figure), and a text's terms are counted by numpy over word numbers,
     not by Python over its words and terms."""
     language, title_words, body_words, names = _words_of(doc)
-    table = _Words.of(language)
+    table = Words.of(language)
     title_ids = table.ids(title_words)
     body_ids = table.ids(body_words)
     named: list[np.ndarray] = []
     title = table.terms(title_ids, names, named)
     body = table.terms(body_ids, names, named, limit=BODY_TERMS)
     word_hashes = table.word_hash[np.concatenate([title_ids, body_ids])]
-    text_hash = _text_hash(word_hashes, len(title_ids))
-    sketch = _sketch(word_hashes)
+    text_hash = _hashing.text_hash(word_hashes, len(title_ids))
+    sketch = _hashing.sketch(word_hashes)
     return Parsed(
         replace(doc, title="", text="", text_hash=text_hash, sketch=sketch),
         title,
         body,
-        _unique(concat(named)),
+        _arrays.unique(_arrays.concat(named)),
     )
 
 
@@ -250,1150 +140,31 @@ def parse_batch(docs: Sequence[Document]) -> Batch:
     expanded = [_expanded(doc) for doc in docs]
     # Where the digits are, found for all the texts at once: mark_figures tries its
     # pattern only there (scanning each text for a digit cost ~25 us a document).
-    digits = iter(_digit_places([text for _, title, body in expanded for text in (title, body)]))
+    digits = iter(
+        _proper_names.digit_places([text for _, title, body in expanded for text in (title, body)])
+    )
     marked = [
         (language, mark_figures(title, next(digits)), mark_figures(body, next(digits)))
         for language, title, body in expanded
     ]
     # So are where names can start (a scan for a capital cost ~15 us a document).
-    heads = [_names_text(language, title, body) for language, title, body in marked]
+    heads = [_proper_names.names_text(language, title, body) for language, title, body in marked]
     for doc, (language, title, body), head, starts in zip(
-        docs, marked, heads, _name_starts(heads), strict=True
+        docs, marked, heads, _proper_names.name_starts(heads), strict=True
     ):
-        names = _capitalized(head, language, starts)
+        names = _proper_names.capitalized(head, language, starts)
         groups.setdefault(language, []).append((doc, title, body, names))
-    batches = [_Words.of(language).batch(texts) for language, texts in groups.items()]
+    batches = [Words.of(language).batch(texts) for language, texts in groups.items()]
     if len(batches) == 1:
         return batches[0]
     return Batch.join(batches) if batches else Batch.of([])
-
-
-class _Words:
-    """What each distinct word form of one language gives, by word number: the hash
-    of the word itself (for reprint sketches), the term hashes of its stem, of its
-    first letters (0: none), of its name skeleton (0: too short) and of itself if it
-    is a figure (0: not one), and whether it is a stop word or a figure.  The table
-    starts over past ``_WORDS_MAX`` forms (a cache: only the speed changes)."""
-
-    _tables: dict[str, _Words] = {}
-    # A rebuild's workers share the forms each works out (_SharedForms), or None.
-    shared: _SharedForms | None = None
-    _ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "skeleton_hash", "has_skeleton")
-    _ARRAYS += ("stop", "figure", "figure_hash", "numeric", "utf8_start", "utf8_size")
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self.size = 0  # forms in the table
-        self.stop_words = _text.STOP_WORDS[language]
-        size = 1024
-        self.word_hash = np.zeros(size, np.int64)
-        self.stem_hash = np.zeros(size, np.int64)
-        self.prefix_hash = np.zeros(size, np.int64)
-        self.skeleton_hash = np.zeros(size, np.int64)
-        self.has_skeleton = np.zeros(size, bool)
-        self.stop = np.zeros(size, bool)
-        self.figure = np.zeros(size, bool)
-        self.figure_hash = np.zeros(size, np.int64)
-        self.numeric = np.zeros(size, bool)  # a word figure_tokens reads
-        # Each form's UTF-8 followed by a space, in one buffer: the forms as strings
-        # when needed (strings()), without a string a word in the table.
-        self.utf8 = np.zeros(1 << 16, np.uint8)
-        self.utf8_used = 0
-        self.utf8_start = np.zeros(size, np.int64)
-        self.utf8_size = np.zeros(size, np.int64)
-        self.figure_words = figure_words(language)
-        # The forms' token hashes (text.words.token_hashes), sorted, and their numbers:
-        # a batch's tokens are looked up by hash (tokenize_batch), not by string.
-        self.known = np.zeros(0, np.int64)
-        self.known_number = np.zeros(0, np.int64)
-        # Forms added a few at a time (an added entry's): merged into the sorted
-        # arrays only once there are many, or each add would copy them.
-        self.recent: dict[int, int] = {}
-
-    @classmethod
-    def of(cls, language: str) -> _Words:
-        table = cls._tables.get(language)
-        if table is None or table.size > _WORDS_MAX:
-            table = cls._tables[language] = cls(language)
-        return table
-
-    def ids(self, words: list[str]) -> np.ndarray:
-        """The word numbers of ``words`` (tokens), new forms added."""
-        hashes = _text.token_hashes(words)
-        ids = self.find(hashes)
-        new = np.flatnonzero(ids < 0)
-        if len(new):
-            new_words = list(map(words.__getitem__, new.tolist()))
-            forms = dict(zip(new_words, hashes[new].tolist(), strict=True))
-            self._add(list(forms), np.fromiter(forms.values(), np.int64, len(forms)))
-            ids[new] = self.find(hashes[new])
-        return ids
-
-    def find(self, hashes: np.ndarray) -> np.ndarray:
-        """The word numbers of forms by token hash (text.words.token_hashes); -1: not
-        in the table."""
-        found = np.full(len(hashes), -1, np.int64)
-        if len(self.known) and len(hashes):
-            at = np.minimum(_search(self.known, hashes), len(self.known) - 1)
-            hit = self.known[at] == hashes
-            found[hit] = self.known_number[at[hit]]
-        if self.recent:
-            missing = np.flatnonzero(found < 0)
-            found[missing] = np.fromiter(
-                map(self.recent.get, hashes[missing].tolist(), repeat(-1)), np.int64, len(missing)
-            )
-        return found
-
-    def _add(self, words: list[str], hashes: np.ndarray | None = None) -> None:
-        """New word forms into the table (``hashes``: their token hashes, if known)."""
-        first = self.size
-        end = self.size = first + len(words)
-        self._grow(end)
-        stems = _text.stem_words(words, self.language)
-        data = np.frombuffer((" ".join(words) + " ").encode("utf-8", "surrogatepass"), np.uint8)
-        self._add_utf8(data, first, end)
-        self.word_hash[first:end] = _hash_all(words)
-        self.stem_hash[first:end] = _term_hashes(stems)
-        if self.language != "en":
-            prefixed = [
-                i
-                for i, word in enumerate(words)
-                if len(word) >= _PREFIX_FROM and not word.isascii()
-            ]
-            if prefixed:
-                prefixes = ["~" + words[i][:_PREFIX] for i in prefixed]
-                self.prefix_hash[np.array(prefixed) + first] = _term_hashes(prefixes)
-        stop = self.stop_words
-        self.stop[first:end] = np.fromiter(map(stop.__contains__, words), bool, len(words))
-        numeric = self.figure_words
-        self.numeric[first:end] = np.fromiter(map(numeric.__contains__, words), bool, len(words))
-        if hashes is None:
-            hashes = _text.token_hashes(words)
-        self._known(hashes, first, end)
-        figure = self.figure[first:end]
-        figure[:] = np.fromiter(
-            (word[0] == "n" and word[1:2].isdigit() for word in words), bool, len(words)
-        )
-        if figure.any():
-            at = np.flatnonzero(figure)
-            self.figure_hash[at + first] = _term_hashes([words[i] for i in at.tolist()])
-        if _Words.shared is not None:
-            _Words.shared.send(self, hashes, first, end)
-
-    def _add_new(self, tokens: _text.TokenBatch, at: np.ndarray, hashes: np.ndarray) -> None:
-        """A batch's new word forms (its tokens ``at``, their hashes ascending) into the
-        table.  When workers share their forms, a slice at a time in this worker's
-        direction (by hash: up in one worker, down in the other), taking the others'
-        forms between slices: a form two workers meet in the same stretch is then
-        mostly worked out by one of them (100,000 entries hold ~740,000 forms: the two
-        worked out 743,000-823,000 in all taking the others' once a chunk, 747,000-
-        790,000 so; it depends on how far apart they run)."""
-        shared = _Words.shared
-        if shared is None or len(hashes) <= _FORMS_SLICE:
-            self._add(tokens.words(at), hashes)
-            return
-        if shared.descending:
-            at, hashes = at[::-1], hashes[::-1]
-        for start in range(0, len(hashes), _FORMS_SLICE):
-            part_at = at[start : start + _FORMS_SLICE]
-            part = hashes[start : start + _FORMS_SLICE]
-            if start and shared.receive():
-                left = self.find(part) < 0
-                part_at, part = part_at[left], part[left]
-            if len(part):
-                self._add(tokens.words(part_at), part)
-
-    def _known(self, hashes: np.ndarray, first: int, end: int) -> None:
-        """Forms ``first`` to ``end`` (their token hashes) found by :meth:`find` from now."""
-        if len(self.recent) + end - first < _RECENT_MAX and end - first < _RECENT_MAX // 16:
-            self.recent.update(zip(hashes.tolist(), range(first, end), strict=True))
-        else:  # into the sorted arrays with the recent ones (not through the dict)
-            recent = len(self.recent)
-            hashes = np.concatenate([np.fromiter(self.recent, np.int64, recent), hashes])
-            numbers = np.concatenate(
-                [
-                    np.fromiter(self.recent.values(), np.int64, recent),
-                    np.arange(first, end, dtype=np.int64),
-                ]
-            )
-            self.recent = {}
-            order = _argsort(hashes)
-            at = np.searchsorted(self.known, hashes[order])
-            self.known = np.insert(self.known, at, hashes[order])
-            self.known_number = np.insert(self.known_number, at, numbers[order])
-
-    def _grow(self, end: int) -> None:
-        """Room in the arrays for forms up to ``end``."""
-        if end > len(self.word_hash):
-            size = max(2 * end, 1024)
-            for name in _Words._ARRAYS:
-                old = getattr(self, name)
-                grown = np.zeros(size, old.dtype)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
-
-    def _add_utf8(self, data: np.ndarray, first: int, end: int) -> None:
-        """The UTF-8 of forms ``first`` to ``end`` (each followed by a space) into the
-        buffer."""
-        ends = np.flatnonzero(data == 32)
-        starts = np.concatenate([[0], ends[:-1] + 1])
-        used = self.utf8_used
-        if used + len(data) > len(self.utf8):
-            grown = np.zeros(max(2 * len(self.utf8), used + len(data)), np.uint8)
-            grown[:used] = self.utf8[:used]
-            self.utf8 = grown
-        self.utf8[used : used + len(data)] = data
-        self.utf8_used += len(data)
-        self.utf8_start[first:end] = starts + used
-        self.utf8_size[first:end] = ends - starts
-
-    def rows(self, first: int, end: int) -> tuple[np.ndarray, ...]:
-        """What forms ``first`` to ``end`` give (the arrays :meth:`add_rows` takes but
-        the token hashes, and their UTF-8 each followed by a space)."""
-        utf8 = self.utf8[
-            self.utf8_start[first] : self.utf8_start[end - 1] + self.utf8_size[end - 1] + 1
-        ]
-        return (*(getattr(self, name)[first:end] for name in _SHARED_ARRAYS), utf8.copy())
-
-    def add_rows(self, hashes: np.ndarray, *rows: np.ndarray) -> None:
-        """Forms another process worked out (their token hashes, and :meth:`rows`
-        of them) into the table, those it has already left out."""
-        keep = self.find(hashes) < 0
-        if not keep.any():
-            return
-        *arrays, utf8 = rows
-        sizes = np.diff(np.concatenate([[-1], np.flatnonzero(utf8 == 32)]))
-        utf8 = utf8[np.repeat(keep, sizes)]
-        first = self.size
-        end = self.size = first + int(keep.sum())
-        self._grow(end)
-        for name, values in zip(_SHARED_ARRAYS, arrays, strict=True):
-            getattr(self, name)[first:end] = values[keep]
-        self._add_utf8(utf8, first, end)
-        self._known(hashes[keep], first, end)
-
-    def batch(self, texts: list[tuple[Document, str, str, set[str]]]) -> Batch:
-        """The :class:`Batch` of texts of this language: (document, title, text,
-        names: :func:`_texts_of`) each.
-
-        All at once: the batch's texts are tokenized together, its new word forms go
-        into the table in one go, its words become word numbers in one pass, and
-        terms are numbered in the batch's table (``terms``, sorted hashes) by word
-        form, not by hash row by row."""
-        n = len(texts)
-        (title_ids, title_doc), (body_ids, body_doc) = self._numbered(
-            [text for _, title, body, _ in texts for text in (title, body)]
-        )
-        name_words = [t for _, _, _, names in texts for t in names]
-        name_doc = np.repeat(np.arange(n), [len(names) for _, _, _, names in texts])
-        name_ids = self.find(_text.token_hashes(name_words))
-        name_keys = np.sort(name_doc[name_ids >= 0] << 32 | name_ids[name_ids >= 0])
-        columns = [
-            self._counted(title_ids, title_doc, name_keys, None),
-            self._counted(body_ids, body_doc, name_keys, BODY_TERMS),
-        ]
-        terms, numbers = self._term_table(columns)
-        named: list[np.ndarray] = []  # doc << 32 | term number
-        title, body = (
-            (nums, counts, _lengths(doc, n))
-            for nums, counts, doc in (self._column(*c, numbers, terms, named) for c in columns)
-        )
-        names = _unique(concat(named))
-        names_doc = names >> 32
-        sketches = self._sketches(
-            np.concatenate([title_ids, body_ids]), np.concatenate([title_doc, body_doc]), n
-        )
-        text_hashes = self._text_hashes(title_ids, title_doc, body_ids, body_doc, n)
-        # Made anew, not by dataclasses.replace (several times slower).
-        docs = [
-            Document(d.key, d.published, "", "", d.tags, d.language, d.link, d.version, h, sketch)
-            for (d, _, _, _), h, sketch in zip(texts, text_hashes.tolist(), sketches, strict=True)
-        ]
-        return Batch(
-            docs,
-            title,
-            body,
-            (
-                (names & 0xFFFFFFFF).astype(np.int32),
-                np.zeros(0, np.int16),
-                _lengths(names_doc, n),
-            ),
-            terms=terms,
-        )
-
-    def _numbered(
-        self, texts: list[str]
-    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """(word numbers, text number of each) of the words of titles and of texts, all
-        in a row: ``texts`` is title, text, title, text... of each document.  Tokenized
-        all at once (text.words.tokenize_batch), the tokens looked up by hash; a text
-        holding number words goes through figure_tokens, as _words_of does."""
-        tokens = _text.tokenize_batch(texts)
-        order = _argsort(tokens.hashes)
-        hashes = tokens.hashes[order]
-        first = np.ones(len(hashes), bool)
-        np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
-        distinct = hashes[first]
-        numbers = self.find(distinct)
-        new = np.flatnonzero(numbers < 0)
-        if len(new) and _Words.shared is not None and _Words.shared.receive():
-            numbers[new] = self.find(distinct[new])
-            new = np.flatnonzero(numbers < 0)
-        if len(new):
-            self._add_new(tokens, order[first][new], distinct[new])
-            numbers[new] = self.find(distinct[new])
-        ids = np.empty(len(hashes), np.int64)
-        ids[order] = numbers[np.cumsum(first) - 1]
-        text = tokens.text
-        numeric = np.flatnonzero(self.numeric[ids])
-        if len(numeric):
-            ids, text = self._figures(ids, text, np.unique(text[numeric]))
-        title = (text & 1) == 0
-        return (ids[title], text[title] >> 1), (ids[~title], text[~title] >> 1)
-
-    def _figures(
-        self, ids: np.ndarray, text: np.ndarray, numeric: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(word numbers, text numbers) with the texts ``numeric`` (their numbers,
-        sorted) read by figure_tokens: number words made figures."""
-        bounds = np.searchsorted(text, np.stack([numeric, numeric + 1]))
-        ids_parts, text_parts = [], []
-        done = 0
-        for t, start, stop in zip(numeric.tolist(), *bounds.tolist(), strict=True):
-            tokens = self.strings(ids[start:stop])
-            figured = figure_tokens(tokens, self.language)
-            if figured == tokens:
-                continue
-            ids_parts += [ids[done:start], self.ids(figured)]
-            text_parts += [text[done:start], np.full(len(figured), t, np.int64)]
-            done = stop
-        if not done:
-            return ids, text
-        return concat([*ids_parts, ids[done:]]), concat([*text_parts, text[done:]])
-
-    def _text_hashes(
-        self,
-        title_ids: np.ndarray,
-        title_doc: np.ndarray,
-        body_ids: np.ndarray,
-        body_doc: np.ndarray,
-        n: int,
-    ) -> np.ndarray:
-        """:func:`_text_hash` of each document's words (word numbers, text numbers
-        ascending: title words, then text words, each in order)."""
-        return _text_hashes(
-            self.word_hash[title_ids], title_doc, self.word_hash[body_ids], body_doc, n
-        )
-
-    def _counted(
-        self, ids: np.ndarray, doc: np.ndarray, name_keys: np.ndarray, limit: int | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(text, word number, count, is a name) of each distinct word of each text,
-        stop words dropped, the first ``limit`` words of a text counted."""
-        keep = ~self.stop[ids]
-        ids, doc = ids[keep], doc[keep]
-        if limit is not None:
-            # Each word's place in its text (texts ascending): from where each text's
-            # words start, not by searching ~1,000,000 of them for their text's first.
-            sizes = np.bincount(doc)
-            rank = np.arange(len(doc)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            ids, doc = ids[rank < limit], doc[rank < limit]
-        keys, counts = np.unique(doc << 32 | ids, return_counts=True)
-        is_name = np.zeros(len(keys), bool)
-        if len(keys) and len(name_keys):
-            at = np.minimum(np.searchsorted(keys, name_keys), len(keys) - 1)
-            is_name[at[keys[at] == name_keys]] = True
-        return keys >> 32, keys & 0xFFFFFFFF, counts, is_name
-
-    def _term_table(self, columns: list[tuple]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The batch's terms (sorted hashes: every stem, prefix and figure of the words
-        it counts, and the skeletons of its names), and each word form's term numbers
-        in it (stem, prefix, figure: arrays by word number, -1 where none)."""
-        used = np.zeros(self.size, bool)
-        for _, ids, _, _ in columns:
-            used[ids] = True
-        forms = np.flatnonzero(used)
-        prefix = self.prefix_hash[forms]
-        figures = forms[self.figure[forms]]
-        bones = [self._skeletons(ids[is_name]) for _, ids, _, is_name in columns]
-        terms = _unique(
-            np.concatenate(
-                [self.stem_hash[forms], prefix[prefix != 0], self.figure_hash[figures], *bones]
-            )
-        )
-        numbers = {}
-        for name, hashes, at in (
-            ("stem", self.stem_hash[forms], forms),
-            ("prefix", prefix[prefix != 0], forms[prefix != 0]),
-            ("figure", self.figure_hash[figures], figures),
-        ):
-            number = np.full(self.size, -1, np.int64)
-            number[at] = _search(terms, hashes)
-            numbers[name] = number
-        return terms, numbers
-
-    def _column(
-        self,
-        doc: np.ndarray,
-        ids: np.ndarray,
-        counts: np.ndarray,
-        is_name: np.ndarray,
-        numbers: dict[str, np.ndarray],
-        terms: np.ndarray,
-        named: list[np.ndarray],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(term numbers, counts, terms per text) of a column's distinct words (see
-        :meth:`_counted`), as :meth:`terms` gives them text by text; its names and
-        figures (text << 32 | term number) into ``named``."""
-        prefix = numbers["prefix"][ids]
-        has_prefix = prefix >= 0
-        docs = [doc, doc[has_prefix]]
-        nums = [numbers["stem"][ids], prefix[has_prefix]]
-        weights = [counts, counts[has_prefix]]
-        figure = self.figure[ids]
-        named.append(doc[figure] << 32 | numbers["figure"][ids[figure]])
-        if is_name.any():
-            bones = self._skeletons(ids[is_name])
-            has_bone = bones != 0
-            bone_nums = np.searchsorted(terms, bones[has_bone])
-            name_doc = doc[is_name]
-            docs.append(name_doc[has_bone])
-            nums.append(bone_nums)
-            weights.append(counts[is_name][has_bone])
-            named.append(name_doc[has_bone] << 32 | bone_nums)
-            named.append(name_doc << 32 | numbers["stem"][ids[is_name]])
-        # The term number in as few bits as it takes: a key and its count then fit
-        # in one int64 (_summed).
-        shift = max(len(terms), 1).bit_length()
-        keys, total = _summed(concat(docs) << shift | concat(nums), concat(weights))
-        nums = (keys & ((1 << shift) - 1)).astype(np.int32)
-        return nums, total.astype(np.int16), keys >> shift
-
-    def _sketches(self, ids: np.ndarray, doc: np.ndarray, n: int) -> list[bytes]:
-        """:func:`_sketch` of each text's words (word numbers, text numbers: each
-        text's words in order, texts in any order)."""
-        small = np.uint16 if n <= 0xFFFF else np.int64  # a radix sort for 16 bits
-        order = np.argsort(doc.astype(small), kind="stable")
-        ids, doc = ids[order], doc[order]
-        sizes = np.bincount(doc, minlength=n)
-        h = self.word_hash[ids].view(np.uint64)
-        if len(h) < 3:
-            return [b""] * n
-        with np.errstate(over="ignore"):
-            shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
-        owner = doc[:-2]
-        inside = (owner == doc[2:]) & (sizes[owner] >= SKETCH_MIN_WORDS)
-        shingles, owner = shingles[inside], owner[inside]
-        # Only a text's smallest shingles can be in its sketch: first those under a
-        # bar that leaves about 4 sketches' worth of them (shingles spread evenly
-        # over 64 bits), so that far fewer are sorted; a text left with fewer
-        # distinct ones than a sketch holds is sketched again from all of its own.
-        counts = np.bincount(owner, minlength=n)
-        spare = 4 * SKETCH_SIZE
-        bar = np.full(n, np.iinfo(np.uint64).max, np.uint64)
-        many = counts > spare
-        bar[many] = (2.0**64 * spare / counts[many]).astype(np.uint64)
-        under = shingles <= bar[owner]
-        kept = np.bincount(owner[under], minlength=n)
-        sketch, sketch_owner, distinct = _bottom(shingles[under], owner[under], n)
-        short = (distinct < SKETCH_SIZE) & (kept < counts)
-        if short.any():
-            again = under | short[owner]
-            sketch, sketch_owner, distinct = _bottom(shingles[again], owner[again], n)
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(sketch_owner, minlength=n))])
-        return [sketch[bounds[i] : bounds[i + 1]].tobytes() for i in range(n)]
-
-    def _skeletons(self, ids: np.ndarray) -> np.ndarray:
-        """The skeleton hashes of names (worked out when a word is first a name)."""
-        new = np.unique(ids[~self.has_skeleton[ids]])
-        if len(new):
-            words = self.strings(new)
-            stems = _text.stem_words(words, self.language)
-            for n, word, stem in zip(new.tolist(), words, stems, strict=True):
-                # Latin words unstemmed: the skeleton must not depend on the stemmer's
-                # language (Wildberries / Вайлдберриз).
-                bone = skeleton(word if word.isascii() else stem)
-                self.skeleton_hash[n] = (
-                    _term_hash(f"~s:{bone}") if len(bone) >= _SKELETON_MIN else 0
-                )
-            self.has_skeleton[new] = True
-        return self.skeleton_hash[ids]
-
-    def strings(self, ids: np.ndarray) -> list[str]:
-        """The word forms of word numbers, as strings (from the UTF-8 buffer)."""
-        if not len(ids):
-            return []
-        sizes = self.utf8_size[ids] + 1  # with the space after each
-        ends = np.cumsum(sizes)
-        at = np.arange(ends[-1]) + np.repeat(self.utf8_start[ids] - ends + sizes, sizes)
-        return self.utf8[at].tobytes().decode("utf-8", "surrogatepass").split(" ")[:-1]
-
-    def terms(
-        self,
-        ids: np.ndarray,
-        names: set[str],
-        named: list[np.ndarray],
-        limit: int | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(sorted term hashes, counts) of a text's words (as :func:`_terms`); the
-        hashes of its names and figures go into ``named``."""
-        ids = ids[~self.stop[ids]][:limit]
-        if not len(ids):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        distinct, counts = np.unique(ids, return_counts=True)
-        prefix = self.prefix_hash[distinct]
-        has_prefix = prefix != 0
-        hashes = [self.stem_hash[distinct], prefix[has_prefix]]
-        weights = [counts, counts[has_prefix]]
-        named.append(self.figure_hash[distinct[self.figure[distinct]]])
-        name_ids = self.find(_text.token_hashes(list(names)))
-        name_ids = name_ids[name_ids >= 0]
-        if len(name_ids):
-            is_name = np.isin(distinct, name_ids)
-            if is_name.any():
-                bones = self._skeletons(distinct[is_name])
-                has_bone = bones != 0
-                hashes.append(bones[has_bone])
-                weights.append(counts[is_name][has_bone])
-                named += [bones[has_bone], self.stem_hash[distinct[is_name]]]
-        terms, where = np.unique(np.concatenate(hashes), return_inverse=True)
-        return terms, np.bincount(where, weights=np.concatenate(weights)).astype(np.int64)
-
-
-def _bottom(
-    shingles: np.ndarray, owner: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(shingles, text) of each text's ``SKETCH_SIZE`` smallest distinct shingles, by
-    text then shingle, and the number of distinct shingles of each text."""
-    # By text, then shingle: sorted by shingle, then (stable) by text number, a
-    # radix sort for 16 bits -- what np.lexsort gives, several times faster.
-    order = _argsort(shingles)
-    small = np.uint16 if n <= 0xFFFF else np.int64
-    order = order[np.argsort(owner[order].astype(small), kind="stable")]
-    shingles, owner = shingles[order], owner[order]
-    first = np.ones(len(owner), bool)
-    first[1:] = (owner[1:] != owner[:-1]) | (shingles[1:] != shingles[:-1])
-    shingles, owner = shingles[first], owner[first]
-    distinct = np.bincount(owner, minlength=n)
-    rank = np.arange(len(owner)) - np.repeat(np.cumsum(distinct) - distinct, distinct)
-    return shingles[rank < SKETCH_SIZE], owner[rank < SKETCH_SIZE], distinct
-
-
-def _summed(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the distinct keys, ascending; the sum of each one's weights), of int64 keys and
-    weights, none negative: each key sorted with its weight in its low bits (numpy
-    sorts 64-bit numbers with SIMD instructions), the sums from a running sum over
-    them.  No argsort, nor the scatter of every key's place back
-    that an inverse takes (a third of the time); keys too large to share an int64
-    with their weights (none a batch makes) go through ``np.unique``."""
-    weights = weights.astype(np.int64, copy=False)
-    if not len(keys):
-        return keys, weights
-    bits = max(int(weights.max()).bit_length(), 1)
-    if int(keys.max()).bit_length() + bits > 63:
-        keys, where = np.unique(keys, return_inverse=True)
-        return keys, np.bincount(where, weights=weights, minlength=len(keys)).astype(np.int64)
-    packed = keys << bits | weights
-    packed.sort()
-    ordered = packed >> bits
-    first = np.ones(len(packed), bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    # Each run's sum from a running sum at its last key (np.add.reduceat is ~5 times
-    # slower over so many short runs).
-    last = np.flatnonzero(np.append(first[1:], True))
-    sums = np.cumsum(packed & ((1 << bits) - 1))[last]
-    sums[1:] -= sums[:-1].copy()
-    return ordered[last], sums
-
-
-def _lengths(doc: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(doc, minlength=n).astype(np.int32)
-
-
-# What a form's table row holds that another process's table can take as it is (the
-# name skeleton is worked out when a word is first a name).
-_SHARED_ARRAYS = ("word_hash", "stem_hash", "prefix_hash", "stop", "figure", "figure_hash")
-_SHARED_ARRAYS += ("numeric",)
-
-
-class _SharedForms:
-    """The word forms a full rebuild's workers work out, shared between them: each
-    writes the rows of the forms it adds to its table (stem, hashes: ~5 us a form) to
-    a file of its own as it goes, and before adding new forms takes those the others
-    have written since it last looked.  Nobody waits: a form two workers meet in the
-    same stretch is worked out by both, but most forms one meets another met earlier
-    (at 100,000 entries, 400,000 of the ~500,000 both halves hold).  Only the speed
-    changes: a form's row is the same whoever works it out."""
-
-    def __init__(self, directory: str, part: int, parts: int) -> None:
-        self.out = open(f"{directory}/forms-{part}", "wb")  # noqa: SIM115 - closed by close()
-        self.others = [[f"{directory}/forms-{k}", 0] for k in range(parts) if k != part]
-        self.descending = part % 2 == 1  # the way this worker goes through new forms
-
-    def send(self, table: _Words, hashes: np.ndarray, first: int, end: int) -> None:
-        """Forms ``first`` to ``end`` of ``table`` (their token hashes) to the others."""
-        record = pickle.dumps(
-            (table.language, hashes, *table.rows(first, end)), protocol=pickle.HIGHEST_PROTOCOL
-        )
-        self.out.write(len(record).to_bytes(8, "little") + record)
-        self.out.flush()
-
-    def receive(self) -> bool:
-        """The forms the others have written since the last call into the tables;
-        whether there were any."""
-        got = False
-        for other in self.others:
-            name, done = other
-            try:
-                f = open(name, "rb")  # noqa: SIM115 - closed below
-            except FileNotFoundError:
-                continue  # that worker has not started
-            with f:
-                size = os.fstat(f.fileno()).st_size
-                f.seek(done)
-                while done + 8 <= size:
-                    length = int.from_bytes(f.read(8), "little")
-                    if done + 8 + length > size:
-                        break  # still being written
-                    language, hashes, *rows = pickle.loads(f.read(length))  # noqa: S301 - ours
-                    _Words.of(language).add_rows(hashes, *rows)
-                    done += 8 + length
-                    got = True
-            other[1] = done
-        return got
-
-    def close(self) -> None:
-        self.out.close()
-
-
-_WORDS_MAX = 2_000_000  # word forms per language before the table starts over
-_RECENT_MAX = 65_536  # forms added apart before they join the sorted arrays
-_FORMS_SLICE = 8192  # new forms worked out between looks at the other workers' (shared)
-
-
-SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
-SKETCH_MIN_WORDS = 12  # shorter: only the same whole text is a reprint
-_SHINGLE_A = np.uint64(0x9E3779B97F4A7C15)
-_SHINGLE_B = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def reprint_signature(doc: Document) -> tuple[int, bytes]:
     """(hash of the whole normalized text, bottom-k sketch of the body's 3-word
     shingles).  Two entries are the same text when the hashes are equal, or when
     their bodies share most shingles (``index`` compares the sketches)."""
-    return _signature(_text.tokenize(doc.title), _text.tokenize(doc.text))
-
-
-def _signature(title_words: list[str], words: list[str]) -> tuple[int, bytes]:
-    word_hashes = _hashes(title_words + words, _WORD_HASHES, _hash_all)
-    # The headline belongs to the text: a retelling that changes a word of it and one
-    # of a short lead is not the same text; a reprint keeps (nearly) both.
-    return _text_hash(word_hashes, len(title_words)), _sketch(word_hashes)
-
-
-def _text_hash(word_hashes: np.ndarray, title_words: int) -> int:
-    """The hash of a whole text (equal -> the same text) from its words' hashes (the
-    reprint sketches' word hashes), of which the first ``title_words`` are its
-    title's: :func:`_text_hashes` of one document."""
-    doc = np.zeros(len(word_hashes), np.int64)
-    hashes = _text_hashes(
-        word_hashes[:title_words],
-        doc[:title_words],
-        word_hashes[title_words:],
-        doc[title_words:],
-        1,
-    )
-    return int(hashes[0])
-
-
-def _text_hashes(
-    title: np.ndarray, title_doc: np.ndarray, body: np.ndarray, body_doc: np.ndarray, n: int
-) -> np.ndarray:
-    """The text hash of each of ``n`` documents from the hashes of its title's words,
-    then of its text's (``title_doc``, ``body_doc``: each word's document, ascending;
-    each document's words in order), as one sequence with a mark between: the sum,
-    modulo 2**64, of a mix of each word's hash and its place in the sequence, mixed
-    again.  By numpy over a whole batch at once (a blake2b of each text's words
-    joined cost ~35 us a document, most of it gathering their bytes)."""
-    title_sizes = np.bincount(title_doc, minlength=n)
-    body_sizes = np.bincount(body_doc, minlength=n)
-    # The mark between title and text, as a word of its own.
-    total = _mixed(_TEXT_MARK + (title_sizes.astype(np.uint64) + np.uint64(1)) * _TEXT_PLACE)
-    for words, doc, sizes, first in (
-        (title, title_doc, title_sizes, np.zeros(n, np.int64)),
-        (body, body_doc, body_sizes, title_sizes + 1),
-    ):
-        if not len(words):
-            continue
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        place = (np.arange(len(doc)) - starts[doc] + first[doc] + 1).astype(np.uint64)
-        sums = np.zeros(len(words) + 1, np.uint64)
-        np.cumsum(_mixed(words.view(np.uint64) + place * _TEXT_PLACE), out=sums[1:])
-        total += sums[ends] - sums[starts]  # wraps modulo 2**64, as it should
-    return _mixed(total).view(np.int64)
-
-
-_TEXT_MARK = np.uint64(0x7C7C7C7C7C7C7C7C)  # "|", the mark between title and text
-_TEXT_PLACE = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mixed(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer of each value (a new uint64 array)."""
-    shift = np.uint64(33)
-    h = h ^ (h >> shift)
-    h *= np.uint64(_MIX[0])
-    h ^= h >> shift
-    h *= np.uint64(_MIX[1])
-    h ^= h >> shift
-    return h
-
-
-def _sketch(word_hashes: np.ndarray) -> bytes:
-    """The bottom-k sketch of the 3-word shingles of a text's word hashes."""
-    if len(word_hashes) < SKETCH_MIN_WORDS:
-        return b""
-    h = word_hashes.view(np.uint64)
-    with np.errstate(over="ignore"):
-        shingles = h[:-2] * _SHINGLE_A + h[1:-1] * _SHINGLE_B + h[2:]
-    return _unique(shingles)[:SKETCH_SIZE].tobytes()
-
-
-@dataclass
-class Batch:
-    """Analyzed documents column-wise (cheap to send between processes): ``terms``,
-    the batch's distinct stem hashes (sorted); for title and text, (term numbers:
-    positions in ``terms``, counts, terms per document); for names, (term numbers,
-    nothing, terms per document) -- the last array is always the lengths.  Numbers,
-    not hashes: joining batches remaps their small term tables, and the index takes
-    the numbers as its columns, instead of sorting and searching every hash."""
-
-    docs: Sequence[Document]  # texts dropped: a list, or Documents (columns)
-    title: tuple[np.ndarray, np.ndarray, np.ndarray]
-    body: tuple[np.ndarray, np.ndarray, np.ndarray]
-    names: tuple[np.ndarray, np.ndarray, np.ndarray]
-    terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # Per term: how many documents have it in their title or text, once counted
-    # (:meth:`document_frequency`; the full build's workers count it chunk by chunk,
-    # and a join adds the chunks' up: the index's IDF needs it of every document).
-    df: np.ndarray | None = None
-
-    def document_frequency(self) -> np.ndarray:
-        if self.df is None:
-            self.df = document_frequency(self.title, self.body, len(self.terms))
-        return self.df
-
-    @classmethod
-    def of(cls, parsed: Sequence[Parsed]) -> Batch:
-        def column(parts: list[tuple[np.ndarray, np.ndarray]]):
-            lengths = np.array([len(h) for h, _ in parts], np.int32)
-            counts = concat([c for _, c in parts]).astype(np.int16)  # a stem's count in a text
-            return concat([h for h, _ in parts]), counts, lengths
-
-        names = [(p.names, p.names[:0]) for p in parsed]
-        return cls.of_hashes(
-            [p.doc for p in parsed],
-            column([p.title for p in parsed]),
-            column([p.body for p in parsed]),
-            column(names),
-        )
-
-    @classmethod
-    def of_hashes(
-        cls,
-        docs: list[Document],
-        *columns: tuple[np.ndarray, np.ndarray, np.ndarray],
-    ) -> Batch:
-        """The batch of (stem hashes, counts, lengths) columns: title, text, names."""
-        terms = _unique(concat([c[0] for c in columns]))
-        numbered = [
-            (np.searchsorted(terms, hashes).astype(np.int32), counts, lengths)
-            for hashes, counts, lengths in columns
-        ]
-        return cls(docs, *numbered, terms=terms)
-
-    def hashes(self, column: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-        """A column's stem hashes (its term numbers looked up)."""
-        return self.terms[column[0]]
-
-    @classmethod
-    def join(cls, batches: Sequence[Batch], *, consume: bool = False) -> Batch:
-        """One batch of several; ``consume``: free each column of theirs once copied."""
-        terms = _unique(concat([b.terms for b in batches]))
-        # Each batch's term numbers -> the joined table's (both tables sorted).
-        renumber = [np.searchsorted(terms, b.terms).astype(np.int32) for b in batches]
-
-        def column(name: str):
-            parts = [getattr(b, name) for b in batches]
-            if consume:
-                for b in batches:
-                    setattr(b, name, None)
-            joined = [concat([np.take(new, p[0]) for p, new in zip(parts, renumber, strict=True)])]
-            joined[0] = joined[0].astype(np.int32, copy=False)
-            for k in (1, 2):
-                joined.append(concat([p[k] for p in parts]))
-            return tuple(joined)
-
-        if all(isinstance(b.docs, list) for b in batches):
-            docs: Sequence[Document] = [d for b in batches for d in b.docs]
-        else:
-            docs = Documents.join([b.docs for b in batches])
-        df = None
-        if any(b.df is not None for b in batches):  # the others are few (commentary)
-            df = np.zeros(len(terms), np.int64)
-            for b, new in zip(batches, renumber, strict=True):
-                df[new] += b.document_frequency()  # a batch's terms are distinct
-        return cls(
-            docs=docs,
-            title=column("title"),
-            body=column("body"),
-            names=column("names"),
-            terms=terms,
-            df=df,
-        )
-
-
-_DF_ROWS = 8192  # documents at a time: bincount copies its input as intp
-
-
-def document_frequency(
-    title: tuple[np.ndarray, np.ndarray, np.ndarray],
-    body: tuple[np.ndarray, np.ndarray, np.ndarray],
-    terms: int,
-) -> np.ndarray:
-    """How many documents have each term in ``title`` or ``body`` ((term numbers,
-    counts, lengths) columns, each document's numbers sorted): in each, less in both,
-    found by bisection of each title term's place (document * terms + term: ascending)
-    among the text's, a block of documents at a time."""
-    df = np.zeros(terms, np.int64)
-    (a_all, _, a_lengths), (b_all, _, b_lengths) = title, body
-    a_ends = np.concatenate([[0], np.cumsum(a_lengths)])
-    b_ends = np.concatenate([[0], np.cumsum(b_lengths)])
-    n = len(a_lengths)
-    for start in range(0, n, _DF_ROWS):
-        stop = min(start + _DF_ROWS, n)
-        a = a_all[a_ends[start] : a_ends[stop]]
-        b = b_all[b_ends[start] : b_ends[stop]]
-        df += np.bincount(a, minlength=terms)
-        df += np.bincount(b, minlength=terms)
-        if not len(a) or not len(b):
-            continue
-        rows = np.arange(stop - start, dtype=np.int64) * terms
-        places = [
-            np.repeat(rows, a_lengths[start:stop]) + a,
-            np.repeat(rows, b_lengths[start:stop]) + b,
-        ]
-        at = np.minimum(np.searchsorted(places[1], places[0]), len(places[1]) - 1)
-        df -= np.bincount(a[places[1][at] == places[0]], minlength=terms)
-    return df
-
-
-def concat(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-
-
-def _search(table: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(table, values)``, the values looked up in their sorted order:
-    each search then starts where the last one ended (numpy does so), instead of at
-    random places in a table larger than the CPU's caches (~3 times faster)."""
-    if len(values) < 1024 or not (values[1:] < values[:-1]).any():  # few, or sorted
-        return np.searchsorted(table, values)
-    order = _argsort(values, exact=False)
-    found = np.empty(len(values), np.int64)
-    found[order] = np.searchsorted(table, values[order])
-    return found
-
-
-def _argsort(values: np.ndarray, exact: bool = True) -> np.ndarray:
-    """An order that sorts ``values`` (int64 or uint64; equal ones in any order), as
-    ``np.argsort`` gives, about twice as fast: ``np.sort`` of each value with its
-    place in its low bits (numpy sorts 64-bit numbers with SIMD instructions, but
-    argsorts them one comparison at a time, ~100 ns a value here), the places read
-    back from the low bits.  Values that need those bits themselves (two alike in
-    all but them: rare for hashes) are argsorted after all, unless ``exact`` is
-    false: then such values may come out of order (a sort that only brings alike
-    values together, for the cache's sake)."""
-    n = len(values)
-    if n < 4096:
-        return np.argsort(values)
-    bits = (n - 1).bit_length()
-    kind = values.dtype.type
-    low = kind((1 << bits) - 1)
-    places = np.arange(n, dtype=values.dtype)
-    if kind is np.int64 and values.min() >= 0 and int(values.max()) >> (63 - bits) == 0:
-        keys = values << kind(bits) | places  # small values: the whole value and its place
-        keys.sort()
-        return keys & low
-    keys = (values & ~low) | places
-    keys.sort()
-    order = (keys & low).astype(np.intp, copy=False)
-    if exact:
-        ordered = values[order]
-        if (ordered[1:] < ordered[:-1]).any():
-            return np.argsort(values)
-    return order
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` (the distinct values, sorted), by a sort: numpy 2.4's
-    np.unique looks for them with a hash table first, which on 64-bit hashes is 10-40
-    times slower than sorting (3,000,000 of them: 5.7 s against 0.24 s)."""
-    values = np.sort(values)
-    if len(values) > 1:
-        keep = np.empty(len(values), bool)
-        keep[0] = True
-        np.not_equal(values[1:], values[:-1], out=keep[1:])
-        values = values[keep]
-    return values
-
-
-_HASHES: dict[str, int] = {}
-_HASHES_MAX = 2_000_000
-
-
-def _hash_all(texts: Sequence[str]) -> np.ndarray:
-    """A stable 64-bit id of each text by blake2b (Python's hash() changes between
-    processes), as an int64 array (the digests joined and read as little-endian
-    int64): the word hashes reprint sketches are made of.  Terms have their own,
-    cheaper hash (:func:`_term_hash`)."""
-    # A copy of a fresh 8-byte blake2b, then the text: the same digest as
-    # blake2b(text, digest_size=8), a third cheaper (no keywords parsed a text).
-    copy = _BLAKE2B_8.copy
-    digests = []
-    for t in texts:
-        h = copy()
-        h.update(t.encode("utf-8", "surrogatepass"))
-        digests.append(h.digest())
-    return np.frombuffer(b"".join(digests), "<i8").astype(np.int64)
-
-
-_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
-
-
-# The hash of a term (a word form, stem, first letters, skeleton): stable across
-# processes, and worked out for a whole list of words at once by numpy (a call of
-# blake2b a word cost more than the rest of the word's table row).  Horner's
-# polynomial of the UTF-8 bytes modulo 2**64 with an odd multiplier, the byte
-# length mixed in, then MurmurHash3's finalizer (every bit of the sum moves every
-# bit of the hash).  No collision among the 855,331 distinct words, stems and
-# first letters of half of speed.py's store (checked); the known weakness of such
-# polynomials modulo 2**64 needs texts of thousands of bytes, not words.
-_MULTIPLIER = 0x9E3779B97F4A7C15
-_INVERSE = pow(_MULTIPLIER, -1, 1 << 64)  # odd, so invertible modulo 2**64
-_MIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
-_MASK = (1 << 64) - 1
-_POWERS = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # _MULTIPLIER**i, _INVERSE**i
-_HASH_SLICE = 8192  # terms hashed together (~200 KB of UTF-8 for words)
-
-
-def _term_hash(text: str) -> int:
-    """The stable 64-bit hash of a term (:func:`_term_hashes` of one, in Python)."""
-    data = text.encode("utf-8", "surrogatepass")
-    h = 0
-    for byte in data:
-        h = (h * _MULTIPLIER + byte) & _MASK
-    h ^= len(data)
-    h ^= h >> 33
-    h = (h * _MIX[0]) & _MASK
-    h ^= h >> 33
-    h = (h * _MIX[1]) & _MASK
-    h ^= h >> 33
-    return h - (1 << 64) if h >> 63 else h
-
-
-def _term_hashes(texts: Sequence[str]) -> np.ndarray:
-    """:func:`_term_hash` of each text (none holding a NUL character), as an int64
-    array: the texts are joined by NUL into one buffer, and each byte at ``i`` is
-    weighed by M**(size - 1 - i); the sum over a text, brought down by
-    M**-(size - end), is its polynomial sum of byte * M**(end - 1 - i)."""
-    n = len(texts)
-    if not n:
-        return np.zeros(0, np.int64)
-    if n > _HASH_SLICE:  # a slice at a time: the buffer and its powers stay small
-        return np.concatenate(
-            [_term_hashes(texts[i : i + _HASH_SLICE]) for i in range(0, n, _HASH_SLICE)]
-        )
-    data = ("\0".join(texts) + "\0").encode("utf-8", "surrogatepass")
-    buffer = np.frombuffer(data, np.uint8)
-    size = len(buffer)
-    ends = np.flatnonzero(buffer == 0)
-    if len(ends) != n:
-        raise ValueError("a term holds a NUL character")
-    if len(_POWERS[0]) <= size:
-        grown = max(size + 1, 2 * len(_POWERS[0]))
-        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
-            powers = np.full(grown, base, np.uint64)
-            powers[0] = 1
-            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
-    power, inverse = _POWERS
-    starts = np.zeros(n, np.int64)
-    starts[1:] = ends[:-1] + 1
-    # Each slice ends with its NUL (weighed 0): none is empty.
-    h = np.add.reduceat(power[size - 1 :: -1] * buffer, starts)
-    h *= inverse[size - ends]
-    h ^= (ends - starts).astype(np.uint64)
-    shift = np.uint64(33)
-    h ^= h >> shift
-    h *= np.uint64(_MIX[0])
-    h ^= h >> shift
-    h *= np.uint64(_MIX[1])
-    h ^= h >> shift
-    return h.view(np.int64)
-
-
-def _hashes(
-    words: Sequence[str],
-    memo: dict[str, int] | None = None,
-    hash_all: Callable[[Sequence[str]], np.ndarray] = _term_hashes,
-) -> np.ndarray:
-    """The hash of each word (:func:`_term_hash`; or ``hash_all``'s, memoized in
-    ``memo``), as an int64 array.  Only the words not yet memoized are hashed; the
-    rest is one lookup per word in C (no Python call each)."""
-    memo = _HASHES if memo is None else memo
-    missing = set(words).difference(memo)
-    if missing:
-        if len(memo) + len(missing) > _HASHES_MAX:
-            memo.clear()
-            missing = set(words)
-        missing_words = list(missing)
-        memo.update(zip(missing_words, hash_all(missing_words).tolist(), strict=True))
-    return np.fromiter(map(memo.__getitem__, words), np.int64, len(words))
-
-
-_WORD_HASHES: dict[str, int] = {}  # words -> _hash_all's (what reprint sketches are made of)
-
-
-def counted(terms: Mapping[str, int] | Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct stem hashes, their counts), of terms given as a
-    term -> count mapping or as a sequence with repeats."""
-    if not isinstance(terms, Mapping):
-        terms = Counter(terms)
-    if not terms:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    hashes = _hashes(list(terms))
-    counts = np.fromiter(terms.values(), np.int64, len(terms))
-    order = np.argsort(hashes)
-    return hashes[order], counts[order]
-
-
-def _parse_store_part(
-    store_path: str,
-    config: Config,
-    key_range: tuple[str | None, str | None],
-    out: str,
-    shared: tuple[str, int, int] | None = None,
-) -> str:
-    """Analyze the stored entries of ``key_range`` (a worker's share: it reads only
-    those); write the results into the file ``out`` a chunk at a time, and return its name.
-    ``shared``: (directory, this worker's number, the number of workers) of the word
-    forms the workers share (:class:`_SharedForms`).
-
-    A file, written as it goes: the worker keeps one chunk, not its whole share, and
-    pickling a large result in memory would double the worker's memory at its peak."""
-    sources = config.publishing_sources()
-    if shared is not None:
-        _Words.shared = _SharedForms(*shared)
-    try:
-        with open(out, "wb") as f, open_storage(store_path) as storage:
-            items = storage.iter_item_texts(key_range=key_range)
-            for batch, entries in _parsed_chunks(items, sources):
-                _write_chunk(f, batch, entries)
-    finally:
-        if _Words.shared is not None:
-            _Words.shared.close()
-            _Words.shared = None
-    return out
-
-
-def _parsed_chunks(
-    items: Iterable[ItemText], sources: Mapping[str, SourceConfig]
-) -> Iterator[tuple[Batch, list[Entry]]]:
-    """Stored items analyzed (:func:`parse_batch`) and described, ``_CHUNK`` at a time;
-    only those a source in ``sources`` gave (``models.configured``)."""
-    docs: list[Document] = []
-    entries: list[Entry] = []
-    for item in items:
-        if not configured(item.source_ids, sources):
-            continue
-        doc, entry = _document_and_entry(item, sources)
-        docs.append(doc)
-        entries.append(entry)
-        if len(docs) == _CHUNK:
-            yield parse_batch(docs), entries
-            docs, entries = [], []
-    yield parse_batch(docs), entries
-
-
-_CHUNK = 4096  # documents: small arrays cost ~100 bytes each, so they go in chunks
-
-
-def _write_chunk(f: BinaryIO, batch: Batch, entries: list[Entry]) -> None:
-    # The arrays with np.save (streamed from their buffers, no copy); the documents
-    # and entries as columns: lists of strings and arrays pickle in C, where objects
-    # (a dataclass each) pickled and unpickled one by one cost ~8 us apiece, most of
-    # it in this process's reading after the workers are done, with one core idle.
-    # The chunk's document frequency too: counted here, in parallel, not by the main
-    # process over every document after the workers are done.
-    for column in (batch.title, batch.body, batch.names, (batch.terms,)):
-        for array in column:
-            np.save(f, array, allow_pickle=False)
-    np.save(f, batch.document_frequency().astype(np.int32), allow_pickle=False)
-    sources: dict[str, int] = {}  # entries share their few sources
-    source_numbers = np.fromiter(
-        (sources.setdefault(e.source, len(sources)) for e in entries), np.int32
-    )
-    columns = (
-        *Documents.of(batch.docs).columns(),
-        [e.title for e in entries],
-        [e.url for e in entries],
-        [e.lead for e in entries],
-        source_numbers,
-        list(sources),
-    )
-    pickle.dump(columns, f, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _read_share(name: str) -> tuple[list[Batch], list[Entry]]:
-    """What _parse_store_part wrote: its chunks (joined once, with the other shares'),
-    and the entries."""
-    batches: list[Batch] = []
-    entries: list[Entry] = []
-    size = os.path.getsize(name)
-    with open(name, "rb") as f:
-        while f.tell() < size:
-            columns = [tuple(np.load(f, allow_pickle=False) for _ in range(3)) for _ in range(3)]
-            terms = np.load(f, allow_pickle=False)
-            df = np.load(f, allow_pickle=False)
-            docs, chunk_entries = _from_columns(pickle.load(f))  # noqa: S301 - our worker's
-            batches.append(Batch(docs, *columns, terms=terms, df=df))
-            entries.extend(chunk_entries)
-    return batches, entries
-
-
-def _from_columns(columns: tuple) -> tuple[Documents, list[Entry]]:
-    """The documents and entries of a chunk :func:`_write_chunk` wrote."""
-    docs = Documents(*columns[:9])
-    keys, times = docs.keys, docs.times
-    titles, urls, leads, source_numbers, sources = columns[9:]
-    # The times were read from the store as UTC (what the entries show): the same.
-    published = list(map(datetime.fromtimestamp, times.tolist(), repeat(UTC)))
-    entries = list(
-        map(
-            Entry,
-            keys,
-            titles,
-            urls,
-            leads,
-            published,
-            map(sources.__getitem__, source_numbers.tolist()),
-        )
-    )
-    return docs, entries
-
-
-# A sentence starts at the beginning, or after . ! ? … and spaces (quotes allowed).
-_SENTENCE_START = re.compile(r"(?:^|[.!?…]+[\s«»\"'“”„]+)", re.MULTILINE)
-_CAPITALIZED = re.compile(r"[^\W\d_a-zа-яёәғқңөұүһі][^\W_]*")
+    return _hashing.signature(_text.tokenize(doc.title), _text.tokenize(doc.text))
 
 
 def analyze_with_signature(
@@ -1415,7 +186,7 @@ def analyze_with_signature(
     named: set[str] = set()
     title = _terms(title_words, language, names, named)
     body = _terms(body_words, language, names, named, limit=BODY_TERMS)
-    return (title, body, named, *_signature(title_words, body_words))
+    return (title, body, named, *_hashing.signature(title_words, body_words))
 
 
 def _words_of(doc: Document) -> tuple[str, list[str], list[str], set[str]]:
@@ -1432,7 +203,7 @@ def _texts_of(doc: Document) -> tuple[str, str, str, set[str]]:
     abbreviations spelled out and the figures in digits marked."""
     language, title, body = _expanded(doc)
     title_text, body_text = mark_figures(title), mark_figures(body)
-    return language, title_text, body_text, _names(language, title_text, body_text)
+    return language, title_text, body_text, _proper_names.names(language, title_text, body_text)
 
 
 def _expanded(doc: Document) -> tuple[str, str, str]:
@@ -1441,113 +212,6 @@ def _expanded(doc: Document) -> tuple[str, str, str]:
     if language not in _text.STOP_WORDS:
         language = _text.detect_language(f"{doc.title} {doc.text[:1000]}")
     return language, expand_abbreviations(doc.title), expand_abbreviations(doc.text)
-
-
-def _names(language: str, title_text: str, body_text: str) -> set[str]:
-    """The words of a document that are names (its texts' figures marked)."""
-    return _capitalized(_names_text(language, title_text, body_text), language)
-
-
-def _names_text(language: str, title_text: str, body_text: str) -> str:
-    """The text names are looked for in: the title and the head of the text."""
-    head = body_text[:NAMES_CHARS]
-    # English headlines capitalize every word: there, names come from the text.
-    return head if language == "en" else f"{title_text}. {head}"
-
-
-def _digit_places(texts: list[str]) -> list[list[int]]:
-    """Where each text's digits are (what the pattern ``\\d`` matches: a decimal
-    digit of any script), ascending: by numpy over all the texts' code points at
-    once, through a table of what each code point is."""
-    return _places(texts, _DIGIT)
-
-
-def _name_starts(texts: list[str]) -> list[list[int]]:
-    """Where in each text a match of ``_CAPITALIZED`` not after a word character can
-    start (the start of each such match, ascending): a letter that is not lowercase
-    Latin or Cyrillic, after no word character; found as :func:`_digit_places`."""
-    return _places(texts, _NAME_START)
-
-
-def _places(texts: list[str], kind: int) -> list[list[int]]:
-    """Where in each text the code points of ``kind`` are (``_NAME_START``: those of
-    _CAPITALIZED_FIRST after no word character), ascending."""
-    found: list[list[int]] = []
-    sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
-    ends = np.cumsum(sizes)
-    first = 0
-    while first < len(texts):  # ~1,000,000 characters at a time: the arrays stay small
-        last = max(first + 1, int(np.searchsorted(ends, ends[first] - sizes[first] + _SLICE)))
-        joined = "\0".join(texts[first:last])  # not a word character: each text apart
-        data = joined.encode("utf-16-le", "surrogatepass")
-        if len(data) == 2 * len(joined):  # no character past the BMP: 2 bytes each
-            codes = np.frombuffer(data, np.uint16)
-        else:
-            codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-        if kind == _DIGIT:
-            places = _digits_at(codes)
-        else:
-            # By intp indices: a gather by uint16 or uint32 ones is ~4 times slower.
-            kinds = np.take(_code_kinds(), codes.astype(np.intp))
-            places = np.flatnonzero(kinds & _CAPITALIZED_FIRST)
-            before = np.zeros(len(places), np.uint8)
-            before[places > 0] = kinds[places[places > 0] - 1]
-            places = places[(before & _WORD) == 0]
-        starts = ends[first:last] - sizes[first:last] - (ends[first] - sizes[first])
-        bounds = np.append(np.searchsorted(places, starts), len(places))
-        places -= np.repeat(starts, np.diff(bounds))
-        flat, cuts = places.tolist(), bounds.tolist()
-        found += [flat[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
-        first = last
-    return found
-
-
-def _digits_at(codes: np.ndarray) -> np.ndarray:
-    """Where the decimal digits are among code points: ASCII ones by a comparison,
-    the few code points from the first other digit (U+0660) up through the table."""
-    places = np.flatnonzero((codes - codes.dtype.type(48)) < 10)  # wraps below "0"
-    high = np.flatnonzero(codes >= _FIRST_OTHER_DIGIT)
-    if len(high):
-        digit = np.take(_code_kinds(), codes[high].astype(np.intp)) & _DIGIT
-        if digit.any():
-            places = np.union1d(places, high[digit != 0])
-    return places
-
-
-def _code_kinds() -> np.ndarray:
-    """By code point, bits: what ``\\d`` matches in a str pattern (str.isdecimal),
-    what ``\\w`` matches (str.isalnum, or "_"), what _CAPITALIZED's first character
-    class matches (a word character but a digit, "_" and the lowercase letters it
-    names; a test checks all three against the patterns).  Made when first needed
-    (~0.2 s)."""
-    if not _CODE_KINDS:
-        kinds = np.zeros(0x110000, np.uint8)
-        lower = frozenset("abcdefghijklmnopqrstuvwxyzабвгдежзийклмнопрстуфхцчшщъыьэюяёәғқңөұүһі")
-        for c in range(_LAST_LETTER_PLANE_END):
-            char = chr(c)
-            if char.isalnum():
-                if char.isdecimal():
-                    kinds[c] = _DIGIT | _WORD
-                else:
-                    kinds[c] = _WORD if char in lower else _WORD | _CAPITALIZED_FIRST
-        kinds[ord("_")] = _WORD
-        _CODE_KINDS.append(kinds)
-    return _CODE_KINDS[0]
-
-
-_DIGIT, _WORD, _CAPITALIZED_FIRST, _NAME_START = 1, 2, 4, 8
-_FIRST_OTHER_DIGIT = 0x660  # ARABIC-INDIC DIGIT ZERO: no decimal digit between it and 9
-# Past plane 3 no code point is a letter or digit: planes 4-13 are unassigned, 14 holds
-# tags and variation selectors, 15-16 private use (the test asks every code point);
-# asking only those before costs each rebuild worker ~0.05 s instead of ~0.2 s.
-_LAST_LETTER_PLANE_END = 0x40000
-_CODE_KINDS: list[np.ndarray] = []
-_SLICE = 1_000_000  # characters looked at at once
-
-
-_PREFIX_FROM = 6  # words this long also count by their first letters
-_PREFIX = 5
-_SKELETON_MIN = 3  # consonants; shorter skeletons (Ялта: "lt") would join unrelated names
 
 
 def _terms(
@@ -1577,7 +241,7 @@ def _terms(
                 # Latin words unstemmed: the skeleton must not depend on the
                 # stemmer's language (Wildberries / Вайлдберриз).
                 bone = skeleton(token if token.isascii() else stem)
-                if len(bone) >= _SKELETON_MIN:
+                if len(bone) >= SKELETON_MIN:
                     named.add(f"~s:{bone}")
                     terms[f"~s:{bone}"] = get(f"~s:{bone}", 0) + counts[token]
                 named.add(stem)
@@ -1600,63 +264,11 @@ def _word_terms(tokens: list[str], language: str) -> dict[str, tuple[str, ...]]:
     if missing:
         prefixes = language != "en"
         for token, stem in zip(missing, _text.stem_tokens(missing, language), strict=True):
-            if prefixes and len(token) >= _PREFIX_FROM and not token.isascii():
-                memo[token] = (stem, "~" + token[:_PREFIX])
+            if prefixes and len(token) >= PREFIX_FROM and not token.isascii():
+                memo[token] = (stem, "~" + token[:PREFIX])
             else:
                 memo[token] = (stem,)
     return memo
-
-
-def _capitalized(text: str, language: str, starts: Iterable[int] | None = None) -> set[str]:
-    """Tokens of what reads as a name: a capitalized word inside a sentence
-    (Караганда, Токаев, «Казтеплосеть»), or a Latin word in Russian or Kazakh text
-    (Lexus).  Same-event news share these; same-topic news share the words around.
-    ``starts``: where a capitalized word not after a word character starts
-    (:func:`_name_starts`), when known: the same words, without a scan for them."""
-    if starts is None:
-        # The patterns start with a letter, not with a word boundary (a scan for a
-        # letter is fast): a match inside a word is dropped here, as \b would.
-        starts = [
-            m.start() for m in _CAPITALIZED.finditer(text) if not _after_word(text, m.start())
-        ]
-    # A match of _CAPITALIZED is a run of word characters but "_": one starting
-    # after no word character is never inside another, so each is matched alone.
-    match = _CAPITALIZED.match
-    words = [match(text, at).group() for at in starts if not _sentence_starts_at(text, at)]
-    # A run of Latin letters is one among the text's ASCII characters too (a scan of
-    # those few is fast; of the whole text for a Latin letter, slow).
-    if language != "en" and _LATIN_BYTES.search(text.encode("ascii", "ignore")):
-        words += [
-            m.group()
-            for m in _LATIN_WORD.finditer(text)
-            if not _after_word(text, m.start()) and not _WORD_CHAR.match(text, m.end())
-        ]
-    return set(_text.tokenize(" ".join(words)))
-
-
-def _sentence_starts_at(text: str, at: int) -> bool:
-    """Whether a sentence starts at ``at``, a letter: where a match of
-    ``_SENTENCE_START`` ends (the start of a line, or after . ! ? … and spaces or
-    quotes).  Looked at backwards from the few capitalized words, not by running
-    that pattern over the whole text (it is slow to try at every position)."""
-    if at == 0 or text[at - 1] == "\n":
-        return True
-    i = at - 1
-    while i >= 0 and (text[i] in _SPACE_QUOTES or text[i].isspace()):
-        i -= 1
-    return i < at - 1 and i >= 0 and text[i] in ".!?…"
-
-
-_SPACE_QUOTES = frozenset("«»\"'“”„")
-
-
-def _after_word(text: str, at: int) -> bool:
-    return at > 0 and _WORD_CHAR.match(text, at - 1) is not None
-
-
-_WORD_CHAR = re.compile(r"\w")
-_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-_LATIN_BYTES = re.compile(rb"[A-Za-z]{3}")
 
 
 @dataclass(slots=True)
@@ -1671,71 +283,9 @@ class Entry:
     source: str
 
 
+# Worker processes a full build starts at most: to analyze the store (_parse_store),
+# compute the lists (_build) and write the files (export).
 MAX_PROCESSES = 4
-_PARALLEL_FROM = 5000  # entries; below, starting processes costs more than it saves
-
-
-def parse_store(
-    storage: Storage,
-    config: Config,
-    *,
-    processes: int | None = None,
-    analyzed: Callable[[], object] | None = None,
-) -> tuple[Batch, dict[str, Entry]]:
-    """Every stored entry analyzed, and described for the outputs; by ``processes``
-    worker processes (default: one per available core, up to ``MAX_PROCESSES``, and
-    none for a small store).  ``analyzed``: called once every entry is analyzed and
-    the workers are gone, before their results are read (the caller starts what comes
-    next: the index's workers import meanwhile)."""
-    if processes is None:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            cores = os.cpu_count() or 1
-        processes = min(cores, MAX_PROCESSES)
-        if storage.items_count() < _PARALLEL_FROM:
-            processes = 1
-    if processes < 2:
-        sources = config.publishing_sources()
-        chunks = list(_parsed_chunks(storage.iter_item_texts(), sources))
-        shares = [([b for b, _ in chunks], [e for _, entries in chunks for e in entries])]
-        if analyzed is not None:
-            analyzed()
-    else:
-        # Each worker reads its own part of the store (by key) and analyzes it:
-        # sending the texts over would cost the main process as much as analyzing them.
-        edges = [None, *storage.item_key_bounds(processes), None]
-        ranges = list(zip(edges, edges[1:], strict=False))
-        with procs.scratch_directory("related") as temp:
-            pool = procs.pool(len(ranges))  # workers that die with this process
-            try:
-                files = pool.starmap(
-                    _parse_store_part,
-                    [
-                        (
-                            storage.location,
-                            config,
-                            key_range,
-                            f"{temp}/{part}.pickle",
-                            (temp, part, len(ranges)),
-                        )
-                        for part, key_range in enumerate(ranges)
-                    ],
-                )
-            finally:
-                pool.close()
-                pool.join()  # the workers' memory is free before the results are read
-            if analyzed is not None:
-                analyzed()
-            shares = []
-            for name in files:
-                shares.append(_read_share(name))
-                os.unlink(name)
-    entries = {e.key: e for _, share_entries in shares for e in share_entries}
-    # Every chunk joined at once: its term numbers renumbered once, not per share too.
-    batches = [b for chunks, _ in shares for b in chunks]
-    del shares
-    return Batch.join(batches, consume=True), entries
 
 
 def describe_entry(stored: StoredItem, sources: Mapping[str, SourceConfig]) -> Entry:

@@ -70,12 +70,19 @@ Incremental updates and IDF drift
     settings or the index format change, when the file is unreadable, and on
     ``aggregator related --rebuild``.  An incremental list can differ a little from
     what a rebuild would give (IDF drift; stories merged later); the rebuild settles it.
+
+Where the code is
+    This module holds :class:`RelatedIndex`: lookups, the full build's steps, scoring
+    pairs, incremental changes, and its state for ``persist`` to save.  Apart from it:
+    choosing candidates and the lists' order (``_candidates``), the full build's lists
+    block by block, alone or in worker processes (``_build``), CSR helpers
+    (``_sparse``), the key columns as loaded (``_loaded``); the texts' analysis is
+    ``analyze`` and the modules it names.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import hashlib
 import logging
 import math
@@ -86,7 +93,6 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
-    MutableMapping,
     Sequence,
 )
 from dataclasses import asdict, replace
@@ -95,145 +101,23 @@ import numpy as np
 
 from aggregator import procs
 from aggregator.config import RelatedConfig
-from aggregator.related.analyze import (
-    MAX_PROCESSES,
-    SKETCH_SIZE,
-    Batch,
-    Document,
-    Documents,
-    analyze_with_signature,
-    counted,
-    parse_batch,
+from aggregator.related import _build, _sparse
+from aggregator.related._candidates import (
+    CANDIDATE_FLOOR,
+    CANDIDATES,
+    SCORE_DECIMALS,
+    TimeSlices,
 )
+from aggregator.related._documents import Batch, Document, Documents
+from aggregator.related._hashing import SKETCH_SIZE, counted
+from aggregator.related._loaded import RowOf, Strings
+from aggregator.related._sparse import Rows, sp
+from aggregator.related.analyze import analyze_with_signature, parse_batch
 
 log = logging.getLogger(__name__)
 
 
-class _SciPySparse:
-    """``scipy.sparse``, imported when first used: the full build needs it, while a run
-    adding a few entries to a loaded index reads and slices CSR arrays only
-    (:class:`_Rows`), and importing scipy would cost it more than its work."""
-
-    def __getattr__(self, name: str) -> object:
-        import scipy.sparse
-
-        return getattr(scipy.sparse, name)
-
-
-sp = _SciPySparse()
-
-
-class _Rows:
-    """Rows of a sparse matrix as CSR arrays (``data``, ``indices``, ``indptr``,
-    ``shape``, as scipy's ``csr_matrix`` names them): what the incremental path reads,
-    selects rows of and appends to.  :func:`_scipy` makes one a scipy matrix."""
-
-    def __init__(
-        self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
-    ) -> None:
-        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, shape
-
-    @classmethod
-    def empty(cls) -> _Rows:
-        return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), (0, 0))
-
-    def take(self, rows: np.ndarray) -> _Rows:
-        """These rows, in this order."""
-        at, sizes = _segments(self.indptr, rows)
-        indptr = np.zeros(len(rows) + 1, np.int64)
-        np.cumsum(sizes, out=indptr[1:])
-        return _Rows(self.data[at], self.indices[at], indptr, (len(rows), self.shape[1]))
-
-
-class _Strings(Sequence[str]):
-    """A column of strings as loaded: the base file's (an array mapped from it) and
-    those appended since.  Turning 100,000 keys into a list cost every run more than
-    the few it reads."""
-
-    def __init__(self, base: np.ndarray) -> None:
-        self._base = base
-        self._tail: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self._base) + len(self._tail)
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]  (no slices)
-        if i < 0:
-            i += len(self)
-        at = i - len(self._base)
-        return str(self._base[i]) if at < 0 else self._tail[at]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._base.tolist()
-        yield from self._tail
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    def append(self, value: str) -> None:
-        self._tail.append(value)
-
-
-class _RowOf(MutableMapping[str, int]):
-    """Key -> row of the live entries, as loaded: the base file's keys are found by
-    bisection in their saved sorted order (``key_order``), the keys added or removed
-    since in a dict.  Building a dict of 100,000 keys cost every run ~20 ms."""
-
-    def __init__(self, keys: np.ndarray, order: np.ndarray) -> None:
-        self._keys, self._order = keys, order
-        self._changed: dict[str, int | None] = {}  # None: removed
-        self._size = len(keys)
-
-    def _base_row(self, key: str) -> int | None:
-        at = int(np.searchsorted(self._keys, key, sorter=self._order))
-        if at < len(self._order):
-            row = int(self._order[at])
-            if self._keys[row] == key:
-                return row
-        return None
-
-    def __getitem__(self, key: str) -> int:
-        row = self._changed[key] if key in self._changed else self._base_row(key)
-        if row is None:
-            raise KeyError(key)
-        return row
-
-    def __setitem__(self, key: str, row: int) -> None:
-        if key not in self:
-            self._size += 1
-        self._changed[key] = row
-
-    def __delitem__(self, key: str) -> None:
-        self[key]  # noqa: B018 (KeyError when absent)
-        self.drop(key)
-
-    def drop(self, key: str) -> None:
-        """``del self[key]`` of a key known to be here (no lookup)."""
-        self._changed[key] = None
-        self._size -= 1
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Iterator[str]:
-        """In row order (the base file's rows, then those appended)."""
-        changed = self._changed
-        yield from (k for k in self._keys.tolist() if k not in changed)
-        added = sorted((row, k) for k, row in changed.items() if row is not None)
-        yield from (k for _, k in added)
-
-
-def _scipy(matrix: sp.csr_matrix | _Rows) -> sp.csr_matrix:
-    if isinstance(matrix, _Rows):
-        return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
-    return matrix
-
-
 REBUILD_DRIFT = 0.10
-CANDIDATES = 40  # exactly scored candidates per entry
-# A candidate must share rare stems worth this much cosine: sharing one rare word in
-# passing is no relation, and the cut keeps the candidate products small.
-CANDIDATE_FLOOR = 0.03
 # Names and figures count fully once the rest of two texts shares this much cosine.
 CONTENT_FLOOR = 0.12
 TAGS_PER_ENTRY = 8
@@ -241,13 +125,9 @@ TERMS_PER_ENTRY = 48  # an entry's vector keeps its heaviest stems only
 MIN_PRUNE_DF = 100
 PRUNE_DF_FRACTION = 0.005
 _BLOCK_ROWS = 2048
-# Entries from which the full build weighs the vectors and computes the lists in
-# worker processes: below, starting them costs more than it saves.
-_PARALLEL_FROM = 20_000
 _LIST_CHUNKS = 16  # of consecutive blocks, handed to the workers
 _WEIGH_ROWS = 8192
 _MERGE_PENDING = 2000  # rows added one by one, then merged into the main matrix
-_SCORE_DECIMALS = 6  # ties are decided at this precision, then by key
 _NO_LINK = -1
 
 
@@ -284,10 +164,10 @@ class RelatedIndex:
     def __init__(self, settings: RelatedConfig) -> None:
         self.settings = settings
         # Every row's key and version (a removed entry's too, until ``_drop_dead``);
-        # ``row_of``: the live entries' rows.  Loaded: lazy (``_Strings``, ``_RowOf``).
-        self.keys: list[str] | _Strings = []
-        self.versions: list[str] | _Strings = []
-        self.row_of: dict[str, int] | _RowOf = {}
+        # ``row_of``: the live entries' rows.  Loaded: lazy (``Strings``, ``RowOf``).
+        self.keys: list[str] | Strings = []
+        self.versions: list[str] | Strings = []
+        self.row_of: dict[str, int] | RowOf = {}
         self.term_hash = np.zeros(0, np.int64)  # column -> stem hash
         self._term_id: dict[int, int] | None = None  # stem hash -> column, built when needed
         self.idf = np.zeros(0, np.float32)
@@ -327,14 +207,14 @@ class RelatedIndex:
         # saved as a new base (``state``); ``row_of`` names the live rows only.
         self._dead = np.zeros(n, bool)
         self._next_group = 0
-        self._matrix: sp.csr_matrix | _Rows = _Rows.empty()  # rows 0..m-1 ("main")
+        self._matrix: sp.csr_matrix | Rows = Rows.empty()  # rows 0..m-1 ("main")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # rows m..n-1
         self._new_terms: list[int] = []
         self._term_buffers: tuple[np.ndarray, ...] | None = None
         # The rare stems of the pending rows, as (row, stem column, weight) columns.
         self._postings = np.zeros((3, 0))
         self._postings_used = 0
-        self._rare_t: sp.csr_matrix | _Rows | None = None  # rare columns of main, transposed
+        self._rare_t: sp.csr_matrix | Rows | None = None  # rare columns of main, transposed
         self._exclude_codes = np.zeros(0, np.int64)  # row << 32 | row, both ways
 
     # -- sizes and lookups -----------------------------------------------------
@@ -443,14 +323,14 @@ class RelatedIndex:
 
         ``processes``: worker processes weighing the vectors and computing the lists,
         a block of rows at a time (default: one per available core, up to
-        ``MAX_PROCESSES``, and none below ``_PARALLEL_FROM`` entries); the index is the
+        ``MAX_PROCESSES``, and none below ``_build._PARALLEL_FROM`` entries); the index is the
         same either way.  ``workers``: those processes started before
-        (:func:`build_workers`), used instead and shut down."""
+        (:func:`_build.build_workers`), used instead and shut down."""
         if workers is not None:
             return cls._from_batch(batch, settings, exclude or {}, workers)
         if processes is None:
-            processes = _build_processes(len(batch.docs))
-        with _workers(processes) as pool:
+            processes = _build.build_processes(len(batch.docs))
+        with _build.workers(processes) as pool:
             return cls._from_batch(batch, settings, exclude or {}, pool)
 
     @classmethod
@@ -650,17 +530,17 @@ class RelatedIndex:
                         path = os.path.join(folder, f"{name}.{part}.npy")
                         np.save(path, getattr(matrix, part), allow_pickle=False)
                 np.save(os.path.join(folder, "idf.npy"), self.idf, allow_pickle=False)
-                inputs = (self.settings, folder, shapes)
+                inputs = (type(self), self.settings, folder, shapes)
                 # Every block at once (each is a row range): the results are a tenth
                 # of the counts, and this process fills the rows meanwhile.
                 futures = [
-                    pool.submit(_weigh_block, inputs, start, min(start + rows, n))
+                    pool.submit(_build.weigh_block, inputs, start, min(start + rows, n))
                     for start in range(0, n, rows)
                 ]
                 meanwhile()
                 blocks = [future.result() for future in futures]
         if not blocks:
-            return _normalized(_keep_heaviest(title, TERMS_PER_ENTRY))
+            return _sparse.normalized(_sparse.keep_heaviest(title, TERMS_PER_ENTRY))
         return sp.vstack(blocks, format="csr", dtype=np.float32)
 
     def _weigh_rows(self, matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
@@ -668,14 +548,14 @@ class RelatedIndex:
         names = matrices.pop()
         parts = []
         for weight in (self.settings.title_weight, 1.0):
-            tfidf = _tfidf(matrices.pop(0), self.idf)
-            tfidf = _normalized(tfidf + tfidf.multiply(names) * boost)
+            tfidf = _sparse.tfidf(matrices.pop(0), self.idf)
+            tfidf = _sparse.normalized(tfidf + tfidf.multiply(names) * boost)
             tfidf.data *= np.float32(weight)
             parts.append(tfidf)
         combined = (parts[0] + parts[1]).tocsr()
         del parts
         combined.sort_indices()
-        return _normalized(_keep_heaviest(combined, TERMS_PER_ENTRY))
+        return _sparse.normalized(_sparse.keep_heaviest(combined, TERMS_PER_ENTRY))
 
     def _set_exclude(self, exclude: Mapping[str, Collection[str]]) -> None:
         self.exclude = {k: tuple(sorted(set(v))) for k, v in sorted(exclude.items()) if v}
@@ -699,8 +579,8 @@ class RelatedIndex:
 
         Only valid right after :meth:`build` (rows sorted by time, nothing pending).
         In two passes over chunks of consecutive blocks: each block's pairs with later
-        rows, scored (:meth:`_ListInputs.pairs`), then each row's list from its pairs
-        on either side (:meth:`_ListInputs.lists`).  With a ``pool``, its workers
+        rows, scored (:meth:`_build.ListInputs.pairs`), then each row's list from its pairs
+        on either side (:meth:`_build.ListInputs.lists`).  With a ``pool``, its workers
         compute the chunks (the same lists), and it is shut down after.  ``key_rank``: each row's key's rank among the keys, if known.
         """
         n = len(self.keys)
@@ -712,16 +592,16 @@ class RelatedIndex:
         if n < 2 or count <= 0:
             return
         rare, common = self._split(self._matrix)
-        inputs = _ListInputs(
+        inputs = _build.ListInputs(
             self,
-            _TimeSlices(rare, self._times[:n], float(self.settings.window)),
+            TimeSlices(rare, self._times[:n], float(self.settings.window)),
             common,
             self._named_part(self._matrix),
             _ranks(self.keys) if key_rank is None else key_rank,
         )
         del rare, common
         blocks = [(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
-        chunks = _chunked(blocks, _LIST_CHUNKS)
+        chunks = _build.chunked(blocks, _LIST_CHUNKS)
         if pool is None:
             pairs = [inputs.pairs(chunk) for chunk in chunks]
             results = [r for chunk in chunks for r in inputs.lists(chunk, pairs)]
@@ -737,7 +617,7 @@ class RelatedIndex:
                     # while the workers compute the lists: this process waits else.
                     self._rare_t = rare.T.tocsr()
 
-                results = _lists_in_workers(pool, folder, manifest, chunks, transpose)
+                results = _build.lists_in_workers(pool, folder, manifest, chunks, transpose)
                 del rare, transpose
             # Its last use: the workers' memory is free before the lists are put together.
             pool.shutdown()
@@ -861,7 +741,7 @@ class RelatedIndex:
 
     def _split(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(rare columns, common columns) of ``matrix``, same shape each."""
-        matrix = _scipy(matrix).tocsr()
+        matrix = _sparse.scipy(matrix).tocsr()
         common = np.zeros(matrix.shape[1], bool)
         common[: len(self.common)] = self.common[: matrix.shape[1]]
         is_common = common[matrix.indices]
@@ -953,8 +833,8 @@ class RelatedIndex:
             # Symmetric scores: the new entry may now belong in its candidates' lists
             # (those not full, or whose last entry it may beat).
             last = self._lists[cols, -1]
-            worst = np.round(self._scores[cols, -1], _SCORE_DECIMALS)
-            maybe = (last < 0) | (np.round(score, _SCORE_DECIMALS) >= worst)
+            worst = np.round(self._scores[cols, -1], SCORE_DECIMALS)
+            maybe = (last < 0) | (np.round(score, SCORE_DECIMALS) >= worst)
             for j, s in zip(cols[maybe].tolist(), score[maybe].tolist(), strict=True):
                 current = self._list_of(j)
                 worst = current[-1]
@@ -987,7 +867,7 @@ class RelatedIndex:
         return self._order(a) < self._order(b)
 
     def _order(self, entry: tuple[int, float]) -> tuple[float, str]:
-        return (-round(entry[1], _SCORE_DECIMALS), self.keys[entry[0]])
+        return (-round(entry[1], SCORE_DECIMALS), self.keys[entry[0]])
 
     def _join_stories(self, row: int, duplicates: np.ndarray) -> None:
         """Put a new row into the story of its near-duplicates."""
@@ -1095,7 +975,7 @@ class RelatedIndex:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         indices, where = np.unique(np.concatenate(all_terms), return_inverse=True)
         values = np.bincount(where, weights=np.concatenate(all_weights))
-        if len(indices) > TERMS_PER_ENTRY:  # as _keep_heaviest: weight, then column
+        if len(indices) > TERMS_PER_ENTRY:  # as _sparse.keep_heaviest: weight, then column
             keep = np.sort(np.lexsort((indices, -values))[:TERMS_PER_ENTRY])
             indices, values = indices[keep], values[keep]
         values /= max(float(np.sqrt(values @ values)), 1e-12)
@@ -1143,7 +1023,7 @@ class RelatedIndex:
         inside = rare & (indices < rare_t.shape[0])
         if m and inside.any():
             # q @ rare_t by hand: the posting lists of the query's rare stems, summed.
-            postings, sizes = _segments(rare_t.indptr, indices[inside])
+            postings, sizes = _sparse.segments(rare_t.indptr, indices[inside])
             weights = rare_t.data[postings] * np.repeat(values[inside], sizes)
             found, where = np.unique(rare_t.indices[postings], return_inverse=True)
             found_cols.append(found.astype(np.int64))
@@ -1200,7 +1080,7 @@ class RelatedIndex:
         main = cols < m
         if main.any():
             matrix = self._matrix
-            at, sizes = _segments(matrix.indptr, cols[main])
+            at, sizes = _sparse.segments(matrix.indptr, cols[main])
             owner = np.repeat(np.arange(len(sizes)), sizes)
             for out, query in zip((cosine, names), at_stems(matrix.indices[at]), strict=True):
                 products = matrix.data[at] * query
@@ -1212,7 +1092,7 @@ class RelatedIndex:
             names[k] = float(query_names @ val)
         return cols, cosine, names
 
-    def _rare_transposed(self) -> sp.csr_matrix | _Rows:
+    def _rare_transposed(self) -> sp.csr_matrix | Rows:
         if self._rare_t is None:
             rare, _ = self._split(self._matrix)
             self._rare_t = rare.T.tocsr()
@@ -1239,7 +1119,7 @@ class RelatedIndex:
         self.dirty.difference_update(ids.tolist())
         row_of = self.row_of
         for row in gone.tolist():
-            if isinstance(row_of, _RowOf):
+            if isinstance(row_of, RowOf):
                 row_of.drop(self.keys[row])
             else:
                 del row_of[self.keys[row]]
@@ -1276,9 +1156,9 @@ class RelatedIndex:
         m = self._matrix.shape[0]
         main_keep = keep[:m]
         if not main_keep.all():
-            self._matrix = _take_rows(self._matrix, np.flatnonzero(main_keep))
+            self._matrix = _sparse.take_rows(self._matrix, np.flatnonzero(main_keep))
             if self._rare_t is not None:
-                self._rare_t = _drop_columns(self._rare_t, main_keep, new_row[:m])
+                self._rare_t = _sparse.drop_columns(self._rare_t, main_keep, new_row[:m])
         if self._pending:
             pending_keep = keep[m:]
             self._pending = [
@@ -1313,7 +1193,7 @@ class RelatedIndex:
         main = self._matrix
         width = max(len(self.term_hash), main.shape[1])
         sizes = np.array([len(i) for i, _ in self._pending], np.int64)
-        self._matrix = _Rows(
+        self._matrix = Rows(
             np.concatenate([main.data, *(v for _, v in self._pending)]).astype(np.float32),
             np.concatenate([main.indices, *(i for i, _ in self._pending)]).astype(np.int32),
             np.concatenate([main.indptr, main.indptr[-1] + np.cumsum(sizes)]).astype(np.int64),
@@ -1330,7 +1210,7 @@ class RelatedIndex:
         it again (the inverted index of the rare stems too: it costs a pass to make).
         Dead rows are dropped first: a base holds none.  ``spare``: empty rows saved
         after the entries' (a run appends entries there: growing every per-entry array
-        copied them all), and the keys' sorted order (see :class:`_RowOf`)."""
+        copied them all), and the keys' sorted order (see :class:`RowOf`)."""
         self._drop_dead()
         self._merge_pending()
         n = len(self.keys)
@@ -1492,10 +1372,10 @@ class RelatedIndex:
             return None
         index = cls(settings)
         keys = arrays["keys"]
-        index.keys = _Strings(keys)
-        index.versions = _Strings(arrays["versions"])
+        index.keys = Strings(keys)
+        index.versions = Strings(arrays["versions"])
         order = arrays.get("key_order")
-        index.row_of = _RowOf(keys, np.argsort(keys) if order is None else order)
+        index.row_of = RowOf(keys, np.argsort(keys) if order is None else order)
         for name in _TERM_ARRAYS:
             setattr(index, name, arrays[name])
         index.tag_names = arrays["tag_names"].tolist()
@@ -1505,9 +1385,9 @@ class RelatedIndex:
         index._dead = np.zeros(len(index._times), bool)
         index._next_group = int(index._group.max()) + 1 if len(index._group) else 0
         n, v = len(index.keys), len(index.term_hash)
-        index._matrix = _Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
+        index._matrix = Rows(arrays["data"], arrays["indices"], arrays["indptr"], (n, v))
         rare_indptr = arrays["rare_indptr"]
-        index._rare_t = _Rows(
+        index._rare_t = Rows(
             arrays["rare_data"],
             arrays["rare_indices"],
             rare_indptr,
@@ -1553,522 +1433,6 @@ def _link_codes(links: Sequence[str]) -> np.ndarray:
 
 def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
-
-
-# --- sparse helpers -------------------------------------------------------------
-
-
-def _segments(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(positions in a CSR matrix's data/indices of the given rows, concatenated;
-    the rows' sizes)."""
-    starts = indptr[rows].astype(np.int64)
-    sizes = indptr[rows + 1].astype(np.int64) - starts
-    shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-    return shift + np.arange(len(shift)), sizes
-
-
-def _take_rows(matrix: sp.csr_matrix | _Rows, rows: np.ndarray) -> _Rows:
-    if not isinstance(matrix, _Rows):
-        matrix = _Rows(matrix.data, matrix.indices, matrix.indptr, matrix.shape)
-    return matrix.take(rows)
-
-
-def _drop_columns(matrix: sp.csr_matrix | _Rows, keep: np.ndarray, new_col: np.ndarray) -> _Rows:
-    """``matrix`` without the columns not in ``keep``, the others renumbered.  A few
-    vector passes over the stored values; the rows' bounds move by the dropped
-    values before them (found by bisection: there are few)."""
-    alive = keep[matrix.indices]
-    dead = np.flatnonzero(~alive)
-    rows = np.searchsorted(matrix.indptr, dead, side="right") - 1
-    dropped = np.zeros(matrix.shape[0] + 1, np.int64)
-    dropped[1:] = np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))
-    return _Rows(
-        matrix.data[alive],
-        new_col[matrix.indices[alive]].astype(np.int32),
-        matrix.indptr - dropped,
-        (matrix.shape[0], int(keep.sum())),
-    )
-
-
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Counts -> ``(1 + ln tf) * idf``, in place (the counts are not needed after)."""
-    data = counts.data.astype(np.float32, copy=False)
-    np.log(data, out=data)
-    data += 1
-    data *= idf[counts.indices]
-    counts.data = data
-    return counts
-
-
-def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit length, in place."""
-    matrix = matrix.tocsr()
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    squares = np.bincount(
-        rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]
-    )
-    norms = np.sqrt(squares)
-    norms[norms == 0] = 1.0
-    matrix.data = (matrix.data / norms[rows]).astype(np.float32)
-    return matrix
-
-
-def _keep_heaviest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
-    """Each row's ``count`` largest values (ties: the lower column); the rest dropped.
-
-    One sort of each block of rows' values as 64-bit numbers: row, then the value's
-    bits (flipped: largest first), then its place in the row (the lower column first
-    of equal values); the first ``count`` of each row stay.  numpy sorts 64-bit
-    numbers with SIMD: ~2.5 times faster than partitioning each row as a padded table."""
-    matrix = matrix.tocsr()
-    lengths = np.diff(matrix.indptr)
-    if not len(lengths) or lengths.max() <= count:
-        return matrix
-    n = len(lengths)
-    place_bits = max(1, int(lengths.max() - 1).bit_length())
-    value_shift = np.uint64(place_bits)
-    row_shift = np.uint64(32 + place_bits)
-    data, indptr = matrix.data, matrix.indptr
-    kept = []
-    rows_at_once = 1 << min(32 - place_bits, 12)  # the row's bits fit (memory bounded too)
-    for first in range(0, n, rows_at_once):
-        last = min(first + rows_at_once, n)
-        lo, hi = int(indptr[first]), int(indptr[last])
-        sizes = lengths[first:last]
-        starts = (indptr[first:last] - lo).astype(np.int64)
-        bits = (data[lo:hi].astype(np.float32) + np.float32(0)).view(np.uint32)  # -0 as 0
-        # The values' order as unsigned numbers (negative ones' bits flipped), reversed.
-        flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) | np.uint32(0x80000000)
-        key = (~(bits ^ flip)).astype(np.uint64) << value_shift
-        rows = np.arange(last - first, dtype=np.uint64) << row_shift
-        key += np.repeat(rows - starts.astype(np.uint64), sizes)  # row, less the row's start
-        key += np.arange(hi - lo, dtype=np.uint64)  # ... plus the place: the place in the row
-        key.sort()
-        # Each row's first ``count`` (rows stay where they were: the same starts).
-        firsts = np.minimum(sizes, count)
-        top = key[
-            np.arange(int(firsts.sum())) + np.repeat(starts - (np.cumsum(firsts) - firsts), firsts)
-        ]
-        at = (top & np.uint64((1 << place_bits) - 1)).astype(np.int64)
-        at += starts[(top >> row_shift).astype(np.intp)] + lo
-        kept.append(at)
-    at = np.sort(np.concatenate(kept))
-    at = at[data[at] != 0]  # as eliminate_zeros would
-    sizes = np.bincount(np.searchsorted(indptr, at, side="right") - 1, minlength=n)
-    new_indptr = np.zeros(n + 1, indptr.dtype)
-    np.cumsum(sizes, out=new_indptr[1:])
-    return sp.csr_matrix(
-        (data[at].astype(np.float32), matrix.indices[at], new_indptr), shape=matrix.shape
-    )
-
-
-_SLICES_PER_WINDOW = 4
-_MAX_SLICES = 64
-
-
-class _TimeSlices:
-    """The rare parts of the vectors transposed (stem -> the entries having it: posting
-    lists), in slices of entries by time, ``window / _SLICES_PER_WINDOW`` long, so that
-    a block of rows is multiplied with the postings of the entries in its window only
-    (and the slices' edges), never with every entry of the store's whole time span.
-
-    Block rows times postings, not the window's rows times the block transposed: each
-    window row visited each of its stems for each block, whether the block had it or
-    not (most of that product's cost).  Both orders add the same products in the same
-    order (by stem) for a pair: the candidates' rare scores are the same, bit for bit.
-    """
-
-    def __init__(
-        self,
-        rare: sp.csr_matrix,
-        times: np.ndarray,
-        window: float,
-        slices: list[tuple[int, int, sp.csr_matrix]] | None = None,
-    ) -> None:
-        self.rare, self.times, self.window = rare, times, window
-        if slices is not None:  # made before (in another process)
-            self.slices = slices
-            return
-        n = len(times)
-        span = float(times[-1] - times[0])
-        width = max(window / _SLICES_PER_WINDOW, span / _MAX_SLICES, 1.0)
-        inner = np.searchsorted(times, times[0] + width * np.arange(1, span // width + 1))
-        edges = np.unique(np.concatenate([[0], inner, [n]])).tolist()
-        self.slices = [
-            (first, last, _row_slice(rare, first, last).T.tocsr())
-            for first, last in zip(edges, edges[1:], strict=False)
-        ]
-
-    def candidates(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, rare scores) of the pairs of a row start..stop-1 with a later
-        row (col > row) inside the window whose rare scores reach ``CANDIDATE_FLOOR``,
-        sorted by row, then col.  Each pair once: a pair's rare score is the same from
-        either side, bit for bit (the same products, summed in stem order), so the
-        earlier row's block finds it for both (``_ListInputs.lists``), and a block is
-        multiplied with the postings of the window after it only."""
-        times, window = self.times, self.window
-        hi = int(np.searchsorted(times, times[stop - 1] + window, side="right"))
-        block = _row_slice(self.rare, start, stop)
-        found = []
-        for first, last, postings in self.slices:
-            if last <= start or first >= hi:
-                continue
-            product = (block @ postings).tocoo()
-            keep = np.flatnonzero(product.data >= CANDIDATE_FLOOR)
-            rows = product.row[keep].astype(np.int64) + start
-            cols = product.col[keep].astype(np.int64) + first
-            scores = product.data[keep]
-            keep = (cols > rows) & (np.abs(times[rows] - times[cols]) <= window)
-            found.append((rows[keep], cols[keep], scores[keep]))
-        rows, cols, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
-        order = np.argsort(rows * len(times) + cols)
-        return rows[order], cols[order], scores[order]
-
-
-class _ListInputs:
-    """What the lists of a block of rows need: the index (its per-row arrays that
-    scoring reads), the candidates' postings, the common and the name/figure parts of
-    the vectors, the keys' ranks (ties); saved to files that worker processes map."""
-
-    # The index's per-row arrays that scoring a pair reads (``_score_pairs``).
-    _SCORED = ("_times", "_tags", "_links", "_text_hash", "_sketch", "_sketch_len")
-
-    def __init__(
-        self,
-        index: RelatedIndex,
-        postings: _TimeSlices | None,  # None, and the next two: for ``lists`` only
-        common: sp.csr_matrix | None,
-        named: sp.csr_matrix | None,
-        key_rank: np.ndarray,
-    ) -> None:
-        self.index, self.postings = index, postings
-        self.common, self.named, self.key_rank = common, named, key_rank
-
-    def pairs(self, blocks: list[tuple[int, int]]) -> dict[str, np.ndarray]:
-        """Every candidate pair of a row of ``blocks`` (consecutive) with a later row,
-        scored (:meth:`_TimeSlices.candidates`; ``_score_pairs`` is symmetric too):
-        rows, cols, rare scores, scores and flags (1: usable, 2: the same story) by row
-        then col, and the positions in col order with the cols so sorted, for
-        :meth:`lists` to find the pairs of its rows on either side."""
-        parts = []
-        for start, stop in blocks:
-            rows, cols, rare_scores = self.postings.candidates(start, stop)
-            cosine = rare_scores.astype(np.float64) + _pair_dots(self.common, rows, cols)
-            names = _pair_dots(self.named, rows, cols)
-            score, usable, duplicate = self.index._score_pairs(rows, cols, cosine, names)
-            flags = usable.astype(np.uint8) | (duplicate.astype(np.uint8) << 1)
-            parts.append((rows.astype(np.int32), cols.astype(np.int32), rare_scores, score, flags))
-        rows, cols, rare_scores, score, flags = (
-            np.concatenate(p) for p in zip(*parts, strict=True)
-        )
-        by_col = np.argsort(cols, kind="stable").astype(np.int32)
-        return {
-            "rows": rows,
-            "cols": cols,
-            "rare": rare_scores,
-            "score": score,
-            "flags": flags,
-            "by_col": by_col,
-            "sorted_cols": cols[by_col],
-        }
-
-    def lists(
-        self, blocks: list[tuple[int, int]], pairs: Sequence[Mapping[str, np.ndarray]]
-    ) -> list[tuple[tuple[np.ndarray, ...], np.ndarray]]:
-        """For each of ``blocks`` (consecutive): ((rows, cols, scores) of the best
-        ``4 * count`` usable pairs of each of its rows, by row, best first; the pairs
-        of reprints found, 2 x k).  ``pairs``: :meth:`pairs` of every block (of those
-        that do not reach these rows, only a bisection is read)."""
-        first, end = blocks[0][0], blocks[-1][1]
-        found = []
-        for part in pairs:
-            lo, hi = np.searchsorted(part["rows"], [first, end])
-            if hi > lo:
-                at = slice(lo, hi)
-                found.append((part["rows"][at], part["cols"][at], *_pair_fields(part, at)))
-            lo, hi = np.searchsorted(part["sorted_cols"], [first, end])
-            if hi > lo:  # the same pairs from the later row's side
-                at = np.asarray(part["by_col"][lo:hi])
-                found.append((part["cols"][at], part["rows"][at], *_pair_fields(part, at)))
-        n = len(self.key_rank)
-        if not found:  # no row of these blocks has a candidate
-            found.append((np.zeros(0, np.int32),) * 2 + _pair_fields(pairs[0], slice(0, 0)))
-        rows, cols, rare_scores, score, flags = (
-            np.concatenate(p) for p in zip(*found, strict=True)
-        )
-        rows, cols = rows.astype(np.int64), cols.astype(np.int64)
-        order = np.argsort(rows * n + cols)
-        rows, cols, rare_scores, score, flags = (
-            a[order] for a in (rows, cols, rare_scores, score, flags)
-        )
-        # Enough to fill each list even after dropping repeats of one story.
-        count = 4 * self.index.settings.count
-        results = []
-        for start, stop in blocks:
-            lo, hi = np.searchsorted(rows, [start, stop])
-            at = lo + _top_per_row_at(rows[lo:hi], cols[lo:hi], rare_scores[lo:hi], CANDIDATES)
-            block_rows, block_cols, block_score = rows[at], cols[at], score[at]
-            usable, duplicate = (flags[at] & 1) != 0, (flags[at] & 2) != 0
-            reprints = np.stack([block_rows[duplicate], block_cols[duplicate]])
-            kept = _top_per_row(
-                block_rows[usable], block_cols[usable], block_score[usable], count, self.key_rank
-            )
-            results.append((kept, reprints))
-        return results
-
-    def save(self, folder: str) -> dict:
-        """Every array into ``folder`` (one .npy file each); returns the manifest that
-        :meth:`load` needs with it."""
-        n = len(self.postings.times)
-        arrays: dict[str, np.ndarray] = {
-            name: getattr(self.index, name)[:n] for name in self._SCORED
-        }
-        arrays["exclude_codes"] = self.index._exclude_codes
-        arrays["key_rank"] = self.key_rank
-        shapes = {}
-        matrices = {"rare": self.postings.rare, "common": self.common, "named": self.named}
-        for k, (_, _, postings) in enumerate(self.postings.slices):
-            matrices[f"slice{k}"] = postings
-        for name, matrix in matrices.items():
-            shapes[name] = matrix.shape
-            for part in ("data", "indices", "indptr"):
-                arrays[f"{name}.{part}"] = getattr(matrix, part)
-        for name, array in arrays.items():
-            np.save(os.path.join(folder, f"{name}.npy"), array, allow_pickle=False)
-        return {
-            "settings": self.index.settings,
-            "window": self.postings.window,
-            "bounds": [(first, last) for first, last, _ in self.postings.slices],
-            "shapes": shapes,
-        }
-
-    @classmethod
-    def load(cls, folder: str, manifest: dict) -> _ListInputs:
-        """The inputs :meth:`save` wrote, mapped from its files (read-only)."""
-
-        def array(name: str) -> np.ndarray:
-            return np.load(os.path.join(folder, f"{name}.npy"), mmap_mode="r")
-
-        def matrix(name: str) -> sp.csr_matrix:
-            parts = (array(f"{name}.{part}") for part in ("data", "indices", "indptr"))
-            return sp.csr_matrix(tuple(parts), shape=manifest["shapes"][name], copy=False)
-
-        index = RelatedIndex(manifest["settings"])
-        for name in cls._SCORED:
-            setattr(index, name, array(name))
-        index._exclude_codes = array("exclude_codes")
-        slices = [
-            (first, last, matrix(f"slice{k}")) for k, (first, last) in enumerate(manifest["bounds"])
-        ]
-        postings = _TimeSlices(matrix("rare"), index._times, manifest["window"], slices)
-        return cls(index, postings, matrix("common"), matrix("named"), array("key_rank"))
-
-
-# A worker's inputs, mapped once (by folder) for every chunk of blocks it is given.
-_WORKER_INPUTS: dict[str, _ListInputs] = {}
-
-
-def _worker_inputs(folder: str, manifest: dict) -> _ListInputs:
-    inputs = _WORKER_INPUTS.get(folder)
-    if inputs is None:
-        _WORKER_INPUTS.clear()
-        inputs = _WORKER_INPUTS[folder] = _ListInputs.load(folder, manifest)
-    return inputs
-
-
-_PAIR_FIELDS = ("rows", "cols", "rare", "score", "flags", "by_col", "sorted_cols")
-
-
-def _pair_fields(part: Mapping[str, np.ndarray], at: slice | np.ndarray) -> tuple:
-    return part["rare"][at], part["score"][at], part["flags"][at]
-
-
-def _pairs_of_chunk(folder: str, manifest: dict, chunk: int, blocks: list[tuple[int, int]]) -> int:
-    """In a worker process: :meth:`_ListInputs.pairs` of ``blocks`` into ``folder``'s
-    files ``pairs<chunk>.<field>.npy``; returns how many pairs."""
-    pairs = _worker_inputs(folder, manifest).pairs(blocks)
-    for name, array in pairs.items():
-        np.save(os.path.join(folder, f"pairs{chunk}.{name}.npy"), array, allow_pickle=False)
-    return len(pairs["rows"])
-
-
-def _lists_of_chunk(
-    folder: str, manifest: dict, chunks: int, blocks: list[tuple[int, int]]
-) -> list:
-    """In a worker process: :meth:`_ListInputs.lists` of ``blocks``, the pairs of
-    every chunk mapped from the files :func:`_pairs_of_chunk` wrote."""
-    pairs = [
-        {
-            name: np.load(os.path.join(folder, f"pairs{k}.{name}.npy"), mmap_mode="r")
-            for name in _PAIR_FIELDS
-        }
-        for k in range(chunks)
-    ]
-    # Every pair is found: the vectors and postings mapped for them go (the pages of
-    # them that a worker read count in its memory through the rest of the build).
-    _WORKER_INPUTS.clear()
-    key_rank = np.load(os.path.join(folder, "key_rank.npy"), mmap_mode="r")
-    inputs = _ListInputs(RelatedIndex(manifest["settings"]), None, None, None, key_rank)
-    return inputs.lists(blocks, pairs)
-
-
-def _lists_in_workers(
-    pool: concurrent.futures.Executor,
-    folder: str,
-    manifest: dict,
-    chunks: list[list[tuple[int, int]]],
-    meanwhile: Callable[[], None] = lambda: None,
-) -> list:
-    """The lists of every block by the ``pool``'s workers, a chunk of consecutive
-    blocks at a time (several per worker: one slow worker does not hold up the rest):
-    first each chunk's pairs (into files), then, once all are there, each chunk's
-    lists; the results in block order.  ``meanwhile`` runs as the pairs are found."""
-    k = len(chunks)
-    found = pool.map(_pairs_of_chunk, [folder] * k, [manifest] * k, range(k), chunks)
-    meanwhile()
-    list(found)
-    done = pool.map(_lists_of_chunk, [folder] * k, [manifest] * k, [k] * k, chunks)
-    return [result for chunk in done for result in chunk]
-
-
-def _chunked(blocks: list[tuple[int, int]], chunks: int) -> list[list[tuple[int, int]]]:
-    """``blocks`` in at most ``chunks`` runs of consecutive blocks."""
-    chunks = max(1, min(len(blocks), chunks))
-    edges = [len(blocks) * k // chunks for k in range(chunks + 1)]
-    return [blocks[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
-
-
-def _weigh_block(inputs: tuple[RelatedConfig, str, dict], start: int, stop: int) -> sp.csr_matrix:
-    """In a worker process: :meth:`RelatedIndex._weigh_rows` of rows start..stop-1,
-    their counts mapped from the files :meth:`RelatedIndex._weigh` wrote (and let go
-    after: the pages read are not held through the rest of the build)."""
-    settings, folder, shapes = inputs
-    index = RelatedIndex(settings)
-    index.idf = np.load(os.path.join(folder, "idf.npy"), mmap_mode="r")
-    matrices = []
-    for name in ("title", "body", "names"):
-        parts = (
-            np.load(os.path.join(folder, f"{name}.{part}.npy"), mmap_mode="r")
-            for part in ("data", "indices", "indptr")
-        )
-        whole = sp.csr_matrix(tuple(parts), shape=shapes[name], copy=False)
-        block = _row_slice(whole, start, stop)
-        matrices.append(
-            sp.csr_matrix(
-                (np.array(block.data), np.array(block.indices), np.array(block.indptr)),
-                shape=block.shape,
-            )
-        )
-    return index._weigh_rows(matrices)
-
-
-def build_workers(
-    entries: int,
-) -> contextlib.AbstractContextManager[concurrent.futures.Executor | None]:
-    """The worker processes :meth:`RelatedIndex.from_batch` would start for ``entries``
-    entries (None: it builds alone), started now, for its ``workers``: they import
-    numpy, scipy and this module (~0.5 CPU-s each) while the caller still reads
-    what the analysis sent, with a core to spare, not as the build waits for them."""
-    return _workers(_build_processes(entries))
-
-
-def _build_processes(entries: int) -> int:
-    return min(_cores(), MAX_PROCESSES) if entries >= _PARALLEL_FROM else 1
-
-
-@contextlib.contextmanager
-def _workers(processes: int) -> Iterator[concurrent.futures.Executor | None]:
-    """``processes`` workers (None below 2), started at once: they import numpy, scipy
-    and this module while the build fills the entries' rows."""
-    if processes < 2:
-        yield None
-        return
-    with procs.executor(processes) as pool:
-        for _ in range(processes):
-            pool.submit(_cores)  # any task: each starts a worker
-        yield pool
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _row_slice(matrix: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
-    """Rows start..stop of a CSR matrix as a view of its arrays (slicing copies them)."""
-    first, last = matrix.indptr[start], matrix.indptr[stop]
-    return sp.csr_matrix(
-        (
-            matrix.data[first:last],
-            matrix.indices[first:last],
-            matrix.indptr[start : stop + 1] - first,
-        ),
-        shape=(stop - start, matrix.shape[1]),
-        copy=False,
-    )
-
-
-def _pair_dots(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The dot products of pairs of rows of a CSR matrix with sorted indices.
-
-    The same values, bit for bit, as ``matrix[rows].multiply(matrix[cols]).sum(axis=1)``
-    (the lists must not change with the way they are computed): float32 products of the
-    stems both rows have, in column order, summed by ``np.add.reduceat`` per pair as
-    scipy's row sum does; without its two fancy-indexed copies and product matrix."""
-    if not len(rows):
-        return np.zeros(0)
-    at_a, sizes_a = _segments(matrix.indptr, rows)
-    at_b, sizes_b = _segments(matrix.indptr, cols)
-    pairs = np.arange(len(rows), dtype=np.int64)
-    width = max(matrix.shape[1], 1)
-    # (pair, column) as one number per stored value of each side, ascending.
-    key_a = np.repeat(pairs, sizes_a) * width + matrix.indices[at_a]
-    key_b = np.repeat(pairs, sizes_b) * width + matrix.indices[at_b]
-    result = np.zeros(len(rows), np.float32)
-    if len(key_a) and len(key_b):
-        where = np.minimum(np.searchsorted(key_b, key_a), len(key_b) - 1)
-        hit = np.flatnonzero(key_b[where] == key_a)
-        products = matrix.data[at_a[hit]] * matrix.data[at_b[where[hit]]]
-        owner = key_a[hit] // width
-        nonzero = products != 0  # scipy's product keeps no zeros
-        products, owner = products[nonzero], owner[nonzero]
-        if len(products):
-            starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
-            result[owner[starts]] = np.add.reduceat(products, starts)
-    return result.astype(np.float64)
-
-
-def _top_per_row(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scores: np.ndarray,
-    k: int,
-    key_rank: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best (row, col, score) of each row, sorted by row then best first;
-    ties by col, or with ``key_rank``, at ``_SCORE_DECIMALS`` then by key."""
-    at = _top_per_row_at(rows, cols, scores, k, key_rank)
-    return rows[at], cols[at], scores[at]
-
-
-def _top_per_row_at(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scores: np.ndarray,
-    k: int,
-    key_rank: np.ndarray | None = None,
-) -> np.ndarray:
-    """Where :func:`_top_per_row`'s pairs are in the arrays given, in its order."""
-    if key_rank is None:
-        # One float key sorts faster than three; scores are cosines (<= 1).
-        order = np.argsort(rows * 4.0 + (2.0 - scores), kind="stable")
-    else:
-        order = np.lexsort((key_rank[cols], -np.round(scores, _SCORE_DECIMALS), rows))
-    rows = rows[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    return order[rank < k]
 
 
 def _ranks(keys: Sequence[str]) -> np.ndarray:

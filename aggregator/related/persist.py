@@ -39,8 +39,8 @@ __all__ = ["INDEX_FORMAT", "delta_path", "index_meta", "index_path", "load_index
 log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 7  # bump when the saved arrays change meaning: forces a rebuild
-# 5: term hashes (analyze._term_hashes) and entry versions (changes.version_of) anew
-# 7: text hashes (analyze._text_hashes) by numpy over the word hashes, not blake2b
+# 5: term hashes (_hashing.term_hashes) and entry versions (changes.version_of) anew
+# 7: text hashes (_hashing.text_hashes) by numpy over the word hashes, not blake2b
 COMPACT_MIN = 500
 COMPACT_FRACTION = 0.01
 _UNREADABLE = (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile)

@@ -38,7 +38,7 @@ def mark(name):
           file=sys.stderr, flush=True)
 mark("start")
 import aggregator.related as related
-import aggregator.related.analyze as analyze
+import aggregator.related._parse_store as parsing
 import aggregator.related.index as index
 from aggregator.config import load_config
 from aggregator.store import open_storage
@@ -47,7 +47,7 @@ def wrapped(name, f):
     def call(*args, **kwargs):
         mark(f"{name} >"); result = f(*args, **kwargs); mark(f"{name} <"); return result
     return call
-analyze.parse_store = wrapped("parse_store", analyze.parse_store)
+parsing.parse_store = wrapped("parse_store", parsing.parse_store)
 index.RelatedIndex.from_batch = classmethod(
     wrapped("from_batch", index.RelatedIndex.from_batch.__func__))
 related.save_index = wrapped("save_index", related.save_index)

@@ -18,8 +18,8 @@ from news import (
 from aggregator.related import (
     RelatedIndex,
 )
+from aggregator.related._build import build_workers
 from aggregator.related.analyze import parse_batch
-from aggregator.related.index import build_workers
 
 # --- ranking -------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ def test_an_index_built_by_worker_processes_is_the_one_built_alone(monkeypatch):
     assert list(workers.lists()) == list(alone.lists())
     # Workers started before (as a rebuild starts them while it reads the analysis's
     # results) build the same index.
-    monkeypatch.setattr("aggregator.related.index._PARALLEL_FROM", 2)
+    monkeypatch.setattr("aggregator.related._build._PARALLEL_FROM", 2)
     with build_workers(len(docs)) as started:
         given = RelatedIndex.from_batch(
             parse_batch(docs), SETTINGS, exclude=exclude, workers=started
@@ -178,7 +178,7 @@ def test_chunks_counted_apart_and_joined_give_every_documents_frequency():
 def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns():
     import scipy.sparse as sp
 
-    from aggregator.related.index import _keep_heaviest
+    from aggregator.related._sparse import keep_heaviest
 
     weights = np.array(
         [
@@ -188,7 +188,7 @@ def test_a_vector_keeps_its_heaviest_stems_and_of_equal_ones_the_lower_columns()
         ],
         np.float32,
     )
-    kept = _keep_heaviest(sp.csr_matrix(weights), 3).toarray()
+    kept = keep_heaviest(sp.csr_matrix(weights), 3).toarray()
     assert (
         kept.tolist()
         == np.array(
@@ -312,7 +312,8 @@ def test_a_batch_of_texts_is_analyzed_as_each_text_alone():
     signature, or a rebuilt list would differ from an incrementally kept one."""
     import numpy as np
 
-    from aggregator.related.analyze import analyze_with_signature, counted, parse_batch
+    from aggregator.related._hashing import counted
+    from aggregator.related.analyze import analyze_with_signature, parse_batch
 
     odd = [
         doc("empty", 1, "", ""),
@@ -358,38 +359,38 @@ def test_word_forms_another_worker_worked_out_give_the_same_batch(tmp_path, monk
     worker taking the forms of another's texts analyzes its own as it would alone,
     working out only the forms the other had not met; so too when they work out a
     batch's new forms a few at a time (up in one worker, down in the other)."""
-    from aggregator.related import analyze
+    from aggregator.related import _words
 
     def batch_arrays(batch):
         columns = (batch.title, batch.body, batch.names)
         return [batch.terms.tolist(), *[a.tolist() for c in columns for a in c], batch.docs]
 
     added: list[str] = []
-    add = analyze._Words._add
+    add = _words.Words._add
 
     def counted_add(self, words, *args):
         added.extend(words)
         add(self, words, *args)
 
-    monkeypatch.setattr(analyze._Words, "_add", counted_add)
+    monkeypatch.setattr(_words.Words, "_add", counted_add)
     docs = [*corpus(), DEATH_A, DEATH_B]
     first, second = docs[: len(docs) // 2], docs[len(docs) // 2 :]
-    monkeypatch.setattr(analyze._Words, "_tables", {})
+    monkeypatch.setattr(_words.Words, "_tables", {})
     alone = batch_arrays(parse_batch(second))
     worked_out_alone = len(added)
 
-    for forms_slice in (analyze._FORMS_SLICE, 2):
-        monkeypatch.setattr(analyze, "_FORMS_SLICE", forms_slice)
+    for forms_slice in (_words._FORMS_SLICE, 2):
+        monkeypatch.setattr(_words, "_FORMS_SLICE", forms_slice)
         directory = tmp_path / str(forms_slice)
         directory.mkdir()
         for worker, part in ((0, first), (1, second)):
-            monkeypatch.setattr(analyze._Words, "_tables", {})
+            monkeypatch.setattr(_words.Words, "_tables", {})
             monkeypatch.setattr(
-                analyze._Words, "shared", analyze._SharedForms(str(directory), worker, 2)
+                _words.Words, "shared", _words.SharedForms(str(directory), worker, 2)
             )
             added.clear()
             batch = parse_batch(part)
-            analyze._Words.shared.close()
+            _words.Words.shared.close()
         assert batch_arrays(batch) == alone
         assert 0 < len(added) < worked_out_alone  # those the first met were not worked out
 
@@ -401,20 +402,20 @@ def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
     import random
     import re
 
-    from aggregator.related import analyze
+    from aggregator.related import _proper_names
 
-    kinds = analyze._code_kinds()
-    pattern = analyze._CAPITALIZED.pattern
+    kinds = _proper_names._code_kinds()
+    pattern = _proper_names._CAPITALIZED.pattern
     first = re.compile(pattern[: pattern.index("]") + 1])
     for bit, check in (
-        (analyze._DIGIT, re.compile(r"\d")),
-        (analyze._WORD, re.compile(r"\w")),
-        (analyze._CAPITALIZED_FIRST, first),
+        (_proper_names._DIGIT, re.compile(r"\d")),
+        (_proper_names._WORD, re.compile(r"\w")),
+        (_proper_names._CAPITALIZED_FIRST, first),
     ):
         have = np.flatnonzero(kinds & bit).tolist()
         assert have == [c for c in range(0x110000) if check.fullmatch(chr(c))], check.pattern
     # Digits past ASCII are looked up only from the first of them.
-    assert not [c for c in range(0x3A, analyze._FIRST_OTHER_DIGIT) if chr(c).isdecimal()]
+    assert not [c for c in range(0x3A, _proper_names._FIRST_OTHER_DIGIT) if chr(c).isdecimal()]
     rng = random.Random(3)
     pieces = [
         "Токаев", "токаев", "Астана", "МВД", "Lexus", "lexus", "Arctic Sunrise", "Әлем",
@@ -422,9 +423,9 @@ def test_a_batchs_digits_and_name_starts_are_where_the_patterns_find_them():
         "«", "»", "\"", " ", "  ", ". ", "! ", "? ", "… ", "\n", ", ", "-", "(", ")",
     ]  # fmt: skip
     texts = ["".join(rng.choices(pieces, k=rng.randint(0, 30))) for _ in range(800)]
-    for text, starts in zip(texts, analyze._name_starts(texts), strict=True):
+    for text, starts in zip(texts, _proper_names.name_starts(texts), strict=True):
         for language in ("ru", "en"):
-            assert analyze._capitalized(text, language, starts) == analyze._capitalized(
+            assert _proper_names.capitalized(text, language, starts) == _proper_names.capitalized(
                 text, language
             ), text
 

@@ -71,7 +71,7 @@ def test_figures_marked_at_known_digit_places_are_the_figures_found_by_scanning(
     decimals and other scripts' digits (Arabic-Indic, Devanagari, astral) come."""
     import random
 
-    from aggregator.related.analyze import _digit_places
+    from aggregator.related._proper_names import digit_places
 
     rng = random.Random(11)
     pieces = [
@@ -81,6 +81,6 @@ def test_figures_marked_at_known_digit_places_are_the_figures_found_by_scanning(
     ]  # fmt: skip
     texts = ["", "без цифр", "7", "в 2024 году"]
     texts += ["".join(rng.choices(pieces, k=rng.randint(1, 40))) for _ in range(600)]
-    for text, places in zip(texts, _digit_places(texts), strict=True):
+    for text, places in zip(texts, digit_places(texts), strict=True):
         assert places == [i for i, c in enumerate(text) if c.isdecimal()], text
         assert mark_figures(text, places) == mark_figures(text), text

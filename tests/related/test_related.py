@@ -629,7 +629,8 @@ def test_a_rebuild_by_worker_processes_equals_one_process_and_adding_each_entry(
     the incremental path (with the rebuild's frozen IDF) gets the same vector back:
     every list is as the rebuild left it."""
     from aggregator.related import RelatedIndex
-    from aggregator.related.analyze import document, parse_store
+    from aggregator.related._parse_store import parse_store
+    from aggregator.related.analyze import document
 
     config = site_config(tmp_path)
     with open_storage(tmp_path / "store.sqlite") as storage:
@@ -670,7 +671,8 @@ def test_the_store_analysis_describes_each_entry_as_document_and_describe_entry_
     """A rebuild works out an entry's document and its list item together (the plain
     text of its summary once for both): the same as each alone, whatever the lengths
     and markup of summary and content."""
-    from aggregator.related.analyze import describe_entry, document, parse_store
+    from aggregator.related._parse_store import parse_store
+    from aggregator.related.analyze import describe_entry, document
 
     config = site_config(tmp_path)
     long_html = "<p>" + "Длинный абзац о событии в Астане, 35 тыс. тенге. " * 90 + "</p>"
