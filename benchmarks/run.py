@@ -1009,6 +1009,17 @@ def _restore(snapshot: Path, state: Path) -> None:
             os.link(source, target)
 
     shutil.copytree(snapshot, state, copy_function=link_or_copy)
+    # The relate stage notes related/ as a run left it (its inode and time, beside the
+    # index) and lists its ~100,000 names only when that changed.  A copy has new inodes,
+    # which no cron run sees between runs: where the note holds the directory's time (the
+    # run before left it so), it is carried over to the copy's inode.
+    for note in snapshot.glob("*.related.dir"):
+        noted_time = note.read_text().split()[-1]
+        for directory in snapshot.glob("*/related"):
+            st = directory.stat()
+            if noted_time == str(st.st_mtime_ns):
+                copy = (state / directory.relative_to(snapshot)).stat()
+                (state / note.name).write_text(f"{copy.st_ino} {copy.st_mtime_ns}")
 
 
 _LOAD_MATCH_INDEX = """
