@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from aggregator.related import _arrays
+from aggregator.text import words as _text
 
 SKETCH_SIZE = 16  # shingle hashes kept per text (bottom-k)
 SKETCH_MIN_WORDS = 12  # shorter: only the same whole text is a reprint
@@ -150,11 +151,9 @@ _BLAKE2B_8 = hashlib.blake2b(digest_size=8)
 # bit of the hash).  No collision among the 855,331 distinct words, stems and
 # first letters of half of speed.py's store (checked); the known weakness of such
 # polynomials modulo 2**64 needs texts of thousands of bytes, not words.
-_MULTIPLIER = 0x9E3779B97F4A7C15
-_INVERSE = pow(_MULTIPLIER, -1, 1 << 64)  # odd, so invertible modulo 2**64
+_MULTIPLIER = 0x9E3779B97F4A7C15  # text.words' multiplier: its powers are shared (hash_powers)
 _MIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
 _MASK = (1 << 64) - 1
-_POWERS = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # _MULTIPLIER**i, _INVERSE**i
 _HASH_SLICE = 8192  # terms hashed together (~200 KB of UTF-8 for words)
 
 
@@ -191,13 +190,7 @@ def term_hashes(texts: Sequence[str]) -> np.ndarray:
     ends = np.flatnonzero(buffer == 0)
     if len(ends) != n:
         raise ValueError("a term holds a NUL character")
-    if len(_POWERS[0]) <= size:
-        grown = max(size + 1, 2 * len(_POWERS[0]))
-        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
-            powers = np.full(grown, base, np.uint64)
-            powers[0] = 1
-            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
-    power, inverse = _POWERS
+    power, inverse = _text.hash_powers(size)
     starts = np.zeros(n, np.int64)
     starts[1:] = ends[:-1] + 1
     # Each slice ends with its NUL (weighed 0): none is empty.

@@ -651,6 +651,21 @@ def token_hashes(words: Sequence[str]):
     return _span_hashes(codes, starts, lengths)
 
 
+def hash_powers(size: int) -> tuple:
+    """``M**i`` and ``M**-i`` modulo 2**64 (numpy uint64) for every ``i`` up to at least
+    ``size``: the weights of the running sums that hash spans of code units (here and
+    in ``related``'s term hashes), grown by doubling and kept for the next call."""
+    import numpy as np
+
+    if len(_POWERS[0]) <= size:
+        grown = max(size + 1, 2 * len(_POWERS[0]))
+        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
+            powers = np.full(grown, base, np.uint64)
+            powers[0] = 1
+            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
+    return _POWERS[0], _POWERS[1]
+
+
 def _span_hashes(codes, starts, lengths):
     """The hashes of the spans (starts, lengths) of code units: sum of c * M**i over a
     span's units, by differences of one running sum over all of them (each weighed
@@ -660,13 +675,7 @@ def _span_hashes(codes, starts, lengths):
     if not len(starts):
         return np.zeros(0, np.int64)
     size = len(codes)
-    if len(_POWERS[0]) <= size:
-        grown = max(size + 1, 2 * len(_POWERS[0]))
-        for i, base in enumerate((_MULTIPLIER, _INVERSE)):
-            powers = np.full(grown, base, np.uint64)
-            powers[0] = 1
-            _POWERS[i] = np.cumprod(powers)  # wraps modulo 2**64, as it should
-    power, inverse = _POWERS
+    power, inverse = hash_powers(size)
     running = np.zeros(size + 1, np.uint64)
     np.multiply(codes, power[:size], out=running[1:])
     np.cumsum(running, out=running)
