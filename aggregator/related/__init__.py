@@ -251,12 +251,7 @@ def _write_again(
     stories = index.stories() if result.stories is None else result.stories
     result.stories = stories
     result.rewrite = set(result.rewrite or ()) | set(keys)
-    needed = set(keys)
-    for key in keys:
-        for other, _ in index.related(key):
-            needed.add(other)
-            needed.update(stories.get(other, ()))
-    needed.update(k for ks in exclude.values() for k in ks if k in index.row_of)
+    needed = _shown(index, keys, stories, exclude)
     sources = config.publishing_sources()
     house = config.site.house or config.site.title
     extras = {f.key: f for f in files}
@@ -265,6 +260,24 @@ def _write_again(
             result.entries[key] = replace(describe_entry(extras[key], sources), source=house)
         elif (stored := storage.get_item(key)) is not None:
             result.entries[key] = describe_entry(stored, sources)
+
+
+def _shown(
+    index: RelatedIndex,
+    keys: Collection[str],
+    stories: Mapping[str, Sequence[str]],
+    exclude: Mapping[str, Collection[str]],
+) -> set[str]:
+    """The entries whose fields the files of ``keys`` show: their own, those their lists
+    name and those lists' reprints (a list names a story's other entries as "also"),
+    and the commentary pairs ``exclude`` names (export writes them together)."""
+    needed = set(keys)
+    for key in keys:
+        for other, _ in index.related(key):
+            needed.add(other)
+            needed.update(stories.get(other, ()))
+    needed.update(k for ks in exclude.values() for k in ks if k in index.row_of)
+    return needed
 
 
 # What the relate stage writes into out_dir (export.write_outputs), all of it.
@@ -573,12 +586,7 @@ def refresh(
         stories = index.stories()
         shown = touched | {k for t in touched for k in stories.get(t, ())} | stayed
         rewrite = lists_changed | shown | index.holders(shown)
-        needed = set(rewrite)
-        for key in rewrite:
-            for other, _ in index.related(key):
-                needed.add(other)
-                needed.update(stories.get(other, ()))
-        needed.update(k for ks in exclude.values() for k in ks if k in index.row_of)
+        needed = _shown(index, rewrite, stories, exclude)
         for key in sorted(needed - entries.keys()):
             stored = storage.get_item(key)
             if stored is not None:
