@@ -416,17 +416,38 @@ def hold_as_a_frozen_worker_storing_s0(url: str, frozen: psycopg.Connection, fee
     )
 
 
+FROZEN_FEEDS = 6  # two trios: s0-s2 share wire.example.kz/0, s3-s5 wire.example.kz/1
+
+
+def serve_feeds_with_a_store(postgres, feed_server, tmp_path, name: str) -> tuple[str, Path]:
+    """``FROZEN_FEEDS`` feeds served, a PostgreSQL store named ``name`` and a config
+    reading them into it: the scene of the frozen-worker tests."""
+    for n in range(FROZEN_FEEDS):
+        feed_server.route(f"/f{n}.xml", body=rss(n))
+    url = postgres.new_store(name)
+    return url, write_config(tmp_path, url, feed_server, feeds=FROZEN_FEEDS)
+
+
+def run_aggregator(config: Path) -> subprocess.CompletedProcess:
+    """``aggregator run`` on ``config``, as cron runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a run that waits for a frozen transaction fails here, not hangs
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def test_a_worker_frozen_inside_a_transaction_costs_the_others_only_its_sources(
     postgres, feed_server, tmp_path
 ):
     # A worker frozen mid-store (a paused VM, a cut network) keeps its transaction's
     # locks until TCP gives up, hours later: the others waited for them, at their
     # startup registration of the sources and when storing an article it was storing.
-    feeds = 6  # two trios: s0-s2 share wire.example.kz/0, s3-s5 wire.example.kz/1
-    for n in range(feeds):
-        feed_server.route(f"/f{n}.xml", body=rss(n))
-    url = postgres.new_store("frozen")
-    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    feeds = FROZEN_FEEDS
+    url, config = serve_feeds_with_a_store(postgres, feed_server, tmp_path, "frozen")
     open_storage(url).close()
     frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
     workers: list[subprocess.Popen] = []
@@ -503,35 +524,22 @@ def test_a_run_beside_a_worker_frozen_inside_a_transaction_leaves_only_the_sourc
     # `aggregator run` may run beside workers (PostgreSQL): one frozen mid-store keeps
     # its transaction's locks for hours, and the run waited for them, at its registration
     # of the sources and when storing an article the frozen one was storing.
-    feeds = 6  # two trios: s0-s2 share wire.example.kz/0, s3-s5 wire.example.kz/1
-    for n in range(feeds):
-        feed_server.route(f"/f{n}.xml", body=rss(n))
-    url = postgres.new_store("frozen_run")
-    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    feeds = FROZEN_FEEDS
+    url, config = serve_feeds_with_a_store(postgres, feed_server, tmp_path, "frozen_run")
     open_storage(url).close()
     frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
-
-    def run() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,  # before: waited here for the frozen transaction, for ever
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
 
     try:
         hold_as_a_frozen_worker_storing_s0(url, frozen, feed_server)
 
-        first = run()
+        first = run_aggregator(config)
         assert first.returncode == 0, first.stderr
         assert stored_sources(url) == ["s3", "s4", "s5"]
         assert feed_server.count("/f0.xml") == 0  # not registered: not fetched, nor at its old URL
         assert feed_server.count("/moved-from.xml") == 0
 
         frozen.rollback()  # its session ends at last
-        second = run()
+        second = run_aggregator(config)
         assert second.returncode == 0, second.stderr
     finally:
         frozen.close()
@@ -567,11 +575,8 @@ def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
     # A run prunes after it stored something new: its DELETE waited for an item row a
     # frozen worker holds (it was storing that item's edit) and its recount for s0's
     # source row, failed the run after 5 s, and nothing was published.
-    feeds = 6
-    for n in range(feeds):
-        feed_server.route(f"/f{n}.xml", body=rss(n))
-    url = postgres.new_store("frozen_prune")
-    config = write_config(tmp_path, url, feed_server, feeds=feeds)
+    feeds = FROZEN_FEEDS
+    url, config = serve_feeds_with_a_store(postgres, feed_server, tmp_path, "frozen_prune")
     text = config.read_text(encoding="utf-8").replace(
         f"storage: {{url: '{url}'}}",
         f"storage: {{url: '{url}', retention_days: 30, keep_latest: 0}}",
@@ -592,16 +597,6 @@ def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
             old[n] = dict(storage.seen_items(f"s{n}", [f"old-{n}"]))[f"old-{n}"].key
     frozen = psycopg.connect(url)  # not autocommit: one transaction, left open
 
-    def run() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-
     def kept() -> list[int]:
         with psycopg.connect(url) as db:
             keys = {row[0] for row in db.execute("SELECT key FROM items").fetchall()}
@@ -613,7 +608,7 @@ def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
                        (old[5],))  # fmt: skip
 
         started = time.monotonic()
-        first = run()
+        first = run_aggregator(config)
         assert first.returncode == 0, first.stderr
         assert (tmp_path / "output" / "all.atom").exists()  # published
         assert stored_sources(url) == ["s3", "s4", "s5"]
@@ -621,7 +616,7 @@ def test_a_runs_prune_leaves_what_a_frozen_worker_holds_and_the_run_publishes(
         assert time.monotonic() - started < 40
 
         frozen.rollback()  # its session ends at last
-        second = run()
+        second = run_aggregator(config)
         assert second.returncode == 0, second.stderr
     finally:
         frozen.close()
